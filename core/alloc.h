@@ -1,0 +1,31 @@
+/* alloc.h — the one door through which core/ allocates memory.
+ *
+ * A host may route core allocations through its own allocator once, before
+ * any fit (the SQLite extension routes them through sqlite3_malloc64 so that
+ * SQLite's memory accounting and fault injection see them).  Every *_new in
+ * core/ has a *_free that accepts NULL.
+ */
+#ifndef LMM_ALLOC_H
+#define LMM_ALLOC_H
+
+#include <stddef.h>
+
+typedef struct lmm_allocator {
+  void *(*malloc_fn)(size_t);
+  void *(*realloc_fn)(void *, size_t);
+  void (*free_fn)(void *);
+} lmm_allocator;
+
+/* Set once at start-up, before any other core call; NULL restores libc. */
+void lmm_set_allocator(const lmm_allocator *a);
+
+void *lmm_malloc(size_t n);
+void *lmm_calloc(size_t count, size_t size);
+void *lmm_realloc(void *p, size_t n);
+void lmm_free(void *p);
+char *lmm_strdup(const char *s);
+char *lmm_strndup(const char *s, size_t n);
+/* printf into a fresh allocation; NULL when out of memory */
+char *lmm_mprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

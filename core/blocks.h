@@ -1,0 +1,54 @@
+/* blocks.h — the blocked cross-product matrix A = [Z X y]'[Z X y] and its
+ * blocked Cholesky factor L of  Λ'Z'ZΛ + I  (extended by the X and y rows).
+ *
+ * The random-effects terms are ordered by number of levels, most first (as
+ * MixedModels.jl and lme4 order them), and the fixed part [X y] comes last.
+ * A term's own block is block diagonal; blocks between terms are block-sparse
+ * with the pattern of the level pairs the data hold.  The factor keeps that
+ * structure wherever no fill-in can occur (nested terms) and turns dense only
+ * where crossed terms fill in.  After construction the rows are never read
+ * again: every deviance evaluation works on these blocks.
+ */
+#ifndef LMM_BLOCKS_H
+#define LMM_BLOCKS_H
+
+#include "design.h"
+
+enum { BLK_DIAG, BLK_SPARSE, BLK_DENSE };
+enum { LMM_MAX_Q = 64 };   /* columns of one random-effects term */
+
+typedef struct lmm_block {
+  int kind;
+  int rq, cq;         /* rows and columns of one sub-block */
+  int nr, nc;         /* sub-blocks down and across (levels of the row and column terms) */
+  int rows, cols;     /* nr*rq, nc*cq */
+  double *v;          /* DIAG: nc blocks rq x rq; DENSE: rows x cols; SPARSE: nnzb blocks rq x cq; all column-major */
+  int nnzb;
+  int *colptr;        /* SPARSE: nc+1 offsets into rowidx */
+  int *rowidx;        /* SPARSE: row-block index of each stored block, ascending within a column */
+} lmm_block;
+
+typedef struct lmm_system {
+  int K;              /* random-effects terms; index K is the fixed part [X y] */
+  int *term;          /* fit position -> design term index */
+  int *q, *nl;        /* per fit position (q[K] = p+1, nl[K] = 1) */
+  int *diag_ok;       /* L[k][k] stays block diagonal */
+  lmm_block *A, *L;   /* lower triangle, element (i,j) at i*(K+1)+j */
+  size_t n;
+  int p;
+} lmm_system;
+
+int lmm_system_new(const lmm_design *d, lmm_system **out, lmm_error *err);
+void lmm_system_free(lmm_system *s);
+
+static inline lmm_block *lmm_sys_A(const lmm_system *s, int i, int j) { return &s->A[i * (s->K + 1) + j]; }
+static inline lmm_block *lmm_sys_L(const lmm_system *s, int i, int j) { return &s->L[i * (s->K + 1) + j]; }
+
+/* Factor at relative covariance factors T[k] (q[k] x q[k] lower triangular,
+ * column-major, by fit position).  Returns LMM_NUMERIC if not positive definite. */
+int lmm_system_factor(lmm_system *s, double *const *T);
+
+/* log|L_Z|^2, the sum over random-effects blocks of 2 log diag(L). */
+double lmm_system_logdet_z(const lmm_system *s);
+
+#endif

@@ -1,0 +1,289 @@
+/* design.c — R's model.matrix for treatment contrasts, and the random-effects
+ * terms.  A factor in a term is coded by contrasts (its first level dropped)
+ * when the term without it is empty or contained in an earlier term, and by
+ * one indicator per level otherwise, as R's TermCode decides. */
+#include "design.h"
+#include "alloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct colspec {   /* one column of a model: a level choice per factor variable */
+  lmm_term term;
+  int level[LMM_MAX_VARS]; /* for factor vars in the term: level index */
+} colspec;
+
+typedef struct collist { int n, cap; colspec *c; char **names; int *term_index; } collist;
+
+static void collist_free(collist *l, int free_names) {
+  if (free_names)
+    for (int i = 0; i < l->n; i++) lmm_free(l->names[i]);
+  lmm_free(l->c);
+  lmm_free(l->names);
+  lmm_free(l->term_index);
+}
+
+static int collist_push(collist *l, const colspec *c, char *name, int term_index, lmm_error *err) {
+  if (!name) return lmm_nomem(err);
+  if (l->n == l->cap) {
+    int cap = l->cap ? 2 * l->cap : 16;
+    colspec *c2 = lmm_realloc(l->c, sizeof *c2 * (size_t)cap);
+    if (c2) l->c = c2;
+    char **n2 = lmm_realloc(l->names, sizeof *n2 * (size_t)cap);
+    if (n2) l->names = n2;
+    int *t2 = lmm_realloc(l->term_index, sizeof *t2 * (size_t)cap);
+    if (t2) l->term_index = t2;
+    if (!c2 || !n2 || !t2) { lmm_free(name); return lmm_nomem(err); }
+    l->cap = cap;
+  }
+  l->c[l->n] = *c;
+  l->names[l->n] = name;
+  l->term_index[l->n] = term_index;
+  l->n++;
+  return LMM_OK;
+}
+
+/* The columns a terms object makes, in R's order and with R's names. */
+static int model_columns(const lmm_frame *fr, const lmm_terms *tm, collist *out, lmm_error *err) {
+  const lmm_formula *f = fr->f;
+  colspec c;
+  memset(&c, 0, sizeof c);
+  int rc;
+  if (tm->intercept && (rc = collist_push(out, &c, lmm_strdup("(Intercept)"), 0, err))) return rc;
+  int first_factor_done = tm->intercept;
+  for (int t = 0; t < tm->nterms; t++) {
+    lmm_term term = tm->terms[t];
+    int vars[LMM_MAX_VARS], nv = 0, full[LMM_MAX_VARS], nlev[LMM_MAX_VARS];
+    for (int v = 0; v < f->nvars; v++)
+      if (term >> v & 1) vars[nv++] = v;
+    for (int k = 0; k < nv; k++) {
+      const lmm_frame_var *fv = &fr->vars[vars[k]];
+      full[k] = 0;
+      nlev[k] = fv->is_factor ? fv->nlevels : 1;
+      if (!fv->is_factor) continue;
+      lmm_term rest = term & ~((lmm_term)1 << vars[k]);
+      int contrasts = rest == 0 && tm->intercept;
+      for (int s = 0; s < t && !contrasts; s++)
+        if ((rest & ~tm->terms[s]) == 0) contrasts = 1;
+      if (rest == 0 && !tm->intercept) contrasts = first_factor_done;
+      if (!first_factor_done && rest == 0) first_factor_done = 1;
+      full[k] = !contrasts;
+    }
+    /* first variable varies fastest */
+    int idx[LMM_MAX_VARS];
+    for (int k = 0; k < nv; k++) idx[k] = full[k] ? 0 : 1;
+    for (;;) {
+      int empty = 0;
+      for (int k = 0; k < nv; k++) if (idx[k] >= nlev[k] && fr->vars[vars[k]].is_factor) empty = 1;
+      if (empty) break;
+      c.term = term;
+      size_t len = 1;
+      for (int k = 0; k < nv; k++) {
+        const lmm_frame_var *fv = &fr->vars[vars[k]];
+        c.level[vars[k]] = fv->is_factor ? idx[k] : 0;
+        len += strlen(f->vars[vars[k]].label) + 1 + (fv->is_factor ? strlen(fv->levels[idx[k]]) : 0);
+      }
+      char *name = lmm_malloc(len);
+      if (name) {
+        name[0] = 0;
+        for (int k = 0; k < nv; k++) {
+          if (k) strcat(name, ":");
+          strcat(name, f->vars[vars[k]].label);
+          if (fr->vars[vars[k]].is_factor) strcat(name, fr->vars[vars[k]].levels[idx[k]]);
+        }
+      }
+      if ((rc = collist_push(out, &c, name, t + 1, err))) return rc;
+      int k = 0;
+      for (; k < nv; k++) {
+        if (!fr->vars[vars[k]].is_factor) continue;
+        if (++idx[k] < nlev[k]) break;
+        idx[k] = full[k] ? 0 : 1;
+      }
+      if (k == nv) break;
+    }
+  }
+  return LMM_OK;
+}
+
+/* Value of a column in row r. */
+static double column_value(const lmm_frame *fr, const colspec *c, size_t r) {
+  double v = 1;
+  for (int k = 0; k < fr->f->nvars; k++) {
+    if (!(c->term >> k & 1)) continue;
+    const lmm_frame_var *fv = &fr->vars[k];
+    if (fv->is_factor) { if (fv->code[r] != c->level[k]) return 0; }
+    else v *= fv->x[r];
+  }
+  return v;
+}
+
+static int fill_matrix(const lmm_frame *fr, const collist *cols, double **out, lmm_error *err) {
+  size_t n = fr->n;
+  double *M = lmm_malloc(sizeof *M * n * (size_t)(cols->n ? cols->n : 1));
+  if (!M) return lmm_nomem(err);
+  for (int j = 0; j < cols->n; j++)
+    for (size_t r = 0; r < n; r++) M[(size_t)j * n + r] = column_value(fr, &cols->c[j], r);
+  *out = M;
+  return LMM_OK;
+}
+
+static int key_cmp(const void *a, const void *c) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)c;
+  return (x > y) - (x < y);
+}
+
+/* Grouping factor of a bar: one variable's codes, or the interaction of several. */
+static int grouping(const lmm_frame *fr, const lmm_bar *b, lmm_reterm *re, lmm_error *err) {
+  size_t n = fr->n;
+  const lmm_formula *f = fr->f;
+  for (int k = 0; k < b->ngroup; k++) re->group_vars |= (uint64_t)1 << b->group[k];
+  re->g = lmm_malloc(sizeof *re->g * (n ? n : 1));
+  if (!re->g) return lmm_nomem(err);
+  if (b->ngroup == 1) {
+    const lmm_frame_var *v = &fr->vars[b->group[0]];
+    memcpy(re->g, v->code, sizeof *re->g * n);
+    re->nlevels = v->nlevels;
+    re->levels = lmm_calloc((size_t)(v->nlevels ? v->nlevels : 1), sizeof *re->levels);
+    if (!re->levels) return lmm_nomem(err);
+    for (int l = 0; l < v->nlevels; l++)
+      if (!(re->levels[l] = lmm_strdup(v->levels[l]))) return lmm_nomem(err);
+    return LMM_OK;
+  }
+  /* interaction: sort the distinct code tuples (mixed-radix keys) */
+  uint64_t *key = lmm_malloc(sizeof *key * (n ? n : 1)), *uniq = lmm_malloc(sizeof *uniq * (n ? n : 1));
+  if (!key || !uniq) { lmm_free(key); lmm_free(uniq); return lmm_nomem(err); }
+  for (size_t r = 0; r < n; r++) {
+    uint64_t k = 0;
+    for (int j = 0; j < b->ngroup; j++) {
+      const lmm_frame_var *v = &fr->vars[b->group[j]];
+      k = k * (uint64_t)v->nlevels + (uint64_t)v->code[r];
+    }
+    key[r] = uniq[r] = k;
+  }
+
+  qsort(uniq, n, sizeof *uniq, key_cmp);
+  size_t m = 0;
+  for (size_t r = 0; r < n; r++) if (!m || uniq[m - 1] != uniq[r]) uniq[m++] = uniq[r];
+  int rc = LMM_OK;
+  re->nlevels = (int)m;
+  re->levels = lmm_calloc(m ? m : 1, sizeof *re->levels);
+  if (!re->levels) rc = lmm_nomem(err);
+  for (size_t l = 0; l < m && !rc; l++) {
+    uint64_t k = uniq[l];
+    int codes[LMM_MAX_VARS];
+    size_t len = 1;
+    for (int j = b->ngroup - 1; j >= 0; j--) {
+      const lmm_frame_var *v = &fr->vars[b->group[j]];
+      codes[j] = (int)(k % (uint64_t)v->nlevels);
+      k /= (uint64_t)v->nlevels;
+      len += strlen(v->levels[codes[j]]) + 1;
+    }
+    char *s = lmm_malloc(len);
+    if (!s) { rc = lmm_nomem(err); break; }
+    s[0] = 0;
+    for (int j = 0; j < b->ngroup; j++) {
+      if (j) strcat(s, ":");
+      strcat(s, fr->vars[b->group[j]].levels[codes[j]]);
+    }
+    re->levels[l] = s;
+  }
+  for (size_t r = 0; r < n && !rc; r++) {
+    size_t lo = 0, hi = m;
+    while (hi - lo > 1) { size_t mid = (lo + hi) / 2; if (uniq[mid] <= key[r]) lo = mid; else hi = mid; }
+    re->g[r] = (int)lo;
+  }
+  (void)f;
+  lmm_free(key);
+  lmm_free(uniq);
+  return rc;
+}
+
+
+int lmm_design_new(const lmm_frame *fr, lmm_design **out, lmm_error *err) {
+  const lmm_formula *f = fr->f;
+  *out = NULL;
+  lmm_design *d = lmm_calloc(1, sizeof *d);
+  if (!d) return lmm_nomem(err);
+  d->n = fr->n;
+  collist cols = {0};
+  int rc = model_columns(fr, &f->fixed, &cols, err);
+  if (rc) goto fail;
+  d->p = cols.n;
+  if ((rc = fill_matrix(fr, &cols, &d->X, err))) goto fail;
+  d->xnames = cols.names;
+  d->xterm = cols.term_index;
+  cols.names = NULL;
+  cols.term_index = NULL;
+  cols.n = 0;
+  d->nxterms = f->fixed.nterms + 1;
+  d->term_labels = lmm_calloc((size_t)d->nxterms, sizeof *d->term_labels);
+  if (!d->term_labels) { rc = lmm_nomem(err); goto fail; }
+  d->term_labels[0] = lmm_strdup("(Intercept)");
+  if (!d->term_labels[0]) { rc = lmm_nomem(err); goto fail; }
+  for (int t = 0; t < f->fixed.nterms; t++) {
+    size_t len = 1;
+    for (int v = 0; v < f->nvars; v++) if (f->fixed.terms[t] >> v & 1) len += strlen(f->vars[v].label) + 1;
+    char *s = lmm_malloc(len);
+    if (!s) { rc = lmm_nomem(err); goto fail; }
+    s[0] = 0;
+    for (int v = 0, k = 0; v < f->nvars; v++)
+      if (f->fixed.terms[t] >> v & 1) { if (k++) strcat(s, ":"); strcat(s, f->vars[v].label); }
+    d->term_labels[t + 1] = s;
+  }
+  collist_free(&cols, 1);
+  memset(&cols, 0, sizeof cols);
+
+  d->y = lmm_malloc(sizeof *d->y * (d->n ? d->n : 1));
+  if (!d->y) { rc = lmm_nomem(err); goto fail; }
+  memcpy(d->y, fr->y, sizeof *d->y * d->n);
+
+  d->re = lmm_calloc((size_t)(f->nbars ? f->nbars : 1), sizeof *d->re);
+  if (!d->re) { rc = lmm_nomem(err); goto fail; }
+  for (int b = 0; b < f->nbars; b++) {
+    lmm_reterm *re = &d->re[b];
+    d->nre++;
+    const lmm_bar *bar = &f->bars[b];
+    int dup = 0;
+    for (int a = 0; a < b; a++) if (!strcmp(f->bars[a].grp_name, bar->grp_name)) dup++;
+    re->grp = dup ? lmm_mprintf("%s.%d", bar->grp_name, dup) : lmm_strdup(bar->grp_name);
+    if (!re->grp) { rc = lmm_nomem(err); goto fail; }
+    if ((rc = grouping(fr, bar, re, err))) goto fail;
+    collist zc = {0};
+    if ((rc = model_columns(fr, &bar->model, &zc, err))) { collist_free(&zc, 1); goto fail; }
+    re->q = zc.n;
+    rc = fill_matrix(fr, &zc, &re->Z, err);
+    re->cnames = zc.names;
+    zc.names = NULL;
+    collist_free(&zc, 0);
+    if (rc) goto fail;
+  }
+  *out = d;
+  return LMM_OK;
+fail:
+  collist_free(&cols, 1);
+  lmm_design_free(d);
+  return rc;
+}
+
+void lmm_design_free(lmm_design *d) {
+  if (!d) return;
+  lmm_free(d->X);
+  for (int j = 0; d->xnames && j < d->p; j++) lmm_free(d->xnames[j]);
+  lmm_free(d->xnames);
+  lmm_free(d->xterm);
+  for (int t = 0; d->term_labels && t < d->nxterms; t++) lmm_free(d->term_labels[t]);
+  lmm_free(d->term_labels);
+  lmm_free(d->y);
+  for (int b = 0; b < d->nre; b++) {
+    lmm_reterm *re = &d->re[b];
+    lmm_free(re->grp);
+    for (int l = 0; re->levels && l < re->nlevels; l++) lmm_free(re->levels[l]);
+    lmm_free(re->levels);
+    lmm_free(re->g);
+    for (int j = 0; re->cnames && j < re->q; j++) lmm_free(re->cnames[j]);
+    lmm_free(re->cnames);
+    lmm_free(re->Z);
+  }
+  lmm_free(d->re);
+  lmm_free(d);
+}

@@ -1,0 +1,40 @@
+/* design.h — model matrices from a model frame.
+ *
+ * X (fixed effects) with R's treatment contrasts and R's column names, the
+ * response y, and for each random-effects term its grouping factor (a level
+ * per row) and the columns of its model (q values per row).  Random terms are
+ * kept in the order the formula gives them; the fitter chooses its own order.
+ */
+#ifndef LMM_DESIGN_H
+#define LMM_DESIGN_H
+
+#include "frame.h"
+
+typedef struct lmm_reterm {
+  char *grp;          /* "popu", "popu:gen", "Subject.1" */
+  int nlevels;
+  char **levels;
+  int *g;             /* level per row */
+  int q;
+  char **cnames;      /* "(Intercept)", "factor(nutrient)8" */
+  double *Z;          /* n x q, column-major */
+  uint64_t group_vars; /* bitset of formula variables making the grouping */
+} lmm_reterm;
+
+typedef struct lmm_design {
+  size_t n;
+  int p;
+  double *X;          /* n x p, column-major */
+  char **xnames;
+  int *xterm;         /* per column: 0 intercept, t+1 for fixed term t (R's "assign") */
+  int nxterms;        /* number of terms incl. intercept */
+  char **term_labels; /* per term (index as xterm) */
+  double *y;
+  int nre;
+  lmm_reterm *re;
+} lmm_design;
+
+int lmm_design_new(const lmm_frame *fr, lmm_design **out, lmm_error *err);
+void lmm_design_free(lmm_design *d);
+
+#endif

@@ -1,0 +1,377 @@
+/* expr.c — tokenizer, recursive-descent parser, deparser and evaluator for
+ * formula trees.  Operator precedence follows R: ~ < | || < + - < * / < : <
+ * unary minus < ^ (right associative). */
+#include "expr.h"
+#include "alloc.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct parser {
+  const char *text;
+  const char *what;
+  int pos;
+  lmm_error *err;
+  int depth;
+} parser;
+
+static void skip_ws(parser *p) {
+  while (p->text[p->pos] && isspace((unsigned char)p->text[p->pos])) p->pos++;
+}
+
+static int syntax_error(parser *p, int at, const char *why) {
+  int len = (int)strlen(p->text);
+  if (at > len) at = len;
+  if (at >= len)
+    return lmm_fail(p->err, LMM_ERR, "%s syntax error at character %d (end of text): %s in \"%s\"",
+                    p->what, at + 1, why, p->text);
+  return lmm_fail(p->err, LMM_ERR, "%s syntax error at character %d ('%.12s'): %s in \"%s\"", p->what,
+                  at + 1, p->text + at, why, p->text);
+}
+
+static lmm_expr *node(parser *p, lmm_expr_kind kind, int pos, int nargs) {
+  lmm_expr *e = lmm_calloc(1, sizeof *e);
+  if (!e) { lmm_nomem(p->err); return NULL; }
+  e->kind = kind;
+  e->pos = pos;
+  e->column = -1;
+  if (nargs) {
+    e->args = lmm_calloc((size_t)nargs, sizeof *e->args);
+    if (!e->args) { lmm_free(e); lmm_nomem(p->err); return NULL; }
+  }
+  e->nargs = nargs;
+  return e;
+}
+
+void lmm_expr_free(lmm_expr *e) {
+  if (!e) return;
+  for (int i = 0; i < e->nargs; i++) lmm_expr_free(e->args[i]);
+  lmm_free(e->args);
+  lmm_free(e->name);
+  lmm_free(e);
+}
+
+static lmm_expr *parse_level(parser *p, int level);
+
+static lmm_expr *binop(parser *p, char op, int pos, lmm_expr *l, lmm_expr *r) {
+  if (!l || !r) { lmm_expr_free(l); lmm_expr_free(r); return NULL; }
+  lmm_expr *e = node(p, EX_BINOP, pos, 2);
+  if (!e) { lmm_expr_free(l); lmm_expr_free(r); return NULL; }
+  e->op = op;
+  e->args[0] = l;
+  e->args[1] = r;
+  return e;
+}
+
+static int is_name_start(int c) { return isalpha(c) || c == '.' || c == '_'; }
+static int is_name_char(int c) { return isalnum(c) || c == '.' || c == '_'; }
+
+/* primary := number | name | `name` | name(args) | ( expr ) */
+static lmm_expr *parse_primary(parser *p) {
+  skip_ws(p);
+  const char *s = p->text;
+  int start = p->pos;
+  int c = (unsigned char)s[start];
+  if (++p->depth > 200) { syntax_error(p, start, "formula nested too deeply"); return NULL; }
+  lmm_expr *e = NULL;
+  if (c == '(') {
+    p->pos++;
+    lmm_expr *inner = parse_level(p, 0);
+    if (!inner) return NULL;
+    skip_ws(p);
+    if (s[p->pos] != ')') { lmm_expr_free(inner); syntax_error(p, p->pos, "expected ')'"); return NULL; }
+    p->pos++;
+    e = node(p, EX_PAREN, start, 1);
+    if (!e) { lmm_expr_free(inner); return NULL; }
+    e->args[0] = inner;
+  } else if (isdigit(c) || (c == '.' && isdigit((unsigned char)s[start + 1]))) {
+    char *end;
+    double v = strtod(s + start, &end);
+    if (end == s + start) { syntax_error(p, start, "bad number"); return NULL; }
+    p->pos = (int)(end - s);
+    if (is_name_char((unsigned char)s[p->pos])) { syntax_error(p, p->pos, "unexpected character after number"); return NULL; }
+    e = node(p, EX_NUM, start, 0);
+    if (e) e->num = v;
+  } else if (c == '`') {
+    const char *close = strchr(s + start + 1, '`');
+    if (!close) { syntax_error(p, start, "unterminated back-quoted name"); return NULL; }
+    if (close == s + start + 1) { syntax_error(p, start, "empty back-quoted name"); return NULL; }
+    e = node(p, EX_NAME, start, 0);
+    if (!e) return NULL;
+    e->name = lmm_strndup(s + start + 1, (size_t)(close - s - start - 1));
+    if (!e->name) { lmm_expr_free(e); lmm_nomem(p->err); return NULL; }
+    p->pos = (int)(close - s) + 1;
+  } else if (is_name_start(c)) {
+    int end = start;
+    while (is_name_char((unsigned char)s[end])) end++;
+    p->pos = end;
+    skip_ws(p);
+    int is_call = s[p->pos] == '(';
+    e = node(p, is_call ? EX_CALL : EX_NAME, start, 0);
+    if (!e) return NULL;
+    e->name = lmm_strndup(s + start, (size_t)(end - start));
+    if (!e->name) { lmm_expr_free(e); lmm_nomem(p->err); return NULL; }
+    if (is_call) {
+      p->pos++;
+      skip_ws(p);
+      if (s[p->pos] == ')') { p->pos++; }
+      else for (;;) {
+        lmm_expr *a = parse_level(p, 1);  /* arguments: no top-level ~ */
+        if (!a) { lmm_expr_free(e); return NULL; }
+        lmm_expr **grown = lmm_realloc(e->args, sizeof *grown * (size_t)(e->nargs + 1));
+        if (!grown) { lmm_expr_free(a); lmm_expr_free(e); lmm_nomem(p->err); return NULL; }
+        e->args = grown;
+        e->args[e->nargs++] = a;
+        skip_ws(p);
+        if (s[p->pos] == ',') { p->pos++; continue; }
+        if (s[p->pos] == ')') { p->pos++; break; }
+        lmm_expr_free(e);
+        syntax_error(p, p->pos, "expected ',' or ')' in the arguments of a call");
+        return NULL;
+      }
+    }
+  } else if (c == 0) {
+    syntax_error(p, start, "the text ends where a term was expected");
+    return NULL;
+  } else {
+    syntax_error(p, start, "unexpected character");
+    return NULL;
+  }
+  p->depth--;
+  return e;
+}
+
+/* power := primary ('^' unary)?   right associative, binds tighter than unary minus */
+static lmm_expr *parse_unary(parser *p);
+static lmm_expr *parse_power(parser *p) {
+  lmm_expr *base = parse_primary(p);
+  if (!base) return NULL;
+  skip_ws(p);
+  if (p->text[p->pos] == '^') {
+    int at = p->pos++;
+    return binop(p, '^', at, base, parse_unary(p));
+  }
+  return base;
+}
+
+static lmm_expr *parse_unary(parser *p) {
+  skip_ws(p);
+  char c = p->text[p->pos];
+  if (c == '-' || c == '+') {
+    int at = p->pos++;
+    lmm_expr *inner = parse_unary(p);
+    if (!inner) return NULL;
+    lmm_expr *e = node(p, c == '-' ? EX_NEG : EX_POS, at, 1);
+    if (!e) { lmm_expr_free(inner); return NULL; }
+    e->args[0] = inner;
+    return e;
+  }
+  return parse_power(p);
+}
+
+/* Binary levels from loosest to tightest; level 0 adds '~'. */
+static const char *level_ops[] = {"~", "|B", "+-", "*/", ":"};
+enum { NLEVELS = 5 };
+
+static char peek_op(parser *p, int level) {
+  skip_ws(p);
+  const char *s = p->text + p->pos;
+  const char *ops = level_ops[level];
+  if (level == 1 && s[0] == '|') return s[1] == '|' ? 'B' : '|';
+  if (s[0] && strchr(ops, s[0])) return s[0];
+  return 0;
+}
+
+static lmm_expr *parse_level(parser *p, int level) {
+  if (level >= NLEVELS) return parse_unary(p);
+  skip_ws(p);
+  lmm_expr *left;
+  if (level == 0 && p->text[p->pos] == '~') left = NULL; /* one-sided formula */
+  else if (!(left = parse_level(p, level + 1))) return NULL;
+  for (;;) {
+    char op = peek_op(p, level);
+    if (!op) break;
+    int at = p->pos;
+    p->pos += op == 'B' ? 2 : 1;
+    lmm_expr *right = parse_level(p, level + 1);
+    if (!right) { lmm_expr_free(left); return NULL; }
+    if (!left) {           /* "~ rhs" */
+      lmm_expr *e = node(p, EX_BINOP, at, 2);
+      if (!e) { lmm_expr_free(right); return NULL; }
+      e->op = '~';
+      e->args[1] = right;
+      left = e;
+      continue;
+    }
+    left = binop(p, op, at, left, right);
+    if (!left) return NULL;
+    if (level == 0) break; /* a single ~ */
+  }
+  return left;
+}
+
+int lmm_expr_parse(const char *text, const char *what, lmm_expr **out, lmm_error *err) {
+  parser p = {text, what, 0, err, 0};
+  *out = NULL;
+  skip_ws(&p);
+  if (!text[p.pos]) return lmm_fail(err, LMM_ERR, "%s is empty", what);
+  lmm_expr *e = parse_level(&p, 0);
+  if (!e) return err->code ? err->code : lmm_nomem(err);
+  skip_ws(&p);
+  if (text[p.pos]) {
+    lmm_expr_free(e);
+    return syntax_error(&p, p.pos, text[p.pos] == ')' ? "unbalanced ')'" : "unexpected text");
+  }
+  *out = e;
+  return LMM_OK;
+}
+
+/* ---- deparse ---------------------------------------------------------- */
+
+typedef struct sbuf { char *s; size_t n, cap; int oom; } sbuf;
+
+static void sb_add(sbuf *b, const char *t, size_t n) {
+  if (b->oom) return;
+  if (b->n + n + 1 > b->cap) {
+    size_t cap = b->cap ? b->cap * 2 : 32;
+    while (cap < b->n + n + 1) cap *= 2;
+    char *g = lmm_realloc(b->s, cap);
+    if (!g) { b->oom = 1; return; }
+    b->s = g;
+    b->cap = cap;
+  }
+  memcpy(b->s + b->n, t, n);
+  b->n += n;
+  b->s[b->n] = 0;
+}
+static void sb_str(sbuf *b, const char *t) { sb_add(b, t, strlen(t)); }
+
+static int needs_backquote(const char *name) {
+  if (!is_name_start((unsigned char)name[0])) return 1;
+  for (const char *c = name; *c; c++)
+    if (!is_name_char((unsigned char)*c)) return 1;
+  return 0;
+}
+
+static void deparse(sbuf *b, const lmm_expr *e) {
+  char num[64];
+  switch (e->kind) {
+  case EX_NUM:
+    snprintf(num, sizeof num, "%.15g", e->num);
+    sb_str(b, num);
+    break;
+  case EX_NAME:
+    if (needs_backquote(e->name)) { sb_str(b, "`"); sb_str(b, e->name); sb_str(b, "`"); }
+    else sb_str(b, e->name);
+    break;
+  case EX_CALL:
+    sb_str(b, e->name);
+    sb_str(b, "(");
+    for (int i = 0; i < e->nargs; i++) {
+      if (i) sb_str(b, ", ");
+      deparse(b, e->args[i]);
+    }
+    sb_str(b, ")");
+    break;
+  case EX_NEG: sb_str(b, "-"); deparse(b, e->args[0]); break;
+  case EX_POS: sb_str(b, "+"); deparse(b, e->args[0]); break;
+  case EX_PAREN: sb_str(b, "("); deparse(b, e->args[0]); sb_str(b, ")"); break;
+  case EX_BINOP: {
+    /* R prints ^ : / without spaces and the others with */
+    const char *op = e->op == '^' ? "^" : e->op == ':' ? ":" : e->op == '/' ? "/" :
+                     e->op == '+' ? " + " : e->op == '-' ? " - " : e->op == '*' ? " * " :
+                     e->op == '|' ? " | " : e->op == 'B' ? " || " : " ~ ";
+    if (e->args[0]) deparse(b, e->args[0]);
+    else if (e->op == '~') op = "~";
+    sb_str(b, op);
+    deparse(b, e->args[1]);
+    break;
+  }
+  }
+}
+
+char *lmm_expr_deparse(const lmm_expr *e) {
+  sbuf b = {0};
+  deparse(&b, e);
+  if (b.oom) { lmm_free(b.s); return NULL; }
+  return b.s;
+}
+
+/* ---- arithmetic ------------------------------------------------------- */
+
+typedef struct arith_fn { const char *name; int minargs, maxargs; } arith_fn;
+static const arith_fn arith_fns[] = {
+  {"I", 1, 1}, {"log", 1, 2}, {"log1p", 1, 1}, {"log2", 1, 1}, {"log10", 1, 1},
+  {"exp", 1, 1}, {"expm1", 1, 1}, {"sqrt", 1, 1}, {"abs", 1, 1},
+  {"sin", 1, 1}, {"cos", 1, 1}, {"tan", 1, 1},
+};
+
+int lmm_expr_check_arith(const lmm_expr *e, const char *what, const char *text, lmm_error *err) {
+  switch (e->kind) {
+  case EX_NUM: case EX_NAME: return LMM_OK;
+  case EX_CALL: {
+    const arith_fn *f = NULL;
+    for (size_t i = 0; i < sizeof arith_fns / sizeof *arith_fns; i++)
+      if (!strcmp(arith_fns[i].name, e->name)) f = &arith_fns[i];
+    if (!f)
+      return lmm_fail(err, LMM_ERR, "%s: unknown function '%s' at character %d of \"%s\"", what,
+                      e->name, e->pos + 1, text);
+    if (e->nargs < f->minargs || e->nargs > f->maxargs)
+      return lmm_fail(err, LMM_ERR, "%s: %s() takes %d argument%s, not %d (character %d of \"%s\")",
+                      what, e->name, f->maxargs, f->maxargs > 1 ? "s" : "", e->nargs, e->pos + 1, text);
+    break;
+  }
+  case EX_BINOP:
+    if (!strchr("+-*/^", e->op))
+      return lmm_fail(err, LMM_ERR, "%s: operator '%s' at character %d of \"%s\" is not arithmetic here; wrap arithmetic in I()",
+                      what, e->op == 'B' ? "||" : (char[]){e->op, 0}, e->pos + 1, text);
+    break;
+  default: break;
+  }
+  for (int i = 0; i < e->nargs; i++) {
+    int rc = lmm_expr_check_arith(e->args[i], what, text, err);
+    if (rc) return rc;
+  }
+  return LMM_OK;
+}
+
+double lmm_expr_eval(const lmm_expr *e, const double *v) {
+  switch (e->kind) {
+  case EX_NUM: return e->num;
+  case EX_NAME: return v[e->column];
+  case EX_NEG: return -lmm_expr_eval(e->args[0], v);
+  case EX_POS: case EX_PAREN: return lmm_expr_eval(e->args[0], v);
+  case EX_BINOP: {
+    double a = lmm_expr_eval(e->args[0], v), b = lmm_expr_eval(e->args[1], v);
+    switch (e->op) {
+    case '+': return a + b;
+    case '-': return a - b;
+    case '*': return a * b;
+    case '/': return a / b;
+    case '^': return pow(a, b);
+    default: return NAN;
+    }
+  }
+  case EX_CALL: {
+    double a = lmm_expr_eval(e->args[0], v);
+    const char *f = e->name;
+    if (!strcmp(f, "I")) return a;
+    if (!strcmp(f, "log")) return e->nargs == 2 ? log(a) / log(lmm_expr_eval(e->args[1], v)) : log(a);
+    if (!strcmp(f, "log1p")) return log1p(a);
+    if (!strcmp(f, "log2")) return log2(a);
+    if (!strcmp(f, "log10")) return log10(a);
+    if (!strcmp(f, "exp")) return exp(a);
+    if (!strcmp(f, "expm1")) return expm1(a);
+    if (!strcmp(f, "sqrt")) return sqrt(a);
+    if (!strcmp(f, "abs")) return fabs(a);
+    if (!strcmp(f, "sin")) return sin(a);
+    if (!strcmp(f, "cos")) return cos(a);
+    if (!strcmp(f, "tan")) return tan(a);
+    return NAN;
+  }
+  }
+  return NAN;
+}

@@ -1,0 +1,47 @@
+/* expr.h — the syntax tree of an R formula and of the arithmetic inside it.
+ *
+ * One tree type serves both levels of a formula: the model algebra
+ * (`+ : * / ^ - |`) read by formula.c, and the arithmetic of transforms
+ * (`log(1 + y)`, `I(age^2)`) that frame.c evaluates row by row.  deparse
+ * prints a tree the way R's deparse() does, which is how R names terms.
+ */
+#ifndef LMM_EXPR_H
+#define LMM_EXPR_H
+
+#include "lmm_error.h"
+
+typedef enum {
+  EX_NUM,    /* number literal */
+  EX_NAME,   /* column name (bare or `back-quoted`) */
+  EX_CALL,   /* f(args) */
+  EX_BINOP,  /* args[0] op args[1]; op is one of + - * / ^ : | ~ and 'B' for || */
+  EX_NEG,    /* -args[0] */
+  EX_POS,    /* +args[0] */
+  EX_PAREN   /* (args[0]) */
+} lmm_expr_kind;
+
+typedef struct lmm_expr {
+  lmm_expr_kind kind;
+  char op;
+  double num;
+  char *name;              /* EX_NAME, EX_CALL */
+  int nargs;
+  struct lmm_expr **args;
+  int pos;                 /* 0-based offset in the source text */
+  int column;              /* EX_NAME: index into the caller's column list, -1 unbound */
+} lmm_expr;
+
+/* Parse a whole formula (or random-part) text; errors name the character. */
+int lmm_expr_parse(const char *text, const char *what, lmm_expr **out, lmm_error *err);
+void lmm_expr_free(lmm_expr *e);
+
+/* R-style text of a tree ("log(1 + y)", "I(age^2)", "a/b"); NULL on no memory. */
+char *lmm_expr_deparse(const lmm_expr *e);
+
+/* Check that every call is a known arithmetic function with the right arity. */
+int lmm_expr_check_arith(const lmm_expr *e, const char *what, const char *text, lmm_error *err);
+
+/* Value of an arithmetic tree, with column values indexed by e->column. */
+double lmm_expr_eval(const lmm_expr *e, const double *colvals);
+
+#endif

@@ -1,0 +1,209 @@
+/* fit.c — theta in, profiled deviance out; the optimizer around it; and the
+ * estimates at the optimum (see fit.h). */
+#include "fit.h"
+#include "alloc.h"
+
+#include <float.h>
+#include <lapacke.h>
+#include <math.h>
+#include <nlopt.h>
+#include <string.h>
+
+typedef struct objective_ctx {
+  const lmm_design *d;
+  lmm_system *sys;
+  lmm_fit *fit;
+  double **T;             /* by fit position */
+  const lmm_fit_options *opt;
+  int stopped;
+} objective_ctx;
+
+/* Fill the relative covariance factors from theta (design order). */
+static void theta_to_T(objective_ctx *c, const double *theta) {
+  const lmm_system *s = c->sys;
+  for (int k = 0; k < s->K; k++) {
+    int t = s->term[k], q = s->q[k];
+    const double *th = theta + c->fit->theta_off[t];
+    double *T = c->T[k];
+    memset(T, 0, sizeof *T * (size_t)(q * q));
+    for (int col = 0, m = 0; col < q; col++)
+      for (int row = col; row < q; row++) T[row + col * q] = th[m++];
+  }
+}
+
+static double profiled_deviance(objective_ctx *c, const double *theta) {
+  lmm_system *s = c->sys;
+  theta_to_T(c, theta);
+  c->fit->evaluations++;
+  if (lmm_system_factor(s, c->T)) return DBL_MAX;
+  const lmm_block *F = lmm_sys_L(s, s->K, s->K);
+  int p = s->p, p1 = p + 1;
+  double r = F->v[(size_t)p * (size_t)p1 + (size_t)p];
+  double pwrss = r * r, n = (double)s->n;
+  double ld = lmm_system_logdet_z(s);
+  if (!c->fit->reml) return ld + n * (1 + log(2 * M_PI * pwrss / n));
+  double ldx = 0;
+  for (int a = 0; a < p; a++) ldx += log(F->v[(size_t)a * (size_t)p1 + (size_t)a]);
+  double nr = n - p;
+  return ld + 2 * ldx + nr * (1 + log(2 * M_PI * pwrss / nr));
+}
+
+static double nlopt_objective(unsigned nth, const double *theta, double *grad, void *data) {
+  (void)nth; (void)grad;
+  objective_ctx *c = data;
+  if (c->opt->interrupted && c->opt->interrupted(c->opt->interrupt_ctx)) {
+    c->stopped = 1;
+    return DBL_MAX;   /* followed by nlopt_force_stop below */
+  }
+  return profiled_deviance(c, theta);
+}
+
+static int minimize(objective_ctx *c, double *theta, const double *lower, double step, double *fmin, int *ok) {
+  int nth = c->fit->ntheta;
+  nlopt_opt o = nlopt_create(NLOPT_LN_BOBYQA, (unsigned)nth);
+  if (!o) return LMM_NOMEM;
+  nlopt_set_lower_bounds(o, lower);
+  nlopt_set_min_objective(o, nlopt_objective, c);
+  nlopt_set_ftol_abs(o, 1e-11);
+  nlopt_set_ftol_rel(o, 1e-13);
+  nlopt_set_xtol_abs1(o, 1e-10);
+  nlopt_set_maxeval(o, 2000 * nth + 1000);
+  nlopt_set_initial_step1(o, step);
+  nlopt_result r = nlopt_optimize(o, theta, fmin);
+  nlopt_destroy(o);
+  if (c->stopped) return LMM_INTERRUPTED;
+  *ok = r > 0 && r != NLOPT_MAXEVAL_REACHED && r != NLOPT_MAXTIME_REACHED;
+  if (r == NLOPT_ROUNDOFF_LIMITED) *ok = 1;
+  if (r < 0 && r != NLOPT_ROUNDOFF_LIMITED) *ok = 0;
+  return LMM_OK;
+}
+
+void lmm_fit_free(lmm_fit *f) {
+  if (!f) return;
+  lmm_free(f->theta);
+  lmm_free(f->theta_off);
+  lmm_free(f->beta);
+  lmm_free(f->vcov);
+  lmm_free(f->optimizer_message);
+  lmm_free(f);
+}
+
+void lmm_fit_term_cov(const lmm_fit *f, const lmm_design *d, int t, double *cov) {
+  int q = d->re[t].q;
+  double T[LMM_MAX_Q * LMM_MAX_Q] = {0};
+  const double *th = f->theta + f->theta_off[t];
+  for (int col = 0, m = 0; col < q; col++)
+    for (int row = col; row < q; row++) T[row + col * q] = th[m++];
+  double s2 = f->sigma * f->sigma;
+  for (int a = 0; a < q; a++)
+    for (int b = 0; b < q; b++) {
+      double acc = 0;
+      for (int k = 0; k <= (a < b ? a : b); k++) acc += T[a + k * q] * T[b + k * q];
+      cov[a + b * q] = s2 * acc;
+    }
+}
+
+/* Estimates at the optimum: beta, sigma, vcov, log-likelihood. */
+static int estimates(objective_ctx *c, lmm_error *err) {
+  lmm_fit *f = c->fit;
+  lmm_system *s = c->sys;
+  double dev = profiled_deviance(c, f->theta);
+  f->evaluations--;
+  if (dev == DBL_MAX) return lmm_fail(err, LMM_NUMERIC, "the fit failed: the system is not positive definite at the optimum");
+  f->objective = dev;
+  f->logLik = -dev / 2;
+  int p = s->p, p1 = p + 1;
+  const lmm_block *F = lmm_sys_L(s, s->K, s->K);
+  double r = F->v[(size_t)p * (size_t)p1 + (size_t)p];
+  f->pwrss = r * r;
+  f->sigma = sqrt(f->pwrss / (double)(f->reml ? (double)s->n - p : (double)s->n));
+  if (!p) return LMM_OK;
+  double *R = lmm_malloc(sizeof *R * (size_t)(p * p));
+  if (!R) return lmm_nomem(err);
+  for (int j = 0; j < p; j++)
+    for (int i = 0; i < p; i++) R[i + j * p] = i >= j ? F->v[i + (size_t)j * (size_t)p1] : 0;
+  /* R' beta = l_yX' */
+  for (int i = 0; i < p; i++) f->beta[i] = F->v[(size_t)p + (size_t)i * (size_t)p1];
+  LAPACKE_dtrtrs(LAPACK_COL_MAJOR, 'L', 'T', 'N', p, 1, R, p, f->beta, p);
+  LAPACKE_dpotri(LAPACK_COL_MAJOR, 'L', p, R, p);
+  double s2 = f->sigma * f->sigma;
+  for (int j = 0; j < p; j++)
+    for (int i = 0; i < p; i++) f->vcov[i + j * p] = s2 * (i >= j ? R[i + j * p] : R[j + i * p]);
+  lmm_free(R);
+  return LMM_OK;
+}
+
+int lmm_fit_run(const lmm_design *d, lmm_system *sys, const lmm_fit_options *opt, lmm_fit **out, lmm_error *err) {
+  *out = NULL;
+  lmm_fit *f = lmm_calloc(1, sizeof *f);
+  if (!f) return lmm_nomem(err);
+  f->reml = opt->reml;
+  f->n = d->n;
+  f->p = d->p;
+  f->theta_off = lmm_calloc((size_t)(d->nre + 1), sizeof *f->theta_off);
+  int rc = LMM_OK;
+  if (!f->theta_off) { lmm_fit_free(f); return lmm_nomem(err); }
+  for (int t = 0; t < d->nre; t++) {
+    f->theta_off[t] = f->ntheta;
+    f->ntheta += d->re[t].q * (d->re[t].q + 1) / 2;
+  }
+  f->theta_off[d->nre] = f->ntheta;
+  int nth = f->ntheta;
+  f->theta = lmm_calloc((size_t)(nth ? nth : 1), sizeof *f->theta);
+  double *lower = lmm_calloc((size_t)(nth ? nth : 1), sizeof *lower);
+  f->beta = lmm_calloc((size_t)(d->p ? d->p : 1), sizeof *f->beta);
+  f->vcov = lmm_calloc((size_t)(d->p ? d->p * d->p : 1), sizeof *f->vcov);
+  double **T = lmm_calloc((size_t)(sys->K ? sys->K : 1), sizeof *T);
+  objective_ctx c = {d, sys, f, T, opt, 0};
+  if (!f->theta || !lower || !f->beta || !f->vcov || !T) { rc = lmm_nomem(err); goto done; }
+  for (int k = 0; k < sys->K; k++)
+    if (!(T[k] = lmm_calloc((size_t)(sys->q[k] * sys->q[k]), sizeof *T[k]))) { rc = lmm_nomem(err); goto done; }
+  for (int t = 0; t < d->nre; t++) {
+    int q = d->re[t].q;
+    for (int col = 0, m = f->theta_off[t]; col < q; col++)
+      for (int row = col; row < q; row++, m++) {
+        f->theta[m] = row == col ? 1 : 0;
+        lower[m] = row == col ? 0 : -HUGE_VAL;
+      }
+  }
+  f->converged = 1;
+  if (nth) {
+    double fmin = 0;
+    int ok = 0;
+    if ((rc = minimize(&c, f->theta, lower, 0.25, &fmin, &ok))) {
+      if (rc == LMM_INTERRUPTED) lmm_fail(err, rc, "interrupted");
+      else lmm_nomem(err);
+      goto done;
+    }
+    /* a variance near zero: try it at the boundary, as lme4 checks edges */
+    for (int m = 0; m < nth; m++)
+      if (lower[m] == 0 && f->theta[m] > 0 && f->theta[m] < 1e-3) {
+        double keep = f->theta[m];
+        f->theta[m] = 0;
+        double at0 = profiled_deviance(&c, f->theta);
+        if (at0 <= fmin) fmin = at0; else f->theta[m] = keep;
+      }
+    /* restart from the optimum with a small step: confirms or improves it */
+    double fmin2 = fmin;
+    if ((rc = minimize(&c, f->theta, lower, 1e-3, &fmin2, &ok))) {
+      if (rc == LMM_INTERRUPTED) lmm_fail(err, rc, "interrupted");
+      else lmm_nomem(err);
+      goto done;
+    }
+    f->converged = ok;
+    for (int t = 0; t < d->nre; t++) {
+      int q = d->re[t].q;
+      for (int col = 0, m = f->theta_off[t]; col < q; col++)
+        for (int row = col; row < q; row++, m++)
+          if (row == col && f->theta[m] < 1e-4) f->singular = 1;
+    }
+  }
+  rc = estimates(&c, err);
+done:
+  for (int k = 0; T && k < sys->K; k++) lmm_free(T[k]);
+  lmm_free(T);
+  lmm_free(lower);
+  if (rc) { lmm_fit_free(f); return rc; }
+  *out = f;
+  return LMM_OK;
+}

@@ -1,0 +1,43 @@
+/* fit.h — ML and REML fits by the profiled deviance (Bates et al. 2015).
+ *
+ * The parameters are theta: for each random-effects term, the lower triangle
+ * (column by column, as lme4 orders it) of the relative covariance factor T,
+ * with Var(b) = sigma^2 T T'.  BOBYQA (NLopt) minimizes the profiled deviance
+ * over theta with the diagonal of T bounded below by zero, so a variance can
+ * reach zero.  Every evaluation is one blocked Cholesky on the blocks.
+ */
+#ifndef LMM_FIT_H
+#define LMM_FIT_H
+
+#include "blocks.h"
+
+typedef struct lmm_fit_options {
+  int reml;                         /* 1 REML (the default in R), 0 ML */
+  int (*interrupted)(void *ctx);    /* polled between evaluations; nonzero stops the fit */
+  void *interrupt_ctx;
+} lmm_fit_options;
+
+typedef struct lmm_fit {
+  int reml;
+  size_t n;
+  int p;
+  int ntheta;
+  double *theta;          /* by design term: offsets in theta_off */
+  int *theta_off;
+  double objective;       /* deviance (ML) or REML criterion at the optimum */
+  double logLik, sigma, pwrss;
+  double *beta;           /* p */
+  double *vcov;           /* p x p, column-major */
+  int evaluations;
+  int converged;
+  int singular;
+  char *optimizer_message;
+} lmm_fit;
+
+int lmm_fit_run(const lmm_design *d, lmm_system *sys, const lmm_fit_options *opt, lmm_fit **out, lmm_error *err);
+void lmm_fit_free(lmm_fit *f);
+
+/* Covariance matrix (q x q, column-major) of design term t's random effects. */
+void lmm_fit_term_cov(const lmm_fit *f, const lmm_design *d, int t, double *cov);
+
+#endif

@@ -1,0 +1,397 @@
+/* formula.c — from a parsed formula to terms, variables, columns and bars.
+ *
+ * Term algebra follows R's terms(): a*b = a + b + a:b, a/b = a + a:b,
+ * (a+b)^2 = a + b + a:b, -x removes a term, 0 or -1 removes the intercept.
+ * Random terms follow lme4 ((x|g), (x||g), (1|a/b)) and nlme (x|a/b/c).
+ */
+#include "formula.h"
+#include "alloc.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct tlist {
+  int n, cap;
+  lmm_term *t;
+  int no_intercept;
+} tlist;
+
+typedef struct ctx {
+  lmm_formula *f;
+  const char *text;   /* the text being read, for messages */
+  const char *what;   /* "formula" or "random" */
+  lmm_error *err;
+} ctx;
+
+int lmm_term_order(lmm_term t) { return __builtin_popcountll(t); }
+
+static void tl_free(tlist *l) { lmm_free(l->t); l->t = NULL; l->n = l->cap = 0; }
+
+static int tl_has(const tlist *l, lmm_term t) {
+  for (int i = 0; i < l->n; i++) if (l->t[i] == t) return 1;
+  return 0;
+}
+
+static int tl_add(ctx *c, tlist *l, lmm_term t) {
+  if (tl_has(l, t)) return LMM_OK;
+  if (l->n == l->cap) {
+    int cap = l->cap ? 2 * l->cap : 8;
+    lmm_term *g = lmm_realloc(l->t, sizeof *g * (size_t)cap);
+    if (!g) return lmm_nomem(c->err);
+    l->t = g;
+    l->cap = cap;
+  }
+  l->t[l->n++] = t;
+  return LMM_OK;
+}
+
+static void tl_remove(tlist *l, lmm_term t) {
+  for (int i = 0; i < l->n; i++)
+    if (l->t[i] == t) { memmove(l->t + i, l->t + i + 1, sizeof *l->t * (size_t)(l->n - i - 1)); l->n--; return; }
+}
+
+static int fail_at(ctx *c, const lmm_expr *e, const char *why) {
+  return lmm_fail(c->err, LMM_ERR, "%s: %s at character %d of \"%s\"", c->what, why, e->pos + 1, c->text);
+}
+
+/* The variable a name or call stands for, added on first sight. */
+static int variable(ctx *c, const lmm_expr *e, int *idx) {
+  lmm_formula *f = c->f;
+  int kind;
+  const lmm_expr *value = e;
+  if (e->kind == EX_NAME) kind = LMM_VAR_PLAIN;
+  else if (!strcmp(e->name, "factor") || !strcmp(e->name, "as.factor")) {
+    if (e->nargs != 1) return fail_at(c, e, "factor() takes one argument");
+    kind = LMM_VAR_FACTOR;
+    value = e->args[0];
+    int rc = lmm_expr_check_arith(value, c->what, c->text, c->err);
+    if (rc) return rc;
+  } else {
+    kind = LMM_VAR_NUMERIC;
+    int rc = lmm_expr_check_arith(e, c->what, c->text, c->err);
+    if (rc) return rc;
+  }
+  char *label = lmm_expr_deparse(e);
+  if (!label) return lmm_nomem(c->err);
+  for (int i = 0; i < f->nvars; i++)
+    if (!strcmp(f->vars[i].label, label)) { lmm_free(label); *idx = i; return LMM_OK; }
+  if (f->nvars == LMM_MAX_VARS) {
+    lmm_free(label);
+    return fail_at(c, e, "too many distinct variables (at most 64)");
+  }
+  f->vars[f->nvars] = (lmm_var){label, kind, value, 0};
+  *idx = f->nvars++;
+  return LMM_OK;
+}
+
+static int is_bar(const lmm_expr *e) { return e->kind == EX_BINOP && (e->op == '|' || e->op == 'B'); }
+
+static int add_bars(ctx *c, const lmm_expr *lhs, const lmm_expr *group, int uncorrelated, int nlme_names);
+
+/* Expand a model expression into terms (R's terms algebra). */
+static int expand(ctx *c, const lmm_expr *e, tlist *out, int allow_bars) {
+  int rc = LMM_OK;
+  tlist l = {0}, r = {0};
+  switch (e->kind) {
+  case EX_NUM:
+    if (e->num == 1) return tl_add(c, out, 0);
+    if (e->num == 0) { out->no_intercept = 1; return LMM_OK; }
+    return fail_at(c, e, "a number in a model formula must be 0 or 1 (use I() for arithmetic)");
+  case EX_NAME:
+  case EX_CALL: {
+    int v;
+    if ((rc = variable(c, e, &v))) return rc;
+    return tl_add(c, out, (lmm_term)1 << v);
+  }
+  case EX_POS: return expand(c, e->args[0], out, allow_bars);
+  case EX_PAREN:
+    if (is_bar(e->args[0])) {
+      if (!allow_bars) return fail_at(c, e, "a random-effects term (x | g) cannot be part of an interaction");
+      return add_bars(c, e->args[0]->args[0], e->args[0]->args[1], e->args[0]->op == 'B', 0);
+    }
+    return expand(c, e->args[0], out, 0);
+  case EX_NEG:
+    if ((rc = expand(c, e->args[0], &r, 0))) break;
+    for (int i = 0; i < r.n; i++) {
+      if (r.t[i] == 0) out->no_intercept = 1;
+      tl_remove(out, r.t[i]);
+    }
+    break;
+  case EX_BINOP:
+    switch (e->op) {
+    case '+':
+      if ((rc = expand(c, e->args[0], out, allow_bars))) break;
+      rc = expand(c, e->args[1], out, allow_bars);
+      break;
+    case '-':
+      if ((rc = expand(c, e->args[0], out, allow_bars))) break;
+      if ((rc = expand(c, e->args[1], &r, 0))) break;
+      for (int i = 0; i < r.n; i++) {
+        if (r.t[i] == 0) out->no_intercept = 1;
+        tl_remove(out, r.t[i]);
+      }
+      if (r.no_intercept) out->no_intercept = 0;  /* "- 0" puts the intercept back, as in R */
+      break;
+    case ':': case '*': case '/': {
+      if ((rc = expand(c, e->args[0], &l, 0)) || (rc = expand(c, e->args[1], &r, 0))) break;
+      if (e->op != ':')
+        for (int i = 0; i < l.n && !rc; i++) rc = tl_add(c, out, l.t[i]);
+      if (e->op == '*')
+        for (int j = 0; j < r.n && !rc; j++) rc = tl_add(c, out, r.t[j]);
+      if (e->op == '/') {
+        lmm_term all = 0;
+        for (int i = 0; i < l.n; i++) all |= l.t[i];
+        for (int j = 0; j < r.n && !rc; j++) rc = tl_add(c, out, all | r.t[j]);
+      } else {
+        for (int j = 0; j < r.n && !rc; j++)
+          for (int i = 0; i < l.n && !rc; i++) rc = tl_add(c, out, l.t[i] | r.t[j]);
+      }
+      break;
+    }
+    case '^': {
+      const lmm_expr *k = e->args[1];
+      if (k->kind != EX_NUM || k->num < 1 || k->num != floor(k->num) || k->num > 16) {
+        rc = fail_at(c, k, "the power of a term must be a whole number from 1 to 16 (use I() for arithmetic)");
+        break;
+      }
+      if ((rc = expand(c, e->args[0], &l, 0))) break;
+      tlist acc = {0};
+      for (int i = 0; i < l.n && !rc; i++) rc = tl_add(c, &acc, l.t[i]);
+      for (int p = 1; p < (int)k->num && !rc; p++) {
+        int n = acc.n;
+        for (int i = 0; i < n && !rc; i++)
+          for (int j = 0; j < l.n && !rc; j++) rc = tl_add(c, &acc, acc.t[i] | l.t[j]);
+      }
+      for (int i = 0; i < acc.n && !rc; i++) rc = tl_add(c, out, acc.t[i]);
+      tl_free(&acc);
+      break;
+    }
+    case '|': case 'B':
+      rc = fail_at(c, e, "a random-effects term must be in parentheses, as in (1 | g)");
+      break;
+    default:
+      rc = fail_at(c, e, "'~' may appear only once");
+    }
+    break;
+  }
+  tl_free(&l);
+  tl_free(&r);
+  return rc;
+}
+
+static int term_cmp(const void *a, const void *b) {
+  /* stable sort by order: ties broken by the index stored in the upper bits */
+  const uint64_t *x = a, *y = b;
+  return x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : (x[1] < y[1] ? -1 : x[1] > y[1]);
+}
+
+/* Turn an expanded list into ordered terms, as R's terms() orders them. */
+static int finish_terms(ctx *c, tlist *l, lmm_terms *out) {
+  int explicit_one = tl_has(l, 0);
+  tl_remove(l, 0);
+  out->intercept = l->no_intercept ? 0 : 1;
+  (void)explicit_one;
+  out->nterms = l->n;
+  out->terms = NULL;
+  if (!l->n) return LMM_OK;
+  uint64_t *keys = lmm_malloc(sizeof *keys * 2 * (size_t)l->n);
+  out->terms = lmm_malloc(sizeof *out->terms * (size_t)l->n);
+  if (!keys || !out->terms) { lmm_free(keys); return lmm_nomem(c->err); }
+  for (int i = 0; i < l->n; i++) { keys[2 * i] = (uint64_t)lmm_term_order(l->t[i]); keys[2 * i + 1] = (uint64_t)i; }
+  qsort(keys, (size_t)l->n, 2 * sizeof *keys, term_cmp);
+  for (int i = 0; i < l->n; i++) out->terms[i] = l->t[keys[2 * i + 1]];
+  lmm_free(keys);
+  return LMM_OK;
+}
+
+/* ---- grouping factors --------------------------------------------------- */
+
+typedef struct group { int n; int v[LMM_MAX_VARS]; } group;
+typedef struct glist { int n; group g[LMM_MAX_VARS]; } glist;
+
+static int group_has(const group *g, int v) {
+  for (int i = 0; i < g->n; i++) if (g->v[i] == v) return 1;
+  return 0;
+}
+
+/* Expand a grouping expression: g, a:b, a/b/c.  nlme names inner levels
+ * "a:b", lme4 "b:a". */
+static int expand_group(ctx *c, const lmm_expr *e, glist *out, int nlme_names) {
+  int rc;
+  if (e->kind == EX_PAREN) return expand_group(c, e->args[0], out, nlme_names);
+  if (e->kind == EX_NAME || (e->kind == EX_CALL && (!strcmp(e->name, "factor") || !strcmp(e->name, "as.factor")))) {
+    int v;
+    if ((rc = variable(c, e, &v))) return rc;
+    c->f->vars[v].used_as_group = 1;
+    out->g[0] = (group){1, {v}};
+    out->n = 1;
+    return LMM_OK;
+  }
+  if (e->kind != EX_BINOP || (e->op != ':' && e->op != '/'))
+    return fail_at(c, e, "a grouping factor must be a column or columns joined by ':' or '/'");
+  glist *l = lmm_malloc(sizeof *l), *r = lmm_malloc(sizeof *r);
+  if (!l || !r) { lmm_free(l); lmm_free(r); return lmm_nomem(c->err); }
+  if ((rc = expand_group(c, e->args[0], l, nlme_names)) || (rc = expand_group(c, e->args[1], r, nlme_names))) goto done;
+  out->n = 0;
+  if (e->op == '/')
+    for (int i = 0; i < l->n; i++) out->g[out->n++] = l->g[i];
+  const group *outer = &l->g[l->n - 1];
+  for (int j = 0; j < r->n; j++) {
+    const group *left = e->op == '/' ? outer : &l->g[0];
+    if (e->op == ':' && (l->n > 1 || r->n > 1)) { rc = fail_at(c, e, "nested groupings cannot be crossed with ':'"); goto done; }
+    group g = {0};
+    const group *first = (e->op == '/' && !nlme_names) ? &r->g[j] : left;
+    const group *second = first == left ? &r->g[j] : left;
+    for (int i = 0; i < first->n; i++) g.v[g.n++] = first->v[i];
+    for (int i = 0; i < second->n; i++) if (!group_has(&g, second->v[i])) g.v[g.n++] = second->v[i];
+    if (out->n == LMM_MAX_VARS) { rc = fail_at(c, e, "too many nested levels"); goto done; }
+    out->g[out->n++] = g;
+  }
+done:
+  lmm_free(l);
+  lmm_free(r);
+  return rc;
+}
+
+static int push_bar(ctx *c, const lmm_terms *model, const group *g) {
+  lmm_formula *f = c->f;
+  lmm_bar *bars = lmm_realloc(f->bars, sizeof *bars * (size_t)(f->nbars + 1));
+  if (!bars) return lmm_nomem(c->err);
+  f->bars = bars;
+  lmm_bar *b = &bars[f->nbars];
+  memset(b, 0, sizeof *b);
+  b->model.intercept = model->intercept;
+  b->model.nterms = model->nterms;
+  b->group = lmm_malloc(sizeof *b->group * (size_t)g->n);
+  b->model.terms = lmm_malloc(sizeof(lmm_term) * (size_t)(model->nterms ? model->nterms : 1));
+  size_t len = 1;
+  for (int i = 0; i < g->n; i++) len += strlen(f->vars[g->v[i]].label) + 1;
+  b->grp_name = lmm_malloc(len);
+  f->nbars++;  /* counted now so that lmm_formula_free releases partial bars */
+  if (!b->group || !b->model.terms || !b->grp_name) return lmm_nomem(c->err);
+  if (model->nterms) memcpy(b->model.terms, model->terms, sizeof(lmm_term) * (size_t)model->nterms);
+  b->ngroup = g->n;
+  b->grp_name[0] = 0;
+  for (int i = 0; i < g->n; i++) {
+    b->group[i] = g->v[i];
+    if (i) strcat(b->grp_name, ":");
+    strcat(b->grp_name, f->vars[g->v[i]].label);
+  }
+  return LMM_OK;
+}
+
+static int add_bars(ctx *c, const lmm_expr *lhs, const lmm_expr *grp, int uncorrelated, int nlme_names) {
+  tlist l = {0};
+  lmm_terms model = {0};
+  glist *groups = lmm_malloc(sizeof *groups);
+  int rc;
+  if (!groups) return lmm_nomem(c->err);
+  if ((rc = expand(c, lhs, &l, 0)) || (rc = finish_terms(c, &l, &model)) ||
+      (rc = expand_group(c, grp, groups, nlme_names)))
+    goto done;
+  if (!model.intercept && !model.nterms) { rc = fail_at(c, lhs, "a random-effects term needs at least one column"); goto done; }
+  for (int g = 0; g < groups->n && !rc; g++) {
+    if (!uncorrelated) { rc = push_bar(c, &model, &groups->g[g]); continue; }
+    /* (x || g): one independent term per model term, as lme4 splits it */
+    if (model.intercept) {
+      lmm_terms one = {1, 0, NULL};
+      rc = push_bar(c, &one, &groups->g[g]);
+    }
+    for (int t = 0; t < model.nterms && !rc; t++) {
+      lmm_terms single = {0, 1, &model.terms[t]};
+      rc = push_bar(c, &single, &groups->g[g]);
+    }
+  }
+done:
+  tl_free(&l);
+  lmm_free(model.terms);
+  lmm_free(groups);
+  return rc;
+}
+
+/* ---- columns ------------------------------------------------------------ */
+
+static int bind_columns(ctx *c, lmm_expr *e) {
+  if (e->kind == EX_NAME) {
+    lmm_formula *f = c->f;
+    for (int i = 0; i < f->ncols; i++)
+      if (!strcmp(f->cols[i], e->name)) { e->column = i; return LMM_OK; }
+    char **cols = lmm_realloc(f->cols, sizeof *cols * (size_t)(f->ncols + 1));
+    if (!cols) return lmm_nomem(c->err);
+    f->cols = cols;
+    if (!(cols[f->ncols] = lmm_strdup(e->name))) return lmm_nomem(c->err);
+    e->column = f->ncols++;
+    return LMM_OK;
+  }
+  for (int i = 0; i < e->nargs; i++) {
+    int rc = bind_columns(c, e->args[i]);
+    if (rc) return rc;
+  }
+  return LMM_OK;
+}
+
+int lmm_formula_parse(const char *formula, const char *random, lmm_formula **out, lmm_error *err) {
+  *out = NULL;
+  lmm_formula *f = lmm_calloc(1, sizeof *f);
+  if (!f) return lmm_nomem(err);
+  ctx c = {f, formula, "formula", err};
+  tlist l = {0};
+  int rc = lmm_expr_parse(formula, "formula", &f->tree, err);
+  if (rc) goto fail;
+  lmm_expr *t = f->tree;
+  if (t->kind != EX_BINOP || t->op != '~' || !t->args[0]) {
+    rc = lmm_fail(err, LMM_ERR, "formula \"%s\" needs a response and a '~', as in \"y ~ x\"", formula);
+    goto fail;
+  }
+  f->response = t->args[0];
+  if ((rc = lmm_expr_check_arith(f->response, "formula", formula, err))) goto fail;
+  if (!(f->response_label = lmm_expr_deparse(f->response))) { rc = lmm_nomem(err); goto fail; }
+  if ((rc = expand(&c, t->args[1], &l, 1)) || (rc = finish_terms(&c, &l, &f->fixed))) goto fail;
+
+  if (random && random[strspn(random, " \t\r\n")]) {
+    c.text = random;
+    c.what = "random";
+    if ((rc = lmm_expr_parse(random, "random", &f->random_tree, err))) goto fail;
+    lmm_expr *r = f->random_tree;
+    if (r->kind == EX_BINOP && r->op == '~') {
+      if (r->args[0]) { rc = fail_at(&c, r, "the random part takes no response"); goto fail; }
+      r = r->args[1];
+    }
+    if (is_bar(r)) rc = add_bars(&c, r->args[0], r->args[1], r->op == 'B', 1);
+    else {
+      lmm_expr one = {.kind = EX_NUM, .num = 1, .column = -1};
+      rc = add_bars(&c, &one, r, 0, 1);
+    }
+    if (rc) goto fail;
+  }
+
+  if ((rc = bind_columns(&c, f->response))) goto fail;
+  for (int i = 0; i < f->nvars; i++)
+    if ((rc = bind_columns(&c, (lmm_expr *)f->vars[i].ex))) goto fail;
+  tl_free(&l);
+  *out = f;
+  return LMM_OK;
+fail:
+  tl_free(&l);
+  lmm_formula_free(f);
+  return rc ? rc : lmm_nomem(err);
+}
+
+void lmm_formula_free(lmm_formula *f) {
+  if (!f) return;
+  lmm_free(f->response_label);
+  lmm_free(f->fixed.terms);
+  for (int i = 0; i < f->nbars; i++) {
+    lmm_free(f->bars[i].model.terms);
+    lmm_free(f->bars[i].group);
+    lmm_free(f->bars[i].grp_name);
+  }
+  lmm_free(f->bars);
+  for (int i = 0; i < f->nvars; i++) lmm_free(f->vars[i].label);
+  for (int i = 0; i < f->ncols; i++) lmm_free(f->cols[i]);
+  lmm_free(f->cols);
+  lmm_expr_free(f->tree);
+  lmm_expr_free(f->random_tree);
+  lmm_free(f);
+}

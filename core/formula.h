@@ -1,0 +1,68 @@
+/* formula.h — what a model formula says, as R's terms() would read it.
+ *
+ *   y ~ a*b + factor(c) + (x | g) + (1 | h/k)       lme4 style, random terms in the formula
+ *   random = "x | a/b"                               nlme style, nested groupings
+ *
+ * A formula becomes: the response expression; the fixed-effect terms (each a
+ * set of variables, ordered by degree as R orders them); and one random-effect
+ * term ("bar") per grouping factor, each with its own model for the columns of
+ * Z.  Variables are the distinct things a term is made of (a column, factor(x),
+ * I(x^2)), named as R deparses them; columns are the table columns they read.
+ */
+#ifndef LMM_FORMULA_H
+#define LMM_FORMULA_H
+
+#include <stdint.h>
+#include "expr.h"
+
+enum {
+  LMM_VAR_PLAIN,   /* a bare column: a factor if its values are text, else numeric */
+  LMM_VAR_FACTOR,  /* factor(e) or as.factor(e): always a factor */
+  LMM_VAR_NUMERIC  /* an arithmetic expression: always numeric */
+};
+
+typedef struct lmm_var {
+  char *label;            /* as R prints it: "amd", "factor(nutrient)", "I(age^2)" */
+  int kind;
+  const lmm_expr *ex;     /* the value: for factor(e) this is e; points into the parse tree */
+  int used_as_group;      /* appears in a grouping factor */
+} lmm_var;
+
+/* A term is a set of variables: bit i set means formula->vars[i]. 0 is the intercept. */
+typedef uint64_t lmm_term;
+enum { LMM_MAX_VARS = 64 };
+
+typedef struct lmm_terms {
+  int intercept;
+  int nterms;
+  lmm_term *terms;        /* ordered by degree, then by appearance */
+} lmm_terms;
+
+typedef struct lmm_bar {
+  lmm_terms model;        /* columns of Z for this grouping factor */
+  int ngroup;             /* variables whose interaction is the grouping factor */
+  int *group;             /* indices into vars, in naming order */
+  char *grp_name;         /* "popu", "popu:gen", lme4's "cask:batch" */
+} lmm_bar;
+
+typedef struct lmm_formula {
+  lmm_expr *response;     /* points into tree */
+  char *response_label;
+  lmm_terms fixed;
+  int nbars;
+  lmm_bar *bars;
+  int nvars;
+  lmm_var vars[LMM_MAX_VARS];
+  int ncols;
+  char **cols;            /* distinct column names, in order of appearance */
+  lmm_expr *tree, *random_tree;
+} lmm_formula;
+
+/* Parse `formula` and the optional nlme-style `random` part (NULL or ""). */
+int lmm_formula_parse(const char *formula, const char *random, lmm_formula **out, lmm_error *err);
+void lmm_formula_free(lmm_formula *f);
+
+/* Number of variables in a term. */
+int lmm_term_order(lmm_term t);
+
+#endif

@@ -1,0 +1,290 @@
+/* frame.c — rows in, model variables out (see frame.h). */
+#include "frame.h"
+#include "alloc.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- level table: open addressing over text or numeric keys ----------- */
+
+typedef struct level {
+  char *text;       /* NULL for a numeric level */
+  size_t len;
+  double num;
+} level;
+
+typedef struct level_table {
+  level *lv;        /* in order of first appearance */
+  int n, cap;
+  int *slot;        /* hash slots holding index+1, 0 empty */
+  size_t nslot;
+} level_table;
+
+static uint64_t hash_bytes(const char *s, size_t n) {
+  uint64_t h = 1469598103934665603ULL;
+  for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+  return h;
+}
+
+static uint64_t hash_num(double v) {
+  uint64_t b;
+  if (v == 0) v = 0;  /* -0 and +0 are one level */
+  memcpy(&b, &v, sizeof b);
+  b ^= b >> 33; b *= 0xff51afd7ed558ccdULL; b ^= b >> 33;
+  return b;
+}
+
+static void table_free(level_table *t) {
+  if (!t) return;
+  for (int i = 0; i < t->n; i++) lmm_free(t->lv[i].text);
+  lmm_free(t->lv);
+  lmm_free(t->slot);
+  lmm_free(t);
+}
+
+static int table_grow(level_table *t) {
+  size_t ns = t->nslot ? t->nslot * 2 : 64;
+  int *slot = lmm_calloc(ns, sizeof *slot);
+  if (!slot) return -1;
+  for (int i = 0; i < t->n; i++) {
+    level *l = &t->lv[i];
+    uint64_t h = l->text ? hash_bytes(l->text, l->len) : hash_num(l->num);
+    size_t k = h & (ns - 1);
+    while (slot[k]) k = (k + 1) & (ns - 1);
+    slot[k] = i + 1;
+  }
+  lmm_free(t->slot);
+  t->slot = slot;
+  t->nslot = ns;
+  return 0;
+}
+
+/* Index of a level, added on first sight; -1 when out of memory. */
+static int table_intern(level_table *t, const char *text, size_t len, double num) {
+  if ((size_t)(t->n + 1) * 2 > t->nslot && table_grow(t)) return -1;
+  uint64_t h = text ? hash_bytes(text, len) : hash_num(num);
+  size_t k = h & (t->nslot - 1);
+  while (t->slot[k]) {
+    level *l = &t->lv[t->slot[k] - 1];
+    if (text ? (l->text && l->len == len && !memcmp(l->text, text, len)) : (!l->text && l->num == num))
+      return t->slot[k] - 1;
+    k = (k + 1) & (t->nslot - 1);
+  }
+  if (t->n == t->cap) {
+    int cap = t->cap ? 2 * t->cap : 16;
+    level *g = lmm_realloc(t->lv, sizeof *g * (size_t)cap);
+    if (!g) return -1;
+    t->lv = g;
+    t->cap = cap;
+  }
+  level l = {NULL, len, num};
+  if (text && !(l.text = lmm_strndup(text, len))) return -1;
+  t->lv[t->n] = l;
+  t->slot[k] = ++t->n;
+  return t->n - 1;
+}
+
+/* ---- frame ---------------------------------------------------------------- */
+
+static int needs_codes(const lmm_var *v) { return v->kind != LMM_VAR_NUMERIC; }
+
+int lmm_frame_new(const lmm_formula *f, int has_rowid, lmm_frame **out, lmm_error *err) {
+  *out = NULL;
+  lmm_frame *fr = lmm_calloc(1, sizeof *fr);
+  if (!fr) return lmm_nomem(err);
+  fr->f = f;
+  fr->has_rowid = has_rowid;
+  fr->vars = lmm_calloc((size_t)(f->nvars ? f->nvars : 1), sizeof *fr->vars);
+  fr->colvals = lmm_calloc((size_t)(f->ncols ? f->ncols : 1), sizeof *fr->colvals);
+  fr->coltext = lmm_calloc((size_t)(f->ncols ? f->ncols : 1), sizeof *fr->coltext);
+  if (!fr->vars || !fr->colvals || !fr->coltext) { lmm_frame_free(fr); return lmm_nomem(err); }
+  for (int i = 0; i < f->nvars; i++)
+    if (needs_codes(&f->vars[i]) && !(fr->vars[i].table = lmm_calloc(1, sizeof(level_table)))) {
+      lmm_frame_free(fr);
+      return lmm_nomem(err);
+    }
+  *out = fr;
+  return LMM_OK;
+}
+
+void lmm_frame_free(lmm_frame *fr) {
+  if (!fr) return;
+  if (fr->vars)
+    for (int i = 0; i < fr->f->nvars; i++) {
+      lmm_frame_var *v = &fr->vars[i];
+      lmm_free(v->x);
+      lmm_free(v->code);
+      for (int k = 0; k < v->nlevels; k++) lmm_free(v->levels[k]);
+      lmm_free(v->levels);
+      table_free(v->table);
+    }
+  lmm_free(fr->vars);
+  lmm_free(fr->rowid);
+  lmm_free(fr->y);
+  lmm_free(fr->colvals);
+  lmm_free(fr->coltext);
+  lmm_free(fr);
+}
+
+static int grow(lmm_frame *fr, lmm_error *err) {
+  size_t cap = fr->cap ? fr->cap * 2 : 1024;
+  const lmm_formula *f = fr->f;
+#define GROW(ptr) do { void *g_ = lmm_realloc((ptr), sizeof *(ptr) * cap); if (!g_) return lmm_nomem(err); (ptr) = g_; } while (0)
+  GROW(fr->rowid);
+  GROW(fr->y);
+  for (int i = 0; i < f->nvars; i++) {
+    GROW(fr->vars[i].x);
+    if (needs_codes(&f->vars[i])) GROW(fr->vars[i].code);
+  }
+#undef GROW
+  fr->cap = cap;
+  return LMM_OK;
+}
+
+static const char *row_word(const lmm_frame *fr) { return fr->has_rowid ? "rowid" : "row"; }
+
+/* A text value where a number is needed: name the column and the row. */
+static int check_numeric(lmm_frame *fr, const lmm_expr *e, const lmm_value *cols, int64_t rowid,
+                         const char *what, lmm_error *err) {
+  if (e->kind == EX_NAME && fr->coltext[e->column]) {
+    const lmm_value *v = &cols[e->column];
+    return lmm_fail(err, LMM_ERR, "column '%s' must be numeric in %s, but %s %lld holds the text '%.*s'",
+                    fr->f->cols[e->column], what, row_word(fr), (long long)rowid, v->len > 40 ? 40 : v->len, v->text);
+  }
+  for (int i = 0; i < e->nargs; i++) {
+    int rc = check_numeric(fr, e->args[i], cols, rowid, what, err);
+    if (rc) return rc;
+  }
+  return LMM_OK;
+}
+
+static int not_finite(lmm_frame *fr, const char *label, double v, int64_t rowid, lmm_error *err) {
+  return lmm_fail(err, LMM_ERR, "%s is %s at %s %lld; remove the row or transform the value",
+                  label, isnan(v) ? "NaN" : v > 0 ? "Inf" : "-Inf", row_word(fr), (long long)rowid);
+}
+
+int lmm_frame_add_row(lmm_frame *fr, const lmm_value *cols, int64_t rowid, lmm_error *err) {
+  const lmm_formula *f = fr->f;
+  fr->nread++;
+  for (int c = 0; c < f->ncols; c++) {
+    if (cols[c].type == LMM_NULL) { fr->ndropped++; return LMM_OK; }
+    fr->coltext[c] = cols[c].type == LMM_TEXT;
+    fr->colvals[c] = cols[c].type == LMM_NUM ? cols[c].num : NAN;
+  }
+  if (fr->n == fr->cap) {
+    int rc = grow(fr, err);
+    if (rc) return rc;
+  }
+  size_t r = fr->n;
+  int rc = check_numeric(fr, f->response, cols, rowid, "the response", err);
+  if (rc) return rc;
+  double y = lmm_expr_eval(f->response, fr->colvals);
+  if (!isfinite(y)) return not_finite(fr, f->response_label, y, rowid, err);
+  fr->y[r] = y;
+  fr->rowid[r] = rowid;
+  for (int i = 0; i < f->nvars; i++) {
+    const lmm_var *var = &f->vars[i];
+    lmm_frame_var *v = &fr->vars[i];
+    const lmm_expr *e = var->ex;
+    if (e->kind == EX_NAME && fr->coltext[e->column] && var->kind != LMM_VAR_NUMERIC) {
+      const lmm_value *cv = &cols[e->column];
+      int k = table_intern(v->table, cv->text, (size_t)cv->len, 0);
+      if (k < 0) return lmm_nomem(err);
+      v->code[r] = k;
+      v->x[r] = NAN;
+      v->has_text = 1;
+      continue;
+    }
+    if ((rc = check_numeric(fr, e, cols, rowid, var->label, err))) return rc;
+    double x = lmm_expr_eval(e, fr->colvals);
+    if (!isfinite(x)) return not_finite(fr, var->label, x, rowid, err);
+    v->x[r] = x;
+    v->has_num = 1;
+    if (needs_codes(var)) {
+      /* plain numeric columns get levels only if they may be factors */
+      if (var->kind == LMM_VAR_FACTOR || var->used_as_group) {
+        int k = table_intern(v->table, NULL, 0, x);
+        if (k < 0) return lmm_nomem(err);
+        v->code[r] = k;
+      } else v->code[r] = -1;
+    }
+  }
+  fr->n++;
+  return LMM_OK;
+}
+
+static int level_cmp(const void *a, const void *b) {
+  const level *x = *(level *const *)a, *y = *(level *const *)b;
+  if (x->text && y->text) {
+    size_t n = x->len < y->len ? x->len : y->len;
+    int c = memcmp(x->text, y->text, n);
+    return c ? c : (x->len > y->len) - (x->len < y->len);
+  }
+  return (x->num > y->num) - (x->num < y->num);
+}
+
+static char *number_label(double v) {
+  char buf[64];
+  snprintf(buf, sizeof buf, "%.15g", v);
+  return lmm_strdup(buf);
+}
+
+/* Sort one variable's levels and recode its rows. */
+static int settle_levels(lmm_frame *fr, lmm_frame_var *v, lmm_error *err) {
+  level_table *t = v->table;
+  if (v->has_text) {
+    /* a column holding text is a factor of text: numbers in it become text */
+    char buf[64];
+    for (size_t r = 0; r < fr->n; r++)
+      if (!isnan(v->x[r]) || v->code[r] < 0) {
+        if (v->code[r] >= 0 && !t->lv[v->code[r]].text) { /* a numeric level */ }
+        int n = snprintf(buf, sizeof buf, "%.15g", v->x[r]);
+        int k = table_intern(t, buf, (size_t)n, 0);
+        if (k < 0) return lmm_nomem(err);
+        v->code[r] = k;
+      }
+  }
+  int n = t->n;
+  level **order = lmm_malloc(sizeof *order * (size_t)(n ? n : 1));
+  int *remap = lmm_malloc(sizeof *remap * (size_t)(n ? n : 1));
+  v->levels = lmm_calloc((size_t)(n ? n : 1), sizeof *v->levels);
+  if (!order || !remap || !v->levels) { lmm_free(order); lmm_free(remap); return lmm_nomem(err); }
+  int m = 0;
+  for (int i = 0; i < n; i++)
+    if (!v->has_text || t->lv[i].text) order[m++] = &t->lv[i];  /* stale numeric levels drop out */
+  qsort(order, (size_t)m, sizeof *order, level_cmp);
+  for (int i = 0; i < n; i++) remap[i] = -1;
+  int rc = LMM_OK;
+  for (int k = 0; k < m && !rc; k++) {
+    remap[order[k] - t->lv] = k;
+    v->levels[k] = order[k]->text ? lmm_strndup(order[k]->text, order[k]->len) : number_label(order[k]->num);
+    if (!v->levels[k]) rc = lmm_nomem(err);
+  }
+  v->nlevels = m;
+  if (!rc)
+    for (size_t r = 0; r < fr->n; r++) v->code[r] = remap[v->code[r]];
+  lmm_free(order);
+  lmm_free(remap);
+  return rc;
+}
+
+int lmm_frame_finish(lmm_frame *fr, lmm_error *err) {
+  const lmm_formula *f = fr->f;
+  for (int i = 0; i < f->nvars; i++) {
+    const lmm_var *var = &f->vars[i];
+    lmm_frame_var *v = &fr->vars[i];
+    v->is_factor = var->kind == LMM_VAR_FACTOR || (var->kind == LMM_VAR_PLAIN && v->has_text);
+    if (var->kind == LMM_VAR_NUMERIC && var->used_as_group)
+      return lmm_fail(err, LMM_ERR, "grouping factor '%s' must be a column, not an expression", var->label);
+    if (!needs_codes(var)) continue;
+    if (v->is_factor || var->used_as_group) {
+      int rc = settle_levels(fr, v, err);
+      if (rc) return rc;
+    }
+    table_free(v->table);
+    v->table = NULL;
+  }
+  return LMM_OK;
+}

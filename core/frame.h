@@ -1,0 +1,54 @@
+/* frame.h — the model frame: the formula's variables evaluated over the rows.
+ *
+ * Rows arrive one at a time from whatever reads the data (ext/ scans SQLite);
+ * each row is a vector of column values in the order of formula->cols.  A row
+ * with NULL in any column the model uses is dropped, as R's na.omit does.
+ * Factor levels are sorted once all rows are in: numbers in numeric order,
+ * text in byte order, as R's factor() sorts them in the C locale.
+ */
+#ifndef LMM_FRAME_H
+#define LMM_FRAME_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "formula.h"
+
+enum { LMM_NULL = 0, LMM_NUM = 1, LMM_TEXT = 2 };
+
+typedef struct lmm_value {
+  int type;
+  double num;
+  const char *text;   /* not NUL-terminated: len bytes */
+  int len;
+} lmm_value;
+
+typedef struct lmm_frame_var {
+  int is_factor;      /* how the variable enters the fixed or random model */
+  double *x;          /* numeric value per row (numeric variables) */
+  int *code;          /* level per row, 0-based (factor-capable variables) */
+  int nlevels;
+  char **levels;      /* labels as R prints them */
+  struct level_table *table; /* build state, freed by finish */
+  int has_text, has_num;
+} lmm_frame_var;
+
+typedef struct lmm_frame {
+  const lmm_formula *f;
+  size_t n, cap;
+  size_t nread, ndropped;
+  int has_rowid;      /* rowid holds real rowids (else 1-based row numbers) */
+  int64_t *rowid;
+  double *y;
+  lmm_frame_var *vars;
+  double *colvals;    /* scratch: one row's numeric column values */
+  int *coltext;       /* scratch: which of them were text */
+} lmm_frame;
+
+int lmm_frame_new(const lmm_formula *f, int has_rowid, lmm_frame **out, lmm_error *err);
+/* cols has formula->ncols values; rowid names the row in messages. */
+int lmm_frame_add_row(lmm_frame *fr, const lmm_value *cols, int64_t rowid, lmm_error *err);
+/* Sort levels and settle which plain columns are factors. */
+int lmm_frame_finish(lmm_frame *fr, lmm_error *err);
+void lmm_frame_free(lmm_frame *fr);
+
+#endif

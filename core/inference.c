@@ -1,0 +1,151 @@
+/* inference.c — see inference.h. */
+#include "inference.h"
+#include "alloc.h"
+
+#define MATHLIB_STANDALONE 1
+#include <Rmath.h>
+#include <math.h>
+#include <string.h>
+
+typedef struct grouping { int t; int nlevels; } grouping;
+
+/* Whether column values vary within any level of a grouping. */
+static int varies_within(const double *x, const int *g, int nlevels, size_t n, double *first, char *seen) {
+  memset(seen, 0, (size_t)nlevels);
+  for (size_t r = 0; r < n; r++) {
+    int l = g[r];
+    if (!seen[l]) { seen[l] = 1; first[l] = x[r]; }
+    else if (x[r] != first[l]) return 1;
+  }
+  return 0;
+}
+
+/* Whether each level of grouping a lies inside one level of grouping b. */
+static int nested(const lmm_design *d, int a, int b, int *map) {
+  const int *ga = d->re[a].g, *gb = d->re[b].g;
+  for (int l = 0; l < d->re[a].nlevels; l++) map[l] = -1;
+  for (size_t r = 0; r < d->n; r++) {
+    if (map[ga[r]] < 0) map[ga[r]] = gb[r];
+    else if (map[ga[r]] != gb[r]) return 0;
+  }
+  return 1;
+}
+
+int lmm_nlme_df(const lmm_design *d, double *df, lmm_error *err) {
+  size_t n = d->n;
+  int p = d->p;
+  if (d->nre == 0) {
+    for (int j = 0; j < p; j++) df[j] = (double)n - p;
+    return 1;
+  }
+  /* distinct groupings, outermost (fewest levels) first */
+  grouping gs[64];
+  int Q = 0;
+  for (int t = 0; t < d->nre && Q < 64; t++) {
+    int dup = 0;
+    for (int k = 0; k < Q; k++) if (d->re[gs[k].t].group_vars == d->re[t].group_vars) dup = 1;
+    if (!dup) gs[Q++] = (grouping){t, d->re[t].nlevels};
+  }
+  for (int i = 1; i < Q; i++)
+    for (int k = i; k > 0 && gs[k].nlevels < gs[k - 1].nlevels; k--) {
+      grouping tmp = gs[k]; gs[k] = gs[k - 1]; gs[k - 1] = tmp;
+    }
+  int maxl = 1;
+  for (int k = 0; k < Q; k++) if (gs[k].nlevels > maxl) maxl = gs[k].nlevels;
+  int *map = lmm_malloc(sizeof *map * (size_t)maxl);
+  double *first = lmm_malloc(sizeof *first * (size_t)maxl);
+  char *seen = lmm_malloc((size_t)maxl);
+  double *dfX = lmm_malloc(sizeof *dfX * (size_t)(Q + 1));
+  int *stratum = lmm_malloc(sizeof *stratum * (size_t)(p ? p : 1));
+  int ok = 1;
+  if (!map || !first || !seen || !dfX || !stratum) { lmm_nomem(err); ok = -1; goto done; }
+  for (int k = 1; k < Q && ok; k++) ok = nested(d, gs[k].t, gs[k - 1].t, map);
+  if (ok != 1) goto done;
+  for (int k = 0; k <= Q; k++)
+    dfX[k] = (k < Q ? gs[k].nlevels : (double)n) - (k ? gs[k - 1].nlevels : 0);
+  int any_intercept = 0;
+  for (int j = 0; j < p; j++) {
+    const double *x = d->X + (size_t)j * n;
+    int constant = 1;
+    for (size_t r = 1; r < n && constant; r++) constant = x[r] == x[0];
+    if (constant) { stratum[j] = -1; any_intercept = 1; continue; }
+    int s = 0;
+    for (int k = Q - 1; k >= 0; k--)
+      if (varies_within(x, d->re[gs[k].t].g, gs[k].nlevels, n, first, seen)) { s = k + 1; break; }
+    stratum[j] = s;
+    dfX[s] -= 1;
+  }
+  if (any_intercept) dfX[0] -= 1;
+  else for (int k = 1; k <= Q; k++) dfX[k] += 1;
+  double mx = dfX[0];
+  for (int k = 1; k <= Q; k++) if (dfX[k] > mx) mx = dfX[k];
+  for (int j = 0; j < p; j++) df[j] = stratum[j] < 0 ? mx : dfX[stratum[j]];
+done:
+  lmm_free(map); lmm_free(first); lmm_free(seen); lmm_free(dfX); lmm_free(stratum);
+  return ok;
+}
+
+#define ADD(...) do { if (lmm_result_add(out, __VA_ARGS__)) return lmm_nomem(err); } while (0)
+
+int lmm_tidy(const lmm_design *d, const lmm_fit *f, int style, lmm_result *out, lmm_error *err) {
+  int p = d->p;
+  size_t n = d->n;
+  double *df = lmm_malloc(sizeof *df * (size_t)(p ? p : 1));
+  if (!df) return lmm_nomem(err);
+  int have_df = lmm_nlme_df(d, df, err);
+  if (have_df < 0) { lmm_free(df); return err->code; }
+  /* nlme's summary() (lme and gls) and lm rescale ML standard errors to the
+   REML-like sigma, sqrt(n / (n - p)); lme4 does not */
+  double se_scale = (style != LMM_STYLE_LME4 && !f->reml) ? sqrt((double)n / ((double)n - p)) : 1;
+  for (int j = 0; j < p; j++) {
+    double est = f->beta[j], se = sqrt(f->vcov[j + j * p]) * se_scale, t = est / se;
+    double dfj = have_df ? df[j] : NAN;
+    double pv = have_df ? 2 * pt(-fabs(t), dfj, 1, 0) : NAN;
+    if (lmm_result_add(out, "fixed", NULL, d->xnames[j], est, se, t, dfj, pv)) { lmm_free(df); return lmm_nomem(err); }
+  }
+  lmm_free(df);
+  for (int t = 0; t < d->nre; t++) {
+    const lmm_reterm *re = &d->re[t];
+    int q = re->q;
+    double cov[LMM_MAX_Q * LMM_MAX_Q];
+    lmm_fit_term_cov(f, d, t, cov);
+    for (int a = 0; a < q; a++) {
+      char *term = lmm_mprintf("sd__%s", re->cnames[a]);
+      if (!term) return lmm_nomem(err);
+      int rc = lmm_result_add(out, "ran_pars", re->grp, term, sqrt(cov[a + a * q]), NAN, NAN, NAN, NAN);
+      lmm_free(term);
+      if (rc) return lmm_nomem(err);
+    }
+    for (int a = 0; a < q; a++)
+      for (int b = a + 1; b < q; b++) {
+        char *term = lmm_mprintf("cor__%s.%s", re->cnames[a], re->cnames[b]);
+        if (!term) return lmm_nomem(err);
+        double den = sqrt(cov[a + a * q] * cov[b + b * q]);
+        int rc = lmm_result_add(out, "ran_pars", re->grp, term, den > 0 ? cov[a + b * q] / den : NAN, NAN, NAN, NAN, NAN);
+        lmm_free(term);
+        if (rc) return lmm_nomem(err);
+      }
+  }
+  double sigma = style == LMM_STYLE_LM ? sqrt(f->pwrss / ((double)n - p)) : f->sigma;
+  ADD("ran_pars", "Residual", "sd__Observation", sigma, NAN, NAN, NAN, NAN);
+  /* lm and ML report the ML log-likelihood; REML fits the REML criterion */
+  double npar = p + f->ntheta + 1;
+  double logLik = f->logLik;
+  double bic_n = (f->reml && style != LMM_STYLE_LME4) ? (double)n - p : (double)n;
+  ADD("fit", NULL, "logLik", logLik, NAN, NAN, NAN, NAN);
+  ADD("fit", NULL, "AIC", -2 * logLik + 2 * npar, NAN, NAN, NAN, NAN);
+  ADD("fit", NULL, "BIC", -2 * logLik + log(bic_n) * npar, NAN, NAN, NAN, NAN);
+  ADD("fit", NULL, f->reml ? "REMLcrit" : "deviance", f->objective, NAN, NAN, NAN, NAN);
+  ADD("fit", NULL, "sigma", sigma, NAN, NAN, NAN, NAN);
+  ADD("fit", NULL, "nobs", (double)n, NAN, NAN, NAN, NAN);
+  ADD("fit", NULL, "df", npar, NAN, NAN, NAN, NAN);
+  for (int t = 0; t < d->nre; t++) {
+    int dup = 0;
+    for (int s = 0; s < t; s++) if (d->re[s].group_vars == d->re[t].group_vars) dup = 1;
+    if (!dup) ADD("fit", d->re[t].grp, "ngroups", d->re[t].nlevels, NAN, NAN, NAN, NAN);
+  }
+  ADD("fit", NULL, "converged", f->converged, NAN, NAN, NAN, NAN);
+  ADD("fit", NULL, "singular", f->singular, NAN, NAN, NAN, NAN);
+  ADD("fit", NULL, "evaluations", f->evaluations, NAN, NAN, NAN, NAN);
+  return LMM_OK;
+}

@@ -1,0 +1,23 @@
+/* inference.h — from a fit to the numbers R reports: t tests with nlme's
+ * denominator degrees of freedom, variance components as standard deviations
+ * and correlations, and the fit statistics (logLik, AIC, BIC, ...). */
+#ifndef LMM_INFERENCE_H
+#define LMM_INFERENCE_H
+
+#include "fit.h"
+#include "result.h"
+
+enum {
+  LMM_STYLE_LM,    /* no random part, no method: stats::lm */
+  LMM_STYLE_NLME,  /* nlme::lme / nlme::gls conventions */
+  LMM_STYLE_LME4   /* lme4::lmer conventions */
+};
+
+/* nlme's denominator df per column of X (getFixDF); returns 0 and leaves df
+ * untouched when the grouping factors are not nested (crossed designs). */
+int lmm_nlme_df(const lmm_design *d, double *df, lmm_error *err);
+
+/* The tidy rows of a fit. */
+int lmm_tidy(const lmm_design *d, const lmm_fit *f, int style, lmm_result *out, lmm_error *err);
+
+#endif

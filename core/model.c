@@ -1,0 +1,106 @@
+/* model.c — the pipeline of one fit, and the checks between its stages that
+ * turn degenerate data into clear errors instead of garbage. */
+#include "model.h"
+#include "alloc.h"
+
+#include <lapacke.h>
+#include <math.h>
+#include <string.h>
+
+int lmm_model_begin(const char *formula, const char *random, const char *options, int has_rowid,
+                    lmm_model **out, lmm_error *err) {
+  *out = NULL;
+  lmm_model *m = lmm_calloc(1, sizeof *m);
+  if (!m) return lmm_nomem(err);
+  int rc = lmm_options_parse(options, &m->options, err);
+  if (!rc) rc = lmm_formula_parse(formula, random, &m->formula, err);
+  if (!rc) rc = lmm_frame_new(m->formula, has_rowid, &m->frame, err);
+  if (rc) { lmm_model_free(m); return rc; }
+  m->style = m->formula->nbars == 0 ? (m->options.method_given ? LMM_STYLE_NLME : LMM_STYLE_LM)
+             : (random && random[0]) ? LMM_STYLE_NLME : LMM_STYLE_LME4;
+  if (m->style == LMM_STYLE_LM) m->options.reml = 0;
+  *out = m;
+  return LMM_OK;
+}
+
+int lmm_model_ncols(const lmm_model *m) { return m->formula->ncols; }
+const char *lmm_model_col(const lmm_model *m, int i) { return m->formula->cols[i]; }
+
+int lmm_model_add_row(lmm_model *m, const lmm_value *cols, int64_t rowid, lmm_error *err) {
+  return lmm_frame_add_row(m->frame, cols, rowid, err);
+}
+
+/* Refuse a rank-deficient X, naming the first column that is a combination of earlier ones. */
+static int check_rank(const lmm_design *d, lmm_error *err) {
+  int p = d->p;
+  size_t n = d->n;
+  if (!p) return LMM_OK;
+  if ((size_t)p > n)
+    return lmm_fail(err, LMM_ERR, "%d fixed-effect coefficients but only %zu rows", p, n);
+  double *Q = lmm_malloc(sizeof *Q * n * (size_t)p), *tau = lmm_malloc(sizeof *tau * (size_t)p);
+  if (!Q || !tau) { lmm_free(Q); lmm_free(tau); return lmm_nomem(err); }
+  /* scale columns so the test is relative, then QR without pivoting: R[j][j]
+   * small means column j lies in the span of the columns before it */
+  int rc = LMM_OK;
+  for (int j = 0; j < p; j++) {
+    double nrm = 0;
+    for (size_t r = 0; r < n; r++) nrm += d->X[(size_t)j * n + r] * d->X[(size_t)j * n + r];
+    nrm = sqrt(nrm);
+    if (nrm == 0) { rc = lmm_fail(err, LMM_ERR, "fixed-effect column '%s' is all zero in the rows used", d->xnames[j]); break; }
+    for (size_t r = 0; r < n; r++) Q[(size_t)j * n + r] = d->X[(size_t)j * n + r] / nrm;
+  }
+  if (!rc && LAPACKE_dgeqrf(LAPACK_COL_MAJOR, (int)n, p, Q, (int)n, tau)) rc = lmm_nomem(err);
+  for (int j = 0; j < p && !rc; j++)
+    if (fabs(Q[(size_t)j * n + (size_t)j]) < 1e-7)
+      rc = lmm_fail(err, LMM_ERR,
+                    "fixed effects are rank deficient: column '%s' is a linear combination of the columns before it; drop it from the formula",
+                    d->xnames[j]);
+  lmm_free(Q);
+  lmm_free(tau);
+  return rc;
+}
+
+static int check_groups(const lmm_design *d, lmm_error *err) {
+  for (int t = 0; t < d->nre; t++) {
+    const lmm_reterm *re = &d->re[t];
+    if (re->q > LMM_MAX_Q)
+      return lmm_fail(err, LMM_ERR, "random-effects term for '%s' has %d columns (at most %d)", re->grp, re->q, LMM_MAX_Q);
+    if (re->nlevels < 2)
+      return lmm_fail(err, LMM_ERR, "grouping factor '%s' has only one level in the rows used; a random effect needs at least two", re->grp);
+    if ((size_t)re->nlevels * (size_t)re->q >= d->n)
+      return lmm_fail(err, LMM_ERR,
+                      "grouping factor '%s': %d random effects (%d levels x %d) but only %zu rows; the random effects cannot be told from the residual",
+                      re->grp, re->nlevels * re->q, re->nlevels, re->q, d->n);
+  }
+  return LMM_OK;
+}
+
+int lmm_model_finish(lmm_model *m, int (*interrupted)(void *), void *ctx, lmm_error *err) {
+  lmm_frame *fr = m->frame;
+  int rc;
+  if (fr->n == 0)
+    return lmm_fail(err, LMM_ERR, "no rows left to fit: %zu rows read, %zu dropped for NULL values", fr->nread, fr->ndropped);
+  if ((rc = lmm_frame_finish(fr, err))) return rc;
+  if ((rc = lmm_design_new(fr, &m->design, err))) return rc;
+  if ((rc = check_rank(m->design, err)) || (rc = check_groups(m->design, err))) return rc;
+  if ((size_t)m->design->p >= m->design->n)
+    return lmm_fail(err, LMM_ERR, "%zu rows are too few for %d fixed-effect coefficients", m->design->n, m->design->p);
+  if ((rc = lmm_system_new(m->design, &m->system, err))) return rc;
+  lmm_fit_options opt = {m->options.reml, interrupted, ctx};
+  if ((rc = lmm_fit_run(m->design, m->system, &opt, &m->fit, err))) return rc;
+  if (!(m->fit->pwrss > 1e-300 * (double)m->design->n))
+    return lmm_fail(err, LMM_ERR, "the model fits the response exactly (zero residual variance); there is nothing to estimate");
+  if (!(m->result = lmm_result_new())) return lmm_nomem(err);
+  return lmm_tidy(m->design, m->fit, m->style, m->result, err);
+}
+
+void lmm_model_free(lmm_model *m) {
+  if (!m) return;
+  lmm_result_free(m->result);
+  lmm_fit_free(m->fit);
+  lmm_system_free(m->system);
+  lmm_design_free(m->design);
+  lmm_frame_free(m->frame);
+  lmm_formula_free(m->formula);
+  lmm_free(m);
+}

@@ -1,0 +1,34 @@
+/* model.h — one fit from start to end, the way data flows:
+ * formula text -> rows -> model frame -> design -> blocks -> fit -> rows.
+ *
+ *   lmm_model_begin(...)           parse; says which columns to read
+ *   lmm_model_add_row(...)         once per row of the data
+ *   lmm_model_finish(...)          fit and build the result rows
+ */
+#ifndef LMM_MODEL_H
+#define LMM_MODEL_H
+
+#include "inference.h"
+#include "options.h"
+
+typedef struct lmm_model {
+  lmm_formula *formula;
+  lmm_options options;
+  int style;
+  lmm_frame *frame;
+  lmm_design *design;
+  lmm_system *system;
+  lmm_fit *fit;
+  lmm_result *result;
+} lmm_model;
+
+int lmm_model_begin(const char *formula, const char *random, const char *options, int has_rowid,
+                    lmm_model **out, lmm_error *err);
+/* Columns to read, in the order add_row expects them. */
+int lmm_model_ncols(const lmm_model *m);
+const char *lmm_model_col(const lmm_model *m, int i);
+int lmm_model_add_row(lmm_model *m, const lmm_value *cols, int64_t rowid, lmm_error *err);
+int lmm_model_finish(lmm_model *m, int (*interrupted)(void *), void *ctx, lmm_error *err);
+void lmm_model_free(lmm_model *m);
+
+#endif

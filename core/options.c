@@ -1,0 +1,49 @@
+/* options.c — parse `method=ML`-style options; unknown keys and values are
+ * errors that say what is allowed. */
+#include "options.h"
+
+#include <ctype.h>
+#include <string.h>
+#include <strings.h>
+
+static void trim(const char **s, const char **e) {
+  while (*s < *e && isspace((unsigned char)**s)) (*s)++;
+  while (*e > *s && isspace((unsigned char)(*e)[-1])) (*e)--;
+}
+
+static int eq(const char *s, const char *e, const char *word) {
+  size_t n = strlen(word);
+  return (size_t)(e - s) == n && !strncasecmp(s, word, n);
+}
+
+int lmm_options_parse(const char *text, lmm_options *o, lmm_error *err) {
+  o->reml = 1;
+  o->method_given = 0;
+  if (!text) return LMM_OK;
+  const char *p = text;
+  while (*p) {
+    const char *end = strchr(p, ',');
+    if (!end) end = p + strlen(p);
+    const char *ks = p, *ke = end;
+    trim(&ks, &ke);
+    if (ks < ke) {
+      const char *eqs = memchr(ks, '=', (size_t)(ke - ks));
+      if (!eqs)
+        return lmm_fail(err, LMM_ERR, "options: '%.*s' is not of the form key=value (for example method=ML)",
+                        (int)(ke - ks), ks);
+      const char *vs = eqs + 1, *ve = ke, *kend = eqs;
+      trim(&ks, &kend);
+      trim(&vs, &ve);
+      if (eq(ks, kend, "method")) {
+        if (eq(vs, ve, "ML")) o->reml = 0;
+        else if (eq(vs, ve, "REML")) o->reml = 1;
+        else return lmm_fail(err, LMM_ERR, "options: method must be ML or REML, not '%.*s'", (int)(ve - vs), vs);
+        o->method_given = 1;
+      } else {
+        return lmm_fail(err, LMM_ERR, "options: unknown option '%.*s' (known: method)", (int)(kend - ks), ks);
+      }
+    }
+    p = *end ? end + 1 : end;
+  }
+  return LMM_OK;
+}

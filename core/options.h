@@ -1,0 +1,14 @@
+/* options.h — the `key=value, key=value` options string of lmm_fit. */
+#ifndef LMM_OPTIONS_H
+#define LMM_OPTIONS_H
+
+#include "lmm_error.h"
+
+typedef struct lmm_options {
+  int reml;            /* default 1, as in R */
+  int method_given;    /* method= was written (a gls fit when there is no random part) */
+} lmm_options;
+
+int lmm_options_parse(const char *text, lmm_options *o, lmm_error *err);
+
+#endif

@@ -1,0 +1,187 @@
+/* source.c — one read-only pass over the user's rows.
+ *
+ * Names from arguments are always quoted as identifiers; a query argument is
+ * run only if it is a single read-only statement. */
+#include "source.h"
+SQLITE_EXTENSION_INIT3
+
+#include <ctype.h>
+#include <string.h>
+#include <strings.h>
+
+static int is_query(const char *s) {
+  while (isspace((unsigned char)*s) || *s == '(') s++;
+  return !strncasecmp(s, "select", 6) || !strncasecmp(s, "with", 4) || !strncasecmp(s, "values", 6);
+}
+
+/* Only blanks, semicolons and comments after the statement. */
+static int only_trailing_noise(const char *s) {
+  for (;;) {
+    while (isspace((unsigned char)*s) || *s == ';') s++;
+    if (s[0] == '-' && s[1] == '-') { while (*s && *s != '\n') s++; continue; }
+    if (s[0] == '/' && s[1] == '*') { const char *e = strstr(s + 2, "*/"); if (!e) return 1; s = e + 2; continue; }
+    return *s == 0;
+  }
+}
+
+/* FROM-clause text for the data argument, and a printable name for messages. */
+static char *source_from(sqlite3 *db, const char *data, int *has_rowid, char **errmsg) {
+  if (is_query(data)) {
+    sqlite3_stmt *st = NULL;
+    const char *tail = NULL;
+    int rc = sqlite3_prepare_v2(db, data, -1, &st, &tail);
+    if (rc != SQLITE_OK) {
+      *errmsg = sqlite3_mprintf("lmm: the data query does not compile: %s", sqlite3_errmsg(db));
+      return NULL;
+    }
+    int ro = st && sqlite3_stmt_readonly(st);
+    sqlite3_finalize(st);
+    if (!only_trailing_noise(tail)) {
+      *errmsg = sqlite3_mprintf("lmm: the data query must be a single statement; found more after \"%.40s\"", data);
+      return NULL;
+    }
+    if (!ro) {
+      *errmsg = sqlite3_mprintf("lmm: the data query must only read (a SELECT or WITH query)");
+      return NULL;
+    }
+    size_t n = (size_t)(tail - data);
+    while (n && (isspace((unsigned char)data[n - 1]) || data[n - 1] == ';')) n--;
+    *has_rowid = 0;
+    return sqlite3_mprintf("(%.*s)", (int)n, data);
+  }
+  /* a table or view, perhaps schema-qualified */
+  const char *dot = strchr(data, '.');
+  char *from = sqlite3_mprintf("\"%w\"", data);
+  char *probe = sqlite3_mprintf("SELECT * FROM %s", from);
+  sqlite3_stmt *st = NULL;
+  if (!from || !probe) goto nomem;
+  if (sqlite3_prepare_v2(db, probe, -1, &st, NULL) != SQLITE_OK && dot) {
+    sqlite3_free(from);
+    sqlite3_free(probe);
+    char *schema = sqlite3_mprintf("%.*s", (int)(dot - data), data);
+    from = schema ? sqlite3_mprintf("\"%w\".\"%w\"", schema, dot + 1) : NULL;
+    sqlite3_free(schema);
+    probe = sqlite3_mprintf("SELECT * FROM %s", from);
+    if (!from || !probe) goto nomem;
+    if (sqlite3_prepare_v2(db, probe, -1, &st, NULL) != SQLITE_OK) st = NULL;
+  }
+  sqlite3_free(probe);
+  if (!st) {
+    sqlite3_free(from);
+    *errmsg = sqlite3_mprintf("lmm: no such table or view: '%s'", data);
+    return NULL;
+  }
+  sqlite3_finalize(st);
+  char *with_rowid = sqlite3_mprintf("SELECT rowid FROM %s", from);
+  *has_rowid = with_rowid && sqlite3_prepare_v2(db, with_rowid, -1, &st, NULL) == SQLITE_OK;
+  sqlite3_finalize(st);
+  sqlite3_free(with_rowid);
+  return from;
+nomem:
+  sqlite3_free(from);
+  sqlite3_free(probe);
+  *errmsg = sqlite3_mprintf("out of memory");
+  return NULL;
+}
+
+/* Say which column is missing, and which there are. */
+static char *missing_column(sqlite3 *db, const char *from, const char *data, const lmm_model *m) {
+  char *sql = sqlite3_mprintf("SELECT * FROM %s", from);
+  sqlite3_stmt *st = NULL;
+  char *msg = NULL;
+  if (sql && sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+    int nc = sqlite3_column_count(st);
+    for (int i = 0; i < lmm_model_ncols(m) && !msg; i++) {
+      int found = 0;
+      for (int c = 0; c < nc && !found; c++) found = !strcasecmp(sqlite3_column_name(st, c), lmm_model_col(m, i));
+      if (found) continue;
+      char *list = sqlite3_mprintf("");
+      for (int c = 0; c < nc && list; c++) {
+        char *more = sqlite3_mprintf("%s%s%s", list, c ? ", " : "", sqlite3_column_name(st, c));
+        sqlite3_free(list);
+        list = more;
+      }
+      msg = sqlite3_mprintf("lmm: no column '%s' in %s%s%s (its columns: %s)", lmm_model_col(m, i),
+                            is_query(data) ? "the data query" : "'", is_query(data) ? "" : data,
+                            is_query(data) ? "" : "'", list ? list : "");
+      sqlite3_free(list);
+    }
+  }
+  sqlite3_finalize(st);
+  sqlite3_free(sql);
+  return msg;
+}
+
+int lmm_source_scan(sqlite3 *db, const char *data, lmm_model *m, char **errmsg) {
+  int has_rowid = 0;
+  char *from = source_from(db, data, &has_rowid, errmsg);
+  if (!from) return SQLITE_ERROR;
+  int nc = lmm_model_ncols(m);
+  char *cols = sqlite3_mprintf("%s", has_rowid ? "rowid" : "NULL");
+  for (int i = 0; i < nc && cols; i++) {
+    char *more = sqlite3_mprintf("%s, \"%w\"", cols, lmm_model_col(m, i));
+    sqlite3_free(cols);
+    cols = more;
+  }
+  char *sql = cols ? sqlite3_mprintf("SELECT %s FROM %s", cols, from) : NULL;
+  sqlite3_free(cols);
+  sqlite3_stmt *st = NULL;
+  int rc = sql ? sqlite3_prepare_v2(db, sql, -1, &st, NULL) : SQLITE_NOMEM;
+  sqlite3_free(sql);
+  if (rc != SQLITE_OK) {
+    *errmsg = rc == SQLITE_NOMEM ? sqlite3_mprintf("out of memory") : missing_column(db, from, data, m);
+    if (!*errmsg) *errmsg = sqlite3_mprintf("lmm: cannot read the data: %s", sqlite3_errmsg(db));
+    sqlite3_free(from);
+    return SQLITE_ERROR;
+  }
+  sqlite3_free(from);
+  lmm_value *vals = sqlite3_malloc64(sizeof *vals * (size_t)(nc ? nc : 1));
+  if (!vals) { sqlite3_finalize(st); *errmsg = sqlite3_mprintf("out of memory"); return SQLITE_NOMEM; }
+  lmm_error err = {0};
+  int64_t row = 0;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    row++;
+    int64_t id = has_rowid ? sqlite3_column_int64(st, 0) : row;
+    for (int i = 0; i < nc; i++) {
+      int t = sqlite3_column_type(st, i + 1);
+      lmm_value *v = &vals[i];
+      if (t == SQLITE_INTEGER || t == SQLITE_FLOAT) { v->type = LMM_NUM; v->num = sqlite3_column_double(st, i + 1); }
+      else if (t == SQLITE_TEXT) {
+        v->type = LMM_TEXT;
+        v->text = (const char *)sqlite3_column_text(st, i + 1);
+        v->len = sqlite3_column_bytes(st, i + 1);
+      } else if (t == SQLITE_NULL) v->type = LMM_NULL;
+      else {
+        *errmsg = sqlite3_mprintf("lmm: column '%s' holds a BLOB at %s %lld; only numbers and text can be modelled",
+                                  lmm_model_col(m, i), has_rowid ? "rowid" : "row", (long long)id);
+        sqlite3_finalize(st);
+        sqlite3_free(vals);
+        return SQLITE_ERROR;
+      }
+    }
+    if (lmm_model_add_row(m, vals, id, &err)) break;
+  }
+  sqlite3_free(vals);
+  if (err.code) {
+    *errmsg = sqlite3_mprintf("lmm: %s", err.msg);
+    sqlite3_finalize(st);
+    return err.code == LMM_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
+  }
+  if (rc != SQLITE_DONE) {
+    *errmsg = sqlite3_mprintf("lmm: reading the data failed: %s", sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+    return rc;
+  }
+  sqlite3_finalize(st);
+  return SQLITE_OK;
+}
+
+int lmm_source_interrupted(void *dbp) {
+  sqlite3 *db = dbp;
+  sqlite3_stmt *st = NULL;
+  /* SQLite 3.40 has no sqlite3_is_interrupted(): a trivial statement reports it */
+  if (sqlite3_prepare_v2(db, "SELECT 1", -1, &st, NULL) != SQLITE_OK) return 1;
+  int rc = sqlite3_step(st);
+  sqlite3_finalize(st);
+  return rc == SQLITE_INTERRUPT;
+}

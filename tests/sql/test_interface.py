@@ -1,0 +1,2 @@
+def run(t, db):
+    pass
