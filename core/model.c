@@ -7,14 +7,13 @@
 #include <math.h>
 #include <string.h>
 
-int lmm_model_begin(const char *formula, const char *random, const char *options, int has_rowid,
-                    lmm_model **out, lmm_error *err) {
+int lmm_model_begin(const char *formula, const char *random, const char *options, lmm_model **out, lmm_error *err) {
   *out = NULL;
   lmm_model *m = lmm_calloc(1, sizeof *m);
   if (!m) return lmm_nomem(err);
   int rc = lmm_options_parse(options, &m->options, err);
   if (!rc) rc = lmm_formula_parse(formula, random, &m->formula, err);
-  if (!rc) rc = lmm_frame_new(m->formula, has_rowid, &m->frame, err);
+  if (!rc) rc = lmm_frame_new(m->formula, 1, &m->frame, err);
   if (rc) { lmm_model_free(m); return rc; }
   m->style = m->formula->nbars == 0 ? (m->options.method_given ? LMM_STYLE_NLME : LMM_STYLE_LM)
              : (random && random[0]) ? LMM_STYLE_NLME : LMM_STYLE_LME4;
@@ -23,6 +22,8 @@ int lmm_model_begin(const char *formula, const char *random, const char *options
   return LMM_OK;
 }
 
+void lmm_model_rows_have_rowid(lmm_model *m, int has_rowid) { m->frame->has_rowid = has_rowid; }
+
 int lmm_model_ncols(const lmm_model *m) { return m->formula->ncols; }
 const char *lmm_model_col(const lmm_model *m, int i) { return m->formula->cols[i]; }
 
@@ -30,31 +31,34 @@ int lmm_model_add_row(lmm_model *m, const lmm_value *cols, int64_t rowid, lmm_er
   return lmm_frame_add_row(m->frame, cols, rowid, err);
 }
 
-/* Refuse a rank-deficient X, naming the first column that is a combination of earlier ones. */
+/* Refuse a rank-deficient X, naming the first column that is a combination
+ * of earlier ones, and a response that X reproduces exactly. */
 static int check_rank(const lmm_design *d, lmm_error *err) {
-  int p = d->p;
+  int p = d->p, p1 = p + 1;
   size_t n = d->n;
-  if (!p) return LMM_OK;
   if ((size_t)p > n)
     return lmm_fail(err, LMM_ERR, "%d fixed-effect coefficients but only %zu rows", p, n);
-  double *Q = lmm_malloc(sizeof *Q * n * (size_t)p), *tau = lmm_malloc(sizeof *tau * (size_t)p);
+  double *Q = lmm_malloc(sizeof *Q * n * (size_t)p1), *tau = lmm_malloc(sizeof *tau * (size_t)p1);
   if (!Q || !tau) { lmm_free(Q); lmm_free(tau); return lmm_nomem(err); }
   /* scale columns so the test is relative, then QR without pivoting: R[j][j]
    * small means column j lies in the span of the columns before it */
   int rc = LMM_OK;
-  for (int j = 0; j < p; j++) {
+  for (int j = 0; j < p1 && !rc; j++) {
+    const double *x = j < p ? d->X + (size_t)j * n : d->y;
     double nrm = 0;
-    for (size_t r = 0; r < n; r++) nrm += d->X[(size_t)j * n + r] * d->X[(size_t)j * n + r];
+    for (size_t r = 0; r < n; r++) nrm += x[r] * x[r];
     nrm = sqrt(nrm);
-    if (nrm == 0) { rc = lmm_fail(err, LMM_ERR, "fixed-effect column '%s' is all zero in the rows used", d->xnames[j]); break; }
-    for (size_t r = 0; r < n; r++) Q[(size_t)j * n + r] = d->X[(size_t)j * n + r] / nrm;
+    if (nrm == 0 && j < p) rc = lmm_fail(err, LMM_ERR, "fixed-effect column '%s' is all zero in the rows used", d->xnames[j]);
+    for (size_t r = 0; r < n; r++) Q[(size_t)j * n + r] = nrm > 0 ? x[r] / nrm : 0;
   }
-  if (!rc && LAPACKE_dgeqrf(LAPACK_COL_MAJOR, (int)n, p, Q, (int)n, tau)) rc = lmm_nomem(err);
+  if (!rc && LAPACKE_dgeqrf(LAPACK_COL_MAJOR, (int)n, p1, Q, (int)n, tau)) rc = lmm_nomem(err);
   for (int j = 0; j < p && !rc; j++)
     if (fabs(Q[(size_t)j * n + (size_t)j]) < 1e-7)
       rc = lmm_fail(err, LMM_ERR,
                     "fixed effects are rank deficient: column '%s' is a linear combination of the columns before it; drop it from the formula",
                     d->xnames[j]);
+  if (!rc && (size_t)p < n && fabs(Q[(size_t)p * n + (size_t)p]) < 1e-12)
+    rc = lmm_fail(err, LMM_ERR, "the fixed effects reproduce the response exactly (zero residual variance); there is nothing to estimate");
   lmm_free(Q);
   lmm_free(tau);
   return rc;

@@ -109,7 +109,7 @@ static int fit_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, 
   }
   lmm_error err = {0};
   char *msg = NULL;
-  int rc = lmm_model_begin(args[1], args[2], args[3], 1, &c->model, &err);
+  int rc = lmm_model_begin(args[1], args[2], args[3], &c->model, &err);
   if (rc == LMM_OK) {
     rc = lmm_source_scan(vt->db, args[0], c->model, &msg);
     if (rc == SQLITE_OK) {

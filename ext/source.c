@@ -84,39 +84,65 @@ nomem:
   return NULL;
 }
 
-/* Say which column is missing, and which there are. */
-static char *missing_column(sqlite3 *db, const char *from, const char *data, const lmm_model *m) {
+/* Numeric affinity by SQLite's rules for a declared type (section 3.1 of
+ * datatype3.html): text in such a column is a data error, not a factor level. */
+static int numeric_affinity(const char *decl) {
+  if (!decl || !*decl) return 0;
+  char up[64];
+  size_t n = 0;
+  for (; decl[n] && n < sizeof up - 1; n++) up[n] = (char)toupper((unsigned char)decl[n]);
+  up[n] = 0;
+  if (strstr(up, "INT")) return 1;
+  if (strstr(up, "CHAR") || strstr(up, "CLOB") || strstr(up, "TEXT") || strstr(up, "BLOB")) return 0;
+  return 1; /* REAL, FLOA, DOUB, NUMERIC, DECIMAL, ... */
+}
+
+/* The source's column names for the model's columns (matched as SQLite
+ * matches names, ignoring case), or an error naming the missing one.
+ * Checking here matters: SQLite would read an unknown "name" as a string. */
+static int resolve_columns(sqlite3 *db, const char *from, const char *data, const lmm_model *m, int *index,
+                           char **errmsg) {
   char *sql = sqlite3_mprintf("SELECT * FROM %s", from);
   sqlite3_stmt *st = NULL;
-  char *msg = NULL;
-  if (sql && sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
-    int nc = sqlite3_column_count(st);
-    for (int i = 0; i < lmm_model_ncols(m) && !msg; i++) {
-      int found = 0;
-      for (int c = 0; c < nc && !found; c++) found = !strcasecmp(sqlite3_column_name(st, c), lmm_model_col(m, i));
-      if (found) continue;
-      char *list = sqlite3_mprintf("");
-      for (int c = 0; c < nc && list; c++) {
-        char *more = sqlite3_mprintf("%s%s%s", list, c ? ", " : "", sqlite3_column_name(st, c));
-        sqlite3_free(list);
-        list = more;
-      }
-      msg = sqlite3_mprintf("lmm: no column '%s' in %s%s%s (its columns: %s)", lmm_model_col(m, i),
-                            is_query(data) ? "the data query" : "'", is_query(data) ? "" : data,
-                            is_query(data) ? "" : "'", list ? list : "");
+  if (!sql || sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+    sqlite3_free(sql);
+    *errmsg = sqlite3_mprintf("lmm: cannot read the data: %s", sqlite3_errmsg(db));
+    return SQLITE_ERROR;
+  }
+  sqlite3_free(sql);
+  int nc = sqlite3_column_count(st), rc = SQLITE_OK;
+  for (int i = 0; i < lmm_model_ncols(m) && rc == SQLITE_OK; i++) {
+    index[i] = -1;
+    for (int c = 0; c < nc && index[i] < 0; c++)
+      if (!sqlite3_stricmp(sqlite3_column_name(st, c), lmm_model_col(m, i))) index[i] = c;
+    if (index[i] >= 0) continue;
+    char *list = sqlite3_mprintf("");
+    for (int c = 0; c < nc && list; c++) {
+      char *more = sqlite3_mprintf("%s%s%s", list, c ? ", " : "", sqlite3_column_name(st, c));
       sqlite3_free(list);
+      list = more;
     }
+    if (is_query(data))
+      *errmsg = sqlite3_mprintf("lmm: no column '%s' in the data query (its columns: %s)", lmm_model_col(m, i), list ? list : "");
+    else
+      *errmsg = sqlite3_mprintf("lmm: no column '%s' in '%s' (its columns: %s)", lmm_model_col(m, i), data, list ? list : "");
+    sqlite3_free(list);
+    rc = SQLITE_ERROR;
   }
   sqlite3_finalize(st);
-  sqlite3_free(sql);
-  return msg;
+  return rc;
 }
 
 int lmm_source_scan(sqlite3 *db, const char *data, lmm_model *m, char **errmsg) {
   int has_rowid = 0;
   char *from = source_from(db, data, &has_rowid, errmsg);
   if (!from) return SQLITE_ERROR;
+  lmm_model_rows_have_rowid(m, has_rowid);
   int nc = lmm_model_ncols(m);
+  int *index = sqlite3_malloc64(sizeof *index * (size_t)(nc ? nc : 1));
+  if (!index) { sqlite3_free(from); *errmsg = sqlite3_mprintf("out of memory"); return SQLITE_NOMEM; }
+  if (resolve_columns(db, from, data, m, index, errmsg)) { sqlite3_free(index); sqlite3_free(from); return SQLITE_ERROR; }
+  sqlite3_free(index);
   char *cols = sqlite3_mprintf("%s", has_rowid ? "rowid" : "NULL");
   for (int i = 0; i < nc && cols; i++) {
     char *more = sqlite3_mprintf("%s, \"%w\"", cols, lmm_model_col(m, i));
@@ -129,14 +155,17 @@ int lmm_source_scan(sqlite3 *db, const char *data, lmm_model *m, char **errmsg) 
   int rc = sql ? sqlite3_prepare_v2(db, sql, -1, &st, NULL) : SQLITE_NOMEM;
   sqlite3_free(sql);
   if (rc != SQLITE_OK) {
-    *errmsg = rc == SQLITE_NOMEM ? sqlite3_mprintf("out of memory") : missing_column(db, from, data, m);
-    if (!*errmsg) *errmsg = sqlite3_mprintf("lmm: cannot read the data: %s", sqlite3_errmsg(db));
+    *errmsg = rc == SQLITE_NOMEM ? sqlite3_mprintf("out of memory")
+                                 : sqlite3_mprintf("lmm: cannot read the data: %s", sqlite3_errmsg(db));
     sqlite3_free(from);
     return SQLITE_ERROR;
   }
+  int *numeric = sqlite3_malloc64(sizeof *numeric * (size_t)(nc ? nc : 1));
+  if (!numeric) { sqlite3_finalize(st); sqlite3_free(from); *errmsg = sqlite3_mprintf("out of memory"); return SQLITE_NOMEM; }
+  for (int i = 0; i < nc; i++) numeric[i] = numeric_affinity(sqlite3_column_decltype(st, i + 1));
   sqlite3_free(from);
   lmm_value *vals = sqlite3_malloc64(sizeof *vals * (size_t)(nc ? nc : 1));
-  if (!vals) { sqlite3_finalize(st); *errmsg = sqlite3_mprintf("out of memory"); return SQLITE_NOMEM; }
+  if (!vals) { sqlite3_free(numeric); sqlite3_finalize(st); *errmsg = sqlite3_mprintf("out of memory"); return SQLITE_NOMEM; }
   lmm_error err = {0};
   int64_t row = 0;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -147,6 +176,15 @@ int lmm_source_scan(sqlite3 *db, const char *data, lmm_model *m, char **errmsg) 
       lmm_value *v = &vals[i];
       if (t == SQLITE_INTEGER || t == SQLITE_FLOAT) { v->type = LMM_NUM; v->num = sqlite3_column_double(st, i + 1); }
       else if (t == SQLITE_TEXT) {
+        if (numeric[i]) {
+          *errmsg = sqlite3_mprintf("lmm: column '%s' is declared %s but %s %lld holds the text '%.40s'",
+                                    lmm_model_col(m, i), sqlite3_column_decltype(st, i + 1), has_rowid ? "rowid" : "row",
+                                    (long long)id, (const char *)sqlite3_column_text(st, i + 1));
+          sqlite3_finalize(st);
+          sqlite3_free(vals);
+          sqlite3_free(numeric);
+          return SQLITE_ERROR;
+        }
         v->type = LMM_TEXT;
         v->text = (const char *)sqlite3_column_text(st, i + 1);
         v->len = sqlite3_column_bytes(st, i + 1);
@@ -156,12 +194,14 @@ int lmm_source_scan(sqlite3 *db, const char *data, lmm_model *m, char **errmsg) 
                                   lmm_model_col(m, i), has_rowid ? "rowid" : "row", (long long)id);
         sqlite3_finalize(st);
         sqlite3_free(vals);
+        sqlite3_free(numeric);
         return SQLITE_ERROR;
       }
     }
     if (lmm_model_add_row(m, vals, id, &err)) break;
   }
   sqlite3_free(vals);
+  sqlite3_free(numeric);
   if (err.code) {
     *errmsg = sqlite3_mprintf("lmm: %s", err.msg);
     sqlite3_finalize(st);

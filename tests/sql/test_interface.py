@@ -1,2 +1,76 @@
+"""lmm_fit as SQL sees it: the ways to name the data, the argument columns,
+NULL handling, and the equivalences R guarantees between spellings."""
+from harness import fit
+
+SLEEP = "Reaction ~ Days + (Days|Subject)"
+
+
+def estimates(rows):
+    return {(r["effect"], r["grp"], r["term"]): r["estimate"] for r in rows if r["term"] != "evaluations"}
+
+
+def same(t, a, b, what, tol=1e-9):
+    ea, eb = estimates(a), estimates(b)
+    t.ok(ea.keys() == eb.keys(), "%s: different rows %r vs %r" % (what, sorted(ea.keys() ^ eb.keys()), ""))
+    for k in ea.keys() & eb.keys():
+        x, y = ea[k], eb[k]
+        if x is None or y is None:
+            t.ok(x is y, "%s %s: %r vs %r" % (what, k, x, y))
+        else:
+            t.ok(abs(x - y) <= tol * max(1, abs(y)), "%s %s: %r vs %r" % (what, k, x, y))
+
+
 def run(t, db):
-    pass
+    base = fit(db, "sleepstudy", SLEEP)
+    same(t, fit(db, "main.sleepstudy", SLEEP), base, "schema-qualified table")
+    same(t, fit(db, "SELECT * FROM sleepstudy", SLEEP), base, "query")
+    same(t, fit(db, "  with s as (select * from sleepstudy) select * from s ;", SLEEP), base, "WITH query")
+    db.execute("CREATE TEMP VIEW sleep_view AS SELECT Reaction, Days, Subject FROM sleepstudy")
+    same(t, fit(db, "sleep_view", SLEEP), base, "view")
+    # a column name is matched as SQLite matches it, case-insensitively
+    lower = fit(db, "sleepstudy", "reaction ~ days + (days|subject)")
+    t.ok([r["estimate"] for r in lower] [:-1] == [r["estimate"] for r in base][:-1], "column names ignore case")
+
+    # the arguments are hidden columns
+    rows = db.execute("SELECT count(*) FROM lmm_fit WHERE data = 'sleepstudy' AND formula = ?", (SLEEP,)).fetchone()
+    t.ok(rows[0] == len(base), "hidden-column call gives %r rows, not %r" % (rows[0], len(base)))
+    cols = [c[0] for c in db.execute("SELECT * FROM lmm_fit('dyestuff', 'Yield ~ 1 + (1|Batch)')").description]
+    t.ok(cols == ["effect", "grp", "term", "estimate", "std_error", "statistic", "df", "p_value"], "columns %r" % cols)
+
+    # rows with NULL in a used column are dropped, and nobs says so
+    db.execute("CREATE TEMP TABLE sleep_nulls AS SELECT * FROM sleepstudy")
+    db.execute("UPDATE sleep_nulls SET Reaction = NULL WHERE rowid % 10 = 0")
+    db.execute("UPDATE sleep_nulls SET Subject = NULL WHERE rowid = 1")
+    nobs = [r["estimate"] for r in fit(db, "sleep_nulls", SLEEP) if r["term"] == "nobs"]
+    t.ok(nobs == [180 - 18 - 1], "nobs after NULLs: %r" % nobs)
+    same(t, fit(db, "sleep_nulls", SLEEP), fit(db, "SELECT * FROM sleepstudy WHERE rowid % 10 <> 0 AND rowid <> 1", SLEEP),
+         "NULL rows dropped")
+    # a column the model does not use may hold NULL
+    db.execute("ALTER TABLE sleep_nulls ADD COLUMN unused")
+    t.ok(len(fit(db, "sleep_nulls", SLEEP)) > 0, "unused NULL column")
+
+    # spellings R treats as the same model
+    a = fit(db, "pastes", "strength ~ 1 + (1|batch/cask)")
+    b = fit(db, "pastes", "strength ~ 1 + (1|batch) + (1|batch:cask)")
+    la = [r["estimate"] for r in a if r["term"] == "logLik"]
+    lb = [r["estimate"] for r in b if r["term"] == "logLik"]
+    t.ok(abs(la[0] - lb[0]) < 1e-8, "a/b as a + a:b: %r vs %r" % (la, lb))
+    t.ok({r["grp"] for r in a if r["effect"] == "ran_pars"} == {"batch", "cask:batch", "Residual"},
+         "lme4 names (1|batch/cask) cask:batch: %r" % {r["grp"] for r in a})
+    c = fit(db, "pastes", "strength ~ 1", "1|batch/cask")
+    t.ok({r["grp"] for r in c if r["effect"] == "ran_pars"} == {"batch", "batch:cask", "Residual"},
+         "nlme random batch/cask names batch:batch:cask: %r" % {r["grp"] for r in c})
+    d = fit(db, "sleepstudy", "Reaction ~ Days", "~ Days | Subject")
+    same(t, d, fit(db, "sleepstudy", "Reaction ~ Days", "Days|Subject"), "leading ~ in random")
+    e = fit(db, "dyestuff", "Yield ~ 1", "Batch")
+    f = fit(db, "dyestuff", "Yield ~ 1", "1|Batch")
+    same(t, e, f, "random 'g' means '1|g'")
+    # y ~ a*b is y ~ a + b + a:b
+    same(t, fit(db, "orthodont_chr", "distance ~ age * Sex"), fit(db, "orthodont_chr", "distance ~ age + Sex + age:Sex"), "a*b")
+    # uncorrelated terms name their second grouping Subject.1, as lme4 does
+    g = fit(db, "sleepstudy", "Reaction ~ Days + (Days||Subject)")
+    t.ok([r["grp"] for r in g if r["effect"] == "ran_pars"] == ["Subject", "Subject.1", "Residual"],
+         "(x||g) groups %r" % [r["grp"] for r in g if r["effect"] == "ran_pars"])
+    # crossed designs: no nlme df
+    h = fit(db, "penicillin", "diameter ~ 1 + (1|plate) + (1|sample)")
+    t.ok([(r["df"], r["p_value"]) for r in h if r["effect"] == "fixed"] == [(None, None)], "crossed: NULL df and p")
