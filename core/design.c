@@ -8,10 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct colspec {   /* one column of a model: a level choice per factor variable */
-  lmm_term term;
-  int level[LMM_MAX_VARS]; /* for factor vars in the term: level index */
-} colspec;
+typedef lmm_colspec colspec;
 
 typedef struct collist { int n, cap; colspec *c; char **names; int *term_index; } collist;
 
@@ -61,6 +58,9 @@ static int model_columns(const lmm_frame *fr, const lmm_terms *tm, collist *out,
       full[k] = 0;
       nlev[k] = fv->is_factor ? fv->nlevels : 1;
       if (!fv->is_factor) continue;
+      if (fv->nlevels < 2)
+        return lmm_fail(err, LMM_ERR, "factor '%s' has only one level in the rows used; it cannot be estimated (R: contrasts can be applied only to factors with 2 or more levels)",
+                        f->vars[vars[k]].label);
       lmm_term rest = term & ~((lmm_term)1 << vars[k]);
       int contrasts = rest == 0 && tm->intercept;
       for (int s = 0; s < t && !contrasts; s++)
@@ -113,6 +113,16 @@ static double column_value(const lmm_frame *fr, const colspec *c, size_t r) {
     const lmm_frame_var *fv = &fr->vars[k];
     if (fv->is_factor) { if (fv->code[r] != c->level[k]) return 0; }
     else v *= fv->x[r];
+  }
+  return v;
+}
+
+double lmm_colspec_value(const lmm_colspec *c, int nvars, const int *is_factor, const int *code, const double *x) {
+  double v = 1;
+  for (int k = 0; k < nvars; k++) {
+    if (!(c->term >> k & 1)) continue;
+    if (is_factor[k]) { if (code[k] != c->level[k]) return 0; }
+    else v *= x[k];
   }
   return v;
 }
@@ -212,8 +222,10 @@ int lmm_design_new(const lmm_frame *fr, lmm_design **out, lmm_error *err) {
   if ((rc = fill_matrix(fr, &cols, &d->X, err))) goto fail;
   d->xnames = cols.names;
   d->xterm = cols.term_index;
+  d->xspec = cols.c;
   cols.names = NULL;
   cols.term_index = NULL;
+  cols.c = NULL;
   cols.n = 0;
   d->nxterms = f->fixed.nterms + 1;
   d->term_labels = lmm_calloc((size_t)d->nxterms, sizeof *d->term_labels);
@@ -253,7 +265,11 @@ int lmm_design_new(const lmm_frame *fr, lmm_design **out, lmm_error *err) {
     re->q = zc.n;
     rc = fill_matrix(fr, &zc, &re->Z, err);
     re->cnames = zc.names;
+    re->zspec = zc.c;
     zc.names = NULL;
+    zc.c = NULL;
+    re->nvars = bar->ngroup;
+    memcpy(re->vars, bar->group, sizeof *bar->group * (size_t)bar->ngroup);
     collist_free(&zc, 0);
     if (rc) goto fail;
   }
@@ -268,6 +284,7 @@ fail:
 void lmm_design_free(lmm_design *d) {
   if (!d) return;
   lmm_free(d->X);
+  lmm_free(d->xspec);
   for (int j = 0; d->xnames && j < d->p; j++) lmm_free(d->xnames[j]);
   lmm_free(d->xnames);
   lmm_free(d->xterm);
@@ -283,6 +300,7 @@ void lmm_design_free(lmm_design *d) {
     for (int j = 0; re->cnames && j < re->q; j++) lmm_free(re->cnames[j]);
     lmm_free(re->cnames);
     lmm_free(re->Z);
+    lmm_free(re->zspec);
   }
   lmm_free(d->re);
   lmm_free(d);

@@ -10,6 +10,13 @@
 
 #include "frame.h"
 
+/* How one model column is made: for each factor variable in its term, the
+ * level it indicates; numeric variables multiply. */
+typedef struct lmm_colspec {
+  lmm_term term;
+  int level[LMM_MAX_VARS];
+} lmm_colspec;
+
 typedef struct lmm_reterm {
   char *grp;          /* "popu", "popu:gen", "Subject.1" */
   int nlevels;
@@ -18,6 +25,9 @@ typedef struct lmm_reterm {
   int q;
   char **cnames;      /* "(Intercept)", "factor(nutrient)8" */
   double *Z;          /* n x q, column-major */
+  lmm_colspec *zspec; /* q */
+  int nvars;          /* grouping variables, in naming order */
+  int vars[LMM_MAX_VARS];
   uint64_t group_vars; /* bitset of formula variables making the grouping */
 } lmm_reterm;
 
@@ -26,6 +36,7 @@ typedef struct lmm_design {
   int p;
   double *X;          /* n x p, column-major */
   char **xnames;
+  lmm_colspec *xspec; /* p */
   int *xterm;         /* per column: 0 intercept, t+1 for fixed term t (R's "assign") */
   int nxterms;        /* number of terms incl. intercept */
   char **term_labels; /* per term (index as xterm) */
@@ -35,6 +46,8 @@ typedef struct lmm_design {
 } lmm_design;
 
 int lmm_design_new(const lmm_frame *fr, lmm_design **out, lmm_error *err);
+/* Value of a model column for one row: factor codes by variable (-1 none) and numeric values. */
+double lmm_colspec_value(const lmm_colspec *c, int nvars, const int *is_factor, const int *code, const double *x);
 void lmm_design_free(lmm_design *d);
 
 #endif

@@ -3,6 +3,7 @@
  * unary minus < ^ (right associative). */
 #include "expr.h"
 #include "alloc.h"
+#include "numfmt.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -260,7 +261,7 @@ static void deparse(sbuf *b, const lmm_expr *e) {
   char num[64];
   switch (e->kind) {
   case EX_NUM:
-    snprintf(num, sizeof num, "%.15g", e->num);
+    lmm_format_number(e->num, num);
     sb_str(b, num);
     break;
   case EX_NAME:

@@ -78,6 +78,21 @@ static int minimize(objective_ctx *c, double *theta, const double *lower, double
   return LMM_OK;
 }
 
+/* A variance near zero: put it on the boundary when that is no worse, as
+ * lme4 checks the edges after optimizing. */
+static double try_boundary(objective_ctx *c, const double *lower, double fmin) {
+  lmm_fit *f = c->fit;
+  for (int m = 0; m < f->ntheta; m++)
+    if (lower[m] == 0 && f->theta[m] > 0 && f->theta[m] < 1e-3) {
+      double keep = f->theta[m];
+      f->theta[m] = 0;
+      double at0 = profiled_deviance(c, f->theta);
+      if (at0 <= fmin) fmin = at0;
+      else f->theta[m] = keep;
+    }
+  return fmin;
+}
+
 void lmm_fit_free(lmm_fit *f) {
   if (!f) return;
   lmm_free(f->theta);
@@ -167,7 +182,13 @@ int lmm_fit_run(const lmm_design *d, lmm_system *sys, const lmm_fit_options *opt
       }
   }
   f->converged = 1;
-  if (nth) {
+  if (opt->theta) {
+    if (opt->ntheta != nth) {
+      rc = lmm_fail(err, LMM_ERR, "the saved fit has %d covariance parameters but the model has %d", opt->ntheta, nth);
+      goto done;
+    }
+    memcpy(f->theta, opt->theta, sizeof *f->theta * (size_t)nth);
+  } else if (nth) {
     double fmin = 0;
     int ok = 0;
     if ((rc = minimize(&c, f->theta, lower, 0.25, &fmin, &ok))) {
@@ -175,21 +196,14 @@ int lmm_fit_run(const lmm_design *d, lmm_system *sys, const lmm_fit_options *opt
       else lmm_nomem(err);
       goto done;
     }
-    /* a variance near zero: try it at the boundary, as lme4 checks edges */
-    for (int m = 0; m < nth; m++)
-      if (lower[m] == 0 && f->theta[m] > 0 && f->theta[m] < 1e-3) {
-        double keep = f->theta[m];
-        f->theta[m] = 0;
-        double at0 = profiled_deviance(&c, f->theta);
-        if (at0 <= fmin) fmin = at0; else f->theta[m] = keep;
-      }
+    fmin = try_boundary(&c, lower, fmin);
     /* restart from the optimum with a small step: confirms or improves it */
-    double fmin2 = fmin;
-    if ((rc = minimize(&c, f->theta, lower, 1e-3, &fmin2, &ok))) {
+    if ((rc = minimize(&c, f->theta, lower, 1e-3, &fmin, &ok))) {
       if (rc == LMM_INTERRUPTED) lmm_fail(err, rc, "interrupted");
       else lmm_nomem(err);
       goto done;
     }
+    fmin = try_boundary(&c, lower, fmin);
     f->converged = ok;
     for (int t = 0; t < d->nre; t++) {
       int q = d->re[t].q;

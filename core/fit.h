@@ -15,6 +15,8 @@ typedef struct lmm_fit_options {
   int reml;                         /* 1 REML (the default in R), 0 ML */
   int (*interrupted)(void *ctx);    /* polled between evaluations; nonzero stops the fit */
   void *interrupt_ctx;
+  const double *theta;              /* non-NULL: evaluate here, no optimization (a saved fit) */
+  int ntheta;
 } lmm_fit_options;
 
 typedef struct lmm_fit {

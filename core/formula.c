@@ -95,7 +95,7 @@ static int expand(ctx *c, const lmm_expr *e, tlist *out, int allow_bars) {
   tlist l = {0}, r = {0};
   switch (e->kind) {
   case EX_NUM:
-    if (e->num == 1) return tl_add(c, out, 0);
+    if (e->num == 1) { out->no_intercept = 0; return tl_add(c, out, 0); }
     if (e->num == 0) { out->no_intercept = 1; return LMM_OK; }
     return fail_at(c, e, "a number in a model formula must be 0 or 1 (use I() for arithmetic)");
   case EX_NAME:

@@ -1,6 +1,7 @@
 /* frame.c — rows in, model variables out (see frame.h). */
 #include "frame.h"
 #include "alloc.h"
+#include "numfmt.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -226,8 +227,8 @@ static int level_cmp(const void *a, const void *b) {
 }
 
 static char *number_label(double v) {
-  char buf[64];
-  snprintf(buf, sizeof buf, "%.15g", v);
+  char buf[32];
+  lmm_format_number(v, buf);
   return lmm_strdup(buf);
 }
 
@@ -239,9 +240,8 @@ static int settle_levels(lmm_frame *fr, lmm_frame_var *v, lmm_error *err) {
     char buf[64];
     for (size_t r = 0; r < fr->n; r++)
       if (!isnan(v->x[r]) || v->code[r] < 0) {
-        if (v->code[r] >= 0 && !t->lv[v->code[r]].text) { /* a numeric level */ }
-        int n = snprintf(buf, sizeof buf, "%.15g", v->x[r]);
-        int k = table_intern(t, buf, (size_t)n, 0);
+        lmm_format_number(v->x[r], buf);
+        int k = table_intern(t, buf, strlen(buf), 0);
         if (k < 0) return lmm_nomem(err);
         v->code[r] = k;
       }

@@ -85,6 +85,11 @@ done:
   return ok;
 }
 
+double lmm_vcov_scale(const lmm_design *d, const lmm_fit *f, int style) {
+  if (f->reml || d->nre || style == LMM_STYLE_LME4) return 1;
+  return (double)d->n / ((double)d->n - d->p);
+}
+
 #define ADD(...) do { if (lmm_result_add(out, __VA_ARGS__)) return lmm_nomem(err); } while (0)
 
 int lmm_tidy(const lmm_design *d, const lmm_fit *f, int style, lmm_result *out, lmm_error *err) {
@@ -135,7 +140,8 @@ int lmm_tidy(const lmm_design *d, const lmm_fit *f, int style, lmm_result *out, 
   ADD("fit", NULL, "logLik", logLik, NAN, NAN, NAN, NAN);
   ADD("fit", NULL, "AIC", -2 * logLik + 2 * npar, NAN, NAN, NAN, NAN);
   ADD("fit", NULL, "BIC", -2 * logLik + log(bic_n) * npar, NAN, NAN, NAN, NAN);
-  ADD("fit", NULL, f->reml ? "REMLcrit" : "deviance", f->objective, NAN, NAN, NAN, NAN);
+  /* lm's deviance() is the residual sum of squares; lmer's is -2 logLik */
+  ADD("fit", NULL, f->reml ? "REMLcrit" : "deviance", style == LMM_STYLE_LM ? f->pwrss : f->objective, NAN, NAN, NAN, NAN);
   ADD("fit", NULL, "sigma", sigma, NAN, NAN, NAN, NAN);
   ADD("fit", NULL, "nobs", (double)n, NAN, NAN, NAN, NAN);
   ADD("fit", NULL, "df", npar, NAN, NAN, NAN, NAN);

@@ -17,6 +17,10 @@ enum {
  * untouched when the grouping factors are not nested (crossed designs). */
 int lmm_nlme_df(const lmm_design *d, double *df, lmm_error *err);
 
+/* Factor that turns the fit's vcov into the one R reports: lm and gls
+ * under ML use sigma^2 on n - p, lme and lmer the ML sigma itself. */
+double lmm_vcov_scale(const lmm_design *d, const lmm_fit *f, int style);
+
 /* The tidy rows of a fit. */
 int lmm_tidy(const lmm_design *d, const lmm_fit *f, int style, lmm_result *out, lmm_error *err);
 

@@ -79,7 +79,7 @@ static int check_groups(const lmm_design *d, lmm_error *err) {
   return LMM_OK;
 }
 
-int lmm_model_finish(lmm_model *m, int (*interrupted)(void *), void *ctx, lmm_error *err) {
+static int finish(lmm_model *m, const lmm_fit_options *opt, lmm_error *err) {
   lmm_frame *fr = m->frame;
   int rc;
   if (fr->n == 0)
@@ -90,16 +90,31 @@ int lmm_model_finish(lmm_model *m, int (*interrupted)(void *), void *ctx, lmm_er
   if ((size_t)m->design->p >= m->design->n)
     return lmm_fail(err, LMM_ERR, "%zu rows are too few for %d fixed-effect coefficients", m->design->n, m->design->p);
   if ((rc = lmm_system_new(m->design, &m->system, err))) return rc;
-  lmm_fit_options opt = {m->options.reml, interrupted, ctx};
-  if ((rc = lmm_fit_run(m->design, m->system, &opt, &m->fit, err))) return rc;
-  if (!(m->fit->pwrss > 1e-300 * (double)m->design->n))
-    return lmm_fail(err, LMM_ERR, "the model fits the response exactly (zero residual variance); there is nothing to estimate");
+  if ((rc = lmm_fit_run(m->design, m->system, opt, &m->fit, err))) return rc;
   if (!(m->result = lmm_result_new())) return lmm_nomem(err);
   return lmm_tidy(m->design, m->fit, m->style, m->result, err);
 }
 
+int lmm_model_finish(lmm_model *m, int (*interrupted)(void *), void *ctx, lmm_error *err) {
+  lmm_fit_options opt = {m->options.reml, interrupted, ctx, NULL, 0};
+  return finish(m, &opt, err);
+}
+
+int lmm_model_finish_at(lmm_model *m, const double *theta, int ntheta, lmm_error *err) {
+  lmm_fit_options opt = {m->options.reml, NULL, NULL, theta, ntheta};
+  return finish(m, &opt, err);
+}
+
+int lmm_model_ranef(lmm_model *m, int with_cov, lmm_error *err) {
+  if (m->ranef && (!with_cov || m->design->nre == 0 || m->ranef->term[0].cov)) return LMM_OK;
+  lmm_ranef_free(m->ranef);
+  m->ranef = NULL;
+  return lmm_ranef_compute(m->design, m->system, m->fit, with_cov, &m->ranef, err);
+}
+
 void lmm_model_free(lmm_model *m) {
   if (!m) return;
+  lmm_ranef_free(m->ranef);
   lmm_result_free(m->result);
   lmm_fit_free(m->fit);
   lmm_system_free(m->system);

@@ -9,6 +9,9 @@
 #define LMM_MODEL_H
 
 #include "inference.h"
+#include "ranef.h"
+
+#define LMM_VERSION "0.1.0"
 #include "options.h"
 
 typedef struct lmm_model {
@@ -20,6 +23,7 @@ typedef struct lmm_model {
   lmm_system *system;
   lmm_fit *fit;
   lmm_result *result;
+  lmm_ranef *ranef;       /* on demand: lmm_model_ranef */
 } lmm_model;
 
 int lmm_model_begin(const char *formula, const char *random, const char *options, lmm_model **out, lmm_error *err);
@@ -30,6 +34,10 @@ int lmm_model_ncols(const lmm_model *m);
 const char *lmm_model_col(const lmm_model *m, int i);
 int lmm_model_add_row(lmm_model *m, const lmm_value *cols, int64_t rowid, lmm_error *err);
 int lmm_model_finish(lmm_model *m, int (*interrupted)(void *), void *ctx, lmm_error *err);
+/* Instead of finish: the fit at a saved theta, without optimizing. */
+int lmm_model_finish_at(lmm_model *m, const double *theta, int ntheta, lmm_error *err);
+/* Conditional modes (and with_cov their covariances), computed once. */
+int lmm_model_ranef(lmm_model *m, int with_cov, lmm_error *err);
 void lmm_model_free(lmm_model *m);
 
 #endif

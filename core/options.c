@@ -19,6 +19,7 @@ static int eq(const char *s, const char *e, const char *word) {
 int lmm_options_parse(const char *text, lmm_options *o, lmm_error *err) {
   o->reml = 1;
   o->method_given = 0;
+  o->save[0] = 0;
   if (!text) return LMM_OK;
   const char *p = text;
   while (*p) {
@@ -39,8 +40,13 @@ int lmm_options_parse(const char *text, lmm_options *o, lmm_error *err) {
         else if (eq(vs, ve, "REML")) o->reml = 1;
         else return lmm_fail(err, LMM_ERR, "options: method must be ML or REML, not '%.*s'", (int)(ve - vs), vs);
         o->method_given = 1;
+      } else if (eq(ks, kend, "save")) {
+        if (ve == vs || (size_t)(ve - vs) >= sizeof o->save)
+          return lmm_fail(err, LMM_ERR, "options: save needs a model name of 1 to %d characters", (int)sizeof o->save - 1);
+        memcpy(o->save, vs, (size_t)(ve - vs));
+        o->save[ve - vs] = 0;
       } else {
-        return lmm_fail(err, LMM_ERR, "options: unknown option '%.*s' (known: method)", (int)(kend - ks), ks);
+        return lmm_fail(err, LMM_ERR, "options: unknown option '%.*s' (known: method, save)", (int)(kend - ks), ks);
       }
     }
     p = *end ? end + 1 : end;

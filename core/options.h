@@ -7,6 +7,7 @@
 typedef struct lmm_options {
   int reml;            /* default 1, as in R */
   int method_given;    /* method= was written (a gls fit when there is no random part) */
+  char save[128];      /* save=name: keep the fit under this name ("" for none) */
 } lmm_options;
 
 int lmm_options_parse(const char *text, lmm_options *o, lmm_error *err);

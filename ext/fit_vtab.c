@@ -18,6 +18,7 @@ SQLITE_EXTENSION_INIT3
 
 #include "fit_vtab.h"
 #include "source.h"
+#include "store.h"
 
 enum { COL_EFFECT, COL_GRP, COL_TERM, COL_ESTIMATE, COL_STD_ERROR, COL_STATISTIC, COL_DF, COL_P_VALUE,
        COL_DATA, COL_FORMULA, COL_RANDOM, COL_OPTIONS, NARGS = 4 };
@@ -111,7 +112,8 @@ static int fit_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, 
   char *msg = NULL;
   int rc = lmm_model_begin(args[1], args[2], args[3], &c->model, &err);
   if (rc == LMM_OK) {
-    rc = lmm_source_scan(vt->db, args[0], c->model, &msg);
+    uint64_t fingerprint = 0;
+    rc = lmm_source_scan(vt->db, args[0], c->model, &fingerprint, &msg);
     if (rc == SQLITE_OK) {
       interrupt_probe probe = {vt->db, {0, 0}};
       clock_gettime(CLOCK_MONOTONIC, &probe.last);
@@ -122,6 +124,12 @@ static int fit_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, 
         sqlite3_free(vt->base.zErrMsg);
         vt->base.zErrMsg = sqlite3_mprintf("lmm_fit: interrupted");
         return SQLITE_INTERRUPT;
+      }
+      if (rc == LMM_OK && c->model->options.save[0]) {
+        char *json = lmm_store_fit_json(c->model, fingerprint);
+        const char *call[4] = {args[0], args[1], args[2], args[3]};
+        rc = json ? lmm_store_save(vt->db, c->model->options.save, call, json, &msg) : SQLITE_NOMEM;
+        sqlite3_free(json);
       }
     }
   }

@@ -100,8 +100,8 @@ static int numeric_affinity(const char *decl) {
 /* The source's column names for the model's columns (matched as SQLite
  * matches names, ignoring case), or an error naming the missing one.
  * Checking here matters: SQLite would read an unknown "name" as a string. */
-static int resolve_columns(sqlite3 *db, const char *from, const char *data, const lmm_model *m, int *index,
-                           char **errmsg) {
+static int resolve_columns(sqlite3 *db, const char *from, const char *data, int ncols, const char *const *names,
+                           int *index, char **errmsg) {
   char *sql = sqlite3_mprintf("SELECT * FROM %s", from);
   sqlite3_stmt *st = NULL;
   if (!sql || sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
@@ -111,10 +111,10 @@ static int resolve_columns(sqlite3 *db, const char *from, const char *data, cons
   }
   sqlite3_free(sql);
   int nc = sqlite3_column_count(st), rc = SQLITE_OK;
-  for (int i = 0; i < lmm_model_ncols(m) && rc == SQLITE_OK; i++) {
+  for (int i = 0; i < ncols && rc == SQLITE_OK; i++) {
     index[i] = -1;
     for (int c = 0; c < nc && index[i] < 0; c++)
-      if (!sqlite3_stricmp(sqlite3_column_name(st, c), lmm_model_col(m, i))) index[i] = c;
+      if (!sqlite3_stricmp(sqlite3_column_name(st, c), names[i])) index[i] = c;
     if (index[i] >= 0) continue;
     char *list = sqlite3_mprintf("");
     for (int c = 0; c < nc && list; c++) {
@@ -123,9 +123,9 @@ static int resolve_columns(sqlite3 *db, const char *from, const char *data, cons
       list = more;
     }
     if (is_query(data))
-      *errmsg = sqlite3_mprintf("lmm: no column '%s' in the data query (its columns: %s)", lmm_model_col(m, i), list ? list : "");
+      *errmsg = sqlite3_mprintf("lmm: no column '%s' in the data query (its columns: %s)", names[i], list ? list : "");
     else
-      *errmsg = sqlite3_mprintf("lmm: no column '%s' in '%s' (its columns: %s)", lmm_model_col(m, i), data, list ? list : "");
+      *errmsg = sqlite3_mprintf("lmm: no column '%s' in '%s' (its columns: %s)", names[i], data, list ? list : "");
     sqlite3_free(list);
     rc = SQLITE_ERROR;
   }
@@ -133,19 +133,26 @@ static int resolve_columns(sqlite3 *db, const char *from, const char *data, cons
   return rc;
 }
 
-int lmm_source_scan(sqlite3 *db, const char *data, lmm_model *m, char **errmsg) {
+/* FNV-1a over the bytes of one value, its type first. */
+static uint64_t hash_value(uint64_t h, int type, const void *bytes, size_t n) {
+  h = (h ^ (unsigned char)type) * 1099511628211ULL;
+  for (size_t i = 0; i < n; i++) h = (h ^ ((const unsigned char *)bytes)[i]) * 1099511628211ULL;
+  return h;
+}
+
+int lmm_source_each(sqlite3 *db, const char *data, int nc, const char *const *names, lmm_row_fn *each, void *ctx,
+                    uint64_t *fingerprint, char **errmsg) {
+  uint64_t fp = 1469598103934665603ULL;
   int has_rowid = 0;
   char *from = source_from(db, data, &has_rowid, errmsg);
   if (!from) return SQLITE_ERROR;
-  lmm_model_rows_have_rowid(m, has_rowid);
-  int nc = lmm_model_ncols(m);
   int *index = sqlite3_malloc64(sizeof *index * (size_t)(nc ? nc : 1));
   if (!index) { sqlite3_free(from); *errmsg = sqlite3_mprintf("out of memory"); return SQLITE_NOMEM; }
-  if (resolve_columns(db, from, data, m, index, errmsg)) { sqlite3_free(index); sqlite3_free(from); return SQLITE_ERROR; }
+  if (resolve_columns(db, from, data, nc, names, index, errmsg)) { sqlite3_free(index); sqlite3_free(from); return SQLITE_ERROR; }
   sqlite3_free(index);
   char *cols = sqlite3_mprintf("%s", has_rowid ? "rowid" : "NULL");
   for (int i = 0; i < nc && cols; i++) {
-    char *more = sqlite3_mprintf("%s, \"%w\"", cols, lmm_model_col(m, i));
+    char *more = sqlite3_mprintf("%s, \"%w\"", cols, names[i]);
     sqlite3_free(cols);
     cols = more;
   }
@@ -174,11 +181,15 @@ int lmm_source_scan(sqlite3 *db, const char *data, lmm_model *m, char **errmsg) 
     for (int i = 0; i < nc; i++) {
       int t = sqlite3_column_type(st, i + 1);
       lmm_value *v = &vals[i];
-      if (t == SQLITE_INTEGER || t == SQLITE_FLOAT) { v->type = LMM_NUM; v->num = sqlite3_column_double(st, i + 1); }
+      if (t == SQLITE_INTEGER || t == SQLITE_FLOAT) {
+        v->type = LMM_NUM;
+        v->num = sqlite3_column_double(st, i + 1);
+        fp = hash_value(fp, LMM_NUM, &v->num, sizeof v->num);
+      }
       else if (t == SQLITE_TEXT) {
         if (numeric[i]) {
           *errmsg = sqlite3_mprintf("lmm: column '%s' is declared %s but %s %lld holds the text '%.40s'",
-                                    lmm_model_col(m, i), sqlite3_column_decltype(st, i + 1), has_rowid ? "rowid" : "row",
+                                    names[i], sqlite3_column_decltype(st, i + 1), has_rowid ? "rowid" : "row",
                                     (long long)id, (const char *)sqlite3_column_text(st, i + 1));
           sqlite3_finalize(st);
           sqlite3_free(vals);
@@ -188,17 +199,21 @@ int lmm_source_scan(sqlite3 *db, const char *data, lmm_model *m, char **errmsg) 
         v->type = LMM_TEXT;
         v->text = (const char *)sqlite3_column_text(st, i + 1);
         v->len = sqlite3_column_bytes(st, i + 1);
-      } else if (t == SQLITE_NULL) v->type = LMM_NULL;
+        fp = hash_value(fp, LMM_TEXT, v->text, (size_t)v->len);
+      } else if (t == SQLITE_NULL) {
+        v->type = LMM_NULL;
+        fp = hash_value(fp, LMM_NULL, NULL, 0);
+      }
       else {
         *errmsg = sqlite3_mprintf("lmm: column '%s' holds a BLOB at %s %lld; only numbers and text can be modelled",
-                                  lmm_model_col(m, i), has_rowid ? "rowid" : "row", (long long)id);
+                                  names[i], has_rowid ? "rowid" : "row", (long long)id);
         sqlite3_finalize(st);
         sqlite3_free(vals);
         sqlite3_free(numeric);
         return SQLITE_ERROR;
       }
     }
-    if (lmm_model_add_row(m, vals, id, &err)) break;
+    if (each(ctx, vals, id, has_rowid, &err)) break;
   }
   sqlite3_free(vals);
   sqlite3_free(numeric);
@@ -213,6 +228,7 @@ int lmm_source_scan(sqlite3 *db, const char *data, lmm_model *m, char **errmsg) 
     return rc;
   }
   sqlite3_finalize(st);
+  if (fingerprint) *fingerprint = fp;
   return SQLITE_OK;
 }
 
@@ -224,4 +240,23 @@ int lmm_source_interrupted(void *dbp) {
   int rc = sqlite3_step(st);
   sqlite3_finalize(st);
   return rc == SQLITE_INTERRUPT;
+}
+
+typedef struct model_rows { lmm_model *m; int told; } model_rows;
+
+static int add_model_row(void *ctx, const lmm_value *vals, int64_t rowid, int has_rowid, lmm_error *err) {
+  model_rows *mr = ctx;
+  if (!mr->told) { lmm_model_rows_have_rowid(mr->m, has_rowid); mr->told = 1; }
+  return lmm_model_add_row(mr->m, vals, rowid, err);
+}
+
+int lmm_source_scan(sqlite3 *db, const char *data, lmm_model *m, uint64_t *fingerprint, char **errmsg) {
+  int nc = lmm_model_ncols(m);
+  const char **names = sqlite3_malloc64(sizeof *names * (size_t)(nc ? nc : 1));
+  if (!names) { *errmsg = sqlite3_mprintf("out of memory"); return SQLITE_NOMEM; }
+  for (int i = 0; i < nc; i++) names[i] = lmm_model_col(m, i);
+  model_rows mr = {m, 0};
+  int rc = lmm_source_each(db, data, nc, names, add_model_row, &mr, fingerprint, errmsg);
+  sqlite3_free(names);
+  return rc;
 }

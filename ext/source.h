@@ -6,8 +6,16 @@
 #include "../core/model.h"
 
 /* Scan `data` (table, schema.table, view, or a read-only SELECT/WITH query)
- * into the model.  On error returns non-zero with *errmsg from sqlite3_mprintf. */
-int lmm_source_scan(sqlite3 *db, const char *data, lmm_model *m, char **errmsg);
+ * into the model, and a fingerprint of the values read (to tell later whether
+ * the data have changed).  On error returns non-zero with *errmsg from sqlite3_mprintf. */
+int lmm_source_scan(sqlite3 *db, const char *data, lmm_model *m, uint64_t *fingerprint, char **errmsg);
+
+/* Called once per row with the named columns' values; non-zero stops the scan. */
+typedef int lmm_row_fn(void *ctx, const lmm_value *vals, int64_t rowid, int has_rowid, lmm_error *err);
+
+/* Scan `data` for the named columns, calling each() per row. */
+int lmm_source_each(sqlite3 *db, const char *data, int ncols, const char *const *names, lmm_row_fn *each, void *ctx,
+                    uint64_t *fingerprint, char **errmsg);
 
 /* Nonzero once sqlite3_interrupt() has been called on db. */
 int lmm_source_interrupted(void *db);

@@ -1,0 +1,60 @@
+/* ols.h — ordinary least squares accurate to the NIST StRD certified values.
+ *
+ * X is column-major n x p; an intercept, if wanted, is a column of ones the
+ * caller put there (any column whose entries are all the same nonzero number
+ * is treated as the intercept).  X'X is never formed.  The method:
+ *
+ *   1. If there is an intercept column, the columns after it are centred
+ *      (a reparametrization X = Xc L, undone exactly afterwards; the columns
+ *      before it are left alone so that every leading set of columns spans
+ *      what it spanned before, and a rank-deficiency error names the same
+ *      column it would without centring).
+ *   2. Every column is scaled by a power of two to norm in [0.5, 1), so the
+ *      scaling itself rounds nothing.
+ *   3. Householder QR (LAPACK dgeqrf) of the centred, scaled matrix.
+ *   4. Iterative refinement of the augmented system [I X; X' 0][r; b] = [y; 0]
+ *      (Björck 1967), with both residuals y - r - X b and X'r computed from the
+ *      ORIGINAL X in long double and the corrections solved with the QR above,
+ *      until the correction to b is at rounding level.  This removes the
+ *      cond(X)^2 * |r| error term of plain QR and the rounding of steps 1-3.
+ *   5. se_j = sigma * sqrt(diag((X'X)^-1)) from R (||R^-T e_j|| mapped back
+ *      through steps 1-2), sigma^2 = rss / (n - p), rss = ||y - X b||^2
+ *      accumulated in long double.
+ *
+ * On the NIST StRD linear regression data sets (tests/nist/) every estimate,
+ * standard error and the residual standard deviation agree with the certified
+ * values to at least 7 significant digits, Filip and Wampler4/5 included.
+ */
+#ifndef LMM_OLS_H
+#define LMM_OLS_H
+
+#include <stddef.h>
+
+#include "lmm_error.h"
+
+/* Fit y ~ X.  beta (p) is required; se (p) and rss (1) may be NULL.  On an
+ * error the outputs are unspecified.
+ * n == p is allowed: the fit is exact, rss = 0 and se = NaN (as in R, where
+ * there are no residual degrees of freedom).  p == 0 gives rss = sum(y^2).
+ * Errors (LMM_ERR): p > n, a non-finite value in X or y, a column that is all
+ * zero or a linear combination of the columns before it (|R[j][j]| < 1e-11
+ * after centring and scaling; R's lm uses 1e-7 and so refuses Filip) — the
+ * message names it as "column j" counting from 1, and lmm_ols_bad_column()
+ * recovers j from the message.  LMM_NUMERIC when the design is so
+ * ill-conditioned (condition number beyond about 1e11 after scaling) that
+ * refinement does not converge; that message also names a column.
+ * LMM_NOMEM when an allocation fails. */
+int lmm_ols(const double *X, const double *y, size_t n, int p, double *beta, double *se, double *rss, lmm_error *err);
+
+/* The diagonal of the hat matrix H = X (X'X)^-1 X' (R's hatvalues()), as the
+ * squared row norms of Q from the same QR; h has n entries.  The same checks
+ * and errors as lmm_ols. */
+int lmm_ols_hat(const double *X, size_t n, int p, double *h, lmm_error *err);
+
+/* The 0-based index of the column a rank-deficiency (LMM_ERR) or
+ * ill-conditioning (LMM_NUMERIC) error from lmm_ols or lmm_ols_hat names (so
+ * the caller can put the column's name into its own message), or -1 if err
+ * is not such an error. */
+int lmm_ols_bad_column(const lmm_error *err);
+
+#endif

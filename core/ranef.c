@@ -1,0 +1,202 @@
+/* ranef.c — conditional modes by back-substitution in the blocked factor,
+ * conditional covariances from its inverse, fitted values and leverages. */
+#include "ranef.h"
+#include "alloc.h"
+
+#include <cblas.h>
+#include <lapacke.h>
+#include <math.h>
+#include <string.h>
+
+void lmm_ranef_free(lmm_ranef *r) {
+  if (!r) return;
+  for (int t = 0; t < r->nre; t++) {
+    lmm_free(r->term[t].b);
+    lmm_free(r->term[t].cov);
+  }
+  lmm_free(r->term);
+  lmm_free(r);
+}
+
+/* y <- y - B' x for one block of L (B: rows of term i, columns of term j). */
+static void sub_bt_x(const lmm_block *B, const double *x, double *y) {
+  if (B->kind == BLK_DENSE) {
+    cblas_dgemv(CblasColMajor, CblasTrans, B->rows, B->cols, -1.0, B->v, B->rows, x, 1, 1.0, y, 1);
+    return;
+  }
+  for (int c = 0; c < B->nc; c++)
+    for (int k = B->colptr[c]; k < B->colptr[c + 1]; k++) {
+      const double *blk = B->v + (size_t)k * (size_t)(B->rq * B->cq);
+      const double *xr = x + (size_t)B->rowidx[k] * (size_t)B->rq;
+      double *yc = y + (size_t)c * (size_t)B->cq;
+      for (int b = 0; b < B->cq; b++)
+        for (int a = 0; a < B->rq; a++) yc[b] -= blk[a + b * B->rq] * xr[a];
+    }
+}
+
+/* x <- L^-T x for a diagonal block of L. */
+static void diag_solve_t(const lmm_block *L, double *x) {
+  if (L->kind == BLK_DENSE) {
+    cblas_dtrsv(CblasColMajor, CblasLower, CblasTrans, CblasNonUnit, L->rows, L->v, L->rows, x, 1);
+    return;
+  }
+  int q = L->rq;
+  for (int l = 0; l < L->nc; l++)
+    cblas_dtrsv(CblasColMajor, CblasLower, CblasTrans, CblasNonUnit, q, L->v + (size_t)l * (size_t)(q * q), q,
+                x + (size_t)l * (size_t)q, 1);
+}
+
+/* A dense copy of L_Z (the random-effects part of the factor). */
+static double *dense_lz(const lmm_system *s, int *offsets, int m) {
+  double *D = lmm_calloc((size_t)m * (size_t)m, sizeof *D);
+  if (!D) return NULL;
+  for (int j = 0; j < s->K; j++)
+    for (int i = j; i < s->K; i++) {
+      const lmm_block *B = lmm_sys_L(s, i, j);
+      double *dst = D + (size_t)offsets[i] + (size_t)offsets[j] * (size_t)m;
+      if (B->kind == BLK_DENSE) {
+        for (int c = 0; c < B->cols; c++)
+          for (int r = 0; r < B->rows; r++) dst[r + (size_t)c * m] = B->v[r + (size_t)c * B->rows];
+      } else if (B->kind == BLK_DIAG) {
+        int q = B->rq;
+        for (int l = 0; l < B->nc; l++)
+          for (int c = 0; c < q; c++)
+            for (int r = c; r < q; r++)
+              dst[(size_t)(l * q + r) + (size_t)(l * q + c) * m] = B->v[(size_t)l * (size_t)(q * q) + (size_t)(r + c * q)];
+      } else {
+        for (int c = 0; c < B->nc; c++)
+          for (int k = B->colptr[c]; k < B->colptr[c + 1]; k++)
+            for (int b = 0; b < B->cq; b++)
+              for (int a = 0; a < B->rq; a++)
+                dst[(size_t)(B->rowidx[k] * B->rq + a) + (size_t)(c * B->cq + b) * m] =
+                    B->v[(size_t)k * (size_t)(B->rq * B->cq) + (size_t)(a + b * B->rq)];
+      }
+    }
+  return D;
+}
+
+static void theta_factor(const lmm_fit *f, const lmm_design *d, int t, double *T) {
+  int q = d->re[t].q;
+  memset(T, 0, sizeof *T * (size_t)(q * q));
+  const double *th = f->theta + f->theta_off[t];
+  for (int col = 0, m = 0; col < q; col++)
+    for (int row = col; row < q; row++) T[row + col * q] = th[m++];
+}
+
+int lmm_ranef_compute(const lmm_design *d, const lmm_system *s, const lmm_fit *f, int with_cov,
+                      lmm_ranef **out, lmm_error *err) {
+  *out = NULL;
+  int K = s->K, p = s->p;
+  lmm_ranef *r = lmm_calloc(1, sizeof *r);
+  int *off = lmm_calloc((size_t)K + 1, sizeof *off);
+  if (!r || !off) { lmm_free(r); lmm_free(off); return lmm_nomem(err); }
+  r->term = lmm_calloc((size_t)(d->nre ? d->nre : 1), sizeof *r->term);
+  if (!r->term) { lmm_free(off); lmm_free(r); return lmm_nomem(err); }
+  r->nre = d->nre;
+  for (int k = 0; k < K; k++) off[k + 1] = off[k] + s->q[k] * s->nl[k];
+  int m = off[K], rc = LMM_OK;
+  double *u = lmm_calloc((size_t)(m ? m : 1), sizeof *u);
+  if (!u) { rc = lmm_nomem(err); goto done; }
+  /* right-hand side: l_yZ' - L_XZ' beta, then L_Z' u = rhs by blocks, last term first */
+  for (int j = 0; j < K; j++) {
+    const lmm_block *F = lmm_sys_L(s, K, j);
+    for (int c = 0; c < F->cols; c++) {
+      const double *col = F->v + (size_t)c * (size_t)F->rows;
+      double acc = col[p];
+      for (int a = 0; a < p; a++) acc -= col[a] * f->beta[a];
+      u[off[j] + c] = acc;
+    }
+  }
+  for (int j = K - 1; j >= 0; j--) {
+    for (int i = j + 1; i < K; i++) sub_bt_x(lmm_sys_L(s, i, j), u + off[i], u + off[j]);
+    diag_solve_t(lmm_sys_L(s, j, j), u + off[j]);
+  }
+  double *Linv = NULL;
+  if (with_cov) {
+    Linv = dense_lz(s, off, m);
+    if (!Linv) { rc = lmm_nomem(err); goto done; }
+    if (m && LAPACKE_dtrtri(LAPACK_COL_MAJOR, 'L', 'N', m, Linv, m)) {
+      rc = lmm_fail(err, LMM_NUMERIC, "the random-effects factor is singular");
+      goto done;
+    }
+  }
+  double s2 = f->sigma * f->sigma;
+  for (int k = 0; k < K && !rc; k++) {
+    int t = s->term[k], q = s->q[k], nl = s->nl[k];
+    lmm_ranef_term *rt = &r->term[t];
+    rt->nlevels = nl;
+    rt->q = q;
+    rt->b = lmm_malloc(sizeof *rt->b * (size_t)(nl * q));
+    if (with_cov) rt->cov = lmm_malloc(sizeof *rt->cov * (size_t)(nl * q * q));
+    if (!rt->b || (with_cov && !rt->cov)) { rc = lmm_nomem(err); break; }
+    double T[LMM_MAX_Q * LMM_MAX_Q], C[LMM_MAX_Q * LMM_MAX_Q], TC[LMM_MAX_Q * LMM_MAX_Q];
+    theta_factor(f, d, t, T);
+    for (int l = 0; l < nl; l++) {
+      const double *ul = u + off[k] + l * q;
+      for (int a = 0; a < q; a++) {
+        double acc = 0;
+        for (int c = 0; c <= a; c++) acc += T[a + c * q] * ul[c];
+        rt->b[l * q + a] = acc;
+      }
+      if (!with_cov) continue;
+      /* C = (L^-1 cols)'(L^-1 cols): the level's block of (L L')^-1 */
+      int c0 = off[k] + l * q;
+      for (int a = 0; a < q; a++)
+        for (int b = 0; b < q; b++) {
+          const double *ca = Linv + (size_t)(c0 + a) * (size_t)m, *cb = Linv + (size_t)(c0 + b) * (size_t)m;
+          double acc = 0;
+          for (int row = c0; row < m; row++) acc += ca[row] * cb[row];
+          C[a + b * q] = acc;
+        }
+      /* sigma^2 T C T' */
+      for (int a = 0; a < q; a++)
+        for (int b = 0; b < q; b++) {
+          double acc = 0;
+          for (int c = 0; c < q; c++) acc += T[a + c * q] * C[c + b * q];
+          TC[a + b * q] = acc;
+        }
+      for (int a = 0; a < q; a++)
+        for (int b = 0; b < q; b++) {
+          double acc = 0;
+          for (int c = 0; c < q; c++) acc += TC[a + c * q] * T[b + c * q];
+          rt->cov[(size_t)l * (size_t)(q * q) + (size_t)(a + b * q)] = s2 * acc;
+        }
+    }
+  }
+  lmm_free(Linv);
+done:
+  lmm_free(u);
+  lmm_free(off);
+  if (rc) { lmm_ranef_free(r); return rc; }
+  *out = r;
+  return LMM_OK;
+}
+
+void lmm_fitted(const lmm_design *d, const lmm_fit *f, const lmm_ranef *r, double *fixed, double *full) {
+  size_t n = d->n;
+  for (size_t i = 0; i < n; i++) {
+    double acc = 0;
+    for (int j = 0; j < d->p; j++) acc += d->X[(size_t)j * n + i] * f->beta[j];
+    fixed[i] = acc;
+    for (int t = 0; r && t < d->nre; t++) {
+      const lmm_reterm *re = &d->re[t];
+      const double *b = r->term[t].b + (size_t)re->g[i] * (size_t)re->q;
+      for (int a = 0; a < re->q; a++) acc += re->Z[(size_t)a * n + i] * b[a];
+    }
+    full[i] = acc;
+  }
+}
+
+void lmm_hat(const lmm_design *d, const lmm_fit *f, double *hat) {
+  size_t n = d->n;
+  int p = d->p;
+  double s2 = f->sigma * f->sigma;
+  for (size_t i = 0; i < n; i++) {
+    double h = 0;
+    for (int a = 0; a < p; a++) {
+      double xa = d->X[(size_t)a * n + i];
+      for (int b = 0; b < p; b++) h += xa * f->vcov[a + b * p] * d->X[(size_t)b * n + i];
+    }
+    hat[i] = h / s2;
+  }
+}

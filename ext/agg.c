@@ -1,0 +1,126 @@
+/* agg.c — lmm_agg(formula, random, options, 'col', value, 'col', value, ...):
+ * an aggregate that fits one model per group of a GROUP BY, over any query,
+ * and returns the fit as JSON, which lmm_tidy() expands into lmm_fit's rows:
+ *
+ *   SELECT g.reg, t.term, t.estimate
+ *   FROM (SELECT reg, lmm_agg('log(1 + total_fruits) ~ amd', '1|popu', 'method=ML',
+ *                             'total_fruits', total_fruits, 'amd', amd, 'popu', popu) AS fit
+ *         FROM arabidopsis GROUP BY reg) AS g, lmm_tidy(g.fit) AS t;
+ */
+#include "sqlite3ext.h"
+SQLITE_EXTENSION_INIT3
+
+#include <string.h>
+
+#include "agg.h"
+#include "store.h"
+
+typedef struct agg_state {
+  lmm_model *model;
+  int *argpos;        /* per model column: its value's position in argv */
+  lmm_value *vals;
+  int64_t nrow;
+  int failed;
+} agg_state;
+
+static void agg_error(sqlite3_context *ctx, agg_state *s, const char *msg) {
+  s->failed = 1;
+  sqlite3_result_error(ctx, msg, -1);
+}
+
+static void agg_step(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  agg_state *s = sqlite3_aggregate_context(ctx, sizeof *s);
+  if (!s) { sqlite3_result_error_nomem(ctx); return; }
+  if (s->failed) return;
+  if (!s->model) {
+    if (argc < 3 || (argc - 3) % 2) {
+      agg_error(ctx, s, "lmm_agg takes formula, random, options and then name/value pairs: lmm_agg(formula, random, options, 'y', y, 'x', x)");
+      return;
+    }
+    lmm_error err = {0};
+    if (lmm_model_begin((const char *)sqlite3_value_text(argv[0]), (const char *)sqlite3_value_text(argv[1]),
+                        (const char *)sqlite3_value_text(argv[2]), &s->model, &err)) {
+      char *msg = sqlite3_mprintf("lmm_agg: %s", err.msg);
+      agg_error(ctx, s, msg ? msg : "out of memory");
+      sqlite3_free(msg);
+      return;
+    }
+    lmm_model_rows_have_rowid(s->model, 0);
+    int nc = lmm_model_ncols(s->model);
+    s->argpos = sqlite3_malloc64(sizeof *s->argpos * (size_t)(nc ? nc : 1));
+    s->vals = sqlite3_malloc64(sizeof *s->vals * (size_t)(nc ? nc : 1));
+    if (!s->argpos || !s->vals) { s->failed = 1; sqlite3_result_error_nomem(ctx); return; }
+    for (int i = 0; i < nc; i++) {
+      s->argpos[i] = -1;
+      for (int a = 3; a + 1 < argc && s->argpos[i] < 0; a += 2) {
+        const char *name = (const char *)sqlite3_value_text(argv[a]);
+        if (name && !sqlite3_stricmp(name, lmm_model_col(s->model, i))) s->argpos[i] = a + 1;
+      }
+      if (s->argpos[i] < 0) {
+        char *msg = sqlite3_mprintf("lmm_agg: the formula uses column '%s'; pass it as a pair: ..., '%s', %s",
+                                    lmm_model_col(s->model, i), lmm_model_col(s->model, i), lmm_model_col(s->model, i));
+        agg_error(ctx, s, msg ? msg : "out of memory");
+        sqlite3_free(msg);
+        return;
+      }
+    }
+  }
+  int nc = lmm_model_ncols(s->model);
+  s->nrow++;
+  for (int i = 0; i < nc; i++) {
+    sqlite3_value *v = argv[s->argpos[i]];
+    lmm_value *lv = &s->vals[i];
+    switch (sqlite3_value_type(v)) {
+    case SQLITE_INTEGER: case SQLITE_FLOAT: lv->type = LMM_NUM; lv->num = sqlite3_value_double(v); break;
+    case SQLITE_TEXT:
+      lv->type = LMM_TEXT;
+      lv->text = (const char *)sqlite3_value_text(v);
+      lv->len = sqlite3_value_bytes(v);
+      break;
+    case SQLITE_NULL: lv->type = LMM_NULL; break;
+    default: {
+      char *msg = sqlite3_mprintf("lmm_agg: column '%s' holds a BLOB in row %lld", lmm_model_col(s->model, i), (long long)s->nrow);
+      agg_error(ctx, s, msg ? msg : "out of memory");
+      sqlite3_free(msg);
+      return;
+    }
+    }
+  }
+  lmm_error err = {0};
+  if (lmm_model_add_row(s->model, s->vals, s->nrow, &err)) {
+    char *msg = sqlite3_mprintf("lmm_agg: %s", err.msg);
+    agg_error(ctx, s, msg ? msg : "out of memory");
+    sqlite3_free(msg);
+  }
+}
+
+static void agg_final(sqlite3_context *ctx) {
+  agg_state *s = sqlite3_aggregate_context(ctx, 0);
+  if (!s || !s->model) {
+    if (!s || !s->failed) sqlite3_result_null(ctx);
+    goto done;
+  }
+  if (s->failed) goto done;
+  lmm_error err = {0};
+  if (lmm_model_finish(s->model, NULL, NULL, &err)) {
+    char *msg = sqlite3_mprintf("lmm_agg: %s", err.msg);
+    sqlite3_result_error(ctx, msg ? msg : "out of memory", -1);
+    sqlite3_free(msg);
+    goto done;
+  }
+  char *json = lmm_store_fit_json(s->model, 0);
+  if (!json) sqlite3_result_error_nomem(ctx);
+  else sqlite3_result_text(ctx, json, -1, sqlite3_free);
+done:
+  if (s) {
+    lmm_model_free(s->model);
+    sqlite3_free(s->argpos);
+    sqlite3_free(s->vals);
+    s->model = NULL;
+  }
+}
+
+int lmm_register_agg(sqlite3 *db) {
+  return sqlite3_create_function(db, "lmm_agg", -1, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL, NULL,
+                                 agg_step, agg_final);
+}

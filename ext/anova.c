@@ -1,0 +1,125 @@
+/* anova.c — lmm_anova('GLM, lmm1, lmm2'): nlme's anova() table for saved
+ * models: df, AIC, BIC, logLik, and a likelihood-ratio test of each model
+ * against the one before it where their parameter counts differ.  REML fits
+ * with different fixed effects are refused, as nlme warns that comparing them
+ * is not meaningful. */
+#include "tvfs.h"
+SQLITE_EXTENSION_INIT3
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../core/anova.h"
+#include "store.h"
+
+enum { MAX_MODELS = 64 };
+
+typedef struct model_stats {
+  char name[128];
+  double logLik, AIC, BIC, df, nobs;
+  char method[8];
+  char *fixed;           /* JSON array of coefficient names */
+} model_stats;
+
+static int read_stats(sqlite3 *db, const char *json, model_stats *s) {
+  sqlite3_stmt *st = NULL;
+  int rc = sqlite3_prepare_v2(db,
+      "SELECT (SELECT json_extract(value, '$[3]') FROM json_each(?1, '$.rows') WHERE json_extract(value, '$[2]') = 'logLik'),"
+      " (SELECT json_extract(value, '$[3]') FROM json_each(?1, '$.rows') WHERE json_extract(value, '$[2]') = 'AIC'),"
+      " (SELECT json_extract(value, '$[3]') FROM json_each(?1, '$.rows') WHERE json_extract(value, '$[2]') = 'BIC'),"
+      " (SELECT json_extract(value, '$[3]') FROM json_each(?1, '$.rows') WHERE json_extract(value, '$[0]') = 'fit' AND json_extract(value, '$[2]') = 'df'),"
+      " json_extract(?1, '$.nobs'), json_extract(?1, '$.method'), json_extract(?1, '$.fixed')", -1, &st, NULL);
+  if (rc != SQLITE_OK) return rc;
+  sqlite3_bind_text(st, 1, json, -1, SQLITE_STATIC);
+  rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL && sqlite3_column_text(st, 5)) {
+    s->logLik = sqlite3_column_double(st, 0);
+    s->AIC = sqlite3_column_double(st, 1);
+    s->BIC = sqlite3_column_double(st, 2);
+    s->df = sqlite3_column_double(st, 3);
+    s->nobs = sqlite3_column_double(st, 4);
+    snprintf(s->method, sizeof s->method, "%s", sqlite3_column_text(st, 5));
+    s->fixed = sqlite3_mprintf("%s", sqlite3_column_text(st, 6) ? (const char *)sqlite3_column_text(st, 6) : "");
+    rc = s->fixed ? SQLITE_OK : SQLITE_NOMEM;
+  } else rc = SQLITE_ERROR;
+  sqlite3_finalize(st);
+  return rc;
+}
+
+static int anova_fill(sqlite3 *db, sqlite3_value **argv, lmm_rowset *rows, char **errmsg) {
+  const char *list = (const char *)sqlite3_value_text(argv[0]);
+  model_stats *m = sqlite3_malloc64(sizeof *m * MAX_MODELS);
+  if (!m) return SQLITE_NOMEM;
+  memset(m, 0, sizeof *m * MAX_MODELS);
+  int n = 0, rc = SQLITE_OK;
+  for (const char *p = list; *p && rc == SQLITE_OK;) {
+    const char *e = strchr(p, ',');
+    if (!e) e = p + strlen(p);
+    const char *s = p, *t = e;
+    while (s < t && (*s == ' ' || *s == '\t' || *s == '\n')) s++;
+    while (t > s && (t[-1] == ' ' || t[-1] == '\t' || t[-1] == '\n')) t--;
+    if (t > s) {
+      if (n == MAX_MODELS || t - s >= (long)sizeof m[n].name) {
+        *errmsg = sqlite3_mprintf("lmm_anova: at most %d models, with names under 128 characters", MAX_MODELS);
+        rc = SQLITE_ERROR;
+        break;
+      }
+      memcpy(m[n].name, s, (size_t)(t - s));
+      char *json = NULL;
+      rc = lmm_store_json(db, m[n].name, &json, errmsg);
+      if (rc == SQLITE_OK && read_stats(db, json, &m[n]) != SQLITE_OK) {
+        *errmsg = sqlite3_mprintf("saved model '%s' has no fit statistics", m[n].name);
+        rc = SQLITE_ERROR;
+      }
+      sqlite3_free(json);
+      n++;
+    }
+    p = *e ? e + 1 : e;
+  }
+  if (rc == SQLITE_OK && n == 0) { *errmsg = sqlite3_mprintf("lmm_anova needs model names: lmm_anova('m1, m2')"); rc = SQLITE_ERROR; }
+  for (int i = 1; i < n && rc == SQLITE_OK; i++) {
+    if (m[i].nobs != m[0].nobs) {
+      *errmsg = sqlite3_mprintf("lmm_anova: '%s' and '%s' were fitted to different rows (%.0f and %.0f)", m[0].name,
+                                m[i].name, m[0].nobs, m[i].nobs);
+      rc = SQLITE_ERROR;
+    } else if (strcmp(m[i].method, m[0].method)) {
+      *errmsg = sqlite3_mprintf("lmm_anova: '%s' was fitted by %s and '%s' by %s; compare fits of one method",
+                                m[0].name, m[0].method, m[i].name, m[i].method);
+      rc = SQLITE_ERROR;
+    } else if (!strcmp(m[0].method, "REML") && strcmp(m[i].fixed, m[0].fixed)) {
+      *errmsg = sqlite3_mprintf("lmm_anova: '%s' and '%s' are REML fits with different fixed effects; REML likelihoods of "
+                                "such models are not comparable (as nlme warns): fit them with method=ML",
+                                m[0].name, m[i].name);
+      rc = SQLITE_ERROR;
+    }
+  }
+  if (rc == SQLITE_OK) {
+    double ll[MAX_MODELS], df[MAX_MODELS], L[MAX_MODELS], pv[MAX_MODELS];
+    for (int i = 0; i < n; i++) { ll[i] = m[i].logLik; df[i] = m[i].df; }
+    lmm_anova_tests(n, ll, df, L, pv);
+    for (int i = 0; i < n; i++) {
+      lmm_cell *c = lmm_rowset_add(rows);
+      if (!c) break;
+      lmm_cell_text(rows, &c[0], m[i].name);
+      lmm_cell_int(&c[1], (sqlite3_int64)m[i].df);
+      lmm_cell_real(&c[2], m[i].AIC);
+      lmm_cell_real(&c[3], m[i].BIC);
+      lmm_cell_real(&c[4], m[i].logLik);
+      if (!isnan(L[i])) {
+        char test[32];
+        snprintf(test, sizeof test, "%d vs %d", i, i + 1);
+        lmm_cell_text(rows, &c[5], test);
+      }
+      lmm_cell_real(&c[6], L[i]);
+      lmm_cell_real(&c[7], pv[i]);
+    }
+  }
+  for (int i = 0; i < MAX_MODELS; i++) sqlite3_free(m[i].fixed);
+  sqlite3_free(m);
+  return rc;
+}
+
+const lmm_tvf lmm_anova_tvf = {
+  "lmm_anova", "model TEXT, df INTEGER, AIC REAL, BIC REAL, logLik REAL, test TEXT, L_ratio REAL, p_value REAL",
+  "models HIDDEN", 8, 1, 1, "lmm_anova needs saved model names: lmm_anova('m1, m2, m3')", anova_fill};

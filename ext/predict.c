@@ -1,0 +1,65 @@
+/* predict.c — lmm_predict(model, data [, level]): predictions of a saved
+ * model for the rows of a table, view or query (source_rowid, prediction).
+ * level 0 gives the population prediction; by default the random effects of
+ * every term enter, and groups the fit never saw get the population value. */
+#include "tvfs.h"
+SQLITE_EXTENSION_INIT3
+
+#include "../core/predict.h"
+#include "source.h"
+#include "store.h"
+
+#include <string.h>
+
+typedef struct predict_ctx {
+  lmm_predictor *p;
+  int level;
+  lmm_rowset *rows;
+} predict_ctx;
+
+static int predict_one(void *ctx, const lmm_value *vals, int64_t rowid, int has_rowid, lmm_error *err) {
+  (void)has_rowid;
+  predict_ctx *pc = ctx;
+  double pred;
+  int rc = lmm_predict_row(pc->p, vals, rowid, pc->level, &pred, err);
+  if (rc) return rc;
+  lmm_cell *c = lmm_rowset_add(pc->rows);
+  if (!c) return lmm_nomem(err);
+  lmm_cell_int(&c[0], rowid);
+  lmm_cell_real(&c[1], pred);
+  return LMM_OK;
+}
+
+static int predict_fill(sqlite3 *db, sqlite3_value **argv, lmm_rowset *rows, char **errmsg) {
+  lmm_model *m = NULL;
+  lmm_predictor *p = NULL;
+  const char **names = NULL;
+  int level = argv[2] && sqlite3_value_type(argv[2]) != SQLITE_NULL ? sqlite3_value_int(argv[2]) : -1;
+  int rc = lmm_store_open(db, (const char *)sqlite3_value_text(argv[0]), &m, errmsg);
+  lmm_error err = {0};
+  if (rc == SQLITE_OK && lmm_predictor_new(m, &p, &err)) {
+    *errmsg = sqlite3_mprintf("lmm_predict: %s", err.msg);
+    rc = SQLITE_ERROR;
+  }
+  if (rc == SQLITE_OK) {
+    int nc = lmm_predictor_ncols(p);
+    names = sqlite3_malloc64(sizeof *names * (size_t)(nc ? nc : 1));
+    if (!names) rc = SQLITE_NOMEM;
+    for (int i = 0; rc == SQLITE_OK && i < nc; i++) names[i] = lmm_predictor_col(p, i);
+    predict_ctx pc = {p, level, rows};
+    if (rc == SQLITE_OK) rc = lmm_source_each(db, (const char *)sqlite3_value_text(argv[1]), nc, names, predict_one, &pc, NULL, errmsg);
+  }
+  if (rc != SQLITE_OK && *errmsg && strncmp(*errmsg, "lmm_predict", 11)) {
+    char *inner = *errmsg;
+    *errmsg = sqlite3_mprintf("lmm_predict: %s", inner);
+    sqlite3_free(inner);
+  }
+  sqlite3_free(names);
+  lmm_predictor_free(p);
+  lmm_model_free(m);
+  return rc;
+}
+
+const lmm_tvf lmm_predict_tvf = {
+  "lmm_predict", "source_rowid INTEGER, prediction REAL", "model HIDDEN, data HIDDEN, level HIDDEN", 2, 3, 2,
+  "lmm_predict needs a saved model and data: lmm_predict(name, data [, level])", predict_fill};

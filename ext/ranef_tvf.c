@@ -1,0 +1,46 @@
+/* ranef_tvf.c — lmm_ranef(model): the conditional modes of the random
+ * effects (BLUPs) of a saved model with their conditional standard
+ * deviations, as lme4's ranef(condVar = TRUE): grp, level, term, estimate,
+ * cond_sd. */
+#include "tvfs.h"
+SQLITE_EXTENSION_INIT3
+
+#include <math.h>
+
+#include "store.h"
+
+static int ranef_fill(sqlite3 *db, sqlite3_value **argv, lmm_rowset *rows, char **errmsg) {
+  lmm_model *m = NULL;
+  int rc = lmm_store_open(db, (const char *)sqlite3_value_text(argv[0]), &m, errmsg);
+  if (rc == SQLITE_OK) {
+    lmm_error err = {0};
+    if (lmm_model_ranef(m, 1, &err)) {
+      *errmsg = sqlite3_mprintf("lmm_ranef: %s", err.msg);
+      rc = err.code == LMM_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
+    }
+  } else {
+    char *inner = *errmsg;
+    *errmsg = sqlite3_mprintf("lmm_ranef: %s", inner ? inner : "out of memory");
+    sqlite3_free(inner);
+  }
+  for (int t = 0; rc == SQLITE_OK && t < m->design->nre; t++) {
+    const lmm_reterm *re = &m->design->re[t];
+    const lmm_ranef_term *rt = &m->ranef->term[t];
+    for (int a = 0; a < re->q; a++)
+      for (int l = 0; l < re->nlevels; l++) {
+        lmm_cell *c = lmm_rowset_add(rows);
+        if (!c) break;
+        lmm_cell_text(rows, &c[0], re->grp);
+        lmm_cell_text(rows, &c[1], re->levels[l]);
+        lmm_cell_text(rows, &c[2], re->cnames[a]);
+        lmm_cell_real(&c[3], rt->b[l * re->q + a]);
+        lmm_cell_real(&c[4], sqrt(rt->cov[(size_t)l * (size_t)(re->q * re->q) + (size_t)(a * re->q + a)]));
+      }
+  }
+  lmm_model_free(m);
+  return rc;
+}
+
+const lmm_tvf lmm_ranef_tvf = {
+  "lmm_ranef", "grp TEXT, level TEXT, term TEXT, estimate REAL, cond_sd REAL", "model HIDDEN", 5, 1, 1,
+  "lmm_ranef needs a saved model: lmm_ranef(name)", ranef_fill};

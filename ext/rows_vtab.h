@@ -1,0 +1,42 @@
+/* rows_vtab.h — one implementation of "a table-valued function that computes
+ * its rows up front": each function supplies its columns, its arguments and a
+ * fill function, and this module does the SQLite side (hidden argument
+ * columns, xBestIndex, a cursor over the rows), as series.c does for one. */
+#ifndef LMM_ROWS_VTAB_H
+#define LMM_ROWS_VTAB_H
+
+#include "sqlite3ext.h"
+
+typedef struct lmm_cell {
+  int type;               /* SQLITE_NULL, SQLITE_INTEGER, SQLITE_FLOAT, SQLITE_TEXT */
+  sqlite3_int64 i;
+  double d;
+  char *s;                /* sqlite3_malloc'd */
+} lmm_cell;
+
+typedef struct lmm_rowset {
+  int ncol;
+  int nrows, cap;
+  lmm_cell *cells;
+  int oom;
+} lmm_rowset;
+
+/* Append a row of NULLs and return its cells (NULL when out of memory). */
+lmm_cell *lmm_rowset_add(lmm_rowset *rs);
+void lmm_cell_text(lmm_rowset *rs, lmm_cell *c, const char *s);
+void lmm_cell_real(lmm_cell *c, double v);   /* NaN becomes NULL */
+void lmm_cell_int(lmm_cell *c, sqlite3_int64 v);
+
+typedef struct lmm_tvf {
+  const char *name;
+  const char *columns;    /* "a TEXT, b REAL" */
+  const char *args;       /* "model HIDDEN, data HIDDEN" */
+  int ncols, nargs, nrequired;
+  const char *usage;      /* shown when required arguments are missing */
+  /* argv[k] is argument k or NULL when absent; *errmsg from sqlite3_mprintf */
+  int (*fill)(sqlite3 *db, sqlite3_value **argv, lmm_rowset *rows, char **errmsg);
+} lmm_tvf;
+
+int lmm_register_tvf(sqlite3 *db, const lmm_tvf *tvf);
+
+#endif

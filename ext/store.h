@@ -1,0 +1,31 @@
+/* store.h — fits kept in the database, in an ordinary table:
+ *
+ *   lmm_models(name TEXT PRIMARY KEY, data, formula, random, options,
+ *              fit TEXT,        -- JSON: theta, coefficients, tidy rows, ...
+ *              created TEXT, version TEXT)
+ *
+ * A saved model is the call and what the optimizer found (theta).  Functions
+ * that need more than the stored rows (random effects, residuals,
+ * predictions) read the data again and evaluate the fit at the saved theta,
+ * after checking that the data are the ones the fit saw. */
+#ifndef LMM_STORE_H
+#define LMM_STORE_H
+
+#include <stdint.h>
+#include "sqlite3ext.h"
+#include "../core/model.h"
+
+/* The fit as JSON text (sqlite3_malloc'd), or NULL when out of memory. */
+char *lmm_store_fit_json(const lmm_model *m, uint64_t fingerprint);
+
+/* Save or replace a fit under a name; all or nothing. */
+int lmm_store_save(sqlite3 *db, const char *name, const char *const call[4], const char *fit_json, char **errmsg);
+
+/* The fit JSON of a saved model, or the argument itself when it is fit JSON
+ * (as lmm_agg returns it).  *json is sqlite3_malloc'd. */
+int lmm_store_json(sqlite3 *db, const char *name_or_json, char **json, char **errmsg);
+
+/* A saved model, refitted at its theta on its (unchanged) data. */
+int lmm_store_open(sqlite3 *db, const char *name, lmm_model **out, char **errmsg);
+
+#endif

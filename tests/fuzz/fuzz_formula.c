@@ -1,0 +1,54 @@
+/* fuzz_formula.c — libFuzzer target for lmm_formula_parse.
+ *
+ * Input: formula text, then (after the first NUL or newline) an optional
+ * nlme-style random part.  A parsed formula has every variable, the
+ * response, and each random-part tree deparsed, which walks every node. */
+#include "fuzz_common.h"
+#include "formula.h"
+#include "alloc.h"
+
+static void deparse_check(const lmm_expr *e) {
+  if (!e) return;
+  char *s = lmm_expr_deparse(e);
+  if (!s) abort();            /* only out of memory may give NULL */
+  (void)strlen(s);
+  lmm_free(s);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  if (size > FUZZ_MAX_LEN) return 0;
+  size_t pos = 0;
+  int more;
+  char *formula = fuzz_field(data, size, &pos, &more);
+  char *random = more ? fuzz_field(data, size, &pos, &more) : NULL;
+
+  lmm_formula *f = NULL;
+  lmm_error err = {0};
+  int rc = lmm_formula_parse(formula, random, &f, &err);
+  if (rc) {
+    if (f) abort();                        /* no formula on failure */
+    if (!err.msg[0] || err.code != rc) abort();  /* every failure says why */
+    (void)memchr(err.msg, 0, sizeof err.msg);
+  } else {
+    if (!f) abort();
+    for (int i = 0; i < f->nvars; i++) {
+      if (!f->vars[i].label) abort();
+      (void)strlen(f->vars[i].label);
+      deparse_check(f->vars[i].ex);
+    }
+    deparse_check(f->response);
+    deparse_check(f->tree);
+    deparse_check(f->random_tree);
+    (void)strlen(f->response_label);
+    for (int i = 0; i < f->ncols; i++) (void)strlen(f->cols[i]);
+    for (int b = 0; b < f->nbars; b++) {
+      (void)strlen(f->bars[b].grp_name);
+      for (int g = 0; g < f->bars[b].ngroup; g++)
+        if (f->bars[b].group[g] < 0 || f->bars[b].group[g] >= f->nvars) abort();
+    }
+  }
+  lmm_formula_free(f);
+  free(formula);
+  free(random);
+  return 0;
+}

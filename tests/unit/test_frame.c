@@ -1,0 +1,256 @@
+/* test_frame.c — the model frame: factor levels as R's factor() makes them
+ * (C locale), rows with NULL dropped as na.omit does, and errors that name
+ * the column and the row. */
+#include "harness.h"
+#include "helpers.h"
+
+static const lmm_frame_var *fvar(const lmm_model *m, const char *label) {
+  int v = var_index(m->formula, label);
+  return v < 0 ? NULL : &m->frame->vars[v];
+}
+
+static const char *levels_str(const lmm_frame_var *v) { return v ? strs_join(v->levels, v->nlevels) : "(no variable)"; }
+
+void test_frame_text_levels(void) {
+  /* levels in byte order: sort(c("b","B","a","_x")) in the C locale is
+   * "B" "_x" "a" "b" */
+  static const char *names[] = {"y", "f"};
+  lmm_value rows[] = {
+    NUM(1), TXT("b"),
+    NUM(2), TXT("B"),
+    NUM(3), TXT("a"),
+    NUM(4), TXT("_x"),
+    NUM(5), TXT("a"),
+  };
+  test_table t = TABLE(names, rows);
+  lmm_model *m = NULL;
+  lmm_error err;
+  CHECK_INT(load_design("y ~ f", NULL, &t, &m, &err), LMM_OK);
+  if (m && m->design) {
+    const lmm_frame_var *f = fvar(m, "f");
+    CHECK(f && f->is_factor);
+    CHECK_STR(levels_str(f), "B;_x;a;b");
+    if (f) {
+      CHECK_INT(f->code[0], 3);
+      CHECK_INT(f->code[1], 0);
+      CHECK_INT(f->code[2], 2);
+      CHECK_INT(f->code[3], 1);
+      CHECK_INT(f->code[4], 2);
+    }
+    /* the first level is the reference */
+    CHECK_STR(xnames_str(m->design), "(Intercept);f_x;fa;fb");
+  }
+  lmm_model_free(m);
+
+  /* bytes, not letters: "\xc3\xa9" (UTF-8 e-acute) sorts after "z" */
+  static const char *names4[] = {"y", "w"};
+  lmm_value rows4[] = {NUM(1), TXT("z"), NUM(2), TXT("\xc3\xa9"), NUM(3), TXT("A"), NUM(4), TXT("z")};
+  test_table t4 = TABLE(names4, rows4);
+  m = NULL;
+  CHECK_INT(load_design("y ~ w", NULL, &t4, &m, &err), LMM_OK);
+  if (m && m->design) CHECK_STR(levels_str(fvar(m, "w")), "A;z;\xc3\xa9");
+  lmm_model_free(m);
+
+  /* numbers that look like text are sorted as text: "10" < "2" */
+  static const char *names2[] = {"y", "code"};
+  lmm_value rows2[] = {NUM(1), TXT("2"), NUM(2), TXT("10"), NUM(3), TXT("9"), NUM(4), TXT("2")};
+  test_table t2 = TABLE(names2, rows2);
+  m = NULL;
+  CHECK_INT(load_design("y ~ code", NULL, &t2, &m, &err), LMM_OK);
+  if (m && m->design) {
+    CHECK_STR(levels_str(fvar(m, "code")), "10;2;9");
+    CHECK_STR(xnames_str(m->design), "(Intercept);code2;code9");
+  }
+  lmm_model_free(m);
+
+  /* a column of numbers and text is a factor of text (as R reads a mixed
+   * column: as character) */
+  static const char *names3[] = {"y", "z"};
+  lmm_value rows3[] = {NUM(1), NUM(1), NUM(2), TXT("a"), NUM(3), NUM(2.5), NUM(4), NUM(1)};
+  test_table t3 = TABLE(names3, rows3);
+  m = NULL;
+  CHECK_INT(load_design("y ~ z", NULL, &t3, &m, &err), LMM_OK);
+  if (m && m->design) {
+    const lmm_frame_var *z = fvar(m, "z");
+    CHECK(z && z->is_factor);
+    CHECK_STR(levels_str(z), "1;2.5;a");
+    if (z) {
+      CHECK_INT(z->code[0], 0);
+      CHECK_INT(z->code[1], 2);
+      CHECK_INT(z->code[2], 1);
+      CHECK_INT(z->code[3], 0);
+    }
+  }
+  lmm_model_free(m);
+}
+
+void test_frame_numeric_levels(void) {
+  /* factor(n): levels sorted as numbers, named as R prints them */
+  static const char *names[] = {"y", "n"};
+  lmm_value rows[] = {NUM(1), NUM(8), NUM(2), NUM(1), NUM(3), NUM(8), NUM(4), NUM(1)};
+  test_table t = TABLE(names, rows);
+  lmm_model *m = NULL;
+  lmm_error err;
+  CHECK_INT(load_design("y ~ factor(n)", NULL, &t, &m, &err), LMM_OK);
+  if (m && m->design) {
+    CHECK_STR(levels_str(fvar(m, "factor(n)")), "1;8");
+    CHECK_STR(xnames_str(m->design), "(Intercept);factor(n)8");
+  }
+  lmm_model_free(m);
+
+  /* 2 and 10 sort as numbers, not as text */
+  lmm_value rows2[] = {NUM(1), NUM(10), NUM(2), NUM(2), NUM(3), NUM(10), NUM(4), NUM(2)};
+  test_table t2 = TABLE(names, rows2);
+  m = NULL;
+  CHECK_INT(load_design("y ~ factor(n)", NULL, &t2, &m, &err), LMM_OK);
+  if (m && m->design) {
+    CHECK_STR(levels_str(fvar(m, "factor(n)")), "2;10");
+    CHECK_STR(xnames_str(m->design), "(Intercept);factor(n)10");
+  }
+  lmm_model_free(m);
+
+  /* negative and fractional levels; as.factor is factor */
+  lmm_value rows3[] = {NUM(1), NUM(0.5), NUM(2), NUM(-1), NUM(3), NUM(1.25), NUM(4), NUM(0.5)};
+  test_table t3 = TABLE(names, rows3);
+  m = NULL;
+  CHECK_INT(load_design("y ~ as.factor(n)", NULL, &t3, &m, &err), LMM_OK);
+  if (m && m->design) {
+    CHECK_STR(levels_str(fvar(m, "as.factor(n)")), "-1;0.5;1.25");
+    CHECK_STR(xnames_str(m->design), "(Intercept);as.factor(n)0.5;as.factor(n)1.25");
+  }
+  lmm_model_free(m);
+
+  /* level labels are as.character() of the numbers: R writes 100000 as
+   * "1e+05" (levels(factor(c(100000, 123456))) is "1e+05" "123456") */
+  lmm_value rows5[] = {NUM(1), NUM(100000), NUM(2), NUM(123456), NUM(3), NUM(100000)};
+  test_table t5 = TABLE(names, rows5);
+  m = NULL;
+  CHECK_INT(load_design("y ~ factor(n)", NULL, &t5, &m, &err), LMM_OK);
+  if (m && m->design) {
+    CHECK_STR(levels_str(fvar(m, "factor(n)")), "1e+05;123456");
+    CHECK_STR(xnames_str(m->design), "(Intercept);factor(n)123456");
+  }
+  lmm_model_free(m);
+
+  /* factor() of an expression: levels of its values */
+  lmm_value rows4[] = {NUM(1), NUM(3), NUM(2), NUM(4), NUM(3), NUM(5), NUM(4), NUM(3)};
+  test_table t4 = TABLE(names, rows4);
+  m = NULL;
+  CHECK_INT(load_design("y ~ factor(n * 2)", NULL, &t4, &m, &err), LMM_OK);
+  if (m && m->design) CHECK_STR(xnames_str(m->design), "(Intercept);factor(n * 2)8;factor(n * 2)10");
+  lmm_model_free(m);
+
+  /* a plain numeric column is numeric */
+  m = NULL;
+  CHECK_INT(load_design("y ~ n", NULL, &t4, &m, &err), LMM_OK);
+  if (m && m->design) {
+    CHECK(!fvar(m, "n")->is_factor);
+    CHECK_STR(xnames_str(m->design), "(Intercept);n");
+    CHECK_NEAR(m->design->X[4 + 2], 5, 0);   /* column n, row 3 */
+  }
+  lmm_model_free(m);
+}
+
+void test_frame_null_rows(void) {
+  static const char *names[] = {"y", "x", "f"};
+  lmm_value rows[] = {
+    NUM(1), NUM(10), TXT("a"),
+    NUL,    NUM(11), TXT("b"),
+    NUM(3), NUL,     TXT("c"),   /* the only "c": the level goes with the row */
+    NUM(4), NUM(13), TXT("b"),
+    NUM(5), NUM(14), NUL,
+    NUM(6), NUM(15), TXT("a"),
+    NUM(7), NUM(16), TXT("b"),
+  };
+  test_table t = TABLE(names, rows);
+  lmm_model *m = NULL;
+  lmm_error err;
+  CHECK_INT(load_design("y ~ x + f", NULL, &t, &m, &err), LMM_OK);
+  if (m && m->design) {
+    CHECK_INT(m->frame->nread, 7);
+    CHECK_INT(m->frame->ndropped, 3);
+    CHECK_INT(m->frame->n, 4);
+    CHECK_INT(m->design->n, 4);
+    CHECK_STR(levels_str(fvar(m, "f")), "a;b");
+    /* rows kept, with their rowids */
+    CHECK_INT(m->frame->rowid[0], 1);
+    CHECK_INT(m->frame->rowid[1], 4);
+    CHECK_INT(m->frame->rowid[2], 6);
+    CHECK_INT(m->frame->rowid[3], 7);
+    CHECK_NEAR(m->design->y[1], 4, 0);
+    CHECK_NEAR(m->design->X[1 * 4 + 1], 13, 0);  /* x of rowid 4 */
+    CHECK_STR(xnames_str(m->design), "(Intercept);x;fb");
+  }
+  lmm_model_free(m);
+
+  /* every row dropped: an error that says so */
+  lmm_value none[] = {NUL, NUM(1), TXT("a"), NUM(2), NUL, TXT("b")};
+  test_table t2 = TABLE(names, none);
+  m = NULL;
+  CHECK_INT(load_model("y ~ x + f", NULL, NULL, &t2, &m, &err), LMM_OK);
+  if (m) {
+    CHECK_INT(lmm_model_finish(m, NULL, NULL, &err), LMM_ERR);
+    CHECK_CONTAINS(err.msg, "no rows");
+  }
+  lmm_model_free(m);
+}
+
+void test_frame_errors(void) {
+  static const char *names[] = {"y", "x"};
+  lmm_error err;
+  lmm_model *m = NULL;
+
+  /* text in the response: the column and the rowid */
+  lmm_value rows[] = {NUM(1), NUM(1), NUM(2), NUM(2), TXT("abc"), NUM(3), NUM(4), NUM(4)};
+  test_table t = TABLE(names, rows);
+  CHECK_INT(load_model("y ~ x", NULL, NULL, &t, &m, &err), LMM_ERR);
+  CHECK_CONTAINS(err.msg, "'y'");
+  CHECK_CONTAINS(err.msg, "rowid 3");
+  CHECK_CONTAINS(err.msg, "abc");
+  lmm_model_free(m);
+
+  /* without rowids the message counts rows */
+  t.no_rowid = 1;
+  m = NULL;
+  CHECK_INT(load_model("y ~ x", NULL, NULL, &t, &m, &err), LMM_ERR);
+  CHECK_CONTAINS(err.msg, "row 3");
+  lmm_model_free(m);
+
+  /* text inside a transform of a predictor */
+  lmm_value rows2[] = {NUM(1), NUM(1), NUM(2), NUM(2), NUM(3), NUM(3), NUM(4), TXT("n/a")};
+  test_table t2 = TABLE(names, rows2);
+  m = NULL;
+  CHECK_INT(load_model("y ~ log(x)", NULL, NULL, &t2, &m, &err), LMM_ERR);
+  CHECK_CONTAINS(err.msg, "'x'");
+  CHECK_CONTAINS(err.msg, "rowid 4");
+  lmm_model_free(m);
+
+  /* log(0) in the response: -Inf, named with the row */
+  lmm_value rows3[] = {NUM(1), NUM(1), NUM(2), NUM(2), NUM(3), NUM(3), NUM(0), NUM(4), NUM(5), NUM(5)};
+  test_table t3 = TABLE(names, rows3);
+  m = NULL;
+  CHECK_INT(load_model("log(y) ~ x", NULL, NULL, &t3, &m, &err), LMM_ERR);
+  CHECK_CONTAINS(err.msg, "log(y)");
+  CHECK_CONTAINS(err.msg, "rowid 4");
+  lmm_model_free(m);
+
+  /* log(0) in a predictor: R's lm stops with "NA/NaN/Inf in 'x'" */
+  lmm_value rows4[] = {NUM(1), NUM(1), NUM(2), NUM(0), NUM(3), NUM(3)};
+  test_table t4 = TABLE(names, rows4);
+  m = NULL;
+  CHECK_INT(load_model("y ~ log(x)", NULL, NULL, &t4, &m, &err), LMM_ERR);
+  CHECK_CONTAINS(err.msg, "log(x)");
+  CHECK_CONTAINS(err.msg, "rowid 2");
+  lmm_model_free(m);
+
+  /* a grouping factor must be a column, not arithmetic */
+  static const char *names5[] = {"y", "g"};
+  lmm_value rows5[] = {NUM(1), NUM(1), NUM(2), NUM(1), NUM(3), NUM(2), NUM(4), NUM(2), NUM(5), NUM(3), NUM(6), NUM(3)};
+  test_table t5 = TABLE(names5, rows5);
+  m = NULL;
+  int rc = load_model("y ~ 1 + (1 | log(g))", NULL, NULL, &t5, &m, &err);
+  if (!rc) rc = lmm_model_finish(m, NULL, NULL, &err);
+  CHECK_INT(rc, LMM_ERR);
+  CHECK_CONTAINS(err.msg, "log(g)");
+  lmm_model_free(m);
+}

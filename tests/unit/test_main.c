@@ -1,0 +1,82 @@
+/* test_main.c — the one main() of build/unit_tests: runs every test. */
+#include "harness.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+
+int t_passed, t_failed;
+const char *t_current = "?";
+
+void t_fail(const char *file, int line, const char *fmt, ...) {
+  va_list ap;
+  t_failed++;
+  printf("FAIL %s:%d [%s] ", file, line, t_current);
+  va_start(ap, fmt);
+  vprintf(fmt, ap);
+  va_end(ap);
+  printf("\n");
+  fflush(stdout);
+}
+
+int t_near(double got, double want, double rtol) {
+  if (isnan(want)) return isnan(got);
+  if (isnan(got)) return 0;
+  double scale = fabs(want) > 1 ? fabs(want) : 1;
+  return fabs(got - want) <= rtol * scale;
+}
+
+int main(void) {
+  /* test_expr.c */
+  RUN(test_expr_deparse);
+  RUN(test_expr_deparse_numbers);
+  RUN(test_expr_eval);
+  RUN(test_expr_check_arith);
+  /* test_formula_terms.c */
+  RUN(test_terms_expansion);
+  RUN(test_terms_intercept);
+  RUN(test_terms_interaction_order);
+  RUN(test_terms_labels);
+  RUN(test_formula_columns);
+  /* test_formula_bars.c */
+  RUN(test_bars_lme4);
+  RUN(test_bars_lme4_nested);
+  RUN(test_bars_uncorrelated);
+  RUN(test_bars_nlme);
+  /* test_formula_errors.c */
+  RUN(test_formula_syntax_errors);
+  RUN(test_formula_semantic_errors);
+  /* test_options.c */
+  RUN(test_options_valid);
+  RUN(test_options_errors);
+  /* test_frame.c */
+  RUN(test_frame_text_levels);
+  RUN(test_frame_numeric_levels);
+  RUN(test_frame_null_rows);
+  RUN(test_frame_errors);
+  /* test_design.c */
+  RUN(test_design_factor_columns);
+  RUN(test_design_interactions);
+  RUN(test_design_no_intercept);
+  RUN(test_design_numeric_by_factor);
+  RUN(test_design_random_terms);
+  /* test_ols.c */
+  RUN(test_ols_by_hand);
+  RUN(test_ols_edges);
+  /* test_fit_lm.c */
+  RUN(test_fit_lm_by_hand);
+  /* test_fit_oneway.c */
+  RUN(test_fit_oneway_reml_closed_form);
+  RUN(test_fit_oneway_ml_closed_form);
+  RUN(test_fit_oneway_singular);
+  RUN(test_fit_dyestuff_reference);
+  /* test_inference.c */
+  RUN(test_nlme_df);
+  RUN(test_ranef_dyestuff);
+  /* test_model_errors.c */
+  RUN(test_model_errors_grouping);
+  RUN(test_model_errors_rank);
+  RUN(test_model_errors_data);
+
+  printf("%d passed, %d failed\n", t_passed, t_failed);
+  return t_failed ? 1 : 0;
+}

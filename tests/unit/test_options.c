@@ -1,0 +1,48 @@
+/* test_options.c — the options string: method=ML / method=REML. */
+#include "harness.h"
+#include "options.h"
+
+void test_options_valid(void) {
+  lmm_options o;
+  lmm_error err = {0};
+  CHECK_INT(lmm_options_parse(NULL, &o, &err), LMM_OK);
+  CHECK_INT(o.reml, 1);                   /* REML is R's default */
+  CHECK_INT(o.method_given, 0);
+  CHECK_INT(lmm_options_parse("", &o, &err), LMM_OK);
+  CHECK_INT(o.reml, 1);
+  CHECK_INT(o.method_given, 0);
+  CHECK_INT(lmm_options_parse("method=ML", &o, &err), LMM_OK);
+  CHECK_INT(o.reml, 0);
+  CHECK_INT(o.method_given, 1);
+  CHECK_INT(lmm_options_parse(" Method = reml ", &o, &err), LMM_OK);
+  CHECK_INT(o.reml, 1);
+  CHECK_INT(o.method_given, 1);
+  CHECK_INT(lmm_options_parse("METHOD=ml", &o, &err), LMM_OK);
+  CHECK_INT(o.reml, 0);
+  /* a previous parse leaves nothing behind */
+  CHECK_INT(lmm_options_parse("  ", &o, &err), LMM_OK);
+  CHECK_INT(o.reml, 1);
+  CHECK_INT(o.method_given, 0);
+}
+
+void test_options_errors(void) {
+  lmm_options o;
+  lmm_error err = {0};
+  CHECK_INT(lmm_options_parse("foo=1", &o, &err), LMM_ERR);
+  CHECK_CONTAINS(err.msg, "'foo'");
+  CHECK_CONTAINS(err.msg, "method");
+  memset(&err, 0, sizeof err);
+  CHECK_INT(lmm_options_parse("method=GLS", &o, &err), LMM_ERR);
+  CHECK_CONTAINS(err.msg, "'GLS'");
+  CHECK_CONTAINS(err.msg, "ML or REML");
+  memset(&err, 0, sizeof err);
+  CHECK_INT(lmm_options_parse("method=", &o, &err), LMM_ERR);
+  CHECK_CONTAINS(err.msg, "ML or REML");
+  memset(&err, 0, sizeof err);
+  CHECK_INT(lmm_options_parse("method", &o, &err), LMM_ERR);
+  CHECK_CONTAINS(err.msg, "'method'");
+  CHECK_CONTAINS(err.msg, "key=value");
+  memset(&err, 0, sizeof err);
+  CHECK_INT(lmm_options_parse("method=ML, verbose", &o, &err), LMM_ERR);
+  CHECK_CONTAINS(err.msg, "'verbose'");
+}
