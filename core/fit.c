@@ -2,6 +2,7 @@
  * estimates at the optimum (see fit.h). */
 #include "fit.h"
 #include "alloc.h"
+#include "ols.h"
 
 #include <float.h>
 #include <lapacke.h>
@@ -99,8 +100,72 @@ void lmm_fit_free(lmm_fit *f) {
   lmm_free(f->theta_off);
   lmm_free(f->beta);
   lmm_free(f->vcov);
+  lmm_free(f->se);
   lmm_free(f->optimizer_message);
   lmm_free(f);
+}
+
+int lmm_fit_ols(const lmm_design *d, int reml, lmm_fit **out, lmm_error *err) {
+  *out = NULL;
+  size_t n = d->n;
+  int p = d->p, rc = LMM_OK;
+  lmm_fit *f = lmm_calloc(1, sizeof *f);
+  if (!f) return lmm_nomem(err);
+  f->reml = reml;
+  f->n = n;
+  f->p = p;
+  f->converged = 1;
+  f->theta_off = lmm_calloc(1, sizeof *f->theta_off);
+  f->theta = lmm_calloc(1, sizeof *f->theta);
+  f->beta = lmm_calloc((size_t)(p ? p : 1), sizeof *f->beta);
+  f->se = lmm_calloc((size_t)(p ? p : 1), sizeof *f->se);
+  f->vcov = lmm_calloc((size_t)(p ? p * p : 1), sizeof *f->vcov);
+  double *R = lmm_malloc(sizeof *R * n * (size_t)(p ? p : 1)), *tau = lmm_malloc(sizeof *tau * (size_t)(p ? p : 1));
+  if (!f->theta_off || !f->theta || !f->beta || !f->se || !f->vcov || !R || !tau) { rc = lmm_nomem(err); goto done; }
+  double rss = 0;
+  if ((rc = lmm_ols(d->X, d->y, n, p, f->beta, f->se, &rss, err))) {
+    int j = lmm_ols_bad_column(err);
+    if (j >= 0 && j < p) {
+      err->code = LMM_OK;
+      rc = lmm_fail(err, LMM_ERR,
+                    "fixed effects are rank deficient: column '%s' is a linear combination of the columns before it; drop it from the formula",
+                    d->xnames[j]);
+    }
+    goto done;
+  }
+  double yy = 0;
+  for (size_t i = 0; i < n; i++) yy += d->y[i] * d->y[i];
+  if (!(rss > 1e-28 * yy)) {
+    rc = lmm_fail(err, LMM_ERR, "the fixed effects reproduce the response exactly (zero residual variance); there is nothing to estimate");
+    goto done;
+  }
+  /* (X'X)^-1 and log|R| from a QR of X, for vcov and the REML criterion */
+  memcpy(R, d->X, sizeof *R * n * (size_t)p);
+  double ldx = 0;
+  if (p) {
+    if (LAPACKE_dgeqrf(LAPACK_COL_MAJOR, (int)n, p, R, (int)n, tau)) { rc = lmm_nomem(err); goto done; }
+    for (int j = 0; j < p; j++) ldx += log(fabs(R[(size_t)j * n + (size_t)j]));
+    for (int j = 0; j < p; j++)
+      for (int i = 0; i < p; i++) f->vcov[i + j * p] = i <= j ? R[(size_t)j * n + (size_t)i] : 0;
+    LAPACKE_dpotri(LAPACK_COL_MAJOR, 'U', p, f->vcov, p);
+  }
+  double dn = (double)n, nr = dn - p;
+  f->pwrss = rss;
+  f->sigma = sqrt(rss / (reml ? nr : dn));
+  f->objective = reml ? 2 * ldx + nr * (1 + log(2 * M_PI * rss / nr)) : dn * (1 + log(2 * M_PI * rss / dn));
+  f->logLik = -f->objective / 2;
+  double s2 = f->sigma * f->sigma;
+  for (int j = 0; j < p; j++)
+    for (int i = 0; i <= j; i++) {
+      double v = s2 * f->vcov[i + j * p];
+      f->vcov[i + j * p] = f->vcov[j + i * p] = v;
+    }
+done:
+  lmm_free(R);
+  lmm_free(tau);
+  if (rc) { lmm_fit_free(f); return rc; }
+  *out = f;
+  return LMM_OK;
 }
 
 void lmm_fit_term_cov(const lmm_fit *f, const lmm_design *d, int t, double *cov) {

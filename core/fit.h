@@ -30,6 +30,7 @@ typedef struct lmm_fit {
   double logLik, sigma, pwrss;
   double *beta;           /* p */
   double *vcov;           /* p x p, column-major */
+  double *se;             /* fits without random effects: standard errors from QR (NULL otherwise) */
   int evaluations;
   int converged;
   int singular;
@@ -38,6 +39,10 @@ typedef struct lmm_fit {
 
 int lmm_fit_run(const lmm_design *d, lmm_system *sys, const lmm_fit_options *opt, lmm_fit **out, lmm_error *err);
 void lmm_fit_free(lmm_fit *f);
+
+/* A fit without random effects by orthogonal factorization of X (never X'X),
+ * accurate on the NIST StRD problems: lm, and gls by ML or REML. */
+int lmm_fit_ols(const lmm_design *d, int reml, lmm_fit **out, lmm_error *err);
 
 /* Covariance matrix (q x q, column-major) of design term t's random effects. */
 void lmm_fit_term_cov(const lmm_fit *f, const lmm_design *d, int t, double *cov);

@@ -103,7 +103,7 @@ int lmm_tidy(const lmm_design *d, const lmm_fit *f, int style, lmm_result *out, 
    REML-like sigma, sqrt(n / (n - p)); lme4 does not */
   double se_scale = (style != LMM_STYLE_LME4 && !f->reml) ? sqrt((double)n / ((double)n - p)) : 1;
   for (int j = 0; j < p; j++) {
-    double est = f->beta[j], se = sqrt(f->vcov[j + j * p]) * se_scale, t = est / se;
+    double est = f->beta[j], se = f->se ? f->se[j] : sqrt(f->vcov[j + j * p]) * se_scale, t = est / se;
     double dfj = have_df ? df[j] : NAN;
     double pv = have_df ? 2 * pt(-fabs(t), dfj, 1, 0) : NAN;
     if (lmm_result_add(out, "fixed", NULL, d->xnames[j], est, se, t, dfj, pv)) { lmm_free(df); return lmm_nomem(err); }

@@ -86,6 +86,14 @@ static int finish(lmm_model *m, const lmm_fit_options *opt, lmm_error *err) {
     return lmm_fail(err, LMM_ERR, "no rows left to fit: %zu rows read, %zu dropped for NULL values", fr->nread, fr->ndropped);
   if ((rc = lmm_frame_finish(fr, err))) return rc;
   if ((rc = lmm_design_new(fr, &m->design, err))) return rc;
+  if (m->design->nre == 0) {
+    /* no random effects: least squares by QR, accurate where X'X is not */
+    if ((size_t)m->design->p >= m->design->n)
+      return lmm_fail(err, LMM_ERR, "%zu rows are too few for %d fixed-effect coefficients", m->design->n, m->design->p);
+    if ((rc = lmm_fit_ols(m->design, opt->reml, &m->fit, err))) return rc;
+    if (!(m->result = lmm_result_new())) return lmm_nomem(err);
+    return lmm_tidy(m->design, m->fit, m->style, m->result, err);
+  }
   if ((rc = check_rank(m->design, err)) || (rc = check_groups(m->design, err))) return rc;
   if ((size_t)m->design->p >= m->design->n)
     return lmm_fail(err, LMM_ERR, "%zu rows are too few for %d fixed-effect coefficients", m->design->n, m->design->p);

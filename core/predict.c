@@ -24,6 +24,7 @@ struct lmm_predictor {
   double *colvals;
   int *is_factor, *code;
   double *x;
+  int *in_model;              /* the variable makes columns of X or Z (not only a grouping) */
   char **labels;              /* per variable: the row's label (text or formatted number) */
 };
 
@@ -67,7 +68,7 @@ void lmm_predictor_free(lmm_predictor *p) {
   for (int i = 0; p->labels && i < f->nvars; i++) lmm_free(p->labels[i]);
   lmm_free(p->var_levels); lmm_free(p->group_levels); lmm_free(p->labels);
   lmm_free(p->cols); lmm_free(p->colpos); lmm_free(p->colvals);
-  lmm_free(p->is_factor); lmm_free(p->code); lmm_free(p->x);
+  lmm_free(p->is_factor); lmm_free(p->code); lmm_free(p->x); lmm_free(p->in_model);
   lmm_free(p);
 }
 
@@ -95,9 +96,15 @@ int lmm_predictor_new(lmm_model *m, lmm_predictor **out, lmm_error *err) {
   p->code = lmm_calloc((size_t)nv, sizeof *p->code);
   p->x = lmm_calloc((size_t)nv, sizeof *p->x);
   p->labels = lmm_calloc((size_t)nv, sizeof *p->labels);
+  p->in_model = lmm_calloc((size_t)nv, sizeof *p->in_model);
   if (!p->cols || !p->colpos || !p->colvals || !p->var_levels || !p->group_levels || !p->is_factor || !p->code ||
-      !p->x || !p->labels)
+      !p->x || !p->labels || !p->in_model)
     goto nomem;
+  for (int t = 0; t < f->fixed.nterms; t++)
+    for (int i = 0; i < f->nvars; i++) p->in_model[i] |= (int)(f->fixed.terms[t] >> i & 1);
+  for (int b = 0; b < f->nbars; b++)
+    for (int t = 0; t < f->bars[b].model.nterms; t++)
+      for (int i = 0; i < f->nvars; i++) p->in_model[i] |= (int)(f->bars[b].model.terms[t] >> i & 1);
   int *used = p->colpos;
   for (int i = 0; i < f->nvars; i++) mark_columns(f->vars[i].ex, used);
   for (int c = 0; c < f->ncols; c++) {
@@ -160,7 +167,7 @@ int lmm_predict_row(lmm_predictor *p, const lmm_value *vals, int64_t rowid, int 
     }
     if (!p->labels[i]) return lmm_nomem(err);
     p->code[i] = -1;
-    if (p->is_factor[i]) {
+    if (p->is_factor[i] && p->in_model[i]) {
       p->code[i] = lookup(&p->var_levels[i], p->labels[i]);
       if (p->code[i] < 0)
         return lmm_fail(err, LMM_ERR, "row %lld: level '%s' of %s was not in the data the model was fitted to",

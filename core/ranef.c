@@ -2,6 +2,7 @@
  * conditional covariances from its inverse, fitted values and leverages. */
 #include "ranef.h"
 #include "alloc.h"
+#include "ols.h"
 
 #include <cblas.h>
 #include <lapacke.h>
@@ -86,13 +87,14 @@ static void theta_factor(const lmm_fit *f, const lmm_design *d, int t, double *T
 int lmm_ranef_compute(const lmm_design *d, const lmm_system *s, const lmm_fit *f, int with_cov,
                       lmm_ranef **out, lmm_error *err) {
   *out = NULL;
-  int K = s->K, p = s->p;
+  int K = s ? s->K : 0, p = d->p;
   lmm_ranef *r = lmm_calloc(1, sizeof *r);
   int *off = lmm_calloc((size_t)K + 1, sizeof *off);
   if (!r || !off) { lmm_free(r); lmm_free(off); return lmm_nomem(err); }
   r->term = lmm_calloc((size_t)(d->nre ? d->nre : 1), sizeof *r->term);
   if (!r->term) { lmm_free(off); lmm_free(r); return lmm_nomem(err); }
   r->nre = d->nre;
+  if (d->nre == 0) { lmm_free(off); *out = r; return LMM_OK; }
   for (int k = 0; k < K; k++) off[k + 1] = off[k] + s->q[k] * s->nl[k];
   int m = off[K], rc = LMM_OK;
   double *u = lmm_calloc((size_t)(m ? m : 1), sizeof *u);
@@ -187,16 +189,6 @@ void lmm_fitted(const lmm_design *d, const lmm_fit *f, const lmm_ranef *r, doubl
   }
 }
 
-void lmm_hat(const lmm_design *d, const lmm_fit *f, double *hat) {
-  size_t n = d->n;
-  int p = d->p;
-  double s2 = f->sigma * f->sigma;
-  for (size_t i = 0; i < n; i++) {
-    double h = 0;
-    for (int a = 0; a < p; a++) {
-      double xa = d->X[(size_t)a * n + i];
-      for (int b = 0; b < p; b++) h += xa * f->vcov[a + b * p] * d->X[(size_t)b * n + i];
-    }
-    hat[i] = h / s2;
-  }
+int lmm_hat(const lmm_design *d, double *hat, lmm_error *err) {
+  return lmm_ols_hat(d->X, d->n, d->p, hat, err);
 }

@@ -29,7 +29,7 @@ void lmm_ranef_free(lmm_ranef *r);
 /* fixed[r] = x_r'beta and full[r] = fixed[r] + z_r'b for every row of the design. */
 void lmm_fitted(const lmm_design *d, const lmm_fit *f, const lmm_ranef *r, double *fixed, double *full);
 
-/* Leverages of a fit without random effects: R's hatvalues(). */
-void lmm_hat(const lmm_design *d, const lmm_fit *f, double *hat);
+/* Leverages of a fit without random effects: R's hatvalues(), from a QR of X. */
+int lmm_hat(const lmm_design *d, double *hat, lmm_error *err);
 
 #endif

@@ -40,7 +40,12 @@ static int augment_fill(sqlite3 *db, sqlite3_value **argv, lmm_rowset *rows, cha
   }
   if (rc == SQLITE_OK) {
     lmm_fitted(d, m->fit, m->ranef, fixed, full);
-    if (hat) lmm_hat(d, m->fit, hat);
+    if (hat && lmm_hat(d, hat, &err)) {
+      *errmsg = sqlite3_mprintf("lmm_augment: %s", err.msg);
+      rc = SQLITE_ERROR;
+    }
+  }
+  if (rc == SQLITE_OK) {
     double sigma = reported_sigma(m);
     int p = d->p;
     for (size_t i = 0; i < n; i++) {

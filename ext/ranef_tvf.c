@@ -30,7 +30,7 @@ static int ranef_fill(sqlite3 *db, sqlite3_value **argv, lmm_rowset *rows, char 
       for (int l = 0; l < re->nlevels; l++) {
         lmm_cell *c = lmm_rowset_add(rows);
         if (!c) break;
-        lmm_cell_text(rows, &c[0], re->grp);
+        lmm_cell_text(rows, &c[0], m->formula->bars[t].grp_name);  /* lme4 names (x||g) terms g, not g.1 */
         lmm_cell_text(rows, &c[1], re->levels[l]);
         lmm_cell_text(rows, &c[2], re->cnames[a]);
         lmm_cell_real(&c[3], rt->b[l * re->q + a]);

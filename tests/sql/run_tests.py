@@ -1,17 +1,20 @@
 """Runs the SQL-level tests through the real extension.
 Usage: python3 tests/sql/run_tests.py build/lmm"""
+import os
 import sys
 
 import harness
+import test_analysis
 import test_errors
 import test_interface
 import test_reference
 
-MODULES = [test_reference, test_interface, test_errors]
+MODULES = [test_reference, test_interface, test_errors, test_analysis]
 
 
 def main():
     ext = sys.argv[1] if len(sys.argv) > 1 else "build/lmm"
+    os.environ["LMM_EXT"] = ext
     t = harness.Checks()
     for mod in MODULES:
         db = harness.connect(ext)
