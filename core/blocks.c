@@ -28,6 +28,8 @@ void lmm_system_free(lmm_system *s) {
   lmm_free(s->q);
   lmm_free(s->nl);
   lmm_free(s->diag_ok);
+  lmm_free(s->xc);
+  lmm_free(s->xs);
   lmm_free(s);
 }
 
@@ -102,6 +104,85 @@ static int nested_in(const lmm_system *s, int a, int b) {
   return 1;
 }
 
+/* Centre and scale every column but the intercept; centre y when there is one. */
+static int choose_scaling(lmm_system *s, const lmm_design *d) {
+  size_t n = d->n;
+  int p = d->p;
+  s->xc = lmm_calloc((size_t)(p ? p : 1), sizeof *s->xc);
+  s->xs = lmm_calloc((size_t)(p ? p : 1), sizeof *s->xs);
+  if (!s->xc || !s->xs) return -1;
+  s->icol = -1;
+  for (int j = 0; j < p && s->icol < 0; j++) {
+    const double *x = d->X + (size_t)j * n;
+    size_t r = 0;
+    while (r < n && x[r] == 1) r++;
+    if (r == n) s->icol = j;
+  }
+  for (int j = 0; j < p; j++) {
+    const double *x = d->X + (size_t)j * n;
+    s->xs[j] = 1;
+    if (j == s->icol) continue;
+    long double sum = 0, ss = 0;
+    for (size_t r = 0; r < n; r++) sum += x[r];
+    double c = s->icol >= 0 ? (double)(sum / (long double)n) : 0;
+    for (size_t r = 0; r < n; r++) ss += ((long double)x[r] - c) * ((long double)x[r] - c);
+    double sc = sqrtl(ss / (long double)n);
+    s->xc[j] = c;
+    s->xs[j] = sc > 0 ? sc : 1;
+  }
+  s->yc = 0;
+  if (s->icol >= 0) {
+    long double sum = 0;
+    for (size_t r = 0; r < n; r++) sum += d->y[r];
+    s->yc = (double)(sum / (long double)n);
+  }
+  return 0;
+}
+
+int lmm_system_unscale(const lmm_system *s, const double *bt, const double *vt, double *beta, double *vcov) {
+  int p = s->p, ic = s->icol;
+  /* S: S[j][j] = 1/xs[j]; S[ic][j] = -xc[j]/xs[j]; S[ic][ic] = 1 */
+  for (int j = 0; j < p; j++) beta[j] = j == ic ? bt[j] : bt[j] / s->xs[j];
+  if (ic >= 0) {
+    double shift = s->yc;
+    for (int j = 0; j < p; j++) if (j != ic) shift -= s->xc[j] * beta[j];
+    beta[ic] = bt[ic] + shift;
+  }
+  if (!vcov || !p) return LMM_OK;
+  double *row = lmm_malloc(sizeof *row * (size_t)p);
+  if (!row) return LMM_NOMEM;
+  /* W = S V, into vcov */
+  for (int b = 0; b < p; b++)
+    for (int a = 0; a < p; a++) {
+      double acc;
+      if (a == ic) {
+        acc = vt[ic + b * p];
+        for (int j = 0; j < p; j++) if (j != ic) acc -= s->xc[j] / s->xs[j] * vt[j + b * p];
+      } else acc = vt[a + b * p] / s->xs[a];
+      vcov[a + b * p] = acc;
+    }
+  /* vcov = W S', row by row */
+  for (int a = 0; a < p; a++) {
+    for (int k = 0; k < p; k++) row[k] = vcov[a + k * p];
+    for (int b = 0; b < p; b++) {
+      double acc;
+      if (b == ic) {
+        acc = row[ic];
+        for (int k = 0; k < p; k++) if (k != ic) acc -= s->xc[k] / s->xs[k] * row[k];
+      } else acc = row[b] / s->xs[b];
+      vcov[a + b * p] = acc;
+    }
+  }
+  lmm_free(row);
+  return LMM_OK;
+}
+
+double lmm_system_log_scale(const lmm_system *s) {
+  double l = 0;
+  for (int j = 0; j < s->p; j++) l += log(s->xs[j]);
+  return l;
+}
+
 int lmm_system_new(const lmm_design *d, lmm_system **out, lmm_error *err) {
   *out = NULL;
   lmm_system *s = lmm_calloc(1, sizeof *s);
@@ -141,11 +222,17 @@ int lmm_system_new(const lmm_design *d, lmm_system **out, lmm_error *err) {
       if (kind == BLK_SPARSE && sparse_pattern(b, d->re[s->term[i]].g, d->re[s->term[j]].g, n)) goto nomem;
     }
   int p1 = d->p + 1;
+  if (choose_scaling(s, d)) goto nomem;
   double *xy = lmm_malloc(sizeof *xy * (size_t)p1);
-  if (!xy) goto nomem;
+  double *XY = lmm_malloc(sizeof *XY * n * (size_t)p1);
+  if (!xy || !XY) { lmm_free(xy); lmm_free(XY); goto nomem; }
+  for (int c = 0; c <= d->p; c++) {
+    const double *src = c < d->p ? d->X + (size_t)c * n : d->y;
+    double ctr = c < d->p ? s->xc[c] : s->yc, sc = c < d->p ? s->xs[c] : 1;
+    for (size_t r = 0; r < n; r++) XY[(size_t)c * n + r] = (src[r] - ctr) / sc;
+  }
   for (size_t r = 0; r < n; r++) {
-    for (int c = 0; c < d->p; c++) xy[c] = d->X[(size_t)c * n + r];
-    xy[d->p] = d->y[r];
+    for (int c = 0; c <= d->p; c++) xy[c] = XY[(size_t)c * n + r];
     for (int j = 0; j < K; j++) {
       const lmm_reterm *tj = &d->re[s->term[j]];
       int qj = tj->q, lj = tj->g[r];
@@ -171,15 +258,9 @@ int lmm_system_new(const lmm_design *d, lmm_system **out, lmm_error *err) {
     }
   }
   lmm_free(xy);
-  {
-    /* [X y]'[X y] by BLAS */
-    lmm_block *F = lmm_sys_A(s, K, K);
-    if (d->p) {
-      cblas_dsyrk(CblasColMajor, CblasLower, CblasTrans, d->p, (int)n, 1.0, d->X, (int)n, 0.0, F->v, p1);
-      cblas_dgemv(CblasColMajor, CblasTrans, (int)n, d->p, 1.0, d->X, (int)n, d->y, 1, 0.0, F->v + d->p, p1);
-    }
-    F->v[(size_t)d->p * (size_t)p1 + (size_t)d->p] = cblas_ddot((int)n, d->y, 1, d->y, 1);
-  }
+  /* [X y]'[X y] of the scaled columns by BLAS */
+  cblas_dsyrk(CblasColMajor, CblasLower, CblasTrans, p1, (int)n, 1.0, XY, (int)n, 0.0, lmm_sys_A(s, K, K)->v, p1);
+  lmm_free(XY);
 
   /* L: which blocks keep their structure */
   for (int k = 0; k < K; k++) {

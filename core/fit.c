@@ -46,7 +46,8 @@ static double profiled_deviance(objective_ctx *c, const double *theta) {
   double ldx = 0;
   for (int a = 0; a < p; a++) ldx += log(F->v[(size_t)a * (size_t)p1 + (size_t)a]);
   double nr = n - p;
-  return ld + 2 * ldx + nr * (1 + log(2 * M_PI * pwrss / nr));
+  /* log|R_X| of the unscaled X: the scaled factor's plus log|det S^-1| */
+  return ld + 2 * (ldx + lmm_system_log_scale(s)) + nr * (1 + log(2 * M_PI * pwrss / nr));
 }
 
 static double nlopt_objective(unsigned nth, const double *theta, double *grad, void *data) {
@@ -99,6 +100,7 @@ void lmm_fit_free(lmm_fit *f) {
   lmm_free(f->theta);
   lmm_free(f->theta_off);
   lmm_free(f->beta);
+  lmm_free(f->beta_scaled);
   lmm_free(f->vcov);
   lmm_free(f->se);
   lmm_free(f->optimizer_message);
@@ -199,18 +201,21 @@ static int estimates(objective_ctx *c, lmm_error *err) {
   f->sigma = sqrt(f->pwrss / (double)(f->reml ? (double)s->n - p : (double)s->n));
   if (!p) return LMM_OK;
   double *R = lmm_malloc(sizeof *R * (size_t)(p * p));
-  if (!R) return lmm_nomem(err);
+  double *Vt = lmm_malloc(sizeof *Vt * (size_t)(p * p));
+  if (!R || !Vt) { lmm_free(R); lmm_free(Vt); return lmm_nomem(err); }
   for (int j = 0; j < p; j++)
     for (int i = 0; i < p; i++) R[i + j * p] = i >= j ? F->v[i + (size_t)j * (size_t)p1] : 0;
-  /* R' beta = l_yX' */
-  for (int i = 0; i < p; i++) f->beta[i] = F->v[(size_t)p + (size_t)i * (size_t)p1];
-  LAPACKE_dtrtrs(LAPACK_COL_MAJOR, 'L', 'T', 'N', p, 1, R, p, f->beta, p);
+  /* R' beta~ = l_yX' in the scaled coordinates of the blocks */
+  for (int i = 0; i < p; i++) f->beta_scaled[i] = F->v[(size_t)p + (size_t)i * (size_t)p1];
+  LAPACKE_dtrtrs(LAPACK_COL_MAJOR, 'L', 'T', 'N', p, 1, R, p, f->beta_scaled, p);
   LAPACKE_dpotri(LAPACK_COL_MAJOR, 'L', p, R, p);
   double s2 = f->sigma * f->sigma;
   for (int j = 0; j < p; j++)
-    for (int i = 0; i < p; i++) f->vcov[i + j * p] = s2 * (i >= j ? R[i + j * p] : R[j + i * p]);
+    for (int i = 0; i < p; i++) Vt[i + j * p] = s2 * (i >= j ? R[i + j * p] : R[j + i * p]);
+  int rc = lmm_system_unscale(s, f->beta_scaled, Vt, f->beta, f->vcov);
   lmm_free(R);
-  return LMM_OK;
+  lmm_free(Vt);
+  return rc ? lmm_nomem(err) : LMM_OK;
 }
 
 int lmm_fit_run(const lmm_design *d, lmm_system *sys, const lmm_fit_options *opt, lmm_fit **out, lmm_error *err) {
@@ -232,10 +237,11 @@ int lmm_fit_run(const lmm_design *d, lmm_system *sys, const lmm_fit_options *opt
   f->theta = lmm_calloc((size_t)(nth ? nth : 1), sizeof *f->theta);
   double *lower = lmm_calloc((size_t)(nth ? nth : 1), sizeof *lower);
   f->beta = lmm_calloc((size_t)(d->p ? d->p : 1), sizeof *f->beta);
+  f->beta_scaled = lmm_calloc((size_t)(d->p ? d->p : 1), sizeof *f->beta_scaled);
   f->vcov = lmm_calloc((size_t)(d->p ? d->p * d->p : 1), sizeof *f->vcov);
   double **T = lmm_calloc((size_t)(sys->K ? sys->K : 1), sizeof *T);
   objective_ctx c = {d, sys, f, T, opt, 0};
-  if (!f->theta || !lower || !f->beta || !f->vcov || !T) { rc = lmm_nomem(err); goto done; }
+  if (!f->theta || !lower || !f->beta || !f->beta_scaled || !f->vcov || !T) { rc = lmm_nomem(err); goto done; }
   for (int k = 0; k < sys->K; k++)
     if (!(T[k] = lmm_calloc((size_t)(sys->q[k] * sys->q[k]), sizeof *T[k]))) { rc = lmm_nomem(err); goto done; }
   for (int t = 0; t < d->nre; t++) {

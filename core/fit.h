@@ -29,6 +29,7 @@ typedef struct lmm_fit {
   double objective;       /* deviance (ML) or REML criterion at the optimum */
   double logLik, sigma, pwrss;
   double *beta;           /* p */
+  double *beta_scaled;    /* p: beta in the blocks' centred and scaled coordinates */
   double *vcov;           /* p x p, column-major */
   double *se;             /* fits without random effects: standard errors from QR (NULL otherwise) */
   int evaluations;

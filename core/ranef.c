@@ -105,7 +105,7 @@ int lmm_ranef_compute(const lmm_design *d, const lmm_system *s, const lmm_fit *f
     for (int c = 0; c < F->cols; c++) {
       const double *col = F->v + (size_t)c * (size_t)F->rows;
       double acc = col[p];
-      for (int a = 0; a < p; a++) acc -= col[a] * f->beta[a];
+      for (int a = 0; a < p; a++) acc -= col[a] * f->beta_scaled[a];
       u[off[j] + c] = acc;
     }
   }
