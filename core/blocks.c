@@ -9,6 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Below this order BLAS and LAPACK calls cost more in overhead (argument
+ * checks, buffers, thread locks) than the arithmetic; random-effects blocks
+ * are usually 1x1 to 4x4. */
+enum { SMALL = 16 };
+
 /* ---- construction ------------------------------------------------------- */
 
 static void block_free(lmm_block *b) {
@@ -28,8 +33,8 @@ void lmm_system_free(lmm_system *s) {
   lmm_free(s->q);
   lmm_free(s->nl);
   lmm_free(s->diag_ok);
-  lmm_free(s->xc);
-  lmm_free(s->xs);
+  lmm_free(s->S);
+  lmm_free(s->b0);
   lmm_free(s);
 }
 
@@ -104,84 +109,65 @@ static int nested_in(const lmm_system *s, int a, int b) {
   return 1;
 }
 
-/* Centre and scale every column but the intercept; centre y when there is one. */
-static int choose_scaling(lmm_system *s, const lmm_design *d) {
+/* Orthogonalize X before any cross-product is formed: X = Q R, the blocks
+ * hold Q in place of X and y - Q Q'y in place of y, so X~'X~ = I whatever the
+ * scales or near-collinearity of X, and a large intercept or offset is gone
+ * from y before y'y is formed.  beta = b0 + R^-1 beta~ maps back. */
+static int choose_basis(lmm_system *s, const lmm_design *d, double *Q, double *yt) {
   size_t n = d->n;
   int p = d->p;
-  s->xc = lmm_calloc((size_t)(p ? p : 1), sizeof *s->xc);
-  s->xs = lmm_calloc((size_t)(p ? p : 1), sizeof *s->xs);
-  if (!s->xc || !s->xs) return -1;
-  s->icol = -1;
-  for (int j = 0; j < p && s->icol < 0; j++) {
-    const double *x = d->X + (size_t)j * n;
-    size_t r = 0;
-    while (r < n && x[r] == 1) r++;
-    if (r == n) s->icol = j;
+  s->S = lmm_calloc((size_t)(p ? p * p : 1), sizeof *s->S);
+  s->b0 = lmm_calloc((size_t)(p ? p : 1), sizeof *s->b0);
+  double *tau = lmm_malloc(sizeof *tau * (size_t)(p ? p : 1)), *qy = lmm_malloc(sizeof *qy * (size_t)(p ? p : 1));
+  int rc = -1;
+  if (!s->S || !s->b0 || !tau || !qy) goto done;
+  memcpy(yt, d->y, sizeof *yt * n);
+  s->log_det_r = 0;
+  if (p) {
+    memcpy(Q, d->X, sizeof *Q * n * (size_t)p);
+    if (LAPACKE_dgeqrf(LAPACK_COL_MAJOR, (int)n, p, Q, (int)n, tau)) goto done;
+    for (int j = 0; j < p; j++)
+      for (int i = 0; i <= j; i++) s->S[i + j * p] = Q[i + (size_t)j * n];
+    for (int j = 0; j < p; j++) s->log_det_r += log(fabs(s->S[j + j * p]));
+    if (LAPACKE_dtrtri(LAPACK_COL_MAJOR, 'U', 'N', p, s->S, p)) goto done;   /* S = R^-1 */
+    if (LAPACKE_dorgqr(LAPACK_COL_MAJOR, (int)n, p, p, Q, (int)n, tau)) goto done;
+    /* y~ = y - Q Q'y, twice for accuracy; b0 = R^-1 Q'y accumulates both passes */
+    for (int pass = 0; pass < 2; pass++) {
+      cblas_dgemv(CblasColMajor, CblasTrans, (int)n, p, 1.0, Q, (int)n, yt, 1, 0.0, qy, 1);
+      cblas_dgemv(CblasColMajor, CblasNoTrans, (int)n, p, -1.0, Q, (int)n, qy, 1, 1.0, yt, 1);
+      for (int i = 0; i < p; i++) {
+        double acc = 0;
+        for (int j = i; j < p; j++) acc += s->S[i + j * p] * qy[j];
+        s->b0[i] += acc;
+      }
+    }
   }
-  for (int j = 0; j < p; j++) {
-    const double *x = d->X + (size_t)j * n;
-    s->xs[j] = 1;
-    if (j == s->icol) continue;
-    long double sum = 0, ss = 0;
-    for (size_t r = 0; r < n; r++) sum += x[r];
-    double c = s->icol >= 0 ? (double)(sum / (long double)n) : 0;
-    for (size_t r = 0; r < n; r++) ss += ((long double)x[r] - c) * ((long double)x[r] - c);
-    double sc = sqrtl(ss / (long double)n);
-    s->xc[j] = c;
-    s->xs[j] = sc > 0 ? sc : 1;
-  }
-  s->yc = 0;
-  if (s->icol >= 0) {
-    long double sum = 0;
-    for (size_t r = 0; r < n; r++) sum += d->y[r];
-    s->yc = (double)(sum / (long double)n);
-  }
-  return 0;
+  rc = 0;
+done:
+  lmm_free(tau);
+  lmm_free(qy);
+  return rc;
 }
 
 int lmm_system_unscale(const lmm_system *s, const double *bt, const double *vt, double *beta, double *vcov) {
-  int p = s->p, ic = s->icol;
-  /* S: S[j][j] = 1/xs[j]; S[ic][j] = -xc[j]/xs[j]; S[ic][ic] = 1 */
-  for (int j = 0; j < p; j++) beta[j] = j == ic ? bt[j] : bt[j] / s->xs[j];
-  if (ic >= 0) {
-    double shift = s->yc;
-    for (int j = 0; j < p; j++) if (j != ic) shift -= s->xc[j] * beta[j];
-    beta[ic] = bt[ic] + shift;
+  int p = s->p;
+  const double *S = s->S;
+  for (int i = 0; i < p; i++) {
+    double acc = s->b0[i];
+    for (int j = i; j < p; j++) acc += S[i + j * p] * bt[j];
+    beta[i] = acc;
   }
   if (!vcov || !p) return LMM_OK;
-  double *row = lmm_malloc(sizeof *row * (size_t)p);
-  if (!row) return LMM_NOMEM;
-  /* W = S V, into vcov */
-  for (int b = 0; b < p; b++)
-    for (int a = 0; a < p; a++) {
-      double acc;
-      if (a == ic) {
-        acc = vt[ic + b * p];
-        for (int j = 0; j < p; j++) if (j != ic) acc -= s->xc[j] / s->xs[j] * vt[j + b * p];
-      } else acc = vt[a + b * p] / s->xs[a];
-      vcov[a + b * p] = acc;
-    }
-  /* vcov = W S', row by row */
-  for (int a = 0; a < p; a++) {
-    for (int k = 0; k < p; k++) row[k] = vcov[a + k * p];
-    for (int b = 0; b < p; b++) {
-      double acc;
-      if (b == ic) {
-        acc = row[ic];
-        for (int k = 0; k < p; k++) if (k != ic) acc -= s->xc[k] / s->xs[k] * row[k];
-      } else acc = row[b] / s->xs[b];
-      vcov[a + b * p] = acc;
-    }
-  }
-  lmm_free(row);
+  double *W = lmm_malloc(sizeof *W * (size_t)(p * p));
+  if (!W) return LMM_NOMEM;
+  /* W = S V~, vcov = W S' */
+  cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, p, p, p, 1.0, S, p, vt, p, 0.0, W, p);
+  cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, p, p, p, 1.0, W, p, S, p, 0.0, vcov, p);
+  lmm_free(W);
   return LMM_OK;
 }
 
-double lmm_system_log_scale(const lmm_system *s) {
-  double l = 0;
-  for (int j = 0; j < s->p; j++) l += log(s->xs[j]);
-  return l;
-}
+double lmm_system_log_scale(const lmm_system *s) { return s->log_det_r; }
 
 int lmm_system_new(const lmm_design *d, lmm_system **out, lmm_error *err) {
   *out = NULL;
@@ -222,15 +208,9 @@ int lmm_system_new(const lmm_design *d, lmm_system **out, lmm_error *err) {
       if (kind == BLK_SPARSE && sparse_pattern(b, d->re[s->term[i]].g, d->re[s->term[j]].g, n)) goto nomem;
     }
   int p1 = d->p + 1;
-  if (choose_scaling(s, d)) goto nomem;
   double *xy = lmm_malloc(sizeof *xy * (size_t)p1);
   double *XY = lmm_malloc(sizeof *XY * n * (size_t)p1);
-  if (!xy || !XY) { lmm_free(xy); lmm_free(XY); goto nomem; }
-  for (int c = 0; c <= d->p; c++) {
-    const double *src = c < d->p ? d->X + (size_t)c * n : d->y;
-    double ctr = c < d->p ? s->xc[c] : s->yc, sc = c < d->p ? s->xs[c] : 1;
-    for (size_t r = 0; r < n; r++) XY[(size_t)c * n + r] = (src[r] - ctr) / sc;
-  }
+  if (!xy || !XY || choose_basis(s, d, XY, XY + (size_t)d->p * n)) { lmm_free(xy); lmm_free(XY); goto nomem; }
   for (size_t r = 0; r < n; r++) {
     for (int c = 0; c <= d->p; c++) xy[c] = XY[(size_t)c * n + r];
     for (int j = 0; j < K; j++) {
@@ -371,6 +351,10 @@ static void update(lmm_block *C, const lmm_block *A, const lmm_block *B) {
   int ra = A->rq, rb = B->rq;
   if (A->kind == BLK_DENSE && B->kind == BLK_DENSE) {
     if (C->kind != BLK_DENSE) return; /* cannot happen: structure rules */
+    if (C->rows <= SMALL && C->cols <= SMALL) {
+      sub_abt(C->v, C->rows, A->v, A->rows, A->rows, B->v, B->rows, B->rows, A->cols);
+      return;
+    }
     if (A == B) cblas_dsyrk(CblasColMajor, CblasLower, CblasNoTrans, C->rows, A->cols, -1.0, A->v, A->rows, 1.0, C->v, C->rows);
     else cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, C->rows, C->cols, A->cols, -1.0, A->v, A->rows, B->v, B->rows, 1.0, C->v, C->rows);
     return;
@@ -419,22 +403,55 @@ static void update(lmm_block *C, const lmm_block *A, const lmm_block *B) {
 
 /* ---- factor and solve ---------------------------------------------------------- */
 
+
+/* Lower Cholesky of a small matrix in place. */
+static int chol_small(int n, double *A, int lda) {
+  for (int j = 0; j < n; j++) {
+    double d = A[j + j * lda];
+    for (int k = 0; k < j; k++) d -= A[j + k * lda] * A[j + k * lda];
+    if (!(d > 0)) return LMM_NUMERIC;
+    d = sqrt(d);
+    A[j + j * lda] = d;
+    for (int i = j + 1; i < n; i++) {
+      double v = A[i + j * lda];
+      for (int k = 0; k < j; k++) v -= A[i + k * lda] * A[j + k * lda];
+      A[i + j * lda] = v / d;
+    }
+  }
+  return LMM_OK;
+}
+
+/* B (m x q) <- B T^-T for a small lower-triangular T (q x q). */
+static void rsolve_small(int m, int q, const double *T, int ldt, double *B, int ldb) {
+  for (int j = 0; j < q; j++) {
+    double d = T[j + j * ldt];
+    for (int i = 0; i < m; i++) {
+      double v = B[i + j * ldb];
+      for (int k = 0; k < j; k++) v -= B[i + k * ldb] * T[j + k * ldt];
+      B[i + j * ldb] = v / d;
+    }
+  }
+}
+
 static int chol_block(lmm_block *L) {
   if (L->kind == BLK_DIAG) {
     int q = L->rq;
     for (int l = 0; l < L->nc; l++) {
       double *D = L->v + (size_t)l * (size_t)(q * q);
       if (q == 1) { if (!(D[0] > 0)) return LMM_NUMERIC; D[0] = sqrt(D[0]); continue; }
+      if (q <= SMALL) { if (chol_small(q, D, q)) return LMM_NUMERIC; continue; }
       if (LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, 'L', q, D, q)) return LMM_NUMERIC;
     }
     return LMM_OK;
   }
+  if (L->rows <= SMALL) return chol_small(L->rows, L->v, L->rows);
   return LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, 'L', L->rows, L->v, L->rows) ? LMM_NUMERIC : LMM_OK;
 }
 
 /* B <- B Ljj^{-T} */
 static void right_solve(lmm_block *B, const lmm_block *Ljj) {
   if (Ljj->kind == BLK_DENSE) {
+    if (Ljj->rows <= SMALL) { rsolve_small(B->rows, B->cols, Ljj->v, Ljj->rows, B->v, B->rows); return; }
     cblas_dtrsm(CblasColMajor, CblasRight, CblasLower, CblasTrans, CblasNonUnit, B->rows, B->cols, 1.0,
                 Ljj->v, Ljj->rows, B->v, B->rows);
     return;
@@ -446,14 +463,17 @@ static void right_solve(lmm_block *B, const lmm_block *Ljj) {
       for (int k = B->colptr[c]; k < B->colptr[c + 1]; k++) {
         double *blk = B->v + (size_t)k * (size_t)(B->rq * q);
         if (q == 1 && B->rq == 1) blk[0] /= T[0];
-        else cblas_dtrsm(CblasColMajor, CblasRight, CblasLower, CblasTrans, CblasNonUnit, B->rq, q, 1.0, T, q, blk, B->rq);
+        else rsolve_small(B->rq, q, T, q, blk, B->rq);
       }
     }
     return;
   }
-  for (int c = 0; c < Ljj->nc; c++)
-    cblas_dtrsm(CblasColMajor, CblasRight, CblasLower, CblasTrans, CblasNonUnit, B->rows, q, 1.0,
-                Ljj->v + (size_t)c * (size_t)(q * q), q, B->v + (size_t)c * (size_t)q * (size_t)B->rows, B->rows);
+  for (int c = 0; c < Ljj->nc; c++) {
+    double *Bc = B->v + (size_t)c * (size_t)q * (size_t)B->rows;
+    const double *T = Ljj->v + (size_t)c * (size_t)(q * q);
+    if (q <= SMALL) rsolve_small(B->rows, q, T, q, Bc, B->rows);
+    else cblas_dtrsm(CblasColMajor, CblasRight, CblasLower, CblasTrans, CblasNonUnit, B->rows, q, 1.0, T, q, Bc, B->rows);
+  }
 }
 
 int lmm_system_factor(lmm_system *s, double *const *T) {

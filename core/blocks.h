@@ -36,12 +36,10 @@ typedef struct lmm_system {
   lmm_block *A, *L;   /* lower triangle, element (i,j) at i*(K+1)+j */
   size_t n;
   int p;
-  /* A holds centred and scaled columns, X~ = X S: column j is (x_j - xc[j]) / xs[j],
-   * the intercept column (icol, -1 if none) is kept, and y is centred by yc
-   * when there is an intercept.  Forming cross-products of raw columns would
-   * lose to cancellation what badly scaled data and large intercepts need. */
-  int icol;
-  double *xc, *xs, yc;
+  /* A holds Q of X = QR in place of X, and y - QQ'y in place of y (see
+   * choose_basis in blocks.c): S = R^-1 (p x p, upper), b0 the least-squares
+   * coefficients that were taken out of y, log|det R|. */
+  double *S, *b0, log_det_r;
 } lmm_system;
 
 int lmm_system_new(const lmm_design *d, lmm_system **out, lmm_error *err);
@@ -54,9 +52,9 @@ static inline lmm_block *lmm_sys_L(const lmm_system *s, int i, int j) { return &
  * column-major, by fit position).  Returns LMM_NUMERIC if not positive definite. */
 int lmm_system_factor(lmm_system *s, double *const *T);
 
-/* beta = S beta~ (+ yc on the intercept), and vcov = S V~ S'. */
+/* beta = b0 + S beta~, and vcov = S V~ S'. */
 int lmm_system_unscale(const lmm_system *s, const double *beta_t, const double *vcov_t, double *beta, double *vcov);
-/* log|det S^-1|: what the REML criterion of the scaled problem lacks. */
+/* log|det R|: what the REML criterion of the orthogonalized problem lacks. */
 double lmm_system_log_scale(const lmm_system *s);
 
 /* log|L_Z|^2, the sum over random-effects blocks of 2 log diag(L). */

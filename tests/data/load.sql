@@ -6,7 +6,7 @@
 -- contains any NA (checked), so no NA -> NULL updates are needed. If a regenerated file gains NAs,
 -- add  UPDATE t SET "col" = NULL WHERE "col" = 'NA';  after its .import.
 -- Tables are dropped and recreated, so the script can be re-run on the same DB.
--- Expected row counts (CSV lines minus header): arabidopsis 625, bodyweight 176, cake 270, dyestuff 30, ergostool 36, insteval 73421, machines 54, oats 72, orthodont 108, orthodont_chr 108, pastes 60, penicillin 144, rail 18, sleepstudy 180.
+-- Expected row counts (CSV lines minus header): arabidopsis 625, bodyweight 176, cake 270, dyestuff 30, ergostool 36, insteval 73421, machines 54, oats 72, orthodont 108, orthodont_chr 108, pastes 60, penicillin 144, rail 18, robust 180, sleepstudy 180.
 
 DROP TABLE IF EXISTS "arabidopsis";
 CREATE TABLE "arabidopsis" ("reg" TEXT, "popu" TEXT, "gen" INTEGER, "rack" INTEGER, "nutrient" INTEGER, "amd" TEXT, "status" TEXT, "total_fruits" INTEGER);
@@ -61,6 +61,12 @@ CREATE TABLE "penicillin" ("diameter" INTEGER, "plate" TEXT, "sample" TEXT);
 DROP TABLE IF EXISTS "rail";
 CREATE TABLE "rail" ("Rail" TEXT, "travel" INTEGER);
 .import --csv --skip 1 tests/data/rail.csv rail
+
+-- robust.csv (written by tests/reference/make_robust.R) is sleepstudy plus rescaled columns for numerically hard
+-- cases. Every numeric column is REAL on purpose, even the integer-valued Days and Days_big.
+DROP TABLE IF EXISTS "robust";
+CREATE TABLE "robust" ("Reaction" REAL, "Days" REAL, "Subject" TEXT, "Days_big" REAL, "Days_small" REAL, "Reaction_big" REAL, "Days_near" REAL, "Reaction_tiny" REAL);
+.import --csv --skip 1 tests/data/robust.csv robust
 
 DROP TABLE IF EXISTS "sleepstudy";
 CREATE TABLE "sleepstudy" ("Reaction" REAL, "Days" INTEGER, "Subject" TEXT);

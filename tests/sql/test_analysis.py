@@ -125,15 +125,18 @@ def run(t, db):
     # every reference case with per-row and per-group values
     for case in cases:
         r = ref(case)
-        if "case" not in r or r.get("best_known_logLik") is not None or case.startswith("insteval"):
+        if "case" not in r or r.get("best_known_logLik") is not None or case.startswith("insteval") or r.get("aliased"):
             continue
         name = "ref_" + case
-        save(db, name, r["sql"])
-        check_vectors(t, db, name, r)
-        if "ranef" in r:
-            check_ranef(t, db, name, r)
-        if case not in ("orthodont_reml", "orthodont_ml", "orthodont_lm", "orthodont_gls_reml", "orthodont_lmer_ml"):
-            check_vcov(t, db, name, r)
+        try:
+            save(db, name, r["sql"])
+            check_vectors(t, db, name, r)
+            if "ranef" in r:
+                check_ranef(t, db, name, r)
+            if case not in ("orthodont_reml", "orthodont_ml", "orthodont_lm", "orthodont_gls_reml", "orthodont_lmer_ml"):
+                check_vcov(t, db, name, r)
+        except sqlite3.Error as e:  # a failing case is counted, and the others still run
+            t.ok(False, "%s: %s" % (name, e))
 
     # a saved model is an ordinary row, readable with SQLite's JSON functions
     row = db.execute("SELECT data, formula, random, options, json_extract(fit, '$.method'), version FROM lmm_models "

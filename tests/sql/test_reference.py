@@ -49,6 +49,13 @@ def check_p_value(t, got, want, what):
 
 def check_case(t, db, ref, name):
     sql = ref["sql"]
+    if ref.get("aliased"):
+        # R's lm drops an aliased column (NA coefficient); lmm_fit refuses the
+        # rank-deficient model instead, naming the column, as the robustness
+        # issue allows: an error a user can act on, never a silent NA.
+        t.error(db, "SELECT * FROM lmm_fit(?, ?, ?, ?)", (sql["data"], sql["formula"], sql.get("random"), sql.get("options")),
+                ["rank deficient"] + ["'%s'" % a for a in ([ref["aliased"]] if isinstance(ref["aliased"], str) else ref["aliased"])], name + " (aliased in R)")
+        return
     rows = fit(db, sql["data"], sql["formula"], sql.get("random"), sql.get("options"))
     engine = ref["engine"]
     fitrow = {(r["term"], r["grp"]): r["estimate"] for r in rows if r["effect"] == "fit"}
