@@ -45,16 +45,127 @@ $(BUILD)/lmm.so: $(CORE_OBJ) $(EXT_OBJ)
 $(BUILD)/unit_tests: $(UNIT_SRC) $(CORE_OBJ)
 	$(CC) $(CFLAGS) -Icore -o $@ $(UNIT_SRC) $(CORE_OBJ) $(LDLIBS)
 
-test: $(BUILD)/lmm.so $(BUILD)/unit_tests
+$(BUILD)/test_nist: tests/nist/test_nist.c $(CORE_OBJ)
+	$(CC) $(CFLAGS) -Icore -o $@ $< $(CORE_OBJ) $(LDLIBS)
+
+test: $(BUILD)/lmm.so $(BUILD)/unit_tests $(BUILD)/test_nist
 	$(BUILD)/unit_tests
+	$(BUILD)/test_nist tests/nist
 	/usr/bin/python3 tests/sql/run_tests.py $(BUILD)/lmm
+	$(MAKE) --no-print-directory fuzz-short
 
 demo: $(BUILD)/lmm.so
 	@rm -f $(BUILD)/demo.db
 	sqlite3 $(BUILD)/demo.db < tests/data/load.sql
 	sqlite3 -box $(BUILD)/demo.db < sql/arabidopsis.sql
 
+bench: $(BUILD)/lmm.so
+	CC="$(CC)" /usr/bin/python3 bench/bench.py --ext $(BUILD)/lmm $(if $(SIZES),--sizes "$(SIZES)")
+
+.PHONY: bench
+
 clean:
 	rm -rf $(BUILD)
 
 .PHONY: all deps test demo clean
+
+# ---- fuzzing: libFuzzer + AddressSanitizer + UndefinedBehaviorSanitizer ----
+#   make fuzz              each target in tests/fuzz for FUZZ_SECONDS (default 600) s
+#   make fuzz-short        each target for 30 s (the bounded pass CI runs)
+#   make fuzz-merge        fold what the runs found (build/fuzz/corpus) into the seed corpus
+# New inputs go to build/fuzz/corpus/<target>; tests/fuzz/corpus/<target> is read only.
+# A crash, leak or UBSan report stops that target and leaves the input in build/fuzz/artifacts/.
+FUZZ_CC        = /usr/bin/clang
+FUZZ_SECONDS  ?= 600
+FUZZ_TARGETS   = fuzz_formula fuzz_options fuzz_model
+FUZZ_BUILD     = $(BUILD)/fuzz
+FUZZ_SAN       = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS    = -g -O1 -std=c11 -D_GNU_SOURCE -Wall -Wextra -I/usr/include/x86_64-linux-gnu -Icore $(FUZZ_SAN)
+FUZZ_CORE_OBJ  = $(CORE_SRC:%.c=$(FUZZ_BUILD)/%.o)
+FUZZ_BINS      = $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/%)
+FUZZ_ENV       = ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 OPENBLAS_NUM_THREADS=1
+FUZZ_FLAGS     = -max_len=512 -timeout=20 -rss_limit_mb=2048 -print_final_stats=1
+# clang and its libFuzzer/sanitizer runtime (Debian: clang-14 + libclang-rt-14-dev), for the fuzz targets only
+FUZZ_DEPS_PKGS = clang libclang-rt-14-dev
+FUZZ_DEPS_STAMP = $(FUZZ_BUILD)/.deps
+# keep the instrumented objects between builds
+.SECONDARY: $(FUZZ_CORE_OBJ)
+
+$(FUZZ_DEPS_STAMP): | $(DEPS_STAMP)
+	@mkdir -p $(FUZZ_BUILD)
+	@missing=""; for p in $(FUZZ_DEPS_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null || exit 1; \
+	fi
+	@touch $@
+
+$(FUZZ_BUILD)/core/%.o: core/%.c $(wildcard core/*.h) | $(FUZZ_DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h $(FUZZ_CORE_OBJ) $(wildcard core/*.h)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_CORE_OBJ) $(LDLIBS)
+
+# $(call fuzz_run,SECONDS): every target in turn; fails if any target found something
+fuzz_run = fail=0; for t in $(FUZZ_TARGETS); do \
+	  mkdir -p $(FUZZ_BUILD)/corpus/$$t $(FUZZ_BUILD)/artifacts tests/fuzz/corpus/$$t; \
+	  echo "== $$t: $(1) s"; \
+	  $(FUZZ_ENV) $(FUZZ_BUILD)/$$t $(FUZZ_FLAGS) -max_total_time=$(1) \
+	    -artifact_prefix=$(FUZZ_BUILD)/artifacts/$$t- $(FUZZ_BUILD)/corpus/$$t tests/fuzz/corpus/$$t \
+	    >$(FUZZ_BUILD)/$$t.log 2>&1; \
+	  if [ $$? = 0 ]; then grep -E '^(stat::|Done)' $(FUZZ_BUILD)/$$t.log || true; \
+	  else fail=1; echo "$$t FAILED (log: $(FUZZ_BUILD)/$$t.log):"; \
+	    grep -E -A40 '^==[0-9]+==|runtime error|ERROR: libFuzzer' $(FUZZ_BUILD)/$$t.log | head -80; fi; \
+	done; exit $$fail
+
+fuzz: $(FUZZ_BINS)
+	@$(call fuzz_run,$(FUZZ_SECONDS))
+
+fuzz-short: $(FUZZ_BINS)
+	@$(call fuzz_run,30)
+
+fuzz-merge: $(FUZZ_BINS)
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p $(FUZZ_BUILD)/corpus/$$t tests/fuzz/corpus/$$t; \
+	  $(FUZZ_ENV) $(FUZZ_BUILD)/$$t -merge=1 -max_len=512 tests/fuzz/corpus/$$t $(FUZZ_BUILD)/corpus/$$t \
+	    >$(FUZZ_BUILD)/$$t.merge.log 2>&1 || { echo "$$t merge failed: $(FUZZ_BUILD)/$$t.merge.log"; exit 1; }; \
+	  echo "$$t: $$(ls tests/fuzz/corpus/$$t | wc -l) seeds"; \
+	done
+
+.PHONY: fuzz fuzz-short fuzz-merge
+
+# ---- robustness: sanitizers, allocation failure, threads (tests/robust) ----
+#   make sanitize      the extension and the unit tests built with gcc's ASan+UBSan (build/asan/),
+#                      then build/asan/unit_tests and the SQL suite through build/asan/lmm.so with
+#                      LeakSanitizer on; any sanitizer report fails the run
+#   make alloc-fail    every allocation of each statement fails in turn (ASan build of the extension)
+#   make threads       two connections fitting at once match their lone runs bit for bit (and under TSan)
+ROBUST_CC      = gcc
+ASAN_BUILD     = $(BUILD)/asan
+ASAN_SAN       = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+ASAN_CFLAGS    = -O1 -g -std=c11 -D_GNU_SOURCE -Wall -Wextra -fPIC -I/usr/include/x86_64-linux-gnu $(ASAN_SAN)
+ASAN_CORE_OBJ  = $(CORE_SRC:%.c=$(ASAN_BUILD)/%.o)
+ASAN_EXT_OBJ   = $(EXT_SRC:%.c=$(ASAN_BUILD)/%.o)
+# the sanitizer runtimes go first into an uninstrumented host (python3, the sqlite3 shell)
+ASAN_PRELOAD   = $(shell $(ROBUST_CC) -print-file-name=libasan.so) $(shell $(ROBUST_CC) -print-file-name=libubsan.so)
+ASAN_ENV       = ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:abort_on_error=0:strict_string_checks=1:detect_stack_use_after_return=1 \
+                 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/robust/lsan.supp:print_suppressions=0 \
+                 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+.SECONDARY: $(ASAN_CORE_OBJ) $(ASAN_EXT_OBJ)
+
+$(ASAN_BUILD)/%.o: %.c $(wildcard core/*.h ext/*.h) | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(ROBUST_CC) $(ASAN_CFLAGS) -c $< -o $@
+
+$(ASAN_BUILD)/lmm.so: $(ASAN_CORE_OBJ) $(ASAN_EXT_OBJ)
+	$(ROBUST_CC) $(ASAN_SAN) -shared -o $@ $^ $(LDLIBS)
+
+$(ASAN_BUILD)/unit_tests: $(UNIT_SRC) $(ASAN_CORE_OBJ)
+	$(ROBUST_CC) $(ASAN_CFLAGS) -Icore -o $@ $(UNIT_SRC) $(ASAN_CORE_OBJ) $(LDLIBS)
+
+sanitize: $(ASAN_BUILD)/lmm.so $(ASAN_BUILD)/unit_tests
+	@$(ASAN_ENV) ASAN_PRELOAD="$(ASAN_PRELOAD)" tests/robust/sanitize.sh $(ASAN_BUILD)
+
+.PHONY: sanitize

@@ -181,7 +181,7 @@ static char peek_op(parser *p, int level) {
   skip_ws(p);
   const char *s = p->text + p->pos;
   const char *ops = level_ops[level];
-  if (level == 1 && s[0] == '|') return s[1] == '|' ? 'B' : '|';
+  if (level == 1) return s[0] == '|' ? (s[1] == '|' ? 'B' : '|') : 0;  /* 'B' is internal, never in text */
   if (s[0] && strchr(ops, s[0])) return s[0];
   return 0;
 }

@@ -33,8 +33,14 @@ static int tl_has(const tlist *l, lmm_term t) {
   return 0;
 }
 
+/* Far more terms than any model matrix could hold: a formula like
+ * a*b*c*...*t expands to 2^20 of them. */
+enum { MAX_TERMS = 1024 };
+
 static int tl_add(ctx *c, tlist *l, lmm_term t) {
   if (tl_has(l, t)) return LMM_OK;
+  if (l->n >= MAX_TERMS)
+    return lmm_fail(c->err, LMM_ERR, "%s: \"%s\" expands to more than %d terms", c->what, c->text, MAX_TERMS);
   if (l->n == l->cap) {
     int cap = l->cap ? 2 * l->cap : 8;
     lmm_term *g = lmm_realloc(l->t, sizeof *g * (size_t)cap);
@@ -159,9 +165,10 @@ static int expand(ctx *c, const lmm_expr *e, tlist *out, int allow_bars) {
       tlist acc = {0};
       for (int i = 0; i < l.n && !rc; i++) rc = tl_add(c, &acc, l.t[i]);
       for (int p = 1; p < (int)k->num && !rc; p++) {
-        int n = acc.n;
+        int n = acc.n, before = acc.n;
         for (int i = 0; i < n && !rc; i++)
           for (int j = 0; j < l.n && !rc; j++) rc = tl_add(c, &acc, acc.t[i] | l.t[j]);
+        if (acc.n == before) break;  /* every interaction is there already */
       }
       for (int i = 0; i < acc.n && !rc; i++) rc = tl_add(c, out, acc.t[i]);
       tl_free(&acc);

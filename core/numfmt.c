@@ -12,24 +12,25 @@ void lmm_format_number(double v, char *buf) {
   if (isnan(v)) { strcpy(buf, "NaN"); return; }
   if (isinf(v)) { strcpy(buf, v > 0 ? "Inf" : "-Inf"); return; }
   if (v == 0) { strcpy(buf, "0"); return; }
-  int sig = 1;
-  char sci[40];
+  char full[40], sci[40];
+  snprintf(full, sizeof full, "%.14e", v);
+  double target = strtod(full, NULL);   /* the value at 15 significant digits */
+  int sig = isinf(target) ? 15 : 1;   /* near DBL_MAX, 15 digits round up to inf */
   for (; sig < 15; sig++) {
     snprintf(sci, sizeof sci, "%.*e", sig - 1, v);
-    if (strtod(sci, NULL) == strtod((snprintf(buf, 32, "%.15e", v), buf), NULL)) break;
+    if (strtod(sci, NULL) == target) break;
   }
   snprintf(sci, sizeof sci, "%.*e", sig - 1, v);
-  /* R writes the exponent with at least two digits: 1e+05, 1.5e-10 */
-  int e = (int)floor(log10(fabs(strtod(sci, NULL))));
-  char mant[32];
-  snprintf(mant, sizeof mant, "%.*f", sig - 1, strtod(sci, NULL) / pow(10, e));
+  /* the exponent as printf wrote it, never from log10 (which overflows near DBL_MAX) */
+  char *e = strchr(sci, 'e');
+  int ex = atoi(e + 1);
+  *e = 0;
   char rsci[64];
-  snprintf(rsci, sizeof rsci, "%se%c%02d", mant, e < 0 ? '-' : '+', abs(e));
-  int decimals = sig - 1 - e;
+  snprintf(rsci, sizeof rsci, "%se%c%02d", sci, ex < 0 ? '-' : '+', abs(ex));
+  if (ex > 20 || ex < -20) { strcpy(buf, rsci); return; }  /* fixed would be longer */
+  int decimals = sig - 1 - ex;
   if (decimals < 0) decimals = 0;
-  char fixed[400];
-  if (fabs(v) < 1e300) snprintf(fixed, sizeof fixed, "%.*f", decimals, v);
-  else fixed[0] = 0;
-  if (fixed[0] && strlen(fixed) <= strlen(rsci) && strlen(fixed) < 32) strcpy(buf, fixed);
-  else strcpy(buf, rsci);
+  char fixed[48];
+  snprintf(fixed, sizeof fixed, "%.*f", decimals, v);
+  strcpy(buf, strlen(fixed) <= strlen(rsci) ? fixed : rsci);
 }
