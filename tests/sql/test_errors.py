@@ -18,6 +18,9 @@ def run(t, db):
     db.execute("CREATE TABLE onegroup AS SELECT Reaction, Days, 'x' AS g FROM sleepstudy")
     db.execute("CREATE TABLE allnull AS SELECT NULL AS y, Days FROM sleepstudy")
     db.execute("CREATE TABLE zeros AS SELECT 0 AS y, Days FROM sleepstudy")
+    db.execute("CREATE TABLE infs AS SELECT Reaction, CASE WHEN rowid = 9 THEN 9e999 ELSE Days END AS Days FROM sleepstudy")
+    db.execute("CREATE TABLE blobs AS SELECT Reaction, CASE WHEN rowid = 4 THEN x'00ff' ELSE Days END AS Days FROM sleepstudy")
+    db.execute("CREATE VIEW uses_fit AS SELECT * FROM lmm_fit('sleepstudy', 'Reaction ~ Days')")
     db.commit()
     before = snapshot(db)
     cases = [
@@ -39,6 +42,8 @@ def run(t, db):
         (("sleepstudy", "Reaction ~ Days + I(2 * Days)", None, None), ["rank deficient", "I(2 * Days)"], "aliased column"),
         (("zeros", "y ~ Days", None, None), ["exactly"], "perfect fit"),
         (("sleepstudy", "log(Reaction - 300) ~ Days", None, None), ["log(Reaction - 300)", "NaN", "rowid"], "NaN response"),
+        (("infs", "Reaction ~ Days", None, None), ["Days is Inf", "rowid 9"], "Inf in a predictor"),
+        (("blobs", "Reaction ~ Days", None, None), ["'Days' holds a BLOB", "rowid 4"], "BLOB value"),
         (("sleepstudy", "Reaction ~ Days", None, "method=MLE"), ["method must be ML or REML", "MLE"], "bad method"),
         (("sleepstudy", "Reaction ~ Days", None, "methd=ML"), ["unknown option 'methd'"], "unknown option"),
         (("sleepstudy", "Reaction ~ Days", None, "ML"), ["not of the form key=value"], "option without ="),
@@ -51,6 +56,8 @@ def run(t, db):
     for params, fragments, what in cases:
         t.error(db, CALL, params, fragments, what)
     t.error(db, "SELECT * FROM lmm_fit('sleepstudy')", (), ["needs at least data and formula"], "one argument")
+    # functions that read tables cannot run from a view or trigger of the schema (SQLITE_DIRECTONLY)
+    t.error(db, "SELECT * FROM uses_fit", (), ["unsafe use of virtual table"], "lmm_fit inside a view")
     t.error(db, "SELECT * FROM lmm_fit('a', 'b', 'c', 'd', 'e')", (), ["too many arguments"], "five arguments")
     t.ok(snapshot(db) == before, "the database changed under failing calls")
     t.ok(fit(db, "sleepstudy", "Reaction ~ Days")[0]["term"] == "(Intercept)", "a good call still works after errors")
