@@ -15,7 +15,6 @@
 #include "design.h"
 
 enum { BLK_DIAG, BLK_SPARSE, BLK_DENSE };
-enum { LMM_MAX_Q = 64 };   /* columns of one random-effects term */
 
 typedef struct lmm_block {
   int kind;

@@ -5,6 +5,7 @@
 #include "design.h"
 #include "alloc.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,8 +41,23 @@ static int collist_push(collist *l, const colspec *c, char *name, int term_index
   return LMM_OK;
 }
 
-/* The columns a terms object makes, in R's order and with R's names. */
-static int model_columns(const lmm_frame *fr, const lmm_terms *tm, collist *out, lmm_error *err) {
+/* A term's label as R prints it: its variables joined by ':'. */
+static char *term_label(const lmm_formula *f, lmm_term term) {
+  size_t len = 1;
+  for (int v = 0; v < f->nvars; v++) if (term >> v & 1) len += strlen(f->vars[v].label) + 1;
+  char *s = lmm_malloc(len);
+  if (!s) return NULL;
+  s[0] = 0;
+  for (int v = 0, k = 0; v < f->nvars; v++)
+    if (term >> v & 1) { if (k++) strcat(s, ":"); strcat(s, f->vars[v].label); }
+  return s;
+}
+
+/* The columns a terms object makes, in R's order and with R's names.  More
+ * than max_cols is refused as soon as it is reached, before interactions of
+ * many-level factors can ask for memory without bound. */
+static int model_columns(const lmm_frame *fr, const lmm_terms *tm, int max_cols, const char *what,
+                         const char *limit_reason, collist *out, lmm_error *err) {
   const lmm_formula *f = fr->f;
   colspec c;
   memset(&c, 0, sizeof c);
@@ -91,6 +107,14 @@ static int model_columns(const lmm_frame *fr, const lmm_terms *tm, collist *out,
           strcat(name, f->vars[vars[k]].label);
           if (fr->vars[vars[k]].is_factor) strcat(name, fr->vars[vars[k]].levels[idx[k]]);
         }
+      }
+      if (out->n >= max_cols) {
+        lmm_free(name);
+        char *label = term_label(f, term);
+        rc = lmm_fail(err, LMM_ERR, "%s: with term '%s' there are more than %d columns, %s", what, label ? label : "?",
+                      max_cols, limit_reason);
+        lmm_free(label);
+        return rc;
       }
       if ((rc = collist_push(out, &c, name, t + 1, err))) return rc;
       int k = 0;
@@ -216,7 +240,9 @@ int lmm_design_new(const lmm_frame *fr, lmm_design **out, lmm_error *err) {
   if (!d) return lmm_nomem(err);
   d->n = fr->n;
   collist cols = {0};
-  int rc = model_columns(fr, &f->fixed, &cols, err);
+  /* p > n is refused later in any case; stopping here bounds the memory */
+  int max_p = fr->n < (size_t)INT_MAX ? (int)fr->n : INT_MAX;
+  int rc = model_columns(fr, &f->fixed, max_p, "fixed effects", "one per row of the data; too many coefficients to estimate", &cols, err);
   if (rc) goto fail;
   d->p = cols.n;
   if ((rc = fill_matrix(fr, &cols, &d->X, err))) goto fail;
@@ -232,16 +258,8 @@ int lmm_design_new(const lmm_frame *fr, lmm_design **out, lmm_error *err) {
   if (!d->term_labels) { rc = lmm_nomem(err); goto fail; }
   d->term_labels[0] = lmm_strdup("(Intercept)");
   if (!d->term_labels[0]) { rc = lmm_nomem(err); goto fail; }
-  for (int t = 0; t < f->fixed.nterms; t++) {
-    size_t len = 1;
-    for (int v = 0; v < f->nvars; v++) if (f->fixed.terms[t] >> v & 1) len += strlen(f->vars[v].label) + 1;
-    char *s = lmm_malloc(len);
-    if (!s) { rc = lmm_nomem(err); goto fail; }
-    s[0] = 0;
-    for (int v = 0, k = 0; v < f->nvars; v++)
-      if (f->fixed.terms[t] >> v & 1) { if (k++) strcat(s, ":"); strcat(s, f->vars[v].label); }
-    d->term_labels[t + 1] = s;
-  }
+  for (int t = 0; t < f->fixed.nterms; t++)
+    if (!(d->term_labels[t + 1] = term_label(f, f->fixed.terms[t]))) { rc = lmm_nomem(err); goto fail; }
   collist_free(&cols, 1);
   memset(&cols, 0, sizeof cols);
 
@@ -261,7 +279,10 @@ int lmm_design_new(const lmm_frame *fr, lmm_design **out, lmm_error *err) {
     if (!re->grp) { rc = lmm_nomem(err); goto fail; }
     if ((rc = grouping(fr, bar, re, err))) goto fail;
     collist zc = {0};
-    if ((rc = model_columns(fr, &bar->model, &zc, err))) { collist_free(&zc, 1); goto fail; }
+    if ((rc = model_columns(fr, &bar->model, LMM_MAX_Q, re->grp, "the most a random-effects term can have", &zc, err))) {
+      collist_free(&zc, 1);
+      goto fail;
+    }
     re->q = zc.n;
     rc = fill_matrix(fr, &zc, &re->Z, err);
     re->cnames = zc.names;

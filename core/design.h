@@ -10,6 +10,8 @@
 
 #include "frame.h"
 
+enum { LMM_MAX_Q = 64 };   /* columns of one random-effects term */
+
 /* How one model column is made: for each factor variable in its term, the
  * level it indicates; numeric variables multiply. */
 typedef struct lmm_colspec {

@@ -67,8 +67,6 @@ static int check_rank(const lmm_design *d, lmm_error *err) {
 static int check_groups(const lmm_design *d, lmm_error *err) {
   for (int t = 0; t < d->nre; t++) {
     const lmm_reterm *re = &d->re[t];
-    if (re->q > LMM_MAX_Q)
-      return lmm_fail(err, LMM_ERR, "random-effects term for '%s' has %d columns (at most %d)", re->grp, re->q, LMM_MAX_Q);
     if (re->nlevels < 2)
       return lmm_fail(err, LMM_ERR, "grouping factor '%s' has only one level in the rows used; a random effect needs at least two", re->grp);
     if ((size_t)re->nlevels * (size_t)re->q >= d->n)

@@ -149,10 +149,12 @@ void test_design_numeric_by_factor(void) {
   XNAMES_ARE("y ~ x:f", "(Intercept);x:fa;x:fb;x:fc");
   XNAMES_ARE("y ~ x + x:f", "(Intercept);x;x:fb;x:fc");
 
-  /* numeric by numeric: the product; transforms by value */
+  /* numeric by numeric: the product; transforms by value (six rows: a
+   * design with more columns than rows is refused) */
   m = NULL;
   static const char *names2[] = {"y", "x", "z"};
-  lmm_value rows2[] = {NUM(1), NUM(2), NUM(3), NUM(2), NUM(4), NUM(-1), NUM(3), NUM(5), NUM(0.5)};
+  lmm_value rows2[] = {NUM(1), NUM(2), NUM(3), NUM(2), NUM(4), NUM(-1), NUM(3), NUM(5), NUM(0.5),
+                       NUM(4), NUM(6), NUM(1), NUM(5), NUM(7), NUM(2), NUM(6), NUM(8), NUM(-2)};
   test_table t2 = TABLE(names2, rows2);
   CHECK_INT(load_design("y ~ x*z + I(x^2) + log(x, 2)", NULL, &t2, &m, &err), LMM_OK);
   if (m && m->design) {

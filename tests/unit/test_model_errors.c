@@ -62,6 +62,11 @@ void test_model_errors_data(void) {
   FIT_REFUSED("y ~ x + g", NULL, &t, "g");
   /* more coefficients than rows */
   FIT_REFUSED("y ~ id", NULL, &t, "rows");
+  /* an interaction of many-level factors is refused as soon as its columns
+   * pass the number of rows, naming the term, before it can claim memory
+   * (the fuzzer found y ~ x/g1/g2/... asking for gigabytes) */
+  FIT_REFUSED("y ~ id:f:h", NULL, &t, "term 'id:f:h'");
+  FIT_REFUSED("y ~ id:f:h", NULL, &t, "more than 6 columns");
   /* a fit with well-posed data succeeds */
   lmm_model *m = NULL;
   lmm_error err;
