@@ -3,6 +3,8 @@
 #include "lmm_error.h"
 
 #include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +16,29 @@ void lmm_set_allocator(const lmm_allocator *a) {
   else current = (lmm_allocator){malloc, realloc, free};
 }
 
-void *lmm_malloc(size_t n) { return current.malloc_fn(n ? n : 1); }
+/* Every block is aligned for any object (long double included), as malloc's
+ * are, whatever the host allocator gives (SQLite's gives 8 bytes): a header
+ * of ALIGN bytes in front holds the distance back to the host's pointer. */
+enum { ALIGN = _Alignof(max_align_t) };
+
+/* How far past the host's pointer the block starts: room for the header, aligned. */
+static size_t offset_for(const char *raw) {
+  size_t off = ALIGN - (size_t)((uintptr_t)raw % ALIGN);
+  return off < sizeof(size_t) ? off + ALIGN : off;
+}
+
+static void *with_header(char *raw, size_t off) {
+  ((size_t *)(raw + off))[-1] = off;
+  return raw + off;
+}
+
+static char *raw_of(void *p) { return (char *)p - ((size_t *)p)[-1]; }
+
+void *lmm_malloc(size_t n) {
+  if (n > (size_t)-1 - 2 * ALIGN) return NULL;
+  char *raw = current.malloc_fn(n + 2 * ALIGN);
+  return raw ? with_header(raw, offset_for(raw)) : NULL;
+}
 
 void *lmm_calloc(size_t count, size_t size) {
   if (size && count > (size_t)-1 / size) return NULL;
@@ -24,10 +48,19 @@ void *lmm_calloc(size_t count, size_t size) {
   return p;
 }
 
-void *lmm_realloc(void *p, size_t n) { return current.realloc_fn(p, n ? n : 1); }
+void *lmm_realloc(void *p, size_t n) {
+  if (!p) return lmm_malloc(n);
+  if (n > (size_t)-1 - 2 * ALIGN) return NULL;
+  size_t off = ((size_t *)p)[-1];
+  char *raw = current.realloc_fn(raw_of(p), n + 2 * ALIGN);
+  if (!raw) return NULL;
+  size_t now = offset_for(raw);
+  if (now != off) memmove(raw + now, raw + off, n);   /* the host moved it to another alignment */
+  return with_header(raw, now);
+}
 
 void lmm_free(void *p) {
-  if (p) current.free_fn(p);
+  if (p) current.free_fn(raw_of(p));
 }
 
 char *lmm_strndup(const char *s, size_t n) {

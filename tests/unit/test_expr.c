@@ -3,6 +3,7 @@
 #include "harness.h"
 #include "helpers.h"
 #include "expr.h"
+#include "alloc.h"
 
 #include <stdlib.h>
 
@@ -17,7 +18,7 @@ static void deparse_is(const char *text, const char *want, int line) {
   char *got = lmm_expr_deparse(e);
   if (got && !strcmp(got, want)) t_passed++;
   else t_fail(__FILE__, line, "deparse(%s): got \"%s\", want \"%s\"", text, got ? got : "(null)", want);
-  free(got);
+  lmm_free(got);
   lmm_expr_free(e);
 }
 #define DEPARSE_IS(text, want) deparse_is((text), (want), __LINE__)
