@@ -1,0 +1,154 @@
+"""make bench: lmm_fit's speed against a bare scan of the same rows, and against lme4 when R has it.
+
+    /usr/bin/python3 bench/bench.py [--ext build/lmm] [--sizes "10000 100000 1000000"]
+                                    [--timeout 300] [--budget 180] [--no-lme4]
+
+For each model (Arabidopsis random slopes ML, InstEval ML, the simulated model at each size) it
+measures, in the same run: the rows; the median wall time of lmm_fit and of a bare scan of the same
+columns; the peak memory of the fit (bench/lmm_fit.py, a process of its own); deviance evaluations
+and logLik; and, when `Rscript -e 'library(lme4)'` works, the same model fitted by lmer on the same
+rows (bench/lme4_fit.R).  Then one table, and how lmm's time grows with rows across the simulated
+sizes.  The machine may be shared and noisy: read the ratios, not the absolute times.
+
+Timeouts: a fit (lmm or lme4) that gives no result within TIMEOUT seconds, scaled by
+max(1, rows / 1M), is killed and printed as 'timeout'.  Repeats: 5 runs below 1M rows, 3 from 1M,
+1 from 10M; but a further run of one model in one engine starts only if the runs so far plus one
+more of their median stay within BUDGET seconds (so at 1M rows lme4, ~75 s a fit, runs twice).
+"""
+import argparse
+import os
+import sqlite3
+import statistics
+import subprocess
+import sys
+
+import data
+import models
+import report
+import runner
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEFAULT_SIZES = "10000 100000 1000000"
+LOGLIK_RTOL = 1e-4
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def lme4_version():
+    """lme4's version when `Rscript -e 'library(lme4)'` works, else None."""
+    try:
+        p = subprocess.run(["Rscript", "-e", "suppressMessages(library(lme4)); cat(format(packageVersion('lme4')))"],
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    except OSError:
+        return None
+    return p.stdout.strip() if p.returncode == 0 else None
+
+
+def timeout_for(args, rows):
+    return args.timeout * max(1.0, (rows or 0) / 1e6)
+
+
+def run_lmm(args, m):
+    cmd = ["/usr/bin/python3", os.path.join(HERE, "lmm_fit.py"), args.ext, m.db, m.table, m.formula,
+           m.options, str(m.runs), str(args.budget), ",".join(m.columns)]
+    return runner.run(cmd, timeout_for(args, m.rows))
+
+
+def run_lme4(args, m):
+    csv = data.csv(m.db, m.table, m.columns, m.slug)
+    cmd = ["Rscript", os.path.join(HERE, "lme4_fit.R"), csv, m.formula, "TRUE" if m.reml else "FALSE",
+           str(m.runs), str(args.budget), ",".join(m.factors)]
+    return runner.run(cmd, timeout_for(args, m.rows))
+
+
+def median(xs):
+    return statistics.median(xs) if xs else None
+
+
+def summarize(res, who, r):
+    """Put one engine's measurements (a runner.Result) into the row r under keys who, who_runs, ..."""
+    times = res.floats("time_s")
+    r[who + "_runs"] = len(times)
+    r[who + "_status"] = res.status
+    r[who] = median(times) if res.status != "timeout" else None    # a timed-out fit has no time
+    if res.status != "ok":
+        r["notes"].append("%s %s: %s" % (who, res.status, res.message))
+    if res.get("peak_kb") and res.get("base_kb"):
+        r[who + "_mb"] = (float(res.get("peak_kb")) - float(res.get("base_kb"))) / 1024
+        r[who + "_base_mb"] = float(res.get("base_kb")) / 1024
+    r["ll_" + who] = _num(res.get("logLik"))
+
+
+def measure(args, m, lme4):
+    """One row of the table: a dict of numbers (None where there is none), with notes."""
+    log("%s: lmm_fit ..." % m.name)
+    a = run_lmm(args, m)
+    if a.get("rows"):
+        m.rows = int(a.get("rows"))
+    r = {"model": m.name, "rows": m.rows, "scan": median(a.floats("scan_s")),
+         "evals": _num(a.get("evaluations")), "notes": []}
+    summarize(a, "lmm", r)
+    if a.get("converged") not in (None, "1", "1.0"):
+        r["notes"].append("lmm says converged = %s" % a.get("converged"))
+    if not lme4:
+        return r
+    log("%s: lme4 ..." % m.name)
+    b = run_lme4(args, m)
+    summarize(b, "lme4", r)
+    w = b.get("warnings")
+    r["lme4_warned"] = None if w is None else w != "none"
+    if r["lme4_warned"]:
+        r["notes"].append("lme4 warned: %s" % w)
+    if r["ll_lmm"] is not None and r["ll_lme4"] is not None:
+        r["ll_rel"] = abs(r["ll_lmm"] - r["ll_lme4"]) / abs(r["ll_lme4"])
+        if r["ll_rel"] > LOGLIK_RTOL:
+            r["notes"].append("logLik differs from lme4 by %.2g relative (lmm %.10g, lme4 %.10g)"
+                              % (r["ll_rel"], r["ll_lmm"], r["ll_lme4"]))
+    return r
+
+
+def _num(s):
+    try:
+        return float(s)
+    except (TypeError, ValueError):
+        return None
+
+
+def sim_sizes(db):
+    con = sqlite3.connect(db)
+    schools, raters = con.execute("SELECT schools, raters FROM sim_meta").fetchone()
+    con.close()
+    return "%d schools x %d raters" % (schools, raters)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--ext", default="build/lmm", help="the extension to load (default build/lmm)")
+    p.add_argument("--sizes", default=DEFAULT_SIZES, help="rows of the simulated data sets")
+    p.add_argument("--timeout", type=float, default=300, help="seconds per fit at up to 1M rows")
+    p.add_argument("--budget", type=float, default=180, help="seconds of fitting per model and engine")
+    p.add_argument("--no-lme4", action="store_true", help="do not run lme4 even if R has it")
+    args = p.parse_args()
+    args.ext = os.path.abspath(args.ext)
+    sizes = [int(float(s)) for s in args.sizes.split()]
+
+    lme4 = None if args.no_lme4 else lme4_version()
+    log("lme4: %s" % (lme4 or "not used (no lme4 columns)"))
+    log("making the data under %s ..." % os.path.relpath(data.OUT))
+    todo = models.reference_models() + [models.sim_model(n) for n in sizes]
+    results = [measure(args, m, lme4) for m in todo]
+
+    print("lmm bench: %s; %d cores; sqlite %s; lme4 %s" % (os.path.relpath(args.ext), os.cpu_count(),
+          sqlite3.sqlite_version, lme4 or "not used"))
+    print("simulated: y ~ x + trt + (1 + x | school) + (1 | rater), schools = rows/50, raters = 500*sqrt(rows/1M): "
+          + "; ".join("%s %s" % (m.name.split()[1], sim_sizes(m.db)) for m in todo if m.table == "sim"))
+    report.table(results, lme4)
+    report.scaling([r for m, r in zip(todo, results) if m.table == "sim"], lme4)
+    report.notes(results, lme4)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,75 @@
+"""The benchmark's data, made once and kept under build/bench/ between runs.
+
+- sim_<rows>.db: the simulated data set (bench/gen_sim.c says what it holds), remade when
+  missing or older than the generator; the generator is compiled when missing or older than its source.
+- ref.db: every data set of tests/data loaded by tests/data/load.sql, remade when older than those files.
+- <name>.csv: the rows of one model exported by the sqlite3 CLI for R, remade when older than its database
+  or when its columns differ.
+"""
+import glob
+import os
+import subprocess
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OUT = os.path.join(ROOT, "build", "bench")
+
+
+def _stale(target, *sources):
+    if not os.path.exists(target):
+        return True
+    t = os.path.getmtime(target)
+    return any(os.path.getmtime(s) > t for s in sources)
+
+
+def generator():
+    src, exe = os.path.join(ROOT, "bench", "gen_sim.c"), os.path.join(OUT, "gen_sim")
+    if _stale(exe, src):
+        os.makedirs(OUT, exist_ok=True)
+        cc = os.environ.get("CC") or "cc"
+        subprocess.run([cc, "-O2", "-std=c11", "-Wall", "-Wextra", "-o", exe, src, "-lsqlite3", "-lm"], check=True)
+    return exe
+
+
+def sim_db(rows):
+    """Path of the simulated database with `rows` rows (table sim), made if needed."""
+    exe = generator()
+    path = os.path.join(OUT, "sim_%d.db" % rows)
+    if _stale(path, exe):
+        tmp = path + ".tmp"
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        subprocess.run([exe, str(rows), tmp], check=True)
+        os.replace(tmp, path)
+    return path
+
+
+def ref_db():
+    """Path of the database with the reference data sets (arabidopsis, insteval, ...), made if needed."""
+    load = os.path.join(ROOT, "tests", "data", "load.sql")
+    path = os.path.join(OUT, "ref.db")
+    if _stale(path, load, *glob.glob(os.path.join(ROOT, "tests", "data", "*.csv"))):
+        os.makedirs(OUT, exist_ok=True)
+        tmp = path + ".tmp"
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        with open(load) as f:       # load.sql names its CSVs relative to the repository root
+            subprocess.run(["sqlite3", tmp], stdin=f, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+        os.replace(tmp, path)
+    return path
+
+
+def _header(path):
+    with open(path) as f:
+        return f.readline().strip()
+
+
+def csv(db, table, columns, name):
+    """The model's columns of `table` as CSV with a header, for R."""
+    path = os.path.join(OUT, name + ".csv")
+    if _stale(path, db) or _header(path) != ",".join(columns):
+        sql = "SELECT %s FROM %s" % (", ".join('"%s"' % c for c in columns), '"%s"' % table)
+        tmp = path + ".tmp"
+        with open(tmp, "w") as f:
+            subprocess.run(["sqlite3", "-csv", "-header", db, sql], stdout=f, check=True)
+        os.replace(tmp, path)
+    return path

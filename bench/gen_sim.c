@@ -1,0 +1,104 @@
+/* gen_sim.c — the simulated data set of the benchmark, written through the sqlite3 API.
+ *
+ *   gen_sim ROWS OUT.db
+ *
+ * Model  y ~ x + trt + (1 + x | school) + (1 | rater), with
+ *   fixed effects     (Intercept) 10, x 0.5, trttreated 1.0
+ *   school            intercept sd 1, slope (x) sd 0.3, correlation 0.2
+ *   rater             intercept sd 0.5
+ *   residual          sd 1
+ * Sizes:  schools = max(2, round(ROWS / 50))              (about 50 rows per school)
+ *         raters  = max(2, round(500 * sqrt(ROWS / 1e6))) (500 at 1M, 50 at 10k, 1581 at 10M)
+ * Each row draws its school and rater uniformly, x ~ N(0, 1) and trt ("control" or
+ * "treated") with probability 1/2.  Everything comes from one splitmix64 stream with a
+ * fixed seed, so the same ROWS always gives the same table.  Writes table
+ *   sim(y REAL, x REAL, trt TEXT, school INTEGER, rater INTEGER)
+ * and a one-row table sim_meta(rows, schools, raters, seed).
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sqlite3.h>
+
+#define SEED 20241125u
+
+static uint64_t state = SEED;
+
+static uint64_t next_u64(void) { /* splitmix64 */
+  uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+static double unif(void) { return ((next_u64() >> 11) + 0.5) * 0x1.0p-53; } /* in (0, 1) */
+
+static long below(long n) { return (long)(unif() * n); }
+
+static double normal(void) { /* Box-Muller, one draw per pair of uniforms: simple and reproducible */
+  return sqrt(-2.0 * log(unif())) * cos(6.283185307179586 * unif());
+}
+
+static void die(sqlite3 *db, const char *what) {
+  fprintf(stderr, "gen_sim: %s: %s\n", what, db ? sqlite3_errmsg(db) : "?");
+  exit(1);
+}
+
+static void exec(sqlite3 *db, const char *sql) {
+  if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK) die(db, sql);
+}
+
+int main(int argc, char **argv) {
+  if (argc != 3) { fprintf(stderr, "usage: gen_sim ROWS OUT.db\n"); return 2; }
+  long rows = atol(argv[1]);
+  if (rows < 10) { fprintf(stderr, "gen_sim: ROWS must be at least 10\n"); return 2; }
+  long schools = lround(rows / 50.0), raters = lround(500.0 * sqrt(rows / 1e6));
+  if (schools < 2) schools = 2;
+  if (raters < 2) raters = 2;
+
+  const double beta0 = 10, beta_x = 0.5, beta_trt = 1.0;
+  const double sd_int = 1, sd_slope = 0.3, rho = 0.2, sd_rater = 0.5, sd_resid = 1;
+
+  /* random effects first, so a level's effect does not depend on the rows */
+  double *b0 = malloc(schools * sizeof *b0), *b1 = malloc(schools * sizeof *b1);
+  double *r = malloc(raters * sizeof *r);
+  if (!b0 || !b1 || !r) { fprintf(stderr, "gen_sim: out of memory\n"); return 1; }
+  for (long s = 0; s < schools; s++) {
+    double z1 = normal(), z2 = normal();
+    b0[s] = sd_int * z1;
+    b1[s] = sd_slope * (rho * z1 + sqrt(1 - rho * rho) * z2);
+  }
+  for (long j = 0; j < raters; j++) r[j] = sd_rater * normal();
+
+  sqlite3 *db;
+  if (sqlite3_open(argv[2], &db) != SQLITE_OK) die(db, "open");
+  exec(db, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
+           "DROP TABLE IF EXISTS sim; DROP TABLE IF EXISTS sim_meta;"
+           "CREATE TABLE sim(y REAL, x REAL, trt TEXT, school INTEGER, rater INTEGER);"
+           "CREATE TABLE sim_meta(rows INTEGER, schools INTEGER, raters INTEGER, seed INTEGER);"
+           "BEGIN");
+  sqlite3_stmt *ins;
+  if (sqlite3_prepare_v2(db, "INSERT INTO sim VALUES (?1, ?2, ?3, ?4, ?5)", -1, &ins, NULL) != SQLITE_OK)
+    die(db, "prepare");
+  for (long i = 0; i < rows; i++) {
+    long s = below(schools), j = below(raters);
+    double x = normal();
+    int treated = unif() < 0.5;
+    double y = beta0 + beta_x * x + beta_trt * treated + b0[s] + b1[s] * x + r[j] + sd_resid * normal();
+    sqlite3_bind_double(ins, 1, y);
+    sqlite3_bind_double(ins, 2, x);
+    sqlite3_bind_text(ins, 3, treated ? "treated" : "control", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(ins, 4, s + 1);
+    sqlite3_bind_int64(ins, 5, j + 1);
+    if (sqlite3_step(ins) != SQLITE_DONE) die(db, "insert");
+    sqlite3_reset(ins);
+  }
+  sqlite3_finalize(ins);
+  char meta[200];
+  snprintf(meta, sizeof meta, "INSERT INTO sim_meta VALUES (%ld, %ld, %ld, %u); COMMIT", rows, schools, raters, SEED);
+  exec(db, meta);
+  if (sqlite3_close(db) != SQLITE_OK) die(db, "close");
+  free(b0); free(b1); free(r);
+  return 0;
+}

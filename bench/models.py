@@ -1,0 +1,53 @@
+"""The models of the benchmark.  Every formula is R syntax that lmm_fit and lme4::lmer both take."""
+import data
+
+
+class Model:
+    def __init__(self, name, slug, db, table, formula, options, columns, factors, runs, rows=None):
+        self.name = name          # as printed
+        self.slug = slug          # stem of the CSV written for R
+        self.db = db              # path of the SQLite database
+        self.table = table
+        self.formula = formula
+        self.options = options    # lmm_fit's options: 'method=ML', or '' for REML
+        self.columns = columns    # the columns the model uses: scanned, and exported for R
+        self.factors = factors    # columns R reads as factors: text columns and grouping columns
+        self.runs = runs          # timed runs (medians are reported)
+        self.rows = rows          # known in advance for the simulated data, else counted by the scan
+
+    @property
+    def reml(self):
+        return "method=ML" not in self.options
+
+
+def runs_for(rows):
+    """5 runs below 1M rows, 3 from 1M, 1 from 10M."""
+    return 5 if rows < 1_000_000 else 3 if rows < 10_000_000 else 1
+
+
+def reference_models():
+    db = data.ref_db()
+    return [
+        Model("arabidopsis slopes ML", "arabidopsis", db, "arabidopsis",
+              "log(1 + total_fruits) ~ factor(rack) + factor(nutrient) + amd + status"
+              " + (factor(nutrient)|popu) + (factor(nutrient)|popu:gen)", "method=ML",
+              ["total_fruits", "rack", "nutrient", "amd", "status", "popu", "gen"],
+              ["amd", "status", "popu", "gen"], 5),
+        Model("insteval ML", "insteval", db, "insteval",
+              "y ~ 1 + service + (1|s) + (1|d) + (1|dept:service)", "method=ML",
+              ["y", "service", "s", "d", "dept"], ["service", "s", "d", "dept"], 5),
+    ]
+
+
+def sim_model(rows):
+    """The simulated model (REML) at `rows` rows; bench/gen_sim.c says how the data are made."""
+    return Model("sim %s REML" % human(rows), "sim_%d" % rows, data.sim_db(rows), "sim",
+                 "y ~ x + trt + (1 + x | school) + (1 | rater)", "",
+                 ["y", "x", "trt", "school", "rater"], ["trt", "school", "rater"], runs_for(rows), rows)
+
+
+def human(n):
+    for div, suffix in ((1_000_000, "M"), (1_000, "k")):
+        if n >= div and n % div == 0:
+            return "%d%s" % (n // div, suffix)
+    return str(n)
