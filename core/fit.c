@@ -60,7 +60,87 @@ static double nlopt_objective(unsigned nth, const double *theta, double *grad, v
   return profiled_deviance(c, theta);
 }
 
-static int minimize(objective_ctx *c, double *theta, const double *lower, double step, double *fmin, int *ok) {
+/* Starting values: for each term, a moment estimate of the covariance of its
+ * random effects relative to the residual variance, from the group-wise
+ * least-squares fits of the fixed-effect residuals y~ (Swamy's estimator; for
+ * a scalar term, one-way ANOVA).  A[k][k] holds each group's Z'Z and the last
+ * row of A[K][k] its Z'y~.  Crossed terms make it rough, but it puts the
+ * optimizer near the optimum, where T = I (lme4's start) can be far off and
+ * costs dozens of deviance evaluations. */
+static void moment_start(const lmm_system *s, const lmm_fit *f, double *theta) {
+  enum { QMAX = 8 };
+  int K = s->K, p = s->p, p1 = p + 1;
+  const double *last = lmm_sys_A(s, K, K)->v;
+  double yy = last[(size_t)p * (size_t)p1 + (size_t)p], n = (double)s->n;
+  for (int k = 0; k < K; k++) {
+    int q = s->q[k], nl = s->nl[k], g = 0;
+    if (q > QMAX) continue;
+    const lmm_block *D = lmm_sys_A(s, k, k), *F = lmm_sys_A(s, K, k);
+    double sum_b[QMAX] = {0}, sum_bb[QMAX * QMAX] = {0}, sum_vinv[QMAX * QMAX] = {0}, ssb = 0;
+    for (int l = 0; l < nl; l++) {
+      const double *ztz = D->v + (size_t)l * (size_t)(q * q);
+      double C[QMAX * QMAX], b[QMAX], zty[QMAX];
+      memcpy(C, ztz, sizeof *C * (size_t)(q * q));
+      for (int a = 0; a < q; a++) zty[a] = b[a] = F->v[(size_t)(l * q + a) * (size_t)p1 + (size_t)p];
+      if (LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, 'L', q, C, q)) continue;
+      int ok = 1;   /* a group too small to estimate its own coefficients says nothing */
+      for (int a = 0; a < q; a++) ok &= C[a + a * q] > 1e-6 * sqrt(ztz[a + a * q]);
+      if (!ok) continue;
+      LAPACKE_dpotrs_work(LAPACK_COL_MAJOR, 'L', q, 1, C, q, b, q);   /* b = (Z'Z)^-1 Z'y~ */
+      LAPACKE_dpotri_work(LAPACK_COL_MAJOR, 'L', q, C, q);            /* C = (Z'Z)^-1 */
+      for (int a = 0; a < q; a++) {
+        ssb += b[a] * zty[a];
+        sum_b[a] += b[a];
+        for (int c = 0; c <= a; c++) {
+          sum_bb[a + c * q] += b[a] * b[c];
+          sum_vinv[a + c * q] += C[a + c * q];
+        }
+      }
+      g++;
+    }
+    /* within-group df: the intercept, if any, lies in the groups' span */
+    double dfw = n - (double)g * q - (p > 1 ? p - 1 : 0), msw = dfw > 0 ? (yy - ssb) / dfw : 0;
+    if (g < 2 || !(msw > 0)) continue;
+    /* Sigma_b / sigma^2: the spread of the groups' coefficients less their
+     * mean sampling covariance, kept positive definite */
+    double S[QMAX * QMAX] = {0};
+    for (int a = 0; a < q; a++)
+      for (int c = 0; c <= a; c++)
+        S[a + c * q] = ((sum_bb[a + c * q] - sum_b[a] * sum_b[c] / g) / (g - 1) - msw * sum_vinv[a + c * q] / g) / msw;
+    for (int a = 0; a < q; a++) S[a + a * q] = S[a + a * q] > 0.0025 ? (S[a + a * q] < 100 ? S[a + a * q] : 100) : 0.0025;
+    for (int a = 0; a < q; a++)
+      for (int c = 0; c < a; c++) {
+        double lim = 0.9 * sqrt(S[a + a * q] * S[c + c * q]);
+        double v = S[a + c * q];
+        S[a + c * q] = v > lim ? lim : v < -lim ? -lim : v == v ? v : 0;
+      }
+    if (LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, 'L', q, S, q))   /* not positive definite: the variances alone */
+      for (int a = 0; a < q; a++) {
+        for (int c = 0; c < a; c++) S[a + c * q] = 0;
+        S[a + a * q] = sqrt(S[a + a * q]);
+      }
+    double *th = theta + f->theta_off[s->term[k]];
+    for (int col = 0, m = 0; col < q; col++)
+      for (int row = col; row < q; row++) th[m++] = S[row + col * q];
+  }
+}
+
+/* BOBYQA's first steps, one per theta: a quarter of the start's scale (the
+ * diagonal of T in that row, at least 0.5), so a small variance is not
+ * stepped over and a large one is not crept up on. */
+static void initial_steps(const lmm_design *d, const lmm_fit *f, double *step) {
+  for (int t = 0; t < d->nre; t++) {
+    int q = d->re[t].q, off = f->theta_off[t];
+    for (int col = 0, m = off; col < q; col++)
+      for (int row = col; row < q; row++, m++) {
+        int diag = off + row * q - row * (row - 1) / 2;   /* T[row,row] in lme4's column order */
+        double scale = f->theta[diag] > 0.5 ? f->theta[diag] : 0.5;
+        step[m] = 0.25 * scale;
+      }
+  }
+}
+
+static int minimize(objective_ctx *c, double *theta, const double *lower, const double *step, double *fmin, int *ok) {
   int nth = c->fit->ntheta;
   nlopt_opt o = nlopt_create(NLOPT_LN_BOBYQA, (unsigned)nth);
   if (!o) return LMM_NOMEM;
@@ -70,7 +150,7 @@ static int minimize(objective_ctx *c, double *theta, const double *lower, double
   nlopt_set_ftol_rel(o, 1e-13);
   nlopt_set_xtol_abs1(o, 1e-10);
   nlopt_set_maxeval(o, 2000 * nth + 1000);
-  nlopt_set_initial_step1(o, step);
+  nlopt_set_initial_step(o, step);
   nlopt_result r = nlopt_optimize(o, theta, fmin);
   nlopt_destroy(o);
   if (c->stopped) return LMM_INTERRUPTED;
@@ -93,6 +173,17 @@ static double try_boundary(objective_ctx *c, const double *lower, double fmin) {
       else f->theta[m] = keep;
     }
   return fmin;
+}
+
+/* Whether a variance sits on its boundary (a diagonal element of T at zero). */
+static int at_boundary(const lmm_design *d, const lmm_fit *f) {
+  for (int t = 0; t < d->nre; t++) {
+    int q = d->re[t].q;
+    for (int col = 0, m = f->theta_off[t]; col < q; col++)
+      for (int row = col; row < q; row++, m++)
+        if (row == col && f->theta[m] < 1e-4) return 1;
+  }
+  return 0;
 }
 
 void lmm_fit_free(lmm_fit *f) {
@@ -262,26 +353,32 @@ int lmm_fit_run(const lmm_design *d, lmm_system *sys, const lmm_fit_options *opt
   } else if (nth) {
     double fmin = 0;
     int ok = 0;
-    if ((rc = minimize(&c, f->theta, lower, 0.25, &fmin, &ok))) {
+    double *step = lmm_malloc(sizeof *step * (size_t)nth);
+    if (!step) { rc = lmm_nomem(err); goto done; }
+    moment_start(sys, f, f->theta);
+    initial_steps(d, f, step);
+    rc = minimize(&c, f->theta, lower, step, &fmin, &ok);
+    if (!rc) {
+      fmin = try_boundary(&c, lower, fmin);
+      f->singular = at_boundary(d, f);
+    }
+    if (!rc && f->singular) {
+      /* BOBYQA creeps along a boundary: a restart from there with small
+       * steps confirms the optimum or moves past where it stalled */
+      for (int m = 0; m < nth; m++) step[m] = 1e-3;
+      rc = minimize(&c, f->theta, lower, step, &fmin, &ok);
+      if (!rc) {
+        fmin = try_boundary(&c, lower, fmin);
+        f->singular = at_boundary(d, f);
+      }
+    }
+    lmm_free(step);
+    if (rc) {
       if (rc == LMM_INTERRUPTED) lmm_fail(err, rc, "interrupted");
       else lmm_nomem(err);
       goto done;
     }
-    fmin = try_boundary(&c, lower, fmin);
-    /* restart from the optimum with a small step: confirms or improves it */
-    if ((rc = minimize(&c, f->theta, lower, 1e-3, &fmin, &ok))) {
-      if (rc == LMM_INTERRUPTED) lmm_fail(err, rc, "interrupted");
-      else lmm_nomem(err);
-      goto done;
-    }
-    fmin = try_boundary(&c, lower, fmin);
     f->converged = ok;
-    for (int t = 0; t < d->nre; t++) {
-      int q = d->re[t].q;
-      for (int col = 0, m = f->theta_off[t]; col < q; col++)
-        for (int row = col; row < q; row++, m++)
-          if (row == col && f->theta[m] < 1e-4) f->singular = 1;
-    }
   }
   rc = estimates(&c, err);
 done:
