@@ -42,6 +42,19 @@ typedef struct lmm_system {
 } lmm_system;
 
 int lmm_system_new(const lmm_design *d, lmm_system **out, lmm_error *err);
+/* Values a block stores (DIAG: nc q x q blocks; SPARSE: nnzb blocks; DENSE: rows x cols). */
+size_t lmm_block_values(const lmm_block *b);
+
+/* Stored sub-block (row level r, column level c) of a SPARSE block, or NULL. */
+static inline double *lmm_block_at(const lmm_block *b, int r, int c) {
+  int lo = b->colptr[c], hi = b->colptr[c + 1];
+  while (lo < hi) {
+    int mid = (lo + hi) / 2;
+    if (b->rowidx[mid] < r) lo = mid + 1; else hi = mid;
+  }
+  if (lo < b->colptr[c + 1] && b->rowidx[lo] == r) return b->v + (size_t)lo * (size_t)(b->rq * b->cq);
+  return NULL;
+}
 void lmm_system_free(lmm_system *s);
 
 static inline lmm_block *lmm_sys_A(const lmm_system *s, int i, int j) { return &s->A[i * (s->K + 1) + j]; }

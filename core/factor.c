@@ -1,0 +1,329 @@
+/* factor.c — the blocked Cholesky factorization of  Λ'Z'ZΛ + I  (extended
+ * by the [X y] rows) that every deviance evaluation runs, on the blocks of
+ * A built once by blocks.c.
+ *
+ * The first random-effects term (the one with the most levels) is block
+ * diagonal, so its column of L is made level by level: for each level c the
+ * small factor D_c of its diagonal block, the level's blocks of L[i][0] for
+ * every later term i, and at once their outer products subtracted from the
+ * later blocks, while they are still in cache (first_term).  This is where
+ * the work of a large fit lies: one pass over the stored level pairs, no
+ * row of the data.  The remaining terms (few levels, or crossed and so
+ * dense) follow by blocks, dense work going to BLAS and LAPACK (later_terms).
+ */
+#include "blocks.h"
+
+#include <cblas.h>
+#include <lapacke.h>
+#include <math.h>
+#include <string.h>
+
+/* Below this order BLAS and LAPACK calls cost more in overhead (argument
+ * checks, buffers, thread locks) than the arithmetic; random-effects blocks
+ * are usually 1x1 to 4x4. */
+enum { SMALL = 16 };
+
+/* ---- small dense kernels (column-major) ------------------------------------ */
+
+/* out (rq x cq) = Ti' B Tj, with Ti or Tj NULL meaning identity; T lower
+ * triangular.  Ti is given only for random-effects rows (q <= LMM_MAX_Q). */
+static void tBt(const double *Ti, int rq, const double *B, int ldb, int cq, const double *Tj, double *out, int ldo) {
+  double tmp[LMM_MAX_Q * LMM_MAX_Q];
+  double *bt = Ti ? tmp : out;
+  int ldt = Ti ? rq : ldo;
+  for (int c = 0; c < cq; c++)
+    for (int r = 0; r < rq; r++) {
+      double acc = 0;
+      if (Tj) for (int k = c; k < cq; k++) acc += B[r + k * ldb] * Tj[k + c * cq];
+      else acc = B[r + c * ldb];
+      bt[r + c * ldt] = acc;
+    }
+  if (!Ti) return;
+  for (int c = 0; c < cq; c++)
+    for (int r = 0; r < rq; r++) {
+      double acc = 0;
+      for (int k = r; k < rq; k++) acc += Ti[k + r * rq] * tmp[k + c * rq];
+      out[r + c * ldo] = acc;
+    }
+}
+
+/* C (m x n, ldc) -= A (m x k, lda) B' (n x k, ldb) */
+static void sub_abt(double *C, int ldc, const double *A, int lda, int m, const double *B, int ldb, int n, int k) {
+  for (int l = 0; l < k; l++)
+    for (int b = 0; b < n; b++) {
+      double s = B[b + l * ldb];
+      for (int a = 0; a < m; a++) C[a + b * ldc] -= A[a + l * lda] * s;
+    }
+}
+
+/* Lower Cholesky of a small matrix in place. */
+static int chol_small(int n, double *A, int lda) {
+  for (int j = 0; j < n; j++) {
+    double d = A[j + j * lda];
+    for (int k = 0; k < j; k++) d -= A[j + k * lda] * A[j + k * lda];
+    if (!(d > 0)) return LMM_NUMERIC;
+    d = sqrt(d);
+    A[j + j * lda] = d;
+    for (int i = j + 1; i < n; i++) {
+      double v = A[i + j * lda];
+      for (int k = 0; k < j; k++) v -= A[i + k * lda] * A[j + k * lda];
+      A[i + j * lda] = v / d;
+    }
+  }
+  return LMM_OK;
+}
+
+/* B (m x q) <- B T^-T for a small lower-triangular T (q x q). */
+static void rsolve_small(int m, int q, const double *T, int ldt, double *B, int ldb) {
+  for (int j = 0; j < q; j++) {
+    double d = T[j + j * ldt];
+    for (int i = 0; i < m; i++) {
+      double v = B[i + j * ldb];
+      for (int k = 0; k < j; k++) v -= B[i + k * ldb] * T[j + k * ldt];
+      B[i + j * ldb] = v / d;
+    }
+  }
+}
+
+/* ---- scaling: L <- Λi' A Λj (+ I on the diagonal) -------------------------- */
+
+static void scale_block(lmm_block *L, const lmm_block *A, const double *Ti, const double *Tj, int diag) {
+  int rq = A->rq, cq = A->cq;
+  if (L->kind == BLK_DENSE) memset(L->v, 0, sizeof *L->v * lmm_block_values(L));
+  switch (A->kind) {
+  case BLK_DIAG:
+    for (int l = 0; l < A->nc; l++) {
+      const double *B = A->v + (size_t)l * (size_t)(rq * rq);
+      double *o = L->kind == BLK_DIAG ? L->v + (size_t)l * (size_t)(rq * rq)
+                                      : L->v + (size_t)l * (size_t)rq * ((size_t)L->rows + 1);
+      int ldo = L->kind == BLK_DIAG ? rq : L->rows;
+      tBt(Ti, rq, B, rq, rq, Tj, o, ldo);
+      if (diag) for (int a = 0; a < rq; a++) o[a + a * ldo] += 1;
+    }
+    break;
+  case BLK_SPARSE:
+    for (int c = 0; c < A->nc; c++)
+      for (int k = A->colptr[c]; k < A->colptr[c + 1]; k++) {
+        const double *B = A->v + (size_t)k * (size_t)(rq * cq);
+        if (L->kind == BLK_SPARSE) tBt(Ti, rq, B, rq, cq, Tj, L->v + (size_t)k * (size_t)(rq * cq), rq);
+        else tBt(Ti, rq, B, rq, cq, Tj, L->v + (size_t)A->rowidx[k] * (size_t)rq + (size_t)c * (size_t)cq * (size_t)L->rows, L->rows);
+      }
+    break;
+  default: /* dense fixed-part rows: Ti is the identity */
+    for (int c = 0; c < A->nc; c++)
+      tBt(NULL, A->rows, A->v + (size_t)c * (size_t)cq * (size_t)A->rows, A->rows, cq, Tj,
+          L->v + (size_t)c * (size_t)cq * (size_t)L->rows, L->rows);
+    break;
+  }
+}
+
+/* ---- the first term, level by level ------------------------------------------ */
+
+/* C[:, rb's columns] -= A Bb' for the stored blocks of one level's column of
+ * B, A dense (m rows, lda) with the level's q0 columns: the fixed part's rows
+ * against a term, or a dense term against a sparse one. */
+static void sub_dense_sparse_col(lmm_block *C, const double *A, int lda, int m, const lmm_block *B, int c) {
+  int rb = B->rq, q0 = B->cq;
+  for (int kb = B->colptr[c]; kb < B->colptr[c + 1]; kb++)
+    sub_abt(C->v + (size_t)B->rowidx[kb] * (size_t)rb * (size_t)C->rows, C->rows, A, lda, m,
+            B->v + (size_t)kb * (size_t)(rb * q0), rb, rb, q0);
+}
+
+/* C -= Ba Bb' over the pairs of stored blocks in column c of A and B (both
+ * with the first term as column term); lower triangle only when A == B. */
+static void sub_pairs_col(lmm_block *C, const lmm_block *A, const lmm_block *B, int c) {
+  int ra = A->rq, rb = B->rq, q0 = A->cq;
+  int a0 = A->colptr[c], a1 = A->colptr[c + 1], b0 = B->colptr[c], b1 = B->colptr[c + 1];
+  if (C->kind == BLK_DENSE) {
+    int ldc = C->rows;
+    if (ra == 1 && rb == 1) {
+      /* scalar rows against scalar rows (crossed intercepts): the hot loop.
+       * Column rb of C takes every row ra below it, so writes stay in one
+       * column of C at a time. */
+      const double *va = A->v, *vb = B->v;
+      for (int kb = b0; kb < b1; kb++) {
+        double *col = C->v + (size_t)B->rowidx[kb] * (size_t)ldc;
+        const double *y = vb + (size_t)kb * (size_t)q0;
+        int ka = A == B ? kb : a0;
+        if (q0 == 1) {
+          double y0 = y[0];
+          for (; ka < a1; ka++) col[A->rowidx[ka]] -= va[ka] * y0;
+        } else if (q0 == 2) {
+          double y0 = y[0], y1 = y[1];
+          for (; ka < a1; ka++) col[A->rowidx[ka]] -= va[2 * ka] * y0 + va[2 * ka + 1] * y1;
+        } else
+          for (; ka < a1; ka++) {
+            const double *x = va + (size_t)ka * (size_t)q0;
+            double acc = 0;
+            for (int l = 0; l < q0; l++) acc += x[l] * y[l];
+            col[A->rowidx[ka]] -= acc;
+          }
+      }
+      return;
+    }
+    for (int kb = b0; kb < b1; kb++)
+      for (int ka = A == B ? kb : a0; ka < a1; ka++)
+        sub_abt(C->v + (size_t)A->rowidx[ka] * (size_t)ra + (size_t)B->rowidx[kb] * (size_t)rb * (size_t)ldc, ldc,
+                A->v + (size_t)ka * (size_t)(ra * q0), ra, ra, B->v + (size_t)kb * (size_t)(rb * q0), rb, rb, q0);
+    return;
+  }
+  /* nested: the later terms keep their structure, and the pairs are in C's pattern */
+  for (int kb = b0; kb < b1; kb++)
+    for (int ka = A == B ? kb : a0; ka < a1; ka++) {
+      double *dst = C->kind == BLK_DIAG ? C->v + (size_t)A->rowidx[ka] * (size_t)(ra * ra)
+                                        : lmm_block_at(C, A->rowidx[ka], B->rowidx[kb]);
+      sub_abt(dst, ra, A->v + (size_t)ka * (size_t)(ra * q0), ra, ra, B->v + (size_t)kb * (size_t)(rb * q0), rb, rb, q0);
+    }
+}
+
+/* L[i][0] for every i and their updates of the later blocks, level by level
+ * of the first term (see the file comment). */
+static int first_term(lmm_system *s, double *const *T) {
+  int K = s->K, q0 = s->q[0], p1 = s->p + 1;
+  const double *T0 = T[0];
+  const lmm_block *A00 = lmm_sys_A(s, 0, 0);
+  lmm_block *L00 = lmm_sys_L(s, 0, 0), *LK0 = lmm_sys_L(s, K, 0);
+  const lmm_block *AK0 = lmm_sys_A(s, K, 0);
+  for (int c = 0; c < s->nl[0]; c++) {
+    double *D = L00->v + (size_t)c * (size_t)(q0 * q0);
+    tBt(T0, q0, A00->v + (size_t)c * (size_t)(q0 * q0), q0, q0, T0, D, q0);
+    for (int a = 0; a < q0; a++) D[a + a * q0] += 1;
+    if (q0 == 1) { if (!(D[0] > 0)) return LMM_NUMERIC; D[0] = sqrt(D[0]); }
+    else if (chol_small(q0, D, q0)) return LMM_NUMERIC;
+    for (int i = 1; i < K; i++) {
+      const lmm_block *A = lmm_sys_A(s, i, 0);
+      lmm_block *L = lmm_sys_L(s, i, 0);
+      int qi = A->rq;
+      for (int k = A->colptr[c]; k < A->colptr[c + 1]; k++) {
+        double *blk = L->v + (size_t)k * (size_t)(qi * q0);
+        tBt(T[i], qi, A->v + (size_t)k * (size_t)(qi * q0), qi, q0, T0, blk, qi);
+        if (q0 == 1 && qi == 1) blk[0] /= D[0];
+        else rsolve_small(qi, q0, D, q0, blk, qi);
+      }
+    }
+    double *F = LK0->v + (size_t)c * (size_t)q0 * (size_t)p1;
+    tBt(NULL, p1, AK0->v + (size_t)c * (size_t)q0 * (size_t)p1, p1, q0, T0, F, p1);
+    rsolve_small(p1, q0, D, q0, F, p1);
+    for (int j = 1; j < K; j++) {
+      const lmm_block *Bj = lmm_sys_L(s, j, 0);
+      for (int i = j; i < K; i++) sub_pairs_col(lmm_sys_L(s, i, j), lmm_sys_L(s, i, 0), Bj, c);
+      sub_dense_sparse_col(lmm_sys_L(s, K, j), F, p1, p1, Bj, c);
+    }
+  }
+  /* the fixed part against itself: one rank-(levels x q0) update */
+  lmm_block *LKK = lmm_sys_L(s, K, K);
+  cblas_dsyrk(CblasColMajor, CblasLower, CblasNoTrans, p1, LK0->cols, -1.0, LK0->v, p1, 1.0, LKK->v, p1);
+  return LMM_OK;
+}
+
+/* ---- the later terms, by blocks ------------------------------------------------ */
+
+/* C -= A B' for blocks sharing their column term k >= 1. */
+static void update(lmm_block *C, const lmm_block *A, const lmm_block *B) {
+  if (A->kind == BLK_DENSE && B->kind == BLK_DENSE) {
+    if (C->rows <= SMALL && C->cols <= SMALL) {
+      sub_abt(C->v, C->rows, A->v, A->rows, A->rows, B->v, B->rows, B->rows, A->cols);
+      return;
+    }
+    if (A == B) cblas_dsyrk(CblasColMajor, CblasLower, CblasNoTrans, C->rows, A->cols, -1.0, A->v, A->rows, 1.0, C->v, C->rows);
+    else cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, C->rows, C->cols, A->cols, -1.0, A->v, A->rows, B->v, B->rows, 1.0, C->v, C->rows);
+    return;
+  }
+  if (A->kind == BLK_SPARSE && B->kind == BLK_SPARSE) {
+    for (int c = 0; c < A->nc; c++) sub_pairs_col(C, A, B, c);
+    return;
+  }
+  if (A->kind == BLK_DENSE) { /* B sparse: C[:, rowb block] -= A[:, c block] Bb' */
+    for (int c = 0; c < B->nc; c++) sub_dense_sparse_col(C, A->v + (size_t)c * (size_t)B->cq * (size_t)A->rows, A->rows, A->rows, B, c);
+    return;
+  }
+  /* A sparse, B dense: C[rowa block, :] -= Ba B[:, c block]' */
+  int ra = A->rq, cq = A->cq;
+  for (int c = 0; c < A->nc; c++)
+    for (int ka = A->colptr[c]; ka < A->colptr[c + 1]; ka++)
+      sub_abt(C->v + (size_t)A->rowidx[ka] * (size_t)ra, C->rows, A->v + (size_t)ka * (size_t)(ra * cq), ra, ra,
+              B->v + (size_t)c * (size_t)cq * (size_t)B->rows, B->rows, B->rows, cq);
+}
+
+static int chol_block(lmm_block *L) {
+  if (L->kind == BLK_DIAG) {
+    int q = L->rq;
+    for (int l = 0; l < L->nc; l++) {
+      double *D = L->v + (size_t)l * (size_t)(q * q);
+      if (q == 1) { if (!(D[0] > 0)) return LMM_NUMERIC; D[0] = sqrt(D[0]); continue; }
+      if (q <= SMALL) { if (chol_small(q, D, q)) return LMM_NUMERIC; continue; }
+      if (LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, 'L', q, D, q)) return LMM_NUMERIC;
+    }
+    return LMM_OK;
+  }
+  if (L->rows <= SMALL) return chol_small(L->rows, L->v, L->rows);
+  return LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, 'L', L->rows, L->v, L->rows) ? LMM_NUMERIC : LMM_OK;
+}
+
+/* B <- B Ljj^{-T} */
+static void right_solve(lmm_block *B, const lmm_block *Ljj) {
+  if (Ljj->kind == BLK_DENSE) {
+    if (Ljj->rows <= SMALL) { rsolve_small(B->rows, B->cols, Ljj->v, Ljj->rows, B->v, B->rows); return; }
+    cblas_dtrsm(CblasColMajor, CblasRight, CblasLower, CblasTrans, CblasNonUnit, B->rows, B->cols, 1.0,
+                Ljj->v, Ljj->rows, B->v, B->rows);
+    return;
+  }
+  int q = Ljj->rq;
+  if (B->kind == BLK_SPARSE) {
+    for (int c = 0; c < B->nc; c++) {
+      const double *T = Ljj->v + (size_t)c * (size_t)(q * q);
+      for (int k = B->colptr[c]; k < B->colptr[c + 1]; k++) {
+        double *blk = B->v + (size_t)k * (size_t)(B->rq * q);
+        if (q == 1 && B->rq == 1) blk[0] /= T[0];
+        else rsolve_small(B->rq, q, T, q, blk, B->rq);
+      }
+    }
+    return;
+  }
+  for (int c = 0; c < Ljj->nc; c++) {
+    double *Bc = B->v + (size_t)c * (size_t)q * (size_t)B->rows;
+    const double *T = Ljj->v + (size_t)c * (size_t)(q * q);
+    if (q <= SMALL) rsolve_small(B->rows, q, T, q, Bc, B->rows);
+    else cblas_dtrsm(CblasColMajor, CblasRight, CblasLower, CblasTrans, CblasNonUnit, B->rows, q, 1.0, T, q, Bc, B->rows);
+  }
+}
+
+/* Block columns 1..K: the first term's updates are in already. */
+static int later_terms(lmm_system *s) {
+  int K = s->K;
+  for (int j = 1; j <= K; j++) {
+    for (int k = 1; k < j; k++) {
+      const lmm_block *Ljk = lmm_sys_L(s, j, k);
+      update(lmm_sys_L(s, j, j), Ljk, Ljk);
+      for (int i = j + 1; i <= K; i++) update(lmm_sys_L(s, i, j), lmm_sys_L(s, i, k), Ljk);
+    }
+    int rc = chol_block(lmm_sys_L(s, j, j));
+    if (rc) return rc;
+    for (int i = j + 1; i <= K; i++) right_solve(lmm_sys_L(s, i, j), lmm_sys_L(s, j, j));
+  }
+  return LMM_OK;
+}
+
+int lmm_system_factor(lmm_system *s, double *const *T) {
+  int K = s->K;
+  for (int j = 1; j <= K; j++)
+    for (int i = j; i <= K; i++)
+      scale_block(lmm_sys_L(s, i, j), lmm_sys_A(s, i, j), i < K ? T[i] : NULL, j < K ? T[j] : NULL, i == j && j < K);
+  if (K == 0) return chol_block(lmm_sys_L(s, 0, 0));
+  int rc = first_term(s, T);
+  return rc ? rc : later_terms(s);
+}
+
+double lmm_system_logdet_z(const lmm_system *s) {
+  double ld = 0;
+  for (int k = 0; k < s->K; k++) {
+    const lmm_block *L = lmm_sys_L(s, k, k);
+    if (L->kind == BLK_DIAG) {
+      int q = L->rq;
+      for (int l = 0; l < L->nc; l++)
+        for (int a = 0; a < q; a++) ld += log(L->v[(size_t)l * (size_t)(q * q) + (size_t)(a * q + a)]);
+    } else
+      for (int a = 0; a < L->rows; a++) ld += log(L->v[(size_t)a * ((size_t)L->rows + 1)]);
+  }
+  return 2 * ld;
+}
