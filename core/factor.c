@@ -123,9 +123,18 @@ static void scale_block(lmm_block *L, const lmm_block *A, const double *Ti, cons
  * B, A dense (m rows, lda) with the level's q0 columns: the fixed part's rows
  * against a term, or a dense term against a sparse one. */
 static void sub_dense_sparse_col(lmm_block *C, const double *A, int lda, int m, const lmm_block *B, int c) {
-  int rb = B->rq, q0 = B->cq;
+  int rb = B->rq, q0 = B->cq, ldc = C->rows;
+  if (rb == 1 && q0 <= 2) {   /* scalar rows of B: C's column -= A b */
+    for (int kb = B->colptr[c]; kb < B->colptr[c + 1]; kb++) {
+      double *col = C->v + (size_t)B->rowidx[kb] * (size_t)ldc;
+      const double *b = B->v + (size_t)kb * (size_t)q0;
+      if (q0 == 1) for (int a = 0; a < m; a++) col[a] -= A[a] * b[0];
+      else for (int a = 0; a < m; a++) col[a] -= A[a] * b[0] + A[a + lda] * b[1];
+    }
+    return;
+  }
   for (int kb = B->colptr[c]; kb < B->colptr[c + 1]; kb++)
-    sub_abt(C->v + (size_t)B->rowidx[kb] * (size_t)rb * (size_t)C->rows, C->rows, A, lda, m,
+    sub_abt(C->v + (size_t)B->rowidx[kb] * (size_t)rb * (size_t)ldc, ldc, A, lda, m,
             B->v + (size_t)kb * (size_t)(rb * q0), rb, rb, q0);
 }
 
@@ -176,6 +185,48 @@ static void sub_pairs_col(lmm_block *C, const lmm_block *A, const lmm_block *B, 
     }
 }
 
+/* out (m x q0) = B (m x q0, ldb) M (q0 x q0): a level's blocks of L[i][0]
+ * from A's, M = T0 D^-T folding the scaling and the solve into one product. */
+static void times_m(int m, int q0, const double *B, int ldb, const double *M, double *out, int ldo) {
+  if (q0 == 1) {
+    for (int r = 0; r < m; r++) out[r] = B[r] * M[0];
+    return;
+  }
+  for (int c = 0; c < q0; c++)
+    for (int r = 0; r < m; r++) {
+      double acc = 0;
+      for (int k = 0; k < q0; k++) acc += B[r + k * ldb] * M[k + c * q0];
+      out[r + c * ldo] = acc;
+    }
+}
+
+/* The level's blocks of L[i][0] (i a random-effects term): Ti' A_k M. */
+static void level_blocks(const lmm_block *A, lmm_block *L, int c, const double *Ti, const double *M) {
+  int qi = A->rq, q0 = A->cq;
+  int k0 = A->colptr[c], k1 = A->colptr[c + 1];
+  const double *a = A->v;
+  double *l = L->v;
+  if (qi == 1 && q0 == 1) {
+    double m = Ti[0] * M[0];
+    for (int k = k0; k < k1; k++) l[k] = a[k] * m;
+    return;
+  }
+  if (qi == 1 && q0 == 2) {
+    double t = Ti[0], m00 = t * M[0], m10 = t * M[1], m01 = t * M[2], m11 = t * M[3];
+    for (int k = k0; k < k1; k++) {
+      double x0 = a[2 * k], x1 = a[2 * k + 1];
+      l[2 * k] = x0 * m00 + x1 * m10;
+      l[2 * k + 1] = x0 * m01 + x1 * m11;
+    }
+    return;
+  }
+  double tmp[LMM_MAX_Q * LMM_MAX_Q];
+  for (int k = k0; k < k1; k++) {
+    times_m(qi, q0, a + (size_t)k * (size_t)(qi * q0), qi, M, tmp, qi);
+    tBt(Ti, qi, tmp, qi, q0, NULL, l + (size_t)k * (size_t)(qi * q0), qi);
+  }
+}
+
 /* L[i][0] for every i and their updates of the later blocks, level by level
  * of the first term (see the file comment). */
 static int first_term(lmm_system *s, double *const *T) {
@@ -184,26 +235,18 @@ static int first_term(lmm_system *s, double *const *T) {
   const lmm_block *A00 = lmm_sys_A(s, 0, 0);
   lmm_block *L00 = lmm_sys_L(s, 0, 0), *LK0 = lmm_sys_L(s, K, 0);
   const lmm_block *AK0 = lmm_sys_A(s, K, 0);
+  double M[LMM_MAX_Q * LMM_MAX_Q];
   for (int c = 0; c < s->nl[0]; c++) {
     double *D = L00->v + (size_t)c * (size_t)(q0 * q0);
     tBt(T0, q0, A00->v + (size_t)c * (size_t)(q0 * q0), q0, q0, T0, D, q0);
     for (int a = 0; a < q0; a++) D[a + a * q0] += 1;
     if (q0 == 1) { if (!(D[0] > 0)) return LMM_NUMERIC; D[0] = sqrt(D[0]); }
     else if (chol_small(q0, D, q0)) return LMM_NUMERIC;
-    for (int i = 1; i < K; i++) {
-      const lmm_block *A = lmm_sys_A(s, i, 0);
-      lmm_block *L = lmm_sys_L(s, i, 0);
-      int qi = A->rq;
-      for (int k = A->colptr[c]; k < A->colptr[c + 1]; k++) {
-        double *blk = L->v + (size_t)k * (size_t)(qi * q0);
-        tBt(T[i], qi, A->v + (size_t)k * (size_t)(qi * q0), qi, q0, T0, blk, qi);
-        if (q0 == 1 && qi == 1) blk[0] /= D[0];
-        else rsolve_small(qi, q0, D, q0, blk, qi);
-      }
-    }
+    memcpy(M, T0, sizeof *M * (size_t)(q0 * q0));
+    rsolve_small(q0, q0, D, q0, M, q0);   /* M = T0 D^-T */
+    for (int i = 1; i < K; i++) level_blocks(lmm_sys_A(s, i, 0), lmm_sys_L(s, i, 0), c, T[i], M);
     double *F = LK0->v + (size_t)c * (size_t)q0 * (size_t)p1;
-    tBt(NULL, p1, AK0->v + (size_t)c * (size_t)q0 * (size_t)p1, p1, q0, T0, F, p1);
-    rsolve_small(p1, q0, D, q0, F, p1);
+    times_m(p1, q0, AK0->v + (size_t)c * (size_t)q0 * (size_t)p1, p1, M, F, p1);
     for (int j = 1; j < K; j++) {
       const lmm_block *Bj = lmm_sys_L(s, j, 0);
       for (int i = j; i < K; i++) sub_pairs_col(lmm_sys_L(s, i, j), lmm_sys_L(s, i, 0), Bj, c);

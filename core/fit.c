@@ -67,7 +67,7 @@ static double nlopt_objective(unsigned nth, const double *theta, double *grad, v
  * row of A[K][k] its Z'y~.  Crossed terms make it rough, but it puts the
  * optimizer near the optimum, where T = I (lme4's start) can be far off and
  * costs dozens of deviance evaluations. */
-static void moment_start(const lmm_system *s, const lmm_fit *f, double *theta) {
+void lmm_fit_start(const lmm_system *s, const int *theta_off, double *theta) {
   enum { QMAX = 8 };
   int K = s->K, p = s->p, p1 = p + 1;
   const double *last = lmm_sys_A(s, K, K)->v;
@@ -119,7 +119,7 @@ static void moment_start(const lmm_system *s, const lmm_fit *f, double *theta) {
         for (int c = 0; c < a; c++) S[a + c * q] = 0;
         S[a + a * q] = sqrt(S[a + a * q]);
       }
-    double *th = theta + f->theta_off[s->term[k]];
+    double *th = theta + theta_off[s->term[k]];
     for (int col = 0, m = 0; col < q; col++)
       for (int row = col; row < q; row++) th[m++] = S[row + col * q];
   }
@@ -355,7 +355,7 @@ int lmm_fit_run(const lmm_design *d, lmm_system *sys, const lmm_fit_options *opt
     int ok = 0;
     double *step = lmm_malloc(sizeof *step * (size_t)nth);
     if (!step) { rc = lmm_nomem(err); goto done; }
-    moment_start(sys, f, f->theta);
+    lmm_fit_start(sys, f->theta_off, f->theta);
     initial_steps(d, f, step);
     rc = minimize(&c, f->theta, lower, step, &fmin, &ok);
     if (!rc) {

@@ -45,6 +45,12 @@ void lmm_fit_free(lmm_fit *f);
  * accurate on the NIST StRD problems: lm, and gls by ML or REML. */
 int lmm_fit_ols(const lmm_design *d, int reml, lmm_fit **out, lmm_error *err);
 
+/* Where the optimizer starts: for each random-effects term, a moment estimate
+ * of T (Swamy's estimator on the fixed-effect residuals), written into theta
+ * (lme4's order) at theta_off[design term]; terms it cannot estimate keep
+ * the values theta holds. */
+void lmm_fit_start(const lmm_system *s, const int *theta_off, double *theta);
+
 /* Covariance matrix (q x q, column-major) of design term t's random effects. */
 void lmm_fit_term_cov(const lmm_fit *f, const lmm_design *d, int t, double *cov);
 
