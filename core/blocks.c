@@ -6,6 +6,8 @@
 #include <cblas.h>
 #include <lapacke.h>
 #include <math.h>
+#include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,31 +53,56 @@ static int block_alloc(lmm_block *b, int kind, int rq, int nr, int cq, int nc) {
   return b->v ? 0 : -1;
 }
 
-static int u64_cmp(const void *a, const void *b) {
-  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+static int int_cmp(const void *a, const void *b) {
+  int x = *(const int *)a, y = *(const int *)b;
   return (x > y) - (x < y);
 }
 
-/* Pattern of the level pairs (row term i, column term j) that occur in the data. */
+/* Pattern of the level pairs (row term gi, column term gj) that occur in the
+ * data: rows bucketed by their column level, each bucket's distinct row
+ * levels marked and sorted.  O(n) and n ints of scratch, where sorting n
+ * pair keys took n log n and twice the memory. */
 static int sparse_pattern(lmm_block *b, const int *gi, const int *gj, size_t n) {
-  uint64_t *key = lmm_malloc(sizeof *key * (n ? n : 1));
-  if (!key) return -1;
-  for (size_t r = 0; r < n; r++) key[r] = (uint64_t)gj[r] << 32 | (uint32_t)gi[r];
-  qsort(key, n, sizeof *key, u64_cmp);
-  size_t m = 0;
-  for (size_t r = 0; r < n; r++) if (!m || key[m - 1] != key[r]) key[m++] = key[r];
-  b->nnzb = (int)m;
-  b->colptr = lmm_calloc((size_t)b->nc + 1, sizeof *b->colptr);
-  b->rowidx = lmm_malloc(sizeof *b->rowidx * (m ? m : 1));
-  b->v = lmm_calloc(lmm_block_values(b) ? lmm_block_values(b) : 1, sizeof *b->v);
-  if (!b->colptr || !b->rowidx || !b->v) { lmm_free(key); return -1; }
-  for (size_t k = 0; k < m; k++) {
-    b->rowidx[k] = (int)(uint32_t)key[k];
-    b->colptr[(key[k] >> 32) + 1]++;
+  int nc = b->nc, nr = b->nr;
+  size_t *start = lmm_calloc((size_t)nc + 1, sizeof *start);
+  uint32_t *rows = lmm_malloc(sizeof *rows * (n ? n : 1));
+  int *mark = lmm_malloc(sizeof *mark * (size_t)(nr ? nr : 1));
+  b->colptr = lmm_calloc((size_t)nc + 1, sizeof *b->colptr);
+  int rc = -1;
+  if (!start || !rows || !mark || !b->colptr) goto done;
+  for (size_t r = 0; r < n; r++) start[gj[r] + 1]++;
+  for (int c = 0; c < nc; c++) start[c + 1] += start[c];
+  for (size_t r = 0; r < n; r++) rows[start[gj[r]]++] = (uint32_t)r;   /* start[c] now ends bucket c */
+  for (int l = 0; l < nr; l++) mark[l] = -1;
+  size_t nnz = 0;
+  for (int c = 0; c < nc; c++) {   /* count first, to allocate rowidx once */
+    for (size_t k = c ? start[c - 1] : 0; k < start[c]; k++) {
+      int l = gi[rows[k]];
+      if (mark[l] != c) { mark[l] = c; nnz++; }
+    }
   }
-  for (int c = 0; c < b->nc; c++) b->colptr[c + 1] += b->colptr[c];
-  lmm_free(key);
-  return 0;
+  if (nnz > (size_t)INT_MAX) goto done;
+  b->nnzb = (int)nnz;
+  b->rowidx = lmm_malloc(sizeof *b->rowidx * (nnz ? nnz : 1));
+  b->v = lmm_calloc(lmm_block_values(b) ? lmm_block_values(b) : 1, sizeof *b->v);
+  if (!b->rowidx || !b->v) goto done;
+  for (int l = 0; l < nr; l++) mark[l] = -1;
+  int m = 0;
+  for (int c = 0; c < nc; c++) {
+    int first = m;
+    for (size_t k = c ? start[c - 1] : 0; k < start[c]; k++) {
+      int l = gi[rows[k]];
+      if (mark[l] != c) { mark[l] = c; b->rowidx[m++] = l; }
+    }
+    if (m - first > 1) qsort(b->rowidx + first, (size_t)(m - first), sizeof *b->rowidx, int_cmp);
+    b->colptr[c + 1] = m;
+  }
+  rc = 0;
+done:
+  lmm_free(start);
+  lmm_free(rows);
+  lmm_free(mark);
+  return rc;
 }
 
 typedef struct order_item { int nl, idx; } order_item;
@@ -93,43 +120,65 @@ static int nested_in(const lmm_system *s, int a, int b) {
   return 1;
 }
 
-/* Orthogonalize X before any cross-product is formed: X = Q R, the blocks
- * hold Q in place of X and y - Q Q'y in place of y, so X~'X~ = I whatever the
- * scales or near-collinearity of X, and a large intercept or offset is gone
- * from y before y'y is formed.  beta = b0 + R^-1 beta~ maps back. */
-static int choose_basis(lmm_system *s, const lmm_design *d, double *Q, double *yt) {
+enum { CHUNK = 256 };   /* rows of [X y] taken at a time */
+
+/* One chunk of [X y] (m rows, column-major, leading dimension CHUNK). */
+static void xy_chunk(const lmm_design *d, size_t r0, int m, double *B) {
+  lmm_design_x_rows(d, r0, m, B, CHUNK);
+  memcpy(B + (size_t)d->p * CHUNK, d->y + r0, sizeof *B * (size_t)m);
+}
+
+/* The fixed effects' basis, before any cross-product with Z is formed: R of
+ * the QR of [X y], by chunks of rows (R stacked on each chunk, re-factored by
+ * dtpqrt), with no copy of X.  Then the blocks hold X~ = X R^-1 (X~'X~ = I
+ * whatever the scales or near-collinearity of X) and y~ = y - X b0, the
+ * least-squares residual, so a large intercept or offset is gone from y
+ * before y'y is formed.  beta = b0 + R^-1 beta~ maps back.  R also says
+ * whether X has full rank: a column whose R[j][j] is tiny next to its norm
+ * is a combination of the columns before it. */
+static int choose_basis(lmm_system *s, const lmm_design *d, lmm_error *err) {
   size_t n = d->n;
-  int p = d->p;
+  int p = d->p, p1 = p + 1, nb = p1 < 32 ? p1 : 32;
+  double *R = lmm_calloc((size_t)(p1 * p1), sizeof *R), *B = lmm_malloc(sizeof *B * CHUNK * (size_t)p1);
+  double *Tq = lmm_malloc(sizeof *Tq * (size_t)(nb * p1));
   s->S = lmm_calloc((size_t)(p ? p * p : 1), sizeof *s->S);
   s->b0 = lmm_calloc((size_t)(p ? p : 1), sizeof *s->b0);
-  double *tau = lmm_malloc(sizeof *tau * (size_t)(p ? p : 1)), *qy = lmm_malloc(sizeof *qy * (size_t)(p ? p : 1));
-  int rc = -1;
-  if (!s->S || !s->b0 || !tau || !qy) goto done;
-  memcpy(yt, d->y, sizeof *yt * n);
-  s->log_det_r = 0;
-  if (p) {
-    memcpy(Q, d->X, sizeof *Q * n * (size_t)p);
-    if (LAPACKE_dgeqrf(LAPACK_COL_MAJOR, (int)n, p, Q, (int)n, tau)) goto done;
-    for (int j = 0; j < p; j++)
-      for (int i = 0; i <= j; i++) s->S[i + j * p] = Q[i + (size_t)j * n];
-    for (int j = 0; j < p; j++) s->log_det_r += log(fabs(s->S[j + j * p]));
-    if (LAPACKE_dtrtri(LAPACK_COL_MAJOR, 'U', 'N', p, s->S, p)) goto done;   /* S = R^-1 */
-    if (LAPACKE_dorgqr(LAPACK_COL_MAJOR, (int)n, p, p, Q, (int)n, tau)) goto done;
-    /* y~ = y - Q Q'y, twice for accuracy; b0 = R^-1 Q'y accumulates both passes */
-    for (int pass = 0; pass < 2; pass++) {
-      cblas_dgemv(CblasColMajor, CblasTrans, (int)n, p, 1.0, Q, (int)n, yt, 1, 0.0, qy, 1);
-      cblas_dgemv(CblasColMajor, CblasNoTrans, (int)n, p, -1.0, Q, (int)n, qy, 1, 1.0, yt, 1);
-      for (int i = 0; i < p; i++) {
-        double acc = 0;
-        for (int j = i; j < p; j++) acc += s->S[i + j * p] * qy[j];
-        s->b0[i] += acc;
-      }
-    }
+  int rc = LMM_OK;
+  if (!R || !B || !Tq || !s->S || !s->b0) { rc = lmm_nomem(err); goto done; }
+  for (size_t r0 = 0; r0 < n; r0 += CHUNK) {
+    int m = n - r0 < CHUNK ? (int)(n - r0) : CHUNK;
+    xy_chunk(d, r0, m, B);
+    if (LAPACKE_dtpqrt(LAPACK_COL_MAJOR, m, p1, 0, nb, R, p1, B, CHUNK, Tq, nb)) { rc = lmm_nomem(err); goto done; }
   }
-  rc = 0;
+  /* rank: R[j][j] against the norm of column j (the norm of R's column j) */
+  for (int j = 0; j < p1 && !rc; j++) {
+    double nrm = 0;
+    for (int i = 0; i <= j; i++) nrm += R[i + j * p1] * R[i + j * p1];
+    nrm = sqrt(nrm);
+    double rjj = fabs(R[j + j * p1]);
+    if (j < p && nrm == 0) rc = lmm_fail(err, LMM_ERR, "fixed-effect column '%s' is all zero in the rows used", d->xnames[j]);
+    else if (j < p && !(rjj > 1e-7 * nrm))
+      rc = lmm_fail(err, LMM_ERR,
+                    "fixed effects are rank deficient: column '%s' is a linear combination of the columns before it; drop it from the formula",
+                    d->xnames[j]);
+    else if (j == p && !(rjj > 1e-12 * nrm))
+      rc = lmm_fail(err, LMM_ERR, "the fixed effects reproduce the response exactly (zero residual variance); there is nothing to estimate");
+  }
+  if (rc) goto done;
+  s->log_det_r = 0;
+  for (int j = 0; j < p; j++) {
+    for (int i = 0; i <= j; i++) s->S[i + j * p] = R[i + j * p1];
+    s->log_det_r += log(fabs(R[j + j * p1]));
+    s->b0[j] = R[j + p * p1];
+  }
+  if (p) {
+    cblas_dtrsv(CblasColMajor, CblasUpper, CblasNoTrans, CblasNonUnit, p, s->S, p, s->b0, 1);   /* b0 = R^-1 Q'y */
+    if (LAPACKE_dtrtri(LAPACK_COL_MAJOR, 'U', 'N', p, s->S, p)) rc = lmm_nomem(err);              /* S = R^-1 */
+  }
 done:
-  lmm_free(tau);
-  lmm_free(qy);
+  lmm_free(R);
+  lmm_free(B);
+  lmm_free(Tq);
   return rc;
 }
 
@@ -152,6 +201,57 @@ int lmm_system_unscale(const lmm_system *s, const double *bt, const double *vt, 
 }
 
 double lmm_system_log_scale(const lmm_system *s) { return s->log_det_r; }
+
+/* The values of A, chunk by chunk of rows: [X~ y~] from [X y] by the basis,
+ * its own cross-product by BLAS, and each row's products with the terms'
+ * columns into the diagonal, sparse and fixed-part blocks. */
+static int accumulate(lmm_system *s, const lmm_design *d) {
+  int K = s->K, p = d->p, p1 = p + 1, qsum = 0;
+  for (int k = 0; k < K; k++) qsum += s->q[k];
+  double *B = lmm_malloc(sizeof *B * CHUNK * (size_t)p1), *z = lmm_malloc(sizeof *z * (size_t)(qsum ? qsum : 1));
+  int *zoff = lmm_malloc(sizeof *zoff * (size_t)(K ? K : 1));
+  if (!B || !z || !zoff) { lmm_free(B); lmm_free(z); lmm_free(zoff); return -1; }
+  for (int k = 0, o = 0; k < K; k++) { zoff[k] = o; o += s->q[k]; }
+  lmm_block *AKK = lmm_sys_A(s, K, K);
+  for (size_t r0 = 0; r0 < d->n; r0 += CHUNK) {
+    int m = d->n - r0 < CHUNK ? (int)(d->n - r0) : CHUNK;
+    xy_chunk(d, r0, m, B);
+    if (p) {
+      double *y = B + (size_t)p * CHUNK;
+      cblas_dgemv(CblasColMajor, CblasNoTrans, m, p, -1.0, B, CHUNK, s->b0, 1, 1.0, y, 1);            /* y~ = y - X b0 */
+      cblas_dtrmm(CblasColMajor, CblasRight, CblasUpper, CblasNoTrans, CblasNonUnit, m, p, 1.0, s->S, p, B, CHUNK); /* X~ = X R^-1 */
+    }
+    cblas_dsyrk(CblasColMajor, CblasLower, CblasTrans, p1, m, 1.0, B, CHUNK, 1.0, AKK->v, p1);
+    for (int i = 0; i < m; i++) {
+      size_t r = r0 + (size_t)i;
+      for (int k = 0; k < K; k++)
+        for (int a = 0; a < s->q[k]; a++) z[zoff[k] + a] = lmm_design_z(d, s->term[k], a, r);
+      for (int j = 0; j < K; j++) {
+        const double *zj = z + zoff[j];
+        int qj = s->q[j], lj = d->re[s->term[j]].g[r];
+        double *D = lmm_sys_A(s, j, j)->v + (size_t)lj * (size_t)(qj * qj);
+        for (int b = 0; b < qj; b++)
+          for (int a = 0; a < qj; a++) D[a + b * qj] += zj[a] * zj[b];
+        for (int k = j + 1; k < K; k++) {
+          const double *zk = z + zoff[k];
+          int qk = s->q[k];
+          double *P = lmm_block_at(lmm_sys_A(s, k, j), d->re[s->term[k]].g[r], lj);
+          for (int b = 0; b < qj; b++)
+            for (int a = 0; a < qk; a++) P[a + b * qk] += zk[a] * zj[b];
+        }
+        lmm_block *F = lmm_sys_A(s, K, j);
+        for (int b = 0; b < qj; b++) {
+          double *col = F->v + (size_t)(lj * qj + b) * (size_t)p1;
+          for (int a = 0; a < p1; a++) col[a] += B[i + (size_t)a * CHUNK] * zj[b];
+        }
+      }
+    }
+  }
+  lmm_free(B);
+  lmm_free(z);
+  lmm_free(zoff);
+  return 0;
+}
 
 int lmm_system_new(const lmm_design *d, lmm_system **out, lmm_error *err) {
   *out = NULL;
@@ -181,51 +281,18 @@ int lmm_system_new(const lmm_design *d, lmm_system **out, lmm_error *err) {
   s->term[K] = -1;
   s->q[K] = d->p + 1;
   s->nl[K] = 1;
-  size_t n = d->n;
 
-  /* A: pattern and values */
+  /* A: patterns, the fixed part's basis, then the values in one pass */
   for (int i = 0; i < K1; i++)
     for (int j = 0; j <= i; j++) {
       lmm_block *b = lmm_sys_A(s, i, j);
       int kind = i == K ? BLK_DENSE : i == j ? BLK_DIAG : BLK_SPARSE;
       if (block_alloc(b, kind, s->q[i], s->nl[i], s->q[j], s->nl[j])) goto nomem;
-      if (kind == BLK_SPARSE && sparse_pattern(b, d->re[s->term[i]].g, d->re[s->term[j]].g, n)) goto nomem;
+      if (kind == BLK_SPARSE && sparse_pattern(b, d->re[s->term[i]].g, d->re[s->term[j]].g, d->n)) goto nomem;
     }
-  int p1 = d->p + 1;
-  double *xy = lmm_malloc(sizeof *xy * (size_t)p1);
-  double *XY = lmm_malloc(sizeof *XY * n * (size_t)p1);
-  if (!xy || !XY || choose_basis(s, d, XY, XY + (size_t)d->p * n)) { lmm_free(xy); lmm_free(XY); goto nomem; }
-  for (size_t r = 0; r < n; r++) {
-    for (int c = 0; c <= d->p; c++) xy[c] = XY[(size_t)c * n + r];
-    for (int j = 0; j < K; j++) {
-      const lmm_reterm *tj = &d->re[s->term[j]];
-      int qj = tj->q, lj = tj->g[r];
-      /* diagonal */
-      double *D = lmm_sys_A(s, j, j)->v + (size_t)lj * (size_t)(qj * qj);
-      for (int b = 0; b < qj; b++)
-        for (int a = 0; a < qj; a++) D[a + b * qj] += tj->Z[(size_t)a * n + r] * tj->Z[(size_t)b * n + r];
-      /* between terms */
-      for (int i = j + 1; i < K; i++) {
-        const lmm_reterm *ti = &d->re[s->term[i]];
-        int qi = ti->q;
-        double *B = lmm_block_at(lmm_sys_A(s, i, j), ti->g[r], lj);
-        for (int b = 0; b < qj; b++)
-          for (int a = 0; a < qi; a++) B[a + b * qi] += ti->Z[(size_t)a * n + r] * tj->Z[(size_t)b * n + r];
-      }
-      /* fixed part against the term */
-      lmm_block *F = lmm_sys_A(s, K, j);
-      for (int b = 0; b < qj; b++) {
-        double z = tj->Z[(size_t)b * n + r];
-        double *col = F->v + (size_t)(lj * qj + b) * (size_t)p1;
-        for (int a = 0; a < p1; a++) col[a] += xy[a] * z;
-      }
-    }
-  }
-  lmm_free(xy);
-  /* [X y]'[X y] of the scaled columns by BLAS */
-  cblas_dsyrk(CblasColMajor, CblasLower, CblasTrans, p1, (int)n, 1.0, XY, (int)n, 0.0, lmm_sys_A(s, K, K)->v, p1);
-  lmm_free(XY);
-
+  int rc = choose_basis(s, d, err);
+  if (rc) { lmm_system_free(s); return rc; }
+  if (accumulate(s, d)) goto nomem;
   /* L: which blocks keep their structure */
   for (int k = 0; k < K; k++) {
     int ok = 1;

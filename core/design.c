@@ -132,13 +132,33 @@ static int model_columns(const lmm_frame *fr, const lmm_terms *tm, int max_cols,
 /* Value of a column in row r. */
 static double column_value(const lmm_frame *fr, const colspec *c, size_t r) {
   double v = 1;
-  for (int k = 0; k < fr->f->nvars; k++) {
-    if (!(c->term >> k & 1)) continue;
+  for (lmm_term t = c->term; t; t &= t - 1) {
+    int k = __builtin_ctzll(t);
     const lmm_frame_var *fv = &fr->vars[k];
     if (fv->is_factor) { if (fv->code[r] != c->level[k]) return 0; }
     else v *= fv->x[r];
   }
   return v;
+}
+
+double lmm_design_x(const lmm_design *d, int j, size_t r) { return column_value(d->frame, &d->xspec[j], r); }
+
+double lmm_design_z(const lmm_design *d, int t, int a, size_t r) {
+  return column_value(d->frame, &d->re[t].zspec[a], r);
+}
+
+void lmm_design_x_rows(const lmm_design *d, size_t r0, int m, double *B, int ldb) {
+  for (int j = 0; j < d->p; j++)
+    for (int i = 0; i < m; i++) B[i + (size_t)j * (size_t)ldb] = column_value(d->frame, &d->xspec[j], r0 + (size_t)i);
+}
+
+int lmm_design_dense_x(const lmm_design *d, double **X, lmm_error *err) {
+  size_t n = d->n;
+  *X = lmm_malloc(sizeof **X * n * (size_t)(d->p ? d->p : 1));
+  if (!*X) return lmm_nomem(err);
+  for (int j = 0; j < d->p; j++)
+    for (size_t r = 0; r < n; r++) (*X)[(size_t)j * n + r] = column_value(d->frame, &d->xspec[j], r);
+  return LMM_OK;
 }
 
 double lmm_colspec_value(const lmm_colspec *c, int nvars, const int *is_factor, const int *code, const double *x) {
@@ -151,16 +171,6 @@ double lmm_colspec_value(const lmm_colspec *c, int nvars, const int *is_factor, 
   return v;
 }
 
-static int fill_matrix(const lmm_frame *fr, const collist *cols, double **out, lmm_error *err) {
-  size_t n = fr->n;
-  double *M = lmm_malloc(sizeof *M * n * (size_t)(cols->n ? cols->n : 1));
-  if (!M) return lmm_nomem(err);
-  for (int j = 0; j < cols->n; j++)
-    for (size_t r = 0; r < n; r++) M[(size_t)j * n + r] = column_value(fr, &cols->c[j], r);
-  *out = M;
-  return LMM_OK;
-}
-
 static int key_cmp(const void *a, const void *c) {
   uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)c;
   return (x > y) - (x < y);
@@ -171,11 +181,9 @@ static int grouping(const lmm_frame *fr, const lmm_bar *b, lmm_reterm *re, lmm_e
   size_t n = fr->n;
   const lmm_formula *f = fr->f;
   for (int k = 0; k < b->ngroup; k++) re->group_vars |= (uint64_t)1 << b->group[k];
-  re->g = lmm_malloc(sizeof *re->g * (n ? n : 1));
-  if (!re->g) return lmm_nomem(err);
   if (b->ngroup == 1) {
     const lmm_frame_var *v = &fr->vars[b->group[0]];
-    memcpy(re->g, v->code, sizeof *re->g * n);
+    re->g = v->code;
     re->nlevels = v->nlevels;
     re->levels = lmm_calloc((size_t)(v->nlevels ? v->nlevels : 1), sizeof *re->levels);
     if (!re->levels) return lmm_nomem(err);
@@ -184,6 +192,8 @@ static int grouping(const lmm_frame *fr, const lmm_bar *b, lmm_reterm *re, lmm_e
     return LMM_OK;
   }
   /* interaction: sort the distinct code tuples (mixed-radix keys) */
+  re->g = re->g_own = lmm_malloc(sizeof *re->g_own * (n ? n : 1));
+  if (!re->g_own) return lmm_nomem(err);
   uint64_t *key = lmm_malloc(sizeof *key * (n ? n : 1)), *uniq = lmm_malloc(sizeof *uniq * (n ? n : 1));
   if (!key || !uniq) { lmm_free(key); lmm_free(uniq); return lmm_nomem(err); }
   for (size_t r = 0; r < n; r++) {
@@ -224,7 +234,7 @@ static int grouping(const lmm_frame *fr, const lmm_bar *b, lmm_reterm *re, lmm_e
   for (size_t r = 0; r < n && !rc; r++) {
     size_t lo = 0, hi = m;
     while (hi - lo > 1) { size_t mid = (lo + hi) / 2; if (uniq[mid] <= key[r]) lo = mid; else hi = mid; }
-    re->g[r] = (int)lo;
+    re->g_own[r] = (int)lo;
   }
   (void)f;
   lmm_free(key);
@@ -238,6 +248,7 @@ int lmm_design_new(const lmm_frame *fr, lmm_design **out, lmm_error *err) {
   *out = NULL;
   lmm_design *d = lmm_calloc(1, sizeof *d);
   if (!d) return lmm_nomem(err);
+  d->frame = fr;
   d->n = fr->n;
   collist cols = {0};
   /* p > n is refused later in any case; stopping here bounds the memory */
@@ -245,7 +256,6 @@ int lmm_design_new(const lmm_frame *fr, lmm_design **out, lmm_error *err) {
   int rc = model_columns(fr, &f->fixed, max_p, "fixed effects", "one per row of the data; too many coefficients to estimate", &cols, err);
   if (rc) goto fail;
   d->p = cols.n;
-  if ((rc = fill_matrix(fr, &cols, &d->X, err))) goto fail;
   d->xnames = cols.names;
   d->xterm = cols.term_index;
   d->xspec = cols.c;
@@ -263,9 +273,7 @@ int lmm_design_new(const lmm_frame *fr, lmm_design **out, lmm_error *err) {
   collist_free(&cols, 1);
   memset(&cols, 0, sizeof cols);
 
-  d->y = lmm_malloc(sizeof *d->y * (d->n ? d->n : 1));
-  if (!d->y) { rc = lmm_nomem(err); goto fail; }
-  memcpy(d->y, fr->y, sizeof *d->y * d->n);
+  d->y = fr->y;
 
   d->re = lmm_calloc((size_t)(f->nbars ? f->nbars : 1), sizeof *d->re);
   if (!d->re) { rc = lmm_nomem(err); goto fail; }
@@ -284,7 +292,6 @@ int lmm_design_new(const lmm_frame *fr, lmm_design **out, lmm_error *err) {
       goto fail;
     }
     re->q = zc.n;
-    rc = fill_matrix(fr, &zc, &re->Z, err);
     re->cnames = zc.names;
     re->zspec = zc.c;
     zc.names = NULL;
@@ -292,7 +299,6 @@ int lmm_design_new(const lmm_frame *fr, lmm_design **out, lmm_error *err) {
     re->nvars = bar->ngroup;
     memcpy(re->vars, bar->group, sizeof *bar->group * (size_t)bar->ngroup);
     collist_free(&zc, 0);
-    if (rc) goto fail;
   }
   *out = d;
   return LMM_OK;
@@ -304,23 +310,20 @@ fail:
 
 void lmm_design_free(lmm_design *d) {
   if (!d) return;
-  lmm_free(d->X);
   lmm_free(d->xspec);
   for (int j = 0; d->xnames && j < d->p; j++) lmm_free(d->xnames[j]);
   lmm_free(d->xnames);
   lmm_free(d->xterm);
   for (int t = 0; d->term_labels && t < d->nxterms; t++) lmm_free(d->term_labels[t]);
   lmm_free(d->term_labels);
-  lmm_free(d->y);
   for (int b = 0; b < d->nre; b++) {
     lmm_reterm *re = &d->re[b];
     lmm_free(re->grp);
     for (int l = 0; re->levels && l < re->nlevels; l++) lmm_free(re->levels[l]);
     lmm_free(re->levels);
-    lmm_free(re->g);
+    lmm_free(re->g_own);
     for (int j = 0; re->cnames && j < re->q; j++) lmm_free(re->cnames[j]);
     lmm_free(re->cnames);
-    lmm_free(re->Z);
     lmm_free(re->zspec);
   }
   lmm_free(d->re);

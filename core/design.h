@@ -4,6 +4,11 @@
  * response y, and for each random-effects term its grouping factor (a level
  * per row) and the columns of its model (q values per row).  Random terms are
  * kept in the order the formula gives them; the fitter chooses its own order.
+ *
+ * The matrices are not stored: a column is a recipe (lmm_colspec) over the
+ * frame's variables, evaluated where it is needed, so a fit holds the frame
+ * and the cross-product blocks, never n x p numbers.  The design borrows the
+ * frame, which must outlive it.
  */
 #ifndef LMM_DESIGN_H
 #define LMM_DESIGN_H
@@ -23,31 +28,39 @@ typedef struct lmm_reterm {
   char *grp;          /* "popu", "popu:gen", "Subject.1" */
   int nlevels;
   char **levels;
-  int *g;             /* level per row */
+  const int *g;       /* level per row: the frame's codes, or g_own */
+  int *g_own;         /* the levels of an interaction of grouping variables */
   int q;
   char **cnames;      /* "(Intercept)", "factor(nutrient)8" */
-  double *Z;          /* n x q, column-major */
-  lmm_colspec *zspec; /* q */
+  lmm_colspec *zspec; /* q: the columns of Z */
   int nvars;          /* grouping variables, in naming order */
   int vars[LMM_MAX_VARS];
   uint64_t group_vars; /* bitset of formula variables making the grouping */
 } lmm_reterm;
 
 typedef struct lmm_design {
+  const lmm_frame *frame;
   size_t n;
   int p;
-  double *X;          /* n x p, column-major */
   char **xnames;
   lmm_colspec *xspec; /* p */
   int *xterm;         /* per column: 0 intercept, t+1 for fixed term t (R's "assign") */
   int nxterms;        /* number of terms incl. intercept */
   char **term_labels; /* per term (index as xterm) */
-  double *y;
+  const double *y;    /* the frame's response */
   int nre;
   lmm_reterm *re;
 } lmm_design;
 
 int lmm_design_new(const lmm_frame *fr, lmm_design **out, lmm_error *err);
+/* X[r][j], and column a of random-effects term t at row r. */
+double lmm_design_x(const lmm_design *d, int j, size_t r);
+double lmm_design_z(const lmm_design *d, int t, int a, size_t r);
+/* Rows r0 .. r0+m-1 of X into B (m x p, column-major, leading dimension ldb). */
+void lmm_design_x_rows(const lmm_design *d, size_t r0, int m, double *B, int ldb);
+/* X as an n x p column-major matrix, for the fits that factor X itself (lm,
+ * gls) and their leverages; *X is lmm_malloc'd. */
+int lmm_design_dense_x(const lmm_design *d, double **X, lmm_error *err);
 /* Value of a model column for one row: factor codes by variable (-1 none) and numeric values. */
 double lmm_colspec_value(const lmm_colspec *c, int nvars, const int *is_factor, const int *code, const double *x);
 void lmm_design_free(lmm_design *d);

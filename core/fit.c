@@ -213,10 +213,11 @@ int lmm_fit_ols(const lmm_design *d, int reml, lmm_fit **out, lmm_error *err) {
   f->beta = lmm_calloc((size_t)(p ? p : 1), sizeof *f->beta);
   f->se = lmm_calloc((size_t)(p ? p : 1), sizeof *f->se);
   f->vcov = lmm_calloc((size_t)(p ? p * p : 1), sizeof *f->vcov);
-  double *R = lmm_malloc(sizeof *R * n * (size_t)(p ? p : 1)), *tau = lmm_malloc(sizeof *tau * (size_t)(p ? p : 1));
+  double *X = NULL, *R = lmm_malloc(sizeof *R * n * (size_t)(p ? p : 1)), *tau = lmm_malloc(sizeof *tau * (size_t)(p ? p : 1));
   if (!f->theta_off || !f->theta || !f->beta || !f->se || !f->vcov || !R || !tau) { rc = lmm_nomem(err); goto done; }
+  if ((rc = lmm_design_dense_x(d, &X, err))) goto done;
   double rss = 0;
-  if ((rc = lmm_ols(d->X, d->y, n, p, f->beta, f->se, &rss, err))) {
+  if ((rc = lmm_ols(X, d->y, n, p, f->beta, f->se, &rss, err))) {
     int j = lmm_ols_bad_column(err);
     if (j >= 0 && j < p) {
       err->code = LMM_OK;
@@ -233,7 +234,7 @@ int lmm_fit_ols(const lmm_design *d, int reml, lmm_fit **out, lmm_error *err) {
     goto done;
   }
   /* (X'X)^-1 and log|R| from a QR of X, for vcov and the REML criterion */
-  memcpy(R, d->X, sizeof *R * n * (size_t)p);
+  memcpy(R, X, sizeof *R * n * (size_t)p);
   double ldx = 0;
   if (p) {
     if (LAPACKE_dgeqrf(LAPACK_COL_MAJOR, (int)n, p, R, (int)n, tau)) { rc = lmm_nomem(err); goto done; }
@@ -254,6 +255,7 @@ int lmm_fit_ols(const lmm_design *d, int reml, lmm_fit **out, lmm_error *err) {
       f->vcov[i + j * p] = f->vcov[j + i * p] = v;
     }
 done:
+  lmm_free(X);
   lmm_free(R);
   lmm_free(tau);
   if (rc) { lmm_fit_free(f); return rc; }

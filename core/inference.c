@@ -57,15 +57,16 @@ int lmm_nlme_df(const lmm_design *d, double *df, lmm_error *err) {
   char *seen = lmm_malloc((size_t)maxl);
   double *dfX = lmm_malloc(sizeof *dfX * (size_t)(Q + 1));
   int *stratum = lmm_malloc(sizeof *stratum * (size_t)(p ? p : 1));
+  double *x = lmm_malloc(sizeof *x * (n ? n : 1));
   int ok = 1;
-  if (!map || !first || !seen || !dfX || !stratum) { lmm_nomem(err); ok = -1; goto done; }
+  if (!map || !first || !seen || !dfX || !stratum || !x) { lmm_nomem(err); ok = -1; goto done; }
   for (int k = 1; k < Q && ok; k++) ok = nested(d, gs[k].t, gs[k - 1].t, map);
   if (ok != 1) goto done;
   for (int k = 0; k <= Q; k++)
     dfX[k] = (k < Q ? gs[k].nlevels : (double)n) - (k ? gs[k - 1].nlevels : 0);
   int any_intercept = 0;
   for (int j = 0; j < p; j++) {
-    const double *x = d->X + (size_t)j * n;
+    for (size_t r = 0; r < n; r++) x[r] = lmm_design_x(d, j, r);
     int constant = 1;
     for (size_t r = 1; r < n && constant; r++) constant = x[r] == x[0];
     if (constant) { stratum[j] = -1; any_intercept = 1; continue; }
@@ -81,7 +82,7 @@ int lmm_nlme_df(const lmm_design *d, double *df, lmm_error *err) {
   for (int k = 1; k <= Q; k++) if (dfX[k] > mx) mx = dfX[k];
   for (int j = 0; j < p; j++) df[j] = stratum[j] < 0 ? mx : dfX[stratum[j]];
 done:
-  lmm_free(map); lmm_free(first); lmm_free(seen); lmm_free(dfX); lmm_free(stratum);
+  lmm_free(map); lmm_free(first); lmm_free(seen); lmm_free(dfX); lmm_free(stratum); lmm_free(x);
   return ok;
 }
 

@@ -31,39 +31,6 @@ int lmm_model_add_row(lmm_model *m, const lmm_value *cols, int64_t rowid, lmm_er
   return lmm_frame_add_row(m->frame, cols, rowid, err);
 }
 
-/* Refuse a rank-deficient X, naming the first column that is a combination
- * of earlier ones, and a response that X reproduces exactly. */
-static int check_rank(const lmm_design *d, lmm_error *err) {
-  int p = d->p, p1 = p + 1;
-  size_t n = d->n;
-  if ((size_t)p > n)
-    return lmm_fail(err, LMM_ERR, "%d fixed-effect coefficients but only %zu rows", p, n);
-  double *Q = lmm_malloc(sizeof *Q * n * (size_t)p1), *tau = lmm_malloc(sizeof *tau * (size_t)p1);
-  if (!Q || !tau) { lmm_free(Q); lmm_free(tau); return lmm_nomem(err); }
-  /* scale columns so the test is relative, then QR without pivoting: R[j][j]
-   * small means column j lies in the span of the columns before it */
-  int rc = LMM_OK;
-  for (int j = 0; j < p1 && !rc; j++) {
-    const double *x = j < p ? d->X + (size_t)j * n : d->y;
-    double nrm = 0;
-    for (size_t r = 0; r < n; r++) nrm += x[r] * x[r];
-    nrm = sqrt(nrm);
-    if (nrm == 0 && j < p) rc = lmm_fail(err, LMM_ERR, "fixed-effect column '%s' is all zero in the rows used", d->xnames[j]);
-    for (size_t r = 0; r < n; r++) Q[(size_t)j * n + r] = nrm > 0 ? x[r] / nrm : 0;
-  }
-  if (!rc && LAPACKE_dgeqrf(LAPACK_COL_MAJOR, (int)n, p1, Q, (int)n, tau)) rc = lmm_nomem(err);
-  for (int j = 0; j < p && !rc; j++)
-    if (fabs(Q[(size_t)j * n + (size_t)j]) < 1e-7)
-      rc = lmm_fail(err, LMM_ERR,
-                    "fixed effects are rank deficient: column '%s' is a linear combination of the columns before it; drop it from the formula",
-                    d->xnames[j]);
-  if (!rc && (size_t)p < n && fabs(Q[(size_t)p * n + (size_t)p]) < 1e-12)
-    rc = lmm_fail(err, LMM_ERR, "the fixed effects reproduce the response exactly (zero residual variance); there is nothing to estimate");
-  lmm_free(Q);
-  lmm_free(tau);
-  return rc;
-}
-
 static int check_groups(const lmm_design *d, lmm_error *err) {
   for (int t = 0; t < d->nre; t++) {
     const lmm_reterm *re = &d->re[t];
@@ -92,7 +59,7 @@ static int finish(lmm_model *m, const lmm_fit_options *opt, lmm_error *err) {
     if (!(m->result = lmm_result_new())) return lmm_nomem(err);
     return lmm_tidy(m->design, m->fit, m->style, m->result, err);
   }
-  if ((rc = check_rank(m->design, err)) || (rc = check_groups(m->design, err))) return rc;
+  if ((rc = check_groups(m->design, err))) return rc;
   if ((size_t)m->design->p >= m->design->n)
     return lmm_fail(err, LMM_ERR, "%zu rows are too few for %d fixed-effect coefficients", m->design->n, m->design->p);
   if ((rc = lmm_system_new(m->design, &m->system, err))) return rc;

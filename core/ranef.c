@@ -178,17 +178,21 @@ void lmm_fitted(const lmm_design *d, const lmm_fit *f, const lmm_ranef *r, doubl
   size_t n = d->n;
   for (size_t i = 0; i < n; i++) {
     double acc = 0;
-    for (int j = 0; j < d->p; j++) acc += d->X[(size_t)j * n + i] * f->beta[j];
+    for (int j = 0; j < d->p; j++) acc += lmm_design_x(d, j, i) * f->beta[j];
     fixed[i] = acc;
     for (int t = 0; r && t < d->nre; t++) {
       const lmm_reterm *re = &d->re[t];
       const double *b = r->term[t].b + (size_t)re->g[i] * (size_t)re->q;
-      for (int a = 0; a < re->q; a++) acc += re->Z[(size_t)a * n + i] * b[a];
+      for (int a = 0; a < re->q; a++) acc += lmm_design_z(d, t, a, i) * b[a];
     }
     full[i] = acc;
   }
 }
 
 int lmm_hat(const lmm_design *d, double *hat, lmm_error *err) {
-  return lmm_ols_hat(d->X, d->n, d->p, hat, err);
+  double *X = NULL;
+  int rc = lmm_design_dense_x(d, &X, err);
+  if (!rc) rc = lmm_ols_hat(X, d->n, d->p, hat, err);
+  lmm_free(X);
+  return rc;
 }

@@ -146,7 +146,7 @@ void test_frame_numeric_levels(void) {
   if (m && m->design) {
     CHECK(!fvar(m, "n")->is_factor);
     CHECK_STR(xnames_str(m->design), "(Intercept);n");
-    CHECK_NEAR(m->design->X[4 + 2], 5, 0);   /* column n, row 3 */
+    CHECK_NEAR(lmm_design_x(m->design, 1, 2), 5, 0);   /* column n, row 3 */
   }
   lmm_model_free(m);
 }
@@ -178,7 +178,7 @@ void test_frame_null_rows(void) {
     CHECK_INT(m->frame->rowid[2], 6);
     CHECK_INT(m->frame->rowid[3], 7);
     CHECK_NEAR(m->design->y[1], 4, 0);
-    CHECK_NEAR(m->design->X[1 * 4 + 1], 13, 0);  /* x of rowid 4 */
+    CHECK_NEAR(lmm_design_x(m->design, 1, 1), 13, 0);  /* x of rowid 4 */
     CHECK_STR(xnames_str(m->design), "(Intercept);x;fb");
   }
   lmm_model_free(m);
