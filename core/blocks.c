@@ -16,6 +16,7 @@
 
 static void block_free(lmm_block *b) {
   lmm_free(b->v);
+  if (b->shares_pattern) return;
   lmm_free(b->colptr);
   lmm_free(b->rowidx);
 }
@@ -305,14 +306,13 @@ int lmm_system_new(const lmm_design *d, lmm_system **out, lmm_error *err) {
       int kind = i == K ? BLK_DENSE : i == j ? (s->diag_ok[i] ? BLK_DIAG : BLK_DENSE)
                                              : (s->diag_ok[j] ? BLK_SPARSE : BLK_DENSE);
       if (block_alloc(b, kind, s->q[i], s->nl[i], s->q[j], s->nl[j])) goto nomem;
-      if (kind == BLK_SPARSE) {
+      if (kind == BLK_SPARSE) {   /* L keeps A's pattern: no fill-in where terms are nested */
         b->nnzb = a->nnzb;
-        b->colptr = lmm_malloc(sizeof *b->colptr * ((size_t)a->nc + 1));
-        b->rowidx = lmm_malloc(sizeof *b->rowidx * (size_t)(a->nnzb ? a->nnzb : 1));
+        b->colptr = a->colptr;
+        b->rowidx = a->rowidx;
+        b->shares_pattern = 1;
         b->v = lmm_calloc(lmm_block_values(b) ? lmm_block_values(b) : 1, sizeof *b->v);
-        if (!b->colptr || !b->rowidx || !b->v) goto nomem;
-        memcpy(b->colptr, a->colptr, sizeof *b->colptr * ((size_t)a->nc + 1));
-        memcpy(b->rowidx, a->rowidx, sizeof *b->rowidx * (size_t)a->nnzb);
+        if (!b->v) goto nomem;
       }
     }
   *out = s;

@@ -25,6 +25,7 @@ typedef struct lmm_block {
   int nnzb;
   int *colptr;        /* SPARSE: nc+1 offsets into rowidx */
   int *rowidx;        /* SPARSE: row-block index of each stored block, ascending within a column */
+  int shares_pattern; /* colptr and rowidx belong to the A block of the same place */
 } lmm_block;
 
 typedef struct lmm_system {

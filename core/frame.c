@@ -89,7 +89,17 @@ static int table_intern(level_table *t, const char *text, size_t len, double num
 
 /* ---- frame ---------------------------------------------------------------- */
 
-static int needs_codes(const lmm_var *v) { return v->kind != LMM_VAR_NUMERIC; }
+/* A variable keeps per row only what it can need: a grouping or a factor its
+ * codes, a variable entering the model its numbers (a plain column may turn
+ * out to be text, and then codes).  Storage comes lazily, at the first value
+ * that needs it, so a million-row grouping column costs 4 bytes a row. */
+static int keeps_codes(const lmm_var *v) {
+  return v->kind == LMM_VAR_FACTOR || (v->kind == LMM_VAR_PLAIN && v->used_as_group);
+}
+
+static int keeps_numbers(const lmm_var *v, const lmm_frame_var *fv) {
+  return v->kind == LMM_VAR_NUMERIC || (v->kind == LMM_VAR_PLAIN && fv->in_model);
+}
 
 int lmm_frame_new(const lmm_formula *f, int has_rowid, lmm_frame **out, lmm_error *err) {
   *out = NULL;
@@ -101,8 +111,13 @@ int lmm_frame_new(const lmm_formula *f, int has_rowid, lmm_frame **out, lmm_erro
   fr->colvals = lmm_calloc((size_t)(f->ncols ? f->ncols : 1), sizeof *fr->colvals);
   fr->coltext = lmm_calloc((size_t)(f->ncols ? f->ncols : 1), sizeof *fr->coltext);
   if (!fr->vars || !fr->colvals || !fr->coltext) { lmm_frame_free(fr); return lmm_nomem(err); }
+  for (int t = 0; t < f->fixed.nterms; t++)
+    for (int i = 0; i < f->nvars; i++) fr->vars[i].in_model |= (int)(f->fixed.terms[t] >> i & 1);
+  for (int b = 0; b < f->nbars; b++)
+    for (int t = 0; t < f->bars[b].model.nterms; t++)
+      for (int i = 0; i < f->nvars; i++) fr->vars[i].in_model |= (int)(f->bars[b].model.terms[t] >> i & 1);
   for (int i = 0; i < f->nvars; i++)
-    if (needs_codes(&f->vars[i]) && !(fr->vars[i].table = lmm_calloc(1, sizeof(level_table)))) {
+    if (f->vars[i].kind != LMM_VAR_NUMERIC && !(fr->vars[i].table = lmm_calloc(1, sizeof(level_table)))) {
       lmm_frame_free(fr);
       return lmm_nomem(err);
     }
@@ -129,6 +144,17 @@ void lmm_frame_free(lmm_frame *fr) {
   lmm_free(fr);
 }
 
+/* A per-row array at the frame's capacity, its first n rows set to fill. */
+static int start_column(lmm_frame *fr, size_t size, void **out, double fill) {
+  *out = lmm_malloc(size * (fr->cap ? fr->cap : 1));
+  if (!*out) return -1;
+  for (size_t r = 0; r < fr->n; r++) {
+    if (size == sizeof(double)) ((double *)*out)[r] = fill;
+    else ((int *)*out)[r] = (int)fill;
+  }
+  return 0;
+}
+
 static int grow(lmm_frame *fr, lmm_error *err) {
   size_t cap = fr->cap ? fr->cap * 2 : 1024;
   const lmm_formula *f = fr->f;
@@ -136,8 +162,8 @@ static int grow(lmm_frame *fr, lmm_error *err) {
   GROW(fr->rowid);
   GROW(fr->y);
   for (int i = 0; i < f->nvars; i++) {
-    GROW(fr->vars[i].x);
-    if (needs_codes(&f->vars[i])) GROW(fr->vars[i].code);
+    if (fr->vars[i].x) GROW(fr->vars[i].x);
+    if (fr->vars[i].code) GROW(fr->vars[i].code);
   }
 #undef GROW
   fr->cap = cap;
@@ -191,26 +217,29 @@ int lmm_frame_add_row(lmm_frame *fr, const lmm_value *cols, int64_t rowid, lmm_e
     const lmm_expr *e = var->ex;
     if (e->kind == EX_NAME && fr->coltext[e->column] && var->kind != LMM_VAR_NUMERIC) {
       const lmm_value *cv = &cols[e->column];
+      if (!v->code && start_column(fr, sizeof *v->code, (void **)&v->code, -1)) return lmm_nomem(err);
       int k = table_intern(v->table, cv->text, (size_t)cv->len, 0);
       if (k < 0) return lmm_nomem(err);
       v->code[r] = k;
-      v->x[r] = NAN;
+      if (v->x) v->x[r] = NAN;
       v->has_text = 1;
       continue;
     }
     if ((rc = check_numeric(fr, e, cols, rowid, var->label, err))) return rc;
     double x = lmm_expr_eval(e, fr->colvals);
     if (!isfinite(x)) return not_finite(fr, var->label, x, rowid, err);
-    v->x[r] = x;
     v->has_num = 1;
-    if (needs_codes(var)) {
-      /* plain numeric columns get levels only if they may be factors */
-      if (var->kind == LMM_VAR_FACTOR || var->used_as_group) {
-        int k = table_intern(v->table, NULL, 0, x);
-        if (k < 0) return lmm_nomem(err);
-        v->code[r] = k;
-      } else v->code[r] = -1;
+    if (keeps_numbers(var, v)) {
+      if (!v->x && start_column(fr, sizeof *v->x, (void **)&v->x, NAN)) return lmm_nomem(err);
+      v->x[r] = x;
     }
+    if (keeps_codes(var)) {
+      /* a factor's or a grouping's number is a level */
+      if (!v->code && start_column(fr, sizeof *v->code, (void **)&v->code, -1)) return lmm_nomem(err);
+      int k = table_intern(v->table, NULL, 0, x);
+      if (k < 0) return lmm_nomem(err);
+      v->code[r] = k;
+    } else if (v->code) v->code[r] = -1;   /* a plain column seen with text: settled at finish */
   }
   fr->n++;
   return LMM_OK;
@@ -232,19 +261,32 @@ static char *number_label(double v) {
   return lmm_strdup(buf);
 }
 
-/* Sort one variable's levels and recode its rows. */
+/* Sort one variable's levels and recode its rows.  A column holding text is
+ * a factor of text: its numbers become text levels, through the numeric
+ * levels they were given (factors and groupings) or through the values kept
+ * (plain columns, coded -1). */
 static int settle_levels(lmm_frame *fr, lmm_frame_var *v, lmm_error *err) {
   level_table *t = v->table;
+  int n0 = t->n;
+  int *as_text = NULL;
   if (v->has_text) {
-    /* a column holding text is a factor of text: numbers in it become text */
     char buf[64];
-    for (size_t r = 0; r < fr->n; r++)
-      if (!isnan(v->x[r]) || v->code[r] < 0) {
-        lmm_format_number(v->x[r], buf);
-        int k = table_intern(t, buf, strlen(buf), 0);
-        if (k < 0) return lmm_nomem(err);
-        v->code[r] = k;
-      }
+    as_text = lmm_malloc(sizeof *as_text * (size_t)(n0 ? n0 : 1));
+    if (!as_text) return lmm_nomem(err);
+    for (int i = 0; i < n0; i++) {
+      as_text[i] = i;
+      if (t->lv[i].text) continue;
+      lmm_format_number(t->lv[i].num, buf);
+      if ((as_text[i] = table_intern(t, buf, strlen(buf), 0)) < 0) { lmm_free(as_text); return lmm_nomem(err); }
+    }
+    for (size_t r = 0; r < fr->n; r++) {
+      if (v->code[r] >= 0) { v->code[r] = as_text[v->code[r]]; continue; }
+      lmm_format_number(v->x[r], buf);
+      int k = table_intern(t, buf, strlen(buf), 0);
+      if (k < 0) { lmm_free(as_text); return lmm_nomem(err); }
+      v->code[r] = k;
+    }
+    lmm_free(as_text);
   }
   int n = t->n;
   level **order = lmm_malloc(sizeof *order * (size_t)(n ? n : 1));
@@ -278,7 +320,7 @@ int lmm_frame_finish(lmm_frame *fr, lmm_error *err) {
     v->is_factor = var->kind == LMM_VAR_FACTOR || (var->kind == LMM_VAR_PLAIN && v->has_text);
     if (var->kind == LMM_VAR_NUMERIC && var->used_as_group)
       return lmm_fail(err, LMM_ERR, "grouping factor '%s' must be a column, not an expression", var->label);
-    if (!needs_codes(var)) continue;
+    if (var->kind == LMM_VAR_NUMERIC) continue;
     if (v->is_factor || var->used_as_group) {
       int rc = settle_levels(fr, v, err);
       if (rc) return rc;

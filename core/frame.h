@@ -24,8 +24,11 @@ typedef struct lmm_value {
 
 typedef struct lmm_frame_var {
   int is_factor;      /* how the variable enters the fixed or random model */
-  double *x;          /* numeric value per row (numeric variables) */
-  int *code;          /* level per row, 0-based (factor-capable variables) */
+  int in_model;       /* makes columns of X or Z (not only a grouping) */
+  double *x;          /* numeric value per row, kept only for a variable that
+                         may enter the model as a number (NULL until one comes) */
+  int *code;          /* level per row, 0-based, for a factor or a grouping
+                         (NULL until a plain column shows text) */
   int nlevels;
   char **levels;      /* labels as R prints them */
   struct level_table *table; /* build state, freed by finish */

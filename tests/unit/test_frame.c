@@ -82,6 +82,29 @@ void test_frame_text_levels(void) {
     }
   }
   lmm_model_free(m);
+
+  /* the same column as a grouping or inside factor(): numbers that came
+   * before the text become text levels all the same, and a variable used
+   * only to group keeps no numbers */
+  const char *as_factor[] = {"y ~ 1 + (1 | z)", "y ~ factor(z)"};
+  const char *var_name[] = {"z", "factor(z)"};
+  for (int k = 0; k < 2; k++) {
+    m = NULL;
+    if (load_design(as_factor[k], NULL, &t3, &m, &err) != LMM_OK) { CHECK_STR(err.msg, ""); lmm_model_free(m); continue; }
+    const lmm_frame_var *z = NULL;
+    for (int i = 0; i < m->formula->nvars; i++)
+      if (!strcmp(m->formula->vars[i].label, var_name[k])) z = &m->frame->vars[i];
+    CHECK(z != NULL);
+    if (z) {
+      CHECK_STR(strs_join(z->levels, z->nlevels), "1;2.5;a");
+      CHECK_INT(z->code[0], 0);
+      CHECK_INT(z->code[1], 2);
+      CHECK_INT(z->code[2], 1);
+      CHECK_INT(z->code[3], 0);
+      CHECK(z->x == NULL);
+    }
+    lmm_model_free(m);
+  }
 }
 
 void test_frame_numeric_levels(void) {
