@@ -2,6 +2,7 @@
  * factors it at each theta. */
 #include "blocks.h"
 #include "alloc.h"
+#include "parallel.h"
 
 #include <cblas.h>
 #include <lapacke.h>
@@ -21,6 +22,20 @@ static void block_free(lmm_block *b) {
   lmm_free(b->rowidx);
 }
 
+static void free_parts(lmm_system *s) {
+  for (int k = 0; s->shadow && k < s->nparts - 1; k++) {
+    for (int i = 0; s->shadow[k] && i <= s->K; i++)
+      for (int j = 0; j <= i; j++)
+        if (lmm_sys_is_target(s, i, j)) lmm_free(s->shadow[k][i * (s->K + 1) + j].v);
+    lmm_free(s->shadow[k]);
+  }
+  lmm_free(s->shadow);
+  lmm_free(s->split);
+  s->shadow = NULL;
+  s->split = NULL;
+  s->nparts = 1;
+}
+
 void lmm_system_free(lmm_system *s) {
   if (!s) return;
   int m = (s->K + 1) * (s->K + 1);
@@ -34,6 +49,7 @@ void lmm_system_free(lmm_system *s) {
   lmm_free(s->diag_ok);
   lmm_free(s->S);
   lmm_free(s->b0);
+  free_parts(s);
   lmm_free(s);
 }
 
@@ -254,6 +270,75 @@ static int accumulate(lmm_system *s, const lmm_design *d) {
   return 0;
 }
 
+/* Whether the first term's pass is worth splitting over threads, and where:
+ * only when every block it updates is dense (crossed terms, a copy per part
+ * is cheap beside the work) and the pairs of stored blocks it multiplies are
+ * many times the values of those copies.  Parts get equal shares of pairs. */
+static int plan_parallel(lmm_system *s, int parts, int forced) {
+  int K = s->K, p1 = s->p + 1;
+  s->nparts = 1;
+  if (K < 2 || parts < 2) return 0;
+  double copy = 0, work = 0;
+  for (int i = 1; i <= K; i++)
+    for (int j = 1; j <= i; j++) {
+      const lmm_block *b = lmm_sys_L(s, i, j);
+      if (b->kind != BLK_DENSE) return 0;
+      copy += (double)b->rows * b->cols;
+    }
+  int nl0 = s->nl[0];
+  double *w = lmm_malloc(sizeof *w * (size_t)nl0);
+  if (!w) return -1;
+  for (int c = 0; c < nl0; c++) {
+    double wc = 0;
+    for (int j = 1; j < K; j++) {
+      const lmm_block *Bj = lmm_sys_A(s, j, 0);
+      double nj = (double)(Bj->colptr[c + 1] - Bj->colptr[c]) * s->q[j];
+      for (int i = j; i < K; i++) {
+        const lmm_block *Bi = lmm_sys_A(s, i, 0);
+        wc += nj * (double)(Bi->colptr[c + 1] - Bi->colptr[c]) * s->q[i] * (i == j ? 0.5 : 1);
+      }
+      wc += nj * p1;
+    }
+    w[c] = wc * s->q[0];
+    work += w[c];
+  }
+  int rc = 0;
+  if (!forced && (work < 2e6 || work < 8 * copy * (parts - 1))) goto done;
+  s->split = lmm_malloc(sizeof *s->split * (size_t)(parts + 1));
+  s->shadow = lmm_calloc((size_t)(parts - 1), sizeof *s->shadow);
+  if (!s->split || !s->shadow) { rc = -1; goto done; }
+  s->nparts = parts;
+  s->split[0] = 0;
+  double acc = 0;
+  for (int c = 0, k = 1; c < nl0 && k < parts; c++) {
+    acc += w[c];
+    if (acc >= work * k / parts) s->split[k++] = c + 1;
+  }
+  for (int k = 1; k < parts; k++) if (s->split[k] < s->split[k - 1]) s->split[k] = s->split[k - 1];
+  s->split[parts] = nl0;
+  int m = (K + 1) * (K + 1);
+  for (int k = 0; k < parts - 1 && !rc; k++) {
+    if (!(s->shadow[k] = lmm_malloc(sizeof **s->shadow * (size_t)m))) { rc = -1; break; }
+    memcpy(s->shadow[k], s->L, sizeof **s->shadow * (size_t)m);
+    for (int i = 1; i <= K; i++)
+      for (int j = 1; j <= i; j++) s->shadow[k][i * (K + 1) + j].v = NULL;
+    for (int i = 1; i <= K && !rc; i++)
+      for (int j = 1; j <= i && !rc; j++) {
+        lmm_block *b = &s->shadow[k][i * (K + 1) + j];
+        if (!(b->v = lmm_malloc(sizeof *b->v * lmm_block_values(b)))) rc = -1;
+      }
+  }
+done:
+  lmm_free(w);
+  return rc;
+}
+
+int lmm_system_set_parts(lmm_system *s, int parts) {
+  free_parts(s);
+  if (plan_parallel(s, parts, 1)) { free_parts(s); return -1; }
+  return s->nparts;
+}
+
 int lmm_system_new(const lmm_design *d, lmm_system **out, lmm_error *err) {
   *out = NULL;
   lmm_system *s = lmm_calloc(1, sizeof *s);
@@ -315,6 +400,7 @@ int lmm_system_new(const lmm_design *d, lmm_system **out, lmm_error *err) {
         if (!b->v) goto nomem;
       }
     }
+  if (plan_parallel(s, lmm_parallel_parts(), 0)) goto nomem;
   *out = s;
   return LMM_OK;
 nomem:

@@ -40,9 +40,23 @@ typedef struct lmm_system {
    * choose_basis in blocks.c): S = R^-1 (p x p, upper), b0 the least-squares
    * coefficients that were taken out of y, log|det R|. */
   double *S, *b0, log_det_r;
+  /* The first term's levels in parts that factor.c runs in parallel: part k
+   * takes levels split[k] .. split[k+1]-1 and, past part 0, subtracts its
+   * updates from copies of the later blocks, shadow[k-1] (indexed as L;
+   * only the update targets have values of their own), added in after. */
+  int nparts;
+  int *split;
+  lmm_block **shadow;
 } lmm_system;
 
+/* Whether (i, j) is a block the first term's levels update: j >= 1. */
+static inline int lmm_sys_is_target(const lmm_system *s, int i, int j) { return j >= 1 && j <= i && i <= s->K; }
+
 int lmm_system_new(const lmm_design *d, lmm_system **out, lmm_error *err);
+/* Split the first term's pass into parts whatever its size (tests compare
+ * the parts' sums with one pass); returns the parts it will run, 1 where the
+ * structure allows no split, -1 when out of memory. */
+int lmm_system_set_parts(lmm_system *s, int parts);
 /* Values a block stores (DIAG: nc q x q blocks; SPARSE: nnzb blocks; DENSE: rows x cols). */
 size_t lmm_block_values(const lmm_block *b);
 

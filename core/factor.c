@@ -12,6 +12,7 @@
  * dense) follow by blocks, dense work going to BLAS and LAPACK (later_terms).
  */
 #include "blocks.h"
+#include "parallel.h"
 
 #include <cblas.h>
 #include <lapacke.h>
@@ -227,16 +228,17 @@ static void level_blocks(const lmm_block *A, lmm_block *L, int c, const double *
   }
 }
 
-/* L[i][0] for every i and their updates of the later blocks, level by level
- * of the first term (see the file comment). */
-static int first_term(lmm_system *s, double *const *T) {
-  int K = s->K, q0 = s->q[0], p1 = s->p + 1;
+/* Levels c0 .. c1-1 of the first term: their blocks of L[i][0] for every i,
+ * and their updates subtracted from the later blocks of tgt (indexed as L:
+ * L itself, or a part's copies). */
+static int first_term_levels(lmm_system *s, double *const *T, int c0, int c1, lmm_block *tgt) {
+  int K = s->K, K1 = K + 1, q0 = s->q[0], p1 = s->p + 1;
   const double *T0 = T[0];
   const lmm_block *A00 = lmm_sys_A(s, 0, 0);
   lmm_block *L00 = lmm_sys_L(s, 0, 0), *LK0 = lmm_sys_L(s, K, 0);
   const lmm_block *AK0 = lmm_sys_A(s, K, 0);
   double M[LMM_MAX_Q * LMM_MAX_Q];
-  for (int c = 0; c < s->nl[0]; c++) {
+  for (int c = c0; c < c1; c++) {
     double *D = L00->v + (size_t)c * (size_t)(q0 * q0);
     tBt(T0, q0, A00->v + (size_t)c * (size_t)(q0 * q0), q0, q0, T0, D, q0);
     for (int a = 0; a < q0; a++) D[a + a * q0] += 1;
@@ -249,12 +251,50 @@ static int first_term(lmm_system *s, double *const *T) {
     times_m(p1, q0, AK0->v + (size_t)c * (size_t)q0 * (size_t)p1, p1, M, F, p1);
     for (int j = 1; j < K; j++) {
       const lmm_block *Bj = lmm_sys_L(s, j, 0);
-      for (int i = j; i < K; i++) sub_pairs_col(lmm_sys_L(s, i, j), lmm_sys_L(s, i, 0), Bj, c);
-      sub_dense_sparse_col(lmm_sys_L(s, K, j), F, p1, p1, Bj, c);
+      for (int i = j; i < K; i++) sub_pairs_col(&tgt[i * K1 + j], lmm_sys_L(s, i, 0), Bj, c);
+      sub_dense_sparse_col(&tgt[K * K1 + j], F, p1, p1, Bj, c);
     }
   }
+  return LMM_OK;
+}
+
+typedef struct first_term_job { lmm_system *s; double *const *T; } first_term_job;
+
+/* One part of the first term's levels (see lmm_system.split). */
+static int first_term_part(void *arg, int part) {
+  first_term_job *job = arg;
+  lmm_system *s = job->s;
+  lmm_block *tgt = s->L;
+  if (part) {
+    tgt = s->shadow[part - 1];
+    for (int i = 1; i <= s->K; i++)
+      for (int j = 1; j <= i; j++) {
+        lmm_block *b = &tgt[i * (s->K + 1) + j];
+        memset(b->v, 0, sizeof *b->v * lmm_block_values(b));
+      }
+  }
+  return first_term_levels(s, job->T, s->split[part], s->split[part + 1], tgt);
+}
+
+/* L[i][0] for every i and their updates of the later blocks, level by level
+ * of the first term (see the file comment), in parts on threads where
+ * blocks.c found that worth it. */
+static int first_term(lmm_system *s, double *const *T) {
+  int K = s->K, p1 = s->p + 1, rc;
+  if (s->nparts > 1) {
+    first_term_job job = {s, T};
+    rc = lmm_parallel(s->nparts, first_term_part, &job);
+    for (int k = 0; k < s->nparts - 1 && !rc; k++)
+      for (int i = 1; i <= K; i++)
+        for (int j = 1; j <= i; j++) {
+          lmm_block *b = lmm_sys_L(s, i, j);
+          cblas_daxpy((int)lmm_block_values(b), 1.0, s->shadow[k][i * (K + 1) + j].v, 1, b->v, 1);
+        }
+  } else
+    rc = first_term_levels(s, T, 0, s->nl[0], s->L);
+  if (rc) return rc;
   /* the fixed part against itself: one rank-(levels x q0) update */
-  lmm_block *LKK = lmm_sys_L(s, K, K);
+  lmm_block *LK0 = lmm_sys_L(s, K, 0), *LKK = lmm_sys_L(s, K, K);
   cblas_dsyrk(CblasColMajor, CblasLower, CblasNoTrans, p1, LK0->cols, -1.0, LK0->v, p1, 1.0, LKK->v, p1);
   return LMM_OK;
 }

@@ -69,6 +69,8 @@ int main(void) {
   RUN(test_fit_oneway_ml_closed_form);
   RUN(test_fit_oneway_singular);
   RUN(test_fit_dyestuff_reference);
+  /* test_factor.c */
+  RUN(test_factor_parts_match_one_pass);
   /* test_inference.c */
   RUN(test_nlme_df);
   RUN(test_ranef_dyestuff);

@@ -1,0 +1,75 @@
+/* test_factor.c — the blocked factorization: the first term's pass split
+ * over threads gives the single pass's factor, on a crossed design large
+ * enough that each part has many levels and many shared later levels. */
+#include "harness.h"
+#include "helpers.h"
+#include "blocks.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+enum { ROWS = 20000, G1 = 400, G2 = 60 };
+
+/* y ~ x + (1 + x | g1) + (1 | g2), fixed pseudo-random data */
+static test_table crossed_table(lmm_value *v, char (*labels)[8]) {
+  static const char *names[] = {"y", "x", "g1", "g2"};
+  uint64_t state = 12345;
+  for (int l = 0; l < G1 + G2; l++) snprintf(labels[l], 8, "%c%d", l < G1 ? 'a' : 'b', l);
+  for (int r = 0; r < ROWS; r++) {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    int g1 = r % G1, g2 = (int)((state >> 33) % G2);
+    double x = (double)((state >> 20) % 1000) / 100.0;
+    double y = 1 + 0.5 * x + sin(g1) + 0.3 * cos(g2) + 0.1 * x * cos(3.0 * g1) + (double)((state >> 40) % 100) / 50.0;
+    v[4 * r] = NUM(y);
+    v[4 * r + 1] = NUM(x);
+    v[4 * r + 2] = TXTP(labels[g1]);
+    v[4 * r + 3] = TXTP(labels[G1 + g2]);
+  }
+  return (test_table){4, names, ROWS, v, 0};
+}
+
+/* The factor's log-determinant and the fixed part's block (p+1 = 3 square,
+ * its lower triangle: the REML criterion's log|R_X| and pwrss) at T. */
+static void factor_at(lmm_system *s, double *const *T, double *logdet, double *fixed) {
+  CHECK_INT(lmm_system_factor(s, T), LMM_OK);
+  *logdet = lmm_system_logdet_z(s);
+  const lmm_block *F = lmm_sys_L(s, s->K, s->K);
+  CHECK_INT(F->rows, 3);
+  for (int j = 0, k = 0; j < 3; j++)
+    for (int i = j; i < 3; i++) fixed[k++] = F->v[i + j * 3];
+}
+
+void test_factor_parts_match_one_pass(void) {
+  lmm_value *v = malloc(sizeof *v * 4 * ROWS);
+  char (*labels)[8] = malloc(sizeof *labels * (G1 + G2));
+  if (!v || !labels) { free(v); free(labels); CHECK(0); return; }
+  test_table t = crossed_table(v, labels);
+  lmm_model *m = NULL;
+  lmm_error err = {0};
+  CHECK_INT(load_design("y ~ x + (1 + x | g1) + (1 | g2)", NULL, &t, &m, &err), LMM_OK);
+  lmm_system *s = NULL;
+  if (m && m->design) CHECK_INT(lmm_system_new(m->design, &s, &err), LMM_OK);
+  if (s) {
+    CHECK_INT(s->K, 2);
+    double t0[4] = {0.8, 0.3, 0, 0.4}, t1[1] = {0.6};
+    double *T[2] = {t0, t1};
+    double ld1, ld, f1[6], f[6];
+    CHECK_INT(lmm_system_set_parts(s, 1), 1);
+    factor_at(s, T, &ld1, f1);
+    for (int parts = 2; parts <= 4; parts++) {
+      CHECK_INT(lmm_system_set_parts(s, parts), parts);
+      for (int k = 0; k < parts; k++) CHECK(s->split[k] < s->split[k + 1]);   /* no empty part */
+      factor_at(s, T, &ld, f);
+      CHECK_NEAR(ld, ld1, 1e-10);
+      for (int i = 0; i < 6; i++) CHECK_NEAR(f[i], f1[i], 1e-10);
+    }
+    /* a factor that fails in one part fails the whole: a negative variance */
+    double bad[4] = {NAN, 0, 0, 1};
+    double *Tbad[2] = {bad, t1};
+    CHECK(lmm_system_factor(s, Tbad) != LMM_OK);
+  }
+  lmm_system_free(s);
+  lmm_model_free(m);
+  free(v);
+  free(labels);
+}
