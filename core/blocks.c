@@ -139,10 +139,12 @@ static int nested_in(const lmm_system *s, int a, int b) {
 
 enum { CHUNK = 256 };   /* rows of [X y] taken at a time */
 
-/* One chunk of [X y] (m rows, column-major, leading dimension CHUNK). */
-static void xy_chunk(const lmm_design *d, size_t r0, int m, double *B) {
-  lmm_design_x_rows(d, r0, m, B, CHUNK);
-  memcpy(B + (size_t)d->p * CHUNK, d->y + r0, sizeof *B * (size_t)m);
+/* One chunk of [X y] (m rows, column-major, leading dimension CHUNK): rows
+ * idx[0..m-1], or r0 .. r0+m-1 when idx is NULL. */
+static void xy_chunk(const lmm_design *d, const uint32_t *idx, size_t r0, int m, double *B) {
+  lmm_design_x_rows(d, idx, r0, m, B, CHUNK);
+  double *y = B + (size_t)d->p * CHUNK;
+  for (int i = 0; i < m; i++) y[i] = d->y[idx ? idx[i] : r0 + (size_t)i];
 }
 
 /* The fixed effects' basis, before any cross-product with Z is formed: R of
@@ -164,7 +166,7 @@ static int choose_basis(lmm_system *s, const lmm_design *d, lmm_error *err) {
   if (!R || !B || !Tq || !s->S || !s->b0) { rc = lmm_nomem(err); goto done; }
   for (size_t r0 = 0; r0 < n; r0 += CHUNK) {
     int m = n - r0 < CHUNK ? (int)(n - r0) : CHUNK;
-    xy_chunk(d, r0, m, B);
+    xy_chunk(d, NULL, r0, m, B);
     if (LAPACKE_dtpqrt(LAPACK_COL_MAJOR, m, p1, 0, nb, R, p1, B, CHUNK, Tq, nb)) { rc = lmm_nomem(err); goto done; }
   }
   /* rank: R[j][j] against the norm of column j (the norm of R's column j) */
@@ -219,20 +221,41 @@ int lmm_system_unscale(const lmm_system *s, const double *bt, const double *vt, 
 
 double lmm_system_log_scale(const lmm_system *s) { return s->log_det_r; }
 
+/* The rows in the order of the first term's levels (a counting sort), so
+ * that accumulating walks its blocks in storage order; NULL when the rows
+ * are too many to number in 32 bits (then they go in their own order). */
+static uint32_t *first_term_order(const lmm_system *s, const lmm_design *d, int *failed) {
+  size_t n = d->n;
+  *failed = 0;
+  if (s->K == 0 || n > UINT32_MAX) return NULL;
+  const int *g = d->re[s->term[0]].g;
+  int nl = s->nl[0];
+  uint32_t *order = lmm_malloc(sizeof *order * (n ? n : 1));
+  size_t *next = lmm_calloc((size_t)nl + 1, sizeof *next);
+  if (!order || !next) { lmm_free(order); lmm_free(next); *failed = 1; return NULL; }
+  for (size_t r = 0; r < n; r++) next[g[r] + 1]++;
+  for (int l = 0; l < nl; l++) next[l + 1] += next[l];
+  for (size_t r = 0; r < n; r++) order[next[g[r]]++] = (uint32_t)r;
+  lmm_free(next);
+  return order;
+}
+
 /* The values of A, chunk by chunk of rows: [X~ y~] from [X y] by the basis,
  * its own cross-product by BLAS, and each row's products with the terms'
  * columns into the diagonal, sparse and fixed-part blocks. */
 static int accumulate(lmm_system *s, const lmm_design *d) {
-  int K = s->K, p = d->p, p1 = p + 1, qsum = 0;
+  int K = s->K, p = d->p, p1 = p + 1, qsum = 0, failed;
   for (int k = 0; k < K; k++) qsum += s->q[k];
+  uint32_t *order = first_term_order(s, d, &failed);
   double *B = lmm_malloc(sizeof *B * CHUNK * (size_t)p1), *z = lmm_malloc(sizeof *z * (size_t)(qsum ? qsum : 1));
   int *zoff = lmm_malloc(sizeof *zoff * (size_t)(K ? K : 1));
-  if (!B || !z || !zoff) { lmm_free(B); lmm_free(z); lmm_free(zoff); return -1; }
+  if (failed || !B || !z || !zoff) { lmm_free(order); lmm_free(B); lmm_free(z); lmm_free(zoff); return -1; }
   for (int k = 0, o = 0; k < K; k++) { zoff[k] = o; o += s->q[k]; }
   lmm_block *AKK = lmm_sys_A(s, K, K);
   for (size_t r0 = 0; r0 < d->n; r0 += CHUNK) {
     int m = d->n - r0 < CHUNK ? (int)(d->n - r0) : CHUNK;
-    xy_chunk(d, r0, m, B);
+    const uint32_t *idx = order ? order + r0 : NULL;
+    xy_chunk(d, idx, r0, m, B);
     if (p) {
       double *y = B + (size_t)p * CHUNK;
       cblas_dgemv(CblasColMajor, CblasNoTrans, m, p, -1.0, B, CHUNK, s->b0, 1, 1.0, y, 1);            /* y~ = y - X b0 */
@@ -240,7 +263,7 @@ static int accumulate(lmm_system *s, const lmm_design *d) {
     }
     cblas_dsyrk(CblasColMajor, CblasLower, CblasTrans, p1, m, 1.0, B, CHUNK, 1.0, AKK->v, p1);
     for (int i = 0; i < m; i++) {
-      size_t r = r0 + (size_t)i;
+      size_t r = idx ? idx[i] : r0 + (size_t)i;
       for (int k = 0; k < K; k++)
         for (int a = 0; a < s->q[k]; a++) z[zoff[k] + a] = lmm_design_z(d, s->term[k], a, r);
       for (int j = 0; j < K; j++) {
@@ -264,6 +287,7 @@ static int accumulate(lmm_system *s, const lmm_design *d) {
       }
     }
   }
+  lmm_free(order);
   lmm_free(B);
   lmm_free(z);
   lmm_free(zoff);

@@ -147,9 +147,10 @@ double lmm_design_z(const lmm_design *d, int t, int a, size_t r) {
   return column_value(d->frame, &d->re[t].zspec[a], r);
 }
 
-void lmm_design_x_rows(const lmm_design *d, size_t r0, int m, double *B, int ldb) {
+void lmm_design_x_rows(const lmm_design *d, const uint32_t *idx, size_t r0, int m, double *B, int ldb) {
   for (int j = 0; j < d->p; j++)
-    for (int i = 0; i < m; i++) B[i + (size_t)j * (size_t)ldb] = column_value(d->frame, &d->xspec[j], r0 + (size_t)i);
+    for (int i = 0; i < m; i++)
+      B[i + (size_t)j * (size_t)ldb] = column_value(d->frame, &d->xspec[j], idx ? idx[i] : r0 + (size_t)i);
 }
 
 int lmm_design_dense_x(const lmm_design *d, double **X, lmm_error *err) {

@@ -56,8 +56,9 @@ int lmm_design_new(const lmm_frame *fr, lmm_design **out, lmm_error *err);
 /* X[r][j], and column a of random-effects term t at row r. */
 double lmm_design_x(const lmm_design *d, int j, size_t r);
 double lmm_design_z(const lmm_design *d, int t, int a, size_t r);
-/* Rows r0 .. r0+m-1 of X into B (m x p, column-major, leading dimension ldb). */
-void lmm_design_x_rows(const lmm_design *d, size_t r0, int m, double *B, int ldb);
+/* m rows of X into B (m x p, column-major, leading dimension ldb): rows
+ * idx[0..m-1], or r0 .. r0+m-1 when idx is NULL. */
+void lmm_design_x_rows(const lmm_design *d, const uint32_t *idx, size_t r0, int m, double *B, int ldb);
 /* X as an n x p column-major matrix, for the fits that factor X itself (lm,
  * gls) and their leverages; *X is lmm_malloc'd. */
 int lmm_design_dense_x(const lmm_design *d, double **X, lmm_error *err);

@@ -61,68 +61,90 @@ static double nlopt_objective(unsigned nth, const double *theta, double *grad, v
 }
 
 /* Starting values: for each term, a moment estimate of the covariance of its
- * random effects relative to the residual variance, from the group-wise
- * least-squares fits of the fixed-effect residuals y~ (Swamy's estimator; for
- * a scalar term, one-way ANOVA).  A[k][k] holds each group's Z'Z and the last
- * row of A[K][k] its Z'y~.  Crossed terms make it rough, but it puts the
- * optimizer near the optimum, where T = I (lme4's start) can be far off and
- * costs dozens of deviance evaluations. */
-void lmm_fit_start(const lmm_system *s, const int *theta_off, double *theta) {
-  enum { QMAX = 8 };
-  int K = s->K, p = s->p, p1 = p + 1;
-  const double *last = lmm_sys_A(s, K, K)->v;
-  double yy = last[(size_t)p * (size_t)p1 + (size_t)p], n = (double)s->n;
-  for (int k = 0; k < K; k++) {
-    int q = s->q[k], nl = s->nl[k], g = 0;
-    if (q > QMAX) continue;
-    const lmm_block *D = lmm_sys_A(s, k, k), *F = lmm_sys_A(s, K, k);
-    double sum_b[QMAX] = {0}, sum_bb[QMAX * QMAX] = {0}, sum_vinv[QMAX * QMAX] = {0}, ssb = 0;
-    for (int l = 0; l < nl; l++) {
-      const double *ztz = D->v + (size_t)l * (size_t)(q * q);
-      double C[QMAX * QMAX], b[QMAX], zty[QMAX];
-      memcpy(C, ztz, sizeof *C * (size_t)(q * q));
-      for (int a = 0; a < q; a++) zty[a] = b[a] = F->v[(size_t)(l * q + a) * (size_t)p1 + (size_t)p];
-      if (LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, 'L', q, C, q)) continue;
-      int ok = 1;   /* a group too small to estimate its own coefficients says nothing */
-      for (int a = 0; a < q; a++) ok &= C[a + a * q] > 1e-6 * sqrt(ztz[a + a * q]);
-      if (!ok) continue;
-      LAPACKE_dpotrs_work(LAPACK_COL_MAJOR, 'L', q, 1, C, q, b, q);   /* b = (Z'Z)^-1 Z'y~ */
-      LAPACKE_dpotri_work(LAPACK_COL_MAJOR, 'L', q, C, q);            /* C = (Z'Z)^-1 */
-      for (int a = 0; a < q; a++) {
-        ssb += b[a] * zty[a];
-        sum_b[a] += b[a];
-        for (int c = 0; c <= a; c++) {
-          sum_bb[a + c * q] += b[a] * b[c];
-          sum_vinv[a + c * q] += C[a + c * q];
-        }
+ * random effects, from the group-wise least-squares fits of the fixed-effect
+ * residuals y~ (Swamy's estimator; for a scalar term, one-way ANOVA), made
+ * relative to the smallest of the terms' within-group variances: a crossed
+ * term's within-group variance still holds the other terms' variances, so
+ * it is the least contaminated that stands for sigma^2.  A[k][k] holds each
+ * group's Z'Z and the last row of A[K][k] its Z'y~.  It puts the optimizer
+ * near the optimum, where T = I (lme4's start) can be far off and costs
+ * dozens of deviance evaluations. */
+enum { START_QMAX = 8 };
+
+/* Term k's covariance estimate (absolute, lower triangle of S) and its
+ * within-group mean square; 0 when the term says nothing. */
+static int term_moments(const lmm_system *s, int k, double *S, double *msw_out) {
+  int q = s->q[k], nl = s->nl[k], g = 0, K = s->K, p = s->p, p1 = p + 1;
+  if (q > START_QMAX) return 0;
+  const lmm_block *D = lmm_sys_A(s, k, k), *F = lmm_sys_A(s, K, k);
+  double yy = lmm_sys_A(s, K, K)->v[(size_t)p * (size_t)p1 + (size_t)p], n = (double)s->n;
+  double sum_b[START_QMAX] = {0}, sum_bb[START_QMAX * START_QMAX] = {0}, sum_vinv[START_QMAX * START_QMAX] = {0}, ssb = 0;
+  for (int l = 0; l < nl; l++) {
+    const double *ztz = D->v + (size_t)l * (size_t)(q * q);
+    double C[START_QMAX * START_QMAX], b[START_QMAX], zty[START_QMAX];
+    memcpy(C, ztz, sizeof *C * (size_t)(q * q));
+    for (int a = 0; a < q; a++) zty[a] = b[a] = F->v[(size_t)(l * q + a) * (size_t)p1 + (size_t)p];
+    if (LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, 'L', q, C, q)) continue;
+    int ok = 1;   /* a group too small to estimate its own coefficients says nothing */
+    for (int a = 0; a < q; a++) ok &= C[a + a * q] > 1e-6 * sqrt(ztz[a + a * q]);
+    if (!ok) continue;
+    LAPACKE_dpotrs_work(LAPACK_COL_MAJOR, 'L', q, 1, C, q, b, q);   /* b = (Z'Z)^-1 Z'y~ */
+    LAPACKE_dpotri_work(LAPACK_COL_MAJOR, 'L', q, C, q);            /* C = (Z'Z)^-1 */
+    for (int a = 0; a < q; a++) {
+      ssb += b[a] * zty[a];
+      sum_b[a] += b[a];
+      for (int c = 0; c <= a; c++) {
+        sum_bb[a + c * q] += b[a] * b[c];
+        sum_vinv[a + c * q] += C[a + c * q];
       }
-      g++;
     }
-    /* within-group df: the intercept, if any, lies in the groups' span */
-    double dfw = n - (double)g * q - (p > 1 ? p - 1 : 0), msw = dfw > 0 ? (yy - ssb) / dfw : 0;
-    if (g < 2 || !(msw > 0)) continue;
-    /* Sigma_b / sigma^2: the spread of the groups' coefficients less their
-     * mean sampling covariance, kept positive definite */
-    double S[QMAX * QMAX] = {0};
+    g++;
+  }
+  /* within-group df: the intercept, if any, lies in the groups' span */
+  double dfw = n - (double)g * q - (p > 1 ? p - 1 : 0), msw = dfw > 0 ? (yy - ssb) / dfw : 0;
+  if (g < 2 || !(msw > 0)) return 0;
+  /* the spread of the groups' coefficients less their mean sampling covariance */
+  for (int a = 0; a < q; a++)
+    for (int c = 0; c <= a; c++)
+      S[a + c * q] = (sum_bb[a + c * q] - sum_b[a] * sum_b[c] / g) / (g - 1) - msw * sum_vinv[a + c * q] / g;
+  *msw_out = msw;
+  return 1;
+}
+
+void lmm_fit_start(const lmm_system *s, const int *theta_off, double *theta) {
+  int K = s->K, Q2 = START_QMAX * START_QMAX;
+  double *S = lmm_malloc(sizeof *S * (size_t)(K ? K * Q2 : 1)), sigma2 = HUGE_VAL;
+  int *have = lmm_calloc((size_t)(K ? K : 1), sizeof *have);
+  if (!S || !have) { lmm_free(S); lmm_free(have); return; }   /* T = I, lme4's start */
+  for (int k = 0; k < K; k++) {
+    double msw = 0;
+    if ((have[k] = term_moments(s, k, S + (size_t)k * Q2, &msw)) && msw < sigma2) sigma2 = msw;
+  }
+  for (int k = 0; k < K; k++) {
+    if (!have[k]) continue;
+    int q = s->q[k];
+    double *Sk = S + (size_t)k * Q2;
     for (int a = 0; a < q; a++)
-      for (int c = 0; c <= a; c++)
-        S[a + c * q] = ((sum_bb[a + c * q] - sum_b[a] * sum_b[c] / g) / (g - 1) - msw * sum_vinv[a + c * q] / g) / msw;
-    for (int a = 0; a < q; a++) S[a + a * q] = S[a + a * q] > 0.0025 ? (S[a + a * q] < 100 ? S[a + a * q] : 100) : 0.0025;
+      for (int c = 0; c <= a; c++) Sk[a + c * q] /= sigma2;
+    /* kept positive definite: variances within [0.05^2, 10^2], correlations within +-0.9 */
+    for (int a = 0; a < q; a++) Sk[a + a * q] = Sk[a + a * q] > 0.0025 ? (Sk[a + a * q] < 100 ? Sk[a + a * q] : 100) : 0.0025;
     for (int a = 0; a < q; a++)
       for (int c = 0; c < a; c++) {
-        double lim = 0.9 * sqrt(S[a + a * q] * S[c + c * q]);
-        double v = S[a + c * q];
-        S[a + c * q] = v > lim ? lim : v < -lim ? -lim : v == v ? v : 0;
+        double lim = 0.9 * sqrt(Sk[a + a * q] * Sk[c + c * q]);
+        double v = Sk[a + c * q];
+        Sk[a + c * q] = v > lim ? lim : v < -lim ? -lim : v == v ? v : 0;
       }
-    if (LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, 'L', q, S, q))   /* not positive definite: the variances alone */
+    if (LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, 'L', q, Sk, q))   /* not positive definite: the variances alone */
       for (int a = 0; a < q; a++) {
-        for (int c = 0; c < a; c++) S[a + c * q] = 0;
-        S[a + a * q] = sqrt(S[a + a * q]);
+        for (int c = 0; c < a; c++) Sk[a + c * q] = 0;
+        Sk[a + a * q] = sqrt(Sk[a + a * q]);
       }
     double *th = theta + theta_off[s->term[k]];
     for (int col = 0, m = 0; col < q; col++)
-      for (int row = col; row < q; row++) th[m++] = S[row + col * q];
+      for (int row = col; row < q; row++) th[m++] = Sk[row + col * q];
   }
+  lmm_free(S);
+  lmm_free(have);
 }
 
 /* BOBYQA's first steps, one per theta: a quarter of the start's scale (the
