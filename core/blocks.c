@@ -155,7 +155,7 @@ static void xy_chunk(const lmm_design *d, const uint32_t *idx, size_t r0, int m,
  * before y'y is formed.  beta = b0 + R^-1 beta~ maps back.  R also says
  * whether X has full rank: a column whose R[j][j] is tiny next to its norm
  * is a combination of the columns before it. */
-static int choose_basis(lmm_system *s, const lmm_design *d, lmm_error *err) {
+static int choose_basis(lmm_system *s, const lmm_design *d, int (*interrupted)(void *), void *ctx, lmm_error *err) {
   size_t n = d->n;
   int p = d->p, p1 = p + 1, nb = p1 < 32 ? p1 : 32;
   double *R = lmm_calloc((size_t)(p1 * p1), sizeof *R), *B = lmm_malloc(sizeof *B * CHUNK * (size_t)p1);
@@ -166,6 +166,7 @@ static int choose_basis(lmm_system *s, const lmm_design *d, lmm_error *err) {
   if (!R || !B || !Tq || !s->S || !s->b0) { rc = lmm_nomem(err); goto done; }
   for (size_t r0 = 0; r0 < n; r0 += CHUNK) {
     int m = n - r0 < CHUNK ? (int)(n - r0) : CHUNK;
+    if (interrupted && r0 % (64 * CHUNK) == 0 && interrupted(ctx)) { rc = lmm_fail(err, LMM_INTERRUPTED, "interrupted"); goto done; }
     xy_chunk(d, NULL, r0, m, B);
     if (LAPACKE_dtpqrt(LAPACK_COL_MAJOR, m, p1, 0, nb, R, p1, B, CHUNK, Tq, nb)) { rc = lmm_nomem(err); goto done; }
   }
@@ -243,18 +244,19 @@ static uint32_t *first_term_order(const lmm_system *s, const lmm_design *d, int 
 /* The values of A, chunk by chunk of rows: [X~ y~] from [X y] by the basis,
  * its own cross-product by BLAS, and each row's products with the terms'
  * columns into the diagonal, sparse and fixed-part blocks. */
-static int accumulate(lmm_system *s, const lmm_design *d) {
-  int K = s->K, p = d->p, p1 = p + 1, qsum = 0, failed;
+static int accumulate(lmm_system *s, const lmm_design *d, int (*interrupted)(void *), void *ctx) {
+  int K = s->K, p = d->p, p1 = p + 1, qsum = 0, failed, rc = LMM_OK;
   for (int k = 0; k < K; k++) qsum += s->q[k];
   uint32_t *order = first_term_order(s, d, &failed);
   double *B = lmm_malloc(sizeof *B * CHUNK * (size_t)p1), *z = lmm_malloc(sizeof *z * (size_t)(qsum ? qsum : 1));
   int *zoff = lmm_malloc(sizeof *zoff * (size_t)(K ? K : 1));
-  if (failed || !B || !z || !zoff) { lmm_free(order); lmm_free(B); lmm_free(z); lmm_free(zoff); return -1; }
+  if (failed || !B || !z || !zoff) { lmm_free(order); lmm_free(B); lmm_free(z); lmm_free(zoff); return LMM_NOMEM; }
   for (int k = 0, o = 0; k < K; k++) { zoff[k] = o; o += s->q[k]; }
   lmm_block *AKK = lmm_sys_A(s, K, K);
   for (size_t r0 = 0; r0 < d->n; r0 += CHUNK) {
     int m = d->n - r0 < CHUNK ? (int)(d->n - r0) : CHUNK;
     const uint32_t *idx = order ? order + r0 : NULL;
+    if (interrupted && r0 % (64 * CHUNK) == 0 && interrupted(ctx)) { rc = LMM_INTERRUPTED; break; }
     xy_chunk(d, idx, r0, m, B);
     if (p) {
       double *y = B + (size_t)p * CHUNK;
@@ -291,7 +293,7 @@ static int accumulate(lmm_system *s, const lmm_design *d) {
   lmm_free(B);
   lmm_free(z);
   lmm_free(zoff);
-  return 0;
+  return rc;
 }
 
 /* Whether the first term's pass is worth splitting over threads, and where:
@@ -363,7 +365,7 @@ int lmm_system_set_parts(lmm_system *s, int parts) {
   return s->nparts;
 }
 
-int lmm_system_new(const lmm_design *d, lmm_system **out, lmm_error *err) {
+int lmm_system_new(const lmm_design *d, int (*interrupted)(void *), void *ctx, lmm_system **out, lmm_error *err) {
   *out = NULL;
   lmm_system *s = lmm_calloc(1, sizeof *s);
   if (!s) return lmm_nomem(err);
@@ -400,9 +402,10 @@ int lmm_system_new(const lmm_design *d, lmm_system **out, lmm_error *err) {
       if (block_alloc(b, kind, s->q[i], s->nl[i], s->q[j], s->nl[j])) goto nomem;
       if (kind == BLK_SPARSE && sparse_pattern(b, d->re[s->term[i]].g, d->re[s->term[j]].g, d->n)) goto nomem;
     }
-  int rc = choose_basis(s, d, err);
+  int rc = choose_basis(s, d, interrupted, ctx, err);
+  if (!rc && (rc = accumulate(s, d, interrupted, ctx)))
+    rc = rc == LMM_INTERRUPTED ? lmm_fail(err, rc, "interrupted") : lmm_nomem(err);
   if (rc) { lmm_system_free(s); return rc; }
-  if (accumulate(s, d)) goto nomem;
   /* L: which blocks keep their structure */
   for (int k = 0; k < K; k++) {
     int ok = 1;

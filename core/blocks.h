@@ -52,7 +52,9 @@ typedef struct lmm_system {
 /* Whether (i, j) is a block the first term's levels update: j >= 1. */
 static inline int lmm_sys_is_target(const lmm_system *s, int i, int j) { return j >= 1 && j <= i && i <= s->K; }
 
-int lmm_system_new(const lmm_design *d, lmm_system **out, lmm_error *err);
+/* One pass over the design's rows; interrupted (may be NULL) is polled every
+ * few thousand rows, and a nonzero answer stops with LMM_INTERRUPTED. */
+int lmm_system_new(const lmm_design *d, int (*interrupted)(void *), void *ctx, lmm_system **out, lmm_error *err);
 /* Split the first term's pass into parts whatever its size (tests compare
  * the parts' sums with one pass); returns the parts it will run, 1 where the
  * structure allows no split, -1 when out of memory. */

@@ -16,6 +16,7 @@ typedef struct objective_ctx {
   lmm_fit *fit;
   double **T;             /* by fit position */
   const lmm_fit_options *opt;
+  nlopt_opt nlopt;        /* the running optimizer, to stop it when interrupted */
   int stopped;
 } objective_ctx;
 
@@ -53,9 +54,10 @@ static double profiled_deviance(objective_ctx *c, const double *theta) {
 static double nlopt_objective(unsigned nth, const double *theta, double *grad, void *data) {
   (void)nth; (void)grad;
   objective_ctx *c = data;
-  if (c->opt->interrupted && c->opt->interrupted(c->opt->interrupt_ctx)) {
+  if (c->stopped || (c->opt->interrupted && c->opt->interrupted(c->opt->interrupt_ctx))) {
     c->stopped = 1;
-    return DBL_MAX;   /* followed by nlopt_force_stop below */
+    nlopt_force_stop(c->nlopt);   /* BOBYQA returns after this evaluation */
+    return DBL_MAX;
   }
   return profiled_deviance(c, theta);
 }
@@ -166,6 +168,7 @@ static int minimize(objective_ctx *c, double *theta, const double *lower, const 
   int nth = c->fit->ntheta;
   nlopt_opt o = nlopt_create(NLOPT_LN_BOBYQA, (unsigned)nth);
   if (!o) return LMM_NOMEM;
+  c->nlopt = o;
   nlopt_set_lower_bounds(o, lower);
   nlopt_set_min_objective(o, nlopt_objective, c);
   nlopt_set_ftol_abs(o, 1e-11);
@@ -355,7 +358,7 @@ int lmm_fit_run(const lmm_design *d, lmm_system *sys, const lmm_fit_options *opt
   f->beta_scaled = lmm_calloc((size_t)(d->p ? d->p : 1), sizeof *f->beta_scaled);
   f->vcov = lmm_calloc((size_t)(d->p ? d->p * d->p : 1), sizeof *f->vcov);
   double **T = lmm_calloc((size_t)(sys->K ? sys->K : 1), sizeof *T);
-  objective_ctx c = {d, sys, f, T, opt, 0};
+  objective_ctx c = {d, sys, f, T, opt, NULL, 0};
   if (!f->theta || !lower || !f->beta || !f->beta_scaled || !f->vcov || !T) { rc = lmm_nomem(err); goto done; }
   for (int k = 0; k < sys->K; k++)
     if (!(T[k] = lmm_calloc((size_t)(sys->q[k] * sys->q[k]), sizeof *T[k]))) { rc = lmm_nomem(err); goto done; }

@@ -62,7 +62,7 @@ static int finish(lmm_model *m, const lmm_fit_options *opt, lmm_error *err) {
   if ((rc = check_groups(m->design, err))) return rc;
   if ((size_t)m->design->p >= m->design->n)
     return lmm_fail(err, LMM_ERR, "%zu rows are too few for %d fixed-effect coefficients", m->design->n, m->design->p);
-  if ((rc = lmm_system_new(m->design, &m->system, err))) return rc;
+  if ((rc = lmm_system_new(m->design, opt->interrupted, opt->interrupt_ctx, &m->system, err))) return rc;
   if ((rc = lmm_fit_run(m->design, m->system, opt, &m->fit, err))) return rc;
   if (!(m->result = lmm_result_new())) return lmm_nomem(err);
   return lmm_tidy(m->design, m->fit, m->style, m->result, err);

@@ -7,9 +7,10 @@ import harness
 import test_analysis
 import test_errors
 import test_interface
+import test_interrupt
 import test_reference
 
-MODULES = [test_reference, test_interface, test_errors, test_analysis]
+MODULES = [test_reference, test_interface, test_errors, test_analysis, test_interrupt]
 
 
 def main():

@@ -48,7 +48,7 @@ void test_factor_parts_match_one_pass(void) {
   lmm_error err = {0};
   CHECK_INT(load_design("y ~ x + (1 + x | g1) + (1 | g2)", NULL, &t, &m, &err), LMM_OK);
   lmm_system *s = NULL;
-  if (m && m->design) CHECK_INT(lmm_system_new(m->design, &s, &err), LMM_OK);
+  if (m && m->design) CHECK_INT(lmm_system_new(m->design, NULL, NULL, &s, &err), LMM_OK);
   if (s) {
     CHECK_INT(s->K, 2);
     double t0[4] = {0.8, 0.3, 0, 0.4}, t1[1] = {0.6};
@@ -70,6 +70,39 @@ void test_factor_parts_match_one_pass(void) {
   }
   lmm_system_free(s);
   lmm_model_free(m);
+  free(v);
+  free(labels);
+}
+
+typedef struct poll_count { int calls, stop_at; } poll_count;
+
+/* An interrupt that comes at the stop_at-th poll. */
+static int interrupt_at(void *ctx) {
+  poll_count *pc = ctx;
+  return ++pc->calls >= pc->stop_at;
+}
+
+/* sqlite3_interrupt() reaches the fit through its poll: while the rows are
+ * read into the blocks, and between the optimizer's evaluations.  Either
+ * way the fit stops with LMM_INTERRUPTED, having polled no further. */
+void test_factor_interrupt(void) {
+  lmm_value *v = malloc(sizeof *v * 4 * ROWS);
+  char (*labels)[8] = malloc(sizeof *labels * (G1 + G2));
+  if (!v || !labels) { free(v); free(labels); CHECK(0); return; }
+  test_table t = crossed_table(v, labels);
+  for (int stop_at = 1; stop_at <= 8; stop_at += 7) {   /* 1: the first row pass; 8: the optimizer */
+    lmm_model *m = NULL;
+    lmm_error err = {0};
+    poll_count pc = {0, stop_at};
+    CHECK_INT(load_model("y ~ x + (1 + x | g1) + (1 | g2)", NULL, NULL, &t, &m, &err), LMM_OK);
+    if (m) {
+      CHECK_INT(lmm_model_finish(m, interrupt_at, &pc, &err), LMM_INTERRUPTED);
+      CHECK_STR(err.msg, "interrupted");
+      CHECK_INT(pc.calls, stop_at);
+      CHECK(stop_at == 1 ? m->system == NULL : m->system != NULL);
+    }
+    lmm_model_free(m);
+  }
   free(v);
   free(labels);
 }

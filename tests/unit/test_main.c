@@ -71,6 +71,7 @@ int main(void) {
   RUN(test_fit_dyestuff_reference);
   /* test_factor.c */
   RUN(test_factor_parts_match_one_pass);
+  RUN(test_factor_interrupt);
   /* test_inference.c */
   RUN(test_nlme_df);
   RUN(test_ranef_dyestuff);
