@@ -3,6 +3,7 @@
 #include "ranef.h"
 #include "alloc.h"
 #include "ols.h"
+#include "selinv.h"
 
 #include <cblas.h>
 #include <lapacke.h>
@@ -47,35 +48,6 @@ static void diag_solve_t(const lmm_block *L, double *x) {
                 x + (size_t)l * (size_t)q, 1);
 }
 
-/* A dense copy of L_Z (the random-effects part of the factor). */
-static double *dense_lz(const lmm_system *s, int *offsets, int m) {
-  double *D = lmm_calloc((size_t)m * (size_t)m, sizeof *D);
-  if (!D) return NULL;
-  for (int j = 0; j < s->K; j++)
-    for (int i = j; i < s->K; i++) {
-      const lmm_block *B = lmm_sys_L(s, i, j);
-      double *dst = D + (size_t)offsets[i] + (size_t)offsets[j] * (size_t)m;
-      if (B->kind == BLK_DENSE) {
-        for (int c = 0; c < B->cols; c++)
-          for (int r = 0; r < B->rows; r++) dst[r + (size_t)c * m] = B->v[r + (size_t)c * B->rows];
-      } else if (B->kind == BLK_DIAG) {
-        int q = B->rq;
-        for (int l = 0; l < B->nc; l++)
-          for (int c = 0; c < q; c++)
-            for (int r = c; r < q; r++)
-              dst[(size_t)(l * q + r) + (size_t)(l * q + c) * m] = B->v[(size_t)l * (size_t)(q * q) + (size_t)(r + c * q)];
-      } else {
-        for (int c = 0; c < B->nc; c++)
-          for (int k = B->colptr[c]; k < B->colptr[c + 1]; k++)
-            for (int b = 0; b < B->cq; b++)
-              for (int a = 0; a < B->rq; a++)
-                dst[(size_t)(B->rowidx[k] * B->rq + a) + (size_t)(c * B->cq + b) * m] =
-                    B->v[(size_t)k * (size_t)(B->rq * B->cq) + (size_t)(a + b * B->rq)];
-      }
-    }
-  return D;
-}
-
 static void theta_factor(const lmm_fit *f, const lmm_design *d, int t, double *T) {
   int q = d->re[t].q;
   memset(T, 0, sizeof *T * (size_t)(q * q));
@@ -113,15 +85,8 @@ int lmm_ranef_compute(const lmm_design *d, const lmm_system *s, const lmm_fit *f
     for (int i = j + 1; i < K; i++) sub_bt_x(lmm_sys_L(s, i, j), u + off[i], u + off[j]);
     diag_solve_t(lmm_sys_L(s, j, j), u + off[j]);
   }
-  double *Linv = NULL;
-  if (with_cov) {
-    Linv = dense_lz(s, off, m);
-    if (!Linv) { rc = lmm_nomem(err); goto done; }
-    if (m && LAPACKE_dtrtri(LAPACK_COL_MAJOR, 'L', 'N', m, Linv, m)) {
-      rc = lmm_fail(err, LMM_NUMERIC, "the random-effects factor is singular");
-      goto done;
-    }
-  }
+  lmm_selinv *Sigma = NULL;
+  if (with_cov && (rc = lmm_selinv_new(s, &Sigma, err))) goto done;
   double s2 = f->sigma * f->sigma;
   for (int k = 0; k < K && !rc; k++) {
     int t = s->term[k], q = s->q[k], nl = s->nl[k];
@@ -141,15 +106,11 @@ int lmm_ranef_compute(const lmm_design *d, const lmm_system *s, const lmm_fit *f
         rt->b[l * q + a] = acc;
       }
       if (!with_cov) continue;
-      /* C = (L^-1 cols)'(L^-1 cols): the level's block of (L L')^-1 */
-      int c0 = off[k] + l * q;
+      /* C: the level's block of (L_Z L_Z')^-1 */
+      int ld;
+      const double *blk = lmm_selinv_level(Sigma, k, l, &ld);
       for (int a = 0; a < q; a++)
-        for (int b = 0; b < q; b++) {
-          const double *ca = Linv + (size_t)(c0 + a) * (size_t)m, *cb = Linv + (size_t)(c0 + b) * (size_t)m;
-          double acc = 0;
-          for (int row = c0; row < m; row++) acc += ca[row] * cb[row];
-          C[a + b * q] = acc;
-        }
+        for (int b = 0; b < q; b++) C[a + b * q] = a >= b ? blk[a + b * ld] : blk[b + a * ld];
       /* sigma^2 T C T' */
       for (int a = 0; a < q; a++)
         for (int b = 0; b < q; b++) {
@@ -165,7 +126,7 @@ int lmm_ranef_compute(const lmm_design *d, const lmm_system *s, const lmm_fit *f
         }
     }
   }
-  lmm_free(Linv);
+  lmm_selinv_free(Sigma);
 done:
   lmm_free(u);
   lmm_free(off);
