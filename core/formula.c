@@ -104,6 +104,8 @@ static int expand(ctx *c, const lmm_expr *e, tlist *out, int allow_bars) {
     if (e->num == 1) { out->no_intercept = 0; return tl_add(c, out, 0); }
     if (e->num == 0) { out->no_intercept = 1; return LMM_OK; }
     return fail_at(c, e, "a number in a model formula must be 0 or 1 (use I() for arithmetic)");
+  case EX_CONST:
+    return fail_at(c, e, "pi is a constant, not a column: it can only be part of arithmetic such as sin(2*pi*x) (write `pi` for a column of that name)");
   case EX_NAME:
   case EX_CALL: {
     int v;
