@@ -162,8 +162,38 @@ def run(t, db):
                                            "log(1 + total_fruits) ~ amd", "1|popu", "method=ML") if r["term"] == term]
         t.ok(abs(one[0] - est) < 1e-9 * max(1, abs(est)), "lmm_agg %s %s: %r vs %r" % (reg, term, est, one))
 
+    joins(t, db)
     errors(t, db)
     persistence(t)
+
+
+def joins(t, db):
+    """lmm_augment and lmm_predict joined on source_rowid: each is computed
+    once per statement (tick counts the rows read), and "source_rowid = x"
+    is a lookup, so joining n rows costs n log n, not n^2 fits."""
+    calls = [0]
+
+    def tick():
+        calls[0] += 1
+        return 1
+    db.create_function("tick", 0, tick)
+    fit(db, "sleepstudy", "Reaction ~ Days + (Days|Subject)", None, "save=joined")
+    rows = db.execute("SELECT a.source_rowid, a.fitted, p.prediction, q.prediction, a.fixed FROM lmm_augment('joined') a "
+                      "JOIN lmm_predict('joined', ?1) p ON p.source_rowid = a.source_rowid "
+                      "JOIN lmm_predict('joined', ?1, 0) q ON q.source_rowid = a.source_rowid ORDER BY 1",
+                      ("SELECT * FROM sleepstudy WHERE tick()",)).fetchall()
+    t.ok(calls[0] == 2 * 180, "the predictions read %d rows, not 2 x 180" % calls[0])
+    t.ok([r[0] for r in rows] == list(range(1, 181)), "joined rows %r" % [r[0] for r in rows][:5])
+    t.ok(all(abs(r[1] - r[2]) < 1e-9 * abs(r[1]) and abs(r[3] - r[4]) < 1e-9 * abs(r[4]) for r in rows),
+         "joined predictions differ from fitted values")
+    one = db.execute("SELECT * FROM lmm_augment('joined') WHERE source_rowid = 17").fetchall()
+    t.ok(len(one) == 1 and one[0][0] == 17 and one[0][1] == db.execute("SELECT Reaction FROM sleepstudy WHERE rowid = 17").fetchone()[0],
+         "lookup of one row: %r" % one)
+    for value, n in ((17.0, 1), ("17", 1), (17.5, 0), (None, 0), (1000, 0)):
+        got = db.execute("SELECT count(*) FROM lmm_augment('joined') WHERE source_rowid = ?", (value,)).fetchone()[0]
+        t.ok(got == n, "source_rowid = %r: %d rows, not %d" % (value, got, n))
+    got = db.execute("SELECT group_concat(source_rowid) FROM lmm_predict('joined', 'sleepstudy') WHERE source_rowid IN (180, 3, 999)").fetchone()
+    t.ok(got == ("3,180",) or got == ("180,3",), "source_rowid IN (...): %r" % (got,))
 
 
 def errors(t, db):
