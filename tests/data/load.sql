@@ -8,9 +8,10 @@
 -- Tables are dropped and recreated, so the script can be re-run on the same DB.
 -- Expected row counts (CSV lines minus header): alfalfa 72, arabidopsis 625, assay 60, bodyweight 176, cake 270,
 -- chickweight 578, dialyzer 140, dyestuff 30, dyestuff2 30, ergostool 36, grouseticks 403, gun 36, insteval 73421,
--- levels 90, machines 54, mathach 7185, nest3 72, nest3_new 5, oats 72, orange 35, orthodont 108, orthodont_chr 108,
--- orthodont_new 4, ovary 308, oxboys 234, pastes 60, penicillin 144, pixel 102, pixel_new 6, pixel_new_lm 5, rail 18,
--- robust 180, sleep_na 180, sleepstudy 180, sleepstudy_new 4, wafer 400, warpbreaks 54, warpbreaks_new 3.
+-- levels 90, machines 54, machines_new 3, mathach 7185, nest3 72, nest3_new 5, oats 72, orange 35, orthodont 108,
+-- orthodont_chr 108, orthodont_new 4, ovary 308, oxboys 234, pastes 60, penicillin 144, pixel 102, pixel_new 6,
+-- pixel_new_lm 5, rail 18, robust 180, sleep_na 180, sleepstudy 180, sleepstudy_new 4, wafer 400, warpbreaks 54,
+-- warpbreaks_new 3.
 
 DROP TABLE IF EXISTS "alfalfa";
 CREATE TABLE "alfalfa" ("Variety" TEXT, "Date" TEXT, "Block" TEXT, "Yield" REAL);
@@ -75,6 +76,10 @@ CREATE TABLE "machines" ("Worker" TEXT, "Machine" TEXT, "score" REAL);
 .import --csv --skip 1 tests/data/machines.csv machines
 
 -- mathach.csv is nlme's MathAchieve with Sector and Size from MathAchSchool (tests/reference/make_unseen.R).
+DROP TABLE IF EXISTS "machines_new";
+CREATE TABLE "machines_new" ("Worker" TEXT, "Machine" TEXT);
+.import --csv --skip 1 tests/data/machines_new.csv machines_new
+
 DROP TABLE IF EXISTS "mathach";
 CREATE TABLE "mathach" ("School" TEXT, "Minority" TEXT, "Sex" TEXT, "SES" REAL, "MathAch" REAL, "Sector" TEXT, "Size" INTEGER);
 .import --csv --skip 1 tests/data/mathach.csv mathach

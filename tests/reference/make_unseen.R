@@ -189,6 +189,7 @@ S_new <- data.frame(Subject = c("308", "309", "999", "372"), Days = c(10, 0, 4, 
 N3_new <- data.frame(a = c("n", "n", "n", "z", "e"), b = c("1", "1", "9", "1", "3"), c = c("x", "q", "x", "x", "y"), x = c(0, 5, 5, 5, 10), stringsAsFactors = FALSE)
 wcsv(N3_new, "nest3_new")
 Wb_new <- data.frame(wool = c("A", "B", "B"), tension = c("H", "L", "M"), stringsAsFactors = FALSE); wcsv(Wb_new, "warpbreaks_new")
+M_new <- data.frame(Worker = c("1", "6", "99"), Machine = c("A", "C", "B"), stringsAsFactors = FALSE); wcsv(M_new, "machines_new")
 
 # ---- nlme::lme ----
 r <- ref_lme("pixel_nlme", P, pixel ~ day + I(day^2), ~1|Dog/Side, "REML", sqlspec("pixel", "pixel ~ day + I(day^2)", "1|Dog/Side"))
@@ -239,6 +240,10 @@ r <- ref_lme("gun", Gu, rounds ~ Method + Physique, ~1|Team, "REML", sqlspec("gu
 r <- ref_lme("machines_noint", M, score ~ Machine, ~Machine - 1|Worker, "REML", sqlspec("machines", "score ~ Machine", "Machine - 1|Worker")); sv(r)
 r <- ref_lme("machines_0plus_ml", M, score ~ 0 + Machine, ~0 + Machine|Worker, "ML",
              sqlspec("machines", "score ~ 0 + Machine", "~ 0 + Machine | Worker", "method=ML")); sv(r)
+r <- ref_lme("machines_nlme_slopes", M, score ~ Machine, ~Machine|Worker, "REML", sqlspec("machines", "score ~ Machine", "Machine|Worker"))
+r$predict <- pred_lme(fit_lme(M, score ~ Machine, ~Machine|Worker, "REML"), M_new, "machines_new"); sv(r)
+r <- ref_lme("orthodont_log_ml", Oc, log(distance) ~ log(age) * Sex, ~log(age)|Subject, "ML",
+             sqlspec("orthodont_chr", "log(distance) ~ log(age) * Sex", "log(age)|Subject", "method=ML")); sv(r)
 r <- ref_lme("orange_ml", Or, circumference ~ age, ~1|Tree, "ML", sqlspec("orange", "circumference ~ age", "1|Tree", "method=ML")); sv(r)
 r <- ref_lme("sleep_na", Sn, Reaction ~ Days, ~Days|Subject, "REML", sqlspec("sleep_na", "Reaction ~ Days", "Days|Subject")); sv(r)
 r <- ref_lme("nest3_nlme", N3, y ~ x, ~1|a/b/c, "REML", sqlspec("nest3", "y ~ x", "1|a/b/c"))
@@ -276,6 +281,13 @@ r <- lmer_case("chickweight_sqrt", CW, sqrt(weight) ~ Time * Diet + (Time|Chick)
                sqlspec("chickweight", "sqrt(weight) ~ Time * Diet + (Time|Chick)")); sv(r)
 r <- lmer_case("sleep_na_lme4_ml", Sn, Reaction ~ Days + I(Days^2) + (Days|Subject), FALSE,
                sqlspec("sleep_na", "Reaction ~ Days + I(Days^2) + (Days|Subject)", NULL, "method=ML")); sv(r)
+r <- lmer_case("machines_0plus_lme4_ml", M, score ~ Machine + (0 + Machine|Worker), FALSE,
+               sqlspec("machines", "score ~ Machine + (0 + Machine|Worker)", NULL, "method=ML"))
+r$predict <- pred_lmer(lmer(score ~ Machine + (0 + Machine|Worker), M, REML = FALSE), M_new, "machines_new"); sv(r)
+r <- lmer_case("oats_inner_slope", Oa, yield ~ nitro + Variety + (1|Block) + (nitro|Block:Variety), TRUE,
+               sqlspec("oats", "yield ~ nitro + Variety + (1|Block) + (nitro|Block:Variety)")); sv(r)
+r <- lmer_case("orthodont_uncorr_ml", Oc, distance ~ age * Sex + (0 + age || Subject) + (1|Subject), FALSE,
+               sqlspec("orthodont_chr", "distance ~ age * Sex + (0 + age || Subject) + (1|Subject)", NULL, "method=ML")); sv(r)
 Lvf <- Lv; Lvf$dose <- factor(Lvf$dose)
 r <- lmer_case("levels_lmer", Lvf, y ~ grp + dose + (1|site), TRUE, sqlspec("levels", "y ~ grp + factor(dose) + (1|site)")); sv(r)
 r <- lmer_case("orthodont_noint_lmer", Oc, distance ~ 0 + Sex + Sex:age + (1|Subject), TRUE,
@@ -299,6 +311,13 @@ r <- lm_dev(ref_lm("mathach_lm", MA, MathAch ~ SES * Sector + Minority * Sex + I
 r <- lm_dev(ref_lm("sleep_na_lm", Sn, log(Reaction) ~ Days * Subject, sqlspec("sleep_na", "log(Reaction) ~ Days * Subject")),
             lm(log(Reaction) ~ Days * Subject, Sn)); sv(r)
 r <- ref_gls("sleep_na_gls_ml", Sn, Reaction ~ Days, "ML", sqlspec("sleep_na", "Reaction ~ Days", NULL, "method=ML")); sv(r)
+# R's terms algebra: ^2, removing a main effect, interactions without main effects and no intercept
+r <- lm_dev(ref_lm("orthodont_lm_power", Oc, distance ~ (age + Sex + I(age^2))^2, sqlspec("orthodont_chr", "distance ~ (age + Sex + I(age^2))^2")),
+            lm(distance ~ (age + Sex + I(age^2))^2, Oc)); sv(r)
+r <- lm_dev(ref_lm("orthodont_lm_minus", Oc, distance ~ age * Sex - Sex, sqlspec("orthodont_chr", "distance ~ age * Sex - Sex")),
+            lm(distance ~ age * Sex - Sex, Oc)); sv(r)
+r <- lm_dev(ref_lm("orthodont_lm_noint", Oc, distance ~ 0 + age:Sex, sqlspec("orthodont_chr", "distance ~ 0 + age:Sex")),
+            lm(distance ~ 0 + age:Sex, Oc)); sv(r)
 r <- ref_gls("warpbreaks_gls", Wb, log(breaks) ~ wool * tension, "REML", sqlspec("warpbreaks", "log(breaks) ~ wool * tension", NULL, "method=REML"))
 r$predict <- pred_fixed(gls(log(breaks) ~ wool * tension, Wb), Wb_new, "warpbreaks_new"); sv(r)
 
