@@ -14,7 +14,7 @@ import shutil
 import sqlite3
 import tempfile
 
-from harness import ROOT, connect, database_file, fit
+from harness import ROOT, connect, database_file, fit, row_counter
 
 REF = os.path.join(ROOT, "tests", "reference")
 AR = "log(1 + total_fruits) ~ factor(rack) + factor(nutrient) + amd + status"
@@ -208,12 +208,7 @@ def joins(t, db):
     """lmm_augment and lmm_predict joined on source_rowid: each is computed
     once per statement (tick counts the rows read), and "source_rowid = x"
     is a lookup, so joining n rows costs n log n, not n^2 fits."""
-    calls = [0]
-
-    def tick():
-        calls[0] += 1
-        return 1
-    db.create_function("tick", 0, tick)
+    calls = row_counter(db)
     fit(db, "sleepstudy", "Reaction ~ Days + (Days|Subject)", None, "save=joined")
     rows = db.execute("SELECT a.source_rowid, a.fitted, p.prediction, q.prediction, a.fixed FROM lmm_augment('joined') a "
                       "JOIN lmm_predict('joined', ?1) p ON p.source_rowid = a.source_rowid "

@@ -1,6 +1,6 @@
 """lmm_fit as SQL sees it: the ways to name the data, the argument columns,
 NULL handling, and the equivalences R guarantees between spellings."""
-from harness import fit
+from harness import fit, row_counter
 
 SLEEP = "Reaction ~ Days + (Days|Subject)"
 
@@ -78,12 +78,7 @@ def run(t, db):
     # lmm_fit on the inner side of a join fits once per statement, not once per
     # outer row: the data are read once (tick counts the rows read), and the
     # rows are the same as those of a lone call
-    calls = [0]
-
-    def tick():
-        calls[0] += 1
-        return 1
-    db.create_function("tick", 0, tick)
+    calls = row_counter(db)
     counted = "SELECT * FROM sleepstudy WHERE tick()"
     joined = db.execute("SELECT a.term, a.estimate, b.estimate FROM lmm_fit(?1, ?2) a JOIN lmm_fit(?1, 'Reaction ~ Days + (1|Subject)') b "
                         "ON a.term = b.term AND a.effect = b.effect AND a.effect = 'fixed'", (counted, SLEEP)).fetchall()
