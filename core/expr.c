@@ -111,10 +111,14 @@ static lmm_expr *parse_primary(parser *p) {
     p->pos = end;
     skip_ws(p);
     int is_call = s[p->pos] == '(';
-    e = node(p, is_call ? EX_CALL : EX_NAME, start, 0);
+    /* R finds pi in its base environment, and formulas such as Ovary's
+     * sin(2*pi*Time) use it; a column named pi is read as `pi` */
+    int is_pi = !is_call && end - start == 2 && !strncmp(s + start, "pi", 2);
+    e = node(p, is_call ? EX_CALL : is_pi ? EX_CONST : EX_NAME, start, 0);
     if (!e) return NULL;
     e->name = lmm_strndup(s + start, (size_t)(end - start));
     if (!e->name) { lmm_expr_free(e); lmm_nomem(p->err); return NULL; }
+    if (is_pi) e->num = M_PI;
     if (is_call) {
       p->pos++;
       skip_ws(p);
@@ -264,6 +268,7 @@ static void deparse(sbuf *b, const lmm_expr *e) {
     lmm_format_number(e->num, num);
     sb_str(b, num);
     break;
+  case EX_CONST: sb_str(b, e->name); break;
   case EX_NAME:
     if (needs_backquote(e->name)) { sb_str(b, "`"); sb_str(b, e->name); sb_str(b, "`"); }
     else sb_str(b, e->name);
@@ -312,7 +317,7 @@ static const arith_fn arith_fns[] = {
 
 int lmm_expr_check_arith(const lmm_expr *e, const char *what, const char *text, lmm_error *err) {
   switch (e->kind) {
-  case EX_NUM: case EX_NAME: return LMM_OK;
+  case EX_NUM: case EX_CONST: case EX_NAME: return LMM_OK;
   case EX_CALL: {
     const arith_fn *f = NULL;
     for (size_t i = 0; i < sizeof arith_fns / sizeof *arith_fns; i++)
@@ -341,7 +346,7 @@ int lmm_expr_check_arith(const lmm_expr *e, const char *what, const char *text, 
 
 double lmm_expr_eval(const lmm_expr *e, const double *v) {
   switch (e->kind) {
-  case EX_NUM: return e->num;
+  case EX_NUM: case EX_CONST: return e->num;
   case EX_NAME: return v[e->column];
   case EX_NEG: return -lmm_expr_eval(e->args[0], v);
   case EX_POS: case EX_PAREN: return lmm_expr_eval(e->args[0], v);

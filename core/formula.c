@@ -104,6 +104,8 @@ static int expand(ctx *c, const lmm_expr *e, tlist *out, int allow_bars) {
     if (e->num == 1) { out->no_intercept = 0; return tl_add(c, out, 0); }
     if (e->num == 0) { out->no_intercept = 1; return LMM_OK; }
     return fail_at(c, e, "a number in a model formula must be 0 or 1 (use I() for arithmetic)");
+  case EX_CONST:
+    return fail_at(c, e, "pi is a constant, not a column: it can only be part of arithmetic such as sin(2*pi*x) (write `pi` for a column of that name)");
   case EX_NAME:
   case EX_CALL: {
     int v;
@@ -214,7 +216,10 @@ static int finish_terms(ctx *c, tlist *l, lmm_terms *out) {
 
 /* ---- grouping factors --------------------------------------------------- */
 
-typedef struct group { int n; int v[LMM_MAX_VARS]; } group;
+/* A grouping factor: the variables whose interaction it is, in naming order,
+ * and where lme4's name opens a parenthesis before one of them (all close at
+ * the end): a/b/c is named "c:(b:a)", as lme4 deparses c:(b:a). */
+typedef struct group { int n; int v[LMM_MAX_VARS]; unsigned char open[LMM_MAX_VARS]; } group;
 typedef struct glist { int n; group g[LMM_MAX_VARS]; } glist;
 
 static int group_has(const group *g, int v) {
@@ -223,7 +228,7 @@ static int group_has(const group *g, int v) {
 }
 
 /* Expand a grouping expression: g, a:b, a/b/c.  nlme names inner levels
- * "a:b", lme4 "b:a". */
+ * "a:b" and "a:b:c", lme4 "b:a" and "c:(b:a)". */
 static int expand_group(ctx *c, const lmm_expr *e, glist *out, int nlme_names) {
   int rc;
   if (e->kind == EX_PAREN) return expand_group(c, e->args[0], out, nlme_names);
@@ -231,7 +236,7 @@ static int expand_group(ctx *c, const lmm_expr *e, glist *out, int nlme_names) {
     int v;
     if ((rc = variable(c, e, &v))) return rc;
     c->f->vars[v].used_as_group = 1;
-    out->g[0] = (group){1, {v}};
+    out->g[0] = (group){.n = 1, .v = {v}};
     out->n = 1;
     return LMM_OK;
   }
@@ -248,10 +253,15 @@ static int expand_group(ctx *c, const lmm_expr *e, glist *out, int nlme_names) {
     const group *left = e->op == '/' ? outer : &l->g[0];
     if (e->op == ':' && (l->n > 1 || r->n > 1)) { rc = fail_at(c, e, "nested groupings cannot be crossed with ':'"); goto done; }
     group g = {0};
-    const group *first = (e->op == '/' && !nlme_names) ? &r->g[j] : left;
+    int lme4_nested = e->op == '/' && !nlme_names;
+    const group *first = lme4_nested ? &r->g[j] : left;
     const group *second = first == left ? &r->g[j] : left;
-    for (int i = 0; i < first->n; i++) g.v[g.n++] = first->v[i];
-    for (int i = 0; i < second->n; i++) if (!group_has(&g, second->v[i])) g.v[g.n++] = second->v[i];
+    for (int i = 0; i < first->n; i++) { g.open[g.n] = first->open[i]; g.v[g.n++] = first->v[i]; }
+    int outer_at = g.n;
+    for (int i = 0; i < second->n; i++)
+      if (!group_has(&g, second->v[i])) { g.open[g.n] = second->open[i]; g.v[g.n++] = second->v[i]; }
+    /* lme4 writes the inner factor before the outer interaction, in parentheses */
+    if (lme4_nested && g.n - outer_at > 1) g.open[outer_at] = 1;
     if (out->n == LMM_MAX_VARS) { rc = fail_at(c, e, "too many nested levels"); goto done; }
     out->g[out->n++] = g;
   }
@@ -273,18 +283,21 @@ static int push_bar(ctx *c, const lmm_terms *model, const group *g) {
   b->group = lmm_malloc(sizeof *b->group * (size_t)g->n);
   b->model.terms = lmm_malloc(sizeof(lmm_term) * (size_t)(model->nterms ? model->nterms : 1));
   size_t len = 1;
-  for (int i = 0; i < g->n; i++) len += strlen(f->vars[g->v[i]].label) + 1;
+  for (int i = 0; i < g->n; i++) len += strlen(f->vars[g->v[i]].label) + 1 + 2 * (size_t)g->open[i];
   b->grp_name = lmm_malloc(len);
   f->nbars++;  /* counted now so that lmm_formula_free releases partial bars */
   if (!b->group || !b->model.terms || !b->grp_name) return lmm_nomem(c->err);
   if (model->nterms) memcpy(b->model.terms, model->terms, sizeof(lmm_term) * (size_t)model->nterms);
   b->ngroup = g->n;
   b->grp_name[0] = 0;
+  int open = 0;
   for (int i = 0; i < g->n; i++) {
     b->group[i] = g->v[i];
     if (i) strcat(b->grp_name, ":");
+    if (g->open[i]) { strcat(b->grp_name, "("); open++; }
     strcat(b->grp_name, f->vars[g->v[i]].label);
   }
+  while (open--) strcat(b->grp_name, ")");
   return LMM_OK;
 }
 

@@ -298,13 +298,18 @@ static int settle_levels(lmm_frame *fr, lmm_frame_var *v, lmm_error *err) {
     if (!v->has_text || t->lv[i].text) order[m++] = &t->lv[i];  /* stale numeric levels drop out */
   qsort(order, (size_t)m, sizeof *order, level_cmp);
   for (int i = 0; i < n; i++) remap[i] = -1;
-  int rc = LMM_OK;
+  int rc = LMM_OK, nl = 0;
+  /* R's factor() matches values to levels by their labels (15 significant
+   * digits), so numbers that print alike, 0.1 + 0.2 and 0.3, are one level;
+   * in sorted order they are neighbours */
   for (int k = 0; k < m && !rc; k++) {
-    remap[order[k] - t->lv] = k;
-    v->levels[k] = order[k]->text ? lmm_strndup(order[k]->text, order[k]->len) : number_label(order[k]->num);
-    if (!v->levels[k]) rc = lmm_nomem(err);
+    char *label = order[k]->text ? lmm_strndup(order[k]->text, order[k]->len) : number_label(order[k]->num);
+    if (!label) { rc = lmm_nomem(err); break; }
+    if (nl && !strcmp(label, v->levels[nl - 1])) lmm_free(label);
+    else v->levels[nl++] = label;
+    remap[order[k] - t->lv] = nl - 1;
   }
-  v->nlevels = m;
+  v->nlevels = nl;
   if (!rc)
     for (size_t r = 0; r < fr->n; r++) v->code[r] = remap[v->code[r]];
   lmm_free(order);

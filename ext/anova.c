@@ -122,4 +122,4 @@ static int anova_fill(sqlite3 *db, sqlite3_value **argv, lmm_rowset *rows, char 
 
 const lmm_tvf lmm_anova_tvf = {
   "lmm_anova", "model TEXT, df INTEGER, AIC REAL, BIC REAL, logLik REAL, test TEXT, L_ratio REAL, p_value REAL",
-  "models HIDDEN", 8, 1, 1, "lmm_anova needs saved model names: lmm_anova('m1, m2, m3')", anova_fill};
+  "models HIDDEN", 8, 1, 1, "lmm_anova needs saved model names: lmm_anova('m1, m2, m3')", anova_fill, 0};

@@ -78,4 +78,4 @@ const lmm_tvf lmm_augment_tvf = {
   "lmm_augment",
   "source_rowid INTEGER, response REAL, fitted REAL, fixed REAL, resid REAL, pearson REAL, normalized REAL, hat REAL, "
   "std_resid REAL, cooks_distance REAL",
-  "model HIDDEN", 10, 1, 1, "lmm_augment needs a saved model: lmm_augment(name)", augment_fill};
+  "model HIDDEN", 10, 1, 1, "lmm_augment needs a saved model: lmm_augment(name)", augment_fill, 1};

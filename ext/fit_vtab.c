@@ -17,6 +17,7 @@ SQLITE_EXTENSION_INIT3
 #include <time.h>
 
 #include "fit_vtab.h"
+#include "rows_vtab.h"
 #include "source.h"
 #include "store.h"
 
@@ -32,8 +33,14 @@ typedef struct fit_cursor {
   sqlite3_vtab_cursor base;
   lmm_model *model;
   int row;
-  const char *args[NARGS];
+  sqlite3_value *args[NARGS];  /* the arguments model was fitted with (NULL: absent) */
 } fit_cursor;
+
+static void forget_fit(fit_cursor *c) {
+  lmm_model_free(c->model);
+  c->model = NULL;
+  for (int a = 0; a < NARGS; a++) { sqlite3_value_free(c->args[a]); c->args[a] = NULL; }
+}
 
 static int fit_connect(sqlite3 *db, void *aux, int argc, const char *const *argv, sqlite3_vtab **out, char **err) {
   (void)aux; (void)argc; (void)argv; (void)err;
@@ -66,7 +73,7 @@ static int fit_open(sqlite3_vtab *v, sqlite3_vtab_cursor **out) {
 
 static int fit_close(sqlite3_vtab_cursor *cur) {
   fit_cursor *c = (fit_cursor *)cur;
-  lmm_model_free(c->model);
+  forget_fit(c);
   sqlite3_free(c);
   return SQLITE_OK;
 }
@@ -89,25 +96,33 @@ static int fit_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, 
   (void)idxStr;
   fit_cursor *c = (fit_cursor *)cur;
   fit_vtab *vt = (fit_vtab *)cur->pVtab;
-  lmm_model_free(c->model);
-  c->model = NULL;
   c->row = 0;
   const char *args[NARGS] = {0};
+  sqlite3_value *vals[NARGS] = {0};
   for (int a = 0, k = 0; a < NARGS; a++)
     if (idxNum & (1 << a)) {
       if (k >= argc) break;
       if (sqlite3_value_type(argv[k]) != SQLITE_NULL && sqlite3_value_type(argv[k]) != SQLITE_TEXT) {
         static const char *names[] = {"data", "formula", "random", "options"};
+        forget_fit(c);
         vt->base.zErrMsg = sqlite3_mprintf("lmm_fit: argument '%s' must be text", names[a]);
         return SQLITE_ERROR;
       }
+      vals[a] = argv[k];
       args[a] = (const char *)sqlite3_value_text(argv[k++]);
     }
   if (!args[0] || !args[1]) {
+    forget_fit(c);
     sqlite3_free(vt->base.zErrMsg);
     vt->base.zErrMsg = sqlite3_mprintf("lmm_fit needs at least data and formula: lmm_fit(data, formula [, random [, options]])");
     return SQLITE_ERROR;
   }
+  /* the inner side of a join is filtered once per outer row: the same
+   * arguments within one statement are the same fit (and saved once) */
+  int same = c->model != NULL;
+  for (int a = 0; a < NARGS && same; a++) same = lmm_value_same(vals[a], c->args[a]);
+  if (same) return SQLITE_OK;
+  forget_fit(c);
   lmm_error err = {0};
   char *msg = NULL;
   int rc = lmm_model_begin(args[1], args[2], args[3], &c->model, &err);
@@ -141,6 +156,12 @@ static int fit_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, 
     if (err.code == LMM_NOMEM || rc == SQLITE_NOMEM) return SQLITE_NOMEM;
     return SQLITE_ERROR;
   }
+  for (int a = 0; a < NARGS; a++)
+    if (vals[a] && !(c->args[a] = sqlite3_value_dup(vals[a]))) {
+      /* no copy to compare with: keep the fit for this filter only */
+      for (int b = 0; b < NARGS; b++) { sqlite3_value_free(c->args[b]); c->args[b] = NULL; }
+      break;
+    }
   return SQLITE_OK;
 }
 

@@ -62,4 +62,4 @@ static int predict_fill(sqlite3 *db, sqlite3_value **argv, lmm_rowset *rows, cha
 
 const lmm_tvf lmm_predict_tvf = {
   "lmm_predict", "source_rowid INTEGER, prediction REAL", "model HIDDEN, data HIDDEN, level HIDDEN", 2, 3, 2,
-  "lmm_predict needs a saved model and data: lmm_predict(name, data [, level])", predict_fill};
+  "lmm_predict needs a saved model and data: lmm_predict(name, data [, level])", predict_fill, 1};

@@ -43,4 +43,4 @@ static int ranef_fill(sqlite3 *db, sqlite3_value **argv, lmm_rowset *rows, char 
 
 const lmm_tvf lmm_ranef_tvf = {
   "lmm_ranef", "grp TEXT, level TEXT, term TEXT, estimate REAL, cond_sd REAL", "model HIDDEN", 5, 1, 1,
-  "lmm_ranef needs a saved model: lmm_ranef(name)", ranef_fill};
+  "lmm_ranef needs a saved model: lmm_ranef(name)", ranef_fill, 0};

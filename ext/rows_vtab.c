@@ -3,9 +3,11 @@
 SQLITE_EXTENSION_INIT3
 
 #include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
-enum { MAX_ARGS = 8 };
+enum { MAX_ARGS = 8, KEY_BIT = 1 << MAX_ARGS };
 
 lmm_cell *lmm_rowset_add(lmm_rowset *rs) {
   if (rs->oom) return NULL;
@@ -55,11 +57,39 @@ typedef struct tvf_vtab {
   const lmm_tvf *tvf;
 } tvf_vtab;
 
+typedef struct keyed_row { sqlite3_int64 key; int row; } keyed_row;
+
 typedef struct tvf_cursor {
   sqlite3_vtab_cursor base;
   lmm_rowset rows;
-  int row;
+  int row, end;                       /* the positions [row, end) are left to visit */
+  int keyed;                          /* positions index by_key (a lookup), else rows */
+  int filled;                         /* rows hold the result for args */
+  sqlite3_value *args[MAX_ARGS];      /* the arguments of the last fill (NULL: absent) */
+  keyed_row *by_key;                  /* keyed functions: rows sorted by column 0, made on first lookup */
 } tvf_cursor;
+
+static void forget_args(tvf_cursor *c) {
+  for (int a = 0; a < MAX_ARGS; a++) { sqlite3_value_free(c->args[a]); c->args[a] = NULL; }
+  sqlite3_free(c->by_key);
+  c->by_key = NULL;
+  c->filled = 0;
+}
+
+int lmm_value_same(sqlite3_value *x, sqlite3_value *y) {
+  if (!x || !y) return x == y;
+  int t = sqlite3_value_type(x);
+  if (t != sqlite3_value_type(y)) return 0;
+  switch (t) {
+  case SQLITE_NULL: return 1;
+  case SQLITE_INTEGER: return sqlite3_value_int64(x) == sqlite3_value_int64(y);
+  case SQLITE_FLOAT: return sqlite3_value_double(x) == sqlite3_value_double(y);
+  default: {
+    int n = sqlite3_value_bytes(x);
+    return n == sqlite3_value_bytes(y) && !memcmp(sqlite3_value_blob(x), sqlite3_value_blob(y), (size_t)n);
+  }
+  }
+}
 
 static int tvf_connect(sqlite3 *db, void *aux, int argc, const char *const *argv, sqlite3_vtab **out, char **err) {
   (void)argc; (void)argv; (void)err;
@@ -96,6 +126,7 @@ static int tvf_open(sqlite3_vtab *v, sqlite3_vtab_cursor **out) {
 static int tvf_close(sqlite3_vtab_cursor *cur) {
   tvf_cursor *c = (tvf_cursor *)cur;
   rowset_clear(&c->rows);
+  forget_args(c);
   sqlite3_free(c);
   return SQLITE_OK;
 }
@@ -120,6 +151,48 @@ static int tvf_best_index(sqlite3_vtab *v, sqlite3_index_info *info) {
   info->idxNum = mask;
   info->estimatedCost = 1e5;
   info->estimatedRows = 100;
+  /* "source_rowid = x": a lookup in the kept rows, so that a join on it costs
+   * n log n, not n^2; SQLite checks the constraint again (omit = 0) */
+  for (int i = 0, k = __builtin_popcount((unsigned)mask); tvf->keyed && i < info->nConstraint; i++) {
+    const struct sqlite3_index_constraint *ct = &info->aConstraint[i];
+    if (ct->iColumn != 0 || ct->op != SQLITE_INDEX_CONSTRAINT_EQ || !ct->usable) continue;
+    info->aConstraintUsage[i].argvIndex = k + 1;
+    info->idxNum |= KEY_BIT;
+    info->estimatedCost = 10;
+    info->estimatedRows = 1;
+    break;
+  }
+  return SQLITE_OK;
+}
+
+static int key_cmp(const void *a, const void *b) {
+  const keyed_row *x = a, *y = b;
+  return x->key < y->key ? -1 : x->key > y->key ? 1 : x->row - y->row;
+}
+
+/* Narrow [row, end) to the rows whose key is v; any other value than an
+ * integer leaves all rows for SQLite to test. */
+static int look_up(tvf_cursor *c, sqlite3_value *v) {
+  double d = sqlite3_value_double(v);
+  int t = sqlite3_value_numeric_type(v);
+  if (!(t == SQLITE_INTEGER || (t == SQLITE_FLOAT && fabs(d) < 9e18 && d == (double)(sqlite3_int64)d))) {
+    c->keyed = 0;
+    return SQLITE_OK;
+  }
+  sqlite3_int64 key = t == SQLITE_INTEGER ? sqlite3_value_int64(v) : (sqlite3_int64)d;
+  int n = c->rows.nrows;
+  if (!c->by_key && n) {
+    if (!(c->by_key = sqlite3_malloc64(sizeof *c->by_key * (size_t)n))) { c->keyed = 0; return SQLITE_NOMEM; }
+    for (int r = 0; r < n; r++) {
+      const lmm_cell *cell = &c->rows.cells[(size_t)r * (size_t)c->rows.ncol];
+      c->by_key[r] = (keyed_row){cell->type == SQLITE_INTEGER ? cell->i : INT64_MIN, r};
+    }
+    qsort(c->by_key, (size_t)n, sizeof *c->by_key, key_cmp);
+  }
+  int lo = 0, hi = n;
+  while (lo < hi) { int mid = lo + (hi - lo) / 2; if (c->by_key[mid].key < key) lo = mid + 1; else hi = mid; }
+  c->row = lo;
+  for (c->end = lo; c->end < n && c->by_key[c->end].key == key; c->end++) {}
   return SQLITE_OK;
 }
 
@@ -128,11 +201,22 @@ static int tvf_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, 
   tvf_cursor *c = (tvf_cursor *)cur;
   tvf_vtab *vt = (tvf_vtab *)cur->pVtab;
   const lmm_tvf *tvf = vt->tvf;
-  rowset_clear(&c->rows);
-  c->row = 0;
+  c->row = c->end = 0;
   sqlite3_value *args[MAX_ARGS] = {0};
   for (int a = 0, k = 0; a < tvf->nargs; a++)
     if ((idxNum & (1 << a)) && k < argc) args[a] = argv[k++];
+  /* In a join SQLite filters the inner table once per outer row: the same
+   * arguments give the same rows within one statement, so keep them rather
+   * than refit n times (lmm_predict joined to lmm_augment was quadratic). */
+  int same = c->filled;
+  for (int a = 0; a < tvf->nargs && same; a++) same = lmm_value_same(args[a], c->args[a]);
+  c->keyed = (idxNum & KEY_BIT) && argc > 0;
+  if (same) {
+    c->end = c->rows.nrows;
+    return c->keyed ? look_up(c, argv[argc - 1]) : SQLITE_OK;
+  }
+  rowset_clear(&c->rows);
+  forget_args(c);
   for (int a = 0; a < tvf->nrequired; a++)
     if (!args[a] || sqlite3_value_type(args[a]) == SQLITE_NULL) {
       sqlite3_free(vt->base.zErrMsg);
@@ -149,7 +233,13 @@ static int tvf_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, 
     return rc;
   }
   sqlite3_free(msg);
-  return SQLITE_OK;
+  int kept = 1;
+  for (int a = 0; a < tvf->nargs; a++)
+    if (args[a] && !(c->args[a] = sqlite3_value_dup(args[a]))) kept = 0;
+  if (kept) c->filled = 1;
+  else forget_args(c);  /* no copy of the arguments: the next filter fills again */
+  c->end = c->rows.nrows;
+  return c->keyed ? look_up(c, argv[argc - 1]) : SQLITE_OK;
 }
 
 static int tvf_next(sqlite3_vtab_cursor *cur) {
@@ -159,13 +249,16 @@ static int tvf_next(sqlite3_vtab_cursor *cur) {
 
 static int tvf_eof(sqlite3_vtab_cursor *cur) {
   tvf_cursor *c = (tvf_cursor *)cur;
-  return c->row >= c->rows.nrows;
+  return c->row >= c->end;
 }
+
+/* The row at the cursor's position. */
+static int current_row(const tvf_cursor *c) { return c->keyed ? c->by_key[c->row].row : c->row; }
 
 static int tvf_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col) {
   tvf_cursor *c = (tvf_cursor *)cur;
   if (col >= c->rows.ncol) { sqlite3_result_null(ctx); return SQLITE_OK; }
-  const lmm_cell *cell = &c->rows.cells[(size_t)c->row * (size_t)c->rows.ncol + (size_t)col];
+  const lmm_cell *cell = &c->rows.cells[(size_t)current_row(c) * (size_t)c->rows.ncol + (size_t)col];
   switch (cell->type) {
   case SQLITE_INTEGER: sqlite3_result_int64(ctx, cell->i); break;
   case SQLITE_FLOAT: sqlite3_result_double(ctx, cell->d); break;
@@ -176,7 +269,7 @@ static int tvf_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col) {
 }
 
 static int tvf_rowid(sqlite3_vtab_cursor *cur, sqlite_int64 *rowid) {
-  *rowid = ((tvf_cursor *)cur)->row + 1;
+  *rowid = current_row((tvf_cursor *)cur) + 1;
   return SQLITE_OK;
 }
 

@@ -35,8 +35,13 @@ typedef struct lmm_tvf {
   const char *usage;      /* shown when required arguments are missing */
   /* argv[k] is argument k or NULL when absent; *errmsg from sqlite3_mprintf */
   int (*fill)(sqlite3 *db, sqlite3_value **argv, lmm_rowset *rows, char **errmsg);
+  int keyed;              /* column 0 is an integer key (source_rowid): "= value" is looked up */
 } lmm_tvf;
 
 int lmm_register_tvf(sqlite3 *db, const lmm_tvf *tvf);
+
+/* Whether two argument values (either may be NULL: absent) are the same: a
+ * function called again with them within a statement returns the same rows. */
+int lmm_value_same(sqlite3_value *x, sqlite3_value *y);
 
 #endif

@@ -44,4 +44,4 @@ static int tidy_fill(sqlite3 *db, sqlite3_value **argv, lmm_rowset *rows, char *
 
 const lmm_tvf lmm_tidy_tvf = {
   "lmm_tidy", "effect TEXT, grp TEXT, term TEXT, estimate REAL, std_error REAL, statistic REAL, df REAL, p_value REAL",
-  "model HIDDEN", 8, 1, 1, "lmm_tidy needs a model: lmm_tidy(name) or lmm_tidy(fit) with a fit from lmm_agg", tidy_fill};
+  "model HIDDEN", 8, 1, 1, "lmm_tidy needs a model: lmm_tidy(name) or lmm_tidy(fit) with a fit from lmm_agg", tidy_fill, 0};

@@ -44,4 +44,4 @@ static int vcov_fill(sqlite3 *db, sqlite3_value **argv, lmm_rowset *rows, char *
 
 const lmm_tvf lmm_vcov_tvf = {
   "lmm_vcov", "term1 TEXT, term2 TEXT, covariance REAL, correlation REAL", "model HIDDEN", 4, 1, 1,
-  "lmm_vcov needs a model: lmm_vcov(name)", vcov_fill};
+  "lmm_vcov needs a model: lmm_vcov(name)", vcov_fill, 0};

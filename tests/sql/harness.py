@@ -67,6 +67,18 @@ def connect(extension, path=None):
     return db
 
 
+def row_counter(db):
+    """An SQL function tick() that is true and counts its calls: a data query
+    "SELECT * FROM t WHERE tick()" counts the rows a statement reads."""
+    calls = [0]
+
+    def tick():
+        calls[0] += 1
+        return 1
+    db.create_function("tick", 0, tick)
+    return calls
+
+
 def fit(db, data, formula, random=None, options=None):
     """The rows of one lmm_fit call as dictionaries."""
     cur = db.execute("SELECT effect, grp, term, estimate, std_error, statistic, df, p_value "

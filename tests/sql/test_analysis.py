@@ -14,7 +14,7 @@ import shutil
 import sqlite3
 import tempfile
 
-from harness import ROOT, connect, database_file, fit
+from harness import ROOT, connect, database_file, fit, row_counter
 
 REF = os.path.join(ROOT, "tests", "reference")
 AR = "log(1 + total_fruits) ~ factor(rack) + factor(nutrient) + amd + status"
@@ -62,6 +62,28 @@ def check_vectors(t, db, name, r):
          "%s: predictions differ from fitted values" % name)
 
 
+def check_predict(t, db, name, r):
+    """lmm_predict on new rows against R's predict() at each level ("full": all
+    random effects, lme4's allow.new.levels).  nlme has no prediction (NA) for
+    a group it never saw; lmm_predict gives that group a zero effect, which is
+    R's prediction at the deepest lower level whose groups it knows."""
+    spec = r["predict"]
+    levels = spec["levels"]
+    for key, want in sorted(levels.items()):
+        level = None if key == "full" else int(key)
+        got = [row[0] for row in db.execute("SELECT prediction FROM lmm_predict(?, ?, ?) ORDER BY source_rowid",
+                                            (name, spec["data"], level))]
+        if not t.ok(len(got) == len(want), "%s predict level %s: %d rows, R %d" % (name, key, len(got), len(want))):
+            continue
+        scale = 0.1 * max(abs(w) for w in want if w is not None)
+        for i, (g, w) in enumerate(zip(got, want)):
+            k = level
+            while w is None and k > 0:
+                k -= 1
+                w = levels[str(k)][i]
+            near(t, g, w, "%s predict level %s row %d" % (name, key, i + 1), scale)
+
+
 def check_ranef(t, db, name, r):
     nlme = r["engine"] == "nlme::lme"
     got = {}
@@ -70,7 +92,9 @@ def check_ranef(t, db, name, r):
             grp, level = grp.split(":")[-1], level.replace(":", "/")
         got[(grp, level, term.replace("factor(nutrient)", "nutrient"))] = (est, sd)
     t.ok(len(got) == len(r["ranef"]), "%s ranef: %d rows, R %d" % (name, len(got), len(r["ranef"])))
-    scale = max(abs(x["estimate"]) for x in r["ranef"])
+    # at a zero variance the BLUPs are zero: nlme's 1e-8 (dyestuff2_nlme) are
+    # its optimizer's distance from the boundary, so sigma sets the scale there
+    scale = max(max(abs(x["estimate"]) for x in r["ranef"]), 1e-2 * r["sigma"])
     for x in r["ranef"]:
         mine = got.get((x["grp"], x["level"], x["term"]))
         if not t.ok(mine is not None, "%s ranef: no %s" % (name, (x["grp"], x["level"], x["term"]))):
@@ -122,6 +146,17 @@ def run(t, db):
     for k in ("random_slopes", "slopes_head_to_head", "interaction"):
         check_anova(t, db, best[k], "anova " + k)
 
+    # anova tables between nested fits of the other data sets
+    for case in cases:
+        r = ref(case)
+        if "anova_case" in r:
+            try:
+                for m in r["models"]:
+                    save(db, m["model"], m["sql"])
+                check_anova(t, db, r["table"], r["anova_case"])
+            except sqlite3.Error as e:
+                t.ok(False, "%s: %s" % (case, e))
+
     # every reference case with per-row and per-group values
     for case in cases:
         r = ref(case)
@@ -133,6 +168,8 @@ def run(t, db):
             check_vectors(t, db, name, r)
             if "ranef" in r:
                 check_ranef(t, db, name, r)
+            if "predict" in r:
+                check_predict(t, db, name, r)
             if case not in ("orthodont_reml", "orthodont_ml", "orthodont_lm", "orthodont_gls_reml", "orthodont_lmer_ml"):
                 check_vcov(t, db, name, r)
         except sqlite3.Error as e:  # a failing case is counted, and the others still run
@@ -162,8 +199,33 @@ def run(t, db):
                                            "log(1 + total_fruits) ~ amd", "1|popu", "method=ML") if r["term"] == term]
         t.ok(abs(one[0] - est) < 1e-9 * max(1, abs(est)), "lmm_agg %s %s: %r vs %r" % (reg, term, est, one))
 
+    joins(t, db)
     errors(t, db)
     persistence(t)
+
+
+def joins(t, db):
+    """lmm_augment and lmm_predict joined on source_rowid: each is computed
+    once per statement (tick counts the rows read), and "source_rowid = x"
+    is a lookup, so joining n rows costs n log n, not n^2 fits."""
+    calls = row_counter(db)
+    fit(db, "sleepstudy", "Reaction ~ Days + (Days|Subject)", None, "save=joined")
+    rows = db.execute("SELECT a.source_rowid, a.fitted, p.prediction, q.prediction, a.fixed FROM lmm_augment('joined') a "
+                      "JOIN lmm_predict('joined', ?1) p ON p.source_rowid = a.source_rowid "
+                      "JOIN lmm_predict('joined', ?1, 0) q ON q.source_rowid = a.source_rowid ORDER BY 1",
+                      ("SELECT * FROM sleepstudy WHERE tick()",)).fetchall()
+    t.ok(calls[0] == 2 * 180, "the predictions read %d rows, not 2 x 180" % calls[0])
+    t.ok([r[0] for r in rows] == list(range(1, 181)), "joined rows %r" % [r[0] for r in rows][:5])
+    t.ok(all(abs(r[1] - r[2]) < 1e-9 * abs(r[1]) and abs(r[3] - r[4]) < 1e-9 * abs(r[4]) for r in rows),
+         "joined predictions differ from fitted values")
+    one = db.execute("SELECT * FROM lmm_augment('joined') WHERE source_rowid = 17").fetchall()
+    t.ok(len(one) == 1 and one[0][0] == 17 and one[0][1] == db.execute("SELECT Reaction FROM sleepstudy WHERE rowid = 17").fetchone()[0],
+         "lookup of one row: %r" % one)
+    for value, n in ((17.0, 1), ("17", 1), (17.5, 0), (None, 0), (1000, 0)):
+        got = db.execute("SELECT count(*) FROM lmm_augment('joined') WHERE source_rowid = ?", (value,)).fetchone()[0]
+        t.ok(got == n, "source_rowid = %r: %d rows, not %d" % (value, got, n))
+    got = db.execute("SELECT group_concat(source_rowid) FROM lmm_predict('joined', 'sleepstudy') WHERE source_rowid IN (180, 3, 999)").fetchone()
+    t.ok(got == ("3,180",) or got == ("180,3",), "source_rowid IN (...): %r" % (got,))
 
 
 def errors(t, db):

@@ -1,6 +1,6 @@
 """lmm_fit as SQL sees it: the ways to name the data, the argument columns,
 NULL handling, and the equivalences R guarantees between spellings."""
-from harness import fit
+from harness import fit, row_counter
 
 SLEEP = "Reaction ~ Days + (Days|Subject)"
 
@@ -74,3 +74,14 @@ def run(t, db):
     # crossed designs: no nlme df
     h = fit(db, "penicillin", "diameter ~ 1 + (1|plate) + (1|sample)")
     t.ok([(r["df"], r["p_value"]) for r in h if r["effect"] == "fixed"] == [(None, None)], "crossed: NULL df and p")
+
+    # lmm_fit on the inner side of a join fits once per statement, not once per
+    # outer row: the data are read once (tick counts the rows read), and the
+    # rows are the same as those of a lone call
+    calls = row_counter(db)
+    counted = "SELECT * FROM sleepstudy WHERE tick()"
+    joined = db.execute("SELECT a.term, a.estimate, b.estimate FROM lmm_fit(?1, ?2) a JOIN lmm_fit(?1, 'Reaction ~ Days + (1|Subject)') b "
+                        "ON a.term = b.term AND a.effect = b.effect AND a.effect = 'fixed'", (counted, SLEEP)).fetchall()
+    t.ok(calls[0] == 2 * 180, "a join of two fits read %d rows, not 2 x 180" % calls[0])
+    t.ok([(r[0], r[1]) for r in joined] == [(r["term"], r["estimate"]) for r in base if r["effect"] == "fixed"],
+         "joined fit rows %r" % joined)

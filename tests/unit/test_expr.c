@@ -83,6 +83,22 @@ void test_expr_eval(void) {
   lmm_formula_free(f);
 }
 
+/* R's pi in arithmetic (nlme's Ovary: sin(2*pi*Time)): a constant that reads
+ * no column and prints as R prints it; `pi` back-quoted is a column. */
+void test_expr_pi(void) {
+  DEPARSE_IS("sin(2*pi*Time)", "sin(2 * pi * Time)");
+  lmm_formula *f = parse_ok("y ~ sin(2*pi*Time) + cos(2*pi*Time) + I(`pi`*2)", NULL);
+  if (!f) return;
+  CHECK_STR(strs_join(f->cols, f->ncols), "y;Time;pi");
+  double cv[3] = {0, 0.125, 5};
+  int s = var_index(f, "sin(2 * pi * Time)"), c = var_index(f, "cos(2 * pi * Time)"), p = var_index(f, "I(pi * 2)");
+  CHECK(s >= 0 && c >= 0 && p >= 0);
+  if (s >= 0) CHECK_NEAR(lmm_expr_eval(f->vars[s].ex, cv), sqrt(0.5), 1e-15);
+  if (c >= 0) CHECK_NEAR(lmm_expr_eval(f->vars[c].ex, cv), sqrt(0.5), 1e-15);
+  if (p >= 0) CHECK_NEAR(lmm_expr_eval(f->vars[p].ex, cv), 10, 1e-15);
+  lmm_formula_free(f);
+}
+
 void test_expr_check_arith(void) {
   lmm_expr *e = NULL;
   lmm_error err = {0};

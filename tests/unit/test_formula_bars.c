@@ -93,6 +93,30 @@ void test_bars_lme4_nested(void) {
     CHECK_INT(f->nbars, 2);
     lmm_formula_free(f);
   }
+  /* deeper nesting: lme4 names a/b/c "a", "b:a" and "c:(b:a)" (and one level
+   * more "d:(c:(b:a))"), with the levels of c first, so R's labels "x:1:e" */
+  f = parse_ok("y ~ 1 + (1 | a/b/c/d)", NULL);
+  if (f) {
+    CHECK_INT(f->nbars, 4);
+    CHECK(bar_named(f, "a", 0) >= 0);
+    CHECK(bar_named(f, "b:a", 0) >= 0);
+    int cba = bar_named(f, "c:(b:a)", 0);
+    CHECK(cba >= 0);
+    if (cba >= 0) {
+      CHECK_INT(f->bars[cba].ngroup, 3);
+      CHECK_STR(f->vars[f->bars[cba].group[0]].label, "c");
+      CHECK_STR(f->vars[f->bars[cba].group[2]].label, "a");
+    }
+    CHECK(bar_named(f, "d:(c:(b:a))", 0) >= 0);
+    lmm_formula_free(f);
+  }
+  /* an interaction as the inner factor needs no parentheses: "e:g:d" */
+  f = parse_ok("y ~ 1 + (1 | d/e:g)", NULL);
+  if (f) {
+    CHECK(bar_named(f, "e:g:d", 0) >= 0);
+    CHECK(bar_named(f, "d", 0) >= 0);
+    lmm_formula_free(f);
+  }
   /* with slopes, each level gets the whole model */
   f = parse_ok("y ~ x + (x | a/b)", NULL);
   if (f) {

@@ -38,6 +38,8 @@ void test_formula_syntax_errors(void) {
   REFUSED("y ~ x)", NULL, "character 6", ")");
   REFUSED("y ~ x +", NULL, "character 8");
   REFUSED("y ~ x $ z", NULL, "character 7", "$");
+  /* pi is R's constant: it cannot be a term */
+  REFUSED("y ~ x + pi", NULL, "character 9", "pi is a constant");
   REFUSED("y ~ log(x", NULL, "character 10");
   REFUSED("y ~ `x", NULL, "character 5", "`x");
   REFUSED("", NULL, "empty");

@@ -155,6 +155,19 @@ void test_frame_numeric_levels(void) {
   }
   lmm_model_free(m);
 
+  /* numbers that R prints alike are one level, as factor() matches by label:
+   * levels(factor(c(0.1 + 0.2, 0.3, 1))) is "0.3" "1" */
+  lmm_value rows6[] = {NUM(1), NUM(0.1 + 0.2), NUM(2), NUM(0.3), NUM(3), NUM(1), NUM(4), NUM(0.3), NUM(5), NUM(0.1 + 0.2)};
+  test_table t6 = TABLE(names, rows6);
+  m = NULL;
+  CHECK_INT(load_design("y ~ factor(n)", NULL, &t6, &m, &err), LMM_OK);
+  if (m && m->design) {
+    CHECK_STR(levels_str(fvar(m, "factor(n)")), "0.3;1");
+    CHECK_STR(xnames_str(m->design), "(Intercept);factor(n)1");
+    CHECK_INT(fvar(m, "factor(n)")->code[0], fvar(m, "factor(n)")->code[1]);
+  }
+  lmm_model_free(m);
+
   /* factor() of an expression: levels of its values */
   lmm_value rows4[] = {NUM(1), NUM(3), NUM(2), NUM(4), NUM(3), NUM(5), NUM(4), NUM(3)};
   test_table t4 = TABLE(names, rows4);

@@ -31,6 +31,7 @@ int main(void) {
   RUN(test_expr_deparse_numbers);
   RUN(test_expr_eval);
   RUN(test_expr_check_arith);
+  RUN(test_expr_pi);
   /* test_formula_terms.c */
   RUN(test_terms_expansion);
   RUN(test_terms_intercept);
