@@ -50,6 +50,8 @@ void lmm_system_free(lmm_system *s) {
   lmm_free(s->S);
   lmm_free(s->b0);
   free_parts(s);
+  for (int k = 0; s->zscale && k < s->K; k++) lmm_free(s->zscale[k]);
+  lmm_free(s->zscale);
   lmm_free(s);
 }
 
@@ -296,6 +298,41 @@ static int accumulate(lmm_system *s, const lmm_design *d, int (*interrupted)(voi
   return rc;
 }
 
+/* Each random-effects column at unit root mean square (see zscale). */
+static int unit_columns(lmm_system *s) {
+  int K = s->K, p1 = s->p + 1;
+  if (!(s->zscale = lmm_calloc((size_t)(K ? K : 1), sizeof *s->zscale))) return -1;
+  for (int k = 0; k < K; k++) {
+    int q = s->q[k];
+    double *z = s->zscale[k] = lmm_malloc(sizeof *z * (size_t)q);
+    if (!z) return -1;
+    const lmm_block *D = lmm_sys_A(s, k, k);
+    for (int a = 0; a < q; a++) {
+      double ss = 0;
+      for (int l = 0; l < s->nl[k]; l++) ss += D->v[(size_t)l * (size_t)(q * q) + (size_t)(a + a * q)];
+      z[a] = sqrt(ss / (double)s->n);
+      if (!(z[a] > 0) || !isfinite(z[a])) z[a] = 1;
+    }
+  }
+  for (int j = 0; j < K; j++) {
+    const double *zj = s->zscale[j];
+    int qj = s->q[j];
+    for (int i = j; i < K; i++) {
+      lmm_block *b = lmm_sys_A(s, i, j);
+      const double *zi = s->zscale[i];
+      int qi = s->q[i];
+      size_t nblk = lmm_block_values(b) / (size_t)(qi * qj);
+      for (size_t k = 0; k < nblk; k++)
+        for (int c = 0; c < qj; c++)
+          for (int r = 0; r < qi; r++) b->v[k * (size_t)(qi * qj) + (size_t)(r + c * qi)] /= zi[r] * zj[c];
+    }
+    lmm_block *F = lmm_sys_A(s, K, j);
+    for (int c = 0; c < F->cols; c++)
+      for (int r = 0; r < p1; r++) F->v[(size_t)c * (size_t)p1 + (size_t)r] /= zj[c % qj];
+  }
+  return 0;
+}
+
 /* Whether the first term's pass is worth splitting over threads, and where:
  * only when every block it updates is dense (crossed terms, a copy per part
  * is cheap beside the work) and the pairs of stored blocks it multiplies are
@@ -405,6 +442,7 @@ int lmm_system_new(const lmm_design *d, int (*interrupted)(void *), void *ctx, l
   int rc = choose_basis(s, d, interrupted, ctx, err);
   if (!rc && (rc = accumulate(s, d, interrupted, ctx)))
     rc = rc == LMM_INTERRUPTED ? lmm_fail(err, rc, "interrupted") : lmm_nomem(err);
+  if (!rc && unit_columns(s)) rc = lmm_nomem(err);
   if (rc) { lmm_system_free(s); return rc; }
   /* L: which blocks keep their structure */
   for (int k = 0; k < K; k++) {

@@ -40,6 +40,12 @@ typedef struct lmm_system {
    * choose_basis in blocks.c): S = R^-1 (p x p, upper), b0 the least-squares
    * coefficients that were taken out of y, log|det R|. */
   double *S, *b0, log_det_r;
+  /* zscale[k][a]: the root mean square of column a of term k's Z.  A holds
+   * the columns divided by it, so the optimizer sees every random-effects
+   * column at unit scale (a Time^2 beside an intercept no longer makes its
+   * theta a thousand times smaller); T for Z is T~ for the blocks with row
+   * a divided by zscale[k][a]. */
+  double **zscale;
   /* The first term's levels in parts that factor.c runs in parallel: part k
    * takes levels split[k] .. split[k+1]-1 and, past part 0, subtracts its
    * updates from copies of the later blocks, shadow[k-1] (indexed as L;

@@ -211,6 +211,32 @@ static int at_boundary(const lmm_design *d, const lmm_fit *f) {
   return 0;
 }
 
+/* A fit that ends on a boundary may have crept into it from a poorer basin
+ * (the Pixel data's day|Dog/Side slopes: -413.77 where -411.00 exists).  So
+ * optimize once more from the boundary point with each variance that went
+ * to zero lifted back to where it started, and keep the better optimum. */
+static int lift_and_retry(objective_ctx *c, const lmm_design *d, const double *lower, const double *start,
+                          const double *step, double *fmin, int *ok) {
+  lmm_fit *f = c->fit;
+  int nth = f->ntheta;
+  double *keep = lmm_malloc(sizeof *keep * (size_t)nth);
+  if (!keep) return LMM_NOMEM;
+  memcpy(keep, f->theta, sizeof *keep * (size_t)nth);
+  for (int m = 0; m < nth; m++)
+    if (lower[m] == 0 && f->theta[m] < 1e-4) f->theta[m] = start[m] > 0.05 ? start[m] : 0.5;
+  double fmin2 = 0;
+  int ok2 = 0;
+  int rc = minimize(c, f->theta, lower, step, &fmin2, &ok2);
+  if (!rc) fmin2 = try_boundary(c, lower, fmin2);
+  if (!rc && fmin2 < *fmin) {
+    *fmin = fmin2;
+    *ok = ok2;
+  } else memcpy(f->theta, keep, sizeof *keep * (size_t)nth);
+  f->singular = at_boundary(d, f);
+  lmm_free(keep);
+  return rc;
+}
+
 void lmm_fit_free(lmm_fit *f) {
   if (!f) return;
   lmm_free(f->theta);
@@ -303,6 +329,17 @@ void lmm_fit_term_cov(const lmm_fit *f, const lmm_design *d, int t, double *cov)
     }
 }
 
+/* theta for Z from theta for the blocks' unit-scale columns (to_z), or back:
+ * T = diag(1 / zscale) T~, row by row. */
+static void rescale_theta(const lmm_system *s, const lmm_fit *f, double *theta, int to_z) {
+  for (int k = 0; k < s->K; k++) {
+    int q = s->q[k];
+    const double *z = s->zscale[k];
+    for (int col = 0, m = f->theta_off[s->term[k]]; col < q; col++)
+      for (int row = col; row < q; row++, m++) theta[m] = to_z ? theta[m] / z[row] : theta[m] * z[row];
+  }
+}
+
 /* Estimates at the optimum: beta, sigma, vcov, log-likelihood. */
 static int estimates(objective_ctx *c, lmm_error *err) {
   lmm_fit *f = c->fit;
@@ -377,28 +414,21 @@ int lmm_fit_run(const lmm_design *d, lmm_system *sys, const lmm_fit_options *opt
       goto done;
     }
     memcpy(f->theta, opt->theta, sizeof *f->theta * (size_t)nth);
+    rescale_theta(sys, f, f->theta, 0);
   } else if (nth) {
     double fmin = 0;
     int ok = 0;
-    double *step = lmm_malloc(sizeof *step * (size_t)nth);
+    double *step = lmm_malloc(sizeof *step * (size_t)nth * 2), *start = step + nth;
     if (!step) { rc = lmm_nomem(err); goto done; }
     lmm_fit_start(sys, f->theta_off, f->theta);
+    memcpy(start, f->theta, sizeof *start * (size_t)nth);
     initial_steps(d, f, step);
     rc = minimize(&c, f->theta, lower, step, &fmin, &ok);
     if (!rc) {
       fmin = try_boundary(&c, lower, fmin);
       f->singular = at_boundary(d, f);
     }
-    if (!rc && f->singular) {
-      /* BOBYQA creeps along a boundary: a restart from there with small
-       * steps confirms the optimum or moves past where it stalled */
-      for (int m = 0; m < nth; m++) step[m] = 1e-3;
-      rc = minimize(&c, f->theta, lower, step, &fmin, &ok);
-      if (!rc) {
-        fmin = try_boundary(&c, lower, fmin);
-        f->singular = at_boundary(d, f);
-      }
-    }
+    if (!rc && f->singular) rc = lift_and_retry(&c, d, lower, start, step, &fmin, &ok);
     lmm_free(step);
     if (rc) {
       if (rc == LMM_INTERRUPTED) lmm_fail(err, rc, "interrupted");
@@ -408,6 +438,7 @@ int lmm_fit_run(const lmm_design *d, lmm_system *sys, const lmm_fit_options *opt
     f->converged = ok;
   }
   rc = estimates(&c, err);
+  rescale_theta(sys, f, f->theta, 1);   /* the system keeps its factor at T~ */
 done:
   for (int k = 0; T && k < sys->K; k++) lmm_free(T[k]);
   lmm_free(T);
