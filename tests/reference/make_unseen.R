@@ -4,7 +4,9 @@
 # Orthodont, BodyWeight, cake, Machines, sleepstudy, Pastes, Penicillin), sleepstudy with NAs, and two small
 # made-up sets: a three-level nesting with labels reused across levels (nest3) and text/number levels whose
 # order is easy to get wrong (levels).
-# Usage: Rscript make_unseen.R OUTDIR
+# Usage: Rscript make_unseen.R OUTDIR [CASES]
+# CASES, a regular expression, limits the JSON written to the cases whose names match it (the CSVs are always
+# written); the optimizer cases at the end were added that way, without rewriting the others.
 # Writes OUTDIR/<case>.json and OUTDIR/data/<table>.csv.  CSVs of tables already in tests/data are written too
 # (prepared as the other scripts prepare them) so that they can be compared byte for byte.
 # Helpers are copied verbatim from make_reference.R, except that ref_lmer gains a `control` argument defaulting to
@@ -136,7 +138,8 @@ anova_case <- function(name, specs, table) list(anova_case = name, models = lapp
 # lme4's anova(refit = FALSE) in nlme's columns
 anova_tab_lme4 <- function(names, a) lapply(seq_along(names), function(i) list(model = names[i], df = num(a$npar[i]), AIC = num(a$AIC[i]),
   BIC = num(a$BIC[i]), logLik = num(a$logLik[i]), L_ratio = num(a$Chisq[i]), p_value = num(a[["Pr(>Chisq)"]][i])))
-sv <- function(x) { cat(x$case, "\n"); save(x, x$case) }
+only <- if (length(args) > 1) args[2] else ".*"
+sv <- function(x) { if (!grepl(only, x$case)) return(invisible()); cat(x$case, "\n"); save(x, x$case) }
 
 # ---- data sets already in tests/data, prepared as make_reference.R / make_more.R prepare them ----
 Oa <- as.data.frame(Oats); Oa$Block <- as.character(Oa$Block); Oa$Variety <- as.character(Oa$Variety); wcsv(Oa, "oats")
@@ -343,5 +346,16 @@ sp <- list(sleep_uncorr = sqlspec("sleepstudy", "Reaction ~ Days + (Days||Subjec
            sleep_corr = sqlspec("sleepstudy", "Reaction ~ Days + (Days|Subject)", NULL, "method=ML"))
 save(anova_case("anova_sleepstudy", sp, anova_tab_lme4(names(sp), anova(lmer(Reaction ~ Days + (Days||Subject), sleepstudy, REML = FALSE),
                                                                         lmer(Reaction ~ Days + (Days|Subject), sleepstudy, REML = FALSE), refit = FALSE))), "anova_sleepstudy")
+# ---- a model lmm's optimizer once stopped short on: random-effect columns of very different scales (Time and
+# Time^2).  R stops short too: nlme's default control at -568.129197, lme4 at -595.658 with every optimizer; nlme
+# with a tight control reaches -568.127892, as does lme4 with Time/10 in the random part (the same likelihood).
+# lme4's (Machine || Worker) was another, but its intercept is the sum of the three dummies, so the optimum is a
+# flat ridge (logLik -104.1556 along it) and no parameter value can be compared.
+r <- ref_lme("bodyweight_quad", B, weight ~ Time * Diet, ~Time + I(Time^2)|Rat, "REML",
+             sqlspec("bodyweight", "weight ~ Time * Diet", "Time + I(Time^2)|Rat"),
+             lmeControl(maxIter = 1000, msMaxIter = 1000, niterEM = 100, tolerance = 1e-12, msTol = 1e-14))
+r$note <- paste("fitted with lmeControl(maxIter = 1000, msMaxIter = 1000, niterEM = 100, tolerance = 1e-12, msTol = 1e-14);",
+                "nlme's default control stops at logLik -568.129197, lme4 at -595.658 (bobyqa, Nelder_Mead and nloptwrap)")
+sv(r)
 cat(R.version.string, "lme4", format(packageVersion("lme4")), "nlme", format(packageVersion("nlme")), "lmerTest", format(packageVersion("lmerTest")),
     "jsonlite", format(packageVersion("jsonlite")), "Matrix", format(packageVersion("Matrix")), "\n")
