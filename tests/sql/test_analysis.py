@@ -160,7 +160,7 @@ def run(t, db):
     # every reference case with per-row and per-group values
     for case in cases:
         r = ref(case)
-        if "case" not in r or r.get("best_known_logLik") is not None or case.startswith("insteval") or r.get("aliased"):
+        if "case" not in r or r.get("best_known_logLik") is not None or r.get("aliased"):
             continue
         name = "ref_" + case
         try:
