@@ -23,15 +23,10 @@ static void block_free(lmm_block *b) {
 }
 
 static void free_parts(lmm_system *s) {
-  for (int k = 0; s->shadow && k < s->nparts - 1; k++) {
-    for (int i = 0; s->shadow[k] && i <= s->K; i++)
-      for (int j = 0; j <= i; j++)
-        if (lmm_sys_is_target(s, i, j)) lmm_free(s->shadow[k][i * (s->K + 1) + j].v);
-    lmm_free(s->shadow[k]);
-  }
-  lmm_free(s->shadow);
+  for (int j = 0; s->rsplit && j < s->K; j++) lmm_free(s->rsplit[j]);
+  lmm_free(s->rsplit);
   lmm_free(s->split);
-  s->shadow = NULL;
+  s->rsplit = NULL;
   s->split = NULL;
   s->nparts = 1;
 }
@@ -333,73 +328,75 @@ static int unit_columns(lmm_system *s) {
   return 0;
 }
 
-/* Whether the first term's pass is worth splitting over threads, and where:
- * only when every block it updates is dense (crossed terms, a copy per part
- * is cheap beside the work) and the pairs of stored blocks it multiplies are
- * many times the values of those copies.  Parts get equal shares of pairs. */
+/* Cut 0..n-1 into parts of equal weight w: cut[0..parts]. */
+static void cut_even(const double *w, int n, int parts, int *cut) {
+  double total = 0, acc = 0;
+  for (int i = 0; i < n; i++) total += w[i];
+  cut[0] = 0;
+  int k = 1;
+  for (int i = 0; i < n && k < parts; i++) {
+    acc += w[i];
+    while (k < parts && acc >= total * k / parts) cut[k++] = i + 1;
+  }
+  while (k < parts) cut[k++] = n;
+  cut[parts] = n;
+}
+
+/* Whether the first term's pass is worth splitting over threads, and where
+ * (see lmm_system.split): when the pairs of stored blocks it multiplies are
+ * many.  Each later term's levels are cut so that every part does the same
+ * number of pair products in the blocks it owns. */
 static int plan_parallel(lmm_system *s, int parts, int forced) {
-  int K = s->K, p1 = s->p + 1;
+  int K = s->K, p1 = s->p + 1, nl0 = s->nl[0];
   s->nparts = 1;
   if (K < 2 || parts < 2) return 0;
-  double copy = 0, work = 0;
-  for (int i = 1; i <= K; i++)
-    for (int j = 1; j <= i; j++) {
-      const lmm_block *b = lmm_sys_L(s, i, j);
-      if (b->kind != BLK_DENSE) return 0;
-      copy += (double)b->rows * b->cols;
-    }
-  int nl0 = s->nl[0];
-  double *w = lmm_malloc(sizeof *w * (size_t)nl0);
+  int maxnl = nl0;
+  for (int j = 1; j < K; j++) if (s->nl[j] > maxnl) maxnl = s->nl[j];
+  double *w = lmm_calloc((size_t)maxnl, sizeof *w), work = 0;
   if (!w) return -1;
-  for (int c = 0; c < nl0; c++) {
-    double wc = 0;
-    for (int j = 1; j < K; j++) {
-      const lmm_block *Bj = lmm_sys_A(s, j, 0);
-      double nj = (double)(Bj->colptr[c + 1] - Bj->colptr[c]) * s->q[j];
+  for (int j = 1; j < K; j++) {   /* the pairs, for the threshold */
+    const lmm_block *Bj = lmm_sys_A(s, j, 0);
+    for (int c = 0; c < nl0; c++) {
+      double nj = (double)(Bj->colptr[c + 1] - Bj->colptr[c]);
       for (int i = j; i < K; i++) {
         const lmm_block *Bi = lmm_sys_A(s, i, 0);
-        wc += nj * (double)(Bi->colptr[c + 1] - Bi->colptr[c]) * s->q[i] * (i == j ? 0.5 : 1);
+        work += nj * (double)(Bi->colptr[c + 1] - Bi->colptr[c]) * s->q[i] * s->q[j] * s->q[0] * (i == j ? 0.5 : 1);
       }
-      wc += nj * p1;
+      work += nj * p1 * s->q[j] * s->q[0];
     }
-    w[c] = wc * s->q[0];
-    work += w[c];
   }
   int rc = 0;
-  if (!forced && (work < 2e6 || work < 8 * copy * (parts - 1))) goto done;
+  if (!forced && work < 2e6) goto done;
   s->split = lmm_malloc(sizeof *s->split * (size_t)(parts + 1));
-  s->shadow = lmm_calloc((size_t)(parts - 1), sizeof *s->shadow);
-  if (!s->split || !s->shadow) { rc = -1; goto done; }
-  s->nparts = parts;
-  s->split[0] = 0;
-  double acc = 0;
-  for (int c = 0, k = 1; c < nl0 && k < parts; c++) {
-    acc += w[c];
-    if (acc >= work * k / parts) s->split[k++] = c + 1;
+  s->rsplit = lmm_calloc((size_t)K, sizeof *s->rsplit);
+  if (!s->split || !s->rsplit) { rc = -1; goto done; }
+  for (int c = 0; c < nl0; c++) {   /* the first pass: stored blocks per level */
+    w[c] = 1;
+    for (int i = 1; i < K; i++) w[c] += lmm_sys_A(s, i, 0)->colptr[c + 1] - lmm_sys_A(s, i, 0)->colptr[c];
   }
-  for (int k = 1; k < parts; k++) if (s->split[k] < s->split[k - 1]) s->split[k] = s->split[k - 1];
-  s->split[parts] = nl0;
-  int m = (K + 1) * (K + 1);
-  for (int k = 0; k < parts - 1 && !rc; k++) {
-    if (!(s->shadow[k] = lmm_malloc(sizeof **s->shadow * (size_t)m))) { rc = -1; break; }
-    memcpy(s->shadow[k], s->L, sizeof **s->shadow * (size_t)m);
-    for (int i = 1; i <= K; i++)
-      for (int j = 1; j <= i; j++) s->shadow[k][i * (K + 1) + j].v = NULL;
-    for (int i = 1; i <= K && !rc; i++)
-      for (int j = 1; j <= i && !rc; j++) {
-        lmm_block *b = &s->shadow[k][i * (K + 1) + j];
-        if (!(b->v = lmm_malloc(sizeof *b->v * lmm_block_values(b)))) rc = -1;
+  cut_even(w, nl0, parts, s->split);
+  for (int j = 1; j < K; j++) {   /* the updates: pair products per column level of term j */
+    if (!(s->rsplit[j] = lmm_malloc(sizeof **s->rsplit * (size_t)(parts + 1)))) { rc = -1; goto done; }
+    memset(w, 0, sizeof *w * (size_t)s->nl[j]);
+    const lmm_block *Bj = lmm_sys_A(s, j, 0);
+    for (int c = 0; c < nl0; c++)
+      for (int kb = Bj->colptr[c]; kb < Bj->colptr[c + 1]; kb++) {
+        double pairs = p1 + (Bj->colptr[c + 1] - kb);   /* the fixed rows, and the rows at or below it */
+        for (int i = j + 1; i < K; i++) pairs += lmm_sys_A(s, i, 0)->colptr[c + 1] - lmm_sys_A(s, i, 0)->colptr[c];
+        w[Bj->rowidx[kb]] += pairs;
       }
+    cut_even(w, s->nl[j], parts, s->rsplit[j]);
   }
+  s->nparts = parts;
 done:
   lmm_free(w);
+  if (rc) free_parts(s);
   return rc;
 }
 
 int lmm_system_set_parts(lmm_system *s, int parts) {
   free_parts(s);
-  if (plan_parallel(s, parts, 1)) { free_parts(s); return -1; }
-  return s->nparts;
+  return plan_parallel(s, parts, 1) ? -1 : s->nparts;
 }
 
 int lmm_system_new(const lmm_design *d, int (*interrupted)(void *), void *ctx, lmm_system **out, lmm_error *err) {

@@ -46,24 +46,24 @@ typedef struct lmm_system {
    * theta a thousand times smaller); T for Z is T~ for the blocks with row
    * a divided by zscale[k][a]. */
   double **zscale;
-  /* The first term's levels in parts that factor.c runs in parallel: part k
-   * takes levels split[k] .. split[k+1]-1 and, past part 0, subtracts its
-   * updates from copies of the later blocks, shadow[k-1] (indexed as L;
-   * only the update targets have values of their own), added in after. */
+  /* The first term's pass on nparts threads (factor.c): first each part
+   * makes its share of the first term's levels' blocks, levels split[k] ..
+   * split[k+1]-1; then each part subtracts the updates that fall in its
+   * share of every later term's levels, the columns rsplit[j][k] ..
+   * rsplit[j][k+1]-1 of the blocks L[i][j]: disjoint memory, no copies. */
   int nparts;
   int *split;
-  lmm_block **shadow;
+  int **rsplit;       /* by fit position j >= 1 */
 } lmm_system;
 
-/* Whether (i, j) is a block the first term's levels update: j >= 1. */
-static inline int lmm_sys_is_target(const lmm_system *s, int i, int j) { return j >= 1 && j <= i && i <= s->K; }
+
 
 /* One pass over the design's rows; interrupted (may be NULL) is polled every
  * few thousand rows, and a nonzero answer stops with LMM_INTERRUPTED. */
 int lmm_system_new(const lmm_design *d, int (*interrupted)(void *), void *ctx, lmm_system **out, lmm_error *err);
 /* Split the first term's pass into parts whatever its size (tests compare
- * the parts' sums with one pass); returns the parts it will run, 1 where the
- * structure allows no split, -1 when out of memory. */
+ * the parts with one pass); returns the parts it will run (1 where there is
+ * no later term to update), -1 when out of memory. */
 int lmm_system_set_parts(lmm_system *s, int parts);
 /* Values a block stores (DIAG: nc q x q blocks; SPARSE: nnzb blocks; DENSE: rows x cols). */
 size_t lmm_block_values(const lmm_block *b);

@@ -23,6 +23,7 @@
  * checks, buffers, thread locks) than the arithmetic; random-effects blocks
  * are usually 1x1 to 4x4. */
 enum { SMALL = 16 };
+enum { FIRST_TERM_MAX_K = 64 };   /* terms a parallel first-term pass handles (more: one thread) */
 
 /* ---- small dense kernels (column-major) ------------------------------------ */
 
@@ -120,13 +121,13 @@ static void scale_block(lmm_block *L, const lmm_block *A, const double *Ti, cons
 
 /* ---- the first term, level by level ------------------------------------------ */
 
-/* C[:, rb's columns] -= A Bb' for the stored blocks of one level's column of
- * B, A dense (m rows, lda) with the level's q0 columns: the fixed part's rows
- * against a term, or a dense term against a sparse one. */
-static void sub_dense_sparse_col(lmm_block *C, const double *A, int lda, int m, const lmm_block *B, int c) {
+/* C[:, rb's columns] -= A Bb' for stored blocks kb0..kb1-1 of B (one level's
+ * column), A dense (m rows, lda) with the level's q0 columns: the fixed
+ * part's rows against a term, or a dense term against a sparse one. */
+static void sub_dense_sparse_col(lmm_block *C, const double *A, int lda, int m, const lmm_block *B, int kb0, int kb1) {
   int rb = B->rq, q0 = B->cq, ldc = C->rows;
   if (rb == 1 && q0 <= 2) {   /* scalar rows of B: C's column -= A b */
-    for (int kb = B->colptr[c]; kb < B->colptr[c + 1]; kb++) {
+    for (int kb = kb0; kb < kb1; kb++) {
       double *col = C->v + (size_t)B->rowidx[kb] * (size_t)ldc;
       const double *b = B->v + (size_t)kb * (size_t)q0;
       if (q0 == 1) for (int a = 0; a < m; a++) col[a] -= A[a] * b[0];
@@ -134,16 +135,17 @@ static void sub_dense_sparse_col(lmm_block *C, const double *A, int lda, int m, 
     }
     return;
   }
-  for (int kb = B->colptr[c]; kb < B->colptr[c + 1]; kb++)
+  for (int kb = kb0; kb < kb1; kb++)
     sub_abt(C->v + (size_t)B->rowidx[kb] * (size_t)rb * (size_t)ldc, ldc, A, lda, m,
             B->v + (size_t)kb * (size_t)(rb * q0), rb, rb, q0);
 }
 
 /* C -= Ba Bb' over the pairs of stored blocks in column c of A and B (both
- * with the first term as column term); lower triangle only when A == B. */
-static void sub_pairs_col(lmm_block *C, const lmm_block *A, const lmm_block *B, int c) {
+ * with the first term as column term), B's blocks b0..b1-1 of that column
+ * only; lower triangle only when A == B. */
+static void sub_pairs_col(lmm_block *C, const lmm_block *A, const lmm_block *B, int c, int b0, int b1) {
   int ra = A->rq, rb = B->rq, q0 = A->cq;
-  int a0 = A->colptr[c], a1 = A->colptr[c + 1], b0 = B->colptr[c], b1 = B->colptr[c + 1];
+  int a0 = A->colptr[c], a1 = A->colptr[c + 1];
   if (C->kind == BLK_DENSE) {
     int ldc = C->rows;
     if (ra == 1 && rb == 1) {
@@ -228,15 +230,13 @@ static void level_blocks(const lmm_block *A, lmm_block *L, int c, const double *
   }
 }
 
-/* Levels c0 .. c1-1 of the first term: their blocks of L[i][0] for every i,
- * and their updates subtracted from the later blocks of tgt (indexed as L:
- * L itself, or a part's copies). */
-static int first_term_levels(lmm_system *s, double *const *T, int c0, int c1, lmm_block *tgt) {
-  int K = s->K, K1 = K + 1, q0 = s->q[0], p1 = s->p + 1;
+/* Levels c0 .. c1-1 of the first term: the factor of their diagonal blocks
+ * and their blocks of L[i][0] for every later term i and the fixed part. */
+static int first_term_blocks(lmm_system *s, double *const *T, int c0, int c1) {
+  int K = s->K, q0 = s->q[0], p1 = s->p + 1;
   const double *T0 = T[0];
-  const lmm_block *A00 = lmm_sys_A(s, 0, 0);
+  const lmm_block *A00 = lmm_sys_A(s, 0, 0), *AK0 = lmm_sys_A(s, K, 0);
   lmm_block *L00 = lmm_sys_L(s, 0, 0), *LK0 = lmm_sys_L(s, K, 0);
-  const lmm_block *AK0 = lmm_sys_A(s, K, 0);
   double M[LMM_MAX_Q * LMM_MAX_Q];
   for (int c = c0; c < c1; c++) {
     double *D = L00->v + (size_t)c * (size_t)(q0 * q0);
@@ -247,51 +247,68 @@ static int first_term_levels(lmm_system *s, double *const *T, int c0, int c1, lm
     memcpy(M, T0, sizeof *M * (size_t)(q0 * q0));
     rsolve_small(q0, q0, D, q0, M, q0);   /* M = T0 D^-T */
     for (int i = 1; i < K; i++) level_blocks(lmm_sys_A(s, i, 0), lmm_sys_L(s, i, 0), c, T[i], M);
-    double *F = LK0->v + (size_t)c * (size_t)q0 * (size_t)p1;
-    times_m(p1, q0, AK0->v + (size_t)c * (size_t)q0 * (size_t)p1, p1, M, F, p1);
-    for (int j = 1; j < K; j++) {
-      const lmm_block *Bj = lmm_sys_L(s, j, 0);
-      for (int i = j; i < K; i++) sub_pairs_col(&tgt[i * K1 + j], lmm_sys_L(s, i, 0), Bj, c);
-      sub_dense_sparse_col(&tgt[K * K1 + j], F, p1, p1, Bj, c);
-    }
+    times_m(p1, q0, AK0->v + (size_t)c * (size_t)q0 * (size_t)p1, p1, M, LK0->v + (size_t)c * (size_t)q0 * (size_t)p1, p1);
   }
   return LMM_OK;
 }
 
+/* First stored block of a column of B whose row level is at least r. */
+static int first_row_at(const lmm_block *B, int c, int r) {
+  int lo = B->colptr[c], hi = B->colptr[c + 1];
+  while (lo < hi) {
+    int mid = (lo + hi) / 2;
+    if (B->rowidx[mid] < r) lo = mid + 1; else hi = mid;
+  }
+  return lo;
+}
+
+/* Level c's updates of the later blocks: the outer products of its blocks of
+ * L[i][0], and of the fixed part's, subtracted from L[i][j] and L[K][j] --
+ * in the columns of term j's levels r0[j] .. r1[j]-1 only (NULL: all). */
+static void first_term_updates(lmm_system *s, int c, const int *r0, const int *r1) {
+  int K = s->K, q0 = s->q[0], p1 = s->p + 1;
+  const double *F = lmm_sys_L(s, K, 0)->v + (size_t)c * (size_t)q0 * (size_t)p1;
+  for (int j = 1; j < K; j++) {
+    const lmm_block *Bj = lmm_sys_L(s, j, 0);
+    int b0 = r0 ? first_row_at(Bj, c, r0[j]) : Bj->colptr[c];
+    int b1 = r1 ? first_row_at(Bj, c, r1[j]) : Bj->colptr[c + 1];
+    if (b0 == b1) continue;
+    for (int i = j; i < K; i++) sub_pairs_col(lmm_sys_L(s, i, j), lmm_sys_L(s, i, 0), Bj, c, b0, b1);
+    sub_dense_sparse_col(lmm_sys_L(s, K, j), F, p1, p1, Bj, b0, b1);
+  }
+}
+
 typedef struct first_term_job { lmm_system *s; double *const *T; } first_term_job;
 
-/* One part of the first term's levels (see lmm_system.split). */
-static int first_term_part(void *arg, int part) {
+/* One part's share of the first term's levels (see lmm_system.split). */
+static int blocks_part(void *arg, int part) {
   first_term_job *job = arg;
-  lmm_system *s = job->s;
-  lmm_block *tgt = s->L;
-  if (part) {
-    tgt = s->shadow[part - 1];
-    for (int i = 1; i <= s->K; i++)
-      for (int j = 1; j <= i; j++) {
-        lmm_block *b = &tgt[i * (s->K + 1) + j];
-        memset(b->v, 0, sizeof *b->v * lmm_block_values(b));
-      }
-  }
-  return first_term_levels(s, job->T, s->split[part], s->split[part + 1], tgt);
+  return first_term_blocks(job->s, job->T, job->s->split[part], job->s->split[part + 1]);
+}
+
+/* One part's share of the later terms' columns (see lmm_system.rsplit). */
+static int updates_part(void *arg, int part) {
+  lmm_system *s = ((first_term_job *)arg)->s;
+  int r0[FIRST_TERM_MAX_K], r1[FIRST_TERM_MAX_K];
+  for (int j = 1; j < s->K; j++) { r0[j] = s->rsplit[j][part]; r1[j] = s->rsplit[j][part + 1]; }
+  for (int c = 0; c < s->nl[0]; c++) first_term_updates(s, c, r0, r1);
+  return LMM_OK;
 }
 
 /* L[i][0] for every i and their updates of the later blocks, level by level
- * of the first term (see the file comment), in parts on threads where
- * blocks.c found that worth it. */
+ * of the first term (see the file comment).  On one thread each level's
+ * updates follow its blocks at once, while they are in cache; on several,
+ * the parts make the blocks, then each subtracts the updates that fall in
+ * its own columns of every later block, so no two threads write one place. */
 static int first_term(lmm_system *s, double *const *T) {
-  int K = s->K, p1 = s->p + 1, rc;
-  if (s->nparts > 1) {
+  int K = s->K, p1 = s->p + 1, rc = LMM_OK;
+  if (s->nparts > 1 && K <= FIRST_TERM_MAX_K) {
     first_term_job job = {s, T};
-    rc = lmm_parallel(s->nparts, first_term_part, &job);
-    for (int k = 0; k < s->nparts - 1 && !rc; k++)
-      for (int i = 1; i <= K; i++)
-        for (int j = 1; j <= i; j++) {
-          lmm_block *b = lmm_sys_L(s, i, j);
-          cblas_daxpy((int)lmm_block_values(b), 1.0, s->shadow[k][i * (K + 1) + j].v, 1, b->v, 1);
-        }
+    rc = lmm_parallel(s->nparts, blocks_part, &job);
+    if (!rc) rc = lmm_parallel(s->nparts, updates_part, &job);
   } else
-    rc = first_term_levels(s, T, 0, s->nl[0], s->L);
+    for (int c = 0; c < s->nl[0] && !rc; c++)
+      if (!(rc = first_term_blocks(s, T, c, c + 1))) first_term_updates(s, c, NULL, NULL);
   if (rc) return rc;
   /* the fixed part against itself: one rank-(levels x q0) update */
   lmm_block *LK0 = lmm_sys_L(s, K, 0), *LKK = lmm_sys_L(s, K, K);
@@ -313,11 +330,12 @@ static void update(lmm_block *C, const lmm_block *A, const lmm_block *B) {
     return;
   }
   if (A->kind == BLK_SPARSE && B->kind == BLK_SPARSE) {
-    for (int c = 0; c < A->nc; c++) sub_pairs_col(C, A, B, c);
+    for (int c = 0; c < A->nc; c++) sub_pairs_col(C, A, B, c, B->colptr[c], B->colptr[c + 1]);
     return;
   }
   if (A->kind == BLK_DENSE) { /* B sparse: C[:, rowb block] -= A[:, c block] Bb' */
-    for (int c = 0; c < B->nc; c++) sub_dense_sparse_col(C, A->v + (size_t)c * (size_t)B->cq * (size_t)A->rows, A->rows, A->rows, B, c);
+    for (int c = 0; c < B->nc; c++)
+      sub_dense_sparse_col(C, A->v + (size_t)c * (size_t)B->cq * (size_t)A->rows, A->rows, A->rows, B, B->colptr[c], B->colptr[c + 1]);
     return;
   }
   /* A sparse, B dense: C[rowa block, :] -= Ba B[:, c block]' */
