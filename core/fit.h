@@ -4,7 +4,9 @@
  * (column by column, as lme4 orders it) of the relative covariance factor T,
  * with Var(b) = sigma^2 T T'.  BOBYQA (NLopt) minimizes the profiled deviance
  * over theta with the diagonal of T bounded below by zero, so a variance can
- * reach zero.  Every evaluation is one blocked Cholesky on the blocks.
+ * reach zero.  Every evaluation is one blocked Cholesky on the blocks.  The
+ * optimizer works on T for the blocks' unit-scale columns (blocks.h,
+ * zscale); lmm_fit.theta is T for Z itself, as R reports it.
  */
 #ifndef LMM_FIT_H
 #define LMM_FIT_H
@@ -46,9 +48,10 @@ void lmm_fit_free(lmm_fit *f);
 int lmm_fit_ols(const lmm_design *d, int reml, lmm_fit **out, lmm_error *err);
 
 /* Where the optimizer starts: for each random-effects term, a moment estimate
- * of T (Swamy's estimator on the fixed-effect residuals), written into theta
- * (lme4's order) at theta_off[design term]; terms it cannot estimate keep
- * the values theta holds. */
+ * of T for the blocks' unit-scale columns (Swamy's estimator on the
+ * fixed-effect residuals), written into theta (lme4's order) at
+ * theta_off[design term]; terms it cannot estimate keep the values theta
+ * holds. */
 void lmm_fit_start(const lmm_system *s, const int *theta_off, double *theta);
 
 /* Covariance matrix (q x q, column-major) of design term t's random effects. */
