@@ -326,6 +326,11 @@ int lmm_frame_finish(lmm_frame *fr, lmm_error *err) {
     if (var->kind == LMM_VAR_NUMERIC && var->used_as_group)
       return lmm_fail(err, LMM_ERR, "grouping factor '%s' must be a column, not an expression", var->label);
     if (var->kind == LMM_VAR_NUMERIC) continue;
+    if (!v->in_model && !var->used_as_group) { /* read, then taken out of the formula (y ~ a - a): no levels */
+      table_free(v->table);
+      v->table = NULL;
+      continue;
+    }
     if (v->is_factor || var->used_as_group) {
       int rc = settle_levels(fr, v, err);
       if (rc) return rc;

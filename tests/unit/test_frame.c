@@ -83,6 +83,19 @@ void test_frame_text_levels(void) {
   }
   lmm_model_free(m);
 
+  /* a mixed column read and then taken out of the formula keeps nothing and
+   * needs no levels (the fuzzer found y ~ a - (a + 1) settling levels of
+   * numbers it had not kept) */
+  {
+    static const char *names4[] = {"y", "x", "z"};
+    lmm_value rows4[] = {NUM(1), NUM(1), NUM(1), NUM(2), NUM(3), TXT("a"), NUM(3), NUM(2), NUM(2.5), NUM(5), NUM(4), NUM(1)};
+    test_table t4 = TABLE(names4, rows4);
+    m = NULL;
+    CHECK_INT(load_design("y ~ x + z - z", NULL, &t4, &m, &err), LMM_OK);
+    if (m && m->design) CHECK_STR(xnames_str(m->design), "(Intercept);x");
+    lmm_model_free(m);
+  }
+
   /* the same column as a grouping or inside factor(): numbers that came
    * before the text become text levels all the same, and a variable used
    * only to group keeps no numbers */
