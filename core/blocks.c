@@ -220,12 +220,11 @@ int lmm_system_unscale(const lmm_system *s, const double *bt, const double *vt, 
 double lmm_system_log_scale(const lmm_system *s) { return s->log_det_r; }
 
 /* The rows in the order of the first term's levels (a counting sort), so
- * that accumulating walks its blocks in storage order; NULL when the rows
- * are too many to number in 32 bits (then they go in their own order). */
+ * that accumulating walks its blocks in storage order. */
 static uint32_t *first_term_order(const lmm_system *s, const lmm_design *d, int *failed) {
   size_t n = d->n;
   *failed = 0;
-  if (s->K == 0 || n > UINT32_MAX) return NULL;
+  if (s->K == 0) return NULL;
   const int *g = d->re[s->term[0]].g;
   int nl = s->nl[0];
   uint32_t *order = lmm_malloc(sizeof *order * (n ? n : 1));
@@ -404,6 +403,7 @@ int lmm_system_new(const lmm_design *d, int (*interrupted)(void *), void *ctx, l
   lmm_system *s = lmm_calloc(1, sizeof *s);
   if (!s) return lmm_nomem(err);
   int K = d->nre, K1 = K + 1;
+  if (d->n > UINT32_MAX) { lmm_free(s); return lmm_fail(err, LMM_ERR, "%zu rows: at most %u can be fitted", d->n, UINT32_MAX); }
   s->K = K;
   s->n = d->n;
   s->p = d->p;

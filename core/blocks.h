@@ -36,9 +36,10 @@ typedef struct lmm_system {
   lmm_block *A, *L;   /* lower triangle, element (i,j) at i*(K+1)+j */
   size_t n;
   int p;
-  /* A holds Q of X = QR in place of X, and y - QQ'y in place of y (see
-   * choose_basis in blocks.c): S = R^-1 (p x p, upper), b0 the least-squares
-   * coefficients that were taken out of y, log|det R|. */
+  /* A holds X R^-1 in place of X, R from the QR of [X y], and the
+   * least-squares residual y - X b0 in place of y (choose_basis in
+   * blocks.c): S = R^-1 (p x p, upper), b0 the least-squares coefficients,
+   * log|det R|. */
   double *S, *b0, log_det_r;
   /* zscale[k][a]: the root mean square of column a of term k's Z.  A holds
    * the columns divided by it, so the optimizer sees every random-effects
