@@ -175,3 +175,19 @@ sanitize: $(ASAN_BUILD)/lmm.so $(ASAN_BUILD)/unit_tests $(ASAN_BUILD)/leak_canar
 	@$(ASAN_ENV) ASAN_PRELOAD="$(ASAN_PRELOAD)" tests/robust/sanitize.sh $(ASAN_BUILD)
 
 .PHONY: sanitize
+
+# the test data sets in one database file, for the drivers in tests/robust
+$(BUILD)/data.db: tests/data/load.sql $(wildcard tests/data/*.csv) | $(DEPS_STAMP)
+	@rm -f $@.tmp
+	sqlite3 $@.tmp < tests/data/load.sql && mv $@.tmp $@
+
+ROBUST_DRIVER_SRC = tests/robust/testdb.c tests/robust/testdb.h
+
+$(ASAN_BUILD)/alloc_fail: tests/robust/alloc_fail.c $(ROBUST_DRIVER_SRC) | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(ROBUST_CC) $(ASAN_CFLAGS) -o $@ tests/robust/alloc_fail.c tests/robust/testdb.c -lsqlite3
+
+alloc-fail: $(ASAN_BUILD)/alloc_fail $(ASAN_BUILD)/lmm.so $(BUILD)/data.db
+	@$(ASAN_ENV) $(ASAN_BUILD)/alloc_fail $(ASAN_BUILD)/lmm.so $(BUILD)/data.db
+
+.PHONY: alloc-fail
