@@ -73,29 +73,54 @@ char *lmm_store_fit_json(const lmm_model *m, uint64_t fingerprint) {
   return sqlite3_str_finish(s);
 }
 
-static int exec(sqlite3 *db, const char *sql) { return sqlite3_exec(db, sql, NULL, NULL, NULL); }
+/* Step a prepared statement to its end and rewind it for another run. */
+static int run(sqlite3_stmt *st) {
+  int rc = sqlite3_step(st);
+  sqlite3_reset(st);
+  return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
+}
 
+enum { SAVE_BEGIN, SAVE_CREATE, SAVE_RELEASE, SAVE_UNDO, SAVE_NSTMT };
+
+/* The save is one savepoint.  Every statement that ends it is prepared before
+ * anything changes: one that could not be prepared later, for want of memory,
+ * would leave a half-made save in a transaction the caller never began.  A
+ * statement that fails for want of memory while it runs has SQLite roll the
+ * whole transaction back itself. */
 int lmm_store_save(sqlite3 *db, const char *name, const char *const call[4], const char *fit_json, char **errmsg) {
-  int rc = exec(db, "SAVEPOINT lmm_save");
-  if (rc == SQLITE_OK)
-    rc = exec(db, "CREATE TABLE IF NOT EXISTS lmm_models(name TEXT PRIMARY KEY, data TEXT NOT NULL, formula TEXT NOT NULL, "
-                  "random TEXT, options TEXT, fit TEXT NOT NULL, created TEXT NOT NULL, version TEXT NOT NULL)");
-  sqlite3_stmt *st = NULL;
+  static const char *const sql[SAVE_NSTMT] = {
+    "SAVEPOINT lmm_save",
+    "CREATE TABLE IF NOT EXISTS lmm_models(name TEXT PRIMARY KEY, data TEXT NOT NULL, formula TEXT NOT NULL, "
+    "random TEXT, options TEXT, fit TEXT NOT NULL, created TEXT NOT NULL, version TEXT NOT NULL)",
+    "RELEASE lmm_save",
+    "ROLLBACK TO lmm_save",
+  };
+  sqlite3_stmt *st[SAVE_NSTMT] = {0}, *insert = NULL;
+  int rc = SQLITE_OK, begun = 0;
+  for (int i = 0; i < SAVE_NSTMT && rc == SQLITE_OK; i++) rc = sqlite3_prepare_v2(db, sql[i], -1, &st[i], NULL);
+  if (rc == SQLITE_OK) begun = (rc = run(st[SAVE_BEGIN])) == SQLITE_OK;
+  if (rc == SQLITE_OK) rc = run(st[SAVE_CREATE]);
   if (rc == SQLITE_OK)
     rc = sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO lmm_models VALUES(?1, ?2, ?3, ?4, ?5, ?6, "
-                                "strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), ?7)", -1, &st, NULL);
+                                "strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), ?7)", -1, &insert, NULL);
   if (rc == SQLITE_OK) {
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    for (int i = 0; i < 4; i++) sqlite3_bind_text(st, 2 + i, call[i], -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, fit_json, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 7, LMM_VERSION, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(db);
+    sqlite3_bind_text(insert, 1, name, -1, SQLITE_STATIC);
+    for (int i = 0; i < 4; i++) sqlite3_bind_text(insert, 2 + i, call[i], -1, SQLITE_STATIC);
+    sqlite3_bind_text(insert, 6, fit_json, -1, SQLITE_STATIC);
+    sqlite3_bind_text(insert, 7, LMM_VERSION, -1, SQLITE_STATIC);
+    rc = run(insert);
   }
-  if (rc != SQLITE_OK) *errmsg = sqlite3_mprintf("lmm_fit: cannot save the model '%s': %s", name, sqlite3_errmsg(db));
-  sqlite3_finalize(st);
-  if (rc != SQLITE_OK) exec(db, "ROLLBACK TO lmm_save");
-  exec(db, "RELEASE lmm_save");
-  return rc;
+  if (rc == SQLITE_OK) rc = run(st[SAVE_RELEASE]);   /* the commit, unless the caller's transaction is open */
+  if (rc != SQLITE_OK) {
+    *errmsg = sqlite3_mprintf("lmm_fit: cannot save the model '%s': %s", name, sqlite3_errmsg(db));
+    if (begun) {
+      run(st[SAVE_UNDO]);
+      run(st[SAVE_RELEASE]);
+    }
+  }
+  sqlite3_finalize(insert);
+  for (int i = 0; i < SAVE_NSTMT; i++) sqlite3_finalize(st[i]);
+  return (rc & 0xff) == SQLITE_NOMEM ? SQLITE_NOMEM : rc;
 }
 
 /* The saved row of a model: data, formula, random, options, fit. */
