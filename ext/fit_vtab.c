@@ -101,7 +101,9 @@ static int fit_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, 
         vt->base.zErrMsg = sqlite3_mprintf("lmm_fit: argument '%s' must be text", names[a]);
         return SQLITE_ERROR;
       }
-      args[a] = (const char *)sqlite3_value_text(argv[k++]);
+      args[a] = (const char *)sqlite3_value_text(argv[k]);
+      if (!args[a] && sqlite3_value_type(argv[k]) == SQLITE_TEXT) return SQLITE_NOMEM;
+      k++;
     }
   if (!args[0] || !args[1]) {
     sqlite3_free(vt->base.zErrMsg);

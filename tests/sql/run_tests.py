@@ -8,8 +8,9 @@ import test_analysis
 import test_errors
 import test_interface
 import test_reference
+import test_store
 
-MODULES = [test_reference, test_interface, test_errors, test_analysis]
+MODULES = [test_reference, test_interface, test_errors, test_analysis, test_store]
 
 
 def main():
