@@ -63,5 +63,10 @@ def run(t, db):
     # functions that read tables cannot run from a view or trigger of the schema (SQLITE_DIRECTONLY)
     t.error(db, "SELECT * FROM uses_fit", (), ["unsafe use of virtual table"], "lmm_fit inside a view")
     t.error(db, "SELECT * FROM lmm_fit('a', 'b', 'c', 'd', 'e')", (), ["too many arguments"], "five arguments")
+    # lmm_agg's arguments: a NULL formula once crashed it
+    t.error(db, "SELECT lmm_agg(NULL, NULL, NULL) FROM sleepstudy", (), ["lmm_agg needs a formula"], "lmm_agg without formula")
+    t.error(db, "SELECT lmm_agg('Reaction ~ Days', NULL, NULL, 1, Reaction, 'Days', Days) FROM sleepstudy", (),
+            ["uses column 'Reaction'", "pass it as a pair"], "lmm_agg with a number for a name")
+    t.error(db, "SELECT lmm_agg('Reaction ~ Days', NULL) FROM sleepstudy", (), ["name/value pairs"], "lmm_agg, two arguments")
     t.ok(snapshot(db) == before, "the database changed under failing calls")
     t.ok(fit(db, "sleepstudy", "Reaction ~ Days")[0]["term"] == "(Intercept)", "a good call still works after errors")
