@@ -61,7 +61,7 @@ def run(t, db):
         t.error(db, CALL, params, fragments, what)
     t.error(db, "SELECT * FROM lmm_fit('sleepstudy')", (), ["needs at least data and formula"], "one argument")
     # functions that read tables cannot run from a view or trigger of the schema (SQLITE_DIRECTONLY)
-    t.error(db, "SELECT * FROM uses_fit", (), ["unsafe use of virtual table"], "lmm_fit inside a view")
+    t.error(db, "SELECT * FROM uses_fit", (), ["unsafe use of virtual table \"lmm_fit\""], "lmm_fit inside a view")
     t.error(db, "SELECT * FROM lmm_fit('a', 'b', 'c', 'd', 'e')", (), ["too many arguments"], "five arguments")
     # lmm_agg's arguments: a NULL formula once crashed it
     t.error(db, "SELECT lmm_agg(NULL, NULL, NULL) FROM sleepstudy", (), ["lmm_agg needs a formula"], "lmm_agg without formula")
@@ -69,4 +69,37 @@ def run(t, db):
             ["uses column 'Reaction'", "pass it as a pair"], "lmm_agg with a number for a name")
     t.error(db, "SELECT lmm_agg('Reaction ~ Days', NULL) FROM sleepstudy", (), ["name/value pairs"], "lmm_agg, two arguments")
     t.ok(snapshot(db) == before, "the database changed under failing calls")
+    direct_only(t, db)
     t.ok(fit(db, "sleepstudy", "Reaction ~ Days")[0]["term"] == "(Intercept)", "a good call still works after errors")
+
+
+# Each function as a database's author could hide it in the schema, for whoever opens the database.
+IN_SCHEMA = [
+    ("lmm_fit", "SELECT * FROM lmm_fit('sleepstudy', 'Reaction ~ Days')"),
+    ("lmm_tidy", "SELECT * FROM lmm_tidy('dy')"),
+    ("lmm_anova", "SELECT * FROM lmm_anova('dy, dy')"),
+    ("lmm_ranef", "SELECT * FROM lmm_ranef('dy')"),
+    ("lmm_augment", "SELECT * FROM lmm_augment('dy')"),
+    ("lmm_predict", "SELECT * FROM lmm_predict('dy', 'dyestuff')"),
+    ("lmm_vcov", "SELECT * FROM lmm_vcov('dy')"),
+    ("lmm_agg", "SELECT lmm_agg('Yield ~ 1', '1|Batch', NULL, 'Yield', Yield, 'Batch', Batch) AS fit FROM dyestuff"),
+]
+
+
+def direct_only(t, db):
+    """Every function reads tables (the data, lmm_models) or fits whatever it is given: none may run from a
+    view or a trigger of the schema, only from statements the user runs (SQLITE_DIRECTONLY)."""
+    fit(db, "dyestuff", "Yield ~ 1", "1|Batch", "method=ML, save=dy")
+    db.execute("CREATE TABLE log(x)")
+    for name, sql in IN_SCHEMA:
+        t.ok(len(db.execute(sql).fetchall()) > 0, name + " runs when called directly")
+        db.execute("CREATE VIEW in_view AS " + sql)
+        unsafe = "unsafe use of %s" % ("lmm_agg()" if name == "lmm_agg" else 'virtual table "%s"' % name)
+        t.error(db, "SELECT * FROM in_view", (), [unsafe], name + " inside a view")
+        db.execute("DROP VIEW in_view")
+        db.execute("CREATE TRIGGER in_trigger AFTER INSERT ON log BEGIN INSERT INTO log SELECT 1 FROM (%s); END" % sql)
+        t.error(db, "INSERT INTO log VALUES (0)", (), [unsafe], name + " inside a trigger")
+        db.execute("DROP TRIGGER in_trigger")
+    t.ok(db.execute("SELECT count(*) FROM log").fetchone()[0] == 0, "a refused trigger left rows behind")
+    db.execute("DROP TABLE log")
+    db.execute("DELETE FROM lmm_models WHERE name = 'dy'")
