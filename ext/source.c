@@ -9,7 +9,7 @@ SQLITE_EXTENSION_INIT3
 #include <string.h>
 #include <strings.h>
 
-static int is_query(const char *s) {
+int lmm_source_is_query(const char *s) {
   while (isspace((unsigned char)*s) || *s == '(') s++;
   return !strncasecmp(s, "select", 6) || !strncasecmp(s, "with", 4) || !strncasecmp(s, "values", 6);
 }
@@ -41,7 +41,7 @@ static int compiles(sqlite3 *db, const char *what, const char *from) {
  * with *errmsg set when there is none. */
 static int source_from(sqlite3 *db, const char *data, char **from, int *has_rowid, char **errmsg) {
   *from = NULL;
-  if (is_query(data)) {
+  if (lmm_source_is_query(data)) {
     sqlite3_stmt *st = NULL;
     const char *tail = NULL;
     int rc = sqlite3_prepare_v2(db, data, -1, &st, &tail);
@@ -130,7 +130,7 @@ static int resolve_columns(sqlite3 *db, const char *from, const char *data, int 
       sqlite3_free(list);
       list = more;
     }
-    if (is_query(data))
+    if (lmm_source_is_query(data))
       *errmsg = sqlite3_mprintf("lmm: no column '%s' in the data query (its columns: %s)", names[i], list ? list : "");
     else
       *errmsg = sqlite3_mprintf("lmm: no column '%s' in '%s' (its columns: %s)", names[i], data, list ? list : "");

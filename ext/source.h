@@ -17,6 +17,9 @@ typedef int lmm_row_fn(void *ctx, const lmm_value *vals, int64_t rowid, int has_
 int lmm_source_each(sqlite3 *db, const char *data, int ncols, const char *const *names, lmm_row_fn *each, void *ctx,
                     uint64_t *fingerprint, char **errmsg);
 
+/* Whether data is a query (SELECT, WITH or VALUES) rather than a table or view name. */
+int lmm_source_is_query(const char *data);
+
 /* Nonzero once sqlite3_interrupt() has been called on db. */
 int lmm_source_interrupted(void *db);
 

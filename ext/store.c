@@ -6,6 +6,7 @@ SQLITE_EXTENSION_INIT3
 #include <stdio.h>
 #include <string.h>
 
+#include "saved_query.h"
 #include "source.h"
 
 static void json_string(sqlite3_str *s, const char *t) {
@@ -329,7 +330,8 @@ int lmm_store_open(sqlite3 *db, const char *name, lmm_model **out, char **errmsg
   } else if (lmm_model_begin(cols[ROW_FORMULA], cols[ROW_RANDOM], cols[ROW_OPTIONS], &m, &err)) {
     *errmsg = sqlite3_mprintf("the saved model '%s' no longer parses: %s", name, err.msg);
     rc = err.code == LMM_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
-  } else if ((rc = lmm_source_scan(db, cols[ROW_DATA], m, &fp, errmsg)) != SQLITE_OK) {
+  } else if ((rc = lmm_saved_query_check(db, cols[ROW_DATA], errmsg)) != SQLITE_OK ||
+             (rc = lmm_source_scan(db, cols[ROW_DATA], m, &fp, errmsg)) != SQLITE_OK) {
     char *inner = *errmsg;
     *errmsg = sqlite3_mprintf("the saved model '%s' cannot read its data '%s': %s", name, cols[ROW_DATA], inner ? inner : "");
     sqlite3_free(inner);

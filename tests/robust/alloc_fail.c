@@ -88,6 +88,8 @@ static const char *const saved_models[] = {
   "SELECT count(*) FROM lmm_fit('sleepstudy', 'Reaction ~ Days + (Days|Subject)', NULL, 'method=ML, save=sl_ml')",
   "SELECT count(*) FROM lmm_fit('sleepstudy', 'Reaction ~ Days', '1|Subject', 'method=ML, save=sl_int')",
   "SELECT count(*) FROM lmm_fit('sleepstudy', 'Reaction ~ Days', NULL, 'save=sl_lm')",
+  "SELECT count(*) FROM lmm_fit('SELECT Reaction, Days, lower(Subject) AS Subject FROM sleepstudy WHERE Days < 9', "
+  "'Reaction ~ Days + (1|Subject)', NULL, 'save=sl_query')",
   NULL,
 };
 
@@ -100,6 +102,7 @@ static const alloc_case cases[] = {
   {"anova", 1, "SELECT * FROM lmm_anova('sl_int, sl_ml')"},
   {"ranef", 1, "SELECT * FROM lmm_ranef('sl')"},
   {"augment", 1, "SELECT * FROM lmm_augment('sl')"},
+  {"ranef_query", 1, "SELECT * FROM lmm_ranef('sl_query')"},
   {"augment_lm", 1, "SELECT * FROM lmm_augment('sl_lm')"},
   {"predict", 1, "SELECT * FROM lmm_predict('sl', 'SELECT * FROM sleepstudy WHERE Days > 6')"},
   {"vcov", 1, "SELECT * FROM lmm_vcov('sl')"},

@@ -64,6 +64,12 @@ CASES = [
     ("injectformula", {"formula": "'Reaction ~ Days); DROP TABLE sleepstudy; --'"}, ["no longer parses"]),
     ("injectrandom", {"random": "'1|Subject''; DROP TABLE sleepstudy'"}, ["no longer parses"]),
     ("otherdata", {"data": "'SELECT * FROM sleepstudy WHERE Days > 0'"}, ["have changed since it was fitted"]),
+    # a saved query is held to what a view of the database may do
+    ("loadext", {"data": "'SELECT * FROM sleepstudy WHERE load_extension(''/nonexistent/lib'') IS NULL'"},
+     ["calls load_extension()", "SQLITE_DIRECTONLY"]),
+    ("vtab", {"data": "'SELECT s.* FROM sleepstudy AS s, json_each(''[1]'')'"}, ["may read no virtual table"]),
+    ("fitsave", {"data": "'SELECT * FROM sleepstudy WHERE (SELECT count(*) FROM lmm_fit(''sleepstudy'', ''Reaction ~ Days'', "
+                         "NULL, ''save=evil'')) > 0'"}, ["may read no virtual table"]),
 ]
 
 # for lmm_tidy, lmm_vcov and lmm_anova, which read the fit JSON only
@@ -106,6 +112,19 @@ def run(t, db):
     for name, _ in ANOVA_DAMAGE:
         t.error(db, "SELECT * FROM lmm_anova('good, %s')" % name, (), ["'%s' has no fit statistics" % name],
                 "lmm_anova with " + name)
+    # a saved query may call what a view may: innocuous functions always, others only while the schema is trusted
+    fit(db, "SELECT Reaction, Days, lower(Subject) AS Subject FROM sleepstudy", "Reaction ~ Days + (1|Subject)", None,
+        "save=lowered")
+    fit(db, "SELECT Reaction, json_extract('[' || Days || ']', '$[0]') AS Days, Subject FROM sleepstudy",
+        "Reaction ~ Days + (1|Subject)", None, "save=extracted")
+    t.ok(len(db.execute("SELECT * FROM lmm_ranef('lowered')").fetchall()) == 18, "a saved query calling lower()")
+    t.ok(len(db.execute("SELECT * FROM lmm_ranef('extracted')").fetchall()) == 18, "a saved query calling json_extract()")
+    db.execute("PRAGMA trusted_schema = OFF")
+    t.ok(len(db.execute("SELECT * FROM lmm_ranef('lowered')").fetchall()) == 18, "lower() with trusted_schema off")
+    t.error(db, "SELECT * FROM lmm_ranef('extracted')", (), ["calls json_extract()", "not innocuous", "trusted_schema is off"],
+            "json_extract() with trusted_schema off")
+    db.execute("PRAGMA trusted_schema = ON")
+    db.execute("DELETE FROM lmm_models WHERE name IN ('lowered', 'extracted')")
     # read as text, whatever their type: a BLOB that spells a table name still names it
     damage(db, "blobdata", data="CAST(data AS BLOB)")
     t.ok(db.execute("SELECT count(*) FROM lmm_ranef('blobdata')").fetchone()[0] == 36, "data stored as a BLOB")
