@@ -81,19 +81,23 @@ clean:
 # A crash, leak or UBSan report stops that target and leaves the input in build/fuzz/artifacts/.
 FUZZ_CC        = /usr/bin/clang
 FUZZ_SECONDS  ?= 600
-FUZZ_TARGETS   = fuzz_formula fuzz_options fuzz_model
+FUZZ_TARGETS   = fuzz_formula fuzz_options fuzz_model fuzz_store
 FUZZ_BUILD     = $(BUILD)/fuzz
 FUZZ_SAN       = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_CFLAGS    = -g -O1 -std=c11 -D_GNU_SOURCE -Wall -Wextra -I/usr/include/x86_64-linux-gnu -Icore $(FUZZ_SAN)
 FUZZ_CORE_OBJ  = $(CORE_SRC:%.c=$(FUZZ_BUILD)/%.o)
+# fuzz_store links ext/ too, built with -DSQLITE_CORE: sqlite3ext.h then maps to direct calls
+FUZZ_EXT_OBJ   = $(EXT_SRC:%.c=$(FUZZ_BUILD)/%.o)
 FUZZ_BINS      = $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/%)
 FUZZ_ENV       = ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 OPENBLAS_NUM_THREADS=1
-FUZZ_FLAGS     = -max_len=512 -timeout=20 -rss_limit_mb=2048 -print_final_stats=1
+FUZZ_FLAGS     = -timeout=20 -rss_limit_mb=2048 -print_final_stats=1
+# inputs are texts of at most 512 bytes, except fuzz_store's, which hold a saved fit's JSON
+fuzz_max_len   = $$(case $(1) in fuzz_store) echo 8192;; *) echo 512;; esac)
 # clang and its libFuzzer/sanitizer runtime (Debian: clang-14 + libclang-rt-14-dev), for the fuzz targets only
 FUZZ_DEPS_PKGS = clang libclang-rt-14-dev
 FUZZ_DEPS_STAMP = $(FUZZ_BUILD)/.deps
 # keep the instrumented objects between builds
-.SECONDARY: $(FUZZ_CORE_OBJ)
+.SECONDARY: $(FUZZ_CORE_OBJ) $(FUZZ_EXT_OBJ)
 
 $(FUZZ_DEPS_STAMP): | $(DEPS_STAMP)
 	@mkdir -p $(FUZZ_BUILD)
@@ -109,14 +113,21 @@ $(FUZZ_BUILD)/core/%.o: core/%.c $(wildcard core/*.h) | $(FUZZ_DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 
+$(FUZZ_BUILD)/ext/%.o: ext/%.c $(wildcard core/*.h ext/*.h) | $(FUZZ_DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -DSQLITE_CORE -fsanitize=fuzzer-no-link -c $< -o $@
+
 $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h $(FUZZ_CORE_OBJ) $(wildcard core/*.h)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_CORE_OBJ) $(LDLIBS)
+
+$(FUZZ_BUILD)/fuzz_store: tests/fuzz/fuzz_store.c tests/fuzz/fuzz_common.h $(FUZZ_CORE_OBJ) $(FUZZ_EXT_OBJ)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_CORE_OBJ) $(FUZZ_EXT_OBJ) $(LDLIBS) -lsqlite3
 
 # $(call fuzz_run,SECONDS): every target in turn; fails if any target found something
 fuzz_run = fail=0; for t in $(FUZZ_TARGETS); do \
 	  mkdir -p $(FUZZ_BUILD)/corpus/$$t $(FUZZ_BUILD)/artifacts tests/fuzz/corpus/$$t; \
 	  echo "== $$t: $(1) s"; \
-	  $(FUZZ_ENV) $(FUZZ_BUILD)/$$t $(FUZZ_FLAGS) -max_total_time=$(1) \
+	  $(FUZZ_ENV) $(FUZZ_BUILD)/$$t $(FUZZ_FLAGS) -max_len=$(call fuzz_max_len,$$t) -max_total_time=$(1) \
 	    -artifact_prefix=$(FUZZ_BUILD)/artifacts/$$t- $(FUZZ_BUILD)/corpus/$$t tests/fuzz/corpus/$$t \
 	    >$(FUZZ_BUILD)/$$t.log 2>&1; \
 	  if [ $$? = 0 ]; then grep -E '^(stat::|Done)' $(FUZZ_BUILD)/$$t.log || true; \
@@ -133,7 +144,7 @@ fuzz-short: $(FUZZ_BINS)
 fuzz-merge: $(FUZZ_BINS)
 	@for t in $(FUZZ_TARGETS); do \
 	  mkdir -p $(FUZZ_BUILD)/corpus/$$t tests/fuzz/corpus/$$t; \
-	  $(FUZZ_ENV) $(FUZZ_BUILD)/$$t -merge=1 -max_len=512 tests/fuzz/corpus/$$t $(FUZZ_BUILD)/corpus/$$t \
+	  $(FUZZ_ENV) $(FUZZ_BUILD)/$$t -merge=1 -max_len=$(call fuzz_max_len,$$t) tests/fuzz/corpus/$$t $(FUZZ_BUILD)/corpus/$$t \
 	    >$(FUZZ_BUILD)/$$t.merge.log 2>&1 || { echo "$$t merge failed: $(FUZZ_BUILD)/$$t.merge.log"; exit 1; }; \
 	  echo "$$t: $$(ls tests/fuzz/corpus/$$t | wc -l) seeds"; \
 	done

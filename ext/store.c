@@ -91,8 +91,8 @@ enum { SAVE_BEGIN, SAVE_CREATE, SAVE_RELEASE, SAVE_UNDO, SAVE_NSTMT };
 int lmm_store_save(sqlite3 *db, const char *name, const char *const call[4], const char *fit_json, char **errmsg) {
   static const char *const sql[SAVE_NSTMT] = {
     "SAVEPOINT lmm_save",
-    "CREATE TABLE IF NOT EXISTS lmm_models(name TEXT PRIMARY KEY, data TEXT NOT NULL, formula TEXT NOT NULL, "
-    "random TEXT, options TEXT, fit TEXT NOT NULL, created TEXT NOT NULL, version TEXT NOT NULL)",
+    ("CREATE TABLE IF NOT EXISTS lmm_models(name TEXT PRIMARY KEY, data TEXT NOT NULL, formula TEXT NOT NULL, "
+     "random TEXT, options TEXT, fit TEXT NOT NULL, created TEXT NOT NULL, version TEXT NOT NULL)"),
     "RELEASE lmm_save",
     "ROLLBACK TO lmm_save",
   };
