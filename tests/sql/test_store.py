@@ -2,8 +2,13 @@
 of the database, so a database from elsewhere can hold anything in it (bad
 JSON, wrong types, huge arrays, a theta of the wrong length, non-numbers,
 data or formula arguments that try to inject SQL).  Each must give a clear
-error that names the model, never a crash, and leave the database as it was."""
-from harness import fit
+error that names the model, never a crash, and leave the database as it was.
+The tests run on a private copy of the test database, whose lmm_models they replace."""
+import os
+import shutil
+import tempfile
+
+from harness import connect, database_file, fit
 
 GOOD = ("sleepstudy", "Reaction ~ Days + (Days|Subject)", None, "method=ML")
 READERS = ("lmm_ranef('%s')", "lmm_augment('%s')", "lmm_predict('%s', 'sleepstudy')")
@@ -20,10 +25,9 @@ def hostile_table(db):
     """lmm_models as another program might have made it: no constraints, any types."""
     fit(db, *GOOD[:3], GOOD[3] + ", save=good")
     good = db.execute("SELECT data, formula, random, options, fit FROM lmm_models WHERE name = 'good'").fetchone()
-    db.execute("ALTER TABLE lmm_models RENAME TO lmm_models_orig")
+    db.execute("DROP TABLE lmm_models")
     db.execute("CREATE TABLE lmm_models(name, data, formula, random, options, fit, created, version)")
     db.execute("INSERT INTO lmm_models(name, data, formula, random, options, fit) VALUES('good', ?, ?, ?, ?, ?)", good)
-    db.execute("DROP TABLE lmm_models_orig")
 
 
 def damage(db, name, **cols):
@@ -91,7 +95,17 @@ ANOVA_DAMAGE = [
 ]
 
 
-def run(t, db):
+def run(t, shared):
+    d = tempfile.mkdtemp(prefix="lmm-store-")
+    path = os.path.join(d, "store.db")
+    shutil.copy(database_file(), path)
+    db = connect(os.environ.get("LMM_EXT", "build/lmm"), path)
+    hostile(t, db)
+    db.close()
+    shutil.rmtree(d)
+
+
+def hostile(t, db):
     hostile_table(db)
     for name, cols, _ in CASES:
         damage(db, name, **cols)
@@ -137,8 +151,6 @@ def run(t, db):
     t.ok(snapshot(db) == before, "the database changed under hostile rows")
     t.ok(db.execute("SELECT count(*) FROM sleepstudy").fetchone()[0] == 180, "sleepstudy is whole")
     # lmm_models without the expected columns
-    db.execute("ALTER TABLE lmm_models RENAME TO lmm_models_hostile")
+    db.execute("DROP TABLE lmm_models")
     db.execute("CREATE TABLE lmm_models(name, fit)")
     t.error(db, "SELECT * FROM lmm_ranef('good')", (), ["lmm_models is damaged", "no such column"], "lmm_models without columns")
-    db.execute("DROP TABLE lmm_models")
-    db.execute("ALTER TABLE lmm_models_hostile RENAME TO lmm_models")
