@@ -30,7 +30,7 @@ static int read_stats(sqlite3 *db, const char *json, model_stats *s) {
       " (SELECT json_extract(value, '$[3]') FROM json_each(?1, '$.rows') WHERE json_extract(value, '$[2]') = 'BIC'),"
       " (SELECT json_extract(value, '$[3]') FROM json_each(?1, '$.rows') WHERE json_extract(value, '$[0]') = 'fit' AND json_extract(value, '$[2]') = 'df'),"
       " json_extract(?1, '$.nobs'), json_extract(?1, '$.method'), json_extract(?1, '$.fixed')", -1, &st, NULL);
-  if (rc != SQLITE_OK) return (rc & 0xff) == SQLITE_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
+  if (rc != SQLITE_OK) return rc == SQLITE_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
   sqlite3_bind_text(st, 1, json, -1, SQLITE_STATIC);
   rc = sqlite3_step(st);
   if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL && sqlite3_column_type(st, 5) != SQLITE_NULL) {
@@ -52,9 +52,9 @@ static int read_stats(sqlite3 *db, const char *json, model_stats *s) {
     }
     if (rc == SQLITE_OK && !(isfinite(s->logLik) && s->df >= 0 && s->df <= 1e9 && s->nobs >= 0 && s->nobs <= 1e15))
       rc = SQLITE_ERROR;
-  } else if ((rc & 0xff) != SQLITE_NOMEM) rc = SQLITE_ERROR;
+  } else if (rc != SQLITE_NOMEM) rc = SQLITE_ERROR;
   sqlite3_finalize(st);
-  return (rc & 0xff) == SQLITE_NOMEM ? SQLITE_NOMEM : rc;
+  return rc;
 }
 
 static int anova_fill(sqlite3 *db, sqlite3_value **argv, lmm_rowset *rows, char **errmsg) {

@@ -33,7 +33,7 @@ static int call_allowed(sqlite3_stmt *flags, const char *call, int trusted, char
   int known = rc == SQLITE_ROW && sqlite3_column_int(flags, 0) > 0;
   int direct = known && sqlite3_column_int(flags, 1), innocuous = known && sqlite3_column_int(flags, 2);
   sqlite3_reset(flags);
-  if (rc != SQLITE_ROW) return (rc & 0xff) == SQLITE_NOMEM ? SQLITE_NOMEM : rc;
+  if (rc != SQLITE_ROW) return rc;
   const char *why = !known ? "which SQLite does not list"
                     : direct ? "which SQLite lets only the user's own statements call (SQLITE_DIRECTONLY)"
                     : !trusted && !innocuous ? "which is not innocuous, and trusted_schema is off" : NULL;
@@ -52,7 +52,7 @@ int lmm_saved_query_check(sqlite3 *db, const char *data, char **errmsg) {
   sqlite3_stmt *plan = NULL, *flags = NULL;
   int rc = sql ? sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_NO_VTAB, &plan, NULL) : SQLITE_NOMEM;
   sqlite3_free(sql);
-  if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_NOMEM)
+  if (rc != SQLITE_OK && rc != SQLITE_NOMEM)
     *errmsg = sqlite3_mprintf("lmm: the data query of a saved model, which may read no virtual table, does not compile: %s",
                               sqlite3_errmsg(db));
   if (rc == SQLITE_OK)
@@ -69,5 +69,5 @@ int lmm_saved_query_check(sqlite3 *db, const char *data, char **errmsg) {
   if (rc == SQLITE_DONE) rc = SQLITE_OK;
   sqlite3_finalize(plan);
   sqlite3_finalize(flags);
-  return (rc & 0xff) == SQLITE_NOMEM ? SQLITE_NOMEM : rc;
+  return rc;
 }

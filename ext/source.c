@@ -33,7 +33,7 @@ static int compiles(sqlite3 *db, const char *what, const char *from) {
   int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
   sqlite3_finalize(st);
   sqlite3_free(sql);
-  if ((rc & 0xff) == SQLITE_NOMEM) return -1;
+  if (rc == SQLITE_NOMEM) return -1;
   return rc == SQLITE_OK;
 }
 
@@ -47,7 +47,7 @@ static int source_from(sqlite3 *db, const char *data, char **from, int *has_rowi
     int rc = sqlite3_prepare_v2(db, data, -1, &st, &tail);
     if (rc != SQLITE_OK) {
       *errmsg = sqlite3_mprintf("lmm: the data query does not compile: %s", sqlite3_errmsg(db));
-      return (rc & 0xff) == SQLITE_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
+      return rc == SQLITE_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
     }
     int ro = st && sqlite3_stmt_readonly(st);
     sqlite3_finalize(st);
@@ -113,7 +113,7 @@ static int resolve_columns(sqlite3 *db, const char *from, const char *data, int 
   sqlite3_stmt *st = NULL;
   int rc = sql ? sqlite3_prepare_v2(db, sql, -1, &st, NULL) : SQLITE_NOMEM;
   sqlite3_free(sql);
-  if ((rc & 0xff) == SQLITE_NOMEM) return SQLITE_NOMEM;
+  if (rc == SQLITE_NOMEM) return SQLITE_NOMEM;
   if (rc != SQLITE_OK) {
     *errmsg = sqlite3_mprintf("lmm: cannot read the data: %s", sqlite3_errmsg(db));
     return SQLITE_ERROR;
@@ -212,7 +212,7 @@ int lmm_source_each(sqlite3 *db, const char *data, int nc, const char *const *na
   sql = select_columns(from, has_rowid, nc, names);
   rc = sql ? sqlite3_prepare_v2(db, sql, -1, &st, NULL) : SQLITE_NOMEM;
   if (rc != SQLITE_OK) {
-    if ((rc & 0xff) != SQLITE_NOMEM) *errmsg = sqlite3_mprintf("lmm: cannot read the data: %s", sqlite3_errmsg(db));
+    if (rc != SQLITE_NOMEM) *errmsg = sqlite3_mprintf("lmm: cannot read the data: %s", sqlite3_errmsg(db));
     goto done;
   }
   for (int i = 0; i < nc; i++) numeric[i] = numeric_affinity(sqlite3_column_decltype(st, i + 1));

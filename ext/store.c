@@ -121,13 +121,16 @@ int lmm_store_save(sqlite3 *db, const char *name, const char *const call[4], con
   }
   sqlite3_finalize(insert);
   for (int i = 0; i < SAVE_NSTMT; i++) sqlite3_finalize(st[i]);
-  return (rc & 0xff) == SQLITE_NOMEM ? SQLITE_NOMEM : rc;
+  return rc;
 }
 
 enum { ROW_DATA, ROW_FORMULA, ROW_RANDOM, ROW_OPTIONS, ROW_FIT, ROW_NCOLS };
 
 static void free_cols(char *cols[ROW_NCOLS]) {
-  for (int i = 0; i < ROW_NCOLS; i++) sqlite3_free(cols[i]);
+  for (int i = 0; i < ROW_NCOLS; i++) {
+    sqlite3_free(cols[i]);
+    cols[i] = NULL;
+  }
 }
 
 /* The names saved so far, for the message about a missing one. */
@@ -149,7 +152,7 @@ static char *saved_names(sqlite3 *db) {
 static int load_row(sqlite3 *db, const char *name, char *cols[ROW_NCOLS], char **errmsg) {
   sqlite3_stmt *st = NULL;
   int rc = sqlite3_prepare_v2(db, "SELECT data, formula, random, options, fit FROM lmm_models WHERE name = ?1", -1, &st, NULL);
-  if ((rc & 0xff) == SQLITE_NOMEM) return SQLITE_NOMEM;
+  if (rc == SQLITE_NOMEM) return SQLITE_NOMEM;
   if (rc != SQLITE_OK) {
     if (!strncmp(sqlite3_errmsg(db), "no such table", 13))
       *errmsg = sqlite3_mprintf("no saved model '%s': there is no lmm_models table yet (save a fit with the option save=NAME)", name);
@@ -177,12 +180,12 @@ static int load_row(sqlite3 *db, const char *name, char *cols[ROW_NCOLS], char *
     *errmsg = sqlite3_mprintf("no saved model '%s' (saved: %s)", name, names ? names : "none");
     sqlite3_free(names);
     rc = SQLITE_ERROR;
-  } else if ((rc & 0xff) != SQLITE_NOMEM) {
+  } else if (rc != SQLITE_NOMEM) {
     *errmsg = sqlite3_mprintf("reading lmm_models: %s", sqlite3_errmsg(db));
   }
   sqlite3_finalize(st);
   if (rc != SQLITE_OK) free_cols(cols);
-  return (rc & 0xff) == SQLITE_NOMEM ? SQLITE_NOMEM : rc;
+  return rc;
 }
 
 /* The readers of a fit's JSON rely on its rows, fixed and vcov arrays;
@@ -206,12 +209,12 @@ static int check_fit_json(sqlite3 *db, const char *label, const char *json, char
         rc = SQLITE_ERROR;
       }
     }
-  } else if ((rc & 0xff) != SQLITE_NOMEM) {
+  } else if (rc != SQLITE_NOMEM) {
     *errmsg = sqlite3_mprintf("%s is not a fit: %s", label, sqlite3_errmsg(db));
     rc = SQLITE_ERROR;
   }
   sqlite3_finalize(st);
-  return (rc & 0xff) == SQLITE_NOMEM ? SQLITE_NOMEM : rc;
+  return rc;
 }
 
 int lmm_store_json(sqlite3 *db, const char *name_or_json, char **json, char **errmsg) {
@@ -259,7 +262,7 @@ static int json_query(sqlite3 *db, const char *sql, const char *json, const char
     }
   }
   sqlite3_finalize(st);
-  return (rc & 0xff) == SQLITE_NOMEM ? SQLITE_NOMEM : rc == SQLITE_OK ? SQLITE_OK : SQLITE_ERROR;
+  return rc == SQLITE_NOMEM ? SQLITE_NOMEM : rc == SQLITE_OK ? SQLITE_OK : SQLITE_ERROR;
 }
 
 /* The finite numbers of the JSON array at path; SQLITE_ERROR when there is no
@@ -299,7 +302,7 @@ static int json_numbers(sqlite3 *db, const char *json, const char *path, double 
   sqlite3_free(*out);
   *out = NULL;
   *n = 0;
-  return (rc & 0xff) == SQLITE_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
+  return rc == SQLITE_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
 }
 
 /* theta and the data's fingerprint from a saved fit's JSON. */
