@@ -39,6 +39,8 @@ def run(t, db):
         (("onegroup", "Reaction ~ Days + (1|g)", None, None), ["'g' has only one level"], "one-level group"),
         (("sleepstudy", "Reaction ~ Days + (1|Reaction)", None, None), ["'Reaction'", "random effects", "only 180 rows"],
          "as many levels as rows"),
+        (("arabidopsis", "log(1 + total_fruits) ~ amd + (factor(nutrient) + amd + status | reg)", None, None),
+         ["'reg' has 3 levels for 5 random effects per level", "5x5 covariance"], "more random effects per level than levels"),
         (("sleepstudy", "Reaction ~ Days + I(2 * Days)", None, None), ["rank deficient", "I(2 * Days)"], "aliased column"),
         (("sleepstudy", "Reaction ~ Days + factor(Subject):factor(Days):factor(Reaction)", None, None),
          ["term 'factor(Subject):factor(Days):factor(Reaction)'", "more than 180 columns"], "too many fixed columns"),

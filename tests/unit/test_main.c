@@ -74,6 +74,7 @@ int main(void) {
   RUN(test_ranef_dyestuff);
   /* test_model_errors.c */
   RUN(test_model_errors_grouping);
+  RUN(test_model_errors_covariance);
   RUN(test_model_errors_rank);
   RUN(test_model_errors_data);
 
