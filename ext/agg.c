@@ -13,6 +13,7 @@ SQLITE_EXTENSION_INIT3
 #include <string.h>
 
 #include "agg.h"
+#include "source.h"
 #include "store.h"
 
 typedef struct agg_state {
@@ -117,8 +118,11 @@ static void agg_final(sqlite3_context *ctx) {
   }
   if (s->failed) goto done;
   lmm_error err = {0};
-  if (lmm_model_finish(s->model, NULL, NULL, &err)) {
+  lmm_interrupt_probe probe;
+  lmm_interrupt_probe_init(&probe, sqlite3_context_db_handle(ctx));
+  if (lmm_model_finish(s->model, lmm_interrupt_probe_check, &probe, &err)) {
     agg_fail(ctx, s, sqlite3_mprintf("lmm_agg: %s", err.msg), err.code == LMM_NOMEM);
+    if (err.code == LMM_INTERRUPTED) sqlite3_result_error_code(ctx, SQLITE_INTERRUPT);
     goto done;
   }
   char *json = lmm_store_fit_json(s->model, 0);

@@ -246,8 +246,8 @@ done:
   return rc;
 }
 
-int lmm_source_interrupted(void *dbp) {
-  sqlite3 *db = dbp;
+/* Whether sqlite3_interrupt() has been called on db. */
+static int interrupted(sqlite3 *db) {
   sqlite3_stmt *st = NULL;
   /* SQLite 3.40 has no sqlite3_is_interrupted(): a trivial statement reports
    * it (and one that cannot be made for want of memory is no interrupt) */
@@ -255,6 +255,21 @@ int lmm_source_interrupted(void *dbp) {
   if (rc == SQLITE_OK) rc = sqlite3_step(st);
   sqlite3_finalize(st);
   return rc == SQLITE_INTERRUPT;
+}
+
+void lmm_interrupt_probe_init(lmm_interrupt_probe *p, sqlite3 *db) {
+  p->db = db;
+  clock_gettime(CLOCK_MONOTONIC, &p->last);
+}
+
+int lmm_interrupt_probe_check(void *probe) {
+  lmm_interrupt_probe *p = probe;
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  double ms = (double)(now.tv_sec - p->last.tv_sec) * 1e3 + (double)(now.tv_nsec - p->last.tv_nsec) / 1e6;
+  if (ms < 20) return 0;
+  p->last = now;
+  return interrupted(p->db);
 }
 
 typedef struct model_rows { lmm_model *m; int told; } model_rows;

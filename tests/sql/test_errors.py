@@ -1,5 +1,8 @@
 """Bad input: a clear SQL error that names what is wrong, and the database
 left exactly as it was."""
+import threading
+import time
+
 from harness import fit
 
 CALL = "SELECT * FROM lmm_fit(?, ?, ?, ?)"
@@ -72,6 +75,7 @@ def run(t, db):
     t.error(db, "SELECT lmm_agg('Reaction ~ Days', NULL) FROM sleepstudy", (), ["name/value pairs"], "lmm_agg, two arguments")
     t.ok(snapshot(db) == before, "the database changed under failing calls")
     direct_only(t, db)
+    interrupts(t, db)
     t.ok(fit(db, "sleepstudy", "Reaction ~ Days")[0]["term"] == "(Intercept)", "a good call still works after errors")
 
 
@@ -105,3 +109,25 @@ def direct_only(t, db):
     t.ok(db.execute("SELECT count(*) FROM log").fetchone()[0] == 0, "a refused trigger left rows behind")
     db.execute("DROP TABLE log")
     db.execute("DELETE FROM lmm_models WHERE name = 'dy'")
+
+
+# A fit of 210 covariance parameters ((f | g) with a 20-level f): a minute of optimizing.
+SLOW_DATA = ("CREATE TEMP TABLE slow AS WITH RECURSIVE k(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM k WHERE i < 899) "
+             "SELECT ((i * 7919) % 101) / 10.0 + (i % 20) AS y, 'f' || (i % 20) AS f, 'g' || (i / 20 % 30) AS g FROM k")
+SLOW = [
+    ("lmm_fit", "SELECT * FROM lmm_fit('slow', 'y ~ 1 + (f | g)')"),
+    ("lmm_agg", "SELECT lmm_agg('y ~ 1 + (f | g)', NULL, NULL, 'y', y, 'f', f, 'g', g) FROM slow"),
+]
+
+
+def interrupts(t, db):
+    """sqlite3_interrupt() stops a fit within a moment, in lmm_fit and in lmm_agg."""
+    db.execute(SLOW_DATA)
+    for name, sql in SLOW:
+        timer = threading.Timer(0.3, db.interrupt)
+        start = time.time()
+        timer.start()
+        t.error(db, sql, (), ["interrupted"], name + " interrupted")
+        timer.join()
+        t.ok(time.time() - start < 3, "%s took %.1f s to stop" % (name, time.time() - start))
+    db.execute("DROP TABLE slow")
