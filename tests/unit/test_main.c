@@ -33,6 +33,7 @@ int main(void) {
   RUN(test_expr_check_arith);
   /* test_formula_terms.c */
   RUN(test_terms_expansion);
+  RUN(test_terms_large_power);
   RUN(test_terms_intercept);
   RUN(test_terms_interaction_order);
   RUN(test_terms_labels);
