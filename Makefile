@@ -1,6 +1,7 @@
 # lmm — linear mixed models inside SQLite.
 #   make            build/lmm.so (load it with `.load build/lmm`)
-#   make test       install what is missing, build, run every test
+#   make test       install what is missing, build, run every test: unit, NIST, SQL, then sanitize,
+#                   alloc-fail, threads and fuzz-short (see below)
 #   make demo       the Arabidopsis tutorial in the sqlite3 shell
 #   make bench      speed against a bare scan (and lme4 when R is installed)
 #   make clean
@@ -53,6 +54,8 @@ test: $(BUILD)/lmm.so $(BUILD)/unit_tests $(BUILD)/test_nist
 	$(BUILD)/test_nist tests/nist
 	/usr/bin/python3 tests/sql/run_tests.py $(BUILD)/lmm
 	$(MAKE) --no-print-directory sanitize
+	$(MAKE) --no-print-directory alloc-fail
+	$(MAKE) --no-print-directory threads
 	$(MAKE) --no-print-directory fuzz-short
 
 demo: $(BUILD)/lmm.so
@@ -78,19 +81,23 @@ clean:
 # A crash, leak or UBSan report stops that target and leaves the input in build/fuzz/artifacts/.
 FUZZ_CC        = /usr/bin/clang
 FUZZ_SECONDS  ?= 600
-FUZZ_TARGETS   = fuzz_formula fuzz_options fuzz_model
+FUZZ_TARGETS   = fuzz_formula fuzz_options fuzz_model fuzz_store
 FUZZ_BUILD     = $(BUILD)/fuzz
 FUZZ_SAN       = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_CFLAGS    = -g -O1 -std=c11 -D_GNU_SOURCE -Wall -Wextra -I/usr/include/x86_64-linux-gnu -Icore $(FUZZ_SAN)
 FUZZ_CORE_OBJ  = $(CORE_SRC:%.c=$(FUZZ_BUILD)/%.o)
+# fuzz_store links ext/ too, built with -DSQLITE_CORE: sqlite3ext.h then maps to direct calls
+FUZZ_EXT_OBJ   = $(EXT_SRC:%.c=$(FUZZ_BUILD)/%.o)
 FUZZ_BINS      = $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/%)
 FUZZ_ENV       = ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 OPENBLAS_NUM_THREADS=1
-FUZZ_FLAGS     = -max_len=512 -timeout=20 -rss_limit_mb=2048 -print_final_stats=1
+FUZZ_FLAGS     = -timeout=20 -rss_limit_mb=2048 -print_final_stats=1
+# inputs are texts of at most 512 bytes, except fuzz_store's, which hold a saved fit's JSON
+fuzz_max_len   = $$(case $(1) in fuzz_store) echo 8192;; *) echo 512;; esac)
 # clang and its libFuzzer/sanitizer runtime (Debian: clang-14 + libclang-rt-14-dev), for the fuzz targets only
 FUZZ_DEPS_PKGS = clang libclang-rt-14-dev
 FUZZ_DEPS_STAMP = $(FUZZ_BUILD)/.deps
 # keep the instrumented objects between builds
-.SECONDARY: $(FUZZ_CORE_OBJ)
+.SECONDARY: $(FUZZ_CORE_OBJ) $(FUZZ_EXT_OBJ)
 
 $(FUZZ_DEPS_STAMP): | $(DEPS_STAMP)
 	@mkdir -p $(FUZZ_BUILD)
@@ -106,14 +113,21 @@ $(FUZZ_BUILD)/core/%.o: core/%.c $(wildcard core/*.h) | $(FUZZ_DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 
+$(FUZZ_BUILD)/ext/%.o: ext/%.c $(wildcard core/*.h ext/*.h) | $(FUZZ_DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -DSQLITE_CORE -fsanitize=fuzzer-no-link -c $< -o $@
+
 $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h $(FUZZ_CORE_OBJ) $(wildcard core/*.h)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_CORE_OBJ) $(LDLIBS)
+
+$(FUZZ_BUILD)/fuzz_store: tests/fuzz/fuzz_store.c tests/fuzz/fuzz_common.h $(FUZZ_CORE_OBJ) $(FUZZ_EXT_OBJ)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_CORE_OBJ) $(FUZZ_EXT_OBJ) $(LDLIBS) -lsqlite3
 
 # $(call fuzz_run,SECONDS): every target in turn; fails if any target found something
 fuzz_run = fail=0; for t in $(FUZZ_TARGETS); do \
 	  mkdir -p $(FUZZ_BUILD)/corpus/$$t $(FUZZ_BUILD)/artifacts tests/fuzz/corpus/$$t; \
 	  echo "== $$t: $(1) s"; \
-	  $(FUZZ_ENV) $(FUZZ_BUILD)/$$t $(FUZZ_FLAGS) -max_total_time=$(1) \
+	  $(FUZZ_ENV) $(FUZZ_BUILD)/$$t $(FUZZ_FLAGS) -max_len=$(call fuzz_max_len,$$t) -max_total_time=$(1) \
 	    -artifact_prefix=$(FUZZ_BUILD)/artifacts/$$t- $(FUZZ_BUILD)/corpus/$$t tests/fuzz/corpus/$$t \
 	    >$(FUZZ_BUILD)/$$t.log 2>&1; \
 	  if [ $$? = 0 ]; then grep -E '^(stat::|Done)' $(FUZZ_BUILD)/$$t.log || true; \
@@ -130,7 +144,7 @@ fuzz-short: $(FUZZ_BINS)
 fuzz-merge: $(FUZZ_BINS)
 	@for t in $(FUZZ_TARGETS); do \
 	  mkdir -p $(FUZZ_BUILD)/corpus/$$t tests/fuzz/corpus/$$t; \
-	  $(FUZZ_ENV) $(FUZZ_BUILD)/$$t -merge=1 -max_len=512 tests/fuzz/corpus/$$t $(FUZZ_BUILD)/corpus/$$t \
+	  $(FUZZ_ENV) $(FUZZ_BUILD)/$$t -merge=1 -max_len=$(call fuzz_max_len,$$t) tests/fuzz/corpus/$$t $(FUZZ_BUILD)/corpus/$$t \
 	    >$(FUZZ_BUILD)/$$t.merge.log 2>&1 || { echo "$$t merge failed: $(FUZZ_BUILD)/$$t.merge.log"; exit 1; }; \
 	  echo "$$t: $$(ls tests/fuzz/corpus/$$t | wc -l) seeds"; \
 	done
@@ -175,3 +189,49 @@ sanitize: $(ASAN_BUILD)/lmm.so $(ASAN_BUILD)/unit_tests $(ASAN_BUILD)/leak_canar
 	@$(ASAN_ENV) ASAN_PRELOAD="$(ASAN_PRELOAD)" tests/robust/sanitize.sh $(ASAN_BUILD)
 
 .PHONY: sanitize
+
+# the test data sets in one database file, for the drivers in tests/robust
+$(BUILD)/data.db: tests/data/load.sql $(wildcard tests/data/*.csv) | $(DEPS_STAMP)
+	@rm -f $@.tmp
+	sqlite3 $@.tmp < tests/data/load.sql && mv $@.tmp $@
+
+ROBUST_DRIVER_SRC = tests/robust/testdb.c tests/robust/testdb.h
+
+$(ASAN_BUILD)/alloc_fail: tests/robust/alloc_fail.c $(ROBUST_DRIVER_SRC) | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(ROBUST_CC) $(ASAN_CFLAGS) -o $@ tests/robust/alloc_fail.c tests/robust/testdb.c -lsqlite3
+
+alloc-fail: $(ASAN_BUILD)/alloc_fail $(ASAN_BUILD)/lmm.so $(BUILD)/data.db
+	@$(ASAN_ENV) $(ASAN_BUILD)/alloc_fail $(ASAN_BUILD)/lmm.so $(BUILD)/data.db
+
+.PHONY: alloc-fail
+
+# two connections in two threads (50 rounds of their lists, about a second); then the extension built
+# with ThreadSanitizer (10 rounds).  OpenBLAS is not instrumented and its worker threads hand results back
+# by spinning, which TSan cannot see: under TSan it runs on the calling thread (OPENBLAS_NUM_THREADS=1).
+TSAN_BUILD     = $(BUILD)/tsan
+TSAN_CFLAGS    = -O1 -g -std=c11 -D_GNU_SOURCE -Wall -Wextra -fPIC -I/usr/include/x86_64-linux-gnu -fsanitize=thread
+TSAN_CORE_OBJ  = $(CORE_SRC:%.c=$(TSAN_BUILD)/%.o)
+TSAN_EXT_OBJ   = $(EXT_SRC:%.c=$(TSAN_BUILD)/%.o)
+.SECONDARY: $(TSAN_CORE_OBJ) $(TSAN_EXT_OBJ)
+
+$(TSAN_BUILD)/%.o: %.c $(wildcard core/*.h ext/*.h) | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(ROBUST_CC) $(TSAN_CFLAGS) -c $< -o $@
+
+$(TSAN_BUILD)/lmm.so: $(TSAN_CORE_OBJ) $(TSAN_EXT_OBJ)
+	$(ROBUST_CC) -fsanitize=thread -shared -o $@ $^ $(LDLIBS)
+
+$(TSAN_BUILD)/threads: tests/robust/threads.c $(ROBUST_DRIVER_SRC) | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(ROBUST_CC) $(TSAN_CFLAGS) -o $@ tests/robust/threads.c tests/robust/testdb.c -lsqlite3 -lpthread
+
+$(BUILD)/threads: tests/robust/threads.c $(ROBUST_DRIVER_SRC) | $(DEPS_STAMP)
+	$(CC) $(CFLAGS) -o $@ tests/robust/threads.c tests/robust/testdb.c -lsqlite3 -lpthread
+
+threads: $(BUILD)/threads $(BUILD)/lmm.so $(TSAN_BUILD)/threads $(TSAN_BUILD)/lmm.so $(BUILD)/data.db
+	@$(BUILD)/threads $(BUILD)/lmm.so $(BUILD)/data.db 50
+	@TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 OPENBLAS_NUM_THREADS=1 \
+	  $(TSAN_BUILD)/threads $(TSAN_BUILD)/lmm.so $(BUILD)/data.db 10
+
+.PHONY: threads

@@ -31,11 +31,22 @@ int lmm_model_add_row(lmm_model *m, const lmm_value *cols, int64_t rowid, lmm_er
   return lmm_frame_add_row(m->frame, cols, rowid, err);
 }
 
+/* Refuse grouping factors that cannot carry their random effects: one level
+ * (lme4's check), as many random effects as rows (lme4's), and more random
+ * effects per level than levels: the q x q covariance of q-vectors drawn at
+ * fewer than q levels is singular whatever the data, and its q(q+1)/2
+ * parameters made the optimizer run for minutes on a few dozen rows (the
+ * fuzzer found (f | g) with a 30-level f and a 2-level g). */
 static int check_groups(const lmm_design *d, lmm_error *err) {
   for (int t = 0; t < d->nre; t++) {
     const lmm_reterm *re = &d->re[t];
     if (re->nlevels < 2)
       return lmm_fail(err, LMM_ERR, "grouping factor '%s' has only one level in the rows used; a random effect needs at least two", re->grp);
+    if (re->q > re->nlevels)
+      return lmm_fail(err, LMM_ERR,
+                      "grouping factor '%s' has %d levels for %d random effects per level: their %dx%d covariance cannot be "
+                      "estimated from fewer levels than that; use fewer random-effect columns for '%s'",
+                      re->grp, re->nlevels, re->q, re->q, re->q, re->grp);
     if ((size_t)re->nlevels * (size_t)re->q >= d->n)
       return lmm_fail(err, LMM_ERR,
                       "grouping factor '%s': %d random effects (%d levels x %d) but only %zu rows; the random effects cannot be told from the residual",

@@ -13,6 +13,7 @@ SQLITE_EXTENSION_INIT3
 #include <string.h>
 
 #include "agg.h"
+#include "source.h"
 #include "store.h"
 
 typedef struct agg_state {
@@ -23,48 +24,67 @@ typedef struct agg_state {
   int failed;
 } agg_state;
 
-static void agg_error(sqlite3_context *ctx, agg_state *s, const char *msg) {
+/* Report msg (sqlite3_mprintf'd, NULL when that ran out of memory) as the
+ * aggregate's error, and stop the group. */
+static void agg_fail(sqlite3_context *ctx, agg_state *s, char *msg, int nomem) {
   s->failed = 1;
-  sqlite3_result_error(ctx, msg, -1);
+  if (nomem || !msg) sqlite3_result_error_nomem(ctx);
+  else sqlite3_result_error(ctx, msg, -1);
+  sqlite3_free(msg);
+}
+
+/* An argument as text: NULL for SQL NULL, and *nomem set when SQLite could
+ * not make the text (which must not read as NULL). */
+static const char *arg_text(sqlite3_value *v, int *nomem) {
+  if (sqlite3_value_type(v) == SQLITE_NULL) return NULL;
+  const char *t = (const char *)sqlite3_value_text(v);
+  if (!t) *nomem = 1;
+  return t;
+}
+
+/* The first row of a group: parse the model, find each column's pair. */
+static int agg_begin(sqlite3_context *ctx, agg_state *s, int argc, sqlite3_value **argv) {
+  if (argc < 3 || (argc - 3) % 2) {
+    agg_fail(ctx, s, sqlite3_mprintf("lmm_agg takes formula, random, options and then name/value pairs: "
+                                     "lmm_agg(formula, random, options, 'y', y, 'x', x)"), 0);
+    return 1;
+  }
+  int nomem = 0;
+  const char *formula = arg_text(argv[0], &nomem), *random = arg_text(argv[1], &nomem), *options = arg_text(argv[2], &nomem);
+  if (nomem || !formula) {
+    agg_fail(ctx, s, sqlite3_mprintf("lmm_agg needs a formula: lmm_agg(formula, random, options, 'y', y, ...)"), nomem);
+    return 1;
+  }
+  lmm_error err = {0};
+  if (lmm_model_begin(formula, random, options, &s->model, &err)) {
+    agg_fail(ctx, s, sqlite3_mprintf("lmm_agg: %s", err.msg), err.code == LMM_NOMEM);
+    return 1;
+  }
+  lmm_model_rows_have_rowid(s->model, 0);
+  int nc = lmm_model_ncols(s->model);
+  s->argpos = sqlite3_malloc64(sizeof *s->argpos * (size_t)(nc ? nc : 1));
+  s->vals = sqlite3_malloc64(sizeof *s->vals * (size_t)(nc ? nc : 1));
+  if (!s->argpos || !s->vals) { agg_fail(ctx, s, NULL, 1); return 1; }
+  for (int i = 0; i < nc; i++) {
+    const char *col = lmm_model_col(s->model, i);
+    s->argpos[i] = -1;
+    for (int a = 3; a + 1 < argc && s->argpos[i] < 0; a += 2) {
+      const char *name = arg_text(argv[a], &nomem);
+      if (name && !sqlite3_stricmp(name, col)) s->argpos[i] = a + 1;
+    }
+    if (nomem || s->argpos[i] < 0) {
+      agg_fail(ctx, s, sqlite3_mprintf("lmm_agg: the formula uses column '%s'; pass it as a pair: ..., '%s', %s", col, col, col),
+               nomem);
+      return 1;
+    }
+  }
+  return 0;
 }
 
 static void agg_step(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   agg_state *s = sqlite3_aggregate_context(ctx, sizeof *s);
   if (!s) { sqlite3_result_error_nomem(ctx); return; }
-  if (s->failed) return;
-  if (!s->model) {
-    if (argc < 3 || (argc - 3) % 2) {
-      agg_error(ctx, s, "lmm_agg takes formula, random, options and then name/value pairs: lmm_agg(formula, random, options, 'y', y, 'x', x)");
-      return;
-    }
-    lmm_error err = {0};
-    if (lmm_model_begin((const char *)sqlite3_value_text(argv[0]), (const char *)sqlite3_value_text(argv[1]),
-                        (const char *)sqlite3_value_text(argv[2]), &s->model, &err)) {
-      char *msg = sqlite3_mprintf("lmm_agg: %s", err.msg);
-      agg_error(ctx, s, msg ? msg : "out of memory");
-      sqlite3_free(msg);
-      return;
-    }
-    lmm_model_rows_have_rowid(s->model, 0);
-    int nc = lmm_model_ncols(s->model);
-    s->argpos = sqlite3_malloc64(sizeof *s->argpos * (size_t)(nc ? nc : 1));
-    s->vals = sqlite3_malloc64(sizeof *s->vals * (size_t)(nc ? nc : 1));
-    if (!s->argpos || !s->vals) { s->failed = 1; sqlite3_result_error_nomem(ctx); return; }
-    for (int i = 0; i < nc; i++) {
-      s->argpos[i] = -1;
-      for (int a = 3; a + 1 < argc && s->argpos[i] < 0; a += 2) {
-        const char *name = (const char *)sqlite3_value_text(argv[a]);
-        if (name && !sqlite3_stricmp(name, lmm_model_col(s->model, i))) s->argpos[i] = a + 1;
-      }
-      if (s->argpos[i] < 0) {
-        char *msg = sqlite3_mprintf("lmm_agg: the formula uses column '%s'; pass it as a pair: ..., '%s', %s",
-                                    lmm_model_col(s->model, i), lmm_model_col(s->model, i), lmm_model_col(s->model, i));
-        agg_error(ctx, s, msg ? msg : "out of memory");
-        sqlite3_free(msg);
-        return;
-      }
-    }
-  }
+  if (s->failed || (!s->model && agg_begin(ctx, s, argc, argv))) return;
   int nc = lmm_model_ncols(s->model);
   s->nrow++;
   for (int i = 0; i < nc; i++) {
@@ -76,22 +96,18 @@ static void agg_step(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
       lv->type = LMM_TEXT;
       lv->text = (const char *)sqlite3_value_text(v);
       lv->len = sqlite3_value_bytes(v);
+      if (!lv->text) { agg_fail(ctx, s, NULL, 1); return; }
       break;
     case SQLITE_NULL: lv->type = LMM_NULL; break;
-    default: {
-      char *msg = sqlite3_mprintf("lmm_agg: column '%s' holds a BLOB in row %lld", lmm_model_col(s->model, i), (long long)s->nrow);
-      agg_error(ctx, s, msg ? msg : "out of memory");
-      sqlite3_free(msg);
+    default:
+      agg_fail(ctx, s, sqlite3_mprintf("lmm_agg: column '%s' holds a BLOB in row %lld", lmm_model_col(s->model, i),
+                                       (long long)s->nrow), 0);
       return;
-    }
     }
   }
   lmm_error err = {0};
-  if (lmm_model_add_row(s->model, s->vals, s->nrow, &err)) {
-    char *msg = sqlite3_mprintf("lmm_agg: %s", err.msg);
-    agg_error(ctx, s, msg ? msg : "out of memory");
-    sqlite3_free(msg);
-  }
+  if (lmm_model_add_row(s->model, s->vals, s->nrow, &err))
+    agg_fail(ctx, s, sqlite3_mprintf("lmm_agg: %s", err.msg), err.code == LMM_NOMEM);
 }
 
 static void agg_final(sqlite3_context *ctx) {
@@ -102,10 +118,11 @@ static void agg_final(sqlite3_context *ctx) {
   }
   if (s->failed) goto done;
   lmm_error err = {0};
-  if (lmm_model_finish(s->model, NULL, NULL, &err)) {
-    char *msg = sqlite3_mprintf("lmm_agg: %s", err.msg);
-    sqlite3_result_error(ctx, msg ? msg : "out of memory", -1);
-    sqlite3_free(msg);
+  lmm_interrupt_probe probe;
+  lmm_interrupt_probe_init(&probe, sqlite3_context_db_handle(ctx));
+  if (lmm_model_finish(s->model, lmm_interrupt_probe_check, &probe, &err)) {
+    agg_fail(ctx, s, sqlite3_mprintf("lmm_agg: %s", err.msg), err.code == LMM_NOMEM);
+    if (err.code == LMM_INTERRUPTED) sqlite3_result_error_code(ctx, SQLITE_INTERRUPT);
     goto done;
   }
   char *json = lmm_store_fit_json(s->model, 0);
@@ -120,7 +137,12 @@ done:
   }
 }
 
+/* Deterministic (the same rows in the same order give the same fit), but
+ * not innocuous: a fit's time and memory grow with what the formula asks
+ * for, so the schema of a database from elsewhere (a view, a trigger, an
+ * index) may not call it; SQLITE_DIRECTONLY keeps it to statements the
+ * user runs. */
 int lmm_register_agg(sqlite3 *db) {
-  return sqlite3_create_function(db, "lmm_agg", -1, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL, NULL,
+  return sqlite3_create_function(db, "lmm_agg", -1, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, NULL, NULL,
                                  agg_step, agg_final);
 }

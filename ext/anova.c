@@ -30,19 +30,29 @@ static int read_stats(sqlite3 *db, const char *json, model_stats *s) {
       " (SELECT json_extract(value, '$[3]') FROM json_each(?1, '$.rows') WHERE json_extract(value, '$[2]') = 'BIC'),"
       " (SELECT json_extract(value, '$[3]') FROM json_each(?1, '$.rows') WHERE json_extract(value, '$[0]') = 'fit' AND json_extract(value, '$[2]') = 'df'),"
       " json_extract(?1, '$.nobs'), json_extract(?1, '$.method'), json_extract(?1, '$.fixed')", -1, &st, NULL);
-  if (rc != SQLITE_OK) return rc;
+  if (rc != SQLITE_OK) return rc == SQLITE_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
   sqlite3_bind_text(st, 1, json, -1, SQLITE_STATIC);
   rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL && sqlite3_column_text(st, 5)) {
+  if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL && sqlite3_column_type(st, 5) != SQLITE_NULL) {
     s->logLik = sqlite3_column_double(st, 0);
     s->AIC = sqlite3_column_double(st, 1);
     s->BIC = sqlite3_column_double(st, 2);
     s->df = sqlite3_column_double(st, 3);
     s->nobs = sqlite3_column_double(st, 4);
-    snprintf(s->method, sizeof s->method, "%s", sqlite3_column_text(st, 5));
-    s->fixed = sqlite3_mprintf("%s", sqlite3_column_text(st, 6) ? (const char *)sqlite3_column_text(st, 6) : "");
+    const char *method = (const char *)sqlite3_column_text(st, 5);
+    const char *fixed = sqlite3_column_type(st, 6) == SQLITE_NULL ? "" : (const char *)sqlite3_column_text(st, 6);
+    s->fixed = method && fixed ? sqlite3_mprintf("%s", fixed) : NULL;
     rc = s->fixed ? SQLITE_OK : SQLITE_NOMEM;
-  } else rc = SQLITE_ERROR;
+    if (rc == SQLITE_OK) snprintf(s->method, sizeof s->method, "%s", method);
+    /* a damaged or hostile fit: statistics that are no numbers, counts that are no counts */
+    static const int counted[] = {0, 3, 4};   /* logLik, df, nobs */
+    for (int k = 0; k < 3 && rc == SQLITE_OK; k++) {
+      int t = sqlite3_column_type(st, counted[k]);
+      if (t != SQLITE_INTEGER && t != SQLITE_FLOAT) rc = SQLITE_ERROR;
+    }
+    if (rc == SQLITE_OK && !(isfinite(s->logLik) && s->df >= 0 && s->df <= 1e9 && s->nobs >= 0 && s->nobs <= 1e15))
+      rc = SQLITE_ERROR;
+  } else if (rc != SQLITE_NOMEM) rc = SQLITE_ERROR;
   sqlite3_finalize(st);
   return rc;
 }
@@ -68,10 +78,8 @@ static int anova_fill(sqlite3 *db, sqlite3_value **argv, lmm_rowset *rows, char 
       memcpy(m[n].name, s, (size_t)(t - s));
       char *json = NULL;
       rc = lmm_store_json(db, m[n].name, &json, errmsg);
-      if (rc == SQLITE_OK && read_stats(db, json, &m[n]) != SQLITE_OK) {
-        *errmsg = sqlite3_mprintf("saved model '%s' has no fit statistics", m[n].name);
-        rc = SQLITE_ERROR;
-      }
+      if (rc == SQLITE_OK && (rc = read_stats(db, json, &m[n])) == SQLITE_ERROR)
+        *errmsg = sqlite3_mprintf("saved model '%s' has no fit statistics (logLik, df and nobs)", m[n].name);
       sqlite3_free(json);
       n++;
     }

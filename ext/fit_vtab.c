@@ -14,7 +14,6 @@ SQLITE_EXTENSION_INIT3
 
 #include <math.h>
 #include <string.h>
-#include <time.h>
 
 #include "fit_vtab.h"
 #include "rows_vtab.h"
@@ -78,19 +77,6 @@ static int fit_close(sqlite3_vtab_cursor *cur) {
   return SQLITE_OK;
 }
 
-typedef struct interrupt_probe { sqlite3 *db; struct timespec last; } interrupt_probe;
-
-/* Ask SQLite about sqlite3_interrupt() at most every 20 ms of fitting. */
-static int interrupted(void *ctx) {
-  interrupt_probe *p = ctx;
-  struct timespec now;
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  double ms = (double)(now.tv_sec - p->last.tv_sec) * 1e3 + (double)(now.tv_nsec - p->last.tv_nsec) / 1e6;
-  if (ms < 20) return 0;
-  p->last = now;
-  return lmm_source_interrupted(p->db);
-}
-
 /* Run a whole fit for the cursor's arguments. */
 static int fit_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, int argc, sqlite3_value **argv) {
   (void)idxStr;
@@ -109,7 +95,9 @@ static int fit_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, 
         return SQLITE_ERROR;
       }
       vals[a] = argv[k];
-      args[a] = (const char *)sqlite3_value_text(argv[k++]);
+      args[a] = (const char *)sqlite3_value_text(argv[k]);
+      if (!args[a] && sqlite3_value_type(argv[k]) == SQLITE_TEXT) return SQLITE_NOMEM;
+      k++;
     }
   if (!args[0] || !args[1]) {
     forget_fit(c);
@@ -130,9 +118,9 @@ static int fit_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, 
     uint64_t fingerprint = 0;
     rc = lmm_source_scan(vt->db, args[0], c->model, &fingerprint, &msg);
     if (rc == SQLITE_OK) {
-      interrupt_probe probe = {vt->db, {0, 0}};
-      clock_gettime(CLOCK_MONOTONIC, &probe.last);
-      rc = lmm_model_finish(c->model, interrupted, &probe, &err);
+      lmm_interrupt_probe probe;
+      lmm_interrupt_probe_init(&probe, vt->db);
+      rc = lmm_model_finish(c->model, lmm_interrupt_probe_check, &probe, &err);
       if (rc == LMM_INTERRUPTED) {
         lmm_model_free(c->model);
         c->model = NULL;

@@ -15,19 +15,40 @@ static void *sq_malloc(size_t n) { return sqlite3_malloc64((sqlite3_uint64)n); }
 static void *sq_realloc(void *p, size_t n) { return sqlite3_realloc64(p, (sqlite3_uint64)n); }
 static void sq_free(void *p) { sqlite3_free(p); }
 
-static pthread_once_t allocator_once = PTHREAD_ONCE_INIT;
-static void use_sqlite_allocator(void) {
-  lmm_allocator a = {sq_malloc, sq_realloc, sq_free};
-  lmm_set_allocator(&a);
+/* Every load passes the same routines: the first load sets them and the
+ * allocator, under a lock, so that no later load (another connection, on
+ * another thread) writes what a running fit reads.  (Under SQLITE_CORE the
+ * extension is linked into SQLite and calls it directly.) */
+static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
+static int initialized;
+
+static int init_once(const sqlite3_api_routines *api) {
+  (void)api;
+  int ok = 1;
+  pthread_mutex_lock(&init_lock);
+  if (!initialized) {
+    SQLITE_EXTENSION_INIT2(api);
+    lmm_allocator a = {sq_malloc, sq_realloc, sq_free};
+    lmm_set_allocator(&a);
+    initialized = 1;
+  }
+#ifndef SQLITE_CORE
+  ok = sqlite3_api == api;
+#endif
+  pthread_mutex_unlock(&init_lock);
+  return ok;
 }
 
 #ifdef _WIN32
 __declspec(dllexport)
 #endif
 int sqlite3_lmm_init(sqlite3 *db, char **errmsg, const sqlite3_api_routines *api) {
-  (void)errmsg;
-  SQLITE_EXTENSION_INIT2(api);
-  pthread_once(&allocator_once, use_sqlite_allocator);
+  if (!init_once(api)) {
+    /* the allocator and every call already go to the first library; the
+     * message belongs to this one */
+    *errmsg = api->mprintf("lmm is already loaded by another SQLite library in this process");
+    return SQLITE_ERROR;
+  }
   static const lmm_tvf *const tvfs[] = {&lmm_tidy_tvf, &lmm_anova_tvf, &lmm_ranef_tvf, &lmm_augment_tvf,
                                         &lmm_vcov_tvf, &lmm_predict_tvf};
   int rc = lmm_register_fit(db);

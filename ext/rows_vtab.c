@@ -43,6 +43,20 @@ void lmm_cell_int(lmm_cell *c, sqlite3_int64 v) {
   c->i = v;
 }
 
+void lmm_cell_column(lmm_rowset *rs, lmm_cell *c, sqlite3_stmt *st, int col) {
+  switch (sqlite3_column_type(st, col)) {
+  case SQLITE_NULL: c->type = SQLITE_NULL; break;
+  case SQLITE_INTEGER: lmm_cell_int(c, sqlite3_column_int64(st, col)); break;
+  case SQLITE_FLOAT: lmm_cell_real(c, sqlite3_column_double(st, col)); break;
+  default: {
+    /* a NULL here is a text SQLite could not make: out of memory, not SQL NULL */
+    const char *t = (const char *)sqlite3_column_text(st, col);
+    if (t) lmm_cell_text(rs, c, t);
+    else rs->oom = 1;
+  }
+  }
+}
+
 static void rowset_clear(lmm_rowset *rs) {
   for (int i = 0; i < rs->nrows * rs->ncol; i++) sqlite3_free(rs->cells[i].s);
   sqlite3_free(rs->cells);
@@ -217,12 +231,17 @@ static int tvf_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, 
   }
   rowset_clear(&c->rows);
   forget_args(c);
-  for (int a = 0; a < tvf->nrequired; a++)
+  for (int a = 0; a < tvf->nrequired; a++) {
     if (!args[a] || sqlite3_value_type(args[a]) == SQLITE_NULL) {
       sqlite3_free(vt->base.zErrMsg);
       vt->base.zErrMsg = sqlite3_mprintf("%s", tvf->usage);
       return SQLITE_ERROR;
     }
+    /* the fill functions read required arguments as text: make it here,
+     * where a text that cannot be made (a number's, for want of memory) is
+     * one error */
+    if (!sqlite3_value_text(args[a])) return SQLITE_NOMEM;
+  }
   char *msg = NULL;
   int rc = tvf->fill(vt->db, args, &c->rows, &msg);
   if (rc == SQLITE_OK && c->rows.oom) rc = SQLITE_NOMEM;

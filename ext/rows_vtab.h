@@ -26,6 +26,8 @@ lmm_cell *lmm_rowset_add(lmm_rowset *rs);
 void lmm_cell_text(lmm_rowset *rs, lmm_cell *c, const char *s);
 void lmm_cell_real(lmm_cell *c, double v);   /* NaN becomes NULL */
 void lmm_cell_int(lmm_cell *c, sqlite3_int64 v);
+/* Column col of a statement's current row, whatever its type (a BLOB as text). */
+void lmm_cell_column(lmm_rowset *rs, lmm_cell *c, sqlite3_stmt *st, int col);
 
 typedef struct lmm_tvf {
   const char *name;

@@ -9,7 +9,7 @@ SQLITE_EXTENSION_INIT3
 #include <string.h>
 #include <strings.h>
 
-static int is_query(const char *s) {
+int lmm_source_is_query(const char *s) {
   while (isspace((unsigned char)*s) || *s == '(') s++;
   return !strncasecmp(s, "select", 6) || !strncasecmp(s, "with", 4) || !strncasecmp(s, "values", 6);
 }
@@ -24,64 +24,71 @@ static int only_trailing_noise(const char *s) {
   }
 }
 
-/* FROM-clause text for the data argument, and a printable name for messages. */
-static char *source_from(sqlite3 *db, const char *data, int *has_rowid, char **errmsg) {
-  if (is_query(data)) {
+/* Whether "SELECT what FROM from" compiles: 1 yes, 0 no, -1 out of memory
+ * (which must not pass for "no such table" or "no rowid"). */
+static int compiles(sqlite3 *db, const char *what, const char *from) {
+  char *sql = from ? sqlite3_mprintf("SELECT %s FROM %s", what, from) : NULL;
+  if (!sql) return -1;
+  sqlite3_stmt *st = NULL;
+  int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+  sqlite3_finalize(st);
+  sqlite3_free(sql);
+  if (rc == SQLITE_NOMEM) return -1;
+  return rc == SQLITE_OK;
+}
+
+/* FROM-clause text for the data argument into *from; an SQLite error code
+ * with *errmsg set when there is none. */
+static int source_from(sqlite3 *db, const char *data, char **from, int *has_rowid, char **errmsg) {
+  *from = NULL;
+  if (lmm_source_is_query(data)) {
     sqlite3_stmt *st = NULL;
     const char *tail = NULL;
     int rc = sqlite3_prepare_v2(db, data, -1, &st, &tail);
     if (rc != SQLITE_OK) {
       *errmsg = sqlite3_mprintf("lmm: the data query does not compile: %s", sqlite3_errmsg(db));
-      return NULL;
+      return rc == SQLITE_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
     }
     int ro = st && sqlite3_stmt_readonly(st);
     sqlite3_finalize(st);
     if (!only_trailing_noise(tail)) {
       *errmsg = sqlite3_mprintf("lmm: the data query must be a single statement; found more after \"%.40s\"", data);
-      return NULL;
+      return SQLITE_ERROR;
     }
     if (!ro) {
       *errmsg = sqlite3_mprintf("lmm: the data query must only read (a SELECT or WITH query)");
-      return NULL;
+      return SQLITE_ERROR;
     }
     size_t n = (size_t)(tail - data);
     while (n && (isspace((unsigned char)data[n - 1]) || data[n - 1] == ';')) n--;
     *has_rowid = 0;
-    return sqlite3_mprintf("(%.*s)", (int)n, data);
+    *from = sqlite3_mprintf("(%.*s)", (int)n, data);
+    return *from ? SQLITE_OK : SQLITE_NOMEM;
   }
   /* a table or view, perhaps schema-qualified */
   const char *dot = strchr(data, '.');
-  char *from = sqlite3_mprintf("\"%w\"", data);
-  char *probe = sqlite3_mprintf("SELECT * FROM %s", from);
-  sqlite3_stmt *st = NULL;
-  if (!from || !probe) goto nomem;
-  if (sqlite3_prepare_v2(db, probe, -1, &st, NULL) != SQLITE_OK && dot) {
-    sqlite3_free(from);
-    sqlite3_free(probe);
+  char *name = sqlite3_mprintf("\"%w\"", data);
+  int found = compiles(db, "*", name);
+  if (found == 0 && dot) {
+    sqlite3_free(name);
     char *schema = sqlite3_mprintf("%.*s", (int)(dot - data), data);
-    from = schema ? sqlite3_mprintf("\"%w\".\"%w\"", schema, dot + 1) : NULL;
+    name = schema ? sqlite3_mprintf("\"%w\".\"%w\"", schema, dot + 1) : NULL;
     sqlite3_free(schema);
-    probe = sqlite3_mprintf("SELECT * FROM %s", from);
-    if (!from || !probe) goto nomem;
-    if (sqlite3_prepare_v2(db, probe, -1, &st, NULL) != SQLITE_OK) st = NULL;
+    found = compiles(db, "*", name);
   }
-  sqlite3_free(probe);
-  if (!st) {
-    sqlite3_free(from);
+  int rowid = found > 0 ? compiles(db, "rowid", name) : found;
+  if (rowid < 0) {
+    sqlite3_free(name);
+    return SQLITE_NOMEM;
+  }
+  if (!found) {
+    sqlite3_free(name);
     *errmsg = sqlite3_mprintf("lmm: no such table or view: '%s'", data);
-    return NULL;
+    return SQLITE_ERROR;
   }
-  sqlite3_finalize(st);
-  char *with_rowid = sqlite3_mprintf("SELECT rowid FROM %s", from);
-  *has_rowid = with_rowid && sqlite3_prepare_v2(db, with_rowid, -1, &st, NULL) == SQLITE_OK;
-  sqlite3_finalize(st);
-  sqlite3_free(with_rowid);
-  return from;
-nomem:
-  sqlite3_free(from);
-  sqlite3_free(probe);
-  *errmsg = sqlite3_mprintf("out of memory");
-  return NULL;
+  *has_rowid = rowid;
+  *from = name;
+  return SQLITE_OK;
 }
 
 /* Numeric affinity by SQLite's rules for a declared type (section 3.1 of
@@ -104,13 +111,14 @@ static int resolve_columns(sqlite3 *db, const char *from, const char *data, int 
                            int *index, char **errmsg) {
   char *sql = sqlite3_mprintf("SELECT * FROM %s", from);
   sqlite3_stmt *st = NULL;
-  if (!sql || sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-    sqlite3_free(sql);
+  int rc = sql ? sqlite3_prepare_v2(db, sql, -1, &st, NULL) : SQLITE_NOMEM;
+  sqlite3_free(sql);
+  if (rc == SQLITE_NOMEM) return SQLITE_NOMEM;
+  if (rc != SQLITE_OK) {
     *errmsg = sqlite3_mprintf("lmm: cannot read the data: %s", sqlite3_errmsg(db));
     return SQLITE_ERROR;
   }
-  sqlite3_free(sql);
-  int nc = sqlite3_column_count(st), rc = SQLITE_OK;
+  int nc = sqlite3_column_count(st);
   for (int i = 0; i < ncols && rc == SQLITE_OK; i++) {
     index[i] = -1;
     for (int c = 0; c < nc && index[i] < 0; c++)
@@ -122,7 +130,7 @@ static int resolve_columns(sqlite3 *db, const char *from, const char *data, int 
       sqlite3_free(list);
       list = more;
     }
-    if (is_query(data))
+    if (lmm_source_is_query(data))
       *errmsg = sqlite3_mprintf("lmm: no column '%s' in the data query (its columns: %s)", names[i], list ? list : "");
     else
       *errmsg = sqlite3_mprintf("lmm: no column '%s' in '%s' (its columns: %s)", names[i], data, list ? list : "");
@@ -140,16 +148,39 @@ static uint64_t hash_value(uint64_t h, int type, const void *bytes, size_t n) {
   return h;
 }
 
-int lmm_source_each(sqlite3 *db, const char *data, int nc, const char *const *names, lmm_row_fn *each, void *ctx,
-                    uint64_t *fingerprint, char **errmsg) {
-  uint64_t fp = 1469598103934665603ULL;
-  int has_rowid = 0;
-  char *from = source_from(db, data, &has_rowid, errmsg);
-  if (!from) return SQLITE_ERROR;
-  int *index = sqlite3_malloc64(sizeof *index * (size_t)(nc ? nc : 1));
-  if (!index) { sqlite3_free(from); *errmsg = sqlite3_mprintf("out of memory"); return SQLITE_NOMEM; }
-  if (resolve_columns(db, from, data, nc, names, index, errmsg)) { sqlite3_free(index); sqlite3_free(from); return SQLITE_ERROR; }
-  sqlite3_free(index);
+/* One value of the row into v, its bytes into the fingerprint; an SQLite
+ * error code with *errmsg set when it cannot be modelled. */
+static int read_value(sqlite3_stmt *st, int c, const char *name, int numeric, const char *row_word, int64_t id,
+                      lmm_value *v, uint64_t *fp, char **errmsg) {
+  int t = sqlite3_column_type(st, c);
+  if (t == SQLITE_INTEGER || t == SQLITE_FLOAT) {
+    v->type = LMM_NUM;
+    v->num = sqlite3_column_double(st, c);
+    *fp = hash_value(*fp, LMM_NUM, &v->num, sizeof v->num);
+  } else if (t == SQLITE_NULL) {
+    v->type = LMM_NULL;
+    *fp = hash_value(*fp, LMM_NULL, NULL, 0);
+  } else if (t == SQLITE_TEXT) {
+    v->type = LMM_TEXT;
+    v->text = (const char *)sqlite3_column_text(st, c);
+    v->len = sqlite3_column_bytes(st, c);
+    if (!v->text) return SQLITE_NOMEM;   /* the text could not be made */
+    if (numeric) {
+      *errmsg = sqlite3_mprintf("lmm: column '%s' is declared %s but %s %lld holds the text '%.40s'", name,
+                                sqlite3_column_decltype(st, c), row_word, (long long)id, v->text);
+      return SQLITE_ERROR;
+    }
+    *fp = hash_value(*fp, LMM_TEXT, v->text, (size_t)v->len);
+  } else {
+    *errmsg = sqlite3_mprintf("lmm: column '%s' holds a BLOB at %s %lld; only numbers and text can be modelled", name,
+                              row_word, (long long)id);
+    return SQLITE_ERROR;
+  }
+  return SQLITE_OK;
+}
+
+/* "SELECT rowid-or-NULL, "name1", ... FROM from", or NULL when out of memory. */
+static char *select_columns(const char *from, int has_rowid, int nc, const char *const *names) {
   char *cols = sqlite3_mprintf("%s", has_rowid ? "rowid" : "NULL");
   for (int i = 0; i < nc && cols; i++) {
     char *more = sqlite3_mprintf("%s, \"%w\"", cols, names[i]);
@@ -158,88 +189,87 @@ int lmm_source_each(sqlite3 *db, const char *data, int nc, const char *const *na
   }
   char *sql = cols ? sqlite3_mprintf("SELECT %s FROM %s", cols, from) : NULL;
   sqlite3_free(cols);
-  sqlite3_stmt *st = NULL;
-  int rc = sql ? sqlite3_prepare_v2(db, sql, -1, &st, NULL) : SQLITE_NOMEM;
-  sqlite3_free(sql);
-  if (rc != SQLITE_OK) {
-    *errmsg = rc == SQLITE_NOMEM ? sqlite3_mprintf("out of memory")
-                                 : sqlite3_mprintf("lmm: cannot read the data: %s", sqlite3_errmsg(db));
-    sqlite3_free(from);
-    return SQLITE_ERROR;
-  }
-  int *numeric = sqlite3_malloc64(sizeof *numeric * (size_t)(nc ? nc : 1));
-  if (!numeric) { sqlite3_finalize(st); sqlite3_free(from); *errmsg = sqlite3_mprintf("out of memory"); return SQLITE_NOMEM; }
-  for (int i = 0; i < nc; i++) numeric[i] = numeric_affinity(sqlite3_column_decltype(st, i + 1));
-  sqlite3_free(from);
-  lmm_value *vals = sqlite3_malloc64(sizeof *vals * (size_t)(nc ? nc : 1));
-  if (!vals) { sqlite3_free(numeric); sqlite3_finalize(st); *errmsg = sqlite3_mprintf("out of memory"); return SQLITE_NOMEM; }
-  lmm_error err = {0};
-  int64_t row = 0;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    row++;
-    int64_t id = has_rowid ? sqlite3_column_int64(st, 0) : row;
-    for (int i = 0; i < nc; i++) {
-      int t = sqlite3_column_type(st, i + 1);
-      lmm_value *v = &vals[i];
-      if (t == SQLITE_INTEGER || t == SQLITE_FLOAT) {
-        v->type = LMM_NUM;
-        v->num = sqlite3_column_double(st, i + 1);
-        fp = hash_value(fp, LMM_NUM, &v->num, sizeof v->num);
-      }
-      else if (t == SQLITE_TEXT) {
-        if (numeric[i]) {
-          *errmsg = sqlite3_mprintf("lmm: column '%s' is declared %s but %s %lld holds the text '%.40s'",
-                                    names[i], sqlite3_column_decltype(st, i + 1), has_rowid ? "rowid" : "row",
-                                    (long long)id, (const char *)sqlite3_column_text(st, i + 1));
-          sqlite3_finalize(st);
-          sqlite3_free(vals);
-          sqlite3_free(numeric);
-          return SQLITE_ERROR;
-        }
-        v->type = LMM_TEXT;
-        v->text = (const char *)sqlite3_column_text(st, i + 1);
-        v->len = sqlite3_column_bytes(st, i + 1);
-        fp = hash_value(fp, LMM_TEXT, v->text, (size_t)v->len);
-      } else if (t == SQLITE_NULL) {
-        v->type = LMM_NULL;
-        fp = hash_value(fp, LMM_NULL, NULL, 0);
-      }
-      else {
-        *errmsg = sqlite3_mprintf("lmm: column '%s' holds a BLOB at %s %lld; only numbers and text can be modelled",
-                                  names[i], has_rowid ? "rowid" : "row", (long long)id);
-        sqlite3_finalize(st);
-        sqlite3_free(vals);
-        sqlite3_free(numeric);
-        return SQLITE_ERROR;
-      }
-    }
-    if (each(ctx, vals, id, has_rowid, &err)) break;
-  }
-  sqlite3_free(vals);
-  sqlite3_free(numeric);
-  if (err.code) {
-    *errmsg = sqlite3_mprintf("lmm: %s", err.msg);
-    sqlite3_finalize(st);
-    return err.code == LMM_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
-  }
-  if (rc != SQLITE_DONE) {
-    *errmsg = sqlite3_mprintf("lmm: reading the data failed: %s", sqlite3_errmsg(db));
-    sqlite3_finalize(st);
-    return rc;
-  }
-  sqlite3_finalize(st);
-  if (fingerprint) *fingerprint = fp;
-  return SQLITE_OK;
+  return sql;
 }
 
-int lmm_source_interrupted(void *dbp) {
-  sqlite3 *db = dbp;
+int lmm_source_each(sqlite3 *db, const char *data, int nc, const char *const *names, lmm_row_fn *each, void *ctx,
+                    uint64_t *fingerprint, char **errmsg) {
+  uint64_t fp = 1469598103934665603ULL;
+  int has_rowid = 0;
+  char *from = NULL, *sql = NULL;
   sqlite3_stmt *st = NULL;
-  /* SQLite 3.40 has no sqlite3_is_interrupted(): a trivial statement reports it */
-  if (sqlite3_prepare_v2(db, "SELECT 1", -1, &st, NULL) != SQLITE_OK) return 1;
-  int rc = sqlite3_step(st);
+  size_t width = (size_t)(nc ? nc : 1);
+  int *index = NULL, *numeric = NULL;
+  lmm_value *vals = NULL;
+  lmm_error err = {0};
+  int rc = source_from(db, data, &from, &has_rowid, errmsg);
+  if (rc != SQLITE_OK) goto done;
+  index = sqlite3_malloc64(sizeof *index * width);
+  numeric = sqlite3_malloc64(sizeof *numeric * width);
+  vals = sqlite3_malloc64(sizeof *vals * width);
+  if (!index || !numeric || !vals) { rc = SQLITE_NOMEM; goto done; }
+  if ((rc = resolve_columns(db, from, data, nc, names, index, errmsg)) != SQLITE_OK) goto done;
+  sql = select_columns(from, has_rowid, nc, names);
+  rc = sql ? sqlite3_prepare_v2(db, sql, -1, &st, NULL) : SQLITE_NOMEM;
+  if (rc != SQLITE_OK) {
+    if (rc != SQLITE_NOMEM) *errmsg = sqlite3_mprintf("lmm: cannot read the data: %s", sqlite3_errmsg(db));
+    goto done;
+  }
+  for (int i = 0; i < nc; i++) numeric[i] = numeric_affinity(sqlite3_column_decltype(st, i + 1));
+  const char *row_word = has_rowid ? "rowid" : "row";
+  int64_t row = 0;
+  int stop = SQLITE_OK;   /* a value that cannot be modelled, or a row the model refused */
+  while (stop == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    row++;
+    int64_t id = has_rowid ? sqlite3_column_int64(st, 0) : row;
+    for (int i = 0; i < nc && stop == SQLITE_OK; i++)
+      stop = read_value(st, i + 1, names[i], numeric[i], row_word, id, &vals[i], &fp, errmsg);
+    if (stop == SQLITE_OK && each(ctx, vals, id, has_rowid, &err)) {
+      *errmsg = sqlite3_mprintf("lmm: %s", err.msg);
+      stop = err.code == LMM_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
+    }
+  }
+  if (stop != SQLITE_OK) rc = stop;
+  else if (rc != SQLITE_DONE) *errmsg = sqlite3_mprintf("lmm: reading the data failed: %s", sqlite3_errmsg(db));
+  else {
+    rc = SQLITE_OK;
+    if (fingerprint) *fingerprint = fp;
+  }
+done:
+  if (rc == SQLITE_NOMEM && !*errmsg) *errmsg = sqlite3_mprintf("out of memory");
+  sqlite3_finalize(st);
+  sqlite3_free(sql);
+  sqlite3_free(from);
+  sqlite3_free(index);
+  sqlite3_free(numeric);
+  sqlite3_free(vals);
+  return rc;
+}
+
+/* Whether sqlite3_interrupt() has been called on db. */
+static int interrupted(sqlite3 *db) {
+  sqlite3_stmt *st = NULL;
+  /* SQLite 3.40 has no sqlite3_is_interrupted(): a trivial statement reports
+   * it (and one that cannot be made for want of memory is no interrupt) */
+  int rc = sqlite3_prepare_v2(db, "SELECT 1", -1, &st, NULL);
+  if (rc == SQLITE_OK) rc = sqlite3_step(st);
   sqlite3_finalize(st);
   return rc == SQLITE_INTERRUPT;
+}
+
+void lmm_interrupt_probe_init(lmm_interrupt_probe *p, sqlite3 *db) {
+  p->db = db;
+  clock_gettime(CLOCK_MONOTONIC, &p->last);
+}
+
+int lmm_interrupt_probe_check(void *probe) {
+  lmm_interrupt_probe *p = probe;
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  double ms = (double)(now.tv_sec - p->last.tv_sec) * 1e3 + (double)(now.tv_nsec - p->last.tv_nsec) / 1e6;
+  if (ms < 20) return 0;
+  p->last = now;
+  return interrupted(p->db);
 }
 
 typedef struct model_rows { lmm_model *m; int told; } model_rows;

@@ -2,6 +2,8 @@
 #ifndef LMM_SOURCE_H
 #define LMM_SOURCE_H
 
+#include <time.h>
+
 #include "sqlite3ext.h"
 #include "../core/model.h"
 
@@ -17,7 +19,17 @@ typedef int lmm_row_fn(void *ctx, const lmm_value *vals, int64_t rowid, int has_
 int lmm_source_each(sqlite3 *db, const char *data, int ncols, const char *const *names, lmm_row_fn *each, void *ctx,
                     uint64_t *fingerprint, char **errmsg);
 
-/* Nonzero once sqlite3_interrupt() has been called on db. */
-int lmm_source_interrupted(void *db);
+/* Whether data is a query (SELECT, WITH or VALUES) rather than a table or view name. */
+int lmm_source_is_query(const char *data);
+
+/* What a fit polls between evaluations (the interrupted callback of
+ * lmm_model_finish): nonzero once sqlite3_interrupt() has been called on db,
+ * asked of SQLite at most every 20 ms. */
+typedef struct lmm_interrupt_probe {
+  sqlite3 *db;
+  struct timespec last;
+} lmm_interrupt_probe;
+void lmm_interrupt_probe_init(lmm_interrupt_probe *p, sqlite3 *db);
+int lmm_interrupt_probe_check(void *probe);
 
 #endif

@@ -27,12 +27,7 @@ static int tidy_fill(sqlite3 *db, sqlite3_value **argv, lmm_rowset *rows, char *
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
       lmm_cell *c = lmm_rowset_add(rows);
       if (!c) break;
-      for (int k = 0; k < 8; k++) {
-        int t = sqlite3_column_type(st, k);
-        if (t == SQLITE_TEXT) lmm_cell_text(rows, &c[k], (const char *)sqlite3_column_text(st, k));
-        else if (t == SQLITE_INTEGER) lmm_cell_int(&c[k], sqlite3_column_int64(st, k));
-        else if (t == SQLITE_FLOAT) lmm_cell_real(&c[k], sqlite3_column_double(st, k));
-      }
+      for (int k = 0; k < 8; k++) lmm_cell_column(rows, &c[k], st, k);
     }
     rc = rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
   }

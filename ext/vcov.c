@@ -29,8 +29,8 @@ static int vcov_fill(sqlite3 *db, sqlite3_value **argv, lmm_rowset *rows, char *
       lmm_cell *c = lmm_rowset_add(rows);
       if (!c) break;
       double v = sqlite3_column_double(st, 2), vi = sqlite3_column_double(st, 3), vj = sqlite3_column_double(st, 4);
-      lmm_cell_text(rows, &c[0], (const char *)sqlite3_column_text(st, 0));
-      lmm_cell_text(rows, &c[1], (const char *)sqlite3_column_text(st, 1));
+      lmm_cell_column(rows, &c[0], st, 0);
+      lmm_cell_column(rows, &c[1], st, 1);
       lmm_cell_real(&c[2], v);
       lmm_cell_real(&c[3], vi > 0 && vj > 0 ? v / sqrt(vi * vj) : NAN);
     }

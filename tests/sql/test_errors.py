@@ -1,5 +1,8 @@
 """Bad input: a clear SQL error that names what is wrong, and the database
 left exactly as it was."""
+import threading
+import time
+
 from harness import fit
 
 CALL = "SELECT * FROM lmm_fit(?, ?, ?, ?)"
@@ -39,6 +42,8 @@ def run(t, db):
         (("onegroup", "Reaction ~ Days + (1|g)", None, None), ["'g' has only one level"], "one-level group"),
         (("sleepstudy", "Reaction ~ Days + (1|Reaction)", None, None), ["'Reaction'", "random effects", "only 180 rows"],
          "as many levels as rows"),
+        (("arabidopsis", "log(1 + total_fruits) ~ amd + (factor(nutrient) + amd + status | reg)", None, None),
+         ["'reg' has 3 levels for 5 random effects per level", "5x5 covariance"], "more random effects per level than levels"),
         (("sleepstudy", "Reaction ~ Days + I(2 * Days)", None, None), ["rank deficient", "I(2 * Days)"], "aliased column"),
         (("sleepstudy", "Reaction ~ Days + factor(Subject):factor(Days):factor(Reaction)", None, None),
          ["term 'factor(Subject):factor(Days):factor(Reaction)'", "more than 180 columns"], "too many fixed columns"),
@@ -61,7 +66,68 @@ def run(t, db):
         t.error(db, CALL, params, fragments, what)
     t.error(db, "SELECT * FROM lmm_fit('sleepstudy')", (), ["needs at least data and formula"], "one argument")
     # functions that read tables cannot run from a view or trigger of the schema (SQLITE_DIRECTONLY)
-    t.error(db, "SELECT * FROM uses_fit", (), ["unsafe use of virtual table"], "lmm_fit inside a view")
+    t.error(db, "SELECT * FROM uses_fit", (), ["unsafe use of virtual table \"lmm_fit\""], "lmm_fit inside a view")
     t.error(db, "SELECT * FROM lmm_fit('a', 'b', 'c', 'd', 'e')", (), ["too many arguments"], "five arguments")
+    # lmm_agg's arguments: a NULL formula once crashed it
+    t.error(db, "SELECT lmm_agg(NULL, NULL, NULL) FROM sleepstudy", (), ["lmm_agg needs a formula"], "lmm_agg without formula")
+    t.error(db, "SELECT lmm_agg('Reaction ~ Days', NULL, NULL, 1, Reaction, 'Days', Days) FROM sleepstudy", (),
+            ["uses column 'Reaction'", "pass it as a pair"], "lmm_agg with a number for a name")
+    t.error(db, "SELECT lmm_agg('Reaction ~ Days', NULL) FROM sleepstudy", (), ["name/value pairs"], "lmm_agg, two arguments")
     t.ok(snapshot(db) == before, "the database changed under failing calls")
+    direct_only(t, db)
+    interrupts(t, db)
     t.ok(fit(db, "sleepstudy", "Reaction ~ Days")[0]["term"] == "(Intercept)", "a good call still works after errors")
+
+
+# Each function as a database's author could hide it in the schema, for whoever opens the database.
+IN_SCHEMA = [
+    ("lmm_fit", "SELECT * FROM lmm_fit('sleepstudy', 'Reaction ~ Days')"),
+    ("lmm_tidy", "SELECT * FROM lmm_tidy('dy')"),
+    ("lmm_anova", "SELECT * FROM lmm_anova('dy, dy')"),
+    ("lmm_ranef", "SELECT * FROM lmm_ranef('dy')"),
+    ("lmm_augment", "SELECT * FROM lmm_augment('dy')"),
+    ("lmm_predict", "SELECT * FROM lmm_predict('dy', 'dyestuff')"),
+    ("lmm_vcov", "SELECT * FROM lmm_vcov('dy')"),
+    ("lmm_agg", "SELECT lmm_agg('Yield ~ 1', '1|Batch', NULL, 'Yield', Yield, 'Batch', Batch) AS fit FROM dyestuff"),
+]
+
+
+def direct_only(t, db):
+    """Every function reads tables (the data, lmm_models) or fits whatever it is given: none may run from a
+    view or a trigger of the schema, only from statements the user runs (SQLITE_DIRECTONLY)."""
+    fit(db, "dyestuff", "Yield ~ 1", "1|Batch", "method=ML, save=dy")
+    db.execute("CREATE TABLE log(x)")
+    for name, sql in IN_SCHEMA:
+        t.ok(len(db.execute(sql).fetchall()) > 0, name + " runs when called directly")
+        db.execute("CREATE VIEW in_view AS " + sql)
+        unsafe = "unsafe use of %s" % ("lmm_agg()" if name == "lmm_agg" else 'virtual table "%s"' % name)
+        t.error(db, "SELECT * FROM in_view", (), [unsafe], name + " inside a view")
+        db.execute("DROP VIEW in_view")
+        db.execute("CREATE TRIGGER in_trigger AFTER INSERT ON log BEGIN INSERT INTO log SELECT 1 FROM (%s); END" % sql)
+        t.error(db, "INSERT INTO log VALUES (0)", (), [unsafe], name + " inside a trigger")
+        db.execute("DROP TRIGGER in_trigger")
+    t.ok(db.execute("SELECT count(*) FROM log").fetchone()[0] == 0, "a refused trigger left rows behind")
+    db.execute("DROP TABLE log")
+    db.execute("DELETE FROM lmm_models WHERE name = 'dy'")
+
+
+# A fit of 210 covariance parameters ((f | g) with a 20-level f): a minute of optimizing.
+SLOW_DATA = ("CREATE TEMP TABLE slow AS WITH RECURSIVE k(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM k WHERE i < 899) "
+             "SELECT ((i * 7919) % 101) / 10.0 + (i % 20) AS y, 'f' || (i % 20) AS f, 'g' || (i / 20 % 30) AS g FROM k")
+SLOW = [
+    ("lmm_fit", "SELECT * FROM lmm_fit('slow', 'y ~ 1 + (f | g)')"),
+    ("lmm_agg", "SELECT lmm_agg('y ~ 1 + (f | g)', NULL, NULL, 'y', y, 'f', f, 'g', g) FROM slow"),
+]
+
+
+def interrupts(t, db):
+    """sqlite3_interrupt() stops a fit within a moment, in lmm_fit and in lmm_agg."""
+    db.execute(SLOW_DATA)
+    for name, sql in SLOW:
+        timer = threading.Timer(0.3, db.interrupt)
+        start = time.time()
+        timer.start()
+        t.error(db, sql, (), ["interrupted"], name + " interrupted")
+        timer.join()
+        t.ok(time.time() - start < 3, "%s took %.1f s to stop" % (name, time.time() - start))
+    db.execute("DROP TABLE slow")

@@ -35,6 +35,26 @@ void test_terms_expansion(void) {
   TERMS_ARE("y ~ a + a:b + b", "a;b;a:b", 1);
   TERMS_ARE("y ~ (a + b)", "a;b", 1);
   TERMS_ARE("y ~ 1", "", 1);
+  /* removal keeps the order of the rest, and what was removed comes back last (R 4.2) */
+  TERMS_ARE("y ~ (a+b+c+d)^2 - a:b - c + a:b", "a;b;d;a:c;a:d;b:c;b:d;c:d;a:b", 1);
+}
+
+/* A product of ten factors raised to the 16th: 1023 terms (1024 with k, as
+ * in R 4.2), every candidate of the power tested against every term (the
+ * fuzzer's slowest formula). */
+void test_terms_large_power(void) {
+  lmm_formula *f = NULL;
+  lmm_error err = {0};
+  CHECK_INT(lmm_formula_parse("y ~ (a*b*c*d*e*f*g*h*i*j)^16 + k", NULL, &f, &err), LMM_OK);
+  if (!f) return;
+  CHECK_INT(f->fixed.nterms, 1024);
+  int ordered = 1;
+  for (int i = 1; i < f->fixed.nterms; i++) ordered &= lmm_term_order(f->fixed.terms[i - 1]) <= lmm_term_order(f->fixed.terms[i]);
+  CHECK(ordered);
+  lmm_formula_free(f);
+  CHECK_INT(lmm_formula_parse("y ~ (a*b*c*d*e*f*g*h*i*j*k)^2", NULL, &f, &err), LMM_ERR);
+  CHECK(strstr(err.msg, "more than 1024 terms") != NULL);
+  lmm_formula_free(f);
 }
 
 void test_terms_intercept(void) {

@@ -34,6 +34,7 @@ int main(void) {
   RUN(test_expr_pi);
   /* test_formula_terms.c */
   RUN(test_terms_expansion);
+  RUN(test_terms_large_power);
   RUN(test_terms_intercept);
   RUN(test_terms_interaction_order);
   RUN(test_terms_labels);
@@ -78,6 +79,7 @@ int main(void) {
   RUN(test_ranef_dyestuff);
   /* test_model_errors.c */
   RUN(test_model_errors_grouping);
+  RUN(test_model_errors_covariance);
   RUN(test_model_errors_rank);
   RUN(test_model_errors_data);
 

@@ -42,6 +42,37 @@ void test_model_errors_grouping(void) {
   FIT_REFUSED("y ~ x + (x | f)", NULL, &t, "'f'");
 }
 
+static const char *wide_names[] = {"y", "x", "f", "h"};
+static lmm_value wide_rows[] = {
+  /* y       x       f          h */
+  NUM(1.0), NUM(1), TXT("a"), TXT("p"),
+  NUM(2.5), NUM(2), TXT("b"), TXT("p"),
+  NUM(2.0), NUM(3), TXT("c"), TXT("p"),
+  NUM(4.5), NUM(4), TXT("d"), TXT("p"),
+  NUM(4.0), NUM(5), TXT("a"), TXT("p"),
+  NUM(6.5), NUM(6), TXT("b"), TXT("p"),
+  NUM(3.0), NUM(1), TXT("c"), TXT("q"),
+  NUM(1.5), NUM(2), TXT("d"), TXT("q"),
+  NUM(5.0), NUM(3), TXT("a"), TXT("q"),
+  NUM(3.5), NUM(4), TXT("b"), TXT("q"),
+  NUM(7.0), NUM(5), TXT("c"), TXT("q"),
+  NUM(5.5), NUM(6), TXT("d"), TXT("q"),
+};
+
+void test_model_errors_covariance(void) {
+  test_table t = TABLE(wide_names, wide_rows);
+  /* 4 random effects per level of h (intercept, fb, fc, fd) but 2 levels:
+   * 8 random effects fit in 12 rows, yet their 4x4 covariance cannot be
+   * estimated (the fuzzer's 30x30 case optimized for minutes) */
+  FIT_REFUSED("y ~ x + (f | h)", NULL, &t, "'h' has 2 levels for 4 random effects per level");
+  FIT_REFUSED("y ~ x", "~ f | h", &t, "4x4 covariance");
+  /* as many levels as random effects per level is allowed */
+  lmm_model *m = NULL;
+  lmm_error err;
+  CHECK_INT(fit_model("y ~ 1 + (x | h)", NULL, NULL, &t, &m, &err), LMM_OK);
+  lmm_model_free(m);
+}
+
 void test_model_errors_rank(void) {
   test_table t = TABLE(names, rows);
   /* the same column twice under another name (lm() would give NA, lmer()

@@ -1,0 +1,156 @@
+"""Damaged and hostile rows of lmm_models: lmm_models is an ordinary table
+of the database, so a database from elsewhere can hold anything in it (bad
+JSON, wrong types, huge arrays, a theta of the wrong length, non-numbers,
+data or formula arguments that try to inject SQL).  Each must give a clear
+error that names the model, never a crash, and leave the database as it was.
+The tests run on a private copy of the test database, whose lmm_models they replace."""
+import os
+import shutil
+import tempfile
+
+from harness import connect, database_file, fit
+
+GOOD = ("sleepstudy", "Reaction ~ Days + (Days|Subject)", None, "method=ML")
+READERS = ("lmm_ranef('%s')", "lmm_augment('%s')", "lmm_predict('%s', 'sleepstudy')")
+
+
+def snapshot(db):
+    schema = db.execute("SELECT type, name, sql FROM sqlite_schema ORDER BY name").fetchall()
+    counts = [db.execute('SELECT count(*), total(rowid) FROM "%s"' % n).fetchone()
+              for (ty, n, s) in schema if ty == "table" and not n.startswith("sqlite_")]
+    return schema, counts
+
+
+def hostile_table(db):
+    """lmm_models as another program might have made it: no constraints, any types."""
+    fit(db, *GOOD[:3], GOOD[3] + ", save=good")
+    good = db.execute("SELECT data, formula, random, options, fit FROM lmm_models WHERE name = 'good'").fetchone()
+    db.execute("DROP TABLE lmm_models")
+    db.execute("CREATE TABLE lmm_models(name, data, formula, random, options, fit, created, version)")
+    db.execute("INSERT INTO lmm_models(name, data, formula, random, options, fit) VALUES('good', ?, ?, ?, ?, ?)", good)
+
+
+def damage(db, name, **cols):
+    """A copy of 'good' under name, with columns replaced by SQL expressions (fit is the good fit)."""
+    exprs = {c: cols.get(c, c) for c in ("data", "formula", "random", "options", "fit")}
+    db.execute("INSERT INTO lmm_models(name, data, formula, random, options, fit) SELECT ?, %s, %s, %s, %s, %s "
+               "FROM lmm_models WHERE name = 'good'" % tuple(exprs[c] for c in ("data", "formula", "random", "options", "fit")),
+               (name,))
+
+
+THETA_MSG = ["is damaged", "theta array of finite numbers"]
+CASES = [
+    # name, columns, what the readers must say
+    ("nullfit", {"fit": "NULL"}, ["'nullfit' is damaged", "fit is NULL"]),
+    ("nulldata", {"data": "NULL"}, ["'nulldata' is damaged", "data is NULL"]),
+    ("nullformula", {"formula": "NULL"}, ["'nullformula' is damaged", "formula is NULL"]),
+    ("badjson", {"fit": "substr(fit, 1, 40)"}, THETA_MSG),
+    ("notjson", {"fit": "'theta'"}, THETA_MSG),
+    ("thetanull", {"fit": "json_set(fit, '$.theta[0]', json('null'))"}, THETA_MSG),
+    ("thetatext", {"fit": "json_set(fit, '$.theta[1]', 'x')"}, THETA_MSG),
+    ("thetabool", {"fit": "json_set(fit, '$.theta[1]', json('true'))"}, THETA_MSG),
+    ("thetaobject", {"fit": "json_set(fit, '$.theta', json('{\"a\": 1}'))"}, THETA_MSG),
+    ("thetanumber", {"fit": "json_set(fit, '$.theta', 1.5)"}, THETA_MSG),
+    ("thetainf", {"fit": "json_set(fit, '$.theta[0]', 9e999)"}, THETA_MSG),
+    ("nofingerprint", {"fit": "json_remove(fit, '$.fingerprint')"}, ["is damaged", "fingerprint"]),
+    ("numfingerprint", {"fit": "json_set(fit, '$.fingerprint', 12)"}, ["is damaged", "fingerprint"]),
+    ("thetashort", {"fit": "json_set(fit, '$.theta', json('[1]'))"}, ["has 1 covariance parameters but the model has 3"]),
+    ("thetahuge", {"fit": "json_set(fit, '$.theta', (WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k "
+                          "WHERE i < 200000) SELECT json_group_array(i) FROM k))"},
+     ["has 200000 covariance parameters but the model has 3"]),
+    ("thetabig", {"fit": "json_set(fit, '$.theta', json('[1e300, 0, 1e300]'))"}, ["cannot be evaluated"]),
+    ("dataint", {"data": "42"}, ["no such table or view: '42'"]),
+    ("formulaint", {"formula": "7"}, ["'formulaint' no longer parses"]),
+    ("formulablob", {"formula": "x'00ff'"}, ["'formulablob' no longer parses"]),
+    ("injectname", {"data": "'sleepstudy\"; DROP TABLE sleepstudy; --'"}, ["no such table or view"]),
+    ("injectquery", {"data": "'SELECT * FROM sleepstudy; DROP TABLE sleepstudy'"}, ["single statement"]),
+    ("injectwrite", {"data": "'WITH x AS (SELECT 1) DELETE FROM sleepstudy RETURNING *'"}, ["must only read"]),
+    ("injectformula", {"formula": "'Reaction ~ Days); DROP TABLE sleepstudy; --'"}, ["no longer parses"]),
+    ("injectrandom", {"random": "'1|Subject''; DROP TABLE sleepstudy'"}, ["no longer parses"]),
+    ("otherdata", {"data": "'SELECT * FROM sleepstudy WHERE Days > 0'"}, ["have changed since it was fitted"]),
+    # a saved query is held to what a view of the database may do
+    ("loadext", {"data": "'SELECT * FROM sleepstudy WHERE load_extension(''/nonexistent/lib'') IS NULL'"},
+     ["calls load_extension()", "SQLITE_DIRECTONLY"]),
+    ("vtab", {"data": "'SELECT s.* FROM sleepstudy AS s, json_each(''[1]'')'"}, ["may read no virtual table"]),
+    ("fitsave", {"data": "'SELECT * FROM sleepstudy WHERE (SELECT count(*) FROM lmm_fit(''sleepstudy'', ''Reaction ~ Days'', "
+                         "NULL, ''save=evil'')) > 0'"}, ["may read no virtual table"]),
+]
+
+# for lmm_tidy, lmm_vcov and lmm_anova, which read the fit JSON only
+JSON_CASES = [
+    ("nullfit", ["'nullfit' is damaged", "fit is NULL"]),
+    ("badjson", ["'badjson' is not a fit", "malformed JSON"]),
+    ("norows", ["'norows' is not a fit", "rows"]),
+    ("novcov", ["'novcov' is not a fit", "vcov"]),
+]
+DF_ROW = "'$.rows[' || (SELECT key FROM json_each(fit, '$.rows') WHERE json_extract(value, '$[2]') = 'df') || '][3]'"
+ANOVA_DAMAGE = [
+    ("dfhuge", "json_replace(fit, %s, 1e300)" % DF_ROW),
+    ("dfnegative", "json_replace(fit, %s, -4)" % DF_ROW),
+    ("dftext", "json_replace(fit, %s, 'four')" % DF_ROW),
+    ("nologlik", "json_remove(fit, '$.rows[' || (SELECT key FROM json_each(fit, '$.rows') "
+                 "WHERE json_extract(value, '$[2]') = 'logLik') || ']')"),
+    ("nobsinf", "replace(fit, '\"nobs\":180', '\"nobs\":1e999')"),
+    ("nobstext", "json_set(fit, '$.nobs', '180')"),
+]
+
+
+def run(t, shared):
+    d = tempfile.mkdtemp(prefix="lmm-store-")
+    path = os.path.join(d, "store.db")
+    shutil.copy(database_file(), path)
+    db = connect(os.environ.get("LMM_EXT", "build/lmm"), path)
+    hostile(t, db)
+    db.close()
+    shutil.rmtree(d)
+
+
+def hostile(t, db):
+    hostile_table(db)
+    for name, cols, _ in CASES:
+        damage(db, name, **cols)
+    damage(db, "norows", fit="json_set(fit, '$.rows', 5)")
+    damage(db, "novcov", fit="json_remove(fit, '$.vcov')")
+    for name, expr in ANOVA_DAMAGE:
+        damage(db, name, fit=expr)
+    db.commit()
+    t.ok(db.execute("SELECT count(*) FROM lmm_ranef('good')").fetchone()[0] == 36, "the good row of the hostile table reads")
+    before = snapshot(db)
+    for name, _, fragments in CASES:
+        for reader in READERS:
+            t.error(db, "SELECT * FROM " + reader % name, (), fragments, "%s: %s" % (reader % name, fragments))
+    for name, fragments in JSON_CASES:
+        for reader in ("lmm_tidy('%s')", "lmm_vcov('%s')"):
+            t.error(db, "SELECT * FROM " + reader % name, (), fragments, reader % name)
+        t.error(db, "SELECT * FROM lmm_anova('good, %s')" % name, (), fragments[:1], "lmm_anova with " + name)
+    for name, _ in ANOVA_DAMAGE:
+        t.error(db, "SELECT * FROM lmm_anova('good, %s')" % name, (), ["'%s' has no fit statistics" % name],
+                "lmm_anova with " + name)
+    # a saved query may call what a view may: innocuous functions always, others only while the schema is trusted
+    fit(db, "SELECT Reaction, Days, lower(Subject) AS Subject FROM sleepstudy", "Reaction ~ Days + (1|Subject)", None,
+        "save=lowered")
+    fit(db, "SELECT Reaction, json_extract('[' || Days || ']', '$[0]') AS Days, Subject FROM sleepstudy",
+        "Reaction ~ Days + (1|Subject)", None, "save=extracted")
+    t.ok(len(db.execute("SELECT * FROM lmm_ranef('lowered')").fetchall()) == 18, "a saved query calling lower()")
+    t.ok(len(db.execute("SELECT * FROM lmm_ranef('extracted')").fetchall()) == 18, "a saved query calling json_extract()")
+    db.execute("PRAGMA trusted_schema = OFF")
+    t.ok(len(db.execute("SELECT * FROM lmm_ranef('lowered')").fetchall()) == 18, "lower() with trusted_schema off")
+    t.error(db, "SELECT * FROM lmm_ranef('extracted')", (), ["calls json_extract()", "not innocuous", "trusted_schema is off"],
+            "json_extract() with trusted_schema off")
+    db.execute("PRAGMA trusted_schema = ON")
+    db.execute("DELETE FROM lmm_models WHERE name IN ('lowered', 'extracted')")
+    # read as text, whatever their type: a BLOB that spells a table name still names it
+    damage(db, "blobdata", data="CAST(data AS BLOB)")
+    t.ok(db.execute("SELECT count(*) FROM lmm_ranef('blobdata')").fetchone()[0] == 36, "data stored as a BLOB")
+    db.execute("DELETE FROM lmm_models WHERE name = 'blobdata'")
+    # fit JSON given directly, as lmm_agg returns it, damaged
+    for arg, fragments in (('{"rows": 5}', ["not a fit", "rows"]), ("{", ["not a fit", "malformed JSON"]),
+                           ('{"rows": [], "fixed": [], "vcov": {}}', ["not a fit", "vcov"])):
+        t.error(db, "SELECT * FROM lmm_tidy(?)", (arg,), fragments, "lmm_tidy(%r)" % arg)
+    db.commit()
+    t.ok(snapshot(db) == before, "the database changed under hostile rows")
+    t.ok(db.execute("SELECT count(*) FROM sleepstudy").fetchone()[0] == 180, "sleepstudy is whole")
+    # lmm_models without the expected columns
+    db.execute("DROP TABLE lmm_models")
+    db.execute("CREATE TABLE lmm_models(name, fit)")
+    t.error(db, "SELECT * FROM lmm_ranef('good')", (), ["lmm_models is damaged", "no such column"], "lmm_models without columns")
