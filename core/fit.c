@@ -292,7 +292,10 @@ int lmm_fit_ols(const lmm_design *d, int reml, lmm_fit **out, lmm_error *err) {
     for (int j = 0; j < p; j++) ldx += log(fabs(R[(size_t)j * n + (size_t)j]));
     for (int j = 0; j < p; j++)
       for (int i = 0; i < p; i++) f->vcov[i + j * p] = i <= j ? R[(size_t)j * n + (size_t)i] : 0;
-    LAPACKE_dpotri(LAPACK_COL_MAJOR, 'U', p, f->vcov, p);
+    if (LAPACKE_dpotri(LAPACK_COL_MAJOR, 'U', p, f->vcov, p)) {
+      rc = lmm_fail(err, LMM_NUMERIC, "the fixed effects' cross-product is singular; their covariance cannot be formed");
+      goto done;
+    }
   }
   double dn = (double)n, nr = dn - p;
   f->pwrss = rss;
@@ -362,8 +365,12 @@ static int estimates(objective_ctx *c, lmm_error *err) {
     for (int i = 0; i < p; i++) R[i + j * p] = i >= j ? F->v[i + (size_t)j * (size_t)p1] : 0;
   /* R' beta~ = l_yX' in the scaled coordinates of the blocks */
   for (int i = 0; i < p; i++) f->beta_scaled[i] = F->v[(size_t)p + (size_t)i * (size_t)p1];
-  LAPACKE_dtrtrs(LAPACK_COL_MAJOR, 'L', 'T', 'N', p, 1, R, p, f->beta_scaled, p);
-  LAPACKE_dpotri(LAPACK_COL_MAJOR, 'L', p, R, p);
+  if (LAPACKE_dtrtrs(LAPACK_COL_MAJOR, 'L', 'T', 'N', p, 1, R, p, f->beta_scaled, p) ||
+      LAPACKE_dpotri(LAPACK_COL_MAJOR, 'L', p, R, p)) {
+    lmm_free(R);
+    lmm_free(Vt);
+    return lmm_fail(err, LMM_NUMERIC, "the fixed effects' factor is singular at the optimum; their estimates cannot be formed");
+  }
   double s2 = f->sigma * f->sigma;
   for (int j = 0; j < p; j++)
     for (int i = 0; i < p; i++) Vt[i + j * p] = s2 * (i >= j ? R[i + j * p] : R[j + i * p]);
