@@ -113,11 +113,11 @@ static int term_moments(const lmm_system *s, int k, double *S, double *msw_out) 
   return 1;
 }
 
-void lmm_fit_start(const lmm_system *s, const int *theta_off, double *theta) {
+int lmm_fit_start(const lmm_system *s, const int *theta_off, double *theta) {
   int K = s->K, Q2 = START_QMAX * START_QMAX;
   double *S = lmm_malloc(sizeof *S * (size_t)(K ? K * Q2 : 1)), sigma2 = HUGE_VAL;
   int *have = lmm_calloc((size_t)(K ? K : 1), sizeof *have);
-  if (!S || !have) { lmm_free(S); lmm_free(have); return; }   /* T = I, lme4's start */
+  if (!S || !have) { lmm_free(S); lmm_free(have); return LMM_NOMEM; }   /* not a quieter start: the same fit or none */
   for (int k = 0; k < K; k++) {
     double msw = 0;
     if ((have[k] = term_moments(s, k, S + (size_t)k * Q2, &msw)) && msw < sigma2) sigma2 = msw;
@@ -147,6 +147,7 @@ void lmm_fit_start(const lmm_system *s, const int *theta_off, double *theta) {
   }
   lmm_free(S);
   lmm_free(have);
+  return LMM_OK;
 }
 
 /* BOBYQA's first steps, one per theta: a quarter of the start's scale (the
@@ -427,7 +428,7 @@ int lmm_fit_run(const lmm_design *d, lmm_system *sys, const lmm_fit_options *opt
     int ok = 0;
     double *step = lmm_malloc(sizeof *step * (size_t)nth * 2), *start = step + nth;
     if (!step) { rc = lmm_nomem(err); goto done; }
-    lmm_fit_start(sys, f->theta_off, f->theta);
+    if (lmm_fit_start(sys, f->theta_off, f->theta)) { lmm_free(step); rc = lmm_nomem(err); goto done; }
     memcpy(start, f->theta, sizeof *start * (size_t)nth);
     initial_steps(d, f, step);
     rc = minimize(&c, f->theta, lower, step, &fmin, &ok);

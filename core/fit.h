@@ -51,8 +51,8 @@ int lmm_fit_ols(const lmm_design *d, int reml, lmm_fit **out, lmm_error *err);
  * of T for the blocks' unit-scale columns (Swamy's estimator on the
  * fixed-effect residuals), written into theta (lme4's order) at
  * theta_off[design term]; terms it cannot estimate keep the values theta
- * holds. */
-void lmm_fit_start(const lmm_system *s, const int *theta_off, double *theta);
+ * holds.  LMM_NOMEM when out of memory. */
+int lmm_fit_start(const lmm_system *s, const int *theta_off, double *theta);
 
 /* Covariance matrix (q x q, column-major) of design term t's random effects. */
 void lmm_fit_term_cov(const lmm_fit *f, const lmm_design *d, int t, double *cov);
