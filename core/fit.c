@@ -113,15 +113,46 @@ static int term_moments(const lmm_system *s, int k, double *S, double *msw_out) 
   return 1;
 }
 
+/* Whether each level of term a (fit position) lies within one level of term b. */
+static int nested_in_term(const lmm_system *s, int a, int b) {
+  const lmm_block *B = lmm_sys_A(s, b, a);
+  for (int c = 0; c < B->nc; c++)
+    if (B->colptr[c + 1] - B->colptr[c] != 1) return 0;
+  return 1;
+}
+
 int lmm_fit_start(const lmm_system *s, const int *theta_off, double *theta) {
   int K = s->K, Q2 = START_QMAX * START_QMAX;
   double *S = lmm_malloc(sizeof *S * (size_t)(K ? K * Q2 : 1)), sigma2 = HUGE_VAL;
   int *have = lmm_calloc((size_t)(K ? K : 1), sizeof *have);
   if (!S || !have) { lmm_free(S); lmm_free(have); return LMM_NOMEM; }   /* not a quieter start: the same fit or none */
+  double *msw = lmm_calloc((size_t)(K ? K : 1), sizeof *msw), *share = lmm_calloc((size_t)(K ? K : 1), sizeof *share);
+  if (!msw || !share) { lmm_free(S); lmm_free(have); lmm_free(msw); lmm_free(share); return LMM_NOMEM; }
   for (int k = 0; k < K; k++) {
-    double msw = 0;
-    if ((have[k] = term_moments(s, k, S + (size_t)k * Q2, &msw)) && msw < sigma2) sigma2 = msw;
+    if (!(have[k] = term_moments(s, k, S + (size_t)k * Q2, &msw[k]))) continue;
+    /* the variance term k adds to an observation: tr(Sigma_k Z'Z / n) */
+    int q = s->q[k];
+    const lmm_block *D = lmm_sys_A(s, k, k);
+    for (int a = 0; a < q; a++)
+      for (int c = 0; c < q; c++) {
+        double g = 0;
+        for (int l = 0; l < s->nl[k]; l++) g += D->v[(size_t)l * (size_t)(q * q) + (size_t)(a + c * q)];
+        share[k] += (a >= c ? S[(size_t)k * Q2 + (size_t)(a + c * q)] : S[(size_t)k * Q2 + (size_t)(c + a * q)]) * g / (double)s->n;
+      }
+    if (share[k] < 0) share[k] = 0;
   }
+  /* sigma^2 from the within-group variance of the term with the most levels
+   * (the first one that has it), less the variances of the terms that vary
+   * within its groups: the crossed ones, not those it is nested in */
+  for (int k = 0; k < K && sigma2 == HUGE_VAL; k++) {
+    if (!have[k]) continue;
+    double s2 = msw[k];
+    for (int j = 0; j < K; j++)
+      if (j != k && have[j] && !(j > k && nested_in_term(s, k, j))) s2 -= share[j];
+    sigma2 = s2 > 0.25 * msw[k] ? s2 : 0.25 * msw[k];
+  }
+  lmm_free(msw);
+  lmm_free(share);
   for (int k = 0; k < K; k++) {
     if (!have[k]) continue;
     int q = s->q[k];

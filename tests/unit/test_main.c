@@ -74,6 +74,7 @@ int main(void) {
   /* test_factor.c */
   RUN(test_factor_parts_match_one_pass);
   RUN(test_factor_interrupt);
+  RUN(test_factor_crossed_start);
   /* test_inference.c */
   RUN(test_nlme_df);
   RUN(test_ranef_dyestuff);
