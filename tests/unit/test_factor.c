@@ -10,9 +10,14 @@
 
 enum { ROWS = 20000, G1 = 400, G2 = 60 };
 
-/* y ~ x + (1 + x | g1) + (1 | g2), fixed pseudo-random data */
-static test_table crossed_table(lmm_value *v, char (*labels)[8]) {
+/* y ~ x + (1 + x | g1) + (1 | g2), fixed pseudo-random data, made once */
+static test_table crossed_table(void) {
   static const char *names[] = {"y", "x", "g1", "g2"};
+  static lmm_value v[4 * ROWS];
+  static char labels[G1 + G2][8];
+  static int made;
+  test_table t = {4, names, ROWS, v, 0};
+  if (made++) return t;
   uint64_t state = 12345;
   for (int l = 0; l < G1 + G2; l++) snprintf(labels[l], 8, "%c%d", l < G1 ? 'a' : 'b', l);
   for (int r = 0; r < ROWS; r++) {
@@ -25,7 +30,7 @@ static test_table crossed_table(lmm_value *v, char (*labels)[8]) {
     v[4 * r + 2] = TXTP(labels[g1]);
     v[4 * r + 3] = TXTP(labels[G1 + g2]);
   }
-  return (test_table){4, names, ROWS, v, 0};
+  return t;
 }
 
 /* The factor's log-determinant and the fixed part's block (p+1 = 3 square,
@@ -40,10 +45,7 @@ static void factor_at(lmm_system *s, double *const *T, double *logdet, double *f
 }
 
 void test_factor_parts_match_one_pass(void) {
-  lmm_value *v = malloc(sizeof *v * 4 * ROWS);
-  char (*labels)[8] = malloc(sizeof *labels * (G1 + G2));
-  if (!v || !labels) { free(v); free(labels); CHECK(0); return; }
-  test_table t = crossed_table(v, labels);
+  test_table t = crossed_table();
   lmm_model *m = NULL;
   lmm_error err = {0};
   CHECK_INT(load_design("y ~ x + (1 + x | g1) + (1 | g2)", NULL, &t, &m, &err), LMM_OK);
@@ -70,8 +72,6 @@ void test_factor_parts_match_one_pass(void) {
   }
   lmm_system_free(s);
   lmm_model_free(m);
-  free(v);
-  free(labels);
 }
 
 typedef struct poll_count { int calls, stop_at; } poll_count;
@@ -86,10 +86,7 @@ static int interrupt_at(void *ctx) {
  * read into the blocks, and between the optimizer's evaluations.  Either
  * way the fit stops with LMM_INTERRUPTED, having polled no further. */
 void test_factor_interrupt(void) {
-  lmm_value *v = malloc(sizeof *v * 4 * ROWS);
-  char (*labels)[8] = malloc(sizeof *labels * (G1 + G2));
-  if (!v || !labels) { free(v); free(labels); CHECK(0); return; }
-  test_table t = crossed_table(v, labels);
+  test_table t = crossed_table();
   for (int stop_at = 1; stop_at <= 8; stop_at += 7) {   /* 1: the first row pass; 8: the optimizer */
     lmm_model *m = NULL;
     lmm_error err = {0};
@@ -103,8 +100,6 @@ void test_factor_interrupt(void) {
     }
     lmm_model_free(m);
   }
-  free(v);
-  free(labels);
 }
 
 /* The optimizer's start on a crossed design: each term's moment estimate is
@@ -112,10 +107,7 @@ void test_factor_interrupt(void) {
  * the crossed term's share, so it lands near the optimum (without that
  * correction the rater-like term started a quarter too low). */
 void test_factor_crossed_start(void) {
-  lmm_value *v = malloc(sizeof *v * 4 * ROWS);
-  char (*labels)[8] = malloc(sizeof *labels * (G1 + G2));
-  if (!v || !labels) { free(v); free(labels); CHECK(0); return; }
-  test_table t = crossed_table(v, labels);
+  test_table t = crossed_table();
   lmm_model *m = NULL;
   lmm_error err = {0};
   CHECK_INT(fit_model("y ~ x + (1 + x | g1) + (1 | g2)", NULL, NULL, &t, &m, &err), LMM_OK);
@@ -136,6 +128,4 @@ void test_factor_crossed_start(void) {
     CHECK(fabs(start[1] - opt[1]) < 0.02);
   }
   lmm_model_free(m);
-  free(v);
-  free(labels);
 }
