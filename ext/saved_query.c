@@ -38,7 +38,7 @@ static int call_allowed(sqlite3_stmt *flags, const char *call, int trusted, char
                     : direct ? "which SQLite lets only the user's own statements call (SQLITE_DIRECTONLY)"
                     : !trusted && !innocuous ? "which is not innocuous, and trusted_schema is off" : NULL;
   if (!why) return SQLITE_OK;
-  *errmsg = sqlite3_mprintf("lmm: the data query of a saved model may call only what a view of this database may call: "
+  *errmsg = sqlite3_mprintf("the data query of a saved model may call only what a view of this database may call: "
                             "it calls %.*s(), %s", len, call, why);
   return SQLITE_ERROR;
 }
@@ -53,7 +53,7 @@ int lmm_saved_query_check(sqlite3 *db, const char *data, char **errmsg) {
   int rc = sql ? sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_NO_VTAB, &plan, NULL) : SQLITE_NOMEM;
   sqlite3_free(sql);
   if (rc != SQLITE_OK && rc != SQLITE_NOMEM)
-    *errmsg = sqlite3_mprintf("lmm: the data query of a saved model, which may read no virtual table, does not compile: %s",
+    *errmsg = sqlite3_mprintf("the data query of a saved model, which may read no virtual table, does not compile: %s",
                               sqlite3_errmsg(db));
   if (rc == SQLITE_OK)
     rc = sqlite3_prepare_v2(db, "SELECT count(*), max(flags & 524288) != 0, min(flags & 2097152) != 0 FROM pragma_function_list "

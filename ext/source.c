@@ -46,17 +46,17 @@ static int source_from(sqlite3 *db, const char *data, char **from, int *has_rowi
     const char *tail = NULL;
     int rc = sqlite3_prepare_v2(db, data, -1, &st, &tail);
     if (rc != SQLITE_OK) {
-      *errmsg = sqlite3_mprintf("lmm: the data query does not compile: %s", sqlite3_errmsg(db));
+      *errmsg = sqlite3_mprintf("the data query does not compile: %s", sqlite3_errmsg(db));
       return rc == SQLITE_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
     }
     int ro = st && sqlite3_stmt_readonly(st);
     sqlite3_finalize(st);
     if (!only_trailing_noise(tail)) {
-      *errmsg = sqlite3_mprintf("lmm: the data query must be a single statement; found more after \"%.40s\"", data);
+      *errmsg = sqlite3_mprintf("the data query must be a single statement; found more after \"%.40s\"", data);
       return SQLITE_ERROR;
     }
     if (!ro) {
-      *errmsg = sqlite3_mprintf("lmm: the data query must only read (a SELECT or WITH query)");
+      *errmsg = sqlite3_mprintf("the data query must only read (a SELECT or WITH query)");
       return SQLITE_ERROR;
     }
     size_t n = (size_t)(tail - data);
@@ -83,7 +83,7 @@ static int source_from(sqlite3 *db, const char *data, char **from, int *has_rowi
   }
   if (!found) {
     sqlite3_free(name);
-    *errmsg = sqlite3_mprintf("lmm: no such table or view: '%s'", data);
+    *errmsg = sqlite3_mprintf("no such table or view: '%s'", data);
     return SQLITE_ERROR;
   }
   *has_rowid = rowid;
@@ -115,7 +115,7 @@ static int resolve_columns(sqlite3 *db, const char *from, const char *data, int 
   sqlite3_free(sql);
   if (rc == SQLITE_NOMEM) return SQLITE_NOMEM;
   if (rc != SQLITE_OK) {
-    *errmsg = sqlite3_mprintf("lmm: cannot read the data: %s", sqlite3_errmsg(db));
+    *errmsg = sqlite3_mprintf("cannot read the data: %s", sqlite3_errmsg(db));
     return SQLITE_ERROR;
   }
   int nc = sqlite3_column_count(st);
@@ -131,9 +131,9 @@ static int resolve_columns(sqlite3 *db, const char *from, const char *data, int 
       list = more;
     }
     if (lmm_source_is_query(data))
-      *errmsg = sqlite3_mprintf("lmm: no column '%s' in the data query (its columns: %s)", names[i], list ? list : "");
+      *errmsg = sqlite3_mprintf("no column '%s' in the data query (its columns: %s)", names[i], list ? list : "");
     else
-      *errmsg = sqlite3_mprintf("lmm: no column '%s' in '%s' (its columns: %s)", names[i], data, list ? list : "");
+      *errmsg = sqlite3_mprintf("no column '%s' in '%s' (its columns: %s)", names[i], data, list ? list : "");
     sqlite3_free(list);
     rc = SQLITE_ERROR;
   }
@@ -166,13 +166,13 @@ static int read_value(sqlite3_stmt *st, int c, const char *name, int numeric, co
     v->len = sqlite3_column_bytes(st, c);
     if (!v->text) return SQLITE_NOMEM;   /* the text could not be made */
     if (numeric) {
-      *errmsg = sqlite3_mprintf("lmm: column '%s' is declared %s but %s %lld holds the text '%.40s'", name,
+      *errmsg = sqlite3_mprintf("column '%s' is declared %s but %s %lld holds the text '%.40s'", name,
                                 sqlite3_column_decltype(st, c), row_word, (long long)id, v->text);
       return SQLITE_ERROR;
     }
     *fp = hash_value(*fp, LMM_TEXT, v->text, (size_t)v->len);
   } else {
-    *errmsg = sqlite3_mprintf("lmm: column '%s' holds a BLOB at %s %lld; only numbers and text can be modelled", name,
+    *errmsg = sqlite3_mprintf("column '%s' holds a BLOB at %s %lld; only numbers and text can be modelled", name,
                               row_word, (long long)id);
     return SQLITE_ERROR;
   }
@@ -212,7 +212,7 @@ int lmm_source_each(sqlite3 *db, const char *data, int nc, const char *const *na
   sql = select_columns(from, has_rowid, nc, names);
   rc = sql ? sqlite3_prepare_v2(db, sql, -1, &st, NULL) : SQLITE_NOMEM;
   if (rc != SQLITE_OK) {
-    if (rc != SQLITE_NOMEM) *errmsg = sqlite3_mprintf("lmm: cannot read the data: %s", sqlite3_errmsg(db));
+    if (rc != SQLITE_NOMEM) *errmsg = sqlite3_mprintf("cannot read the data: %s", sqlite3_errmsg(db));
     goto done;
   }
   for (int i = 0; i < nc; i++) numeric[i] = numeric_affinity(sqlite3_column_decltype(st, i + 1));
@@ -225,12 +225,12 @@ int lmm_source_each(sqlite3 *db, const char *data, int nc, const char *const *na
     for (int i = 0; i < nc && stop == SQLITE_OK; i++)
       stop = read_value(st, i + 1, names[i], numeric[i], row_word, id, &vals[i], &fp, errmsg);
     if (stop == SQLITE_OK && each(ctx, vals, id, has_rowid, &err)) {
-      *errmsg = sqlite3_mprintf("lmm: %s", err.msg);
+      *errmsg = sqlite3_mprintf("%s", err.msg);
       stop = err.code == LMM_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
     }
   }
   if (stop != SQLITE_OK) rc = stop;
-  else if (rc != SQLITE_DONE) *errmsg = sqlite3_mprintf("lmm: reading the data failed: %s", sqlite3_errmsg(db));
+  else if (rc != SQLITE_DONE) *errmsg = sqlite3_mprintf("reading the data failed: %s", sqlite3_errmsg(db));
   else {
     rc = SQLITE_OK;
     if (fingerprint) *fingerprint = fp;

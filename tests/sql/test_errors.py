@@ -27,7 +27,7 @@ def run(t, db):
     db.commit()
     before = snapshot(db)
     cases = [
-        (("nosuch", "y ~ x", None, None), ["no such table or view", "nosuch"], "unknown table"),
+        (("nosuch", "y ~ x", None, None), ["lmm_fit: no such table or view: 'nosuch'"], "unknown table"),
         (("sleepstudy", "Reaction ~ Dayz", None, None), ["no column 'Dayz'", "sleepstudy", "Days"], "unknown column"),
         (("sleepstudy", "Reaction ~ Days +* Subject", None, None), ["syntax error", "character 18", "* Subject"], "syntax"),
         (("sleepstudy", "Reaction ~ (Days", None, None), ["expected ')'"], "unbalanced"),
@@ -76,6 +76,10 @@ def run(t, db):
     t.ok(snapshot(db) == before, "the database changed under failing calls")
     direct_only(t, db)
     interrupts(t, db)
+    # the reader's message under the caller's name, once ("lmm_predict: lmm: ..." was printed before)
+    fit(db, "sleepstudy", "Reaction ~ Days + (1|Subject)", None, "save=errs_saved")
+    t.error(db, "SELECT * FROM lmm_predict('errs_saved', 'nosuch')", (), ["lmm_predict: no such table or view: 'nosuch'"],
+            "lmm_predict on an unknown table")
     t.ok(fit(db, "sleepstudy", "Reaction ~ Days")[0]["term"] == "(Intercept)", "a good call still works after errors")
 
 
