@@ -181,9 +181,13 @@ int lmm_fit_start(const lmm_system *s, const int *theta_off, double *theta) {
   return LMM_OK;
 }
 
-/* BOBYQA's first steps, one per theta: a quarter of the start's scale (the
- * diagonal of T in that row, at least 0.5), so a small variance is not
- * stepped over and a large one is not crept up on. */
+/* BOBYQA's first steps, one per theta: a twentieth of the start's scale (the
+ * diagonal of T in that row, at least 0.5).  Relative, so a small variance is
+ * not stepped over and a large one is not crept up on; small, because the
+ * moment start is near the optimum (within about half its scale) and Powell
+ * sizes BOBYQA's first trust region at a tenth of the change expected
+ * (InstEval: 49 evaluations at a quarter, 29 at a twentieth; all reference
+ * cases 6763 -> 6560, none reaching a lower optimum). */
 static void initial_steps(const lmm_design *d, const lmm_fit *f, double *step) {
   for (int t = 0; t < d->nre; t++) {
     int q = d->re[t].q, off = f->theta_off[t];
@@ -191,7 +195,7 @@ static void initial_steps(const lmm_design *d, const lmm_fit *f, double *step) {
       for (int row = col; row < q; row++, m++) {
         int diag = off + row * q - row * (row - 1) / 2;   /* T[row,row] in lme4's column order */
         double scale = f->theta[diag] > 0.5 ? f->theta[diag] : 0.5;
-        step[m] = 0.25 * scale;
+        step[m] = 0.05 * scale;
       }
   }
 }
