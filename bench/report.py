@@ -87,9 +87,9 @@ def notes(results, lme4):
         base = ["%s %.0f" % (r["model"], r["lme4_base_mb"]) for r in results if r.get("lme4_base_mb")]
         if base:
             print("baseline MB of the Rscript process (lme4 loaded, data read): " + ", ".join(base))
-        lls = ["%s %.1e" % (r["model"], r["ll_rel"]) for r in results if r.get("ll_rel") is not None]
+        lls = ["%s %+.1e" % (r["model"], r["ll_rel"]) for r in results if r.get("ll_rel") is not None]
         if lls:
-            print("logLik |lmm - lme4| / |lme4|: " + ", ".join(lls))
+            print("logLik (lmm - lme4) / |lme4|, positive where lmm's is higher: " + ", ".join(lls))
     flagged = [(r["model"], n) for r in results for n in r["notes"]]
     if flagged:
         print()
