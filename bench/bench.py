@@ -1,7 +1,7 @@
 """make bench: lmm_fit's speed against a bare scan of the same rows, and against lme4 when R has it.
 
-    /usr/bin/python3 bench/bench.py [--ext build/lmm] [--sizes "10000 100000 1000000"]
-                                    [--timeout 300] [--budget 180] [--no-lme4]
+    /usr/bin/python3 bench/bench.py [--ext build/lmm] [--sizes "10000 100000 1000000 10000000"]
+                                    [--timeout 300] [--budget 180] [--no-lme4] [--lme4-max-rows 1000000]
 
 For each model (Arabidopsis random slopes ML, InstEval ML, the simulated model at each size) it
 measures, in the same run: the rows; the median wall time of lmm_fit and of a bare scan of the same
@@ -9,6 +9,8 @@ columns; the peak memory of the fit (bench/lmm_fit.py, a process of its own); de
 and logLik; and, when `Rscript -e 'library(lme4)'` works, the same model fitted by lmer on the same
 rows (bench/lme4_fit.R).  Then one table, and how lmm's time grows with rows across the simulated
 sizes.  The machine may be shared and noisy: read the ratios, not the absolute times.
+lme4 is not run above --lme4-max-rows (1M): at 10M rows it would need over 10 GB and most of an hour,
+so the 10M row has lmm's numbers and the scan's only.
 
 Timeouts: a fit (lmm or lme4) that gives no result within TIMEOUT seconds, scaled by
 max(1, rows / 1M), is killed and printed as 'timeout'.  Repeats: 5 runs below 1M rows, 3 from 1M,
@@ -28,7 +30,7 @@ import report
 import runner
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-DEFAULT_SIZES = "10000 100000 1000000"
+DEFAULT_SIZES = "10000 100000 1000000 10000000"
 LOGLIK_RTOL = 1e-4
 
 
@@ -94,6 +96,9 @@ def measure(args, m, lme4):
         r["notes"].append("lmm says converged = %s" % a.get("converged"))
     if not lme4:
         return r
+    if m.rows and m.rows > args.lme4_max_rows:
+        r["notes"].append("lme4 not run: %d rows is above --lme4-max-rows %d" % (m.rows, args.lme4_max_rows))
+        return r
     log("%s: lme4 ..." % m.name)
     b = run_lme4(args, m)
     summarize(b, "lme4", r)
@@ -131,6 +136,7 @@ def main():
     p.add_argument("--timeout", type=float, default=300, help="seconds per fit at up to 1M rows")
     p.add_argument("--budget", type=float, default=180, help="seconds of fitting per model and engine")
     p.add_argument("--no-lme4", action="store_true", help="do not run lme4 even if R has it")
+    p.add_argument("--lme4-max-rows", type=int, default=1_000_000, help="run lme4 only up to this many rows")
     args = p.parse_args()
     args.ext = os.path.abspath(args.ext)
     sizes = [int(float(s)) for s in args.sizes.split()]
