@@ -16,10 +16,20 @@ typedef struct level {
   double num;
 } level;
 
+/* A slot keeps its key's hash beside the index, so a probe reads one slot,
+ * not a level too: with 200,000 schools the levels are out of cache, and
+ * the second read per row made interning grow faster than the rows.  For
+ * numbers the hash is a bijection, so equal hashes are equal keys. */
+typedef struct slot {
+  uint64_t hash;
+  int idx;          /* index + 1, 0 empty */
+  int text;         /* the level is text */
+} slot;
+
 typedef struct level_table {
   level *lv;        /* in order of first appearance */
   int n, cap;
-  int *slot;        /* hash slots holding index+1, 0 empty */
+  slot *slot;
   size_t nslot;
 } level_table;
 
@@ -29,6 +39,8 @@ static uint64_t hash_bytes(const char *s, size_t n) {
   return h;
 }
 
+/* Invertible (xor-shifts and an odd multiplier), so distinct numbers never
+ * share a hash; finite values only, -0 taken as +0. */
 static uint64_t hash_num(double v) {
   uint64_t b;
   if (v == 0) v = 0;  /* -0 and +0 are one level */
@@ -47,17 +59,16 @@ static void table_free(level_table *t) {
 
 static int table_grow(level_table *t) {
   size_t ns = t->nslot ? t->nslot * 2 : 64;
-  int *slot = lmm_calloc(ns, sizeof *slot);
-  if (!slot) return -1;
-  for (int i = 0; i < t->n; i++) {
-    level *l = &t->lv[i];
-    uint64_t h = l->text ? hash_bytes(l->text, l->len) : hash_num(l->num);
-    size_t k = h & (ns - 1);
-    while (slot[k]) k = (k + 1) & (ns - 1);
-    slot[k] = i + 1;
+  slot *sl = lmm_calloc(ns, sizeof *sl);
+  if (!sl) return -1;
+  for (size_t j = 0; j < t->nslot; j++) {
+    if (!t->slot[j].idx) continue;
+    size_t k = t->slot[j].hash & (ns - 1);
+    while (sl[k].idx) k = (k + 1) & (ns - 1);
+    sl[k] = t->slot[j];
   }
   lmm_free(t->slot);
-  t->slot = slot;
+  t->slot = sl;
   t->nslot = ns;
   return 0;
 }
@@ -67,11 +78,10 @@ static int table_intern(level_table *t, const char *text, size_t len, double num
   if ((size_t)(t->n + 1) * 2 > t->nslot && table_grow(t)) return -1;
   uint64_t h = text ? hash_bytes(text, len) : hash_num(num);
   size_t k = h & (t->nslot - 1);
-  while (t->slot[k]) {
-    level *l = &t->lv[t->slot[k] - 1];
-    if (text ? (l->text && l->len == len && !memcmp(l->text, text, len)) : (!l->text && l->num == num))
-      return t->slot[k] - 1;
-    k = (k + 1) & (t->nslot - 1);
+  for (; t->slot[k].idx; k = (k + 1) & (t->nslot - 1)) {
+    if (t->slot[k].hash != h || t->slot[k].text != (text != NULL)) continue;
+    const level *l = text ? &t->lv[t->slot[k].idx - 1] : NULL;
+    if (!l || (l->len == len && !memcmp(l->text, text, len))) return t->slot[k].idx - 1;
   }
   if (t->n == t->cap) {
     int cap = t->cap ? 2 * t->cap : 16;
@@ -83,7 +93,9 @@ static int table_intern(level_table *t, const char *text, size_t len, double num
   level l = {NULL, len, num};
   if (text && !(l.text = lmm_strndup(text, len))) return -1;
   t->lv[t->n] = l;
-  t->slot[k] = ++t->n;
+  t->slot[k].hash = h;
+  t->slot[k].text = text != NULL;
+  t->slot[k].idx = ++t->n;
   return t->n - 1;
 }
 

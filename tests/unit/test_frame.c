@@ -303,3 +303,59 @@ void test_frame_errors(void) {
   CHECK_CONTAINS(err.msg, "log(g)");
   lmm_model_free(m);
 }
+
+void test_frame_many_levels(void) {
+  /* a grouping of 3000 numbers met in scrambled order, each three times,
+   * grows the level table from 64 slots to 8192: every row must still find
+   * its own level, and -0 and +0 are one level (R's factor(c(-0, 0))) */
+  enum { NLEV = 3000, NROW = 3 * NLEV + 2 };
+  static const char *names[] = {"y", "g"};
+  static lmm_value rows[2 * NROW];
+  for (int r = 0; r < 3 * NLEV; r++) {
+    int g = (int)((r * 7919L) % NLEV);   /* 7919 is prime to 3000: every level, scrambled */
+    rows[2 * r] = NUM(r % 5);
+    rows[2 * r + 1] = NUM(g == 0 ? 0.0 : 1000.0 + g);
+  }
+  rows[2 * (NROW - 2)] = NUM(1);
+  rows[2 * (NROW - 2) + 1] = NUM(-0.0);
+  rows[2 * (NROW - 1)] = NUM(2);
+  rows[2 * (NROW - 1) + 1] = NUM(1001);
+  test_table t = {2, names, NROW, rows, 0};
+  lmm_model *m = NULL;
+  lmm_error err;
+  CHECK_INT(load_design("y ~ 1 + (1|g)", NULL, &t, &m, &err), LMM_OK);
+  const lmm_frame_var *g = m ? fvar(m, "g") : NULL;
+  CHECK(g != NULL);
+  if (g) {
+    CHECK_INT(g->nlevels, NLEV);
+    CHECK_STR(g->levels[0], "0");
+    CHECK_STR(g->levels[1], "1001");
+    CHECK_STR(g->levels[NLEV - 1], "3999");
+    int wrong = 0;
+    for (int r = 0; r < NROW; r++) {
+      double v = rows[2 * r + 1].num;
+      int want = v == 0 ? 0 : (int)v - 1000;   /* levels sort as numbers: 0, 1001, ..., 3999 */
+      if (g->code[r] != want) wrong++;
+    }
+    CHECK_INT(wrong, 0);
+  }
+  lmm_model_free(m);
+
+  /* text and numbers in one column: "1" (text) and 1 (a number) stay apart
+   * in the table, then meet as one label, as R's factor() makes them */
+  static const char *names2[] = {"y", "h"};
+  lmm_value rows2[] = {NUM(1), TXT("1"), NUM(2), NUM(1), NUM(3), TXT("b"), NUM(4), NUM(2), NUM(5), TXT("b")};
+  test_table t2 = TABLE(names2, rows2);
+  m = NULL;
+  CHECK_INT(load_design("y ~ h", NULL, &t2, &m, &err), LMM_OK);
+  const lmm_frame_var *h = m ? fvar(m, "h") : NULL;
+  if (h) {
+    CHECK_STR(levels_str(h), "1;2;b");
+    CHECK_INT(h->code[0], 0);
+    CHECK_INT(h->code[1], 0);
+    CHECK_INT(h->code[2], 2);
+    CHECK_INT(h->code[3], 1);
+    CHECK_INT(h->code[4], 2);
+  } else CHECK(h != NULL);
+  lmm_model_free(m);
+}
