@@ -104,9 +104,7 @@ void test_frame_text_levels(void) {
   for (int k = 0; k < 2; k++) {
     m = NULL;
     if (load_design(as_factor[k], NULL, &t3, &m, &err) != LMM_OK) { CHECK_STR(err.msg, ""); lmm_model_free(m); continue; }
-    const lmm_frame_var *z = NULL;
-    for (int i = 0; i < m->formula->nvars; i++)
-      if (!strcmp(m->formula->vars[i].label, var_name[k])) z = &m->frame->vars[i];
+    const lmm_frame_var *z = fvar(m, var_name[k]);
     CHECK(z != NULL);
     if (z) {
       CHECK_STR(strs_join(z->levels, z->nlevels), "1;2.5;a");
@@ -349,6 +347,7 @@ void test_frame_many_levels(void) {
   m = NULL;
   CHECK_INT(load_design("y ~ h", NULL, &t2, &m, &err), LMM_OK);
   const lmm_frame_var *h = m ? fvar(m, "h") : NULL;
+  CHECK(h != NULL);
   if (h) {
     CHECK_STR(levels_str(h), "1;2;b");
     CHECK_INT(h->code[0], 0);
@@ -356,6 +355,6 @@ void test_frame_many_levels(void) {
     CHECK_INT(h->code[2], 2);
     CHECK_INT(h->code[3], 1);
     CHECK_INT(h->code[4], 2);
-  } else CHECK(h != NULL);
+  }
   lmm_model_free(m);
 }
