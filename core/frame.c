@@ -80,8 +80,9 @@ static int table_intern(level_table *t, const char *text, size_t len, double num
   size_t k = h & (t->nslot - 1);
   for (; t->slot[k].idx; k = (k + 1) & (t->nslot - 1)) {
     if (t->slot[k].hash != h || t->slot[k].text != (text != NULL)) continue;
-    const level *l = text ? &t->lv[t->slot[k].idx - 1] : NULL;
-    if (!l || (l->len == len && !memcmp(l->text, text, len))) return t->slot[k].idx - 1;
+    if (!text) return t->slot[k].idx - 1;   /* the hash of a number is the number */
+    const level *l = &t->lv[t->slot[k].idx - 1];
+    if (l->len == len && !memcmp(l->text, text, len)) return t->slot[k].idx - 1;
   }
   if (t->n == t->cap) {
     int cap = t->cap ? 2 * t->cap : 16;
