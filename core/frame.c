@@ -26,11 +26,19 @@ typedef struct slot {
   int text;         /* the level is text */
 } slot;
 
+/* Whole numbers 0 <= v < ndirect (the ids most groupings hold) are found by
+ * direct[v] = index + 1 before the slots are probed: with 200,000 schools the
+ * slots are 8 MB, and a probe at random there cost a cache miss per row,
+ * where direct[] is 4 bytes a value.  It is a cache in front of the slots,
+ * which hold every level, so it may miss but never disagrees; it covers at
+ * most 8 values per level (and 8192), so memory stays with the levels. */
 typedef struct level_table {
   level *lv;        /* in order of first appearance */
   int n, cap;
   slot *slot;
   size_t nslot;
+  int *direct;
+  size_t ndirect;
 } level_table;
 
 static uint64_t hash_bytes(const char *s, size_t n) {
@@ -54,6 +62,7 @@ static void table_free(level_table *t) {
   for (int i = 0; i < t->n; i++) lmm_free(t->lv[i].text);
   lmm_free(t->lv);
   lmm_free(t->slot);
+  lmm_free(t->direct);
   lmm_free(t);
 }
 
@@ -73,14 +82,40 @@ static int table_grow(level_table *t) {
   return 0;
 }
 
+/* direct[] entry of num, or NULL when num is not a whole number it covers. */
+static int *direct_entry(const level_table *t, double num) {
+  if (!(num >= 0 && num < (double)t->ndirect)) return NULL;
+  size_t v = (size_t)num;
+  return (double)v == num ? &t->direct[v] : NULL;
+}
+
+/* Let direct[] cover num if it is a whole number within bounds (see
+ * level_table); when there is no memory for that it simply does not. */
+static void direct_cover(level_table *t, double num) {
+  double limit = 8.0 * ((double)t->n + 1024);
+  if (!(num >= 0 && num < limit) || num != floor(num) || num < (double)t->ndirect) return;
+  size_t nd = t->ndirect ? t->ndirect : 1024;
+  while ((double)nd <= num) nd *= 2;
+  int *g = lmm_realloc(t->direct, sizeof *g * nd);
+  if (!g) return;
+  memset(g + t->ndirect, 0, sizeof *g * (nd - t->ndirect));
+  t->direct = g;
+  t->ndirect = nd;
+}
+
 /* Index of a level, added on first sight; -1 when out of memory. */
 static int table_intern(level_table *t, const char *text, size_t len, double num) {
+  int *d = text ? NULL : direct_entry(t, num);
+  if (d && *d) return *d - 1;
   if ((size_t)(t->n + 1) * 2 > t->nslot && table_grow(t)) return -1;
   uint64_t h = text ? hash_bytes(text, len) : hash_num(num);
   size_t k = h & (t->nslot - 1);
   for (; t->slot[k].idx; k = (k + 1) & (t->nslot - 1)) {
     if (t->slot[k].hash != h || t->slot[k].text != (text != NULL)) continue;
-    if (!text) return t->slot[k].idx - 1;   /* the hash of a number is the number */
+    if (!text) {   /* the hash of a number is the number */
+      if (d) *d = t->slot[k].idx;   /* a level added before direct[] covered it */
+      return t->slot[k].idx - 1;
+    }
     const level *l = &t->lv[t->slot[k].idx - 1];
     if (l->len == len && !memcmp(l->text, text, len)) return t->slot[k].idx - 1;
   }
@@ -97,6 +132,10 @@ static int table_intern(level_table *t, const char *text, size_t len, double num
   t->slot[k].hash = h;
   t->slot[k].text = text != NULL;
   t->slot[k].idx = ++t->n;
+  if (!text) {
+    direct_cover(t, num);
+    if ((d = direct_entry(t, num))) *d = t->n;
+  }
   return t->n - 1;
 }
 
