@@ -134,71 +134,6 @@ static int nested_in(const lmm_system *s, int a, int b) {
   return 1;
 }
 
-enum { CHUNK = 256 };   /* rows of [X y] taken at a time */
-
-/* One chunk of [X y] (m rows, column-major, leading dimension CHUNK): rows
- * idx[0..m-1], or r0 .. r0+m-1 when idx is NULL. */
-static void xy_chunk(const lmm_design *d, const uint32_t *idx, size_t r0, int m, double *B) {
-  lmm_design_x_rows(d, idx, r0, m, B, CHUNK);
-  double *y = B + (size_t)d->p * CHUNK;
-  for (int i = 0; i < m; i++) y[i] = d->y[idx ? idx[i] : r0 + (size_t)i];
-}
-
-/* The fixed effects' basis, before any cross-product with Z is formed: R of
- * the QR of [X y], by chunks of rows (R stacked on each chunk, re-factored by
- * dtpqrt), with no copy of X.  Then the blocks hold X~ = X R^-1 (X~'X~ = I
- * whatever the scales or near-collinearity of X) and y~ = y - X b0, the
- * least-squares residual, so a large intercept or offset is gone from y
- * before y'y is formed.  beta = b0 + R^-1 beta~ maps back.  R also says
- * whether X has full rank: a column whose R[j][j] is tiny next to its norm
- * is a combination of the columns before it. */
-static int choose_basis(lmm_system *s, const lmm_design *d, int (*interrupted)(void *), void *ctx, lmm_error *err) {
-  size_t n = d->n;
-  int p = d->p, p1 = p + 1, nb = p1 < 32 ? p1 : 32;
-  double *R = lmm_calloc((size_t)(p1 * p1), sizeof *R), *B = lmm_malloc(sizeof *B * CHUNK * (size_t)p1);
-  double *Tq = lmm_malloc(sizeof *Tq * (size_t)(nb * p1));
-  s->S = lmm_calloc((size_t)(p ? p * p : 1), sizeof *s->S);
-  s->b0 = lmm_calloc((size_t)(p ? p : 1), sizeof *s->b0);
-  int rc = LMM_OK;
-  if (!R || !B || !Tq || !s->S || !s->b0) { rc = lmm_nomem(err); goto done; }
-  for (size_t r0 = 0; r0 < n; r0 += CHUNK) {
-    int m = n - r0 < CHUNK ? (int)(n - r0) : CHUNK;
-    if (interrupted && r0 % (64 * CHUNK) == 0 && interrupted(ctx)) { rc = lmm_fail(err, LMM_INTERRUPTED, "interrupted"); goto done; }
-    xy_chunk(d, NULL, r0, m, B);
-    if (LAPACKE_dtpqrt(LAPACK_COL_MAJOR, m, p1, 0, nb, R, p1, B, CHUNK, Tq, nb)) { rc = lmm_nomem(err); goto done; }
-  }
-  /* rank: R[j][j] against the norm of column j (the norm of R's column j) */
-  for (int j = 0; j < p1 && !rc; j++) {
-    double nrm = 0;
-    for (int i = 0; i <= j; i++) nrm += R[i + j * p1] * R[i + j * p1];
-    nrm = sqrt(nrm);
-    double rjj = fabs(R[j + j * p1]);
-    if (j < p && nrm == 0) rc = lmm_fail(err, LMM_ERR, "fixed-effect column '%s' is all zero in the rows used", d->xnames[j]);
-    else if (j < p && !(rjj > 1e-7 * nrm))
-      rc = lmm_fail(err, LMM_ERR,
-                    "fixed effects are rank deficient: column '%s' is a linear combination of the columns before it; drop it from the formula",
-                    d->xnames[j]);
-    else if (j == p && !(rjj > 1e-12 * nrm))
-      rc = lmm_fail(err, LMM_ERR, "the fixed effects reproduce the response exactly (zero residual variance); there is nothing to estimate");
-  }
-  if (rc) goto done;
-  s->log_det_r = 0;
-  for (int j = 0; j < p; j++) {
-    for (int i = 0; i <= j; i++) s->S[i + j * p] = R[i + j * p1];
-    s->log_det_r += log(fabs(R[j + j * p1]));
-    s->b0[j] = R[j + p * p1];
-  }
-  if (p) {
-    cblas_dtrsv(CblasColMajor, CblasUpper, CblasNoTrans, CblasNonUnit, p, s->S, p, s->b0, 1);   /* b0 = R^-1 Q'y */
-    if (LAPACKE_dtrtri(LAPACK_COL_MAJOR, 'U', 'N', p, s->S, p)) rc = lmm_nomem(err);              /* S = R^-1 */
-  }
-done:
-  lmm_free(R);
-  lmm_free(B);
-  lmm_free(Tq);
-  return rc;
-}
-
 int lmm_system_unscale(const lmm_system *s, const double *bt, const double *vt, double *beta, double *vcov) {
   int p = s->p;
   const double *S = s->S;
@@ -218,114 +153,6 @@ int lmm_system_unscale(const lmm_system *s, const double *bt, const double *vt, 
 }
 
 double lmm_system_log_scale(const lmm_system *s) { return s->log_det_r; }
-
-/* The rows in the order of the first term's levels (a counting sort), so
- * that accumulating walks its blocks in storage order. */
-static uint32_t *first_term_order(const lmm_system *s, const lmm_design *d, int *failed) {
-  size_t n = d->n;
-  *failed = 0;
-  if (s->K == 0) return NULL;
-  const int *g = d->re[s->term[0]].g;
-  int nl = s->nl[0];
-  uint32_t *order = lmm_malloc(sizeof *order * (n ? n : 1));
-  size_t *next = lmm_calloc((size_t)nl + 1, sizeof *next);
-  if (!order || !next) { lmm_free(order); lmm_free(next); *failed = 1; return NULL; }
-  for (size_t r = 0; r < n; r++) next[g[r] + 1]++;
-  for (int l = 0; l < nl; l++) next[l + 1] += next[l];
-  for (size_t r = 0; r < n; r++) order[next[g[r]]++] = (uint32_t)r;
-  lmm_free(next);
-  return order;
-}
-
-/* The values of A, chunk by chunk of rows: [X~ y~] from [X y] by the basis,
- * its own cross-product by BLAS, and each row's products with the terms'
- * columns into the diagonal, sparse and fixed-part blocks. */
-static int accumulate(lmm_system *s, const lmm_design *d, int (*interrupted)(void *), void *ctx) {
-  int K = s->K, p = d->p, p1 = p + 1, qsum = 0, failed, rc = LMM_OK;
-  for (int k = 0; k < K; k++) qsum += s->q[k];
-  uint32_t *order = first_term_order(s, d, &failed);
-  double *B = lmm_malloc(sizeof *B * CHUNK * (size_t)p1), *z = lmm_malloc(sizeof *z * (size_t)(qsum ? qsum : 1));
-  int *zoff = lmm_malloc(sizeof *zoff * (size_t)(K ? K : 1));
-  if (failed || !B || !z || !zoff) { lmm_free(order); lmm_free(B); lmm_free(z); lmm_free(zoff); return LMM_NOMEM; }
-  for (int k = 0, o = 0; k < K; k++) { zoff[k] = o; o += s->q[k]; }
-  lmm_block *AKK = lmm_sys_A(s, K, K);
-  for (size_t r0 = 0; r0 < d->n; r0 += CHUNK) {
-    int m = d->n - r0 < CHUNK ? (int)(d->n - r0) : CHUNK;
-    const uint32_t *idx = order ? order + r0 : NULL;
-    if (interrupted && r0 % (64 * CHUNK) == 0 && interrupted(ctx)) { rc = LMM_INTERRUPTED; break; }
-    xy_chunk(d, idx, r0, m, B);
-    if (p) {
-      double *y = B + (size_t)p * CHUNK;
-      cblas_dgemv(CblasColMajor, CblasNoTrans, m, p, -1.0, B, CHUNK, s->b0, 1, 1.0, y, 1);            /* y~ = y - X b0 */
-      cblas_dtrmm(CblasColMajor, CblasRight, CblasUpper, CblasNoTrans, CblasNonUnit, m, p, 1.0, s->S, p, B, CHUNK); /* X~ = X R^-1 */
-    }
-    cblas_dsyrk(CblasColMajor, CblasLower, CblasTrans, p1, m, 1.0, B, CHUNK, 1.0, AKK->v, p1);
-    for (int i = 0; i < m; i++) {
-      size_t r = idx ? idx[i] : r0 + (size_t)i;
-      for (int k = 0; k < K; k++)
-        for (int a = 0; a < s->q[k]; a++) z[zoff[k] + a] = lmm_design_z(d, s->term[k], a, r);
-      for (int j = 0; j < K; j++) {
-        const double *zj = z + zoff[j];
-        int qj = s->q[j], lj = d->re[s->term[j]].g[r];
-        double *D = lmm_sys_A(s, j, j)->v + (size_t)lj * (size_t)(qj * qj);
-        for (int b = 0; b < qj; b++)
-          for (int a = 0; a < qj; a++) D[a + b * qj] += zj[a] * zj[b];
-        for (int k = j + 1; k < K; k++) {
-          const double *zk = z + zoff[k];
-          int qk = s->q[k];
-          double *P = lmm_block_at(lmm_sys_A(s, k, j), d->re[s->term[k]].g[r], lj);
-          for (int b = 0; b < qj; b++)
-            for (int a = 0; a < qk; a++) P[a + b * qk] += zk[a] * zj[b];
-        }
-        lmm_block *F = lmm_sys_A(s, K, j);
-        for (int b = 0; b < qj; b++) {
-          double *col = F->v + (size_t)(lj * qj + b) * (size_t)p1;
-          for (int a = 0; a < p1; a++) col[a] += B[i + (size_t)a * CHUNK] * zj[b];
-        }
-      }
-    }
-  }
-  lmm_free(order);
-  lmm_free(B);
-  lmm_free(z);
-  lmm_free(zoff);
-  return rc;
-}
-
-/* Each random-effects column at unit root mean square (see zscale). */
-static int unit_columns(lmm_system *s) {
-  int K = s->K, p1 = s->p + 1;
-  if (!(s->zscale = lmm_calloc((size_t)(K ? K : 1), sizeof *s->zscale))) return -1;
-  for (int k = 0; k < K; k++) {
-    int q = s->q[k];
-    double *z = s->zscale[k] = lmm_malloc(sizeof *z * (size_t)q);
-    if (!z) return -1;
-    const lmm_block *D = lmm_sys_A(s, k, k);
-    for (int a = 0; a < q; a++) {
-      double ss = 0;
-      for (int l = 0; l < s->nl[k]; l++) ss += D->v[(size_t)l * (size_t)(q * q) + (size_t)(a + a * q)];
-      z[a] = sqrt(ss / (double)s->n);
-      if (!(z[a] > 0) || !isfinite(z[a])) z[a] = 1;
-    }
-  }
-  for (int j = 0; j < K; j++) {
-    const double *zj = s->zscale[j];
-    int qj = s->q[j];
-    for (int i = j; i < K; i++) {
-      lmm_block *b = lmm_sys_A(s, i, j);
-      const double *zi = s->zscale[i];
-      int qi = s->q[i];
-      size_t nblk = lmm_block_values(b) / (size_t)(qi * qj);
-      for (size_t k = 0; k < nblk; k++)
-        for (int c = 0; c < qj; c++)
-          for (int r = 0; r < qi; r++) b->v[k * (size_t)(qi * qj) + (size_t)(r + c * qi)] /= zi[r] * zj[c];
-    }
-    lmm_block *F = lmm_sys_A(s, K, j);
-    for (int c = 0; c < F->cols; c++)
-      for (int r = 0; r < p1; r++) F->v[(size_t)c * (size_t)p1 + (size_t)r] /= zj[c % qj];
-  }
-  return 0;
-}
 
 /* Cut 0..n-1 into parts of equal weight w: cut[0..parts]. */
 static void cut_even(const double *w, int n, int parts, int *cut) {
@@ -436,10 +263,7 @@ int lmm_system_new(const lmm_design *d, int (*interrupted)(void *), void *ctx, l
       if (block_alloc(b, kind, s->q[i], s->nl[i], s->q[j], s->nl[j])) goto nomem;
       if (kind == BLK_SPARSE && sparse_pattern(b, d->re[s->term[i]].g, d->re[s->term[j]].g, d->n)) goto nomem;
     }
-  int rc = choose_basis(s, d, interrupted, ctx, err);
-  if (!rc && (rc = accumulate(s, d, interrupted, ctx)))
-    rc = rc == LMM_INTERRUPTED ? lmm_fail(err, rc, "interrupted") : lmm_nomem(err);
-  if (!rc && unit_columns(s)) rc = lmm_nomem(err);
+  int rc = lmm_system_fill(s, d, interrupted, ctx, err);
   if (rc) { lmm_system_free(s); return rc; }
   /* L: which blocks keep their structure */
   for (int k = 0; k < K; k++) {

@@ -129,3 +129,64 @@ void test_factor_crossed_start(void) {
   }
   lmm_model_free(m);
 }
+
+enum { BIG_ROWS = 60000, BG = 600, BH = 97 };
+
+/* The row pass on data large enough to be cut into parts (accumulate.c):
+ * the parts' shares and their summed copies must add up to the counts and
+ * sums the rows hold.  y ~ x + (1|g) + (1|h), g with 600 levels (the first
+ * term, written in place by each part), h with 97 (each part's own copy). */
+void test_accumulate_parts_add_up(void) {
+  static const char *names[] = {"y", "x", "g", "h"};
+  static lmm_value v[4 * BIG_ROWS];
+  static int pair[BH][BG], hcount[BH];
+  uint64_t state = 777;
+  for (int r = 0; r < BIG_ROWS; r++) {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    int g = (int)((state >> 33) % BG), h = (int)((state >> 45) % BH);
+    double x = (double)((state >> 20) % 1000) / 100.0;
+    v[4 * r] = NUM(1000 + x + 0.01 * g + (double)((state >> 12) % 97) / 10.0);
+    v[4 * r + 1] = NUM(x);
+    v[4 * r + 2] = NUM(g);
+    v[4 * r + 3] = NUM(h);
+    pair[h][g]++;
+    hcount[h]++;
+  }
+  test_table t = {4, names, BIG_ROWS, v, 0};
+  lmm_model *m = NULL;
+  lmm_error err = {0};
+  lmm_system *s = NULL;
+  CHECK_INT(load_design("y ~ x + (1|g) + (1|h)", NULL, &t, &m, &err), LMM_OK);
+  if (m && m->design) CHECK_INT(lmm_system_new(m->design, NULL, NULL, &s, &err), LMM_OK);
+  if (s) {
+    CHECK_INT(s->nl[0], BG);
+    CHECK_INT(s->nl[1], BH);
+    const lmm_block *HG = lmm_sys_A(s, 1, 0), *HH = lmm_sys_A(s, 1, 1);
+    const lmm_block *FG = lmm_sys_A(s, 2, 0), *FH = lmm_sys_A(s, 2, 1), *FF = lmm_sys_A(s, 2, 2);
+    int wrong = 0;   /* levels are the numbers 0.. in order, so level l is the value l */
+    for (int g = 0; g < BG; g++)
+      for (int h = 0; h < BH; h++) {
+        const double *c = lmm_block_at(HG, h, g);
+        if ((c ? *c : 0) != pair[h][g]) wrong++;
+      }
+    for (int h = 0; h < BH; h++)
+      if (HH->v[h] != hcount[h]) wrong++;
+    CHECK_INT(wrong, 0);
+    /* every row is in one level of g and one of h: the fixed rows' sums agree */
+    for (int a = 0; a < 3; a++) {
+      double sg = 0, sh = 0;
+      for (int g = 0; g < BG; g++) sg += FG->v[(size_t)g * 3 + (size_t)a];
+      for (int h = 0; h < BH; h++) sh += FH->v[(size_t)h * 3 + (size_t)a];
+      CHECK_NEAR(sg, sh, 1e-9 * (1 + fabs(sg)));
+    }
+    /* [X~ y~]'[X~ y~], summed over the parts: X~'X~ = I, X~'y~ = 0 */
+    CHECK_NEAR(FF->v[0], 1, 1e-12);
+    CHECK_NEAR(FF->v[1], 0, 1e-12);
+    CHECK_NEAR(FF->v[4], 1, 1e-12);
+    CHECK_NEAR(FF->v[2], 0, 1e-9);
+    CHECK_NEAR(FF->v[5], 0, 1e-9);
+    CHECK(FF->v[8] > 0);
+  }
+  lmm_system_free(s);
+  lmm_model_free(m);
+}

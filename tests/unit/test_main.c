@@ -76,6 +76,7 @@ int main(void) {
   RUN(test_factor_parts_match_one_pass);
   RUN(test_factor_interrupt);
   RUN(test_factor_crossed_start);
+  RUN(test_accumulate_parts_add_up);
   /* test_inference.c */
   RUN(test_nlme_df);
   RUN(test_ranef_dyestuff);
