@@ -34,6 +34,21 @@ static void xy_chunk(const lmm_design *d, const uint32_t *idx, size_t r0, int m,
   for (int i = 0; i < m; i++) y[i] = d->y[idx ? idx[i] : r0 + (size_t)i];
 }
 
+/* One chunk's Z (column c of the terms' columns at Zc + c*CHUNK) and each
+ * term's levels (term k at Gc + k*CHUNK), gathered column by column: the
+ * rows are in the first term's order, so each read is a cache miss on large
+ * data, and a column's reads, independent of one another, overlap. */
+static void z_chunk(const lmm_system *s, const lmm_design *d, const int *zoff, const uint32_t *idx, size_t r0, int m,
+                    double *Zc, int *Gc) {
+  for (int k = 0; k < s->K; k++) {
+    const int *g = d->re[s->term[k]].g;
+    for (int i = 0; i < m; i++) Gc[i + k * CHUNK] = g[idx ? idx[i] : r0 + (size_t)i];
+    for (int a = 0; a < s->q[k]; a++)
+      for (int i = 0; i < m; i++)
+        Zc[i + (size_t)(zoff[k] + a) * CHUNK] = lmm_design_z(d, s->term[k], a, idx ? idx[i] : r0 + (size_t)i);
+  }
+}
+
 /* The fixed effects' basis, before any cross-product with Z is formed: R of
  * the QR of [X y], by chunks of rows (R stacked on each chunk, re-factored by
  * dtpqrt), with no copy of X.  Then the blocks hold X~ = X R^-1 (X~'X~ = I
@@ -114,7 +129,8 @@ static uint32_t *first_term_order(const lmm_system *s, const lmm_design *d, int 
 typedef struct acc_part {
   size_t r0, r1;
   double **val;
-  double *B, *z;
+  double *B, *Zc, *z;   /* the chunk's [X y] and Z (CHUNK rows, column-major), one row's Z */
+  int *Gc;              /* the chunk's level of each term (CHUNK x K) */
   int *at;   /* at[atoff[k] + l]: where level l of term k sits in the current first-term level's column of A[k][0] */
 } acc_part;
 
@@ -156,6 +172,7 @@ static int accumulate_part(void *arg, int part) {
     if (__atomic_load_n(&job->stop, __ATOMIC_RELAXED)) return LMM_INTERRUPTED;
     const uint32_t *idx = job->order ? job->order + r0 : NULL;
     xy_chunk(d, idx, r0, m, B);
+    z_chunk(s, d, zoff, idx, r0, m, pt->Zc, pt->Gc);
     if (p) {
       double *y = B + (size_t)p * CHUNK;
       cblas_dgemv(CblasColMajor, CblasNoTrans, m, p, -1.0, B, CHUNK, s->b0, 1, 1.0, y, 1);            /* y~ = y - X b0 */
@@ -163,19 +180,18 @@ static int accumulate_part(void *arg, int part) {
     }
     cblas_dsyrk(CblasColMajor, CblasLower, CblasTrans, p1, m, 1.0, B, CHUNK, 1.0, val[K * K1 + K], p1);
     for (int i = 0; i < m; i++) {
-      size_t r = idx ? idx[i] : r0 + (size_t)i;
-      for (int k = 0; k < K; k++)
-        for (int a = 0; a < s->q[k]; a++) z[zoff[k] + a] = lmm_design_z(d, s->term[k], a, r);
-      if (K > 1 && d->re[s->term[0]].g[r] != cur) map_level(s, job->atoff, pt->at, cur = d->re[s->term[0]].g[r]);
+      const int *g = pt->Gc + i;   /* g[k * CHUNK]: the row's level of term k */
+      for (int c = 0; c < zoff[K]; c++) z[c] = pt->Zc[i + (size_t)c * CHUNK];
+      if (K > 1 && g[0] != cur) map_level(s, job->atoff, pt->at, cur = g[0]);
       for (int j = 0; j < K; j++) {
         const double *zj = z + zoff[j];
-        int qj = s->q[j], lj = d->re[s->term[j]].g[r];
+        int qj = s->q[j], lj = g[j * CHUNK];
         double *D = val[j * K1 + j] + (size_t)lj * (size_t)(qj * qj);
         for (int b = 0; b < qj; b++)
           for (int a = 0; a < qj; a++) D[a + b * qj] += zj[a] * zj[b];
         for (int k = j + 1; k < K; k++) {
           const double *zk = z + zoff[k];
-          int qk = s->q[k], lk = d->re[s->term[k]].g[r];
+          int qk = s->q[k], lk = g[k * CHUNK];
           const lmm_block *Akj = lmm_sys_A(s, k, j);
           size_t pos = j == 0 ? (size_t)pt->at[job->atoff[k] + lk] : (size_t)(lmm_block_at(Akj, lk, lj) - Akj->v) / (size_t)(qk * qj);
           double *P = val[k * K1 + j] + pos * (size_t)(qk * qj);
@@ -211,6 +227,8 @@ static void free_job(acc_job *job) {
     lmm_free(pt->val);
     lmm_free(pt->B);
     lmm_free(pt->z);
+    lmm_free(pt->Zc);
+    lmm_free(pt->Gc);
     lmm_free(pt->at);
   }
   lmm_free(job->zoff);
@@ -246,13 +264,16 @@ static int accumulate(lmm_system *s, const lmm_design *d, int (*interrupted)(voi
     job.atoff[k] = a;
     if (k) a += s->nl[k];
   }
+  job.zoff[K] = qsum;
   for (int k = 0; k < job.nparts; k++) {
     acc_part *pt = &job.part[k];
     pt->B = lmm_malloc(sizeof *pt->B * CHUNK * (size_t)p1);
     pt->z = lmm_malloc(sizeof *pt->z * (size_t)(qsum ? qsum : 1));
+    pt->Zc = lmm_malloc(sizeof *pt->Zc * CHUNK * (size_t)(qsum ? qsum : 1));
+    pt->Gc = lmm_malloc(sizeof *pt->Gc * CHUNK * (size_t)K1);
     pt->at = lmm_malloc(sizeof *pt->at * (size_t)(natl ? natl : 1));
     pt->val = lmm_calloc((size_t)(K1 * K1), sizeof *pt->val);
-    if (!pt->B || !pt->z || !pt->at || !pt->val) goto done;
+    if (!pt->B || !pt->z || !pt->Zc || !pt->Gc || !pt->at || !pt->val) goto done;
     for (int j = 0; j < K1; j++)
       for (int i = j; i < K1; i++) {
         const lmm_block *a = lmm_sys_A(s, i, j);
