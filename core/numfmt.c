@@ -8,10 +8,32 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A whole number below 1e15 (every digit significant): R's choice made on
+ * the count of its digits without a printf -- fixed takes the digits,
+ * scientific the significant ones, a point when more than one, and "e+XX".
+ * Returns 0 (buf untouched) when R would print it scientific: the general
+ * path says how.  A grouping of 200,000 ids spent 0.2 s in printf. */
+static int format_whole(double v, char *buf) {
+  if (!(fabs(v) < 1e15) || v != floor(v)) return 0;
+  long long n = llabs((long long)v);
+  char d[20];
+  int nd = 0, zeros = 0;
+  do { d[nd++] = (char)('0' + n % 10); n /= 10; } while (n);
+  while (zeros < nd - 1 && d[zeros] == '0') zeros++;
+  int sig = nd - zeros;
+  if (nd > sig + (sig > 1) + 4) return 0;
+  char *o = buf;
+  if (v < 0) *o++ = '-';
+  while (nd) *o++ = d[--nd];
+  *o = 0;
+  return 1;
+}
+
 void lmm_format_number(double v, char *buf) {
   if (isnan(v)) { strcpy(buf, "NaN"); return; }
   if (isinf(v)) { strcpy(buf, v > 0 ? "Inf" : "-Inf"); return; }
   if (v == 0) { strcpy(buf, "0"); return; }
+  if (format_whole(v, buf)) return;
   char full[40], sci[40];
   snprintf(full, sizeof full, "%.14e", v);
   double target = strtod(full, NULL);   /* the value at 15 significant digits */

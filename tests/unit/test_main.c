@@ -56,6 +56,8 @@ int main(void) {
   RUN(test_frame_many_levels);
   RUN(test_frame_null_rows);
   RUN(test_frame_errors);
+  /* test_numfmt.c */
+  RUN(test_numfmt_as_r);
   /* test_design.c */
   RUN(test_design_factor_columns);
   RUN(test_design_interactions);
