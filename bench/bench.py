@@ -1,14 +1,17 @@
 """make bench: lmm_fit's speed against a bare scan of the same rows, and against lme4 when R has it.
 
     /usr/bin/python3 bench/bench.py [--ext build/lmm] [--sizes "10000 100000 1000000 10000000"]
-                                    [--timeout 300] [--budget 180] [--no-lme4] [--lme4-max-rows 1000000]
+                                    [--fixed-sizes 10000000] [--timeout 300] [--budget 180] [--no-lme4]
+                                    [--lme4-max-rows 1000000]
 
 For each model (Arabidopsis random slopes ML, InstEval ML, the simulated model at each size) it
 measures, in the same run: the rows; the median wall time of lmm_fit and of a bare scan of the same
 columns; the peak memory of the fit (bench/lmm_fit.py, a process of its own); deviance evaluations
 and logLik; and, when `Rscript -e 'library(lme4)'` works, the same model fitted by lmer on the same
 rows (bench/lme4_fit.R).  Then one table, and how lmm's time grows with rows across the simulated
-sizes.  The machine may be shared and noisy: read the ratios, not the absolute times.
+sizes.  The simulated raters grow as 500*sqrt(rows/1M), so at 10M rows the dense rater-by-rater block
+is ten times the 1M one's; the model is also fitted at --fixed-sizes (10M) with the 1M data set's 500
+raters, and the growth printed with the rows alone growing (1M to 10M).  The machine may be shared and noisy: read the ratios, not the absolute times.
 lme4 is not run above --lme4-max-rows (1M): at 10M rows it would need over 10 GB and most of an hour,
 so the 10M row has lmm's numbers and the scan's only.
 
@@ -31,6 +34,7 @@ import runner
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_SIZES = "10000 100000 1000000 10000000"
+FIXED_RATERS = 500          # the 1M data set's raters: --fixed-sizes fits the model with this many too
 LOGLIK_RTOL = 1e-4
 
 
@@ -133,6 +137,9 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--ext", default="build/lmm", help="the extension to load (default build/lmm)")
     p.add_argument("--sizes", default=DEFAULT_SIZES, help="rows of the simulated data sets")
+    p.add_argument("--fixed-sizes", default="10000000",
+                   help="rows at which the simulated model is also fitted with %d raters (the 1M data set's"
+                        " pool) instead of 500*sqrt(rows/1M); '' for none" % FIXED_RATERS)
     p.add_argument("--timeout", type=float, default=300, help="seconds per fit at up to 1M rows")
     p.add_argument("--budget", type=float, default=180, help="seconds of fitting per model and engine")
     p.add_argument("--no-lme4", action="store_true", help="do not run lme4 even if R has it")
@@ -140,19 +147,25 @@ def main():
     args = p.parse_args()
     args.ext = os.path.abspath(args.ext)
     sizes = [int(float(s)) for s in args.sizes.split()]
+    fixed = [n for n in (int(float(s)) for s in args.fixed_sizes.split()) if n != 1_000_000]
 
     lme4 = None if args.no_lme4 else lme4_version()
     log("lme4: %s" % (lme4 or "not used (no lme4 columns)"))
     log("making the data under %s ..." % os.path.relpath(data.OUT))
-    todo = models.reference_models() + [models.sim_model(n) for n in sizes]
+    todo = models.reference_models() + [models.sim_model(n) for n in sizes] \
+        + [models.sim_model(n, FIXED_RATERS) for n in fixed]
     results = [measure(args, m, lme4) for m in todo]
 
     print("lmm bench: %s; %d cores; sqlite %s; lme4 %s" % (os.path.relpath(args.ext), os.cpu_count(),
           sqlite3.sqlite_version, lme4 or "not used"))
-    print("simulated: y ~ x + trt + (1 + x | school) + (1 | rater), schools = rows/50, raters = 500*sqrt(rows/1M): "
-          + "; ".join("%s %s" % (m.name.split()[1], sim_sizes(m.db)) for m in todo if m.table == "sim"))
+    print("simulated: y ~ x + trt + (1 + x | school) + (1 | rater), schools = rows/50, raters = 500*sqrt(rows/1M)"
+          " unless the name says: " + "; ".join("%s %s" % (m.name.split(" REML")[0][4:], sim_sizes(m.db))
+                                                for m in todo if m.table == "sim"))
     report.table(results, lme4)
-    report.scaling([r for m, r in zip(todo, results) if m.table == "sim"], lme4)
+    sims = [(m, r) for m, r in zip(todo, results) if m.table == "sim"]
+    report.scaling([r for m, r in sims if "raters" not in m.name], lme4)
+    report.scaling_fixed([r for m, r in sims if "raters" not in m.name and r["rows"] == 1_000_000]
+                         + [r for m, r in sims if "raters" in m.name], FIXED_RATERS)
     report.notes(results, lme4)
     return 0
 

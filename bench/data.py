@@ -1,6 +1,6 @@
 """The benchmark's data, made once and kept under build/bench/ between runs.
 
-- sim_<rows>.db: the simulated data set (bench/gen_sim.c says what it holds), remade when
+- sim_<rows>.db, sim_<rows>_r<raters>.db: the simulated data set (bench/gen_sim.c says what it holds), remade when
   missing or older than the generator; the generator is compiled when missing or older than its source.
 - ref.db: every data set of tests/data loaded by tests/data/load.sql, remade when older than those files.
 - <name>.csv: the rows of one model exported by the sqlite3 CLI for R, remade when older than its database
@@ -30,15 +30,16 @@ def generator():
     return exe
 
 
-def sim_db(rows):
-    """Path of the simulated database with `rows` rows (table sim), made if needed."""
+def sim_db(rows, raters=None):
+    """Path of the simulated database with `rows` rows (table sim), made if needed; raters None: the
+    generator's default, 500*sqrt(rows/1M)."""
     exe = generator()
-    path = os.path.join(OUT, "sim_%d.db" % rows)
+    path = os.path.join(OUT, "sim_%d.db" % rows if raters is None else "sim_%d_r%d.db" % (rows, raters))
     if _stale(path, exe):
         tmp = path + ".tmp"
         if os.path.exists(tmp):
             os.remove(tmp)
-        subprocess.run([exe, str(rows), tmp], check=True)
+        subprocess.run([exe, str(rows), tmp] + ([] if raters is None else [str(raters)]), check=True)
         os.replace(tmp, path)
     return path
 

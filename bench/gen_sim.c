@@ -1,6 +1,6 @@
 /* gen_sim.c — the simulated data set of the benchmark, written through the sqlite3 API.
  *
- *   gen_sim ROWS OUT.db
+ *   gen_sim ROWS OUT.db [RATERS]
  *
  * Model  y ~ x + trt + (1 + x | school) + (1 | rater), with
  *   fixed effects     (Intercept) 10, x 0.5, trttreated 1.0
@@ -8,7 +8,9 @@
  *   rater             intercept sd 0.5
  *   residual          sd 1
  * Sizes:  schools = max(2, round(ROWS / 50))              (about 50 rows per school)
- *         raters  = max(2, round(500 * sqrt(ROWS / 1e6))) (500 at 1M, 50 at 10k, 1581 at 10M)
+ *         raters  = max(2, round(500 * sqrt(ROWS / 1e6))) (500 at 1M, 50 at 10k, 1581 at 10M),
+ *                   or RATERS when given (make bench also fits 10M rows with 500 raters, the
+ *                   1M data set's pool: more schools, the same raters)
  * Each row draws its school and rater uniformly, x ~ N(0, 1) and trt ("control" or
  * "treated") with probability 1/2.  Everything comes from one splitmix64 stream with a
  * fixed seed, so the same ROWS always gives the same table.  Writes table
@@ -50,10 +52,10 @@ static void exec(sqlite3 *db, const char *sql) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 3) { fprintf(stderr, "usage: gen_sim ROWS OUT.db\n"); return 2; }
+  if (argc != 3 && argc != 4) { fprintf(stderr, "usage: gen_sim ROWS OUT.db [RATERS]\n"); return 2; }
   long rows = atol(argv[1]);
   if (rows < 10) { fprintf(stderr, "gen_sim: ROWS must be at least 10\n"); return 2; }
-  long schools = lround(rows / 50.0), raters = lround(500.0 * sqrt(rows / 1e6));
+  long schools = lround(rows / 50.0), raters = argc == 4 ? atol(argv[3]) : lround(500.0 * sqrt(rows / 1e6));
   if (schools < 2) schools = 2;
   if (raters < 2) raters = 2;
 

@@ -39,9 +39,12 @@ def reference_models():
     ]
 
 
-def sim_model(rows):
-    """The simulated model (REML) at `rows` rows; bench/gen_sim.c says how the data are made."""
-    return Model("sim %s REML" % human(rows), "sim_%d" % rows, data.sim_db(rows), "sim",
+def sim_model(rows, raters=None):
+    """The simulated model (REML) at `rows` rows; bench/gen_sim.c says how the data are made (raters None:
+    its default number of raters for the size)."""
+    name = "sim %s REML" % human(rows) + ("" if raters is None else " %d raters" % raters)
+    slug = "sim_%d" % rows + ("" if raters is None else "_r%d" % raters)
+    return Model(name, slug, data.sim_db(rows, raters), "sim",
                  "y ~ x + trt + (1 + x | school) + (1 | rater)", "",
                  ["y", "x", "trt", "school", "rater"], ["trt", "school", "rater"], runs_for(rows), rows)
 

@@ -79,6 +79,16 @@ def scaling(sims, lme4):
               % (who, b, steps))
 
 
+def scaling_fixed(sims, raters):
+    """Growth of lmm's time from the 1M row to the rows fitted with the 1M data set's raters."""
+    pts = [(r["rows"], r.get("lmm")) for r in sims if r.get("lmm")]
+    if len(pts) < 2 or pts[0][0] != 1_000_000:
+        return
+    steps = ", ".join("%d->%d rows: %.2f" % (pts[0][0], n, math.log(t / pts[0][1]) / math.log(n / pts[0][0]))
+                      for n, t in pts[1:])
+    print("lmm time with %d raters at every size (more schools, the same raters) grows as rows^: %s" % (raters, steps))
+
+
 def notes(results, lme4):
     base = ["%s %.0f" % (r["model"], r["lmm_base_mb"]) for r in results if r.get("lmm_base_mb")]
     if base:
