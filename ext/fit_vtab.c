@@ -115,8 +115,8 @@ static int fit_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, 
   char *msg = NULL;
   int rc = lmm_model_begin(args[1], args[2], args[3], &c->model, &err);
   if (rc == LMM_OK) {
-    uint64_t fingerprint = 0;
-    rc = lmm_source_scan(vt->db, args[0], c->model, &fingerprint, &msg);
+    uint64_t fingerprint = 0;   /* of the rows read, kept with a saved fit; none wanted otherwise */
+    rc = lmm_source_scan(vt->db, args[0], c->model, c->model->options.save[0] ? &fingerprint : NULL, &msg);
     if (rc != SQLITE_OK && msg) {   /* the reader's words, under this function's name */
       char *named = sqlite3_mprintf("lmm_fit: %s", msg);
       sqlite3_free(msg);

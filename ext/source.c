@@ -148,18 +148,19 @@ static uint64_t hash_value(uint64_t h, int type, const void *bytes, size_t n) {
   return h;
 }
 
-/* One value of the row into v, its bytes into the fingerprint; an SQLite
- * error code with *errmsg set when it cannot be modelled. */
+/* One value of the row into v, its bytes into the fingerprint (fp NULL:
+ * none is wanted); an SQLite error code with *errmsg set when it cannot be
+ * modelled. */
 static int read_value(sqlite3_stmt *st, int c, const char *name, int numeric, const char *row_word, int64_t id,
                       lmm_value *v, uint64_t *fp, char **errmsg) {
   int t = sqlite3_column_type(st, c);
   if (t == SQLITE_INTEGER || t == SQLITE_FLOAT) {
     v->type = LMM_NUM;
     v->num = sqlite3_column_double(st, c);
-    *fp = hash_value(*fp, LMM_NUM, &v->num, sizeof v->num);
+    if (fp) *fp = hash_value(*fp, LMM_NUM, &v->num, sizeof v->num);
   } else if (t == SQLITE_NULL) {
     v->type = LMM_NULL;
-    *fp = hash_value(*fp, LMM_NULL, NULL, 0);
+    if (fp) *fp = hash_value(*fp, LMM_NULL, NULL, 0);
   } else if (t == SQLITE_TEXT) {
     v->type = LMM_TEXT;
     v->text = (const char *)sqlite3_column_text(st, c);
@@ -170,7 +171,7 @@ static int read_value(sqlite3_stmt *st, int c, const char *name, int numeric, co
                                 sqlite3_column_decltype(st, c), row_word, (long long)id, v->text);
       return SQLITE_ERROR;
     }
-    *fp = hash_value(*fp, LMM_TEXT, v->text, (size_t)v->len);
+    if (fp) *fp = hash_value(*fp, LMM_TEXT, v->text, (size_t)v->len);
   } else {
     *errmsg = sqlite3_mprintf("column '%s' holds a BLOB at %s %lld; only numbers and text can be modelled", name,
                               row_word, (long long)id);
@@ -223,7 +224,7 @@ int lmm_source_each(sqlite3 *db, const char *data, int nc, const char *const *na
     row++;
     int64_t id = has_rowid ? sqlite3_column_int64(st, 0) : row;
     for (int i = 0; i < nc && stop == SQLITE_OK; i++)
-      stop = read_value(st, i + 1, names[i], numeric[i], row_word, id, &vals[i], &fp, errmsg);
+      stop = read_value(st, i + 1, names[i], numeric[i], row_word, id, &vals[i], fingerprint ? &fp : NULL, errmsg);
     if (stop == SQLITE_OK && each(ctx, vals, id, has_rowid, &err)) {
       *errmsg = sqlite3_mprintf("%s", err.msg);
       stop = err.code == LMM_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR;

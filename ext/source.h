@@ -9,7 +9,9 @@
 
 /* Scan `data` (table, schema.table, view, or a read-only SELECT/WITH query)
  * into the model, and a fingerprint of the values read (to tell later whether
- * the data have changed).  On error returns non-zero with *errmsg from sqlite3_mprintf. */
+ * the data have changed; fingerprint NULL: not wanted, and not computed --
+ * a byte-at-a-time hash costs a twentieth of a million-row fit).  On error
+ * returns non-zero with *errmsg from sqlite3_mprintf. */
 int lmm_source_scan(sqlite3 *db, const char *data, lmm_model *m, uint64_t *fingerprint, char **errmsg);
 
 /* Called once per row with the named columns' values; non-zero stops the scan. */
