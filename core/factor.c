@@ -89,9 +89,15 @@ static void rsolve_small(int m, int q, const double *T, int ldt, double *B, int 
 
 /* ---- scaling: L <- Λi' A Λj (+ I on the diagonal) -------------------------- */
 
-static void scale_block(lmm_block *L, const lmm_block *A, const double *Ti, const double *Tj, int diag) {
+/* A dense block on the diagonal (sym) has only its lower triangle cleared:
+ * nothing reads or writes above it (the updates, the factor and the
+ * inverse all take the lower triangle), and InstEval's 1,128-course block
+ * is 10 MB to clear at every evaluation. */
+static void scale_block(lmm_block *L, const lmm_block *A, const double *Ti, const double *Tj, int diag, int sym) {
   int rq = A->rq, cq = A->cq;
-  if (L->kind == BLK_DENSE) memset(L->v, 0, sizeof *L->v * lmm_block_values(L));
+  if (L->kind == BLK_DENSE && sym && L->rows > SMALL)
+    for (int c = 0; c < L->cols; c++) memset(L->v + (size_t)c * ((size_t)L->rows + 1), 0, sizeof *L->v * (size_t)(L->rows - c));
+  else if (L->kind == BLK_DENSE) memset(L->v, 0, sizeof *L->v * lmm_block_values(L));
   switch (A->kind) {
   case BLK_DIAG:
     for (int l = 0; l < A->nc; l++) {
@@ -409,7 +415,7 @@ int lmm_system_factor(lmm_system *s, double *const *T) {
   int K = s->K;
   for (int j = 1; j <= K; j++)
     for (int i = j; i <= K; i++)
-      scale_block(lmm_sys_L(s, i, j), lmm_sys_A(s, i, j), i < K ? T[i] : NULL, j < K ? T[j] : NULL, i == j && j < K);
+      scale_block(lmm_sys_L(s, i, j), lmm_sys_A(s, i, j), i < K ? T[i] : NULL, j < K ? T[j] : NULL, i == j && j < K, i == j);
   if (K == 0) return chol_block(lmm_sys_L(s, 0, 0));
   int rc = first_term(s, T);
   return rc ? rc : later_terms(s);
