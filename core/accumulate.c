@@ -248,6 +248,8 @@ static void cut_rows(acc_job *job) {
   }
 }
 
+/* A's values in one pass over the rows, in parts when the data are large
+ * and the copies small (see the file comment); LMM_INTERRUPTED or LMM_NOMEM. */
 static int accumulate(lmm_system *s, const lmm_design *d, int (*interrupted)(void *), void *ctx) {
   int K = s->K, K1 = K + 1, p1 = d->p + 1, qsum = 0, natl = 0, failed, rc = LMM_NOMEM;
   acc_job job = {s, d, NULL, NULL, NULL, 1, {{0}}, interrupted, ctx, 0};

@@ -30,8 +30,9 @@ typedef struct slot {
  * direct[v] = index + 1 before the slots are probed: with 200,000 schools the
  * slots are 8 MB, and a probe at random there cost a cache miss per row,
  * where direct[] is 4 bytes a value.  It is a cache in front of the slots,
- * which hold every level, so it may miss but never disagrees; it covers at
- * most 8 values per level (and 8192), so memory stays with the levels. */
+ * which hold every level, so it may miss but never disagrees.  It covers
+ * only numbers below 8 per level (plus 8192), and grows by doubling, so its
+ * size stays within 16 entries a level: memory stays with the levels. */
 typedef struct level_table {
   level *lv;        /* in order of first appearance */
   int n, cap;
