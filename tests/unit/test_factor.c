@@ -3,6 +3,7 @@
  * enough that each part has many levels and many shared later levels. */
 #include "harness.h"
 #include "helpers.h"
+#include "alloc.h"
 #include "blocks.h"
 
 #include <math.h>
@@ -131,15 +132,17 @@ void test_factor_crossed_start(void) {
 }
 
 enum { BIG_ROWS = 60000, BG = 600, BH = 97 };
+static int big_pair[BH][BG], big_hcount[BH];   /* rows per (h, g) and per h of big_table() */
 
-/* The row pass on data large enough to be cut into parts (accumulate.c):
- * the parts' shares and their summed copies must add up to the counts and
- * sums the rows hold.  y ~ x + (1|g) + (1|h), g with 600 levels (the first
- * term, written in place by each part), h with 97 (each part's own copy). */
-void test_accumulate_parts_add_up(void) {
+/* y ~ x + (1|g) + (1|h) on 60,000 rows, enough for the row pass to be cut
+ * into parts (accumulate.c): g with 600 levels (the first term, written in
+ * place by each part), h with 97 (each part's own copy); made once. */
+static test_table big_table(void) {
   static const char *names[] = {"y", "x", "g", "h"};
   static lmm_value v[4 * BIG_ROWS];
-  static int pair[BH][BG], hcount[BH];
+  static int made;
+  test_table t = {4, names, BIG_ROWS, v, 0};
+  if (made++) return t;
   uint64_t state = 777;
   for (int r = 0; r < BIG_ROWS; r++) {
     state = state * 6364136223846793005ULL + 1442695040888963407ULL;
@@ -149,10 +152,17 @@ void test_accumulate_parts_add_up(void) {
     v[4 * r + 1] = NUM(x);
     v[4 * r + 2] = NUM(g);
     v[4 * r + 3] = NUM(h);
-    pair[h][g]++;
-    hcount[h]++;
+    big_pair[h][g]++;
+    big_hcount[h]++;
   }
-  test_table t = {4, names, BIG_ROWS, v, 0};
+  return t;
+}
+
+/* The parts' shares and their summed copies add up to the counts and sums
+ * the rows hold. */
+void test_accumulate_parts_add_up(void) {
+  test_table t = big_table();
+  int (*pair)[BG] = big_pair, *hcount = big_hcount;
   lmm_model *m = NULL;
   lmm_error err = {0};
   lmm_system *s = NULL;
@@ -188,5 +198,57 @@ void test_accumulate_parts_add_up(void) {
     CHECK(FF->v[8] > 0);
   }
   lmm_system_free(s);
+  lmm_model_free(m);
+}
+
+/* An allocator that fails its fail_at-th call, and counts the blocks it
+ * has handed out and not had back. */
+static long long af_calls, af_fail_at, af_live;
+static void *af_malloc(size_t n) {
+  if (++af_calls == af_fail_at) return NULL;
+  void *p = malloc(n);
+  if (p) af_live++;
+  return p;
+}
+static void *af_realloc(void *p, size_t n) {
+  if (++af_calls == af_fail_at) return NULL;
+  void *q = realloc(p, n);
+  if (q && !p) af_live++;
+  return q;
+}
+static void af_free(void *p) {
+  if (p) af_live--;
+  free(p);
+}
+
+/* Out of memory at any allocation of building the system, the parts' copies
+ * and scratch among them: LMM_NOMEM, no system, and every block given back. */
+void test_accumulate_parts_out_of_memory(void) {
+  test_table t = big_table();
+  lmm_model *m = NULL;
+  lmm_error err = {0};
+  CHECK_INT(load_design("y ~ x + (1|g) + (1|h)", NULL, &t, &m, &err), LMM_OK);
+  if (!m || !m->design) { lmm_model_free(m); return; }
+  lmm_allocator counting = {af_malloc, af_realloc, af_free};
+  lmm_set_allocator(&counting);
+  lmm_system *s = NULL;
+  af_calls = af_live = 0;
+  af_fail_at = -1;
+  CHECK_INT(lmm_system_new(m->design, NULL, NULL, &s, &err), LMM_OK);
+  lmm_system_free(s);
+  long long n = af_calls, wrong = 0;
+  CHECK(af_live == 0);
+  CHECK(n > 30);
+  for (long long k = 1; k <= n; k++) {
+    lmm_error e = {0};
+    s = NULL;
+    af_calls = af_live = 0;
+    af_fail_at = k;
+    int rc = lmm_system_new(m->design, NULL, NULL, &s, &e);
+    if (rc != LMM_NOMEM || s || af_live != 0) wrong++;
+    lmm_system_free(s);
+  }
+  lmm_set_allocator(NULL);
+  CHECK_INT((int)wrong, 0);
   lmm_model_free(m);
 }

@@ -79,6 +79,7 @@ int main(void) {
   RUN(test_factor_interrupt);
   RUN(test_factor_crossed_start);
   RUN(test_accumulate_parts_add_up);
+  RUN(test_accumulate_parts_out_of_memory);
   /* test_inference.c */
   RUN(test_nlme_df);
   RUN(test_ranef_dyestuff);
