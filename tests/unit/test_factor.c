@@ -15,12 +15,12 @@ enum { ROWS = 20000, G1 = 400, G2 = 60 };
 static test_table crossed_table(void) {
   static const char *names[] = {"y", "x", "g1", "g2"};
   static lmm_value v[4 * ROWS];
-  static char labels[G1 + G2][8];
+  static char labels[G1 + G2][16];   /* room for any int, so the compiler sees no truncation */
   static int made;
   test_table t = {4, names, ROWS, v, 0};
   if (made++) return t;
   uint64_t state = 12345;
-  for (int l = 0; l < G1 + G2; l++) snprintf(labels[l], 8, "%c%d", l < G1 ? 'a' : 'b', l);
+  for (int l = 0; l < G1 + G2; l++) snprintf(labels[l], sizeof labels[l], "%c%d", l < G1 ? 'a' : 'b', l);
   for (int r = 0; r < ROWS; r++) {
     state = state * 6364136223846793005ULL + 1442695040888963407ULL;
     int g1 = r % G1, g2 = (int)((state >> 33) % G2);
