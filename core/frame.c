@@ -31,8 +31,9 @@ typedef struct slot {
  * slots are 8 MB, and a probe at random there cost a cache miss per row,
  * where direct[] is 4 bytes a value.  It is a cache in front of the slots,
  * which hold every level, so it may miss but never disagrees.  It covers
- * only numbers below 8 per level (plus 8192), and grows by doubling, so its
- * size stays within 16 entries a level: memory stays with the levels. */
+ * only numbers below twice the levels (plus 2048), and grows by doubling,
+ * so its size stays within 4 entries a level, the slots' 32 bytes a level
+ * at most: memory stays with the levels. */
 typedef struct level_table {
   level *lv;        /* in order of first appearance */
   int n, cap;
@@ -93,7 +94,7 @@ static int *direct_entry(const level_table *t, double num) {
 /* Let direct[] cover num if it is a whole number within bounds (see
  * level_table); when there is no memory for that it simply does not. */
 static void direct_cover(level_table *t, double num) {
-  double limit = 8.0 * ((double)t->n + 1024);
+  double limit = 2.0 * ((double)t->n + 1024);
   if (!(num >= 0 && num < limit) || num != floor(num) || num < (double)t->ndirect) return;
   size_t nd = t->ndirect ? t->ndirect : 1024;
   while ((double)nd <= num) nd *= 2;

@@ -339,16 +339,16 @@ void test_frame_many_levels(void) {
   }
   lmm_model_free(m);
 
-  /* whole numbers are found through a direct map that covers 8 values per
-   * level: 100000 comes first, beyond it, and stays in the hashed slots;
-   * 13000 levels later 70000 widens the map over 100000, whose next rows
+  /* whole numbers are found through a direct map that covers 2 values per
+   * level: 30000 comes first, beyond it, and stays in the hashed slots;
+   * 13000 levels later 20000 widens the map over 30000, whose next rows
    * must still find the level they had (not start a new one); a fraction
    * and a negative number never enter the map */
   enum { NWIDE = 13000, NROW3 = NWIDE + 7 };
   static const char *names3[] = {"y", "k"};
   static lmm_value rows3[2 * NROW3];
-  static const double tail[] = {100000, 70000, 100000, 2.5, -3, 2.5, -3};
-  rows3[1] = NUM(100000);
+  static const double tail[] = {30000, 20000, 30000, 2.5, -3, 2.5, -3};
+  rows3[1] = NUM(30000);
   for (int r = 1; r <= NWIDE; r++) rows3[2 * r + 1] = NUM((double)((r * 7919L) % NWIDE));
   for (int i = 1; i < 7; i++) rows3[2 * (NWIDE + i) + 1] = NUM(tail[i]);
   for (int r = 0; r < NROW3; r++) rows3[2 * r] = NUM(r % 7);
@@ -358,11 +358,12 @@ void test_frame_many_levels(void) {
   const lmm_frame_var *k = m ? fvar(m, "k") : NULL;
   CHECK(k != NULL);
   if (k) {
-    CHECK_INT(k->nlevels, NWIDE + 4);   /* -3, 0..12999, 2.5, 70000, 100000 */
+    CHECK_INT(k->nlevels, NWIDE + 4);   /* -3, 0..12999, 2.5, 20000, 30000 */
     CHECK_STR(k->levels[0], "-3");
     CHECK_STR(k->levels[3], "2");
     CHECK_STR(k->levels[4], "2.5");
-    CHECK_STR(k->levels[NWIDE + 3], "1e+05");   /* as R labels factor(100000) */
+    CHECK_STR(k->levels[NWIDE + 2], "20000");   /* as R labels factor(20000) */
+    CHECK_STR(k->levels[NWIDE + 3], "30000");
     CHECK_INT(k->code[0], NWIDE + 3);
     CHECK_INT(k->code[NWIDE + 2], NWIDE + 3);
     CHECK_INT(k->code[NWIDE + 1], NWIDE + 2);
