@@ -1,14 +1,13 @@
-/* blocks.c — building A once from the design (see blocks.h); factor.c
- * factors it at each theta. */
+/* blocks.c — A's structure, built once from the design (see blocks.h): the
+ * terms' order, each block's kind and sparse pattern, L's blocks and the
+ * threads' split; accumulate.c fills A's values, factor.c factors it at
+ * each theta. */
 #include "blocks.h"
 #include "alloc.h"
 #include "parallel.h"
 
 #include <cblas.h>
-#include <lapacke.h>
-#include <math.h>
 #include <limits.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
