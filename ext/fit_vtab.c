@@ -117,11 +117,7 @@ static int fit_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, 
   if (rc == LMM_OK) {
     uint64_t fingerprint = 0;   /* of the rows read, kept with a saved fit; none wanted otherwise */
     rc = lmm_source_scan(vt->db, args[0], c->model, c->model->options.save[0] ? &fingerprint : NULL, &msg);
-    if (rc != SQLITE_OK && msg) {   /* the reader's words, under this function's name */
-      char *named = sqlite3_mprintf("lmm_fit: %s", msg);
-      sqlite3_free(msg);
-      msg = named;
-    }
+    if (rc != SQLITE_OK) lmm_source_error_in("lmm_fit", &msg);
     if (rc == SQLITE_OK) {
       lmm_interrupt_probe probe;
       lmm_interrupt_probe_init(&probe, vt->db);

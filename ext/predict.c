@@ -49,11 +49,7 @@ static int predict_fill(sqlite3 *db, sqlite3_value **argv, lmm_rowset *rows, cha
     predict_ctx pc = {p, level, rows};
     if (rc == SQLITE_OK) rc = lmm_source_each(db, (const char *)sqlite3_value_text(argv[1]), nc, names, predict_one, &pc, NULL, errmsg);
   }
-  if (rc != SQLITE_OK && *errmsg && strncmp(*errmsg, "lmm_predict", 11)) {
-    char *inner = *errmsg;
-    *errmsg = sqlite3_mprintf("lmm_predict: %s", inner);
-    sqlite3_free(inner);
-  }
+  if (rc != SQLITE_OK) lmm_source_error_in("lmm_predict", errmsg);
   sqlite3_free(names);
   lmm_predictor_free(p);
   lmm_model_free(m);

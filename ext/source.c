@@ -247,6 +247,14 @@ done:
   return rc;
 }
 
+void lmm_source_error_in(const char *fn, char **errmsg) {
+  size_t n = strlen(fn);
+  if (!*errmsg || (!strncmp(*errmsg, fn, n) && (*errmsg)[n] == ':')) return;
+  char *inner = *errmsg;
+  *errmsg = sqlite3_mprintf("%s: %s", fn, inner);
+  sqlite3_free(inner);
+}
+
 /* Whether sqlite3_interrupt() has been called on db. */
 static int interrupted(sqlite3 *db) {
   sqlite3_stmt *st = NULL;

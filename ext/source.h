@@ -21,6 +21,11 @@ typedef int lmm_row_fn(void *ctx, const lmm_value *vals, int64_t rowid, int has_
 int lmm_source_each(sqlite3 *db, const char *data, int ncols, const char *const *names, lmm_row_fn *each, void *ctx,
                     uint64_t *fingerprint, char **errmsg);
 
+/* The reader's message (*errmsg, from sqlite3_mprintf; may be NULL) under
+ * the calling function's name, "fn: ...", once: a message that already
+ * starts with fn is left as it is.  Out of memory leaves *errmsg NULL. */
+void lmm_source_error_in(const char *fn, char **errmsg);
+
 /* Whether data is a query (SELECT, WITH or VALUES) rather than a table or view name. */
 int lmm_source_is_query(const char *data);
 
