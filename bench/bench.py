@@ -11,7 +11,8 @@ and logLik; and, when `Rscript -e 'library(lme4)'` works, the same model fitted 
 rows (bench/lme4_fit.R).  Then one table, and how lmm's time grows with rows across the simulated
 sizes.  The simulated raters grow as 500*sqrt(rows/1M), so at 10M rows the dense rater-by-rater block
 is ten times the 1M one's; the model is also fitted at --fixed-sizes (10M) with the 1M data set's 500
-raters, and the growth printed with the rows alone growing (1M to 10M).  The machine may be shared and noisy: read the ratios, not the absolute times.
+raters, and the growth printed with the rows alone growing (1M to 10M).  The machine may be shared
+and noisy: read the ratios, not the absolute times.
 lme4 is not run above --lme4-max-rows (1M): at 10M rows it would need over 10 GB and most of an hour,
 so the 10M row has lmm's numbers and the scan's only.
 
@@ -159,13 +160,13 @@ def main():
     print("lmm bench: %s; %d cores; sqlite %s; lme4 %s" % (os.path.relpath(args.ext), os.cpu_count(),
           sqlite3.sqlite_version, lme4 or "not used"))
     print("simulated: y ~ x + trt + (1 + x | school) + (1 | rater), schools = rows/50, raters = 500*sqrt(rows/1M)"
-          " unless the name says: " + "; ".join("%s %s" % (m.name.split(" REML")[0][4:], sim_sizes(m.db))
+          " unless the name says: " + "; ".join("%s %s" % (models.human(m.rows), sim_sizes(m.db))
                                                 for m in todo if m.table == "sim"))
     report.table(results, lme4)
     sims = [(m, r) for m, r in zip(todo, results) if m.table == "sim"]
-    report.scaling([r for m, r in sims if "raters" not in m.name], lme4)
-    report.scaling_fixed([r for m, r in sims if "raters" not in m.name and r["rows"] == 1_000_000]
-                         + [r for m, r in sims if "raters" in m.name], FIXED_RATERS)
+    report.scaling([r for m, r in sims if m.raters is None], lme4)
+    report.scaling_fixed([r for m, r in sims if m.raters is None and r["rows"] == 1_000_000]
+                         + [r for m, r in sims if m.raters is not None], FIXED_RATERS)
     report.notes(results, lme4)
     return 0
 

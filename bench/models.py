@@ -3,7 +3,7 @@ import data
 
 
 class Model:
-    def __init__(self, name, slug, db, table, formula, options, columns, factors, runs, rows=None):
+    def __init__(self, name, slug, db, table, formula, options, columns, factors, runs, rows=None, raters=None):
         self.name = name          # as printed
         self.slug = slug          # stem of the CSV written for R
         self.db = db              # path of the SQLite database
@@ -14,6 +14,7 @@ class Model:
         self.factors = factors    # columns R reads as factors: text columns and grouping columns
         self.runs = runs          # timed runs (medians are reported)
         self.rows = rows          # known in advance for the simulated data, else counted by the scan
+        self.raters = raters      # simulated data only: the raters when not gen_sim's default for the size
 
     @property
     def reml(self):
@@ -46,7 +47,7 @@ def sim_model(rows, raters=None):
     slug = "sim_%d" % rows + ("" if raters is None else "_r%d" % raters)
     return Model(name, slug, data.sim_db(rows, raters), "sim",
                  "y ~ x + trt + (1 + x | school) + (1 | rater)", "",
-                 ["y", "x", "trt", "school", "rater"], ["trt", "school", "rater"], runs_for(rows), rows)
+                 ["y", "x", "trt", "school", "rater"], ["trt", "school", "rater"], runs_for(rows), rows, raters)
 
 
 def human(n):

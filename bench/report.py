@@ -66,6 +66,11 @@ def slope(points):
     return sum((x - mx) * (y - my) for x, y in pts) / sxx if sxx else None
 
 
+def growth(n0, t0, n1, t1):
+    """The exponent b of time = c * rows^b through two points."""
+    return math.log(t1 / t0) / math.log(n1 / n0)
+
+
 def scaling(sims, lme4):
     for key, who in [("lmm", "lmm")] + ([("lme4", "lme4")] if lme4 else []):
         pts = [(r["rows"], r.get(key)) for r in sims]
@@ -73,7 +78,7 @@ def scaling(sims, lme4):
         if b is None:
             print("%s time vs rows: fewer than two simulated sizes with a time" % who)
             continue
-        steps = ", ".join("%d->%d rows: %.2f" % (n0, n1, math.log(t1 / t0) / math.log(n1 / n0))
+        steps = ", ".join("%d->%d rows: %.2f" % (n0, n1, growth(n0, t0, n1, t1))
                           for (n0, t0), (n1, t1) in zip(pts, pts[1:]) if t0 and t1)
         print("%s time grows as rows^%.2f (slope of log time on log rows over the simulated sizes; step by step %s)"
               % (who, b, steps))
@@ -84,8 +89,8 @@ def scaling_fixed(sims, raters):
     pts = [(r["rows"], r.get("lmm")) for r in sims if r.get("lmm")]
     if len(pts) < 2 or pts[0][0] != 1_000_000:
         return
-    steps = ", ".join("%d->%d rows: %.2f" % (pts[0][0], n, math.log(t / pts[0][1]) / math.log(n / pts[0][0]))
-                      for n, t in pts[1:])
+    (n0, t0), rest = pts[0], pts[1:]
+    steps = ", ".join("%d->%d rows: %.2f" % (n0, n, growth(n0, t0, n, t)) for n, t in rest)
     print("lmm time with %d raters at every size (more schools, the same raters) grows as rows^: %s" % (raters, steps))
 
 
