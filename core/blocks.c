@@ -15,7 +15,7 @@
 /* ---- construction ------------------------------------------------------- */
 
 static void block_free(lmm_block *b) {
-  lmm_free(b->v);
+  if (!b->in_tail) lmm_free(b->v);
   if (b->shares_pattern) return;
   lmm_free(b->colptr);
   lmm_free(b->rowidx);
@@ -37,6 +37,7 @@ void lmm_system_free(lmm_system *s) {
   for (int i = 0; s->L && i < m; i++) block_free(&s->L[i]);
   lmm_free(s->A);
   lmm_free(s->L);
+  lmm_free(s->tail);
   lmm_free(s->term);
   lmm_free(s->q);
   lmm_free(s->nl);
@@ -61,6 +62,7 @@ static int block_alloc(lmm_block *b, int kind, int rq, int nr, int cq, int nc) {
   b->kind = kind;
   b->rq = rq; b->nr = nr; b->cq = cq; b->nc = nc;
   b->rows = rq * nr; b->cols = cq * nc;
+  b->ld = b->rows;
   if (kind == BLK_SPARSE) return 0;  /* pattern first */
   b->v = lmm_calloc(lmm_block_values(b) ? lmm_block_values(b) : 1, sizeof *b->v);
   return b->v ? 0 : -1;
@@ -234,6 +236,35 @@ int lmm_system_set_parts(lmm_system *s, int parts) {
   return plan_parallel(s, parts, 1) ? -1 : s->nparts;
 }
 
+/* L's dense tail (see lmm_system): from the first term that fills in (its
+ * blocks in L are dense, and so are every later term's, diag_ok being
+ * inherited) to the fixed part.  One allocation; the blocks point into it. */
+static int tail_alloc(lmm_system *s) {
+  int K = s->K, P = 1;
+  while (P < K && s->diag_ok[P]) P++;
+  if (P >= K) return 0;
+  size_t m = 0;
+  for (int k = P; k <= K; k++) m += (size_t)s->q[k] * (size_t)s->nl[k];
+  if (m > INT_MAX) return 0;   /* LAPACK cannot take it whole: separate blocks */
+  if (!(s->tail = lmm_calloc(m * m, sizeof *s->tail))) return -1;
+  s->tail_from = P;
+  s->tail_order = (int)m;
+  return 0;
+}
+
+/* Block (i, j) of L as its piece of the tail. */
+static void tail_block(lmm_system *s, lmm_block *b, int i, int j) {
+  size_t r = 0, c = 0, m = (size_t)s->tail_order;
+  for (int k = s->tail_from; k < i; k++) r += (size_t)s->q[k] * (size_t)s->nl[k];
+  for (int k = s->tail_from; k < j; k++) c += (size_t)s->q[k] * (size_t)s->nl[k];
+  b->kind = BLK_DENSE;
+  b->rq = s->q[i]; b->nr = s->nl[i]; b->cq = s->q[j]; b->nc = s->nl[j];
+  b->rows = b->rq * b->nr; b->cols = b->cq * b->nc;
+  b->v = s->tail + r + c * m;
+  b->ld = (int)m;
+  b->in_tail = 1;
+}
+
 int lmm_system_new(const lmm_design *d, int (*interrupted)(void *), void *ctx, lmm_system **out, lmm_error *err) {
   *out = NULL;
   lmm_system *s = lmm_calloc(1, sizeof *s);
@@ -280,9 +311,11 @@ int lmm_system_new(const lmm_design *d, int (*interrupted)(void *), void *ctx, l
     for (int j = 0; j < k && ok; j++) ok = s->diag_ok[j] && nested_in(s, j, k);
     s->diag_ok[k] = ok;
   }
+  if (tail_alloc(s)) goto nomem;
   for (int i = 0; i < K1; i++)
     for (int j = 0; j <= i; j++) {
       lmm_block *b = lmm_sys_L(s, i, j), *a = lmm_sys_A(s, i, j);
+      if (s->tail && j >= s->tail_from) { tail_block(s, b, i, j); continue; }
       int kind = i == K ? BLK_DENSE : i == j ? (s->diag_ok[i] ? BLK_DIAG : BLK_DENSE)
                                              : (s->diag_ok[j] ? BLK_SPARSE : BLK_DENSE);
       if (block_alloc(b, kind, s->q[i], s->nl[i], s->q[j], s->nl[j])) goto nomem;

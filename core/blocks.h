@@ -22,6 +22,8 @@ typedef struct lmm_block {
   int nr, nc;         /* sub-blocks down and across (levels of the row and column terms) */
   int rows, cols;     /* nr*rq, nc*cq */
   double *v;          /* DIAG: nc blocks rq x rq; DENSE: rows x cols; SPARSE: nnzb blocks rq x cq; all column-major */
+  int ld;             /* DENSE: the leading dimension of v, rows unless the block lies in L's dense tail */
+  int in_tail;        /* v points into lmm_system.tail, which owns it */
   int nnzb;
   int *colptr;        /* SPARSE: nc+1 offsets into rowidx */
   int *rowidx;        /* SPARSE: row-block index of each stored block, ascending within a column */
@@ -55,6 +57,16 @@ typedef struct lmm_system {
   int nparts;
   int *split;
   int **rsplit;       /* by fit position j >= 1 */
+  /* L's dense tail: where crossed terms fill in, the blocks L[i][j] for
+   * tail_from <= j <= i <= K (the fixed part included) are all dense, and
+   * they are stored as the pieces of one column-major matrix of order
+   * tail_order, so that one LAPACK Cholesky factors them together, its
+   * blocked updates doing the solves and Schur complements between the
+   * pieces (InstEval: one dpotrf of 1,159 in place of a dpotrf of 1,128 and
+   * two thin triangular solves that repack it).  tail_from is 0 when there
+   * is no tail: no dense random-effects term. */
+  int tail_from, tail_order;
+  double *tail;
 } lmm_system;
 
 

@@ -93,18 +93,25 @@ static void rsolve_small(int m, int q, const double *T, int ldt, double *B, int 
  * nothing reads or writes above it (the updates, the factor and the
  * inverse all take the lower triangle), and InstEval's 1,128-course block
  * is 10 MB to clear at every evaluation. */
+static void clear_dense(lmm_block *L, int sym) {
+  size_t ld = (size_t)L->ld;
+  if (!sym && ld == (size_t)L->rows) { memset(L->v, 0, sizeof *L->v * lmm_block_values(L)); return; }
+  for (int c = 0; c < L->cols; c++) {
+    size_t top = sym ? (size_t)c : 0;
+    memset(L->v + top + (size_t)c * ld, 0, sizeof *L->v * ((size_t)L->rows - top));
+  }
+}
+
 static void scale_block(lmm_block *L, const lmm_block *A, const double *Ti, const double *Tj, int diag, int sym) {
   int rq = A->rq, cq = A->cq;
-  if (L->kind == BLK_DENSE && sym && L->rows > SMALL)
-    for (int c = 0; c < L->cols; c++) memset(L->v + (size_t)c * ((size_t)L->rows + 1), 0, sizeof *L->v * (size_t)(L->rows - c));
-  else if (L->kind == BLK_DENSE) memset(L->v, 0, sizeof *L->v * lmm_block_values(L));
+  if (L->kind == BLK_DENSE) clear_dense(L, sym);
   switch (A->kind) {
   case BLK_DIAG:
     for (int l = 0; l < A->nc; l++) {
       const double *B = A->v + (size_t)l * (size_t)(rq * rq);
       double *o = L->kind == BLK_DIAG ? L->v + (size_t)l * (size_t)(rq * rq)
-                                      : L->v + (size_t)l * (size_t)rq * ((size_t)L->rows + 1);
-      int ldo = L->kind == BLK_DIAG ? rq : L->rows;
+                                      : L->v + (size_t)l * (size_t)rq * ((size_t)L->ld + 1);
+      int ldo = L->kind == BLK_DIAG ? rq : L->ld;
       tBt(Ti, rq, B, rq, rq, Tj, o, ldo);
       if (diag) for (int a = 0; a < rq; a++) o[a + a * ldo] += 1;
     }
@@ -114,13 +121,13 @@ static void scale_block(lmm_block *L, const lmm_block *A, const double *Ti, cons
       for (int k = A->colptr[c]; k < A->colptr[c + 1]; k++) {
         const double *B = A->v + (size_t)k * (size_t)(rq * cq);
         if (L->kind == BLK_SPARSE) tBt(Ti, rq, B, rq, cq, Tj, L->v + (size_t)k * (size_t)(rq * cq), rq);
-        else tBt(Ti, rq, B, rq, cq, Tj, L->v + (size_t)A->rowidx[k] * (size_t)rq + (size_t)c * (size_t)cq * (size_t)L->rows, L->rows);
+        else tBt(Ti, rq, B, rq, cq, Tj, L->v + (size_t)A->rowidx[k] * (size_t)rq + (size_t)c * (size_t)cq * (size_t)L->ld, L->ld);
       }
     break;
   default: /* dense fixed-part rows: Ti is the identity */
     for (int c = 0; c < A->nc; c++)
-      tBt(NULL, A->rows, A->v + (size_t)c * (size_t)cq * (size_t)A->rows, A->rows, cq, Tj,
-          L->v + (size_t)c * (size_t)cq * (size_t)L->rows, L->rows);
+      tBt(NULL, A->rows, A->v + (size_t)c * (size_t)cq * (size_t)A->ld, A->ld, cq, Tj,
+          L->v + (size_t)c * (size_t)cq * (size_t)L->ld, L->ld);
     break;
   }
 }
@@ -131,7 +138,7 @@ static void scale_block(lmm_block *L, const lmm_block *A, const double *Ti, cons
  * column), A dense (m rows, lda) with the level's q0 columns: the fixed
  * part's rows against a term, or a dense term against a sparse one. */
 static void sub_dense_sparse_col(lmm_block *C, const double *A, int lda, int m, const lmm_block *B, int kb0, int kb1) {
-  int rb = B->rq, q0 = B->cq, ldc = C->rows;
+  int rb = B->rq, q0 = B->cq, ldc = C->ld;
   if (rb == 1 && q0 <= 2) {   /* scalar rows of B: C's column -= A b */
     for (int kb = kb0; kb < kb1; kb++) {
       double *col = C->v + (size_t)B->rowidx[kb] * (size_t)ldc;
@@ -153,7 +160,7 @@ static void sub_pairs_col(lmm_block *C, const lmm_block *A, const lmm_block *B, 
   int ra = A->rq, rb = B->rq, q0 = A->cq;
   int a0 = A->colptr[c], a1 = A->colptr[c + 1];
   if (C->kind == BLK_DENSE) {
-    int ldc = C->rows;
+    int ldc = C->ld;
     if (ra == 1 && rb == 1) {
       /* scalar rows against scalar rows (crossed intercepts): the hot loop.
        * Column rb of C takes every row ra below it, so writes stay in one
@@ -318,7 +325,7 @@ static int first_term(lmm_system *s, double *const *T) {
   if (rc) return rc;
   /* the fixed part against itself: one rank-(levels x q0) update */
   lmm_block *LK0 = lmm_sys_L(s, K, 0), *LKK = lmm_sys_L(s, K, K);
-  cblas_dsyrk(CblasColMajor, CblasLower, CblasNoTrans, p1, LK0->cols, -1.0, LK0->v, p1, 1.0, LKK->v, p1);
+  cblas_dsyrk(CblasColMajor, CblasLower, CblasNoTrans, p1, LK0->cols, -1.0, LK0->v, LK0->ld, 1.0, LKK->v, LKK->ld);
   return LMM_OK;
 }
 
@@ -328,11 +335,11 @@ static int first_term(lmm_system *s, double *const *T) {
 static void update(lmm_block *C, const lmm_block *A, const lmm_block *B) {
   if (A->kind == BLK_DENSE && B->kind == BLK_DENSE) {
     if (C->rows <= SMALL && C->cols <= SMALL) {
-      sub_abt(C->v, C->rows, A->v, A->rows, A->rows, B->v, B->rows, B->rows, A->cols);
+      sub_abt(C->v, C->ld, A->v, A->ld, A->rows, B->v, B->ld, B->rows, A->cols);
       return;
     }
-    if (A == B) cblas_dsyrk(CblasColMajor, CblasLower, CblasNoTrans, C->rows, A->cols, -1.0, A->v, A->rows, 1.0, C->v, C->rows);
-    else cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, C->rows, C->cols, A->cols, -1.0, A->v, A->rows, B->v, B->rows, 1.0, C->v, C->rows);
+    if (A == B) cblas_dsyrk(CblasColMajor, CblasLower, CblasNoTrans, C->rows, A->cols, -1.0, A->v, A->ld, 1.0, C->v, C->ld);
+    else cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, C->rows, C->cols, A->cols, -1.0, A->v, A->ld, B->v, B->ld, 1.0, C->v, C->ld);
     return;
   }
   if (A->kind == BLK_SPARSE && B->kind == BLK_SPARSE) {
@@ -341,15 +348,20 @@ static void update(lmm_block *C, const lmm_block *A, const lmm_block *B) {
   }
   if (A->kind == BLK_DENSE) { /* B sparse: C[:, rowb block] -= A[:, c block] Bb' */
     for (int c = 0; c < B->nc; c++)
-      sub_dense_sparse_col(C, A->v + (size_t)c * (size_t)B->cq * (size_t)A->rows, A->rows, A->rows, B, B->colptr[c], B->colptr[c + 1]);
+      sub_dense_sparse_col(C, A->v + (size_t)c * (size_t)B->cq * (size_t)A->ld, A->ld, A->rows, B, B->colptr[c], B->colptr[c + 1]);
     return;
   }
   /* A sparse, B dense: C[rowa block, :] -= Ba B[:, c block]' */
   int ra = A->rq, cq = A->cq;
   for (int c = 0; c < A->nc; c++)
     for (int ka = A->colptr[c]; ka < A->colptr[c + 1]; ka++)
-      sub_abt(C->v + (size_t)A->rowidx[ka] * (size_t)ra, C->rows, A->v + (size_t)ka * (size_t)(ra * cq), ra, ra,
-              B->v + (size_t)c * (size_t)cq * (size_t)B->rows, B->rows, B->rows, cq);
+      sub_abt(C->v + (size_t)A->rowidx[ka] * (size_t)ra, C->ld, A->v + (size_t)ka * (size_t)(ra * cq), ra, ra,
+              B->v + (size_t)c * (size_t)cq * (size_t)B->ld, B->ld, B->rows, cq);
+}
+
+static int chol_dense(int n, double *v, int ld) {
+  if (n <= SMALL) return chol_small(n, v, ld);
+  return LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, 'L', n, v, ld) ? LMM_NUMERIC : LMM_OK;
 }
 
 static int chol_block(lmm_block *L) {
@@ -363,16 +375,15 @@ static int chol_block(lmm_block *L) {
     }
     return LMM_OK;
   }
-  if (L->rows <= SMALL) return chol_small(L->rows, L->v, L->rows);
-  return LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, 'L', L->rows, L->v, L->rows) ? LMM_NUMERIC : LMM_OK;
+  return chol_dense(L->rows, L->v, L->ld);
 }
 
 /* B <- B Ljj^{-T} */
 static void right_solve(lmm_block *B, const lmm_block *Ljj) {
   if (Ljj->kind == BLK_DENSE) {
-    if (Ljj->rows <= SMALL) { rsolve_small(B->rows, B->cols, Ljj->v, Ljj->rows, B->v, B->rows); return; }
+    if (Ljj->rows <= SMALL) { rsolve_small(B->rows, B->cols, Ljj->v, Ljj->ld, B->v, B->ld); return; }
     cblas_dtrsm(CblasColMajor, CblasRight, CblasLower, CblasTrans, CblasNonUnit, B->rows, B->cols, 1.0,
-                Ljj->v, Ljj->rows, B->v, B->rows);
+                Ljj->v, Ljj->ld, B->v, B->ld);
     return;
   }
   int q = Ljj->rq;
@@ -388,27 +399,30 @@ static void right_solve(lmm_block *B, const lmm_block *Ljj) {
     return;
   }
   for (int c = 0; c < Ljj->nc; c++) {
-    double *Bc = B->v + (size_t)c * (size_t)q * (size_t)B->rows;
+    double *Bc = B->v + (size_t)c * (size_t)q * (size_t)B->ld;
     const double *T = Ljj->v + (size_t)c * (size_t)(q * q);
-    if (q <= SMALL) rsolve_small(B->rows, q, T, q, Bc, B->rows);
-    else cblas_dtrsm(CblasColMajor, CblasRight, CblasLower, CblasTrans, CblasNonUnit, B->rows, q, 1.0, T, q, Bc, B->rows);
+    if (q <= SMALL) rsolve_small(B->rows, q, T, q, Bc, B->ld);
+    else cblas_dtrsm(CblasColMajor, CblasRight, CblasLower, CblasTrans, CblasNonUnit, B->rows, q, 1.0, T, q, Bc, B->ld);
   }
 }
 
-/* Block columns 1..K: the first term's updates are in already. */
+/* Block columns 1..K: the first term's updates are in already.  Columns
+ * before the dense tail go by blocks; the tail takes their updates, then
+ * is factored whole (see lmm_system). */
 static int later_terms(lmm_system *s) {
-  int K = s->K;
+  int K = s->K, P = s->tail ? s->tail_from : K + 1;
   for (int j = 1; j <= K; j++) {
-    for (int k = 1; k < j; k++) {
+    for (int k = 1; k < j && k < P; k++) {
       const lmm_block *Ljk = lmm_sys_L(s, j, k);
       update(lmm_sys_L(s, j, j), Ljk, Ljk);
       for (int i = j + 1; i <= K; i++) update(lmm_sys_L(s, i, j), lmm_sys_L(s, i, k), Ljk);
     }
+    if (j >= P) continue;
     int rc = chol_block(lmm_sys_L(s, j, j));
     if (rc) return rc;
     for (int i = j + 1; i <= K; i++) right_solve(lmm_sys_L(s, i, j), lmm_sys_L(s, j, j));
   }
-  return LMM_OK;
+  return s->tail ? chol_dense(s->tail_order, s->tail, s->tail_order) : LMM_OK;
 }
 
 int lmm_system_factor(lmm_system *s, double *const *T) {
@@ -430,7 +444,7 @@ double lmm_system_logdet_z(const lmm_system *s) {
       for (int l = 0; l < L->nc; l++)
         for (int a = 0; a < q; a++) ld += log(L->v[(size_t)l * (size_t)(q * q) + (size_t)(a * q + a)]);
     } else
-      for (int a = 0; a < L->rows; a++) ld += log(L->v[(size_t)a * ((size_t)L->rows + 1)]);
+      for (int a = 0; a < L->rows; a++) ld += log(L->v[(size_t)a * ((size_t)L->ld + 1)]);
   }
   return 2 * ld;
 }

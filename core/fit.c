@@ -39,13 +39,14 @@ static double profiled_deviance(objective_ctx *c, const double *theta) {
   c->fit->evaluations++;
   if (lmm_system_factor(s, c->T)) return DBL_MAX;
   const lmm_block *F = lmm_sys_L(s, s->K, s->K);
-  int p = s->p, p1 = p + 1;
-  double r = F->v[(size_t)p * (size_t)p1 + (size_t)p];
+  int p = s->p;
+  size_t ldf = (size_t)F->ld;
+  double r = F->v[(size_t)p * ldf + (size_t)p];
   double pwrss = r * r, n = (double)s->n;
   double ld = lmm_system_logdet_z(s);
   if (!c->fit->reml) return ld + n * (1 + log(2 * M_PI * pwrss / n));
   double ldx = 0;
-  for (int a = 0; a < p; a++) ldx += log(F->v[(size_t)a * (size_t)p1 + (size_t)a]);
+  for (int a = 0; a < p; a++) ldx += log(F->v[(size_t)a * ldf + (size_t)a]);
   double nr = n - p;
   /* log|R_X| of the unscaled X: the scaled factor's plus log|det S^-1| */
   return ld + 2 * (ldx + lmm_system_log_scale(s)) + nr * (1 + log(2 * M_PI * pwrss / nr));
@@ -399,9 +400,10 @@ static int estimates(objective_ctx *c, lmm_error *err) {
   if (dev == DBL_MAX) return lmm_fail(err, LMM_NUMERIC, "the fit failed: the system is not positive definite at the optimum");
   f->objective = dev;
   f->logLik = -dev / 2;
-  int p = s->p, p1 = p + 1;
+  int p = s->p;
   const lmm_block *F = lmm_sys_L(s, s->K, s->K);
-  double r = F->v[(size_t)p * (size_t)p1 + (size_t)p];
+  size_t ld = (size_t)F->ld;
+  double r = F->v[(size_t)p * ld + (size_t)p];
   f->pwrss = r * r;
   f->sigma = sqrt(f->pwrss / (double)(f->reml ? (double)s->n - p : (double)s->n));
   if (!p) return LMM_OK;
@@ -409,9 +411,9 @@ static int estimates(objective_ctx *c, lmm_error *err) {
   double *Vt = lmm_malloc(sizeof *Vt * (size_t)(p * p));
   if (!R || !Vt) { lmm_free(R); lmm_free(Vt); return lmm_nomem(err); }
   for (int j = 0; j < p; j++)
-    for (int i = 0; i < p; i++) R[i + j * p] = i >= j ? F->v[i + (size_t)j * (size_t)p1] : 0;
+    for (int i = 0; i < p; i++) R[i + j * p] = i >= j ? F->v[i + (size_t)j * ld] : 0;
   /* R' beta~ = l_yX' in the scaled coordinates of the blocks */
-  for (int i = 0; i < p; i++) f->beta_scaled[i] = F->v[(size_t)p + (size_t)i * (size_t)p1];
+  for (int i = 0; i < p; i++) f->beta_scaled[i] = F->v[(size_t)p + (size_t)i * ld];
   if (LAPACKE_dtrtrs(LAPACK_COL_MAJOR, 'L', 'T', 'N', p, 1, R, p, f->beta_scaled, p) ||
       LAPACKE_dpotri(LAPACK_COL_MAJOR, 'L', p, R, p)) {
     lmm_free(R);

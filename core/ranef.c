@@ -23,7 +23,7 @@ void lmm_ranef_free(lmm_ranef *r) {
 /* y <- y - B' x for one block of L (B: rows of term i, columns of term j). */
 static void sub_bt_x(const lmm_block *B, const double *x, double *y) {
   if (B->kind == BLK_DENSE) {
-    cblas_dgemv(CblasColMajor, CblasTrans, B->rows, B->cols, -1.0, B->v, B->rows, x, 1, 1.0, y, 1);
+    cblas_dgemv(CblasColMajor, CblasTrans, B->rows, B->cols, -1.0, B->v, B->ld, x, 1, 1.0, y, 1);
     return;
   }
   for (int c = 0; c < B->nc; c++)
@@ -39,7 +39,7 @@ static void sub_bt_x(const lmm_block *B, const double *x, double *y) {
 /* x <- L^-T x for a diagonal block of L. */
 static void diag_solve_t(const lmm_block *L, double *x) {
   if (L->kind == BLK_DENSE) {
-    cblas_dtrsv(CblasColMajor, CblasLower, CblasTrans, CblasNonUnit, L->rows, L->v, L->rows, x, 1);
+    cblas_dtrsv(CblasColMajor, CblasLower, CblasTrans, CblasNonUnit, L->rows, L->v, L->ld, x, 1);
     return;
   }
   int q = L->rq;
@@ -75,7 +75,7 @@ int lmm_ranef_compute(const lmm_design *d, const lmm_system *s, const lmm_fit *f
   for (int j = 0; j < K; j++) {
     const lmm_block *F = lmm_sys_L(s, K, j);
     for (int c = 0; c < F->cols; c++) {
-      const double *col = F->v + (size_t)c * (size_t)F->rows;
+      const double *col = F->v + (size_t)c * (size_t)F->ld;
       double acc = col[p];
       for (int a = 0; a < p; a++) acc -= col[a] * f->beta_scaled[a];
       u[off[j] + c] = acc;

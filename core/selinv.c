@@ -53,7 +53,7 @@ static int dense_tail(const lmm_system *s, lmm_selinv *S, int P, lmm_error *err)
     for (int i = j; i < K; i++) {
       const lmm_block *L = lmm_sys_L(s, i, j);
       for (int c = 0; c < L->cols; c++)
-        memcpy(D + (size_t)off[i - P] + (size_t)(off[j - P] + c) * (size_t)m, L->v + (size_t)c * (size_t)L->rows,
+        memcpy(D + (size_t)off[i - P] + (size_t)(off[j - P] + c) * (size_t)m, L->v + (size_t)c * (size_t)L->ld,
                sizeof *D * (size_t)L->rows);
     }
   int rc = LAPACKE_dpotri(LAPACK_COL_MAJOR, 'L', m, D, m) ? lmm_fail(err, LMM_NUMERIC, "the random-effects factor is singular") : LMM_OK;
@@ -183,6 +183,8 @@ int lmm_selinv_new(const lmm_system *s, lmm_selinv **out, lmm_error *err) {
       lmm_block *b = &S->blk[i * K + j];
       *b = *lmm_sys_L(s, i, j);   /* same shape and pattern; values of its own */
       b->shares_pattern = 1;
+      b->ld = b->rows;
+      b->in_tail = 0;
       b->v = lmm_calloc(lmm_block_values(b) ? lmm_block_values(b) : 1, sizeof *b->v);
       if (!b->v) { lmm_selinv_free(S); return lmm_nomem(err); }
     }

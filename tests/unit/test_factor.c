@@ -6,7 +6,10 @@
 #include "alloc.h"
 #include "blocks.h"
 
+#include <cblas.h>
+#include <lapacke.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 enum { ROWS = 20000, G1 = 400, G2 = 60 };
@@ -42,7 +45,7 @@ static void factor_at(lmm_system *s, double *const *T, double *logdet, double *f
   const lmm_block *F = lmm_sys_L(s, s->K, s->K);
   CHECK_INT(F->rows, 3);
   for (int j = 0, k = 0; j < 3; j++)
-    for (int i = j; i < 3; i++) fixed[k++] = F->v[i + j * 3];
+    for (int i = j; i < 3; i++) fixed[k++] = F->v[i + j * F->ld];
 }
 
 void test_factor_parts_match_one_pass(void) {
@@ -251,4 +254,90 @@ void test_accumulate_parts_out_of_memory(void) {
   lmm_set_allocator(NULL);
   CHECK_INT((int)wrong, 0);
   lmm_model_free(m);
+}
+
+/* ---- the dense tail against a dense factor of the whole system ---------------- */
+
+enum { TAIL_ROWS = 600 };
+
+/* y ~ x with intercept groups: a (40 levels), h (3, nested in a as a:h),
+ * b (11) and c (6) crossed with a and each other. */
+static test_table tail_table(void) {
+  static const char *names[] = {"y", "x", "a", "h", "b", "c"};
+  static lmm_value v[6 * TAIL_ROWS];
+  static char labels[40 + 3 + 11 + 6][8];
+  static int made;
+  test_table t = {6, names, TAIL_ROWS, v, 0};
+  if (made++) return t;
+  for (int l = 0; l < 60; l++) snprintf(labels[l], sizeof labels[l], "%c%d", l < 40 ? 'a' : l < 43 ? 'h' : l < 54 ? 'b' : 'c', l);
+  uint64_t state = 777;
+  for (int r = 0; r < TAIL_ROWS; r++) {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    int a = r % 40, h = (int)((state >> 30) % 3), b = (int)((state >> 35) % 11), c = (int)((state >> 45) % 6);
+    double x = (double)((state >> 20) % 1000) / 100.0;
+    v[6 * r] = NUM(1 + 0.4 * x + sin(a) + 0.5 * cos(3.0 * a + h) + 0.7 * cos(b) + 0.3 * sin(2.0 * c) + (double)((state >> 52) % 100) / 40.0);
+    v[6 * r + 1] = NUM(x);
+    v[6 * r + 2] = TXTP(labels[a]);
+    v[6 * r + 3] = TXTP(labels[40 + h]);
+    v[6 * r + 4] = TXTP(labels[43 + b]);
+    v[6 * r + 5] = TXTP(labels[54 + c]);
+  }
+  return t;
+}
+
+/* log det(V'V + I) and the penalized residual sum of squares, from a dense
+ * Cholesky of [V X y]'[V X y] + diag(I, 0): V the intercept columns of each
+ * term (fit position k) times T[k] over its unit scale, X = [1 x]. */
+static void dense_reference(const lmm_system *s, const lmm_design *d, const test_table *t, double *const *T,
+                            double *logdet, double *pwrss) {
+  int K = s->K, mz = 0, off[8];
+  for (int k = 0; k < K; k++) { off[k] = mz; mz += s->nl[k]; }
+  int m = mz + 3;
+  double *W = calloc((size_t)TAIL_ROWS * (size_t)m, sizeof *W), *G = calloc((size_t)m * (size_t)m, sizeof *G);
+  for (int r = 0; r < TAIL_ROWS; r++) {
+    for (int k = 0; k < K; k++) W[r + (size_t)(off[k] + d->re[s->term[k]].g[r]) * TAIL_ROWS] = T[k][0] / s->zscale[k][0];
+    W[r + (size_t)mz * TAIL_ROWS] = 1;
+    W[r + (size_t)(mz + 1) * TAIL_ROWS] = t->v[6 * r + 1].num;
+    W[r + (size_t)(mz + 2) * TAIL_ROWS] = t->v[6 * r].num;
+  }
+  cblas_dsyrk(CblasColMajor, CblasLower, CblasTrans, m, TAIL_ROWS, 1.0, W, TAIL_ROWS, 0.0, G, m);
+  for (int a = 0; a < mz; a++) G[a + (size_t)a * m] += 1;
+  CHECK_INT(LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'L', m, G, m), 0);
+  *logdet = 0;
+  for (int a = 0; a < mz; a++) *logdet += 2 * log(G[a + (size_t)a * m]);
+  *pwrss = G[(size_t)(m - 1) * (m + 1)] * G[(size_t)(m - 1) * (m + 1)];
+  free(W);
+  free(G);
+}
+
+/* Crossed terms' blocks of L are pieces of one dense matrix factored whole
+ * (blocks.h); where a nested term comes first, the tail starts after it.
+ * Both against a dense factor of the whole system made here. */
+void test_factor_dense_tail(void) {
+  static const struct { const char *formula; int K, tail_from; } cases[] = {
+    {"y ~ x + (1 | a) + (1 | b) + (1 | c)", 3, 1},
+    {"y ~ x + (1 | a) + (1 | a:h) + (1 | b) + (1 | c)", 4, 2},
+    {"y ~ x + (1 | a) + (1 | a:h)", 2, 0},
+  };
+  test_table t = tail_table();
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    lmm_model *m = NULL;
+    lmm_error err = {0};
+    lmm_system *s = NULL;
+    CHECK_INT(load_design(cases[i].formula, NULL, &t, &m, &err), LMM_OK);
+    if (m && m->design) CHECK_INT(lmm_system_new(m->design, NULL, NULL, &s, &err), LMM_OK);
+    if (s && s->K == cases[i].K) {
+      CHECK_INT(s->tail_from, cases[i].tail_from);
+      double t0[1] = {0.9}, t1[1] = {0.5}, t2[1] = {1.3}, t3[1] = {0.7};
+      double *T[4] = {t0, t1, t2, t3};
+      double ld, rss, ld_ref, rss_ref, f[6];
+      factor_at(s, T, &ld, f);
+      rss = f[5] * f[5];
+      dense_reference(s, m->design, &t, T, &ld_ref, &rss_ref);
+      CHECK_NEAR(ld, ld_ref, 1e-10);
+      CHECK_NEAR(rss, rss_ref, 1e-10);
+    } else CHECK(0);
+    lmm_system_free(s);
+    lmm_model_free(m);
+  }
 }

@@ -78,6 +78,7 @@ int main(void) {
   RUN(test_factor_parts_match_one_pass);
   RUN(test_factor_interrupt);
   RUN(test_factor_crossed_start);
+  RUN(test_factor_dense_tail);
   RUN(test_accumulate_parts_add_up);
   RUN(test_accumulate_parts_out_of_memory);
   /* test_inference.c */
