@@ -49,8 +49,9 @@ static void tBt(const double *Ti, int rq, const double *B, int ldb, int cq, cons
     }
 }
 
-/* C (m x n, ldc) -= A (m x k, lda) B' (n x k, ldb) */
-static void sub_abt(double *C, int ldc, const double *A, int lda, int m, const double *B, int ldb, int n, int k) {
+/* C (m x n, ldc) -= A (m x k, lda) B' (n x k, ldb); inlined, so that
+ * callers with constant n and k get the loops unrolled. */
+static inline __attribute__((always_inline)) void sub_abt(double *C, int ldc, const double *A, int lda, int m, const double *B, int ldb, int n, int k) {
   for (int l = 0; l < k; l++)
     for (int b = 0; b < n; b++) {
       double s = B[b + l * ldb];
@@ -148,9 +149,37 @@ static void sub_dense_sparse_col(lmm_block *C, const double *A, int lda, int m, 
     }
     return;
   }
-  for (int kb = kb0; kb < kb1; kb++)
-    sub_abt(C->v + (size_t)B->rowidx[kb] * (size_t)rb * (size_t)ldc, ldc, A, lda, m,
-            B->v + (size_t)kb * (size_t)(rb * q0), rb, rb, q0);
+  if (rb == 2 && q0 == 2)   /* a random slope's rows */
+    for (int kb = kb0; kb < kb1; kb++)
+      sub_abt(C->v + (size_t)B->rowidx[kb] * 2 * (size_t)ldc, ldc, A, lda, m, B->v + (size_t)kb * 4, 2, 2, 2);
+  else
+    for (int kb = kb0; kb < kb1; kb++)
+      sub_abt(C->v + (size_t)B->rowidx[kb] * (size_t)rb * (size_t)ldc, ldc, A, lda, m,
+              B->v + (size_t)kb * (size_t)(rb * q0), rb, rb, q0);
+}
+
+/* C -= Ba Bb' over the pairs of blocks kb = b0..b1-1 of B and ka of A
+ * (from kb when A == B) in one column of both, C dense: blocks ra x q0 and
+ * rb x q0.  Inlined with constant sizes, the loops unroll; a call of
+ * sub_abt per pair made a q = 2 crossed term's evaluation 16 times the
+ * scalar one's for 4 times the arithmetic. */
+static inline __attribute__((always_inline)) void pairs_dense(lmm_block *C, const lmm_block *A, const lmm_block *B, int a0,
+                                                              int a1, int b0, int b1, int ra, int rb, int q0) {
+  size_t ldc = (size_t)C->ld;
+  for (int kb = b0; kb < b1; kb++) {
+    double *col = C->v + (size_t)B->rowidx[kb] * (size_t)rb * ldc;
+    const double *y = B->v + (size_t)kb * (size_t)(rb * q0);
+    for (int ka = A == B ? kb : a0; ka < a1; ka++) {
+      const double *x = A->v + (size_t)ka * (size_t)(ra * q0);
+      double *c = col + (size_t)A->rowidx[ka] * (size_t)ra;
+      for (int j = 0; j < rb; j++)
+        for (int i = 0; i < ra; i++) {
+          double acc = 0;
+          for (int l = 0; l < q0; l++) acc += x[i + l * ra] * y[j + l * rb];
+          c[i + (size_t)j * ldc] -= acc;
+        }
+    }
+  }
 }
 
 /* C -= Ba Bb' over the pairs of stored blocks in column c of A and B (both
@@ -186,10 +215,12 @@ static void sub_pairs_col(lmm_block *C, const lmm_block *A, const lmm_block *B, 
       }
       return;
     }
-    for (int kb = b0; kb < b1; kb++)
-      for (int ka = A == B ? kb : a0; ka < a1; ka++)
-        sub_abt(C->v + (size_t)A->rowidx[ka] * (size_t)ra + (size_t)B->rowidx[kb] * (size_t)rb * (size_t)ldc, ldc,
-                A->v + (size_t)ka * (size_t)(ra * q0), ra, ra, B->v + (size_t)kb * (size_t)(rb * q0), rb, rb, q0);
+    /* random slopes on crossed terms: the sizes as constants where common */
+    if (ra == 2 && rb == 2 && q0 == 2) pairs_dense(C, A, B, a0, a1, b0, b1, 2, 2, 2);
+    else if (ra == 2 && rb == 2 && q0 == 1) pairs_dense(C, A, B, a0, a1, b0, b1, 2, 2, 1);
+    else if (ra == 2 && rb == 1 && q0 == 2) pairs_dense(C, A, B, a0, a1, b0, b1, 2, 1, 2);
+    else if (ra == 1 && rb == 2 && q0 == 2) pairs_dense(C, A, B, a0, a1, b0, b1, 1, 2, 2);
+    else pairs_dense(C, A, B, a0, a1, b0, b1, ra, rb, q0);
     return;
   }
   /* nested: the later terms keep their structure, and the pairs are in C's pattern */
@@ -216,6 +247,29 @@ static void times_m(int m, int q0, const double *B, int ldb, const double *M, do
     }
 }
 
+/* Blocks k0..k1-1 of one level: Ti' A_k M (the products of times_m and tBt,
+ * in their order), inlined for constant sizes. */
+static inline __attribute__((always_inline)) void level_blocks_q(const double *a, double *l, int k0, int k1, const double *Ti,
+                                                                 const double *M, int qi, int q0) {
+  double tmp[LMM_MAX_Q * LMM_MAX_Q];
+  for (int k = k0; k < k1; k++) {
+    const double *x = a + (size_t)k * (size_t)(qi * q0);
+    double *o = l + (size_t)k * (size_t)(qi * q0);
+    for (int c = 0; c < q0; c++)
+      for (int r = 0; r < qi; r++) {
+        double acc = 0;
+        for (int m = 0; m < q0; m++) acc += x[r + m * qi] * M[m + c * q0];
+        tmp[r + c * qi] = acc;
+      }
+    for (int c = 0; c < q0; c++)
+      for (int r = 0; r < qi; r++) {
+        double acc = 0;
+        for (int m = r; m < qi; m++) acc += Ti[m + r * qi] * tmp[m + c * qi];
+        o[r + c * qi] = acc;
+      }
+  }
+}
+
 /* The level's blocks of L[i][0] (i a random-effects term): Ti' A_k M. */
 static void level_blocks(const lmm_block *A, lmm_block *L, int c, const double *Ti, const double *M) {
   int qi = A->rq, q0 = A->cq;
@@ -236,11 +290,8 @@ static void level_blocks(const lmm_block *A, lmm_block *L, int c, const double *
     }
     return;
   }
-  double tmp[LMM_MAX_Q * LMM_MAX_Q];
-  for (int k = k0; k < k1; k++) {
-    times_m(qi, q0, a + (size_t)k * (size_t)(qi * q0), qi, M, tmp, qi);
-    tBt(Ti, qi, tmp, qi, q0, NULL, l + (size_t)k * (size_t)(qi * q0), qi);
-  }
+  if (qi == 2 && q0 == 2) level_blocks_q(a, l, k0, k1, Ti, M, 2, 2);
+  else level_blocks_q(a, l, k0, k1, Ti, M, qi, q0);
 }
 
 /* Levels c0 .. c1-1 of the first term: the factor of their diagonal blocks

@@ -7,7 +7,7 @@
 -- column that has them. If a regenerated file gains NAs, add such an UPDATE after its .import.
 -- Tables are dropped and recreated, so the script can be re-run on the same DB.
 -- Expected row counts (CSV lines minus header): alfalfa 72, arabidopsis 625, assay 60, bodyweight 176, cake 270,
--- chickweight 578, dialyzer 140, dyestuff 30, dyestuff2 30, ergostool 36, grouseticks 403, gun 36, insteval 73421,
+-- chickweight 578, crossed 600, dialyzer 140, dyestuff 30, dyestuff2 30, ergostool 36, grouseticks 403, gun 36, insteval 73421,
 -- levels 90, machines 54, machines_new 3, mathach 7185, nest3 72, nest3_new 5, oats 72, orange 35, orthodont 108,
 -- orthodont_chr 108, orthodont_new 4, ovary 308, oxboys 234, pastes 60, penicillin 144, pixel 102, pixel_new 6,
 -- pixel_new_lm 5, rail 18, robust 180, sleep_na 180, sleepstudy 180, sleepstudy_new 4, wafer 400, warpbreaks 54,
@@ -36,6 +36,11 @@ CREATE TABLE "cake" ("replicate" TEXT, "recipe" TEXT, "angle" INTEGER, "temp" IN
 DROP TABLE IF EXISTS "chickweight";
 CREATE TABLE "chickweight" ("weight" INTEGER, "Time" INTEGER, "Chick" TEXT, "Diet" TEXT);
 .import --csv --skip 1 tests/data/chickweight.csv chickweight
+
+-- crossed.csv (made up by tests/reference/make_unseen.R): three crossed factors, each with a slope in x
+DROP TABLE IF EXISTS "crossed";
+CREATE TABLE "crossed" ("a" TEXT, "b" TEXT, "c" TEXT, "x" REAL, "y" REAL);
+.import --csv --skip 1 tests/data/crossed.csv crossed
 
 DROP TABLE IF EXISTS "dialyzer";
 CREATE TABLE "dialyzer" ("Subject" TEXT, "QB" TEXT, "pressure" REAL, "rate" REAL, "index" INTEGER);

@@ -185,6 +185,17 @@ Lv <- data.frame(grp = rep(lv, each = 10), dose = rep(c(-1, 0.5, 2, 10, 1e5), 18
 Lv$x <- round(runif(90, -1, 1), 3)
 Lv$y <- round(2 + match(Lv$grp, lv) / 3 + log10(abs(Lv$dose) + 1) + Lv$x + rnorm(6)[as.integer(factor(Lv$site))] + rnorm(90), 4)
 write.csv(Lv, file.path(outdir, "data", "levels.csv"), row.names = FALSE, quote = TRUE, fileEncoding = "UTF-8")
+# crossed: three crossed grouping factors, a (40 levels), b (12) and c (7), with a random slope in x for each
+# (made up): the factor's blocks for random slopes on crossed terms, in every combination of the terms' sizes
+set.seed(20261126)
+Cr <- data.frame(a = sprintf("a%02d", rep(1:40, each = 15)), b = sprintf("b%02d", sample(1:12, 600, TRUE)),
+                 c = sprintf("c%d", sample(1:7, 600, TRUE)), stringsAsFactors = FALSE)
+Cr$x <- round(runif(600, 0, 4), 3)
+ua <- cbind(rnorm(40, 0, 1), rnorm(40, 0, 0.4)); ub <- cbind(rnorm(12, 0, 0.8), rnorm(12, 0, 0.3)); uc <- cbind(rnorm(7, 0, 0.6), rnorm(7, 0, 0.25))
+ia <- as.integer(factor(Cr$a)); ib <- as.integer(factor(Cr$b)); ic <- as.integer(factor(Cr$c))
+Cr$y <- round(3 + 0.5 * Cr$x + ua[ia, 1] + ua[ia, 2] * Cr$x + ub[ib, 1] + ub[ib, 2] * Cr$x + uc[ic, 1] + uc[ic, 2] * Cr$x +
+              rnorm(600, 0, 0.5), 4)
+wcsv(Cr, "crossed")
 # new rows for predict(): known groups at new covariate values, new groups at each level
 P_new <- data.frame(Dog = c("1", "1", "10", "11", "2", "3"), Side = c("L", "R", "R", "L", "X", "L"), day = c(3, 7, 12, 2, 5, 0)); wcsv(P_new, "pixel_new")
 O_new <- data.frame(Subject = c("M01", "F03", "X99", "M16"), Sex = c("Male", "Female", "Male", "Male"), age = c(9, 13, 11, 16), stringsAsFactors = FALSE); wcsv(O_new, "orthodont_new")
@@ -296,6 +307,11 @@ r <- lmer_case("levels_lmer", Lvf, y ~ grp + dose + (1|site), TRUE, sqlspec("lev
 r <- lmer_case("orthodont_noint_lmer", Oc, distance ~ 0 + Sex + Sex:age + (1|Subject), TRUE,
               sqlspec("orthodont_chr", "distance ~ 0 + Sex + Sex:age + (1|Subject)"))
 r$predict <- pred_lmer(lmer(distance ~ 0 + Sex + Sex:age + (1|Subject), Oc), O_new, "orthodont_new"); sv(r)
+
+# random slopes on crossed terms (the first term has the most levels; lmm's factor pairs the later terms' blocks)
+r <- lmer_case("crossed_slopes", Cr, y ~ x + (x|a) + (x|b) + (1|c), TRUE, sqlspec("crossed", "y ~ x + (x|a) + (x|b) + (1|c)")); sv(r)
+r <- lmer_case("crossed_slopes_ml", Cr, y ~ x + (1|a) + (x|b), FALSE, sqlspec("crossed", "y ~ x + (1|a) + (x|b)", NULL, "method=ML")); sv(r)
+r <- lmer_case("crossed_slopes_mixed", Cr, y ~ x + (x|a) + (1|b) + (x|c), TRUE, sqlspec("crossed", "y ~ x + (x|a) + (1|b) + (x|c)")); sv(r)
 
 # ---- stats::lm and nlme::gls ----
 lm_dev <- function(r, m) { r$deviance <- deviance(m); r }
