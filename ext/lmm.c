@@ -9,6 +9,7 @@ SQLITE_EXTENSION_INIT1
 #include "../core/alloc.h"
 #include "agg.h"
 #include "fit_vtab.h"
+#include "source.h"
 #include "tvfs.h"
 
 static void *sq_malloc(size_t n) { return sqlite3_malloc64((sqlite3_uint64)n); }
@@ -51,7 +52,8 @@ int sqlite3_lmm_init(sqlite3 *db, char **errmsg, const sqlite3_api_routines *api
   }
   static const lmm_tvf *const tvfs[] = {&lmm_tidy_tvf, &lmm_anova_tvf, &lmm_ranef_tvf, &lmm_augment_tvf,
                                         &lmm_vcov_tvf, &lmm_predict_tvf};
-  int rc = lmm_register_fit(db);
+  int rc = lmm_source_register(db);
+  if (rc == SQLITE_OK) rc = lmm_register_fit(db);
   for (size_t i = 0; rc == SQLITE_OK && i < sizeof tvfs / sizeof *tvfs; i++) rc = lmm_register_tvf(db, tvfs[i]);
   if (rc == SQLITE_OK) rc = lmm_register_agg(db);
   return rc;

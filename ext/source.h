@@ -14,6 +14,10 @@
  * returns non-zero with *errmsg from sqlite3_mprintf. */
 int lmm_source_scan(sqlite3 *db, const char *data, lmm_model *m, uint64_t *fingerprint, char **errmsg);
 
+/* Registers lmm_source_row(), the function through which a scan receives
+ * its rows inside SQLite's loop (see source.c); lmm's init calls it. */
+int lmm_source_register(sqlite3 *db);
+
 /* Called once per row with the named columns' values; non-zero stops the scan. */
 typedef int lmm_row_fn(void *ctx, const lmm_value *vals, int64_t rowid, int has_rowid, lmm_error *err);
 

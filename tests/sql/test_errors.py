@@ -1,5 +1,6 @@
 """Bad input: a clear SQL error that names what is wrong, and the database
 left exactly as it was."""
+import sqlite3
 import threading
 import time
 
@@ -64,6 +65,14 @@ def run(t, db):
     ]
     for params, fragments, what in cases:
         t.error(db, CALL, params, fragments, what)
+    # a model with more columns than a function may take (SQLITE_LIMIT_FUNCTION_ARG) is read column by
+    # column rather than through lmm_source_row(): the same messages
+    limit = db.getlimit(sqlite3.SQLITE_LIMIT_FUNCTION_ARG)
+    db.setlimit(sqlite3.SQLITE_LIMIT_FUNCTION_ARG, 3)
+    for params, fragments, what in cases:
+        t.error(db, CALL, params, fragments, what + " (columns read one by one)")
+    db.setlimit(sqlite3.SQLITE_LIMIT_FUNCTION_ARG, limit)
+    t.error(db, "SELECT lmm_source_row(1, 2, 3)", (), ["lmm_source_row() is how lmm reads rows"], "lmm_source_row called directly")
     t.error(db, "SELECT * FROM lmm_fit('sleepstudy')", (), ["needs at least data and formula"], "one argument")
     # functions that read tables cannot run from a view or trigger of the schema (SQLITE_DIRECTONLY)
     t.error(db, "SELECT * FROM uses_fit", (), ["unsafe use of virtual table \"lmm_fit\""], "lmm_fit inside a view")
