@@ -18,6 +18,9 @@ typedef struct objective_ctx {
   const lmm_fit_options *opt;
   nlopt_opt nlopt;        /* the running optimizer, to stop it when interrupted */
   int stopped;
+  double *factored_at;    /* theta of the system's present factor, and its deviance */
+  double factored_dev;
+  int factored;
 } objective_ctx;
 
 /* Fill the relative covariance factors from theta (design order). */
@@ -33,7 +36,7 @@ static void theta_to_T(objective_ctx *c, const double *theta) {
   }
 }
 
-static double profiled_deviance(objective_ctx *c, const double *theta) {
+static double deviance_at(objective_ctx *c, const double *theta) {
   lmm_system *s = c->sys;
   theta_to_T(c, theta);
   c->fit->evaluations++;
@@ -50,6 +53,15 @@ static double profiled_deviance(objective_ctx *c, const double *theta) {
   double nr = n - p;
   /* log|R_X| of the unscaled X: the scaled factor's plus log|det S^-1| */
   return ld + 2 * (ldx + lmm_system_log_scale(s)) + nr * (1 + log(2 * M_PI * pwrss / nr));
+}
+
+/* The deviance at theta, the system left factored there. */
+static double profiled_deviance(objective_ctx *c, const double *theta) {
+  double dev = deviance_at(c, theta);
+  memcpy(c->factored_at, theta, sizeof *theta * (size_t)c->fit->ntheta);
+  c->factored_dev = dev;
+  c->factored = 1;
+  return dev;
 }
 
 static double nlopt_objective(unsigned nth, const double *theta, double *grad, void *data) {
@@ -395,8 +407,13 @@ static void rescale_theta(const lmm_system *s, const lmm_fit *f, double *theta, 
 static int estimates(objective_ctx *c, lmm_error *err) {
   lmm_fit *f = c->fit;
   lmm_system *s = c->sys;
-  double dev = profiled_deviance(c, f->theta);
-  f->evaluations--;
+  /* BOBYQA's last evaluation is usually at the optimum, and the factor still
+   * there: one evaluation fewer (a fortieth of a fit's time) */
+  double dev = c->factored_dev;
+  if (!c->factored || memcmp(c->factored_at, f->theta, sizeof *f->theta * (size_t)f->ntheta)) {
+    dev = profiled_deviance(c, f->theta);
+    f->evaluations--;
+  }
   if (dev == DBL_MAX) return lmm_fail(err, LMM_NUMERIC, "the fit failed: the system is not positive definite at the optimum");
   f->objective = dev;
   f->logLik = -dev / 2;
@@ -451,8 +468,9 @@ int lmm_fit_run(const lmm_design *d, lmm_system *sys, const lmm_fit_options *opt
   f->beta_scaled = lmm_calloc((size_t)(d->p ? d->p : 1), sizeof *f->beta_scaled);
   f->vcov = lmm_calloc((size_t)(d->p ? d->p * d->p : 1), sizeof *f->vcov);
   double **T = lmm_calloc((size_t)(sys->K ? sys->K : 1), sizeof *T);
-  objective_ctx c = {d, sys, f, T, opt, NULL, 0};
-  if (!f->theta || !lower || !f->beta || !f->beta_scaled || !f->vcov || !T) { rc = lmm_nomem(err); goto done; }
+  double *factored_at = lmm_calloc((size_t)(nth ? nth : 1), sizeof *factored_at);
+  objective_ctx c = {d, sys, f, T, opt, NULL, 0, factored_at, 0, 0};
+  if (!f->theta || !lower || !f->beta || !f->beta_scaled || !f->vcov || !T || !factored_at) { rc = lmm_nomem(err); goto done; }
   for (int k = 0; k < sys->K; k++)
     if (!(T[k] = lmm_calloc((size_t)(sys->q[k] * sys->q[k]), sizeof *T[k]))) { rc = lmm_nomem(err); goto done; }
   for (int t = 0; t < d->nre; t++) {
@@ -499,6 +517,7 @@ done:
   for (int k = 0; T && k < sys->K; k++) lmm_free(T[k]);
   lmm_free(T);
   lmm_free(lower);
+  lmm_free(factored_at);
   if (rc) { lmm_fit_free(f); return rc; }
   *out = f;
   return LMM_OK;
