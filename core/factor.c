@@ -28,8 +28,10 @@ enum { FIRST_TERM_MAX_K = 64 };   /* terms a parallel first-term pass handles (m
 /* ---- small dense kernels (column-major) ------------------------------------ */
 
 /* out (rq x cq) = Ti' B Tj, with Ti or Tj NULL meaning identity; T lower
- * triangular.  Ti is given only for random-effects rows (q <= LMM_MAX_Q). */
-static void tBt(const double *Ti, int rq, const double *B, int ldb, int cq, const double *Tj, double *out, int ldo) {
+ * triangular.  Ti is given only for random-effects rows (q <= LMM_MAX_Q).
+ * Inlined, as the kernels below are, so that callers with constant sizes
+ * get the loops unrolled. */
+static inline __attribute__((always_inline)) void tBt(const double *Ti, int rq, const double *B, int ldb, int cq, const double *Tj, double *out, int ldo) {
   double tmp[LMM_MAX_Q * LMM_MAX_Q];
   double *bt = Ti ? tmp : out;
   int ldt = Ti ? rq : ldo;
@@ -92,8 +94,8 @@ static void rsolve_small(int m, int q, const double *T, int ldt, double *B, int 
 
 /* A dense block on the diagonal (sym) has only its lower triangle cleared:
  * nothing reads or writes above it (the updates, the factor and the
- * inverse all take the lower triangle), and InstEval's 1,128-course block
- * is 10 MB to clear at every evaluation. */
+ * inverse all take the lower triangle), and InstEval's 1,128-instructor
+ * block is 10 MB to clear at every evaluation. */
 static void clear_dense(lmm_block *L, int sym) {
   size_t ld = (size_t)L->ld;
   if (!sym && ld == (size_t)L->rows) { memset(L->v, 0, sizeof *L->v * lmm_block_values(L)); return; }
@@ -234,7 +236,7 @@ static void sub_pairs_col(lmm_block *C, const lmm_block *A, const lmm_block *B, 
 
 /* out (m x q0) = B (m x q0, ldb) M (q0 x q0): a level's blocks of L[i][0]
  * from A's, M = T0 D^-T folding the scaling and the solve into one product. */
-static void times_m(int m, int q0, const double *B, int ldb, const double *M, double *out, int ldo) {
+static inline __attribute__((always_inline)) void times_m(int m, int q0, const double *B, int ldb, const double *M, double *out, int ldo) {
   if (q0 == 1) {
     for (int r = 0; r < m; r++) out[r] = B[r] * M[0];
     return;
@@ -247,26 +249,13 @@ static void times_m(int m, int q0, const double *B, int ldb, const double *M, do
     }
 }
 
-/* Blocks k0..k1-1 of one level: Ti' A_k M (the products of times_m and tBt,
- * in their order), inlined for constant sizes. */
+/* Blocks k0..k1-1 of one level: Ti' A_k M, inlined for constant sizes. */
 static inline __attribute__((always_inline)) void level_blocks_q(const double *a, double *l, int k0, int k1, const double *Ti,
                                                                  const double *M, int qi, int q0) {
   double tmp[LMM_MAX_Q * LMM_MAX_Q];
   for (int k = k0; k < k1; k++) {
-    const double *x = a + (size_t)k * (size_t)(qi * q0);
-    double *o = l + (size_t)k * (size_t)(qi * q0);
-    for (int c = 0; c < q0; c++)
-      for (int r = 0; r < qi; r++) {
-        double acc = 0;
-        for (int m = 0; m < q0; m++) acc += x[r + m * qi] * M[m + c * q0];
-        tmp[r + c * qi] = acc;
-      }
-    for (int c = 0; c < q0; c++)
-      for (int r = 0; r < qi; r++) {
-        double acc = 0;
-        for (int m = r; m < qi; m++) acc += Ti[m + r * qi] * tmp[m + c * qi];
-        o[r + c * qi] = acc;
-      }
+    times_m(qi, q0, a + (size_t)k * (size_t)(qi * q0), qi, M, tmp, qi);
+    tBt(Ti, qi, tmp, qi, q0, NULL, l + (size_t)k * (size_t)(qi * q0), qi);
   }
 }
 
