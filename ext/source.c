@@ -155,8 +155,7 @@ typedef struct scan {
   const char *const *names;
   const int *numeric;       /* per column: declared with numeric affinity */
   sqlite3_stmt *plain;      /* SELECT rowid, columns: their declared types, and the wide-model path */
-  const char *row_word;     /* "rowid" or "row", for messages */
-  int has_rowid;
+  int has_rowid;            /* messages name a rowid, else the row's number */
   int64_t row;
   lmm_row_fn *each;
   void *ctx;
@@ -167,6 +166,8 @@ typedef struct scan {
 } scan;
 
 static const char SCAN_POINTER[] = "lmm_scan";
+
+static const char *row_word(const scan *sc) { return sc->has_rowid ? "rowid" : "row"; }
 
 /* One value of the row into v, its bytes into the fingerprint; an SQLite
  * error code with *errmsg set when it cannot be modelled.  x is protected
@@ -188,13 +189,13 @@ static int read_value(scan *sc, int i, sqlite3_value *x, int64_t id, lmm_value *
     if (!v->text) return SQLITE_NOMEM;   /* the text could not be made */
     if (sc->numeric[i]) {
       *sc->errmsg = sqlite3_mprintf("column '%s' is declared %s but %s %lld holds the text '%.40s'", sc->names[i],
-                                    sqlite3_column_decltype(sc->plain, i + 1), sc->row_word, (long long)id, v->text);
+                                    sqlite3_column_decltype(sc->plain, i + 1), row_word(sc), (long long)id, v->text);
       return SQLITE_ERROR;
     }
     if (fp) *fp = hash_value(*fp, LMM_TEXT, v->text, (size_t)v->len);
   } else {
     *sc->errmsg = sqlite3_mprintf("column '%s' holds a BLOB at %s %lld; only numbers and text can be modelled", sc->names[i],
-                                  sc->row_word, (long long)id);
+                                  row_word(sc), (long long)id);
     return SQLITE_ERROR;
   }
   return SQLITE_OK;
@@ -279,7 +280,7 @@ static int scan_by_columns(sqlite3 *db, scan *sc) {
     if (stop != SQLITE_OK) { sc->stop = stop; break; }
   }
   sqlite3_free(vals);
-  return sc->stop ? sc->stop : rc;
+  return rc;
 }
 
 int lmm_source_each(sqlite3 *db, const char *data, int nc, const char *const *names, lmm_row_fn *each, void *ctx,
@@ -288,7 +289,8 @@ int lmm_source_each(sqlite3 *db, const char *data, int nc, const char *const *na
   char *from = NULL, *sql = NULL;
   size_t width = (size_t)(nc ? nc : 1);
   int *index = NULL, *numeric = NULL;
-  scan sc = {nc, names, NULL, NULL, NULL, 0, 0, each, ctx, NULL, 1469598103934665603ULL, fingerprint, errmsg, SQLITE_OK};
+  scan sc = {.nc = nc, .names = names, .each = each, .ctx = ctx, .fp = 1469598103934665603ULL, .want_fp = fingerprint,
+             .errmsg = errmsg, .stop = SQLITE_OK};
   int rc = source_from(db, data, &from, &has_rowid, errmsg);
   if (rc != SQLITE_OK) goto done;
   index = sqlite3_malloc64(sizeof *index * width);
@@ -304,7 +306,6 @@ int lmm_source_each(sqlite3 *db, const char *data, int nc, const char *const *na
   }
   for (int i = 0; i < nc; i++) numeric[i] = numeric_affinity(sqlite3_column_decltype(sc.plain, i + 1));
   sc.numeric = numeric;
-  sc.row_word = has_rowid ? "rowid" : "row";
   sc.has_rowid = has_rowid;
   if (nc + 2 <= sqlite3_limit(db, SQLITE_LIMIT_FUNCTION_ARG, -1)) rc = scan_by_function(db, &sc, from);
   else rc = scan_by_columns(db, &sc);
