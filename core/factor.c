@@ -12,6 +12,7 @@
  * dense) follow by blocks, dense work going to BLAS and LAPACK (later_terms).
  */
 #include "blocks.h"
+#include "dense_chol.h"
 #include "parallel.h"
 
 #include <cblas.h>
@@ -401,7 +402,7 @@ static void update(lmm_block *C, const lmm_block *A, const lmm_block *B) {
 
 static int chol_dense(int n, double *v, int ld) {
   if (n <= SMALL) return chol_small(n, v, ld);
-  return LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, 'L', n, v, ld) ? LMM_NUMERIC : LMM_OK;
+  return lmm_dense_chol(n, v, ld) ? LMM_NUMERIC : LMM_OK;
 }
 
 static int chol_block(lmm_block *L) {

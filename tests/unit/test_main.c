@@ -79,6 +79,9 @@ int main(void) {
   RUN(test_factor_interrupt);
   RUN(test_factor_crossed_start);
   RUN(test_factor_dense_tail);
+  /* test_dense_chol.c */
+  RUN(test_dense_chol_factor);
+  RUN(test_dense_chol_threads);
   RUN(test_accumulate_parts_add_up);
   RUN(test_accumulate_parts_out_of_memory);
   /* test_inference.c */
