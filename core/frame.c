@@ -91,11 +91,16 @@ static int *direct_entry(const level_table *t, double num) {
   return (double)v == num ? &t->direct[v] : NULL;
 }
 
+/* Whether direct[] would grow to cover num once the table has n levels (see level_table). */
+static int direct_wants(const level_table *t, double num, int n) {
+  double limit = 2.0 * ((double)n + 1024);
+  return num >= 0 && num < limit && num == floor(num) && num >= (double)t->ndirect;
+}
+
 /* Let direct[] cover num if it is a whole number within bounds (see
  * level_table); when there is no memory for that it simply does not. */
 static void direct_cover(level_table *t, double num) {
-  double limit = 2.0 * ((double)t->n + 1024);
-  if (!(num >= 0 && num < limit) || num != floor(num) || num < (double)t->ndirect) return;
+  if (!direct_wants(t, num, t->n)) return;
   size_t nd = t->ndirect ? t->ndirect : 1024;
   while ((double)nd <= num) nd *= 2;
   int *g = lmm_realloc(t->direct, sizeof *g * nd);
@@ -105,14 +110,17 @@ static void direct_cover(level_table *t, double num) {
   t->ndirect = nd;
 }
 
-/* Index of a level, added on first sight; -1 when out of memory. */
-static int table_intern(level_table *t, const char *text, size_t len, double num) {
+enum { INTERN_NOMEM = -1, INTERN_NEEDS_MEMORY = -2 };
+
+/* Index of a level, added on first sight; INTERN_NOMEM when out of memory,
+ * and INTERN_NEEDS_MEMORY, changing nothing, when a new level would need
+ * memory and may_alloc is 0 (the tables are full, or its text needs a copy). */
+static int table_intern(level_table *t, const char *text, size_t len, double num, int may_alloc) {
   int *d = text ? NULL : direct_entry(t, num);
   if (d && *d) return *d - 1;
-  if ((size_t)(t->n + 1) * 2 > t->nslot && table_grow(t)) return -1;
   uint64_t h = text ? hash_bytes(text, len) : hash_num(num);
   size_t k = h & (t->nslot - 1);
-  for (; t->slot[k].idx; k = (k + 1) & (t->nslot - 1)) {
+  for (; t->nslot && t->slot[k].idx; k = (k + 1) & (t->nslot - 1)) {
     if (t->slot[k].hash != h || t->slot[k].text != (text != NULL)) continue;
     if (!text) {   /* the hash of a number is the number */
       if (d) *d = t->slot[k].idx;   /* a level added before direct[] covered it */
@@ -121,15 +129,21 @@ static int table_intern(level_table *t, const char *text, size_t len, double num
     const level *l = &t->lv[t->slot[k].idx - 1];
     if (l->len == len && !memcmp(l->text, text, len)) return t->slot[k].idx - 1;
   }
+  int full = (size_t)(t->n + 1) * 2 > t->nslot;
+  if (!may_alloc && (full || t->n == t->cap || text || direct_wants(t, num, t->n + 1))) return INTERN_NEEDS_MEMORY;
+  if (full) {   /* grown, the new level's slot is elsewhere */
+    if (table_grow(t)) return INTERN_NOMEM;
+    for (k = h & (t->nslot - 1); t->slot[k].idx; k = (k + 1) & (t->nslot - 1)) {}
+  }
   if (t->n == t->cap) {
     int cap = t->cap ? 2 * t->cap : 16;
     level *g = lmm_realloc(t->lv, sizeof *g * (size_t)cap);
-    if (!g) return -1;
+    if (!g) return INTERN_NOMEM;
     t->lv = g;
     t->cap = cap;
   }
   level l = {NULL, len, num};
-  if (text && !(l.text = lmm_strndup(text, len))) return -1;
+  if (text && !(l.text = lmm_strndup(text, len))) return INTERN_NOMEM;
   t->lv[t->n] = l;
   t->slot[k].hash = h;
   t->slot[k].text = text != NULL;
@@ -246,15 +260,18 @@ static int not_finite(lmm_frame *fr, const char *label, double v, int64_t rowid,
                   label, isnan(v) ? "NaN" : v > 0 ? "Inf" : "-Inf", row_word(fr), (long long)rowid);
 }
 
-int lmm_frame_add_row(lmm_frame *fr, const lmm_value *cols, int64_t rowid, lmm_error *err) {
+/* One row into the frame.  With may_alloc 0 a row that would need memory
+ * returns LMM_FRAME_NEEDS_MEMORY, having changed nothing that adding the
+ * row again would not set the same way (levels it added stay). */
+static int add_row(lmm_frame *fr, const lmm_value *cols, int64_t rowid, int may_alloc, lmm_error *err) {
   const lmm_formula *f = fr->f;
-  fr->nread++;
   for (int c = 0; c < f->ncols; c++) {
-    if (cols[c].type == LMM_NULL) { fr->ndropped++; return LMM_OK; }
+    if (cols[c].type == LMM_NULL) { fr->nread++; fr->ndropped++; return LMM_OK; }
     fr->coltext[c] = cols[c].type == LMM_TEXT;
     fr->colvals[c] = cols[c].type == LMM_NUM ? cols[c].num : NAN;
   }
   if (fr->n == fr->cap) {
+    if (!may_alloc) return LMM_FRAME_NEEDS_MEMORY;
     int rc = grow(fr, err);
     if (rc) return rc;
   }
@@ -269,11 +286,13 @@ int lmm_frame_add_row(lmm_frame *fr, const lmm_value *cols, int64_t rowid, lmm_e
     const lmm_var *var = &f->vars[i];
     lmm_frame_var *v = &fr->vars[i];
     const lmm_expr *e = var->ex;
+    int k;
     if (e->kind == EX_NAME && fr->coltext[e->column] && var->kind != LMM_VAR_NUMERIC) {
       const lmm_value *cv = &cols[e->column];
-      if (!v->code && start_column(fr, sizeof *v->code, (void **)&v->code, -1)) return lmm_nomem(err);
-      int k = table_intern(v->table, cv->text, (size_t)cv->len, 0);
-      if (k < 0) return lmm_nomem(err);
+      if (!v->code && (!may_alloc || start_column(fr, sizeof *v->code, (void **)&v->code, -1)))
+        return may_alloc ? lmm_nomem(err) : LMM_FRAME_NEEDS_MEMORY;
+      if ((k = table_intern(v->table, cv->text, (size_t)cv->len, 0, may_alloc)) < 0)
+        return k == INTERN_NEEDS_MEMORY ? LMM_FRAME_NEEDS_MEMORY : lmm_nomem(err);
       v->code[r] = k;
       if (v->x) v->x[r] = NAN;
       v->has_text = 1;
@@ -284,19 +303,30 @@ int lmm_frame_add_row(lmm_frame *fr, const lmm_value *cols, int64_t rowid, lmm_e
     if (!isfinite(x)) return not_finite(fr, var->label, x, rowid, err);
     v->has_num = 1;
     if (keeps_numbers(var, v)) {
-      if (!v->x && start_column(fr, sizeof *v->x, (void **)&v->x, NAN)) return lmm_nomem(err);
+      if (!v->x && (!may_alloc || start_column(fr, sizeof *v->x, (void **)&v->x, NAN)))
+        return may_alloc ? lmm_nomem(err) : LMM_FRAME_NEEDS_MEMORY;
       v->x[r] = x;
     }
     if (keeps_codes(var)) {
       /* a factor's or a grouping's number is a level */
-      if (!v->code && start_column(fr, sizeof *v->code, (void **)&v->code, -1)) return lmm_nomem(err);
-      int k = table_intern(v->table, NULL, 0, x);
-      if (k < 0) return lmm_nomem(err);
+      if (!v->code && (!may_alloc || start_column(fr, sizeof *v->code, (void **)&v->code, -1)))
+        return may_alloc ? lmm_nomem(err) : LMM_FRAME_NEEDS_MEMORY;
+      if ((k = table_intern(v->table, NULL, 0, x, may_alloc)) < 0)
+        return k == INTERN_NEEDS_MEMORY ? LMM_FRAME_NEEDS_MEMORY : lmm_nomem(err);
       v->code[r] = k;
     } else if (v->code) v->code[r] = -1;   /* a plain column seen with text: settled at finish */
   }
+  fr->nread++;
   fr->n++;
   return LMM_OK;
+}
+
+int lmm_frame_add_row(lmm_frame *fr, const lmm_value *cols, int64_t rowid, lmm_error *err) {
+  return add_row(fr, cols, rowid, 1, err);
+}
+
+int lmm_frame_try_add_row(lmm_frame *fr, const lmm_value *cols, int64_t rowid, lmm_error *err) {
+  return add_row(fr, cols, rowid, 0, err);
 }
 
 static int level_cmp(const void *a, const void *b) {
@@ -331,12 +361,12 @@ static int settle_levels(lmm_frame *fr, lmm_frame_var *v, lmm_error *err) {
       as_text[i] = i;
       if (t->lv[i].text) continue;
       lmm_format_number(t->lv[i].num, buf);
-      if ((as_text[i] = table_intern(t, buf, strlen(buf), 0)) < 0) { lmm_free(as_text); return lmm_nomem(err); }
+      if ((as_text[i] = table_intern(t, buf, strlen(buf), 0, 1)) < 0) { lmm_free(as_text); return lmm_nomem(err); }
     }
     for (size_t r = 0; r < fr->n; r++) {
       if (v->code[r] >= 0) { v->code[r] = as_text[v->code[r]]; continue; }
       lmm_format_number(v->x[r], buf);
-      int k = table_intern(t, buf, strlen(buf), 0);
+      int k = table_intern(t, buf, strlen(buf), 0, 1);
       if (k < 0) { lmm_free(as_text); return lmm_nomem(err); }
       v->code[r] = k;
     }

@@ -50,6 +50,13 @@ typedef struct lmm_frame {
 int lmm_frame_new(const lmm_formula *f, int has_rowid, lmm_frame **out, lmm_error *err);
 /* cols has formula->ncols values; rowid names the row in messages. */
 int lmm_frame_add_row(lmm_frame *fr, const lmm_value *cols, int64_t rowid, lmm_error *err);
+/* The same without allocating: a row that needs memory (a column's first
+ * or next storage, a level that does not fit the tables, a text level's
+ * copy) returns LMM_FRAME_NEEDS_MEMORY and is to be added again by
+ * lmm_frame_add_row; for a second thread beside an allocator that may not
+ * be thread-safe (see feed.h). */
+enum { LMM_FRAME_NEEDS_MEMORY = 100 };
+int lmm_frame_try_add_row(lmm_frame *fr, const lmm_value *cols, int64_t rowid, lmm_error *err);
 /* Sort levels and settle which plain columns are factors. */
 int lmm_frame_finish(lmm_frame *fr, lmm_error *err);
 void lmm_frame_free(lmm_frame *fr);

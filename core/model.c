@@ -31,6 +31,10 @@ int lmm_model_add_row(lmm_model *m, const lmm_value *cols, int64_t rowid, lmm_er
   return lmm_frame_add_row(m->frame, cols, rowid, err);
 }
 
+int lmm_model_read(lmm_model *m, int (*read)(void *arg, lmm_feed *feed), void *arg, int *read_rc, lmm_error *err) {
+  return lmm_feed_run(m->frame, read, arg, read_rc, err);
+}
+
 /* Refuse grouping factors that cannot carry their random effects: one level
  * (lme4's check), as many random effects as rows (lme4's), and more random
  * effects per level than levels: the q x q covariance of q-vectors drawn at

@@ -10,6 +10,7 @@
 
 #include "inference.h"
 #include "ranef.h"
+#include "feed.h"
 
 #define LMM_VERSION "0.1.0"
 #include "options.h"
@@ -33,6 +34,10 @@ void lmm_model_rows_have_rowid(lmm_model *m, int has_rowid);
 int lmm_model_ncols(const lmm_model *m);
 const char *lmm_model_col(const lmm_model *m, int i);
 int lmm_model_add_row(lmm_model *m, const lmm_value *cols, int64_t rowid, lmm_error *err);
+/* Instead of add_row: read(arg, feed) gives every row to lmm_feed_row, and
+ * the frame is built on a second thread beside it (feed.h); read's own
+ * status in *read_rc, the frame's returned. */
+int lmm_model_read(lmm_model *m, int (*read)(void *arg, lmm_feed *feed), void *arg, int *read_rc, lmm_error *err);
 int lmm_model_finish(lmm_model *m, int (*interrupted)(void *), void *ctx, lmm_error *err);
 /* Instead of finish: the fit at a saved theta, without optimizing. */
 int lmm_model_finish_at(lmm_model *m, const double *theta, int ntheta, lmm_error *err);

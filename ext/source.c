@@ -360,21 +360,49 @@ int lmm_interrupt_probe_check(void *probe) {
   return interrupted(p->db);
 }
 
-typedef struct model_rows { lmm_model *m; int told; } model_rows;
+/* A scan into a model: its columns, and the feed its rows go to. */
+typedef struct model_rows {
+  sqlite3 *db;
+  const char *data;
+  lmm_model *m;
+  const char **names;
+  uint64_t *fingerprint;
+  char **errmsg;
+  lmm_feed *feed;
+  int told;
+} model_rows;
 
 static int add_model_row(void *ctx, const lmm_value *vals, int64_t rowid, int has_rowid, lmm_error *err) {
   model_rows *mr = ctx;
   if (!mr->told) { lmm_model_rows_have_rowid(mr->m, has_rowid); mr->told = 1; }
-  return lmm_model_add_row(mr->m, vals, rowid, err);
+  return lmm_feed_row(mr->feed, vals, rowid, err);
 }
 
+static int read_model_rows(void *arg, lmm_feed *feed) {
+  model_rows *mr = arg;
+  mr->feed = feed;
+  return lmm_source_each(mr->db, mr->data, lmm_model_ncols(mr->m), mr->names, add_model_row, mr, mr->fingerprint,
+                         mr->errmsg);
+}
+
+/* The rows go to the frame through a feed: built on a second thread while
+ * SQLite steps to the next rows (core/feed.h).  When both the reading and
+ * the frame fail, the frame's refusal is of an earlier row, so it is the
+ * message. */
 int lmm_source_scan(sqlite3 *db, const char *data, lmm_model *m, uint64_t *fingerprint, char **errmsg) {
   int nc = lmm_model_ncols(m);
   const char **names = sqlite3_malloc64(sizeof *names * (size_t)(nc ? nc : 1));
   if (!names) { *errmsg = sqlite3_mprintf("out of memory"); return SQLITE_NOMEM; }
   for (int i = 0; i < nc; i++) names[i] = lmm_model_col(m, i);
-  model_rows mr = {m, 0};
-  int rc = lmm_source_each(db, data, nc, names, add_model_row, &mr, fingerprint, errmsg);
+  model_rows mr = {db, data, m, names, fingerprint, errmsg, NULL, 0};
+  lmm_error err = {0};
+  int rc = SQLITE_OK;
+  int frame_rc = lmm_model_read(m, read_model_rows, &mr, &rc, &err);
+  if (frame_rc != LMM_OK) {
+    sqlite3_free(*errmsg);
+    *errmsg = sqlite3_mprintf("%s", err.msg);
+    rc = frame_rc == LMM_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
+  }
   sqlite3_free(names);
   return rc;
 }

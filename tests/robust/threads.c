@@ -5,8 +5,9 @@
  *
  * Each of two lists of statements (different models: nested, crossed,
  * random slopes, least squares, saved models and the functions that read
- * them, lmm_agg) is first run alone, on a fresh copy of the data, for the
- * rows it returns (exact bits).  Then two threads, each with its own
+ * them, lmm_agg, and data large enough for the frame's second thread) is
+ * first run alone, on a fresh copy of the data, for the rows it returns
+ * (exact bits).  Then two threads, each with its own
  * connection (the extension initialised on both at the same moment), run
  * their list ROUNDS times side by side, and every statement must return the
  * same rows again.  Run against a ThreadSanitizer build of the extension it
@@ -18,7 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static const char *const tables[] = {"sleepstudy", "arabidopsis", "dyestuff", "penicillin", "orthodont", "pastes", NULL};
+static const char *const tables[] = {"sleepstudy", "arabidopsis", "dyestuff", "penicillin", "orthodont", "pastes", "mathach", NULL};
 
 static const char *const first[] = {
   "SELECT * FROM lmm_fit('sleepstudy', 'Reaction ~ Days + (Days|Subject)')",
@@ -28,6 +29,8 @@ static const char *const first[] = {
   "SELECT * FROM lmm_augment('a6')",
   "SELECT * FROM lmm_fit('dyestuff', 'Yield ~ 1 + (1|Batch)', NULL, 'method=ML')",
   "SELECT * FROM lmm_fit('sleepstudy', 'log(Reaction) ~ Days * Subject')",
+  /* 7,185 rows: more than a batch, so the frame is built on the feed's second thread */
+  "SELECT * FROM lmm_fit('mathach', 'MathAch ~ SES + Sector + (SES|School)')",
   NULL,
 };
 

@@ -79,6 +79,9 @@ int main(void) {
   RUN(test_factor_interrupt);
   RUN(test_factor_crossed_start);
   RUN(test_factor_dense_tail);
+  /* test_feed.c */
+  RUN(test_feed_same_frame);
+  RUN(test_feed_refused_row);
   /* test_dense_chol.c */
   RUN(test_dense_chol_factor);
   RUN(test_dense_chol_threads);
