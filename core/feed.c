@@ -41,14 +41,26 @@ struct lmm_feed {
 };
 
 /* The batch's rows from b->done on into the frame, until one needs memory
- * (may_alloc 0) or is refused. */
+ * (may_alloc 0) or is refused.  It reads the feed once and writes it once
+ * at the end: the reader writes the batch it fills, beside these fields,
+ * every row, and a write per row here made each of its reads a miss. */
 static void take(lmm_feed *f, batch *b, int may_alloc) {
-  for (; b->done < b->nrows && !f->rc; b->done++) {
-    const lmm_value *v = b->vals + (size_t)b->done * (size_t)f->nc;
-    int rc = may_alloc ? lmm_frame_add_row(f->fr, v, b->rowid[b->done], &f->err)
-                       : lmm_frame_try_add_row(f->fr, v, b->rowid[b->done], &f->err);
-    if (rc == LMM_FRAME_NEEDS_MEMORY) return;
+  if (f->rc) return;
+  lmm_frame *fr = f->fr;
+  size_t nc = (size_t)f->nc;
+  const lmm_value *vals = b->vals;
+  const int64_t *rowid = b->rowid;
+  int done = b->done, nrows = b->nrows, rc = LMM_OK;
+  lmm_error err = {0};
+  for (; done < nrows; done++) {
+    rc = may_alloc ? lmm_frame_add_row(fr, vals + (size_t)done * nc, rowid[done], &err)
+                   : lmm_frame_try_add_row(fr, vals + (size_t)done * nc, rowid[done], &err);
+    if (rc) break;
+  }
+  b->done = done;
+  if (rc && rc != LMM_FRAME_NEEDS_MEMORY) {
     f->rc = rc;
+    f->err = err;
   }
 }
 
