@@ -341,3 +341,62 @@ void test_factor_dense_tail(void) {
     lmm_model_free(m);
   }
 }
+
+enum { PAT_ROWS = 30000 };
+
+/* y, x and three groupings as whole numbers: g with 6,000 levels, h with
+ * 5,000 (over bucket_levels' bitset, so marks and a sort), k with 300 (the
+ * bitset), the pairs sparse; fixed pseudo-random. */
+static test_table pattern_table(void) {
+  static const char *names[] = {"y", "x", "g", "h", "k"};
+  static lmm_value v[5 * PAT_ROWS];
+  static int made;
+  test_table t = {5, names, PAT_ROWS, v, 0};
+  if (made++) return t;
+  uint64_t state = 4242;
+  for (int r = 0; r < PAT_ROWS; r++) {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    v[5 * r] = NUM((double)((state >> 40) % 1000) / 100.0);
+    v[5 * r + 1] = NUM((double)((state >> 20) % 100) / 10.0);
+    v[5 * r + 2] = NUM((double)(r % 6000));
+    v[5 * r + 3] = NUM((double)((state >> 30) % 5000));
+    v[5 * r + 4] = NUM((double)((state >> 50) % 300));
+  }
+  return t;
+}
+
+/* A's sparse blocks hold, column by column, exactly the row levels that
+ * occur with that column level, ascending: against a set of the pairs made
+ * here from the design's level codes. */
+void test_blocks_pattern(void) {
+  test_table t = pattern_table();
+  lmm_model *m = NULL;
+  lmm_error err = {0};
+  lmm_system *s = NULL;
+  CHECK_INT(load_design("y ~ x + (1|g) + (1|h) + (1|k)", NULL, &t, &m, &err), LMM_OK);
+  if (m && m->design) CHECK_INT(lmm_system_new(m->design, NULL, NULL, &s, &err), LMM_OK);
+  if (!s || s->K != 3) { CHECK(0); lmm_model_free(m); return; }
+  const lmm_design *d = m->design;
+  for (int i = 1; i < 3; i++) {
+    const lmm_block *b = lmm_sys_A(s, i, 0);
+    const int *gi = d->re[s->term[i]].g, *gj = d->re[s->term[0]].g;
+    int nr = s->nl[i], nc = s->nl[0];
+    unsigned char *seen = calloc((size_t)nr * (size_t)nc, 1);
+    size_t pairs = 0;
+    for (size_t r = 0; r < d->n; r++)
+      if (!seen[(size_t)gj[r] * (size_t)nr + (size_t)gi[r]]++) pairs++;
+    CHECK_INT(b->nnzb, pairs);
+    int bad = 0;
+    for (int c = 0; c < nc; c++)
+      for (int k = b->colptr[c]; k < b->colptr[c + 1]; k++) {
+        bad += !seen[(size_t)c * (size_t)nr + (size_t)b->rowidx[k]];
+        bad += k > b->colptr[c] && b->rowidx[k] <= b->rowidx[k - 1];
+      }
+    CHECK_INT(bad, 0);
+    free(seen);
+  }
+  CHECK(s->nl[1] > 4096);   /* h: the marks and the sort */
+  CHECK_INT(s->nl[2], 300);
+  lmm_system_free(s);
+  lmm_model_free(m);
+}

@@ -79,6 +79,7 @@ int main(void) {
   RUN(test_factor_interrupt);
   RUN(test_factor_crossed_start);
   RUN(test_factor_dense_tail);
+  RUN(test_blocks_pattern);
   /* test_feed.c */
   RUN(test_feed_same_frame);
   RUN(test_feed_refused_row);
