@@ -56,37 +56,57 @@ static void z_chunk(const lmm_system *s, const lmm_design *d, const int *zoff, c
  * least-squares residual, so a large intercept or offset is gone from y
  * before y'y is formed.  beta = b0 + R^-1 beta~ maps back.  R also says
  * whether X has full rank: a column whose R[j][j] is tiny next to its norm
- * is a combination of the columns before it. */
-static int choose_basis(lmm_system *s, const lmm_design *d, int (*interrupted)(void *), void *ctx, lmm_error *err) {
-  size_t n = d->n;
-  int p = d->p, p1 = p + 1, nb = p1 < 32 ? p1 : 32;
-  double *R = lmm_calloc((size_t)(p1 * p1), sizeof *R), *B = lmm_malloc(sizeof *B * CHUNK * (size_t)p1);
-  double *Tq = lmm_malloc(sizeof *Tq * (size_t)(nb * p1));
+ * is a combination of the columns before it.
+ *
+ * Its memory comes first (lmm_basis_alloc), so that the pass over the rows
+ * (lmm_basis_qr) allocates nothing and may run on a thread of its own
+ * beside the patterns (blocks.c). */
+int lmm_basis_alloc(lmm_basis *b, const lmm_design *d) {
+  int p1 = d->p + 1;
+  b->p1 = p1;
+  b->nb = p1 < 32 ? p1 : 32;
+  b->R = lmm_calloc((size_t)(p1 * p1), sizeof *b->R);
+  b->B = lmm_malloc(sizeof *b->B * CHUNK * (size_t)p1);
+  b->Tq = lmm_malloc(sizeof *b->Tq * (size_t)(b->nb * p1));
+  b->work = lmm_malloc(sizeof *b->work * (size_t)(b->nb * p1));
+  return b->R && b->B && b->Tq && b->work ? 0 : -1;
+}
+
+void lmm_basis_qr(lmm_basis *b, const lmm_design *d) {
+  for (size_t r0 = 0; r0 < d->n; r0 += CHUNK) {
+    int m = d->n - r0 < CHUNK ? (int)(d->n - r0) : CHUNK;
+    xy_chunk(d, NULL, r0, m, b->B);
+    LAPACKE_dtpqrt_work(LAPACK_COL_MAJOR, m, b->p1, 0, b->nb, b->R, b->p1, b->B, CHUNK, b->Tq, b->nb, b->work);
+  }
+}
+
+void lmm_basis_free(lmm_basis *b) {
+  lmm_free(b->R);
+  lmm_free(b->B);
+  lmm_free(b->Tq);
+  lmm_free(b->work);
+}
+
+/* The basis from R: the rank checked, S = R^-1, b0, log|det R|. */
+static int choose_basis(lmm_system *s, const lmm_design *d, const double *R, lmm_error *err) {
+  int p = d->p, p1 = p + 1;
   s->S = lmm_calloc((size_t)(p ? p * p : 1), sizeof *s->S);
   s->b0 = lmm_calloc((size_t)(p ? p : 1), sizeof *s->b0);
-  int rc = LMM_OK;
-  if (!R || !B || !Tq || !s->S || !s->b0) { rc = lmm_nomem(err); goto done; }
-  for (size_t r0 = 0; r0 < n; r0 += CHUNK) {
-    int m = n - r0 < CHUNK ? (int)(n - r0) : CHUNK;
-    if (interrupted && r0 % (64 * CHUNK) == 0 && interrupted(ctx)) { rc = lmm_fail(err, LMM_INTERRUPTED, "interrupted"); goto done; }
-    xy_chunk(d, NULL, r0, m, B);
-    if (LAPACKE_dtpqrt(LAPACK_COL_MAJOR, m, p1, 0, nb, R, p1, B, CHUNK, Tq, nb)) { rc = lmm_nomem(err); goto done; }
-  }
+  if (!s->S || !s->b0) return lmm_nomem(err);
   /* rank: R[j][j] against the norm of column j (the norm of R's column j) */
-  for (int j = 0; j < p1 && !rc; j++) {
+  for (int j = 0; j < p1; j++) {
     double nrm = 0;
     for (int i = 0; i <= j; i++) nrm += R[i + j * p1] * R[i + j * p1];
     nrm = sqrt(nrm);
     double rjj = fabs(R[j + j * p1]);
-    if (j < p && nrm == 0) rc = lmm_fail(err, LMM_ERR, "fixed-effect column '%s' is all zero in the rows used", d->xnames[j]);
-    else if (j < p && !(rjj > 1e-7 * nrm))
-      rc = lmm_fail(err, LMM_ERR,
-                    "fixed effects are rank deficient: column '%s' is a linear combination of the columns before it; drop it from the formula",
-                    d->xnames[j]);
-    else if (j == p && !(rjj > 1e-12 * nrm))
-      rc = lmm_fail(err, LMM_ERR, "the fixed effects reproduce the response exactly (zero residual variance); there is nothing to estimate");
+    if (j < p && nrm == 0) return lmm_fail(err, LMM_ERR, "fixed-effect column '%s' is all zero in the rows used", d->xnames[j]);
+    if (j < p && !(rjj > 1e-7 * nrm))
+      return lmm_fail(err, LMM_ERR,
+                      "fixed effects are rank deficient: column '%s' is a linear combination of the columns before it; drop it from the formula",
+                      d->xnames[j]);
+    if (j == p && !(rjj > 1e-12 * nrm))
+      return lmm_fail(err, LMM_ERR, "the fixed effects reproduce the response exactly (zero residual variance); there is nothing to estimate");
   }
-  if (rc) goto done;
   s->log_det_r = 0;
   for (int j = 0; j < p; j++) {
     for (int i = 0; i <= j; i++) s->S[i + j * p] = R[i + j * p1];
@@ -95,13 +115,9 @@ static int choose_basis(lmm_system *s, const lmm_design *d, int (*interrupted)(v
   }
   if (p) {
     cblas_dtrsv(CblasColMajor, CblasUpper, CblasNoTrans, CblasNonUnit, p, s->S, p, s->b0, 1);   /* b0 = R^-1 Q'y */
-    if (LAPACKE_dtrtri(LAPACK_COL_MAJOR, 'U', 'N', p, s->S, p)) rc = lmm_nomem(err);              /* S = R^-1 */
+    if (LAPACKE_dtrtri(LAPACK_COL_MAJOR, 'U', 'N', p, s->S, p)) return lmm_nomem(err);           /* S = R^-1 */
   }
-done:
-  lmm_free(R);
-  lmm_free(B);
-  lmm_free(Tq);
-  return rc;
+  return LMM_OK;
 }
 
 /* The rows in the order of the first term's levels (a counting sort), so
@@ -334,8 +350,9 @@ static int unit_columns(lmm_system *s) {
 }
 
 
-int lmm_system_fill(lmm_system *s, const lmm_design *d, int (*interrupted)(void *), void *ctx, lmm_error *err) {
-  int rc = choose_basis(s, d, interrupted, ctx, err);
+int lmm_system_fill(lmm_system *s, const lmm_design *d, const lmm_basis *b, int (*interrupted)(void *), void *ctx,
+                    lmm_error *err) {
+  int rc = choose_basis(s, d, b->R, err);
   if (rc) return rc;
   if ((rc = accumulate(s, d, interrupted, ctx)))
     return rc == LMM_INTERRUPTED ? lmm_fail(err, rc, "interrupted") : lmm_nomem(err);

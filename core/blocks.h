@@ -74,9 +74,16 @@ typedef struct lmm_system {
 /* One pass over the design's rows; interrupted (may be NULL) is polled every
  * few thousand rows, and a nonzero answer stops with LMM_INTERRUPTED. */
 int lmm_system_new(const lmm_design *d, int (*interrupted)(void *), void *ctx, lmm_system **out, lmm_error *err);
+/* The QR of [X y] over the rows (accumulate.c): its R (p+1 square, upper)
+ * and scratch.  lmm_basis_qr allocates nothing (see parallel.h). */
+typedef struct lmm_basis { int p1, nb; double *R, *B, *Tq, *work; } lmm_basis;
+int lmm_basis_alloc(lmm_basis *b, const lmm_design *d);   /* 0, or -1 out of memory */
+void lmm_basis_qr(lmm_basis *b, const lmm_design *d);
+void lmm_basis_free(lmm_basis *b);
 /* A's values from the design's rows, for lmm_system_new (accumulate.c):
- * the fixed part's basis (S, b0), every cross-product, the unit columns. */
-int lmm_system_fill(lmm_system *s, const lmm_design *d, int (*interrupted)(void *), void *ctx, lmm_error *err);
+ * the fixed part's basis (S, b0) from R, every cross-product, the unit columns. */
+int lmm_system_fill(lmm_system *s, const lmm_design *d, const lmm_basis *b, int (*interrupted)(void *), void *ctx,
+                    lmm_error *err);
 /* Split the first term's pass into parts whatever its size (tests compare
  * the parts with one pass); returns the parts it will run (1 where there is
  * no later term to update), -1 when out of memory. */

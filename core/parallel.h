@@ -3,7 +3,8 @@
  * Part 0 runs on the calling thread, parts 1..n-1 on threads of their own,
  * joined before the call returns; a thread that cannot be started runs its
  * part on the caller instead.  The parts must not allocate (a host's
- * allocator, SQLite's among them, may not be thread-safe) and must write to
+ * allocator, SQLite's among them, may not be thread-safe), except part 0,
+ * on the caller's thread, where no other part allocates; they must write to
  * disjoint memory.  Nothing outlives the call: no pool, no global state.
  */
 #ifndef LMM_PARALLEL_H
