@@ -24,7 +24,10 @@ static void block_free(lmm_block *b) {
 
 static void free_parts(lmm_system *s) {
   for (int j = 0; s->rsplit && j < s->K; j++) lmm_free(s->rsplit[j]);
+  for (int j = 0; s->rstart && j < s->K; j++) lmm_free(s->rstart[j]);
   lmm_free(s->rsplit);
+  lmm_free(s->rstart);
+  s->rstart = NULL;
   lmm_free(s->split);
   s->rsplit = NULL;
   s->split = NULL;
@@ -259,7 +262,8 @@ static int plan_parallel(lmm_system *s, int parts, int forced) {
   if (!forced && work < 2e6) goto done;
   s->split = lmm_malloc(sizeof *s->split * (size_t)(parts + 1));
   s->rsplit = lmm_calloc((size_t)K, sizeof *s->rsplit);
-  if (!s->split || !s->rsplit) { rc = -1; goto done; }
+  s->rstart = lmm_calloc((size_t)K, sizeof *s->rstart);
+  if (!s->split || !s->rsplit || !s->rstart) { rc = -1; goto done; }
   for (int c = 0; c < nl0; c++) {   /* the first pass: stored blocks per level */
     w[c] = 1;
     for (int i = 1; i < K; i++) w[c] += lmm_sys_A(s, i, 0)->colptr[c + 1] - lmm_sys_A(s, i, 0)->colptr[c];
@@ -276,6 +280,16 @@ static int plan_parallel(lmm_system *s, int parts, int forced) {
         w[Bj->rowidx[kb]] += pairs;
       }
     cut_even(w, s->nl[j], parts, s->rsplit[j]);
+    int *at = s->rstart[j] = lmm_malloc(sizeof **s->rstart * (size_t)nl0 * (size_t)(parts + 1));
+    if (!at) { rc = -1; goto done; }
+    for (int c = 0; c < nl0; c++, at += parts + 1) {   /* rows ascend within a column */
+      int kb = Bj->colptr[c];
+      for (int k = 0; k < parts; k++) {
+        while (kb < Bj->colptr[c + 1] && Bj->rowidx[kb] < s->rsplit[j][k]) kb++;
+        at[k] = kb;
+      }
+      at[parts] = Bj->colptr[c + 1];
+    }
   }
   s->nparts = parts;
 done:

@@ -57,6 +57,11 @@ typedef struct lmm_system {
   int nparts;
   int *split;
   int **rsplit;       /* by fit position j >= 1 */
+  /* rstart[j][c * (nparts + 1) + k]: the first stored block of column c of
+   * L[j][0] whose row level is at least rsplit[j][k] (k = nparts: the
+   * column's end), found once here rather than searched for every
+   * evaluation (a twentieth of the 1M model's first-term time). */
+  int **rstart;
   /* L's dense tail: where crossed terms fill in, the blocks L[i][j] for
    * tail_from <= j <= i <= K (the fixed part included) are all dense, and
    * they are stored as the pieces of one column-major matrix of order

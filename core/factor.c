@@ -24,8 +24,7 @@
  * checks, buffers, thread locks) than the arithmetic; random-effects blocks
  * are usually 1x1 to 4x4. */
 enum { SMALL = 16 };
-enum { FIRST_TERM_MAX_K = 64 };
-enum { LMM_ROWS_IN_REGISTERS = 16 };   /* fixed-part rows sub_rows_scalar holds in locals */   /* terms a parallel first-term pass handles (more: one thread) */
+enum { LMM_ROWS_IN_REGISTERS = 16 };   /* fixed-part rows sub_rows_scalar holds in locals */
 
 /* ---- small dense kernels (column-major) ------------------------------------ */
 
@@ -337,26 +336,17 @@ static int first_term_blocks(lmm_system *s, double *const *T, int c0, int c1) {
   return LMM_OK;
 }
 
-/* First stored block of a column of B whose row level is at least r. */
-static int first_row_at(const lmm_block *B, int c, int r) {
-  int lo = B->colptr[c], hi = B->colptr[c + 1];
-  while (lo < hi) {
-    int mid = (lo + hi) / 2;
-    if (B->rowidx[mid] < r) lo = mid + 1; else hi = mid;
-  }
-  return lo;
-}
-
 /* Level c's updates of the later blocks: the outer products of its blocks of
  * L[i][0], and of the fixed part's, subtracted from L[i][j] and L[K][j] --
- * in the columns of term j's levels r0[j] .. r1[j]-1 only (NULL: all). */
-static void first_term_updates(lmm_system *s, int c, const int *r0, const int *r1) {
+ * in the columns of part's share of term j's levels only (part < 0: all;
+ * see lmm_system.rstart). */
+static void first_term_updates(lmm_system *s, int c, int part) {
   int K = s->K, q0 = s->q[0], p1 = s->p + 1;
   const double *F = lmm_sys_L(s, K, 0)->v + (size_t)c * (size_t)q0 * (size_t)p1;
   for (int j = 1; j < K; j++) {
     const lmm_block *Bj = lmm_sys_L(s, j, 0);
-    int b0 = r0 ? first_row_at(Bj, c, r0[j]) : Bj->colptr[c];
-    int b1 = r1 ? first_row_at(Bj, c, r1[j]) : Bj->colptr[c + 1];
+    const int *at = part < 0 ? NULL : s->rstart[j] + (size_t)c * (size_t)(s->nparts + 1) + part;
+    int b0 = at ? at[0] : Bj->colptr[c], b1 = at ? at[1] : Bj->colptr[c + 1];
     if (b0 == b1) continue;
     for (int i = j; i < K; i++) sub_pairs_col(lmm_sys_L(s, i, j), lmm_sys_L(s, i, 0), Bj, c, b0, b1);
     sub_dense_sparse_col(lmm_sys_L(s, K, j), F, p1, p1, Bj, b0, b1);
@@ -374,9 +364,7 @@ static int blocks_part(void *arg, int part) {
 /* One part's share of the later terms' columns (see lmm_system.rsplit). */
 static int updates_part(void *arg, int part) {
   lmm_system *s = ((first_term_job *)arg)->s;
-  int r0[FIRST_TERM_MAX_K], r1[FIRST_TERM_MAX_K];
-  for (int j = 1; j < s->K; j++) { r0[j] = s->rsplit[j][part]; r1[j] = s->rsplit[j][part + 1]; }
-  for (int c = 0; c < s->nl[0]; c++) first_term_updates(s, c, r0, r1);
+  for (int c = 0; c < s->nl[0]; c++) first_term_updates(s, c, part);
   return LMM_OK;
 }
 
@@ -387,13 +375,13 @@ static int updates_part(void *arg, int part) {
  * its own columns of every later block, so no two threads write one place. */
 static int first_term(lmm_system *s, double *const *T) {
   int K = s->K, p1 = s->p + 1, rc = LMM_OK;
-  if (s->nparts > 1 && K <= FIRST_TERM_MAX_K) {
+  if (s->nparts > 1) {
     first_term_job job = {s, T};
     rc = lmm_parallel(s->nparts, blocks_part, &job);
     if (!rc) rc = lmm_parallel(s->nparts, updates_part, &job);
   } else
     for (int c = 0; c < s->nl[0] && !rc; c++)
-      if (!(rc = first_term_blocks(s, T, c, c + 1))) first_term_updates(s, c, NULL, NULL);
+      if (!(rc = first_term_blocks(s, T, c, c + 1))) first_term_updates(s, c, -1);
   if (rc) return rc;
   /* the fixed part against itself: one rank-(levels x q0) update */
   lmm_block *LK0 = lmm_sys_L(s, K, 0), *LKK = lmm_sys_L(s, K, K);
