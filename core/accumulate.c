@@ -43,9 +43,7 @@ static void z_chunk(const lmm_system *s, const lmm_design *d, const int *zoff, c
   for (int k = 0; k < s->K; k++) {
     const int *g = d->re[s->term[k]].g;
     for (int i = 0; i < m; i++) Gc[i + k * CHUNK] = g[idx ? idx[i] : r0 + (size_t)i];
-    for (int a = 0; a < s->q[k]; a++)
-      for (int i = 0; i < m; i++)
-        Zc[i + (size_t)(zoff[k] + a) * CHUNK] = lmm_design_z(d, s->term[k], a, idx ? idx[i] : r0 + (size_t)i);
+    for (int a = 0; a < s->q[k]; a++) lmm_design_z_rows(d, s->term[k], a, idx, r0, m, Zc + (size_t)(zoff[k] + a) * CHUNK);
   }
 }
 

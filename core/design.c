@@ -147,10 +147,43 @@ double lmm_design_z(const lmm_design *d, int t, int a, size_t r) {
   return column_value(d->frame, &d->re[t].zspec[a], r);
 }
 
+/* A column over rows idx[0..m-1] (r0 .. r0+m-1 when idx is NULL).  The
+ * common columns -- the intercept, one numeric variable, one level of one
+ * factor -- are plain loops whose reads the processor overlaps: in the
+ * first term's order every read is a cache miss, and a call of
+ * column_value per value kept few in flight (the 1M model's pass over the
+ * rows spent 40 of its 60 ms in these reads).  The same values as
+ * column_value. */
+static void column_rows(const lmm_frame *fr, const colspec *c, const uint32_t *idx, size_t r0, int m, double *out) {
+  lmm_term t = c->term;
+  if (t == 0) {
+    for (int i = 0; i < m; i++) out[i] = 1;
+    return;
+  }
+  if (t & (t - 1)) {   /* a product of variables */
+    for (int i = 0; i < m; i++) out[i] = column_value(fr, c, idx ? idx[i] : r0 + (size_t)i);
+    return;
+  }
+  int k = __builtin_ctzll(t);
+  const lmm_frame_var *fv = &fr->vars[k];
+  if (fv->is_factor) {
+    const int *code = fv->code;
+    int level = c->level[k];
+    if (idx) for (int i = 0; i < m; i++) out[i] = code[idx[i]] == level;
+    else for (int i = 0; i < m; i++) out[i] = code[r0 + (size_t)i] == level;
+  } else {
+    const double *x = fv->x;
+    if (idx) for (int i = 0; i < m; i++) out[i] = x[idx[i]];
+    else for (int i = 0; i < m; i++) out[i] = x[r0 + (size_t)i];
+  }
+}
+
 void lmm_design_x_rows(const lmm_design *d, const uint32_t *idx, size_t r0, int m, double *B, int ldb) {
-  for (int j = 0; j < d->p; j++)
-    for (int i = 0; i < m; i++)
-      B[i + (size_t)j * (size_t)ldb] = column_value(d->frame, &d->xspec[j], idx ? idx[i] : r0 + (size_t)i);
+  for (int j = 0; j < d->p; j++) column_rows(d->frame, &d->xspec[j], idx, r0, m, B + (size_t)j * (size_t)ldb);
+}
+
+void lmm_design_z_rows(const lmm_design *d, int t, int a, const uint32_t *idx, size_t r0, int m, double *out) {
+  column_rows(d->frame, &d->re[t].zspec[a], idx, r0, m, out);
 }
 
 int lmm_design_dense_x(const lmm_design *d, double **X, lmm_error *err) {

@@ -59,6 +59,8 @@ double lmm_design_z(const lmm_design *d, int t, int a, size_t r);
 /* m rows of X into B (m x p, column-major, leading dimension ldb): rows
  * idx[0..m-1], or r0 .. r0+m-1 when idx is NULL. */
 void lmm_design_x_rows(const lmm_design *d, const uint32_t *idx, size_t r0, int m, double *B, int ldb);
+/* Column a of term t's Z over the same rows, into out[0..m-1]. */
+void lmm_design_z_rows(const lmm_design *d, int t, int a, const uint32_t *idx, size_t r0, int m, double *out);
 /* X as an n x p column-major matrix, for the fits that factor X itself (lm,
  * gls) and their leverages; *X is lmm_malloc'd. */
 int lmm_design_dense_x(const lmm_design *d, double **X, lmm_error *err);
