@@ -37,12 +37,25 @@ static void xy_chunk(const lmm_design *d, const uint32_t *idx, size_t r0, int m,
 /* One chunk's Z (column c of the terms' columns at Zc + c*CHUNK) and each
  * term's levels (term k at Gc + k*CHUNK), gathered column by column: the
  * rows are in the first term's order, so each read is a cache miss on large
- * data, and a column's reads, independent of one another, overlap. */
-static void z_chunk(const lmm_system *s, const lmm_design *d, const int *zoff, const uint32_t *idx, size_t r0, int m,
-                    double *Zc, int *Gc) {
+ * data, and a column's reads, independent of one another, overlap.  The
+ * first term's levels are not read but counted off its levels' starts in
+ * that order (start0; NULL when the rows are in their own order). */
+static void z_chunk(const lmm_system *s, const lmm_design *d, const int *zoff, const uint32_t *idx, const size_t *start0,
+                    size_t r0, int m, double *Zc, int *Gc) {
   for (int k = 0; k < s->K; k++) {
     const int *g = d->re[s->term[k]].g;
-    for (int i = 0; i < m; i++) Gc[i + k * CHUNK] = g[idx ? idx[i] : r0 + (size_t)i];
+    if (k == 0 && start0) {
+      int lo = 0, hi = s->nl[0];   /* the level whose rows hold position r0: the last l with start0[l] <= r0 */
+      while (hi - lo > 1) {
+        int mid = (lo + hi) / 2;
+        if (start0[mid] <= r0) lo = mid; else hi = mid;
+      }
+      for (int i = 0, l = lo; i < m; i++) {
+        while (start0[l + 1] <= r0 + (size_t)i) l++;
+        Gc[i] = l;
+      }
+    } else
+      for (int i = 0; i < m; i++) Gc[i + k * CHUNK] = g[idx ? idx[i] : r0 + (size_t)i];
     for (int a = 0; a < s->q[k]; a++) lmm_design_z_rows(d, s->term[k], a, idx, r0, m, Zc + (size_t)(zoff[k] + a) * CHUNK);
   }
 }
@@ -119,10 +132,12 @@ static int choose_basis(lmm_system *s, const lmm_design *d, const double *R, lmm
 }
 
 /* The rows in the order of the first term's levels (a counting sort), so
- * that accumulating walks its blocks in storage order. */
-static uint32_t *first_term_order(const lmm_system *s, const lmm_design *d, int *failed) {
+ * that accumulating walks its blocks in storage order; *start gets where
+ * each level's rows begin in it (nl + 1 entries). */
+static uint32_t *first_term_order(const lmm_system *s, const lmm_design *d, size_t **start, int *failed) {
   size_t n = d->n;
   *failed = 0;
+  *start = NULL;
   if (s->K == 0) return NULL;
   const int *g = d->re[s->term[0]].g;
   int nl = s->nl[0];
@@ -132,7 +147,9 @@ static uint32_t *first_term_order(const lmm_system *s, const lmm_design *d, int 
   for (size_t r = 0; r < n; r++) next[g[r] + 1]++;
   for (int l = 0; l < nl; l++) next[l + 1] += next[l];
   for (size_t r = 0; r < n; r++) order[next[g[r]]++] = (uint32_t)r;
-  lmm_free(next);
+  memmove(next + 1, next, sizeof *next * (size_t)nl);   /* next[l] had become level l's end */
+  next[0] = 0;
+  *start = next;
   return order;
 }
 
@@ -152,6 +169,7 @@ typedef struct acc_job {
   lmm_system *s;
   const lmm_design *d;
   const uint32_t *order;
+  size_t *start0;   /* where each first-term level's rows begin in order */
   int *zoff, *atoff;
   int nparts;
   acc_part part[PARTS];
@@ -186,7 +204,7 @@ static int accumulate_part(void *arg, int part) {
     if (__atomic_load_n(&job->stop, __ATOMIC_RELAXED)) return LMM_INTERRUPTED;
     const uint32_t *idx = job->order ? job->order + r0 : NULL;
     xy_chunk(d, idx, r0, m, B);
-    z_chunk(s, d, zoff, idx, r0, m, pt->Zc, pt->Gc);
+    z_chunk(s, d, zoff, idx, job->start0, r0, m, pt->Zc, pt->Gc);
     if (p) {
       double *y = B + (size_t)p * CHUNK;
       cblas_dgemv(CblasColMajor, CblasNoTrans, m, p, -1.0, B, CHUNK, s->b0, 1, 1.0, y, 1);            /* y~ = y - X b0 */
@@ -266,10 +284,10 @@ static void cut_rows(acc_job *job) {
  * and the copies small (see the file comment); LMM_INTERRUPTED or LMM_NOMEM. */
 static int accumulate(lmm_system *s, const lmm_design *d, int (*interrupted)(void *), void *ctx) {
   int K = s->K, K1 = K + 1, p1 = d->p + 1, qsum = 0, natl = 0, failed, rc = LMM_NOMEM;
-  acc_job job = {s, d, NULL, NULL, NULL, 1, {{0}}, interrupted, ctx, 0};
+  acc_job job = {.s = s, .d = d, .nparts = 1, .interrupted = interrupted, .ctx = ctx};
   for (int k = 0; k < K; k++) qsum += s->q[k];
   for (int k = 1; k < K; k++) natl += s->nl[k];
-  job.order = first_term_order(s, d, &failed);
+  job.order = first_term_order(s, d, &job.start0, &failed);
   if (K && d->n >= PARALLEL_ROWS && copied_values(s) <= d->n) job.nparts = PARTS;
   job.zoff = lmm_malloc(sizeof *job.zoff * (size_t)K1);
   job.atoff = lmm_malloc(sizeof *job.atoff * (size_t)K1);
@@ -309,6 +327,7 @@ static int accumulate(lmm_system *s, const lmm_design *d, int (*interrupted)(voi
 done:
   free_job(&job);
   lmm_free((void *)job.order);
+  lmm_free(job.start0);
   return rc;
 }
 
