@@ -30,7 +30,7 @@ struct lmm_feed {
   batch b[2];
   int filling;          /* the batch the reader fills */
   int pending;          /* b[1 - filling] was handed over and the reader has not settled it */
-  int started;          /* the thread runs */
+  int started;          /* the thread: 1 runs, -1 could not be started, 0 not yet */
   pthread_t thread;
   pthread_mutex_t mx;
   pthread_cond_t cv;
@@ -85,7 +85,7 @@ static void *consume(void *arg) {
  * it left (those that need memory, and the rest of that batch) here. */
 static int settle(lmm_feed *f) {
   if (!f->pending) return f->rc;
-  if (f->started) {
+  if (f->started > 0) {
     pthread_mutex_lock(&f->mx);
     while (f->busy) pthread_cond_wait(&f->cv, &f->mx);
     pthread_mutex_unlock(&f->mx);
@@ -99,11 +99,11 @@ static int settle(lmm_feed *f) {
 static int hand_over(lmm_feed *f) {
   int rc = settle(f);
   if (rc) return rc;
-  if (!f->started) f->started = pthread_create(&f->thread, NULL, consume, f) == 0;
+  if (!f->started) f->started = pthread_create(&f->thread, NULL, consume, f) == 0 ? 1 : -1;
   f->b[f->filling].done = 0;
   f->filling = 1 - f->filling;
   f->pending = 1;
-  if (f->started) {   /* else settle() takes it all here */
+  if (f->started > 0) {   /* else settle() takes it all here */
     pthread_mutex_lock(&f->mx);
     f->busy = 1;
     pthread_cond_broadcast(&f->cv);
@@ -129,11 +129,7 @@ int lmm_feed_row(lmm_feed *f, const lmm_value *cols, int64_t rowid, lmm_error *e
     b = &f->b[f->filling];
     if (need > b->captext) {   /* one row's text larger than a batch's room: empty, so it may move */
       char *t = lmm_realloc(b->text, need);
-      if (!t) {
-        f->rc = lmm_nomem(&f->err);
-        *err = f->err;
-        return f->rc;
-      }
+      if (!t) return lmm_nomem(err);   /* the reader's failure, not the frame's: f->rc is the thread's to read */
       b->text = t;
       b->captext = need;
     }
@@ -159,7 +155,7 @@ static int finish(lmm_feed *f) {
     take(f, b, 1);
     rc = f->rc;
   }
-  if (f->started) {
+  if (f->started > 0) {
     pthread_mutex_lock(&f->mx);
     f->closing = 1;
     pthread_cond_broadcast(&f->cv);
