@@ -392,7 +392,9 @@ int lmm_system_new(const lmm_design *d, int (*interrupted)(void *), void *ctx, l
         b->colptr = a->colptr;
         b->rowidx = a->rowidx;
         b->shares_pattern = 1;
-        b->v = lmm_calloc(lmm_block_values(b) ? lmm_block_values(b) : 1, sizeof *b->v);
+        /* every stored block is written before it is read (scale_block, or
+         * the first term's pass for j = 0): no zeros, 16 MB of them at 1M rows */
+        b->v = lmm_malloc(sizeof *b->v * (lmm_block_values(b) ? lmm_block_values(b) : 1));
         if (!b->v) goto nomem;
       }
     }
