@@ -191,6 +191,57 @@ static void sub_dense_sparse_col(lmm_block *C, const double *A, int lda, int m, 
               B->v + (size_t)kb * (size_t)(rb * q0), rb, rb, q0);
 }
 
+/* The 1M model's hot case whole: a crossed intercept's blocks in column c
+ * of B = L[j][0] against themselves (the pairs below each, into C =
+ * L[j][j]) and against the fixed part's m rows F (into CK = L[K][j]), in
+ * one pass over B's blocks kb0..kb1-1 instead of two: each block read once,
+ * its columns of C and CK one after the other.  The same operations as
+ * sub_pairs_col and sub_rows_scalar, so the same bits; m and q0 constants
+ * where inlined. */
+static inline __attribute__((always_inline)) void pairs_and_fixed(lmm_block *C, lmm_block *CK, const double *F, int m, int q0,
+                                                                   const lmm_block *B, int c, int kb0, int kb1) {
+  double f0[LMM_ROWS_IN_REGISTERS], f1[LMM_ROWS_IN_REGISTERS];
+  for (int a = 0; a < m; a++) {
+    f0[a] = F[a];
+    f1[a] = q0 == 2 ? F[a + m] : 0;
+  }
+  size_t ldc = (size_t)C->ld, ldk = (size_t)CK->ld;
+  const double *v = B->v;
+  const int *row = B->rowidx;
+  int a1 = B->colptr[c + 1];
+  for (int kb = kb0; kb < kb1; kb++) {
+    double *col = C->v + (size_t)row[kb] * ldc, *fcol = CK->v + (size_t)row[kb] * ldk;
+    if (q0 == 1) {
+      double y0 = v[kb];
+      for (int ka = kb; ka < a1; ka++) col[row[ka]] -= v[ka] * y0;
+      for (int a = 0; a < m; a++) fcol[a] -= f0[a] * y0;
+    } else {
+      double y0 = v[2 * kb], y1 = v[2 * kb + 1];
+      for (int ka = kb; ka < a1; ka++) col[row[ka]] -= v[2 * ka] * y0 + v[2 * ka + 1] * y1;
+      for (int a = 0; a < m; a++) fcol[a] -= f0[a] * y0 + f1[a] * y1;
+    }
+  }
+}
+
+/* pairs_and_fixed for the common sizes; 0 where it does not apply (the
+ * caller then makes the two passes). */
+static int pairs_and_fixed_sized(lmm_block *C, lmm_block *CK, const double *F, int m, const lmm_block *B, int c, int kb0,
+                                 int kb1) {
+  int q0 = B->cq;
+  if (C->kind != BLK_DENSE || CK->kind != BLK_DENSE || B->rq != 1 || q0 > 2) return 0;
+  switch (m * 4 + q0) {
+    case 2 * 4 + 2: pairs_and_fixed(C, CK, F, 2, 2, B, c, kb0, kb1); return 1;
+    case 3 * 4 + 2: pairs_and_fixed(C, CK, F, 3, 2, B, c, kb0, kb1); return 1;
+    case 4 * 4 + 2: pairs_and_fixed(C, CK, F, 4, 2, B, c, kb0, kb1); return 1;
+    case 5 * 4 + 2: pairs_and_fixed(C, CK, F, 5, 2, B, c, kb0, kb1); return 1;
+    case 2 * 4 + 1: pairs_and_fixed(C, CK, F, 2, 1, B, c, kb0, kb1); return 1;
+    case 3 * 4 + 1: pairs_and_fixed(C, CK, F, 3, 1, B, c, kb0, kb1); return 1;
+    case 4 * 4 + 1: pairs_and_fixed(C, CK, F, 4, 1, B, c, kb0, kb1); return 1;
+    case 5 * 4 + 1: pairs_and_fixed(C, CK, F, 5, 1, B, c, kb0, kb1); return 1;
+    default: return 0;
+  }
+}
+
 /* C -= Ba Bb' over the pairs of blocks kb = b0..b1-1 of B and ka of A
  * (from kb when A == B) in one column of both, C dense: blocks ra x q0 and
  * rb x q0.  Inlined with constant sizes, the loops unroll; a call of
@@ -348,7 +399,9 @@ static void first_term_updates(lmm_system *s, int c, int part) {
     const int *at = part < 0 ? NULL : s->rstart[j] + (size_t)c * (size_t)(s->nparts + 1) + part;
     int b0 = at ? at[0] : Bj->colptr[c], b1 = at ? at[1] : Bj->colptr[c + 1];
     if (b0 == b1) continue;
-    for (int i = j; i < K; i++) sub_pairs_col(lmm_sys_L(s, i, j), lmm_sys_L(s, i, 0), Bj, c, b0, b1);
+    for (int i = j + 1; i < K; i++) sub_pairs_col(lmm_sys_L(s, i, j), lmm_sys_L(s, i, 0), Bj, c, b0, b1);
+    if (pairs_and_fixed_sized(lmm_sys_L(s, j, j), lmm_sys_L(s, K, j), F, p1, Bj, c, b0, b1)) continue;
+    sub_pairs_col(lmm_sys_L(s, j, j), Bj, Bj, c, b0, b1);
     sub_dense_sparse_col(lmm_sys_L(s, K, j), F, p1, p1, Bj, b0, b1);
   }
 }
