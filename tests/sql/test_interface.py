@@ -36,6 +36,25 @@ def run(t, db):
     same(t, fit(db, "sleepstudy", SLEEP), base, "columns read one by one", tol=0)
     same(t, fit(db, "SELECT * FROM sleepstudy", SLEEP), base, "a query's columns read one by one", tol=0)
     db.setlimit(sqlite3.SQLITE_LIMIT_FUNCTION_ARG, limit)
+    # data larger than a batch of the feed (core/feed.c: the frame built on a second thread), whichever way
+    # the rows come -- a table's WHERE clause, a query's or a view's plain SELECT, column by column -- make
+    # one frame, so the same bits
+    math = "MathAch ~ SES + Sector + (SES|School)"
+    mbase = fit(db, "mathach", math)
+    t.ok(len(mbase) > 0 and db.execute("SELECT count(*) FROM mathach").fetchone()[0] == 7185, "mathach has 7,185 rows")
+    same(t, fit(db, "SELECT * FROM mathach", math), mbase, "a large query", tol=0)
+    db.execute("CREATE TEMP VIEW math_view AS SELECT * FROM mathach")
+    same(t, fit(db, "math_view", math), mbase, "a large view", tol=0)
+    db.setlimit(sqlite3.SQLITE_LIMIT_FUNCTION_ARG, 4)
+    same(t, fit(db, "mathach", math), mbase, "a large table column by column", tol=0)
+    db.setlimit(sqlite3.SQLITE_LIMIT_FUNCTION_ARG, limit)
+    # a level 70,000 bytes long, more than a batch's room for text: each of its rows takes a batch of its own
+    db.execute("CREATE TEMP TABLE math_long AS SELECT MathAch, SES, Sector, "
+               "CASE WHEN School = '1224' THEN School || hex(zeroblob(35000)) ELSE School END AS School FROM mathach")
+    t.ok(db.execute("SELECT count(*), max(length(School)) FROM math_long WHERE School LIKE '1224%'").fetchone()
+         == (47, 70004), "math_long: 47 rows with a 70,004-byte school")
+    same(t, fit(db, "math_long", math), mbase, "a 70,000-byte level")
+
     # a column name is matched as SQLite matches it, case-insensitively
     lower = fit(db, "sleepstudy", "reaction ~ days + (days|subject)")
     t.ok([r["estimate"] for r in lower] [:-1] == [r["estimate"] for r in base][:-1], "column names ignore case")
