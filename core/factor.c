@@ -24,7 +24,7 @@
  * checks, buffers, thread locks) than the arithmetic; random-effects blocks
  * are usually 1x1 to 4x4. */
 enum { SMALL = 16 };
-enum { LMM_ROWS_IN_REGISTERS = 16 };   /* fixed-part rows sub_rows_scalar holds in locals */
+enum { LMM_ROWS_IN_REGISTERS = 16 };   /* fixed-part rows rows_scalar holds in locals */
 
 /* ---- small dense kernels (column-major) ------------------------------------ */
 
@@ -138,29 +138,55 @@ static void scale_block(lmm_block *L, const lmm_block *A, const double *Ti, cons
 
 /* ---- the first term, level by level ------------------------------------------ */
 
-/* C's column of each scalar row of B, kb0..kb1-1, -= A b: the fixed part's
- * m rows (q0 <= 2 columns, held in registers) against a crossed intercept.
- * Inlined with m and q0 constant, the loop over the rows unrolls and pairs
- * up (SSE2); a loop of unknown length took ~4 ns a block of B, a tenth of
- * the 1M model's evaluation. */
-static inline __attribute__((always_inline)) void sub_rows_scalar(lmm_block *C, const double *A, int lda, int m, int q0,
-                                                                   const lmm_block *B, int kb0, int kb1) {
+/* For each scalar row kb0..kb1-1 of B (one level's column, q0 <= 2
+ * columns): C's column of that row -= A b, A the fixed part's m rows held in
+ * locals; and, with P, the pairs below it in B's column (which ends at
+ * pend), into P's column of that row -- the 1M model's hot case, P =
+ * L[j][j] and B = L[j][0] against itself, in one pass over B's blocks
+ * instead of two (the second pass was 3.9% of that fit).  Inlined with m
+ * and q0 constant, the loops unroll and pair up (SSE2); a loop of unknown
+ * length took ~4 ns a block of B.  The same operations as sub_pairs_col
+ * and a loop over the rows, so the same bits. */
+static inline __attribute__((always_inline)) void rows_scalar(lmm_block *C, const double *A, int lda, int m, int q0,
+                                                              const lmm_block *B, int kb0, int kb1, lmm_block *P, int pend) {
   double a0[LMM_ROWS_IN_REGISTERS], a1[LMM_ROWS_IN_REGISTERS];
   for (int a = 0; a < m; a++) {
     a0[a] = A[a];
     a1[a] = q0 == 2 ? A[a + lda] : 0;
   }
-  size_t ldc = (size_t)C->ld;
+  size_t ldc = (size_t)C->ld, ldp = P ? (size_t)P->ld : 0;
+  const double *v = B->v;
+  const int *row = B->rowidx;
   for (int kb = kb0; kb < kb1; kb++) {
-    double *col = C->v + (size_t)B->rowidx[kb] * ldc;
-    const double *b = B->v + (size_t)kb * (size_t)q0;
+    double *col = C->v + (size_t)row[kb] * ldc, *pcol = P ? P->v + (size_t)row[kb] * ldp : NULL;
     if (q0 == 1) {
-      double b0 = b[0];
-      for (int a = 0; a < m; a++) col[a] -= a0[a] * b0;
+      double y0 = v[kb];
+      if (P) for (int ka = kb; ka < pend; ka++) pcol[row[ka]] -= v[ka] * y0;
+      for (int a = 0; a < m; a++) col[a] -= a0[a] * y0;
     } else {
-      double b0 = b[0], b1 = b[1];
-      for (int a = 0; a < m; a++) col[a] -= a0[a] * b0 + a1[a] * b1;
+      double y0 = v[2 * kb], y1 = v[2 * kb + 1];
+      if (P) for (int ka = kb; ka < pend; ka++) pcol[row[ka]] -= v[2 * ka] * y0 + v[2 * ka + 1] * y1;
+      for (int a = 0; a < m; a++) col[a] -= a0[a] * y0 + a1[a] * y1;
     }
+  }
+}
+
+/* rows_scalar, the common sizes as constants; 0 where it does not apply
+ * (rows of B not scalar, q0 > 2, more rows than it holds, C or P not dense). */
+static int rows_scalar_sized(lmm_block *C, const double *A, int lda, int m, const lmm_block *B, int kb0, int kb1,
+                             lmm_block *P, int pend) {
+  int q0 = B->cq;
+  if (B->rq != 1 || q0 > 2 || m > LMM_ROWS_IN_REGISTERS || C->kind != BLK_DENSE || (P && P->kind != BLK_DENSE)) return 0;
+  switch (m * 4 + q0) {
+    case 2 * 4 + 2: rows_scalar(C, A, lda, 2, 2, B, kb0, kb1, P, pend); return 1;
+    case 3 * 4 + 2: rows_scalar(C, A, lda, 3, 2, B, kb0, kb1, P, pend); return 1;
+    case 4 * 4 + 2: rows_scalar(C, A, lda, 4, 2, B, kb0, kb1, P, pend); return 1;
+    case 5 * 4 + 2: rows_scalar(C, A, lda, 5, 2, B, kb0, kb1, P, pend); return 1;
+    case 2 * 4 + 1: rows_scalar(C, A, lda, 2, 1, B, kb0, kb1, P, pend); return 1;
+    case 3 * 4 + 1: rows_scalar(C, A, lda, 3, 1, B, kb0, kb1, P, pend); return 1;
+    case 4 * 4 + 1: rows_scalar(C, A, lda, 4, 1, B, kb0, kb1, P, pend); return 1;
+    case 5 * 4 + 1: rows_scalar(C, A, lda, 5, 1, B, kb0, kb1, P, pend); return 1;
+    default: rows_scalar(C, A, lda, m, q0, B, kb0, kb1, P, pend); return 1;
   }
 }
 
@@ -168,20 +194,8 @@ static inline __attribute__((always_inline)) void sub_rows_scalar(lmm_block *C, 
  * column), A dense (m rows, lda) with the level's q0 columns: the fixed
  * part's rows against a term, or a dense term against a sparse one. */
 static void sub_dense_sparse_col(lmm_block *C, const double *A, int lda, int m, const lmm_block *B, int kb0, int kb1) {
+  if (rows_scalar_sized(C, A, lda, m, B, kb0, kb1, NULL, 0)) return;   /* scalar rows of B: C's column -= A b */
   int rb = B->rq, q0 = B->cq, ldc = C->ld;
-  if (rb == 1 && q0 <= 2 && m <= LMM_ROWS_IN_REGISTERS) {   /* scalar rows of B: C's column -= A b */
-    switch (m * 4 + q0) {   /* the common sizes as constants */
-      case 2 * 4 + 2: sub_rows_scalar(C, A, lda, 2, 2, B, kb0, kb1); return;
-      case 3 * 4 + 2: sub_rows_scalar(C, A, lda, 3, 2, B, kb0, kb1); return;
-      case 4 * 4 + 2: sub_rows_scalar(C, A, lda, 4, 2, B, kb0, kb1); return;
-      case 5 * 4 + 2: sub_rows_scalar(C, A, lda, 5, 2, B, kb0, kb1); return;
-      case 2 * 4 + 1: sub_rows_scalar(C, A, lda, 2, 1, B, kb0, kb1); return;
-      case 3 * 4 + 1: sub_rows_scalar(C, A, lda, 3, 1, B, kb0, kb1); return;
-      case 4 * 4 + 1: sub_rows_scalar(C, A, lda, 4, 1, B, kb0, kb1); return;
-      case 5 * 4 + 1: sub_rows_scalar(C, A, lda, 5, 1, B, kb0, kb1); return;
-      default: sub_rows_scalar(C, A, lda, m, q0, B, kb0, kb1); return;
-    }
-  }
   if (rb == 2 && q0 == 2)   /* a random slope's rows */
     for (int kb = kb0; kb < kb1; kb++)
       sub_abt(C->v + (size_t)B->rowidx[kb] * 2 * (size_t)ldc, ldc, A, lda, m, B->v + (size_t)kb * 4, 2, 2, 2);
@@ -189,57 +203,6 @@ static void sub_dense_sparse_col(lmm_block *C, const double *A, int lda, int m, 
     for (int kb = kb0; kb < kb1; kb++)
       sub_abt(C->v + (size_t)B->rowidx[kb] * (size_t)rb * (size_t)ldc, ldc, A, lda, m,
               B->v + (size_t)kb * (size_t)(rb * q0), rb, rb, q0);
-}
-
-/* The 1M model's hot case whole: a crossed intercept's blocks in column c
- * of B = L[j][0] against themselves (the pairs below each, into C =
- * L[j][j]) and against the fixed part's m rows F (into CK = L[K][j]), in
- * one pass over B's blocks kb0..kb1-1 instead of two: each block read once,
- * its columns of C and CK one after the other.  The same operations as
- * sub_pairs_col and sub_rows_scalar, so the same bits; m and q0 constants
- * where inlined. */
-static inline __attribute__((always_inline)) void pairs_and_fixed(lmm_block *C, lmm_block *CK, const double *F, int m, int q0,
-                                                                   const lmm_block *B, int c, int kb0, int kb1) {
-  double f0[LMM_ROWS_IN_REGISTERS], f1[LMM_ROWS_IN_REGISTERS];
-  for (int a = 0; a < m; a++) {
-    f0[a] = F[a];
-    f1[a] = q0 == 2 ? F[a + m] : 0;
-  }
-  size_t ldc = (size_t)C->ld, ldk = (size_t)CK->ld;
-  const double *v = B->v;
-  const int *row = B->rowidx;
-  int a1 = B->colptr[c + 1];
-  for (int kb = kb0; kb < kb1; kb++) {
-    double *col = C->v + (size_t)row[kb] * ldc, *fcol = CK->v + (size_t)row[kb] * ldk;
-    if (q0 == 1) {
-      double y0 = v[kb];
-      for (int ka = kb; ka < a1; ka++) col[row[ka]] -= v[ka] * y0;
-      for (int a = 0; a < m; a++) fcol[a] -= f0[a] * y0;
-    } else {
-      double y0 = v[2 * kb], y1 = v[2 * kb + 1];
-      for (int ka = kb; ka < a1; ka++) col[row[ka]] -= v[2 * ka] * y0 + v[2 * ka + 1] * y1;
-      for (int a = 0; a < m; a++) fcol[a] -= f0[a] * y0 + f1[a] * y1;
-    }
-  }
-}
-
-/* pairs_and_fixed for the common sizes; 0 where it does not apply (the
- * caller then makes the two passes). */
-static int pairs_and_fixed_sized(lmm_block *C, lmm_block *CK, const double *F, int m, const lmm_block *B, int c, int kb0,
-                                 int kb1) {
-  int q0 = B->cq;
-  if (C->kind != BLK_DENSE || CK->kind != BLK_DENSE || B->rq != 1 || q0 > 2) return 0;
-  switch (m * 4 + q0) {
-    case 2 * 4 + 2: pairs_and_fixed(C, CK, F, 2, 2, B, c, kb0, kb1); return 1;
-    case 3 * 4 + 2: pairs_and_fixed(C, CK, F, 3, 2, B, c, kb0, kb1); return 1;
-    case 4 * 4 + 2: pairs_and_fixed(C, CK, F, 4, 2, B, c, kb0, kb1); return 1;
-    case 5 * 4 + 2: pairs_and_fixed(C, CK, F, 5, 2, B, c, kb0, kb1); return 1;
-    case 2 * 4 + 1: pairs_and_fixed(C, CK, F, 2, 1, B, c, kb0, kb1); return 1;
-    case 3 * 4 + 1: pairs_and_fixed(C, CK, F, 3, 1, B, c, kb0, kb1); return 1;
-    case 4 * 4 + 1: pairs_and_fixed(C, CK, F, 4, 1, B, c, kb0, kb1); return 1;
-    case 5 * 4 + 1: pairs_and_fixed(C, CK, F, 5, 1, B, c, kb0, kb1); return 1;
-    default: return 0;
-  }
 }
 
 /* C -= Ba Bb' over the pairs of blocks kb = b0..b1-1 of B and ka of A
@@ -400,7 +363,7 @@ static void first_term_updates(lmm_system *s, int c, int part) {
     int b0 = at ? at[0] : Bj->colptr[c], b1 = at ? at[1] : Bj->colptr[c + 1];
     if (b0 == b1) continue;
     for (int i = j + 1; i < K; i++) sub_pairs_col(lmm_sys_L(s, i, j), lmm_sys_L(s, i, 0), Bj, c, b0, b1);
-    if (pairs_and_fixed_sized(lmm_sys_L(s, j, j), lmm_sys_L(s, K, j), F, p1, Bj, c, b0, b1)) continue;
+    if (rows_scalar_sized(lmm_sys_L(s, K, j), F, p1, p1, Bj, b0, b1, lmm_sys_L(s, j, j), Bj->colptr[c + 1])) continue;
     sub_pairs_col(lmm_sys_L(s, j, j), Bj, Bj, c, b0, b1);
     sub_dense_sparse_col(lmm_sys_L(s, K, j), F, p1, p1, Bj, b0, b1);
   }
