@@ -190,8 +190,10 @@ int lmm_design_dense_x(const lmm_design *d, double **X, lmm_error *err) {
   size_t n = d->n;
   *X = lmm_malloc(sizeof **X * n * (size_t)(d->p ? d->p : 1));
   if (!*X) return lmm_nomem(err);
+  enum { ROWS = 1 << 20 };   /* column_rows takes an int count */
   for (int j = 0; j < d->p; j++)
-    for (size_t r = 0; r < n; r++) (*X)[(size_t)j * n + r] = column_value(d->frame, &d->xspec[j], r);
+    for (size_t r0 = 0; r0 < n; r0 += ROWS)
+      column_rows(d->frame, &d->xspec[j], NULL, r0, n - r0 < ROWS ? (int)(n - r0) : ROWS, *X + (size_t)j * n + r0);
   return LMM_OK;
 }
 
