@@ -10,21 +10,30 @@ int load_model(const char *formula, const char *random, const char *options, con
   int rc = lmm_model_begin(formula, random, options, m, err);
   if (rc) return rc;
   lmm_model_rows_have_rowid(*m, !t->no_rowid);
-  int nc = lmm_model_ncols(*m);
-  int map[64];
-  if (nc > 64) return lmm_fail(err, LMM_ERR, "test table: too many columns");
-  for (int i = 0; i < nc; i++) {
-    map[i] = -1;
-    for (int j = 0; j < t->ncols; j++)
-      if (!strcmp(t->names[j], lmm_model_col(*m, i))) map[i] = j;
-    if (map[i] < 0) return lmm_fail(err, LMM_ERR, "test table lacks column '%s'", lmm_model_col(*m, i));
-  }
-  lmm_value row[64];
+  int nc = lmm_model_ncols(*m), map[TABLE_MAX_COLS];
+  if ((rc = table_columns(*m, t, map, err))) return rc;
+  lmm_value row[TABLE_MAX_COLS];
   for (int r = 0; r < t->nrows; r++) {
-    for (int i = 0; i < nc; i++) row[i] = t->v[(size_t)r * (size_t)t->ncols + (size_t)map[i]];
+    table_row(t, map, nc, r, row);
     if ((rc = lmm_model_add_row(*m, row, r + 1, err))) return rc;
   }
   return LMM_OK;
+}
+
+int table_columns(const lmm_model *m, const test_table *t, int *map, lmm_error *err) {
+  int nc = lmm_model_ncols(m);
+  if (nc > TABLE_MAX_COLS) return lmm_fail(err, LMM_ERR, "test table: too many columns");
+  for (int i = 0; i < nc; i++) {
+    map[i] = -1;
+    for (int j = 0; j < t->ncols; j++)
+      if (!strcmp(t->names[j], lmm_model_col(m, i))) map[i] = j;
+    if (map[i] < 0) return lmm_fail(err, LMM_ERR, "test table lacks column '%s'", lmm_model_col(m, i));
+  }
+  return LMM_OK;
+}
+
+void table_row(const test_table *t, const int *map, int nc, int r, lmm_value *row) {
+  for (int i = 0; i < nc; i++) row[i] = t->v[(size_t)r * (size_t)t->ncols + (size_t)map[i]];
 }
 
 int load_design(const char *formula, const char *random, const test_table *t, lmm_model **m, lmm_error *err) {

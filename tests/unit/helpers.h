@@ -7,6 +7,7 @@
 #ifndef LMM_TEST_HELPERS_H
 #define LMM_TEST_HELPERS_H
 
+#include <stdint.h>
 #include <string.h>
 #include "model.h"
 
@@ -14,6 +15,12 @@
 #define TXT(s) ((lmm_value){LMM_TEXT, 0, "" s "", (int)sizeof("" s "") - 1})  /* a string literal */
 #define TXTP(p) ((lmm_value){LMM_TEXT, 0, (p), (int)strlen(p)})              /* any string */
 #define NUL ((lmm_value){LMM_NULL, 0, NULL, 0})
+
+/* Steps a fixed pseudo-random sequence (a 64-bit LCG) and returns its new
+ * state: the tests' data made in place, the same on every machine. */
+static inline uint64_t lcg_next(uint64_t *state) {
+  return *state = *state * 6364136223846793005ULL + 1442695040888963407ULL;
+}
 
 typedef struct test_table {
   int ncols;
@@ -27,6 +34,13 @@ typedef struct test_table {
   ((test_table){(int)(sizeof(names_) / sizeof *(names_)), (names_),             \
                 (int)(sizeof(values_) / sizeof *(values_) / (sizeof(names_) / sizeof *(names_))), \
                 (values_), 0})
+
+/* Where each of the model's columns is in t (map[i] for lmm_model_col(m, i),
+ * at most TABLE_MAX_COLS); LMM_ERR, said in err, when t lacks one. */
+enum { TABLE_MAX_COLS = 64 };
+int table_columns(const lmm_model *m, const test_table *t, int *map, lmm_error *err);
+/* Row r (0-based) of t in the model's column order (map from table_columns, nc of them). */
+void table_row(const test_table *t, const int *map, int nc, int r, lmm_value *row);
 
 /* begin + every row.  Returns the first failing status; *m is set (and must
  * be freed) whenever lmm_model_begin succeeded. */

@@ -2,6 +2,7 @@
  * the one-thread order, and OpenBLAS's thread count as it was after it,
  * also when several threads factor at once. */
 #include "harness.h"
+#include "helpers.h"
 #include "dense_chol.h"
 
 #include <cblas.h>
@@ -15,7 +16,7 @@ static double *spd(int n) {
   double *g = malloc(sizeof *g * (size_t)n * (size_t)n), *a = malloc(sizeof *a * (size_t)n * (size_t)n);
   uint64_t state = 99;
   for (size_t i = 0; i < (size_t)n * (size_t)n; i++) {
-    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    lcg_next(&state);
     g[i] = (double)(state >> 11) / 9007199254740992.0 - 0.5;
   }
   cblas_dsyrk(CblasColMajor, CblasLower, CblasNoTrans, n, n, 1.0, g, n, 0.0, a, n);

@@ -25,7 +25,7 @@ static test_table crossed_table(void) {
   uint64_t state = 12345;
   for (int l = 0; l < G1 + G2; l++) snprintf(labels[l], sizeof labels[l], "%c%d", l < G1 ? 'a' : 'b', l);
   for (int r = 0; r < ROWS; r++) {
-    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    lcg_next(&state);
     int g1 = r % G1, g2 = (int)((state >> 33) % G2);
     double x = (double)((state >> 20) % 1000) / 100.0;
     double y = 1 + 0.5 * x + sin(g1) + 0.3 * cos(g2) + 0.1 * x * cos(3.0 * g1) + (double)((state >> 40) % 100) / 50.0;
@@ -148,7 +148,7 @@ static test_table big_table(void) {
   if (made++) return t;
   uint64_t state = 777;
   for (int r = 0; r < BIG_ROWS; r++) {
-    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    lcg_next(&state);
     int g = (int)((state >> 33) % BG), h = (int)((state >> 45) % BH);
     double x = (double)((state >> 20) % 1000) / 100.0;
     v[4 * r] = NUM(1000 + x + 0.01 * g + (double)((state >> 12) % 97) / 10.0);
@@ -272,7 +272,7 @@ static test_table tail_table(void) {
   for (int l = 0; l < 60; l++) snprintf(labels[l], sizeof labels[l], "%c%d", l < 40 ? 'a' : l < 43 ? 'h' : l < 54 ? 'b' : 'c', l);
   uint64_t state = 777;
   for (int r = 0; r < TAIL_ROWS; r++) {
-    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    lcg_next(&state);
     int a = r % 40, h = (int)((state >> 30) % 3), b = (int)((state >> 35) % 11), c = (int)((state >> 45) % 6);
     double x = (double)((state >> 20) % 1000) / 100.0;
     v[6 * r] = NUM(1 + 0.4 * x + sin(a) + 0.5 * cos(3.0 * a + h) + 0.7 * cos(b) + 0.3 * sin(2.0 * c) + (double)((state >> 52) % 100) / 40.0);
@@ -355,7 +355,7 @@ static test_table pattern_table(void) {
   if (made++) return t;
   uint64_t state = 4242;
   for (int r = 0; r < PAT_ROWS; r++) {
-    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    lcg_next(&state);
     v[5 * r] = NUM((double)((state >> 40) % 1000) / 100.0);
     v[5 * r + 1] = NUM((double)((state >> 20) % 100) / 10.0);
     v[5 * r + 2] = NUM((double)(r % 6000));

@@ -22,7 +22,7 @@ static const lmm_value *feed_rows(int bad_row) {
   static char text[ROWS][12];
   uint64_t state = 7;
   for (int r = 0; r < ROWS; r++) {
-    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    lcg_next(&state);
     lmm_value *row = v + (size_t)r * NCOL;
     snprintf(text[r], sizeof text[r], "f%d", (int)((state >> 20) % 3000));
     row[0] = NUM((double)((state >> 30) % 1000) / 10);
@@ -37,32 +37,31 @@ static const lmm_value *feed_rows(int bad_row) {
 
 static const char *feed_names[NCOL] = {"y", "x", "f", "g", "c", "w"};
 
-typedef struct feed_src { lmm_model *m; const lmm_value *v; int map[NCOL], stop_at; } feed_src;
+typedef struct feed_src { lmm_model *m; const test_table *t; int map[TABLE_MAX_COLS], stop_at; } feed_src;
 
 /* The rows to lmm_feed_row in the model's column order; stop_at > 0: the
  * reader fails there on its own (-7), as a BLOB would make it. */
 static int read_feed(void *arg, lmm_feed *feed) {
   feed_src *s = arg;
   int nc = lmm_model_ncols(s->m);
-  lmm_value row[NCOL];
+  lmm_value row[TABLE_MAX_COLS];
   lmm_error err = {0};
-  for (int r = 0; r < ROWS; r++) {
+  for (int r = 0; r < s->t->nrows; r++) {
     if (r + 1 == s->stop_at) return -7;
-    for (int i = 0; i < nc; i++) row[i] = s->v[(size_t)r * NCOL + (size_t)s->map[i]];
+    table_row(s->t, s->map, nc, r, row);
     if (lmm_feed_row(feed, row, r + 1, &err)) return 1;
   }
   return 0;
 }
 
-static int feed_model(const char *formula, const lmm_value *v, int stop_at, lmm_model **m, int *read_rc, lmm_error *err) {
+/* load_model's rows through the feed (lmm_model_read) instead of add_row. */
+static int feed_model(const char *formula, const test_table *t, int stop_at, lmm_model **m, int *read_rc, lmm_error *err) {
   memset(err, 0, sizeof *err);
   int rc = lmm_model_begin(formula, NULL, NULL, m, err);
   if (rc) return rc;
-  lmm_model_rows_have_rowid(*m, 1);
-  feed_src s = {*m, v, {0}, stop_at};
-  for (int i = 0; i < lmm_model_ncols(*m); i++)
-    for (int j = 0; j < NCOL; j++)
-      if (!strcmp(feed_names[j], lmm_model_col(*m, i))) s.map[i] = j;
+  lmm_model_rows_have_rowid(*m, !t->no_rowid);
+  feed_src s = {*m, t, {0}, stop_at};
+  if ((rc = table_columns(*m, t, s.map, err))) return rc;
   return lmm_model_read(*m, read_feed, &s, read_rc, err);
 }
 
@@ -90,7 +89,7 @@ void test_feed_same_frame(void) {
   /* the second thread never allocates */
   test_thread = pthread_self();
   lmm_set_allocator(&(lmm_allocator){count_malloc, count_realloc, free});
-  CHECK_INT(feed_model(formula, t.v, 0, &fed, &read_rc, &err), LMM_OK);
+  CHECK_INT(feed_model(formula, &t, 0, &fed, &read_rc, &err), LMM_OK);
   lmm_set_allocator(NULL);
   CHECK_INT(other_thread_allocs, 0);
   CHECK_INT(read_rc, 0);
@@ -139,19 +138,19 @@ void test_feed_refused_row(void) {
   CHECK_INT(load_model(formula, NULL, NULL, &t, &one, &want), LMM_ERR);
   CHECK_CONTAINS(want.msg, "rowid 50001");
   /* the frame refuses row 50,001: the reader hears of it and stops */
-  CHECK_INT(feed_model(formula, t.v, 0, &fed, &read_rc, &err), LMM_ERR);
+  CHECK_INT(feed_model(formula, &t, 0, &fed, &read_rc, &err), LMM_ERR);
   CHECK_STR(err.msg, want.msg);
   CHECK_INT(read_rc, 1);
   lmm_model_free(fed);
   fed = NULL;
   /* the reader fails on its own at row 50,100, before the frame has had row 50,001: the frame's error is still the one */
-  CHECK_INT(feed_model(formula, t.v, 50100, &fed, &read_rc, &err), LMM_ERR);
+  CHECK_INT(feed_model(formula, &t, 50100, &fed, &read_rc, &err), LMM_ERR);
   CHECK_STR(err.msg, want.msg);
   CHECK_INT(read_rc, -7);
   lmm_model_free(fed);
   fed = NULL;
   /* and at a row before it: the reader's own error stands alone */
-  CHECK_INT(feed_model(formula, t.v, 50000, &fed, &read_rc, &err), LMM_OK);
+  CHECK_INT(feed_model(formula, &t, 50000, &fed, &read_rc, &err), LMM_OK);
   CHECK_INT(read_rc, -7);
   lmm_model_free(fed);
   lmm_model_free(one);
