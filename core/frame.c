@@ -212,15 +212,29 @@ void lmm_frame_free(lmm_frame *fr) {
   lmm_free(fr);
 }
 
-/* A per-row array at the frame's capacity, its first n rows set to fill. */
-static int start_column(lmm_frame *fr, size_t size, void **out, double fill) {
-  *out = lmm_malloc(size * (fr->cap ? fr->cap : 1));
-  if (!*out) return -1;
+/* A variable's per-row array (*out), made at the first value that needs it:
+ * the frame's capacity, its first n rows set to fill.  Where the row may
+ * not allocate, LMM_FRAME_NEEDS_MEMORY instead. */
+static int start_column(lmm_frame *fr, size_t size, void **out, double fill, int may_alloc, lmm_error *err) {
+  if (*out) return LMM_OK;
+  if (!may_alloc) return LMM_FRAME_NEEDS_MEMORY;
+  if (!(*out = lmm_malloc(size * (fr->cap ? fr->cap : 1)))) return lmm_nomem(err);
   for (size_t r = 0; r < fr->n; r++) {
     if (size == sizeof(double)) ((double *)*out)[r] = fill;
     else ((int *)*out)[r] = (int)fill;
   }
-  return 0;
+  return LMM_OK;
+}
+
+/* Row r's level (text, or the number num) into code[r], added to the
+ * table at first sight (table_intern), as add_row's status. */
+static int set_level(level_table *t, int *code, size_t r, const char *text, size_t len, double num, int may_alloc,
+                     lmm_error *err) {
+  int k = table_intern(t, text, len, num, may_alloc);
+  if (k == INTERN_NEEDS_MEMORY) return LMM_FRAME_NEEDS_MEMORY;
+  if (k < 0) return lmm_nomem(err);
+  code[r] = k;
+  return LMM_OK;
 }
 
 static int grow(lmm_frame *fr, lmm_error *err) {
@@ -286,14 +300,11 @@ static int add_row(lmm_frame *fr, const lmm_value *cols, int64_t rowid, int may_
     const lmm_var *var = &f->vars[i];
     lmm_frame_var *v = &fr->vars[i];
     const lmm_expr *e = var->ex;
-    int k;
     if (e->kind == EX_NAME && fr->coltext[e->column] && var->kind != LMM_VAR_NUMERIC) {
       const lmm_value *cv = &cols[e->column];
-      if (!v->code && (!may_alloc || start_column(fr, sizeof *v->code, (void **)&v->code, -1)))
-        return may_alloc ? lmm_nomem(err) : LMM_FRAME_NEEDS_MEMORY;
-      if ((k = table_intern(v->table, cv->text, (size_t)cv->len, 0, may_alloc)) < 0)
-        return k == INTERN_NEEDS_MEMORY ? LMM_FRAME_NEEDS_MEMORY : lmm_nomem(err);
-      v->code[r] = k;
+      if ((rc = start_column(fr, sizeof *v->code, (void **)&v->code, -1, may_alloc, err)) ||
+          (rc = set_level(v->table, v->code, r, cv->text, (size_t)cv->len, 0, may_alloc, err)))
+        return rc;
       if (v->x) v->x[r] = NAN;
       v->has_text = 1;
       continue;
@@ -303,17 +314,13 @@ static int add_row(lmm_frame *fr, const lmm_value *cols, int64_t rowid, int may_
     if (!isfinite(x)) return not_finite(fr, var->label, x, rowid, err);
     v->has_num = 1;
     if (keeps_numbers(var, v)) {
-      if (!v->x && (!may_alloc || start_column(fr, sizeof *v->x, (void **)&v->x, NAN)))
-        return may_alloc ? lmm_nomem(err) : LMM_FRAME_NEEDS_MEMORY;
+      if ((rc = start_column(fr, sizeof *v->x, (void **)&v->x, NAN, may_alloc, err))) return rc;
       v->x[r] = x;
     }
-    if (keeps_codes(var)) {
-      /* a factor's or a grouping's number is a level */
-      if (!v->code && (!may_alloc || start_column(fr, sizeof *v->code, (void **)&v->code, -1)))
-        return may_alloc ? lmm_nomem(err) : LMM_FRAME_NEEDS_MEMORY;
-      if ((k = table_intern(v->table, NULL, 0, x, may_alloc)) < 0)
-        return k == INTERN_NEEDS_MEMORY ? LMM_FRAME_NEEDS_MEMORY : lmm_nomem(err);
-      v->code[r] = k;
+    if (keeps_codes(var)) {   /* a factor's or a grouping's number is a level */
+      if ((rc = start_column(fr, sizeof *v->code, (void **)&v->code, -1, may_alloc, err)) ||
+          (rc = set_level(v->table, v->code, r, NULL, 0, x, may_alloc, err)))
+        return rc;
     } else if (v->code) v->code[r] = -1;   /* a plain column seen with text: settled at finish */
   }
   fr->nread++;
