@@ -19,6 +19,9 @@
 #include <lapacke.h>
 #include <math.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 /* Below this order BLAS and LAPACK calls cost more in overhead (argument
  * checks, buffers, thread locks) than the arithmetic; random-effects blocks
@@ -166,7 +169,25 @@ static inline __attribute__((always_inline)) void pairs4(lmm_block *P, const dou
     if (ka > kb + 1) pair_sub(p2, r, x0, x1, y20, y21, q0);
     if (ka > kb + 2) pair_sub(p3, r, x0, x1, y30, y31, q0);
   }
-  for (int ka = kb + 4; ka < pend; ka++) {
+  int ka = kb + 4;
+#ifdef __SSE2__
+  if (q0 == 2) {   /* two columns to a register: the same products, in the same order */
+    __m128d y0a = _mm_set_pd(y10, y00), y1a = _mm_set_pd(y11, y01), y0b = _mm_set_pd(y30, y20), y1b = _mm_set_pd(y31, y21);
+    for (; ka < pend; ka++) {
+      int r = row[ka];
+      __m128d x0 = _mm_set1_pd(v[2 * (size_t)ka]), x1 = _mm_set1_pd(v[2 * (size_t)ka + 1]);
+      __m128d ta = _mm_add_pd(_mm_mul_pd(x0, y0a), _mm_mul_pd(x1, y1a));
+      __m128d tb = _mm_add_pd(_mm_mul_pd(x0, y0b), _mm_mul_pd(x1, y1b));
+      __m128d ca = _mm_sub_pd(_mm_loadh_pd(_mm_load_sd(p0 + r), p1 + r), ta);
+      __m128d cb = _mm_sub_pd(_mm_loadh_pd(_mm_load_sd(p2 + r), p3 + r), tb);
+      _mm_storel_pd(p0 + r, ca);
+      _mm_storeh_pd(p1 + r, ca);
+      _mm_storel_pd(p2 + r, cb);
+      _mm_storeh_pd(p3 + r, cb);
+    }
+  }
+#endif
+  for (; ka < pend; ka++) {
     int r = row[ka];
     double x0 = v[(size_t)ka * (size_t)q0], x1 = v[(size_t)ka * (size_t)q0 + (size_t)q0 - 1];
     pair_sub(p0, r, x0, x1, y00, y01, q0);
