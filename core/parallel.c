@@ -36,6 +36,70 @@ int lmm_parallel(int nparts, int (*fn)(void *arg, int part), void *arg) {
   return rc;
 }
 
+struct lmm_team {
+  pthread_mutex_t mx;
+  pthread_cond_t cv;
+  int nparts, arrived, generation;
+  int state;   /* 0: parts wait to start; 1: run; -1: a thread could not be started, return */
+};
+
+typedef struct team_job {
+  int (*fn)(void *arg, int part, lmm_team *team);
+  void *arg;
+  lmm_team *team;
+  int part, rc;
+} team_job;
+
+static void *run_team_job(void *p) {
+  team_job *j = p;
+  lmm_team *t = j->team;
+  pthread_mutex_lock(&t->mx);
+  while (!t->state) pthread_cond_wait(&t->cv, &t->mx);
+  int run = t->state > 0;
+  pthread_mutex_unlock(&t->mx);
+  if (run) j->rc = j->fn(j->arg, j->part, t);
+  return NULL;
+}
+
+int lmm_parallel_team(int nparts, int (*fn)(void *arg, int part, lmm_team *team), void *arg) {
+  if (nparts > MAX_PARTS) nparts = MAX_PARTS;
+  lmm_team t = {.nparts = nparts};
+  if (pthread_mutex_init(&t.mx, NULL)) return LMM_TEAM_UNSTARTED;
+  if (pthread_cond_init(&t.cv, NULL)) { pthread_mutex_destroy(&t.mx); return LMM_TEAM_UNSTARTED; }
+  team_job jobs[MAX_PARTS];
+  pthread_t tid[MAX_PARTS];
+  int started = 1;
+  for (; started < nparts; started++) {
+    jobs[started] = (team_job){fn, arg, &t, started, 0};
+    if (pthread_create(&tid[started], NULL, run_team_job, &jobs[started])) break;
+  }
+  int all = started == nparts;
+  pthread_mutex_lock(&t.mx);
+  t.state = all ? 1 : -1;
+  pthread_cond_broadcast(&t.cv);
+  pthread_mutex_unlock(&t.mx);
+  int rc = all ? fn(arg, 0, &t) : LMM_TEAM_UNSTARTED;
+  for (int k = 1; k < started; k++) {
+    pthread_join(tid[k], NULL);
+    if (!rc) rc = jobs[k].rc;
+  }
+  pthread_cond_destroy(&t.cv);
+  pthread_mutex_destroy(&t.mx);
+  return rc;
+}
+
+void lmm_team_wait(lmm_team *t) {
+  pthread_mutex_lock(&t->mx);
+  int generation = t->generation;
+  if (++t->arrived == t->nparts) {
+    t->arrived = 0;
+    t->generation++;
+    pthread_cond_broadcast(&t->cv);
+  } else
+    while (generation == t->generation) pthread_cond_wait(&t->cv, &t->mx);
+  pthread_mutex_unlock(&t->mx);
+}
+
 int lmm_parallel_parts(void) {
   long n = sysconf(_SC_NPROCESSORS_ONLN);
   return n < 1 ? 1 : n > MAX_PARTS ? MAX_PARTS : (int)n;

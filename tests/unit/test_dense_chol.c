@@ -1,6 +1,8 @@
 /* test_dense_chol.c — the dense Cholesky: LAPACK's factor on either side of
- * the one-thread order, and OpenBLAS's thread count as it was after it,
- * also when several threads factor at once. */
+ * the order where the parts begin, the column not positive definite named
+ * as LAPACK names it wherever it falls among the parts' panels, and
+ * OpenBLAS's thread count as it was after it, also when several threads
+ * factor at once. */
 #include "harness.h"
 #include "helpers.h"
 #include "dense_chol.h"
@@ -25,11 +27,11 @@ static double *spd(int n) {
   return a;
 }
 
-/* The factor against LAPACK's own, element by element, below and above LMM_CHOL_ONE_THREAD_BELOW. */
+/* The factor against LAPACK's own, element by element, below and above LMM_CHOL_PARTS_FROM. */
 void test_dense_chol_factor(void) {
-  int orders[] = {40, 504, LMM_CHOL_ONE_THREAD_BELOW + 100};
+  int orders[] = {40, LMM_CHOL_PARTS_FROM - 1, LMM_CHOL_PARTS_FROM, 504, 1159};
   openblas_set_num_threads(2);
-  for (int t = 0; t < 3; t++) {
+  for (int t = 0; t < 5; t++) {
     int n = orders[t];
     double *a = spd(n), *b = malloc(sizeof *b * (size_t)n * (size_t)n);
     for (size_t i = 0; i < (size_t)n * (size_t)n; i++) b[i] = a[i];
@@ -49,28 +51,59 @@ void test_dense_chol_factor(void) {
   /* not positive definite: LAPACK's info names the column */
   double m[4] = {1, 2, 2, 1};
   CHECK_INT(lmm_dense_chol(2, m, 2), 2);
+  /* in the parts' first panel, a later one, and the last column */
+  int n = 600, bad[] = {5, 301, 600};
+  for (int t = 0; t < 3; t++) {
+    double *a = spd(n), *b = malloc(sizeof *b * (size_t)n * (size_t)n);
+    a[(size_t)(bad[t] - 1) * (size_t)(n + 1)] = -1;
+    for (size_t i = 0; i < (size_t)n * (size_t)n; i++) b[i] = a[i];
+    CHECK_INT(LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'L', n, b, n), bad[t]);
+    CHECK_INT(lmm_dense_chol(n, a, n), bad[t]);
+    CHECK_INT(openblas_get_num_threads(), 2);
+    free(a);
+    free(b);
+  }
 }
 
 enum { CALLS = 300 };
 
+/* CALLS factors of order *arg (in parts from LMM_CHOL_PARTS_FROM on), each
+ * checked against LAPACK's.  Not bit for bit: the other thread's call may
+ * put OpenBLAS's count back to two during this one's, and a threaded
+ * product may round differently (1e-15 here). */
 static void *factor_many(void *arg) {
-  (void)arg;
-  double *a = spd(60), *b = malloc(sizeof *b * 3600);
-  for (int k = 0; k < CALLS; k++) {
-    for (int i = 0; i < 3600; i++) b[i] = a[i];
-    lmm_dense_chol(60, b, 60);
+  int n = *(int *)arg, calls = n < LMM_CHOL_PARTS_FROM ? CALLS : CALLS / 10;
+  size_t nn = (size_t)n * (size_t)n;
+  double *a = spd(n), *b = malloc(sizeof *b * nn), *lapack = malloc(sizeof *lapack * nn);
+  for (size_t i = 0; i < nn; i++) lapack[i] = a[i];
+  long bad = LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'L', n, lapack, n) != 0;
+  for (int k = 0; k < calls; k++) {
+    for (size_t i = 0; i < nn; i++) b[i] = a[i];
+    if (lmm_dense_chol(n, b, n)) bad++;
+    for (int c = 0; c < n; c++)
+      for (int r = c; r < n; r++)
+        if (fabs(b[r + (size_t)c * (size_t)n] - lapack[r + (size_t)c * (size_t)n]) > 1e-10) { bad++; c = n; break; }
   }
   free(a);
   free(b);
-  return NULL;
+  free(lapack);
+  return (void *)(intptr_t)bad;
 }
 
 /* Two threads factoring at once leave the count at two: a call that took
- * the other's lowered count for the host's, and put it back, would leave one. */
+ * the other's lowered count for the host's, and put it back, would leave one.
+ * Also when both factor in parts, four threads at once, every factor right. */
 void test_dense_chol_threads(void) {
-  openblas_set_num_threads(2);
-  pthread_t t[2];
-  for (int k = 0; k < 2; k++) CHECK_INT(pthread_create(&t[k], NULL, factor_many, NULL), 0);
-  for (int k = 0; k < 2; k++) pthread_join(t[k], NULL);
-  CHECK_INT(openblas_get_num_threads(), 2);
+  int orders[] = {60, LMM_CHOL_PARTS_FROM + 52};
+  for (int o = 0; o < 2; o++) {
+    openblas_set_num_threads(2);
+    pthread_t t[2];
+    for (int k = 0; k < 2; k++) CHECK_INT(pthread_create(&t[k], NULL, factor_many, &orders[o]), 0);
+    for (int k = 0; k < 2; k++) {
+      void *bad = NULL;
+      pthread_join(t[k], &bad);
+      CHECK_INT((int)(intptr_t)bad, 0);
+    }
+    CHECK_INT(openblas_get_num_threads(), 2);
+  }
 }
