@@ -10,14 +10,13 @@
  * sched_yield for about 0.1 s, taking the cores from lmm's own parts in
  * the next deviance evaluation (a million rows: 19.5 ms an evaluation
  * against 16.4 ms).  So OpenBLAS runs on one thread here.  Its thread count
- * is process-wide, with no count per call in that version, so the factor
- * runs with the count lowered to one and put back.  A call that finds the
- * count at one (the host's choice, or another connection's factor under
- * way) leaves it alone, and one that lowered it puts back what it found, so
- * however calls on several threads interleave, the count ends as it began;
- * no lock is needed, at worst a factor runs threaded while another's puts
- * the count back.  A host that changes the count during a call loses its
- * change.  With another BLAS, LAPACK's dpotrf runs as that library chooses.
+ * is process-wide, with no count per call in that version, so while any
+ * factor runs the count is one: the first factor to start keeps the count it
+ * found and the last to finish puts it back, under a lock, so that no fit's
+ * factor sees another's put the count back midway (its products would run
+ * threaded and round differently from the same fit alone).  A host that
+ * changes the count while a fit factors loses its change.  With another
+ * BLAS, LAPACK's dpotrf runs as that library chooses.
  */
 #ifndef LMM_DENSE_CHOL_H
 #define LMM_DENSE_CHOL_H

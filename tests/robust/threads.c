@@ -5,7 +5,8 @@
  *
  * Each of two lists of statements (different models: nested, crossed,
  * random slopes, least squares, saved models and the functions that read
- * them, lmm_agg, and data large enough for the frame's second thread) is
+ * them, lmm_agg, data large enough for the frame's second thread, and
+ * crossed terms whose dense tail is factored in parts) is
  * first run alone, on a fresh copy of the data, for the rows it returns
  * (exact bits).  Then two threads, each with its own
  * connection (the extension initialised on both at the same moment), run
@@ -31,6 +32,9 @@ static const char *const first[] = {
   "SELECT * FROM lmm_fit('sleepstudy', 'log(Reaction) ~ Days * Subject')",
   /* 7,185 rows: more than a batch, so the frame is built on the feed's second thread */
   "SELECT * FROM lmm_fit('mathach', 'MathAch ~ SES + Sector + (SES|School)')",
+  /* crossed, 460 levels after 700: a dense tail factored in parts (dense_chol.c), as the other list's is */
+  "SELECT * FROM lmm_fit('SELECT MathAch, SES, rowid % 700 AS a, (rowid / 7) % 460 AS b FROM mathach', "
+  "'MathAch ~ SES + (1|a) + (1|b)')",
   NULL,
 };
 
@@ -43,6 +47,8 @@ static const char *const second[] = {
   "SELECT * FROM lmm_fit('pastes', 'strength ~ 1 + (1|batch/cask)')",
   "SELECT g.reg, t.* FROM (SELECT reg, lmm_agg('log(1 + total_fruits) ~ amd', '1|popu', 'method=ML', "
   "'total_fruits', total_fruits, 'amd', amd, 'popu', popu) AS fit FROM arabidopsis GROUP BY reg) AS g, lmm_tidy(g.fit) AS t",
+  "SELECT * FROM lmm_fit('SELECT MathAch, SES, Sector, rowid % 650 AS a, (rowid / 5) % 480 AS b FROM mathach', "
+  "'MathAch ~ SES + Sector + (1|a) + (1|b)')",
   NULL,
 };
 
