@@ -17,7 +17,7 @@ lme4 is not run above --lme4-max-rows (1M): at 10M rows it would need over 10 GB
 so the 10M row has lmm's numbers and the scan's only.
 
 Timeouts: a fit (lmm or lme4) that gives no result within TIMEOUT seconds, scaled by
-max(1, rows / 1M), is killed and printed as 'timeout'.  Repeats: 5 runs below 1M rows, 3 from 1M;
+max(1, rows / 1M), is killed and printed as 'timeout'.  Repeats: 5 runs up to 1M rows, 3 above;
 but a further run of one model in one engine starts only if the runs so far plus one more of their
 median stay within BUDGET seconds (so at 1M rows lme4, ~95 s a fit, runs once).
 """
