@@ -201,11 +201,13 @@ static inline __attribute__((always_inline)) void pairs4(lmm_block *P, const dou
  * columns): C's column of that row -= A b, A the fixed part's m rows held in
  * locals; and, with P, the pairs below it in B's column (which ends at
  * pend), into P's column of that row -- the 1M model's hot case, P =
- * L[j][j] and B = L[j][0] against itself, in one pass over B's blocks
- * instead of two (the second pass was 3.9% of that fit).  Inlined with m
- * and q0 constant, the loops unroll and pair up (SSE2); a loop of unknown
- * length took ~4 ns a block of B.  The same operations as sub_pairs_col
- * and a loop over the rows, so the same bits. */
+ * L[j][j] and B = L[j][0] against itself, in one call over the level's
+ * blocks while they are in cache (a second pass over B had been 3.9% of
+ * that fit): the pairs four rows at a time (pairs4), then each row's fixed
+ * part and the last rows' pairs.  Inlined with m and q0 constant, the loops
+ * unroll and pair up (SSE2); a loop of unknown length took ~4 ns a block of
+ * B.  The same operations as sub_pairs_col and a loop over the rows, so the
+ * same bits. */
 static inline __attribute__((always_inline)) void rows_scalar(lmm_block *C, const double *A, int lda, int m, int q0,
                                                               const lmm_block *B, int kb0, int kb1, lmm_block *P, int pend) {
   double a0[LMM_ROWS_IN_REGISTERS], a1[LMM_ROWS_IN_REGISTERS];
