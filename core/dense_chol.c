@@ -1,42 +1,11 @@
 /* dense_chol.c — see dense_chol.h. */
 #include "dense_chol.h"
+#include "blas_threads.h"
 #include "parallel.h"
 
 #include <cblas.h>
 #include <lapacke.h>
 #include <math.h>
-#include <pthread.h>
-
-/* OpenBLAS's own calls, weak: with another BLAS they are absent and the
- * factor runs as that library chooses. */
-#pragma weak openblas_get_num_threads
-#pragma weak openblas_set_num_threads
-int openblas_get_num_threads(void);
-void openblas_set_num_threads(int num_threads);
-
-/* While any factor here runs, OpenBLAS's count is one; the first to start
- * keeps the count it found and the last to finish puts it back.  Without
- * this, one fit's factor could see another's put the count back midway and
- * run its products threaded, rounding differently from the same fit alone
- * (1e-15, seen with two threads).  The count is the process's, so this
- * state is too, as the allocator's (alloc.c) is. */
-static pthread_mutex_t count_lock = PTHREAD_MUTEX_INITIALIZER;
-static int factoring, count_found;
-
-static void blas_one_thread(void) {
-  pthread_mutex_lock(&count_lock);
-  if (factoring++ == 0) {
-    count_found = openblas_get_num_threads();
-    if (count_found > 1) openblas_set_num_threads(1);
-  }
-  pthread_mutex_unlock(&count_lock);
-}
-
-static void blas_put_back(void) {
-  pthread_mutex_lock(&count_lock);
-  if (--factoring == 0 && count_found > 1) openblas_set_num_threads(count_found);
-  pthread_mutex_unlock(&count_lock);
-}
 
 enum { PANEL = 96 };   /* columns factored at a time by the parts (64..128 alike at 504..2000) */
 
@@ -92,14 +61,14 @@ static int chol_part(void *arg, int part, lmm_team *team) {
 }
 
 int lmm_dense_chol(int n, double *a, int lda) {
-  if (!openblas_get_num_threads || !openblas_set_num_threads) return LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, 'L', n, a, lda);
-  blas_one_thread();
+  if (!lmm_blas_serial_available()) return LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, 'L', n, a, lda);
+  lmm_blas_serial_begin();
   int parts = n >= LMM_CHOL_PARTS_FROM ? lmm_parallel_parts() : 1, info;
   chol_job job = {a, n, lda, parts, 0};
   if (parts < 2 || lmm_parallel_team(parts, chol_part, &job) == LMM_TEAM_UNSTARTED)
     info = LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, 'L', n, a, lda);
   else
     info = job.info;
-  blas_put_back();
+  lmm_blas_serial_end();
   return info;
 }

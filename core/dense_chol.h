@@ -1,6 +1,6 @@
-/* dense_chol.h — the Cholesky factor of a dense block: LAPACK's on one
- * BLAS thread, and from LMM_CHOL_PARTS_FROM on, a blocked factor whose
- * parts run on lmm's own threads.
+/* dense_chol.h — the Cholesky factor of a dense block: LAPACK's with
+ * OpenBLAS on one thread (blas_threads.h), and from LMM_CHOL_PARTS_FROM on,
+ * a blocked factor whose parts run on lmm's own threads.
  *
  * OpenBLAS 0.3.21 (Debian 12's) threads dpotrf at any order.  Below a few
  * hundred its threaded factor is slower than its one-thread factor (order
@@ -9,14 +9,8 @@
  * here, 7.0 ms); after each threaded call its idle workers spin in
  * sched_yield for about 0.1 s, taking the cores from lmm's own parts in
  * the next deviance evaluation (a million rows: 19.5 ms an evaluation
- * against 16.4 ms).  So OpenBLAS runs on one thread here.  Its thread count
- * is process-wide, with no count per call in that version, so while any
- * factor runs the count is one: the first factor to start keeps the count it
- * found and the last to finish puts it back, under a lock, so that no fit's
- * factor sees another's put the count back midway (its products would run
- * threaded and round differently from the same fit alone).  A host that
- * changes the count while a fit factors loses its change.  With another
- * BLAS, LAPACK's dpotrf runs as that library chooses.
+ * against 16.4 ms).  With another BLAS, LAPACK's dpotrf runs as that
+ * library chooses.
  */
 #ifndef LMM_DENSE_CHOL_H
 #define LMM_DENSE_CHOL_H

@@ -2,6 +2,7 @@
  * turn degenerate data into clear errors instead of garbage. */
 #include "model.h"
 #include "alloc.h"
+#include "blas_threads.h"
 
 #include <lapacke.h>
 #include <math.h>
@@ -83,21 +84,32 @@ static int finish(lmm_model *m, const lmm_fit_options *opt, lmm_error *err) {
   return lmm_tidy(m->design, m->fit, m->style, m->result, err);
 }
 
+/* The fit, OpenBLAS held at one thread (see blas_threads.h). */
+static int finish_serial(lmm_model *m, const lmm_fit_options *opt, lmm_error *err) {
+  lmm_blas_serial_begin();
+  int rc = finish(m, opt, err);
+  lmm_blas_serial_end();
+  return rc;
+}
+
 int lmm_model_finish(lmm_model *m, int (*interrupted)(void *), void *ctx, lmm_error *err) {
   lmm_fit_options opt = {m->options.reml, interrupted, ctx, NULL, 0};
-  return finish(m, &opt, err);
+  return finish_serial(m, &opt, err);
 }
 
 int lmm_model_finish_at(lmm_model *m, const double *theta, int ntheta, lmm_error *err) {
   lmm_fit_options opt = {m->options.reml, NULL, NULL, theta, ntheta};
-  return finish(m, &opt, err);
+  return finish_serial(m, &opt, err);
 }
 
 int lmm_model_ranef(lmm_model *m, int with_cov, lmm_error *err) {
   if (m->ranef && (!with_cov || m->design->nre == 0 || m->ranef->term[0].cov)) return LMM_OK;
   lmm_ranef_free(m->ranef);
   m->ranef = NULL;
-  return lmm_ranef_compute(m->design, m->system, m->fit, with_cov, &m->ranef, err);
+  lmm_blas_serial_begin();
+  int rc = lmm_ranef_compute(m->design, m->system, m->fit, with_cov, &m->ranef, err);
+  lmm_blas_serial_end();
+  return rc;
 }
 
 void lmm_model_free(lmm_model *m) {

@@ -2,6 +2,7 @@
  * conditional covariances from its inverse, fitted values and leverages. */
 #include "ranef.h"
 #include "alloc.h"
+#include "blas_threads.h"
 #include "ols.h"
 #include "selinv.h"
 
@@ -153,7 +154,9 @@ void lmm_fitted(const lmm_design *d, const lmm_fit *f, const lmm_ranef *r, doubl
 int lmm_hat(const lmm_design *d, double *hat, lmm_error *err) {
   double *X = NULL;
   int rc = lmm_design_dense_x(d, &X, err);
+  lmm_blas_serial_begin();
   if (!rc) rc = lmm_ols_hat(X, d->n, d->p, hat, err);
+  lmm_blas_serial_end();
   lmm_free(X);
   return rc;
 }
