@@ -3,10 +3,12 @@
     /usr/bin/python3 bench/lmm_fit.py EXT DB TABLE FORMULA OPTIONS RUNS BUDGET
 
 Loads the extension EXT into database DB, scans the model's columns of TABLE once untimed (so the
-scans and the fits find the file equally warm), then times RUNS bare scans, records the peak
-resident set so far (the baseline: this process doing only the scan), then times up to RUNS fits of
-lmm_fit(TABLE, FORMULA, NULL, OPTIONS) and records the peak resident set again.  A further fit
-starts only if the fits so far plus one more of their median would stay within BUDGET seconds.
+scans and the fits find the file equally warm), records the peak resident set so far (the baseline:
+this process doing only the scan), then times up to RUNS bare scans and RUNS fits of
+lmm_fit(TABLE, FORMULA, NULL, OPTIONS) in turn, a scan before each fit, so that both see the shared
+machine in the same minutes, and records the peak resident set again.  A further fit starts only if
+the fits so far plus one more of their median would stay within BUDGET seconds; the scans that are
+left are timed after the fits.
 
 Prints "key<TAB>value" lines, each as soon as it is known: rows, scan_s (one per scan), base_kb,
 time_s (one per fit), peak_kb, logLik, evaluations, converged; or error.
@@ -58,15 +60,16 @@ def main():
     scan = scan_sql(db, table, columns)
     _, rows = timed(db, scan)               # untimed warm-up
     out("rows", rows[0][0])
-    for _ in range(runs):
-        out("scan_s", timed(db, scan)[0])
     out("base_kb", hwm_kb())
 
     fit = "SELECT effect, term, estimate FROM lmm_fit(?, ?, NULL, ?)"
     times = []
+    scans = 0
     for i in range(runs):
         if times and sum(times) + statistics.median(times) > budget:
             break
+        out("scan_s", timed(db, scan)[0])
+        scans += 1
         try:
             t, result = timed(db, fit, (table, formula, options or None))
         except sqlite3.Error as e:
@@ -74,6 +77,8 @@ def main():
             return 1
         times.append(t)
         out("time_s", t)
+    for _ in range(runs - scans):
+        out("scan_s", timed(db, scan)[0])
     out("peak_kb", hwm_kb())
     stats = {term: est for effect, term, est in result if effect == "fit"}
     for key in ("logLik", "evaluations", "converged"):

@@ -52,7 +52,7 @@ def table(results, lme4):
     print()
     print("s: median wall seconds over runs (lmm/lme4); scan: SELECT count(*) and sum()/count() of the model's columns")
     print("MB: peak resident set of the fitting process minus the same process before fitting"
-          " (lmm: after the scans; lme4: after reading the CSV)")
+          " (lmm: after a first scan; lme4: after reading the CSV)")
 
 
 def slope(points):
@@ -97,7 +97,7 @@ def scaling_fixed(sims, raters):
 def notes(results, lme4):
     base = ["%s %.0f" % (r["model"], r["lmm_base_mb"]) for r in results if r.get("lmm_base_mb")]
     if base:
-        print("baseline MB of the lmm process (python3 + sqlite3 + extension, after the scans): " + ", ".join(base))
+        print("baseline MB of the lmm process (python3 + sqlite3 + extension, after a first scan): " + ", ".join(base))
     if lme4:
         base = ["%s %.0f" % (r["model"], r["lme4_base_mb"]) for r in results if r.get("lme4_base_mb")]
         if base:
