@@ -59,6 +59,18 @@ CASES = [
                           "WHERE i < 200000) SELECT json_group_array(i) FROM k))"},
      ["has 200000 covariance parameters but the model has 3"]),
     ("thetabig", {"fit": "json_set(fit, '$.theta', json('[1e300, 0, 1e300]'))"}, ["cannot be evaluated"]),
+    ("thetaempty", {"fit": "json_set(fit, '$.theta', json('[]'))"}, ["has 0 covariance parameters but the model has 3"]),
+    ("methodflip", {"options": "'method=REML'"}, ["'methodflip' is damaged", "its options make it a REML fit",
+                                                  "its fit was made by ML"]),
+    ("styleflip", {"formula": "'Reaction ~ Days'", "random": "'Days|Subject'"},
+     ["'styleflip' is damaged", "make an nlme-style model but its fit is lme4-style"]),
+    ("estimate", {"fit": "json_set(fit, '$.rows[1][3]', 99.5)"},
+     ["'estimate' is damaged", "its fixed 'Days' is saved as 99.5 but its theta on its data gives 10.46"]),
+    ("renamed", {"fit": "json_set(fit, '$.fixed[1]', 'Dayz', '$.rows[1][2]', 'Dayz')"},
+     ["'renamed' is damaged", "its rows give the fixed 'Dayz' where its formula makes the fixed 'Days'"]),
+    ("nulformula", {"formula": "formula || char(0) || ' + junk'"},
+     ["'nulformula' is damaged", "its formula holds a NUL byte at byte 33 of 40"]),
+    ("nuldata", {"data": "data || char(0)"}, ["'nuldata' is damaged", "its data holds a NUL byte at byte 11 of 11"]),
     ("dataint", {"data": "42"}, ["no such table or view: '42'"]),
     ("formulaint", {"formula": "7"}, ["'formulaint' no longer parses"]),
     ("formulablob", {"formula": "x'00ff'"}, ["'formulablob' is damaged", "its formula holds a NUL byte at byte 1 of 2"]),
@@ -82,6 +94,24 @@ JSON_CASES = [
     ("badjson", ["'badjson' is damaged", "malformed JSON"]),
     ("norows", ["'norows' is damaged", "its rows is integer, not array"]),
     ("novcov", ["'novcov' is damaged", "no vcov array"]),
+]
+# damage to the fit itself, which every reader refuses: those that read the JSON only too
+ROW_OF = "'$.rows[' || (SELECT key FROM json_each(fit, '$.rows') WHERE json_extract(value, '$[2]') = '%s') || ']%s'"
+FIT_DAMAGE = [
+    ("vcovshort", "json_remove(fit, '$.vcov[1][0]')", ["its vcov[1] has 1 elements, not 2"]),
+    ("vcovtext", "json_set(fit, '$.vcov[0][1]', 'x')", ["its vcov[0][1] is text, not a number"]),
+    ("vcovnegative", "json_set(fit, '$.vcov[1][1]', -1)", ["its vcov[1][1], a variance, is negative"]),
+    ("fixedextra", "json_set(fit, '$.fixed[#]', 'x')", ["its vcov has 2 rows for 3 fixed effects"]),
+    ("sigmazero", "json_replace(fit, %s, 0)" % (ROW_OF % ("sigma", "[3]")), ["its sigma is 0, not positive"]),
+    ("nosigma", "json_remove(fit, %s)" % (ROW_OF % ("sigma", "")), ["its rows give no sigma"]),
+    ("methodrows", "json_set(fit, '$.method', 'REML')", ["its method is REML but its rows give the criterion of the other"]),
+    ("rowshort", "json_remove(fit, '$.rows[0][7]')", ["its rows[0] has 7 elements, not 8"]),
+    ("rowtype", "json_set(fit, '$.rows[2][0]', 'random')", ["its rows[2] has the effect 'random'"]),
+    ("nulname", "json_set(fit, '$.fixed[0]', '(Inter' || char(0) || 'cept)')",
+     ["its fit holds an escaped NUL character (\\u0000) at byte"]),
+    ("nobsrows", "json_set(fit, '$.nobs', 179)", ["its rows count 180 observations but its nobs is 179"]),
+    ("twotheta", "replace(fit, '\"theta\":', '\"theta\":[],\"theta\":')", ["its fit has two members 'theta'"]),
+    ("array", "json_array(json(fit))", ["its fit is a JSON array, not an object"]),
 ]
 DF_ROW = "'$.rows[' || (SELECT key FROM json_each(fit, '$.rows') WHERE json_extract(value, '$[2]') = 'df') || '][3]'"
 NO_STATS = ["has no fit statistics"]
@@ -112,7 +142,7 @@ def hostile(t, db):
         damage(db, name, **cols)
     damage(db, "norows", fit="json_set(fit, '$.rows', 5)")
     damage(db, "novcov", fit="json_remove(fit, '$.vcov')")
-    for name, expr, _ in ANOVA_DAMAGE:
+    for name, expr, _ in ANOVA_DAMAGE + FIT_DAMAGE:
         damage(db, name, fit=expr)
     db.commit()
     t.ok(db.execute("SELECT count(*) FROM lmm_ranef('good')").fetchone()[0] == 36, "the good row of the hostile table reads")
@@ -124,6 +154,9 @@ def hostile(t, db):
         for reader in ("lmm_tidy('%s')", "lmm_vcov('%s')"):
             t.error(db, "SELECT * FROM " + reader % name, (), fragments, reader % name)
         t.error(db, "SELECT * FROM lmm_anova('good, %s')" % name, (), fragments[:1], "lmm_anova with " + name)
+    for name, _, fragments in FIT_DAMAGE:
+        for reader in READERS + ("lmm_tidy('%s')", "lmm_vcov('%s')", "lmm_anova('good, %s')"):
+            t.error(db, "SELECT * FROM " + reader % name, (), ["'%s' is damaged" % name] + fragments, reader % name)
     for name, _, fragments in ANOVA_DAMAGE:
         t.error(db, "SELECT * FROM lmm_anova('good, %s')" % name, (), ["'%s' " % name] + fragments, "lmm_anova with " + name)
     # a saved query may call what a view may: innocuous functions always, others only while the schema is trusted
