@@ -10,8 +10,9 @@ import test_interface
 import test_interrupt
 import test_reference
 import test_store
+import test_surface
 
-MODULES = [test_reference, test_interface, test_errors, test_analysis, test_store, test_interrupt]
+MODULES = [test_reference, test_interface, test_errors, test_analysis, test_store, test_surface, test_interrupt]
 
 
 def main():

@@ -1,0 +1,42 @@
+"""Hostile input at the SQL surface (issue 13): arguments a clumsy user or
+an attacker would try, each of which once gave a silent wrong answer or an
+error that named the wrong cause.  Each must now fail with a message that
+names what is wrong, or give the right answer, and leave the database as it
+was."""
+import sqlite3
+
+from harness import fit
+from test_errors import snapshot
+
+
+def run(t, db):
+    db.execute("CREATE TABLE surface_new AS SELECT Reaction, Days, Subject FROM sleepstudy WHERE Days < 3")
+    db.execute("CREATE TABLE surface_text (Reaction, Days, Subject)")
+    db.execute("INSERT INTO surface_text SELECT Reaction, Days, Subject FROM sleepstudy WHERE Days < 3")
+    db.execute("UPDATE surface_text SET Days = 'two' WHERE rowid = 5")
+    fit(db, "sleepstudy", "Reaction ~ Days + (1|Subject)", None, "save=surface")
+    db.commit()
+    before = snapshot(db)
+    predict_levels(t, db)
+    db.commit()
+    t.ok(snapshot(db) == before, "the database changed under hostile arguments")
+    db.execute("DELETE FROM lmm_models WHERE name = 'surface'")
+    for table in ("surface_new", "surface_text"):
+        db.execute("DROP TABLE " + table)
+    db.commit()
+
+
+def predict_levels(t, db):
+    """level is NULL or a whole number from 0 to the deepest nesting: 'abc' was read as 0, -7 and 99999999999 as
+    'every term'; text in a numeric predictor gave a NULL prediction."""
+    full = db.execute("SELECT prediction FROM lmm_predict('surface', 'surface_new') ORDER BY 1").fetchall()
+    t.ok(db.execute("SELECT prediction FROM lmm_predict('surface', 'surface_new', 1) ORDER BY 1").fetchall() == full,
+         "level 1 of a one-level model is the full prediction")
+    t.ok(db.execute("SELECT prediction FROM lmm_predict('surface', 'surface_new', 1.0) ORDER BY 1").fetchall() == full,
+         "level 1.0 is level 1")
+    for level in ("'abc'", "-7", "99999999999", "1.5", "2", "x'01'"):
+        t.error(db, "SELECT * FROM lmm_predict('surface', 'surface_new', %s)" % level, (),
+                ["lmm_predict: level is '", "a whole number from 0 (the fixed effects only) to 1"], "level " + level)
+    t.error(db, "SELECT * FROM lmm_predict('surface', 'surface_text')", (),
+            ["lmm_predict: column 'Days' was numeric in the data the model was fitted to", "row 5 holds the text 'two'"],
+            "text in a numeric predictor")
