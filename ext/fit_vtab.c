@@ -19,6 +19,7 @@ SQLITE_EXTENSION_INIT3
 #include "rows_vtab.h"
 #include "source.h"
 #include "store.h"
+#include "text_arg.h"
 
 enum { COL_EFFECT, COL_GRP, COL_TERM, COL_ESTIMATE, COL_STD_ERROR, COL_STATISTIC, COL_DF, COL_P_VALUE,
        COL_DATA, COL_FORMULA, COL_RANDOM, COL_OPTIONS, NARGS = 4 };
@@ -85,11 +86,11 @@ static int fit_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, 
   c->row = 0;
   const char *args[NARGS] = {0};
   sqlite3_value *vals[NARGS] = {0};
+  static const char *const names[NARGS] = {"data", "formula", "random", "options"};
   for (int a = 0, k = 0; a < NARGS; a++)
     if (idxNum & (1 << a)) {
       if (k >= argc) break;
       if (sqlite3_value_type(argv[k]) != SQLITE_NULL && sqlite3_value_type(argv[k]) != SQLITE_TEXT) {
-        static const char *names[] = {"data", "formula", "random", "options"};
         forget_fit(c);
         vt->base.zErrMsg = sqlite3_mprintf("lmm_fit: argument '%s' must be text", names[a]);
         return SQLITE_ERROR;
@@ -97,6 +98,14 @@ static int fit_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, 
       vals[a] = argv[k];
       args[a] = (const char *)sqlite3_value_text(argv[k]);
       if (!args[a] && sqlite3_value_type(argv[k]) == SQLITE_TEXT) return SQLITE_NOMEM;
+      char *why = NULL;
+      int rc = lmm_text_arg_check(argv[k], "lmm_fit", names[a], &why);
+      if (rc != SQLITE_OK) {
+        forget_fit(c);
+        sqlite3_free(vt->base.zErrMsg);
+        vt->base.zErrMsg = why;
+        return rc;
+      }
       k++;
     }
   if (!args[0] || !args[1]) {

@@ -18,6 +18,7 @@ def run(t, db):
     db.commit()
     before = snapshot(db)
     predict_levels(t, db)
+    nul_bytes(t, db)
     db.commit()
     t.ok(snapshot(db) == before, "the database changed under hostile arguments")
     db.execute("DELETE FROM lmm_models WHERE name = 'surface'")
@@ -40,3 +41,35 @@ def predict_levels(t, db):
     t.error(db, "SELECT * FROM lmm_predict('surface', 'surface_text')", (),
             ["lmm_predict: column 'Days' was numeric in the data the model was fitted to", "row 5 holds the text 'two'"],
             "text in a numeric predictor")
+
+
+NUL = "char(0) || ' junk'"
+NUL_CALLS = [
+    # call with a NUL byte in one argument, the argument, the byte where the NUL is, of how many
+    ("SELECT * FROM lmm_fit('sleepstudy' || %s, 'Reaction ~ Days')" % NUL, "lmm_fit", "data", 11, 16),
+    ("SELECT * FROM lmm_fit('sleepstudy', 'Reaction ~ Days' || %s)" % NUL, "lmm_fit", "formula", 16, 21),
+    ("SELECT * FROM lmm_fit('sleepstudy', 'Reaction ~ Days', '1|Subject' || %s)" % NUL, "lmm_fit", "random", 10, 15),
+    ("SELECT * FROM lmm_fit('sleepstudy', 'Reaction ~ Days', NULL, 'save=x' || %s)" % NUL, "lmm_fit", "options", 7, 12),
+    ("SELECT * FROM lmm_tidy('surface' || %s)" % NUL, "lmm_tidy", "model", 8, 13),
+    ("SELECT * FROM lmm_vcov('surface' || %s)" % NUL, "lmm_vcov", "model", 8, 13),
+    ("SELECT * FROM lmm_ranef('surface' || %s)" % NUL, "lmm_ranef", "model", 8, 13),
+    ("SELECT * FROM lmm_augment('surface' || %s)" % NUL, "lmm_augment", "model", 8, 13),
+    ("SELECT * FROM lmm_anova('surface' || %s)" % NUL, "lmm_anova", "models", 8, 13),
+    ("SELECT * FROM lmm_predict('surface' || %s, 'surface_new')" % NUL, "lmm_predict", "model", 8, 13),
+    ("SELECT * FROM lmm_predict('surface', 'surface_new' || %s)" % NUL, "lmm_predict", "data", 12, 17),
+    ("SELECT * FROM lmm_predict('surface', 'surface_new', '1' || %s)" % NUL, "lmm_predict", "level", 2, 7),
+    ("SELECT lmm_agg('Reaction ~ Days' || %s, NULL, NULL, 'Reaction', Reaction, 'Days', Days) FROM sleepstudy" % NUL,
+     "lmm_agg", "formula", 16, 21),
+    ("SELECT lmm_agg('Reaction ~ Days', '1|Subject' || %s, NULL, 'Reaction', Reaction, 'Days', Days, 'Subject', "
+     "Subject) FROM sleepstudy" % NUL, "lmm_agg", "random", 10, 15),
+    ("SELECT lmm_agg('Reaction ~ Days', NULL, 'method=ML' || %s, 'Reaction', Reaction, 'Days', Days) FROM sleepstudy"
+     % NUL, "lmm_agg", "options", 10, 15),
+]
+
+
+def nul_bytes(t, db):
+    """Everything after a NUL byte in an argument was dropped without a word (SQLite gives C the text up to it)."""
+    for sql, fn, arg, at, n in NUL_CALLS:
+        t.error(db, sql, (), ["%s: the argument '%s' holds a NUL byte at byte %d of %d" % (fn, arg, at, n)],
+                "NUL byte in %s's %s" % (fn, arg))
+    t.ok(db.execute("SELECT count(*) FROM lmm_models WHERE name LIKE 'x%'").fetchone()[0] == 0, "no model 'x' saved")
