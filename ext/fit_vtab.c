@@ -18,6 +18,7 @@ SQLITE_EXTENSION_INIT3
 #include "fit_vtab.h"
 #include "rows_vtab.h"
 #include "source.h"
+#include "sql_error.h"
 #include "store.h"
 #include "text_arg.h"
 
@@ -43,10 +44,10 @@ static void forget_fit(fit_cursor *c) {
 }
 
 static int fit_connect(sqlite3 *db, void *aux, int argc, const char *const *argv, sqlite3_vtab **out, char **err) {
-  (void)aux; (void)argc; (void)argv; (void)err;
-  int rc = sqlite3_declare_vtab(db,
+  (void)aux; (void)argc; (void)argv;
+  int rc = lmm_sql_declare_vtab(db, "lmm_fit",
       "CREATE TABLE x(effect TEXT, grp TEXT, term TEXT, estimate REAL, std_error REAL, statistic REAL, df REAL, "
-      "p_value REAL, data HIDDEN, formula HIDDEN, random HIDDEN, options HIDDEN)");
+      "p_value REAL, data HIDDEN, formula HIDDEN, random HIDDEN, options HIDDEN)", err);
   if (rc != SQLITE_OK) return rc;
   fit_vtab *v = sqlite3_malloc(sizeof *v);
   if (!v) return SQLITE_NOMEM;

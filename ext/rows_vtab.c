@@ -2,6 +2,7 @@
 #include "rows_vtab.h"
 SQLITE_EXTENSION_INIT3
 
+#include "sql_error.h"
 #include "text_arg.h"
 
 #include <math.h>
@@ -108,11 +109,11 @@ int lmm_value_same(sqlite3_value *x, sqlite3_value *y) {
 }
 
 static int tvf_connect(sqlite3 *db, void *aux, int argc, const char *const *argv, sqlite3_vtab **out, char **err) {
-  (void)argc; (void)argv; (void)err;
+  (void)argc; (void)argv;
   const lmm_tvf *tvf = aux;
   char *schema = sqlite3_mprintf("CREATE TABLE x(%s, %s)", tvf->columns, tvf->args);
   if (!schema) return SQLITE_NOMEM;
-  int rc = sqlite3_declare_vtab(db, schema);
+  int rc = lmm_sql_declare_vtab(db, tvf->name, schema, err);
   sqlite3_free(schema);
   if (rc != SQLITE_OK) return rc;
   tvf_vtab *v = sqlite3_malloc(sizeof *v);

@@ -44,7 +44,7 @@ static int sql_failed(reader *r, int rc) {
 }
 
 static int prepare(reader *r, const char *sql, const char *json, const char *path, sqlite3_stmt **st) {
-  int rc = sqlite3_prepare_v2(r->db, sql, -1, st, NULL);
+  int rc = lmm_sql_prepare(r->db, sql, 0, st, NULL);
   if (rc == SQLITE_OK) rc = sqlite3_bind_text(*st, 1, json, -1, SQLITE_STATIC);
   if (rc == SQLITE_OK && path) rc = sqlite3_bind_text(*st, 2, path, -1, SQLITE_STATIC);
   return rc == SQLITE_OK ? rc : sql_failed(r, rc);

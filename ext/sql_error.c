@@ -34,3 +34,21 @@ char *lmm_sql_errmsg(sqlite3 *db) {
 }
 
 int lmm_sql_no_such_table(sqlite3 *db) { return !strncmp(sqlite3_errmsg(db), "no such table", 13); }
+
+int lmm_sql_prepare(sqlite3 *db, const char *sql, unsigned flags, sqlite3_stmt **st, const char **tail) {
+  size_t n = strlen(sql);
+  if (n > 0x7fffffff) n = 0x7fffffff;   /* over every limit: SQLite refuses it as too long */
+  return sqlite3_prepare_v3(db, sql, (int)n, flags, st, tail);
+}
+
+int lmm_sql_declare_vtab(sqlite3 *db, const char *fn, const char *schema, char **err) {
+  int rc = sqlite3_declare_vtab(db, schema);
+  if (rc == SQLITE_OK || rc == SQLITE_NOMEM) return rc;
+  int most = sqlite3_limit(db, SQLITE_LIMIT_SQL_LENGTH, -1);
+  char *why = (long long)strlen(schema) > most ? sqlite3_mprintf("its declaration is %lld bytes (SQLITE_LIMIT_SQL_LENGTH is %d)",
+                                                                  (long long)strlen(schema), most)
+                                               : lmm_sql_errmsg(db);
+  *err = sqlite3_mprintf("%s: cannot declare its columns: %s", fn, why ? why : "out of memory");
+  sqlite3_free(why);
+  return rc;
+}

@@ -14,6 +14,15 @@
  * followed by "(SQLITE_LIMIT_X is N)" when a limit caused it. */
 char *lmm_sql_errmsg(sqlite3 *db);
 
+/* sqlite3_prepare_v3 with the statement's length given: one longer than
+ * SQLITE_LIMIT_SQL_LENGTH then fails with "statement too long" (given -1,
+ * SQLite says "string or blob too big", SQLITE_LIMIT_LENGTH's message). */
+int lmm_sql_prepare(sqlite3 *db, const char *sql, unsigned flags, sqlite3_stmt **st, const char **tail);
+
+/* sqlite3_declare_vtab for the function fn, with *err (for xConnect) saying
+ * why it failed: SQLite says only "vtable constructor failed". */
+int lmm_sql_declare_vtab(sqlite3 *db, const char *fn, const char *schema, char **err);
+
 /* Whether db's last error is "no such table". */
 int lmm_sql_no_such_table(sqlite3 *db);
 

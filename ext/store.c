@@ -99,22 +99,25 @@ int lmm_store_save(sqlite3 *db, const char *name, const char *const call[4], con
   };
   sqlite3_stmt *st[SAVE_NSTMT] = {0}, *insert = NULL;
   int rc = SQLITE_OK, begun = 0;
-  for (int i = 0; i < SAVE_NSTMT && rc == SQLITE_OK; i++) rc = sqlite3_prepare_v2(db, sql[i], -1, &st[i], NULL);
+  for (int i = 0; i < SAVE_NSTMT && rc == SQLITE_OK; i++) rc = lmm_sql_prepare(db, sql[i], 0, &st[i], NULL);
   if (rc == SQLITE_OK) begun = (rc = run(st[SAVE_BEGIN])) == SQLITE_OK;
   if (rc == SQLITE_OK) rc = run(st[SAVE_CREATE]);
   if (rc == SQLITE_OK)
-    rc = sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO lmm_models VALUES(?1, ?2, ?3, ?4, ?5, ?6, "
-                                "strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), ?7)", -1, &insert, NULL);
-  if (rc == SQLITE_OK) {
-    sqlite3_bind_text(insert, 1, name, -1, SQLITE_STATIC);
-    for (int i = 0; i < 4; i++) sqlite3_bind_text(insert, 2 + i, call[i], -1, SQLITE_STATIC);
-    sqlite3_bind_text(insert, 6, fit_json, -1, SQLITE_STATIC);
-    sqlite3_bind_text(insert, 7, LMM_VERSION, -1, SQLITE_STATIC);
-    rc = run(insert);
-  }
+    rc = lmm_sql_prepare(db, "INSERT OR REPLACE INTO lmm_models VALUES(?1, ?2, ?3, ?4, ?5, ?6, "
+                                "strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), ?7)", 0, &insert, NULL);
+  /* a value over SQLITE_LIMIT_LENGTH is not bound: it must not be saved as NULL */
+  if (rc == SQLITE_OK) rc = sqlite3_bind_text(insert, 1, name, -1, SQLITE_STATIC);
+  for (int i = 0; i < 4 && rc == SQLITE_OK; i++) rc = sqlite3_bind_text(insert, 2 + i, call[i], -1, SQLITE_STATIC);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_text(insert, 6, fit_json, -1, SQLITE_STATIC);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_text(insert, 7, LMM_VERSION, -1, SQLITE_STATIC);
+  if (rc == SQLITE_OK) rc = run(insert);
   if (rc == SQLITE_OK) rc = run(st[SAVE_RELEASE]);   /* the commit, unless the caller's transaction is open */
   if (rc != SQLITE_OK) {
-    *errmsg = sqlite3_mprintf("lmm_fit: cannot save the model '%s': %s", name, sqlite3_errmsg(db));
+    char *why = lmm_sql_errmsg(db);
+    char *size = rc == SQLITE_TOOBIG ? sqlite3_mprintf(" (its fit is %lld bytes)", (long long)strlen(fit_json)) : NULL;
+    *errmsg = sqlite3_mprintf("lmm_fit: cannot save the model '%s'%s: %s", name, size ? size : "", why ? why : "out of memory");
+    sqlite3_free(size);
+    sqlite3_free(why);
     if (begun) {
       run(st[SAVE_UNDO]);
       run(st[SAVE_RELEASE]);
@@ -139,7 +142,7 @@ static void free_cols(char *cols[ROW_NCOLS]) {
 static char *saved_names(sqlite3 *db) {
   sqlite3_stmt *st = NULL;
   char *names = NULL;
-  if (sqlite3_prepare_v2(db, "SELECT group_concat(name, ', ') FROM (SELECT name FROM lmm_models ORDER BY name)", -1, &st, NULL) == SQLITE_OK &&
+  if (lmm_sql_prepare(db, "SELECT group_concat(name, ', ') FROM (SELECT name FROM lmm_models ORDER BY name)", 0, &st, NULL) == SQLITE_OK &&
       sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
     names = sqlite3_mprintf("%s", sqlite3_column_text(st, 0));
   sqlite3_finalize(st);
@@ -168,7 +171,7 @@ static int copy_col(sqlite3_stmt *st, int i, const char *name, char *cols[ROW_NC
  * without data, formula or fit is refused. */
 static int load_row(sqlite3 *db, const char *name, char *cols[ROW_NCOLS], char **errmsg) {
   sqlite3_stmt *st = NULL;
-  int rc = sqlite3_prepare_v2(db, "SELECT data, formula, random, options, fit FROM lmm_models WHERE name = ?1", -1, &st, NULL);
+  int rc = lmm_sql_prepare(db, "SELECT data, formula, random, options, fit FROM lmm_models WHERE name = ?1", 0, &st, NULL);
   if (rc == SQLITE_NOMEM) return SQLITE_NOMEM;
   if (rc != SQLITE_OK) {
     char *why = lmm_sql_errmsg(db);
