@@ -93,14 +93,17 @@ static long nul_escape(const char *json) {
 static int read_members(reader *r, const char *json, int len[NMEMBERS]) {
   sqlite3_stmt *st = NULL;
   int seen[NMEMBERS] = {0};
-  int rc = prepare(r, "SELECT json_valid(?1), CASE WHEN json_valid(?1) THEN json_type(?1) END", json, NULL, &st);
+  /* json_type, not json_valid: json_valid says 0 when it runs out of memory */
+  int rc = prepare(r, "SELECT json_type(?1)", json, NULL, &st);
   long nul = nul_escape(json);
   if (rc == SQLITE_OK && nul >= 0) rc = bad(r, "its fit holds an escaped NUL character (\\u0000) at byte %ld", nul + 1);
-  if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-    const char *t = (const char *)sqlite3_column_text(st, 1);
-    rc = !sqlite3_column_int(st, 0) ? bad(r, "its fit is not JSON (malformed JSON)")
-         : !t ? SQLITE_NOMEM : strcmp(t, "object") ? bad(r, "its fit is a JSON %s, not an object", t) : SQLITE_OK;
-  } else if (rc == SQLITE_OK) rc = sql_failed(r, rc);
+  if (rc == SQLITE_OK) {
+    rc = sqlite3_step(st);
+    const char *t = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
+    if (rc == SQLITE_ROW) rc = !t ? SQLITE_NOMEM : strcmp(t, "object") ? bad(r, "its fit is a JSON %s, not an object", t) : SQLITE_OK;
+    else if (rc == SQLITE_ERROR && !strcmp(sqlite3_errmsg(r->db), "malformed JSON")) rc = bad(r, "its fit is not JSON (malformed JSON)");
+    else rc = sql_failed(r, rc);
+  }
   sqlite3_finalize(st);
   st = NULL;
   if (rc == SQLITE_OK)

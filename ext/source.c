@@ -176,7 +176,9 @@ static int source_from(sqlite3 *db, const char *data, char **from, int *has_rowi
   if (found <= 0 || rowid < 0) {
     sqlite3_free(*from);
     *from = NULL;
-    if (found == 0) *errmsg = sqlite3_mprintf("no such table or view: '%s'", data);
+    if (found == 0)
+      *errmsg = sqlite3_mprintf("no such table or view: '%s'%s", data,
+                                strpbrk(data, " \t\n(") ? " (a query must begin with SELECT, WITH or VALUES)" : "");
     return found == -1 || rowid == -1 ? SQLITE_NOMEM : SQLITE_ERROR;
   }
   *has_rowid = rowid;

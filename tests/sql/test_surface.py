@@ -143,6 +143,9 @@ def table_names(t, db):
                 "a name that only begins like SELECT")
         t.error(db, "SELECT * FROM lmm_fit('main.nosuch', 'y ~ x')", (), ["lmm_fit: no such table or view: 'main.nosuch'"],
                 "an unknown schema-qualified name")
+        t.error(db, "SELECT * FROM lmm_fit('EXPLAIN SELECT * FROM sleepstudy', 'y ~ x')", (),
+                ["no such table or view: 'EXPLAIN SELECT * FROM sleepstudy' (a query must begin with SELECT, WITH or VALUES)"],
+                "a statement that is not a query")
     finally:
         db.execute("DELETE FROM lmm_models WHERE name = 'from_values'")
         for name in KEYWORD_NAMES:
