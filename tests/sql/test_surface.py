@@ -139,6 +139,8 @@ def table_names(t, db):
             t.ok(len(db.execute("SELECT * FROM lmm_augment('from_values')").fetchall()) == 180, "a saved fit of table values")
         except sqlite3.Error as e:
             t.ok(False, "a saved fit of table values: %s" % e)
+        db.commit()
+        before = snapshot(db)
         t.error(db, "SELECT * FROM lmm_fit('selectx', 'y ~ x')", (), ["lmm_fit: no such table or view: 'selectx'"],
                 "a name that only begins like SELECT")
         t.error(db, "SELECT * FROM lmm_fit('main.nosuch', 'y ~ x')", (), ["lmm_fit: no such table or view: 'main.nosuch'"],
@@ -146,6 +148,7 @@ def table_names(t, db):
         t.error(db, "SELECT * FROM lmm_fit('EXPLAIN SELECT * FROM sleepstudy', 'y ~ x')", (),
                 ["no such table or view: 'EXPLAIN SELECT * FROM sleepstudy' (a query must begin with SELECT, WITH or VALUES)"],
                 "a statement that is not a query")
+        t.ok(snapshot(db) == before, "the database changed under names that are no table")
     finally:
         db.execute("DELETE FROM lmm_models WHERE name = 'from_values'")
         for name in KEYWORD_NAMES:
