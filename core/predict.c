@@ -159,6 +159,9 @@ int lmm_predict_row(lmm_predictor *p, const lmm_value *vals, int64_t rowid, int 
     p->labels[i] = NULL;
     if (e->kind == EX_NAME && vals[p->colpos[e->column]].type == LMM_TEXT) {
       const lmm_value *v = &vals[p->colpos[e->column]];
+      if (!p->is_factor[i] && p->in_model[i])   /* not a level: its value would be NaN, the prediction NULL */
+        return lmm_fail(err, LMM_ERR, "column '%s' was numeric in the data the model was fitted to, but row %lld holds "
+                        "the text '%.40s'", f->cols[e->column], (long long)rowid, v->text);
       p->labels[i] = lmm_strndup(v->text, (size_t)v->len);
       p->x[i] = NAN;
     } else {

@@ -15,6 +15,7 @@ SQLITE_EXTENSION_INIT3
 #include "agg.h"
 #include "source.h"
 #include "store.h"
+#include "text_arg.h"
 
 typedef struct agg_state {
   lmm_model *model;
@@ -48,6 +49,15 @@ static int agg_begin(sqlite3_context *ctx, agg_state *s, int argc, sqlite3_value
     agg_fail(ctx, s, sqlite3_mprintf("lmm_agg takes formula, random, options and then name/value pairs: "
                                      "lmm_agg(formula, random, options, 'y', y, 'x', x)"), 0);
     return 1;
+  }
+  static const char *const names[3] = {"formula", "random", "options"};
+  for (int a = 0; a < 3; a++) {
+    char *why = NULL;
+    int rc = lmm_text_arg_check(argv[a], "lmm_agg", names[a], &why);
+    if (rc != SQLITE_OK) {
+      agg_fail(ctx, s, why, rc == SQLITE_NOMEM);
+      return 1;
+    }
   }
   int nomem = 0;
   const char *formula = arg_text(argv[0], &nomem), *random = arg_text(argv[1], &nomem), *options = arg_text(argv[2], &nomem);

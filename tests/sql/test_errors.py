@@ -11,7 +11,7 @@ CALL = "SELECT * FROM lmm_fit(?, ?, ?, ?)"
 
 def snapshot(db):
     schema = db.execute("SELECT type, name, sql FROM sqlite_schema ORDER BY name").fetchall()
-    counts = [db.execute('SELECT count(*), total(rowid) FROM "%s"' % n).fetchone()
+    counts = [db.execute('SELECT count(*), total(rowid) FROM "%s"' % n.replace('"', '""')).fetchone()
               for (ty, n, s) in schema if ty == "table" and not n.startswith("sqlite_")]
     return schema, counts
 
