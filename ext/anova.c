@@ -11,6 +11,7 @@ SQLITE_EXTENSION_INIT3
 #include <string.h>
 
 #include "../core/anova.h"
+#include "source.h"
 #include "store.h"
 
 enum { MAX_MODELS = 64 };
@@ -62,6 +63,7 @@ static int anova_fill(sqlite3 *db, sqlite3_value **argv, lmm_rowset *rows, char 
       rc = lmm_store_read(db, m[n].name, &f, errmsg);
       if (rc == SQLITE_OK && (rc = read_stats(f, &m[n])) == SQLITE_ERROR)
         *errmsg = sqlite3_mprintf("saved model '%s' has no fit statistics (logLik, df and nobs)", m[n].name);
+      if (rc != SQLITE_OK) lmm_source_error_in("lmm_anova", errmsg);
       lmm_saved_fit_free(f);
       n++;
     }

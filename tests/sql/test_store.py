@@ -153,12 +153,13 @@ def hostile(t, db):
     for name, fragments in JSON_CASES:
         for reader in ("lmm_tidy('%s')", "lmm_vcov('%s')"):
             t.error(db, "SELECT * FROM " + reader % name, (), fragments, reader % name)
-        t.error(db, "SELECT * FROM lmm_anova('good, %s')" % name, (), fragments[:1], "lmm_anova with " + name)
+        t.error(db, "SELECT * FROM lmm_anova('good, %s')" % name, (), ["lmm_anova: "] + fragments[:1], "lmm_anova with " + name)
     for name, _, fragments in FIT_DAMAGE:
         for reader in READERS + ("lmm_tidy('%s')", "lmm_vcov('%s')", "lmm_anova('good, %s')"):
             t.error(db, "SELECT * FROM " + reader % name, (), ["'%s' is damaged" % name] + fragments, reader % name)
     for name, _, fragments in ANOVA_DAMAGE:
-        t.error(db, "SELECT * FROM lmm_anova('good, %s')" % name, (), ["'%s' " % name] + fragments, "lmm_anova with " + name)
+        t.error(db, "SELECT * FROM lmm_anova('good, %s')" % name, (), ["lmm_anova: ", "'%s' " % name] + fragments,
+                "lmm_anova with " + name)
     # a saved query may call what a view may: innocuous functions always, others only while the schema is trusted
     fit(db, "SELECT Reaction, Days, lower(Subject) AS Subject FROM sleepstudy", "Reaction ~ Days + (1|Subject)", None,
         "save=lowered")
