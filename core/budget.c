@@ -118,7 +118,7 @@ int lmm_budget_check(const lmm_design *d, const lmm_budget *b, lmm_error *err) {
   lmm_format_bytes((double)t.total, total);
   lmm_format_bytes((double)b->total, have);
   lmm_format_bytes((double)t.largest, largest);
-  return lmm_fail(err, LMM_ERR, "the fit needs about %s of memory, more than the %s there is (the largest part: %s, %s)",
+  return lmm_fail(err, LMM_ERR, "the fit needs about %s of memory, more than the %s available (the largest part: %s, %s)",
                   total, have, t.what, largest);
 }
 

@@ -106,7 +106,7 @@ void test_budget_fixed_effects(void) {
   d = counts(&c, 40000, 20000, 1, five, one);
   expect(d, &SQLITE_HOST, (const char *[]){"20,000 columns", "X'X needs 3.2 GB", NULL});
   expect(d, &(lmm_budget){SIZE_MAX, (size_t)8e9},
-         (const char *[]){"needs about 26 GB", "more than the 8.0 GB there is", "X'X and its copies, 3.2 GB", NULL});
+         (const char *[]){"needs about 26 GB", "more than the 8.0 GB available", "X'X and its copies, 3.2 GB", NULL});
   d = counts(&c, 40000, 2000, 1, five, one);   /* 32 MB a copy */
   expect(d, &SQLITE_HOST, NULL);
   /* lm: the dense X itself */
@@ -139,7 +139,7 @@ void test_budget_random_effects(void) {
   expect(d, &NO_LIMIT, (const char *[]){"3,000,000,000 random effects in all", NULL});
   /* the level pairs of two crossed terms, at most one per row, against the whole budget */
   d = counts(&c, 200000000, 1, 2, (int[]){100000, 50000}, (int[]){8, 8});
-  expect(d, &SQLITE_HOST, (const char *[]){"more than the 23 GB there is", "level pairs of random-effects terms 'g' and 'h'", NULL});
+  expect(d, &SQLITE_HOST, (const char *[]){"more than the 23 GB available", "level pairs of random-effects terms 'g' and 'h'", NULL});
   d = counts(&c, 1000000, 1, 2, (int[]){20000, 500}, (int[]){2, 1});   /* the 1M benchmark's shape */
   expect(d, &SQLITE_HOST, NULL);
 }
