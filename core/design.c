@@ -4,6 +4,7 @@
  * one indicator per level otherwise, as R's TermCode decides. */
 #include "design.h"
 #include "alloc.h"
+#include "numfmt.h"
 
 #include <limits.h>
 #include <stdlib.h>
@@ -188,7 +189,7 @@ void lmm_design_z_rows(const lmm_design *d, int t, int a, const uint32_t *idx, s
 
 int lmm_design_dense_x(const lmm_design *d, double **X, lmm_error *err) {
   size_t n = d->n;
-  *X = lmm_malloc(sizeof **X * n * (size_t)(d->p ? d->p : 1));
+  *X = lmm_malloc_array(lmm_size_mul(n, (size_t)(d->p ? d->p : 1)), sizeof **X);
   if (!*X) return lmm_nomem(err);
   enum { ROWS = 1 << 20 };   /* column_rows takes an int count */
   for (int j = 0; j < d->p; j++)
@@ -228,6 +229,11 @@ static int grouping(const lmm_frame *fr, const lmm_bar *b, lmm_reterm *re, lmm_e
     return LMM_OK;
   }
   /* interaction: sort the distinct code tuples (mixed-radix keys) */
+  uint64_t radix = 1;
+  for (int j = 0; j < b->ngroup; j++)
+    if (__builtin_mul_overflow(radix, (uint64_t)fr->vars[b->group[j]].nlevels, &radix))
+      return lmm_fail(err, LMM_ERR, "grouping factor '%s': the product of its variables' levels is beyond 2^64, too many "
+                      "combinations to tell apart; group by fewer variables", b->grp_name);
   re->g = re->g_own = lmm_malloc(sizeof *re->g_own * (n ? n : 1));
   if (!re->g_own) return lmm_nomem(err);
   uint64_t *key = lmm_malloc(sizeof *key * (n ? n : 1)), *uniq = lmm_malloc(sizeof *uniq * (n ? n : 1));
@@ -245,6 +251,11 @@ static int grouping(const lmm_frame *fr, const lmm_bar *b, lmm_reterm *re, lmm_e
   size_t m = 0;
   for (size_t r = 0; r < n; r++) if (!m || uniq[m - 1] != uniq[r]) uniq[m++] = uniq[r];
   int rc = LMM_OK;
+  if (m > INT_MAX) {
+    lmm_free(key);
+    lmm_free(uniq);
+    return lmm_fail(err, LMM_ERR, "grouping factor '%s' has %zu levels, more than a grouping factor may have", b->grp_name, m);
+  }
   re->nlevels = (int)m;
   re->levels = lmm_calloc(m ? m : 1, sizeof *re->levels);
   if (!re->levels) rc = lmm_nomem(err);
@@ -311,8 +322,16 @@ int lmm_design_new(const lmm_frame *fr, lmm_design **out, lmm_error *err) {
 
   d->y = fr->y;
 
+  if (f->nbars > LMM_MAX_RE_TERMS) {
+    char count[32];
+    lmm_format_count((size_t)f->nbars, count);
+    rc = lmm_fail(err, LMM_ERR, "the formula makes %s random-effects terms; at most %d can be fitted ((x || g) makes one per column of x)",
+                  count, LMM_MAX_RE_TERMS);
+    goto fail;
+  }
   d->re = lmm_calloc((size_t)(f->nbars ? f->nbars : 1), sizeof *d->re);
   if (!d->re) { rc = lmm_nomem(err); goto fail; }
+  size_t ntheta = 0;
   for (int b = 0; b < f->nbars; b++) {
     lmm_reterm *re = &d->re[b];
     d->nre++;
@@ -335,6 +354,12 @@ int lmm_design_new(const lmm_frame *fr, lmm_design **out, lmm_error *err) {
     re->nvars = bar->ngroup;
     memcpy(re->vars, bar->group, sizeof *bar->group * (size_t)bar->ngroup);
     collist_free(&zc, 0);
+    if ((ntheta += (size_t)re->q * (size_t)(re->q + 1) / 2) > LMM_MAX_THETA) {
+      rc = lmm_fail(err, LMM_ERR, "with term '%s' the random effects have %zu covariance parameters (theta), more than the %d "
+                    "that can be estimated; use fewer random-effect columns or uncorrelated terms (x || g)", re->grp, ntheta,
+                    LMM_MAX_THETA);
+      goto fail;
+    }
   }
   *out = d;
   return LMM_OK;

@@ -190,7 +190,7 @@ static void start_covariance_factor(double *S, int q) {
 
 int lmm_fit_start(const lmm_system *s, const int *theta_off, double *theta) {
   int K = s->K, Q2 = START_QMAX * START_QMAX;
-  double *S = lmm_malloc(sizeof *S * (size_t)(K ? K * Q2 : 1)), sigma2 = HUGE_VAL;
+  double *S = lmm_malloc_array(K ? lmm_size_mul((size_t)K, (size_t)Q2) : 1, sizeof *S), sigma2 = HUGE_VAL;
   int *have = lmm_calloc((size_t)(K ? K : 1), sizeof *have);
   if (!S || !have) { lmm_free(S); lmm_free(have); return LMM_NOMEM; }   /* not a quieter start: the same fit or none */
   double *msw = lmm_calloc((size_t)(K ? K : 1), sizeof *msw), *share = lmm_calloc((size_t)(K ? K : 1), sizeof *share);
@@ -366,8 +366,8 @@ int lmm_fit_ols(const lmm_design *d, int reml, lmm_fit **out, lmm_error *err) {
   f->theta = lmm_calloc(1, sizeof *f->theta);
   f->beta = lmm_calloc((size_t)(p ? p : 1), sizeof *f->beta);
   f->se = lmm_calloc((size_t)(p ? p : 1), sizeof *f->se);
-  f->vcov = lmm_calloc((size_t)(p ? p * p : 1), sizeof *f->vcov);
-  double *X = NULL, *R = lmm_malloc(sizeof *R * n * (size_t)(p ? p : 1)), *tau = lmm_malloc(sizeof *tau * (size_t)(p ? p : 1));
+  f->vcov = lmm_calloc(p ? lmm_size_mul((size_t)p, (size_t)p) : 1, sizeof *f->vcov);
+  double *X = NULL, *R = lmm_malloc_array(lmm_size_mul(n, (size_t)(p ? p : 1)), sizeof *R), *tau = lmm_malloc(sizeof *tau * (size_t)(p ? p : 1));
   if (!f->theta_off || !f->theta || !f->beta || !f->se || !f->vcov || !R || !tau) { rc = lmm_nomem(err); goto done; }
   if ((rc = lmm_design_dense_x(d, &X, err))) goto done;
   double rss = 0;
@@ -481,8 +481,8 @@ static int estimates(objective_ctx *c, lmm_error *err) {
   f->pwrss = r * r;
   f->sigma = sqrt(f->pwrss / (double)(f->reml ? (double)s->n - p : (double)s->n));
   if (!p) return LMM_OK;
-  double *R = lmm_malloc(sizeof *R * (size_t)(p * p));
-  double *Vt = lmm_malloc(sizeof *Vt * (size_t)(p * p));
+  double *R = lmm_malloc_array(lmm_size_mul((size_t)p, (size_t)p), sizeof *R);
+  double *Vt = lmm_malloc_array(lmm_size_mul((size_t)p, (size_t)p), sizeof *Vt);
   if (!R || !Vt) { lmm_free(R); lmm_free(Vt); return lmm_nomem(err); }
   for (int j = 0; j < p; j++)
     for (int i = 0; i < p; i++) R[i + j * p] = i >= j ? F->v[i + (size_t)j * ld] : 0;
@@ -513,17 +513,24 @@ int lmm_fit_run(const lmm_design *d, lmm_system *sys, const lmm_fit_options *opt
   f->theta_off = lmm_calloc((size_t)(d->nre + 1), sizeof *f->theta_off);
   int rc = LMM_OK;
   if (!f->theta_off) { lmm_fit_free(f); return lmm_nomem(err); }
+  size_t ntheta = 0;   /* the design refused more than LMM_MAX_THETA; checked again where the arrays are made */
   for (int t = 0; t < d->nre; t++) {
-    f->theta_off[t] = f->ntheta;
-    f->ntheta += d->re[t].q * (d->re[t].q + 1) / 2;
+    f->theta_off[t] = (int)ntheta;
+    ntheta += (size_t)d->re[t].q * (size_t)(d->re[t].q + 1) / 2;
   }
+  if (ntheta > LMM_MAX_THETA) {
+    lmm_fit_free(f);
+    return lmm_fail(err, LMM_ERR, "the random effects have more than %d covariance parameters (theta), the most that can be estimated",
+                    LMM_MAX_THETA);
+  }
+  f->ntheta = (int)ntheta;
   f->theta_off[d->nre] = f->ntheta;
   int nth = f->ntheta;
   f->theta = lmm_calloc((size_t)(nth ? nth : 1), sizeof *f->theta);
   double *lower = lmm_calloc((size_t)(nth ? nth : 1), sizeof *lower);
   f->beta = lmm_calloc((size_t)(d->p ? d->p : 1), sizeof *f->beta);
   f->beta_scaled = lmm_calloc((size_t)(d->p ? d->p : 1), sizeof *f->beta_scaled);
-  f->vcov = lmm_calloc((size_t)(d->p ? d->p * d->p : 1), sizeof *f->vcov);
+  f->vcov = lmm_calloc(d->p ? lmm_size_mul((size_t)d->p, (size_t)d->p) : 1, sizeof *f->vcov);
   double **T = lmm_calloc((size_t)(sys->K ? sys->K : 1), sizeof *T);
   double *factored_at = lmm_calloc((size_t)(nth ? nth : 1), sizeof *factored_at);
   objective_ctx c = {d, sys, f, T, opt, NULL, 0, factored_at, 0, 0, 0};

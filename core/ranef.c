@@ -94,8 +94,8 @@ int lmm_ranef_compute(const lmm_design *d, const lmm_system *s, const lmm_fit *f
     lmm_ranef_term *rt = &r->term[t];
     rt->nlevels = nl;
     rt->q = q;
-    rt->b = lmm_malloc(sizeof *rt->b * (size_t)(nl * q));
-    if (with_cov) rt->cov = lmm_malloc(sizeof *rt->cov * (size_t)(nl * q * q));
+    rt->b = lmm_malloc_array(lmm_size_mul((size_t)nl, (size_t)q), sizeof *rt->b);
+    if (with_cov) rt->cov = lmm_malloc_array(lmm_size_mul((size_t)nl, (size_t)q * (size_t)q), sizeof *rt->cov);
     if (!rt->b || (with_cov && !rt->cov)) { rc = lmm_nomem(err); break; }
     double T[LMM_MAX_Q * LMM_MAX_Q], C[LMM_MAX_Q * LMM_MAX_Q], TC[LMM_MAX_Q * LMM_MAX_Q];
     theta_factor(f, d, t, T);

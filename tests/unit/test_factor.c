@@ -266,7 +266,7 @@ void test_accumulate_parts_out_of_memory(void) {
   lmm_error err = {0};
   CHECK_INT(load_design("y ~ x + (1|g) + (1|h)", NULL, &t, &m, &err), LMM_OK);
   if (!m || !m->design) { lmm_model_free(m); return; }
-  lmm_allocator counting = {af_malloc, af_realloc, af_free};
+  lmm_allocator counting = {af_malloc, af_realloc, af_free, 0, NULL};
   lmm_set_allocator(&counting);
   lmm_system *s = NULL;
   af_calls = af_live = 0;

@@ -58,6 +58,15 @@ int main(void) {
   RUN(test_frame_errors);
   /* test_numfmt.c */
   RUN(test_numfmt_as_r);
+  /* test_budget.c */
+  RUN(test_alloc_size_arithmetic);
+  RUN(test_alloc_host_limits);
+  RUN(test_numfmt_sizes);
+  RUN(test_budget_fixed_effects);
+  RUN(test_budget_random_effects);
+  RUN(test_budget_dense_tail);
+  RUN(test_budget_blocks);
+  RUN(test_design_term_limits);
   /* test_design.c */
   RUN(test_design_factor_columns);
   RUN(test_design_interactions);
