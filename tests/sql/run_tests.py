@@ -6,12 +6,13 @@ import sys
 import harness
 import test_analysis
 import test_errors
+import test_hostile_formula
 import test_interface
 import test_interrupt
 import test_reference
 import test_store
 
-MODULES = [test_reference, test_interface, test_errors, test_analysis, test_store, test_interrupt]
+MODULES = [test_reference, test_interface, test_errors, test_hostile_formula, test_analysis, test_store, test_interrupt]
 
 
 def main():
