@@ -47,6 +47,12 @@ int main(void) {
   /* test_formula_errors.c */
   RUN(test_formula_syntax_errors);
   RUN(test_formula_semantic_errors);
+  /* test_formula_limits.c */
+  RUN(test_formula_limits_nesting);
+  RUN(test_formula_limits_height);
+  RUN(test_formula_limits_nodes);
+  RUN(test_formula_limits_terms);
+  RUN(test_formula_limits_small_stack);
   /* test_options.c */
   RUN(test_options_valid);
   RUN(test_options_errors);
