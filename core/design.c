@@ -322,13 +322,6 @@ int lmm_design_new(const lmm_frame *fr, lmm_design **out, lmm_error *err) {
 
   d->y = fr->y;
 
-  if (f->nbars > LMM_MAX_RE_TERMS) {
-    char count[32];
-    lmm_format_count((size_t)f->nbars, count);
-    rc = lmm_fail(err, LMM_ERR, "the formula makes %s random-effects terms; at most %d can be fitted ((x || g) makes one per column of x)",
-                  count, LMM_MAX_RE_TERMS);
-    goto fail;
-  }
   d->re = lmm_calloc((size_t)(f->nbars ? f->nbars : 1), sizeof *d->re);
   if (!d->re) { rc = lmm_nomem(err); goto fail; }
   size_t ntheta = 0;

@@ -16,11 +16,11 @@
 #include "frame.h"
 
 enum { LMM_MAX_Q = 64 };   /* columns of one random-effects term */
-/* Random-effects terms of one model, and their covariance parameters
- * (theta) together: the blocks grow with the square of the terms, and the
- * optimizer's work and memory with the square of theta.  2,080 is one term
- * of LMM_MAX_Q columns. */
-enum { LMM_MAX_RE_TERMS = 256, LMM_MAX_THETA = LMM_MAX_Q * (LMM_MAX_Q + 1) / 2 };
+/* Covariance parameters (theta) of one model together: the optimizer's work
+ * and memory grow with the square of theta.  2,080 is one term of LMM_MAX_Q
+ * columns.  (The random-effects terms are bounded where the formula makes
+ * them: LMM_MAX_BARS.) */
+enum { LMM_MAX_THETA = LMM_MAX_Q * (LMM_MAX_Q + 1) / 2 };
 
 /* How one model column is made: for each factor variable in its term, the
  * level it indicates; numeric variables multiply. */

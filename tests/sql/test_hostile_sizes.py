@@ -47,12 +47,11 @@ def run(t, db):
     # random-effects terms: 300 copies of (1|g) on a one-level g, which the old code refused only for its level
     one = rows(100, [("g", "'x'")])
     refused(t, db, one, "y ~ 1 + " + " + ".join(["(1|g)"] * 300),
-            ["the formula makes 300 random-effects terms; at most 256"], "300 random-effects terms")
-    # 6,000 copies: once "out of memory" (36 million blocks); the parser may refuse it first, with its own limit
-    # on terms.  (The issue's 20,000 copies overflow the stack of the parser's recursion under ASan, and its
-    # 65,536 terms from (a*...*j || u/.../u) take the parser minutes there: the parser's part of the issue.)
+            ["makes 257 random-effect terms in all, more than the 256 a model may have"], "300 random-effects terms")
+    # 20,000 copies: once "out of memory" (400 million blocks); the parser refuses so long a chain first
     ten = rows(1000, [("g", "'g' || (i % 10)")])
-    refused(t, db, ten, "y ~ 1 + " + " + ".join(["(1|g)"] * 6000), ["terms"], "6,000 random-effects terms")
+    refused(t, db, ten, "y ~ 1 + " + " + ".join(["(1|g)"] * 20000), ["formula is more than 1000 operators deep"],
+            "20,000 random-effects terms")
     # theta: one 64-column term has 2,080 parameters, the most; a second is refused
     k64 = rows(300, [("g", "'g' || (i % 3)"), ("k", "'k' || (i % 64)")])
     refused(t, db, k64, "y ~ 1 + (k | g) + (0 + k | g)",
