@@ -29,10 +29,18 @@ static int vcov_fill(sqlite3 *db, sqlite3_value **argv, lmm_rowset *rows, char *
       lmm_cell *c = lmm_rowset_add(rows);
       if (!c) break;
       double v = sqlite3_column_double(st, 2), vi = sqlite3_column_double(st, 3), vj = sqlite3_column_double(st, 4);
+      if (sqlite3_column_type(st, 2) == SQLITE_NULL) {   /* saved as NaN: beyond a double's range (fit.c) */
+        *errmsg = sqlite3_mprintf("lmm_vcov: the covariance of '%s' and '%s' is beyond the range of double precision "
+                                  "(about 1e-308 to 1e+308) in the data's units; rescale their columns or the response",
+                                  sqlite3_column_text(st, 0), sqlite3_column_text(st, 1));
+        sqlite3_finalize(st);
+        sqlite3_free(json);
+        return SQLITE_ERROR;
+      }
       lmm_cell_column(rows, &c[0], st, 0);
       lmm_cell_column(rows, &c[1], st, 1);
       lmm_cell_real(&c[2], v);
-      lmm_cell_real(&c[3], vi > 0 && vj > 0 ? v / sqrt(vi * vj) : NAN);
+      lmm_cell_real(&c[3], vi > 0 && vj > 0 ? v / (sqrt(vi) * sqrt(vj)) : NAN);
     }
     rc = rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
   }
