@@ -311,15 +311,15 @@ void lmm_fit_free(lmm_fit *f) {
 
 /* v 2^e, where v of the scaled problem (design.h) is nonzero and finite and
  * 2^e takes it to the data's units; 0 with *out set when that is a normal
- * double, else an error that says what cannot be represented: the result
- * would overflow, or lose digits below DBL_MIN. */
-static int unscale_value(double v, int e, double *out, const char *what, const char *name, lmm_error *err) {
+ * double, else an error that says what cannot be represented (the result
+ * would overflow, or lose digits below DBL_MIN) and what to rescale. */
+static int unscale_value(double v, int e, double *out, const char *what, const char *name, const char *rescale,
+                         lmm_error *err) {
   *out = ldexp(v, e);
   if (v == 0 || !isfinite(v) || (isfinite(*out) && fabs(*out) >= DBL_MIN)) return LMM_OK;
   int dec = (int)floor(log10(fabs(v)) + e * M_LOG10E * M_LN2);
   return lmm_fail(err, LMM_ERR, "%s '%s' is about 1e%+d in the data's units, beyond the range of double precision "
-                  "(about 1e-308 to 1e+308); multiply the response or the variables of '%s' by a power of ten that "
-                  "brings it nearer 1", what, name, dec, name);
+                  "(about 1e-308 to 1e+308); multiply %s by a power of ten that brings it nearer 1", what, name, dec, rescale);
 }
 
 /* The fit of the scaled problem in the data's units: every value by its
@@ -329,9 +329,9 @@ static int unscale_value(double v, int e, double *out, const char *what, const c
 static int to_data_units(const lmm_design *d, lmm_fit *f, lmm_error *err) {
   int p = d->p, ey = d->yexp, rc = LMM_OK;
   for (int j = 0; j < p && !rc; j++) {
-    const char *name = d->xnames[j];
-    rc = unscale_value(f->beta[j], ey - d->xexp[j], &f->beta[j], "the coefficient of", name, err);
-    if (!rc) rc = unscale_value(f->se[j], ey - d->xexp[j], &f->se[j], "the standard error of", name, err);
+    const char *name = d->xnames[j], *rescale = d->xexp[j] ? "the response or the column's variables" : "the response";
+    rc = unscale_value(f->beta[j], ey - d->xexp[j], &f->beta[j], "the coefficient of", name, rescale, err);
+    if (!rc) rc = unscale_value(f->se[j], ey - d->xexp[j], &f->se[j], "the standard error of", name, rescale, err);
     /* vcov's squares may leave the range where the standard errors do not:
      * an entry a normal double cannot hold is NaN (lmm_vcov refuses it) */
     for (int i = 0; i < p; i++) {
@@ -339,7 +339,9 @@ static int to_data_units(const lmm_design *d, lmm_fit *f, lmm_error *err) {
       f->vcov[i + j * p] = v != 0 && !(isfinite(u) && fabs(u) >= DBL_MIN) ? NAN : u;
     }
   }
-  if (!rc) rc = unscale_value(f->sigma, ey, &f->sigma, "the residual standard deviation of", d->frame->f->response_label, err);
+  if (!rc)
+    rc = unscale_value(f->sigma, ey, &f->sigma, "the residual standard deviation of", d->frame->f->response_label,
+                       "the response", err);
   if (rc) return rc;
   f->pwrss = ldexp(f->pwrss, 2 * ey);
   double shift = (f->reml ? (double)d->n - p : (double)d->n) * ey;
@@ -462,7 +464,7 @@ static int rescale_theta(const lmm_design *d, const lmm_system *s, const lmm_fit
       for (int row = col; row < q; row++, m++) {
         if (!to_z) { theta[m] = ldexp(theta[m], re->zexp[row]) * z[row]; continue; }
         int rc = unscale_value(theta[m] / z[row], -re->zexp[row], &theta[m], "a random-effects parameter of column",
-                               re->cnames[row], err);
+                               re->cnames[row], "the column's variables", err);
         if (rc) return rc;
       }
   }
