@@ -164,6 +164,16 @@ void test_design_numeric_by_factor(void) {
     CHECK_NEAR(X(d, 1, "x:z"), -4, 0);
     CHECK_NEAR(X(d, 2, "I(x^2)"), 25, 0);
     CHECK_NEAR(X(d, 1, "log(x, 2)"), 2, 1e-15);
+    /* scaled by powers of two, each variable's largest magnitude into [0.5, 1): y to 6, x to 8, z to 3,
+     * I(x^2) to 64; a product by the sum of its variables' exponents */
+    CHECK_INT(d->yexp, 3);
+    CHECK_INT(d->xexp[0], 0);
+    CHECK_INT(d->xexp[xcol(d, "x")], 4);
+    CHECK_INT(d->xexp[xcol(d, "z")], 2);
+    CHECK_INT(d->xexp[xcol(d, "I(x^2)")], 7);
+    CHECK_INT(d->xexp[xcol(d, "x:z")], 6);
+    CHECK_NEAR(lmm_design_x(d, xcol(d, "x:z"), 0), 0.09375, 0);
+    CHECK_NEAR(lmm_design_x(d, xcol(d, "x"), 5), 0.5, 0);
   }
   lmm_model_free(m);
 }
