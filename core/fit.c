@@ -8,6 +8,7 @@
 #include <lapacke.h>
 #include <math.h>
 #include <nlopt.h>
+#include <stdio.h>
 #include <string.h>
 
 typedef struct objective_ctx {
@@ -21,6 +22,7 @@ typedef struct objective_ctx {
   double *factored_at;    /* theta of the system's present factor, and its deviance */
   double factored_dev;
   int factored;
+  int nonfinite;          /* the optimizer proposed a theta with a non-finite entry: stopped, not evaluated */
 } objective_ctx;
 
 /* Fill the relative covariance factors from theta (design order). */
@@ -72,6 +74,13 @@ static double nlopt_objective(unsigned nth, const double *theta, double *grad, v
     nlopt_force_stop(c->nlopt);   /* BOBYQA returns after this evaluation */
     return DBL_MAX;
   }
+  for (int m = 0; m < c->fit->ntheta; m++)
+    if (!isfinite(theta[m])) {
+      memcpy(c->fit->theta, theta, sizeof *theta * (size_t)c->fit->ntheta);
+      c->stopped = c->nonfinite = 1;
+      nlopt_force_stop(c->nlopt);
+      return DBL_MAX;
+    }
   return profiled_deviance(c, theta);
 }
 
@@ -134,6 +143,51 @@ static int nested_in_term(const lmm_system *s, int a, int b) {
   return 1;
 }
 
+/* S (relative, lower triangle) made a valid start and replaced by its
+ * Cholesky factor: variances within [0.05^2, 10^2] and correlations within
+ * +-0.9; then, since pairwise bounds do not make a matrix of order three or
+ * more positive definite, its eigenvalues floored at the smallest variance
+ * allowed (the nearest such matrix in the Frobenius norm).  Where even that
+ * leaves no factor, the variances alone; where a moment is not finite, T = I. */
+static void start_covariance_factor(double *S, int q) {
+  double keep[START_QMAX * START_QMAX], w[START_QMAX];
+  for (int a = 0; a < q; a++) S[a + a * q] = S[a + a * q] > 0.0025 ? (S[a + a * q] < 100 ? S[a + a * q] : 100) : 0.0025;
+  for (int a = 0; a < q; a++)
+    for (int c = 0; c < a; c++) {
+      double lim = 0.9 * sqrt(S[a + a * q] * S[c + c * q]), v = S[a + c * q];
+      S[a + c * q] = v > lim ? lim : v < -lim ? -lim : v == v ? v : 0;
+    }
+  memcpy(keep, S, sizeof *S * (size_t)(q * q));
+  if (!LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, 'L', q, S, q)) return;
+  /* S = V diag(w) V' with w floored: V overwrites S (dsyev reads the lower triangle) */
+  memcpy(S, keep, sizeof *S * (size_t)(q * q));
+  double work[START_QMAX * 34];
+  int ok = !LAPACKE_dsyev_work(LAPACK_COL_MAJOR, 'V', 'L', q, S, q, w, work, START_QMAX * 34);
+  if (ok) {
+    double V[START_QMAX * START_QMAX];
+    memcpy(V, S, sizeof *S * (size_t)(q * q));
+    for (int e = 0; e < q; e++) w[e] = w[e] > 0.0025 ? w[e] : 0.0025;
+    for (int c = 0; c < q; c++)
+      for (int a = c; a < q; a++) {
+        double v = 0;
+        for (int e = 0; e < q; e++) v += V[a + e * q] * w[e] * V[c + e * q];
+        S[a + c * q] = v;
+      }
+    ok = !LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, 'L', q, S, q);
+  }
+  if (!ok)
+    for (int a = 0; a < q; a++) {
+      for (int c = 0; c < q; c++) S[a + c * q] = 0;
+      S[a + a * q] = sqrt(keep[a + a * q]);
+    }
+  for (int a = 0; a < q; a++)
+    for (int c = 0; c <= a; c++)
+      if (!isfinite(S[a + c * q])) {
+        for (int r = 0; r < q * q; r++) S[r] = r % (q + 1) ? 0 : 1;
+        return;
+      }
+}
+
 int lmm_fit_start(const lmm_system *s, const int *theta_off, double *theta) {
   int K = s->K, Q2 = START_QMAX * START_QMAX;
   double *S = lmm_malloc(sizeof *S * (size_t)(K ? K * Q2 : 1)), sigma2 = HUGE_VAL;
@@ -172,19 +226,7 @@ int lmm_fit_start(const lmm_system *s, const int *theta_off, double *theta) {
     double *Sk = S + (size_t)k * Q2;
     for (int a = 0; a < q; a++)
       for (int c = 0; c <= a; c++) Sk[a + c * q] /= sigma2;
-    /* kept positive definite: variances within [0.05^2, 10^2], correlations within +-0.9 */
-    for (int a = 0; a < q; a++) Sk[a + a * q] = Sk[a + a * q] > 0.0025 ? (Sk[a + a * q] < 100 ? Sk[a + a * q] : 100) : 0.0025;
-    for (int a = 0; a < q; a++)
-      for (int c = 0; c < a; c++) {
-        double lim = 0.9 * sqrt(Sk[a + a * q] * Sk[c + c * q]);
-        double v = Sk[a + c * q];
-        Sk[a + c * q] = v > lim ? lim : v < -lim ? -lim : v == v ? v : 0;
-      }
-    if (LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, 'L', q, Sk, q))   /* not positive definite: the variances alone */
-      for (int a = 0; a < q; a++) {
-        for (int c = 0; c < a; c++) Sk[a + c * q] = 0;
-        Sk[a + a * q] = sqrt(Sk[a + a * q]);
-      }
+    start_covariance_factor(Sk, q);
     double *th = theta + theta_off[s->term[k]];
     for (int col = 0, m = 0; col < q; col++)
       for (int row = col; row < q; row++) th[m++] = Sk[row + col * q];
@@ -238,6 +280,7 @@ static int minimize(objective_ctx *c, double *theta, const double *lower, const 
   nlopt_set_initial_step(o, step);
   nlopt_result r = nlopt_optimize(o, theta, fmin);
   nlopt_destroy(o);
+  if (c->nonfinite) return LMM_NUMERIC;
   if (c->stopped) return LMM_INTERRUPTED;
   *ok = r > 0 && r != NLOPT_MAXEVAL_REACHED && r != NLOPT_MAXTIME_REACHED;
   if (r == NLOPT_ROUNDOFF_LIMITED) *ok = 1;
@@ -471,6 +514,16 @@ static int rescale_theta(const lmm_design *d, const lmm_system *s, const lmm_fit
   return LMM_OK;
 }
 
+/* theta as "[a, b, ...]" in buf, its first entries where all do not fit. */
+static const char *theta_text(char *buf, size_t size, const double *theta, int n) {
+  size_t used = (size_t)snprintf(buf, size, "[");
+  int m = 0;
+  for (; m < n && used + 24 < size; m++)
+    used += (size_t)snprintf(buf + used, size - used, "%s%.6g", m ? ", " : "", theta[m]);
+  snprintf(buf + used, size - used, "%s]", m < n ? ", ..." : "");
+  return buf;
+}
+
 /* Estimates at the optimum: beta, sigma, vcov, log-likelihood. */
 static int estimates(objective_ctx *c, lmm_error *err) {
   lmm_fit *f = c->fit;
@@ -482,7 +535,11 @@ static int estimates(objective_ctx *c, lmm_error *err) {
     dev = profiled_deviance(c, f->theta);
     f->evaluations--;
   }
-  if (dev == DBL_MAX) return lmm_fail(err, LMM_NUMERIC, "the fit failed: the system is not positive definite at the optimum");
+  if (dev == DBL_MAX) {
+    char at[160];
+    return lmm_fail(err, LMM_NUMERIC, "the fit failed: the system is not positive definite at theta = %s",
+                    theta_text(at, sizeof at, f->theta, f->ntheta));
+  }
   f->objective = dev;
   f->logLik = -dev / 2;
   int p = s->p;
@@ -539,7 +596,7 @@ int lmm_fit_run(const lmm_design *d, lmm_system *sys, const lmm_fit_options *opt
   f->vcov = lmm_calloc((size_t)(d->p ? d->p * d->p : 1), sizeof *f->vcov);
   double **T = lmm_calloc((size_t)(sys->K ? sys->K : 1), sizeof *T);
   double *factored_at = lmm_calloc((size_t)(nth ? nth : 1), sizeof *factored_at);
-  objective_ctx c = {d, sys, f, T, opt, NULL, 0, factored_at, 0, 0};
+  objective_ctx c = {d, sys, f, T, opt, NULL, 0, factored_at, 0, 0, 0};
   if (!f->theta || !lower || !f->beta || !f->beta_scaled || !f->se || !f->vcov || !T || !factored_at) { rc = lmm_nomem(err); goto done; }
   for (int k = 0; k < sys->K; k++)
     if (!(T[k] = lmm_calloc((size_t)(sys->q[k] * sys->q[k]), sizeof *T[k]))) { rc = lmm_nomem(err); goto done; }
@@ -575,7 +632,11 @@ int lmm_fit_run(const lmm_design *d, lmm_system *sys, const lmm_fit_options *opt
     if (!rc && f->singular) rc = lift_and_retry(&c, d, lower, start, step, &fmin, &ok);
     lmm_free(step);
     if (rc) {
+      char at[160];
       if (rc == LMM_INTERRUPTED) lmm_fail(err, rc, "interrupted");
+      else if (rc == LMM_NUMERIC)
+        lmm_fail(err, rc, "the fit failed: the optimizer proposed a theta that is not finite (%s)",
+                 theta_text(at, sizeof at, f->theta, nth));
       else lmm_nomem(err);
       goto done;
     }

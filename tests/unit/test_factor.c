@@ -135,6 +135,40 @@ void test_factor_crossed_start(void) {
   lmm_model_free(m);
 }
 
+/* A random slope on a four-level factor (issue 21's repro): the groups'
+ * moment covariance, clamped entry by entry, is no covariance matrix at all,
+ * so the start must be projected, not left with the failed Cholesky's
+ * leftovers.  The start is finite with a positive diagonal, and the fit
+ * reaches lme4's optimum (bobyqa with rhoend 2e-10: ML -97.2524351240, REML
+ * -98.2636337771; lme4's defaults stop at -97.2524353449 and -98.2636337823). */
+void test_factor_slope_start(void) {
+  static const char *const names[] = {"g", "f", "y"};
+  static const char *const flev[] = {"a", "b", "c", "d"};
+  lmm_value v[64 * 3];
+  for (int i = 0; i < 64; i++) {
+    v[3 * i] = NUM(i / 8);
+    v[3 * i + 1] = TXTP(flev[i % 4]);
+    v[3 * i + 2] = NUM(i % 4 + (i / 8 % 7) / 3.0 + ((i * 37 % 101) - 50) / 30.0);
+  }
+  test_table t = {3, names, 64, v, 0};
+  const double want[2] = {-97.2524351240, -98.2636337771};
+  for (int reml = 0; reml <= 1; reml++) {
+    lmm_model *m = NULL;
+    lmm_error err = {0};
+    CHECK_INT(fit_model("y ~ f + (f|g)", NULL, reml ? "method=REML" : "method=ML", &t, &m, &err), LMM_OK);
+    if (m && m->fit) {
+      double start[10];
+      CHECK_INT(m->fit->ntheta, 10);
+      CHECK_INT(lmm_fit_start(m->system, m->fit->theta_off, start), LMM_OK);
+      for (int col = 0, i = 0; col < 4; col++)
+        for (int row = col; row < 4; row++, i++) CHECK(isfinite(start[i]) && (row != col || start[i] > 0));
+      CHECK_NEAR(m->fit->logLik, want[reml], 2e-9);
+      CHECK(m->fit->singular);
+    }
+    lmm_model_free(m);
+  }
+}
+
 enum { BIG_ROWS = 60000, BG = 600, BH = 97 };
 static int big_pair[BH][BG], big_hcount[BH];   /* rows per (h, g) and per h of big_table() */
 

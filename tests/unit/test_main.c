@@ -78,6 +78,7 @@ int main(void) {
   RUN(test_factor_parts_match_one_pass);
   RUN(test_factor_interrupt);
   RUN(test_factor_crossed_start);
+  RUN(test_factor_slope_start);
   RUN(test_factor_dense_tail);
   RUN(test_blocks_pattern);
   /* test_feed.c */
