@@ -27,11 +27,11 @@ enum { PARALLEL_ROWS = 50000 };   /* below this a pass is one part */
 
 
 /* One chunk of [X y] (m rows, column-major, leading dimension CHUNK): rows
- * idx[0..m-1], or r0 .. r0+m-1 when idx is NULL. */
+ * idx[0..m-1], or r0 .. r0+m-1 when idx is NULL; y scaled as X is (design.h). */
 static void xy_chunk(const lmm_design *d, const uint32_t *idx, size_t r0, int m, double *B) {
   lmm_design_x_rows(d, idx, r0, m, B, CHUNK);
-  double *y = B + (size_t)d->p * CHUNK;
-  for (int i = 0; i < m; i++) y[i] = d->y[idx ? idx[i] : r0 + (size_t)i];
+  double *y = B + (size_t)d->p * CHUNK, sc = ldexp(1.0, -d->yexp);
+  for (int i = 0; i < m; i++) y[i] = d->y[idx ? idx[i] : r0 + (size_t)i] * sc;
 }
 
 /* One chunk's Z (column c of the terms' columns at Zc + c*CHUNK) and each

@@ -107,7 +107,7 @@ int lmm_model_finish_at(lmm_model *m, const double *theta, int ntheta, lmm_error
 }
 
 int lmm_model_ranef(lmm_model *m, int with_cov, lmm_error *err) {
-  if (m->ranef && (!with_cov || m->design->nre == 0 || m->ranef->term[0].cov)) return LMM_OK;
+  if (m->ranef && (!with_cov || m->design->nre == 0 || m->ranef->term[0].sd)) return LMM_OK;
   lmm_ranef_free(m->ranef);
   m->ranef = NULL;
   lmm_blas_serial_begin();

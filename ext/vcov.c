@@ -22,10 +22,17 @@ static int vcov_fill(sqlite3 *db, sqlite3_value **argv, lmm_rowset *rows, char *
       lmm_cell *c = lmm_rowset_add(rows);
       if (!c) break;
       double v = f->vcov[i + j * p], vi = f->vcov[i + i * p], vj = f->vcov[j + j * p];
+      if (isnan(v)) {   /* saved as null: beyond a double's range in the data's units (fit.c) */
+        *errmsg = sqlite3_mprintf("lmm_vcov: the covariance of '%s' and '%s' is beyond the range of double precision "
+                                  "(about 1e-308 to 1e+308) in the data's units; rescale their columns or the response",
+                                  f->fixed[i], f->fixed[j]);
+        lmm_saved_fit_free(f);
+        return SQLITE_ERROR;
+      }
       lmm_cell_text(rows, &c[0], f->fixed[i]);
       lmm_cell_text(rows, &c[1], f->fixed[j]);
       lmm_cell_real(&c[2], v);
-      lmm_cell_real(&c[3], vi > 0 && vj > 0 ? v / sqrt(vi * vj) : NAN);
+      lmm_cell_real(&c[3], vi > 0 && vj > 0 ? v / (sqrt(vi) * sqrt(vj)) : NAN);
     }
   lmm_saved_fit_free(f);
   return SQLITE_OK;
