@@ -4,6 +4,7 @@
  * each theta. */
 #include "blocks.h"
 #include "alloc.h"
+#include "lapack_steps.h"
 #include "parallel.h"
 
 #include <cblas.h>
@@ -163,27 +164,28 @@ done:
 /* A's blocks and the sparse ones' patterns (part 0, which allocates), and
  * the QR of [X y] (part 1, which does not: see parallel.h), two passes over
  * the rows that need nothing of each other: side by side at 1M rows they
- * take 0.022 s where one after the other took 0.043 s. */
+ * take 0.022 s where one after the other took 0.043 s.  Only a QR of little
+ * work (rows x columns^2) goes beside: on another thread it cannot ask the
+ * stop (stop.h), so a long one runs on the caller's, asking as it goes. */
 enum { BESIDE_ROWS = 50000 };
-typedef struct basis_job { lmm_system *s; const lmm_design *d; lmm_basis *basis; } basis_job;
+#define BESIDE_WORK 5e7
+typedef struct basis_job { lmm_system *s; const lmm_design *d; lmm_basis *basis; lmm_stop *stop; int beside; } basis_job;
 
 static int patterns_or_basis(void *arg, int part) {
   basis_job *job = arg;
   lmm_system *s = job->s;
   const lmm_design *d = job->d;
-  if (part == 1) {
-    lmm_basis_qr(job->basis, d);
-    return 0;
-  }
+  if (part == 1) return lmm_basis_qr(job->basis, d, job->beside ? NULL : job->stop);
   int K = s->K;
   for (int i = 0; i <= K; i++)
     for (int j = 0; j <= i; j++) {
       lmm_block *b = lmm_sys_A(s, i, j);
       int kind = i == K ? BLK_DENSE : i == j ? BLK_DIAG : BLK_SPARSE;
-      if (block_alloc(b, kind, s->q[i], s->nl[i], s->q[j], s->nl[j])) return -1;
-      if (kind == BLK_SPARSE && sparse_pattern(b, d->re[s->term[i]].g, d->re[s->term[j]].g, d->n)) return -1;
+      if (lmm_stop_asked(job->stop)) return LMM_INTERRUPTED;
+      if (block_alloc(b, kind, s->q[i], s->nl[i], s->q[j], s->nl[j])) return LMM_NOMEM;
+      if (kind == BLK_SPARSE && sparse_pattern(b, d->re[s->term[i]].g, d->re[s->term[j]].g, d->n)) return LMM_NOMEM;
     }
-  return 0;
+  return LMM_OK;
 }
 
 typedef struct order_item { int nl, idx; } order_item;
@@ -201,7 +203,7 @@ static int nested_in(const lmm_system *s, int a, int b) {
   return 1;
 }
 
-int lmm_system_unscale(const lmm_system *s, const double *bt, const double *vt, double *beta, double *vcov) {
+int lmm_system_unscale(const lmm_system *s, const double *bt, const double *vt, double *beta, double *vcov, lmm_stop *stop) {
   int p = s->p;
   const double *S = s->S;
   for (int i = 0; i < p; i++) {
@@ -212,11 +214,21 @@ int lmm_system_unscale(const lmm_system *s, const double *bt, const double *vt, 
   if (!vcov || !p) return LMM_OK;
   double *W = lmm_malloc(sizeof *W * (size_t)(p * p));
   if (!W) return LMM_NOMEM;
-  /* W = S V~, vcov = W S' */
-  cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, p, p, p, 1.0, S, p, vt, p, 0.0, W, p);
-  cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, p, p, p, 1.0, W, p, S, p, 0.0, vcov, p);
+  /* W = S V~, vcov = W S', some columns a step (at least 16, for BLAS's speed) */
+  int w = lmm_steps_columns(2.0 * p * p), rc = LMM_OK;
+  if (w < 16) w = 16;
+  for (int c = 0; c < p && !rc; c += w) {
+    if (lmm_stop_asked(stop)) rc = LMM_INTERRUPTED;
+    else cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, p, p - c < w ? p - c : w, p, 1.0, S, p, vt + (size_t)c * p, p,
+                     0.0, W + (size_t)c * p, p);
+  }
+  for (int c = 0; c < p && !rc; c += w) {
+    if (lmm_stop_asked(stop)) rc = LMM_INTERRUPTED;
+    else cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, p, p - c < w ? p - c : w, p, 1.0, W, p, S + c, p, 0.0,
+                     vcov + (size_t)c * p, p);
+  }
   lmm_free(W);
-  return LMM_OK;
+  return rc;
 }
 
 double lmm_system_log_scale(const lmm_system *s) { return s->log_det_r; }
@@ -332,7 +344,7 @@ static void tail_block(lmm_system *s, lmm_block *b, int i, int j) {
   b->in_tail = 1;
 }
 
-int lmm_system_new(const lmm_design *d, int (*interrupted)(void *), void *ctx, lmm_system **out, lmm_error *err) {
+int lmm_system_new(const lmm_design *d, lmm_stop *stop, lmm_system **out, lmm_error *err) {
   *out = NULL;
   lmm_system *s = lmm_calloc(1, sizeof *s);
   if (!s) return lmm_nomem(err);
@@ -364,13 +376,18 @@ int lmm_system_new(const lmm_design *d, int (*interrupted)(void *), void *ctx, l
 
   /* A: the patterns and the fixed part's basis, then the values in one pass */
   lmm_basis basis = {0};
-  basis_job job = {s, d, &basis};
-  if (lmm_basis_alloc(&basis, d) || (d->n >= BESIDE_ROWS ? lmm_parallel(2, patterns_or_basis, &job)
-                                                         : patterns_or_basis(&job, 0) || patterns_or_basis(&job, 1))) {
+  double p1 = d->p + 1;
+  basis_job job = {s, d, &basis, stop, d->n >= BESIDE_ROWS && (double)d->n * p1 * p1 <= BESIDE_WORK};
+  int rc = lmm_basis_alloc(&basis, d) ? LMM_NOMEM : job.beside ? lmm_parallel(2, patterns_or_basis, &job)
+                                                                : patterns_or_basis(&job, 0);
+  if (!rc && !job.beside) rc = patterns_or_basis(&job, 1);
+  if (rc) {
     lmm_basis_free(&basis);
-    goto nomem;
+    if (rc == LMM_NOMEM) goto nomem;
+    lmm_system_free(s);
+    return lmm_fail(err, rc, "interrupted");
   }
-  int rc = lmm_system_fill(s, d, &basis, interrupted, ctx, err);
+  rc = lmm_system_fill(s, d, &basis, stop, err);
   lmm_basis_free(&basis);
   if (rc) { lmm_system_free(s); return rc; }
   /* L: which blocks keep their structure */

@@ -2,6 +2,7 @@
  * estimates at the optimum (see fit.h). */
 #include "fit.h"
 #include "alloc.h"
+#include "lapack_steps.h"
 #include "ols.h"
 
 #include <float.h>
@@ -36,11 +37,15 @@ static void theta_to_T(objective_ctx *c, const double *theta) {
   }
 }
 
+/* DBL_MAX where the system is not positive definite, or when the stop was
+ * asked for (c->stopped) part way through. */
 static double deviance_at(objective_ctx *c, const double *theta) {
   lmm_system *s = c->sys;
   theta_to_T(c, theta);
   c->fit->evaluations++;
-  if (lmm_system_factor(s, c->T)) return DBL_MAX;
+  int rc = lmm_system_factor(s, c->T, c->opt->stop);
+  if (rc == LMM_INTERRUPTED) c->stopped = 1;
+  if (rc) return DBL_MAX;
   const lmm_block *F = lmm_sys_L(s, s->K, s->K);
   int p = s->p;
   size_t ldf = (size_t)F->ld;
@@ -67,12 +72,10 @@ static double profiled_deviance(objective_ctx *c, const double *theta) {
 static double nlopt_objective(unsigned nth, const double *theta, double *grad, void *data) {
   (void)nth; (void)grad;
   objective_ctx *c = data;
-  if (c->stopped || (c->opt->interrupted && c->opt->interrupted(c->opt->interrupt_ctx))) {
-    c->stopped = 1;
-    nlopt_force_stop(c->nlopt);   /* BOBYQA returns after this evaluation */
-    return DBL_MAX;
-  }
-  return profiled_deviance(c, theta);
+  if (c->stopped || lmm_stop_asked(c->opt->stop)) c->stopped = 1;
+  double dev = c->stopped ? DBL_MAX : profiled_deviance(c, theta);
+  if (c->stopped) nlopt_force_stop(c->nlopt);   /* BOBYQA returns after this evaluation */
+  return dev;
 }
 
 /* Starting values: for each term, a moment estimate of the covariance of its
@@ -254,6 +257,7 @@ static double try_boundary(objective_ctx *c, const double *lower, double fmin) {
       double keep = f->theta[m];
       f->theta[m] = 0;
       double at0 = profiled_deviance(c, f->theta);
+      if (c->stopped) return fmin;
       if (at0 <= fmin) fmin = at0;
       else f->theta[m] = keep;
     }
@@ -288,6 +292,7 @@ static int lift_and_retry(objective_ctx *c, const lmm_design *d, const double *l
   int ok2 = 0;
   int rc = minimize(c, f->theta, lower, step, &fmin2, &ok2);
   if (!rc) fmin2 = try_boundary(c, lower, fmin2);
+  if (!rc && c->stopped) rc = LMM_INTERRUPTED;
   if (!rc && fmin2 < *fmin) {
     *fmin = fmin2;
     *ok = ok2;
@@ -309,7 +314,14 @@ void lmm_fit_free(lmm_fit *f) {
   lmm_free(f);
 }
 
-int lmm_fit_ols(const lmm_design *d, int reml, lmm_fit **out, lmm_error *err) {
+/* A lapack_steps failure as an error; numeric: what LMM_NUMERIC means here. */
+static int steps_fail(int rc, const char *numeric, lmm_error *err) {
+  if (rc == LMM_INTERRUPTED) return lmm_fail(err, rc, "interrupted");
+  if (rc == LMM_NOMEM) return lmm_nomem(err);
+  return lmm_fail(err, LMM_NUMERIC, "%s", numeric);
+}
+
+int lmm_fit_ols(const lmm_design *d, int reml, lmm_stop *stop, lmm_fit **out, lmm_error *err) {
   *out = NULL;
   size_t n = d->n;
   int p = d->p, rc = LMM_OK;
@@ -326,9 +338,9 @@ int lmm_fit_ols(const lmm_design *d, int reml, lmm_fit **out, lmm_error *err) {
   f->vcov = lmm_calloc((size_t)(p ? p * p : 1), sizeof *f->vcov);
   double *X = NULL, *R = lmm_malloc(sizeof *R * n * (size_t)(p ? p : 1)), *tau = lmm_malloc(sizeof *tau * (size_t)(p ? p : 1));
   if (!f->theta_off || !f->theta || !f->beta || !f->se || !f->vcov || !R || !tau) { rc = lmm_nomem(err); goto done; }
-  if ((rc = lmm_design_dense_x(d, &X, err))) goto done;
+  if ((rc = lmm_design_dense_x(d, stop, &X, err))) goto done;
   double rss = 0;
-  if ((rc = lmm_ols(X, d->y, n, p, f->beta, f->se, &rss, err))) {
+  if ((rc = lmm_ols(X, d->y, n, p, f->beta, f->se, &rss, stop, err))) {
     int j = lmm_ols_bad_column(err);
     if (j >= 0 && j < p) {
       err->code = LMM_OK;
@@ -345,15 +357,21 @@ int lmm_fit_ols(const lmm_design *d, int reml, lmm_fit **out, lmm_error *err) {
     goto done;
   }
   /* (X'X)^-1 and log|R| from a QR of X, for vcov and the REML criterion */
-  memcpy(R, X, sizeof *R * n * (size_t)p);
+  for (int j = 0; j < p; j++) {   /* a column at a time, asking the stop: 72 MB at 9,000 x 1,000 */
+    if (lmm_stop_asked(stop)) { rc = lmm_fail(err, LMM_INTERRUPTED, "interrupted"); goto done; }
+    memcpy(R + (size_t)j * n, X + (size_t)j * n, sizeof *R * n);
+  }
   double ldx = 0;
   if (p) {
-    if (LAPACKE_dgeqrf(LAPACK_COL_MAJOR, (int)n, p, R, (int)n, tau)) { rc = lmm_nomem(err); goto done; }
+    if ((rc = lmm_steps_geqrf((int)n, p, R, (int)n, tau, stop))) {
+      rc = steps_fail(rc, "LAPACK dgeqrf failed", err);
+      goto done;
+    }
     for (int j = 0; j < p; j++) ldx += log(fabs(R[(size_t)j * n + (size_t)j]));
     for (int j = 0; j < p; j++)
       for (int i = 0; i < p; i++) f->vcov[i + j * p] = i <= j ? R[(size_t)j * n + (size_t)i] : 0;
-    if (LAPACKE_dpotri(LAPACK_COL_MAJOR, 'U', p, f->vcov, p)) {
-      rc = lmm_fail(err, LMM_NUMERIC, "the fixed effects' cross-product is singular; their covariance cannot be formed");
+    if ((rc = lmm_steps_potri('U', p, f->vcov, p, stop))) {
+      rc = steps_fail(rc, "the fixed effects' cross-product is singular; their covariance cannot be formed", err);
       goto done;
     }
   }
@@ -414,6 +432,7 @@ static int estimates(objective_ctx *c, lmm_error *err) {
     dev = profiled_deviance(c, f->theta);
     f->evaluations--;
   }
+  if (c->stopped) return lmm_fail(err, LMM_INTERRUPTED, "interrupted");
   if (dev == DBL_MAX) return lmm_fail(err, LMM_NUMERIC, "the fit failed: the system is not positive definite at the optimum");
   f->objective = dev;
   f->logLik = -dev / 2;
@@ -431,19 +450,20 @@ static int estimates(objective_ctx *c, lmm_error *err) {
     for (int i = 0; i < p; i++) R[i + j * p] = i >= j ? F->v[i + (size_t)j * ld] : 0;
   /* R' beta~ = l_yX' in the scaled coordinates of the blocks */
   for (int i = 0; i < p; i++) f->beta_scaled[i] = F->v[(size_t)p + (size_t)i * ld];
+  int rc = LMM_NUMERIC;
   if (LAPACKE_dtrtrs(LAPACK_COL_MAJOR, 'L', 'T', 'N', p, 1, R, p, f->beta_scaled, p) ||
-      LAPACKE_dpotri(LAPACK_COL_MAJOR, 'L', p, R, p)) {
+      (rc = lmm_steps_potri('L', p, R, p, c->opt->stop))) {
     lmm_free(R);
     lmm_free(Vt);
-    return lmm_fail(err, LMM_NUMERIC, "the fixed effects' factor is singular at the optimum; their estimates cannot be formed");
+    return steps_fail(rc, "the fixed effects' factor is singular at the optimum; their estimates cannot be formed", err);
   }
   double s2 = f->sigma * f->sigma;
   for (int j = 0; j < p; j++)
     for (int i = 0; i < p; i++) Vt[i + j * p] = s2 * (i >= j ? R[i + j * p] : R[j + i * p]);
-  int rc = lmm_system_unscale(s, f->beta_scaled, Vt, f->beta, f->vcov);
+  rc = lmm_system_unscale(s, f->beta_scaled, Vt, f->beta, f->vcov, c->opt->stop);
   lmm_free(R);
   lmm_free(Vt);
-  return rc ? lmm_nomem(err) : LMM_OK;
+  return rc ? steps_fail(rc, "", err) : LMM_OK;
 }
 
 int lmm_fit_run(const lmm_design *d, lmm_system *sys, const lmm_fit_options *opt, lmm_fit **out, lmm_error *err) {
@@ -501,6 +521,7 @@ int lmm_fit_run(const lmm_design *d, lmm_system *sys, const lmm_fit_options *opt
     if (!rc) {
       fmin = try_boundary(&c, lower, fmin);
       f->singular = at_boundary(d, f);
+      if (c.stopped) rc = LMM_INTERRUPTED;
     }
     if (!rc && f->singular) rc = lift_and_retry(&c, d, lower, start, step, &fmin, &ok);
     lmm_free(step);

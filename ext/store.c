@@ -262,7 +262,7 @@ static int json_query(sqlite3 *db, const char *sql, const char *json, const char
     }
   }
   sqlite3_finalize(st);
-  return rc == SQLITE_NOMEM ? SQLITE_NOMEM : rc == SQLITE_OK ? SQLITE_OK : SQLITE_ERROR;
+  return rc == SQLITE_NOMEM || rc == SQLITE_INTERRUPT ? rc : rc == SQLITE_OK ? SQLITE_OK : SQLITE_ERROR;
 }
 
 /* The finite numbers of the JSON array at path; SQLITE_ERROR when there is no
@@ -302,7 +302,7 @@ static int json_numbers(sqlite3 *db, const char *json, const char *path, double 
   sqlite3_free(*out);
   *out = NULL;
   *n = 0;
-  return rc == SQLITE_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
+  return rc == SQLITE_NOMEM || rc == SQLITE_INTERRUPT ? rc : SQLITE_ERROR;
 }
 
 /* theta and the data's fingerprint from a saved fit's JSON. */
@@ -345,14 +345,23 @@ int lmm_store_open(sqlite3 *db, const char *name, lmm_model **out, char **errmsg
       *errmsg = sqlite3_mprintf("the data of saved model '%s' ('%s') have changed since it was fitted; fit it again", name,
                                 cols[ROW_DATA]);
       rc = SQLITE_ERROR;
-    } else if (lmm_model_finish_at(m, theta, ntheta, &err)) {
-      *errmsg = sqlite3_mprintf("the saved model '%s' cannot be evaluated: %s", name, err.msg);
-      rc = err.code == LMM_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
+    } else {
+      lmm_interrupt_probe probe;
+      lmm_interrupt_probe_init(&probe, db);
+      if (lmm_model_finish_at(m, theta, ntheta, lmm_interrupt_probe_check, &probe, &err)) {
+        *errmsg = sqlite3_mprintf("the saved model '%s' cannot be evaluated: %s", name, err.msg);
+        rc = err.code == LMM_NOMEM ? SQLITE_NOMEM : err.code == LMM_INTERRUPTED ? SQLITE_INTERRUPT : SQLITE_ERROR;
+      }
+      lmm_interrupt_probe_end(&probe);
     }
   }
   sqlite3_free(theta);
   sqlite3_free(saved_fp);
   free_cols(cols);
+  if (rc == SQLITE_INTERRUPT && (!*errmsg || !strstr(*errmsg, "interrupted"))) {   /* not "damaged", not "" */
+    sqlite3_free(*errmsg);
+    *errmsg = sqlite3_mprintf("interrupted");
+  }
   if (rc != SQLITE_OK) { lmm_model_free(m); return rc; }
   *out = m;
   return SQLITE_OK;
