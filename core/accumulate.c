@@ -73,11 +73,11 @@ static void z_chunk(const lmm_system *s, const lmm_design *d, const int *zoff, c
  * Its memory comes first (lmm_basis_alloc), so that the pass over the rows
  * (lmm_basis_qr) allocates nothing and may run on a thread of its own
  * beside the patterns (blocks.c). */
-int lmm_basis_alloc(lmm_basis *b, const lmm_design *d) {
+int lmm_basis_alloc(lmm_basis *b, const lmm_design *d, lmm_stop *stop) {
   int p1 = d->p + 1;
   b->p1 = p1;
   b->nb = p1 < 32 ? p1 : 32;
-  b->R = lmm_calloc((size_t)(p1 * p1), sizeof *b->R);
+  b->R = lmm_calloc_asking((size_t)(p1 * p1), sizeof *b->R, stop);
   b->B = lmm_malloc(sizeof *b->B * CHUNK * (size_t)p1);
   b->Tq = lmm_malloc(sizeof *b->Tq * (size_t)(b->nb * p1));
   b->work = lmm_malloc(sizeof *b->work * (size_t)(b->nb * p1));
@@ -105,9 +105,9 @@ void lmm_basis_free(lmm_basis *b) {
 /* The basis from R: the rank checked, S = R^-1, b0, log|det R|. */
 static int choose_basis(lmm_system *s, const lmm_design *d, const double *R, lmm_stop *stop, lmm_error *err) {
   int p = d->p, p1 = p + 1;
-  s->S = lmm_calloc((size_t)(p ? p * p : 1), sizeof *s->S);
+  s->S = lmm_calloc_asking((size_t)(p ? p * p : 1), sizeof *s->S, stop);
   s->b0 = lmm_calloc((size_t)(p ? p : 1), sizeof *s->b0);
-  if (!s->S || !s->b0) return lmm_nomem(err);
+  if (!s->S || !s->b0) return lmm_nomem_or_stopped(stop, err);
   /* rank: R[j][j] against the norm of column j (the norm of R's column j) */
   for (int j = 0; j < p1; j++) {
     double nrm = 0;
@@ -364,7 +364,10 @@ static int accumulate(lmm_system *s, const lmm_design *d, lmm_stop *stop) {
       for (int i = j; i < K1; i++) {
         const lmm_block *a = lmm_sys_A(s, i, j);
         if (k == 0 || j == 0) pt->val[i * K1 + j] = a->v;
-        else if (!(pt->val[i * K1 + j] = lmm_calloc(lmm_block_values(a) ? lmm_block_values(a) : 1, sizeof(double)))) goto done;
+        else if (!(pt->val[i * K1 + j] = lmm_calloc_asking(lmm_block_values(a) ? lmm_block_values(a) : 1, sizeof(double), stop))) {
+          if (lmm_stop_seen(stop)) rc = LMM_INTERRUPTED;
+          goto done;
+        }
       }
   }
   cut_rows(&job);

@@ -63,13 +63,13 @@ size_t lmm_block_values(const lmm_block *b) {
   }
 }
 
-static int block_alloc(lmm_block *b, int kind, int rq, int nr, int cq, int nc) {
+static int block_alloc(lmm_block *b, int kind, int rq, int nr, int cq, int nc, lmm_stop *stop) {
   b->kind = kind;
   b->rq = rq; b->nr = nr; b->cq = cq; b->nc = nc;
   b->rows = rq * nr; b->cols = cq * nc;
   b->ld = b->rows;
   if (kind == BLK_SPARSE) return 0;  /* pattern first */
-  b->v = lmm_calloc(lmm_block_values(b) ? lmm_block_values(b) : 1, sizeof *b->v);
+  b->v = lmm_calloc_asking(lmm_block_values(b) ? lmm_block_values(b) : 1, sizeof *b->v, stop);
   return b->v ? 0 : -1;
 }
 
@@ -182,7 +182,8 @@ static int patterns_or_basis(void *arg, int part) {
       lmm_block *b = lmm_sys_A(s, i, j);
       int kind = i == K ? BLK_DENSE : i == j ? BLK_DIAG : BLK_SPARSE;
       if (lmm_stop_asked(job->stop)) return LMM_INTERRUPTED;
-      if (block_alloc(b, kind, s->q[i], s->nl[i], s->q[j], s->nl[j])) return LMM_NOMEM;
+      if (block_alloc(b, kind, s->q[i], s->nl[i], s->q[j], s->nl[j], job->stop))
+        return lmm_stop_seen(job->stop) ? LMM_INTERRUPTED : LMM_NOMEM;
       if (kind == BLK_SPARSE && sparse_pattern(b, d->re[s->term[i]].g, d->re[s->term[j]].g, d->n)) return LMM_NOMEM;
     }
   return LMM_OK;
@@ -318,14 +319,14 @@ int lmm_system_set_parts(lmm_system *s, int parts) {
 /* L's dense tail (see lmm_system): from the first term that fills in (its
  * blocks in L are dense, and so are every later term's, diag_ok being
  * inherited) to the fixed part.  One allocation; the blocks point into it. */
-static int tail_alloc(lmm_system *s) {
+static int tail_alloc(lmm_system *s, lmm_stop *stop) {
   int K = s->K, P = 1;
   while (P < K && s->diag_ok[P]) P++;
   if (P >= K) return 0;
   size_t m = 0;
   for (int k = P; k <= K; k++) m += (size_t)s->q[k] * (size_t)s->nl[k];
   if (m > INT_MAX) return 0;   /* LAPACK cannot take it whole: separate blocks */
-  if (!(s->tail = lmm_calloc(m * m, sizeof *s->tail))) return -1;
+  if (!(s->tail = lmm_calloc_asking(m * m, sizeof *s->tail, stop))) return -1;
   s->tail_from = P;
   s->tail_order = (int)m;
   return 0;
@@ -378,7 +379,7 @@ int lmm_system_new(const lmm_design *d, lmm_stop *stop, lmm_system **out, lmm_er
   lmm_basis basis = {0};
   double p1 = d->p + 1;
   basis_job job = {s, d, &basis, stop, d->n >= BESIDE_ROWS && (double)d->n * p1 * p1 <= BESIDE_WORK};
-  int rc = lmm_basis_alloc(&basis, d) ? LMM_NOMEM : job.beside ? lmm_parallel(2, patterns_or_basis, &job)
+  int rc = lmm_basis_alloc(&basis, d, stop) ? (lmm_stop_seen(stop) ? LMM_INTERRUPTED : LMM_NOMEM) : job.beside ? lmm_parallel(2, patterns_or_basis, &job)
                                                                 : patterns_or_basis(&job, 0);
   if (!rc && !job.beside) rc = patterns_or_basis(&job, 1);
   if (rc) {
@@ -396,14 +397,14 @@ int lmm_system_new(const lmm_design *d, lmm_stop *stop, lmm_system **out, lmm_er
     for (int j = 0; j < k && ok; j++) ok = s->diag_ok[j] && nested_in(s, j, k);
     s->diag_ok[k] = ok;
   }
-  if (tail_alloc(s)) goto nomem;
+  if (tail_alloc(s, stop)) goto nomem;
   for (int i = 0; i < K1; i++)
     for (int j = 0; j <= i; j++) {
       lmm_block *b = lmm_sys_L(s, i, j), *a = lmm_sys_A(s, i, j);
       if (s->tail && j >= s->tail_from) { tail_block(s, b, i, j); continue; }
       int kind = i == K ? BLK_DENSE : i == j ? (s->diag_ok[i] ? BLK_DIAG : BLK_DENSE)
                                              : (s->diag_ok[j] ? BLK_SPARSE : BLK_DENSE);
-      if (block_alloc(b, kind, s->q[i], s->nl[i], s->q[j], s->nl[j])) goto nomem;
+      if (block_alloc(b, kind, s->q[i], s->nl[i], s->q[j], s->nl[j], stop)) goto nomem;
       if (kind == BLK_SPARSE) {   /* L keeps A's pattern: no fill-in where terms are nested */
         b->nnzb = a->nnzb;
         b->colptr = a->colptr;
@@ -421,5 +422,5 @@ int lmm_system_new(const lmm_design *d, lmm_stop *stop, lmm_system **out, lmm_er
 nomem:
   lmm_free(ord);
   lmm_system_free(s);
-  return lmm_nomem(err);
+  return lmm_nomem_or_stopped(stop, err);
 }

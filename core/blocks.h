@@ -83,7 +83,7 @@ int lmm_system_new(const lmm_design *d, lmm_stop *stop, lmm_system **out, lmm_er
 /* The QR of [X y] over the rows (accumulate.c): its R (p+1 square, upper)
  * and scratch.  lmm_basis_qr allocates nothing (see parallel.h). */
 typedef struct lmm_basis { int p1, nb; double *R, *B, *Tq, *work; } lmm_basis;
-int lmm_basis_alloc(lmm_basis *b, const lmm_design *d);   /* 0, or -1 out of memory */
+int lmm_basis_alloc(lmm_basis *b, const lmm_design *d, lmm_stop *stop);   /* 0, or -1 out of memory or stopped */
 int lmm_basis_qr(lmm_basis *b, const lmm_design *d, lmm_stop *stop);   /* LMM_OK or LMM_INTERRUPTED */
 void lmm_basis_free(lmm_basis *b);
 /* A's values from the design's rows, for lmm_system_new (accumulate.c):

@@ -335,9 +335,9 @@ int lmm_fit_ols(const lmm_design *d, int reml, lmm_stop *stop, lmm_fit **out, lm
   f->theta = lmm_calloc(1, sizeof *f->theta);
   f->beta = lmm_calloc((size_t)(p ? p : 1), sizeof *f->beta);
   f->se = lmm_calloc((size_t)(p ? p : 1), sizeof *f->se);
-  f->vcov = lmm_calloc((size_t)(p ? p * p : 1), sizeof *f->vcov);
+  f->vcov = lmm_calloc_asking((size_t)(p ? p * p : 1), sizeof *f->vcov, stop);
   double *X = NULL, *R = lmm_malloc(sizeof *R * n * (size_t)(p ? p : 1)), *tau = lmm_malloc(sizeof *tau * (size_t)(p ? p : 1));
-  if (!f->theta_off || !f->theta || !f->beta || !f->se || !f->vcov || !R || !tau) { rc = lmm_nomem(err); goto done; }
+  if (!f->theta_off || !f->theta || !f->beta || !f->se || !f->vcov || !R || !tau) { rc = lmm_nomem_or_stopped(stop, err); goto done; }
   if ((rc = lmm_design_dense_x(d, stop, &X, err))) goto done;
   double rss = 0;
   if ((rc = lmm_ols(X, d->y, n, p, f->beta, f->se, &rss, stop, err))) {
@@ -443,9 +443,9 @@ static int estimates(objective_ctx *c, lmm_error *err) {
   f->pwrss = r * r;
   f->sigma = sqrt(f->pwrss / (double)(f->reml ? (double)s->n - p : (double)s->n));
   if (!p) return LMM_OK;
-  double *R = lmm_malloc(sizeof *R * (size_t)(p * p));
-  double *Vt = lmm_malloc(sizeof *Vt * (size_t)(p * p));
-  if (!R || !Vt) { lmm_free(R); lmm_free(Vt); return lmm_nomem(err); }
+  double *R = lmm_calloc_asking((size_t)(p * p), sizeof *R, c->opt->stop);
+  double *Vt = R ? lmm_calloc_asking((size_t)(p * p), sizeof *Vt, c->opt->stop) : NULL;
+  if (!R || !Vt) { lmm_free(R); lmm_free(Vt); return lmm_nomem_or_stopped(c->opt->stop, err); }
   for (int j = 0; j < p; j++)
     for (int i = 0; i < p; i++) R[i + j * p] = i >= j ? F->v[i + (size_t)j * ld] : 0;
   /* R' beta~ = l_yX' in the scaled coordinates of the blocks */
@@ -486,11 +486,14 @@ int lmm_fit_run(const lmm_design *d, lmm_system *sys, const lmm_fit_options *opt
   double *lower = lmm_calloc((size_t)(nth ? nth : 1), sizeof *lower);
   f->beta = lmm_calloc((size_t)(d->p ? d->p : 1), sizeof *f->beta);
   f->beta_scaled = lmm_calloc((size_t)(d->p ? d->p : 1), sizeof *f->beta_scaled);
-  f->vcov = lmm_calloc((size_t)(d->p ? d->p * d->p : 1), sizeof *f->vcov);
+  f->vcov = lmm_calloc_asking((size_t)(d->p ? d->p * d->p : 1), sizeof *f->vcov, opt->stop);
   double **T = lmm_calloc((size_t)(sys->K ? sys->K : 1), sizeof *T);
   double *factored_at = lmm_calloc((size_t)(nth ? nth : 1), sizeof *factored_at);
   objective_ctx c = {d, sys, f, T, opt, NULL, 0, factored_at, 0, 0};
-  if (!f->theta || !lower || !f->beta || !f->beta_scaled || !f->vcov || !T || !factored_at) { rc = lmm_nomem(err); goto done; }
+  if (!f->theta || !lower || !f->beta || !f->beta_scaled || !f->vcov || !T || !factored_at) {
+    rc = lmm_nomem_or_stopped(opt->stop, err);
+    goto done;
+  }
   for (int k = 0; k < sys->K; k++)
     if (!(T[k] = lmm_calloc((size_t)(sys->q[k] * sys->q[k]), sizeof *T[k]))) { rc = lmm_nomem(err); goto done; }
   for (int t = 0; t < d->nre; t++) {

@@ -9,10 +9,11 @@
 #include <lapacke.h>
 #include <string.h>
 
-/* Work of one step: 4e7 flops is 4 to 20 ms on one core of this machine
+/* Work of one step: 2e7 flops is 2 to 10 ms on one core of this machine
  * (OpenBLAS level 3 at 2 to 10 Gflop/s), well inside the 0.2 s an interrupt
- * may take; a problem with less work than that goes to LAPACK whole. */
-#define STEP_FLOPS 4e7
+ * may take, also when the machine is shared; a problem with less work than
+ * that goes to LAPACK whole. */
+#define STEP_FLOPS 2e7
 enum { NB = 32 };   /* reflectors to a panel: LAPACK's own block size for dgeqrf */
 
 int lmm_steps_columns(double col_flops) {
@@ -127,10 +128,11 @@ int lmm_steps_orgqr(int m, int n, double *A, int lda, const double *tau, lmm_sto
 }
 
 /* Q' v applies the reflectors first to last, Q v last to first: a group of
- * them a step, each group on the rows it touches. */
+ * them a step, each group on the rows it touches.  On one vector the work
+ * is level 2, memory-bound, some four times slower a flop: counted so. */
 int lmm_steps_ormqr_vec(char trans, int m, int k, const double *A, int lda, const double *tau, double *v, double *work,
                         int lwork, lmm_stop *stop) {
-  int g = lmm_steps_columns(4.0 * m);
+  int g = lmm_steps_columns(16.0 * m);
   if (g < NB) g = NB;
   int first = trans == 'T' ? 0 : (k - 1) / g * g;
   for (int j = first; j >= 0 && j < k; j += trans == 'T' ? g : -g) {

@@ -48,8 +48,8 @@ static int dense_tail(const lmm_system *s, lmm_selinv *S, int P, lmm_stop *stop,
   int off[LMM_SELINV_MAX_TERMS + 1];
   for (int k = P; k < K; k++) { off[k - P] = m; m += s->q[k] * s->nl[k]; }
   if (!m) return LMM_OK;
-  double *D = lmm_calloc((size_t)m * (size_t)m, sizeof *D);
-  if (!D) return lmm_nomem(err);
+  double *D = lmm_calloc_asking((size_t)m * (size_t)m, sizeof *D, stop);
+  if (!D) return lmm_nomem_or_stopped(stop, err);
   for (int j = P; j < K; j++)
     for (int i = j; i < K; i++) {
       const lmm_block *L = lmm_sys_L(s, i, j);
@@ -189,8 +189,8 @@ int lmm_selinv_new(const lmm_system *s, lmm_stop *stop, lmm_selinv **out, lmm_er
       b->shares_pattern = 1;
       b->ld = b->rows;
       b->in_tail = 0;
-      b->v = lmm_calloc(lmm_block_values(b) ? lmm_block_values(b) : 1, sizeof *b->v);
-      if (!b->v) { lmm_selinv_free(S); return lmm_nomem(err); }
+      b->v = lmm_calloc_asking(lmm_block_values(b) ? lmm_block_values(b) : 1, sizeof *b->v, stop);
+      if (!b->v) { lmm_selinv_free(S); return lmm_nomem_or_stopped(stop, err); }
     }
   int rc = dense_tail(s, S, P, stop, err);
   for (int j = P - 1; j >= 0 && !rc; j--) rc = diag_term(s, S, j, stop, err);
