@@ -32,7 +32,7 @@ static int area_cut(int lo, int hi, int k, int parts) {
  * diagonal block, then every part solves its share of the panel's rows and
  * updates its share of the trailing columns, the parts waiting for one
  * another between the steps.  Part 0 asks the stop once a panel (a panel's
- * update of an order of 3,000 is 2 x 3,000^2 x 96 flops, about 0.1 s on one
+ * update at an order of 3,000 is 3,000^2 x 96 flops, about 0.1 s on one
  * core at most); all parts read the answer after the same barrier, so
  * they leave together.  With no team (one part), the same steps alone. */
 static int chol_part(void *arg, int part, lmm_team *team) {
