@@ -13,6 +13,7 @@
  */
 #include "blocks.h"
 #include "alloc.h"
+#include "lapack_steps.h"
 #include "parallel.h"
 
 #include <cblas.h>
@@ -72,23 +73,26 @@ static void z_chunk(const lmm_system *s, const lmm_design *d, const int *zoff, c
  * Its memory comes first (lmm_basis_alloc), so that the pass over the rows
  * (lmm_basis_qr) allocates nothing and may run on a thread of its own
  * beside the patterns (blocks.c). */
-int lmm_basis_alloc(lmm_basis *b, const lmm_design *d) {
+int lmm_basis_alloc(lmm_basis *b, const lmm_design *d, lmm_stop *stop) {
   int p1 = d->p + 1;
   b->p1 = p1;
   b->nb = p1 < 32 ? p1 : 32;
-  b->R = lmm_calloc(lmm_size_mul((size_t)p1, (size_t)p1), sizeof *b->R);
+  b->R = lmm_calloc_asking(lmm_size_mul((size_t)p1, (size_t)p1), sizeof *b->R, stop);
   b->B = lmm_malloc_array(lmm_size_mul(CHUNK, (size_t)p1), sizeof *b->B);
   b->Tq = lmm_malloc_array(lmm_size_mul((size_t)b->nb, (size_t)p1), sizeof *b->Tq);
   b->work = lmm_malloc_array(lmm_size_mul((size_t)b->nb, (size_t)p1), sizeof *b->work);
   return b->R && b->B && b->Tq && b->work ? 0 : -1;
 }
 
-void lmm_basis_qr(lmm_basis *b, const lmm_design *d) {
+int lmm_basis_qr(lmm_basis *b, const lmm_design *d, lmm_stop *stop) {
   for (size_t r0 = 0; r0 < d->n; r0 += CHUNK) {
     int m = d->n - r0 < CHUNK ? (int)(d->n - r0) : CHUNK;
+    if (lmm_stop_asked(stop)) return LMM_INTERRUPTED;
     xy_chunk(d, NULL, r0, m, b->B);
-    LAPACKE_dtpqrt_work(LAPACK_COL_MAJOR, m, b->p1, 0, b->nb, b->R, b->p1, b->B, CHUNK, b->Tq, b->nb, b->work);
+    if (lmm_steps_tpqrt(m, b->p1, b->nb, b->R, b->p1, b->B, CHUNK, b->Tq, b->work, stop) == LMM_INTERRUPTED)
+      return LMM_INTERRUPTED;
   }
+  return LMM_OK;
 }
 
 void lmm_basis_free(lmm_basis *b) {
@@ -99,11 +103,11 @@ void lmm_basis_free(lmm_basis *b) {
 }
 
 /* The basis from R: the rank checked, S = R^-1, b0, log|det R|. */
-static int choose_basis(lmm_system *s, const lmm_design *d, const double *R, lmm_error *err) {
+static int choose_basis(lmm_system *s, const lmm_design *d, const double *R, lmm_stop *stop, lmm_error *err) {
   int p = d->p, p1 = p + 1;
-  s->S = lmm_calloc(p ? lmm_size_mul((size_t)p, (size_t)p) : 1, sizeof *s->S);
+  s->S = lmm_calloc_asking(p ? lmm_size_mul((size_t)p, (size_t)p) : 1, sizeof *s->S, stop);
   s->b0 = lmm_calloc((size_t)(p ? p : 1), sizeof *s->b0);
-  if (!s->S || !s->b0) return lmm_nomem(err);
+  if (!s->S || !s->b0) return lmm_nomem_or_stopped(stop, err);
   /* rank: R[j][j] against the norm of column j (the norm of R's column j) */
   for (int j = 0; j < p1; j++) {
     double nrm = 0;
@@ -126,7 +130,9 @@ static int choose_basis(lmm_system *s, const lmm_design *d, const double *R, lmm
   }
   if (p) {
     cblas_dtrsv(CblasColMajor, CblasUpper, CblasNoTrans, CblasNonUnit, p, s->S, p, s->b0, 1);   /* b0 = R^-1 Q'y */
-    if (LAPACKE_dtrtri(LAPACK_COL_MAJOR, 'U', 'N', p, s->S, p)) return lmm_nomem(err);           /* S = R^-1 */
+    int rc = lmm_steps_trtri_upper(p, s->S, p, stop);                                         /* S = R^-1 */
+    if (rc == LMM_INTERRUPTED) return lmm_fail(err, rc, "interrupted");
+    if (rc) return lmm_nomem(err);
   }
   return LMM_OK;
 }
@@ -173,9 +179,7 @@ typedef struct acc_job {
   int *zoff, *atoff;
   int nparts;
   acc_part part[PARTS];
-  int (*interrupted)(void *);
-  void *ctx;
-  int stop;   /* set by part 0 when interrupted, read by all (atomics) */
+  lmm_stop *stop;   /* asked by part 0, its answer seen by all */
 } acc_job;
 
 /* Point the part's map at level c's column of every block A[k][0]. */
@@ -184,6 +188,56 @@ static void map_level(const lmm_system *s, const int *atoff, int *at, int c) {
     const lmm_block *b = lmm_sys_A(s, k, 0);
     for (int pos = b->colptr[c]; pos < b->colptr[c + 1]; pos++) at[atoff[k] + b->rowidx[pos]] = pos;
   }
+}
+
+/* Whether to stop: part 0 asks, the others see its answer (stop.h). */
+static int part_stopped(acc_job *job, int part) {
+  return part == 0 ? lmm_stop_asked(job->stop) : lmm_stop_seen(job->stop);
+}
+
+/* The chunk's X (m x p) times S = R^-1 (upper), in place.  A wide X goes by
+ * column groups of a step each, from the last: group [c, c+w) is
+ * X[:, c:c+w] S[c:c+w, c:c+w] plus X[:, 0:c] S[0:c, c:c+w], whose columns
+ * are not yet overwritten.  Nonzero when stopped. */
+static int times_s(acc_job *job, int part, int m, int p, double *B) {
+  const double *S = job->s->S;
+  int w = lmm_steps_columns(2.0 * m * p);
+  if (w >= p) {
+    cblas_dtrmm(CblasColMajor, CblasRight, CblasUpper, CblasNoTrans, CblasNonUnit, m, p, 1.0, S, p, B, CHUNK);
+    return 0;
+  }
+  if (w < 16) w = 16;
+  for (int c = (p - 1) / w * w; c >= 0; c -= w) {
+    if (part_stopped(job, part)) return 1;
+    int cw = p - c < w ? p - c : w;
+    double *Bc = B + (size_t)c * CHUNK;
+    cblas_dtrmm(CblasColMajor, CblasRight, CblasUpper, CblasNoTrans, CblasNonUnit, m, cw, 1.0, S + c + (size_t)c * p, p, Bc,
+                CHUNK);
+    cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, m, cw, c, 1.0, B, CHUNK, S + (size_t)c * p, p, 1.0, Bc, CHUNK);
+  }
+  return 0;
+}
+
+/* C (p1 x p1, lower) += B'B for the chunk's [X~ y~] (m x p1); a wide one
+ * by column groups of C of a step each.  Nonzero when stopped. */
+static int add_crossprod(acc_job *job, int part, int m, int p1, const double *B, double *C) {
+  int w = lmm_steps_columns(2.0 * m * p1);
+  if (w >= p1) {
+    cblas_dsyrk(CblasColMajor, CblasLower, CblasTrans, p1, m, 1.0, B, CHUNK, 1.0, C, p1);
+    return 0;
+  }
+  if (w < 16) w = 16;
+  for (int c = 0; c < p1; c += w) {
+    if (part_stopped(job, part)) return 1;
+    int cw = p1 - c < w ? p1 - c : w;
+    const double *Bc = B + (size_t)c * CHUNK;
+    double *Cc = C + c + (size_t)c * p1;
+    cblas_dsyrk(CblasColMajor, CblasLower, CblasTrans, cw, m, 1.0, Bc, CHUNK, 1.0, Cc, p1);
+    if (c + cw < p1)
+      cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, p1 - c - cw, cw, m, 1.0, Bc + (size_t)cw * CHUNK, CHUNK, Bc, CHUNK,
+                  1.0, Cc + cw, p1);
+  }
+  return 0;
 }
 
 /* One part's rows: [X~ y~] from [X y] by the basis, its own cross-product by
@@ -199,18 +253,16 @@ static int accumulate_part(void *arg, int part) {
   const int *zoff = job->zoff;
   for (size_t r0 = pt->r0; r0 < pt->r1; r0 += CHUNK) {
     int m = pt->r1 - r0 < CHUNK ? (int)(pt->r1 - r0) : CHUNK;
-    if (part == 0 && job->interrupted && (r0 - pt->r0) % (64 * CHUNK) == 0 && job->interrupted(job->ctx))
-      __atomic_store_n(&job->stop, 1, __ATOMIC_RELAXED);
-    if (__atomic_load_n(&job->stop, __ATOMIC_RELAXED)) return LMM_INTERRUPTED;
+    if (part_stopped(job, part)) return LMM_INTERRUPTED;
     const uint32_t *idx = job->order ? job->order + r0 : NULL;
     xy_chunk(d, idx, r0, m, B);
     z_chunk(s, d, zoff, idx, job->start0, r0, m, pt->Zc, pt->Gc);
     if (p) {
       double *y = B + (size_t)p * CHUNK;
       cblas_dgemv(CblasColMajor, CblasNoTrans, m, p, -1.0, B, CHUNK, s->b0, 1, 1.0, y, 1);            /* y~ = y - X b0 */
-      cblas_dtrmm(CblasColMajor, CblasRight, CblasUpper, CblasNoTrans, CblasNonUnit, m, p, 1.0, s->S, p, B, CHUNK); /* X~ = X R^-1 */
+      if (times_s(job, part, m, p, B)) return LMM_INTERRUPTED;                                       /* X~ = X R^-1 */
     }
-    cblas_dsyrk(CblasColMajor, CblasLower, CblasTrans, p1, m, 1.0, B, CHUNK, 1.0, val[K * K1 + K], p1);
+    if (add_crossprod(job, part, m, p1, B, val[K * K1 + K])) return LMM_INTERRUPTED;
     for (int i = 0; i < m; i++) {
       const int *g = pt->Gc + i;   /* g[k * CHUNK]: the row's level of term k */
       for (int c = 0; c < zoff[K]; c++) z[c] = pt->Zc[i + (size_t)c * CHUNK];
@@ -282,9 +334,9 @@ static void cut_rows(acc_job *job) {
 
 /* A's values in one pass over the rows, in parts when the data are large
  * and the copies small (see the file comment); LMM_INTERRUPTED or LMM_NOMEM. */
-static int accumulate(lmm_system *s, const lmm_design *d, int (*interrupted)(void *), void *ctx) {
+static int accumulate(lmm_system *s, const lmm_design *d, lmm_stop *stop) {
   int K = s->K, K1 = K + 1, p1 = d->p + 1, qsum = 0, natl = 0, failed, rc = LMM_NOMEM;
-  acc_job job = {.s = s, .d = d, .nparts = 1, .interrupted = interrupted, .ctx = ctx};
+  acc_job job = {.s = s, .d = d, .nparts = 1, .stop = stop};
   for (int k = 0; k < K; k++) qsum += s->q[k];
   for (int k = 1; k < K; k++) natl += s->nl[k];
   job.order = first_term_order(s, d, &job.start0, &failed);
@@ -312,7 +364,10 @@ static int accumulate(lmm_system *s, const lmm_design *d, int (*interrupted)(voi
       for (int i = j; i < K1; i++) {
         const lmm_block *a = lmm_sys_A(s, i, j);
         if (k == 0 || j == 0) pt->val[i * K1 + j] = a->v;
-        else if (!(pt->val[i * K1 + j] = lmm_calloc(lmm_block_values(a) ? lmm_block_values(a) : 1, sizeof(double)))) goto done;
+        else if (!(pt->val[i * K1 + j] = lmm_calloc_asking(lmm_block_values(a) ? lmm_block_values(a) : 1, sizeof(double), stop))) {
+          if (lmm_stop_seen(stop)) rc = LMM_INTERRUPTED;
+          goto done;
+        }
       }
   }
   cut_rows(&job);
@@ -367,11 +422,10 @@ static int unit_columns(lmm_system *s) {
 }
 
 
-int lmm_system_fill(lmm_system *s, const lmm_design *d, const lmm_basis *b, int (*interrupted)(void *), void *ctx,
-                    lmm_error *err) {
-  int rc = choose_basis(s, d, b->R, err);
+int lmm_system_fill(lmm_system *s, const lmm_design *d, const lmm_basis *b, lmm_stop *stop, lmm_error *err) {
+  int rc = choose_basis(s, d, b->R, stop, err);
   if (rc) return rc;
-  if ((rc = accumulate(s, d, interrupted, ctx)))
+  if ((rc = accumulate(s, d, stop)))
     return rc == LMM_INTERRUPTED ? lmm_fail(err, rc, "interrupted") : lmm_nomem(err);
   return unit_columns(s) ? lmm_nomem(err) : LMM_OK;
 }

@@ -49,6 +49,25 @@ void *lmm_calloc(size_t count, size_t size) {
   return p;
 }
 
+void *lmm_calloc_asking(size_t count, size_t size, lmm_stop *stop) {
+  if (size && count > (size_t)-1 / size) return NULL;
+  size_t n = count * size, piece = (size_t)1 << 20;
+  if (!n) n = 1;
+  char *p = lmm_malloc(n);
+  for (size_t at = 0; p && at < n; at += piece) {
+    if (at && lmm_stop_asked(stop)) {
+      lmm_free(p);
+      return NULL;
+    }
+    memset(p + at, 0, n - at < piece ? n - at : piece);
+  }
+  return p;
+}
+
+int lmm_nomem_or_stopped(const lmm_stop *stop, lmm_error *err) {
+  return lmm_stop_seen(stop) ? lmm_fail(err, LMM_INTERRUPTED, "interrupted") : lmm_nomem(err);
+}
+
 void *lmm_realloc(void *p, size_t n) {
   if (!p) return lmm_malloc(n);
   if (n > (size_t)-1 - 2 * ALIGN) return NULL;

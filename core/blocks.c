@@ -6,6 +6,7 @@
 #include "alloc.h"
 #include "budget.h"
 #include "numfmt.h"
+#include "lapack_steps.h"
 #include "parallel.h"
 
 #include <cblas.h>
@@ -64,14 +65,14 @@ size_t lmm_block_values(const lmm_block *b) {
   }
 }
 
-static int block_alloc(lmm_block *b, int kind, int rq, int nr, int cq, int nc) {
+static int block_alloc(lmm_block *b, int kind, int rq, int nr, int cq, int nc, lmm_stop *stop) {
   b->kind = kind;
   b->rq = rq; b->nr = nr; b->cq = cq; b->nc = nc;
   if ((size_t)rq * (size_t)nr > INT_MAX || (size_t)cq * (size_t)nc > INT_MAX) return -1;   /* refused before (budget.c) */
   b->rows = rq * nr; b->cols = cq * nc;
   b->ld = b->rows;
   if (kind == BLK_SPARSE) return 0;  /* pattern first */
-  b->v = lmm_calloc(lmm_block_values(b) ? lmm_block_values(b) : 1, sizeof *b->v);
+  b->v = lmm_calloc_asking(lmm_block_values(b) ? lmm_block_values(b) : 1, sizeof *b->v, stop);
   return b->v ? 0 : -1;
 }
 
@@ -169,35 +170,40 @@ done:
 /* A's blocks and the sparse ones' patterns (part 0, which allocates), and
  * the QR of [X y] (part 1, which does not: see parallel.h), two passes over
  * the rows that need nothing of each other: side by side at 1M rows they
- * take 0.022 s where one after the other took 0.043 s. */
+ * take 0.022 s where one after the other took 0.043 s.  Only a QR of little
+ * work (rows x columns^2) goes beside: on another thread it cannot ask the
+ * stop (stop.h), so a long one runs on the caller's, asking as it goes. */
 enum { BESIDE_ROWS = 50000 };
-typedef struct basis_job { lmm_system *s; const lmm_design *d; lmm_basis *basis; lmm_error *err; } basis_job;
+#define BESIDE_WORK 5e7
+typedef struct basis_job {
+  lmm_system *s; const lmm_design *d; lmm_basis *basis; lmm_stop *stop; int beside;
+  lmm_error *err;   /* part 0's refusal of a pattern too large */
+} basis_job;
 
 static int patterns_or_basis(void *arg, int part) {
   basis_job *job = arg;
   lmm_system *s = job->s;
   const lmm_design *d = job->d;
-  if (part == 1) {
-    lmm_basis_qr(job->basis, d);
-    return 0;
-  }
+  if (part == 1) return lmm_basis_qr(job->basis, d, job->beside ? NULL : job->stop);
   int K = s->K;
   for (int i = 0; i <= K; i++)
     for (int j = 0; j <= i; j++) {
       lmm_block *b = lmm_sys_A(s, i, j);
       int kind = i == K ? BLK_DENSE : i == j ? BLK_DIAG : BLK_SPARSE;
-      if (block_alloc(b, kind, s->q[i], s->nl[i], s->q[j], s->nl[j])) return -1;
+      if (lmm_stop_asked(job->stop)) return LMM_INTERRUPTED;
+      if (block_alloc(b, kind, s->q[i], s->nl[i], s->q[j], s->nl[j], job->stop))
+        return lmm_stop_seen(job->stop) ? LMM_INTERRUPTED : LMM_NOMEM;
       int rc = kind == BLK_SPARSE ? sparse_pattern(b, d->re[s->term[i]].g, d->re[s->term[j]].g, d->n) : 0;
       if (rc == -2) {
         char max[32];
         lmm_format_bytes((double)lmm_alloc_max_block(), max);
-        lmm_fail(job->err, LMM_ERR, "random-effects terms '%s' and '%s' share more level pairs than fit in one block of "
-                 "memory (%s at most); use fewer levels or fewer random-effect columns",
-                 d->re[s->term[i]].grp, d->re[s->term[j]].grp, max);
+        return lmm_fail(job->err, LMM_ERR, "random-effects terms '%s' and '%s' share more level pairs than fit in one block "
+                        "of memory (%s at most); use fewer levels or fewer random-effect columns",
+                        d->re[s->term[i]].grp, d->re[s->term[j]].grp, max);
       }
-      if (rc) return -1;
+      if (rc) return LMM_NOMEM;
     }
-  return 0;
+  return LMM_OK;
 }
 
 typedef struct order_item { int nl, idx; } order_item;
@@ -215,7 +221,7 @@ static int nested_in(const lmm_system *s, int a, int b) {
   return 1;
 }
 
-int lmm_system_unscale(const lmm_system *s, const double *bt, const double *vt, double *beta, double *vcov) {
+int lmm_system_unscale(const lmm_system *s, const double *bt, const double *vt, double *beta, double *vcov, lmm_stop *stop) {
   int p = s->p;
   const double *S = s->S;
   for (int i = 0; i < p; i++) {
@@ -226,11 +232,21 @@ int lmm_system_unscale(const lmm_system *s, const double *bt, const double *vt, 
   if (!vcov || !p) return LMM_OK;
   double *W = lmm_malloc_array(lmm_size_mul((size_t)p, (size_t)p), sizeof *W);
   if (!W) return LMM_NOMEM;
-  /* W = S V~, vcov = W S' */
-  cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, p, p, p, 1.0, S, p, vt, p, 0.0, W, p);
-  cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, p, p, p, 1.0, W, p, S, p, 0.0, vcov, p);
+  /* W = S V~, vcov = W S', some columns a step (at least 16, for BLAS's speed) */
+  int w = lmm_steps_columns(2.0 * p * p), rc = LMM_OK;
+  if (w < 16) w = 16;
+  for (int c = 0; c < p && !rc; c += w) {
+    if (lmm_stop_asked(stop)) rc = LMM_INTERRUPTED;
+    else cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, p, p - c < w ? p - c : w, p, 1.0, S, p, vt + (size_t)c * p, p,
+                     0.0, W + (size_t)c * p, p);
+  }
+  for (int c = 0; c < p && !rc; c += w) {
+    if (lmm_stop_asked(stop)) rc = LMM_INTERRUPTED;
+    else cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, p, p - c < w ? p - c : w, p, 1.0, W, p, S + c, p, 0.0,
+                     vcov + (size_t)c * p, p);
+  }
   lmm_free(W);
-  return LMM_OK;
+  return rc;
 }
 
 double lmm_system_log_scale(const lmm_system *s) { return s->log_det_r; }
@@ -321,7 +337,7 @@ int lmm_system_set_parts(lmm_system *s, int parts) {
  * blocks in L are dense, and so are every later term's, diag_ok being
  * inherited) to the fixed part.  One allocation; the blocks point into it.
  * Refused (LMM_ERR) when it cannot be allocated whole. */
-static int tail_alloc(lmm_system *s, const lmm_design *d, lmm_error *err) {
+static int tail_alloc(lmm_system *s, const lmm_design *d, lmm_stop *stop, lmm_error *err) {
   int K = s->K, P = 1;
   while (P < K && s->diag_ok[P]) P++;
   if (P >= K) return 0;
@@ -330,7 +346,7 @@ static int tail_alloc(lmm_system *s, const lmm_design *d, lmm_error *err) {
   lmm_budget budget = lmm_budget_host();
   int rc = lmm_budget_check_tail(m, d->re[s->term[P]].grp, &budget, err);
   if (rc) return rc;
-  if (!(s->tail = lmm_calloc(m * m, sizeof *s->tail))) return lmm_nomem(err);
+  if (!(s->tail = lmm_calloc_asking(m * m, sizeof *s->tail, stop))) return lmm_nomem_or_stopped(stop, err);
   s->tail_from = P;
   s->tail_order = (int)m;
   return 0;
@@ -349,7 +365,7 @@ static void tail_block(lmm_system *s, lmm_block *b, int i, int j) {
   b->in_tail = 1;
 }
 
-int lmm_system_new(const lmm_design *d, int (*interrupted)(void *), void *ctx, lmm_system **out, lmm_error *err) {
+int lmm_system_new(const lmm_design *d, lmm_stop *stop, lmm_system **out, lmm_error *err) {
   *out = NULL;
   lmm_system *s = lmm_calloc(1, sizeof *s);
   if (!s) return lmm_nomem(err);
@@ -381,15 +397,18 @@ int lmm_system_new(const lmm_design *d, int (*interrupted)(void *), void *ctx, l
 
   /* A: the patterns and the fixed part's basis, then the values in one pass */
   lmm_basis basis = {0};
-  basis_job job = {s, d, &basis, err};
-  if (lmm_basis_alloc(&basis, d) || (d->n >= BESIDE_ROWS ? lmm_parallel(2, patterns_or_basis, &job)
-                                                         : patterns_or_basis(&job, 0) || patterns_or_basis(&job, 1))) {
+  double p1 = d->p + 1;
+  basis_job job = {s, d, &basis, stop, d->n >= BESIDE_ROWS && (double)d->n * p1 * p1 <= BESIDE_WORK, err};
+  int rc = lmm_basis_alloc(&basis, d, stop) ? (lmm_stop_seen(stop) ? LMM_INTERRUPTED : LMM_NOMEM) : job.beside ? lmm_parallel(2, patterns_or_basis, &job)
+                                                                : patterns_or_basis(&job, 0);
+  if (!rc && !job.beside) rc = patterns_or_basis(&job, 1);
+  if (rc) {
     lmm_basis_free(&basis);
-    if (err->code == LMM_OK) goto nomem;
+    if (rc == LMM_NOMEM) goto nomem;
     lmm_system_free(s);
-    return err->code;
+    return rc == LMM_INTERRUPTED ? lmm_fail(err, rc, "interrupted") : rc;
   }
-  int rc = lmm_system_fill(s, d, &basis, interrupted, ctx, err);
+  rc = lmm_system_fill(s, d, &basis, stop, err);
   lmm_basis_free(&basis);
   if (rc) { lmm_system_free(s); return rc; }
   /* L: which blocks keep their structure */
@@ -398,14 +417,14 @@ int lmm_system_new(const lmm_design *d, int (*interrupted)(void *), void *ctx, l
     for (int j = 0; j < k && ok; j++) ok = s->diag_ok[j] && nested_in(s, j, k);
     s->diag_ok[k] = ok;
   }
-  if ((rc = tail_alloc(s, d, err))) { lmm_system_free(s); return rc; }
+  if ((rc = tail_alloc(s, d, stop, err))) { lmm_system_free(s); return rc; }
   for (int i = 0; i < K1; i++)
     for (int j = 0; j <= i; j++) {
       lmm_block *b = lmm_sys_L(s, i, j), *a = lmm_sys_A(s, i, j);
       if (s->tail && j >= s->tail_from) { tail_block(s, b, i, j); continue; }
       int kind = i == K ? BLK_DENSE : i == j ? (s->diag_ok[i] ? BLK_DIAG : BLK_DENSE)
                                              : (s->diag_ok[j] ? BLK_SPARSE : BLK_DENSE);
-      if (block_alloc(b, kind, s->q[i], s->nl[i], s->q[j], s->nl[j])) goto nomem;
+      if (block_alloc(b, kind, s->q[i], s->nl[i], s->q[j], s->nl[j], stop)) goto nomem;
       if (kind == BLK_SPARSE) {   /* L keeps A's pattern: no fill-in where terms are nested */
         b->nnzb = a->nnzb;
         b->colptr = a->colptr;
@@ -423,5 +442,5 @@ int lmm_system_new(const lmm_design *d, int (*interrupted)(void *), void *ctx, l
 nomem:
   lmm_free(ord);
   lmm_system_free(s);
-  return lmm_nomem(err);
+  return lmm_nomem_or_stopped(stop, err);
 }

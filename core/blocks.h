@@ -13,6 +13,7 @@
 #define LMM_BLOCKS_H
 
 #include "design.h"
+#include "stop.h"
 
 enum { BLK_DIAG, BLK_SPARSE, BLK_DENSE };
 
@@ -77,19 +78,18 @@ typedef struct lmm_system {
 
 
 
-/* One pass over the design's rows; interrupted (may be NULL) is polled every
- * few thousand rows, and a nonzero answer stops with LMM_INTERRUPTED. */
-int lmm_system_new(const lmm_design *d, int (*interrupted)(void *), void *ctx, lmm_system **out, lmm_error *err);
+/* One pass over the design's rows; stop (may be NULL) is asked all along
+ * (stop.h), and when it says stop: LMM_INTERRUPTED. */
+int lmm_system_new(const lmm_design *d, lmm_stop *stop, lmm_system **out, lmm_error *err);
 /* The QR of [X y] over the rows (accumulate.c): its R (p+1 square, upper)
  * and scratch.  lmm_basis_qr allocates nothing (see parallel.h). */
 typedef struct lmm_basis { int p1, nb; double *R, *B, *Tq, *work; } lmm_basis;
-int lmm_basis_alloc(lmm_basis *b, const lmm_design *d);   /* 0, or -1 out of memory */
-void lmm_basis_qr(lmm_basis *b, const lmm_design *d);
+int lmm_basis_alloc(lmm_basis *b, const lmm_design *d, lmm_stop *stop);   /* 0, or -1 out of memory or stopped */
+int lmm_basis_qr(lmm_basis *b, const lmm_design *d, lmm_stop *stop);   /* LMM_OK or LMM_INTERRUPTED */
 void lmm_basis_free(lmm_basis *b);
 /* A's values from the design's rows, for lmm_system_new (accumulate.c):
  * the fixed part's basis (S, b0) from R, every cross-product, the unit columns. */
-int lmm_system_fill(lmm_system *s, const lmm_design *d, const lmm_basis *b, int (*interrupted)(void *), void *ctx,
-                    lmm_error *err);
+int lmm_system_fill(lmm_system *s, const lmm_design *d, const lmm_basis *b, lmm_stop *stop, lmm_error *err);
 /* Split the first term's pass into parts whatever its size (tests compare
  * the parts with one pass); returns the parts it will run (1 where there is
  * no later term to update), -1 when out of memory. */
@@ -113,11 +113,13 @@ static inline lmm_block *lmm_sys_A(const lmm_system *s, int i, int j) { return &
 static inline lmm_block *lmm_sys_L(const lmm_system *s, int i, int j) { return &s->L[i * (s->K + 1) + j]; }
 
 /* Factor at relative covariance factors T[k] (q[k] x q[k] lower triangular,
- * column-major, by fit position).  Returns LMM_NUMERIC if not positive definite. */
-int lmm_system_factor(lmm_system *s, double *const *T);
+ * column-major, by fit position).  Returns LMM_NUMERIC if not positive
+ * definite, LMM_INTERRUPTED when stop (may be NULL) says stop part way. */
+int lmm_system_factor(lmm_system *s, double *const *T, lmm_stop *stop);
 
-/* beta = b0 + S beta~, and vcov = S V~ S'. */
-int lmm_system_unscale(const lmm_system *s, const double *beta_t, const double *vcov_t, double *beta, double *vcov);
+/* beta = b0 + S beta~, and vcov = S V~ S'; LMM_NOMEM or LMM_INTERRUPTED. */
+int lmm_system_unscale(const lmm_system *s, const double *beta_t, const double *vcov_t, double *beta, double *vcov,
+                       lmm_stop *stop);
 /* log|det R|: what the REML criterion of the orthogonalized problem lacks. */
 double lmm_system_log_scale(const lmm_system *s);
 

@@ -15,9 +15,14 @@
 #ifndef LMM_DENSE_CHOL_H
 #define LMM_DENSE_CHOL_H
 
+#include "stop.h"
+
 /* Lower Cholesky factor of the n x n matrix at a (column-major, leading
- * dimension lda) in place; LAPACK's info (0: done, > 0: not positive definite). */
-int lmm_dense_chol(int n, double *a, int lda);
+ * dimension lda) in place; LAPACK's info (0: done, > 0: not positive
+ * definite), or LMM_DENSE_CHOL_STOPPED when stop (may be NULL), asked
+ * between panels from LMM_CHOL_PARTS_FROM on, said stop. */
+enum { LMM_DENSE_CHOL_STOPPED = -1 };
+int lmm_dense_chol(int n, double *a, int lda, lmm_stop *stop);
 
 /* Orders from this on factor in parts (below, the parts' waits for one
  * another cost more than they gain: 400, 0.68 ms either way). */

@@ -14,6 +14,7 @@
 #define LMM_DESIGN_H
 
 #include "frame.h"
+#include "stop.h"
 
 enum { LMM_MAX_Q = 64 };   /* columns of one random-effects term */
 /* Covariance parameters (theta) of one model together: the optimizer's work
@@ -80,8 +81,9 @@ void lmm_design_x_rows(const lmm_design *d, const uint32_t *idx, size_t r0, int 
 /* Column a of term t's Z over the same rows, into out[0..m-1]. */
 void lmm_design_z_rows(const lmm_design *d, int t, int a, const uint32_t *idx, size_t r0, int m, double *out);
 /* X as an n x p column-major matrix, for the fits that factor X itself (lm,
- * gls) and their leverages; *X is lmm_malloc'd. */
-int lmm_design_dense_x(const lmm_design *d, double **X, lmm_error *err);
+ * gls) and their leverages; *X is lmm_malloc'd.  LMM_INTERRUPTED when stop
+ * (may be NULL), asked as the columns are made, says stop. */
+int lmm_design_dense_x(const lmm_design *d, lmm_stop *stop, double **X, lmm_error *err);
 /* Value of a model column for one row: factor codes by variable (-1 none) and numeric values, each numeric
  * value times scale[v] (the design's vscale: then the column as the accessors give it). */
 double lmm_colspec_value(const lmm_colspec *c, int nvars, const int *is_factor, const int *code, const double *x,

@@ -13,6 +13,7 @@
  */
 #include "blocks.h"
 #include "dense_chol.h"
+#include "lapack_steps.h"
 #include "parallel.h"
 
 #include <cblas.h>
@@ -432,18 +433,34 @@ static void first_term_updates(lmm_system *s, int c, int part) {
   }
 }
 
-typedef struct first_term_job { lmm_system *s; double *const *T; } first_term_job;
+typedef struct first_term_job { lmm_system *s; double *const *T; lmm_stop *stop; } first_term_job;
+
+/* The first term's levels are asked about the stop this many at a time: a
+ * level is a microsecond's work or less at a million rows, a look at the
+ * clock a few tens of nanoseconds. */
+enum { LEVELS_A_STEP = 64 };
+
+/* Whether to stop: part 0, on the caller's thread, asks; the others see its answer. */
+static int part_stopped(lmm_stop *stop, int part) { return part == 0 ? lmm_stop_asked(stop) : lmm_stop_seen(stop); }
 
 /* One part's share of the first term's levels (see lmm_system.split). */
 static int blocks_part(void *arg, int part) {
   first_term_job *job = arg;
-  return first_term_blocks(job->s, job->T, job->s->split[part], job->s->split[part + 1]);
+  int rc = LMM_OK;
+  for (int c = job->s->split[part], end = job->s->split[part + 1]; c < end && !rc; c += LEVELS_A_STEP)
+    rc = part_stopped(job->stop, part) ? LMM_INTERRUPTED
+         : first_term_blocks(job->s, job->T, c, end - c < LEVELS_A_STEP ? end : c + LEVELS_A_STEP);
+  return rc;
 }
 
 /* One part's share of the later terms' columns (see lmm_system.rsplit). */
 static int updates_part(void *arg, int part) {
-  lmm_system *s = ((first_term_job *)arg)->s;
-  for (int c = 0; c < s->nl[0]; c++) first_term_updates(s, c, part);
+  first_term_job *job = arg;
+  lmm_system *s = job->s;
+  for (int c = 0; c < s->nl[0]; c++) {
+    if (c % LEVELS_A_STEP == 0 && part_stopped(job->stop, part)) return LMM_INTERRUPTED;
+    first_term_updates(s, c, part);
+  }
   return LMM_OK;
 }
 
@@ -452,19 +469,28 @@ static int updates_part(void *arg, int part) {
  * updates follow its blocks at once, while they are in cache; on several,
  * the parts make the blocks, then each subtracts the updates that fall in
  * its own columns of every later block, so no two threads write one place. */
-static int first_term(lmm_system *s, double *const *T) {
+static int first_term(lmm_system *s, double *const *T, lmm_stop *stop) {
   int K = s->K, p1 = s->p + 1, rc = LMM_OK;
   if (s->nparts > 1) {
-    first_term_job job = {s, T};
+    first_term_job job = {s, T, stop};
     rc = lmm_parallel(s->nparts, blocks_part, &job);
     if (!rc) rc = lmm_parallel(s->nparts, updates_part, &job);
   } else
-    for (int c = 0; c < s->nl[0] && !rc; c++)
+    for (int c = 0; c < s->nl[0] && !rc; c++) {
+      if (c % LEVELS_A_STEP == 0 && lmm_stop_asked(stop)) return LMM_INTERRUPTED;
       if (!(rc = first_term_blocks(s, T, c, c + 1))) first_term_updates(s, c, -1);
+    }
   if (rc) return rc;
-  /* the fixed part against itself: one rank-(levels x q0) update */
+  /* the fixed part against itself: one rank-(levels x q0) update, a wide
+   * fixed part's in steps of some of those columns */
   lmm_block *LK0 = lmm_sys_L(s, K, 0), *LKK = lmm_sys_L(s, K, K);
-  cblas_dsyrk(CblasColMajor, CblasLower, CblasNoTrans, p1, LK0->cols, -1.0, LK0->v, LK0->ld, 1.0, LKK->v, LKK->ld);
+  int w = lmm_steps_columns((double)p1 * p1);
+  if (w < 16) w = 16;
+  for (int c = 0; c < LK0->cols; c += w) {
+    if (w < LK0->cols && lmm_stop_asked(stop)) return LMM_INTERRUPTED;
+    cblas_dsyrk(CblasColMajor, CblasLower, CblasNoTrans, p1, LK0->cols - c < w ? LK0->cols - c : w, -1.0,
+                LK0->v + (size_t)c * (size_t)LK0->ld, LK0->ld, 1.0, LKK->v, LKK->ld);
+  }
   return LMM_OK;
 }
 
@@ -498,12 +524,13 @@ static void update(lmm_block *C, const lmm_block *A, const lmm_block *B) {
               B->v + (size_t)c * (size_t)cq * (size_t)B->ld, B->ld, B->rows, cq);
 }
 
-static int chol_dense(int n, double *v, int ld) {
+static int chol_dense(int n, double *v, int ld, lmm_stop *stop) {
   if (n <= SMALL) return chol_small(n, v, ld);
-  return lmm_dense_chol(n, v, ld) ? LMM_NUMERIC : LMM_OK;
+  int info = lmm_dense_chol(n, v, ld, stop);
+  return info == LMM_DENSE_CHOL_STOPPED ? LMM_INTERRUPTED : info ? LMM_NUMERIC : LMM_OK;
 }
 
-static int chol_block(lmm_block *L) {
+static int chol_block(lmm_block *L, lmm_stop *stop) {
   if (L->kind == BLK_DIAG) {
     int q = L->rq;
     for (int l = 0; l < L->nc; l++) {
@@ -514,7 +541,7 @@ static int chol_block(lmm_block *L) {
     }
     return LMM_OK;
   }
-  return chol_dense(L->rows, L->v, L->ld);
+  return chol_dense(L->rows, L->v, L->ld, stop);
 }
 
 /* B <- B Ljj^{-T} */
@@ -548,30 +575,31 @@ static void right_solve(lmm_block *B, const lmm_block *Ljj) {
 /* Block columns 1..K: the first term's updates are in already.  Columns
  * before the dense tail go by blocks; the tail takes their updates, then
  * is factored whole (see lmm_system). */
-static int later_terms(lmm_system *s) {
+static int later_terms(lmm_system *s, lmm_stop *stop) {
   int K = s->K, P = s->tail ? s->tail_from : K + 1;
   for (int j = 1; j <= K; j++) {
     for (int k = 1; k < j && k < P; k++) {
+      if (lmm_stop_asked(stop)) return LMM_INTERRUPTED;
       const lmm_block *Ljk = lmm_sys_L(s, j, k);
       update(lmm_sys_L(s, j, j), Ljk, Ljk);
       for (int i = j + 1; i <= K; i++) update(lmm_sys_L(s, i, j), lmm_sys_L(s, i, k), Ljk);
     }
     if (j >= P) continue;
-    int rc = chol_block(lmm_sys_L(s, j, j));
+    int rc = lmm_stop_asked(stop) ? LMM_INTERRUPTED : chol_block(lmm_sys_L(s, j, j), stop);
     if (rc) return rc;
     for (int i = j + 1; i <= K; i++) right_solve(lmm_sys_L(s, i, j), lmm_sys_L(s, j, j));
   }
-  return s->tail ? chol_dense(s->tail_order, s->tail, s->tail_order) : LMM_OK;
+  return s->tail ? chol_dense(s->tail_order, s->tail, s->tail_order, stop) : LMM_OK;
 }
 
-int lmm_system_factor(lmm_system *s, double *const *T) {
+int lmm_system_factor(lmm_system *s, double *const *T, lmm_stop *stop) {
   int K = s->K;
   for (int j = 1; j <= K; j++)
     for (int i = j; i <= K; i++)
       scale_block(lmm_sys_L(s, i, j), lmm_sys_A(s, i, j), i < K ? T[i] : NULL, j < K ? T[j] : NULL, i == j && j < K, i == j);
-  if (K == 0) return chol_block(lmm_sys_L(s, 0, 0));
-  int rc = first_term(s, T);
-  return rc ? rc : later_terms(s);
+  if (K == 0) return chol_block(lmm_sys_L(s, 0, 0), stop);
+  int rc = first_term(s, T, stop);
+  return rc ? rc : later_terms(s, stop);
 }
 
 double lmm_system_logdet_z(const lmm_system *s) {

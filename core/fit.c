@@ -2,6 +2,7 @@
  * estimates at the optimum (see fit.h). */
 #include "fit.h"
 #include "alloc.h"
+#include "lapack_steps.h"
 #include "ols.h"
 
 #include <float.h>
@@ -38,11 +39,15 @@ static void theta_to_T(objective_ctx *c, const double *theta) {
   }
 }
 
+/* DBL_MAX where the system is not positive definite, or when the stop was
+ * asked for (c->stopped) part way through. */
 static double deviance_at(objective_ctx *c, const double *theta) {
   lmm_system *s = c->sys;
   theta_to_T(c, theta);
   c->fit->evaluations++;
-  if (lmm_system_factor(s, c->T)) return DBL_MAX;
+  int rc = lmm_system_factor(s, c->T, c->opt->stop);
+  if (rc == LMM_INTERRUPTED) c->stopped = 1;
+  if (rc) return DBL_MAX;
   const lmm_block *F = lmm_sys_L(s, s->K, s->K);
   int p = s->p;
   size_t ldf = (size_t)F->ld;
@@ -69,7 +74,7 @@ static double profiled_deviance(objective_ctx *c, const double *theta) {
 static double nlopt_objective(unsigned nth, const double *theta, double *grad, void *data) {
   (void)nth; (void)grad;
   objective_ctx *c = data;
-  if (c->stopped || (c->opt->interrupted && c->opt->interrupted(c->opt->interrupt_ctx))) {
+  if (c->stopped || lmm_stop_asked(c->opt->stop)) {
     c->stopped = 1;
     nlopt_force_stop(c->nlopt);   /* BOBYQA returns after this evaluation */
     return DBL_MAX;
@@ -81,7 +86,13 @@ static double nlopt_objective(unsigned nth, const double *theta, double *grad, v
       nlopt_force_stop(c->nlopt);
       return DBL_MAX;
     }
-  return profiled_deviance(c, theta);
+  double dev = profiled_deviance(c, theta);
+  if (lmm_stop_seen(c->opt->stop)) {   /* asked within the evaluation: its deviance is not one */
+    c->stopped = 1;
+    nlopt_force_stop(c->nlopt);
+    return DBL_MAX;
+  }
+  return dev;
 }
 
 /* Starting values: for each term, a moment estimate of the covariance of its
@@ -297,6 +308,7 @@ static double try_boundary(objective_ctx *c, const double *lower, double fmin) {
       double keep = f->theta[m];
       f->theta[m] = 0;
       double at0 = profiled_deviance(c, f->theta);
+      if (c->stopped) return fmin;
       if (at0 <= fmin) fmin = at0;
       else f->theta[m] = keep;
     }
@@ -331,6 +343,7 @@ static int lift_and_retry(objective_ctx *c, const lmm_design *d, const double *l
   int ok2 = 0;
   int rc = minimize(c, f->theta, lower, step, &fmin2, &ok2);
   if (!rc) fmin2 = try_boundary(c, lower, fmin2);
+  if (!rc && c->stopped) rc = LMM_INTERRUPTED;
   if (!rc && fmin2 < *fmin) {
     *fmin = fmin2;
     *ok = ok2;
@@ -394,7 +407,14 @@ static int to_data_units(const lmm_design *d, lmm_fit *f, lmm_error *err) {
   return LMM_OK;
 }
 
-int lmm_fit_ols(const lmm_design *d, int reml, lmm_fit **out, lmm_error *err) {
+/* A lapack_steps failure as an error; numeric: what LMM_NUMERIC means here. */
+static int steps_fail(int rc, const char *numeric, lmm_error *err) {
+  if (rc == LMM_INTERRUPTED) return lmm_fail(err, rc, "interrupted");
+  if (rc == LMM_NOMEM) return lmm_nomem(err);
+  return lmm_fail(err, LMM_NUMERIC, "%s", numeric);
+}
+
+int lmm_fit_ols(const lmm_design *d, int reml, lmm_stop *stop, lmm_fit **out, lmm_error *err) {
   *out = NULL;
   size_t n = d->n;
   int p = d->p, rc = LMM_OK;
@@ -408,14 +428,14 @@ int lmm_fit_ols(const lmm_design *d, int reml, lmm_fit **out, lmm_error *err) {
   f->theta = lmm_calloc(1, sizeof *f->theta);
   f->beta = lmm_calloc((size_t)(p ? p : 1), sizeof *f->beta);
   f->se = lmm_calloc((size_t)(p ? p : 1), sizeof *f->se);
-  f->vcov = lmm_calloc(p ? lmm_size_mul((size_t)p, (size_t)p) : 1, sizeof *f->vcov);
+  f->vcov = lmm_calloc_asking(p ? lmm_size_mul((size_t)p, (size_t)p) : 1, sizeof *f->vcov, stop);
   double *X = NULL, *R = lmm_malloc_array(lmm_size_mul(n, (size_t)(p ? p : 1)), sizeof *R), *tau = lmm_malloc(sizeof *tau * (size_t)(p ? p : 1));
   double *y = lmm_malloc_array(n ? n : 1, sizeof *y);   /* scaled as X is (design.h) */
-  if (!f->theta_off || !f->theta || !f->beta || !f->se || !f->vcov || !R || !tau || !y) { rc = lmm_nomem(err); goto done; }
-  if ((rc = lmm_design_dense_x(d, &X, err))) goto done;
+  if (!f->theta_off || !f->theta || !f->beta || !f->se || !f->vcov || !R || !tau || !y) { rc = lmm_nomem_or_stopped(stop, err); goto done; }
+  if ((rc = lmm_design_dense_x(d, stop, &X, err))) goto done;
   for (size_t i = 0; i < n; i++) y[i] = ldexp(d->y[i], -d->yexp);
   double rss = 0;
-  if ((rc = lmm_ols(X, y, n, p, f->beta, f->se, &rss, err))) {
+  if ((rc = lmm_ols(X, y, n, p, f->beta, f->se, &rss, stop, err))) {
     int j = lmm_ols_bad_column(err);
     if (j >= 0 && j < p) {
       err->code = LMM_OK;
@@ -432,15 +452,21 @@ int lmm_fit_ols(const lmm_design *d, int reml, lmm_fit **out, lmm_error *err) {
     goto done;
   }
   /* (X'X)^-1 and log|R| from a QR of X, for vcov and the REML criterion */
-  memcpy(R, X, sizeof *R * n * (size_t)p);
+  for (int j = 0; j < p; j++) {   /* a column at a time, asking the stop: 72 MB at 9,000 x 1,000 */
+    if (lmm_stop_asked(stop)) { rc = lmm_fail(err, LMM_INTERRUPTED, "interrupted"); goto done; }
+    memcpy(R + (size_t)j * n, X + (size_t)j * n, sizeof *R * n);
+  }
   double ldx = 0;
   if (p) {
-    if (LAPACKE_dgeqrf(LAPACK_COL_MAJOR, (int)n, p, R, (int)n, tau)) { rc = lmm_nomem(err); goto done; }
+    if ((rc = lmm_steps_geqrf((int)n, p, R, (int)n, tau, stop))) {
+      rc = steps_fail(rc, "LAPACK dgeqrf failed", err);
+      goto done;
+    }
     for (int j = 0; j < p; j++) ldx += log(fabs(R[(size_t)j * n + (size_t)j]));
     for (int j = 0; j < p; j++)
       for (int i = 0; i < p; i++) f->vcov[i + j * p] = i <= j ? R[(size_t)j * n + (size_t)i] : 0;
-    if (LAPACKE_dpotri(LAPACK_COL_MAJOR, 'U', p, f->vcov, p)) {
-      rc = lmm_fail(err, LMM_NUMERIC, "the fixed effects' cross-product is singular; their covariance cannot be formed");
+    if ((rc = lmm_steps_potri('U', p, f->vcov, p, stop))) {
+      rc = steps_fail(rc, "the fixed effects' cross-product is singular; their covariance cannot be formed", err);
       goto done;
     }
   }
@@ -535,6 +561,7 @@ static int estimates(objective_ctx *c, lmm_error *err) {
     dev = profiled_deviance(c, f->theta);
     f->evaluations--;
   }
+  if (c->stopped) return lmm_fail(err, LMM_INTERRUPTED, "interrupted");
   if (dev == DBL_MAX) {
     char at[160];
     return lmm_fail(err, LMM_NUMERIC, "the fit failed: the system is not positive definite at theta = %s",
@@ -549,27 +576,28 @@ static int estimates(objective_ctx *c, lmm_error *err) {
   f->pwrss = r * r;
   f->sigma = sqrt(f->pwrss / (double)(f->reml ? (double)s->n - p : (double)s->n));
   if (!p) return LMM_OK;
-  double *R = lmm_malloc_array(lmm_size_mul((size_t)p, (size_t)p), sizeof *R);
-  double *Vt = lmm_malloc_array(lmm_size_mul((size_t)p, (size_t)p), sizeof *Vt);
-  if (!R || !Vt) { lmm_free(R); lmm_free(Vt); return lmm_nomem(err); }
+  double *R = lmm_calloc_asking(lmm_size_mul((size_t)p, (size_t)p), sizeof *R, c->opt->stop);
+  double *Vt = R ? lmm_calloc_asking(lmm_size_mul((size_t)p, (size_t)p), sizeof *Vt, c->opt->stop) : NULL;
+  if (!R || !Vt) { lmm_free(R); lmm_free(Vt); return lmm_nomem_or_stopped(c->opt->stop, err); }
   for (int j = 0; j < p; j++)
     for (int i = 0; i < p; i++) R[i + j * p] = i >= j ? F->v[i + (size_t)j * ld] : 0;
   /* R' beta~ = l_yX' in the scaled coordinates of the blocks */
   for (int i = 0; i < p; i++) f->beta_scaled[i] = F->v[(size_t)p + (size_t)i * ld];
+  int rc = LMM_NUMERIC;
   if (LAPACKE_dtrtrs(LAPACK_COL_MAJOR, 'L', 'T', 'N', p, 1, R, p, f->beta_scaled, p) ||
-      LAPACKE_dpotri(LAPACK_COL_MAJOR, 'L', p, R, p)) {
+      (rc = lmm_steps_potri('L', p, R, p, c->opt->stop))) {
     lmm_free(R);
     lmm_free(Vt);
-    return lmm_fail(err, LMM_NUMERIC, "the fixed effects' factor is singular at the optimum; their estimates cannot be formed");
+    return steps_fail(rc, "the fixed effects' factor is singular at the optimum; their estimates cannot be formed", err);
   }
   double s2 = f->sigma * f->sigma;
   for (int j = 0; j < p; j++)
     for (int i = 0; i < p; i++) Vt[i + j * p] = s2 * (i >= j ? R[i + j * p] : R[j + i * p]);
-  int rc = lmm_system_unscale(s, f->beta_scaled, Vt, f->beta, f->vcov);
-  for (int j = 0; j < p; j++) f->se[j] = sqrt(f->vcov[j + j * p]);
+  rc = lmm_system_unscale(s, f->beta_scaled, Vt, f->beta, f->vcov, c->opt->stop);
+  for (int j = 0; j < p && !rc; j++) f->se[j] = sqrt(f->vcov[j + j * p]);
   lmm_free(R);
   lmm_free(Vt);
-  return rc ? lmm_nomem(err) : LMM_OK;
+  return rc ? steps_fail(rc, "", err) : LMM_OK;
 }
 
 int lmm_fit_run(const lmm_design *d, lmm_system *sys, const lmm_fit_options *opt, lmm_fit **out, lmm_error *err) {
@@ -600,11 +628,14 @@ int lmm_fit_run(const lmm_design *d, lmm_system *sys, const lmm_fit_options *opt
   f->beta = lmm_calloc((size_t)(d->p ? d->p : 1), sizeof *f->beta);
   f->beta_scaled = lmm_calloc((size_t)(d->p ? d->p : 1), sizeof *f->beta_scaled);
   f->se = lmm_calloc((size_t)(d->p ? d->p : 1), sizeof *f->se);
-  f->vcov = lmm_calloc(d->p ? lmm_size_mul((size_t)d->p, (size_t)d->p) : 1, sizeof *f->vcov);
+  f->vcov = lmm_calloc_asking(d->p ? lmm_size_mul((size_t)d->p, (size_t)d->p) : 1, sizeof *f->vcov, opt->stop);
   double **T = lmm_calloc((size_t)(sys->K ? sys->K : 1), sizeof *T);
   double *factored_at = lmm_calloc((size_t)(nth ? nth : 1), sizeof *factored_at);
   objective_ctx c = {d, sys, f, T, opt, NULL, 0, factored_at, 0, 0, 0};
-  if (!f->theta || !lower || !f->beta || !f->beta_scaled || !f->se || !f->vcov || !T || !factored_at) { rc = lmm_nomem(err); goto done; }
+  if (!f->theta || !lower || !f->beta || !f->beta_scaled || !f->se || !f->vcov || !T || !factored_at) {
+    rc = lmm_nomem_or_stopped(opt->stop, err);
+    goto done;
+  }
   for (int k = 0; k < sys->K; k++)
     if (!(T[k] = lmm_calloc((size_t)(sys->q[k] * sys->q[k]), sizeof *T[k]))) { rc = lmm_nomem(err); goto done; }
   for (int t = 0; t < d->nre; t++) {
@@ -635,6 +666,7 @@ int lmm_fit_run(const lmm_design *d, lmm_system *sys, const lmm_fit_options *opt
     if (!rc) {
       fmin = try_boundary(&c, lower, fmin);
       f->singular = at_boundary(d, f);
+      if (c.stopped) rc = LMM_INTERRUPTED;
     }
     if (!rc && f->singular) rc = lift_and_retry(&c, d, lower, start, step, &fmin, &ok);
     lmm_free(step);

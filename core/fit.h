@@ -15,8 +15,7 @@
 
 typedef struct lmm_fit_options {
   int reml;                         /* 1 REML (the default in R), 0 ML */
-  int (*interrupted)(void *ctx);    /* polled between evaluations; nonzero stops the fit */
-  void *interrupt_ctx;
+  lmm_stop *stop;                   /* asked between evaluations and within them (NULL: never) */
   const double *theta;              /* non-NULL: evaluate here, no optimization (a saved fit) */
   int ntheta;
 } lmm_fit_options;
@@ -46,7 +45,7 @@ void lmm_fit_free(lmm_fit *f);
 
 /* A fit without random effects by orthogonal factorization of X (never X'X),
  * accurate on the NIST StRD problems: lm, and gls by ML or REML. */
-int lmm_fit_ols(const lmm_design *d, int reml, lmm_fit **out, lmm_error *err);
+int lmm_fit_ols(const lmm_design *d, int reml, lmm_stop *stop, lmm_fit **out, lmm_error *err);
 
 /* Where the optimizer starts: for each random-effects term, a moment estimate
  * of T for the blocks' unit-scale columns (Swamy's estimator on the

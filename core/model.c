@@ -74,7 +74,7 @@ static int finish(lmm_model *m, const lmm_fit_options *opt, lmm_error *err) {
     if ((size_t)m->design->p >= m->design->n)
       return lmm_fail(err, LMM_ERR, "%zu rows are too few for %d fixed-effect coefficients", m->design->n, m->design->p);
     if ((rc = lmm_budget_check(m->design, &budget, err))) return rc;
-    if ((rc = lmm_fit_ols(m->design, opt->reml, &m->fit, err))) return rc;
+    if ((rc = lmm_fit_ols(m->design, opt->reml, opt->stop, &m->fit, err))) return rc;
     if (!(m->result = lmm_result_new())) return lmm_nomem(err);
     return lmm_tidy(m->design, m->fit, m->style, m->result, err);
   }
@@ -82,7 +82,7 @@ static int finish(lmm_model *m, const lmm_fit_options *opt, lmm_error *err) {
   if ((size_t)m->design->p >= m->design->n)
     return lmm_fail(err, LMM_ERR, "%zu rows are too few for %d fixed-effect coefficients", m->design->n, m->design->p);
   if ((rc = lmm_budget_check(m->design, &budget, err))) return rc;
-  if ((rc = lmm_system_new(m->design, opt->interrupted, opt->interrupt_ctx, &m->system, err))) return rc;
+  if ((rc = lmm_system_new(m->design, opt->stop, &m->system, err))) return rc;
   if ((rc = lmm_fit_run(m->design, m->system, opt, &m->fit, err))) return rc;
   if (!(m->result = lmm_result_new())) return lmm_nomem(err);
   return lmm_tidy(m->design, m->fit, m->style, m->result, err);
@@ -97,21 +97,25 @@ static int finish_serial(lmm_model *m, const lmm_fit_options *opt, lmm_error *er
 }
 
 int lmm_model_finish(lmm_model *m, int (*interrupted)(void *), void *ctx, lmm_error *err) {
-  lmm_fit_options opt = {m->options.reml, interrupted, ctx, NULL, 0};
+  lmm_stop stop = {interrupted, ctx, 0};
+  lmm_fit_options opt = {m->options.reml, &stop, NULL, 0};
   return finish_serial(m, &opt, err);
 }
 
-int lmm_model_finish_at(lmm_model *m, const double *theta, int ntheta, lmm_error *err) {
-  lmm_fit_options opt = {m->options.reml, NULL, NULL, theta, ntheta};
+int lmm_model_finish_at(lmm_model *m, const double *theta, int ntheta, int (*interrupted)(void *), void *ctx,
+                        lmm_error *err) {
+  lmm_stop stop = {interrupted, ctx, 0};
+  lmm_fit_options opt = {m->options.reml, &stop, theta, ntheta};
   return finish_serial(m, &opt, err);
 }
 
-int lmm_model_ranef(lmm_model *m, int with_cov, lmm_error *err) {
+int lmm_model_ranef(lmm_model *m, int with_cov, int (*interrupted)(void *), void *ctx, lmm_error *err) {
   if (m->ranef && (!with_cov || m->design->nre == 0 || m->ranef->term[0].sd)) return LMM_OK;
   lmm_ranef_free(m->ranef);
   m->ranef = NULL;
   lmm_blas_serial_begin();
-  int rc = lmm_ranef_compute(m->design, m->system, m->fit, with_cov, &m->ranef, err);
+  lmm_stop stop = {interrupted, ctx, 0};
+  int rc = lmm_ranef_compute(m->design, m->system, m->fit, with_cov, &stop, &m->ranef, err);
   lmm_blas_serial_end();
   return rc;
 }

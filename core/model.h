@@ -38,11 +38,14 @@ int lmm_model_add_row(lmm_model *m, const lmm_value *cols, int64_t rowid, lmm_er
  * the frame is built on a second thread beside it (feed.h); read's own
  * status in *read_rc, the frame's returned. */
 int lmm_model_read(lmm_model *m, int (*read)(void *arg, lmm_feed *feed), void *arg, int *read_rc, lmm_error *err);
+/* interrupted(ctx) (may be NULL) is asked all along, on the calling thread
+ * only (stop.h); when it answers nonzero: LMM_INTERRUPTED. */
 int lmm_model_finish(lmm_model *m, int (*interrupted)(void *), void *ctx, lmm_error *err);
 /* Instead of finish: the fit at a saved theta, without optimizing. */
-int lmm_model_finish_at(lmm_model *m, const double *theta, int ntheta, lmm_error *err);
+int lmm_model_finish_at(lmm_model *m, const double *theta, int ntheta, int (*interrupted)(void *), void *ctx,
+                        lmm_error *err);
 /* Conditional modes (and with_cov their covariances), computed once. */
-int lmm_model_ranef(lmm_model *m, int with_cov, lmm_error *err);
+int lmm_model_ranef(lmm_model *m, int with_cov, int (*interrupted)(void *), void *ctx, lmm_error *err);
 void lmm_model_free(lmm_model *m);
 
 #endif

@@ -1,6 +1,7 @@
 /* ols.c — ordinary least squares by QR and refinement in long double; see ols.h. */
 #include "ols.h"
 #include "alloc.h"
+#include "lapack_steps.h"
 
 #include <float.h>
 #include <lapacke.h>
@@ -31,6 +32,7 @@ typedef struct ols_work {
   double *work;     /* lwork >= 3p for dtrcon */
   int lwork;
   lapack_int *iwork; /* p */
+  lmm_stop *stop;    /* asked once a column (or a few hundred rows) */
 } ols_work;
 
 static void work_free(ols_work *w) {
@@ -40,6 +42,10 @@ static void work_free(ols_work *w) {
   lmm_free(w->scale);
   lmm_free(w->work);
   lmm_free(w->iwork);
+}
+
+static int stop_asked(ols_work *w, lmm_error *err) {
+  return lmm_stop_asked(w->stop) ? lmm_fail(err, LMM_INTERRUPTED, "interrupted") : LMM_OK;
 }
 
 static int rank_fail(lmm_error *err, int j, int p) {
@@ -57,8 +63,9 @@ int lmm_ols_bad_column(const lmm_error *err) {
 }
 
 /* Check the input, centre, scale and factor.  On success w holds the QR. */
-static int ols_prepare(const double *X, const double *y, size_t n, int p, ols_work *w, lmm_error *err) {
+static int ols_prepare(const double *X, const double *y, size_t n, int p, ols_work *w, lmm_stop *stop, lmm_error *err) {
   memset(w, 0, sizeof *w);
+  w->stop = stop;
   w->n = n;
   w->p = p;
   w->icol = -1;
@@ -66,10 +73,12 @@ static int ols_prepare(const double *X, const double *y, size_t n, int p, ols_wo
   if ((size_t)p > n)
     return lmm_fail(err, LMM_ERR, "%d coefficients but only %zu observations; need at least as many observations as coefficients", p, n);
   if (n > (size_t)INT32_MAX) return lmm_fail(err, LMM_ERR, "too many observations (%zu) for LAPACK", n);
-  for (int j = 0; j < p; j++)
+  for (int j = 0; j < p; j++) {
+    if (stop_asked(w, err)) return LMM_INTERRUPTED;
     for (size_t i = 0; i < n; i++)
       if (!isfinite(X[(size_t)j * n + i]))
         return lmm_fail(err, LMM_ERR, "column %d of the design matrix is not finite in row %zu", j + 1, i + 1);
+  }
   if (y)
     for (size_t i = 0; i < n; i++)
       if (!isfinite(y[i])) return lmm_fail(err, LMM_ERR, "the response is not finite in row %zu", i + 1);
@@ -81,10 +90,14 @@ static int ols_prepare(const double *X, const double *y, size_t n, int p, ols_wo
   w->ell = lmm_calloc((size_t)p, sizeof *w->ell);
   w->scale = lmm_malloc(sizeof *w->scale * (size_t)p);
   if (!w->A || !w->tau || !w->ell || !w->scale) return lmm_nomem(err);
-  memcpy(w->A, X, sizeof *w->A * np);
+  for (int j = 0; j < p; j++) {   /* a column at a time, asking the stop */
+    if (stop_asked(w, err)) return LMM_INTERRUPTED;
+    memcpy(w->A + (size_t)j * n, X + (size_t)j * n, sizeof *w->A * n);
+  }
 
   /* the intercept: the first column that is one nonzero constant */
   for (int j = 0; j < p && w->icol < 0; j++) {
+    if (stop_asked(w, err)) return LMM_INTERRUPTED;
     const double *x = X + (size_t)j * n;
     size_t i = 1;
     while (i < n && x[i] == x[0]) i++;
@@ -96,6 +109,7 @@ static int ols_prepare(const double *X, const double *y, size_t n, int p, ols_wo
      * it spanned before, and "a combination of the columns before it" keeps
      * its meaning */
     for (int j = w->icol + 1; j < p; j++) {
+      if (stop_asked(w, err)) return LMM_INTERRUPTED;
       const double *x = X + (size_t)j * n;
       long double s = 0;
       for (size_t i = 0; i < n; i++) s += x[i];
@@ -106,6 +120,7 @@ static int ols_prepare(const double *X, const double *y, size_t n, int p, ols_wo
     }
   }
   for (int j = 0; j < p; j++) {
+    if (stop_asked(w, err)) return LMM_INTERRUPTED;
     double *a = w->A + (size_t)j * n;
     long double ss = 0;
     for (size_t i = 0; i < n; i++) ss += (long double)a[i] * a[i];
@@ -138,8 +153,9 @@ static int ols_prepare(const double *X, const double *y, size_t n, int p, ols_wo
   w->work = lmm_malloc(sizeof *w->work * (size_t)lw);
   w->iwork = lmm_malloc(sizeof *w->iwork * (size_t)p);
   if (!w->work || !w->iwork) return lmm_nomem(err);
-  if (LAPACKE_dgeqrf_work(LAPACK_COL_MAJOR, (int)n, p, w->A, (int)n, w->tau, w->work, w->lwork))
-    return lmm_fail(err, LMM_NUMERIC, "LAPACK dgeqrf failed");
+  int rc = lmm_steps_geqrf((int)n, p, w->A, (int)n, w->tau, stop);
+  if (rc == LMM_INTERRUPTED) return lmm_fail(err, rc, "interrupted");
+  if (rc) return rc == LMM_NOMEM ? lmm_nomem(err) : lmm_fail(err, LMM_NUMERIC, "LAPACK dgeqrf failed");
   for (int j = 0; j < p; j++)
     if (!(fabs(w->A[(size_t)j * n + (size_t)j]) > OLS_RANK_TOL)) return rank_fail(err, j, p);
   return LMM_OK;
@@ -147,8 +163,7 @@ static int ols_prepare(const double *X, const double *y, size_t n, int p, ols_wo
 
 /* Q' v (trans 'T') or Q v (trans 'N') for one n-vector, in place. */
 static int apply_q(ols_work *w, char trans, double *v) {
-  return LAPACKE_dormqr_work(LAPACK_COL_MAJOR, 'L', trans, (int)w->n, 1, w->p, w->A, (int)w->n, w->tau, v, (int)w->n,
-                             w->work, w->lwork);
+  return lmm_steps_ormqr_vec(trans, (int)w->n, w->p, w->A, (int)w->n, w->tau, v, w->work, w->lwork, w->stop);
 }
 
 /* R' v = b (trans 'T') or R v = b (trans 'N'), in place; R is p x p, nonsingular. */
@@ -167,6 +182,11 @@ static void to_beta(const ols_work *w, const double *g, double *b) {
   if (w->icol >= 0) b[w->icol] = (double)((long double)b[w->icol] - s);
 }
 
+static int refine_fail(int rc, lmm_error *err) {
+  if (rc == LMM_INTERRUPTED) return lmm_fail(err, rc, "interrupted");
+  return lmm_fail(err, LMM_NUMERIC, "LAPACK failed in refinement");
+}
+
 /* Refine b and r of the augmented system [I X; X' 0][r; b] = [y; 0]. */
 static int ols_refine(const double *X, const double *y, ols_work *w, double *beta, lmm_error *err) {
   size_t n = w->n;
@@ -182,6 +202,7 @@ static int ols_refine(const double *X, const double *y, ols_work *w, double *bet
     /* f = y - r - X b and g = -X'r, both in long double from the original X */
     for (size_t i = 0; i < n; i++) acc[i] = (long double)y[i] - r[i];
     for (int j = 0; j < p; j++) {
+      if ((rc = stop_asked(w, err))) goto done;
       const double *x = X + (size_t)j * n;
       long double bj = beta[j];
       if (bj != 0)
@@ -190,6 +211,7 @@ static int ols_refine(const double *X, const double *y, ols_work *w, double *bet
     for (size_t i = 0; i < n; i++) f[i] = (double)acc[i];
     long double *g = acc;  /* acc is free again */
     for (int j = 0; j < p; j++) {
+      if ((rc = stop_asked(w, err))) goto done;
       const double *x = X + (size_t)j * n;
       long double s = 0;
       for (size_t i = 0; i < n; i++) s -= (long double)x[i] * r[i];
@@ -202,12 +224,12 @@ static int ols_refine(const double *X, const double *y, ols_work *w, double *bet
       h[j] = (double)(gj / w->scale[j]);
     }
     /* h = R^-T g~; d = Q'f; dg = R^-1 (d1 - h); dr = Q [h; d2] */
-    if (solve_r(w, 'T', h) || apply_q(w, 'T', f)) { rc = lmm_fail(err, LMM_NUMERIC, "LAPACK failed in refinement"); goto done; }
+    if (solve_r(w, 'T', h) || (rc = apply_q(w, 'T', f))) { rc = refine_fail(rc, err); goto done; }
     for (int j = 0; j < p; j++) {
       db[j] = f[j] - h[j];
       f[j] = h[j];
     }
-    if (solve_r(w, 'N', db) || apply_q(w, 'N', f)) { rc = lmm_fail(err, LMM_NUMERIC, "LAPACK failed in refinement"); goto done; }
+    if (solve_r(w, 'N', db) || (rc = apply_q(w, 'N', f))) { rc = refine_fail(rc, err); goto done; }
     /* the size of the step, in the scaled coordinates where the entries are comparable */
     double step = 0, size = 0;
     for (int j = 0; j < p; j++) {
@@ -250,25 +272,27 @@ done:
   return rc;
 }
 
-int lmm_ols(const double *X, const double *y, size_t n, int p, double *beta, double *se, double *rss, lmm_error *err) {
+int lmm_ols(const double *X, const double *y, size_t n, int p, double *beta, double *se, double *rss, lmm_stop *stop,
+            lmm_error *err) {
   ols_work w;
-  int rc = ols_prepare(X, y, n, p, &w, err);
+  int rc = ols_prepare(X, y, n, p, &w, stop, err);
   if (!rc && p > 0) rc = ols_refine(X, y, &w, beta, err);
   long double ss = 0;
   if (!rc) {
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n && !rc; i++) {
+      if (i % 16 == 0) rc = stop_asked(&w, err);   /* a row is p strided reads */
       long double e = y[i];
       for (int j = 0; j < p; j++) e -= (long double)X[(size_t)j * n + i] * beta[j];
       ss += e * e;
     }
-    if (rss) *rss = (double)ss;
+    if (rss && !rc) *rss = (double)ss;
   }
   if (!rc && se && p > 0) {
     double *v = lmm_malloc(sizeof *v * (size_t)p);
     if (!v) rc = lmm_nomem(err);
     double sigma = (size_t)p < n ? (double)sqrtl(ss / (long double)(n - (size_t)p)) : NAN;
     /* Var(b_j) = sigma^2 ||R^-T D^-1 L^-T e_j||^2 */
-    for (int j = 0; j < p && !rc; j++) {
+    for (int j = 0; j < p && !rc && !(rc = stop_asked(&w, err)); j++) {
       memset(v, 0, sizeof *v * (size_t)p);
       if (j == w.icol)
         for (int k = 0; k < p; k++) v[k] = (k == j ? 1.0 : -w.ell[k]) / w.scale[k];
@@ -285,21 +309,21 @@ int lmm_ols(const double *X, const double *y, size_t n, int p, double *beta, dou
   return rc;
 }
 
-int lmm_ols_hat(const double *X, size_t n, int p, double *h, lmm_error *err) {
+int lmm_ols_hat(const double *X, size_t n, int p, double *h, lmm_stop *stop, lmm_error *err) {
   ols_work w;
-  int rc = ols_prepare(X, NULL, n, p, &w, err);
-  if (!rc && p > 0 &&
-      LAPACKE_dorgqr_work(LAPACK_COL_MAJOR, (int)n, p, p, w.A, (int)n, w.tau, w.work, w.lwork))
-    rc = lmm_fail(err, LMM_NUMERIC, "LAPACK dorgqr failed");
-  if (!rc)
-    for (size_t i = 0; i < n; i++) {
-      long double s = 0;
-      for (int j = 0; j < p; j++) {
-        double q = w.A[(size_t)j * n + i];
-        s += (long double)q * q;
-      }
-      h[i] = (double)s;
+  int rc = ols_prepare(X, NULL, n, p, &w, stop, err);
+  if (!rc && p > 0 && (rc = lmm_steps_orgqr((int)n, p, w.A, (int)n, w.tau, stop)))
+    rc = rc == LMM_INTERRUPTED ? lmm_fail(err, rc, "interrupted")
+         : rc == LMM_NOMEM ? lmm_nomem(err) : lmm_fail(err, LMM_NUMERIC, "LAPACK dorgqr failed");
+  for (size_t i = 0; i < n && !rc; i++) {
+    if (i % 16 == 0 && (rc = stop_asked(&w, err))) break;
+    long double s = 0;
+    for (int j = 0; j < p; j++) {
+      double q = w.A[(size_t)j * n + i];
+      s += (long double)q * q;
     }
+    h[i] = (double)s;
+  }
   work_free(&w);
   return rc;
 }

@@ -31,6 +31,7 @@
 #include <stddef.h>
 
 #include "lmm_error.h"
+#include "stop.h"
 
 /* Fit y ~ X.  beta (p) is required; se (p) and rss (1) may be NULL.  On an
  * error the outputs are unspecified.
@@ -43,13 +44,15 @@
  * recovers j from the message.  LMM_NUMERIC when the design is so
  * ill-conditioned (condition number beyond about 1e11 after scaling) that
  * refinement does not converge; that message also names a column.
- * LMM_NOMEM when an allocation fails. */
-int lmm_ols(const double *X, const double *y, size_t n, int p, double *beta, double *se, double *rss, lmm_error *err);
+ * LMM_NOMEM when an allocation fails.  stop (may be NULL) is asked between
+ * steps of a few milliseconds; LMM_INTERRUPTED when it says stop. */
+int lmm_ols(const double *X, const double *y, size_t n, int p, double *beta, double *se, double *rss, lmm_stop *stop,
+            lmm_error *err);
 
 /* The diagonal of the hat matrix H = X (X'X)^-1 X' (R's hatvalues()), as the
  * squared row norms of Q from the same QR; h has n entries.  The same checks
  * and errors as lmm_ols. */
-int lmm_ols_hat(const double *X, size_t n, int p, double *h, lmm_error *err);
+int lmm_ols_hat(const double *X, size_t n, int p, double *h, lmm_stop *stop, lmm_error *err);
 
 /* The 0-based index of the column a rank-deficiency (LMM_ERR) or
  * ill-conditioning (LMM_NUMERIC) error from lmm_ols or lmm_ols_hat names (so

@@ -85,7 +85,7 @@ static void mark_columns(const lmm_expr *e, int *used) {
 
 int lmm_predictor_new(lmm_model *m, lmm_predictor **out, lmm_error *err) {
   *out = NULL;
-  int rc = lmm_model_ranef(m, 0, err);
+  int rc = lmm_model_ranef(m, 0, NULL, NULL, err);
   if (rc) return rc;
   const lmm_formula *f = m->formula;
   const lmm_design *d = m->design;

@@ -57,7 +57,7 @@ static void theta_factor(const lmm_fit *f, const lmm_design *d, int t, double *T
     for (int row = col; row < q; row++) T[row + col * q] = th[m++];
 }
 
-int lmm_ranef_compute(const lmm_design *d, const lmm_system *s, const lmm_fit *f, int with_cov,
+int lmm_ranef_compute(const lmm_design *d, const lmm_system *s, const lmm_fit *f, int with_cov, lmm_stop *stop,
                       lmm_ranef **out, lmm_error *err) {
   *out = NULL;
   int K = s ? s->K : 0, p = d->p;
@@ -83,11 +83,14 @@ int lmm_ranef_compute(const lmm_design *d, const lmm_system *s, const lmm_fit *f
     }
   }
   for (int j = K - 1; j >= 0; j--) {
-    for (int i = j + 1; i < K; i++) sub_bt_x(lmm_sys_L(s, i, j), u + off[i], u + off[j]);
+    for (int i = j + 1; i < K; i++) {
+      if (lmm_stop_asked(stop)) { rc = lmm_fail(err, LMM_INTERRUPTED, "interrupted"); goto done; }
+      sub_bt_x(lmm_sys_L(s, i, j), u + off[i], u + off[j]);
+    }
     diag_solve_t(lmm_sys_L(s, j, j), u + off[j]);
   }
   lmm_selinv *Sigma = NULL;
-  if (with_cov && (rc = lmm_selinv_new(s, &Sigma, err))) goto done;
+  if (with_cov && (rc = lmm_selinv_new(s, stop, &Sigma, err))) goto done;
   /* u is in the blocks' units (design.h: y scaled by 2^-yexp); so are sigma
    * and T~ = diag(2^zexp) T for the variances, whose roots go to the data's
    * units, as a variance may leave a double's range where b does not */
@@ -142,10 +145,11 @@ done:
 
 /* In the design's scaled units (design.h), where no product leaves a
  * double's range, then in the response's. */
-void lmm_fitted(const lmm_design *d, const lmm_fit *f, const lmm_ranef *r, double *fixed, double *full) {
+int lmm_fitted(const lmm_design *d, const lmm_fit *f, const lmm_ranef *r, double *fixed, double *full, lmm_stop *stop) {
   size_t n = d->n;
   int ey = d->yexp;
   for (size_t i = 0; i < n; i++) {
+    if (i % 4096 == 0 && lmm_stop_asked(stop)) return LMM_INTERRUPTED;
     double acc = 0;
     for (int j = 0; j < d->p; j++) acc += lmm_design_x(d, j, i) * ldexp(f->beta[j], d->xexp[j] - ey);
     fixed[i] = ldexp(acc, ey);
@@ -156,13 +160,14 @@ void lmm_fitted(const lmm_design *d, const lmm_fit *f, const lmm_ranef *r, doubl
     }
     full[i] = ldexp(acc, ey);
   }
+  return LMM_OK;
 }
 
-int lmm_hat(const lmm_design *d, double *hat, lmm_error *err) {
+int lmm_hat(const lmm_design *d, double *hat, lmm_stop *stop, lmm_error *err) {
   double *X = NULL;
-  int rc = lmm_design_dense_x(d, &X, err);
+  int rc = lmm_design_dense_x(d, stop, &X, err);
   lmm_blas_serial_begin();
-  if (!rc) rc = lmm_ols_hat(X, d->n, d->p, hat, err);
+  if (!rc) rc = lmm_ols_hat(X, d->n, d->p, hat, stop, err);
   lmm_blas_serial_end();
   lmm_free(X);
   return rc;

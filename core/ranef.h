@@ -23,14 +23,15 @@ typedef struct lmm_ranef {
 } lmm_ranef;
 
 /* The system must hold the factor at the fit's theta (as lmm_fit_run leaves it). */
-int lmm_ranef_compute(const lmm_design *d, const lmm_system *s, const lmm_fit *f, int with_cov,
+int lmm_ranef_compute(const lmm_design *d, const lmm_system *s, const lmm_fit *f, int with_cov, lmm_stop *stop,
                       lmm_ranef **out, lmm_error *err);
 void lmm_ranef_free(lmm_ranef *r);
 
 /* fixed[r] = x_r'beta and full[r] = fixed[r] + z_r'b for every row of the design. */
-void lmm_fitted(const lmm_design *d, const lmm_fit *f, const lmm_ranef *r, double *fixed, double *full);
+/* LMM_OK, or LMM_INTERRUPTED when stop (may be NULL) says stop. */
+int lmm_fitted(const lmm_design *d, const lmm_fit *f, const lmm_ranef *r, double *fixed, double *full, lmm_stop *stop);
 
 /* Leverages of a fit without random effects: R's hatvalues(), from a QR of X. */
-int lmm_hat(const lmm_design *d, double *hat, lmm_error *err);
+int lmm_hat(const lmm_design *d, double *hat, lmm_stop *stop, lmm_error *err);
 
 #endif

@@ -14,6 +14,7 @@
  */
 #include "selinv.h"
 #include "alloc.h"
+#include "lapack_steps.h"
 
 #include <lapacke.h>
 #include <string.h>
@@ -42,13 +43,13 @@ static const double *entry(const lmm_selinv *S, int i, int r, int k, int t, int 
 }
 
 /* The trailing terms whose L blocks are dense, inverted as one matrix. */
-static int dense_tail(const lmm_system *s, lmm_selinv *S, int P, lmm_error *err) {
+static int dense_tail(const lmm_system *s, lmm_selinv *S, int P, lmm_stop *stop, lmm_error *err) {
   int K = s->K, m = 0;
   int off[LMM_SELINV_MAX_TERMS + 1];
   for (int k = P; k < K; k++) { off[k - P] = m; m += s->q[k] * s->nl[k]; }
   if (!m) return LMM_OK;
-  double *D = lmm_calloc((size_t)m * (size_t)m, sizeof *D);
-  if (!D) return lmm_nomem(err);
+  double *D = lmm_calloc_asking((size_t)m * (size_t)m, sizeof *D, stop);
+  if (!D) return lmm_nomem_or_stopped(stop, err);
   for (int j = P; j < K; j++)
     for (int i = j; i < K; i++) {
       const lmm_block *L = lmm_sys_L(s, i, j);
@@ -56,7 +57,9 @@ static int dense_tail(const lmm_system *s, lmm_selinv *S, int P, lmm_error *err)
         memcpy(D + (size_t)off[i - P] + (size_t)(off[j - P] + c) * (size_t)m, L->v + (size_t)c * (size_t)L->ld,
                sizeof *D * (size_t)L->rows);
     }
-  int rc = LAPACKE_dpotri(LAPACK_COL_MAJOR, 'L', m, D, m) ? lmm_fail(err, LMM_NUMERIC, "the random-effects factor is singular") : LMM_OK;
+  int rc = lmm_steps_potri('L', m, D, m, stop);
+  if (rc) rc = rc == LMM_INTERRUPTED ? lmm_fail(err, rc, "interrupted")
+               : rc == LMM_NOMEM ? lmm_nomem(err) : lmm_fail(err, LMM_NUMERIC, "the random-effects factor is singular");
   for (int j = P; j < K && !rc; j++)
     for (int i = j; i < K; i++) {
       lmm_block *b = &S->blk[i * K + j];
@@ -77,7 +80,7 @@ static int small_trtri(int q, double *x) {
 }
 
 /* Term j, block diagonal: each level's column of Σ from the later terms'. */
-static int diag_term(const lmm_system *s, lmm_selinv *S, int j, lmm_error *err) {
+static int diag_term(const lmm_system *s, lmm_selinv *S, int j, lmm_stop *stop, lmm_error *err) {
   int K = s->K, qj = s->q[j];
   lmm_block *Sjj = &S->blk[j * K + j];
   const lmm_block *Ljj = lmm_sys_L(s, j, j);
@@ -99,6 +102,7 @@ static int diag_term(const lmm_system *s, lmm_selinv *S, int j, lmm_error *err) 
   if (!term || !row || !lb || !sb || !W) { rc = lmm_nomem(err); goto done; }
   double Dinv[LMM_MAX_Q * LMM_MAX_Q], X[LMM_MAX_Q * LMM_MAX_Q], Y[LMM_MAX_Q * LMM_MAX_Q];
   for (int c = 0; c < s->nl[j] && !rc; c++) {
+    if (lmm_stop_asked(stop)) { rc = lmm_fail(err, LMM_INTERRUPTED, "interrupted"); break; }
     memcpy(Dinv, Ljj->v + (size_t)c * (size_t)(qj * qj), sizeof *Dinv * (size_t)(qj * qj));
     for (int a = 0; a < qj; a++) for (int b = a + 1; b < qj; b++) Dinv[a + b * qj] = 0;
     if (small_trtri(qj, Dinv)) { rc = lmm_fail(err, LMM_NUMERIC, "the random-effects factor is singular"); break; }
@@ -167,7 +171,7 @@ done:
   return rc;
 }
 
-int lmm_selinv_new(const lmm_system *s, lmm_selinv **out, lmm_error *err) {
+int lmm_selinv_new(const lmm_system *s, lmm_stop *stop, lmm_selinv **out, lmm_error *err) {
   *out = NULL;
   int K = s->K;
   if (K > LMM_SELINV_MAX_TERMS) return lmm_fail(err, LMM_ERR, "conditional variances need at most %d random-effects terms", LMM_SELINV_MAX_TERMS);
@@ -185,11 +189,11 @@ int lmm_selinv_new(const lmm_system *s, lmm_selinv **out, lmm_error *err) {
       b->shares_pattern = 1;
       b->ld = b->rows;
       b->in_tail = 0;
-      b->v = lmm_calloc(lmm_block_values(b) ? lmm_block_values(b) : 1, sizeof *b->v);
-      if (!b->v) { lmm_selinv_free(S); return lmm_nomem(err); }
+      b->v = lmm_calloc_asking(lmm_block_values(b) ? lmm_block_values(b) : 1, sizeof *b->v, stop);
+      if (!b->v) { lmm_selinv_free(S); return lmm_nomem_or_stopped(stop, err); }
     }
-  int rc = dense_tail(s, S, P, err);
-  for (int j = P - 1; j >= 0 && !rc; j--) rc = diag_term(s, S, j, err);
+  int rc = dense_tail(s, S, P, stop, err);
+  for (int j = P - 1; j >= 0 && !rc; j--) rc = diag_term(s, S, j, stop, err);
   if (rc) { lmm_selinv_free(S); return rc; }
   *out = S;
   return LMM_OK;

@@ -5,6 +5,7 @@
 #define LMM_SELINV_H
 
 #include "blocks.h"
+#include "stop.h"
 
 enum { LMM_SELINV_MAX_TERMS = 64 };
 
@@ -14,7 +15,7 @@ typedef struct lmm_selinv {
 } lmm_selinv;
 
 /* The system must hold the factor at the fit's theta. */
-int lmm_selinv_new(const lmm_system *s, lmm_selinv **out, lmm_error *err);
+int lmm_selinv_new(const lmm_system *s, lmm_stop *stop, lmm_selinv **out, lmm_error *err);
 void lmm_selinv_free(lmm_selinv *S);
 
 static inline const lmm_block *lmm_selinv_block(const lmm_selinv *S, int i, int j) { return &S->blk[i * S->K + j]; }

@@ -153,7 +153,9 @@ static void agg_final(sqlite3_context *ctx) {
   lmm_error err = {0};
   lmm_interrupt_probe probe;
   lmm_interrupt_probe_init(&probe, sqlite3_context_db_handle(ctx));
-  if (lmm_model_finish(s->model, lmm_interrupt_probe_check, &probe, &err)) {
+  int rc = lmm_model_finish(s->model, lmm_interrupt_probe_check, &probe, &err);
+  lmm_interrupt_probe_end(&probe);
+  if (rc) {
     agg_fail(ctx, s, sqlite3_mprintf("lmm_agg: %s", err.msg), err.code == LMM_NOMEM);
     if (err.code == LMM_INTERRUPTED) sqlite3_result_error_code(ctx, SQLITE_INTERRUPT);
     goto done;

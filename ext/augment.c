@@ -9,6 +9,7 @@ SQLITE_EXTENSION_INIT3
 #include <math.h>
 #include <string.h>
 
+#include "source.h"
 #include "store.h"
 
 static double reported_sigma(const lmm_model *m) {
@@ -28,23 +29,22 @@ static int augment_fill(sqlite3 *db, sqlite3_value **argv, lmm_rowset *rows, cha
     return rc;
   }
   lmm_error err = {0};
+  lmm_interrupt_probe probe;
+  lmm_interrupt_probe_init(&probe, db);
+  lmm_stop stop = {lmm_interrupt_probe_check, &probe, 0};
   const lmm_design *d = m->design;
   size_t n = d->n;
   fixed = sqlite3_malloc64(sizeof *fixed * n);
   full = sqlite3_malloc64(sizeof *full * n);
   hat = d->nre ? NULL : sqlite3_malloc64(sizeof *hat * n);
   if (!fixed || !full || (!d->nre && !hat)) rc = SQLITE_NOMEM;
-  else if (lmm_model_ranef(m, 0, &err)) {
+  else if (lmm_model_ranef(m, 0, lmm_interrupt_probe_check, &probe, &err) ||
+           (lmm_fitted(d, m->fit, m->ranef, fixed, full, &stop) && lmm_fail(&err, LMM_INTERRUPTED, "interrupted")) ||
+           (hat && lmm_hat(d, hat, &stop, &err))) {
     *errmsg = sqlite3_mprintf("lmm_augment: %s", err.msg);
-    rc = SQLITE_ERROR;
+    rc = err.code == LMM_NOMEM ? SQLITE_NOMEM : err.code == LMM_INTERRUPTED ? SQLITE_INTERRUPT : SQLITE_ERROR;
   }
-  if (rc == SQLITE_OK) {
-    lmm_fitted(d, m->fit, m->ranef, fixed, full);
-    if (hat && lmm_hat(d, hat, &err)) {
-      *errmsg = sqlite3_mprintf("lmm_augment: %s", err.msg);
-      rc = SQLITE_ERROR;
-    }
-  }
+  lmm_interrupt_probe_end(&probe);
   if (rc == SQLITE_OK) {
     double sigma = reported_sigma(m);
     int p = d->p;

@@ -132,6 +132,7 @@ static int fit_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, 
       lmm_interrupt_probe probe;
       lmm_interrupt_probe_init(&probe, vt->db);
       rc = lmm_model_finish(c->model, lmm_interrupt_probe_check, &probe, &err);
+      lmm_interrupt_probe_end(&probe);
       if (rc == LMM_INTERRUPTED) {
         lmm_model_free(c->model);
         c->model = NULL;

@@ -7,6 +7,7 @@ SQLITE_EXTENSION_INIT3
 
 #include <math.h>
 
+#include "source.h"
 #include "store.h"
 
 static int ranef_fill(sqlite3 *db, sqlite3_value **argv, lmm_rowset *rows, char **errmsg) {
@@ -14,10 +15,13 @@ static int ranef_fill(sqlite3 *db, sqlite3_value **argv, lmm_rowset *rows, char 
   int rc = lmm_store_open(db, (const char *)sqlite3_value_text(argv[0]), &m, errmsg);
   if (rc == SQLITE_OK) {
     lmm_error err = {0};
-    if (lmm_model_ranef(m, 1, &err)) {
+    lmm_interrupt_probe probe;
+    lmm_interrupt_probe_init(&probe, db);
+    if (lmm_model_ranef(m, 1, lmm_interrupt_probe_check, &probe, &err)) {
       *errmsg = sqlite3_mprintf("lmm_ranef: %s", err.msg);
-      rc = err.code == LMM_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
+      rc = err.code == LMM_NOMEM ? SQLITE_NOMEM : err.code == LMM_INTERRUPTED ? SQLITE_INTERRUPT : SQLITE_ERROR;
     }
+    lmm_interrupt_probe_end(&probe);
   } else {
     char *inner = *errmsg;
     *errmsg = sqlite3_mprintf("lmm_ranef: %s", inner ? inner : "out of memory");

@@ -450,20 +450,36 @@ void lmm_source_error_in(const char *fn, char **errmsg) {
   sqlite3_free(inner);
 }
 
-/* Whether sqlite3_interrupt() has been called on db. */
-static int interrupted(sqlite3 *db) {
-  sqlite3_stmt *st = NULL;
-  /* SQLite 3.40 has no sqlite3_is_interrupted(): a trivial statement reports
-   * it (and one that cannot be made for want of memory is no interrupt) */
-  int rc = lmm_sql_prepare(db, "SELECT 1", 0, &st, NULL);
-  if (rc == SQLITE_OK) rc = sqlite3_step(st);
-  sqlite3_finalize(st);
+/* Whether sqlite3_interrupt() has been called on db or its progress
+ * handler says stop.  SQLite 3.40 has no sqlite3_is_interrupted(): a
+ * statement of its own reports both.  It counts to 100 (1,731 VM steps),
+ * so that the handler is called as SQLite calls it, every N steps; SQLite
+ * keeps the count of a statement's steps across resets, so a large N is
+ * reached over several questions.  Once interrupted, SQLite refuses to
+ * prepare a statement (SQLITE_INTERRUPT): that too is the answer.  A
+ * statement that cannot be made for want of memory is no interrupt. */
+static int interrupted(lmm_interrupt_probe *p) {
+  int rc = SQLITE_OK;
+  if (!p->ask &&
+      (rc = lmm_sql_prepare(p->db, "WITH RECURSIVE c(i) AS (VALUES(0) UNION ALL SELECT i + 1 FROM c WHERE i < 100) "
+                                   "SELECT count(*) FROM c", 0, &p->ask, NULL)) != SQLITE_OK &&
+      rc != SQLITE_INTERRUPT)
+    rc = lmm_sql_prepare(p->db, "SELECT 1", 0, &p->ask, NULL);
+  if (rc != SQLITE_OK) return rc == SQLITE_INTERRUPT;
+  while ((rc = sqlite3_step(p->ask)) == SQLITE_ROW) {}
+  sqlite3_reset(p->ask);
   return rc == SQLITE_INTERRUPT;
 }
 
 void lmm_interrupt_probe_init(lmm_interrupt_probe *p, sqlite3 *db) {
   p->db = db;
+  p->ask = NULL;
   clock_gettime(CLOCK_MONOTONIC, &p->last);
+}
+
+void lmm_interrupt_probe_end(lmm_interrupt_probe *p) {
+  sqlite3_finalize(p->ask);
+  p->ask = NULL;
 }
 
 int lmm_interrupt_probe_check(void *probe) {
@@ -473,7 +489,7 @@ int lmm_interrupt_probe_check(void *probe) {
   double ms = (double)(now.tv_sec - p->last.tv_sec) * 1e3 + (double)(now.tv_nsec - p->last.tv_nsec) / 1e6;
   if (ms < 20) return 0;
   p->last = now;
-  return interrupted(p->db);
+  return interrupted(p);
 }
 
 /* A scan into a model: its columns, and the feed its rows go to. */

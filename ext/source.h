@@ -37,14 +37,22 @@ void lmm_source_error_in(const char *fn, char **errmsg);
  * Returns an SQLite error code, with *errmsg, when it cannot tell. */
 int lmm_source_is_query(sqlite3 *db, const char *data, int *is_query, char **errmsg);
 
-/* What a fit polls between evaluations (the interrupted callback of
- * lmm_model_finish): nonzero once sqlite3_interrupt() has been called on db,
- * asked of SQLite at most every 20 ms. */
+/* What core asks all along a fit (the interrupted callback of
+ * lmm_model_finish, core/stop.h): nonzero once sqlite3_interrupt() has been
+ * called on db or the connection's progress handler has answered nonzero,
+ * asked of SQLite at most every 20 ms, on the thread that runs the
+ * statement.  Each question runs a statement of some 1,700 VM steps (50 us,
+ * a quarter of a percent of those 20 ms), so a handler set to be called
+ * every N steps is called about once a question for N near 1,000
+ * (Datasette's time limit), once every N / 1,700 questions for larger N,
+ * as while SQLite itself runs statements.  _end finalizes it. */
 typedef struct lmm_interrupt_probe {
   sqlite3 *db;
+  sqlite3_stmt *ask;
   struct timespec last;
 } lmm_interrupt_probe;
 void lmm_interrupt_probe_init(lmm_interrupt_probe *p, sqlite3 *db);
 int lmm_interrupt_probe_check(void *probe);
+void lmm_interrupt_probe_end(lmm_interrupt_probe *p);
 
 #endif

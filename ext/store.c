@@ -339,12 +339,22 @@ int lmm_store_open(sqlite3 *db, const char *name, lmm_model **out, char **errmsg
   } else if ((rc = check_call(name, m, s, errmsg)) != SQLITE_OK ||
              (rc = read_data(db, name, cols[ROW_DATA], m, s, errmsg)) != SQLITE_OK) {
     /* the message is made */
-  } else if (lmm_model_finish_at(m, s->theta, s->ntheta, &err)) {   /* s->theta is never NULL, which would optimize */
-    *errmsg = sqlite3_mprintf("the saved model '%s' cannot be evaluated: %s", name, err.msg);
-    rc = err.code == LMM_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
-  } else rc = check_evaluated(name, m, s, errmsg);
+  } else {
+    lmm_interrupt_probe probe;
+    lmm_interrupt_probe_init(&probe, db);
+    /* s->theta is never NULL, which would optimize */
+    if (lmm_model_finish_at(m, s->theta, s->ntheta, lmm_interrupt_probe_check, &probe, &err)) {
+      *errmsg = sqlite3_mprintf("the saved model '%s' cannot be evaluated: %s", name, err.msg);
+      rc = err.code == LMM_NOMEM ? SQLITE_NOMEM : err.code == LMM_INTERRUPTED ? SQLITE_INTERRUPT : SQLITE_ERROR;
+    } else rc = check_evaluated(name, m, s, errmsg);
+    lmm_interrupt_probe_end(&probe);
+  }
   lmm_saved_fit_free(s);
   free_cols(cols);
+  if (rc == SQLITE_INTERRUPT && (!*errmsg || !strstr(*errmsg, "interrupted"))) {   /* not "damaged", not "" */
+    sqlite3_free(*errmsg);
+    *errmsg = sqlite3_mprintf("interrupted");
+  }
   if (rc != SQLITE_OK) { lmm_model_free(m); return rc; }
   *out = m;
   return SQLITE_OK;

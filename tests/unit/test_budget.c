@@ -213,7 +213,7 @@ void test_budget_blocks(void) {
     lmm_set_allocator(&(lmm_allocator){malloc, realloc, free, cases[i].max_block, NULL});
     lmm_system *s = NULL;
     lmm_error e = {0};
-    int rc = lmm_system_new(m->design, NULL, NULL, &s, &e);
+    int rc = lmm_system_new(m->design, NULL, &s, &e);
     CHECK_INT(rc, cases[i].want ? LMM_ERR : LMM_OK);
     CHECK(cases[i].want ? s == NULL : s != NULL);
     if (cases[i].want) CHECK_CONTAINS(e.msg, cases[i].want);

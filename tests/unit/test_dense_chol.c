@@ -35,7 +35,7 @@ void test_dense_chol_factor(void) {
     int n = orders[t];
     double *a = spd(n), *b = malloc(sizeof *b * (size_t)n * (size_t)n);
     for (size_t i = 0; i < (size_t)n * (size_t)n; i++) b[i] = a[i];
-    CHECK_INT(lmm_dense_chol(n, a, n), 0);
+    CHECK_INT(lmm_dense_chol(n, a, n, NULL), 0);
     CHECK_INT(LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'L', n, b, n), 0);
     double worst = 0;
     for (int c = 0; c < n; c++)
@@ -50,7 +50,7 @@ void test_dense_chol_factor(void) {
   }
   /* not positive definite: LAPACK's info names the column */
   double m[4] = {1, 2, 2, 1};
-  CHECK_INT(lmm_dense_chol(2, m, 2), 2);
+  CHECK_INT(lmm_dense_chol(2, m, 2, NULL), 2);
   /* in the parts' first panel, a later one, and the last column */
   int n = 600, bad[] = {5, 301, 600};
   for (int t = 0; t < 3; t++) {
@@ -58,7 +58,7 @@ void test_dense_chol_factor(void) {
     a[(size_t)(bad[t] - 1) * (size_t)(n + 1)] = -1;
     for (size_t i = 0; i < (size_t)n * (size_t)n; i++) b[i] = a[i];
     CHECK_INT(LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'L', n, b, n), bad[t]);
-    CHECK_INT(lmm_dense_chol(n, a, n), bad[t]);
+    CHECK_INT(lmm_dense_chol(n, a, n, NULL), bad[t]);
     CHECK_INT(openblas_get_num_threads(), 2);
     free(a);
     free(b);
@@ -79,7 +79,7 @@ static void *factor_many(void *arg) {
   long bad = LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'L', n, first, n) != 0;
   for (int k = 0; k < calls; k++) {
     for (size_t i = 0; i < nn; i++) b[i] = a[i];
-    if (lmm_dense_chol(n, b, n)) bad++;
+    if (lmm_dense_chol(n, b, n, NULL)) bad++;
     for (int c = 0; c < n; c++)
       for (int r = c; r < n; r++) {
         double got = b[r + (size_t)c * (size_t)n], *want = &first[r + (size_t)c * (size_t)n];

@@ -40,7 +40,7 @@ static test_table crossed_table(void) {
 /* The factor's log-determinant and the fixed part's block (p+1 = 3 square,
  * its lower triangle: the REML criterion's log|R_X| and pwrss) at T. */
 static void factor_at(lmm_system *s, double *const *T, double *logdet, double *fixed) {
-  CHECK_INT(lmm_system_factor(s, T), LMM_OK);
+  CHECK_INT(lmm_system_factor(s, T, NULL), LMM_OK);
   *logdet = lmm_system_logdet_z(s);
   const lmm_block *F = lmm_sys_L(s, s->K, s->K);
   CHECK_INT(F->rows, 3);
@@ -54,7 +54,7 @@ void test_factor_parts_match_one_pass(void) {
   lmm_error err = {0};
   CHECK_INT(load_design("y ~ x + (1 + x | g1) + (1 | g2)", NULL, &t, &m, &err), LMM_OK);
   lmm_system *s = NULL;
-  if (m && m->design) CHECK_INT(lmm_system_new(m->design, NULL, NULL, &s, &err), LMM_OK);
+  if (m && m->design) CHECK_INT(lmm_system_new(m->design, NULL, &s, &err), LMM_OK);
   if (s) {
     CHECK_INT(s->K, 2);
     double t0[4] = {0.8, 0.3, 0, 0.4}, t1[1] = {0.6};
@@ -72,7 +72,7 @@ void test_factor_parts_match_one_pass(void) {
     /* a factor that fails in one part fails the whole: a negative variance */
     double bad[4] = {NAN, 0, 0, 1};
     double *Tbad[2] = {bad, t1};
-    CHECK(lmm_system_factor(s, Tbad) != LMM_OK);
+    CHECK(lmm_system_factor(s, Tbad, NULL) != LMM_OK);
   }
   lmm_system_free(s);
   lmm_model_free(m);
@@ -87,20 +87,28 @@ static int interrupt_at(void *ctx) {
 }
 
 /* sqlite3_interrupt() reaches the fit through its poll: while the rows are
- * read into the blocks, and between the optimizer's evaluations.  Either
- * way the fit stops with LMM_INTERRUPTED, having polled no further. */
+ * read into the blocks, within and between the optimizer's evaluations.
+ * Wherever it comes, the fit stops with LMM_INTERRUPTED, having polled no
+ * further: at the first poll before the blocks exist, half way through the
+ * polls of a whole fit (counted first) in the optimizer. */
 void test_factor_interrupt(void) {
   test_table t = crossed_table();
-  for (int stop_at = 1; stop_at <= 8; stop_at += 7) {   /* 1: the first row pass; 8: the optimizer */
-    lmm_model *m = NULL;
-    lmm_error err = {0};
+  poll_count all = {0, 1 << 30};
+  lmm_model *m = NULL;
+  lmm_error err = {0};
+  CHECK_INT(load_model("y ~ x + (1 + x | g1) + (1 | g2)", NULL, NULL, &t, &m, &err), LMM_OK);
+  if (m) CHECK_INT(lmm_model_finish(m, interrupt_at, &all, &err), LMM_OK);
+  lmm_model_free(m);
+  CHECK(all.calls > 40);
+  for (int stop_at = 1; stop_at <= all.calls / 2; stop_at += all.calls / 2 - 1) {
+    m = NULL;
     poll_count pc = {0, stop_at};
     CHECK_INT(load_model("y ~ x + (1 + x | g1) + (1 | g2)", NULL, NULL, &t, &m, &err), LMM_OK);
     if (m) {
       CHECK_INT(lmm_model_finish(m, interrupt_at, &pc, &err), LMM_INTERRUPTED);
       CHECK_STR(err.msg, "interrupted");
       CHECK_INT(pc.calls, stop_at);
-      CHECK(stop_at == 1 ? m->system == NULL : m->system != NULL);
+      CHECK(stop_at == 1 ? m->system == NULL : m->system != NULL && m->fit == NULL);
     }
     lmm_model_free(m);
   }
@@ -205,7 +213,7 @@ void test_accumulate_parts_add_up(void) {
   lmm_error err = {0};
   lmm_system *s = NULL;
   CHECK_INT(load_design("y ~ x + (1|g) + (1|h)", NULL, &t, &m, &err), LMM_OK);
-  if (m && m->design) CHECK_INT(lmm_system_new(m->design, NULL, NULL, &s, &err), LMM_OK);
+  if (m && m->design) CHECK_INT(lmm_system_new(m->design, NULL, &s, &err), LMM_OK);
   if (s) {
     CHECK_INT(s->nl[0], BG);
     CHECK_INT(s->nl[1], BH);
@@ -272,7 +280,7 @@ void test_accumulate_parts_out_of_memory(void) {
   lmm_system *s = NULL;
   af_calls = af_live = 0;
   af_fail_at = -1;
-  CHECK_INT(lmm_system_new(m->design, NULL, NULL, &s, &err), LMM_OK);
+  CHECK_INT(lmm_system_new(m->design, NULL, &s, &err), LMM_OK);
   lmm_system_free(s);
   long long n = af_calls, wrong = 0;
   CHECK(af_live == 0);
@@ -282,7 +290,7 @@ void test_accumulate_parts_out_of_memory(void) {
     s = NULL;
     af_calls = af_live = 0;
     af_fail_at = k;
-    int rc = lmm_system_new(m->design, NULL, NULL, &s, &e);
+    int rc = lmm_system_new(m->design, NULL, &s, &e);
     if (rc != LMM_NOMEM || s || af_live != 0) wrong++;
     lmm_system_free(s);
   }
@@ -360,7 +368,7 @@ void test_factor_dense_tail(void) {
     lmm_error err = {0};
     lmm_system *s = NULL;
     CHECK_INT(load_design(cases[i].formula, NULL, &t, &m, &err), LMM_OK);
-    if (m && m->design) CHECK_INT(lmm_system_new(m->design, NULL, NULL, &s, &err), LMM_OK);
+    if (m && m->design) CHECK_INT(lmm_system_new(m->design, NULL, &s, &err), LMM_OK);
     if (s && s->K == cases[i].K) {
       CHECK_INT(s->tail_from, cases[i].tail_from);
       double t0[1] = {0.9}, t1[1] = {0.5}, t2[1] = {1.3}, t3[1] = {0.7};
@@ -409,7 +417,7 @@ void test_blocks_pattern(void) {
   lmm_error err = {0};
   lmm_system *s = NULL;
   CHECK_INT(load_design("y ~ x + (1|g) + (1|h) + (1|k)", NULL, &t, &m, &err), LMM_OK);
-  if (m && m->design) CHECK_INT(lmm_system_new(m->design, NULL, NULL, &s, &err), LMM_OK);
+  if (m && m->design) CHECK_INT(lmm_system_new(m->design, NULL, &s, &err), LMM_OK);
   if (!s || s->K != 3) { CHECK(0); lmm_model_free(m); return; }
   const lmm_design *d = m->design;
   for (int i = 1; i < 3; i++) {

@@ -70,7 +70,7 @@ void test_ranef_dyestuff(void) {
   lmm_error err;
   CHECK_INT(fit_model("Yield ~ 1 + (1 | Batch)", NULL, NULL, &t, &m, &err), LMM_OK);
   if (!m || !m->result) { lmm_model_free(m); return; }
-  CHECK_INT(lmm_model_ranef(m, 1, &err), LMM_OK);
+  CHECK_INT(lmm_model_ranef(m, 1, NULL, NULL, &err), LMM_OK);
   if (m->ranef) {
     /* ranef(lmer(Yield ~ 1 + (1 | Batch), Dyestuff), condVar = TRUE) —
      * tests/reference/dyestuff_reml.json */
@@ -86,7 +86,7 @@ void test_ranef_dyestuff(void) {
     CHECK(rt->sd != NULL);
     /* fitted values: intercept + b */
     double fixed[30], full[30];
-    lmm_fitted(m->design, m->fit, m->ranef, fixed, full);
+    lmm_fitted(m->design, m->fit, m->ranef, fixed, full, NULL);
     CHECK_NEAR(fixed[0], 1527.5, 1e-10);
     CHECK_NEAR(full[0], 1509.89314863312, 1e-6);
     CHECK_NEAR(full[29], 1482.50471317353, 1e-6);

@@ -99,6 +99,10 @@ int main(void) {
   /* test_feed.c */
   RUN(test_feed_same_frame);
   RUN(test_feed_refused_row);
+  /* test_lapack_steps.c */
+  RUN(test_steps_qr);
+  RUN(test_steps_tpqrt);
+  RUN(test_steps_inverse);
   /* test_dense_chol.c */
   RUN(test_dense_chol_factor);
   RUN(test_dense_chol_threads);
