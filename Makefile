@@ -82,7 +82,7 @@ clean:
 # A crash, leak or UBSan report stops that target and leaves the input in build/fuzz/artifacts/.
 FUZZ_CC        = /usr/bin/clang
 FUZZ_SECONDS  ?= 600
-FUZZ_TARGETS   = fuzz_formula fuzz_options fuzz_model fuzz_store
+FUZZ_TARGETS   = fuzz_formula fuzz_options fuzz_model fuzz_design fuzz_store
 FUZZ_BUILD     = $(BUILD)/fuzz
 FUZZ_SAN       = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_CFLAGS    = -g -O1 -std=c11 -D_GNU_SOURCE -Wall -Wextra -I/usr/include/x86_64-linux-gnu -Icore $(FUZZ_SAN)
@@ -118,10 +118,10 @@ $(FUZZ_BUILD)/ext/%.o: ext/%.c $(wildcard core/*.h ext/*.h) | $(FUZZ_DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -DSQLITE_CORE -fsanitize=fuzzer-no-link -c $< -o $@
 
-$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h $(FUZZ_CORE_OBJ) $(wildcard core/*.h)
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) $(FUZZ_CORE_OBJ) $(wildcard core/*.h)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_CORE_OBJ) $(LDLIBS)
 
-$(FUZZ_BUILD)/fuzz_store: tests/fuzz/fuzz_store.c tests/fuzz/fuzz_common.h $(FUZZ_CORE_OBJ) $(FUZZ_EXT_OBJ)
+$(FUZZ_BUILD)/fuzz_store: tests/fuzz/fuzz_store.c $(wildcard tests/fuzz/*.h) $(FUZZ_CORE_OBJ) $(FUZZ_EXT_OBJ)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_CORE_OBJ) $(FUZZ_EXT_OBJ) $(LDLIBS) -lsqlite3
 
 # $(call fuzz_run,SECONDS,FLAGS): every target in turn; fails if any target found something
