@@ -83,8 +83,9 @@ static int fit_is_small(const lmm_model *m) {
 /* A factor term still gives as many columns as it has levels, so a small
  * formula can ask for many covariance parameters and tens of thousands of
  * evaluations, each slow under the sanitizers: the fit stops after
- * MAX_EVALUATIONS (see fuzz_fit.h). */
+ * MAX_EVALUATIONS, or after MAX_SECONDS on a busy machine (fuzz_fit.h). */
 enum { MAX_EVALUATIONS = 20000 };
+static const double MAX_SECONDS = 5.0;
 
 static void *run(void *arg) {
   const uint8_t *data = ((fuzz_input *)arg)->data;
@@ -128,7 +129,7 @@ static void *run(void *arg) {
    * random-effects parameters make the optimizer's budget (2000 evaluations
    * per parameter) take minutes under the sanitizers: fit only small models. */
   int fitted = 0;
-  fuzz_budget budget = fuzz_budget_new(MAX_EVALUATIONS, 1e9);
+  fuzz_budget budget = fuzz_budget_new(MAX_EVALUATIONS, MAX_SECONDS);
   if (!rc && fit_is_small(m)) { rc = lmm_model_finish(m, fuzz_budget_spent, &budget, &err); fitted = 1; }
   if (rc || fitted) fuzz_check_finished(m, rc, &err);
   if (getenv("LMM_FUZZ_DEBUG")) {  /* for tuning the seeds: what became of this input */
