@@ -40,6 +40,7 @@
 #include "predict.h"
 
 #include <float.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 
@@ -369,7 +370,8 @@ static void *run(void *arg) {
     if (rs.colmap[i] < 0) abort();   /* the formula reads only the columns written into it */
   }
   long work = reterms(m) > 1 ? reterms(m) : 1;
-  if ((long)rs.nrows * work > MAX_WORK) rs.nrows = (int)(MAX_WORK / work) > 1 ? (int)(MAX_WORK / work) : 2;
+  if ((long)d.nrows * work > MAX_WORK) d.nrows = (int)(MAX_WORK / work) > 1 ? (int)(MAX_WORK / work) : 2;
+  rs.nrows = d.nrows;
   lmm_model_rows_have_rowid(m, (d.flags >> 4) & 1);
 
   stage = "rows";
@@ -386,7 +388,8 @@ static void *run(void *arg) {
   }
   if (!rc) {
     stage = "fit";
-    fuzz_budget budget = fuzz_budget_new(1 << 30, FIT_SECONDS);
+    fuzz_budget budget;
+    fuzz_budget_start(&budget, INT_MAX, FIT_SECONDS);
     rc = lmm_model_finish(m, fuzz_budget_spent, &budget, &err);
     fuzz_check_finished(m, rc, &err);
   }

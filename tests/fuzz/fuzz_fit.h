@@ -64,20 +64,22 @@ static inline void fuzz_use_host_allocator(void) {
  * exercises an interrupted fit's clean-up too).  A fit that goes on long
  * after the callback says stop is libFuzzer's -timeout (20 s). */
 typedef struct fuzz_budget {
-  int calls, max_calls;
+  atomic_int calls;    /* a host's callback may be asked from lmm's worker threads */
+  int max_calls;
   double max_seconds;
   struct timespec start;
 } fuzz_budget;
 
-static inline fuzz_budget fuzz_budget_new(int max_calls, double max_seconds) {
-  fuzz_budget b = {0, max_calls, max_seconds, {0, 0}};
-  clock_gettime(CLOCK_MONOTONIC, &b.start);
-  return b;
+static inline void fuzz_budget_start(fuzz_budget *b, int max_calls, double max_seconds) {
+  atomic_init(&b->calls, 0);
+  b->max_calls = max_calls;
+  b->max_seconds = max_seconds;
+  clock_gettime(CLOCK_MONOTONIC, &b->start);
 }
 
 static inline int fuzz_budget_spent(void *ctx) {
   fuzz_budget *b = ctx;
-  if (++b->calls > b->max_calls) return 1;
+  if (atomic_fetch_add(&b->calls, 1) >= b->max_calls) return 1;
   struct timespec now;
   clock_gettime(CLOCK_MONOTONIC, &now);
   return (double)(now.tv_sec - b->start.tv_sec) + 1e-9 * (double)(now.tv_nsec - b->start.tv_nsec) > b->max_seconds;

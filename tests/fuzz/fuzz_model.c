@@ -129,7 +129,8 @@ static void *run(void *arg) {
    * random-effects parameters make the optimizer's budget (2000 evaluations
    * per parameter) take minutes under the sanitizers: fit only small models. */
   int fitted = 0;
-  fuzz_budget budget = fuzz_budget_new(MAX_EVALUATIONS, MAX_SECONDS);
+  fuzz_budget budget;
+  fuzz_budget_start(&budget, MAX_EVALUATIONS, MAX_SECONDS);
   if (!rc && fit_is_small(m)) { rc = lmm_model_finish(m, fuzz_budget_spent, &budget, &err); fitted = 1; }
   if (rc || fitted) fuzz_check_finished(m, rc, &err);
   if (getenv("LMM_FUZZ_DEBUG")) {  /* for tuning the seeds: what became of this input */
