@@ -75,7 +75,7 @@ clean:
 
 # ---- fuzzing: libFuzzer + AddressSanitizer + UndefinedBehaviorSanitizer ----
 #   make fuzz              each target in tests/fuzz for FUZZ_SECONDS (default 600) s
-#   make fuzz-short        each target for 10,000 inputs (fuzz_design 200) from a fixed seed (the bounded
+#   make fuzz-short        each target for 10,000 inputs (fuzz_design 120) from a fixed seed (the bounded
 #                          pass CI runs: the same inputs on every run, so CI fails only on what a change broke)
 # Every target runs each input on a thread with a 512 KB stack (tests/fuzz/fuzz_common.h), so that
 # recursion the input controls overflows as it would in an application's thread.
@@ -103,7 +103,7 @@ FUZZ_FLAGS     = -timeout=20 -rss_limit_mb=2048 -print_final_stats=1
 # inputs are texts of at most 512 bytes, except fuzz_store's, which hold a saved fit's JSON
 fuzz_max_len   = $$(case $(1) in fuzz_store) echo 8192;; *) echo 512;; esac)
 # fuzz-short's inputs per target: fuzz_design's take up to a few seconds each (big designs)
-fuzz_short_runs = $$(case $(1) in fuzz_design) echo 200;; *) echo 10000;; esac)
+fuzz_short_runs = $$(case $(1) in fuzz_design) echo 120;; *) echo 10000;; esac)
 # clang and its libFuzzer/sanitizer runtime (Debian: clang-14 + libclang-rt-14-dev), for the fuzz targets only
 FUZZ_DEPS_PKGS = clang libclang-rt-14-dev
 FUZZ_DEPS_STAMP = $(FUZZ_BUILD)/.deps
