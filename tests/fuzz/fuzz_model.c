@@ -11,29 +11,17 @@
  * right after add_row, as SQLite's column text goes stale after a step), or
  * NULL.  Numbers are never NaN (SQLite stores NaN as NULL) but may be
  * +-Inf, huge or tiny.  At most 64 rows, so each run stays fast.
+ * Fields may hold repeats, and each input runs on a 512 KB stack
+ * (fuzz_common.h).
  */
 #include "fuzz_common.h"
-#include "model.h"
+#include "fuzz_fit.h"
 
 #include <math.h>
 #include <float.h>
 #include <stdio.h>
 
 enum { MAX_ROWS = 64 };
-
-typedef struct stream {
-  const uint8_t *data;
-  size_t size, pos;
-  uint64_t state;      /* xorshift64 state once data is used up */
-} stream;
-
-static uint8_t next_byte(stream *s) {
-  if (s->pos < s->size) return s->data[s->pos++];
-  uint64_t x = s->state;
-  x ^= x << 13; x ^= x >> 7; x ^= x << 17;
-  s->state = x;
-  return (uint8_t)(x >> 24);
-}
 
 /* How one column's values are made, chosen once per column. */
 typedef struct colgen {
@@ -50,8 +38,8 @@ static const char *const texts[] = {
 };
 
 /* Fill v with one value; *buf receives a malloc'd text to free after the row. */
-static void make_value(stream *s, const colgen *g, int row, lmm_value *v, char **buf) {
-  uint8_t b = next_byte(s);
+static void make_value(fuzz_stream *s, const colgen *g, int row, lmm_value *v, char **buf) {
+  uint8_t b = fuzz_byte(s);
   *buf = NULL;
   v->type = LMM_NUM;
   v->text = NULL;
@@ -59,7 +47,7 @@ static void make_value(stream *s, const colgen *g, int row, lmm_value *v, char *
   v->num = 0;
   if (g->nulls && b % 23 == 0) { v->type = LMM_NULL; return; }
   int style = g->style;
-  if (style == 3) { style = b & 3; b = next_byte(s); }
+  if (style == 3) { style = b & 3; b = fuzz_byte(s); }
   const char *t = NULL;
   switch (style) {
   case 0: v->num = (double)(b % g->nlev); break;
@@ -95,30 +83,18 @@ static int fit_is_small(const lmm_model *m) {
 /* A factor term still gives as many columns as it has levels, so a small
  * formula can ask for many covariance parameters and tens of thousands of
  * evaluations, each slow under the sanitizers: the fit stops after
- * MAX_EVALUATIONS, through the callback sqlite3_interrupt() uses in SQL
- * (which exercises the interrupted fit's clean-up too). */
+ * MAX_EVALUATIONS, or after MAX_SECONDS on a busy machine (fuzz_fit.h). */
 enum { MAX_EVALUATIONS = 20000 };
-static int budget_spent(void *ctx) { return ++*(int *)ctx > MAX_EVALUATIONS; }
+static const double MAX_SECONDS = 5.0;
 
-static void check_result(const lmm_model *m) {
-  const lmm_result *r = m->result;
-  if (!r || r->nrows <= 0) abort();
-  for (int i = 0; i < r->nrows; i++) {
-    const lmm_row *row = &r->rows[i];
-    if (!row->effect || !row->term) abort();
-    (void)strlen(row->effect);
-    (void)strlen(row->term);
-    if (row->grp) (void)strlen(row->grp);
-  }
-}
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  if (size > FUZZ_MAX_LEN) return 0;
+static void *run(void *arg) {
+  const uint8_t *data = ((fuzz_input *)arg)->data;
+  size_t size = ((fuzz_input *)arg)->size;
   size_t pos = 0;
   int more;
-  char *formula = fuzz_field(data, size, &pos, &more);
-  char *random = more ? fuzz_field(data, size, &pos, &more) : NULL;
-  char *options = more ? fuzz_field(data, size, &pos, &more) : NULL;
+  char *formula = fuzz_expand(fuzz_field(data, size, &pos, &more));
+  char *random = more ? fuzz_expand(fuzz_field(data, size, &pos, &more)) : NULL;
+  char *options = more ? fuzz_expand(fuzz_field(data, size, &pos, &more)) : NULL;
 
   lmm_model *m = NULL;
   lmm_error err = {0};
@@ -129,20 +105,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     goto done;
   }
 
-  uint64_t seed = 1469598103934665603ULL;
-  for (size_t i = 0; i < size; i++) seed = (seed ^ data[i]) * 1099511628211ULL;
-  stream s = {data, size, pos, seed | 1};
-
+  fuzz_stream s = fuzz_stream_new(data, size, pos);
   int nc = lmm_model_ncols(m);
   for (int i = 0; i < nc; i++) (void)strlen(lmm_model_col(m, i));
-  lmm_model_rows_have_rowid(m, next_byte(&s) & 1);
-  int nrows = 1 + next_byte(&s) % MAX_ROWS;
+  lmm_model_rows_have_rowid(m, fuzz_byte(&s) & 1);
+  int nrows = 1 + fuzz_byte(&s) % MAX_ROWS;
   colgen *gen = calloc((size_t)(nc ? nc : 1), sizeof *gen);
   lmm_value *vals = calloc((size_t)(nc ? nc : 1), sizeof *vals);
   char **bufs = calloc((size_t)(nc ? nc : 1), sizeof *bufs);
   if (!gen || !vals || !bufs) abort();
   for (int i = 0; i < nc; i++) {
-    uint8_t b = next_byte(&s);
+    uint8_t b = fuzz_byte(&s);
     gen[i].style = b & 3;
     gen[i].nlev = 2 + (b >> 2) % 7;       /* 2..8 */
     gen[i].nulls = (b >> 5) == 7;
@@ -156,13 +129,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
    * random-effects parameters make the optimizer's budget (2000 evaluations
    * per parameter) take minutes under the sanitizers: fit only small models. */
   int fitted = 0;
-  int evaluations = 0;
-  if (!rc && fit_is_small(m)) { rc = lmm_model_finish(m, budget_spent, &evaluations, &err); fitted = 1; }
-  if (rc) {
-    if (!err.msg[0]) abort();
-  } else if (fitted) {
-    check_result(m);
-  }
+  fuzz_budget budget;
+  fuzz_budget_start(&budget, MAX_EVALUATIONS, MAX_SECONDS);
+  if (!rc && fit_is_small(m)) { rc = lmm_model_finish(m, fuzz_budget_spent, &budget, &err); fitted = 1; }
+  if (rc || fitted) fuzz_check_finished(m, rc, &err);
   if (getenv("LMM_FUZZ_DEBUG")) {  /* for tuning the seeds: what became of this input */
     double evals = -1;
     for (int i = 0; !rc && fitted && i < m->result->nrows; i++)
@@ -178,5 +148,11 @@ done:
   free(formula);
   free(random);
   free(options);
+  return NULL;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  if (size > FUZZ_MAX_LEN) return 0;
+  fuzz_on_small_stack(run, data, size);
   return 0;
 }

@@ -13,10 +13,13 @@ Input formats (see tests/fuzz/fuzz_*.c):
   fuzz_formula   formula "\\n" random                       (random optional)
   fuzz_options   options text
   fuzz_model     formula "\\n" random "\\n" options "\\n" row bytes
+  fuzz_design    bytes that describe a design (design_seed() below writes them)
+In fuzz_formula and fuzz_model a field may hold repeats: "\\x01" COUNT ":" BODY "\\x02" (rep() below).
 """
 import glob
 import hashlib
 import json
+import math
 import os
 import re
 
@@ -144,6 +147,34 @@ TRICKY_RANDOMS = [
     "1|" + "/".join("g%d" % i for i in range(40)), "1|" + "/".join("g%d" % i for i in range(70)),
 ]
 
+
+def rep(count, body):
+    """body written count times, as fuzz_common.h's repeats expand it"""
+    return "\x01%d:%s\x02" % (count, body)
+
+
+# Long and deep texts a few bytes long: chains a recursive parser descends once per
+# operator, term counts past every limit, nesting that multiplies random-effect terms.
+DEEP_FORMULAS = [
+    "y ~ " + rep(100000, "-") + "x", "y ~ " + rep(3000, "-") + "x", "y ~ " + rep(1000, "+") + "x",
+    "y ~ x" + rep(60000, " + x"), "y ~ x" + rep(3000, "+x"), "y ~ x" + rep(1000, "+x"),
+    "y ~ x" + rep(100000, "^x"), "y ~ x" + rep(500, "^2"), "y ~ I(x" + rep(100000, "^x") + ")",
+    "y ~ a" + rep(60000, ":a"), "y ~ a" + rep(3000, "*b"), "y ~ a" + rep(3000, "/b"), "y ~ x" + rep(3000, "-x"),
+    "y ~ " + rep(190, "(") + "x" + rep(190, ")"), "y ~ " + rep(100000, "(") + "x",
+    "y ~ " + rep(150, "I(") + "x" + rep(150, ")"), "y ~ " + rep(190, "log(") + "x" + rep(190, ")"),
+    "y ~ I(" + rep(100000, "-") + "x)", "y ~ I(1" + rep(100000, "+1") + ")", "y ~ I(x" + rep(3000, "*x") + ")",
+    rep(100000, "-") + "y ~ x", "y ~ " + rep(5, rep(20000, "-")) + "x",
+    "y ~ x" + rep(200, " + (1 | g)"), "y ~ x" + rep(20000, " + (1 | g)"), "y ~ x" + rep(3000, " + (x | g)"),
+    "y ~ 1 + (1 | " + rep(63, "u/") + "u)", "y ~ 1 + (1 | " + rep(3000, "u/") + "u)",
+    "y ~ 1 + (a*b*c*d*e*f*g*h*i*j || " + rep(63, "u/") + "u)", "y ~ 1 + (1 | " + rep(3000, "u:") + "u)",
+    "y ~ (a" + rep(64, "+a") + ")^64", "y ~ (a+b+c+d+e+f+g+h+i+j+k+l+m+n+o+p)^16",
+    "y ~ " + "+".join("x%d" % i for i in range(70)),
+]
+DEEP_RANDOMS = [
+    rep(100000, "-") + "1|g", "1|" + rep(63, "g/") + "g", "1|" + rep(3000, "g/") + "g", "x" + rep(60000, "+x") + "|g",
+    "1|g" + rep(100000, ":g"), "~" + rep(100000, "(") + "1|g",
+]
+
 TRICKY_OPTIONS = [
     "", " ", ",", ",,,", "method=ML", "method=REML", "method=ml", " Method = reml ", "METHOD=ML", "method=",
     "method", "=", "=ML", "method==ML", "method=ML,", ",method=ML", "method=ML,method=REML", "method=ML, method=GLS",
@@ -211,6 +242,71 @@ def model_seeds(formula, random, options):
     return variants
 
 
+# ---- design seeds: the bytes fuzz_design.c decodes ------------------------------
+
+DESIGN_EDGES = [1, 2, 3, 7, 8, 9, 63, 64, 65, 255, 256, 257, 1023, 1024, 1025, 4095, 4096, 4097, 32767, 32768,
+                32769, 46340, 46341, 65535, 65536, 65537, 99999, 100000, 131071, 131072, 131073, 199999, 200000]
+
+
+def design_count(v, most):
+    """bytes that fuzz_design.c's count() decodes to v (at most `most`)"""
+    if v <= 32:
+        return bytes([v - 1])
+    if v in DESIGN_EDGES:
+        return bytes([0x80 | DESIGN_EDGES.index(v)])
+    x = round(math.log(v) / math.log(most) * 65535)
+    return bytes([0xC0, x >> 8, x & 255])
+
+
+def design_seed(rows=200, num=(), fac=(), grp=(), as_number=False, nlme=False, ml=False, feed=False,
+                no_intercept=False, rowid=False, fac_cross=False, num_cross=False, square=False,
+                lhs=0, uncorrelated=False, shape=0, copies=1, depth=2, width=1, y_exp=0):
+    """num: (exponent, specials) per covariate; fac, grp: (levels, assign) per factor."""
+    flags = nlme | ml << 1 | feed << 2 | no_intercept << 3 | rowid << 4 | fac_cross << 5 | num_cross << 6 | square << 7
+    b = bytearray([flags]) + design_count(rows, 200000)
+    b.append(len(num) | len(fac) << 2 | len(grp) << 4 | as_number << 7)
+    for e, sp in num:
+        b += bytes([max(0, min(255, round(e * 128 / 300) + 128)), sp])
+    for lev, assign in list(fac) + list(grp):
+        b += design_count(lev, 100000) + bytes([assign])
+    b.append(lhs | uncorrelated << 3 | shape << 4)
+    b += design_count(copies, 30000) + bytes([0])   # 0: copies as given, not 1-4
+    b += design_count(depth - 1, 100) + bytes([width - 1, max(0, min(255, round(y_exp * 128 / 300) + 128))])
+    return bytes(b)
+
+
+# (name, design): fits that finish in well under a second under the sanitizers; the big
+# counts that crashed or hung lmm go to tests/fuzz/findings until they are fixed
+DESIGN_SEEDS = [
+    ("lmm", dict(num=[(0, 0)], grp=[(10, 0)])),
+    ("slope", dict(rows=2000, num=[(0, 0)], grp=[(50, 1)], lhs=1)),
+    ("slope-uncorrelated", dict(rows=2000, num=[(0, 0), (2, 0)], grp=[(40, 2)], lhs=3, uncorrelated=True)),
+    ("crossed", dict(rows=3000, num=[(0, 0)], grp=[(30, 1), (20, 0)], copies=2)),
+    ("nested", dict(rows=3000, num=[(0, 0)], grp=[(10, 2), (100, 2)], shape=1)),
+    ("interaction", dict(rows=3000, grp=[(10, 0), (12, 1)], shape=2)),
+    ("nlme", dict(rows=1000, num=[(0, 0)], grp=[(10, 2), (50, 2)], nlme=True, shape=1, ml=True)),
+    ("factor-slope", dict(rows=2000, fac=[(3, 1)], grp=[(40, 1)], lhs=4)),
+    ("lm-factors", dict(rows=2000, num=[(0, 0)], fac=[(20, 1), (5, 0)], fac_cross=True)),
+    ("gls", dict(rows=500, num=[(0, 0), (1, 0)], num_cross=True, ml=True)),
+    ("square", dict(rows=2000, num=[(0, 0), (0, 0)], fac=[(4, 1)], grp=[(20, 0)], square=True)),
+    ("numbers-as-levels", dict(rows=1000, fac=[(6, 1)], grp=[(25, 1)], as_number=True)),
+    ("feed", dict(rows=100000, num=[(0, 0)], grp=[(1000, 1)], feed=True, rowid=True)),
+    ("many-rows", dict(rows=200000, num=[(0, 0)], grp=[(100, 0)], feed=True)),
+    ("many-levels", dict(rows=131072, grp=[(65537, 0)], feed=True)),
+    ("tiny-scale", dict(num=[(-200, 0)], grp=[(10, 0)], y_exp=-200)),
+    ("huge-scale", dict(num=[(200, 0)], grp=[(10, 0)], y_exp=200)),
+    ("mixed-scale", dict(rows=1000, num=[(-150, 0), (150, 0)], grp=[(10, 0)], lhs=1, y_exp=100)),
+    ("specials", dict(rows=1000, num=[(0, 1), (0, 2)], grp=[(10, 0)])),
+    ("constant", dict(rows=1000, num=[(0, 3)], grp=[(10, 0)], lhs=1)),
+    ("few", dict(rows=5000, num=[(0, 0)], grp=[(50, 3)])),
+    ("no-intercept", dict(rows=1000, num=[(0, 0)], grp=[(10, 0)], no_intercept=True, lhs=2)),
+    ("nested-deep", dict(rows=2000, grp=[(4, 2)], shape=3, depth=8)),
+    ("lhs-crossed", dict(rows=5000, num=[(0, 0), (0, 0)], fac=[(2, 0)], grp=[(100, 1)], lhs=6, uncorrelated=True)),
+    ("lhs-powers", dict(rows=5000, num=[(0, 0)], grp=[(100, 1)], lhs=7, uncorrelated=True, width=3)),
+    ("copies", dict(rows=1000, num=[(0, 0)], grp=[(10, 1)], copies=6)),
+]
+
+
 def main():
     calls = reference_calls()
     formulas, randoms, options = project_strings()
@@ -234,6 +330,10 @@ def main():
     for r in TRICKY_RANDOMS:
         write("fuzz_formula", "tricky", "y ~ x\n" + r)
         write("fuzz_formula", "tricky", "y ~ 1\n" + r)
+    for f in DEEP_FORMULAS:
+        write("fuzz_formula", "deep", f)
+    for r in DEEP_RANDOMS:
+        write("fuzz_formula", "deep", "y ~ x\n" + r)
 
     # fuzz_options
     for o in all_options:
@@ -248,6 +348,11 @@ def main():
         if data not in seen:
             seen.add(data)
             write("fuzz_model", "model", data)
+    for data in [model_seeds(f, None, None)[0] for f in DEEP_FORMULAS] + \
+            [model_seeds("y ~ x", r, None)[0] for r in DEEP_RANDOMS]:
+        if data not in seen:
+            seen.add(data)
+            write("fuzz_model", "deep", data)
     model_calls = list(calls) + readme
     model_calls += [
         ("y ~ x + (1 | g)", None, None), ("y ~ x + (x | g)", None, "method=ML"), ("y ~ x + (x || g)", None, None),
@@ -263,6 +368,10 @@ def main():
             if data not in seen:
                 seen.add(data)
                 write("fuzz_model", "model", data)
+
+    # fuzz_design
+    for name, spec in DESIGN_SEEDS:
+        write("fuzz_design", "design-" + name, design_seed(**spec))
 
 
 if __name__ == "__main__":
