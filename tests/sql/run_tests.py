@@ -8,10 +8,11 @@ import test_analysis
 import test_errors
 import test_interface
 import test_interrupt
+import test_random
 import test_reference
 import test_store
 
-MODULES = [test_reference, test_interface, test_errors, test_analysis, test_store, test_interrupt]
+MODULES = [test_reference, test_interface, test_errors, test_analysis, test_store, test_interrupt, test_random]
 
 
 def main():
