@@ -27,11 +27,11 @@ enum { PARALLEL_ROWS = 50000 };   /* below this a pass is one part */
 
 
 /* One chunk of [X y] (m rows, column-major, leading dimension CHUNK): rows
- * idx[0..m-1], or r0 .. r0+m-1 when idx is NULL. */
+ * idx[0..m-1], or r0 .. r0+m-1 when idx is NULL; y scaled as X is (design.h). */
 static void xy_chunk(const lmm_design *d, const uint32_t *idx, size_t r0, int m, double *B) {
   lmm_design_x_rows(d, idx, r0, m, B, CHUNK);
-  double *y = B + (size_t)d->p * CHUNK;
-  for (int i = 0; i < m; i++) y[i] = d->y[idx ? idx[i] : r0 + (size_t)i];
+  double *y = B + (size_t)d->p * CHUNK, sc = ldexp(1.0, -d->yexp);
+  for (int i = 0; i < m; i++) y[i] = d->y[idx ? idx[i] : r0 + (size_t)i] * sc;
 }
 
 /* One chunk's Z (column c of the terms' columns at Zc + c*CHUNK) and each
@@ -76,10 +76,10 @@ int lmm_basis_alloc(lmm_basis *b, const lmm_design *d) {
   int p1 = d->p + 1;
   b->p1 = p1;
   b->nb = p1 < 32 ? p1 : 32;
-  b->R = lmm_calloc((size_t)(p1 * p1), sizeof *b->R);
-  b->B = lmm_malloc(sizeof *b->B * CHUNK * (size_t)p1);
-  b->Tq = lmm_malloc(sizeof *b->Tq * (size_t)(b->nb * p1));
-  b->work = lmm_malloc(sizeof *b->work * (size_t)(b->nb * p1));
+  b->R = lmm_calloc(lmm_size_mul((size_t)p1, (size_t)p1), sizeof *b->R);
+  b->B = lmm_malloc_array(lmm_size_mul(CHUNK, (size_t)p1), sizeof *b->B);
+  b->Tq = lmm_malloc_array(lmm_size_mul((size_t)b->nb, (size_t)p1), sizeof *b->Tq);
+  b->work = lmm_malloc_array(lmm_size_mul((size_t)b->nb, (size_t)p1), sizeof *b->work);
   return b->R && b->B && b->Tq && b->work ? 0 : -1;
 }
 
@@ -101,7 +101,7 @@ void lmm_basis_free(lmm_basis *b) {
 /* The basis from R: the rank checked, S = R^-1, b0, log|det R|. */
 static int choose_basis(lmm_system *s, const lmm_design *d, const double *R, lmm_error *err) {
   int p = d->p, p1 = p + 1;
-  s->S = lmm_calloc((size_t)(p ? p * p : 1), sizeof *s->S);
+  s->S = lmm_calloc(p ? lmm_size_mul((size_t)p, (size_t)p) : 1, sizeof *s->S);
   s->b0 = lmm_calloc((size_t)(p ? p : 1), sizeof *s->b0);
   if (!s->S || !s->b0) return lmm_nomem(err);
   /* rank: R[j][j] against the norm of column j (the norm of R's column j) */
@@ -301,12 +301,12 @@ static int accumulate(lmm_system *s, const lmm_design *d, int (*interrupted)(voi
   job.zoff[K] = qsum;
   for (int k = 0; k < job.nparts; k++) {
     acc_part *pt = &job.part[k];
-    pt->B = lmm_malloc(sizeof *pt->B * CHUNK * (size_t)p1);
-    pt->z = lmm_malloc(sizeof *pt->z * (size_t)(qsum ? qsum : 1));
-    pt->Zc = lmm_malloc(sizeof *pt->Zc * CHUNK * (size_t)(qsum ? qsum : 1));
-    pt->Gc = lmm_malloc(sizeof *pt->Gc * CHUNK * (size_t)K1);
-    pt->at = lmm_malloc(sizeof *pt->at * (size_t)(natl ? natl : 1));
-    pt->val = lmm_calloc((size_t)(K1 * K1), sizeof *pt->val);
+    pt->B = lmm_malloc_array(lmm_size_mul(CHUNK, (size_t)p1), sizeof *pt->B);
+    pt->z = lmm_malloc_array((size_t)(qsum ? qsum : 1), sizeof *pt->z);
+    pt->Zc = lmm_malloc_array(lmm_size_mul(CHUNK, (size_t)(qsum ? qsum : 1)), sizeof *pt->Zc);
+    pt->Gc = lmm_malloc_array(lmm_size_mul(CHUNK, (size_t)K1), sizeof *pt->Gc);
+    pt->at = lmm_malloc_array((size_t)(natl ? natl : 1), sizeof *pt->at);
+    pt->val = lmm_calloc(lmm_size_mul((size_t)K1, (size_t)K1), sizeof *pt->val);
     if (!pt->B || !pt->z || !pt->Zc || !pt->Gc || !pt->at || !pt->val) goto done;
     for (int j = 0; j < K1; j++)
       for (int i = j; i < K1; i++) {

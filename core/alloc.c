@@ -8,12 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-static lmm_allocator current = {malloc, realloc, free};
+static lmm_allocator current = {malloc, realloc, free, 0, NULL};
 
 void lmm_set_allocator(const lmm_allocator *a) {
   if (a) current = *a;
-  else current = (lmm_allocator){malloc, realloc, free};
+  else current = (lmm_allocator){malloc, realloc, free, 0, NULL};
 }
 
 /* Every block is aligned for any object (long double included), as malloc's
@@ -61,6 +62,30 @@ void *lmm_realloc(void *p, size_t n) {
 
 void lmm_free(void *p) {
   if (p) current.free_fn(raw_of(p));
+}
+
+size_t lmm_size_mul(size_t a, size_t b) {
+  size_t r;
+  return __builtin_mul_overflow(a, b, &r) ? SIZE_MAX : r;
+}
+
+size_t lmm_size_add(size_t a, size_t b) {
+  size_t r;
+  return __builtin_add_overflow(a, b, &r) ? SIZE_MAX : r;
+}
+
+void *lmm_malloc_array(size_t count, size_t size) { return lmm_malloc(lmm_size_mul(count, size)); }
+
+size_t lmm_alloc_max_block(void) {
+  if (!current.max_block) return (size_t)-1 - 2 * ALIGN;
+  return current.max_block > 2 * ALIGN ? current.max_block - 2 * ALIGN : 0;
+}
+
+size_t lmm_alloc_budget(void) {
+  long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+  size_t budget = pages > 0 && page > 0 ? lmm_size_mul((size_t)pages, (size_t)page) : SIZE_MAX;
+  size_t host = current.heap_limit ? current.heap_limit() : 0;
+  return host && host < budget ? host : budget;
 }
 
 char *lmm_strndup(const char *s, size_t n) {

@@ -4,6 +4,8 @@
  * each theta. */
 #include "blocks.h"
 #include "alloc.h"
+#include "budget.h"
+#include "numfmt.h"
 #include "parallel.h"
 
 #include <cblas.h>
@@ -36,9 +38,9 @@ static void free_parts(lmm_system *s) {
 
 void lmm_system_free(lmm_system *s) {
   if (!s) return;
-  int m = (s->K + 1) * (s->K + 1);
-  for (int i = 0; s->A && i < m; i++) block_free(&s->A[i]);
-  for (int i = 0; s->L && i < m; i++) block_free(&s->L[i]);
+  size_t m = lmm_size_mul((size_t)s->K + 1, (size_t)s->K + 1);
+  for (size_t i = 0; s->A && i < m; i++) block_free(&s->A[i]);
+  for (size_t i = 0; s->L && i < m; i++) block_free(&s->L[i]);
   lmm_free(s->A);
   lmm_free(s->L);
   lmm_free(s->tail);
@@ -65,6 +67,7 @@ size_t lmm_block_values(const lmm_block *b) {
 static int block_alloc(lmm_block *b, int kind, int rq, int nr, int cq, int nc) {
   b->kind = kind;
   b->rq = rq; b->nr = nr; b->cq = cq; b->nc = nc;
+  if ((size_t)rq * (size_t)nr > INT_MAX || (size_t)cq * (size_t)nc > INT_MAX) return -1;   /* refused before (budget.c) */
   b->rows = rq * nr; b->cols = cq * nc;
   b->ld = b->rows;
   if (kind == BLK_SPARSE) return 0;  /* pattern first */
@@ -142,7 +145,10 @@ static int sparse_pattern(lmm_block *b, const int *gi, const int *gj, size_t n) 
   size_t nnz = 0;
   for (int c = 0; c < nc; c++)   /* count first, to allocate rowidx once */
     nnz += (size_t)bucket_levels(lv, c ? start[c - 1] : 0, start[c], nr, c, bits, mark, NULL);
-  if (nnz > (size_t)INT_MAX) goto done;
+  if (nnz > (size_t)INT_MAX || lmm_size_mul(nnz, (size_t)b->rq * (size_t)b->cq * sizeof *b->v) > lmm_alloc_max_block()) {
+    rc = -2;
+    goto done;
+  }
   b->nnzb = (int)nnz;
   b->rowidx = lmm_malloc(sizeof *b->rowidx * (nnz ? nnz : 1));
   b->v = lmm_calloc(lmm_block_values(b) ? lmm_block_values(b) : 1, sizeof *b->v);
@@ -165,7 +171,7 @@ done:
  * the rows that need nothing of each other: side by side at 1M rows they
  * take 0.022 s where one after the other took 0.043 s. */
 enum { BESIDE_ROWS = 50000 };
-typedef struct basis_job { lmm_system *s; const lmm_design *d; lmm_basis *basis; } basis_job;
+typedef struct basis_job { lmm_system *s; const lmm_design *d; lmm_basis *basis; lmm_error *err; } basis_job;
 
 static int patterns_or_basis(void *arg, int part) {
   basis_job *job = arg;
@@ -181,7 +187,15 @@ static int patterns_or_basis(void *arg, int part) {
       lmm_block *b = lmm_sys_A(s, i, j);
       int kind = i == K ? BLK_DENSE : i == j ? BLK_DIAG : BLK_SPARSE;
       if (block_alloc(b, kind, s->q[i], s->nl[i], s->q[j], s->nl[j])) return -1;
-      if (kind == BLK_SPARSE && sparse_pattern(b, d->re[s->term[i]].g, d->re[s->term[j]].g, d->n)) return -1;
+      int rc = kind == BLK_SPARSE ? sparse_pattern(b, d->re[s->term[i]].g, d->re[s->term[j]].g, d->n) : 0;
+      if (rc == -2) {
+        char max[32];
+        lmm_format_bytes((double)lmm_alloc_max_block(), max);
+        lmm_fail(job->err, LMM_ERR, "random-effects terms '%s' and '%s' share more level pairs than fit in one block of "
+                 "memory (%s at most); use fewer levels or fewer random-effect columns",
+                 d->re[s->term[i]].grp, d->re[s->term[j]].grp, max);
+      }
+      if (rc) return -1;
     }
   return 0;
 }
@@ -210,7 +224,7 @@ int lmm_system_unscale(const lmm_system *s, const double *bt, const double *vt, 
     beta[i] = acc;
   }
   if (!vcov || !p) return LMM_OK;
-  double *W = lmm_malloc(sizeof *W * (size_t)(p * p));
+  double *W = lmm_malloc_array(lmm_size_mul((size_t)p, (size_t)p), sizeof *W);
   if (!W) return LMM_NOMEM;
   /* W = S V~, vcov = W S' */
   cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, p, p, p, 1.0, S, p, vt, p, 0.0, W, p);
@@ -305,15 +319,18 @@ int lmm_system_set_parts(lmm_system *s, int parts) {
 
 /* L's dense tail (see lmm_system): from the first term that fills in (its
  * blocks in L are dense, and so are every later term's, diag_ok being
- * inherited) to the fixed part.  One allocation; the blocks point into it. */
-static int tail_alloc(lmm_system *s) {
+ * inherited) to the fixed part.  One allocation; the blocks point into it.
+ * Refused (LMM_ERR) when it cannot be allocated whole. */
+static int tail_alloc(lmm_system *s, const lmm_design *d, lmm_error *err) {
   int K = s->K, P = 1;
   while (P < K && s->diag_ok[P]) P++;
   if (P >= K) return 0;
   size_t m = 0;
   for (int k = P; k <= K; k++) m += (size_t)s->q[k] * (size_t)s->nl[k];
-  if (m > INT_MAX) return 0;   /* LAPACK cannot take it whole: separate blocks */
-  if (!(s->tail = lmm_calloc(m * m, sizeof *s->tail))) return -1;
+  lmm_budget budget = lmm_budget_host();
+  int rc = lmm_budget_check_tail(m, d->re[s->term[P]].grp, &budget, err);
+  if (rc) return rc;
+  if (!(s->tail = lmm_calloc(m * m, sizeof *s->tail))) return lmm_nomem(err);
   s->tail_from = P;
   s->tail_order = (int)m;
   return 0;
@@ -345,8 +362,8 @@ int lmm_system_new(const lmm_design *d, int (*interrupted)(void *), void *ctx, l
   s->q = lmm_calloc((size_t)K1, sizeof *s->q);
   s->nl = lmm_calloc((size_t)K1, sizeof *s->nl);
   s->diag_ok = lmm_calloc((size_t)K1, sizeof *s->diag_ok);
-  s->A = lmm_calloc((size_t)(K1 * K1), sizeof *s->A);
-  s->L = lmm_calloc((size_t)(K1 * K1), sizeof *s->L);
+  s->A = lmm_calloc(lmm_size_mul((size_t)K1, (size_t)K1), sizeof *s->A);
+  s->L = lmm_calloc(lmm_size_mul((size_t)K1, (size_t)K1), sizeof *s->L);
   order_item *ord = lmm_calloc((size_t)K1, sizeof *ord);
   if (!s->term || !s->q || !s->nl || !s->diag_ok || !s->A || !s->L || !ord) goto nomem;
   for (int k = 0; k < K; k++) ord[k] = (order_item){d->re[k].nlevels, k};
@@ -364,11 +381,13 @@ int lmm_system_new(const lmm_design *d, int (*interrupted)(void *), void *ctx, l
 
   /* A: the patterns and the fixed part's basis, then the values in one pass */
   lmm_basis basis = {0};
-  basis_job job = {s, d, &basis};
+  basis_job job = {s, d, &basis, err};
   if (lmm_basis_alloc(&basis, d) || (d->n >= BESIDE_ROWS ? lmm_parallel(2, patterns_or_basis, &job)
                                                          : patterns_or_basis(&job, 0) || patterns_or_basis(&job, 1))) {
     lmm_basis_free(&basis);
-    goto nomem;
+    if (err->code == LMM_OK) goto nomem;
+    lmm_system_free(s);
+    return err->code;
   }
   int rc = lmm_system_fill(s, d, &basis, interrupted, ctx, err);
   lmm_basis_free(&basis);
@@ -379,7 +398,7 @@ int lmm_system_new(const lmm_design *d, int (*interrupted)(void *), void *ctx, l
     for (int j = 0; j < k && ok; j++) ok = s->diag_ok[j] && nested_in(s, j, k);
     s->diag_ok[k] = ok;
   }
-  if (tail_alloc(s)) goto nomem;
+  if ((rc = tail_alloc(s, d, err))) { lmm_system_free(s); return rc; }
   for (int i = 0; i < K1; i++)
     for (int j = 0; j <= i; j++) {
       lmm_block *b = lmm_sys_L(s, i, j), *a = lmm_sys_A(s, i, j);

@@ -43,7 +43,8 @@ typedef struct lmm_system {
    * blocks.c): S = R^-1 (p x p, upper), b0 the least-squares coefficients,
    * log|det R|. */
   double *S, *b0, log_det_r;
-  /* zscale[k][a]: the root mean square of column a of term k's Z.  A holds
+  /* zscale[k][a]: the root mean square of column a of term k's Z, as the
+   * design gives it (scaled by a power of two, design.h).  A holds
    * the columns divided by it, so the optimizer sees every random-effects
    * column at unit scale (a Time^2 beside an intercept no longer makes its
    * theta a thousand times smaller); T for Z is T~ for the blocks with row

@@ -4,8 +4,11 @@
  * one indicator per level otherwise, as R's TermCode decides. */
 #include "design.h"
 #include "alloc.h"
+#include "numfmt.h"
 
+#include <float.h>
 #include <limits.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -129,22 +132,22 @@ static int model_columns(const lmm_frame *fr, const lmm_terms *tm, int max_cols,
   return LMM_OK;
 }
 
-/* Value of a column in row r. */
-static double column_value(const lmm_frame *fr, const colspec *c, size_t r) {
+/* Value of a column in row r, of the scaled variables. */
+static double column_value(const lmm_design *d, const colspec *c, size_t r) {
   double v = 1;
   for (lmm_term t = c->term; t; t &= t - 1) {
     int k = __builtin_ctzll(t);
-    const lmm_frame_var *fv = &fr->vars[k];
+    const lmm_frame_var *fv = &d->frame->vars[k];
     if (fv->is_factor) { if (fv->code[r] != c->level[k]) return 0; }
-    else v *= fv->x[r];
+    else v *= fv->x[r] * d->vscale[k];
   }
   return v;
 }
 
-double lmm_design_x(const lmm_design *d, int j, size_t r) { return column_value(d->frame, &d->xspec[j], r); }
+double lmm_design_x(const lmm_design *d, int j, size_t r) { return column_value(d, &d->xspec[j], r); }
 
 double lmm_design_z(const lmm_design *d, int t, int a, size_t r) {
-  return column_value(d->frame, &d->re[t].zspec[a], r);
+  return column_value(d, &d->re[t].zspec[a], r);
 }
 
 /* A column over rows idx[0..m-1] (r0 .. r0+m-1 when idx is NULL).  The
@@ -154,14 +157,15 @@ double lmm_design_z(const lmm_design *d, int t, int a, size_t r) {
  * column_value per value kept few in flight (the 1M model's pass over the
  * rows spent 40 of its 60 ms in these reads).  The same values as
  * column_value. */
-static void column_rows(const lmm_frame *fr, const colspec *c, const uint32_t *idx, size_t r0, int m, double *out) {
+static void column_rows(const lmm_design *d, const colspec *c, const uint32_t *idx, size_t r0, int m, double *out) {
+  const lmm_frame *fr = d->frame;
   lmm_term t = c->term;
   if (t == 0) {
     for (int i = 0; i < m; i++) out[i] = 1;
     return;
   }
   if (t & (t - 1)) {   /* a product of variables */
-    for (int i = 0; i < m; i++) out[i] = column_value(fr, c, idx ? idx[i] : r0 + (size_t)i);
+    for (int i = 0; i < m; i++) out[i] = column_value(d, c, idx ? idx[i] : r0 + (size_t)i);
     return;
   }
   int k = __builtin_ctzll(t);
@@ -172,37 +176,38 @@ static void column_rows(const lmm_frame *fr, const colspec *c, const uint32_t *i
     if (idx) for (int i = 0; i < m; i++) out[i] = code[idx[i]] == level;
     else for (int i = 0; i < m; i++) out[i] = code[r0 + (size_t)i] == level;
   } else {
-    const double *x = fv->x;
-    if (idx) for (int i = 0; i < m; i++) out[i] = x[idx[i]];
-    else for (int i = 0; i < m; i++) out[i] = x[r0 + (size_t)i];
+    const double *x = fv->x, sc = d->vscale[k];
+    if (idx) for (int i = 0; i < m; i++) out[i] = x[idx[i]] * sc;
+    else for (int i = 0; i < m; i++) out[i] = x[r0 + (size_t)i] * sc;
   }
 }
 
 void lmm_design_x_rows(const lmm_design *d, const uint32_t *idx, size_t r0, int m, double *B, int ldb) {
-  for (int j = 0; j < d->p; j++) column_rows(d->frame, &d->xspec[j], idx, r0, m, B + (size_t)j * (size_t)ldb);
+  for (int j = 0; j < d->p; j++) column_rows(d, &d->xspec[j], idx, r0, m, B + (size_t)j * (size_t)ldb);
 }
 
 void lmm_design_z_rows(const lmm_design *d, int t, int a, const uint32_t *idx, size_t r0, int m, double *out) {
-  column_rows(d->frame, &d->re[t].zspec[a], idx, r0, m, out);
+  column_rows(d, &d->re[t].zspec[a], idx, r0, m, out);
 }
 
 int lmm_design_dense_x(const lmm_design *d, double **X, lmm_error *err) {
   size_t n = d->n;
-  *X = lmm_malloc(sizeof **X * n * (size_t)(d->p ? d->p : 1));
+  *X = lmm_malloc_array(lmm_size_mul(n, (size_t)(d->p ? d->p : 1)), sizeof **X);
   if (!*X) return lmm_nomem(err);
   enum { ROWS = 1 << 20 };   /* column_rows takes an int count */
   for (int j = 0; j < d->p; j++)
     for (size_t r0 = 0; r0 < n; r0 += ROWS)
-      column_rows(d->frame, &d->xspec[j], NULL, r0, n - r0 < ROWS ? (int)(n - r0) : ROWS, *X + (size_t)j * n + r0);
+      column_rows(d, &d->xspec[j], NULL, r0, n - r0 < ROWS ? (int)(n - r0) : ROWS, *X + (size_t)j * n + r0);
   return LMM_OK;
 }
 
-double lmm_colspec_value(const lmm_colspec *c, int nvars, const int *is_factor, const int *code, const double *x) {
+double lmm_colspec_value(const lmm_colspec *c, int nvars, const int *is_factor, const int *code, const double *x,
+                         const double *scale) {
   double v = 1;
   for (int k = 0; k < nvars; k++) {
     if (!(c->term >> k & 1)) continue;
     if (is_factor[k]) { if (code[k] != c->level[k]) return 0; }
-    else v *= x[k];
+    else v *= x[k] * scale[k];
   }
   return v;
 }
@@ -228,6 +233,11 @@ static int grouping(const lmm_frame *fr, const lmm_bar *b, lmm_reterm *re, lmm_e
     return LMM_OK;
   }
   /* interaction: sort the distinct code tuples (mixed-radix keys) */
+  uint64_t radix = 1;
+  for (int j = 0; j < b->ngroup; j++)
+    if (__builtin_mul_overflow(radix, (uint64_t)fr->vars[b->group[j]].nlevels, &radix))
+      return lmm_fail(err, LMM_ERR, "grouping factor '%s': the product of its variables' levels is beyond 2^64, too many "
+                      "combinations to tell apart; group by fewer variables", b->grp_name);
   re->g = re->g_own = lmm_malloc(sizeof *re->g_own * (n ? n : 1));
   if (!re->g_own) return lmm_nomem(err);
   uint64_t *key = lmm_malloc(sizeof *key * (n ? n : 1)), *uniq = lmm_malloc(sizeof *uniq * (n ? n : 1));
@@ -245,6 +255,11 @@ static int grouping(const lmm_frame *fr, const lmm_bar *b, lmm_reterm *re, lmm_e
   size_t m = 0;
   for (size_t r = 0; r < n; r++) if (!m || uniq[m - 1] != uniq[r]) uniq[m++] = uniq[r];
   int rc = LMM_OK;
+  if (m > INT_MAX) {
+    lmm_free(key);
+    lmm_free(uniq);
+    return lmm_fail(err, LMM_ERR, "grouping factor '%s' has %zu levels, more than a grouping factor may have", b->grp_name, m);
+  }
   re->nlevels = (int)m;
   re->levels = lmm_calloc(m ? m : 1, sizeof *re->levels);
   if (!re->levels) rc = lmm_nomem(err);
@@ -279,6 +294,83 @@ static int grouping(const lmm_frame *fr, const lmm_bar *b, lmm_reterm *re, lmm_e
 }
 
 
+/* The power of two that brings the largest magnitude of x into [0.5, 1)
+ * (see lmm_design.vexp).  Subnormal numbers have lost digits already. */
+static int scale_exp(const double *x, size_t n, const char *label, int *e, lmm_error *err) {
+  double mx = 0;
+  for (size_t r = 0; r < n; r++)
+    if (fabs(x[r]) > mx) mx = fabs(x[r]);
+  *e = 0;
+  if (mx > 0 && mx < DBL_MIN)
+    return lmm_fail(err, LMM_ERR, "'%s' is at most %.3g in magnitude: below %.3g numbers lose significant digits "
+                    "(they are subnormal); multiply it by a power of ten", label, mx, DBL_MIN);
+  if (mx > 0) frexp(mx, e);
+  return LMM_OK;
+}
+
+static int colspec_exp(const lmm_design *d, const colspec *c) {
+  int e = 0;
+  for (lmm_term t = c->term; t; t &= t - 1) e += d->vexp[__builtin_ctzll(t)];
+  return e;
+}
+
+/* A term whose columns are products of numeric variables, or split by a
+ * factor or a grouping, does not take its largest magnitude from each
+ * variable's own: a column, or a group's block, may hold only values far
+ * below it.  Where a row's product, scaled, is nonzero in the data but its
+ * square would underflow, the cross-products lose it: an error that names
+ * the term and the range of its products (decimal exponents of the rows
+ * whose product is not zero). */
+static int check_products(const lmm_design *d, lmm_term term, int split, lmm_error *err) {
+  const lmm_frame *fr = d->frame;
+  int nnum = 0;
+  for (lmm_term t = term; t; t &= t - 1) nnum += !fr->vars[__builtin_ctzll(t)].is_factor;
+  if (nnum == 0 || (nnum == 1 && !split)) return LMM_OK;
+  int bad = 0;
+  for (size_t r = 0; r < fr->n; r++) {
+    double v = 1;
+    int zero = 0;
+    for (lmm_term t = term; t; t &= t - 1) {
+      int k = __builtin_ctzll(t);
+      if (fr->vars[k].is_factor) continue;
+      v *= fr->vars[k].x[r] * d->vscale[k];
+      zero |= fr->vars[k].x[r] == 0;   /* zero in the data too */
+    }
+    bad |= !zero && !(fabs(v) >= 0x1p-511);
+  }
+  if (!bad) return LMM_OK;
+  double lo = HUGE_VAL, hi = -HUGE_VAL;
+  for (size_t r = 0; r < fr->n; r++) {
+    double l10 = 0;
+    for (lmm_term t = term; t; t &= t - 1)
+      if (!fr->vars[__builtin_ctzll(t)].is_factor) l10 += log10(fabs(fr->vars[__builtin_ctzll(t)].x[r]));
+    if (!isfinite(l10)) continue;
+    if (l10 < lo) lo = l10;
+    if (l10 > hi) hi = l10;
+  }
+  char *label = term_label(fr->f, term);
+  int rc = lmm_fail(err, LMM_ERR, "the values of '%s' range from about 1e%+.0f to 1e%+.0f in magnitude%s: too wide a "
+                    "range for double precision to hold their squares side by side; transform or rescale its variables",
+                    label ? label : "?", floor(lo), floor(hi), split ? " (within its columns or groups)" : "");
+  lmm_free(label);
+  return rc;
+}
+
+/* The exponents and scales of the response and the numeric variables. */
+static int choose_scales(const lmm_frame *fr, lmm_design *d, lmm_error *err) {
+  const lmm_formula *f = fr->f;
+  d->vexp = lmm_calloc((size_t)(f->nvars ? f->nvars : 1), sizeof *d->vexp);
+  d->vscale = lmm_malloc(sizeof *d->vscale * (size_t)(f->nvars ? f->nvars : 1));
+  if (!d->vexp || !d->vscale) return lmm_nomem(err);
+  int rc = scale_exp(fr->y, fr->n, f->response_label, &d->yexp, err);
+  for (int v = 0; v < f->nvars && !rc; v++) {
+    const lmm_frame_var *fv = &fr->vars[v];
+    if (!fv->is_factor && fv->in_model && fv->x) rc = scale_exp(fv->x, fr->n, f->vars[v].label, &d->vexp[v], err);
+    d->vscale[v] = ldexp(1.0, -d->vexp[v]);
+  }
+  return rc;
+}
+
 int lmm_design_new(const lmm_frame *fr, lmm_design **out, lmm_error *err) {
   const lmm_formula *f = fr->f;
   *out = NULL;
@@ -289,7 +381,9 @@ int lmm_design_new(const lmm_frame *fr, lmm_design **out, lmm_error *err) {
   collist cols = {0};
   /* p > n is refused later in any case; stopping here bounds the memory */
   int max_p = fr->n < (size_t)INT_MAX ? (int)fr->n : INT_MAX;
-  int rc = model_columns(fr, &f->fixed, max_p, "fixed effects", "one per row of the data; too many coefficients to estimate", &cols, err);
+  int rc = choose_scales(fr, d, err);
+  if (rc) goto fail;
+  rc = model_columns(fr, &f->fixed, max_p, "fixed effects", "one per row of the data; too many coefficients to estimate", &cols, err);
   if (rc) goto fail;
   d->p = cols.n;
   d->xnames = cols.names;
@@ -299,6 +393,14 @@ int lmm_design_new(const lmm_frame *fr, lmm_design **out, lmm_error *err) {
   cols.term_index = NULL;
   cols.c = NULL;
   cols.n = 0;
+  for (int t = 0; t < f->fixed.nterms && !rc; t++) {
+    int has_factor = 0;
+    for (lmm_term m = f->fixed.terms[t]; m; m &= m - 1) has_factor |= fr->vars[__builtin_ctzll(m)].is_factor;
+    rc = check_products(d, f->fixed.terms[t], has_factor, err);
+  }
+  if (rc) goto fail;
+  if (!(d->xexp = lmm_malloc(sizeof *d->xexp * (size_t)(d->p ? d->p : 1)))) { rc = lmm_nomem(err); goto fail; }
+  for (int j = 0; j < d->p; j++) d->xexp[j] = colspec_exp(d, &d->xspec[j]);
   d->nxterms = f->fixed.nterms + 1;
   d->term_labels = lmm_calloc((size_t)d->nxterms, sizeof *d->term_labels);
   if (!d->term_labels) { rc = lmm_nomem(err); goto fail; }
@@ -313,6 +415,7 @@ int lmm_design_new(const lmm_frame *fr, lmm_design **out, lmm_error *err) {
 
   d->re = lmm_calloc((size_t)(f->nbars ? f->nbars : 1), sizeof *d->re);
   if (!d->re) { rc = lmm_nomem(err); goto fail; }
+  size_t ntheta = 0;
   for (int b = 0; b < f->nbars; b++) {
     lmm_reterm *re = &d->re[b];
     d->nre++;
@@ -335,6 +438,16 @@ int lmm_design_new(const lmm_frame *fr, lmm_design **out, lmm_error *err) {
     re->nvars = bar->ngroup;
     memcpy(re->vars, bar->group, sizeof *bar->group * (size_t)bar->ngroup);
     collist_free(&zc, 0);
+    if ((ntheta += (size_t)re->q * (size_t)(re->q + 1) / 2) > LMM_MAX_THETA) {
+      rc = lmm_fail(err, LMM_ERR, "with term '%s' the random effects have %zu covariance parameters (theta), more than the %d "
+                    "that can be estimated; use fewer random-effect columns or uncorrelated terms (x || g)", re->grp, ntheta,
+                    LMM_MAX_THETA);
+      goto fail;
+    }
+    if (!(re->zexp = lmm_malloc(sizeof *re->zexp * (size_t)(re->q ? re->q : 1)))) { rc = lmm_nomem(err); goto fail; }
+    for (int a = 0; a < re->q; a++) re->zexp[a] = colspec_exp(d, &re->zspec[a]);
+    for (int t = 0; t < bar->model.nterms && !rc; t++) rc = check_products(d, bar->model.terms[t], 1, err);
+    if (rc) goto fail;
   }
   *out = d;
   return LMM_OK;
@@ -361,7 +474,11 @@ void lmm_design_free(lmm_design *d) {
     for (int j = 0; re->cnames && j < re->q; j++) lmm_free(re->cnames[j]);
     lmm_free(re->cnames);
     lmm_free(re->zspec);
+    lmm_free(re->zexp);
   }
+  lmm_free(d->vexp);
+  lmm_free(d->vscale);
+  lmm_free(d->xexp);
   lmm_free(d->re);
   lmm_free(d);
 }

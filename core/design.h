@@ -16,6 +16,11 @@
 #include "frame.h"
 
 enum { LMM_MAX_Q = 64 };   /* columns of one random-effects term */
+/* Covariance parameters (theta) of one model together: the optimizer's work
+ * and memory grow with the square of theta.  2,080 is one term of LMM_MAX_Q
+ * columns.  (The random-effects terms are bounded where the formula makes
+ * them: LMM_MAX_BARS.) */
+enum { LMM_MAX_THETA = LMM_MAX_Q * (LMM_MAX_Q + 1) / 2 };
 
 /* How one model column is made: for each factor variable in its term, the
  * level it indicates; numeric variables multiply. */
@@ -33,6 +38,7 @@ typedef struct lmm_reterm {
   int q;
   char **cnames;      /* "(Intercept)", "factor(nutrient)8" */
   lmm_colspec *zspec; /* q: the columns of Z */
+  int *zexp;          /* q: column a is given scaled by 2^-zexp[a] (see lmm_design) */
   int nvars;          /* grouping variables, in naming order */
   int vars[LMM_MAX_VARS];
   uint64_t group_vars; /* bitset of formula variables making the grouping */
@@ -50,10 +56,22 @@ typedef struct lmm_design {
   const double *y;    /* the frame's response */
   int nre;
   lmm_reterm *re;
+  /* Scaled before squaring: every accessor below gives X and Z made of the
+   * frame's numeric variables each multiplied by 2^-vexp[v], and the fits
+   * take y times 2^-yexp, the exponents chosen so that each one's largest
+   * magnitude lies in [0.5, 1).  Powers of two scale exactly, so data in
+   * any units give the same digits, and no cross-product overflows or
+   * underflows where the data themselves are representable.  Column j of X
+   * is X_j 2^-xexp[j] (the sum of its variables' exponents); the fits
+   * report in the data's units (fit.c). */
+  int yexp;
+  int *vexp;          /* per formula variable; 0 for factors */
+  double *vscale;     /* 2^-vexp[v] */
+  int *xexp;          /* p */
 } lmm_design;
 
 int lmm_design_new(const lmm_frame *fr, lmm_design **out, lmm_error *err);
-/* X[r][j], and column a of random-effects term t at row r. */
+/* X[r][j], and column a of random-effects term t at row r, scaled (see above). */
 double lmm_design_x(const lmm_design *d, int j, size_t r);
 double lmm_design_z(const lmm_design *d, int t, int a, size_t r);
 /* m rows of X into B (m x p, column-major, leading dimension ldb): rows
@@ -64,8 +82,10 @@ void lmm_design_z_rows(const lmm_design *d, int t, int a, const uint32_t *idx, s
 /* X as an n x p column-major matrix, for the fits that factor X itself (lm,
  * gls) and their leverages; *X is lmm_malloc'd. */
 int lmm_design_dense_x(const lmm_design *d, double **X, lmm_error *err);
-/* Value of a model column for one row: factor codes by variable (-1 none) and numeric values. */
-double lmm_colspec_value(const lmm_colspec *c, int nvars, const int *is_factor, const int *code, const double *x);
+/* Value of a model column for one row: factor codes by variable (-1 none) and numeric values, each numeric
+ * value times scale[v] (the design's vscale: then the column as the accessors give it). */
+double lmm_colspec_value(const lmm_colspec *c, int nvars, const int *is_factor, const int *code, const double *x,
+                         const double *scale);
 void lmm_design_free(lmm_design *d);
 
 #endif

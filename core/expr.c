@@ -6,17 +6,23 @@
 #include "numfmt.h"
 
 #include <ctype.h>
+#include <limits.h>
+#include <stdint.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* For the helpers of the recursive walks below, whose frames would otherwise be part of every level */
+#define OUT_OF_LINE __attribute__((noinline))
 
 typedef struct parser {
   const char *text;
   const char *what;
   int pos;
   lmm_error *err;
-  int depth;
+  int depth;   /* rules inside one another that have not returned: parentheses, calls, signs, powers */
+  int nodes;   /* nodes made so far */
 } parser;
 
 static void skip_ws(parser *p) {
@@ -33,18 +39,59 @@ static int syntax_error(parser *p, int at, const char *why) {
                   at + 1, p->text + at, why, p->text);
 }
 
+/* The limits of expr.h.  Their messages leave out the text, which is long whenever they apply. */
+static int too_deep(parser *p, int at) {
+  return lmm_fail(p->err, LMM_ERR, "%s nests deeper than %d levels at character %d ('%.12s'): each parenthesis, "
+                  "function call, sign and power inside another is a level; write it with fewer, or compute the value "
+                  "in the data query and use its column", p->what, LMM_EXPR_MAX_NESTING, at + 1, p->text + at);
+}
+
+static int too_high(parser *p, int at) {
+  return lmm_fail(p->err, LMM_ERR, "%s is more than %d operators deep at character %d ('%.12s'): each operator of a "
+                  "chain such as a + b + c adds one; group a long chain in parentheses, as in (a + b) + (c + d), or "
+                  "compute the value in the data query", p->what, LMM_EXPR_MAX_HEIGHT, at + 1, p->text + at);
+}
+
+static int too_many_nodes(parser *p, int at) {
+  return lmm_fail(p->err, LMM_ERR, "%s has more than %d names, numbers and operators (the limit is reached at "
+                  "character %d); a model needs far fewer: write interactions as (a + b + c)^2, and compute long "
+                  "arithmetic in the data query", p->what, LMM_EXPR_MAX_NODES, at + 1);
+}
+
+/* Every rule that calls itself goes one level down through here, so that no mix of parentheses, calls,
+ * signs and powers takes the parser deeper than LMM_EXPR_MAX_NESTING levels. */
+static int descend(parser *p, int at) {
+  if (++p->depth <= LMM_EXPR_MAX_NESTING) return 1;
+  too_deep(p, at);
+  return 0;
+}
+
 static lmm_expr *node(parser *p, lmm_expr_kind kind, int pos, int nargs) {
+  if (++p->nodes > LMM_EXPR_MAX_NODES) { too_many_nodes(p, pos); return NULL; }
   lmm_expr *e = lmm_calloc(1, sizeof *e);
   if (!e) { lmm_nomem(p->err); return NULL; }
   e->kind = kind;
   e->pos = pos;
   e->column = -1;
+  e->height = 1;
   if (nargs) {
     e->args = lmm_calloc((size_t)nargs, sizeof *e->args);
     if (!e->args) { lmm_free(e); lmm_nomem(p->err); return NULL; }
   }
   e->nargs = nargs;
   return e;
+}
+
+/* A node with its children in place: its height, which may not pass LMM_EXPR_MAX_HEIGHT (freed if it does). */
+static lmm_expr *seal(parser *p, lmm_expr *e) {
+  int below = 0;
+  for (int i = 0; i < e->nargs; i++)
+    if (e->args[i] && e->args[i]->height > below) below = e->args[i]->height;
+  e->height = below + 1;
+  if (e->height <= LMM_EXPR_MAX_HEIGHT) return e;
+  too_high(p, e->pos);
+  lmm_expr_free(e);
+  return NULL;
 }
 
 void lmm_expr_free(lmm_expr *e) {
@@ -64,11 +111,47 @@ static lmm_expr *binop(parser *p, char op, int pos, lmm_expr *l, lmm_expr *r) {
   e->op = op;
   e->args[0] = l;
   e->args[1] = r;
-  return e;
+  return seal(p, e);
 }
 
 static int is_name_start(int c) { return isalpha(c) || c == '.' || c == '_'; }
 static int is_name_char(int c) { return isalnum(c) || c == '.' || c == '_'; }
+
+/* name(args), with the name read: the arguments up to the closing ')' */
+static lmm_expr *parse_args(parser *p, lmm_expr *e) {
+  const char *s = p->text;
+  p->pos++;
+  skip_ws(p);
+  if (s[p->pos] == ')') { p->pos++; return seal(p, e); }
+  for (;;) {
+    lmm_expr *a = parse_level(p, 1);  /* arguments: no top-level ~ */
+    if (!a) { lmm_expr_free(e); return NULL; }
+    lmm_expr **grown = lmm_realloc(e->args, sizeof *grown * ((size_t)e->nargs + 1));
+    if (!grown) { lmm_expr_free(a); lmm_expr_free(e); lmm_nomem(p->err); return NULL; }
+    e->args = grown;
+    e->args[e->nargs++] = a;
+    skip_ws(p);
+    if (s[p->pos] == ',') { p->pos++; continue; }
+    if (s[p->pos] == ')') { p->pos++; return seal(p, e); }
+    lmm_expr_free(e);
+    syntax_error(p, p->pos, "expected ',' or ')' in the arguments of a call");
+    return NULL;
+  }
+}
+
+/* ( expr ), the '(' read */
+static lmm_expr *parse_paren(parser *p, int start) {
+  p->pos++;
+  lmm_expr *inner = parse_level(p, 0);
+  if (!inner) return NULL;
+  skip_ws(p);
+  if (p->text[p->pos] != ')') { lmm_expr_free(inner); syntax_error(p, p->pos, "expected ')'"); return NULL; }
+  p->pos++;
+  lmm_expr *e = node(p, EX_PAREN, start, 1);
+  if (!e) { lmm_expr_free(inner); return NULL; }
+  e->args[0] = inner;
+  return seal(p, e);
+}
 
 /* primary := number | name | `name` | name(args) | ( expr ) */
 static lmm_expr *parse_primary(parser *p) {
@@ -76,18 +159,11 @@ static lmm_expr *parse_primary(parser *p) {
   const char *s = p->text;
   int start = p->pos;
   int c = (unsigned char)s[start];
-  if (++p->depth > 200) { syntax_error(p, start, "formula nested too deeply"); return NULL; }
   lmm_expr *e = NULL;
   if (c == '(') {
-    p->pos++;
-    lmm_expr *inner = parse_level(p, 0);
-    if (!inner) return NULL;
-    skip_ws(p);
-    if (s[p->pos] != ')') { lmm_expr_free(inner); syntax_error(p, p->pos, "expected ')'"); return NULL; }
-    p->pos++;
-    e = node(p, EX_PAREN, start, 1);
-    if (!e) { lmm_expr_free(inner); return NULL; }
-    e->args[0] = inner;
+    if (!descend(p, start)) return NULL;
+    e = parse_paren(p, start);
+    p->depth--;
   } else if (isdigit(c) || (c == '.' && isdigit((unsigned char)s[start + 1]))) {
     char *end;
     double v = strtod(s + start, &end);
@@ -120,32 +196,15 @@ static lmm_expr *parse_primary(parser *p) {
     if (!e->name) { lmm_expr_free(e); lmm_nomem(p->err); return NULL; }
     if (is_pi) e->num = M_PI;
     if (is_call) {
-      p->pos++;
-      skip_ws(p);
-      if (s[p->pos] == ')') { p->pos++; }
-      else for (;;) {
-        lmm_expr *a = parse_level(p, 1);  /* arguments: no top-level ~ */
-        if (!a) { lmm_expr_free(e); return NULL; }
-        lmm_expr **grown = lmm_realloc(e->args, sizeof *grown * (size_t)(e->nargs + 1));
-        if (!grown) { lmm_expr_free(a); lmm_expr_free(e); lmm_nomem(p->err); return NULL; }
-        e->args = grown;
-        e->args[e->nargs++] = a;
-        skip_ws(p);
-        if (s[p->pos] == ',') { p->pos++; continue; }
-        if (s[p->pos] == ')') { p->pos++; break; }
-        lmm_expr_free(e);
-        syntax_error(p, p->pos, "expected ',' or ')' in the arguments of a call");
-        return NULL;
-      }
+      if (!descend(p, start)) { lmm_expr_free(e); return NULL; }
+      e = parse_args(p, e);
+      p->depth--;
     }
   } else if (c == 0) {
     syntax_error(p, start, "the text ends where a term was expected");
-    return NULL;
   } else {
     syntax_error(p, start, "unexpected character");
-    return NULL;
   }
-  p->depth--;
   return e;
 }
 
@@ -155,29 +214,31 @@ static lmm_expr *parse_power(parser *p) {
   lmm_expr *base = parse_primary(p);
   if (!base) return NULL;
   skip_ws(p);
-  if (p->text[p->pos] == '^') {
-    int at = p->pos++;
-    return binop(p, '^', at, base, parse_unary(p));
-  }
-  return base;
+  if (p->text[p->pos] != '^') return base;
+  int at = p->pos++;
+  if (!descend(p, at)) { lmm_expr_free(base); return NULL; }
+  lmm_expr *exponent = parse_unary(p);
+  p->depth--;
+  return binop(p, '^', at, base, exponent);
 }
 
 static lmm_expr *parse_unary(parser *p) {
   skip_ws(p);
   char c = p->text[p->pos];
-  if (c == '-' || c == '+') {
-    int at = p->pos++;
-    lmm_expr *inner = parse_unary(p);
-    if (!inner) return NULL;
-    lmm_expr *e = node(p, c == '-' ? EX_NEG : EX_POS, at, 1);
-    if (!e) { lmm_expr_free(inner); return NULL; }
-    e->args[0] = inner;
-    return e;
-  }
-  return parse_power(p);
+  if (c != '-' && c != '+') return parse_power(p);
+  int at = p->pos++;
+  if (!descend(p, at)) return NULL;
+  lmm_expr *inner = parse_unary(p);
+  p->depth--;
+  if (!inner) return NULL;
+  lmm_expr *e = node(p, c == '-' ? EX_NEG : EX_POS, at, 1);
+  if (!e) { lmm_expr_free(inner); return NULL; }
+  e->args[0] = inner;
+  return seal(p, e);
 }
 
-/* Binary levels from loosest to tightest; level 0 adds '~'. */
+/* Binary levels from loosest to tightest; level 0 adds '~'.  Each level reads its chain in a loop: the
+ * parser's depth is bounded by nesting, the tree's height by seal(). */
 static const char *level_ops[] = {"~", "|B", "+-", "*/", ":"};
 enum { NLEVELS = 5 };
 
@@ -208,7 +269,7 @@ static lmm_expr *parse_level(parser *p, int level) {
       if (!e) { lmm_expr_free(right); return NULL; }
       e->op = '~';
       e->args[1] = right;
-      left = e;
+      if (!(left = seal(p, e))) return NULL;
       continue;
     }
     left = binop(p, op, at, left, right);
@@ -219,8 +280,10 @@ static lmm_expr *parse_level(parser *p, int level) {
 }
 
 int lmm_expr_parse(const char *text, const char *what, lmm_expr **out, lmm_error *err) {
-  parser p = {text, what, 0, err, 0};
+  parser p = {text, what, 0, err, 0, 0};
   *out = NULL;
+  /* positions are ints */
+  if (strlen(text) >= INT_MAX) return lmm_fail(err, LMM_ERR, "%s is longer than %d characters", what, INT_MAX - 1);
   skip_ws(&p);
   if (!text[p.pos]) return lmm_fail(err, LMM_ERR, "%s is empty", what);
   lmm_expr *e = parse_level(&p, 0);
@@ -240,6 +303,7 @@ typedef struct sbuf { char *s; size_t n, cap; int oom; } sbuf;
 
 static void sb_add(sbuf *b, const char *t, size_t n) {
   if (b->oom) return;
+  if (n >= SIZE_MAX / 4 - b->n) { b->oom = 1; return; }  /* so that cap below cannot wrap */
   if (b->n + n + 1 > b->cap) {
     size_t cap = b->cap ? b->cap * 2 : 32;
     while (cap < b->n + n + 1) cap *= 2;
@@ -261,13 +325,17 @@ static int needs_backquote(const char *name) {
   return 0;
 }
 
-static void deparse(sbuf *b, const lmm_expr *e) {
+/* Out of line, as are the messages of lmm_expr_check_arith: the walks recurse as high as a tree is, and
+ * a buffer or a call with many arguments would weigh on every level. */
+static OUT_OF_LINE void deparse_number(sbuf *b, double v) {
   char num[64];
+  lmm_format_number(v, num);
+  sb_str(b, num);
+}
+
+static void deparse(sbuf *b, const lmm_expr *e) {
   switch (e->kind) {
-  case EX_NUM:
-    lmm_format_number(e->num, num);
-    sb_str(b, num);
-    break;
+  case EX_NUM: deparse_number(b, e->num); break;
   case EX_CONST: sb_str(b, e->name); break;
   case EX_NAME:
     if (needs_backquote(e->name)) { sb_str(b, "`"); sb_str(b, e->name); sb_str(b, "`"); }
@@ -315,25 +383,35 @@ static const arith_fn arith_fns[] = {
   {"sin", 1, 1}, {"cos", 1, 1}, {"tan", 1, 1},
 };
 
+/* A call of a known arithmetic function with the right number of arguments; else the message */
+static OUT_OF_LINE int check_call(const lmm_expr *e, const char *what, const char *text, lmm_error *err) {
+  const arith_fn *f = NULL;
+  for (size_t i = 0; i < sizeof arith_fns / sizeof *arith_fns; i++)
+    if (!strcmp(arith_fns[i].name, e->name)) f = &arith_fns[i];
+  if (!f)
+    return lmm_fail(err, LMM_ERR, "%s: unknown function '%s' at character %d of \"%s\"", what,
+                    e->name, e->pos + 1, text);
+  if (e->nargs < f->minargs || e->nargs > f->maxargs)
+    return lmm_fail(err, LMM_ERR, "%s: %s() takes %d argument%s, not %d (character %d of \"%s\")",
+                    what, e->name, f->maxargs, f->maxargs > 1 ? "s" : "", e->nargs, e->pos + 1, text);
+  return LMM_OK;
+}
+
+static OUT_OF_LINE int not_arithmetic(const lmm_expr *e, const char *what, const char *text, lmm_error *err) {
+  return lmm_fail(err, LMM_ERR, "%s: operator '%s' at character %d of \"%s\" is not arithmetic here; wrap arithmetic in I()",
+                  what, e->op == 'B' ? "||" : (char[]){e->op, 0}, e->pos + 1, text);
+}
+
 int lmm_expr_check_arith(const lmm_expr *e, const char *what, const char *text, lmm_error *err) {
   switch (e->kind) {
   case EX_NUM: case EX_CONST: case EX_NAME: return LMM_OK;
   case EX_CALL: {
-    const arith_fn *f = NULL;
-    for (size_t i = 0; i < sizeof arith_fns / sizeof *arith_fns; i++)
-      if (!strcmp(arith_fns[i].name, e->name)) f = &arith_fns[i];
-    if (!f)
-      return lmm_fail(err, LMM_ERR, "%s: unknown function '%s' at character %d of \"%s\"", what,
-                      e->name, e->pos + 1, text);
-    if (e->nargs < f->minargs || e->nargs > f->maxargs)
-      return lmm_fail(err, LMM_ERR, "%s: %s() takes %d argument%s, not %d (character %d of \"%s\")",
-                      what, e->name, f->maxargs, f->maxargs > 1 ? "s" : "", e->nargs, e->pos + 1, text);
+    int rc = check_call(e, what, text, err);
+    if (rc) return rc;
     break;
   }
   case EX_BINOP:
-    if (!strchr("+-*/^", e->op))
-      return lmm_fail(err, LMM_ERR, "%s: operator '%s' at character %d of \"%s\" is not arithmetic here; wrap arithmetic in I()",
-                      what, e->op == 'B' ? "||" : (char[]){e->op, 0}, e->pos + 1, text);
+    if (!strchr("+-*/^", e->op)) return not_arithmetic(e, what, text, err);
     break;
   default: break;
   }

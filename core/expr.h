@@ -21,6 +21,15 @@ typedef enum {
   EX_PAREN   /* (args[0]) */
 } lmm_expr_kind;
 
+/* Every walk of a tree (parsing, term expansion, deparse, evaluation row by row) recurses, so the size
+ * of a tree is bounded where it is made: whatever the text, the deepest walk stays well inside a
+ * 512 KB thread stack and a formula's time and memory stay in proportion to a sensible formula's. */
+enum {
+  LMM_EXPR_MAX_NESTING = 100,  /* parentheses, calls, signs and powers inside one another */
+  LMM_EXPR_MAX_HEIGHT = 1000,  /* nodes on a path from the root: a + b + c has one per operator */
+  LMM_EXPR_MAX_NODES = 10000   /* names, numbers, operators and calls in one text */
+};
+
 typedef struct lmm_expr {
   lmm_expr_kind kind;
   char op;
@@ -30,9 +39,12 @@ typedef struct lmm_expr {
   struct lmm_expr **args;
   int pos;                 /* 0-based offset in the source text */
   int column;              /* EX_NAME: index into the caller's column list, -1 unbound */
+  int height;              /* nodes on the longest path down from here, this one included */
 } lmm_expr;
 
-/* Parse a whole formula (or random-part) text; errors name the character. */
+/* Parse a whole formula (or random-part) text; errors name the character.  A tree is at most
+ * LMM_EXPR_MAX_HEIGHT high and LMM_EXPR_MAX_NODES large, and its text nests at most
+ * LMM_EXPR_MAX_NESTING levels: a text beyond them is refused with the limit in the message. */
 int lmm_expr_parse(const char *text, const char *what, lmm_expr **out, lmm_error *err);
 void lmm_expr_free(lmm_expr *e);
 

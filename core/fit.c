@@ -190,7 +190,7 @@ static void start_covariance_factor(double *S, int q) {
 
 int lmm_fit_start(const lmm_system *s, const int *theta_off, double *theta) {
   int K = s->K, Q2 = START_QMAX * START_QMAX;
-  double *S = lmm_malloc(sizeof *S * (size_t)(K ? K * Q2 : 1)), sigma2 = HUGE_VAL;
+  double *S = lmm_malloc_array(K ? lmm_size_mul((size_t)K, (size_t)Q2) : 1, sizeof *S), sigma2 = HUGE_VAL;
   int *have = lmm_calloc((size_t)(K ? K : 1), sizeof *have);
   if (!S || !have) { lmm_free(S); lmm_free(have); return LMM_NOMEM; }   /* not a quieter start: the same fit or none */
   double *msw = lmm_calloc((size_t)(K ? K : 1), sizeof *msw), *share = lmm_calloc((size_t)(K ? K : 1), sizeof *share);
@@ -352,6 +352,48 @@ void lmm_fit_free(lmm_fit *f) {
   lmm_free(f);
 }
 
+/* v 2^e, where v of the scaled problem (design.h) is nonzero and finite and
+ * 2^e takes it to the data's units; 0 with *out set when that is a normal
+ * double, else an error that says what cannot be represented (the result
+ * would overflow, or lose digits below DBL_MIN) and what to rescale. */
+static int unscale_value(double v, int e, double *out, const char *what, const char *name, const char *rescale,
+                         lmm_error *err) {
+  *out = ldexp(v, e);
+  if (v == 0 || !isfinite(v) || (isfinite(*out) && fabs(*out) >= DBL_MIN)) return LMM_OK;
+  int dec = (int)floor(log10(fabs(v)) + e * M_LOG10E * M_LN2);
+  return lmm_fail(err, LMM_ERR, "%s '%s' is about 1e%+d in the data's units, beyond the range of double precision "
+                  "(about 1e-308 to 1e+308); multiply %s by a power of ten that brings it nearer 1", what, name, dec, rescale);
+}
+
+/* The fit of the scaled problem in the data's units: every value by its
+ * power of two, exactly, and the criterion by the log-Jacobian of the
+ * scaling, n yexp log 2 for the response and, under REML, the columns'
+ * through log|R_X|.  theta is in the data's units already (rescale_theta). */
+static int to_data_units(const lmm_design *d, lmm_fit *f, lmm_error *err) {
+  int p = d->p, ey = d->yexp, rc = LMM_OK;
+  for (int j = 0; j < p && !rc; j++) {
+    const char *name = d->xnames[j], *rescale = d->xexp[j] ? "the response or the column's variables" : "the response";
+    rc = unscale_value(f->beta[j], ey - d->xexp[j], &f->beta[j], "the coefficient of", name, rescale, err);
+    if (!rc) rc = unscale_value(f->se[j], ey - d->xexp[j], &f->se[j], "the standard error of", name, rescale, err);
+    /* vcov's squares may leave the range where the standard errors do not:
+     * an entry a normal double cannot hold is NaN (lmm_vcov refuses it) */
+    for (int i = 0; i < p; i++) {
+      double v = f->vcov[i + j * p], u = ldexp(v, 2 * ey - d->xexp[i] - d->xexp[j]);
+      f->vcov[i + j * p] = v != 0 && !(isfinite(u) && fabs(u) >= DBL_MIN) ? NAN : u;
+    }
+  }
+  if (!rc)
+    rc = unscale_value(f->sigma, ey, &f->sigma, "the residual standard deviation of", d->frame->f->response_label,
+                       "the response", err);
+  if (rc) return rc;
+  f->pwrss = ldexp(f->pwrss, 2 * ey);
+  double shift = (f->reml ? (double)d->n - p : (double)d->n) * ey;
+  for (int j = 0; j < p && f->reml; j++) shift += d->xexp[j];
+  f->objective += 2 * M_LN2 * shift;
+  f->logLik = -f->objective / 2;
+  return LMM_OK;
+}
+
 int lmm_fit_ols(const lmm_design *d, int reml, lmm_fit **out, lmm_error *err) {
   *out = NULL;
   size_t n = d->n;
@@ -366,12 +408,14 @@ int lmm_fit_ols(const lmm_design *d, int reml, lmm_fit **out, lmm_error *err) {
   f->theta = lmm_calloc(1, sizeof *f->theta);
   f->beta = lmm_calloc((size_t)(p ? p : 1), sizeof *f->beta);
   f->se = lmm_calloc((size_t)(p ? p : 1), sizeof *f->se);
-  f->vcov = lmm_calloc((size_t)(p ? p * p : 1), sizeof *f->vcov);
-  double *X = NULL, *R = lmm_malloc(sizeof *R * n * (size_t)(p ? p : 1)), *tau = lmm_malloc(sizeof *tau * (size_t)(p ? p : 1));
-  if (!f->theta_off || !f->theta || !f->beta || !f->se || !f->vcov || !R || !tau) { rc = lmm_nomem(err); goto done; }
+  f->vcov = lmm_calloc(p ? lmm_size_mul((size_t)p, (size_t)p) : 1, sizeof *f->vcov);
+  double *X = NULL, *R = lmm_malloc_array(lmm_size_mul(n, (size_t)(p ? p : 1)), sizeof *R), *tau = lmm_malloc(sizeof *tau * (size_t)(p ? p : 1));
+  double *y = lmm_malloc_array(n ? n : 1, sizeof *y);   /* scaled as X is (design.h) */
+  if (!f->theta_off || !f->theta || !f->beta || !f->se || !f->vcov || !R || !tau || !y) { rc = lmm_nomem(err); goto done; }
   if ((rc = lmm_design_dense_x(d, &X, err))) goto done;
+  for (size_t i = 0; i < n; i++) y[i] = ldexp(d->y[i], -d->yexp);
   double rss = 0;
-  if ((rc = lmm_ols(X, d->y, n, p, f->beta, f->se, &rss, err))) {
+  if ((rc = lmm_ols(X, y, n, p, f->beta, f->se, &rss, err))) {
     int j = lmm_ols_bad_column(err);
     if (j >= 0 && j < p) {
       err->code = LMM_OK;
@@ -382,7 +426,7 @@ int lmm_fit_ols(const lmm_design *d, int reml, lmm_fit **out, lmm_error *err) {
     goto done;
   }
   double yy = 0;
-  for (size_t i = 0; i < n; i++) yy += d->y[i] * d->y[i];
+  for (size_t i = 0; i < n; i++) yy += y[i] * y[i];
   if (!(rss > 1e-28 * yy)) {
     rc = lmm_fail(err, LMM_ERR, "the fixed effects reproduce the response exactly (zero residual variance); there is nothing to estimate");
     goto done;
@@ -411,7 +455,9 @@ int lmm_fit_ols(const lmm_design *d, int reml, lmm_fit **out, lmm_error *err) {
       double v = s2 * f->vcov[i + j * p];
       f->vcov[i + j * p] = f->vcov[j + i * p] = v;
     }
+  rc = to_data_units(d, f, err);
 done:
+  lmm_free(y);
   lmm_free(X);
   lmm_free(R);
   lmm_free(tau);
@@ -420,30 +466,52 @@ done:
   return LMM_OK;
 }
 
-void lmm_fit_term_cov(const lmm_fit *f, const lmm_design *d, int t, double *cov) {
-  int q = d->re[t].q;
-  double T[LMM_MAX_Q * LMM_MAX_Q] = {0};
+void lmm_fit_term_sd(const lmm_fit *f, const lmm_design *d, int t, double *sd, double *cor) {
+  int q = d->re[t].q, es;
+  double T[LMM_MAX_Q * LMM_MAX_Q] = {0}, nrm[LMM_MAX_Q], ms = frexp(f->sigma, &es);
   const double *th = f->theta + f->theta_off[t];
   for (int col = 0, m = 0; col < q; col++)
     for (int row = col; row < q; row++) T[row + col * q] = th[m++];
-  double s2 = f->sigma * f->sigma;
+  for (int a = 0; a < q; a++) {   /* row a of T at unit size, its size apart */
+    double mx = 0, ss = 0;
+    int e = 0;
+    for (int k = 0; k <= a; k++)
+      if (fabs(T[a + k * q]) > mx) mx = fabs(T[a + k * q]);
+    if (mx > 0) frexp(mx, &e);
+    for (int k = 0; k <= a; k++) {
+      T[a + k * q] = ldexp(T[a + k * q], -e);
+      ss += T[a + k * q] * T[a + k * q];
+    }
+    nrm[a] = sqrt(ss);
+    sd[a] = ldexp(ms * nrm[a], es + e);
+  }
   for (int a = 0; a < q; a++)
     for (int b = 0; b < q; b++) {
       double acc = 0;
       for (int k = 0; k <= (a < b ? a : b); k++) acc += T[a + k * q] * T[b + k * q];
-      cov[a + b * q] = s2 * acc;
+      cor[a + b * q] = nrm[a] > 0 && nrm[b] > 0 ? acc / (nrm[a] * nrm[b]) : NAN;
     }
 }
 
-/* theta for Z from theta for the blocks' unit-scale columns (to_z), or back:
- * T = diag(1 / zscale) T~, row by row. */
-static void rescale_theta(const lmm_system *s, const lmm_fit *f, double *theta, int to_z) {
+/* theta for Z in the data's units from theta for the blocks' unit-scale
+ * columns (to_z), or back: T = diag(2^-zexp / zscale) T~, row by row (the
+ * blocks hold Z scaled by 2^-zexp, and y by 2^-yexp, which T's relation
+ * to sigma takes out). */
+static int rescale_theta(const lmm_design *d, const lmm_system *s, const lmm_fit *f, double *theta, int to_z,
+                         lmm_error *err) {
   for (int k = 0; k < s->K; k++) {
     int q = s->q[k];
     const double *z = s->zscale[k];
+    const lmm_reterm *re = &d->re[s->term[k]];
     for (int col = 0, m = f->theta_off[s->term[k]]; col < q; col++)
-      for (int row = col; row < q; row++, m++) theta[m] = to_z ? theta[m] / z[row] : theta[m] * z[row];
+      for (int row = col; row < q; row++, m++) {
+        if (!to_z) { theta[m] = ldexp(theta[m], re->zexp[row]) * z[row]; continue; }
+        int rc = unscale_value(theta[m] / z[row], -re->zexp[row], &theta[m], "a random-effects parameter of column",
+                               re->cnames[row], "the column's variables", err);
+        if (rc) return rc;
+      }
   }
+  return LMM_OK;
 }
 
 /* theta as "[a, b, ...]" in buf, its first entries where all do not fit. */
@@ -481,8 +549,8 @@ static int estimates(objective_ctx *c, lmm_error *err) {
   f->pwrss = r * r;
   f->sigma = sqrt(f->pwrss / (double)(f->reml ? (double)s->n - p : (double)s->n));
   if (!p) return LMM_OK;
-  double *R = lmm_malloc(sizeof *R * (size_t)(p * p));
-  double *Vt = lmm_malloc(sizeof *Vt * (size_t)(p * p));
+  double *R = lmm_malloc_array(lmm_size_mul((size_t)p, (size_t)p), sizeof *R);
+  double *Vt = lmm_malloc_array(lmm_size_mul((size_t)p, (size_t)p), sizeof *Vt);
   if (!R || !Vt) { lmm_free(R); lmm_free(Vt); return lmm_nomem(err); }
   for (int j = 0; j < p; j++)
     for (int i = 0; i < p; i++) R[i + j * p] = i >= j ? F->v[i + (size_t)j * ld] : 0;
@@ -498,6 +566,7 @@ static int estimates(objective_ctx *c, lmm_error *err) {
   for (int j = 0; j < p; j++)
     for (int i = 0; i < p; i++) Vt[i + j * p] = s2 * (i >= j ? R[i + j * p] : R[j + i * p]);
   int rc = lmm_system_unscale(s, f->beta_scaled, Vt, f->beta, f->vcov);
+  for (int j = 0; j < p; j++) f->se[j] = sqrt(f->vcov[j + j * p]);
   lmm_free(R);
   lmm_free(Vt);
   return rc ? lmm_nomem(err) : LMM_OK;
@@ -513,21 +582,29 @@ int lmm_fit_run(const lmm_design *d, lmm_system *sys, const lmm_fit_options *opt
   f->theta_off = lmm_calloc((size_t)(d->nre + 1), sizeof *f->theta_off);
   int rc = LMM_OK;
   if (!f->theta_off) { lmm_fit_free(f); return lmm_nomem(err); }
+  size_t ntheta = 0;   /* the design refused more than LMM_MAX_THETA; checked again where the arrays are made */
   for (int t = 0; t < d->nre; t++) {
-    f->theta_off[t] = f->ntheta;
-    f->ntheta += d->re[t].q * (d->re[t].q + 1) / 2;
+    f->theta_off[t] = (int)ntheta;
+    ntheta += (size_t)d->re[t].q * (size_t)(d->re[t].q + 1) / 2;
   }
+  if (ntheta > LMM_MAX_THETA) {
+    lmm_fit_free(f);
+    return lmm_fail(err, LMM_ERR, "the random effects have more than %d covariance parameters (theta), the most that can be estimated",
+                    LMM_MAX_THETA);
+  }
+  f->ntheta = (int)ntheta;
   f->theta_off[d->nre] = f->ntheta;
   int nth = f->ntheta;
   f->theta = lmm_calloc((size_t)(nth ? nth : 1), sizeof *f->theta);
   double *lower = lmm_calloc((size_t)(nth ? nth : 1), sizeof *lower);
   f->beta = lmm_calloc((size_t)(d->p ? d->p : 1), sizeof *f->beta);
   f->beta_scaled = lmm_calloc((size_t)(d->p ? d->p : 1), sizeof *f->beta_scaled);
-  f->vcov = lmm_calloc((size_t)(d->p ? d->p * d->p : 1), sizeof *f->vcov);
+  f->se = lmm_calloc((size_t)(d->p ? d->p : 1), sizeof *f->se);
+  f->vcov = lmm_calloc(d->p ? lmm_size_mul((size_t)d->p, (size_t)d->p) : 1, sizeof *f->vcov);
   double **T = lmm_calloc((size_t)(sys->K ? sys->K : 1), sizeof *T);
   double *factored_at = lmm_calloc((size_t)(nth ? nth : 1), sizeof *factored_at);
   objective_ctx c = {d, sys, f, T, opt, NULL, 0, factored_at, 0, 0, 0};
-  if (!f->theta || !lower || !f->beta || !f->beta_scaled || !f->vcov || !T || !factored_at) { rc = lmm_nomem(err); goto done; }
+  if (!f->theta || !lower || !f->beta || !f->beta_scaled || !f->se || !f->vcov || !T || !factored_at) { rc = lmm_nomem(err); goto done; }
   for (int k = 0; k < sys->K; k++)
     if (!(T[k] = lmm_calloc((size_t)(sys->q[k] * sys->q[k]), sizeof *T[k]))) { rc = lmm_nomem(err); goto done; }
   for (int t = 0; t < d->nre; t++) {
@@ -545,7 +622,7 @@ int lmm_fit_run(const lmm_design *d, lmm_system *sys, const lmm_fit_options *opt
       goto done;
     }
     memcpy(f->theta, opt->theta, sizeof *f->theta * (size_t)nth);
-    rescale_theta(sys, f, f->theta, 0);
+    rescale_theta(d, sys, f, f->theta, 0, err);
   } else if (nth) {
     double fmin = 0;
     int ok = 0;
@@ -573,7 +650,8 @@ int lmm_fit_run(const lmm_design *d, lmm_system *sys, const lmm_fit_options *opt
     f->converged = ok;
   }
   rc = estimates(&c, err);
-  rescale_theta(sys, f, f->theta, 1);   /* the system keeps its factor at T~ */
+  if (!rc) rc = rescale_theta(d, sys, f, f->theta, 1, err);   /* the system keeps its factor at T~ */
+  if (!rc) rc = to_data_units(d, f, err);
 done:
   for (int k = 0; T && k < sys->K; k++) lmm_free(T[k]);
   lmm_free(T);

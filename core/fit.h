@@ -33,7 +33,8 @@ typedef struct lmm_fit {
   double *beta;           /* p */
   double *beta_scaled;    /* p: beta in the blocks' centred and scaled coordinates */
   double *vcov;           /* p x p, column-major */
-  double *se;             /* fits without random effects: standard errors from QR (NULL otherwise) */
+  double *se;             /* p: standard errors; without random effects from QR with sigma^2 = rss / (n - p),
+                             with them sqrt(diag(vcov)) taken before vcov goes to the data's units */
   int evaluations;
   int converged;
   int singular;
@@ -54,7 +55,10 @@ int lmm_fit_ols(const lmm_design *d, int reml, lmm_fit **out, lmm_error *err);
  * holds.  LMM_NOMEM when out of memory. */
 int lmm_fit_start(const lmm_system *s, const int *theta_off, double *theta);
 
-/* Covariance matrix (q x q, column-major) of design term t's random effects. */
-void lmm_fit_term_cov(const lmm_fit *f, const lmm_design *d, int t, double *cov);
+/* Standard deviations (q) and correlations (q x q, column-major; NaN where a
+ * standard deviation is 0) of design term t's random effects, from the rows
+ * of sigma T each taken at unit size: a standard deviation a double holds
+ * comes out even where its square would not. */
+void lmm_fit_term_sd(const lmm_fit *f, const lmm_design *d, int t, double *sd, double *cor);
 
 #endif

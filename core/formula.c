@@ -61,14 +61,12 @@ static int tl_has(const tlist *l, lmm_term t) {
   return 0;
 }
 
-/* Far more terms than any model matrix could hold: a formula like
- * a*b*c*...*t expands to 2^20 of them. */
-enum { MAX_TERMS = 1024 };
-
 static int tl_add(ctx *c, tlist *l, lmm_term t) {
   if (tl_has(l, t)) return LMM_OK;
-  if (l->n >= MAX_TERMS)
-    return lmm_fail(c->err, LMM_ERR, "%s: \"%s\" expands to more than %d terms", c->what, c->text, MAX_TERMS);
+  if (l->n >= LMM_MAX_TERMS)
+    return lmm_fail(c->err, LMM_ERR, "%s expands to more than %d terms (a*b*c is every interaction of a, b and c, "
+                    "(a + b + c)^2 only the pairs): write only the interactions the model needs, in \"%s\"",
+                    c->what, LMM_MAX_TERMS, c->text);
   if (l->n == l->cap) {
     int cap = l->cap ? 2 * l->cap : 8;
     int *slot = lmm_malloc(sizeof *slot * 2 * (size_t)cap);
@@ -95,6 +93,18 @@ static void tl_remove(tlist *l, lmm_term t) {
       tl_rehash(l);
       return;
     }
+}
+
+/* "- r": every term of r leaves l in one pass and one rehash (a rehash per term made x - (a*b*...*j)
+ * cost a thousand of them), and a 1 in r takes the intercept away. */
+static void tl_subtract(tlist *l, const tlist *r) {
+  int kept = 0;
+  for (int i = 0; i < l->n; i++)
+    if (!tl_has(r, l->t[i])) l->t[kept++] = l->t[i];
+  if (tl_has(r, 0)) l->no_intercept = 1;
+  if (kept == l->n) return;
+  l->n = kept;
+  tl_rehash(l);
 }
 
 static int fail_at(ctx *c, const lmm_expr *e, const char *why) {
@@ -135,10 +145,79 @@ static int is_bar(const lmm_expr *e) { return e->kind == EX_BINOP && (e->op == '
 
 static int add_bars(ctx *c, const lmm_expr *lhs, const lmm_expr *group, int uncorrelated, int nlme_names);
 
+static int expand(ctx *c, const lmm_expr *e, tlist *out, int allow_bars);
+
+/* The cases of expand() that hold lists of their own are functions of their own, kept out of line, so
+ * that a chain such as a + b + c, whose height the parser bounds, recurses through expand()'s small frame
+ * only (LMM_EXPR_MAX_HEIGHT levels of it fit a 512 KB thread stack, even under the sanitizers). */
+#define OUT_OF_LINE __attribute__((noinline))
+
+static OUT_OF_LINE int expand_variable(ctx *c, const lmm_expr *e, tlist *out) {
+  int v, rc = variable(c, e, &v);
+  return rc ? rc : tl_add(c, out, (lmm_term)1 << v);
+}
+
+/* - e: the terms of e leave out; after a '-' (not a sign), "- 0" puts the intercept back, as in R */
+static OUT_OF_LINE int expand_minus(ctx *c, const lmm_expr *e, tlist *out, int binary) {
+  tlist r = {0};
+  int rc = expand(c, e, &r, 0);
+  if (!rc) {
+    tl_subtract(out, &r);
+    if (binary && r.no_intercept) out->no_intercept = 0;
+  }
+  tl_free(&r);
+  return rc;
+}
+
+/* a:b, a*b = a + b + a:b, a/b = a + a:b.  The two lists live on the heap: a chain a:b:c:... recurses
+ * through here once per operator. */
+static OUT_OF_LINE int expand_product(ctx *c, const lmm_expr *e, tlist *out) {
+  tlist *lr = lmm_calloc(2, sizeof *lr);
+  if (!lr) return lmm_nomem(c->err);
+  const tlist *l = &lr[0], *r = &lr[1];
+  int rc = expand(c, e->args[0], &lr[0], 0);
+  if (!rc) rc = expand(c, e->args[1], &lr[1], 0);
+  if (!rc && e->op != ':')
+    for (int i = 0; i < l->n && !rc; i++) rc = tl_add(c, out, l->t[i]);
+  if (!rc && e->op == '*')
+    for (int j = 0; j < r->n && !rc; j++) rc = tl_add(c, out, r->t[j]);
+  if (!rc && e->op == '/') {
+    lmm_term all = 0;
+    for (int i = 0; i < l->n; i++) all |= l->t[i];
+    for (int j = 0; j < r->n && !rc; j++) rc = tl_add(c, out, all | r->t[j]);
+  } else if (!rc) {
+    for (int j = 0; j < r->n && !rc; j++)
+      for (int i = 0; i < l->n && !rc; i++) rc = tl_add(c, out, l->t[i] | r->t[j]);
+  }
+  tl_free(&lr[0]);
+  tl_free(&lr[1]);
+  lmm_free(lr);
+  return rc;
+}
+
+/* (a + b + c)^k: every interaction of up to k of the terms */
+static OUT_OF_LINE int expand_power(ctx *c, const lmm_expr *e, tlist *out) {
+  const lmm_expr *k = e->args[1];
+  if (k->kind != EX_NUM || k->num < 1 || k->num != floor(k->num) || k->num > 16)
+    return fail_at(c, k, "the power of a term must be a whole number from 1 to 16 (use I() for arithmetic)");
+  tlist l = {0}, acc = {0};
+  int rc = expand(c, e->args[0], &l, 0);
+  for (int i = 0; i < l.n && !rc; i++) rc = tl_add(c, &acc, l.t[i]);
+  for (int p = 1; p < (int)k->num && !rc; p++) {
+    int n = acc.n, before = acc.n;
+    for (int i = 0; i < n && !rc; i++)
+      for (int j = 0; j < l.n && !rc; j++) rc = tl_add(c, &acc, acc.t[i] | l.t[j]);
+    if (acc.n == before) break;  /* every interaction is there already */
+  }
+  for (int i = 0; i < acc.n && !rc; i++) rc = tl_add(c, out, acc.t[i]);
+  tl_free(&l);
+  tl_free(&acc);
+  return rc;
+}
+
 /* Expand a model expression into terms (R's terms algebra). */
 static int expand(ctx *c, const lmm_expr *e, tlist *out, int allow_bars) {
-  int rc = LMM_OK;
-  tlist l = {0}, r = {0};
+  int rc;
   switch (e->kind) {
   case EX_NUM:
     if (e->num == 1) { out->no_intercept = 0; return tl_add(c, out, 0); }
@@ -147,11 +226,7 @@ static int expand(ctx *c, const lmm_expr *e, tlist *out, int allow_bars) {
   case EX_CONST:
     return fail_at(c, e, "pi is a constant, not a column: it can only be part of arithmetic such as sin(2*pi*x) (write `pi` for a column of that name)");
   case EX_NAME:
-  case EX_CALL: {
-    int v;
-    if ((rc = variable(c, e, &v))) return rc;
-    return tl_add(c, out, (lmm_term)1 << v);
-  }
+  case EX_CALL: return expand_variable(c, e, out);
   case EX_POS: return expand(c, e->args[0], out, allow_bars);
   case EX_PAREN:
     if (is_bar(e->args[0])) {
@@ -159,74 +234,22 @@ static int expand(ctx *c, const lmm_expr *e, tlist *out, int allow_bars) {
       return add_bars(c, e->args[0]->args[0], e->args[0]->args[1], e->args[0]->op == 'B', 0);
     }
     return expand(c, e->args[0], out, 0);
-  case EX_NEG:
-    if ((rc = expand(c, e->args[0], &r, 0))) break;
-    for (int i = 0; i < r.n; i++) {
-      if (r.t[i] == 0) out->no_intercept = 1;
-      tl_remove(out, r.t[i]);
-    }
-    break;
+  case EX_NEG: return expand_minus(c, e->args[0], out, 0);
   case EX_BINOP:
     switch (e->op) {
     case '+':
-      if ((rc = expand(c, e->args[0], out, allow_bars))) break;
-      rc = expand(c, e->args[1], out, allow_bars);
-      break;
+      if ((rc = expand(c, e->args[0], out, allow_bars))) return rc;
+      return expand(c, e->args[1], out, allow_bars);
     case '-':
-      if ((rc = expand(c, e->args[0], out, allow_bars))) break;
-      if ((rc = expand(c, e->args[1], &r, 0))) break;
-      for (int i = 0; i < r.n; i++) {
-        if (r.t[i] == 0) out->no_intercept = 1;
-        tl_remove(out, r.t[i]);
-      }
-      if (r.no_intercept) out->no_intercept = 0;  /* "- 0" puts the intercept back, as in R */
-      break;
-    case ':': case '*': case '/': {
-      if ((rc = expand(c, e->args[0], &l, 0)) || (rc = expand(c, e->args[1], &r, 0))) break;
-      if (e->op != ':')
-        for (int i = 0; i < l.n && !rc; i++) rc = tl_add(c, out, l.t[i]);
-      if (e->op == '*')
-        for (int j = 0; j < r.n && !rc; j++) rc = tl_add(c, out, r.t[j]);
-      if (e->op == '/') {
-        lmm_term all = 0;
-        for (int i = 0; i < l.n; i++) all |= l.t[i];
-        for (int j = 0; j < r.n && !rc; j++) rc = tl_add(c, out, all | r.t[j]);
-      } else {
-        for (int j = 0; j < r.n && !rc; j++)
-          for (int i = 0; i < l.n && !rc; i++) rc = tl_add(c, out, l.t[i] | r.t[j]);
-      }
-      break;
+      if ((rc = expand(c, e->args[0], out, allow_bars))) return rc;
+      return expand_minus(c, e->args[1], out, 1);
+    case ':': case '*': case '/': return expand_product(c, e, out);
+    case '^': return expand_power(c, e, out);
+    case '|': case 'B': return fail_at(c, e, "a random-effects term must be in parentheses, as in (1 | g)");
+    default: return fail_at(c, e, "'~' may appear only once");
     }
-    case '^': {
-      const lmm_expr *k = e->args[1];
-      if (k->kind != EX_NUM || k->num < 1 || k->num != floor(k->num) || k->num > 16) {
-        rc = fail_at(c, k, "the power of a term must be a whole number from 1 to 16 (use I() for arithmetic)");
-        break;
-      }
-      if ((rc = expand(c, e->args[0], &l, 0))) break;
-      tlist acc = {0};
-      for (int i = 0; i < l.n && !rc; i++) rc = tl_add(c, &acc, l.t[i]);
-      for (int p = 1; p < (int)k->num && !rc; p++) {
-        int n = acc.n, before = acc.n;
-        for (int i = 0; i < n && !rc; i++)
-          for (int j = 0; j < l.n && !rc; j++) rc = tl_add(c, &acc, acc.t[i] | l.t[j]);
-        if (acc.n == before) break;  /* every interaction is there already */
-      }
-      for (int i = 0; i < acc.n && !rc; i++) rc = tl_add(c, out, acc.t[i]);
-      tl_free(&acc);
-      break;
-    }
-    case '|': case 'B':
-      rc = fail_at(c, e, "a random-effects term must be in parentheses, as in (1 | g)");
-      break;
-    default:
-      rc = fail_at(c, e, "'~' may appear only once");
-    }
-    break;
   }
-  tl_free(&l);
-  tl_free(&r);
-  return rc;
+  return LMM_OK;
 }
 
 static int term_cmp(const void *a, const void *b) {
@@ -269,9 +292,11 @@ static int group_has(const group *g, int v) {
 
 /* Expand a grouping expression: g, a:b, a/b/c.  nlme names inner levels
  * "a:b" and "a:b:c", lme4 "b:a" and "c:(b:a)". */
-static int expand_group(ctx *c, const lmm_expr *e, glist *out, int nlme_names) {
+static int expand_group(ctx *c, const lmm_expr *e, glist *out, int nlme_names, int depth) {
   int rc;
-  if (e->kind == EX_PAREN) return expand_group(c, e->args[0], out, nlme_names);
+  /* each level below holds two lists of up to 64 groups */
+  if (depth > LMM_MAX_VARS) return fail_at(c, e, "a grouping factor may nest at most 64 levels of ':', '/' and parentheses");
+  if (e->kind == EX_PAREN) return expand_group(c, e->args[0], out, nlme_names, depth + 1);
   if (e->kind == EX_NAME || (e->kind == EX_CALL && (!strcmp(e->name, "factor") || !strcmp(e->name, "as.factor")))) {
     int v;
     if ((rc = variable(c, e, &v))) return rc;
@@ -284,7 +309,9 @@ static int expand_group(ctx *c, const lmm_expr *e, glist *out, int nlme_names) {
     return fail_at(c, e, "a grouping factor must be a column or columns joined by ':' or '/'");
   glist *l = lmm_malloc(sizeof *l), *r = lmm_malloc(sizeof *r);
   if (!l || !r) { lmm_free(l); lmm_free(r); return lmm_nomem(c->err); }
-  if ((rc = expand_group(c, e->args[0], l, nlme_names)) || (rc = expand_group(c, e->args[1], r, nlme_names))) goto done;
+  if ((rc = expand_group(c, e->args[0], l, nlme_names, depth + 1)) ||
+      (rc = expand_group(c, e->args[1], r, nlme_names, depth + 1)))
+    goto done;
   out->n = 0;
   if (e->op == '/')
     for (int i = 0; i < l->n; i++) out->g[out->n++] = l->g[i];
@@ -348,9 +375,21 @@ static int add_bars(ctx *c, const lmm_expr *lhs, const lmm_expr *grp, int uncorr
   int rc;
   if (!groups) return lmm_nomem(c->err);
   if ((rc = expand(c, lhs, &l, 0)) || (rc = finish_terms(c, &l, &model)) ||
-      (rc = expand_group(c, grp, groups, nlme_names)))
+      (rc = expand_group(c, grp, groups, nlme_names, 0)))
     goto done;
   if (!model.intercept && !model.nterms) { rc = fail_at(c, lhs, "a random-effects term needs at least one column"); goto done; }
+  /* counted before any is made: (x || g) is one term per term of x, for every grouping factor of g */
+  size_t each = uncorrelated ? (size_t)model.intercept + (size_t)model.nterms : 1;
+  size_t nbars = (size_t)c->f->nbars + each * (size_t)groups->n;
+  if (nbars > LMM_MAX_BARS) {
+    const lmm_expr *start = grp;  /* where the grouping factor's text starts */
+    while (start->nargs && start->args[0]) start = start->args[0];
+    rc = lmm_fail(c->err, LMM_ERR, "%s: the random-effects term with the grouping factor at character %d makes %zu "
+                  "random-effect terms in all, more than the %d a model may have ((x || g) makes one per term of x, "
+                  "for each grouping factor of g): use fewer terms, or (x | g), in \"%s\"", c->what, start->pos + 1,
+                  nbars, LMM_MAX_BARS, c->text);
+    goto done;
+  }
   for (int g = 0; g < groups->n && !rc; g++) {
     if (!uncorrelated) { rc = push_bar(c, &model, &groups->g[g]); continue; }
     /* (x || g): one independent term per model term, as lme4 splits it */

@@ -30,7 +30,15 @@ typedef struct lmm_var {
 
 /* A term is a set of variables: bit i set means formula->vars[i]. 0 is the intercept. */
 typedef uint64_t lmm_term;
-enum { LMM_MAX_VARS = 64 };
+enum {
+  LMM_MAX_VARS = 64,
+  /* Far more than any model matrix could hold, and checked before the expansion stores a term:
+   * a*b*c*...*t would expand to 2^20 terms. */
+  LMM_MAX_TERMS = 1024,
+  /* Random-effect terms (bars) a formula may make: each pair of them is a block of the fit, and
+   * (a*b*...*j || u/v/w) would otherwise make 1023 terms per grouping factor. */
+  LMM_MAX_BARS = 256
+};
 
 typedef struct lmm_terms {
   int intercept;

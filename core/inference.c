@@ -4,6 +4,7 @@
 
 #define MATHLIB_STANDALONE 1
 #include <Rmath.h>
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -104,7 +105,7 @@ int lmm_tidy(const lmm_design *d, const lmm_fit *f, int style, lmm_result *out, 
    REML-like sigma, sqrt(n / (n - p)); lme4 does not */
   double se_scale = (style != LMM_STYLE_LME4 && !f->reml) ? sqrt((double)n / ((double)n - p)) : 1;
   for (int j = 0; j < p; j++) {
-    double est = f->beta[j], se = f->se ? f->se[j] : sqrt(f->vcov[j + j * p]) * se_scale, t = est / se;
+    double est = f->beta[j], se = d->nre ? f->se[j] * se_scale : f->se[j], t = est / se;
     double dfj = have_df ? df[j] : NAN;
     double pv = have_df ? 2 * pt(-fabs(t), dfj, 1, 0) : NAN;
     if (lmm_result_add(out, "fixed", NULL, d->xnames[j], est, se, t, dfj, pv)) { lmm_free(df); return lmm_nomem(err); }
@@ -113,12 +114,12 @@ int lmm_tidy(const lmm_design *d, const lmm_fit *f, int style, lmm_result *out, 
   for (int t = 0; t < d->nre; t++) {
     const lmm_reterm *re = &d->re[t];
     int q = re->q;
-    double cov[LMM_MAX_Q * LMM_MAX_Q];
-    lmm_fit_term_cov(f, d, t, cov);
+    double sd[LMM_MAX_Q], cor[LMM_MAX_Q * LMM_MAX_Q];
+    lmm_fit_term_sd(f, d, t, sd, cor);
     for (int a = 0; a < q; a++) {
       char *term = lmm_mprintf("sd__%s", re->cnames[a]);
       if (!term) return lmm_nomem(err);
-      int rc = lmm_result_add(out, "ran_pars", re->grp, term, sqrt(cov[a + a * q]), NAN, NAN, NAN, NAN);
+      int rc = lmm_result_add(out, "ran_pars", re->grp, term, sd[a], NAN, NAN, NAN, NAN);
       lmm_free(term);
       if (rc) return lmm_nomem(err);
     }
@@ -126,13 +127,17 @@ int lmm_tidy(const lmm_design *d, const lmm_fit *f, int style, lmm_result *out, 
       for (int b = a + 1; b < q; b++) {
         char *term = lmm_mprintf("cor__%s.%s", re->cnames[a], re->cnames[b]);
         if (!term) return lmm_nomem(err);
-        double den = sqrt(cov[a + a * q] * cov[b + b * q]);
-        int rc = lmm_result_add(out, "ran_pars", re->grp, term, den > 0 ? cov[a + b * q] / den : NAN, NAN, NAN, NAN, NAN);
+        int rc = lmm_result_add(out, "ran_pars", re->grp, term, cor[a + b * q], NAN, NAN, NAN, NAN);
         lmm_free(term);
         if (rc) return lmm_nomem(err);
       }
   }
-  double sigma = style == LMM_STYLE_LM ? sqrt(f->pwrss / ((double)n - p)) : f->sigma;
+  if (style == LMM_STYLE_LM && !(isfinite(f->pwrss) && f->pwrss >= DBL_MIN))
+    return lmm_fail(err, LMM_ERR, "the residual sum of squares of '%s' (lm's deviance) is beyond the range of double "
+                    "precision (about 1e-308 to 1e+308); multiply the response by a power of ten that brings it nearer 1",
+                    d->frame->f->response_label);
+  /* lm's sigma is sqrt(rss / (n - p)), from the ML sigma, as rss may exceed the range of a double */
+  double sigma = style == LMM_STYLE_LM ? f->sigma * sqrt((double)n / ((double)n - p)) : f->sigma;
   ADD("ran_pars", "Residual", "sd__Observation", sigma, NAN, NAN, NAN, NAN);
   /* lm and ML report the ML log-likelihood; REML fits the REML criterion */
   double npar = p + f->ntheta + 1;

@@ -3,6 +3,7 @@
 #include "model.h"
 #include "alloc.h"
 #include "blas_threads.h"
+#include "budget.h"
 
 #include <lapacke.h>
 #include <math.h>
@@ -54,8 +55,8 @@ static int check_groups(const lmm_design *d, lmm_error *err) {
                       re->grp, re->nlevels, re->q, re->q, re->q, re->grp);
     if ((size_t)re->nlevels * (size_t)re->q >= d->n)
       return lmm_fail(err, LMM_ERR,
-                      "grouping factor '%s': %d random effects (%d levels x %d) but only %zu rows; the random effects cannot be told from the residual",
-                      re->grp, re->nlevels * re->q, re->nlevels, re->q, d->n);
+                      "grouping factor '%s': %zu random effects (%d levels x %d) but only %zu rows; the random effects cannot be told from the residual",
+                      re->grp, (size_t)re->nlevels * (size_t)re->q, re->nlevels, re->q, d->n);
   }
   return LMM_OK;
 }
@@ -67,10 +68,12 @@ static int finish(lmm_model *m, const lmm_fit_options *opt, lmm_error *err) {
     return lmm_fail(err, LMM_ERR, "no rows left to fit: %zu rows read, %zu dropped for NULL values", fr->nread, fr->ndropped);
   if ((rc = lmm_frame_finish(fr, err))) return rc;
   if ((rc = lmm_design_new(fr, &m->design, err))) return rc;
+  lmm_budget budget = lmm_budget_host();
   if (m->design->nre == 0) {
     /* no random effects: least squares by QR, accurate where X'X is not */
     if ((size_t)m->design->p >= m->design->n)
       return lmm_fail(err, LMM_ERR, "%zu rows are too few for %d fixed-effect coefficients", m->design->n, m->design->p);
+    if ((rc = lmm_budget_check(m->design, &budget, err))) return rc;
     if ((rc = lmm_fit_ols(m->design, opt->reml, &m->fit, err))) return rc;
     if (!(m->result = lmm_result_new())) return lmm_nomem(err);
     return lmm_tidy(m->design, m->fit, m->style, m->result, err);
@@ -78,6 +81,7 @@ static int finish(lmm_model *m, const lmm_fit_options *opt, lmm_error *err) {
   if ((rc = check_groups(m->design, err))) return rc;
   if ((size_t)m->design->p >= m->design->n)
     return lmm_fail(err, LMM_ERR, "%zu rows are too few for %d fixed-effect coefficients", m->design->n, m->design->p);
+  if ((rc = lmm_budget_check(m->design, &budget, err))) return rc;
   if ((rc = lmm_system_new(m->design, opt->interrupted, opt->interrupt_ctx, &m->system, err))) return rc;
   if ((rc = lmm_fit_run(m->design, m->system, opt, &m->fit, err))) return rc;
   if (!(m->result = lmm_result_new())) return lmm_nomem(err);
@@ -103,7 +107,7 @@ int lmm_model_finish_at(lmm_model *m, const double *theta, int ntheta, lmm_error
 }
 
 int lmm_model_ranef(lmm_model *m, int with_cov, lmm_error *err) {
-  if (m->ranef && (!with_cov || m->design->nre == 0 || m->ranef->term[0].cov)) return LMM_OK;
+  if (m->ranef && (!with_cov || m->design->nre == 0 || m->ranef->term[0].sd)) return LMM_OK;
   lmm_ranef_free(m->ranef);
   m->ranef = NULL;
   lmm_blas_serial_begin();

@@ -56,3 +56,22 @@ void lmm_format_number(double v, char *buf) {
   snprintf(fixed, sizeof fixed, "%.*f", decimals, v);
   strcpy(buf, strlen(fixed) <= strlen(rsci) ? fixed : rsci);
 }
+
+void lmm_format_count(size_t n, char *buf) {
+  char d[40];
+  int nd = 0;
+  do {
+    if (nd % 4 == 3) d[nd++] = ',';
+    d[nd++] = (char)('0' + n % 10);
+    n /= 10;
+  } while (n);
+  for (int i = 0; i < nd; i++) buf[i] = d[nd - 1 - i];
+  buf[nd] = 0;
+}
+
+void lmm_format_bytes(double bytes, char *buf) {
+  static const char *unit[] = {"bytes", "KB", "MB", "GB", "TB", "PB", "EB", "ZB"};
+  int u = 0;
+  while (u < 7 && bytes >= 1000) { bytes /= 1000; u++; }
+  snprintf(buf, 32, u && bytes < 10 ? "%.1f %s" : "%.0f %s", bytes, unit[u]);
+}

@@ -75,8 +75,8 @@ static int ols_prepare(const double *X, const double *y, size_t n, int p, ols_wo
       if (!isfinite(y[i])) return lmm_fail(err, LMM_ERR, "the response is not finite in row %zu", i + 1);
   if (p == 0) return LMM_OK;
 
-  size_t np = n * (size_t)p;
-  w->A = lmm_malloc(sizeof *w->A * np);
+  size_t np = lmm_size_mul(n, (size_t)p);
+  w->A = lmm_malloc_array(np, sizeof *w->A);
   w->tau = lmm_malloc(sizeof *w->tau * (size_t)p);
   w->ell = lmm_calloc((size_t)p, sizeof *w->ell);
   w->scale = lmm_malloc(sizeof *w->scale * (size_t)p);

@@ -36,11 +36,13 @@ int lmm_options_parse(const char *text, lmm_options *o, lmm_error *err) {
       trim(&ks, &kend);
       trim(&vs, &ve);
       if (eq(ks, kend, "method")) {
+        if (o->method_given) return lmm_fail(err, LMM_ERR, "options: method is given twice; keep one");
         if (eq(vs, ve, "ML")) o->reml = 0;
         else if (eq(vs, ve, "REML")) o->reml = 1;
         else return lmm_fail(err, LMM_ERR, "options: method must be ML or REML, not '%.*s'", (int)(ve - vs), vs);
         o->method_given = 1;
       } else if (eq(ks, kend, "save")) {
+        if (o->save[0]) return lmm_fail(err, LMM_ERR, "options: save is given twice; keep one");
         if (ve == vs || (size_t)(ve - vs) >= sizeof o->save)
           return lmm_fail(err, LMM_ERR, "options: save needs a model name of 1 to %d characters", (int)sizeof o->save - 1);
         memcpy(o->save, vs, (size_t)(ve - vs));

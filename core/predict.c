@@ -159,6 +159,9 @@ int lmm_predict_row(lmm_predictor *p, const lmm_value *vals, int64_t rowid, int 
     p->labels[i] = NULL;
     if (e->kind == EX_NAME && vals[p->colpos[e->column]].type == LMM_TEXT) {
       const lmm_value *v = &vals[p->colpos[e->column]];
+      if (!p->is_factor[i] && p->in_model[i])   /* not a level: its value would be NaN, the prediction NULL */
+        return lmm_fail(err, LMM_ERR, "column '%s' was numeric in the data the model was fitted to, but row %lld holds "
+                        "the text '%.40s'", f->cols[e->column], (long long)rowid, v->text);
       p->labels[i] = lmm_strndup(v->text, (size_t)v->len);
       p->x[i] = NAN;
     } else {
@@ -180,9 +183,11 @@ int lmm_predict_row(lmm_predictor *p, const lmm_value *vals, int64_t rowid, int 
                         (long long)rowid, p->labels[i], var->label);
     }
   }
+  /* in the design's scaled units, as lmm_fitted */
   double acc = 0;
   for (int j = 0; j < d->p; j++)
-    acc += lmm_colspec_value(&d->xspec[j], f->nvars, p->is_factor, p->code, p->x) * fit->beta[j];
+    acc += lmm_colspec_value(&d->xspec[j], f->nvars, p->is_factor, p->code, p->x, d->vscale) *
+           ldexp(fit->beta[j], d->xexp[j] - d->yexp);
   for (int t = 0; t < d->nre && level != 0; t++) {
     const lmm_reterm *re = &d->re[t];
     if (level > 0 && re->nvars > level) continue;
@@ -200,8 +205,10 @@ int lmm_predict_row(lmm_predictor *p, const lmm_value *vals, int64_t rowid, int 
     if (g < 0) continue;  /* a new group: its random effect is zero */
     const double *b = p->m->ranef->term[t].b + (size_t)g * (size_t)re->q;
     /* Z columns use numeric values and factor codes as in X */
-    for (int a = 0; a < re->q; a++) acc += lmm_colspec_value(&re->zspec[a], f->nvars, p->is_factor, p->code, p->x) * b[a];
+    for (int a = 0; a < re->q; a++)
+      acc += lmm_colspec_value(&re->zspec[a], f->nvars, p->is_factor, p->code, p->x, d->vscale) *
+             ldexp(b[a], re->zexp[a] - d->yexp);
   }
-  *pred = acc;
+  *pred = ldexp(acc, d->yexp);
   return LMM_OK;
 }

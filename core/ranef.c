@@ -15,7 +15,7 @@ void lmm_ranef_free(lmm_ranef *r) {
   if (!r) return;
   for (int t = 0; t < r->nre; t++) {
     lmm_free(r->term[t].b);
-    lmm_free(r->term[t].cov);
+    lmm_free(r->term[t].sd);
   }
   lmm_free(r->term);
   lmm_free(r);
@@ -88,23 +88,30 @@ int lmm_ranef_compute(const lmm_design *d, const lmm_system *s, const lmm_fit *f
   }
   lmm_selinv *Sigma = NULL;
   if (with_cov && (rc = lmm_selinv_new(s, &Sigma, err))) goto done;
-  double s2 = f->sigma * f->sigma;
+  /* u is in the blocks' units (design.h: y scaled by 2^-yexp); so are sigma
+   * and T~ = diag(2^zexp) T for the variances, whose roots go to the data's
+   * units, as a variance may leave a double's range where b does not */
+  int ey = d->yexp;
+  double ss = ldexp(f->sigma, -ey);
+  ss *= ss;
   for (int k = 0; k < K && !rc; k++) {
     int t = s->term[k], q = s->q[k], nl = s->nl[k];
     lmm_ranef_term *rt = &r->term[t];
     rt->nlevels = nl;
     rt->q = q;
-    rt->b = lmm_malloc(sizeof *rt->b * (size_t)(nl * q));
-    if (with_cov) rt->cov = lmm_malloc(sizeof *rt->cov * (size_t)(nl * q * q));
-    if (!rt->b || (with_cov && !rt->cov)) { rc = lmm_nomem(err); break; }
-    double T[LMM_MAX_Q * LMM_MAX_Q], C[LMM_MAX_Q * LMM_MAX_Q], TC[LMM_MAX_Q * LMM_MAX_Q];
+    rt->b = lmm_malloc_array(lmm_size_mul((size_t)nl, (size_t)q), sizeof *rt->b);
+    if (with_cov) rt->sd = lmm_malloc_array(lmm_size_mul((size_t)nl, (size_t)q), sizeof *rt->sd);
+    if (!rt->b || (with_cov && !rt->sd)) { rc = lmm_nomem(err); break; }
+    double T[LMM_MAX_Q * LMM_MAX_Q], Ts[LMM_MAX_Q * LMM_MAX_Q] = {0}, C[LMM_MAX_Q * LMM_MAX_Q];
     theta_factor(f, d, t, T);
+    for (int a = 0; a < q && with_cov; a++)
+      for (int c = 0; c <= a; c++) Ts[a + c * q] = ldexp(T[a + c * q], d->re[t].zexp[a]);
     for (int l = 0; l < nl; l++) {
       const double *ul = u + off[k] + l * q;
       for (int a = 0; a < q; a++) {
         double acc = 0;
         for (int c = 0; c <= a; c++) acc += T[a + c * q] * ul[c];
-        rt->b[l * q + a] = acc;
+        rt->b[l * q + a] = ldexp(acc, ey);
       }
       if (!with_cov) continue;
       /* C: the level's block of (L_Z L_Z')^-1 */
@@ -112,19 +119,16 @@ int lmm_ranef_compute(const lmm_design *d, const lmm_system *s, const lmm_fit *f
       const double *blk = lmm_selinv_level(Sigma, k, l, &ld);
       for (int a = 0; a < q; a++)
         for (int b = 0; b < q; b++) C[a + b * q] = a >= b ? blk[a + b * ld] : blk[b + a * ld];
-      /* sigma^2 T C T' */
-      for (int a = 0; a < q; a++)
+      /* the diagonal of sigma^2 T C T' */
+      for (int a = 0; a < q; a++) {
+        double acc = 0;
         for (int b = 0; b < q; b++) {
-          double acc = 0;
-          for (int c = 0; c < q; c++) acc += T[a + c * q] * C[c + b * q];
-          TC[a + b * q] = acc;
+          double tc = 0;
+          for (int c = 0; c < q; c++) tc += Ts[a + c * q] * C[c + b * q];
+          acc += tc * Ts[a + b * q];
         }
-      for (int a = 0; a < q; a++)
-        for (int b = 0; b < q; b++) {
-          double acc = 0;
-          for (int c = 0; c < q; c++) acc += TC[a + c * q] * T[b + c * q];
-          rt->cov[(size_t)l * (size_t)(q * q) + (size_t)(a + b * q)] = s2 * acc;
-        }
+        rt->sd[(size_t)l * (size_t)q + (size_t)a] = ldexp(sqrt(ss * acc), ey - d->re[t].zexp[a]);
+      }
     }
   }
   lmm_selinv_free(Sigma);
@@ -136,18 +140,21 @@ done:
   return LMM_OK;
 }
 
+/* In the design's scaled units (design.h), where no product leaves a
+ * double's range, then in the response's. */
 void lmm_fitted(const lmm_design *d, const lmm_fit *f, const lmm_ranef *r, double *fixed, double *full) {
   size_t n = d->n;
+  int ey = d->yexp;
   for (size_t i = 0; i < n; i++) {
     double acc = 0;
-    for (int j = 0; j < d->p; j++) acc += lmm_design_x(d, j, i) * f->beta[j];
-    fixed[i] = acc;
+    for (int j = 0; j < d->p; j++) acc += lmm_design_x(d, j, i) * ldexp(f->beta[j], d->xexp[j] - ey);
+    fixed[i] = ldexp(acc, ey);
     for (int t = 0; r && t < d->nre; t++) {
       const lmm_reterm *re = &d->re[t];
       const double *b = r->term[t].b + (size_t)re->g[i] * (size_t)re->q;
-      for (int a = 0; a < re->q; a++) acc += lmm_design_z(d, t, a, i) * b[a];
+      for (int a = 0; a < re->q; a++) acc += lmm_design_z(d, t, a, i) * ldexp(b[a], re->zexp[a] - ey);
     }
-    full[i] = acc;
+    full[i] = ldexp(acc, ey);
   }
 }
 

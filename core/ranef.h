@@ -2,7 +2,8 @@
  *
  * The conditional modes of the random effects (BLUPs) b = Λu, where u solves
  * the penalized least-squares problem at the optimum, with their conditional
- * covariances sigma^2 Λ (L_Z L_Z')^-1 Λ' (lme4's condVar); and the fitted
+ * standard deviations, the roots of the diagonal of sigma^2 Λ (L_Z L_Z')^-1 Λ'
+ * (lme4's condVar), found before squaring in the data's units; and the fitted
  * values of the design's rows with and without the random effects.
  */
 #ifndef LMM_RANEF_H
@@ -13,7 +14,7 @@
 typedef struct lmm_ranef_term {
   int nlevels, q;
   double *b;     /* nlevels x q: b[l*q + a] */
-  double *cov;   /* nlevels blocks q x q, or NULL */
+  double *sd;    /* nlevels x q: sd[l*q + a], or NULL */
 } lmm_ranef_term;
 
 typedef struct lmm_ranef {

@@ -174,7 +174,7 @@ int lmm_selinv_new(const lmm_system *s, lmm_selinv **out, lmm_error *err) {
   lmm_selinv *S = lmm_calloc(1, sizeof *S);
   if (!S) return lmm_nomem(err);
   S->K = K;
-  S->blk = lmm_calloc((size_t)(K ? K * K : 1), sizeof *S->blk);
+  S->blk = lmm_calloc(K ? lmm_size_mul((size_t)K, (size_t)K) : 1, sizeof *S->blk);
   if (!S->blk) { lmm_selinv_free(S); return lmm_nomem(err); }
   int P = 0;   /* the block-diagonal terms come first */
   while (P < K && lmm_sys_L(s, P, P)->kind == BLK_DIAG) P++;

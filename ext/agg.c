@@ -15,6 +15,7 @@ SQLITE_EXTENSION_INIT3
 #include "agg.h"
 #include "source.h"
 #include "store.h"
+#include "text_arg.h"
 
 typedef struct agg_state {
   lmm_model *model;
@@ -49,6 +50,15 @@ static int agg_begin(sqlite3_context *ctx, agg_state *s, int argc, sqlite3_value
                                      "lmm_agg(formula, random, options, 'y', y, 'x', x)"), 0);
     return 1;
   }
+  static const char *const names[3] = {"formula", "random", "options"};
+  for (int a = 0; a < 3; a++) {
+    char *why = NULL;
+    int rc = lmm_text_arg_check(argv[a], "lmm_agg", names[a], &why);
+    if (rc != SQLITE_OK) {
+      agg_fail(ctx, s, why, rc == SQLITE_NOMEM);
+      return 1;
+    }
+  }
   int nomem = 0;
   const char *formula = arg_text(argv[0], &nomem), *random = arg_text(argv[1], &nomem), *options = arg_text(argv[2], &nomem);
   if (nomem || !formula) {
@@ -61,6 +71,20 @@ static int agg_begin(sqlite3_context *ctx, agg_state *s, int argc, sqlite3_value
     return 1;
   }
   lmm_model_rows_have_rowid(s->model, 0);
+  for (int a = 3; a + 1 < argc; a += 2) {   /* two pairs of one name: which value is meant? */
+    const char *name = arg_text(argv[a], &nomem);
+    if (!name || nomem) {
+      agg_fail(ctx, s, nomem ? NULL : sqlite3_mprintf("lmm_agg: argument %d must be a column name (text), not NULL", a + 1),
+               nomem);
+      return 1;
+    }
+    for (int b = 3; b < a; b += 2)
+      if (!sqlite3_stricmp((const char *)sqlite3_value_text(argv[b]), name)) {
+        agg_fail(ctx, s, sqlite3_mprintf("lmm_agg: column '%s' is passed twice (arguments %d and %d); pass it once", name,
+                                         b + 1, a + 1), 0);
+        return 1;
+      }
+  }
   int nc = lmm_model_ncols(s->model);
   s->argpos = sqlite3_malloc64(sizeof *s->argpos * (size_t)(nc ? nc : 1));
   s->vals = sqlite3_malloc64(sizeof *s->vals * (size_t)(nc ? nc : 1));
@@ -89,6 +113,15 @@ static void agg_step(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   s->nrow++;
   for (int i = 0; i < nc; i++) {
     sqlite3_value *v = argv[s->argpos[i]];
+    /* the pairs were matched on the group's first row: a name that changes
+     * later would feed another column's values to this one */
+    const char *name = (const char *)sqlite3_value_text(argv[s->argpos[i] - 1]);
+    if (!name || sqlite3_stricmp(name, lmm_model_col(s->model, i))) {
+      agg_fail(ctx, s, sqlite3_mprintf("lmm_agg: in row %lld of the group, argument %d names '%s' where the first row named "
+                                       "'%s'; each pair's name must be the same in every row", (long long)s->nrow,
+                                       s->argpos[i], name ? name : "NULL", lmm_model_col(s->model, i)), 0);
+      return;
+    }
     lmm_value *lv = &s->vals[i];
     switch (sqlite3_value_type(v)) {
     case SQLITE_INTEGER: case SQLITE_FLOAT: lv->type = LMM_NUM; lv->num = sqlite3_value_double(v); break;

@@ -11,6 +11,7 @@ SQLITE_EXTENSION_INIT3
 #include <string.h>
 
 #include "../core/anova.h"
+#include "source.h"
 #include "store.h"
 
 enum { MAX_MODELS = 64 };
@@ -19,42 +20,24 @@ typedef struct model_stats {
   char name[128];
   double logLik, AIC, BIC, df, nobs;
   char method[8];
-  char *fixed;           /* JSON array of coefficient names */
+  char *fixed;           /* the coefficients' names, quoted, comma after each */
 } model_stats;
 
-static int read_stats(sqlite3 *db, const char *json, model_stats *s) {
-  sqlite3_stmt *st = NULL;
-  int rc = sqlite3_prepare_v2(db,
-      "SELECT (SELECT json_extract(value, '$[3]') FROM json_each(?1, '$.rows') WHERE json_extract(value, '$[2]') = 'logLik'),"
-      " (SELECT json_extract(value, '$[3]') FROM json_each(?1, '$.rows') WHERE json_extract(value, '$[2]') = 'AIC'),"
-      " (SELECT json_extract(value, '$[3]') FROM json_each(?1, '$.rows') WHERE json_extract(value, '$[2]') = 'BIC'),"
-      " (SELECT json_extract(value, '$[3]') FROM json_each(?1, '$.rows') WHERE json_extract(value, '$[0]') = 'fit' AND json_extract(value, '$[2]') = 'df'),"
-      " json_extract(?1, '$.nobs'), json_extract(?1, '$.method'), json_extract(?1, '$.fixed')", -1, &st, NULL);
-  if (rc != SQLITE_OK) return rc == SQLITE_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
-  sqlite3_bind_text(st, 1, json, -1, SQLITE_STATIC);
-  rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL && sqlite3_column_type(st, 5) != SQLITE_NULL) {
-    s->logLik = sqlite3_column_double(st, 0);
-    s->AIC = sqlite3_column_double(st, 1);
-    s->BIC = sqlite3_column_double(st, 2);
-    s->df = sqlite3_column_double(st, 3);
-    s->nobs = sqlite3_column_double(st, 4);
-    const char *method = (const char *)sqlite3_column_text(st, 5);
-    const char *fixed = sqlite3_column_type(st, 6) == SQLITE_NULL ? "" : (const char *)sqlite3_column_text(st, 6);
-    s->fixed = method && fixed ? sqlite3_mprintf("%s", fixed) : NULL;
-    rc = s->fixed ? SQLITE_OK : SQLITE_NOMEM;
-    if (rc == SQLITE_OK) snprintf(s->method, sizeof s->method, "%s", method);
-    /* a damaged or hostile fit: statistics that are no numbers, counts that are no counts */
-    static const int counted[] = {0, 3, 4};   /* logLik, df, nobs */
-    for (int k = 0; k < 3 && rc == SQLITE_OK; k++) {
-      int t = sqlite3_column_type(st, counted[k]);
-      if (t != SQLITE_INTEGER && t != SQLITE_FLOAT) rc = SQLITE_ERROR;
-    }
-    if (rc == SQLITE_OK && !(isfinite(s->logLik) && s->df >= 0 && s->df <= 1e9 && s->nobs >= 0 && s->nobs <= 1e15))
-      rc = SQLITE_ERROR;
-  } else if (rc != SQLITE_NOMEM) rc = SQLITE_ERROR;
-  sqlite3_finalize(st);
-  return rc;
+/* The statistics of a checked fit; SQLITE_ERROR when they are not there
+ * or are not counts where counts are wanted. */
+static int read_stats(const lmm_saved_fit *f, model_stats *s) {
+  s->logLik = lmm_saved_fit_stat(f, "logLik");
+  s->AIC = lmm_saved_fit_stat(f, "AIC");
+  s->BIC = lmm_saved_fit_stat(f, "BIC");
+  s->df = lmm_saved_fit_stat(f, "df");
+  s->nobs = (double)f->nobs;
+  snprintf(s->method, sizeof s->method, "%s", f->reml ? "REML" : "ML");
+  /* the fixed effects' names, to compare fits by */
+  sqlite3_str *names = sqlite3_str_new(NULL);
+  for (int j = 0; j < f->p; j++) sqlite3_str_appendf(names, "%Q,", f->fixed[j]);
+  s->fixed = sqlite3_str_finish(names);
+  if (!s->fixed) return SQLITE_NOMEM;
+  return isfinite(s->logLik) && s->df >= 0 && s->df <= 1e9 ? SQLITE_OK : SQLITE_ERROR;
 }
 
 static int anova_fill(sqlite3 *db, sqlite3_value **argv, lmm_rowset *rows, char **errmsg) {
@@ -76,11 +59,12 @@ static int anova_fill(sqlite3 *db, sqlite3_value **argv, lmm_rowset *rows, char 
         break;
       }
       memcpy(m[n].name, s, (size_t)(t - s));
-      char *json = NULL;
-      rc = lmm_store_json(db, m[n].name, &json, errmsg);
-      if (rc == SQLITE_OK && (rc = read_stats(db, json, &m[n])) == SQLITE_ERROR)
+      lmm_saved_fit *f = NULL;
+      rc = lmm_store_read(db, m[n].name, &f, errmsg);
+      if (rc == SQLITE_OK && (rc = read_stats(f, &m[n])) == SQLITE_ERROR)
         *errmsg = sqlite3_mprintf("saved model '%s' has no fit statistics (logLik, df and nobs)", m[n].name);
-      sqlite3_free(json);
+      if (rc != SQLITE_OK) lmm_source_error_in("lmm_anova", errmsg);
+      lmm_saved_fit_free(f);
       n++;
     }
     p = *e ? e + 1 : e;

@@ -18,7 +18,9 @@ SQLITE_EXTENSION_INIT3
 #include "fit_vtab.h"
 #include "rows_vtab.h"
 #include "source.h"
+#include "sql_error.h"
 #include "store.h"
+#include "text_arg.h"
 
 enum { COL_EFFECT, COL_GRP, COL_TERM, COL_ESTIMATE, COL_STD_ERROR, COL_STATISTIC, COL_DF, COL_P_VALUE,
        COL_DATA, COL_FORMULA, COL_RANDOM, COL_OPTIONS, NARGS = 4 };
@@ -42,10 +44,10 @@ static void forget_fit(fit_cursor *c) {
 }
 
 static int fit_connect(sqlite3 *db, void *aux, int argc, const char *const *argv, sqlite3_vtab **out, char **err) {
-  (void)aux; (void)argc; (void)argv; (void)err;
-  int rc = sqlite3_declare_vtab(db,
+  (void)aux; (void)argc; (void)argv;
+  int rc = lmm_sql_declare_vtab(db, "lmm_fit",
       "CREATE TABLE x(effect TEXT, grp TEXT, term TEXT, estimate REAL, std_error REAL, statistic REAL, df REAL, "
-      "p_value REAL, data HIDDEN, formula HIDDEN, random HIDDEN, options HIDDEN)");
+      "p_value REAL, data HIDDEN, formula HIDDEN, random HIDDEN, options HIDDEN)", err);
   if (rc != SQLITE_OK) return rc;
   fit_vtab *v = sqlite3_malloc(sizeof *v);
   if (!v) return SQLITE_NOMEM;
@@ -85,11 +87,11 @@ static int fit_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, 
   c->row = 0;
   const char *args[NARGS] = {0};
   sqlite3_value *vals[NARGS] = {0};
+  static const char *const names[NARGS] = {"data", "formula", "random", "options"};
   for (int a = 0, k = 0; a < NARGS; a++)
     if (idxNum & (1 << a)) {
       if (k >= argc) break;
       if (sqlite3_value_type(argv[k]) != SQLITE_NULL && sqlite3_value_type(argv[k]) != SQLITE_TEXT) {
-        static const char *names[] = {"data", "formula", "random", "options"};
         forget_fit(c);
         vt->base.zErrMsg = sqlite3_mprintf("lmm_fit: argument '%s' must be text", names[a]);
         return SQLITE_ERROR;
@@ -97,6 +99,14 @@ static int fit_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, 
       vals[a] = argv[k];
       args[a] = (const char *)sqlite3_value_text(argv[k]);
       if (!args[a] && sqlite3_value_type(argv[k]) == SQLITE_TEXT) return SQLITE_NOMEM;
+      char *why = NULL;
+      int rc = lmm_text_arg_check(argv[k], "lmm_fit", names[a], &why);
+      if (rc != SQLITE_OK) {
+        forget_fit(c);
+        sqlite3_free(vt->base.zErrMsg);
+        vt->base.zErrMsg = why;
+        return rc;
+      }
       k++;
     }
   if (!args[0] || !args[1]) {

@@ -15,6 +15,14 @@ SQLITE_EXTENSION_INIT1
 static void *sq_malloc(size_t n) { return sqlite3_malloc64((sqlite3_uint64)n); }
 static void *sq_realloc(void *p, size_t n) { return sqlite3_realloc64(p, (sqlite3_uint64)n); }
 static void sq_free(void *p) { sqlite3_free(p); }
+static size_t sq_heap_limit(void) {
+  sqlite3_int64 limit = sqlite3_hard_heap_limit64(-1);
+  return limit > 0 ? (size_t)limit : 0;
+}
+/* sqlite3Malloc refuses any block of 0x7fffff00 bytes or more (SQLite 3.42's
+ * SQLITE_MAX_ALLOCATION_SIZE keeps that default): a header of its own and a
+ * margin against overflow in the allocator it calls. */
+enum { SQLITE_LARGEST_BLOCK = 0x7ffffeff };
 
 /* Every load passes the same routines: the first load sets them and the
  * allocator, under a lock, so that no later load (another connection, on
@@ -29,7 +37,7 @@ static int init_once(const sqlite3_api_routines *api) {
   pthread_mutex_lock(&init_lock);
   if (!initialized) {
     SQLITE_EXTENSION_INIT2(api);
-    lmm_allocator a = {sq_malloc, sq_realloc, sq_free};
+    lmm_allocator a = {sq_malloc, sq_realloc, sq_free, SQLITE_LARGEST_BLOCK, sq_heap_limit};
     lmm_set_allocator(&a);
     initialized = 1;
   }

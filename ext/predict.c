@@ -30,13 +30,36 @@ static int predict_one(void *ctx, const lmm_value *vals, int64_t rowid, int has_
   return LMM_OK;
 }
 
+/* The level argument: absent or NULL for every random-effects term, else a
+ * whole number from 0 (the fixed effects only) to the model's deepest
+ * nesting. */
+static int read_level(sqlite3_value *v, const lmm_model *m, int *level, char **errmsg) {
+  int deepest = 0;
+  for (int t = 0; t < m->design->nre; t++)
+    if (m->design->re[t].nvars > deepest) deepest = m->design->re[t].nvars;
+  *level = -1;
+  if (!v || sqlite3_value_type(v) == SQLITE_NULL) return SQLITE_OK;
+  int type = sqlite3_value_numeric_type(v);
+  double x = sqlite3_value_double(v);
+  if ((type == SQLITE_INTEGER || type == SQLITE_FLOAT) && x >= 0 && x <= deepest && x == (int)x) {
+    *level = (int)x;
+    return SQLITE_OK;
+  }
+  const char *shown = (const char *)sqlite3_value_text(v);
+  if (!shown) return SQLITE_NOMEM;
+  *errmsg = sqlite3_mprintf("lmm_predict: level is '%.40s'; it must be a whole number from 0 (the fixed effects only) "
+                            "to %d (every random-effects term), or NULL", shown, deepest);
+  return SQLITE_ERROR;
+}
+
 static int predict_fill(sqlite3 *db, sqlite3_value **argv, lmm_rowset *rows, char **errmsg) {
   lmm_model *m = NULL;
   lmm_predictor *p = NULL;
   const char **names = NULL;
-  int level = argv[2] && sqlite3_value_type(argv[2]) != SQLITE_NULL ? sqlite3_value_int(argv[2]) : -1;
+  int level = -1;
   int rc = lmm_store_open(db, (const char *)sqlite3_value_text(argv[0]), &m, errmsg);
   lmm_error err = {0};
+  if (rc == SQLITE_OK) rc = read_level(argv[2], m, &level, errmsg);
   if (rc == SQLITE_OK && lmm_predictor_new(m, &p, &err)) {
     *errmsg = sqlite3_mprintf("lmm_predict: %s", err.msg);
     rc = SQLITE_ERROR;

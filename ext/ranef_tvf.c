@@ -34,7 +34,7 @@ static int ranef_fill(sqlite3 *db, sqlite3_value **argv, lmm_rowset *rows, char 
         lmm_cell_text(rows, &c[1], re->levels[l]);
         lmm_cell_text(rows, &c[2], re->cnames[a]);
         lmm_cell_real(&c[3], rt->b[l * re->q + a]);
-        lmm_cell_real(&c[4], sqrt(rt->cov[(size_t)l * (size_t)(re->q * re->q) + (size_t)(a * re->q + a)]));
+        lmm_cell_real(&c[4], rt->sd[(size_t)l * (size_t)re->q + (size_t)a]);
       }
   }
   lmm_model_free(m);

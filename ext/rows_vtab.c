@@ -2,6 +2,9 @@
 #include "rows_vtab.h"
 SQLITE_EXTENSION_INIT3
 
+#include "sql_error.h"
+#include "text_arg.h"
+
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -106,11 +109,11 @@ int lmm_value_same(sqlite3_value *x, sqlite3_value *y) {
 }
 
 static int tvf_connect(sqlite3 *db, void *aux, int argc, const char *const *argv, sqlite3_vtab **out, char **err) {
-  (void)argc; (void)argv; (void)err;
+  (void)argc; (void)argv;
   const lmm_tvf *tvf = aux;
   char *schema = sqlite3_mprintf("CREATE TABLE x(%s, %s)", tvf->columns, tvf->args);
   if (!schema) return SQLITE_NOMEM;
-  int rc = sqlite3_declare_vtab(db, schema);
+  int rc = lmm_sql_declare_vtab(db, tvf->name, schema, err);
   sqlite3_free(schema);
   if (rc != SQLITE_OK) return rc;
   tvf_vtab *v = sqlite3_malloc(sizeof *v);
@@ -210,6 +213,19 @@ static int look_up(tvf_cursor *c, sqlite3_value *v) {
   return SQLITE_OK;
 }
 
+/* The name of argument a: its word in tvf->args ("model HIDDEN, data HIDDEN"). */
+static const char *arg_name(const lmm_tvf *tvf, int a, char *out, size_t size) {
+  const char *p = tvf->args;
+  for (int k = 0; k < a && p; k++)
+    if ((p = strchr(p, ','))) p++;
+  while (p && *p == ' ') p++;
+  size_t n = p ? strcspn(p, " ,") : 0;
+  if (n >= size) n = size - 1;
+  memcpy(out, p ? p : "", n);
+  out[n] = 0;
+  return out;
+}
+
 static int tvf_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, int argc, sqlite3_value **argv) {
   (void)idxStr;
   tvf_cursor *c = (tvf_cursor *)cur;
@@ -241,6 +257,15 @@ static int tvf_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, 
      * where a text that cannot be made (a number's, for want of memory) is
      * one error */
     if (!sqlite3_value_text(args[a])) return SQLITE_NOMEM;
+  }
+  for (int a = 0; a < tvf->nargs; a++) {
+    char name[32], *why = NULL;
+    int rc = args[a] ? lmm_text_arg_check(args[a], tvf->name, arg_name(tvf, a, name, sizeof name), &why) : SQLITE_OK;
+    if (rc != SQLITE_OK) {
+      sqlite3_free(vt->base.zErrMsg);
+      vt->base.zErrMsg = why;
+      return rc;
+    }
   }
   char *msg = NULL;
   int rc = tvf->fill(vt->db, args, &c->rows, &msg);

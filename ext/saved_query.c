@@ -14,6 +14,8 @@
 #include "saved_query.h"
 SQLITE_EXTENSION_INIT3
 
+#include "sql_error.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,20 +46,21 @@ static int call_allowed(sqlite3_stmt *flags, const char *call, int trusted, char
 }
 
 int lmm_saved_query_check(sqlite3 *db, const char *data, char **errmsg) {
-  if (!lmm_source_is_query(data)) return SQLITE_OK;
+  int is_query = 0, rc = lmm_source_is_query(db, data, &is_query, errmsg);
+  if (rc != SQLITE_OK || !is_query) return rc;
   static const char *const calls[] = {"Function", "PureFunc", "AggStep", "AggStep1", "AggValue", "AggInverse", "AggFinal"};
   int trusted = 1;
   sqlite3_db_config(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, -1, &trusted);
   char *sql = sqlite3_mprintf("EXPLAIN %s", data);
   sqlite3_stmt *plan = NULL, *flags = NULL;
-  int rc = sql ? sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_NO_VTAB, &plan, NULL) : SQLITE_NOMEM;
+  rc = sql ? lmm_sql_prepare(db, sql, SQLITE_PREPARE_NO_VTAB, &plan, NULL) : SQLITE_NOMEM;
   sqlite3_free(sql);
   if (rc != SQLITE_OK && rc != SQLITE_NOMEM)
     *errmsg = sqlite3_mprintf("the data query of a saved model, which may read no virtual table, does not compile: %s",
                               sqlite3_errmsg(db));
   if (rc == SQLITE_OK)
-    rc = sqlite3_prepare_v2(db, "SELECT count(*), max(flags & 524288) != 0, min(flags & 2097152) != 0 FROM pragma_function_list "
-                                "WHERE name = ?1 COLLATE NOCASE AND narg IN (?2, -1)", -1, &flags, NULL);
+    rc = lmm_sql_prepare(db, "SELECT count(*), max(flags & 524288) != 0, min(flags & 2097152) != 0 FROM pragma_function_list "
+                                "WHERE name = ?1 COLLATE NOCASE AND narg IN (?2, -1)", 0, &flags, NULL);
   /* EXPLAIN lists every function the statement calls, those of the views it reads included */
   while (rc == SQLITE_OK && (rc = sqlite3_step(plan)) == SQLITE_ROW) {
     rc = SQLITE_OK;

@@ -9,9 +9,100 @@ SQLITE_EXTENSION_INIT3
 #include <string.h>
 #include <strings.h>
 
-int lmm_source_is_query(const char *s) {
-  while (isspace((unsigned char)*s) || *s == '(') s++;
-  return !strncasecmp(s, "select", 6) || !strncasecmp(s, "with", 4) || !strncasecmp(s, "values", 6);
+#include "sql_error.h"
+
+/* Past blanks and comments. */
+static const char *skip_noise(const char *s) {
+  for (;;) {
+    while (isspace((unsigned char)*s)) s++;
+    if (s[0] == '-' && s[1] == '-') { while (*s && *s != '\n') s++; continue; }
+    if (s[0] == '/' && s[1] == '*') { const char *e = strstr(s + 2, "*/"); s = e ? e + 2 : s + strlen(s); continue; }
+    return s;
+  }
+}
+
+static int is_ident_char(char c) { return isalnum((unsigned char)c) || c == '_' || c == '$' || (unsigned char)c >= 0x80; }
+
+/* Whether s begins, after blanks, comments and parentheses, with the whole
+ * keyword SELECT, WITH or VALUES ("select1" or "with_x" is a name). */
+static int begins_query(const char *s) {
+  for (s = skip_noise(s); *s == '('; s = skip_noise(s + 1)) {}
+  size_t n = 0;
+  while (is_ident_char(s[n])) n++;
+  return (n == 6 && !strncasecmp(s, "select", 6)) || (n == 4 && !strncasecmp(s, "with", 4)) ||
+         (n == 6 && !strncasecmp(s, "values", 6));
+}
+
+/* One identifier at *s, bare or quoted ("a""b", `a`, [a]), unquoted into a
+ * copy; *s moves past it.  NULL when there is none (or out of memory: *nomem). */
+static char *read_ident(const char **s, int *nomem) {
+  const char *p = *s;
+  sqlite3_str *out = sqlite3_str_new(NULL);
+  char close = *p == '"' ? '"' : *p == '`' ? '`' : *p == '[' ? ']' : 0;
+  if (close) {
+    for (p++; *p && !(*p == close && (close == ']' || p[1] != close)); p++) {
+      if (*p == close && close != ']') p++;   /* a doubled quote stands for one */
+      sqlite3_str_appendchar(out, 1, *p);
+    }
+    if (*p != close) { sqlite3_free(sqlite3_str_finish(out)); return NULL; }
+    p++;
+  } else {
+    while (is_ident_char(*p)) sqlite3_str_appendchar(out, 1, *p++);
+    if (p == *s) { sqlite3_free(sqlite3_str_finish(out)); return NULL; }
+  }
+  char *name = sqlite3_str_finish(out);
+  if (!name) *nomem = 1;
+  else *s = p;
+  return name;
+}
+
+/* The FROM text ("schema"."name" or "name") of the table or view that data
+ * names, NULL when there is none: data as the name itself, or as
+ * [schema.]name with either part quoted.  A table found this way wins over
+ * what the name looks like: a table may be called "values" or
+ * "selections". */
+static int table_from(sqlite3 *db, const char *data, char **from, char **errmsg) {
+  *from = NULL;
+  sqlite3_stmt *st = NULL;
+  /* short, for a low SQLITE_LIMIT_SQL_LENGTH; the FROM text leaves an unqualified name for SQLite to resolve (temp first) */
+  int rc = lmm_sql_prepare(db, "SELECT 1 FROM pragma_table_list(?2)WHERE ifnull(schema=?1 COLLATE NOCASE,1)", 0, &st, NULL);
+  char *schema = NULL, *name = NULL;
+  int nomem = 0;
+  for (int attempt = 0; attempt < 2 && rc == SQLITE_OK && !*from; attempt++) {
+    if (attempt == 1) {   /* [schema.]name, perhaps quoted */
+      const char *p = skip_noise(data);
+      name = read_ident(&p, &nomem);
+      if (name && *p == '.') {
+        p++;
+        schema = name;
+        name = read_ident(&p, &nomem);
+      }
+      if (!name || *skip_noise(p)) break;
+    }
+    sqlite3_bind_text(st, 1, schema, -1, SQLITE_STATIC);
+    rc = sqlite3_bind_text(st, 2, attempt ? name : data, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
+      *from = schema ? sqlite3_mprintf("\"%w\".\"%w\"", schema, name) : sqlite3_mprintf("\"%w\"", attempt ? name : data);
+    if (rc == SQLITE_ROW && !*from) nomem = 1;
+    if (rc == SQLITE_ROW || rc == SQLITE_DONE) rc = sqlite3_reset(st);
+  }
+  sqlite3_free(schema);
+  sqlite3_free(name);
+  if (rc != SQLITE_OK && rc != SQLITE_NOMEM) {
+    char *why = lmm_sql_errmsg(db);
+    *errmsg = sqlite3_mprintf("cannot look up the table '%s': %s", data, why ? why : "out of memory");
+    sqlite3_free(why);
+  }
+  sqlite3_finalize(st);
+  return nomem ? SQLITE_NOMEM : rc;
+}
+
+int lmm_source_is_query(sqlite3 *db, const char *data, int *is_query, char **errmsg) {
+  char *from = NULL;
+  int rc = table_from(db, data, &from, errmsg);
+  *is_query = rc == SQLITE_OK && !from && begins_query(data);
+  sqlite3_free(from);
+  return rc;
 }
 
 /* Only blanks, semicolons and comments after the statement. */
@@ -24,29 +115,35 @@ static int only_trailing_noise(const char *s) {
   }
 }
 
-/* Whether "SELECT what FROM from" compiles: 1 yes, 0 no, -1 out of memory
- * (which must not pass for "no such table" or "no rowid"). */
-static int compiles(sqlite3 *db, const char *what, const char *from) {
+/* Whether "SELECT what FROM from" compiles: 1 yes, 0 no (*rc SQLite's
+ * error, which the caller reports when it is not the one it tests for), -1
+ * out of memory (which must not pass for "no such table" or "no rowid"). */
+static int compiles(sqlite3 *db, const char *what, const char *from, int *rc) {
   char *sql = from ? sqlite3_mprintf("SELECT %s FROM %s", what, from) : NULL;
   if (!sql) return -1;
   sqlite3_stmt *st = NULL;
-  int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+  *rc = lmm_sql_prepare(db, sql, 0, &st, NULL);
   sqlite3_finalize(st);
   sqlite3_free(sql);
-  if (rc == SQLITE_NOMEM) return -1;
-  return rc == SQLITE_OK;
+  if (*rc == SQLITE_NOMEM) return -1;
+  return *rc == SQLITE_OK;
 }
 
 /* FROM-clause text for the data argument into *from; an SQLite error code
  * with *errmsg set when there is none. */
-static int source_from(sqlite3 *db, const char *data, char **from, int *has_rowid, char **errmsg) {
+static int source_from(sqlite3 *db, const char *data, char **from, int *has_rowid, int *is_query, char **errmsg) {
   *from = NULL;
-  if (lmm_source_is_query(data)) {
+  int rc = table_from(db, data, from, errmsg);
+  if (rc != SQLITE_OK) return rc;
+  *is_query = !*from && begins_query(data);
+  if (*is_query) {
     sqlite3_stmt *st = NULL;
     const char *tail = NULL;
-    int rc = sqlite3_prepare_v2(db, data, -1, &st, &tail);
+    rc = lmm_sql_prepare(db, data, 0, &st, &tail);
     if (rc != SQLITE_OK) {
-      *errmsg = sqlite3_mprintf("the data query does not compile: %s", sqlite3_errmsg(db));
+      char *why = lmm_sql_errmsg(db);
+      *errmsg = sqlite3_mprintf("the data query does not compile: %s", why ? why : "out of memory");
+      sqlite3_free(why);
       return rc == SQLITE_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
     }
     int ro = st && sqlite3_stmt_readonly(st);
@@ -62,32 +159,29 @@ static int source_from(sqlite3 *db, const char *data, char **from, int *has_rowi
     size_t n = (size_t)(tail - data);
     while (n && (isspace((unsigned char)data[n - 1]) || data[n - 1] == ';')) n--;
     *has_rowid = 0;
-    *from = sqlite3_mprintf("(%.*s)", (int)n, data);
+    /* the newline ends a -- comment the query may end with */
+    *from = sqlite3_mprintf("(%.*s\n)", (int)n, data);
     return *from ? SQLITE_OK : SQLITE_NOMEM;
   }
-  /* a table or view, perhaps schema-qualified */
-  const char *dot = strchr(data, '.');
-  char *name = sqlite3_mprintf("\"%w\"", data);
-  int found = compiles(db, "*", name);
-  if (found == 0 && dot) {
-    sqlite3_free(name);
-    char *schema = sqlite3_mprintf("%.*s", (int)(dot - data), data);
-    name = schema ? sqlite3_mprintf("\"%w\".\"%w\"", schema, dot + 1) : NULL;
-    sqlite3_free(schema);
-    found = compiles(db, "*", name);
+  /* no table or view in the schemas' lists: what SQLite alone resolves (an eponymous virtual table) */
+  if (!*from && !(*from = sqlite3_mprintf("\"%w\"", data))) return SQLITE_NOMEM;
+  int found = compiles(db, "*", *from, &rc);
+  if (found == 0 && !lmm_sql_no_such_table(db)) {
+    char *why = lmm_sql_errmsg(db);
+    *errmsg = sqlite3_mprintf("cannot read '%s': %s", data, why ? why : "out of memory");
+    sqlite3_free(why);
+    found = -2;
   }
-  int rowid = found > 0 ? compiles(db, "rowid", name) : found;
-  if (rowid < 0) {
-    sqlite3_free(name);
-    return SQLITE_NOMEM;
-  }
-  if (!found) {
-    sqlite3_free(name);
-    *errmsg = sqlite3_mprintf("no such table or view: '%s'", data);
-    return SQLITE_ERROR;
+  int rowid = found > 0 ? compiles(db, "rowid", *from, &rc) : found;
+  if (found <= 0 || rowid < 0) {
+    sqlite3_free(*from);
+    *from = NULL;
+    if (found == 0)
+      *errmsg = sqlite3_mprintf("no such table or view: '%s'%s", data,
+                                strpbrk(data, " \t\n(") ? " (a query must begin with SELECT, WITH or VALUES)" : "");
+    return found == -1 || rowid == -1 ? SQLITE_NOMEM : SQLITE_ERROR;
   }
   *has_rowid = rowid;
-  *from = name;
   return SQLITE_OK;
 }
 
@@ -107,15 +201,17 @@ static int numeric_affinity(const char *decl) {
 /* The source's column names for the model's columns (matched as SQLite
  * matches names, ignoring case), or an error naming the missing one.
  * Checking here matters: SQLite would read an unknown "name" as a string. */
-static int resolve_columns(sqlite3 *db, const char *from, const char *data, int ncols, const char *const *names,
-                           int *index, char **errmsg) {
+static int resolve_columns(sqlite3 *db, const char *from, const char *data, int is_query, int ncols,
+                           const char *const *names, int *index, char **errmsg) {
   char *sql = sqlite3_mprintf("SELECT * FROM %s", from);
   sqlite3_stmt *st = NULL;
-  int rc = sql ? sqlite3_prepare_v2(db, sql, -1, &st, NULL) : SQLITE_NOMEM;
+  int rc = sql ? lmm_sql_prepare(db, sql, 0, &st, NULL) : SQLITE_NOMEM;
   sqlite3_free(sql);
   if (rc == SQLITE_NOMEM) return SQLITE_NOMEM;
   if (rc != SQLITE_OK) {
-    *errmsg = sqlite3_mprintf("cannot read the data: %s", sqlite3_errmsg(db));
+    char *why = lmm_sql_errmsg(db);
+    *errmsg = sqlite3_mprintf("cannot read the data: %s", why ? why : "out of memory");
+    sqlite3_free(why);
     return SQLITE_ERROR;
   }
   int nc = sqlite3_column_count(st);
@@ -130,7 +226,7 @@ static int resolve_columns(sqlite3 *db, const char *from, const char *data, int 
       sqlite3_free(list);
       list = more;
     }
-    if (lmm_source_is_query(data))
+    if (is_query)
       *errmsg = sqlite3_mprintf("no column '%s' in the data query (its columns: %s)", names[i], list ? list : "");
     else
       *errmsg = sqlite3_mprintf("no column '%s' in '%s' (its columns: %s)", names[i], data, list ? list : "");
@@ -272,7 +368,7 @@ static char *select_columns(const char *call, const char *from, int has_rowid, i
 static int scan_by_function(sqlite3 *db, scan *sc, const char *from) {
   char *sql = select_columns("lmm_source_row", from, sc->has_rowid, sc->nc, sc->names);
   sqlite3_stmt *st = NULL;
-  int rc = sql ? sqlite3_prepare_v2(db, sql, -1, &st, NULL) : SQLITE_NOMEM;
+  int rc = sql ? lmm_sql_prepare(db, sql, 0, &st, NULL) : SQLITE_NOMEM;
   sqlite3_free(sql);
   if (rc == SQLITE_OK) rc = sqlite3_bind_pointer(st, 1, sc, SCAN_POINTER, NULL);
   while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) rc = SQLITE_OK;
@@ -301,23 +397,24 @@ static int scan_by_columns(sqlite3 *db, scan *sc) {
 
 int lmm_source_each(sqlite3 *db, const char *data, int nc, const char *const *names, lmm_row_fn *each, void *ctx,
                     uint64_t *fingerprint, char **errmsg) {
-  int has_rowid = 0;
+  int has_rowid = 0, is_query = 0;
   char *from = NULL, *sql = NULL;
   size_t width = (size_t)(nc ? nc : 1);
   int *index = NULL, *numeric = NULL;
   scan sc = {.nc = nc, .names = names, .each = each, .ctx = ctx, .fp = 1469598103934665603ULL, .want_fp = fingerprint,
              .errmsg = errmsg, .stop = SQLITE_OK};
-  int rc = source_from(db, data, &from, &has_rowid, errmsg);
+  int rc = source_from(db, data, &from, &has_rowid, &is_query, errmsg);
   if (rc != SQLITE_OK) goto done;
   index = sqlite3_malloc64(sizeof *index * width);
   numeric = sqlite3_malloc64(sizeof *numeric * width);
   sc.vals = sqlite3_malloc64(sizeof *sc.vals * width);
   if (!index || !numeric || !sc.vals) { rc = SQLITE_NOMEM; goto done; }
-  if ((rc = resolve_columns(db, from, data, nc, names, index, errmsg)) != SQLITE_OK) goto done;
+  if ((rc = resolve_columns(db, from, data, is_query, nc, names, index, errmsg)) != SQLITE_OK) goto done;
   sql = select_columns(NULL, from, has_rowid, nc, names);
-  rc = sql ? sqlite3_prepare_v2(db, sql, -1, &sc.plain, NULL) : SQLITE_NOMEM;
+  rc = sql ? lmm_sql_prepare(db, sql, 0, &sc.plain, NULL) : SQLITE_NOMEM;
   if (rc != SQLITE_OK) {
-    if (rc != SQLITE_NOMEM) *errmsg = sqlite3_mprintf("cannot read the data: %s", sqlite3_errmsg(db));
+    if (rc != SQLITE_NOMEM) *errmsg = lmm_sql_errmsg(db);
+    lmm_source_error_in("cannot read the data", errmsg);
     goto done;
   }
   for (int i = 0; i < nc; i++) numeric[i] = numeric_affinity(sqlite3_column_decltype(sc.plain, i + 1));
@@ -326,7 +423,10 @@ int lmm_source_each(sqlite3 *db, const char *data, int nc, const char *const *na
   if (nc + 2 <= sqlite3_limit(db, SQLITE_LIMIT_FUNCTION_ARG, -1)) rc = scan_by_function(db, &sc, from);
   else rc = scan_by_columns(db, &sc);
   if (sc.stop != SQLITE_OK) rc = sc.stop;
-  else if (rc != SQLITE_DONE) *errmsg = sqlite3_mprintf("reading the data failed: %s", sqlite3_errmsg(db));
+  else if (rc != SQLITE_DONE) {
+    *errmsg = lmm_sql_errmsg(db);
+    lmm_source_error_in("reading the data failed", errmsg);
+  }
   else {
     rc = SQLITE_OK;
     if (fingerprint) *fingerprint = sc.fp;
@@ -355,7 +455,7 @@ static int interrupted(sqlite3 *db) {
   sqlite3_stmt *st = NULL;
   /* SQLite 3.40 has no sqlite3_is_interrupted(): a trivial statement reports
    * it (and one that cannot be made for want of memory is no interrupt) */
-  int rc = sqlite3_prepare_v2(db, "SELECT 1", -1, &st, NULL);
+  int rc = lmm_sql_prepare(db, "SELECT 1", 0, &st, NULL);
   if (rc == SQLITE_OK) rc = sqlite3_step(st);
   sqlite3_finalize(st);
   return rc == SQLITE_INTERRUPT;

@@ -30,8 +30,12 @@ int lmm_source_each(sqlite3 *db, const char *data, int ncols, const char *const 
  * starts with fn is left as it is.  Out of memory leaves *errmsg NULL. */
 void lmm_source_error_in(const char *fn, char **errmsg);
 
-/* Whether data is a query (SELECT, WITH or VALUES) rather than a table or view name. */
-int lmm_source_is_query(const char *data);
+/* Whether data is a query rather than a table or view in *is_query: a table
+ * or view of that name (or [schema.]name, quoted or not) is one, whatever
+ * the name looks like; else a text that begins with the keyword SELECT,
+ * WITH or VALUES (after blanks, comments and parentheses) is a query.
+ * Returns an SQLite error code, with *errmsg, when it cannot tell. */
+int lmm_source_is_query(sqlite3 *db, const char *data, int *is_query, char **errmsg);
 
 /* What a fit polls between evaluations (the interrupted callback of
  * lmm_model_finish): nonzero once sqlite3_interrupt() has been called on db,

@@ -8,6 +8,7 @@ SQLITE_EXTENSION_INIT3
 
 #include "saved_query.h"
 #include "source.h"
+#include "sql_error.h"
 
 static void json_string(sqlite3_str *s, const char *t) {
   if (!t) { sqlite3_str_appendall(s, "null"); return; }
@@ -98,22 +99,25 @@ int lmm_store_save(sqlite3 *db, const char *name, const char *const call[4], con
   };
   sqlite3_stmt *st[SAVE_NSTMT] = {0}, *insert = NULL;
   int rc = SQLITE_OK, begun = 0;
-  for (int i = 0; i < SAVE_NSTMT && rc == SQLITE_OK; i++) rc = sqlite3_prepare_v2(db, sql[i], -1, &st[i], NULL);
+  for (int i = 0; i < SAVE_NSTMT && rc == SQLITE_OK; i++) rc = lmm_sql_prepare(db, sql[i], 0, &st[i], NULL);
   if (rc == SQLITE_OK) begun = (rc = run(st[SAVE_BEGIN])) == SQLITE_OK;
   if (rc == SQLITE_OK) rc = run(st[SAVE_CREATE]);
   if (rc == SQLITE_OK)
-    rc = sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO lmm_models VALUES(?1, ?2, ?3, ?4, ?5, ?6, "
-                                "strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), ?7)", -1, &insert, NULL);
-  if (rc == SQLITE_OK) {
-    sqlite3_bind_text(insert, 1, name, -1, SQLITE_STATIC);
-    for (int i = 0; i < 4; i++) sqlite3_bind_text(insert, 2 + i, call[i], -1, SQLITE_STATIC);
-    sqlite3_bind_text(insert, 6, fit_json, -1, SQLITE_STATIC);
-    sqlite3_bind_text(insert, 7, LMM_VERSION, -1, SQLITE_STATIC);
-    rc = run(insert);
-  }
+    rc = lmm_sql_prepare(db, "INSERT OR REPLACE INTO lmm_models VALUES(?1, ?2, ?3, ?4, ?5, ?6, "
+                                "strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), ?7)", 0, &insert, NULL);
+  /* a value over SQLITE_LIMIT_LENGTH is not bound: it must not be saved as NULL */
+  if (rc == SQLITE_OK) rc = sqlite3_bind_text(insert, 1, name, -1, SQLITE_STATIC);
+  for (int i = 0; i < 4 && rc == SQLITE_OK; i++) rc = sqlite3_bind_text(insert, 2 + i, call[i], -1, SQLITE_STATIC);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_text(insert, 6, fit_json, -1, SQLITE_STATIC);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_text(insert, 7, LMM_VERSION, -1, SQLITE_STATIC);
+  if (rc == SQLITE_OK) rc = run(insert);
   if (rc == SQLITE_OK) rc = run(st[SAVE_RELEASE]);   /* the commit, unless the caller's transaction is open */
   if (rc != SQLITE_OK) {
-    *errmsg = sqlite3_mprintf("lmm_fit: cannot save the model '%s': %s", name, sqlite3_errmsg(db));
+    char *why = lmm_sql_errmsg(db);
+    char *size = rc == SQLITE_TOOBIG ? sqlite3_mprintf(" (its fit is %lld bytes)", (long long)strlen(fit_json)) : NULL;
+    *errmsg = sqlite3_mprintf("lmm_fit: cannot save the model '%s'%s: %s", name, size ? size : "", why ? why : "out of memory");
+    sqlite3_free(size);
+    sqlite3_free(why);
     if (begun) {
       run(st[SAVE_UNDO]);
       run(st[SAVE_RELEASE]);
@@ -125,6 +129,7 @@ int lmm_store_save(sqlite3 *db, const char *name, const char *const call[4], con
 }
 
 enum { ROW_DATA, ROW_FORMULA, ROW_RANDOM, ROW_OPTIONS, ROW_FIT, ROW_NCOLS };
+static const char *const row_col[ROW_NCOLS] = {"data", "formula", "random", "options", "fit"};
 
 static void free_cols(char *cols[ROW_NCOLS]) {
   for (int i = 0; i < ROW_NCOLS; i++) {
@@ -137,42 +142,56 @@ static void free_cols(char *cols[ROW_NCOLS]) {
 static char *saved_names(sqlite3 *db) {
   sqlite3_stmt *st = NULL;
   char *names = NULL;
-  if (sqlite3_prepare_v2(db, "SELECT group_concat(name, ', ') FROM (SELECT name FROM lmm_models ORDER BY name)", -1, &st, NULL) == SQLITE_OK &&
+  if (lmm_sql_prepare(db, "SELECT group_concat(name, ', ') FROM (SELECT name FROM lmm_models ORDER BY name)", 0, &st, NULL) == SQLITE_OK &&
       sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
     names = sqlite3_mprintf("%s", sqlite3_column_text(st, 0));
   sqlite3_finalize(st);
   return names;
 }
 
-/* The saved row of a model (copies of data, formula, random, options, fit).
- * lmm_models is the database's, so it may be damaged or hostile: a row
- * without data, formula or fit is refused, whatever types it holds are read
- * as text, and a copy that cannot be made is SQLITE_NOMEM, never a NULL
- * that would read as "absent". */
-static int load_row(sqlite3 *db, const char *name, char *cols[ROW_NCOLS], char **errmsg) {
-  sqlite3_stmt *st = NULL;
-  int rc = sqlite3_prepare_v2(db, "SELECT data, formula, random, options, fit FROM lmm_models WHERE name = ?1", -1, &st, NULL);
-  if (rc == SQLITE_NOMEM) return SQLITE_NOMEM;
-  if (rc != SQLITE_OK) {
-    if (!strncmp(sqlite3_errmsg(db), "no such table", 13))
-      *errmsg = sqlite3_mprintf("no saved model '%s': there is no lmm_models table yet (save a fit with the option save=NAME)", name);
-    else
-      *errmsg = sqlite3_mprintf("lmm_models is damaged: %s", sqlite3_errmsg(db));
+/* Column i of the saved row into cols[i]: whatever type it holds is read as
+ * text, a text with a NUL byte is refused (what follows it would be lost),
+ * and a copy that cannot be made is SQLITE_NOMEM, never a NULL that would
+ * read as "absent". */
+static int copy_col(sqlite3_stmt *st, int i, const char *name, char *cols[ROW_NCOLS], char **errmsg) {
+  if (sqlite3_column_type(st, i) == SQLITE_NULL) return SQLITE_OK;
+  const char *t = (const char *)sqlite3_column_text(st, i);
+  if (!t) return SQLITE_NOMEM;
+  size_t n = (size_t)sqlite3_column_bytes(st, i), at = strlen(t);
+  if (at != n) {
+    *errmsg = sqlite3_mprintf("the saved model '%s' is damaged: its %s holds a NUL byte at byte %lld of %lld", name,
+                              row_col[i], (long long)at + 1, (long long)n);
     return SQLITE_ERROR;
   }
-  sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-  rc = sqlite3_step(st);
+  return (cols[i] = sqlite3_mprintf("%s", t)) ? SQLITE_OK : SQLITE_NOMEM;
+}
+
+/* The saved row of a model (copies of data, formula, random, options, fit).
+ * lmm_models is the database's, so it may be damaged or hostile: a row
+ * without data, formula or fit is refused. */
+static int load_row(sqlite3 *db, const char *name, char *cols[ROW_NCOLS], char **errmsg) {
+  sqlite3_stmt *st = NULL;
+  int rc = lmm_sql_prepare(db, "SELECT data, formula, random, options, fit FROM lmm_models WHERE name = ?1", 0, &st, NULL);
+  if (rc == SQLITE_NOMEM) return SQLITE_NOMEM;
+  if (rc != SQLITE_OK) {
+    char *why = lmm_sql_errmsg(db);
+    if (lmm_sql_no_such_table(db))
+      *errmsg = sqlite3_mprintf("no saved model '%s': there is no lmm_models table yet (save a fit with the option save=NAME)", name);
+    else if (rc == SQLITE_ERROR && strstr(why ? why : "", "no such column"))
+      *errmsg = sqlite3_mprintf("lmm_models is damaged: %s", why);
+    else
+      *errmsg = sqlite3_mprintf("cannot read lmm_models: %s", why ? why : "out of memory");
+    sqlite3_free(why);
+    return rc;
+  }
+  rc = sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+  if (rc == SQLITE_OK) rc = sqlite3_step(st);
   if (rc == SQLITE_ROW) {
     rc = SQLITE_OK;
-    for (int i = 0; i < ROW_NCOLS && rc == SQLITE_OK; i++) {
-      if (sqlite3_column_type(st, i) == SQLITE_NULL) continue;
-      const unsigned char *t = sqlite3_column_text(st, i);
-      if (!t || !(cols[i] = sqlite3_mprintf("%s", t))) rc = SQLITE_NOMEM;
-    }
-    static const char *const what[] = {"data", "formula", NULL, NULL, "fit"};
+    for (int i = 0; i < ROW_NCOLS && rc == SQLITE_OK; i++) rc = copy_col(st, i, name, cols, errmsg);
     for (int i = 0; i < ROW_NCOLS && rc == SQLITE_OK; i++)
-      if (what[i] && !cols[i]) {
-        *errmsg = sqlite3_mprintf("the saved model '%s' is damaged: its %s is NULL", name, what[i]);
+      if (i != ROW_RANDOM && i != ROW_OPTIONS && !cols[i]) {
+        *errmsg = sqlite3_mprintf("the saved model '%s' is damaged: its %s is NULL", name, row_col[i]);
         rc = SQLITE_ERROR;
       }
   } else if (rc == SQLITE_DONE) {
@@ -181,177 +200,150 @@ static int load_row(sqlite3 *db, const char *name, char *cols[ROW_NCOLS], char *
     sqlite3_free(names);
     rc = SQLITE_ERROR;
   } else if (rc != SQLITE_NOMEM) {
-    *errmsg = sqlite3_mprintf("reading lmm_models: %s", sqlite3_errmsg(db));
+    char *why = lmm_sql_errmsg(db);
+    *errmsg = sqlite3_mprintf("cannot read lmm_models: %s", why ? why : "out of memory");
+    sqlite3_free(why);
   }
   sqlite3_finalize(st);
   if (rc != SQLITE_OK) free_cols(cols);
   return rc;
 }
 
-/* The readers of a fit's JSON rely on its rows, fixed and vcov arrays;
- * label names the fit in the message. */
-static int check_fit_json(sqlite3 *db, const char *label, const char *json, char **errmsg) {
-  static const char *const what[] = {"rows", "fixed", "vcov"};
-  sqlite3_stmt *st = NULL;
-  int rc = sqlite3_prepare_v2(db, "SELECT json_type(?1, '$.rows'), json_type(?1, '$.fixed'), json_type(?1, '$.vcov')", -1,
-                              &st, NULL);
-  if (rc == SQLITE_OK) {
-    sqlite3_bind_text(st, 1, json, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st);
-  }
-  if (rc == SQLITE_ROW) {
-    rc = SQLITE_OK;
-    for (int i = 0; i < 3 && rc == SQLITE_OK; i++) {
-      const char *t = (const char *)sqlite3_column_text(st, i);
-      if (!t && sqlite3_column_type(st, i) != SQLITE_NULL) rc = SQLITE_NOMEM;
-      else if (!t || strcmp(t, "array")) {
-        *errmsg = sqlite3_mprintf("%s is not a fit: it has no %s array", label, what[i]);
-        rc = SQLITE_ERROR;
-      }
-    }
-  } else if (rc != SQLITE_NOMEM) {
-    *errmsg = sqlite3_mprintf("%s is not a fit: %s", label, sqlite3_errmsg(db));
-    rc = SQLITE_ERROR;
-  }
-  sqlite3_finalize(st);
-  return rc;
+/* Whether the argument is a fit's JSON (as lmm_agg returns it) rather than a name. */
+static int is_json(const char *s) {
+  while (*s == ' ' || *s == '\n' || *s == '\t' || *s == '\r') s++;
+  return *s == '{';
 }
 
-int lmm_store_json(sqlite3 *db, const char *name_or_json, char **json, char **errmsg) {
-  const char *p = name_or_json;
-  char *label = NULL;
-  *json = NULL;
-  while (*p == ' ' || *p == '\n' || *p == '\t') p++;
-  int rc = SQLITE_OK;
-  if (*p == '{') {
-    *json = sqlite3_mprintf("%s", name_or_json);
-    label = sqlite3_mprintf("the argument");
-  } else {
-    char *cols[ROW_NCOLS] = {0};
-    if ((rc = load_row(db, name_or_json, cols, errmsg)) != SQLITE_OK) return rc;
-    *json = cols[ROW_FIT];
-    cols[ROW_FIT] = NULL;
-    free_cols(cols);
-    label = sqlite3_mprintf("the saved model '%s'", name_or_json);
-  }
-  rc = !*json || !label ? SQLITE_NOMEM : check_fit_json(db, label, *json, errmsg);
-  sqlite3_free(label);
-  if (rc != SQLITE_OK) {
-    sqlite3_free(*json);
-    *json = NULL;
-  }
-  return rc;
-}
-
-/* The first value of sql run with ?1 = json and ?2 = path, as a copy in *out
- * (NULL for SQL NULL).  SQLITE_ERROR means json is not valid JSON. */
-static int json_query(sqlite3 *db, const char *sql, const char *json, const char *path, char **out) {
-  sqlite3_stmt *st = NULL;
-  *out = NULL;
-  int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-  if (rc == SQLITE_OK) {
-    sqlite3_bind_text(st, 1, json, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-      rc = SQLITE_OK;
-      if (sqlite3_column_type(st, 0) != SQLITE_NULL) {
-        const unsigned char *t = sqlite3_column_text(st, 0);
-        if (!t || !(*out = sqlite3_mprintf("%s", t))) rc = SQLITE_NOMEM;
-      }
-    }
-  }
-  sqlite3_finalize(st);
-  return rc == SQLITE_NOMEM ? SQLITE_NOMEM : rc == SQLITE_OK ? SQLITE_OK : SQLITE_ERROR;
-}
-
-/* The finite numbers of the JSON array at path; SQLITE_ERROR when there is no
- * such array or an element is anything else (JSON null stands for NaN). */
-static int json_numbers(sqlite3 *db, const char *json, const char *path, double **out, int *n) {
-  *out = NULL;
-  *n = 0;
-  char *type = NULL;
-  int rc = json_query(db, "SELECT json_type(?1, ?2)", json, path, &type);
-  int is_array = type && !strcmp(type, "array");
-  sqlite3_free(type);
+/* The saved row and its fit, read and checked. */
+static int read_saved(sqlite3 *db, const char *name, char *cols[ROW_NCOLS], lmm_saved_fit **fit, char **errmsg) {
+  int rc = load_row(db, name, cols, errmsg);
   if (rc != SQLITE_OK) return rc;
-  if (!is_array) return SQLITE_ERROR;
-  sqlite3_stmt *st = NULL;
-  rc = sqlite3_prepare_v2(db, "SELECT value, type FROM json_each(?1, ?2)", -1, &st, NULL);
-  if (rc == SQLITE_OK) {
-    sqlite3_bind_text(st, 1, json, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
-  }
-  int cap = 0;
-  while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-    const char *t = (const char *)sqlite3_column_text(st, 1);
-    double v = sqlite3_column_double(st, 0);
-    if (!t) { rc = SQLITE_NOMEM; break; }
-    if ((strcmp(t, "integer") && strcmp(t, "real")) || !isfinite(v)) { rc = SQLITE_ERROR; break; }
-    if (*n == cap) {
-      cap = cap ? 2 * cap : 8;
-      double *g = sqlite3_realloc64(*out, sizeof *g * (size_t)cap);
-      if (!g) { rc = SQLITE_NOMEM; break; }
-      *out = g;
-    }
-    (*out)[(*n)++] = v;
-    rc = SQLITE_OK;
-  }
-  sqlite3_finalize(st);
-  if (rc == SQLITE_DONE) return SQLITE_OK;
-  sqlite3_free(*out);
-  *out = NULL;
-  *n = 0;
-  return rc == SQLITE_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
+  char *prefix = sqlite3_mprintf("the saved model '%s' is damaged", name);
+  rc = prefix ? lmm_saved_fit_read(db, prefix, cols[ROW_FIT], fit, errmsg) : SQLITE_NOMEM;
+  sqlite3_free(prefix);
+  if (rc != SQLITE_OK) free_cols(cols);
+  return rc;
 }
 
-/* theta and the data's fingerprint from a saved fit's JSON. */
-static int read_fit(sqlite3 *db, const char *name, const char *json, double **theta, int *ntheta, char **fp, char **errmsg) {
-  int rc = json_numbers(db, json, "$.theta", theta, ntheta);
-  if (rc == SQLITE_OK) rc = json_query(db, "SELECT CASE json_type(?1, ?2) WHEN 'text' THEN json_extract(?1, ?2) END", json,
-                                       "$.fingerprint", fp);
-  if (rc == SQLITE_OK && (!*fp || strlen(*fp) != 16)) rc = SQLITE_ERROR;
-  if (rc == SQLITE_ERROR)
-    *errmsg = sqlite3_mprintf("the saved model '%s' is damaged: its fit needs a theta array of finite numbers and a "
-                              "fingerprint of 16 characters", name);
+int lmm_store_read(sqlite3 *db, const char *name_or_json, lmm_saved_fit **out, char **errmsg) {
+  *out = NULL;
+  if (is_json(name_or_json)) return lmm_saved_fit_read(db, "the argument is not a fit", name_or_json, out, errmsg);
+  char *cols[ROW_NCOLS] = {0};
+  int rc = read_saved(db, name_or_json, cols, out, errmsg);
+  free_cols(cols);
   return rc;
+}
+
+/* The saved options and the formula's shape must be the fit's: a REML fit
+ * read with method=ML, or an lme4 fit with an nlme random part, is not the
+ * model that was fitted. */
+static int check_call(const char *name, const lmm_model *m, const lmm_saved_fit *s, char **errmsg) {
+  static const char *const styles[] = {"lm", "nlme", "lme4"};
+  if (m->options.reml != s->reml)
+    *errmsg = sqlite3_mprintf("the saved model '%s' is damaged: its options make it a %s fit but its fit was made by %s",
+                              name, m->options.reml ? "REML" : "ML", s->reml ? "REML" : "ML");
+  else if (m->style != s->style)
+    *errmsg = sqlite3_mprintf("the saved model '%s' is damaged: its formula, random and options make an %s-style model "
+                              "but its fit is %s-style", name, styles[m->style], styles[s->style]);
+  return *errmsg ? SQLITE_ERROR : SQLITE_OK;
+}
+
+/* Whether a saved estimate and the one evaluated again agree: the same
+ * theta on the same rows gives the same numbers up to rounding. */
+static int agrees(double saved, double now, double se) {
+  if (isnan(saved) || isnan(now)) return isnan(saved) && isnan(now);
+  double tol = 1e-6 * (fabs(saved) + fabs(now)) + (isnan(se) ? 1e-12 : 1e-6 * se);
+  return fabs(saved - now) <= tol;
+}
+
+/* The fit evaluated at the saved theta must be the saved fit: its rows,
+ * the coefficients and the variance parameters, name for name and number
+ * for number, and its nobs and sigma. */
+static int check_evaluated(const char *name, const lmm_model *m, const lmm_saved_fit *s, char **errmsg) {
+  const lmm_result *r = m->result;
+  int i = 0, k = 0;
+  const char *why = NULL;
+  char detail[200] = "";
+  if ((int64_t)m->design->n != s->nobs) {
+    sqlite3_snprintf(sizeof detail, detail, "its nobs is %lld but its data give %lld rows", (long long)s->nobs,
+                     (long long)m->design->n);
+    why = detail;
+  }
+  while (!why) {
+    while (i < s->nrows && !strcmp(s->rows[i].effect, "fit")) i++;
+    while (k < r->nrows && !strcmp(r->rows[k].effect, "fit")) k++;
+    if (i == s->nrows || k == r->nrows) {
+      if (i != s->nrows || k != r->nrows) why = "its rows of estimates are not those of its formula";
+      break;
+    }
+    const lmm_saved_row *a = &s->rows[i];
+    const lmm_row *b = &r->rows[k];
+    if (strcmp(a->effect, b->effect) || strcmp(a->term, b->term) || !a->grp != !b->grp || (a->grp && strcmp(a->grp, b->grp))) {
+      sqlite3_snprintf(sizeof detail, detail, "its rows give the %s '%s' where its formula makes the %s '%s'", a->effect,
+                       a->term, b->effect, b->term);
+      why = detail;
+    } else if (!agrees(a->v[0], b->estimate, b->std_error)) {
+      sqlite3_snprintf(sizeof detail, detail, "its %s '%s%s%s' is saved as %.10g but its theta on its data gives %.10g",
+                       a->effect, a->grp ? a->grp : "", a->grp ? " " : "", a->term, a->v[0], b->estimate);
+      why = detail;
+    }
+    i++;
+    k++;
+  }
+  double sigma = NAN;
+  for (k = 0; !why && k < r->nrows; k++)
+    if (!strcmp(r->rows[k].effect, "fit") && !strcmp(r->rows[k].term, "sigma")) sigma = r->rows[k].estimate;
+  if (!why && !agrees(lmm_saved_fit_stat(s, "sigma"), sigma, NAN)) {
+    sqlite3_snprintf(sizeof detail, detail, "its sigma is saved as %.10g but its theta on its data gives %.10g",
+                     lmm_saved_fit_stat(s, "sigma"), sigma);
+    why = detail;
+  }
+  if (!why) return SQLITE_OK;
+  *errmsg = sqlite3_mprintf("the saved model '%s' is damaged: %s", name, why);
+  return SQLITE_ERROR;
+}
+
+/* The data read again: the saved query checked, the rows scanned into m,
+ * their fingerprint the saved one. */
+static int read_data(sqlite3 *db, const char *name, const char *data, lmm_model *m, const lmm_saved_fit *s, char **errmsg) {
+  uint64_t fp = 0;
+  int rc = lmm_saved_query_check(db, data, errmsg);
+  if (rc == SQLITE_OK) rc = lmm_source_scan(db, data, m, &fp, errmsg);
+  if (rc != SQLITE_OK) {
+    char *inner = *errmsg;
+    *errmsg = sqlite3_mprintf("the saved model '%s' cannot read its data '%s': %s", name, data, inner ? inner : "");
+    sqlite3_free(inner);
+    return rc;
+  }
+  char now[32];
+  snprintf(now, sizeof now, "%016llx", (unsigned long long)fp);
+  if (strcmp(now, s->fingerprint)) {
+    *errmsg = sqlite3_mprintf("the data of saved model '%s' ('%s') have changed since it was fitted; fit it again", name, data);
+    return SQLITE_ERROR;
+  }
+  return SQLITE_OK;
 }
 
 int lmm_store_open(sqlite3 *db, const char *name, lmm_model **out, char **errmsg) {
   *out = NULL;
   char *cols[ROW_NCOLS] = {0};
-  int rc = load_row(db, name, cols, errmsg);
+  lmm_saved_fit *s = NULL;
+  int rc = read_saved(db, name, cols, &s, errmsg);
   if (rc != SQLITE_OK) return rc;
-  double *theta = NULL;
-  int ntheta = 0;
-  char *saved_fp = NULL;
   lmm_model *m = NULL;
   lmm_error err = {0};
-  uint64_t fp = 0;
-  if ((rc = read_fit(db, name, cols[ROW_FIT], &theta, &ntheta, &saved_fp, errmsg)) != SQLITE_OK) {
-    /* the message is made */
-  } else if (lmm_model_begin(cols[ROW_FORMULA], cols[ROW_RANDOM], cols[ROW_OPTIONS], &m, &err)) {
+  if (lmm_model_begin(cols[ROW_FORMULA], cols[ROW_RANDOM], cols[ROW_OPTIONS], &m, &err)) {
     *errmsg = sqlite3_mprintf("the saved model '%s' no longer parses: %s", name, err.msg);
     rc = err.code == LMM_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
-  } else if ((rc = lmm_saved_query_check(db, cols[ROW_DATA], errmsg)) != SQLITE_OK ||
-             (rc = lmm_source_scan(db, cols[ROW_DATA], m, &fp, errmsg)) != SQLITE_OK) {
-    char *inner = *errmsg;
-    *errmsg = sqlite3_mprintf("the saved model '%s' cannot read its data '%s': %s", name, cols[ROW_DATA], inner ? inner : "");
-    sqlite3_free(inner);
-  } else {
-    char now[32];
-    snprintf(now, sizeof now, "%016llx", (unsigned long long)fp);
-    if (strcmp(now, saved_fp)) {
-      *errmsg = sqlite3_mprintf("the data of saved model '%s' ('%s') have changed since it was fitted; fit it again", name,
-                                cols[ROW_DATA]);
-      rc = SQLITE_ERROR;
-    } else if (lmm_model_finish_at(m, theta, ntheta, &err)) {
-      *errmsg = sqlite3_mprintf("the saved model '%s' cannot be evaluated: %s", name, err.msg);
-      rc = err.code == LMM_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
-    }
-  }
-  sqlite3_free(theta);
-  sqlite3_free(saved_fp);
+  } else if ((rc = check_call(name, m, s, errmsg)) != SQLITE_OK ||
+             (rc = read_data(db, name, cols[ROW_DATA], m, s, errmsg)) != SQLITE_OK) {
+    /* the message is made */
+  } else if (lmm_model_finish_at(m, s->theta, s->ntheta, &err)) {   /* s->theta is never NULL, which would optimize */
+    *errmsg = sqlite3_mprintf("the saved model '%s' cannot be evaluated: %s", name, err.msg);
+    rc = err.code == LMM_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
+  } else rc = check_evaluated(name, m, s, errmsg);
+  lmm_saved_fit_free(s);
   free_cols(cols);
   if (rc != SQLITE_OK) { lmm_model_free(m); return rc; }
   *out = m;

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include "sqlite3ext.h"
 #include "../core/model.h"
+#include "saved_fit.h"
 
 /* The fit as JSON text (sqlite3_malloc'd), or NULL when out of memory. */
 char *lmm_store_fit_json(const lmm_model *m, uint64_t fingerprint);
@@ -21,11 +22,14 @@ char *lmm_store_fit_json(const lmm_model *m, uint64_t fingerprint);
 /* Save or replace a fit under a name; all or nothing. */
 int lmm_store_save(sqlite3 *db, const char *name, const char *const call[4], const char *fit_json, char **errmsg);
 
-/* The fit JSON of a saved model, or the argument itself when it is fit JSON
- * (as lmm_agg returns it).  *json is sqlite3_malloc'd. */
-int lmm_store_json(sqlite3 *db, const char *name_or_json, char **json, char **errmsg);
+/* The fit of a saved model, or of the argument itself when it is fit JSON
+ * (as lmm_agg returns it), read and checked (saved_fit.h); free it with
+ * lmm_saved_fit_free. */
+int lmm_store_read(sqlite3 *db, const char *name_or_json, lmm_saved_fit **out, char **errmsg);
 
-/* A saved model, refitted at its theta on its (unchanged) data. */
+/* A saved model, evaluated at its theta on its (unchanged) data, after
+ * checking that its options are its fit's and that what the evaluation
+ * gives is what was saved. */
 int lmm_store_open(sqlite3 *db, const char *name, lmm_model **out, char **errmsg);
 
 #endif

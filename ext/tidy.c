@@ -7,34 +7,30 @@
 #include "tvfs.h"
 SQLITE_EXTENSION_INIT3
 
+#include "source.h"
 #include "store.h"
 
 static int tidy_fill(sqlite3 *db, sqlite3_value **argv, lmm_rowset *rows, char **errmsg) {
-  char *json = NULL;
-  int rc = lmm_store_json(db, (const char *)sqlite3_value_text(argv[0]), &json, errmsg);
+  lmm_saved_fit *f = NULL;
+  int rc = lmm_store_read(db, (const char *)sqlite3_value_text(argv[0]), &f, errmsg);
   if (rc != SQLITE_OK) {
-    char *inner = *errmsg;
-    *errmsg = sqlite3_mprintf("lmm_tidy: %s", inner ? inner : "out of memory");
-    sqlite3_free(inner);
+    lmm_source_error_in("lmm_tidy", errmsg);
     return rc;
   }
-  sqlite3_stmt *st = NULL;
-  rc = sqlite3_prepare_v2(db, "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), json_extract(value, '$[3]'), "
-                              "json_extract(value, '$[4]'), json_extract(value, '$[5]'), "
-                              "json_extract(value, '$[6]'), json_extract(value, '$[7]') FROM json_each(?1, '$.rows')", -1, &st, NULL);
-  if (rc == SQLITE_OK) {
-    sqlite3_bind_text(st, 1, json, -1, SQLITE_STATIC);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-      lmm_cell *c = lmm_rowset_add(rows);
-      if (!c) break;
-      for (int k = 0; k < 8; k++) lmm_cell_column(rows, &c[k], st, k);
+  for (int i = 0; i < f->nrows; i++) {
+    const lmm_saved_row *row = &f->rows[i];
+    lmm_cell *c = lmm_rowset_add(rows);
+    if (!c) break;
+    lmm_cell_text(rows, &c[0], row->effect);
+    lmm_cell_text(rows, &c[1], row->grp);
+    lmm_cell_text(rows, &c[2], row->term);
+    for (int k = 0; k < 5; k++) {
+      if (row->integer[k]) lmm_cell_int(&c[3 + k], (sqlite3_int64)row->v[k]);
+      else lmm_cell_real(&c[3 + k], row->v[k]);
     }
-    rc = rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
   }
-  if (rc != SQLITE_OK) *errmsg = sqlite3_mprintf("lmm_tidy: not a fit: %s", sqlite3_errmsg(db));
-  sqlite3_finalize(st);
-  sqlite3_free(json);
-  return rc;
+  lmm_saved_fit_free(f);
+  return SQLITE_OK;
 }
 
 const lmm_tvf lmm_tidy_tvf = {

@@ -6,40 +6,36 @@ SQLITE_EXTENSION_INIT3
 
 #include <math.h>
 
+#include "source.h"
 #include "store.h"
 
 static int vcov_fill(sqlite3 *db, sqlite3_value **argv, lmm_rowset *rows, char **errmsg) {
-  char *json = NULL;
-  int rc = lmm_store_json(db, (const char *)sqlite3_value_text(argv[0]), &json, errmsg);
+  lmm_saved_fit *f = NULL;
+  int rc = lmm_store_read(db, (const char *)sqlite3_value_text(argv[0]), &f, errmsg);
   if (rc != SQLITE_OK) {
-    char *inner = *errmsg;
-    *errmsg = sqlite3_mprintf("lmm_vcov: %s", inner ? inner : "out of memory");
-    sqlite3_free(inner);
+    lmm_source_error_in("lmm_vcov", errmsg);
     return rc;
   }
-  /* terms and the matrix, row by row: (i, j, term_i, term_j, v_ij, v_ii, v_jj) */
-  sqlite3_stmt *st = NULL;
-  rc = sqlite3_prepare_v2(db,
-      "SELECT a.value, b.value, json_extract(?1, '$.vcov[' || a.key || '][' || b.key || ']'), "
-      "json_extract(?1, '$.vcov[' || a.key || '][' || a.key || ']'), json_extract(?1, '$.vcov[' || b.key || '][' || b.key || ']') "
-      "FROM json_each(?1, '$.fixed') a, json_each(?1, '$.fixed') b ORDER BY a.key, b.key", -1, &st, NULL);
-  if (rc == SQLITE_OK) {
-    sqlite3_bind_text(st, 1, json, -1, SQLITE_STATIC);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+  size_t p = (size_t)f->p;
+  for (size_t i = 0; i < p; i++)
+    for (size_t j = 0; j < p; j++) {
       lmm_cell *c = lmm_rowset_add(rows);
       if (!c) break;
-      double v = sqlite3_column_double(st, 2), vi = sqlite3_column_double(st, 3), vj = sqlite3_column_double(st, 4);
-      lmm_cell_column(rows, &c[0], st, 0);
-      lmm_cell_column(rows, &c[1], st, 1);
+      double v = f->vcov[i + j * p], vi = f->vcov[i + i * p], vj = f->vcov[j + j * p];
+      if (isnan(v)) {   /* saved as null: beyond a double's range in the data's units (fit.c) */
+        *errmsg = sqlite3_mprintf("lmm_vcov: the covariance of '%s' and '%s' is beyond the range of double precision "
+                                  "(about 1e-308 to 1e+308) in the data's units; rescale their columns or the response",
+                                  f->fixed[i], f->fixed[j]);
+        lmm_saved_fit_free(f);
+        return SQLITE_ERROR;
+      }
+      lmm_cell_text(rows, &c[0], f->fixed[i]);
+      lmm_cell_text(rows, &c[1], f->fixed[j]);
       lmm_cell_real(&c[2], v);
-      lmm_cell_real(&c[3], vi > 0 && vj > 0 ? v / sqrt(vi * vj) : NAN);
+      lmm_cell_real(&c[3], vi > 0 && vj > 0 ? v / (sqrt(vi) * sqrt(vj)) : NAN);
     }
-    rc = rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
-  }
-  if (rc != SQLITE_OK) *errmsg = sqlite3_mprintf("lmm_vcov: not a fit: %s", sqlite3_errmsg(db));
-  sqlite3_finalize(st);
-  sqlite3_free(json);
-  return rc;
+  lmm_saved_fit_free(f);
+  return SQLITE_OK;
 }
 
 const lmm_tvf lmm_vcov_tvf = {

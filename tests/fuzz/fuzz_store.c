@@ -8,19 +8,20 @@
  * strtod).
  *
  * The extension (ext/ and core/ built with -DSQLITE_CORE, so that ext/ calls
- * SQLite directly) is registered on an in-memory database that holds two
- * small tables and five fits saved at start-up, in an lmm_models without
- * constraints, as a database from elsewhere may have it.  Each input becomes
- * the row 'm' of a fresh copy of that database; then lmm_tidy, lmm_vcov,
- * lmm_anova, lmm_ranef, lmm_augment and lmm_predict read it, and lmm_tidy
- * reads the fit text itself.  Every statement must succeed or fail with
- * SQLITE_ERROR and a message; afterwards the schema, the tables and the
+ * SQLite directly) is registered on an in-memory database that holds three
+ * small tables (one named "values", as a query begins) and six fits saved at
+ * start-up, in an lmm_models without constraints, as a database from
+ * elsewhere may have it.  Each input becomes the row 'm' of a fresh copy of
+ * that database; then lmm_tidy, lmm_vcov, lmm_anova, lmm_ranef, lmm_augment
+ * and lmm_predict (at two levels and at all) read it, and lmm_tidy and
+ * lmm_vcov read the fit text itself.  Every statement must succeed or fail
+ * with SQLITE_ERROR and a message; afterwards the schema, the tables and the
  * other saved fits must be as they were; and fuzz_forbidden(), registered
  * SQLITE_DIRECTONLY, aborts if a saved query ever gets to call it.
  *
  * LMM_FUZZ_SEEDS=DIR build/fuzz/fuzz_store -runs=0 writes the saved rows
- * (and a few damaged copies) as seed inputs; LMM_FUZZ_DEBUG=1 prints what
- * each statement did. */
+ * (and damaged copies of one, some of them fits that are not coherent) as
+ * seed inputs; LMM_FUZZ_DEBUG=1 prints what each statement did. */
 #include "fuzz_common.h"
 
 #include <sqlite3.h>
@@ -44,6 +45,9 @@ static const char *const setup[] = {
   "SELECT count(*) FROM lmm_fit('SELECT * FROM sleep WHERE Days < 8', 'log(Reaction) ~ Days + (1|Subject)', NULL, "
   "'method=ML, save=sleep_q')",
   "SELECT count(*) FROM lmm_fit('dye', 'Yield ~ 1 + (1|Batch)', NULL, 'save=dye')",
+  /* a table whose name is a keyword, which a saved data argument names */
+  "CREATE TABLE \"values\" AS SELECT * FROM sleep WHERE Days % 2 = 0",
+  "SELECT count(*) FROM lmm_fit('values', 'Reaction ~ Days + (1|Subject)', NULL, 'save=sleep_values')",
   /* as a database from elsewhere may have it: no constraints, any types */
   "CREATE TABLE saved AS SELECT * FROM lmm_models",
   "DROP TABLE lmm_models",
@@ -60,7 +64,10 @@ static const char *const readers[] = {
   "SELECT * FROM lmm_augment('m')",
   "SELECT * FROM lmm_predict('m', 'sleep')",
   "SELECT * FROM lmm_predict('m', 'SELECT * FROM sleep WHERE Days > 3', 0)",
+  "SELECT * FROM lmm_predict('m', 'values', 1)",
   "SELECT * FROM lmm_tidy((SELECT fit FROM lmm_models WHERE name = 'm'))",
+  "SELECT * FROM lmm_vcov((SELECT fit FROM lmm_models WHERE name = 'm'))",
+  "SELECT * FROM lmm_anova('m, sleep_re')",
 };
 
 /* What must not change: the schema, the tables, the other saved fits. */
@@ -68,6 +75,7 @@ static const char *const content_sql =
   "SELECT (SELECT group_concat(type || name || ifnull(sql, ''), '|') FROM sqlite_schema) || '#' || "
   "(SELECT group_concat(quote(Reaction) || quote(Days) || quote(Subject), '|') FROM sleep) || '#' || "
   "(SELECT group_concat(quote(Batch) || quote(Yield), '|') FROM dye) || '#' || "
+  "(SELECT group_concat(quote(Reaction) || quote(Days) || quote(Subject), '|') FROM \"values\") || '#' || "
   "(SELECT group_concat(quote(name) || quote(data) || quote(formula) || quote(random) || quote(options) || quote(fit), '|') "
   "FROM lmm_models WHERE name IS NOT 'm')";
 
@@ -115,6 +123,17 @@ static void write_seed(const char *dir, const char *name, const char *const col[
   fclose(f);
 }
 
+/* Copies of sleep_ml that are not coherent fits, as the store must refuse
+ * them: name suffix, options, fit. */
+static const char *const incoherent_sql =
+  "WITH ks(k) AS (VALUES ('theta'), ('options'), ('vcov'), ('nul'), ('method'), ('row'), ('estimate'), ('sigma'), "
+  "('deep')) SELECT 'sleep_ml-' || k, data, formula, random, CASE k WHEN 'options' THEN 'method=REML' ELSE options END, "
+  "CASE k WHEN 'theta' THEN json_set(fit, '$.theta', json('[]')) WHEN 'vcov' THEN json_remove(fit, '$.vcov[1][0]') "
+  "WHEN 'nul' THEN json_set(fit, '$.fixed[0]', 'a' || char(0) || 'b') WHEN 'method' THEN json_set(fit, '$.method', 'REML') "
+  "WHEN 'row' THEN json_remove(fit, '$.rows[0][7]') WHEN 'estimate' THEN json_set(fit, '$.rows[1][3]', 99.5) "
+  "WHEN 'sigma' THEN replace(fit, '\"sigma\",', '\"sigma\",-') WHEN 'deep' THEN json_set(fit, '$.rows[0][1]', "
+  "json('[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]')) ELSE fit END FROM lmm_models, ks WHERE name = 'sleep_ml'";
+
 /* The saved rows, and damaged copies of one, as seeds. */
 static void write_seeds(sqlite3 *db, const char *dir) {
   sqlite3_stmt *st = NULL;
@@ -133,6 +152,16 @@ static void write_seeds(sqlite3 *db, const char *dir) {
     col[0] = query;
     col[4] = "{\"theta\":[1e999],\"fingerprint\":12,\"rows\":[[\"fit\",null,\"df\",1e300]],\"fixed\":[],\"vcov\":[[]]}";
     write_seed(dir, "sleep_ml-damaged", col);
+  }
+  sqlite3_finalize(st);
+  if (sqlite3_prepare_v2(db, incoherent_sql, -1, &st, NULL)) {
+    fprintf(stderr, "fuzz_store: %s\n", sqlite3_errmsg(db));
+    return;
+  }
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    const char *col[NCOLS];
+    for (int i = 0; i < NCOLS; i++) col[i] = (const char *)sqlite3_column_text(st, i + 1);
+    write_seed(dir, (const char *)sqlite3_column_text(st, 0), col);
   }
   sqlite3_finalize(st);
 }

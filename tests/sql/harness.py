@@ -2,6 +2,7 @@
 data loaded, the extension loaded into it, and counted checks that end with
 the line 'N passed, N failed'."""
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -58,6 +59,14 @@ def database_file():
         with open(os.path.join(ROOT, "tests", "data", "load.sql")) as f:
             subprocess.run(["sqlite3", _DB_FILE], stdin=f, cwd=ROOT, check=True)
     return _DB_FILE
+
+
+def private_copy(prefix):
+    """A copy of the test database that a test may change at will: (its directory, its path)."""
+    d = tempfile.mkdtemp(prefix=prefix)
+    path = os.path.join(d, "data.db")
+    shutil.copy(database_file(), path)
+    return d, path
 
 
 def connect(extension, path=None):

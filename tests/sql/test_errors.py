@@ -11,7 +11,7 @@ CALL = "SELECT * FROM lmm_fit(?, ?, ?, ?)"
 
 def snapshot(db):
     schema = db.execute("SELECT type, name, sql FROM sqlite_schema ORDER BY name").fetchall()
-    counts = [db.execute('SELECT count(*), total(rowid) FROM "%s"' % n).fetchone()
+    counts = [db.execute('SELECT count(*), total(rowid) FROM "%s"' % n.replace('"', '""')).fetchone()
               for (ty, n, s) in schema if ty == "table" and not n.startswith("sqlite_")]
     return schema, counts
 
@@ -82,6 +82,16 @@ def run(t, db):
     t.error(db, "SELECT lmm_agg('Reaction ~ Days', NULL, NULL, 1, Reaction, 'Days', Days) FROM sleepstudy", (),
             ["uses column 'Reaction'", "pass it as a pair"], "lmm_agg with a number for a name")
     t.error(db, "SELECT lmm_agg('Reaction ~ Days', NULL) FROM sleepstudy", (), ["name/value pairs"], "lmm_agg, two arguments")
+    # a pair's name is matched on the group's first row: twice, NULL, or changing later was silent
+    t.error(db, "SELECT lmm_agg('Reaction ~ Days', NULL, NULL, 'Reaction', Reaction, 'Days', Days, 'days', Reaction) "
+            "FROM sleepstudy", (), ["column 'days' is passed twice (arguments 6 and 8); pass it once"], "lmm_agg, a name twice")
+    t.error(db, "SELECT lmm_agg('Reaction ~ Days', NULL, NULL, 'Reaction', Reaction, NULL, Days) FROM sleepstudy", (),
+            ["argument 6 must be a column name (text), not NULL"], "lmm_agg, a NULL name")
+    t.error(db, "SELECT lmm_agg('Reaction ~ Days', NULL, NULL, 'Reaction', Reaction, "
+            "CASE WHEN rowid = 5 THEN 'q' ELSE 'Days' END, Days) FROM sleepstudy", (),
+            ["in row 5 of the group, argument 6 names 'q' where the first row named 'Days'"], "lmm_agg, a name that changes")
+    t.error(db, "SELECT lmm_fit.term FROM lmm_fit('sleepstudy', 'Reaction ~ Days', NULL, 'method=ML, method=REML')", (),
+            ["options: method is given twice; keep one"], "an option twice")
     t.ok(snapshot(db) == before, "the database changed under failing calls")
     direct_only(t, db)
     interrupts(t, db)

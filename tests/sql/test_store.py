@@ -38,20 +38,20 @@ def damage(db, name, **cols):
                (name,))
 
 
-THETA_MSG = ["is damaged", "theta array of finite numbers"]
+THETA_MSG = ["is damaged", "its theta"]
 CASES = [
     # name, columns, what the readers must say
     ("nullfit", {"fit": "NULL"}, ["'nullfit' is damaged", "fit is NULL"]),
     ("nulldata", {"data": "NULL"}, ["'nulldata' is damaged", "data is NULL"]),
     ("nullformula", {"formula": "NULL"}, ["'nullformula' is damaged", "formula is NULL"]),
-    ("badjson", {"fit": "substr(fit, 1, 40)"}, THETA_MSG),
-    ("notjson", {"fit": "'theta'"}, THETA_MSG),
+    ("badjson", {"fit": "substr(fit, 1, 40)"}, ["'badjson' is damaged", "malformed JSON"]),
+    ("notjson", {"fit": "'theta'"}, ["'notjson' is damaged", "malformed JSON"]),
     ("thetanull", {"fit": "json_set(fit, '$.theta[0]', json('null'))"}, THETA_MSG),
     ("thetatext", {"fit": "json_set(fit, '$.theta[1]', 'x')"}, THETA_MSG),
     ("thetabool", {"fit": "json_set(fit, '$.theta[1]', json('true'))"}, THETA_MSG),
     ("thetaobject", {"fit": "json_set(fit, '$.theta', json('{\"a\": 1}'))"}, THETA_MSG),
     ("thetanumber", {"fit": "json_set(fit, '$.theta', 1.5)"}, THETA_MSG),
-    ("thetainf", {"fit": "json_set(fit, '$.theta[0]', 9e999)"}, THETA_MSG),
+    ("thetainf", {"fit": "replace(json_set(fit, '$.theta[0]', 12345.5), '12345.5', '1e999')"}, THETA_MSG),
     ("nofingerprint", {"fit": "json_remove(fit, '$.fingerprint')"}, ["is damaged", "fingerprint"]),
     ("numfingerprint", {"fit": "json_set(fit, '$.fingerprint', 12)"}, ["is damaged", "fingerprint"]),
     ("thetashort", {"fit": "json_set(fit, '$.theta', json('[1]'))"}, ["has 1 covariance parameters but the model has 3"]),
@@ -59,9 +59,21 @@ CASES = [
                           "WHERE i < 200000) SELECT json_group_array(i) FROM k))"},
      ["has 200000 covariance parameters but the model has 3"]),
     ("thetabig", {"fit": "json_set(fit, '$.theta', json('[1e300, 0, 1e300]'))"}, ["cannot be evaluated"]),
+    ("thetaempty", {"fit": "json_set(fit, '$.theta', json('[]'))"}, ["has 0 covariance parameters but the model has 3"]),
+    ("methodflip", {"options": "'method=REML'"}, ["'methodflip' is damaged", "its options make it a REML fit",
+                                                  "its fit was made by ML"]),
+    ("styleflip", {"formula": "'Reaction ~ Days'", "random": "'Days|Subject'"},
+     ["'styleflip' is damaged", "make an nlme-style model but its fit is lme4-style"]),
+    ("estimate", {"fit": "json_set(fit, '$.rows[1][3]', 99.5)"},
+     ["'estimate' is damaged", "its fixed 'Days' is saved as 99.5 but its theta on its data gives 10.46"]),
+    ("renamed", {"fit": "json_set(fit, '$.fixed[1]', 'Dayz', '$.rows[1][2]', 'Dayz')"},
+     ["'renamed' is damaged", "its rows give the fixed 'Dayz' where its formula makes the fixed 'Days'"]),
+    ("nulformula", {"formula": "formula || char(0) || ' + junk'"},
+     ["'nulformula' is damaged", "its formula holds a NUL byte at byte 33 of 40"]),
+    ("nuldata", {"data": "data || char(0)"}, ["'nuldata' is damaged", "its data holds a NUL byte at byte 11 of 11"]),
     ("dataint", {"data": "42"}, ["no such table or view: '42'"]),
     ("formulaint", {"formula": "7"}, ["'formulaint' no longer parses"]),
-    ("formulablob", {"formula": "x'00ff'"}, ["'formulablob' no longer parses"]),
+    ("formulablob", {"formula": "x'00ff'"}, ["'formulablob' is damaged", "its formula holds a NUL byte at byte 1 of 2"]),
     ("injectname", {"data": "'sleepstudy\"; DROP TABLE sleepstudy; --'"}, ["no such table or view"]),
     ("injectquery", {"data": "'SELECT * FROM sleepstudy; DROP TABLE sleepstudy'"}, ["single statement"]),
     ("injectwrite", {"data": "'WITH x AS (SELECT 1) DELETE FROM sleepstudy RETURNING *'"}, ["must only read"]),
@@ -79,19 +91,38 @@ CASES = [
 # for lmm_tidy, lmm_vcov and lmm_anova, which read the fit JSON only
 JSON_CASES = [
     ("nullfit", ["'nullfit' is damaged", "fit is NULL"]),
-    ("badjson", ["'badjson' is not a fit", "malformed JSON"]),
-    ("norows", ["'norows' is not a fit", "rows"]),
-    ("novcov", ["'novcov' is not a fit", "vcov"]),
+    ("badjson", ["'badjson' is damaged", "malformed JSON"]),
+    ("norows", ["'norows' is damaged", "its rows is integer, not array"]),
+    ("novcov", ["'novcov' is damaged", "no vcov array"]),
+]
+# damage to the fit itself, which every reader refuses: those that read the JSON only too
+ROW_OF = "'$.rows[' || (SELECT key FROM json_each(fit, '$.rows') WHERE json_extract(value, '$[2]') = '%s') || ']%s'"
+FIT_DAMAGE = [
+    ("vcovshort", "json_remove(fit, '$.vcov[1][0]')", ["its vcov[1] has 1 elements, not 2"]),
+    ("vcovtext", "json_set(fit, '$.vcov[0][1]', 'x')", ["its vcov[0][1] is text, not a number"]),
+    ("vcovnegative", "json_set(fit, '$.vcov[1][1]', -1)", ["its vcov[1][1], a variance, is negative"]),
+    ("fixedextra", "json_set(fit, '$.fixed[#]', 'x')", ["its vcov has 2 rows for 3 fixed effects"]),
+    ("sigmazero", "json_replace(fit, %s, 0)" % (ROW_OF % ("sigma", "[3]")), ["its sigma is 0, not positive"]),
+    ("nosigma", "json_remove(fit, %s)" % (ROW_OF % ("sigma", "")), ["its rows give no sigma"]),
+    ("methodrows", "json_set(fit, '$.method', 'REML')", ["its method is REML but its rows give the criterion of the other"]),
+    ("rowshort", "json_remove(fit, '$.rows[0][7]')", ["its rows[0] has 7 elements, not 8"]),
+    ("rowtype", "json_set(fit, '$.rows[2][0]', 'random')", ["its rows[2] has the effect 'random'"]),
+    ("nulname", "json_set(fit, '$.fixed[0]', '(Inter' || char(0) || 'cept)')",
+     ["its fit holds an escaped NUL character (\\u0000) at byte"]),
+    ("nobsrows", "json_set(fit, '$.nobs', 179)", ["its rows count 180 observations but its nobs is 179"]),
+    ("twotheta", "replace(fit, '\"theta\":', '\"theta\":[],\"theta\":')", ["its fit has two members 'theta'"]),
+    ("array", "json_array(json(fit))", ["its fit is a JSON array, not an object"]),
 ]
 DF_ROW = "'$.rows[' || (SELECT key FROM json_each(fit, '$.rows') WHERE json_extract(value, '$[2]') = 'df') || '][3]'"
+NO_STATS = ["has no fit statistics"]
 ANOVA_DAMAGE = [
-    ("dfhuge", "json_replace(fit, %s, 1e300)" % DF_ROW),
-    ("dfnegative", "json_replace(fit, %s, -4)" % DF_ROW),
-    ("dftext", "json_replace(fit, %s, 'four')" % DF_ROW),
+    ("dfhuge", "json_replace(fit, %s, 1e300)" % DF_ROW, NO_STATS),
+    ("dfnegative", "json_replace(fit, %s, -4)" % DF_ROW, NO_STATS),
+    ("dftext", "json_replace(fit, %s, 'four')" % DF_ROW, ["is damaged", "][3] is text, not a number"]),
     ("nologlik", "json_remove(fit, '$.rows[' || (SELECT key FROM json_each(fit, '$.rows') "
-                 "WHERE json_extract(value, '$[2]') = 'logLik') || ']')"),
-    ("nobsinf", "replace(fit, '\"nobs\":180', '\"nobs\":1e999')"),
-    ("nobstext", "json_set(fit, '$.nobs', '180')"),
+                 "WHERE json_extract(value, '$[2]') = 'logLik') || ']')", NO_STATS),
+    ("nobsinf", "replace(fit, '\"nobs\":180', '\"nobs\":1e999')", ["is damaged", "its nobs is real, not integer"]),
+    ("nobstext", "json_set(fit, '$.nobs', '180')", ["is damaged", "its nobs is text, not integer"]),
 ]
 
 
@@ -111,7 +142,7 @@ def hostile(t, db):
         damage(db, name, **cols)
     damage(db, "norows", fit="json_set(fit, '$.rows', 5)")
     damage(db, "novcov", fit="json_remove(fit, '$.vcov')")
-    for name, expr in ANOVA_DAMAGE:
+    for name, expr, _ in ANOVA_DAMAGE + FIT_DAMAGE:
         damage(db, name, fit=expr)
     db.commit()
     t.ok(db.execute("SELECT count(*) FROM lmm_ranef('good')").fetchone()[0] == 36, "the good row of the hostile table reads")
@@ -122,9 +153,12 @@ def hostile(t, db):
     for name, fragments in JSON_CASES:
         for reader in ("lmm_tidy('%s')", "lmm_vcov('%s')"):
             t.error(db, "SELECT * FROM " + reader % name, (), fragments, reader % name)
-        t.error(db, "SELECT * FROM lmm_anova('good, %s')" % name, (), fragments[:1], "lmm_anova with " + name)
-    for name, _ in ANOVA_DAMAGE:
-        t.error(db, "SELECT * FROM lmm_anova('good, %s')" % name, (), ["'%s' has no fit statistics" % name],
+        t.error(db, "SELECT * FROM lmm_anova('good, %s')" % name, (), ["lmm_anova: "] + fragments[:1], "lmm_anova with " + name)
+    for name, _, fragments in FIT_DAMAGE:
+        for reader in READERS + ("lmm_tidy('%s')", "lmm_vcov('%s')", "lmm_anova('good, %s')"):
+            t.error(db, "SELECT * FROM " + reader % name, (), ["'%s' is damaged" % name] + fragments, reader % name)
+    for name, _, fragments in ANOVA_DAMAGE:
+        t.error(db, "SELECT * FROM lmm_anova('good, %s')" % name, (), ["lmm_anova: ", "'%s' " % name] + fragments,
                 "lmm_anova with " + name)
     # a saved query may call what a view may: innocuous functions always, others only while the schema is trusted
     fit(db, "SELECT Reaction, Days, lower(Subject) AS Subject FROM sleepstudy", "Reaction ~ Days + (1|Subject)", None,

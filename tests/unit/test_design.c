@@ -3,10 +3,10 @@
 #include "harness.h"
 #include "helpers.h"
 
-/* X[row, col] by column name; NAN if there is no such column. */
+/* X[row, col] by column name, in the data's units (the design scales it); NAN if there is no such column. */
 static double X(const lmm_design *d, size_t row, const char *col) {
   int j = xcol(d, col);
-  return j < 0 ? NAN : lmm_design_x(d, j, row);
+  return j < 0 ? NAN : ldexp(lmm_design_x(d, j, row), d->xexp[j]);
 }
 
 void test_design_factor_columns(void) {
@@ -37,7 +37,7 @@ void test_design_factor_columns(void) {
     CHECK_STR(strs_join(d->term_labels, d->nxterms), "(Intercept);amd;status");
     double want[5][4] = {{1, 1, 0, 1}, {1, 0, 0, 0}, {1, 1, 1, 0}, {1, 0, 1, 0}, {1, 0, 0, 1}};
     for (int r = 0; r < 5; r++)
-      for (int j = 0; j < 4 && d->p == 4; j++) CHECK_NEAR(lmm_design_x(d, j, (size_t)r), want[r][j], 0);
+      for (int j = 0; j < 4 && d->p == 4; j++) CHECK_NEAR(ldexp(lmm_design_x(d, j, (size_t)r), d->xexp[j]), want[r][j], 0);
     for (int r = 0; r < 5; r++) CHECK_NEAR(d->y[r], r + 1, 0);
     CHECK_INT(d->nre, 0);
   }
@@ -164,6 +164,16 @@ void test_design_numeric_by_factor(void) {
     CHECK_NEAR(X(d, 1, "x:z"), -4, 0);
     CHECK_NEAR(X(d, 2, "I(x^2)"), 25, 0);
     CHECK_NEAR(X(d, 1, "log(x, 2)"), 2, 1e-15);
+    /* scaled by powers of two, each variable's largest magnitude into [0.5, 1): y to 6, x to 8, z to 3,
+     * I(x^2) to 64; a product by the sum of its variables' exponents */
+    CHECK_INT(d->yexp, 3);
+    CHECK_INT(d->xexp[0], 0);
+    CHECK_INT(d->xexp[xcol(d, "x")], 4);
+    CHECK_INT(d->xexp[xcol(d, "z")], 2);
+    CHECK_INT(d->xexp[xcol(d, "I(x^2)")], 7);
+    CHECK_INT(d->xexp[xcol(d, "x:z")], 6);
+    CHECK_NEAR(lmm_design_x(d, xcol(d, "x:z"), 0), 0.09375, 0);
+    CHECK_NEAR(lmm_design_x(d, xcol(d, "x"), 5), 0.5, 0);
   }
   lmm_model_free(m);
 }
@@ -196,8 +206,8 @@ void test_design_random_terms(void) {
       CHECK_INT(re->g[1], 0);
       CHECK_INT(re->q, 2);
       CHECK_STR(strs_join(re->cnames, re->q), "(Intercept);x");
-      CHECK_NEAR(lmm_design_z(m->design, 0, 0, 3), 1, 0);
-      CHECK_NEAR(lmm_design_z(m->design, 0, 1, 3), 3, 0);
+      CHECK_NEAR(ldexp(lmm_design_z(m->design, 0, 0, 3), re->zexp[0]), 1, 0);
+      CHECK_NEAR(ldexp(lmm_design_z(m->design, 0, 1, 3), re->zexp[1]), 3, 0);
     }
     /* the fixed part does not see the grouping column */
     CHECK_STR(xnames_str(d), "(Intercept);x");

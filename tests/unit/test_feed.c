@@ -88,7 +88,7 @@ void test_feed_same_frame(void) {
   CHECK_INT(load_model(formula, NULL, NULL, &t, &one, &err), LMM_OK);
   /* the second thread never allocates */
   test_thread = pthread_self();
-  lmm_set_allocator(&(lmm_allocator){count_malloc, count_realloc, free});
+  lmm_set_allocator(&(lmm_allocator){count_malloc, count_realloc, free, 0, NULL});
   CHECK_INT(feed_model(formula, &t, 0, &fed, &read_rc, &err), LMM_OK);
   lmm_set_allocator(NULL);
   CHECK_INT(other_thread_allocs, 0);

@@ -47,6 +47,12 @@ int main(void) {
   /* test_formula_errors.c */
   RUN(test_formula_syntax_errors);
   RUN(test_formula_semantic_errors);
+  /* test_formula_limits.c */
+  RUN(test_formula_limits_nesting);
+  RUN(test_formula_limits_height);
+  RUN(test_formula_limits_nodes);
+  RUN(test_formula_limits_terms);
+  RUN(test_formula_limits_small_stack);
   /* test_options.c */
   RUN(test_options_valid);
   RUN(test_options_errors);
@@ -58,6 +64,15 @@ int main(void) {
   RUN(test_frame_errors);
   /* test_numfmt.c */
   RUN(test_numfmt_as_r);
+  /* test_budget.c */
+  RUN(test_alloc_size_arithmetic);
+  RUN(test_alloc_host_limits);
+  RUN(test_numfmt_sizes);
+  RUN(test_budget_fixed_effects);
+  RUN(test_budget_random_effects);
+  RUN(test_budget_dense_tail);
+  RUN(test_budget_blocks);
+  RUN(test_design_term_limits);
   /* test_design.c */
   RUN(test_design_factor_columns);
   RUN(test_design_interactions);

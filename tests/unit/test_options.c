@@ -45,4 +45,11 @@ void test_options_errors(void) {
   memset(&err, 0, sizeof err);
   CHECK_INT(lmm_options_parse("method=ML, verbose", &o, &err), LMM_ERR);
   CHECK_CONTAINS(err.msg, "'verbose'");
+  /* a repeated key would leave the fit to whichever came last */
+  memset(&err, 0, sizeof err);
+  CHECK_INT(lmm_options_parse("method=ML, method=REML", &o, &err), LMM_ERR);
+  CHECK_STR(err.msg, "options: method is given twice; keep one");
+  memset(&err, 0, sizeof err);
+  CHECK_INT(lmm_options_parse("save=a, save=b", &o, &err), LMM_ERR);
+  CHECK_STR(err.msg, "options: save is given twice; keep one");
 }

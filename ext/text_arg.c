@@ -1,0 +1,17 @@
+/* text_arg.c — text arguments with a NUL byte refused (see text_arg.h). */
+#include "text_arg.h"
+SQLITE_EXTENSION_INIT3
+
+#include <string.h>
+
+int lmm_text_arg_check(sqlite3_value *v, const char *fn, const char *arg, char **errmsg) {
+  int type = sqlite3_value_type(v);
+  if (type != SQLITE_TEXT && type != SQLITE_BLOB) return SQLITE_OK;
+  const char *t = (const char *)sqlite3_value_text(v);
+  if (!t) return SQLITE_NOMEM;
+  int n = sqlite3_value_bytes(v), at = (int)strlen(t);
+  if (at == n) return SQLITE_OK;
+  *errmsg = sqlite3_mprintf("%s: the argument '%s' holds a NUL byte at byte %d of %d; remove it (what follows it would "
+                            "be lost)", fn, arg, at + 1, n);
+  return *errmsg ? SQLITE_ERROR : SQLITE_NOMEM;
+}
