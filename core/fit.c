@@ -326,19 +326,16 @@ static int at_boundary(const lmm_design *d, const lmm_fit *f) {
   return 0;
 }
 
-/* A fit that ends on a boundary may have crept into it from a poorer basin
- * (the Pixel data's day|Dog/Side slopes: -413.77 where -411.00 exists).  So
- * optimize once more from the boundary point with each variance that went
- * to zero lifted back to where it started, and keep the better optimum. */
-static int lift_and_retry(objective_ctx *c, const lmm_design *d, const double *lower, const double *start,
-                          const double *step, double *fmin, int *ok) {
+/* Optimize once more from theta0 with first steps step, and keep the better
+ * optimum (f->theta is left at it). */
+static int retry_from(objective_ctx *c, const lmm_design *d, const double *lower, const double *theta0, const double *step,
+                      double *fmin, int *ok) {
   lmm_fit *f = c->fit;
   int nth = f->ntheta;
-  double *keep = lmm_malloc(sizeof *keep * (size_t)nth);
+  double *keep = lmm_malloc_array((size_t)nth, sizeof *keep);
   if (!keep) return LMM_NOMEM;
   memcpy(keep, f->theta, sizeof *keep * (size_t)nth);
-  for (int m = 0; m < nth; m++)
-    if (lower[m] == 0 && f->theta[m] < 1e-4) f->theta[m] = start[m] > 0.05 ? start[m] : 0.5;
+  memmove(f->theta, theta0, sizeof *keep * (size_t)nth);
   double fmin2 = 0;
   int ok2 = 0;
   int rc = minimize(c, f->theta, lower, step, &fmin2, &ok2);
@@ -350,6 +347,50 @@ static int lift_and_retry(objective_ctx *c, const lmm_design *d, const double *l
   } else memcpy(f->theta, keep, sizeof *keep * (size_t)nth);
   f->singular = at_boundary(d, f);
   lmm_free(keep);
+  return rc;
+}
+
+/* A fit that ends on a boundary may have crept into it from a poorer basin
+ * (the Pixel data's day|Dog/Side slopes: -413.77 where -411.00 exists).  So
+ * optimize once more from the boundary point with each variance that went
+ * to zero lifted back to where it started, and keep the better optimum. */
+static int lift_and_retry(objective_ctx *c, const lmm_design *d, const double *lower, const double *start,
+                          const double *step, double *fmin, int *ok) {
+  lmm_fit *f = c->fit;
+  int nth = f->ntheta;
+  double *lifted = lmm_malloc_array((size_t)nth, sizeof *lifted);
+  if (!lifted) return LMM_NOMEM;
+  for (int m = 0; m < nth; m++)
+    lifted[m] = lower[m] == 0 && f->theta[m] < 1e-4 ? (start[m] > 0.05 ? start[m] : 0.5) : f->theta[m];
+  int rc = retry_from(c, d, lower, lifted, step, fmin, ok);
+  lmm_free(lifted);
+  return rc;
+}
+
+/* A term of two or more columns that still ends on a boundary may sit on the
+ * wrong face of it: a random slope's fit whose intercept variance went to
+ * zero where lme4 finds a rank-deficient covariance with every variance
+ * positive (issue 21's randomized designs: (x|g) -63.28 where -62.77 exists,
+ * (x + I(x^2)|g) -190.2064 where -190.2058).  Neither the moment start nor
+ * the lifted boundary point leads elsewhere, so optimize from lme4's start,
+ * T = I, with first steps of three sizes (each of them alone leaves some of
+ * those designs short), and keep the best. */
+static int restart_at_identity(objective_ctx *c, const lmm_design *d, const double *lower, double *fmin, int *ok) {
+  static const double steps[] = {0.2, 1.0, 0.5};
+  lmm_fit *f = c->fit;
+  int nth = f->ntheta, vector = 0, rc = LMM_OK;
+  for (int t = 0; t < d->nre; t++) vector |= d->re[t].q > 1;
+  if (!vector) return LMM_OK;
+  double *identity = lmm_malloc_array((size_t)nth * 2, sizeof *identity), *step = identity + nth;
+  if (!identity) return LMM_NOMEM;
+  for (int t = 0; t < d->nre; t++)
+    for (int col = 0, m = f->theta_off[t]; col < d->re[t].q; col++)
+      for (int row = col; row < d->re[t].q; row++, m++) identity[m] = row == col;
+  for (size_t k = 0; k < sizeof steps / sizeof *steps && !rc && f->singular; k++) {
+    for (int m = 0; m < nth; m++) step[m] = steps[k];
+    rc = retry_from(c, d, lower, identity, step, fmin, ok);
+  }
+  lmm_free(identity);
   return rc;
 }
 
@@ -669,6 +710,7 @@ int lmm_fit_run(const lmm_design *d, lmm_system *sys, const lmm_fit_options *opt
       if (c.stopped) rc = LMM_INTERRUPTED;
     }
     if (!rc && f->singular) rc = lift_and_retry(&c, d, lower, start, step, &fmin, &ok);
+    if (!rc && f->singular) rc = restart_at_identity(&c, d, lower, &fmin, &ok);
     lmm_free(step);
     if (rc) {
       char at[160];
