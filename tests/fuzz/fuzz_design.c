@@ -386,14 +386,14 @@ static void *run(void *arg) {
       free_row(&rs);
     }
   }
+  fuzz_budget budget;
   if (!rc) {
     stage = "fit";
-    fuzz_budget budget;
     fuzz_budget_start(&budget, INT_MAX, FIT_SECONDS);
     rc = lmm_model_finish(m, fuzz_budget_spent, &budget, &err);
     fuzz_check_finished(m, rc, &err);
   }
-  if (!rc) { stage = "ranef"; rc = lmm_model_ranef(m, 1, &err); }
+  if (!rc) { stage = "ranef"; rc = lmm_model_ranef(m, 1, fuzz_budget_spent, &budget, &err); }
   if (!rc) { stage = "predict"; rc = predict_some(&rs, &err); }
   if (rc && !err.msg[0]) abort();
   if (debug) {

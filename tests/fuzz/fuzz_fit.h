@@ -54,7 +54,7 @@ static inline void *fuzz_host_realloc(void *p, size_t n) {
 }
 
 static inline void fuzz_use_host_allocator(void) {
-  static const lmm_allocator a = {fuzz_host_malloc, fuzz_host_realloc, fuzz_host_free};
+  static const lmm_allocator a = {fuzz_host_malloc, fuzz_host_realloc, fuzz_host_free, FUZZ_MAX_BLOCK, NULL};
   lmm_set_allocator(&a);
 }
 
