@@ -370,27 +370,60 @@ static int lift_and_retry(objective_ctx *c, const lmm_design *d, const double *l
 /* A term of two or more columns that still ends on a boundary may sit on the
  * wrong face of it: a random slope's fit whose intercept variance went to
  * zero where lme4 finds a rank-deficient covariance with every variance
- * positive (issue 21's randomized designs: (x|g) -63.28 where -62.77 exists,
- * (x + I(x^2)|g) -190.2064 where -190.2058).  Neither the moment start nor
- * the lifted boundary point leads elsewhere, so optimize from lme4's start,
- * T = I, with first steps of three sizes (each of them alone leaves some of
- * those designs short), and keep the best. */
-static int restart_at_identity(objective_ctx *c, const lmm_design *d, const double *lower, double *fmin, int *ok) {
-  static const double steps[] = {0.2, 1.0, 0.5};
+ * positive (issue 21's randomized designs: (x|g) -63.28 where -62.77
+ * exists, (xi|a/b) -77.30 where -70.82).  Neither the moment start nor the
+ * lifted boundary point leads elsewhere.  So, while the fit stays singular,
+ * optimize from lme4's start, T = I, with first steps of three sizes, then
+ * twice from the boundary point made regular, chol(T T' + I/4) term by term
+ * (the same covariance moved off every face by a quarter of lme4's start);
+ * each kind alone leaves some designs short, the two together none of 640
+ * (keep the best). */
+enum { RESTART_QMAX = 8 };
+
+/* theta0 for every term: chol(T T' + add I), T from f->theta (add = 1 and
+ * f->theta = 0: lme4's start, T = I).  Terms wider than RESTART_QMAX keep I. */
+static void regular_point(const lmm_design *d, const lmm_fit *f, double add, double *theta0) {
+  for (int t = 0; t < d->nre; t++) {
+    int q = d->re[t].q, off = f->theta_off[t];
+    double T[RESTART_QMAX * RESTART_QMAX] = {0}, S[RESTART_QMAX * RESTART_QMAX] = {0};
+    int ok = q <= RESTART_QMAX;
+    if (ok) {
+      for (int col = 0, m = off; col < q; col++)
+        for (int row = col; row < q; row++, m++) T[row + col * q] = f->theta[m];
+      for (int a = 0; a < q; a++)
+        for (int b = 0; b <= a; b++) {
+          double v = a == b ? add : 0;
+          for (int e = 0; e <= b; e++) v += T[a + e * q] * T[b + e * q];
+          S[a + b * q] = v;
+        }
+      ok = !LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, 'L', q, S, q);
+    }
+    for (int col = 0, m = off; col < q; col++)
+      for (int row = col; row < q; row++, m++) theta0[m] = ok ? S[row + col * q] : row == col;
+  }
+}
+
+static int restart_off_boundary(objective_ctx *c, const lmm_design *d, const double *lower, double *fmin, int *ok) {
+  static const double identity_steps[] = {0.2, 1.0, 0.5};
   lmm_fit *f = c->fit;
   int nth = f->ntheta, vector = 0, rc = LMM_OK;
   for (int t = 0; t < d->nre; t++) vector |= d->re[t].q > 1;
   if (!vector) return LMM_OK;
-  double *identity = lmm_malloc_array((size_t)nth * 2, sizeof *identity), *step = identity + nth;
-  if (!identity) return LMM_NOMEM;
-  for (int t = 0; t < d->nre; t++)
-    for (int col = 0, m = f->theta_off[t]; col < d->re[t].q; col++)
-      for (int row = col; row < d->re[t].q; row++, m++) identity[m] = row == col;
-  for (size_t k = 0; k < sizeof steps / sizeof *steps && !rc && f->singular; k++) {
-    for (int m = 0; m < nth; m++) step[m] = steps[k];
-    rc = retry_from(c, d, lower, identity, step, fmin, ok);
+  double *theta0 = lmm_malloc_array((size_t)nth * 2, sizeof *theta0), *step = theta0 + nth;
+  if (!theta0) return LMM_NOMEM;
+  for (size_t k = 0; k < sizeof identity_steps / sizeof *identity_steps && !rc && f->singular; k++) {
+    for (int t = 0; t < d->nre; t++)
+      for (int col = 0, m = f->theta_off[t]; col < d->re[t].q; col++)
+        for (int row = col; row < d->re[t].q; row++, m++) theta0[m] = row == col;
+    for (int m = 0; m < nth; m++) step[m] = identity_steps[k];
+    rc = retry_from(c, d, lower, theta0, step, fmin, ok);
   }
-  lmm_free(identity);
+  for (int k = 0; k < 2 && !rc && f->singular; k++) {
+    regular_point(d, f, 0.25, theta0);
+    for (int m = 0; m < nth; m++) step[m] = 0.2;
+    rc = retry_from(c, d, lower, theta0, step, fmin, ok);
+  }
+  lmm_free(theta0);
   return rc;
 }
 
@@ -710,7 +743,7 @@ int lmm_fit_run(const lmm_design *d, lmm_system *sys, const lmm_fit_options *opt
       if (c.stopped) rc = LMM_INTERRUPTED;
     }
     if (!rc && f->singular) rc = lift_and_retry(&c, d, lower, start, step, &fmin, &ok);
-    if (!rc && f->singular) rc = restart_at_identity(&c, d, lower, &fmin, &ok);
+    if (!rc && f->singular) rc = restart_off_boundary(&c, d, lower, &fmin, &ok);
     lmm_free(step);
     if (rc) {
       char at[160];
