@@ -7,8 +7,9 @@ The bound is 0.2 s from the interrupt to the statement's error on this
 machine, in every long phase: the least-squares QR of an lm, the fixed
 part's QR beside random effects, many random-effect terms, the dense
 Cholesky of a large crossed fit, and lmm_augment of a saved model.  The
-machine is shared, so each case is interrupted at a few moments and the
-check is on the median with room (LAG_BOUND); every lag is printed."""
+machine is shared, so each case is interrupted at a few moments: the median
+lag must be within 0.2 s (LAG_BOUND) and none beyond 1.5 s; every lag is
+printed."""
 import os
 import sqlite3
 import statistics
@@ -19,10 +20,10 @@ from harness import fit
 
 ROWS = 400000
 MODEL = "y ~ x + (1 + x | school) + (1 | rater)"
-LAG_BOUND = 0.5   # seconds: the 0.2 s aimed at, with room for a busy machine
+LAG_BOUND = 0.2   # seconds: the median lag of each case (the issue's bound on this machine)
 LAG_WORST = 1.5   # no single interrupt may come later than this
 if os.environ.get("ASAN_OPTIONS"):   # make sanitize: every line of C three times slower, allocations poisoned
-    LAG_BOUND, LAG_WORST = 4 * LAG_BOUND, 4 * LAG_WORST
+    LAG_BOUND, LAG_WORST = 2.0, 6.0   # the lm's QR alone took 0.7-1.1 s to stop there
 
 
 def interrupted_after(db, sql, params, delay):
