@@ -75,19 +75,23 @@ static inline size_t fuzz_repeat_at(const char *s, size_t len, size_t i, long *c
   return j + 1;
 }
 
-/* Appends s[0..len) with its repeats written out; returns how far it read
- * (up to the "\x02" that closes an enclosing repeat, past it). */
+/* Appends s[0..len) with its repeats written out (t NULL: only reads it);
+ * returns how far it read (up to the "\x02" that closes an enclosing repeat,
+ * past it).  A count of 0 reads its body once into nothing: writing it out
+ * (as once) let "0:" inside "400:" inside ... cost minutes before any cap. */
 static inline size_t fuzz_expand_into(fuzz_text *t, const char *s, size_t len, int depth) {
   size_t i = 0;
   while (i < len) {
     if (s[i] == '\x02' && depth > 0) return i + 1;
     long count;
     size_t body = s[i] == '\x01' && depth < FUZZ_REPEAT_DEPTH ? fuzz_repeat_at(s, len, i + 1, &count) : 0;
-    if (!body) { fuzz_text_put(t, s + i, 1); i++; continue; }
-    fuzz_text skipped = {0};   /* a count of 0 still reads the body, into nothing */
-    size_t used = fuzz_expand_into(count ? t : &skipped, s + body, len - body, depth + 1);
-    for (long k = 1; k < count && t->n < FUZZ_MAX_TEXT; k++) fuzz_expand_into(t, s + body, len - body, depth + 1);
-    free(skipped.s);
+    if (!body) {
+      if (t) fuzz_text_put(t, s + i, 1);
+      i++;
+      continue;
+    }
+    size_t used = fuzz_expand_into(count && t && t->n < FUZZ_MAX_TEXT ? t : NULL, s + body, len - body, depth + 1);
+    for (long k = 1; t && k < count && t->n < FUZZ_MAX_TEXT; k++) fuzz_expand_into(t, s + body, len - body, depth + 1);
     i = body + used;
   }
   return i;
