@@ -27,9 +27,8 @@ void *lmm_malloc(size_t n);
 void *lmm_calloc(size_t count, size_t size);
 /* lmm_calloc for what may be large, zeroed a megabyte at a time with stop
  * (stop.h; may be NULL) asked between: the first touch of fresh memory
- * costs this machine's VM about 3.5 ms of CPU a megabyte (a quarter of a
- * second for one 3,000 x 3,000 matrix, ten times that in wall time when
- * the machine is busy).  NULL when out of memory or stopped:
+ * costs the VM milliseconds a megabyte, so one large block would keep an
+ * interrupt waiting.  NULL when out of memory or stopped:
  * lmm_stop_seen(stop) tells which. */
 void *lmm_calloc_asking(size_t count, size_t size, lmm_stop *stop);
 /* After a NULL from lmm_calloc_asking: "interrupted" or out of memory in

@@ -346,7 +346,7 @@ static int tail_alloc(lmm_system *s, const lmm_design *d, lmm_stop *stop, lmm_er
   lmm_budget budget = lmm_budget_host();
   int rc = lmm_budget_check_tail(m, d->re[s->term[P]].grp, &budget, err);
   if (rc) return rc;
-  if (!(s->tail = lmm_calloc_asking(m * m, sizeof *s->tail, stop))) return lmm_nomem_or_stopped(stop, err);
+  if (!(s->tail = lmm_calloc_asking(lmm_size_mul(m, m), sizeof *s->tail, stop))) return lmm_nomem_or_stopped(stop, err);
   s->tail_from = P;
   s->tail_order = (int)m;
   return 0;

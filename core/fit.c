@@ -370,14 +370,14 @@ static int lift_and_retry(objective_ctx *c, const lmm_design *d, const double *l
 /* A term of two or more columns that still ends on a boundary may sit on the
  * wrong face of it: a random slope's fit whose intercept variance went to
  * zero where lme4 finds a rank-deficient covariance with every variance
- * positive (issue 21's randomized designs: (x|g) -63.28 where -62.77
- * exists, (xi|a/b) -77.30 where -70.82).  Neither the moment start nor the
+ * positive (seen in issue 21's randomized designs, random slopes on numeric
+ * and nested terms).  Neither the moment start nor the
  * lifted boundary point leads elsewhere.  So, while the fit stays singular,
  * optimize from lme4's start, T = I, with first steps of three sizes, then
  * twice from the boundary point made regular, chol(T T' + I/4) term by term
  * (the same covariance moved off every face by a quarter of lme4's start);
- * each kind alone leaves some designs short, the two together none of 640
- * (keep the best). */
+ * each kind alone leaves some of those designs short, the two together
+ * none (keep the best). */
 enum { RESTART_QMAX = 8 };
 
 /* theta0 for every term: chol(T T' + add I), T from f->theta (add = 1 and
