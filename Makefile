@@ -4,6 +4,7 @@
 #                   alloc-fail, threads and fuzz-short (see below)
 #   make demo       the Arabidopsis tutorial in the sqlite3 shell
 #   make bench      speed against a bare scan (and lme4 when R is installed)
+#   make bench-compare OLD=dir/lmm.so   this build against an older one, fits alternating
 #   make clean
 
 CC      ?= cc
@@ -67,6 +68,12 @@ bench: $(BUILD)/lmm.so
 	CC="$(CC)" /usr/bin/python3 bench/bench.py --ext $(BUILD)/lmm $(if $(SIZES),--sizes "$(SIZES)")
 
 .PHONY: bench
+
+bench-compare: $(BUILD)/lmm.so
+	@test -n "$(OLD)" || { echo "make bench-compare OLD=path/to/old/lmm.so"; exit 2; }
+	CC="$(CC)" /usr/bin/python3 bench/compare.py "$(OLD)" $(BUILD)/lmm $(if $(SIZES),--sizes "$(SIZES)")
+
+.PHONY: bench-compare
 
 clean:
 	rm -rf $(BUILD)
