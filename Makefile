@@ -95,8 +95,7 @@ FUZZ_TARGETS   = fuzz_formula fuzz_options fuzz_model fuzz_design fuzz_store
 FUZZ_BUILD     = $(BUILD)/fuzz
 # Sizes that wrap are what the sanitizers must see: `undefined` holds signed-integer-overflow, and
 # unsigned-integer-overflow (not UB, so not in `undefined`) catches a size_t product that wraps.
-# Hashes wrap on purpose: tests/fuzz/ubsan_ignore.txt names them (without it the seed corpora gave 6
-# reports, all hashes or an empty table's nslot - 1; with it the corpora and 90 s of fuzz_model, none).
+# Hashes wrap on purpose: tests/fuzz/ubsan_ignore.txt names them (and an empty table's nslot - 1).
 FUZZ_IGNORE    = tests/fuzz/ubsan_ignore.txt
 FUZZ_SAN       = -fsanitize=address,undefined,unsigned-integer-overflow -fsanitize-ignorelist=$(FUZZ_IGNORE) \
                  -fno-sanitize-recover=all -fno-omit-frame-pointer

@@ -43,7 +43,7 @@ struct lmm_feed {
 /* The batch's rows from b->done on into the frame, until one needs memory
  * (may_alloc 0) or is refused.  It reads the feed once and writes it once
  * at the end: the reader writes the batch it fills, beside these fields,
- * every row, and a write per row here made each of its reads a miss. */
+ * every row, and a write per row here would make each of its reads a miss. */
 static void take(lmm_feed *f, batch *b, int may_alloc) {
   if (f->rc) return;
   lmm_frame *fr = f->fr;

@@ -1,9 +1,9 @@
 /* feed.h — rows into the model frame on a second thread while the reader
  * reads the next ones.
  *
- * Reading a million rows out of SQLite takes about a bare scan's 0.15 s on
- * one core, and building the frame from them (checks, numbers, levels)
- * 0.07 s more on the same core while the other waits.  The feed copies each
+ * Building the frame from the rows (checks, numbers, levels) is work of the
+ * same order as SQLite's own reading of them, and on the reader's core it
+ * would add to it while the other core waits.  The feed copies each
  * row (its text too) into a batch, and a second thread adds the batches to
  * the frame while the reader fills the next.  That thread never allocates
  * (a host's allocator, SQLite's among them, may not be thread-safe): a row

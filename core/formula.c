@@ -51,8 +51,7 @@ static void tl_rehash(tlist *l) {
 }
 
 /* Membership by hash: (a*b*...*j)^16 tests a million candidate terms
- * against a thousand, which a linear search made take seconds (the
- * fuzzer's slowest formula, 11 s under the sanitizers). */
+ * against a thousand, a billion comparisons for a linear search. */
 static int tl_has(const tlist *l, lmm_term t) {
   if (!l->cap) return 0;
   int nslot = 2 * l->cap;
@@ -95,7 +94,7 @@ static void tl_remove(tlist *l, lmm_term t) {
     }
 }
 
-/* "- r": every term of r leaves l in one pass and one rehash (a rehash per term made x - (a*b*...*j)
+/* "- r": every term of r leaves l in one pass and one rehash (a rehash per term would make x - (a*b*...*j)
  * cost a thousand of them), and a 1 in r takes the intercept away. */
 static void tl_subtract(tlist *l, const tlist *r) {
   int kept = 0;

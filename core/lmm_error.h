@@ -3,7 +3,7 @@
  * Every core function that can fail returns an int status (LMM_OK on
  * success) and writes a message a user can act on into an lmm_error the
  * caller owns.  Nothing in core/ prints, exits or aborts; ext/ turns the
- * message into an SQL error.
+ * error into an SQL error in one place, lmm_sql_error().
  */
 #ifndef LMM_ERROR_H
 #define LMM_ERROR_H

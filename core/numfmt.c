@@ -12,7 +12,8 @@
  * the count of its digits without a printf -- fixed takes the digits,
  * scientific the significant ones, a point when more than one, and "e+XX".
  * Returns 0 (buf untouched) when R would print it scientific: the general
- * path says how.  Labelling a grouping of 200,000 ids took 0.4 s of printf. */
+ * path says how.  A grouping of numeric ids labels every level, and printf
+ * would be most of that work. */
 static int format_whole(double v, char *buf) {
   if (!(fabs(v) < 1e15) || v != floor(v)) return 0;
   long long n = llabs((long long)v);

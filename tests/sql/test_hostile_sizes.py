@@ -46,7 +46,7 @@ def run(t, db):
     # an lm whose dense X is 4 GB: once SQLite's "out of memory"
     refused(t, db, rows(1000000, [("rater", "i % 503")]), "y ~ factor(rater)",
             ["503 columns over 1,000,000 rows", "factors X itself", "4.0 GB"], "lm with a 4 GB X")
-    # random-effects terms: 300 copies of (1|g) on a one-level g, which the old code refused only for its level
+    # random-effects terms: 300 copies of (1|g) on a one-level g: the count of terms is refused before the level
     one = rows(100, [("g", "'x'")])
     refused(t, db, one, "y ~ 1 + " + " + ".join(["(1|g)"] * 300),
             ["makes 257 random-effect terms in all, more than the 256 a model may have"], "300 random-effects terms")
