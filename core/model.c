@@ -61,7 +61,7 @@ static int check_groups(const lmm_design *d, lmm_error *err) {
   return LMM_OK;
 }
 
-static int finish(lmm_model *m, const lmm_fit_options *opt, lmm_error *err) {
+static int fit_model(lmm_model *m, const lmm_fit_options *opt, lmm_error *err) {
   lmm_frame *fr = m->frame;
   int rc;
   if (fr->n == 0)
@@ -89,24 +89,24 @@ static int finish(lmm_model *m, const lmm_fit_options *opt, lmm_error *err) {
 }
 
 /* The fit, OpenBLAS held at one thread (see blas_threads.h). */
-static int finish_serial(lmm_model *m, const lmm_fit_options *opt, lmm_error *err) {
+static int fit_model_serial(lmm_model *m, const lmm_fit_options *opt, lmm_error *err) {
   lmm_blas_serial_begin();
-  int rc = finish(m, opt, err);
+  int rc = fit_model(m, opt, err);
   lmm_blas_serial_end();
   return rc;
 }
 
-int lmm_model_finish(lmm_model *m, int (*interrupted)(void *), void *ctx, lmm_error *err) {
+int lmm_model_fit(lmm_model *m, int (*interrupted)(void *), void *ctx, lmm_error *err) {
   lmm_stop stop = {interrupted, ctx, 0};
   lmm_fit_options opt = {m->options.reml, &stop, NULL, 0};
-  return finish_serial(m, &opt, err);
+  return fit_model_serial(m, &opt, err);
 }
 
-int lmm_model_finish_at(lmm_model *m, const double *theta, int ntheta, int (*interrupted)(void *), void *ctx,
+int lmm_model_fit_at(lmm_model *m, const double *theta, int ntheta, int (*interrupted)(void *), void *ctx,
                         lmm_error *err) {
   lmm_stop stop = {interrupted, ctx, 0};
   lmm_fit_options opt = {m->options.reml, &stop, theta, ntheta};
-  return finish_serial(m, &opt, err);
+  return fit_model_serial(m, &opt, err);
 }
 
 int lmm_model_ranef(lmm_model *m, int with_cov, int (*interrupted)(void *), void *ctx, lmm_error *err) {

@@ -3,7 +3,7 @@
  *
  *   lmm_model_begin(...)           parse; says which columns to read
  *   lmm_model_add_row(...)         once per row of the data
- *   lmm_model_finish(...)          fit and build the result rows
+ *   lmm_model_fit(...)             fit and build the result rows
  */
 #ifndef LMM_MODEL_H
 #define LMM_MODEL_H
@@ -40,9 +40,9 @@ int lmm_model_add_row(lmm_model *m, const lmm_value *cols, int64_t rowid, lmm_er
 int lmm_model_read(lmm_model *m, int (*read)(void *arg, lmm_feed *feed), void *arg, int *read_rc, lmm_error *err);
 /* interrupted(ctx) (may be NULL) is asked all along, on the calling thread
  * only (stop.h); when it answers nonzero: LMM_INTERRUPTED. */
-int lmm_model_finish(lmm_model *m, int (*interrupted)(void *), void *ctx, lmm_error *err);
-/* Instead of finish: the fit at a saved theta, without optimizing. */
-int lmm_model_finish_at(lmm_model *m, const double *theta, int ntheta, int (*interrupted)(void *), void *ctx,
+int lmm_model_fit(lmm_model *m, int (*interrupted)(void *), void *ctx, lmm_error *err);
+/* Instead of lmm_model_fit: the fit at a saved theta, without optimizing. */
+int lmm_model_fit_at(lmm_model *m, const double *theta, int ntheta, int (*interrupted)(void *), void *ctx,
                         lmm_error *err);
 /* Conditional modes (and with_cov their covariances), computed once. */
 int lmm_model_ranef(lmm_model *m, int with_cov, int (*interrupted)(void *), void *ctx, lmm_error *err);

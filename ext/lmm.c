@@ -7,10 +7,15 @@ SQLITE_EXTENSION_INIT1
 #include <pthread.h>
 
 #include "../core/alloc.h"
-#include "agg.h"
-#include "fit_vtab.h"
+#include "lmm_agg.h"
+#include "lmm_anova.h"
+#include "lmm_augment.h"
+#include "lmm_fit.h"
+#include "lmm_predict.h"
+#include "lmm_ranef.h"
+#include "lmm_tidy.h"
+#include "lmm_vcov.h"
 #include "source.h"
-#include "tvfs.h"
 
 static void *sq_malloc(size_t n) { return sqlite3_malloc64((sqlite3_uint64)n); }
 static void *sq_realloc(void *p, size_t n) { return sqlite3_realloc64(p, (sqlite3_uint64)n); }

@@ -38,7 +38,7 @@ void lmm_source_error_in(const char *fn, char **errmsg);
 int lmm_source_is_query(sqlite3 *db, const char *data, int *is_query, char **errmsg);
 
 /* What core asks all along a fit (the interrupted callback of
- * lmm_model_finish, core/stop.h): nonzero once sqlite3_interrupt() has been
+ * lmm_model_fit, core/stop.h): nonzero once sqlite3_interrupt() has been
  * called on db or the connection's progress handler has answered nonzero,
  * asked of SQLite at most every 20 ms, on the thread that runs the
  * statement.  Each question runs a statement of some 1,700 VM steps (50 us,

@@ -343,7 +343,7 @@ int lmm_store_open(sqlite3 *db, const char *name, lmm_model **out, char **errmsg
     lmm_interrupt_probe probe;
     lmm_interrupt_probe_init(&probe, db);
     /* s->theta is never NULL, which would optimize */
-    if (lmm_model_finish_at(m, s->theta, s->ntheta, lmm_interrupt_probe_check, &probe, &err)) {
+    if (lmm_model_fit_at(m, s->theta, s->ntheta, lmm_interrupt_probe_check, &probe, &err)) {
       *errmsg = sqlite3_mprintf("the saved model '%s' cannot be evaluated: %s", name, err.msg);
       rc = err.code == LMM_NOMEM ? SQLITE_NOMEM : err.code == LMM_INTERRUPTED ? SQLITE_INTERRUPT : SQLITE_ERROR;
     } else rc = check_evaluated(name, m, s, errmsg);

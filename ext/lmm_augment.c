@@ -1,9 +1,9 @@
-/* augment.c — lmm_augment(model): one row per row the saved model used, with
+/* lmm_augment.c — lmm_augment(model): one row per row the saved model used, with
  * its source rowid (to join back), the response, fitted values with and
  * without the random effects, and residuals: response, Pearson and nlme's
  * normalized; for fits without random effects also R's hatvalues(),
  * rstandard() and cooks.distance(). */
-#include "tvfs.h"
+#include "lmm_augment.h"
 SQLITE_EXTENSION_INIT3
 
 #include <math.h>

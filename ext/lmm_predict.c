@@ -1,8 +1,8 @@
-/* predict.c — lmm_predict(model, data [, level]): predictions of a saved
+/* lmm_predict.c — lmm_predict(model, data [, level]): predictions of a saved
  * model for the rows of a table, view or query (source_rowid, prediction).
  * level 0 gives the population prediction; by default the random effects of
  * every term enter, and groups the fit never saw get the population value. */
-#include "tvfs.h"
+#include "lmm_predict.h"
 SQLITE_EXTENSION_INIT3
 
 #include "../core/predict.h"

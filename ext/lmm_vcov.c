@@ -1,7 +1,7 @@
-/* vcov.c — lmm_vcov(model): the covariance matrix of the fixed effects as
+/* lmm_vcov.c — lmm_vcov(model): the covariance matrix of the fixed effects as
  * rows (term1, term2, covariance, correlation), as R's vcov() and the
  * correlation table of nlme's summary(). */
-#include "tvfs.h"
+#include "lmm_vcov.h"
 SQLITE_EXTENSION_INIT3
 
 #include <math.h>

@@ -1,8 +1,8 @@
-/* ranef_tvf.c — lmm_ranef(model): the conditional modes of the random
+/* lmm_ranef.c — lmm_ranef(model): the conditional modes of the random
  * effects (BLUPs) of a saved model with their conditional standard
  * deviations, as lme4's ranef(condVar = TRUE): grp, level, term, estimate,
  * cond_sd. */
-#include "tvfs.h"
+#include "lmm_ranef.h"
 SQLITE_EXTENSION_INIT3
 
 #include <math.h>

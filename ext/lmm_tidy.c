@@ -1,10 +1,10 @@
-/* tidy.c — lmm_tidy(model): the rows lmm_fit returned, for a saved model's
+/* lmm_tidy.c — lmm_tidy(model): the rows lmm_fit returned, for a saved model's
  * name or for the fit JSON an lmm_agg() group returns:
  *
  *   SELECT * FROM lmm_tidy('lmm6');
  *   SELECT g.reg, t.* FROM (SELECT reg, lmm_agg(...) AS fit FROM arabidopsis GROUP BY reg) g, lmm_tidy(g.fit) t;
  */
-#include "tvfs.h"
+#include "lmm_tidy.h"
 SQLITE_EXTENSION_INIT3
 
 #include "source.h"

@@ -1,4 +1,4 @@
-/* fit_vtab.c — lmm_fit(data, formula [, random [, options]]), an eponymous
+/* lmm_fit.c — lmm_fit(data, formula [, random [, options]]), an eponymous
  * table-valued function:
  *
  *   SELECT * FROM lmm_fit('sleepstudy', 'Reaction ~ Days + (Days|Subject)');
@@ -15,7 +15,7 @@ SQLITE_EXTENSION_INIT3
 #include <math.h>
 #include <string.h>
 
-#include "fit_vtab.h"
+#include "lmm_fit.h"
 #include "rows_vtab.h"
 #include "source.h"
 #include "sql_error.h"
@@ -131,7 +131,7 @@ static int fit_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, 
     if (rc == SQLITE_OK) {
       lmm_interrupt_probe probe;
       lmm_interrupt_probe_init(&probe, vt->db);
-      rc = lmm_model_finish(c->model, lmm_interrupt_probe_check, &probe, &err);
+      rc = lmm_model_fit(c->model, lmm_interrupt_probe_check, &probe, &err);
       lmm_interrupt_probe_end(&probe);
       if (rc == LMM_INTERRUPTED) {
         lmm_model_free(c->model);

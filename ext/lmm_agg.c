@@ -1,4 +1,4 @@
-/* agg.c — lmm_agg(formula, random, options, 'col', value, 'col', value, ...):
+/* lmm_agg.c — lmm_agg(formula, random, options, 'col', value, 'col', value, ...):
  * an aggregate that fits one model per group of a GROUP BY, over any query,
  * and returns the fit as JSON, which lmm_tidy() expands into lmm_fit's rows:
  *
@@ -12,7 +12,7 @@ SQLITE_EXTENSION_INIT3
 
 #include <string.h>
 
-#include "agg.h"
+#include "lmm_agg.h"
 #include "source.h"
 #include "store.h"
 #include "text_arg.h"
@@ -153,7 +153,7 @@ static void agg_final(sqlite3_context *ctx) {
   lmm_error err = {0};
   lmm_interrupt_probe probe;
   lmm_interrupt_probe_init(&probe, sqlite3_context_db_handle(ctx));
-  int rc = lmm_model_finish(s->model, lmm_interrupt_probe_check, &probe, &err);
+  int rc = lmm_model_fit(s->model, lmm_interrupt_probe_check, &probe, &err);
   lmm_interrupt_probe_end(&probe);
   if (rc) {
     agg_fail(ctx, s, sqlite3_mprintf("lmm_agg: %s", err.msg), err.code == LMM_NOMEM);

@@ -1,9 +1,9 @@
-/* anova.c — lmm_anova('GLM, lmm1, lmm2'): nlme's anova() table for saved
+/* lmm_anova.c — lmm_anova('GLM, lmm1, lmm2'): nlme's anova() table for saved
  * models: df, AIC, BIC, logLik, and a likelihood-ratio test of each model
  * against the one before it where their parameter counts differ.  REML fits
  * with different fixed effects are refused, as nlme warns that comparing them
  * is not meaningful. */
-#include "tvfs.h"
+#include "lmm_anova.h"
 SQLITE_EXTENSION_INIT3
 
 #include <math.h>
