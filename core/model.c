@@ -120,6 +120,20 @@ int lmm_model_ranef(lmm_model *m, int with_cov, int (*interrupted)(void *), void
   return rc;
 }
 
+int lmm_model_residuals(lmm_model *m, int (*interrupted)(void *), void *ctx, lmm_residuals **out, lmm_error *err) {
+  *out = NULL;
+  int rc = lmm_model_ranef(m, 0, interrupted, ctx, err);
+  if (rc) return rc;
+  lmm_stop stop = {interrupted, ctx, 0};
+  return lmm_residuals_compute(m->design, m->fit, m->ranef, lmm_model_sigma(m), &stop, out, err);
+}
+
+double lmm_model_sigma(const lmm_model *m) { return lmm_reported_sigma(m->design, m->fit, m->style); }
+
+double lmm_model_vcov(const lmm_model *m, int i, int j) {
+  return m->fit->vcov[i + j * m->design->p] * lmm_vcov_scale(m->design, m->fit, m->style);
+}
+
 void lmm_model_free(lmm_model *m) {
   if (!m) return;
   lmm_ranef_free(m->ranef);

@@ -10,6 +10,7 @@
 
 #include "inference.h"
 #include "ranef.h"
+#include "residuals.h"
 #include "feed.h"
 
 #define LMM_VERSION "0.1.0"
@@ -46,6 +47,13 @@ int lmm_model_fit_at(lmm_model *m, const double *theta, int ntheta, int (*interr
                         lmm_error *err);
 /* Conditional modes (and with_cov their covariances), computed once. */
 int lmm_model_ranef(lmm_model *m, int with_cov, int (*interrupted)(void *), void *ctx, lmm_error *err);
+/* Every row's fitted values and residuals (residuals.h), with the conditional
+ * modes they need; free with lmm_residuals_free. */
+int lmm_model_residuals(lmm_model *m, int (*interrupted)(void *), void *ctx, lmm_residuals **out, lmm_error *err);
+/* The sigma R reports for this style (the tidy rows' "sigma"). */
+double lmm_model_sigma(const lmm_model *m);
+/* Element (i, j) of the fixed effects' covariance as R's vcov() reports it. */
+double lmm_model_vcov(const lmm_model *m, int i, int j);
 void lmm_model_free(lmm_model *m);
 
 #endif

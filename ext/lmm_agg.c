@@ -14,6 +14,7 @@ SQLITE_EXTENSION_INIT3
 
 #include "lmm_agg.h"
 #include "source.h"
+#include "sql_error.h"
 #include "store.h"
 #include "text_arg.h"
 
@@ -32,6 +33,14 @@ static void agg_fail(sqlite3_context *ctx, agg_state *s, char *msg, int nomem) {
   if (nomem || !msg) sqlite3_result_error_nomem(ctx);
   else sqlite3_result_error(ctx, msg, -1);
   sqlite3_free(msg);
+}
+
+/* core's error as the aggregate's, and stop the group. */
+static void agg_fail_with(sqlite3_context *ctx, agg_state *s, const lmm_error *err) {
+  char *msg = NULL;
+  int rc = lmm_sql_error(&msg, "lmm_agg", err);
+  agg_fail(ctx, s, msg, rc == SQLITE_NOMEM);
+  if (rc == SQLITE_INTERRUPT) sqlite3_result_error_code(ctx, SQLITE_INTERRUPT);
 }
 
 /* An argument as text: NULL for SQL NULL, and *nomem set when SQLite could
@@ -67,7 +76,7 @@ static int agg_begin(sqlite3_context *ctx, agg_state *s, int argc, sqlite3_value
   }
   lmm_error err = {0};
   if (lmm_model_begin(formula, random, options, &s->model, &err)) {
-    agg_fail(ctx, s, sqlite3_mprintf("lmm_agg: %s", err.msg), err.code == LMM_NOMEM);
+    agg_fail_with(ctx, s, &err);
     return 1;
   }
   lmm_model_rows_have_rowid(s->model, 0);
@@ -139,8 +148,7 @@ static void agg_step(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     }
   }
   lmm_error err = {0};
-  if (lmm_model_add_row(s->model, s->vals, s->nrow, &err))
-    agg_fail(ctx, s, sqlite3_mprintf("lmm_agg: %s", err.msg), err.code == LMM_NOMEM);
+  if (lmm_model_add_row(s->model, s->vals, s->nrow, &err)) agg_fail_with(ctx, s, &err);
 }
 
 static void agg_final(sqlite3_context *ctx) {
@@ -156,8 +164,7 @@ static void agg_final(sqlite3_context *ctx) {
   int rc = lmm_model_fit(s->model, lmm_interrupt_probe_check, &probe, &err);
   lmm_interrupt_probe_end(&probe);
   if (rc) {
-    agg_fail(ctx, s, sqlite3_mprintf("lmm_agg: %s", err.msg), err.code == LMM_NOMEM);
-    if (err.code == LMM_INTERRUPTED) sqlite3_result_error_code(ctx, SQLITE_INTERRUPT);
+    agg_fail_with(ctx, s, &err);
     goto done;
   }
   char *json = lmm_store_fit_json(s->model, 0);

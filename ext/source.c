@@ -307,8 +307,7 @@ static int scan_row(scan *sc, sqlite3_value *rowid, sqlite3_value *const *x) {
   }
   lmm_error err = {0};
   if (!sc->each(sc->ctx, sc->vals, id, sc->has_rowid, &err)) return SQLITE_OK;
-  *sc->errmsg = sqlite3_mprintf("%s", err.msg);
-  return err.code == LMM_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
+  return lmm_sql_error(sc->errmsg, NULL, &err);
 }
 
 /* lmm_source_row(scan, rowid, columns...): a row handed to the scan inside
@@ -530,11 +529,7 @@ int lmm_source_scan(sqlite3 *db, const char *data, lmm_model *m, uint64_t *finge
   lmm_error err = {0};
   int rc = SQLITE_OK;
   int frame_rc = lmm_model_read(m, read_model_rows, &mr, &rc, &err);
-  if (frame_rc != LMM_OK) {
-    sqlite3_free(*errmsg);
-    *errmsg = sqlite3_mprintf("%s", err.msg);
-    rc = frame_rc == LMM_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
-  }
+  if (frame_rc != LMM_OK) rc = lmm_sql_error(errmsg, NULL, &err);
   sqlite3_free(names);
   return rc;
 }
