@@ -63,10 +63,9 @@ int sqlite3_lmm_init(sqlite3 *db, char **errmsg, const sqlite3_api_routines *api
     *errmsg = api->mprintf("lmm is already loaded by another SQLite library in this process");
     return SQLITE_ERROR;
   }
-  static const lmm_tvf *const tvfs[] = {&lmm_tidy_tvf, &lmm_anova_tvf, &lmm_ranef_tvf, &lmm_augment_tvf,
-                                        &lmm_vcov_tvf, &lmm_predict_tvf};
+  static const lmm_tvf *const tvfs[] = {&lmm_fit_tvf, &lmm_tidy_tvf, &lmm_anova_tvf, &lmm_ranef_tvf,
+                                        &lmm_augment_tvf, &lmm_vcov_tvf, &lmm_predict_tvf};
   int rc = lmm_source_register(db);
-  if (rc == SQLITE_OK) rc = lmm_register_fit(db);
   for (size_t i = 0; rc == SQLITE_OK && i < sizeof tvfs / sizeof *tvfs; i++) rc = lmm_register_tvf(db, tvfs[i]);
   if (rc == SQLITE_OK) rc = lmm_register_agg(db);
   return rc;

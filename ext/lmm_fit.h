@@ -1,6 +1,6 @@
-/* lmm_fit.h — registers the lmm_fit table-valued function. */
+/* lmm_fit.h — lmm_fit(data, formula [, random [, options]]): fit a model to rows, as lmer, lme, gls or lm. */
 #ifndef LMM_FIT_TVF_H
 #define LMM_FIT_TVF_H
-#include "sqlite3ext.h"
-int lmm_register_fit(sqlite3 *db);
+#include "rows_vtab.h"
+extern const lmm_tvf lmm_fit_tvf;
 #endif
