@@ -40,9 +40,8 @@ int lmm_model_read(lmm_model *m, int (*read)(void *arg, lmm_feed *feed), void *a
 /* Refuse grouping factors that cannot carry their random effects: one level
  * (lme4's check), as many random effects as rows (lme4's), and more random
  * effects per level than levels: the q x q covariance of q-vectors drawn at
- * fewer than q levels is singular whatever the data, and its q(q+1)/2
- * parameters made the optimizer run for minutes on a few dozen rows (the
- * fuzzer found (f | g) with a 30-level f and a 2-level g). */
+ * fewer than q levels is singular whatever the data, and the optimizer
+ * would search its q(q+1)/2 parameters for minutes even on a few rows. */
 static int check_groups(const lmm_design *d, lmm_error *err) {
   for (int t = 0; t < d->nre; t++) {
     const lmm_reterm *re = &d->re[t];

@@ -311,13 +311,12 @@ static int scan_row(scan *sc, sqlite3_value *rowid, sqlite3_value *const *x) {
 }
 
 /* lmm_source_row(scan, rowid, columns...): a row handed to the scan inside
- * SQLite's own loop.  Reading each value with sqlite3_column_*() cost two
- * API calls (each taking the connection's mutex) a value: at a million
- * rows, 0.27 s against 0.15 s this way, a bare scan being 0.15 s. */
+ * SQLite's own loop, where reading each value with sqlite3_column_*() would
+ * cost two API calls (each taking the connection's mutex) a value. */
 static void source_row(sqlite3_context *fc, int argc, sqlite3_value **argv) {
   /* the scan, checked once a statement: ?1 is the same on every row, so
    * SQLite keeps it as auxiliary data (sqlite3_value_pointer compares the
-   * pointer's type name on every call: a million strcmp at 1M rows) */
+   * pointer's type name on every call: a strcmp a row) */
   scan *sc = sqlite3_get_auxdata(fc, 0);
   if (!sc) {
     sc = argc > 0 ? sqlite3_value_pointer(argv[0], SCAN_POINTER) : NULL;
@@ -359,8 +358,8 @@ static char *select_columns(const char *call, const char *from, int has_rowid, i
 
 /* The rows through lmm_source_row; SQLITE_DONE when all were read.  From a
  * table the call is the WHERE clause (it is NULL: no row comes out), so the
- * rows never leave SQLite's loop: a million rows read 0.016 s sooner than
- * as the result column (0.139 against 0.155 s, a microbenchmark).  A view or
+ * rows never leave SQLite's loop, which is faster than the call as the
+ * result column.  A view or
  * a query keeps the plain SELECT, whose rows come in the order the query
  * gives them (a WHERE term may be pushed into a subquery, ahead of its
  * ORDER BY). */
