@@ -66,7 +66,8 @@ char *lmm_store_fit_json(const lmm_model *m, uint64_t fingerprint) {
     double v[5] = {row->estimate, row->std_error, row->statistic, row->df, row->p_value};
     for (int k = 0; k < 5; k++) {
       sqlite3_str_appendchar(s, 1, ',');
-      json_number(s, v[k]);
+      if (k == 0 && row->count) sqlite3_str_appendf(s, "%lld", (long long)v[k]);   /* lmm_tidy gives an INTEGER */
+      else json_number(s, v[k]);
     }
     sqlite3_str_appendchar(s, 1, ']');
   }
