@@ -102,7 +102,7 @@ int lmm_model_fit(lmm_model *m, int (*interrupted)(void *), void *ctx, lmm_error
 }
 
 int lmm_model_fit_at(lmm_model *m, const double *theta, int ntheta, int (*interrupted)(void *), void *ctx,
-                        lmm_error *err) {
+                     lmm_error *err) {
   lmm_stop stop = {interrupted, ctx, 0};
   lmm_fit_options opt = {m->options.reml, &stop, theta, ntheta};
   return fit_model_serial(m, &opt, err);

@@ -44,7 +44,7 @@ int lmm_model_read(lmm_model *m, int (*read)(void *arg, lmm_feed *feed), void *a
 int lmm_model_fit(lmm_model *m, int (*interrupted)(void *), void *ctx, lmm_error *err);
 /* Instead of lmm_model_fit: the fit at a saved theta, without optimizing. */
 int lmm_model_fit_at(lmm_model *m, const double *theta, int ntheta, int (*interrupted)(void *), void *ctx,
-                        lmm_error *err);
+                     lmm_error *err);
 /* Conditional modes (and with_cov their covariances), computed once. */
 int lmm_model_ranef(lmm_model *m, int with_cov, int (*interrupted)(void *), void *ctx, lmm_error *err);
 /* Every row's fitted values and residuals (residuals.h), with the conditional
