@@ -92,7 +92,17 @@ double lmm_vcov_scale(const lmm_design *d, const lmm_fit *f, int style) {
   return (double)d->n / ((double)d->n - d->p);
 }
 
+double lmm_reported_sigma(const lmm_design *d, const lmm_fit *f, int style) {
+  /* lm's sigma is sqrt(rss / (n - p)), from the ML sigma, as rss may exceed the range of a double */
+  return style == LMM_STYLE_LM ? f->sigma * sqrt((double)d->n / ((double)d->n - d->p)) : f->sigma;
+}
+
+double lmm_correlation(double cov, double var1, double var2) {
+  return var1 > 0 && var2 > 0 ? cov / (sqrt(var1) * sqrt(var2)) : NAN;
+}
+
 #define ADD(...) do { if (lmm_result_add(out, __VA_ARGS__)) return lmm_nomem(err); } while (0)
+#define ADD_COUNT(...) do { if (lmm_result_add_count(out, __VA_ARGS__)) return lmm_nomem(err); } while (0)
 
 int lmm_tidy(const lmm_design *d, const lmm_fit *f, int style, lmm_result *out, lmm_error *err) {
   int p = d->p;
@@ -136,8 +146,7 @@ int lmm_tidy(const lmm_design *d, const lmm_fit *f, int style, lmm_result *out, 
     return lmm_fail(err, LMM_ERR, "the residual sum of squares of '%s' (lm's deviance) is beyond the range of double "
                     "precision (about 1e-308 to 1e+308); multiply the response by a power of ten that brings it nearer 1",
                     d->frame->f->response_label);
-  /* lm's sigma is sqrt(rss / (n - p)), from the ML sigma, as rss may exceed the range of a double */
-  double sigma = style == LMM_STYLE_LM ? f->sigma * sqrt((double)n / ((double)n - p)) : f->sigma;
+  double sigma = lmm_reported_sigma(d, f, style);
   ADD("ran_pars", "Residual", "sd__Observation", sigma, NAN, NAN, NAN, NAN);
   /* lm and ML report the ML log-likelihood; REML fits the REML criterion */
   double npar = p + f->ntheta + 1;
@@ -149,15 +158,15 @@ int lmm_tidy(const lmm_design *d, const lmm_fit *f, int style, lmm_result *out, 
   /* lm's deviance() is the residual sum of squares; lmer's is -2 logLik */
   ADD("fit", NULL, f->reml ? "REMLcrit" : "deviance", style == LMM_STYLE_LM ? f->pwrss : f->objective, NAN, NAN, NAN, NAN);
   ADD("fit", NULL, "sigma", sigma, NAN, NAN, NAN, NAN);
-  ADD("fit", NULL, "nobs", (double)n, NAN, NAN, NAN, NAN);
-  ADD("fit", NULL, "df", npar, NAN, NAN, NAN, NAN);
+  ADD_COUNT(NULL, "nobs", (double)n);
+  ADD_COUNT(NULL, "df", npar);
   for (int t = 0; t < d->nre; t++) {
     int dup = 0;
     for (int s = 0; s < t; s++) if (d->re[s].group_vars == d->re[t].group_vars) dup = 1;
-    if (!dup) ADD("fit", d->re[t].grp, "ngroups", d->re[t].nlevels, NAN, NAN, NAN, NAN);
+    if (!dup) ADD_COUNT(d->re[t].grp, "ngroups", d->re[t].nlevels);
   }
-  ADD("fit", NULL, "converged", f->converged, NAN, NAN, NAN, NAN);
-  ADD("fit", NULL, "singular", f->singular, NAN, NAN, NAN, NAN);
-  ADD("fit", NULL, "evaluations", f->evaluations, NAN, NAN, NAN, NAN);
+  ADD_COUNT(NULL, "converged", f->converged);
+  ADD_COUNT(NULL, "singular", f->singular);
+  ADD_COUNT(NULL, "evaluations", f->evaluations);
   return LMM_OK;
 }

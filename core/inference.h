@@ -21,6 +21,13 @@ int lmm_nlme_df(const lmm_design *d, double *df, lmm_error *err);
  * under ML use sigma^2 on n - p, lme and lmer the ML sigma itself. */
 double lmm_vcov_scale(const lmm_design *d, const lmm_fit *f, int style);
 
+/* The residual standard deviation R reports: lm's sqrt(rss / (n - p)), the
+ * ML or REML estimate of lme, gls and lmer. */
+double lmm_reported_sigma(const lmm_design *d, const lmm_fit *f, int style);
+
+/* cov / (sd1 sd2), as cov2cor(); NAN unless both variances are positive. */
+double lmm_correlation(double cov, double var1, double var2);
+
 /* The tidy rows of a fit. */
 int lmm_tidy(const lmm_design *d, const lmm_fit *f, int style, lmm_result *out, lmm_error *err);
 

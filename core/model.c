@@ -40,9 +40,8 @@ int lmm_model_read(lmm_model *m, int (*read)(void *arg, lmm_feed *feed), void *a
 /* Refuse grouping factors that cannot carry their random effects: one level
  * (lme4's check), as many random effects as rows (lme4's), and more random
  * effects per level than levels: the q x q covariance of q-vectors drawn at
- * fewer than q levels is singular whatever the data, and its q(q+1)/2
- * parameters made the optimizer run for minutes on a few dozen rows (the
- * fuzzer found (f | g) with a 30-level f and a 2-level g). */
+ * fewer than q levels is singular whatever the data, and the optimizer
+ * would search its q(q+1)/2 parameters for minutes even on a few rows. */
 static int check_groups(const lmm_design *d, lmm_error *err) {
   for (int t = 0; t < d->nre; t++) {
     const lmm_reterm *re = &d->re[t];
@@ -61,7 +60,7 @@ static int check_groups(const lmm_design *d, lmm_error *err) {
   return LMM_OK;
 }
 
-static int finish(lmm_model *m, const lmm_fit_options *opt, lmm_error *err) {
+static int fit_model(lmm_model *m, const lmm_fit_options *opt, lmm_error *err) {
   lmm_frame *fr = m->frame;
   int rc;
   if (fr->n == 0)
@@ -89,24 +88,24 @@ static int finish(lmm_model *m, const lmm_fit_options *opt, lmm_error *err) {
 }
 
 /* The fit, OpenBLAS held at one thread (see blas_threads.h). */
-static int finish_serial(lmm_model *m, const lmm_fit_options *opt, lmm_error *err) {
+static int fit_model_serial(lmm_model *m, const lmm_fit_options *opt, lmm_error *err) {
   lmm_blas_serial_begin();
-  int rc = finish(m, opt, err);
+  int rc = fit_model(m, opt, err);
   lmm_blas_serial_end();
   return rc;
 }
 
-int lmm_model_finish(lmm_model *m, int (*interrupted)(void *), void *ctx, lmm_error *err) {
+int lmm_model_fit(lmm_model *m, int (*interrupted)(void *), void *ctx, lmm_error *err) {
   lmm_stop stop = {interrupted, ctx, 0};
   lmm_fit_options opt = {m->options.reml, &stop, NULL, 0};
-  return finish_serial(m, &opt, err);
+  return fit_model_serial(m, &opt, err);
 }
 
-int lmm_model_finish_at(lmm_model *m, const double *theta, int ntheta, int (*interrupted)(void *), void *ctx,
-                        lmm_error *err) {
+int lmm_model_fit_at(lmm_model *m, const double *theta, int ntheta, int (*interrupted)(void *), void *ctx,
+                     lmm_error *err) {
   lmm_stop stop = {interrupted, ctx, 0};
   lmm_fit_options opt = {m->options.reml, &stop, theta, ntheta};
-  return finish_serial(m, &opt, err);
+  return fit_model_serial(m, &opt, err);
 }
 
 int lmm_model_ranef(lmm_model *m, int with_cov, int (*interrupted)(void *), void *ctx, lmm_error *err) {
@@ -118,6 +117,20 @@ int lmm_model_ranef(lmm_model *m, int with_cov, int (*interrupted)(void *), void
   int rc = lmm_ranef_compute(m->design, m->system, m->fit, with_cov, &stop, &m->ranef, err);
   lmm_blas_serial_end();
   return rc;
+}
+
+int lmm_model_residuals(lmm_model *m, int (*interrupted)(void *), void *ctx, lmm_residuals **out, lmm_error *err) {
+  *out = NULL;
+  int rc = lmm_model_ranef(m, 0, interrupted, ctx, err);
+  if (rc) return rc;
+  lmm_stop stop = {interrupted, ctx, 0};
+  return lmm_residuals_compute(m->design, m->fit, m->ranef, lmm_model_sigma(m), &stop, out, err);
+}
+
+double lmm_model_sigma(const lmm_model *m) { return lmm_reported_sigma(m->design, m->fit, m->style); }
+
+double lmm_model_vcov(const lmm_model *m, int i, int j) {
+  return m->fit->vcov[i + j * m->design->p] * lmm_vcov_scale(m->design, m->fit, m->style);
 }
 
 void lmm_model_free(lmm_model *m) {

@@ -3,13 +3,14 @@
  *
  *   lmm_model_begin(...)           parse; says which columns to read
  *   lmm_model_add_row(...)         once per row of the data
- *   lmm_model_finish(...)          fit and build the result rows
+ *   lmm_model_fit(...)             fit and build the result rows
  */
 #ifndef LMM_MODEL_H
 #define LMM_MODEL_H
 
 #include "inference.h"
 #include "ranef.h"
+#include "residuals.h"
 #include "feed.h"
 
 #define LMM_VERSION "0.1.0"
@@ -40,12 +41,19 @@ int lmm_model_add_row(lmm_model *m, const lmm_value *cols, int64_t rowid, lmm_er
 int lmm_model_read(lmm_model *m, int (*read)(void *arg, lmm_feed *feed), void *arg, int *read_rc, lmm_error *err);
 /* interrupted(ctx) (may be NULL) is asked all along, on the calling thread
  * only (stop.h); when it answers nonzero: LMM_INTERRUPTED. */
-int lmm_model_finish(lmm_model *m, int (*interrupted)(void *), void *ctx, lmm_error *err);
-/* Instead of finish: the fit at a saved theta, without optimizing. */
-int lmm_model_finish_at(lmm_model *m, const double *theta, int ntheta, int (*interrupted)(void *), void *ctx,
-                        lmm_error *err);
+int lmm_model_fit(lmm_model *m, int (*interrupted)(void *), void *ctx, lmm_error *err);
+/* Instead of lmm_model_fit: the fit at a saved theta, without optimizing. */
+int lmm_model_fit_at(lmm_model *m, const double *theta, int ntheta, int (*interrupted)(void *), void *ctx,
+                     lmm_error *err);
 /* Conditional modes (and with_cov their covariances), computed once. */
 int lmm_model_ranef(lmm_model *m, int with_cov, int (*interrupted)(void *), void *ctx, lmm_error *err);
+/* Every row's fitted values and residuals (residuals.h), with the conditional
+ * modes they need; free with lmm_residuals_free. */
+int lmm_model_residuals(lmm_model *m, int (*interrupted)(void *), void *ctx, lmm_residuals **out, lmm_error *err);
+/* The sigma R reports for this style (the tidy rows' "sigma"). */
+double lmm_model_sigma(const lmm_model *m);
+/* Element (i, j) of the fixed effects' covariance as R's vcov() reports it. */
+double lmm_model_vcov(const lmm_model *m, int i, int j);
 void lmm_model_free(lmm_model *m);
 
 #endif

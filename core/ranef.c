@@ -1,5 +1,5 @@
 /* ranef.c — conditional modes by back-substitution in the blocked factor,
- * conditional covariances from its inverse, fitted values and leverages. */
+ * conditional covariances from its inverse. */
 #include "ranef.h"
 #include "alloc.h"
 #include "blas_threads.h"
@@ -67,6 +67,7 @@ int lmm_ranef_compute(const lmm_design *d, const lmm_system *s, const lmm_fit *f
   r->term = lmm_calloc((size_t)(d->nre ? d->nre : 1), sizeof *r->term);
   if (!r->term) { lmm_free(off); lmm_free(r); return lmm_nomem(err); }
   r->nre = d->nre;
+  for (int t = 0; t < d->nre; t++) r->term[t].grp = d->frame->f->bars[t].grp_name;
   if (d->nre == 0) { lmm_free(off); *out = r; return LMM_OK; }
   for (int k = 0; k < K; k++) off[k + 1] = off[k] + s->q[k] * s->nl[k];
   int m = off[K], rc = LMM_OK;
@@ -141,34 +142,4 @@ done:
   if (rc) { lmm_ranef_free(r); return rc; }
   *out = r;
   return LMM_OK;
-}
-
-/* In the design's scaled units (design.h), where no product leaves a
- * double's range, then in the response's. */
-int lmm_fitted(const lmm_design *d, const lmm_fit *f, const lmm_ranef *r, double *fixed, double *full, lmm_stop *stop) {
-  size_t n = d->n;
-  int ey = d->yexp;
-  for (size_t i = 0; i < n; i++) {
-    if (i % 4096 == 0 && lmm_stop_asked(stop)) return LMM_INTERRUPTED;
-    double acc = 0;
-    for (int j = 0; j < d->p; j++) acc += lmm_design_x(d, j, i) * ldexp(f->beta[j], d->xexp[j] - ey);
-    fixed[i] = ldexp(acc, ey);
-    for (int t = 0; r && t < d->nre; t++) {
-      const lmm_reterm *re = &d->re[t];
-      const double *b = r->term[t].b + (size_t)re->g[i] * (size_t)re->q;
-      for (int a = 0; a < re->q; a++) acc += lmm_design_z(d, t, a, i) * ldexp(b[a], re->zexp[a] - ey);
-    }
-    full[i] = ldexp(acc, ey);
-  }
-  return LMM_OK;
-}
-
-int lmm_hat(const lmm_design *d, double *hat, lmm_stop *stop, lmm_error *err) {
-  double *X = NULL;
-  int rc = lmm_design_dense_x(d, stop, &X, err);
-  lmm_blas_serial_begin();
-  if (!rc) rc = lmm_ols_hat(X, d->n, d->p, hat, stop, err);
-  lmm_blas_serial_end();
-  lmm_free(X);
-  return rc;
 }

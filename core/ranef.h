@@ -1,10 +1,10 @@
-/* ranef.h — what a fit says about each group and each row.
+/* ranef.h — what a fit says about each group.
  *
  * The conditional modes of the random effects (BLUPs) b = Λu, where u solves
  * the penalized least-squares problem at the optimum, with their conditional
  * standard deviations, the roots of the diagonal of sigma^2 Λ (L_Z L_Z')^-1 Λ'
- * (lme4's condVar), found before squaring in the data's units; and the fitted
- * values of the design's rows with and without the random effects.
+ * (lme4's condVar), found before squaring in the data's units.  What the
+ * fit says about each row is residuals.h.
  */
 #ifndef LMM_RANEF_H
 #define LMM_RANEF_H
@@ -12,6 +12,8 @@
 #include "fit.h"
 
 typedef struct lmm_ranef_term {
+  const char *grp;   /* lme4's name of the group, "g" for each of (x||g)'s terms (the tidy rows'
+                        grp tells them apart, "g.1"); the formula's, which must outlive it */
   int nlevels, q;
   double *b;     /* nlevels x q: b[l*q + a] */
   double *sd;    /* nlevels x q: sd[l*q + a], or NULL */
@@ -26,12 +28,5 @@ typedef struct lmm_ranef {
 int lmm_ranef_compute(const lmm_design *d, const lmm_system *s, const lmm_fit *f, int with_cov, lmm_stop *stop,
                       lmm_ranef **out, lmm_error *err);
 void lmm_ranef_free(lmm_ranef *r);
-
-/* fixed[r] = x_r'beta and full[r] = fixed[r] + z_r'b for every row of the design. */
-/* LMM_OK, or LMM_INTERRUPTED when stop (may be NULL) says stop. */
-int lmm_fitted(const lmm_design *d, const lmm_fit *f, const lmm_ranef *r, double *fixed, double *full, lmm_stop *stop);
-
-/* Leverages of a fit without random effects: R's hatvalues(), from a QR of X. */
-int lmm_hat(const lmm_design *d, double *hat, lmm_stop *stop, lmm_error *err);
 
 #endif

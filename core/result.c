@@ -2,6 +2,8 @@
 #include "result.h"
 #include "alloc.h"
 
+#include <math.h>
+
 lmm_result *lmm_result_new(void) { return lmm_calloc(1, sizeof(lmm_result)); }
 
 void lmm_result_free(lmm_result *r) {
@@ -23,7 +25,7 @@ int lmm_result_add(lmm_result *r, const char *effect, const char *grp, const cha
     r->rows = g;
     r->cap = cap;
   }
-  lmm_row row = {effect, grp ? lmm_strdup(grp) : NULL, lmm_strdup(term), estimate, std_error, statistic, df, p_value};
+  lmm_row row = {effect, grp ? lmm_strdup(grp) : NULL, lmm_strdup(term), estimate, std_error, statistic, df, p_value, 0};
   if ((grp && !row.grp) || !row.term) {
     lmm_free(row.grp);
     lmm_free(row.term);
@@ -31,4 +33,10 @@ int lmm_result_add(lmm_result *r, const char *effect, const char *grp, const cha
   }
   r->rows[r->nrows++] = row;
   return LMM_OK;
+}
+
+int lmm_result_add_count(lmm_result *r, const char *grp, const char *term, double count) {
+  int rc = lmm_result_add(r, "fit", grp, term, count, NAN, NAN, NAN, NAN);
+  if (!rc) r->rows[r->nrows - 1].count = 1;
+  return rc;
 }

@@ -11,6 +11,7 @@ typedef struct lmm_row {
   char *grp;            /* NULL for none */
   char *term;
   double estimate, std_error, statistic, df, p_value;
+  int count;            /* estimate is a whole number (a count or a 0/1 flag): an INTEGER cell */
 } lmm_row;
 
 typedef struct lmm_result {
@@ -23,5 +24,7 @@ void lmm_result_free(lmm_result *r);
 /* Append a row (grp may be NULL); copies the strings. */
 int lmm_result_add(lmm_result *r, const char *effect, const char *grp, const char *term, double estimate,
                    double std_error, double statistic, double df, double p_value);
+/* Append a "fit" row whose estimate is a count (nobs, df, ngroups) or a 0/1 flag. */
+int lmm_result_add_count(lmm_result *r, const char *grp, const char *term, double count);
 
 #endif

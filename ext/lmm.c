@@ -7,10 +7,15 @@ SQLITE_EXTENSION_INIT1
 #include <pthread.h>
 
 #include "../core/alloc.h"
-#include "agg.h"
-#include "fit_vtab.h"
+#include "lmm_agg.h"
+#include "lmm_anova.h"
+#include "lmm_augment.h"
+#include "lmm_fit.h"
+#include "lmm_predict.h"
+#include "lmm_ranef.h"
+#include "lmm_tidy.h"
+#include "lmm_vcov.h"
 #include "source.h"
-#include "tvfs.h"
 
 static void *sq_malloc(size_t n) { return sqlite3_malloc64((sqlite3_uint64)n); }
 static void *sq_realloc(void *p, size_t n) { return sqlite3_realloc64(p, (sqlite3_uint64)n); }
@@ -58,10 +63,9 @@ int sqlite3_lmm_init(sqlite3 *db, char **errmsg, const sqlite3_api_routines *api
     *errmsg = api->mprintf("lmm is already loaded by another SQLite library in this process");
     return SQLITE_ERROR;
   }
-  static const lmm_tvf *const tvfs[] = {&lmm_tidy_tvf, &lmm_anova_tvf, &lmm_ranef_tvf, &lmm_augment_tvf,
-                                        &lmm_vcov_tvf, &lmm_predict_tvf};
+  static const lmm_tvf *const tvfs[] = {&lmm_fit_tvf, &lmm_tidy_tvf, &lmm_anova_tvf, &lmm_ranef_tvf,
+                                        &lmm_augment_tvf, &lmm_vcov_tvf, &lmm_predict_tvf};
   int rc = lmm_source_register(db);
-  if (rc == SQLITE_OK) rc = lmm_register_fit(db);
   for (size_t i = 0; rc == SQLITE_OK && i < sizeof tvfs / sizeof *tvfs; i++) rc = lmm_register_tvf(db, tvfs[i]);
   if (rc == SQLITE_OK) rc = lmm_register_agg(db);
   return rc;

@@ -166,8 +166,8 @@ static int tvf_best_index(sqlite3_vtab *v, sqlite3_index_info *info) {
       info->aConstraintUsage[pos[a]].omit = 1;
     }
   info->idxNum = mask;
-  info->estimatedCost = 1e5;
-  info->estimatedRows = 100;
+  info->estimatedCost = tvf->cost ? tvf->cost : 1e5;
+  info->estimatedRows = tvf->rows ? (sqlite3_int64)tvf->rows : 100;
   /* "source_rowid = x": a lookup in the kept rows, so that a join on it costs
    * n log n, not n^2; SQLite checks the constraint again (omit = 0) */
   for (int i = 0, k = __builtin_popcount((unsigned)mask); tvf->keyed && i < info->nConstraint; i++) {
@@ -226,40 +226,32 @@ static const char *arg_name(const lmm_tvf *tvf, int a, char *out, size_t size) {
   return out;
 }
 
-static int tvf_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, int argc, sqlite3_value **argv) {
-  (void)idxStr;
-  tvf_cursor *c = (tvf_cursor *)cur;
-  tvf_vtab *vt = (tvf_vtab *)cur->pVtab;
+/* Refuse arguments the function cannot take: not text where text is
+ * wanted, a required one missing, a text with a NUL byte. */
+static int check_args(tvf_vtab *vt, sqlite3_value *args[MAX_ARGS]) {
   const lmm_tvf *tvf = vt->tvf;
-  c->row = c->end = 0;
-  sqlite3_value *args[MAX_ARGS] = {0};
-  for (int a = 0, k = 0; a < tvf->nargs; a++)
-    if ((idxNum & (1 << a)) && k < argc) args[a] = argv[k++];
-  /* In a join SQLite filters the inner table once per outer row: the same
-   * arguments give the same rows within one statement, so keep them rather
-   * than refit n times (lmm_predict joined to lmm_augment was quadratic). */
-  int same = c->filled;
-  for (int a = 0; a < tvf->nargs && same; a++) same = lmm_value_same(args[a], c->args[a]);
-  c->keyed = (idxNum & KEY_BIT) && argc > 0;
-  if (same) {
-    c->end = c->rows.nrows;
-    return c->keyed ? look_up(c, argv[argc - 1]) : SQLITE_OK;
-  }
-  rowset_clear(&c->rows);
-  forget_args(c);
-  for (int a = 0; a < tvf->nrequired; a++) {
+  char name[32], *why = NULL;
+  for (int a = 0; a < tvf->nargs && tvf->text_args; a++)
+    if (args[a] && sqlite3_value_type(args[a]) != SQLITE_NULL && sqlite3_value_type(args[a]) != SQLITE_TEXT) {
+      why = sqlite3_mprintf("%s: argument '%s' must be text", tvf->name, arg_name(tvf, a, name, sizeof name));
+      break;
+    }
+  for (int a = 0; a < tvf->nrequired && !why; a++) {
     if (!args[a] || sqlite3_value_type(args[a]) == SQLITE_NULL) {
-      sqlite3_free(vt->base.zErrMsg);
-      vt->base.zErrMsg = sqlite3_mprintf("%s", tvf->usage);
-      return SQLITE_ERROR;
+      why = sqlite3_mprintf("%s", tvf->usage);
+      break;
     }
     /* the fill functions read required arguments as text: make it here,
      * where a text that cannot be made (a number's, for want of memory) is
      * one error */
     if (!sqlite3_value_text(args[a])) return SQLITE_NOMEM;
   }
+  if (why) {
+    sqlite3_free(vt->base.zErrMsg);
+    vt->base.zErrMsg = why;
+    return SQLITE_ERROR;
+  }
   for (int a = 0; a < tvf->nargs; a++) {
-    char name[32], *why = NULL;
     int rc = args[a] ? lmm_text_arg_check(args[a], tvf->name, arg_name(tvf, a, name, sizeof name), &why) : SQLITE_OK;
     if (rc != SQLITE_OK) {
       sqlite3_free(vt->base.zErrMsg);
@@ -267,6 +259,12 @@ static int tvf_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, 
       return rc;
     }
   }
+  return SQLITE_OK;
+}
+
+/* Fill the rows for args and keep a copy of args to compare the next call's with. */
+static int fill(tvf_cursor *c, tvf_vtab *vt, sqlite3_value *args[MAX_ARGS]) {
+  const lmm_tvf *tvf = vt->tvf;
   char *msg = NULL;
   int rc = tvf->fill(vt->db, args, &c->rows, &msg);
   if (rc == SQLITE_OK && c->rows.oom) rc = SQLITE_NOMEM;
@@ -282,6 +280,31 @@ static int tvf_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, 
     if (args[a] && !(c->args[a] = sqlite3_value_dup(args[a]))) kept = 0;
   if (kept) c->filled = 1;
   else forget_args(c);  /* no copy of the arguments: the next filter fills again */
+  return SQLITE_OK;
+}
+
+static int tvf_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, int argc, sqlite3_value **argv) {
+  (void)idxStr;
+  tvf_cursor *c = (tvf_cursor *)cur;
+  tvf_vtab *vt = (tvf_vtab *)cur->pVtab;
+  const lmm_tvf *tvf = vt->tvf;
+  c->row = c->end = 0;
+  sqlite3_value *args[MAX_ARGS] = {0};
+  for (int a = 0, k = 0; a < tvf->nargs; a++)
+    if ((idxNum & (1 << a)) && k < argc) args[a] = argv[k++];
+  /* In a join SQLite filters the inner table once per outer row: the same
+   * arguments give the same rows within one statement, so keep them rather
+   * than refit (and save) n times. */
+  int same = c->filled;
+  for (int a = 0; a < tvf->nargs && same; a++) same = lmm_value_same(args[a], c->args[a]);
+  c->keyed = (idxNum & KEY_BIT) && argc > 0;
+  if (!same) {
+    rowset_clear(&c->rows);
+    forget_args(c);
+    int rc = check_args(vt, args);
+    if (rc == SQLITE_OK) rc = fill(c, vt, args);
+    if (rc != SQLITE_OK) return rc;
+  }
   c->end = c->rows.nrows;
   return c->keyed ? look_up(c, argv[argc - 1]) : SQLITE_OK;
 }
@@ -317,9 +340,33 @@ static int tvf_rowid(sqlite3_vtab_cursor *cur, sqlite_int64 *rowid) {
   return SQLITE_OK;
 }
 
+/* Eponymous and read-only: no xCreate, xDestroy or xUpdate. */
 static sqlite3_module tvf_module = {
-  0, 0, tvf_connect, tvf_best_index, tvf_disconnect, 0, tvf_open, tvf_close, tvf_filter, tvf_next, tvf_eof,
-  tvf_column, tvf_rowid, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+  /* iVersion */ 0,
+  /* xCreate */ 0,
+  /* xConnect */ tvf_connect,
+  /* xBestIndex */ tvf_best_index,
+  /* xDisconnect */ tvf_disconnect,
+  /* xDestroy */ 0,
+  /* xOpen */ tvf_open,
+  /* xClose */ tvf_close,
+  /* xFilter */ tvf_filter,
+  /* xNext */ tvf_next,
+  /* xEof */ tvf_eof,
+  /* xColumn */ tvf_column,
+  /* xRowid */ tvf_rowid,
+  /* xUpdate */ 0,
+  /* xBegin */ 0,
+  /* xSync */ 0,
+  /* xCommit */ 0,
+  /* xRollback */ 0,
+  /* xFindFunction */ 0,
+  /* xRename */ 0,
+  /* xSavepoint */ 0,
+  /* xRelease */ 0,
+  /* xRollbackTo */ 0,
+  /* xShadowName */ 0,
+};
 
 int lmm_register_tvf(sqlite3 *db, const lmm_tvf *tvf) {
   return sqlite3_create_module(db, tvf->name, &tvf_module, (void *)tvf);

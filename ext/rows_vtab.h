@@ -38,6 +38,8 @@ typedef struct lmm_tvf {
   /* argv[k] is argument k or NULL when absent; *errmsg from sqlite3_mprintf */
   int (*fill)(sqlite3 *db, sqlite3_value **argv, lmm_rowset *rows, char **errmsg);
   int keyed;              /* column 0 is an integer key (source_rowid): "= value" is looked up */
+  int text_args;          /* every argument must be text or NULL */
+  double cost, rows;      /* xBestIndex's estimates for a call (0: 1e5 and 100) */
 } lmm_tvf;
 
 int lmm_register_tvf(sqlite3 *db, const lmm_tvf *tvf);

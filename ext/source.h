@@ -9,8 +9,8 @@
 
 /* Scan `data` (table, schema.table, view, or a read-only SELECT/WITH query)
  * into the model, and a fingerprint of the values read (to tell later whether
- * the data have changed; fingerprint NULL: not wanted, and not computed --
- * a byte-at-a-time hash costs a twentieth of a million-row fit).  On error
+ * the data have changed; fingerprint NULL: not wanted, and not computed, as
+ * a byte-at-a-time hash is a noticeable part of a large fit).  On error
  * returns non-zero with *errmsg from sqlite3_mprintf. */
 int lmm_source_scan(sqlite3 *db, const char *data, lmm_model *m, uint64_t *fingerprint, char **errmsg);
 
@@ -38,14 +38,14 @@ void lmm_source_error_in(const char *fn, char **errmsg);
 int lmm_source_is_query(sqlite3 *db, const char *data, int *is_query, char **errmsg);
 
 /* What core asks all along a fit (the interrupted callback of
- * lmm_model_finish, core/stop.h): nonzero once sqlite3_interrupt() has been
+ * lmm_model_fit, core/stop.h): nonzero once sqlite3_interrupt() has been
  * called on db or the connection's progress handler has answered nonzero,
  * asked of SQLite at most every 20 ms, on the thread that runs the
- * statement.  Each question runs a statement of some 1,700 VM steps (50 us,
- * a quarter of a percent of those 20 ms), so a handler set to be called
- * every N steps is called about once a question for N near 1,000
- * (Datasette's time limit), once every N / 1,700 questions for larger N,
- * as while SQLite itself runs statements.  _end finalizes it. */
+ * statement.  Each question runs a statement of some 1,700 VM steps (a
+ * small part of those 20 ms), so a handler set to be called every N steps
+ * is called about once a question for N near 1,000 (Datasette's time
+ * limit), once every N / 1,700 questions for larger N, as while SQLite
+ * itself runs statements.  _end finalizes it. */
 typedef struct lmm_interrupt_probe {
   sqlite3 *db;
   sqlite3_stmt *ask;

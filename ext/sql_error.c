@@ -1,4 +1,4 @@
-/* sql_error.c — SQLite's errors with their limits named (see sql_error.h).
+/* sql_error.c — errors at the boundary (see sql_error.h).
  *
  * SQLite's messages for a limit are fixed texts (sqlite3.c: "statement too
  * long", "string or blob too big", ...); each is matched to the limit that
@@ -24,6 +24,12 @@ static const struct {
   {"pattern too complex", SQLITE_LIMIT_LIKE_PATTERN_LENGTH, "SQLITE_LIMIT_LIKE_PATTERN_LENGTH"},
   {"too many levels of trigger recursion", SQLITE_LIMIT_TRIGGER_DEPTH, "SQLITE_LIMIT_TRIGGER_DEPTH"},
 };
+
+int lmm_sql_error(char **zErr, const char *fn, const lmm_error *e) {
+  sqlite3_free(*zErr);
+  *zErr = fn ? sqlite3_mprintf("%s: %s", fn, e->msg) : sqlite3_mprintf("%s", e->msg);
+  return e->code == LMM_NOMEM ? SQLITE_NOMEM : e->code == LMM_INTERRUPTED ? SQLITE_INTERRUPT : SQLITE_ERROR;
+}
 
 char *lmm_sql_errmsg(sqlite3 *db) {
   const char *msg = sqlite3_errmsg(db);

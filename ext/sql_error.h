@@ -1,4 +1,9 @@
-/* sql_error.h — SQLite's own error, passed on with the limit it names.
+/* sql_error.h — errors at the boundary: core's lmm_error as an SQL error,
+ * and SQLite's own error passed on with the limit it names.
+ *
+ * lmm_sql_error is the one place an lmm_error becomes an SQLite code and
+ * message; every function calls it, so that out of memory is SQLITE_NOMEM
+ * and an interrupt SQLITE_INTERRUPT wherever they happen.
  *
  * A statement lmm builds (the data query, lmm_models, the fit's JSON) can
  * fail for a reason that is SQLite's, not the data's: a limit set with
@@ -9,6 +14,12 @@
 #define LMM_SQL_ERROR_H
 
 #include "sqlite3ext.h"
+#include "../core/lmm_error.h"
+
+/* "fn: msg" into *zErr (fn NULL: msg alone), the old message freed; returns
+ * SQLITE_NOMEM, SQLITE_INTERRUPT or SQLITE_ERROR.  *zErr is NULL when the
+ * message could not be made. */
+int lmm_sql_error(char **zErr, const char *fn, const lmm_error *e);
 
 /* db's last error message (from sqlite3_mprintf; NULL when out of memory),
  * followed by "(SQLITE_LIMIT_X is N)" when a limit caused it. */

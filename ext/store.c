@@ -45,12 +45,11 @@ char *lmm_store_fit_json(const lmm_model *m, uint64_t fingerprint) {
     json_string(s, d->xnames[j]);
   }
   sqlite3_str_appendall(s, "],\"vcov\":[");
-  double scale = lmm_vcov_scale(d, f, m->style);
   for (int i = 0; i < d->p; i++) {
     sqlite3_str_appendall(s, i ? ",[" : "[");
     for (int j = 0; j < d->p; j++) {
       if (j) sqlite3_str_appendchar(s, 1, ',');
-      json_number(s, f->vcov[i + j * d->p] * scale);
+      json_number(s, lmm_model_vcov(m, i, j));
     }
     sqlite3_str_appendchar(s, 1, ']');
   }
@@ -67,7 +66,8 @@ char *lmm_store_fit_json(const lmm_model *m, uint64_t fingerprint) {
     double v[5] = {row->estimate, row->std_error, row->statistic, row->df, row->p_value};
     for (int k = 0; k < 5; k++) {
       sqlite3_str_appendchar(s, 1, ',');
-      json_number(s, v[k]);
+      if (k == 0 && row->count) sqlite3_str_appendf(s, "%lld", (long long)v[k]);   /* lmm_tidy gives an INTEGER */
+      else json_number(s, v[k]);
     }
     sqlite3_str_appendchar(s, 1, ']');
   }
@@ -291,9 +291,7 @@ static int check_evaluated(const char *name, const lmm_model *m, const lmm_saved
     i++;
     k++;
   }
-  double sigma = NAN;
-  for (k = 0; !why && k < r->nrows; k++)
-    if (!strcmp(r->rows[k].effect, "fit") && !strcmp(r->rows[k].term, "sigma")) sigma = r->rows[k].estimate;
+  double sigma = lmm_model_sigma(m);
   if (!why && !agrees(lmm_saved_fit_stat(s, "sigma"), sigma, NAN)) {
     sqlite3_snprintf(sizeof detail, detail, "its sigma is saved as %.10g but its theta on its data gives %.10g",
                      lmm_saved_fit_stat(s, "sigma"), sigma);
@@ -325,6 +323,14 @@ static int read_data(sqlite3 *db, const char *name, const char *data, lmm_model 
   return SQLITE_OK;
 }
 
+/* core's error under "the saved model 'name' <what>". */
+static int model_error(char **errmsg, const char *name, const char *what, const lmm_error *err) {
+  char *label = sqlite3_mprintf("the saved model '%s' %s", name, what);
+  int rc = label ? lmm_sql_error(errmsg, label, err) : SQLITE_NOMEM;
+  sqlite3_free(label);
+  return rc;
+}
+
 int lmm_store_open(sqlite3 *db, const char *name, lmm_model **out, char **errmsg) {
   *out = NULL;
   char *cols[ROW_NCOLS] = {0};
@@ -334,8 +340,7 @@ int lmm_store_open(sqlite3 *db, const char *name, lmm_model **out, char **errmsg
   lmm_model *m = NULL;
   lmm_error err = {0};
   if (lmm_model_begin(cols[ROW_FORMULA], cols[ROW_RANDOM], cols[ROW_OPTIONS], &m, &err)) {
-    *errmsg = sqlite3_mprintf("the saved model '%s' no longer parses: %s", name, err.msg);
-    rc = err.code == LMM_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
+    rc = model_error(errmsg, name, "no longer parses", &err);
   } else if ((rc = check_call(name, m, s, errmsg)) != SQLITE_OK ||
              (rc = read_data(db, name, cols[ROW_DATA], m, s, errmsg)) != SQLITE_OK) {
     /* the message is made */
@@ -343,10 +348,9 @@ int lmm_store_open(sqlite3 *db, const char *name, lmm_model **out, char **errmsg
     lmm_interrupt_probe probe;
     lmm_interrupt_probe_init(&probe, db);
     /* s->theta is never NULL, which would optimize */
-    if (lmm_model_finish_at(m, s->theta, s->ntheta, lmm_interrupt_probe_check, &probe, &err)) {
-      *errmsg = sqlite3_mprintf("the saved model '%s' cannot be evaluated: %s", name, err.msg);
-      rc = err.code == LMM_NOMEM ? SQLITE_NOMEM : err.code == LMM_INTERRUPTED ? SQLITE_INTERRUPT : SQLITE_ERROR;
-    } else rc = check_evaluated(name, m, s, errmsg);
+    if (lmm_model_fit_at(m, s->theta, s->ntheta, lmm_interrupt_probe_check, &probe, &err))
+      rc = model_error(errmsg, name, "cannot be evaluated", &err);
+    else rc = check_evaluated(name, m, s, errmsg);
     lmm_interrupt_probe_end(&probe);
   }
   lmm_saved_fit_free(s);

@@ -7,7 +7,7 @@
  * uncorrelated bars, copies of the random part and nesting chains such as
  * (1 | u/u/.../u).  The target writes the formula, generates the rows and
  * runs the fit the way the extension does (lmm_model_begin, the rows through
- * the feed's second thread or add_row, lmm_model_finish), then the
+ * the feed's second thread or add_row, lmm_model_fit), then the
  * conditional modes with their covariances and predictions for a few rows.
  * So the counts that size arithmetic multiplies (levels x levels, terms x
  * terms, rows x columns) are reached from 20 bytes, where fuzz_model's 64
@@ -390,7 +390,7 @@ static void *run(void *arg) {
   if (!rc) {
     stage = "fit";
     fuzz_budget_start(&budget, INT_MAX, FIT_SECONDS);
-    rc = lmm_model_finish(m, fuzz_budget_spent, &budget, &err);
+    rc = lmm_model_fit(m, fuzz_budget_spent, &budget, &err);
     fuzz_check_finished(m, rc, &err);
   }
   if (!rc) { stage = "ranef"; rc = lmm_model_ranef(m, 1, fuzz_budget_spent, &budget, &err); }

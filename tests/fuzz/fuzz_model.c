@@ -1,5 +1,5 @@
 /* fuzz_model.c — libFuzzer target for one whole fit: lmm_model_begin,
- * lmm_model_add_row over synthetic rows, lmm_model_finish.
+ * lmm_model_add_row over synthetic rows, lmm_model_fit.
  *
  * Input: formula, random part and options, each ended by the first NUL or
  * newline (an absent random part or options is NULL), then bytes that drive
@@ -131,7 +131,7 @@ static void *run(void *arg) {
   int fitted = 0;
   fuzz_budget budget;
   fuzz_budget_start(&budget, MAX_EVALUATIONS, MAX_SECONDS);
-  if (!rc && fit_is_small(m)) { rc = lmm_model_finish(m, fuzz_budget_spent, &budget, &err); fitted = 1; }
+  if (!rc && fit_is_small(m)) { rc = lmm_model_fit(m, fuzz_budget_spent, &budget, &err); fitted = 1; }
   if (rc || fitted) fuzz_check_finished(m, rc, &err);
   if (getenv("LMM_FUZZ_DEBUG")) {  /* for tuning the seeds: what became of this input */
     double evals = -1;

@@ -59,6 +59,17 @@ def run(t, db):
     lower = fit(db, "sleepstudy", "reaction ~ days + (days|subject)")
     t.ok([r["estimate"] for r in lower] [:-1] == [r["estimate"] for r in base][:-1], "column names ignore case")
 
+    # lmm_tidy gives the rows lmm_fit gave, types too: counts and flags are integers, the rest reals, whether
+    # the fit was saved or came from lmm_agg
+    types = "SELECT effect, grp, term, typeof(estimate) FROM %s ORDER BY rowid"
+    fitted = db.execute(types % "lmm_fit('sleepstudy', ?, NULL, 'method=ML, save=types')", (SLEEP,)).fetchall()
+    t.ok(("fit", None, "nobs", "integer") in fitted and ("fit", None, "sigma", "real") in fitted,
+         "lmm_fit: nobs an integer, sigma a real: %r" % fitted)
+    t.ok(db.execute(types % "lmm_tidy('types')").fetchall() == fitted, "lmm_tidy of a saved fit: lmm_fit's types")
+    agg = db.execute("SELECT lmm_agg(?, NULL, 'method=ML', 'Reaction', Reaction, 'Days', Days, 'Subject', Subject) "
+                     "FROM sleepstudy", (SLEEP,)).fetchone()[0]
+    t.ok(db.execute(types % "lmm_tidy(?)", (agg,)).fetchall() == fitted, "lmm_tidy of lmm_agg's fit: lmm_fit's types")
+
     # the arguments are hidden columns
     rows = db.execute("SELECT count(*) FROM lmm_fit WHERE data = 'sleepstudy' AND formula = ?", (SLEEP,)).fetchone()
     t.ok(rows[0] == len(base), "hidden-column call gives %r rows, not %r" % (rows[0], len(base)))

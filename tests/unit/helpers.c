@@ -46,7 +46,7 @@ int load_design(const char *formula, const char *random, const test_table *t, lm
 int fit_model(const char *formula, const char *random, const char *options, const test_table *t,
               lmm_model **m, lmm_error *err) {
   int rc = load_model(formula, random, options, t, m, err);
-  if (!rc) rc = lmm_model_finish(*m, NULL, NULL, err);
+  if (!rc) rc = lmm_model_fit(*m, NULL, NULL, err);
   return rc;
 }
 

@@ -48,7 +48,7 @@ int load_model(const char *formula, const char *random, const char *options, con
                lmm_model **m, lmm_error *err);
 /* load_model, then lmm_frame_finish and lmm_design_new into m->design (no fit). */
 int load_design(const char *formula, const char *random, const test_table *t, lmm_model **m, lmm_error *err);
-/* load_model, then lmm_model_finish. */
+/* load_model, then lmm_model_fit. */
 int fit_model(const char *formula, const char *random, const char *options, const test_table *t,
               lmm_model **m, lmm_error *err);
 

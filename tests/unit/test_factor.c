@@ -97,7 +97,7 @@ void test_factor_interrupt(void) {
   lmm_model *m = NULL;
   lmm_error err = {0};
   CHECK_INT(load_model("y ~ x + (1 + x | g1) + (1 | g2)", NULL, NULL, &t, &m, &err), LMM_OK);
-  if (m) CHECK_INT(lmm_model_finish(m, interrupt_at, &all, &err), LMM_OK);
+  if (m) CHECK_INT(lmm_model_fit(m, interrupt_at, &all, &err), LMM_OK);
   lmm_model_free(m);
   CHECK(all.calls > 40);
   for (int stop_at = 1; stop_at <= all.calls / 2; stop_at += all.calls / 2 - 1) {
@@ -105,7 +105,7 @@ void test_factor_interrupt(void) {
     poll_count pc = {0, stop_at};
     CHECK_INT(load_model("y ~ x + (1 + x | g1) + (1 | g2)", NULL, NULL, &t, &m, &err), LMM_OK);
     if (m) {
-      CHECK_INT(lmm_model_finish(m, interrupt_at, &pc, &err), LMM_INTERRUPTED);
+      CHECK_INT(lmm_model_fit(m, interrupt_at, &pc, &err), LMM_INTERRUPTED);
       CHECK_STR(err.msg, "interrupted");
       CHECK_INT(pc.calls, stop_at);
       CHECK(stop_at == 1 ? m->system == NULL : m->system != NULL && m->fit == NULL);

@@ -52,6 +52,36 @@ void test_fit_lm_by_hand(void) {
     CHECK_NEAR(m->fit->pwrss, 2.4, 1e-12);
     CHECK_NEAR(m->fit->beta[0], 2.2, 1e-12);
     CHECK_NEAR(m->fit->beta[1], 0.6, 1e-12);
+    /* counts and flags are marked as integers, the rest not */
+    const lmm_row *nobs = find_row(m->result, "fit", NULL, "nobs"), *s = find_row(m->result, "fit", NULL, "sigma");
+    CHECK(nobs && nobs->count);
+    CHECK(s && !s->count);
+    CHECK_NEAR(lmm_model_sigma(m), sigma, 1e-12);
+    /* the rows: fitted 2.2 + 0.6x, h = 1/5 + (x - 3)^2/10; R's rstandard() and cooks.distance() of
+     * lm(y ~ x) are -sqrt(2) and 1.5 at x = 1 */
+    lmm_residuals *res = NULL;
+    CHECK_INT(lmm_model_residuals(m, NULL, NULL, &res, &err), LMM_OK);
+    if (res) {
+      static const double e[] = {-0.8, 0.6, 1, -0.6, -0.2}, h[] = {0.6, 0.3, 0.2, 0.3, 0.6};
+      static const double cooks[] = {1.5, 0.137755102040816, 0.1953125, 0.137755102040816, 0.09375};
+      CHECK(res->n == 5);
+      CHECK(res->hat != NULL && res->std_resid != NULL && res->cooks != NULL);
+      for (int i = 0; i < 5 && res->hat; i++) {
+        CHECK_NEAR(res->fixed[i], 2.2 + 0.6 * (i + 1), 1e-12);
+        CHECK_NEAR(res->fitted[i], 2.2 + 0.6 * (i + 1), 1e-12);
+        CHECK_NEAR(res->response[i], e[i], 1e-12);
+        CHECK_NEAR(res->pearson[i], e[i] / sigma, 1e-12);
+        CHECK_NEAR(res->normalized[i], e[i] / sigma, 1e-12);
+        CHECK_NEAR(res->hat[i], h[i], 1e-12);
+        CHECK_NEAR(res->std_resid[i], e[i] / (sigma * sqrt(1 - h[i])), 1e-12);
+        CHECK_NEAR(res->cooks[i], cooks[i], 1e-12);
+      }
+      CHECK_NEAR(res->std_resid[0], -sqrt(2), 1e-12);
+    }
+    lmm_residuals_free(res);
+    /* vcov as R's vcov(lm): sigma^2 (X'X)^-1 with sigma^2 = RSS / (n - p) */
+    CHECK_NEAR(lmm_model_vcov(m, 1, 1), 0.08, 1e-12);
+    CHECK_NEAR(lmm_model_vcov(m, 0, 0), 0.8 * (1.0 / 5 + 9.0 / 10), 1e-12);
   }
   lmm_model_free(m);
 

@@ -236,7 +236,7 @@ void test_frame_null_rows(void) {
   m = NULL;
   CHECK_INT(load_model("y ~ x + f", NULL, NULL, &t2, &m, &err), LMM_OK);
   if (m) {
-    CHECK_INT(lmm_model_finish(m, NULL, NULL, &err), LMM_ERR);
+    CHECK_INT(lmm_model_fit(m, NULL, NULL, &err), LMM_ERR);
     CHECK_CONTAINS(err.msg, "no rows");
   }
   lmm_model_free(m);
@@ -296,7 +296,7 @@ void test_frame_errors(void) {
   test_table t5 = TABLE(names5, rows5);
   m = NULL;
   int rc = load_model("y ~ 1 + (1 | log(g))", NULL, NULL, &t5, &m, &err);
-  if (!rc) rc = lmm_model_finish(m, NULL, NULL, &err);
+  if (!rc) rc = lmm_model_fit(m, NULL, NULL, &err);
   CHECK_INT(rc, LMM_ERR);
   CHECK_CONTAINS(err.msg, "log(g)");
   lmm_model_free(m);

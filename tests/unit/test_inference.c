@@ -77,6 +77,7 @@ void test_ranef_dyestuff(void) {
     static const double b[] = {-17.606851366879, 0.391263363707636, 28.5622255507125,
                                -23.0845384587967, 56.7331877377178, -44.9952868264672};
     const lmm_ranef_term *rt = &m->ranef->term[0];
+    CHECK(rt->grp && !strcmp(rt->grp, "Batch"));
     CHECK_INT(rt->nlevels, 6);
     CHECK_INT(rt->q, 1);
     for (int l = 0; l < 6 && rt->nlevels == 6; l++) {
@@ -90,6 +91,17 @@ void test_ranef_dyestuff(void) {
     CHECK_NEAR(fixed[0], 1527.5, 1e-10);
     CHECK_NEAR(full[0], 1509.89314863312, 1e-6);
     CHECK_NEAR(full[29], 1482.50471317353, 1e-6);
+    /* the rows through core: no hat values with random effects; sigma(fm) from dyestuff_reml.json */
+    CHECK_NEAR(lmm_model_sigma(m), 49.5100999656347, 1e-6);
+    lmm_residuals *res = NULL;
+    CHECK_INT(lmm_model_residuals(m, NULL, NULL, &res, &err), LMM_OK);
+    if (res) {
+      CHECK(res->hat == NULL && res->std_resid == NULL && res->cooks == NULL);
+      CHECK_NEAR(res->fitted[0], 1509.89314863312, 1e-6);
+      CHECK_NEAR(res->response[0], 1545 - 1509.89314863312, 1e-6);
+      CHECK_NEAR(res->pearson[0], (1545 - 1509.89314863312) / 49.5100999656347, 1e-6);
+    }
+    lmm_residuals_free(res);
   }
   lmm_model_free(m);
 }

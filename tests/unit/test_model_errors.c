@@ -1,4 +1,4 @@
-/* test_model_errors.c — data lmm_model_finish must refuse, as R refuses it,
+/* test_model_errors.c — data lmm_model_fit must refuse, as R refuses it,
  * with a message naming what is wrong. */
 #include "harness.h"
 #include "helpers.h"

@@ -1,12 +1,13 @@
-/* predict.c — lmm_predict(model, data [, level]): predictions of a saved
+/* lmm_predict.c — lmm_predict(model, data [, level]): predictions of a saved
  * model for the rows of a table, view or query (source_rowid, prediction).
  * level 0 gives the population prediction; by default the random effects of
  * every term enter, and groups the fit never saw get the population value. */
-#include "tvfs.h"
+#include "lmm_predict.h"
 SQLITE_EXTENSION_INIT3
 
 #include "../core/predict.h"
 #include "source.h"
+#include "sql_error.h"
 #include "store.h"
 
 #include <string.h>
@@ -60,10 +61,7 @@ static int predict_fill(sqlite3 *db, sqlite3_value **argv, lmm_rowset *rows, cha
   int rc = lmm_store_open(db, (const char *)sqlite3_value_text(argv[0]), &m, errmsg);
   lmm_error err = {0};
   if (rc == SQLITE_OK) rc = read_level(argv[2], m, &level, errmsg);
-  if (rc == SQLITE_OK && lmm_predictor_new(m, &p, &err)) {
-    *errmsg = sqlite3_mprintf("lmm_predict: %s", err.msg);
-    rc = SQLITE_ERROR;
-  }
+  if (rc == SQLITE_OK && lmm_predictor_new(m, &p, &err)) rc = lmm_sql_error(errmsg, "lmm_predict", &err);
   if (rc == SQLITE_OK) {
     int nc = lmm_predictor_ncols(p);
     names = sqlite3_malloc64(sizeof *names * (size_t)(nc ? nc : 1));
@@ -80,5 +78,11 @@ static int predict_fill(sqlite3 *db, sqlite3_value **argv, lmm_rowset *rows, cha
 }
 
 const lmm_tvf lmm_predict_tvf = {
-  "lmm_predict", "source_rowid INTEGER, prediction REAL", "model HIDDEN, data HIDDEN, level HIDDEN", 2, 3, 2,
-  "lmm_predict needs a saved model and data: lmm_predict(name, data [, level])", predict_fill, 1};
+  .name = "lmm_predict",
+  .columns = "source_rowid INTEGER, prediction REAL",
+  .args = "model HIDDEN, data HIDDEN, level HIDDEN",
+  .ncols = 2, .nargs = 3, .nrequired = 2,
+  .usage = "lmm_predict needs a saved model and data: lmm_predict(name, data [, level])",
+  .fill = predict_fill,
+  .keyed = 1,
+};

@@ -1,10 +1,10 @@
-/* tidy.c — lmm_tidy(model): the rows lmm_fit returned, for a saved model's
+/* lmm_tidy.c — lmm_tidy(model): the rows lmm_fit returned, for a saved model's
  * name or for the fit JSON an lmm_agg() group returns:
  *
  *   SELECT * FROM lmm_tidy('lmm6');
  *   SELECT g.reg, t.* FROM (SELECT reg, lmm_agg(...) AS fit FROM arabidopsis GROUP BY reg) g, lmm_tidy(g.fit) t;
  */
-#include "tvfs.h"
+#include "lmm_tidy.h"
 SQLITE_EXTENSION_INIT3
 
 #include "source.h"
@@ -34,5 +34,10 @@ static int tidy_fill(sqlite3 *db, sqlite3_value **argv, lmm_rowset *rows, char *
 }
 
 const lmm_tvf lmm_tidy_tvf = {
-  "lmm_tidy", "effect TEXT, grp TEXT, term TEXT, estimate REAL, std_error REAL, statistic REAL, df REAL, p_value REAL",
-  "model HIDDEN", 8, 1, 1, "lmm_tidy needs a model: lmm_tidy(name) or lmm_tidy(fit) with a fit from lmm_agg", tidy_fill, 0};
+  .name = "lmm_tidy",
+  .columns = "effect TEXT, grp TEXT, term TEXT, estimate REAL, std_error REAL, statistic REAL, df REAL, p_value REAL",
+  .args = "model HIDDEN",
+  .ncols = 8, .nargs = 1, .nrequired = 1,
+  .usage = "lmm_tidy needs a model: lmm_tidy(name) or lmm_tidy(fit) with a fit from lmm_agg",
+  .fill = tidy_fill,
+};

@@ -1,4 +1,4 @@
-/* agg.c — lmm_agg(formula, random, options, 'col', value, 'col', value, ...):
+/* lmm_agg.c — lmm_agg(formula, random, options, 'col', value, 'col', value, ...):
  * an aggregate that fits one model per group of a GROUP BY, over any query,
  * and returns the fit as JSON, which lmm_tidy() expands into lmm_fit's rows:
  *
@@ -12,8 +12,9 @@ SQLITE_EXTENSION_INIT3
 
 #include <string.h>
 
-#include "agg.h"
+#include "lmm_agg.h"
 #include "source.h"
+#include "sql_error.h"
 #include "store.h"
 #include "text_arg.h"
 
@@ -32,6 +33,14 @@ static void agg_fail(sqlite3_context *ctx, agg_state *s, char *msg, int nomem) {
   if (nomem || !msg) sqlite3_result_error_nomem(ctx);
   else sqlite3_result_error(ctx, msg, -1);
   sqlite3_free(msg);
+}
+
+/* core's error as the aggregate's, and stop the group. */
+static void agg_fail_with(sqlite3_context *ctx, agg_state *s, const lmm_error *err) {
+  char *msg = NULL;
+  int rc = lmm_sql_error(&msg, "lmm_agg", err);
+  agg_fail(ctx, s, msg, rc == SQLITE_NOMEM);
+  if (rc == SQLITE_INTERRUPT) sqlite3_result_error_code(ctx, SQLITE_INTERRUPT);
 }
 
 /* An argument as text: NULL for SQL NULL, and *nomem set when SQLite could
@@ -67,7 +76,7 @@ static int agg_begin(sqlite3_context *ctx, agg_state *s, int argc, sqlite3_value
   }
   lmm_error err = {0};
   if (lmm_model_begin(formula, random, options, &s->model, &err)) {
-    agg_fail(ctx, s, sqlite3_mprintf("lmm_agg: %s", err.msg), err.code == LMM_NOMEM);
+    agg_fail_with(ctx, s, &err);
     return 1;
   }
   lmm_model_rows_have_rowid(s->model, 0);
@@ -139,8 +148,7 @@ static void agg_step(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     }
   }
   lmm_error err = {0};
-  if (lmm_model_add_row(s->model, s->vals, s->nrow, &err))
-    agg_fail(ctx, s, sqlite3_mprintf("lmm_agg: %s", err.msg), err.code == LMM_NOMEM);
+  if (lmm_model_add_row(s->model, s->vals, s->nrow, &err)) agg_fail_with(ctx, s, &err);
 }
 
 static void agg_final(sqlite3_context *ctx) {
@@ -153,11 +161,10 @@ static void agg_final(sqlite3_context *ctx) {
   lmm_error err = {0};
   lmm_interrupt_probe probe;
   lmm_interrupt_probe_init(&probe, sqlite3_context_db_handle(ctx));
-  int rc = lmm_model_finish(s->model, lmm_interrupt_probe_check, &probe, &err);
+  int rc = lmm_model_fit(s->model, lmm_interrupt_probe_check, &probe, &err);
   lmm_interrupt_probe_end(&probe);
   if (rc) {
-    agg_fail(ctx, s, sqlite3_mprintf("lmm_agg: %s", err.msg), err.code == LMM_NOMEM);
-    if (err.code == LMM_INTERRUPTED) sqlite3_result_error_code(ctx, SQLITE_INTERRUPT);
+    agg_fail_with(ctx, s, &err);
     goto done;
   }
   char *json = lmm_store_fit_json(s->model, 0);

@@ -1,11 +1,12 @@
-/* vcov.c — lmm_vcov(model): the covariance matrix of the fixed effects as
+/* lmm_vcov.c — lmm_vcov(model): the covariance matrix of the fixed effects as
  * rows (term1, term2, covariance, correlation), as R's vcov() and the
  * correlation table of nlme's summary(). */
-#include "tvfs.h"
+#include "lmm_vcov.h"
 SQLITE_EXTENSION_INIT3
 
 #include <math.h>
 
+#include "../core/inference.h"
 #include "source.h"
 #include "store.h"
 
@@ -32,12 +33,17 @@ static int vcov_fill(sqlite3 *db, sqlite3_value **argv, lmm_rowset *rows, char *
       lmm_cell_text(rows, &c[0], f->fixed[i]);
       lmm_cell_text(rows, &c[1], f->fixed[j]);
       lmm_cell_real(&c[2], v);
-      lmm_cell_real(&c[3], vi > 0 && vj > 0 ? v / (sqrt(vi) * sqrt(vj)) : NAN);
+      lmm_cell_real(&c[3], lmm_correlation(v, vi, vj));
     }
   lmm_saved_fit_free(f);
   return SQLITE_OK;
 }
 
 const lmm_tvf lmm_vcov_tvf = {
-  "lmm_vcov", "term1 TEXT, term2 TEXT, covariance REAL, correlation REAL", "model HIDDEN", 4, 1, 1,
-  "lmm_vcov needs a model: lmm_vcov(name)", vcov_fill, 0};
+  .name = "lmm_vcov",
+  .columns = "term1 TEXT, term2 TEXT, covariance REAL, correlation REAL",
+  .args = "model HIDDEN",
+  .ncols = 4, .nargs = 1, .nrequired = 1,
+  .usage = "lmm_vcov needs a model: lmm_vcov(name)",
+  .fill = vcov_fill,
+};

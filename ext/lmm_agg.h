@@ -1,4 +1,4 @@
-/* agg.h — registers the lmm_agg aggregate. */
+/* lmm_agg.h — registers the lmm_agg aggregate. */
 #ifndef LMM_AGG_H
 #define LMM_AGG_H
 #include "sqlite3ext.h"

@@ -1,9 +1,9 @@
-/* anova.c — lmm_anova('GLM, lmm1, lmm2'): nlme's anova() table for saved
+/* lmm_anova.c — lmm_anova('GLM, lmm1, lmm2'): nlme's anova() table for saved
  * models: df, AIC, BIC, logLik, and a likelihood-ratio test of each model
  * against the one before it where their parameter counts differ.  REML fits
  * with different fixed effects are refused, as nlme warns that comparing them
  * is not meaningful. */
-#include "tvfs.h"
+#include "lmm_anova.h"
 SQLITE_EXTENSION_INIT3
 
 #include <math.h>
@@ -113,5 +113,10 @@ static int anova_fill(sqlite3 *db, sqlite3_value **argv, lmm_rowset *rows, char 
 }
 
 const lmm_tvf lmm_anova_tvf = {
-  "lmm_anova", "model TEXT, df INTEGER, AIC REAL, BIC REAL, logLik REAL, test TEXT, L_ratio REAL, p_value REAL",
-  "models HIDDEN", 8, 1, 1, "lmm_anova needs saved model names: lmm_anova('m1, m2, m3')", anova_fill, 0};
+  .name = "lmm_anova",
+  .columns = "model TEXT, df INTEGER, AIC REAL, BIC REAL, logLik REAL, test TEXT, L_ratio REAL, p_value REAL",
+  .args = "models HIDDEN",
+  .ncols = 8, .nargs = 1, .nrequired = 1,
+  .usage = "lmm_anova needs saved model names: lmm_anova('m1, m2, m3')",
+  .fill = anova_fill,
+};
