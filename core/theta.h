@@ -9,7 +9,7 @@
  * optimizer works on T~ for the blocks' unit-scale columns; T for Z in the
  * data's units is T~ with row a divided by 2^zexp[a] zscale[a] (blocks.h).
  * Every loop that packs or unpacks θ goes through this map (MixedModels.jl's
- * parmap); lmm_theta_new is the only place that knows the order.
+ * parmap); theta.c is the only place that knows the order.
  *
  * The covariance parameters come first (kind LMM_THETA_COV, ncov of them);
  * parameters of a residual structure (nlme's varIdent, corAR1, ...) would

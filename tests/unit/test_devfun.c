@@ -47,7 +47,10 @@ static int csv_read(const char *name, csv_table *c) {
   char path[256];
   snprintf(path, sizeof path, "tests/data/%s.csv", name);
   FILE *fp = fopen(path, "rb");
-  if (!fp) return -1;
+  if (!fp) {
+    printf("    cannot read %s: run the unit tests from the repository's root\n", path);
+    return -1;
+  }
   fseek(fp, 0, SEEK_END);
   long size = ftell(fp);
   rewind(fp);
