@@ -11,7 +11,7 @@
  * order.  The number of parts is fixed, not the machine's cores, so every
  * digit of A, and of the fit, is the same on any machine.
  */
-#include "blocks.h"
+#include "accumulate.h"
 #include "alloc.h"
 #include "lapack_steps.h"
 #include "parallel.h"
@@ -102,12 +102,12 @@ void lmm_basis_free(lmm_basis *b) {
   lmm_free(b->work);
 }
 
-/* The basis from R: the rank checked, S = R^-1, b0, log|det R|. */
+/* The basis from R: the rank checked, Rinv = R^-1, b0, log|det R|. */
 static int choose_basis(lmm_system *s, const lmm_design *d, const double *R, lmm_stop *stop, lmm_error *err) {
   int p = d->p, p1 = p + 1;
-  s->S = lmm_calloc_asking(p ? lmm_size_mul((size_t)p, (size_t)p) : 1, sizeof *s->S, stop);
+  s->Rinv = lmm_calloc_asking(p ? lmm_size_mul((size_t)p, (size_t)p) : 1, sizeof *s->Rinv, stop);
   s->b0 = lmm_calloc((size_t)(p ? p : 1), sizeof *s->b0);
-  if (!s->S || !s->b0) return lmm_nomem_or_stopped(stop, err);
+  if (!s->Rinv || !s->b0) return lmm_nomem_or_stopped(stop, err);
   /* rank: R[j][j] against the norm of column j (the norm of R's column j) */
   for (int j = 0; j < p1; j++) {
     double nrm = 0;
@@ -124,13 +124,13 @@ static int choose_basis(lmm_system *s, const lmm_design *d, const double *R, lmm
   }
   s->log_det_r = 0;
   for (int j = 0; j < p; j++) {
-    for (int i = 0; i <= j; i++) s->S[i + j * p] = R[i + j * p1];
+    for (int i = 0; i <= j; i++) s->Rinv[i + j * p] = R[i + j * p1];
     s->log_det_r += log(fabs(R[j + j * p1]));
     s->b0[j] = R[j + p * p1];
   }
   if (p) {
-    cblas_dtrsv(CblasColMajor, CblasUpper, CblasNoTrans, CblasNonUnit, p, s->S, p, s->b0, 1);   /* b0 = R^-1 Q'y */
-    int rc = lmm_steps_trtri_upper(p, s->S, p, stop);                                         /* S = R^-1 */
+    cblas_dtrsv(CblasColMajor, CblasUpper, CblasNoTrans, CblasNonUnit, p, s->Rinv, p, s->b0, 1);   /* b0 = R^-1 Q'y */
+    int rc = lmm_steps_trtri_upper(p, s->Rinv, p, stop);                                      /* Rinv = R^-1 */
     if (rc == LMM_INTERRUPTED) return lmm_fail(err, rc, "interrupted");
     if (rc) return lmm_nomem(err);
   }
@@ -195,15 +195,15 @@ static int part_stopped(acc_job *job, int part) {
   return part == 0 ? lmm_stop_asked(job->stop) : lmm_stop_seen(job->stop);
 }
 
-/* The chunk's X (m x p) times S = R^-1 (upper), in place.  A wide X goes by
- * column groups of a step each, from the last: group [c, c+w) is
- * X[:, c:c+w] S[c:c+w, c:c+w] plus X[:, 0:c] S[0:c, c:c+w], whose columns
- * are not yet overwritten.  Nonzero when stopped. */
-static int times_s(acc_job *job, int part, int m, int p, double *B) {
-  const double *S = job->s->S;
+/* The chunk's X (m x p) times Rinv = R^-1 (upper), in place.  A wide X goes
+ * by column groups of a step each, from the last: group [c, c+w) is
+ * X[:, c:c+w] Rinv[c:c+w, c:c+w] plus X[:, 0:c] Rinv[0:c, c:c+w], whose
+ * columns are not yet overwritten.  Nonzero when stopped. */
+static int times_rinv(acc_job *job, int part, int m, int p, double *B) {
+  const double *Rinv = job->s->Rinv;
   int w = lmm_steps_columns(2.0 * m * p);
   if (w >= p) {
-    cblas_dtrmm(CblasColMajor, CblasRight, CblasUpper, CblasNoTrans, CblasNonUnit, m, p, 1.0, S, p, B, CHUNK);
+    cblas_dtrmm(CblasColMajor, CblasRight, CblasUpper, CblasNoTrans, CblasNonUnit, m, p, 1.0, Rinv, p, B, CHUNK);
     return 0;
   }
   if (w < 16) w = 16;
@@ -211,9 +211,9 @@ static int times_s(acc_job *job, int part, int m, int p, double *B) {
     if (part_stopped(job, part)) return 1;
     int cw = p - c < w ? p - c : w;
     double *Bc = B + (size_t)c * CHUNK;
-    cblas_dtrmm(CblasColMajor, CblasRight, CblasUpper, CblasNoTrans, CblasNonUnit, m, cw, 1.0, S + c + (size_t)c * p, p, Bc,
+    cblas_dtrmm(CblasColMajor, CblasRight, CblasUpper, CblasNoTrans, CblasNonUnit, m, cw, 1.0, Rinv + c + (size_t)c * p, p, Bc,
                 CHUNK);
-    cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, m, cw, c, 1.0, B, CHUNK, S + (size_t)c * p, p, 1.0, Bc, CHUNK);
+    cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, m, cw, c, 1.0, B, CHUNK, Rinv + (size_t)c * p, p, 1.0, Bc, CHUNK);
   }
   return 0;
 }
@@ -260,7 +260,7 @@ static int accumulate_part(void *arg, int part) {
     if (p) {
       double *y = B + (size_t)p * CHUNK;
       cblas_dgemv(CblasColMajor, CblasNoTrans, m, p, -1.0, B, CHUNK, s->b0, 1, 1.0, y, 1);            /* y~ = y - X b0 */
-      if (times_s(job, part, m, p, B)) return LMM_INTERRUPTED;                                       /* X~ = X R^-1 */
+      if (times_rinv(job, part, m, p, B)) return LMM_INTERRUPTED;                                       /* X~ = X R^-1 */
     }
     if (add_crossprod(job, part, m, p1, B, val[K * K1 + K])) return LMM_INTERRUPTED;
     for (int i = 0; i < m; i++) {

@@ -4,6 +4,7 @@
  * each theta. */
 #include "blocks.h"
 #include "alloc.h"
+#include "accumulate.h"
 #include "budget.h"
 #include "numfmt.h"
 #include "lapack_steps.h"
@@ -48,8 +49,9 @@ void lmm_system_free(lmm_system *s) {
   lmm_free(s->term);
   lmm_free(s->q);
   lmm_free(s->nl);
-  lmm_free(s->diag_ok);
-  lmm_free(s->S);
+  lmm_free(s->stays_diagonal);
+  lmm_free(s->Rinv);
+  lmm_theta_free(s->theta);
   lmm_free(s->b0);
   free_parts(s);
   for (int k = 0; s->zscale && k < s->K; k++) lmm_free(s->zscale[k]);
@@ -82,9 +84,8 @@ static int int_cmp(const void *a, const void *b) {
 }
 
 /* Ascending, in place.  A bucket usually holds a few dozen levels, where
- * qsort's call per comparison cost more than the comparisons (0.2 s of a
- * 10M-row fit's 200,000 buckets); a long one (fully crossed terms) goes to
- * qsort, as insertion is quadratic. */
+ * qsort's call per comparison costs more than the comparisons; a long one
+ * (fully crossed terms) goes to qsort, as insertion is quadratic. */
 static void sort_levels(int *a, int n) {
   if (n > 64) { qsort(a, (size_t)n, sizeof *a, int_cmp); return; }
   for (int i = 1; i < n; i++) {
@@ -96,9 +97,8 @@ static void sort_levels(int *a, int n) {
 
 /* A bucket's distinct row levels, ascending, into out (NULL: only counted).
  * Where the row term has few levels (at most BITSET_LEVELS), a bitset of
- * them, set per row and read back in order: no marks, no sort (the 1M
- * model's 20,000 buckets of ~48 raters each took ~10 ms to sort by
- * insertion).  Else marks (mark[l] == c: seen in bucket c) and a sort.
+ * them, set per row and read back in order: no marks, no sort (a sort of
+ * every bucket costs more than the bits).  Else marks (mark[l] == c: seen in bucket c) and a sort.
  * bits is all zero before and after. */
 enum { BITSET_LEVELS = 4096 };
 static int bucket_levels(const int *lv, size_t k0, size_t k1, int nr, int c, uint64_t *bits, int *mark, int *out) {
@@ -169,8 +169,8 @@ done:
 
 /* A's blocks and the sparse ones' patterns (part 0, which allocates), and
  * the QR of [X y] (part 1, which does not: see parallel.h), two passes over
- * the rows that need nothing of each other: side by side at 1M rows they
- * take 0.022 s where one after the other took 0.043 s.  Only a QR of little
+ * the rows that need nothing of each other, so they run side by side on
+ * large data.  Only a QR of little
  * work (rows x columns^2) goes beside: on another thread it cannot ask the
  * stop (stop.h), so a long one runs on the caller's, asking as it goes. */
 enum { BESIDE_ROWS = 50000 };
@@ -223,26 +223,26 @@ static int nested_in(const lmm_system *s, int a, int b) {
 
 int lmm_system_unscale(const lmm_system *s, const double *bt, const double *vt, double *beta, double *vcov, lmm_stop *stop) {
   int p = s->p;
-  const double *S = s->S;
+  const double *Rinv = s->Rinv;
   for (int i = 0; i < p; i++) {
     double acc = s->b0[i];
-    for (int j = i; j < p; j++) acc += S[i + j * p] * bt[j];
+    for (int j = i; j < p; j++) acc += Rinv[i + j * p] * bt[j];
     beta[i] = acc;
   }
   if (!vcov || !p) return LMM_OK;
   double *W = lmm_malloc_array(lmm_size_mul((size_t)p, (size_t)p), sizeof *W);
   if (!W) return LMM_NOMEM;
-  /* W = S V~, vcov = W S', some columns a step (at least 16, for BLAS's speed) */
+  /* W = Rinv V~, vcov = W Rinv', some columns a step (at least 16, for BLAS's speed) */
   int w = lmm_steps_columns(2.0 * p * p), rc = LMM_OK;
   if (w < 16) w = 16;
   for (int c = 0; c < p && !rc; c += w) {
     if (lmm_stop_asked(stop)) rc = LMM_INTERRUPTED;
-    else cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, p, p - c < w ? p - c : w, p, 1.0, S, p, vt + (size_t)c * p, p,
+    else cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, p, p - c < w ? p - c : w, p, 1.0, Rinv, p, vt + (size_t)c * p, p,
                      0.0, W + (size_t)c * p, p);
   }
   for (int c = 0; c < p && !rc; c += w) {
     if (lmm_stop_asked(stop)) rc = LMM_INTERRUPTED;
-    else cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, p, p - c < w ? p - c : w, p, 1.0, W, p, S + c, p, 0.0,
+    else cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, p, p - c < w ? p - c : w, p, 1.0, W, p, Rinv + c, p, 0.0,
                      vcov + (size_t)c * p, p);
   }
   lmm_free(W);
@@ -334,12 +334,12 @@ int lmm_system_set_parts(lmm_system *s, int parts) {
 }
 
 /* L's dense tail (see lmm_system): from the first term that fills in (its
- * blocks in L are dense, and so are every later term's, diag_ok being
+ * blocks in L are dense, and so are every later term's, stays_diagonal being
  * inherited) to the fixed part.  One allocation; the blocks point into it.
  * Refused (LMM_ERR) when it cannot be allocated whole. */
 static int tail_alloc(lmm_system *s, const lmm_design *d, lmm_stop *stop, lmm_error *err) {
   int K = s->K, P = 1;
-  while (P < K && s->diag_ok[P]) P++;
+  while (P < K && s->stays_diagonal[P]) P++;
   if (P >= K) return 0;
   size_t m = 0;
   for (int k = P; k <= K; k++) m += (size_t)s->q[k] * (size_t)s->nl[k];
@@ -365,6 +365,24 @@ static void tail_block(lmm_system *s, lmm_block *b, int i, int j) {
   b->in_tail = 1;
 }
 
+/* θ's map over the design's terms with their fit positions and unit
+ * columns (zscale, from lmm_system_fill), and the data's units. */
+static int theta_and_units(lmm_system *s, const lmm_design *d, lmm_error *err) {
+  int K = s->K, rc;
+  int *q = lmm_calloc((size_t)(K ? K : 1), sizeof *q);
+  if (!q) return lmm_nomem(err);
+  for (int t = 0; t < K; t++) q[t] = d->re[t].q;
+  rc = lmm_theta_new(K, q, &s->theta, err);
+  lmm_free(q);
+  if (rc) return rc;
+  for (int k = 0; k < K; k++) {
+    const lmm_reterm *re = &d->re[s->term[k]];
+    lmm_theta_set_term(s->theta, s->term[k], k, re->nlevels, s->zscale[k], re->zexp, re->cnames);
+  }
+  s->units = (lmm_units){d->yexp, d->xexp, d->xnames, d->frame->f->response_label};
+  return LMM_OK;
+}
+
 int lmm_system_new(const lmm_design *d, lmm_stop *stop, lmm_system **out, lmm_error *err) {
   *out = NULL;
   lmm_system *s = lmm_calloc(1, sizeof *s);
@@ -377,11 +395,11 @@ int lmm_system_new(const lmm_design *d, lmm_stop *stop, lmm_system **out, lmm_er
   s->term = lmm_calloc((size_t)K1, sizeof *s->term);
   s->q = lmm_calloc((size_t)K1, sizeof *s->q);
   s->nl = lmm_calloc((size_t)K1, sizeof *s->nl);
-  s->diag_ok = lmm_calloc((size_t)K1, sizeof *s->diag_ok);
+  s->stays_diagonal = lmm_calloc((size_t)K1, sizeof *s->stays_diagonal);
   s->A = lmm_calloc(lmm_size_mul((size_t)K1, (size_t)K1), sizeof *s->A);
   s->L = lmm_calloc(lmm_size_mul((size_t)K1, (size_t)K1), sizeof *s->L);
   order_item *ord = lmm_calloc((size_t)K1, sizeof *ord);
-  if (!s->term || !s->q || !s->nl || !s->diag_ok || !s->A || !s->L || !ord) goto nomem;
+  if (!s->term || !s->q || !s->nl || !s->stays_diagonal || !s->A || !s->L || !ord) goto nomem;
   for (int k = 0; k < K; k++) ord[k] = (order_item){d->re[k].nlevels, k};
   qsort(ord, (size_t)K, sizeof *ord, order_cmp);
   for (int k = 0; k < K; k++) {
@@ -410,20 +428,21 @@ int lmm_system_new(const lmm_design *d, lmm_stop *stop, lmm_system **out, lmm_er
   }
   rc = lmm_system_fill(s, d, &basis, stop, err);
   lmm_basis_free(&basis);
+  if (!rc) rc = theta_and_units(s, d, err);
   if (rc) { lmm_system_free(s); return rc; }
   /* L: which blocks keep their structure */
   for (int k = 0; k < K; k++) {
     int ok = 1;
-    for (int j = 0; j < k && ok; j++) ok = s->diag_ok[j] && nested_in(s, j, k);
-    s->diag_ok[k] = ok;
+    for (int j = 0; j < k && ok; j++) ok = s->stays_diagonal[j] && nested_in(s, j, k);
+    s->stays_diagonal[k] = ok;
   }
   if ((rc = tail_alloc(s, d, stop, err))) { lmm_system_free(s); return rc; }
   for (int i = 0; i < K1; i++)
     for (int j = 0; j <= i; j++) {
       lmm_block *b = lmm_sys_L(s, i, j), *a = lmm_sys_A(s, i, j);
       if (s->tail && j >= s->tail_from) { tail_block(s, b, i, j); continue; }
-      int kind = i == K ? BLK_DENSE : i == j ? (s->diag_ok[i] ? BLK_DIAG : BLK_DENSE)
-                                             : (s->diag_ok[j] ? BLK_SPARSE : BLK_DENSE);
+      int kind = i == K ? BLK_DENSE : i == j ? (s->stays_diagonal[i] ? BLK_DIAG : BLK_DENSE)
+                                             : (s->stays_diagonal[j] ? BLK_SPARSE : BLK_DENSE);
       if (block_alloc(b, kind, s->q[i], s->nl[i], s->q[j], s->nl[j], stop)) goto nomem;
       if (kind == BLK_SPARSE) {   /* L keeps A's pattern: no fill-in where terms are nested */
         b->nnzb = a->nnzb;
@@ -431,7 +450,7 @@ int lmm_system_new(const lmm_design *d, lmm_stop *stop, lmm_system **out, lmm_er
         b->rowidx = a->rowidx;
         b->shares_pattern = 1;
         /* every stored block is written before it is read (scale_block, or
-         * the first term's pass for j = 0): no zeros, 16 MB of them at 1M rows */
+         * the first term's pass for j = 0): no zeros to write */
         b->v = lmm_malloc(sizeof *b->v * (lmm_block_values(b) ? lmm_block_values(b) : 1));
         if (!b->v) goto nomem;
       }

@@ -14,6 +14,7 @@
 
 #include "design.h"
 #include "stop.h"
+#include "theta.h"
 
 enum { BLK_DIAG, BLK_SPARSE, BLK_DENSE };
 
@@ -31,19 +32,30 @@ typedef struct lmm_block {
   int shares_pattern; /* colptr and rowidx belong to the A block of the same place */
 } lmm_block;
 
+/* The scaled problem's units (design.h): the blocks hold y 2^-yexp and X's
+ * column j times 2^-xexp[j]; the fit reports in the data's units and names
+ * a value it cannot represent there.  Borrowed from whoever made the blocks
+ * (the design, when rows made them). */
+typedef struct lmm_units {
+  int yexp;
+  const int *xexp;          /* p */
+  char *const *xnames;      /* p */
+  const char *yname;
+} lmm_units;
+
 typedef struct lmm_system {
   int K;              /* random-effects terms; index K is the fixed part [X y] */
   int *term;          /* fit position -> design term index */
   int *q, *nl;        /* per fit position (q[K] = p+1, nl[K] = 1) */
-  int *diag_ok;       /* L[k][k] stays block diagonal */
+  int *stays_diagonal; /* L[k][k] stays block diagonal */
   lmm_block *A, *L;   /* lower triangle, element (i,j) at i*(K+1)+j */
   size_t n;
   int p;
   /* A holds X R^-1 in place of X, R from the QR of [X y], and the
    * least-squares residual y - X b0 in place of y (choose_basis in
-   * blocks.c): S = R^-1 (p x p, upper), b0 the least-squares coefficients,
-   * log|det R|. */
-  double *S, *b0, log_det_r;
+   * accumulate.c): Rinv = R^-1 (p x p, upper), b0 the least-squares
+   * coefficients, log|det R|. */
+  double *Rinv, *b0, log_det_r;
   /* zscale[k][a]: the root mean square of column a of term k's Z, as the
    * design gives it (scaled by a power of two, design.h).  A holds
    * the columns divided by it, so the optimizer sees every random-effects
@@ -51,6 +63,8 @@ typedef struct lmm_system {
    * theta a thousand times smaller); T for Z is T~ for the blocks with row
    * a divided by zscale[k][a]. */
   double **zscale;
+  lmm_theta_map *theta;   /* θ's layout over these terms (theta.h), owned */
+  lmm_units units;        /* the data's units of y and X, and their names */
   /* The first term's pass on nparts threads (factor.c): first each part
    * makes its share of the first term's levels' blocks, levels split[k] ..
    * split[k+1]-1; then each part subtracts the updates that fall in its
@@ -61,16 +75,16 @@ typedef struct lmm_system {
   int **rsplit;       /* by fit position j >= 1 */
   /* rstart[j][c * (nparts + 1) + k]: the first stored block of column c of
    * L[j][0] whose row level is at least rsplit[j][k] (k = nparts: the
-   * column's end), found once here rather than searched for every
-   * evaluation (a twentieth of the 1M model's first-term time). */
+   * column's end), found once here rather than searched for at every
+   * evaluation. */
   int **rstart;
   /* L's dense tail: where crossed terms fill in, the blocks L[i][j] for
    * tail_from <= j <= i <= K (the fixed part included) are all dense, and
    * they are stored as the pieces of one column-major matrix of order
    * tail_order, so that one LAPACK Cholesky factors them together, its
    * blocked updates doing the solves and Schur complements between the
-   * pieces (InstEval: one dpotrf of 1,159 in place of a dpotrf of 1,128 and
-   * two thin triangular solves that repack it).  tail_from is 0 when there
+   * pieces (in place of a factor of the last random-effects term and thin
+   * triangular solves that repack it).  tail_from is 0 when there
    * is no tail: no dense random-effects term. */
   int tail_from, tail_order;
   double *tail;
@@ -78,18 +92,11 @@ typedef struct lmm_system {
 
 
 
-/* One pass over the design's rows; stop (may be NULL) is asked all along
- * (stop.h), and when it says stop: LMM_INTERRUPTED. */
+/* One pass over the design's rows (the values by accumulate.h); stop (may
+ * be NULL) is asked all along (stop.h), and when it says stop:
+ * LMM_INTERRUPTED. */
 int lmm_system_new(const lmm_design *d, lmm_stop *stop, lmm_system **out, lmm_error *err);
-/* The QR of [X y] over the rows (accumulate.c): its R (p+1 square, upper)
- * and scratch.  lmm_basis_qr allocates nothing (see parallel.h). */
-typedef struct lmm_basis { int p1, nb; double *R, *B, *Tq, *work; } lmm_basis;
-int lmm_basis_alloc(lmm_basis *b, const lmm_design *d, lmm_stop *stop);   /* 0, or -1 out of memory or stopped */
-int lmm_basis_qr(lmm_basis *b, const lmm_design *d, lmm_stop *stop);   /* LMM_OK or LMM_INTERRUPTED */
-void lmm_basis_free(lmm_basis *b);
-/* A's values from the design's rows, for lmm_system_new (accumulate.c):
- * the fixed part's basis (S, b0) from R, every cross-product, the unit columns. */
-int lmm_system_fill(lmm_system *s, const lmm_design *d, const lmm_basis *b, lmm_stop *stop, lmm_error *err);
+void lmm_system_free(lmm_system *s);
 /* Split the first term's pass into parts whatever its size (tests compare
  * the parts with one pass); returns the parts it will run (1 where there is
  * no later term to update), -1 when out of memory. */
@@ -107,23 +114,14 @@ static inline double *lmm_block_at(const lmm_block *b, int r, int c) {
   if (lo < b->colptr[c + 1] && b->rowidx[lo] == r) return b->v + (size_t)lo * (size_t)(b->rq * b->cq);
   return NULL;
 }
-void lmm_system_free(lmm_system *s);
 
 static inline lmm_block *lmm_sys_A(const lmm_system *s, int i, int j) { return &s->A[i * (s->K + 1) + j]; }
 static inline lmm_block *lmm_sys_L(const lmm_system *s, int i, int j) { return &s->L[i * (s->K + 1) + j]; }
 
-/* Factor at relative covariance factors T[k] (q[k] x q[k] lower triangular,
- * column-major, by fit position).  Returns LMM_NUMERIC if not positive
- * definite, LMM_INTERRUPTED when stop (may be NULL) says stop part way. */
-int lmm_system_factor(lmm_system *s, double *const *T, lmm_stop *stop);
-
-/* beta = b0 + S beta~, and vcov = S V~ S'; LMM_NOMEM or LMM_INTERRUPTED. */
+/* beta = b0 + Rinv beta~, and vcov = Rinv V~ Rinv'; LMM_NOMEM or LMM_INTERRUPTED. */
 int lmm_system_unscale(const lmm_system *s, const double *beta_t, const double *vcov_t, double *beta, double *vcov,
                        lmm_stop *stop);
 /* log|det R|: what the REML criterion of the orthogonalized problem lacks. */
 double lmm_system_log_scale(const lmm_system *s);
-
-/* log|L_Z|^2, the sum over random-effects blocks of 2 log diag(L). */
-double lmm_system_logdet_z(const lmm_system *s);
 
 #endif

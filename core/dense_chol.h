@@ -3,14 +3,11 @@
  * a blocked factor whose parts run on lmm's own threads.
  *
  * OpenBLAS 0.3.21 (Debian 12's) threads dpotrf at any order.  Below a few
- * hundred its threaded factor is slower than its one-thread factor (order
- * 504: 1.68 ms against 1.27 ms on two cores, best of 30), and above, its
- * two threads gain little (1,159: 9.4 ms against 13.4 on one; the parts
- * here, 7.0 ms); after each threaded call its idle workers spin in
- * sched_yield for about 0.1 s, taking the cores from lmm's own parts in
- * the next deviance evaluation (a million rows: 19.5 ms an evaluation
- * against 16.4 ms).  With another BLAS, LAPACK's dpotrf runs as that
- * library chooses.
+ * hundred its threaded factor is slower than its one-thread factor, and
+ * above, its two threads gain less than the parts here; after each
+ * threaded call its idle workers spin in sched_yield for about 0.1 s,
+ * taking the cores from lmm's own parts in the next deviance evaluation.
+ * With another BLAS, LAPACK's dpotrf runs as that library chooses.
  */
 #ifndef LMM_DENSE_CHOL_H
 #define LMM_DENSE_CHOL_H

@@ -11,7 +11,7 @@
  * row of the data.  The remaining terms (few levels, or crossed and so
  * dense) follow by blocks, dense work going to BLAS and LAPACK (later_terms).
  */
-#include "blocks.h"
+#include "factor.h"
 #include "dense_chol.h"
 #include "lapack_steps.h"
 #include "parallel.h"
@@ -99,8 +99,8 @@ static void rsolve_small(int m, int q, const double *T, int ldt, double *B, int 
 
 /* A dense block on the diagonal (sym) has only its lower triangle cleared:
  * nothing reads or writes above it (the updates, the factor and the
- * inverse all take the lower triangle), and InstEval's 1,128-instructor
- * block is 10 MB to clear at every evaluation. */
+ * inverse all take the lower triangle), and a large crossed term's block
+ * is megabytes to clear at every evaluation. */
 static void clear_dense(lmm_block *L, int sym) {
   size_t ld = (size_t)L->ld;
   if (!sym && ld == (size_t)L->rows) { memset(L->v, 0, sizeof *L->v * lmm_block_values(L)); return; }
@@ -152,9 +152,8 @@ static inline __attribute__((always_inline)) void pair_sub(double *p, int r, dou
  * columns of those rows: four columns of P at once, so that each row ka
  * below is loaded once for four products, and the loop over ka ends once
  * for four columns -- its length changes with every column, so its end is
- * mispredicted once each time.  ~18% fewer ns a pair than one column at a
- * time (microbenchmark, 23M pairs into a 500-column P), and the same
- * products subtracted in the same order: the same bits. */
+ * mispredicted once each time.  The same products are subtracted in the
+ * same order as one column at a time: the same bits. */
 static inline __attribute__((always_inline)) void pairs4(lmm_block *P, const double *v, const int *row, int kb, int pend, int q0) {
   size_t ldp = (size_t)P->ld;
   double *p0 = P->v + (size_t)row[kb] * ldp, *p1 = P->v + (size_t)row[kb + 1] * ldp;
@@ -201,13 +200,13 @@ static inline __attribute__((always_inline)) void pairs4(lmm_block *P, const dou
 /* For each scalar row kb0..kb1-1 of B (one level's column, q0 <= 2
  * columns): C's column of that row -= A b, A the fixed part's m rows held in
  * locals; and, with P, the pairs below it in B's column (which ends at
- * pend), into P's column of that row -- the 1M model's hot case, P =
- * L[j][j] and B = L[j][0] against itself, in one call over the level's
- * blocks while they are in cache (a second pass over B had been 3.9% of
- * that fit): the pairs four rows at a time (pairs4), then each row's fixed
- * part and the last rows' pairs.  Inlined with m and q0 constant, the loops
- * unroll and pair up (SSE2); a loop of unknown length took ~4 ns a block of
- * B.  The same operations as sub_pairs_col and a loop over the rows, so the
+ * pend), into P's column of that row -- the hot case of a large nested
+ * design, P = L[j][j] and B = L[j][0] against itself, in one call over the
+ * level's blocks while they are in cache (a second pass over B would read
+ * them again): the pairs four rows at a time (pairs4), then each row's
+ * fixed part and the last rows' pairs.  Inlined with m and q0 constant, the
+ * loops unroll and pair up (SSE2), where a loop of unknown length does not.
+ * The same operations as sub_pairs_col and a loop over the rows, so the
  * same bits. */
 static inline __attribute__((always_inline)) void rows_scalar(lmm_block *C, const double *A, int lda, int m, int q0,
                                                               const lmm_block *B, int kb0, int kb1, lmm_block *P, int pend) {
@@ -272,8 +271,7 @@ static void sub_dense_sparse_col(lmm_block *C, const double *A, int lda, int m, 
 /* C -= Ba Bb' over the pairs of blocks kb = b0..b1-1 of B and ka of A
  * (from kb when A == B) in one column of both, C dense: blocks ra x q0 and
  * rb x q0.  Inlined with constant sizes, the loops unroll; a call of
- * sub_abt per pair made a q = 2 crossed term's evaluation 16 times the
- * scalar one's for 4 times the arithmetic. */
+ * sub_abt per pair costs far more than a pair's few products. */
 static inline __attribute__((always_inline)) void pairs_dense(lmm_block *C, const lmm_block *A, const lmm_block *B, int a0,
                                                               int a1, int b0, int b1, int ra, int rb, int q0) {
   size_t ldc = (size_t)C->ld;

@@ -2,6 +2,7 @@
  * estimates at the optimum (see fit.h). */
 #include "fit.h"
 #include "alloc.h"
+#include "factor.h"
 #include "lapack_steps.h"
 #include "ols.h"
 
@@ -13,7 +14,6 @@
 #include <string.h>
 
 typedef struct objective_ctx {
-  const lmm_design *d;
   lmm_system *sys;
   lmm_fit *fit;
   double **T;             /* by fit position */
@@ -26,40 +26,33 @@ typedef struct objective_ctx {
   int nonfinite;          /* the optimizer proposed a theta with a non-finite entry: stopped, not evaluated */
 } objective_ctx;
 
-/* Fill the relative covariance factors from theta (design order). */
-static void theta_to_T(objective_ctx *c, const double *theta) {
-  const lmm_system *s = c->sys;
-  for (int k = 0; k < s->K; k++) {
-    int t = s->term[k], q = s->q[k];
-    const double *th = theta + c->fit->theta_off[t];
-    double *T = c->T[k];
-    memset(T, 0, sizeof *T * (size_t)(q * q));
-    for (int col = 0, m = 0; col < q; col++)
-      for (int row = col; row < q; row++) T[row + col * q] = th[m++];
-  }
-}
-
-/* DBL_MAX where the system is not positive definite, or when the stop was
- * asked for (c->stopped) part way through. */
-static double deviance_at(objective_ctx *c, const double *theta) {
-  lmm_system *s = c->sys;
-  theta_to_T(c, theta);
-  c->fit->evaluations++;
-  int rc = lmm_system_factor(s, c->T, c->opt->stop);
-  if (rc == LMM_INTERRUPTED) c->stopped = 1;
-  if (rc) return DBL_MAX;
+/* The profiled deviance (ML) or REML criterion of the system as factored,
+ * in the blocks' units. */
+static double factored_deviance(const lmm_system *s, int reml) {
   const lmm_block *F = lmm_sys_L(s, s->K, s->K);
   int p = s->p;
   size_t ldf = (size_t)F->ld;
   double r = F->v[(size_t)p * ldf + (size_t)p];
   double pwrss = r * r, n = (double)s->n;
   double ld = lmm_system_logdet_z(s);
-  if (!c->fit->reml) return ld + n * (1 + log(2 * M_PI * pwrss / n));
+  if (!reml) return ld + n * (1 + log(2 * M_PI * pwrss / n));
   double ldx = 0;
   for (int a = 0; a < p; a++) ldx += log(F->v[(size_t)a * ldf + (size_t)a]);
   double nr = n - p;
-  /* log|R_X| of the unscaled X: the scaled factor's plus log|det S^-1| */
+  /* log|R_X| of the unscaled X: the scaled factor's plus log|det R| */
   return ld + 2 * (ldx + lmm_system_log_scale(s)) + nr * (1 + log(2 * M_PI * pwrss / nr));
+}
+
+/* DBL_MAX where the system is not positive definite, or when the stop was
+ * asked for (c->stopped) part way through. */
+static double deviance_at(objective_ctx *c, const double *theta) {
+  lmm_system *s = c->sys;
+  lmm_theta_to_T(s->theta, theta, c->T);
+  c->fit->evaluations++;
+  int rc = lmm_system_factor(s, c->T, c->opt->stop);
+  if (rc == LMM_INTERRUPTED) c->stopped = 1;
+  if (rc) return DBL_MAX;
+  return factored_deviance(s, c->fit->reml);
 }
 
 /* The deviance at theta, the system left factored there. */
@@ -106,9 +99,9 @@ static double nlopt_objective(unsigned nth, const double *theta, double *grad, v
  * dozens of deviance evaluations. */
 enum { START_QMAX = 8 };
 
-/* Term k's covariance estimate (absolute, lower triangle of S) and its
+/* Term k's covariance estimate (absolute, lower triangle of Sigma) and its
  * within-group mean square; 0 when the term says nothing. */
-static int term_moments(const lmm_system *s, int k, double *S, double *msw_out) {
+static int term_moments(const lmm_system *s, int k, double *Sigma, double *msw_out) {
   int q = s->q[k], nl = s->nl[k], g = 0, K = s->K, p = s->p, p1 = p + 1;
   if (q > START_QMAX) return 0;
   const lmm_block *D = lmm_sys_A(s, k, k), *F = lmm_sys_A(s, K, k);
@@ -141,7 +134,7 @@ static int term_moments(const lmm_system *s, int k, double *S, double *msw_out) 
   /* the spread of the groups' coefficients less their mean sampling covariance */
   for (int a = 0; a < q; a++)
     for (int c = 0; c <= a; c++)
-      S[a + c * q] = (sum_bb[a + c * q] - sum_b[a] * sum_b[c] / g) / (g - 1) - msw * sum_vinv[a + c * q] / g;
+      Sigma[a + c * q] = (sum_bb[a + c * q] - sum_b[a] * sum_b[c] / g) / (g - 1) - msw * sum_vinv[a + c * q] / g;
   *msw_out = msw;
   return 1;
 }
@@ -154,60 +147,63 @@ static int nested_in_term(const lmm_system *s, int a, int b) {
   return 1;
 }
 
-/* S (relative, lower triangle) made a valid start and replaced by its
+/* Sigma (relative, lower triangle) made a valid start and replaced by its
  * Cholesky factor: variances within [0.05^2, 10^2] and correlations within
  * +-0.9; then, since pairwise bounds do not make a matrix of order three or
  * more positive definite, its eigenvalues floored at the smallest variance
  * allowed (the nearest such matrix in the Frobenius norm).  Where even that
  * leaves no factor, the variances alone; where a moment is not finite, T = I. */
-static void start_covariance_factor(double *S, int q) {
+static void start_covariance_factor(double *Sigma, int q) {
   double keep[START_QMAX * START_QMAX], w[START_QMAX];
-  for (int a = 0; a < q; a++) S[a + a * q] = S[a + a * q] > 0.0025 ? (S[a + a * q] < 100 ? S[a + a * q] : 100) : 0.0025;
+  for (int a = 0; a < q; a++) {
+    double v = Sigma[a + a * q];
+    Sigma[a + a * q] = v > 0.0025 ? (v < 100 ? v : 100) : 0.0025;
+  }
   for (int a = 0; a < q; a++)
     for (int c = 0; c < a; c++) {
-      double lim = 0.9 * sqrt(S[a + a * q] * S[c + c * q]), v = S[a + c * q];
-      S[a + c * q] = v > lim ? lim : v < -lim ? -lim : v == v ? v : 0;
+      double lim = 0.9 * sqrt(Sigma[a + a * q] * Sigma[c + c * q]), v = Sigma[a + c * q];
+      Sigma[a + c * q] = v > lim ? lim : v < -lim ? -lim : v == v ? v : 0;
     }
-  memcpy(keep, S, sizeof *S * (size_t)(q * q));
-  if (!LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, 'L', q, S, q)) return;
-  /* S = V diag(w) V' with w floored: V overwrites S (dsyev reads the lower triangle) */
-  memcpy(S, keep, sizeof *S * (size_t)(q * q));
+  memcpy(keep, Sigma, sizeof *Sigma * (size_t)(q * q));
+  if (!LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, 'L', q, Sigma, q)) return;
+  /* Sigma = V diag(w) V' with w floored: V overwrites Sigma (dsyev reads the lower triangle) */
+  memcpy(Sigma, keep, sizeof *Sigma * (size_t)(q * q));
   double work[START_QMAX * 34];
-  int ok = !LAPACKE_dsyev_work(LAPACK_COL_MAJOR, 'V', 'L', q, S, q, w, work, START_QMAX * 34);
+  int ok = !LAPACKE_dsyev_work(LAPACK_COL_MAJOR, 'V', 'L', q, Sigma, q, w, work, START_QMAX * 34);
   if (ok) {
     double V[START_QMAX * START_QMAX];
-    memcpy(V, S, sizeof *S * (size_t)(q * q));
+    memcpy(V, Sigma, sizeof *Sigma * (size_t)(q * q));
     for (int e = 0; e < q; e++) w[e] = w[e] > 0.0025 ? w[e] : 0.0025;
     for (int c = 0; c < q; c++)
       for (int a = c; a < q; a++) {
         double v = 0;
         for (int e = 0; e < q; e++) v += V[a + e * q] * w[e] * V[c + e * q];
-        S[a + c * q] = v;
+        Sigma[a + c * q] = v;
       }
-    ok = !LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, 'L', q, S, q);
+    ok = !LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, 'L', q, Sigma, q);
   }
   if (!ok)
     for (int a = 0; a < q; a++) {
-      for (int c = 0; c < q; c++) S[a + c * q] = 0;
-      S[a + a * q] = sqrt(keep[a + a * q]);
+      for (int c = 0; c < q; c++) Sigma[a + c * q] = 0;
+      Sigma[a + a * q] = sqrt(keep[a + a * q]);
     }
   for (int a = 0; a < q; a++)
     for (int c = 0; c <= a; c++)
-      if (!isfinite(S[a + c * q])) {
-        for (int r = 0; r < q * q; r++) S[r] = r % (q + 1) ? 0 : 1;
+      if (!isfinite(Sigma[a + c * q])) {
+        for (int r = 0; r < q * q; r++) Sigma[r] = r % (q + 1) ? 0 : 1;
         return;
       }
 }
 
-int lmm_fit_start(const lmm_system *s, const int *theta_off, double *theta) {
+int lmm_fit_start(const lmm_system *s, double *theta) {
   int K = s->K, Q2 = START_QMAX * START_QMAX;
-  double *S = lmm_malloc_array(K ? lmm_size_mul((size_t)K, (size_t)Q2) : 1, sizeof *S), sigma2 = HUGE_VAL;
+  double *Sigma = lmm_malloc_array(K ? lmm_size_mul((size_t)K, (size_t)Q2) : 1, sizeof *Sigma), sigma2 = HUGE_VAL;
   int *have = lmm_calloc((size_t)(K ? K : 1), sizeof *have);
-  if (!S || !have) { lmm_free(S); lmm_free(have); return LMM_NOMEM; }   /* not a quieter start: the same fit or none */
+  if (!Sigma || !have) { lmm_free(Sigma); lmm_free(have); return LMM_NOMEM; }   /* not a quieter start: the same fit or none */
   double *msw = lmm_calloc((size_t)(K ? K : 1), sizeof *msw), *share = lmm_calloc((size_t)(K ? K : 1), sizeof *share);
-  if (!msw || !share) { lmm_free(S); lmm_free(have); lmm_free(msw); lmm_free(share); return LMM_NOMEM; }
+  if (!msw || !share) { lmm_free(Sigma); lmm_free(have); lmm_free(msw); lmm_free(share); return LMM_NOMEM; }
   for (int k = 0; k < K; k++) {
-    if (!(have[k] = term_moments(s, k, S + (size_t)k * Q2, &msw[k]))) continue;
+    if (!(have[k] = term_moments(s, k, Sigma + (size_t)k * Q2, &msw[k]))) continue;
     /* the variance term k adds to an observation: tr(Sigma_k Z'Z / n) */
     int q = s->q[k];
     const lmm_block *D = lmm_sys_A(s, k, k);
@@ -215,7 +211,7 @@ int lmm_fit_start(const lmm_system *s, const int *theta_off, double *theta) {
       for (int c = 0; c < q; c++) {
         double g = 0;
         for (int l = 0; l < s->nl[k]; l++) g += D->v[(size_t)l * (size_t)(q * q) + (size_t)(a + c * q)];
-        share[k] += (a >= c ? S[(size_t)k * Q2 + (size_t)(a + c * q)] : S[(size_t)k * Q2 + (size_t)(c + a * q)]) * g / (double)s->n;
+        share[k] += (a >= c ? Sigma[(size_t)k * Q2 + (size_t)(a + c * q)] : Sigma[(size_t)k * Q2 + (size_t)(c + a * q)]) * g / (double)s->n;
       }
     if (share[k] < 0) share[k] = 0;
   }
@@ -234,15 +230,13 @@ int lmm_fit_start(const lmm_system *s, const int *theta_off, double *theta) {
   for (int k = 0; k < K; k++) {
     if (!have[k]) continue;
     int q = s->q[k];
-    double *Sk = S + (size_t)k * Q2;
+    double *Sigma_k = Sigma + (size_t)k * Q2;
     for (int a = 0; a < q; a++)
-      for (int c = 0; c <= a; c++) Sk[a + c * q] /= sigma2;
-    start_covariance_factor(Sk, q);
-    double *th = theta + theta_off[s->term[k]];
-    for (int col = 0, m = 0; col < q; col++)
-      for (int row = col; row < q; row++) th[m++] = Sk[row + col * q];
+      for (int c = 0; c <= a; c++) Sigma_k[a + c * q] /= sigma2;
+    start_covariance_factor(Sigma_k, q);
+    lmm_theta_from_term_T(s->theta, Sigma_k, s->term[k], theta);
   }
-  lmm_free(S);
+  lmm_free(Sigma);
   lmm_free(have);
   return LMM_OK;
 }
@@ -251,29 +245,19 @@ int lmm_fit_start(const lmm_system *s, const int *theta_off, double *theta) {
  * diagonal of T in that row, at least 0.5).  Relative, so a small variance is
  * not stepped over and a large one is not crept up on; small, because the
  * moment start is near the optimum (within about half its scale) and Powell
- * sizes BOBYQA's first trust region at a tenth of the change expected
- * (InstEval: 49 evaluations at a quarter, 29 at a twentieth; all reference
- * cases 6763 -> 6560, none reaching a lower optimum).
+ * sizes BOBYQA's first trust region at a tenth of the change expected.
  * A term with many levels knows its theta better than that: log theta's
  * standard error is about 1/sqrt(2 levels), and the moment start lands
  * within a few of them, so the step is at most three (smaller than a
- * twentieth beyond 1800 levels).  A twentieth at 200,000 schools put the
- * first points a thousand deviance units up the walls of an optimum the
- * start was half a unit from.  make bench's data: 10M rows 36 -> 30
- * evaluations (42 -> 28 with 500 raters), 1M 33 -> 27, 100k 33 -> 39, 10k
- * unchanged; the reference cases unchanged but InstEval's (29 -> 30); no
- * optimum lower. */
-static void initial_steps(const lmm_design *d, const lmm_fit *f, double *step) {
-  for (int t = 0; t < d->nre; t++) {
-    int q = d->re[t].q, off = f->theta_off[t];
-    double rel = 3 / sqrt(2.0 * d->re[t].nlevels);
+ * twentieth beyond 1800 levels); a twentieth of a large term's scale puts
+ * the first points far up the walls of an optimum the start is near. */
+static void initial_steps(const lmm_theta_map *map, const lmm_fit *f, double *step) {
+  for (int m = 0; m < map->ncov; m++) {
+    double rel = 3 / sqrt(2.0 * map->nlevels[map->e[m].term]);
     if (rel > 0.05) rel = 0.05;
-    for (int col = 0, m = off; col < q; col++)
-      for (int row = col; row < q; row++, m++) {
-        int diag = off + row * q - row * (row - 1) / 2;   /* T[row,row] in lme4's column order */
-        double scale = f->theta[diag] > 0.5 ? f->theta[diag] : 0.5;
-        step[m] = rel * scale;
-      }
+    int diag = lmm_theta_diag_of(map, m);
+    double scale = f->theta[diag] > 0.5 ? f->theta[diag] : 0.5;
+    step[m] = rel * scale;
   }
 }
 
@@ -316,20 +300,16 @@ static double try_boundary(objective_ctx *c, const double *lower, double fmin) {
 }
 
 /* Whether a variance sits on its boundary (a diagonal element of T at zero). */
-static int at_boundary(const lmm_design *d, const lmm_fit *f) {
-  for (int t = 0; t < d->nre; t++) {
-    int q = d->re[t].q;
-    for (int col = 0, m = f->theta_off[t]; col < q; col++)
-      for (int row = col; row < q; row++, m++)
-        if (row == col && f->theta[m] < 1e-4) return 1;
-  }
+static int at_boundary(const lmm_theta_map *map, const lmm_fit *f) {
+  for (int m = 0; m < map->ncov; m++)
+    if (map->e[m].row == map->e[m].col && f->theta[m] < 1e-4) return 1;
   return 0;
 }
 
 /* Optimize once more from theta0 with first steps step, and keep the better
  * optimum (f->theta is left at it). */
-static int retry_from(objective_ctx *c, const lmm_design *d, const double *lower, const double *theta0, const double *step,
-                      double *fmin, int *ok) {
+static int retry_from(objective_ctx *c, const double *lower, const double *theta0, const double *step, double *fmin,
+                      int *ok) {
   lmm_fit *f = c->fit;
   int nth = f->ntheta;
   double *keep = lmm_malloc_array((size_t)nth, sizeof *keep);
@@ -345,7 +325,7 @@ static int retry_from(objective_ctx *c, const lmm_design *d, const double *lower
     *fmin = fmin2;
     *ok = ok2;
   } else memcpy(f->theta, keep, sizeof *keep * (size_t)nth);
-  f->singular = at_boundary(d, f);
+  f->singular = at_boundary(c->sys->theta, f);
   lmm_free(keep);
   return rc;
 }
@@ -354,15 +334,15 @@ static int retry_from(objective_ctx *c, const lmm_design *d, const double *lower
  * (the Pixel data's day|Dog/Side slopes: -413.77 where -411.00 exists).  So
  * optimize once more from the boundary point with each variance that went
  * to zero lifted back to where it started, and keep the better optimum. */
-static int lift_and_retry(objective_ctx *c, const lmm_design *d, const double *lower, const double *start,
-                          const double *step, double *fmin, int *ok) {
+static int lift_and_retry(objective_ctx *c, const double *lower, const double *start, const double *step, double *fmin,
+                          int *ok) {
   lmm_fit *f = c->fit;
   int nth = f->ntheta;
   double *lifted = lmm_malloc_array((size_t)nth, sizeof *lifted);
   if (!lifted) return LMM_NOMEM;
   for (int m = 0; m < nth; m++)
     lifted[m] = lower[m] == 0 && f->theta[m] < 1e-4 ? (start[m] > 0.05 ? start[m] : 0.5) : f->theta[m];
-  int rc = retry_from(c, d, lower, lifted, step, fmin, ok);
+  int rc = retry_from(c, lower, lifted, step, fmin, ok);
   lmm_free(lifted);
   return rc;
 }
@@ -382,46 +362,45 @@ enum { RESTART_QMAX = 8 };
 
 /* theta0 for every term: chol(T T' + add I), T from f->theta (add = 1 and
  * f->theta = 0: lme4's start, T = I).  Terms wider than RESTART_QMAX keep I. */
-static void regular_point(const lmm_design *d, const lmm_fit *f, double add, double *theta0) {
-  for (int t = 0; t < d->nre; t++) {
-    int q = d->re[t].q, off = f->theta_off[t];
-    double T[RESTART_QMAX * RESTART_QMAX] = {0}, S[RESTART_QMAX * RESTART_QMAX] = {0};
+static void regular_point(const lmm_theta_map *map, const lmm_fit *f, double add, double *theta0) {
+  for (int t = 0; t < map->nterm; t++) {
+    int q = map->q[t];
+    double T[RESTART_QMAX * RESTART_QMAX], Sigma[RESTART_QMAX * RESTART_QMAX] = {0};
     int ok = q <= RESTART_QMAX;
     if (ok) {
-      for (int col = 0, m = off; col < q; col++)
-        for (int row = col; row < q; row++, m++) T[row + col * q] = f->theta[m];
+      lmm_theta_term_T(map, f->theta, t, T);
       for (int a = 0; a < q; a++)
         for (int b = 0; b <= a; b++) {
           double v = a == b ? add : 0;
           for (int e = 0; e <= b; e++) v += T[a + e * q] * T[b + e * q];
-          S[a + b * q] = v;
+          Sigma[a + b * q] = v;
         }
-      ok = !LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, 'L', q, S, q);
+      ok = !LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, 'L', q, Sigma, q);
     }
-    for (int col = 0, m = off; col < q; col++)
-      for (int row = col; row < q; row++, m++) theta0[m] = ok ? S[row + col * q] : row == col;
+    if (ok) lmm_theta_from_term_T(map, Sigma, t, theta0);
+    else
+      for (int m = map->off[t]; m < map->off[t + 1]; m++) theta0[m] = map->e[m].row == map->e[m].col;
   }
 }
 
-static int restart_off_boundary(objective_ctx *c, const lmm_design *d, const double *lower, double *fmin, int *ok) {
+static int restart_off_boundary(objective_ctx *c, const double *lower, double *fmin, int *ok) {
   static const double identity_steps[] = {0.2, 1.0, 0.5};
+  const lmm_theta_map *map = c->sys->theta;
   lmm_fit *f = c->fit;
   int nth = f->ntheta, vector = 0, rc = LMM_OK;
-  for (int t = 0; t < d->nre; t++) vector |= d->re[t].q > 1;
+  for (int t = 0; t < map->nterm; t++) vector |= map->q[t] > 1;
   if (!vector) return LMM_OK;
   double *theta0 = lmm_malloc_array((size_t)nth * 2, sizeof *theta0), *step = theta0 + nth;
   if (!theta0) return LMM_NOMEM;
   for (size_t k = 0; k < sizeof identity_steps / sizeof *identity_steps && !rc && f->singular; k++) {
-    for (int t = 0; t < d->nre; t++)
-      for (int col = 0, m = f->theta_off[t]; col < d->re[t].q; col++)
-        for (int row = col; row < d->re[t].q; row++, m++) theta0[m] = row == col;
+    lmm_theta_identity(map, theta0);
     for (int m = 0; m < nth; m++) step[m] = identity_steps[k];
-    rc = retry_from(c, d, lower, theta0, step, fmin, ok);
+    rc = retry_from(c, lower, theta0, step, fmin, ok);
   }
   for (int k = 0; k < 2 && !rc && f->singular; k++) {
-    regular_point(d, f, 0.25, theta0);
+    regular_point(map, f, 0.25, theta0);
     for (int m = 0; m < nth; m++) step[m] = 0.2;
-    rc = retry_from(c, d, lower, theta0, step, fmin, ok);
+    rc = retry_from(c, lower, theta0, step, fmin, ok);
   }
   lmm_free(theta0);
   return rc;
@@ -430,7 +409,6 @@ static int restart_off_boundary(objective_ctx *c, const lmm_design *d, const dou
 void lmm_fit_free(lmm_fit *f) {
   if (!f) return;
   lmm_free(f->theta);
-  lmm_free(f->theta_off);
   lmm_free(f->beta);
   lmm_free(f->beta_scaled);
   lmm_free(f->vcov);
@@ -452,31 +430,36 @@ static int unscale_value(double v, int e, double *out, const char *what, const c
                   "(about 1e-308 to 1e+308); multiply %s by a power of ten that brings it nearer 1", what, name, dec, rescale);
 }
 
+/* What the criterion of the scaled problem lacks in the data's units: the
+ * log-Jacobian of the scaling (see to_data_units). */
+static double criterion_shift(const lmm_units *u, size_t n, int p, int reml) {
+  double shift = (reml ? (double)n - p : (double)n) * u->yexp;
+  for (int j = 0; j < p && reml; j++) shift += u->xexp[j];
+  return 2 * M_LN2 * shift;
+}
+
 /* The fit of the scaled problem in the data's units: every value by its
  * power of two, exactly, and the criterion by the log-Jacobian of the
  * scaling, n yexp log 2 for the response and, under REML, the columns'
  * through log|R_X|.  theta is in the data's units already (rescale_theta). */
-static int to_data_units(const lmm_design *d, lmm_fit *f, lmm_error *err) {
-  int p = d->p, ey = d->yexp, rc = LMM_OK;
+static int to_data_units(const lmm_units *u, lmm_fit *f, lmm_error *err) {
+  int p = f->p, ey = u->yexp, rc = LMM_OK;
   for (int j = 0; j < p && !rc; j++) {
-    const char *name = d->xnames[j], *rescale = d->xexp[j] ? "the response or the column's variables" : "the response";
-    rc = unscale_value(f->beta[j], ey - d->xexp[j], &f->beta[j], "the coefficient of", name, rescale, err);
-    if (!rc) rc = unscale_value(f->se[j], ey - d->xexp[j], &f->se[j], "the standard error of", name, rescale, err);
+    const char *name = u->xnames[j], *rescale = u->xexp[j] ? "the response or the column's variables" : "the response";
+    rc = unscale_value(f->beta[j], ey - u->xexp[j], &f->beta[j], "the coefficient of", name, rescale, err);
+    if (!rc) rc = unscale_value(f->se[j], ey - u->xexp[j], &f->se[j], "the standard error of", name, rescale, err);
     /* vcov's squares may leave the range where the standard errors do not:
      * an entry a normal double cannot hold is NaN (lmm_vcov refuses it) */
     for (int i = 0; i < p; i++) {
-      double v = f->vcov[i + j * p], u = ldexp(v, 2 * ey - d->xexp[i] - d->xexp[j]);
-      f->vcov[i + j * p] = v != 0 && !(isfinite(u) && fabs(u) >= DBL_MIN) ? NAN : u;
+      double v = f->vcov[i + j * p], w = ldexp(v, 2 * ey - u->xexp[i] - u->xexp[j]);
+      f->vcov[i + j * p] = v != 0 && !(isfinite(w) && fabs(w) >= DBL_MIN) ? NAN : w;
     }
   }
   if (!rc)
-    rc = unscale_value(f->sigma, ey, &f->sigma, "the residual standard deviation of", d->frame->f->response_label,
-                       "the response", err);
+    rc = unscale_value(f->sigma, ey, &f->sigma, "the residual standard deviation of", u->yname, "the response", err);
   if (rc) return rc;
   f->pwrss = ldexp(f->pwrss, 2 * ey);
-  double shift = (f->reml ? (double)d->n - p : (double)d->n) * ey;
-  for (int j = 0; j < p && f->reml; j++) shift += d->xexp[j];
-  f->objective += 2 * M_LN2 * shift;
+  f->objective += criterion_shift(u, f->n, p, f->reml);
   f->logLik = -f->objective / 2;
   return LMM_OK;
 }
@@ -498,19 +481,18 @@ int lmm_fit_ols(const lmm_design *d, int reml, lmm_stop *stop, lmm_fit **out, lm
   f->n = n;
   f->p = p;
   f->converged = 1;
-  f->theta_off = lmm_calloc(1, sizeof *f->theta_off);
   f->theta = lmm_calloc(1, sizeof *f->theta);
   f->beta = lmm_calloc((size_t)(p ? p : 1), sizeof *f->beta);
   f->se = lmm_calloc((size_t)(p ? p : 1), sizeof *f->se);
   f->vcov = lmm_calloc_asking(p ? lmm_size_mul((size_t)p, (size_t)p) : 1, sizeof *f->vcov, stop);
   double *X = NULL, *R = lmm_malloc_array(lmm_size_mul(n, (size_t)(p ? p : 1)), sizeof *R), *tau = lmm_malloc(sizeof *tau * (size_t)(p ? p : 1));
   double *y = lmm_malloc_array(n ? n : 1, sizeof *y);   /* scaled as X is (design.h) */
-  if (!f->theta_off || !f->theta || !f->beta || !f->se || !f->vcov || !R || !tau || !y) { rc = lmm_nomem_or_stopped(stop, err); goto done; }
+  if (!f->theta || !f->beta || !f->se || !f->vcov || !R || !tau || !y) { rc = lmm_nomem_or_stopped(stop, err); goto done; }
   if ((rc = lmm_design_dense_x(d, stop, &X, err))) goto done;
   for (size_t i = 0; i < n; i++) y[i] = ldexp(d->y[i], -d->yexp);
   double rss = 0;
-  if ((rc = lmm_ols(X, y, n, p, f->beta, f->se, &rss, stop, err))) {
-    int j = lmm_ols_bad_column(err);
+  int j = -1;
+  if ((rc = lmm_ols(X, y, n, p, f->beta, f->se, &rss, &j, stop, err))) {
     if (j >= 0 && j < p) {
       err->code = LMM_OK;
       rc = lmm_fail(err, LMM_ERR,
@@ -526,7 +508,7 @@ int lmm_fit_ols(const lmm_design *d, int reml, lmm_stop *stop, lmm_fit **out, lm
     goto done;
   }
   /* (X'X)^-1 and log|R| from a QR of X, for vcov and the REML criterion */
-  for (int j = 0; j < p; j++) {   /* a column at a time, asking the stop: 72 MB at 9,000 x 1,000 */
+  for (int j = 0; j < p; j++) {   /* a column at a time, asking the stop: a wide X is large */
     if (lmm_stop_asked(stop)) { rc = lmm_fail(err, LMM_INTERRUPTED, "interrupted"); goto done; }
     memcpy(R + (size_t)j * n, X + (size_t)j * n, sizeof *R * n);
   }
@@ -555,7 +537,8 @@ int lmm_fit_ols(const lmm_design *d, int reml, lmm_stop *stop, lmm_fit **out, lm
       double v = s2 * f->vcov[i + j * p];
       f->vcov[i + j * p] = f->vcov[j + i * p] = v;
     }
-  rc = to_data_units(d, f, err);
+  lmm_units units = {d->yexp, d->xexp, d->xnames, d->frame->f->response_label};
+  rc = to_data_units(&units, f, err);
 done:
   lmm_free(y);
   lmm_free(X);
@@ -567,11 +550,10 @@ done:
 }
 
 void lmm_fit_term_sd(const lmm_fit *f, const lmm_design *d, int t, double *sd, double *cor) {
-  int q = d->re[t].q, es;
-  double T[LMM_MAX_Q * LMM_MAX_Q] = {0}, nrm[LMM_MAX_Q], ms = frexp(f->sigma, &es);
-  const double *th = f->theta + f->theta_off[t];
-  for (int col = 0, m = 0; col < q; col++)
-    for (int row = col; row < q; row++) T[row + col * q] = th[m++];
+  (void)d;   /* the map has the term's layout; d stays for the callers */
+  int q = f->map->q[t], es;
+  double T[LMM_MAX_Q * LMM_MAX_Q], nrm[LMM_MAX_Q], ms = frexp(f->sigma, &es);
+  lmm_theta_term_T(f->map, f->theta, t, T);
   for (int a = 0; a < q; a++) {   /* row a of T at unit size, its size apart */
     double mx = 0, ss = 0;
     int e = 0;
@@ -597,19 +579,13 @@ void lmm_fit_term_sd(const lmm_fit *f, const lmm_design *d, int t, double *sd, d
  * columns (to_z), or back: T = diag(2^-zexp / zscale) T~, row by row (the
  * blocks hold Z scaled by 2^-zexp, and y by 2^-yexp, which T's relation
  * to sigma takes out). */
-static int rescale_theta(const lmm_design *d, const lmm_system *s, const lmm_fit *f, double *theta, int to_z,
-                         lmm_error *err) {
-  for (int k = 0; k < s->K; k++) {
-    int q = s->q[k];
-    const double *z = s->zscale[k];
-    const lmm_reterm *re = &d->re[s->term[k]];
-    for (int col = 0, m = f->theta_off[s->term[k]]; col < q; col++)
-      for (int row = col; row < q; row++, m++) {
-        if (!to_z) { theta[m] = ldexp(theta[m], re->zexp[row]) * z[row]; continue; }
-        int rc = unscale_value(theta[m] / z[row], -re->zexp[row], &theta[m], "a random-effects parameter of column",
-                               re->cnames[row], "the column's variables", err);
-        if (rc) return rc;
-      }
+static int rescale_theta(const lmm_theta_map *map, double *theta, int to_z, lmm_error *err) {
+  for (int m = 0; m < map->ncov; m++) {
+    const lmm_theta_entry *e = &map->e[m];
+    if (!to_z) { theta[m] = ldexp(theta[m], e->zexp) * e->zscale; continue; }
+    int rc = unscale_value(theta[m] / e->zscale, -e->zexp, &theta[m], "a random-effects parameter of column", e->name,
+                           "the column's variables", err);
+    if (rc) return rc;
   }
   return LMM_OK;
 }
@@ -629,7 +605,7 @@ static int estimates(objective_ctx *c, lmm_error *err) {
   lmm_fit *f = c->fit;
   lmm_system *s = c->sys;
   /* BOBYQA's last evaluation is usually at the optimum, and the factor still
-   * there: one evaluation fewer (a fortieth of a fit's time) */
+   * there: one evaluation fewer */
   double dev = c->factored_dev;
   if (!c->factored || memcmp(c->factored_at, f->theta, sizeof *f->theta * (size_t)f->ntheta)) {
     dev = profiled_deviance(c, f->theta);
@@ -674,52 +650,92 @@ static int estimates(objective_ctx *c, lmm_error *err) {
   return rc ? steps_fail(rc, "", err) : LMM_OK;
 }
 
-int lmm_fit_run(const lmm_design *d, lmm_system *sys, const lmm_fit_options *opt, lmm_fit **out, lmm_error *err) {
-  *out = NULL;
-  lmm_fit *f = lmm_calloc(1, sizeof *f);
+/* A fit's arrays for sys, theta at lme4's start; lower the optimizer's bounds. */
+static int fit_alloc(const lmm_system *sys, const lmm_fit_options *opt, lmm_fit **out, double **lower,
+                     lmm_error *err) {
+  const lmm_theta_map *map = sys->theta;
+  int nth = map->n, p = sys->p;
+  lmm_fit *f = *out = lmm_calloc(1, sizeof *f);
   if (!f) return lmm_nomem(err);
   f->reml = opt->reml;
-  f->n = d->n;
-  f->p = d->p;
-  f->theta_off = lmm_calloc((size_t)(d->nre + 1), sizeof *f->theta_off);
-  int rc = LMM_OK;
-  if (!f->theta_off) { lmm_fit_free(f); return lmm_nomem(err); }
-  size_t ntheta = 0;   /* the design refused more than LMM_MAX_THETA; checked again where the arrays are made */
-  for (int t = 0; t < d->nre; t++) {
-    f->theta_off[t] = (int)ntheta;
-    ntheta += (size_t)d->re[t].q * (size_t)(d->re[t].q + 1) / 2;
-  }
-  if (ntheta > LMM_MAX_THETA) {
-    lmm_fit_free(f);
-    return lmm_fail(err, LMM_ERR, "the random effects have more than %d covariance parameters (theta), the most that can be estimated",
-                    LMM_MAX_THETA);
-  }
-  f->ntheta = (int)ntheta;
-  f->theta_off[d->nre] = f->ntheta;
-  int nth = f->ntheta;
+  f->n = sys->n;
+  f->p = p;
+  f->map = map;
+  f->ntheta = nth;
   f->theta = lmm_calloc((size_t)(nth ? nth : 1), sizeof *f->theta);
-  double *lower = lmm_calloc((size_t)(nth ? nth : 1), sizeof *lower);
-  f->beta = lmm_calloc((size_t)(d->p ? d->p : 1), sizeof *f->beta);
-  f->beta_scaled = lmm_calloc((size_t)(d->p ? d->p : 1), sizeof *f->beta_scaled);
-  f->se = lmm_calloc((size_t)(d->p ? d->p : 1), sizeof *f->se);
-  f->vcov = lmm_calloc_asking(d->p ? lmm_size_mul((size_t)d->p, (size_t)d->p) : 1, sizeof *f->vcov, opt->stop);
+  *lower = lmm_calloc((size_t)(nth ? nth : 1), sizeof **lower);
+  f->beta = lmm_calloc((size_t)(p ? p : 1), sizeof *f->beta);
+  f->beta_scaled = lmm_calloc((size_t)(p ? p : 1), sizeof *f->beta_scaled);
+  f->se = lmm_calloc((size_t)(p ? p : 1), sizeof *f->se);
+  f->vcov = lmm_calloc_asking(p ? lmm_size_mul((size_t)p, (size_t)p) : 1, sizeof *f->vcov, opt->stop);
+  if (!f->theta || !*lower || !f->beta || !f->beta_scaled || !f->se || !f->vcov)
+    return lmm_nomem_or_stopped(opt->stop, err);
+  lmm_theta_identity(map, f->theta);
+  lmm_theta_lower(map, *lower);
+  return LMM_OK;
+}
+
+/* T's arrays by fit position, for deviance_at. */
+static double **T_alloc(const lmm_system *sys) {
   double **T = lmm_calloc((size_t)(sys->K ? sys->K : 1), sizeof *T);
-  double *factored_at = lmm_calloc((size_t)(nth ? nth : 1), sizeof *factored_at);
-  objective_ctx c = {d, sys, f, T, opt, NULL, 0, factored_at, 0, 0, 0};
-  if (!f->theta || !lower || !f->beta || !f->beta_scaled || !f->se || !f->vcov || !T || !factored_at) {
-    rc = lmm_nomem_or_stopped(opt->stop, err);
-    goto done;
+  for (int k = 0; T && k < sys->K; k++)
+    if (!(T[k] = lmm_calloc((size_t)(sys->q[k] * sys->q[k]), sizeof *T[k]))) {
+      while (k-- > 0) lmm_free(T[k]);
+      lmm_free(T);
+      return NULL;
+    }
+  return T;
+}
+
+static void T_free(const lmm_system *sys, double **T) {
+  for (int k = 0; T && k < sys->K; k++) lmm_free(T[k]);
+  lmm_free(T);
+}
+
+/* Optimize theta from the moment start, then off the boundary where the fit ends on one. */
+static int optimize(objective_ctx *c, const double *lower, lmm_error *err) {
+  lmm_fit *f = c->fit;
+  const lmm_theta_map *map = c->sys->theta;
+  int nth = f->ntheta, ok = 0, rc;
+  double fmin = 0;
+  double *step = lmm_malloc(sizeof *step * (size_t)nth * 2), *start = step + nth;
+  if (!step) return lmm_nomem(err);
+  if (lmm_fit_start(c->sys, f->theta)) { lmm_free(step); return lmm_nomem(err); }
+  memcpy(start, f->theta, sizeof *start * (size_t)nth);
+  initial_steps(map, f, step);
+  rc = minimize(c, f->theta, lower, step, &fmin, &ok);
+  if (!rc) {
+    fmin = try_boundary(c, lower, fmin);
+    f->singular = at_boundary(map, f);
+    if (c->stopped) rc = LMM_INTERRUPTED;
   }
-  for (int k = 0; k < sys->K; k++)
-    if (!(T[k] = lmm_calloc((size_t)(sys->q[k] * sys->q[k]), sizeof *T[k]))) { rc = lmm_nomem(err); goto done; }
-  for (int t = 0; t < d->nre; t++) {
-    int q = d->re[t].q;
-    for (int col = 0, m = f->theta_off[t]; col < q; col++)
-      for (int row = col; row < q; row++, m++) {
-        f->theta[m] = row == col ? 1 : 0;
-        lower[m] = row == col ? 0 : -HUGE_VAL;
-      }
+  if (!rc && f->singular) rc = lift_and_retry(c, lower, start, step, &fmin, &ok);
+  if (!rc && f->singular) rc = restart_off_boundary(c, lower, &fmin, &ok);
+  lmm_free(step);
+  if (rc) {
+    char at[160];
+    if (rc == LMM_INTERRUPTED) return lmm_fail(err, rc, "interrupted");
+    if (rc == LMM_NUMERIC)
+      return lmm_fail(err, rc, "the fit failed: the optimizer proposed a theta that is not finite (%s)",
+                      theta_text(at, sizeof at, f->theta, nth));
+    return lmm_nomem(err);
   }
+  f->converged = ok;
+  return LMM_OK;
+}
+
+int lmm_fit_run(lmm_system *sys, const lmm_fit_options *opt, lmm_fit **out, lmm_error *err) {
+  *out = NULL;
+  lmm_fit *f = NULL;
+  double *lower = NULL, **T = NULL, *factored_at = NULL;
+  int rc = fit_alloc(sys, opt, &f, &lower, err), nth = sys->theta->n;
+  if (!rc) {
+    T = T_alloc(sys);
+    factored_at = lmm_calloc((size_t)(nth ? nth : 1), sizeof *factored_at);
+    if (!T || !factored_at) rc = lmm_nomem_or_stopped(opt->stop, err);
+  }
+  objective_ctx c = {sys, f, T, opt, NULL, 0, factored_at, 0, 0, 0};
+  if (rc) goto done;
   f->converged = 1;
   if (opt->theta) {
     if (opt->ntheta != nth) {
@@ -727,44 +743,42 @@ int lmm_fit_run(const lmm_design *d, lmm_system *sys, const lmm_fit_options *opt
       goto done;
     }
     memcpy(f->theta, opt->theta, sizeof *f->theta * (size_t)nth);
-    rescale_theta(d, sys, f, f->theta, 0, err);
-  } else if (nth) {
-    double fmin = 0;
-    int ok = 0;
-    double *step = lmm_malloc(sizeof *step * (size_t)nth * 2), *start = step + nth;
-    if (!step) { rc = lmm_nomem(err); goto done; }
-    if (lmm_fit_start(sys, f->theta_off, f->theta)) { lmm_free(step); rc = lmm_nomem(err); goto done; }
-    memcpy(start, f->theta, sizeof *start * (size_t)nth);
-    initial_steps(d, f, step);
-    rc = minimize(&c, f->theta, lower, step, &fmin, &ok);
-    if (!rc) {
-      fmin = try_boundary(&c, lower, fmin);
-      f->singular = at_boundary(d, f);
-      if (c.stopped) rc = LMM_INTERRUPTED;
-    }
-    if (!rc && f->singular) rc = lift_and_retry(&c, d, lower, start, step, &fmin, &ok);
-    if (!rc && f->singular) rc = restart_off_boundary(&c, d, lower, &fmin, &ok);
-    lmm_free(step);
-    if (rc) {
-      char at[160];
-      if (rc == LMM_INTERRUPTED) lmm_fail(err, rc, "interrupted");
-      else if (rc == LMM_NUMERIC)
-        lmm_fail(err, rc, "the fit failed: the optimizer proposed a theta that is not finite (%s)",
-                 theta_text(at, sizeof at, f->theta, nth));
-      else lmm_nomem(err);
-      goto done;
-    }
-    f->converged = ok;
-  }
+    rescale_theta(sys->theta, f->theta, 0, err);
+  } else if (nth && (rc = optimize(&c, lower, err))) goto done;
   rc = estimates(&c, err);
-  if (!rc) rc = rescale_theta(d, sys, f, f->theta, 1, err);   /* the system keeps its factor at T~ */
-  if (!rc) rc = to_data_units(d, f, err);
+  if (!rc) rc = rescale_theta(sys->theta, f->theta, 1, err);   /* the system keeps its factor at T~ */
+  if (!rc) rc = to_data_units(&sys->units, f, err);
 done:
-  for (int k = 0; T && k < sys->K; k++) lmm_free(T[k]);
-  lmm_free(T);
+  T_free(sys, T);
   lmm_free(lower);
   lmm_free(factored_at);
   if (rc) { lmm_fit_free(f); return rc; }
   *out = f;
   return LMM_OK;
+}
+
+int lmm_fit_deviance(lmm_system *sys, const double *theta, int reml, double *dev, lmm_error *err) {
+  const lmm_theta_map *map = sys->theta;
+  double **T = T_alloc(sys), *theta_t = lmm_malloc_array((size_t)(map->n ? map->n : 1), sizeof *theta_t);
+  int rc = LMM_OK;
+  char at[160];
+  if (!T || !theta_t) { rc = lmm_nomem(err); goto done; }
+  for (int m = 0; m < map->n; m++)
+    if (!isfinite(theta[m])) {
+      rc = lmm_fail(err, LMM_ERR, "theta[%d] is not finite; every covariance parameter must be a number", m + 1);
+      goto done;
+    }
+  memcpy(theta_t, theta, sizeof *theta_t * (size_t)map->n);
+  rescale_theta(map, theta_t, 0, err);
+  lmm_theta_to_T(map, theta_t, T);
+  if ((rc = lmm_system_factor(sys, T, NULL))) {
+    rc = lmm_fail(err, LMM_NUMERIC, "the system is not positive definite at theta = %s",
+                  theta_text(at, sizeof at, theta, map->n));
+    goto done;
+  }
+  *dev = factored_deviance(sys, reml) + criterion_shift(&sys->units, sys->n, sys->p, reml);
+done:
+  T_free(sys, T);
+  lmm_free(theta_t);
+  return rc;
 }

@@ -6,7 +6,9 @@
  * over theta with the diagonal of T bounded below by zero, so a variance can
  * reach zero.  Every evaluation is one blocked Cholesky on the blocks.  The
  * optimizer works on T for the blocks' unit-scale columns (blocks.h,
- * zscale); lmm_fit.theta is T for Z itself, as R reports it.
+ * zscale); lmm_fit.theta is T for Z itself, as R reports it.  θ's layout,
+ * bounds and scales are the system's map (theta.h).  The fitter reads only
+ * the blocks: rows are one way to make them (lmm_system_new).
  */
 #ifndef LMM_FIT_H
 #define LMM_FIT_H
@@ -25,8 +27,8 @@ typedef struct lmm_fit {
   size_t n;
   int p;
   int ntheta;
-  double *theta;          /* by design term: offsets in theta_off */
-  int *theta_off;
+  double *theta;          /* laid out by map */
+  const lmm_theta_map *map;   /* borrowed from the system fitted (NULL without random effects) */
   double objective;       /* deviance (ML) or REML criterion at the optimum */
   double logLik, sigma, pwrss;
   double *beta;           /* p */
@@ -40,24 +42,31 @@ typedef struct lmm_fit {
   char *optimizer_message;
 } lmm_fit;
 
-int lmm_fit_run(const lmm_design *d, lmm_system *sys, const lmm_fit_options *opt, lmm_fit **out, lmm_error *err);
+int lmm_fit_run(lmm_system *sys, const lmm_fit_options *opt, lmm_fit **out, lmm_error *err);
 void lmm_fit_free(lmm_fit *f);
 
 /* A fit without random effects by orthogonal factorization of X (never X'X),
  * accurate on the NIST StRD problems: lm, and gls by ML or REML. */
 int lmm_fit_ols(const lmm_design *d, int reml, lmm_stop *stop, lmm_fit **out, lmm_error *err);
 
+/* The profiled deviance (reml 0) or REML criterion at theta (T for Z in the
+ * data's units, as lmm_fit.theta), apart from the optimizer: the objective
+ * lme4's devfun(theta) gives.  The system is left factored there.
+ * LMM_ERR for a theta not finite, LMM_NUMERIC where the system is not
+ * positive definite, LMM_NOMEM. */
+int lmm_fit_deviance(lmm_system *sys, const double *theta, int reml, double *dev, lmm_error *err);
+
 /* Where the optimizer starts: for each random-effects term, a moment estimate
  * of T for the blocks' unit-scale columns (Swamy's estimator on the
- * fixed-effect residuals), written into theta (lme4's order) at
- * theta_off[design term]; terms it cannot estimate keep the values theta
- * holds.  LMM_NOMEM when out of memory. */
-int lmm_fit_start(const lmm_system *s, const int *theta_off, double *theta);
+ * fixed-effect residuals), written into theta as the system's map lays it
+ * out; terms it cannot estimate keep the values theta holds.  LMM_NOMEM
+ * when out of memory. */
+int lmm_fit_start(const lmm_system *s, double *theta);
 
 /* Standard deviations (q) and correlations (q x q, column-major; NaN where a
  * standard deviation is 0) of design term t's random effects, from the rows
  * of sigma T each taken at unit size: a standard deviation a double holds
  * comes out even where its square would not. */
-void lmm_fit_term_sd(const lmm_fit *f, const lmm_design *d, int t, double *sd, double *cor);
+void lmm_fit_term_sd(const lmm_fit *f, const lmm_design *d, int t, double *sd, double *cor);   /* d: unused */
 
 #endif

@@ -82,7 +82,7 @@ static int fit_model(lmm_model *m, const lmm_fit_options *opt, lmm_error *err) {
     return lmm_fail(err, LMM_ERR, "%zu rows are too few for %d fixed-effect coefficients", m->design->n, m->design->p);
   if ((rc = lmm_budget_check(m->design, &budget, err))) return rc;
   if ((rc = lmm_system_new(m->design, opt->stop, &m->system, err))) return rc;
-  if ((rc = lmm_fit_run(m->design, m->system, opt, &m->fit, err))) return rc;
+  if ((rc = lmm_fit_run(m->system, opt, &m->fit, err))) return rc;
   if (!(m->result = lmm_result_new())) return lmm_nomem(err);
   return lmm_tidy(m->design, m->fit, m->style, m->result, err);
 }

@@ -25,6 +25,7 @@ typedef struct ols_work {
   size_t n;
   int p;
   int icol;         /* the intercept column, or -1 */
+  int bad_column;   /* the column a rank or conditioning error names, or -1 */
   double *A;        /* n x p: centred, scaled X, overwritten by its QR */
   double *tau;      /* p */
   double *ell;      /* p: centring, x_j = xc_j + ell_j * x_icol */
@@ -48,18 +49,11 @@ static int stop_asked(ols_work *w, lmm_error *err) {
   return lmm_stop_asked(w->stop) ? lmm_fail(err, LMM_INTERRUPTED, "interrupted") : LMM_OK;
 }
 
-static int rank_fail(lmm_error *err, int j, int p) {
+static int rank_fail(ols_work *w, lmm_error *err, int j, int p) {
+  w->bad_column = j;
   return lmm_fail(err, LMM_ERR,
                   "column %d of the design matrix (of %d) is a linear combination of the columns before it (rank deficient); drop it",
                   j + 1, p);
-}
-
-int lmm_ols_bad_column(const lmm_error *err) {
-  int j, p;
-  if (!err || (err->code != LMM_ERR && err->code != LMM_NUMERIC)) return -1;
-  if (sscanf(err->msg, "column %d of the design matrix (of %d) is", &j, &p) != 2) return -1;
-  if (strstr(err->msg, "linear combination") == NULL && strstr(err->msg, "all zero") == NULL) return -1;
-  return j >= 1 && j <= p ? j - 1 : -1;
 }
 
 /* Check the input, centre, scale and factor.  On success w holds the QR. */
@@ -69,6 +63,7 @@ static int ols_prepare(const double *X, const double *y, size_t n, int p, ols_wo
   w->n = n;
   w->p = p;
   w->icol = -1;
+  w->bad_column = -1;
   if (p < 0) return lmm_fail(err, LMM_ERR, "negative number of columns (%d)", p);
   if ((size_t)p > n)
     return lmm_fail(err, LMM_ERR, "%d coefficients but only %zu observations; need at least as many observations as coefficients", p, n);
@@ -128,9 +123,10 @@ static int ols_prepare(const double *X, const double *y, size_t n, int p, ols_wo
       const double *x = X + (size_t)j * n;
       size_t i = 0;
       while (i < n && x[i] == 0) i++;
+      w->bad_column = j;
       if (i == n)
         return lmm_fail(err, LMM_ERR, "column %d of the design matrix (of %d) is all zero; drop it", j + 1, p);
-      return rank_fail(err, j, p);  /* constant, and there is an intercept */
+      return rank_fail(w, err, j, p);  /* constant, and there is an intercept */
     }
     int e;
     frexpl(sqrtl(ss), &e);
@@ -157,7 +153,7 @@ static int ols_prepare(const double *X, const double *y, size_t n, int p, ols_wo
   if (rc == LMM_INTERRUPTED) return lmm_fail(err, rc, "interrupted");
   if (rc) return rc == LMM_NOMEM ? lmm_nomem(err) : lmm_fail(err, LMM_NUMERIC, "LAPACK dgeqrf failed");
   for (int j = 0; j < p; j++)
-    if (!(fabs(w->A[(size_t)j * n + (size_t)j]) > OLS_RANK_TOL)) return rank_fail(err, j, p);
+    if (!(fabs(w->A[(size_t)j * n + (size_t)j]) > OLS_RANK_TOL)) return rank_fail(w, err, j, p);
   return LMM_OK;
 }
 
@@ -258,6 +254,7 @@ static int ols_refine(const double *X, const double *y, ols_work *w, double *bet
       if (fabs(w->A[(size_t)j * n + (size_t)j]) < fabs(w->A[(size_t)jmin * n + (size_t)jmin])) jmin = j;
     double rcond = 0;
     LAPACKE_dtrcon_work(LAPACK_COL_MAJOR, '1', 'U', 'N', p, w->A, (int)n, &rcond, w->work, w->iwork);
+    w->bad_column = jmin;
     rc = lmm_fail(err, LMM_NUMERIC,
                   "column %d of the design matrix (of %d) is nearly a linear combination of the columns before it "
                   "(condition number about %.1e after scaling); the least-squares fit cannot be computed accurately",
@@ -272,11 +269,12 @@ done:
   return rc;
 }
 
-int lmm_ols(const double *X, const double *y, size_t n, int p, double *beta, double *se, double *rss, lmm_stop *stop,
-            lmm_error *err) {
+int lmm_ols(const double *X, const double *y, size_t n, int p, double *beta, double *se, double *rss, int *bad_column,
+            lmm_stop *stop, lmm_error *err) {
   ols_work w;
   int rc = ols_prepare(X, y, n, p, &w, stop, err);
   if (!rc && p > 0) rc = ols_refine(X, y, &w, beta, err);
+  if (bad_column) *bad_column = w.bad_column;
   long double ss = 0;
   if (!rc) {
     for (size_t i = 0; i < n && !rc; i++) {

@@ -40,24 +40,20 @@
  * Errors (LMM_ERR): p > n, a non-finite value in X or y, a column that is all
  * zero or a linear combination of the columns before it (|R[j][j]| < 1e-11
  * after centring and scaling; R's lm uses 1e-7 and so refuses Filip) — the
- * message names it as "column j" counting from 1, and lmm_ols_bad_column()
- * recovers j from the message.  LMM_NUMERIC when the design is so
- * ill-conditioned (condition number beyond about 1e11 after scaling) that
- * refinement does not converge; that message also names a column.
+ * message names it as "column j" counting from 1, and *bad_column (may be
+ * NULL) is its 0-based index, so the caller can put the column's name into
+ * its own message; -1 for every other outcome.  LMM_NUMERIC when the design
+ * is so ill-conditioned (condition number beyond about 1e11 after scaling)
+ * that refinement does not converge; that message and *bad_column also name
+ * a column.
  * LMM_NOMEM when an allocation fails.  stop (may be NULL) is asked between
  * steps of a few milliseconds; LMM_INTERRUPTED when it says stop. */
-int lmm_ols(const double *X, const double *y, size_t n, int p, double *beta, double *se, double *rss, lmm_stop *stop,
-            lmm_error *err);
+int lmm_ols(const double *X, const double *y, size_t n, int p, double *beta, double *se, double *rss, int *bad_column,
+            lmm_stop *stop, lmm_error *err);
 
 /* The diagonal of the hat matrix H = X (X'X)^-1 X' (R's hatvalues()), as the
  * squared row norms of Q from the same QR; h has n entries.  The same checks
  * and errors as lmm_ols. */
 int lmm_ols_hat(const double *X, size_t n, int p, double *h, lmm_stop *stop, lmm_error *err);
-
-/* The 0-based index of the column a rank-deficiency (LMM_ERR) or
- * ill-conditioning (LMM_NUMERIC) error from lmm_ols or lmm_ols_hat names (so
- * the caller can put the column's name into its own message), or -1 if err
- * is not such an error. */
-int lmm_ols_bad_column(const lmm_error *err);
 
 #endif

@@ -49,14 +49,6 @@ static void diag_solve_t(const lmm_block *L, double *x) {
                 x + (size_t)l * (size_t)q, 1);
 }
 
-static void theta_factor(const lmm_fit *f, const lmm_design *d, int t, double *T) {
-  int q = d->re[t].q;
-  memset(T, 0, sizeof *T * (size_t)(q * q));
-  const double *th = f->theta + f->theta_off[t];
-  for (int col = 0, m = 0; col < q; col++)
-    for (int row = col; row < q; row++) T[row + col * q] = th[m++];
-}
-
 int lmm_ranef_compute(const lmm_design *d, const lmm_system *s, const lmm_fit *f, int with_cov, lmm_stop *stop,
                       lmm_ranef **out, lmm_error *err) {
   *out = NULL;
@@ -107,7 +99,7 @@ int lmm_ranef_compute(const lmm_design *d, const lmm_system *s, const lmm_fit *f
     if (with_cov) rt->sd = lmm_malloc_array(lmm_size_mul((size_t)nl, (size_t)q), sizeof *rt->sd);
     if (!rt->b || (with_cov && !rt->sd)) { rc = lmm_nomem(err); break; }
     double T[LMM_MAX_Q * LMM_MAX_Q], Ts[LMM_MAX_Q * LMM_MAX_Q] = {0}, C[LMM_MAX_Q * LMM_MAX_Q];
-    theta_factor(f, d, t, T);
+    lmm_theta_term_T(f->map, f->theta, t, T);
     for (int a = 0; a < q && with_cov; a++)
       for (int c = 0; c <= a; c++) Ts[a + c * q] = ldexp(T[a + c * q], d->re[t].zexp[a]);
     for (int l = 0; l < nl; l++) {

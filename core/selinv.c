@@ -19,17 +19,17 @@
 #include <lapacke.h>
 #include <string.h>
 
-void lmm_selinv_free(lmm_selinv *S) {
-  if (!S) return;
-  for (int i = 0; S->blk && i < S->K * S->K; i++) lmm_free(S->blk[i].v);
-  lmm_free(S->blk);
-  lmm_free(S);
+void lmm_selinv_free(lmm_selinv *Sigma) {
+  if (!Sigma) return;
+  for (int i = 0; Sigma->blk && i < Sigma->K * Sigma->K; i++) lmm_free(Sigma->blk[i].v);
+  lmm_free(Sigma->blk);
+  lmm_free(Sigma);
 }
 
 /* Sigma[i][k] at level rows (r of term i, t of term k), as a pointer and the
  * strides to walk it as a q_i x q_k matrix (transposed where i < k). */
-static const double *entry(const lmm_selinv *S, int i, int r, int k, int t, int *rs, int *cs) {
-  const lmm_block *b = i >= k ? lmm_selinv_block(S, i, k) : lmm_selinv_block(S, k, i);
+static const double *entry(const lmm_selinv *Sigma, int i, int r, int k, int t, int *rs, int *cs) {
+  const lmm_block *b = i >= k ? lmm_selinv_block(Sigma, i, k) : lmm_selinv_block(Sigma, k, i);
   int tr = i < k;
   if (tr) { int x = i; i = k; k = x; x = r; r = t; t = x; }
   const double *p;
@@ -43,7 +43,7 @@ static const double *entry(const lmm_selinv *S, int i, int r, int k, int t, int 
 }
 
 /* The trailing terms whose L blocks are dense, inverted as one matrix. */
-static int dense_tail(const lmm_system *s, lmm_selinv *S, int P, lmm_stop *stop, lmm_error *err) {
+static int dense_tail(const lmm_system *s, lmm_selinv *Sigma, int P, lmm_stop *stop, lmm_error *err) {
   int K = s->K, m = 0;
   int off[LMM_SELINV_MAX_TERMS + 1];
   for (int k = P; k < K; k++) { off[k - P] = m; m += s->q[k] * s->nl[k]; }
@@ -62,7 +62,7 @@ static int dense_tail(const lmm_system *s, lmm_selinv *S, int P, lmm_stop *stop,
                : rc == LMM_NOMEM ? lmm_nomem(err) : lmm_fail(err, LMM_NUMERIC, "the random-effects factor is singular");
   for (int j = P; j < K && !rc; j++)
     for (int i = j; i < K; i++) {
-      lmm_block *b = &S->blk[i * K + j];
+      lmm_block *b = &Sigma->blk[i * K + j];
       for (int c = 0; c < b->cols; c++)
         for (int r = 0; r < b->rows; r++) {
           size_t gr = (size_t)(off[i - P] + r), gc = (size_t)(off[j - P] + c);
@@ -80,9 +80,9 @@ static int small_trtri(int q, double *x) {
 }
 
 /* Term j, block diagonal: each level's column of Σ from the later terms'. */
-static int diag_term(const lmm_system *s, lmm_selinv *S, int j, lmm_stop *stop, lmm_error *err) {
+static int diag_term(const lmm_system *s, lmm_selinv *Sigma, int j, lmm_stop *stop, lmm_error *err) {
   int K = s->K, qj = s->q[j];
-  lmm_block *Sjj = &S->blk[j * K + j];
+  lmm_block *Sjj = &Sigma->blk[j * K + j];
   const lmm_block *Ljj = lmm_sys_L(s, j, j);
   int nent = 0, qmax = 1;
   for (int i = j + 1; i < K; i++) {
@@ -109,7 +109,7 @@ static int diag_term(const lmm_system *s, lmm_selinv *S, int j, lmm_stop *stop, 
     int n = 0;
     for (int i = j + 1; i < K; i++) {
       const lmm_block *B = lmm_sys_L(s, i, j);
-      lmm_block *SB = &S->blk[i * K + j];
+      lmm_block *SB = &Sigma->blk[i * K + j];
       int qi = s->q[i];
       for (int k = B->colptr[c]; k < B->colptr[c + 1]; k++, n++) {
         term[n] = i;
@@ -131,7 +131,7 @@ static int diag_term(const lmm_system *s, lmm_selinv *S, int j, lmm_stop *stop, 
       memset(X, 0, sizeof *X * (size_t)(qi * qj));
       for (int f = 0; f < n; f++) {
         int qk = s->q[term[f]], rs, cs;
-        const double *E = entry(S, term[e], row[e], term[f], row[f], &rs, &cs);
+        const double *E = entry(Sigma, term[e], row[e], term[f], row[f], &rs, &cs);
         if (!E) continue;   /* two levels of one block-diagonal term: not in one column (nesting) */
         const double *w = W + (size_t)f * wsize;
         for (int b = 0; b < qj; b++)
@@ -175,32 +175,32 @@ int lmm_selinv_new(const lmm_system *s, lmm_stop *stop, lmm_selinv **out, lmm_er
   *out = NULL;
   int K = s->K;
   if (K > LMM_SELINV_MAX_TERMS) return lmm_fail(err, LMM_ERR, "conditional variances need at most %d random-effects terms", LMM_SELINV_MAX_TERMS);
-  lmm_selinv *S = lmm_calloc(1, sizeof *S);
-  if (!S) return lmm_nomem(err);
-  S->K = K;
-  S->blk = lmm_calloc(K ? lmm_size_mul((size_t)K, (size_t)K) : 1, sizeof *S->blk);
-  if (!S->blk) { lmm_selinv_free(S); return lmm_nomem(err); }
+  lmm_selinv *Sigma = lmm_calloc(1, sizeof *Sigma);
+  if (!Sigma) return lmm_nomem(err);
+  Sigma->K = K;
+  Sigma->blk = lmm_calloc(K ? lmm_size_mul((size_t)K, (size_t)K) : 1, sizeof *Sigma->blk);
+  if (!Sigma->blk) { lmm_selinv_free(Sigma); return lmm_nomem(err); }
   int P = 0;   /* the block-diagonal terms come first */
   while (P < K && lmm_sys_L(s, P, P)->kind == BLK_DIAG) P++;
   for (int i = 0; i < K; i++)
     for (int j = 0; j <= i; j++) {
-      lmm_block *b = &S->blk[i * K + j];
+      lmm_block *b = &Sigma->blk[i * K + j];
       *b = *lmm_sys_L(s, i, j);   /* same shape and pattern; values of its own */
       b->shares_pattern = 1;
       b->ld = b->rows;
       b->in_tail = 0;
       b->v = lmm_calloc_asking(lmm_block_values(b) ? lmm_block_values(b) : 1, sizeof *b->v, stop);
-      if (!b->v) { lmm_selinv_free(S); return lmm_nomem_or_stopped(stop, err); }
+      if (!b->v) { lmm_selinv_free(Sigma); return lmm_nomem_or_stopped(stop, err); }
     }
-  int rc = dense_tail(s, S, P, stop, err);
-  for (int j = P - 1; j >= 0 && !rc; j--) rc = diag_term(s, S, j, stop, err);
-  if (rc) { lmm_selinv_free(S); return rc; }
-  *out = S;
+  int rc = dense_tail(s, Sigma, P, stop, err);
+  for (int j = P - 1; j >= 0 && !rc; j--) rc = diag_term(s, Sigma, j, stop, err);
+  if (rc) { lmm_selinv_free(Sigma); return rc; }
+  *out = Sigma;
   return LMM_OK;
 }
 
-const double *lmm_selinv_level(const lmm_selinv *S, int k, int l, int *ld) {
-  const lmm_block *b = lmm_selinv_block(S, k, k);
+const double *lmm_selinv_level(const lmm_selinv *Sigma, int k, int l, int *ld) {
+  const lmm_block *b = lmm_selinv_block(Sigma, k, k);
   if (b->kind == BLK_DIAG) { *ld = b->rq; return b->v + (size_t)l * (size_t)(b->rq * b->rq); }
   *ld = b->rows;
   return b->v + (size_t)l * (size_t)b->rq * ((size_t)b->rows + 1);

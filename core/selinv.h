@@ -16,11 +16,11 @@ typedef struct lmm_selinv {
 
 /* The system must hold the factor at the fit's theta. */
 int lmm_selinv_new(const lmm_system *s, lmm_stop *stop, lmm_selinv **out, lmm_error *err);
-void lmm_selinv_free(lmm_selinv *S);
+void lmm_selinv_free(lmm_selinv *Sigma);
 
-static inline const lmm_block *lmm_selinv_block(const lmm_selinv *S, int i, int j) { return &S->blk[i * S->K + j]; }
+static inline const lmm_block *lmm_selinv_block(const lmm_selinv *Sigma, int i, int j) { return &Sigma->blk[i * Sigma->K + j]; }
 
 /* The q x q block of level l of term k (fit position): *ld its leading dimension. */
-const double *lmm_selinv_level(const lmm_selinv *S, int k, int l, int *ld);
+const double *lmm_selinv_level(const lmm_selinv *Sigma, int k, int l, int *ld);
 
 #endif

@@ -263,7 +263,7 @@ static void run(const char *dir, const char *name) {
   lmm_error err = {0};
   if (!X || !y) {
     result(0, "%-9s out of memory", name);
-  } else if (lmm_ols(X, y, d.n, p, beta, se, &rss, NULL, &err)) {
+  } else if (lmm_ols(X, y, d.n, p, beta, se, &rss, NULL, NULL, &err)) {
     result(0, "%-9s lmm_ols: %s", name, err.msg);
   } else {
     double lb = MAX_LRE, ls = MAX_LRE, sd = sqrt(rss / (double)(d.n - (size_t)p));
@@ -317,24 +317,25 @@ static void check_hat(const char *dir) {
 static void check_errors(void) {
   /* x2 = 2 * x1: column 3 (x2) is named */
   double X[3 * 5], y[5] = {1, 3, 2, 5, 4}, b[3], se[3], rss;
+  int bad = 0;
   for (int i = 0; i < 5; i++) {
     X[i] = 1;
     X[5 + i] = i + 1;
     X[10 + i] = 2 * (i + 1);
   }
   lmm_error err = {0};
-  int rc = lmm_ols(X, y, 5, 3, b, se, &rss, NULL, &err);
-  result(rc == LMM_ERR && lmm_ols_bad_column(&err) == 2, "rank      collinear column: %s", err.msg);
+  int rc = lmm_ols(X, y, 5, 3, b, se, &rss, &bad, NULL, &err);
+  result(rc == LMM_ERR && bad == 2, "rank      collinear column: %s", err.msg);
 
   memset(&err, 0, sizeof err);
-  rc = lmm_ols(X, y, 2, 3, b, se, &rss, NULL, &err);
-  result(rc == LMM_ERR && lmm_ols_bad_column(&err) == -1, "p > n     %s", err.msg);
+  rc = lmm_ols(X, y, 2, 3, b, se, &rss, &bad, NULL, &err);
+  result(rc == LMM_ERR && bad == -1, "p > n     %s", err.msg);
 
   /* a second constant column after the intercept */
   for (int i = 0; i < 5; i++) X[10 + i] = 3;
   memset(&err, 0, sizeof err);
-  rc = lmm_ols(X, y, 5, 3, b, se, &rss, NULL, &err);
-  result(rc == LMM_ERR && lmm_ols_bad_column(&err) == 2, "rank      constant column: %s", err.msg);
+  rc = lmm_ols(X, y, 5, 3, b, se, &rss, &bad, NULL, &err);
+  result(rc == LMM_ERR && bad == 2, "rank      constant column: %s", err.msg);
 
   /* dummies for both levels, then the intercept: the intercept is the column
    * that is a combination of the columns before it (as in R) */
@@ -346,13 +347,13 @@ static void check_errors(void) {
     X4[18 + i] = i;
   }
   memset(&err, 0, sizeof err);
-  rc = lmm_ols(X4, y6, 6, 4, b4, se4, &rss, NULL, &err);
-  result(rc == LMM_ERR && lmm_ols_bad_column(&err) == 2, "rank      intercept after both dummies: %s", err.msg);
+  rc = lmm_ols(X4, y6, 6, 4, b4, se4, &rss, &bad, NULL, &err);
+  result(rc == LMM_ERR && bad == 2, "rank      intercept after both dummies: %s", err.msg);
 
   /* n == p: exact, no residual degrees of freedom; y = -1 + 2x through (1, 1), (2, 3) */
   double X2[4] = {1, 1, 1, 2};
   memset(&err, 0, sizeof err);
-  rc = lmm_ols(X2, y, 2, 2, b, se, &rss, NULL, &err);
+  rc = lmm_ols(X2, y, 2, 2, b, se, &rss, NULL, NULL, &err);
   result(rc == LMM_OK && fabs(b[0] - -1) < 1e-14 && fabs(b[1] - 2) < 1e-14 && rss < 1e-28 && isnan(se[0]),
          "n == p    b = (%g, %g), rss = %g, se = %g", b[0], b[1], rss, se[0]);
 }

@@ -5,6 +5,7 @@
 #include "helpers.h"
 #include "alloc.h"
 #include "blocks.h"
+#include "factor.h"
 
 #include <cblas.h>
 #include <lapacke.h>
@@ -125,16 +126,11 @@ void test_factor_crossed_start(void) {
   CHECK_INT(fit_model("y ~ x + (1 + x | g1) + (1 | g2)", NULL, NULL, &t, &m, &err), LMM_OK);
   if (m && m->fit) {
     double start[4] = {1, 0, 1, 1}, opt[4];
-    int off[2] = {m->fit->theta_off[0], m->fit->theta_off[1]};
-    CHECK_INT(lmm_fit_start(m->system, off, start), LMM_OK);
+    CHECK_INT(lmm_fit_start(m->system, start), LMM_OK);
     memcpy(opt, m->fit->theta, sizeof opt);
     /* the start is on the blocks' unit-scale columns, the fit's theta on Z's in the data's units */
-    for (int k = 0; k < m->system->K; k++) {
-      int t2 = m->system->term[k];
-      for (int col = 0, i = off[t2]; col < m->system->q[k]; col++)
-        for (int row = col; row < m->system->q[k]; row++, i++)
-          opt[i] = ldexp(opt[i] * m->system->zscale[k][row], m->design->re[t2].zexp[row]);
-    }
+    for (int i = 0; i < m->system->theta->n; i++)
+      opt[i] = ldexp(opt[i] * m->system->theta->e[i].zscale, m->system->theta->e[i].zexp);
     CHECK_NEAR(start[0], opt[0], 0.03);   /* g1 intercept */
     CHECK_NEAR(start[2], opt[2], 0.03);   /* g1 slope */
     CHECK_NEAR(start[3], opt[3], 0.03);   /* g2 */
@@ -167,9 +163,11 @@ void test_factor_slope_start(void) {
     if (m && m->fit) {
       double start[10];
       CHECK_INT(m->fit->ntheta, 10);
-      CHECK_INT(lmm_fit_start(m->system, m->fit->theta_off, start), LMM_OK);
-      for (int col = 0, i = 0; col < 4; col++)
-        for (int row = col; row < 4; row++, i++) CHECK(isfinite(start[i]) && (row != col || start[i] > 0));
+      CHECK_INT(lmm_fit_start(m->system, start), LMM_OK);
+      for (int i = 0; i < 10; i++) {
+        const lmm_theta_entry *e = &m->system->theta->e[i];
+        CHECK(isfinite(start[i]) && (e->row != e->col || start[i] > 0));
+      }
       CHECK_NEAR(m->fit->logLik, want[reml], 2e-9);
       CHECK(m->fit->singular);
     }

@@ -88,6 +88,9 @@ int main(void) {
   RUN(test_fit_oneway_reml_closed_form);
   RUN(test_fit_oneway_ml_closed_form);
   RUN(test_fit_oneway_singular);
+  /* test_devfun.c */
+  RUN(test_devfun_lme4);
+  RUN(test_devfun_not_finite);
   RUN(test_fit_dyestuff_reference);
   /* test_factor.c */
   RUN(test_factor_parts_match_one_pass);
