@@ -429,6 +429,29 @@ static int bind_columns(ctx *c, lmm_expr *e) {
   return LMM_OK;
 }
 
+/* Whether text has an '=' outside backquotes: no formula has one, options do. */
+static int has_equals(const char *text) {
+  for (int quoted = 0; *text; text++) {
+    if (*text == '`') quoted = !quoted;
+    else if (*text == '=' && !quoted) return 1;
+  }
+  return 0;
+}
+
+/* The two slips of a random argument: options one place early (lmer takes
+ * no random argument, so lme4's users pass options third), and random
+ * effects given twice, lme4's way in the formula and nlme's in random. */
+static int check_random_arg(const lmm_formula *f, const char *random, lmm_error *err) {
+  if (has_equals(random))
+    return lmm_fail(err, LMM_ERR, "random: '%.60s' looks like options; options are the argument after random: "
+                    "lmm_fit(data, formula, NULL, '%.60s') (lmm_agg(formula, NULL, '%.60s', ...))", random, random, random);
+  if (f->nbars)
+    return lmm_fail(err, LMM_ERR, "random effects are given twice: the formula has (... | %.60s) and random is '%.60s'; "
+                    "use one: lme4's (1 | g) in the formula, or nlme's formula without bars and random '1 | g'",
+                    f->bars[0].grp_name, random);
+  return LMM_OK;
+}
+
 int lmm_formula_parse(const char *formula, const char *random, lmm_formula **out, lmm_error *err) {
   *out = NULL;
   lmm_formula *f = lmm_calloc(1, sizeof *f);
@@ -448,6 +471,7 @@ int lmm_formula_parse(const char *formula, const char *random, lmm_formula **out
   if ((rc = expand(&c, t->args[1], &l, 1)) || (rc = finish_terms(&c, &l, &f->fixed))) goto fail;
 
   if (random && random[strspn(random, " \t\r\n")]) {
+    if ((rc = check_random_arg(f, random, err))) goto fail;
     c.text = random;
     c.what = "random";
     if ((rc = lmm_expr_parse(random, "random", &f->random_tree, err))) goto fail;

@@ -15,6 +15,7 @@ SQLITE_EXTENSION_INIT1
 #include "lmm_ranef.h"
 #include "lmm_tidy.h"
 #include "lmm_vcov.h"
+#include "lmm_version.h"
 #include "source.h"
 
 static void *sq_malloc(size_t n) { return sqlite3_malloc64((sqlite3_uint64)n); }
@@ -53,6 +54,18 @@ static int init_once(const sqlite3_api_routines *api) {
   return ok;
 }
 
+/* Whether this connection has lmm's functions already: lmm_version is
+ * registered last, so it is there only when every other one is.  A second
+ * load then leaves them as they are: replacing a function while any
+ * statement runs is refused (SQLITE_BUSY), and `SELECT load_extension(...)`
+ * is itself a running statement. */
+static int registered(sqlite3 *db) {
+  sqlite3_stmt *st = NULL;
+  int rc = sqlite3_prepare_v2(db, "SELECT lmm_version()", -1, &st, NULL);
+  sqlite3_finalize(st);
+  return rc == SQLITE_OK;
+}
+
 #ifdef _WIN32
 __declspec(dllexport)
 #endif
@@ -63,10 +76,14 @@ int sqlite3_lmm_init(sqlite3 *db, char **errmsg, const sqlite3_api_routines *api
     *errmsg = api->mprintf("lmm is already loaded by another SQLite library in this process");
     return SQLITE_ERROR;
   }
+  if (registered(db)) return SQLITE_OK;
   static const lmm_tvf *const tvfs[] = {&lmm_fit_tvf, &lmm_tidy_tvf, &lmm_anova_tvf, &lmm_ranef_tvf,
                                         &lmm_augment_tvf, &lmm_vcov_tvf, &lmm_predict_tvf};
   int rc = lmm_source_register(db);
   for (size_t i = 0; rc == SQLITE_OK && i < sizeof tvfs / sizeof *tvfs; i++) rc = lmm_register_tvf(db, tvfs[i]);
   if (rc == SQLITE_OK) rc = lmm_register_agg(db);
+  if (rc == SQLITE_OK) rc = lmm_register_version(db);
+  if (rc != SQLITE_OK)
+    *errmsg = sqlite3_mprintf("lmm: registering its functions failed: %s", sqlite3_errmsg(db));
   return rc;
 }

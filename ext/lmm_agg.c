@@ -54,12 +54,22 @@ static const char *arg_text(sqlite3_value *v, int *nomem) {
 
 /* The first row of a group: parse the model, find each column's pair. */
 static int agg_begin(sqlite3_context *ctx, agg_state *s, int argc, sqlite3_value **argv) {
+  static const char usage[] = "lmm_agg takes formula, random, options and then name/value pairs: "
+                              "lmm_agg(formula, random, options, 'y', y, 'x', x)";
   if (argc < 3 || (argc - 3) % 2) {
-    agg_fail(ctx, s, sqlite3_mprintf("lmm_agg takes formula, random, options and then name/value pairs: "
-                                     "lmm_agg(formula, random, options, 'y', y, 'x', x)"), 0);
+    agg_fail(ctx, s, sqlite3_mprintf("%s", usage), 0);
     return 1;
   }
   static const char *const names[3] = {"formula", "random", "options"};
+  static const char *const types[] = {"", "an integer", "a real", "", "a BLOB"};
+  for (int a = 0; a < argc; a += a < 3 ? 1 : 2) {
+    int type = sqlite3_value_type(argv[a]);
+    if (type == SQLITE_TEXT || (type == SQLITE_NULL && a < 3)) continue;
+    if (a < 3) agg_fail(ctx, s, sqlite3_mprintf("lmm_agg: argument '%s' must be text, not %s; %s", names[a], types[type], usage), 0);
+    else agg_fail(ctx, s, sqlite3_mprintf("lmm_agg: argument %d must be a column name (text), not %s; %s", a + 1,
+                                          type == SQLITE_NULL ? "NULL" : types[type], usage), 0);
+    return 1;
+  }
   for (int a = 0; a < 3; a++) {
     char *why = NULL;
     int rc = lmm_text_arg_check(argv[a], "lmm_agg", names[a], &why);
@@ -79,12 +89,18 @@ static int agg_begin(sqlite3_context *ctx, agg_state *s, int argc, sqlite3_value
     agg_fail_with(ctx, s, &err);
     return 1;
   }
+  if (s->model->options.save[0]) {   /* a group's fit has no data to read again, nor one name among many groups */
+    agg_fail(ctx, s, sqlite3_mprintf("lmm_agg: options: save= is not taken here: lmm_agg returns each group's fit as JSON, "
+                                     "which lmm_tidy(fit) reads; keep it by storing that value in a table "
+                                     "(CREATE TABLE fits AS SELECT g, lmm_agg(...) AS fit FROM t GROUP BY g), or fit one "
+                                     "group with lmm_fit(data, formula, random, 'save=NAME')"), 0);
+    return 1;
+  }
   lmm_model_rows_have_rowid(s->model, 0);
   for (int a = 3; a + 1 < argc; a += 2) {   /* two pairs of one name: which value is meant? */
     const char *name = arg_text(argv[a], &nomem);
-    if (!name || nomem) {
-      agg_fail(ctx, s, nomem ? NULL : sqlite3_mprintf("lmm_agg: argument %d must be a column name (text), not NULL", a + 1),
-               nomem);
+    if (nomem) {
+      agg_fail(ctx, s, NULL, 1);
       return 1;
     }
     for (int b = 3; b < a; b += 2)

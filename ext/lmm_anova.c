@@ -119,4 +119,5 @@ const lmm_tvf lmm_anova_tvf = {
   .ncols = 8, .nargs = 1, .nrequired = 1,
   .usage = "lmm_anova needs saved model names: lmm_anova('m1, m2, m3')",
   .fill = anova_fill,
+  .text_args = 1,
 };

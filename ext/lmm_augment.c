@@ -57,5 +57,6 @@ const lmm_tvf lmm_augment_tvf = {
   .ncols = 10, .nargs = 1, .nrequired = 1,
   .usage = "lmm_augment needs a saved model: lmm_augment(name)",
   .fill = augment_fill,
+  .text_args = 1,
   .keyed = 1,
 };

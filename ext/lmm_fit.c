@@ -96,6 +96,6 @@ const lmm_tvf lmm_fit_tvf = {
   .ncols = 8, .nargs = NARGS, .nrequired = 2,
   .usage = "lmm_fit needs at least data and formula: lmm_fit(data, formula [, random [, options]])",
   .fill = fit_fill,
-  .text_args = 1,
+  .text_args = (1 << NARGS) - 1,
   .cost = 1e6, .rows = 50,   /* a fit: dearer than reading saved rows */
 };

@@ -50,4 +50,5 @@ const lmm_tvf lmm_ranef_tvf = {
   .ncols = 5, .nargs = 1, .nrequired = 1,
   .usage = "lmm_ranef needs a saved model: lmm_ranef(name)",
   .fill = ranef_fill,
+  .text_args = 1,
 };

@@ -40,4 +40,5 @@ const lmm_tvf lmm_tidy_tvf = {
   .ncols = 8, .nargs = 1, .nrequired = 1,
   .usage = "lmm_tidy needs a model: lmm_tidy(name) or lmm_tidy(fit) with a fit from lmm_agg",
   .fill = tidy_fill,
+  .text_args = 1,
 };

@@ -46,4 +46,5 @@ const lmm_tvf lmm_vcov_tvf = {
   .ncols = 4, .nargs = 1, .nrequired = 1,
   .usage = "lmm_vcov needs a model: lmm_vcov(name)",
   .fill = vcov_fill,
+  .text_args = 1,
 };

@@ -226,16 +226,20 @@ static const char *arg_name(const lmm_tvf *tvf, int a, char *out, size_t size) {
   return out;
 }
 
-/* Refuse arguments the function cannot take: not text where text is
- * wanted, a required one missing, a text with a NUL byte. */
+/* Refuse arguments the function cannot take, with its usage: not text
+ * where text is wanted, a required one missing; and a text with a NUL byte. */
 static int check_args(tvf_vtab *vt, sqlite3_value *args[MAX_ARGS]) {
   const lmm_tvf *tvf = vt->tvf;
   char name[32], *why = NULL;
-  for (int a = 0; a < tvf->nargs && tvf->text_args; a++)
-    if (args[a] && sqlite3_value_type(args[a]) != SQLITE_NULL && sqlite3_value_type(args[a]) != SQLITE_TEXT) {
-      why = sqlite3_mprintf("%s: argument '%s' must be text", tvf->name, arg_name(tvf, a, name, sizeof name));
+  static const char *const types[] = {"", "an integer", "a real", "", "a BLOB"};
+  for (int a = 0; a < tvf->nargs; a++) {
+    int type = args[a] ? sqlite3_value_type(args[a]) : SQLITE_NULL;
+    if ((tvf->text_args >> a & 1) && type != SQLITE_NULL && type != SQLITE_TEXT) {
+      why = sqlite3_mprintf("%s: argument '%s' must be text, not %s; %s", tvf->name, arg_name(tvf, a, name, sizeof name),
+                            types[type], tvf->usage);
       break;
     }
+  }
   for (int a = 0; a < tvf->nrequired && !why; a++) {
     if (!args[a] || sqlite3_value_type(args[a]) == SQLITE_NULL) {
       why = sqlite3_mprintf("%s", tvf->usage);

@@ -34,11 +34,11 @@ typedef struct lmm_tvf {
   const char *columns;    /* "a TEXT, b REAL" */
   const char *args;       /* "model HIDDEN, data HIDDEN" */
   int ncols, nargs, nrequired;
-  const char *usage;      /* shown when required arguments are missing */
+  const char *usage;      /* shown when an argument is missing or of the wrong type */
   /* argv[k] is argument k or NULL when absent; *errmsg from sqlite3_mprintf */
   int (*fill)(sqlite3 *db, sqlite3_value **argv, lmm_rowset *rows, char **errmsg);
   int keyed;              /* column 0 is an integer key (source_rowid): "= value" is looked up */
-  int text_args;          /* every argument must be text or NULL */
+  unsigned text_args;     /* bit k: argument k must be text or NULL */
   double cost, rows;      /* xBestIndex's estimates for a call (0: 1e5 and 100) */
 } lmm_tvf;
 

@@ -146,8 +146,13 @@ static int source_from(sqlite3 *db, const char *data, char **from, int *has_rowi
       sqlite3_free(why);
       return rc == SQLITE_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
     }
-    int ro = st && sqlite3_stmt_readonly(st);
+    int ro = st && sqlite3_stmt_readonly(st), nparams = st ? sqlite3_bind_parameter_count(st) : 0;
+    const char *param = nparams ? sqlite3_bind_parameter_name(st, 1) : NULL;
+    if (nparams)   /* nothing binds it: it would be NULL, and so would every comparison with it */
+      *errmsg = sqlite3_mprintf("the data query has a parameter (%s) that nothing binds; write the value into the "
+                                "query's text (lmm reads the query as it is, without parameters)", param ? param : "?");
     sqlite3_finalize(st);
+    if (nparams) return *errmsg ? SQLITE_ERROR : SQLITE_NOMEM;
     if (!only_trailing_noise(tail)) {
       *errmsg = sqlite3_mprintf("the data query must be a single statement; found more after \"%.40s\"", data);
       return SQLITE_ERROR;

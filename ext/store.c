@@ -140,11 +140,16 @@ static void free_cols(char *cols[ROW_NCOLS]) {
 
 /* The names saved so far, for the message about a missing one. */
 static char *saved_names(sqlite3 *db) {
+  enum { NAMES_SHOWN = 10 };   /* a message, not a listing: the rest are counted */
   sqlite3_stmt *st = NULL;
   char *names = NULL;
-  if (lmm_sql_prepare(db, "SELECT group_concat(name, ', ') FROM (SELECT name FROM lmm_models ORDER BY name)", 0, &st, NULL) == SQLITE_OK &&
-      sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-    names = sqlite3_mprintf("%s", sqlite3_column_text(st, 0));
+  if (lmm_sql_prepare(db, "SELECT group_concat(name, ', '), (SELECT count(*) FROM lmm_models) FROM "
+                      "(SELECT substr(name, 1, 60) AS name FROM lmm_models ORDER BY name LIMIT ?1)", 0, &st, NULL) == SQLITE_OK &&
+      sqlite3_bind_int(st, 1, NAMES_SHOWN) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0)) {
+    sqlite3_int64 more = sqlite3_column_int64(st, 1) - NAMES_SHOWN;
+    names = more > 0 ? sqlite3_mprintf("%s and %lld more: SELECT name FROM lmm_models", sqlite3_column_text(st, 0), more)
+                     : sqlite3_mprintf("%s", sqlite3_column_text(st, 0));
+  }
   sqlite3_finalize(st);
   return names;
 }
@@ -166,6 +171,10 @@ static int copy_col(sqlite3_stmt *st, int i, const char *name, char *cols[ROW_NC
   return (cols[i] = sqlite3_mprintf("%s", t)) ? SQLITE_OK : SQLITE_NOMEM;
 }
 
+/* The most of a name a message shows: any name save= takes, and no more of
+ * whatever else was passed for one. */
+enum { NAME_SHOWN = 127 };
+
 /* The saved row of a model (copies of data, formula, random, options, fit).
  * lmm_models is the database's, so it may be damaged or hostile: a row
  * without data, formula or fit is refused. */
@@ -176,7 +185,8 @@ static int load_row(sqlite3 *db, const char *name, char *cols[ROW_NCOLS], char *
   if (rc != SQLITE_OK) {
     char *why = lmm_sql_errmsg(db);
     if (lmm_sql_no_such_table(db))
-      *errmsg = sqlite3_mprintf("no saved model '%s': there is no lmm_models table yet (save a fit with the option save=NAME)", name);
+      *errmsg = sqlite3_mprintf("no saved model '%.*s': there is no lmm_models table yet (save a fit with the option save=NAME)",
+                                NAME_SHOWN, name);
     else if (rc == SQLITE_ERROR && strstr(why ? why : "", "no such column"))
       *errmsg = sqlite3_mprintf("lmm_models is damaged: %s", why);
     else
@@ -196,7 +206,7 @@ static int load_row(sqlite3 *db, const char *name, char *cols[ROW_NCOLS], char *
       }
   } else if (rc == SQLITE_DONE) {
     char *names = saved_names(db);
-    *errmsg = sqlite3_mprintf("no saved model '%s' (saved: %s)", name, names ? names : "none");
+    *errmsg = sqlite3_mprintf("no saved model '%.*s' (saved: %s)", NAME_SHOWN, name, names ? names : "none");
     sqlite3_free(names);
     rc = SQLITE_ERROR;
   } else if (rc != SQLITE_NOMEM) {
@@ -333,6 +343,11 @@ static int model_error(char **errmsg, const char *name, const char *what, const 
 
 int lmm_store_open(sqlite3 *db, const char *name, lmm_model **out, char **errmsg) {
   *out = NULL;
+  if (is_json(name)) {   /* the JSON holds no rows to evaluate on */
+    *errmsg = sqlite3_mprintf("'%.20s...' is a fit from lmm_agg, which keeps no rows; this function needs a saved model: "
+                              "fit with lmm_fit(data, formula, random, 'save=NAME') and pass 'NAME'", name);
+    return *errmsg ? SQLITE_ERROR : SQLITE_NOMEM;
+  }
   char *cols[ROW_NCOLS] = {0};
   lmm_saved_fit *s = NULL;
   int rc = read_saved(db, name, cols, &s, errmsg);

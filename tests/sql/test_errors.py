@@ -80,7 +80,7 @@ def run(t, db):
     # lmm_agg's arguments: a NULL formula once crashed it
     t.error(db, "SELECT lmm_agg(NULL, NULL, NULL) FROM sleepstudy", (), ["lmm_agg needs a formula"], "lmm_agg without formula")
     t.error(db, "SELECT lmm_agg('Reaction ~ Days', NULL, NULL, 1, Reaction, 'Days', Days) FROM sleepstudy", (),
-            ["uses column 'Reaction'", "pass it as a pair"], "lmm_agg with a number for a name")
+            ["argument 4 must be a column name (text), not an integer"], "lmm_agg with a number for a name")
     t.error(db, "SELECT lmm_agg('Reaction ~ Days', NULL) FROM sleepstudy", (), ["name/value pairs"], "lmm_agg, two arguments")
     # a pair's name is matched on the group's first row: twice, NULL, or changing later was silent
     t.error(db, "SELECT lmm_agg('Reaction ~ Days', NULL, NULL, 'Reaction', Reaction, 'Days', Days, 'days', Reaction) "
