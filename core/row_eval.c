@@ -130,12 +130,13 @@ static int not_finite(const lmm_row_eval *ev, const char *label, double v, lmm_e
 /* The value of an arithmetic expression of the row (the response, or variable i), checked: a loop over the
  * columns it reads finds text, and the walk of the tree is left to the message. */
 static int number(const lmm_row_eval *ev, const lmm_expr *e, int i, const char *label, double *x, lmm_error *err) {
+  const char *in = i == ev->f->nvars ? "the response" : label;
   if (e->kind == EX_NAME) {   /* a column as it stands, the commonest */
-    if (ev->coltext[e->column]) return check_numeric(ev, e, label, err);
+    if (ev->coltext[e->column]) return check_numeric(ev, e, in, err);
     *x = ev->colvals[e->column];
   } else {
     for (int k = ev->reads_at[i]; k < ev->reads_at[i + 1]; k++)
-      if (ev->coltext[ev->reads[k]]) return check_numeric(ev, e, label, err);
+      if (ev->coltext[ev->reads[k]]) return check_numeric(ev, e, in, err);
     *x = lmm_expr_eval(e, ev->colvals);
   }
   return isfinite(*x) ? LMM_OK : not_finite(ev, label, *x, err);
@@ -159,7 +160,7 @@ int lmm_row_eval_run(lmm_row_eval *ev, const lmm_value *vals, int64_t rowid, int
     const lmm_expr *e = var->ex;
     if (e->kind == EX_NAME && ev->coltext[e->column] && var->kind != LMM_VAR_NUMERIC) {  /* a level as it stands */
       const lmm_value *v = &vals[ev->pos[e->column]];
-      ev->text[i] = v->text;
+      ev->text[i] = v->len ? v->text : "";   /* text is never NULL: it says the value is text */
       ev->len[i] = v->len;
       ev->x[i] = NAN;
       continue;
