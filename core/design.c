@@ -5,6 +5,7 @@
 #include "design.h"
 #include "alloc.h"
 #include "numfmt.h"
+#include "theta.h"
 
 #include <float.h>
 #include <limits.h>
@@ -467,7 +468,7 @@ int lmm_design_new(const lmm_frame *fr, lmm_design **out, lmm_error *err) {
     zc.names = NULL;
     zc.c = NULL;
     collist_free(&zc, 0);
-    if ((ntheta += (size_t)re->q * (size_t)(re->q + 1) / 2) > LMM_MAX_THETA) {
+    if ((ntheta += lmm_theta_term_count(re->q)) > LMM_MAX_THETA) {
       rc = lmm_fail(err, LMM_ERR, "with term '%s' the random effects have %zu covariance parameters (theta), more than the %d "
                     "that can be estimated; use fewer random-effect columns or uncorrelated terms (x || g)", re->grp, ntheta,
                     LMM_MAX_THETA);
