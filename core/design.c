@@ -5,6 +5,7 @@
 #include "design.h"
 #include "alloc.h"
 #include "numfmt.h"
+#include "theta.h"
 
 #include <float.h>
 #include <limits.h>
@@ -154,8 +155,7 @@ double lmm_design_z(const lmm_design *d, int t, int a, size_t r) {
  * common columns -- the intercept, one numeric variable, one level of one
  * factor -- are plain loops whose reads the processor overlaps: in the
  * first term's order every read is a cache miss, and a call of
- * column_value per value kept few in flight (the 1M model's pass over the
- * rows spent 40 of its 60 ms in these reads).  The same values as
+ * column_value per value would keep few in flight.  The same values as
  * column_value. */
 static void column_rows(const lmm_design *d, const colspec *c, const uint32_t *idx, size_t r0, int m, double *out) {
   const lmm_frame *fr = d->frame;
@@ -203,15 +203,50 @@ int lmm_design_dense_x(const lmm_design *d, lmm_stop *stop, double **X, lmm_erro
   return LMM_OK;
 }
 
-double lmm_colspec_value(const lmm_colspec *c, int nvars, const int *is_factor, const int *code, const double *x,
-                         const double *scale) {
+/* column_value for a row given by its variables: the same product, over a row's values where column_value
+ * reads the frame's columns (gathering a frame row first would cost column_rows a copy per value). */
+static double row_value(const lmm_design *d, const colspec *c, const double *x, const int *code) {
   double v = 1;
-  for (int k = 0; k < nvars; k++) {
-    if (!(c->term >> k & 1)) continue;
-    if (is_factor[k]) { if (code[k] != c->level[k]) return 0; }
-    else v *= x[k] * scale[k];
+  for (lmm_term t = c->term; t; t &= t - 1) {
+    int k = __builtin_ctzll(t);
+    if (d->frame->vars[k].is_factor) { if (code[k] != c->level[k]) return 0; }
+    else v *= x[k] * d->vscale[k];
   }
   return v;
+}
+
+double lmm_design_row_x(const lmm_design *d, int j, const double *x, const int *code) {
+  return row_value(d, &d->xspec[j], x, code);
+}
+
+double lmm_design_row_z(const lmm_design *d, int t, int a, const double *x, const int *code) {
+  return row_value(d, &d->re[t].zspec[a], x, code);
+}
+
+/* An interaction's level key: its variables' codes as one mixed-radix number, the first slowest. */
+static uint64_t group_key(const lmm_frame *fr, const lmm_reterm *re, const int *code) {
+  uint64_t k = 0;
+  for (int j = 0; j < re->nvars; j++) k = k * (uint64_t)fr->vars[re->vars[j]].nlevels + (uint64_t)code[re->vars[j]];
+  return k;
+}
+
+/* The interaction level whose key is key, -1 if none. */
+static int key_level(const lmm_reterm *re, uint64_t key) {
+  size_t lo = 0, hi = (size_t)re->nlevels;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (re->keys[mid] == key) return (int)mid;
+    if (re->keys[mid] < key) lo = mid + 1;
+    else hi = mid;
+  }
+  return -1;
+}
+
+int lmm_design_row_group(const lmm_design *d, int t, const int *code) {
+  const lmm_reterm *re = &d->re[t];
+  for (int j = 0; j < re->nvars; j++)
+    if (code[re->vars[j]] < 0) return -1;
+  return re->nvars == 1 ? code[re->vars[0]] : key_level(re, group_key(d->frame, re, code));
 }
 
 static int key_cmp(const void *a, const void *c) {
@@ -222,7 +257,8 @@ static int key_cmp(const void *a, const void *c) {
 /* Grouping factor of a bar: one variable's codes, or the interaction of several. */
 static int grouping(const lmm_frame *fr, const lmm_bar *b, lmm_reterm *re, lmm_error *err) {
   size_t n = fr->n;
-  const lmm_formula *f = fr->f;
+  re->nvars = b->ngroup;
+  memcpy(re->vars, b->group, sizeof *b->group * (size_t)b->ngroup);
   for (int k = 0; k < b->ngroup; k++) re->group_vars |= (uint64_t)1 << b->group[k];
   if (b->ngroup == 1) {
     const lmm_frame_var *v = &fr->vars[b->group[0]];
@@ -242,24 +278,24 @@ static int grouping(const lmm_frame *fr, const lmm_bar *b, lmm_reterm *re, lmm_e
                       "combinations to tell apart; group by fewer variables", b->grp_name);
   re->g = re->g_own = lmm_malloc(sizeof *re->g_own * (n ? n : 1));
   if (!re->g_own) return lmm_nomem(err);
-  uint64_t *key = lmm_malloc(sizeof *key * (n ? n : 1)), *uniq = lmm_malloc(sizeof *uniq * (n ? n : 1));
-  if (!key || !uniq) { lmm_free(key); lmm_free(uniq); return lmm_nomem(err); }
+  uint64_t *key = lmm_malloc(sizeof *key * (n ? n : 1));
+  re->keys = lmm_malloc(sizeof *re->keys * (n ? n : 1));
+  if (!key || !re->keys) { lmm_free(key); return lmm_nomem(err); }
+  uint64_t *uniq = re->keys;
+  int code[LMM_MAX_VARS];
   for (size_t r = 0; r < n; r++) {
-    uint64_t k = 0;
-    for (int j = 0; j < b->ngroup; j++) {
-      const lmm_frame_var *v = &fr->vars[b->group[j]];
-      k = k * (uint64_t)v->nlevels + (uint64_t)v->code[r];
-    }
-    key[r] = uniq[r] = k;
+    for (int j = 0; j < b->ngroup; j++) code[b->group[j]] = fr->vars[b->group[j]].code[r];
+    key[r] = uniq[r] = group_key(fr, re, code);
   }
 
   qsort(uniq, n, sizeof *uniq, key_cmp);
   size_t m = 0;
   for (size_t r = 0; r < n; r++) if (!m || uniq[m - 1] != uniq[r]) uniq[m++] = uniq[r];
+  uint64_t *kept = lmm_realloc(uniq, sizeof *uniq * (m ? m : 1));   /* kept for prediction (lmm_design_row_group) */
+  if (kept) re->keys = uniq = kept;   /* else the longer array serves as well */
   int rc = LMM_OK;
   if (m > INT_MAX) {
     lmm_free(key);
-    lmm_free(uniq);
     return lmm_fail(err, LMM_ERR, "grouping factor '%s' has %zu levels, more than a grouping factor may have", b->grp_name, m);
   }
   re->nlevels = (int)m;
@@ -284,14 +320,8 @@ static int grouping(const lmm_frame *fr, const lmm_bar *b, lmm_reterm *re, lmm_e
     }
     re->levels[l] = s;
   }
-  for (size_t r = 0; r < n && !rc; r++) {
-    size_t lo = 0, hi = m;
-    while (hi - lo > 1) { size_t mid = (lo + hi) / 2; if (uniq[mid] <= key[r]) lo = mid; else hi = mid; }
-    re->g_own[r] = (int)lo;
-  }
-  (void)f;
+  for (size_t r = 0; r < n && !rc; r++) re->g_own[r] = key_level(re, key[r]);
   lmm_free(key);
-  lmm_free(uniq);
   return rc;
 }
 
@@ -437,10 +467,8 @@ int lmm_design_new(const lmm_frame *fr, lmm_design **out, lmm_error *err) {
     re->zspec = zc.c;
     zc.names = NULL;
     zc.c = NULL;
-    re->nvars = bar->ngroup;
-    memcpy(re->vars, bar->group, sizeof *bar->group * (size_t)bar->ngroup);
     collist_free(&zc, 0);
-    if ((ntheta += (size_t)re->q * (size_t)(re->q + 1) / 2) > LMM_MAX_THETA) {
+    if ((ntheta += lmm_theta_term_count(re->q)) > LMM_MAX_THETA) {
       rc = lmm_fail(err, LMM_ERR, "with term '%s' the random effects have %zu covariance parameters (theta), more than the %d "
                     "that can be estimated; use fewer random-effect columns or uncorrelated terms (x || g)", re->grp, ntheta,
                     LMM_MAX_THETA);
@@ -473,6 +501,7 @@ void lmm_design_free(lmm_design *d) {
     for (int l = 0; re->levels && l < re->nlevels; l++) lmm_free(re->levels[l]);
     lmm_free(re->levels);
     lmm_free(re->g_own);
+    lmm_free(re->keys);
     for (int j = 0; re->cnames && j < re->q; j++) lmm_free(re->cnames[j]);
     lmm_free(re->cnames);
     lmm_free(re->zspec);

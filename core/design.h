@@ -36,6 +36,7 @@ typedef struct lmm_reterm {
   char **levels;
   const int *g;       /* level per row: the frame's codes, or g_own */
   int *g_own;         /* the levels of an interaction of grouping variables */
+  uint64_t *keys;     /* an interaction's levels as their variables' codes, mixed-radix, sorted (level l is keys[l]) */
   int q;
   char **cnames;      /* "(Intercept)", "factor(nutrient)8" */
   lmm_colspec *zspec; /* q: the columns of Z */
@@ -84,10 +85,13 @@ void lmm_design_z_rows(const lmm_design *d, int t, int a, const uint32_t *idx, s
  * gls) and their leverages; *X is lmm_malloc'd.  LMM_INTERRUPTED when stop
  * (may be NULL), asked as the columns are made, says stop. */
 int lmm_design_dense_x(const lmm_design *d, lmm_stop *stop, double **X, lmm_error *err);
-/* Value of a model column for one row: factor codes by variable (-1 none) and numeric values, each numeric
- * value times scale[v] (the design's vscale: then the column as the accessors give it). */
-double lmm_colspec_value(const lmm_colspec *c, int nvars, const int *is_factor, const int *code, const double *x,
-                         const double *scale);
+/* Column j of X, and column a of term t's Z, for one row that is not the frame's (a new row of a
+ * prediction): its variables' numbers x and level codes (-1 none), as row_eval.h gives them; scaled as the
+ * accessors above. */
+double lmm_design_row_x(const lmm_design *d, int j, const double *x, const int *code);
+double lmm_design_row_z(const lmm_design *d, int t, int a, const double *x, const int *code);
+/* The level of term t's grouping factor for such a row; -1 for a group the fit did not see. */
+int lmm_design_row_group(const lmm_design *d, int t, const int *code);
 void lmm_design_free(lmm_design *d);
 
 #endif

@@ -2,7 +2,7 @@
  *
  * One tree type serves both levels of a formula: the model algebra
  * (`+ : * / ^ - |`) read by formula.c, and the arithmetic of transforms
- * (`log(1 + y)`, `I(age^2)`) that frame.c evaluates row by row.  deparse
+ * (`log(1 + y)`, `I(age^2)`) that row_eval.c evaluates row by row.  deparse
  * prints a tree the way R's deparse() does, which is how R names terms.
  */
 #ifndef LMM_EXPR_H

@@ -549,8 +549,7 @@ done:
   return LMM_OK;
 }
 
-void lmm_fit_term_sd(const lmm_fit *f, const lmm_design *d, int t, double *sd, double *cor) {
-  (void)d;   /* the map has the term's layout; d stays for the callers */
+void lmm_fit_term_sd(const lmm_fit *f, int t, double *sd, double *cor) {
   int q = f->map->q[t], es;
   double T[LMM_MAX_Q * LMM_MAX_Q], nrm[LMM_MAX_Q], ms = frexp(f->sigma, &es);
   lmm_theta_term_T(f->map, f->theta, t, T);

@@ -67,6 +67,6 @@ int lmm_fit_start(const lmm_system *s, double *theta);
  * standard deviation is 0) of design term t's random effects, from the rows
  * of sigma T each taken at unit size: a standard deviation a double holds
  * comes out even where its square would not. */
-void lmm_fit_term_sd(const lmm_fit *f, const lmm_design *d, int t, double *sd, double *cor);   /* d: unused */
+void lmm_fit_term_sd(const lmm_fit *f, int t, double *sd, double *cor);
 
 #endif

@@ -17,9 +17,9 @@ typedef struct level {
 } level;
 
 /* A slot keeps its key's hash beside the index, so a probe reads one slot,
- * not a level too: with 200,000 schools the levels are out of cache, and
- * the second read per row made interning grow faster than the rows.  For
- * numbers the hash is a bijection, so equal hashes are equal keys. */
+ * not a level too: with many levels the levels are out of cache, and a
+ * second read per row would cost a second miss.  For numbers the hash is a
+ * bijection, so equal hashes are equal keys. */
 typedef struct slot {
   uint64_t hash;
   int idx;          /* index + 1, 0 empty */
@@ -27,9 +27,9 @@ typedef struct slot {
 } slot;
 
 /* Whole numbers 0 <= v < ndirect (the ids most groupings hold) are found by
- * direct[v] = index + 1 before the slots are probed: with 200,000 schools the
- * slots are 8 MB, and a probe at random there cost a cache miss per row,
- * where direct[] is 4 bytes a value.  It is a cache in front of the slots,
+ * direct[v] = index + 1 before the slots are probed: the slots of many levels
+ * are out of cache, and a probe at random there costs a miss per row, where
+ * direct[] holds 4 bytes a value.  It is a cache in front of the slots,
  * which hold every level, so it may miss but never disagrees.  It covers
  * only numbers below twice the levels (plus 2048), and grows by doubling,
  * so its size stays within 4 entries a level, the slots' 32 bytes a level
@@ -176,9 +176,9 @@ int lmm_frame_new(const lmm_formula *f, int has_rowid, lmm_frame **out, lmm_erro
   fr->f = f;
   fr->has_rowid = has_rowid;
   fr->vars = lmm_calloc((size_t)(f->nvars ? f->nvars : 1), sizeof *fr->vars);
-  fr->colvals = lmm_calloc((size_t)(f->ncols ? f->ncols : 1), sizeof *fr->colvals);
-  fr->coltext = lmm_calloc((size_t)(f->ncols ? f->ncols : 1), sizeof *fr->coltext);
-  if (!fr->vars || !fr->colvals || !fr->coltext) { lmm_frame_free(fr); return lmm_nomem(err); }
+  if (!fr->vars) { lmm_frame_free(fr); return lmm_nomem(err); }
+  int rc = lmm_row_eval_new(f, 1, &fr->ev, err);
+  if (rc) { lmm_frame_free(fr); return rc; }
   for (int t = 0; t < f->fixed.nterms; t++)
     for (int i = 0; i < f->nvars; i++) fr->vars[i].in_model |= (int)(f->fixed.terms[t] >> i & 1);
   for (int b = 0; b < f->nbars; b++)
@@ -202,13 +202,13 @@ void lmm_frame_free(lmm_frame *fr) {
       lmm_free(v->code);
       for (int k = 0; k < v->nlevels; k++) lmm_free(v->levels[k]);
       lmm_free(v->levels);
+      lmm_free(v->level_len);
       table_free(v->table);
     }
   lmm_free(fr->vars);
   lmm_free(fr->rowid);
   lmm_free(fr->y);
-  lmm_free(fr->colvals);
-  lmm_free(fr->coltext);
+  lmm_row_eval_free(fr->ev);
   lmm_free(fr);
 }
 
@@ -252,66 +252,34 @@ static int grow(lmm_frame *fr, lmm_error *err) {
   return LMM_OK;
 }
 
-static const char *row_word(const lmm_frame *fr) { return fr->has_rowid ? "rowid" : "row"; }
-
-/* A text value where a number is needed: name the column and the row. */
-static int check_numeric(lmm_frame *fr, const lmm_expr *e, const lmm_value *cols, int64_t rowid,
-                         const char *what, lmm_error *err) {
-  if (e->kind == EX_NAME && fr->coltext[e->column]) {
-    const lmm_value *v = &cols[e->column];
-    return lmm_fail(err, LMM_ERR, "column '%s' must be numeric in %s, but %s %lld holds the text '%.*s'",
-                    fr->f->cols[e->column], what, row_word(fr), (long long)rowid, v->len > 40 ? 40 : v->len, v->text);
-  }
-  for (int i = 0; i < e->nargs; i++) {
-    int rc = check_numeric(fr, e->args[i], cols, rowid, what, err);
-    if (rc) return rc;
-  }
-  return LMM_OK;
-}
-
-static int not_finite(lmm_frame *fr, const char *label, double v, int64_t rowid, lmm_error *err) {
-  return lmm_fail(err, LMM_ERR, "%s is %s at %s %lld; remove the row or transform the value",
-                  label, isnan(v) ? "NaN" : v > 0 ? "Inf" : "-Inf", row_word(fr), (long long)rowid);
-}
-
 /* One row into the frame.  With may_alloc 0 a row that would need memory
  * returns LMM_FRAME_NEEDS_MEMORY, having changed nothing that adding the
  * row again would not set the same way (levels it added stay). */
 static int add_row(lmm_frame *fr, const lmm_value *cols, int64_t rowid, int may_alloc, lmm_error *err) {
   const lmm_formula *f = fr->f;
-  for (int c = 0; c < f->ncols; c++) {
-    if (cols[c].type == LMM_NULL) { fr->nread++; fr->ndropped++; return LMM_OK; }
-    fr->coltext[c] = cols[c].type == LMM_TEXT;
-    fr->colvals[c] = cols[c].type == LMM_NUM ? cols[c].num : NAN;
-  }
+  const lmm_row_eval *ev = fr->ev;
+  int rc = lmm_row_eval_run(fr->ev, cols, rowid, fr->has_rowid, err);
+  if (rc == LMM_ROW_HAS_NULL) { fr->nread++; fr->ndropped++; return LMM_OK; }
+  if (rc) return rc;
   if (fr->n == fr->cap) {
     if (!may_alloc) return LMM_FRAME_NEEDS_MEMORY;
-    int rc = grow(fr, err);
-    if (rc) return rc;
+    if ((rc = grow(fr, err))) return rc;
   }
   size_t r = fr->n;
-  int rc = check_numeric(fr, f->response, cols, rowid, "the response", err);
-  if (rc) return rc;
-  double y = lmm_expr_eval(f->response, fr->colvals);
-  if (!isfinite(y)) return not_finite(fr, f->response_label, y, rowid, err);
-  fr->y[r] = y;
+  fr->y[r] = ev->y;
   fr->rowid[r] = rowid;
   for (int i = 0; i < f->nvars; i++) {
     const lmm_var *var = &f->vars[i];
     lmm_frame_var *v = &fr->vars[i];
-    const lmm_expr *e = var->ex;
-    if (e->kind == EX_NAME && fr->coltext[e->column] && var->kind != LMM_VAR_NUMERIC) {
-      const lmm_value *cv = &cols[e->column];
+    if (ev->text[i]) {
       if ((rc = start_column(fr, sizeof *v->code, (void **)&v->code, -1, may_alloc, err)) ||
-          (rc = set_level(v->table, v->code, r, cv->text, (size_t)cv->len, 0, may_alloc, err)))
+          (rc = set_level(v->table, v->code, r, ev->text[i], (size_t)ev->len[i], 0, may_alloc, err)))
         return rc;
       if (v->x) v->x[r] = NAN;
       v->has_text = 1;
       continue;
     }
-    if ((rc = check_numeric(fr, e, cols, rowid, var->label, err))) return rc;
-    double x = lmm_expr_eval(e, fr->colvals);
-    if (!isfinite(x)) return not_finite(fr, var->label, x, rowid, err);
+    double x = ev->x[i];
     v->has_num = 1;
     if (keeps_numbers(var, v)) {
       if ((rc = start_column(fr, sizeof *v->x, (void **)&v->x, NAN, may_alloc, err))) return rc;
@@ -338,18 +306,8 @@ int lmm_frame_try_add_row(lmm_frame *fr, const lmm_value *cols, int64_t rowid, l
 
 static int level_cmp(const void *a, const void *b) {
   const level *x = *(level *const *)a, *y = *(level *const *)b;
-  if (x->text && y->text) {
-    size_t n = x->len < y->len ? x->len : y->len;
-    int c = memcmp(x->text, y->text, n);
-    return c ? c : (x->len > y->len) - (x->len < y->len);
-  }
+  if (x->text && y->text) return lmm_label_cmp(x->text, x->len, y->text, y->len);
   return (x->num > y->num) - (x->num < y->num);
-}
-
-static char *number_label(double v) {
-  char buf[32];
-  lmm_format_number(v, buf);
-  return lmm_strdup(buf);
 }
 
 /* Sort one variable's levels and recode its rows.  A column holding text is
@@ -383,7 +341,8 @@ static int settle_levels(lmm_frame *fr, lmm_frame_var *v, lmm_error *err) {
   level **order = lmm_malloc(sizeof *order * (size_t)(n ? n : 1));
   int *remap = lmm_malloc(sizeof *remap * (size_t)(n ? n : 1));
   v->levels = lmm_calloc((size_t)(n ? n : 1), sizeof *v->levels);
-  if (!order || !remap || !v->levels) { lmm_free(order); lmm_free(remap); return lmm_nomem(err); }
+  v->level_len = lmm_malloc(sizeof *v->level_len * (size_t)(n ? n : 1));
+  if (!order || !remap || !v->levels || !v->level_len) { lmm_free(order); lmm_free(remap); return lmm_nomem(err); }
   int m = 0;
   for (int i = 0; i < n; i++)
     if (!v->has_text || t->lv[i].text) order[m++] = &t->lv[i];  /* stale numeric levels drop out */
@@ -392,12 +351,23 @@ static int settle_levels(lmm_frame *fr, lmm_frame_var *v, lmm_error *err) {
   int rc = LMM_OK, nl = 0;
   /* R's factor() matches values to levels by their labels (15 significant
    * digits), so numbers that print alike, 0.1 + 0.2 and 0.3, are one level;
-   * in sorted order they are neighbours */
+   * in sorted order they are neighbours.  Prediction finds a new row's level
+   * by the same labels (lmm_row_eval_level). */
   for (int k = 0; k < m && !rc; k++) {
-    char *label = order[k]->text ? lmm_strndup(order[k]->text, order[k]->len) : number_label(order[k]->num);
-    if (!label) { rc = lmm_nomem(err); break; }
-    if (nl && !strcmp(label, v->levels[nl - 1])) lmm_free(label);
-    else v->levels[nl++] = label;
+    char buf[32];
+    const char *text = order[k]->text;
+    size_t len = order[k]->len;
+    if (!text) {
+      lmm_format_number(order[k]->num, buf);
+      text = buf;
+      len = strlen(buf);
+    }
+    if (nl && !lmm_label_cmp(text, len, v->levels[nl - 1], (size_t)v->level_len[nl - 1])) {
+      remap[order[k] - t->lv] = nl - 1;
+      continue;
+    }
+    if (!(v->levels[nl] = lmm_strndup(text, len))) { rc = lmm_nomem(err); break; }
+    v->level_len[nl++] = (int)len;
     remap[order[k] - t->lv] = nl - 1;
   }
   v->nlevels = nl;

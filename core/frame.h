@@ -1,8 +1,10 @@
 /* frame.h — the model frame: the formula's variables evaluated over the rows.
  *
  * Rows arrive one at a time from whatever reads the data (ext/ scans SQLite);
- * each row is a vector of column values in the order of formula->cols.  A row
- * with NULL in any column the model uses is dropped, as R's na.omit does.
+ * each row is a vector of column values in the order of formula->cols, which
+ * the row evaluator (row_eval.h) turns into the variables' values, as it does
+ * for the new rows of a prediction.  A row with NULL in any column the model
+ * uses is dropped, as R's na.omit does.
  * Factor levels are sorted once all rows are in: numbers in numeric order,
  * text in byte order, as R's factor() sorts them in the C locale.
  */
@@ -11,16 +13,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "formula.h"
-
-enum { LMM_NULL = 0, LMM_NUM = 1, LMM_TEXT = 2 };
-
-typedef struct lmm_value {
-  int type;
-  double num;
-  const char *text;   /* not NUL-terminated: len bytes */
-  int len;
-} lmm_value;
+#include "row_eval.h"
 
 typedef struct lmm_frame_var {
   int is_factor;      /* how the variable enters the fixed or random model */
@@ -30,7 +23,8 @@ typedef struct lmm_frame_var {
   int *code;          /* level per row, 0-based, for a factor or a grouping
                          (NULL until a plain column shows text) */
   int nlevels;
-  char **levels;      /* labels as R prints them */
+  char **levels;      /* labels as R prints them; with level_len, the variable's basis (row_eval.h) */
+  int *level_len;     /* bytes of each label: a text level may hold NUL bytes */
   struct level_table *table; /* build state, freed by finish */
   int has_text, has_num;
 } lmm_frame_var;
@@ -43,8 +37,7 @@ typedef struct lmm_frame {
   int64_t *rowid;
   double *y;
   lmm_frame_var *vars;
-  double *colvals;    /* scratch: one row's numeric column values */
-  int *coltext;       /* scratch: which of them were text */
+  lmm_row_eval *ev;   /* evaluates each row added */
 } lmm_frame;
 
 int lmm_frame_new(const lmm_formula *f, int has_rowid, lmm_frame **out, lmm_error *err);

@@ -104,7 +104,7 @@ double lmm_correlation(double cov, double var1, double var2) {
 #define ADD(...) do { if (lmm_result_add(out, __VA_ARGS__)) return lmm_nomem(err); } while (0)
 #define ADD_COUNT(...) do { if (lmm_result_add_count(out, __VA_ARGS__)) return lmm_nomem(err); } while (0)
 
-int lmm_tidy(const lmm_design *d, const lmm_fit *f, int style, lmm_result *out, lmm_error *err) {
+int lmm_tidy_rows(const lmm_design *d, const lmm_fit *f, int style, lmm_result *out, lmm_error *err) {
   int p = d->p;
   size_t n = d->n;
   double *df = lmm_malloc(sizeof *df * (size_t)(p ? p : 1));
@@ -125,7 +125,7 @@ int lmm_tidy(const lmm_design *d, const lmm_fit *f, int style, lmm_result *out, 
     const lmm_reterm *re = &d->re[t];
     int q = re->q;
     double sd[LMM_MAX_Q], cor[LMM_MAX_Q * LMM_MAX_Q];
-    lmm_fit_term_sd(f, d, t, sd, cor);
+    lmm_fit_term_sd(f, t, sd, cor);
     for (int a = 0; a < q; a++) {
       char *term = lmm_mprintf("sd__%s", re->cnames[a]);
       if (!term) return lmm_nomem(err);

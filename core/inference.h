@@ -28,7 +28,7 @@ double lmm_reported_sigma(const lmm_design *d, const lmm_fit *f, int style);
 /* cov / (sd1 sd2), as cov2cor(); NAN unless both variances are positive. */
 double lmm_correlation(double cov, double var1, double var2);
 
-/* The tidy rows of a fit. */
-int lmm_tidy(const lmm_design *d, const lmm_fit *f, int style, lmm_result *out, lmm_error *err);
+/* The tidy rows of a fit (the rows lmm_fit returns; the SQL function lmm_tidy reads them back). */
+int lmm_tidy_rows(const lmm_design *d, const lmm_fit *f, int style, lmm_result *out, lmm_error *err);
 
 #endif

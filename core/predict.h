@@ -1,10 +1,12 @@
 /* predict.h — predictions for new rows from a finished model.
  *
  * New rows carry the model's predictor columns (the response is not needed).
- * Factor values are matched to the fit's levels by label; a level of a
- * fixed-effect factor the fit never saw is an error, a group the fit never saw
- * gets the population prediction (its random effect is zero), as in lme4's
- * predict(allow.new.levels = TRUE).
+ * A new row is evaluated as the fit's rows were (row_eval.h).  Factor values
+ * are matched to the fit's levels by label (every byte of a text, a number
+ * as R prints it), groups by their variables' levels; a level of a
+ * fixed-effect factor the fit never saw is an error, a group the fit never
+ * saw gets the population prediction (its random effect is zero), as in
+ * lme4's predict(allow.new.levels = TRUE).
  */
 #ifndef LMM_PREDICT_H
 #define LMM_PREDICT_H

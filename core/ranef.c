@@ -2,8 +2,6 @@
  * conditional covariances from its inverse. */
 #include "ranef.h"
 #include "alloc.h"
-#include "blas_threads.h"
-#include "ols.h"
 #include "selinv.h"
 
 #include <cblas.h>

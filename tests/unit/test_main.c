@@ -32,6 +32,10 @@ int main(void) {
   RUN(test_expr_eval);
   RUN(test_expr_check_arith);
   RUN(test_expr_pi);
+  /* test_row_eval.c */
+  RUN(test_row_eval_columns);
+  RUN(test_row_eval_refusals);
+  RUN(test_row_eval_levels);
   /* test_formula_terms.c */
   RUN(test_terms_expansion);
   RUN(test_terms_large_power);
