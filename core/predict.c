@@ -11,7 +11,8 @@
 
 struct lmm_predictor {
   lmm_model *m;
-  lmm_row_eval *ev;           /* the variables' columns, without the response */
+  int level;                  /* as lmm_predictor_new's */
+  lmm_row_eval *ev;           /* the columns of the variables the level uses, without the response */
   lmm_var_basis *basis;       /* per variable: its fitted levels (none for a numeric variable) */
   int *code;                  /* per variable: the row's level, -1 none */
 };
@@ -25,7 +26,24 @@ void lmm_predictor_free(lmm_predictor *p) {
   lmm_free(p);
 }
 
-int lmm_predictor_new(lmm_model *m, lmm_predictor **out, lmm_error *err) {
+/* Whether random-effects term t enters a prediction at level. */
+static int enters(const lmm_reterm *re, int level) { return level < 0 || (level > 0 && re->nvars <= level); }
+
+/* The variables a prediction at level reads: the fixed part's, and the grouping and Z columns' of the
+ * random-effects terms that enter. */
+static lmm_term variables_at(const lmm_design *d, int level) {
+  lmm_term vars = 0;
+  for (int j = 0; j < d->p; j++) vars |= d->xspec[j].term;
+  for (int t = 0; t < d->nre; t++) {
+    const lmm_reterm *re = &d->re[t];
+    if (!enters(re, level)) continue;
+    vars |= re->group_vars;
+    for (int a = 0; a < re->q; a++) vars |= re->zspec[a].term;
+  }
+  return vars;
+}
+
+int lmm_predictor_new(lmm_model *m, int level, lmm_predictor **out, lmm_error *err) {
   *out = NULL;
   int rc = lmm_model_ranef(m, 0, NULL, NULL, err);
   if (rc) return rc;
@@ -33,11 +51,12 @@ int lmm_predictor_new(lmm_model *m, lmm_predictor **out, lmm_error *err) {
   lmm_predictor *p = lmm_calloc(1, sizeof *p);
   if (!p) return lmm_nomem(err);
   p->m = m;
+  p->level = level;
   size_t nv = (size_t)(f->nvars ? f->nvars : 1);
   p->basis = lmm_calloc(nv, sizeof *p->basis);
   p->code = lmm_calloc(nv, sizeof *p->code);
   if (!p->basis || !p->code) rc = lmm_nomem(err);
-  if (!rc) rc = lmm_row_eval_new(f, 0, &p->ev, err);
+  if (!rc) rc = lmm_row_eval_new_vars(f, variables_at(m->design, level), &p->ev, err);
   for (int i = 0; i < f->nvars && !rc; i++) {
     const lmm_frame_var *v = &m->frame->vars[i];
     if (v->levels) rc = lmm_var_basis_init(&p->basis[i], v->levels, v->level_len, v->nlevels, err);
@@ -59,6 +78,7 @@ static int find_levels(lmm_predictor *p, int64_t rowid, lmm_error *err) {
   for (int i = 0; i < f->nvars; i++) {
     const lmm_frame_var *v = &p->m->frame->vars[i];
     p->code[i] = -1;
+    if (!(ev->vars >> i & 1)) continue;   /* not read at this level */
     if (ev->text[i] && !v->is_factor && v->in_model)   /* not a level, and no number */
       return lmm_fail(err, LMM_ERR, "column '%s' was numeric in the data the model was fitted to, but row %lld holds "
                       "the text '%s'", f->cols[f->vars[i].ex->column], (long long)rowid, lmm_row_eval_shown(ev, i, shown));
@@ -71,7 +91,7 @@ static int find_levels(lmm_predictor *p, int64_t rowid, lmm_error *err) {
   return LMM_OK;
 }
 
-int lmm_predict_row(lmm_predictor *p, const lmm_value *vals, int64_t rowid, int level, double *pred, lmm_error *err) {
+int lmm_predict_row(lmm_predictor *p, const lmm_value *vals, int64_t rowid, double *pred, lmm_error *err) {
   const lmm_design *d = p->m->design;
   const lmm_fit *fit = p->m->fit;
   *pred = NAN;
@@ -82,9 +102,9 @@ int lmm_predict_row(lmm_predictor *p, const lmm_value *vals, int64_t rowid, int 
   /* in the design's scaled units, as lmm_fitted */
   double acc = 0;
   for (int j = 0; j < d->p; j++) acc += lmm_design_row_x(d, j, x, p->code) * ldexp(fit->beta[j], d->xexp[j] - d->yexp);
-  for (int t = 0; t < d->nre && level != 0; t++) {
+  for (int t = 0; t < d->nre; t++) {
     const lmm_reterm *re = &d->re[t];
-    if (level > 0 && re->nvars > level) continue;
+    if (!enters(re, p->level)) continue;
     int g = lmm_design_row_group(d, t, p->code);
     if (g < 0) continue;  /* a new group: its random effect is zero */
     const double *b = p->m->ranef->term[t].b + (size_t)g * (size_t)re->q;

@@ -15,14 +15,16 @@
 
 typedef struct lmm_predictor lmm_predictor;
 
-int lmm_predictor_new(lmm_model *m, lmm_predictor **out, lmm_error *err);
+/* Predictions at level: < 0 all random effects; 0 fixed effects only; k the
+ * random-effects terms whose grouping has at most k nested factors (nlme's
+ * levels). */
+int lmm_predictor_new(lmm_model *m, int level, lmm_predictor **out, lmm_error *err);
 void lmm_predictor_free(lmm_predictor *p);
-/* The columns a new row must hold, in the order predict_row takes them. */
+/* The columns a new row must hold, in the order predict_row takes them: those
+ * the level uses (level 0 needs no grouping column). */
 int lmm_predictor_ncols(const lmm_predictor *p);
 const char *lmm_predictor_col(const lmm_predictor *p, int i);
-/* level < 0: all random effects; 0: fixed effects only; k: the random-effects
- * terms whose grouping has at most k nested factors (nlme's levels).
- * *pred is NAN for a row with a NULL in a needed column. */
-int lmm_predict_row(lmm_predictor *p, const lmm_value *vals, int64_t rowid, int level, double *pred, lmm_error *err);
+/* *pred is NAN for a row with a NULL in a needed column. */
+int lmm_predict_row(lmm_predictor *p, const lmm_value *vals, int64_t rowid, double *pred, lmm_error *err);
 
 #endif

@@ -44,13 +44,14 @@ static int list_reads(lmm_row_eval *ev) {
   return 0;
 }
 
-int lmm_row_eval_new(const lmm_formula *f, int with_response, lmm_row_eval **out, lmm_error *err) {
+static int row_eval_new(const lmm_formula *f, int with_response, lmm_term vars, lmm_row_eval **out, lmm_error *err) {
   *out = NULL;
   lmm_row_eval *ev = lmm_calloc(1, sizeof *ev);
   if (!ev) return lmm_nomem(err);
   size_t nc = (size_t)(f->ncols ? f->ncols : 1), nv = (size_t)(f->nvars ? f->nvars : 1);
   ev->f = f;
   ev->with_response = with_response;
+  ev->vars = vars;
   ev->col = lmm_calloc(nc, sizeof *ev->col);
   ev->pos = lmm_calloc(nc, sizeof *ev->pos);
   ev->colvals = lmm_calloc(nc, sizeof *ev->colvals);
@@ -65,13 +66,22 @@ int lmm_row_eval_new(const lmm_formula *f, int with_response, lmm_row_eval **out
   /* every column a formula names is the response's or a variable's */
   int *used = ev->pos;
   if (with_response) mark_columns(f->response, used);
-  for (int i = 0; i < f->nvars; i++) mark_columns(f->vars[i].ex, used);
+  for (int i = 0; i < f->nvars; i++)
+    if (vars >> i & 1) mark_columns(f->vars[i].ex, used);
   for (int c = 0; c < f->ncols; c++) {
     if (used[c]) { ev->col[ev->ncols] = c; used[c] = ev->ncols++; }
     else used[c] = -1;
   }
   *out = ev;
   return LMM_OK;
+}
+
+int lmm_row_eval_new(const lmm_formula *f, int with_response, lmm_row_eval **out, lmm_error *err) {
+  return row_eval_new(f, with_response, ~(lmm_term)0, out, err);
+}
+
+int lmm_row_eval_new_vars(const lmm_formula *f, lmm_term vars, lmm_row_eval **out, lmm_error *err) {
+  return row_eval_new(f, 0, vars, out, err);
 }
 
 void lmm_row_eval_free(lmm_row_eval *ev) {
@@ -158,6 +168,11 @@ int lmm_row_eval_run(lmm_row_eval *ev, const lmm_value *vals, int64_t rowid, int
   for (int i = 0; i < f->nvars; i++) {
     const lmm_var *var = &f->vars[i];
     const lmm_expr *e = var->ex;
+    if (!(ev->vars >> i & 1)) {   /* its columns are not in the row */
+      ev->text[i] = NULL;
+      ev->x[i] = NAN;
+      continue;
+    }
     if (e->kind == EX_NAME && ev->coltext[e->column] && var->kind != LMM_VAR_NUMERIC) {  /* a level as it stands */
       const lmm_value *v = &vals[ev->pos[e->column]];
       ev->text[i] = v->len ? v->text : "";   /* text is never NULL: it says the value is text */

@@ -38,6 +38,7 @@ typedef struct lmm_value {
 typedef struct lmm_row_eval {
   const lmm_formula *f;
   int with_response;
+  lmm_term vars;         /* the variables evaluated (bit i: variable i); the others are NAN and no text */
   int ncols;             /* values a row holds: every formula column when fitting, the variables' when predicting */
   int *col;              /* formula column of value k of a row */
   int *pos;              /* formula column -> k; -1 when a row does not hold it */
@@ -58,6 +59,9 @@ typedef struct lmm_row_eval {
 
 /* The variables' columns, or with_response every column of f, as the rows will hold them. */
 int lmm_row_eval_new(const lmm_formula *f, int with_response, lmm_row_eval **out, lmm_error *err);
+/* Only the columns of the variables in vars, without the response: a prediction that leaves terms out
+ * needs no column only they read. */
+int lmm_row_eval_new_vars(const lmm_formula *f, lmm_term vars, lmm_row_eval **out, lmm_error *err);
 void lmm_row_eval_free(lmm_row_eval *ev);
 
 /* lmm_row_eval_run's answer for a row with a NULL in a column it holds: nothing evaluated. */

@@ -14,7 +14,6 @@ SQLITE_EXTENSION_INIT3
 
 typedef struct predict_ctx {
   lmm_predictor *p;
-  int level;
   lmm_rowset *rows;
 } predict_ctx;
 
@@ -22,7 +21,7 @@ static int predict_one(void *ctx, const lmm_value *vals, int64_t rowid, int has_
   (void)has_rowid;
   predict_ctx *pc = ctx;
   double pred;
-  int rc = lmm_predict_row(pc->p, vals, rowid, pc->level, &pred, err);
+  int rc = lmm_predict_row(pc->p, vals, rowid, &pred, err);
   if (rc) return rc;
   lmm_cell *c = lmm_rowset_add(pc->rows);
   if (!c) return lmm_nomem(err);
@@ -61,13 +60,13 @@ static int predict_fill(sqlite3 *db, sqlite3_value **argv, lmm_rowset *rows, cha
   int rc = lmm_store_open(db, (const char *)sqlite3_value_text(argv[0]), &m, errmsg);
   lmm_error err = {0};
   if (rc == SQLITE_OK) rc = read_level(argv[2], m, &level, errmsg);
-  if (rc == SQLITE_OK && lmm_predictor_new(m, &p, &err)) rc = lmm_sql_error(errmsg, "lmm_predict", &err);
+  if (rc == SQLITE_OK && lmm_predictor_new(m, level, &p, &err)) rc = lmm_sql_error(errmsg, "lmm_predict", &err);
   if (rc == SQLITE_OK) {
     int nc = lmm_predictor_ncols(p);
     names = sqlite3_malloc64(sizeof *names * (size_t)(nc ? nc : 1));
     if (!names) rc = SQLITE_NOMEM;
     for (int i = 0; rc == SQLITE_OK && i < nc; i++) names[i] = lmm_predictor_col(p, i);
-    predict_ctx pc = {p, level, rows};
+    predict_ctx pc = {p, rows};
     if (rc == SQLITE_OK) rc = lmm_source_each(db, (const char *)sqlite3_value_text(argv[1]), nc, names, predict_one, &pc, NULL, errmsg);
   }
   if (rc != SQLITE_OK) lmm_source_error_in("lmm_predict", errmsg);

@@ -313,9 +313,9 @@ static long reterms(const lmm_model *m) {
   return n;
 }
 
-static int predict_some(rows *rs, lmm_error *err) {
+static int predict_some(rows *rs, int level, lmm_error *err) {
   lmm_predictor *p = NULL;
-  int rc = lmm_predictor_new(rs->m, &p, err);
+  int rc = lmm_predictor_new(rs->m, level, &p, err);
   if (rc) return rc;
   int nc = lmm_predictor_ncols(p);
   int *map = calloc((size_t)nc + 1, sizeof *map);
@@ -330,7 +330,7 @@ static int predict_some(rows *rs, lmm_error *err) {
     int row = r < PREDICT_ROWS / 2 ? r : rs->d->nrows + r;
     for (int i = 0; i < nc; i++) make_value(rs->d, map[i], row, &vals[i], &bufs[i]);
     double pred;
-    rc = lmm_predict_row(p, vals, row + 1, r % 3 - 1, &pred, err);
+    rc = lmm_predict_row(p, vals, row + 1, &pred, err);
     if (rc && !err->msg[0]) abort();
     for (int i = 0; i < nc; i++) { free(bufs[i]); bufs[i] = NULL; }
   }
@@ -394,7 +394,7 @@ static void *run(void *arg) {
     fuzz_check_finished(m, rc, &err);
   }
   if (!rc) { stage = "ranef"; rc = lmm_model_ranef(m, 1, fuzz_budget_spent, &budget, &err); }
-  if (!rc) { stage = "predict"; rc = predict_some(&rs, &err); }
+  for (int level = -1; level <= 1 && !rc; level++) { stage = "predict"; rc = predict_some(&rs, level, &err); }
   if (rc && !err.msg[0]) abort();
   if (debug) {
     struct timespec now;

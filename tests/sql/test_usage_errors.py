@@ -15,6 +15,7 @@ def run(t, db):
     slips(t, db)
     agg_fit_as_model(t, db)
     usage(t, db)
+    predict_levels(t, db)
     version(t, db)
     load_twice(t)
 
@@ -124,6 +125,32 @@ WRONG = [
 def usage(t, db):
     for sql, fragments in WRONG:
         t.error(db, sql, (), fragments, "wrong call " + sql)
+
+
+def predict_levels(t, db):
+    """A prediction reads only the columns its level uses: level 0 (R's predict(m, level = 0), re.form = NA)
+    needs no grouping column, level 1 of popu/gen no gen; the values are those from the full table."""
+    fit(db, "sleepstudy", "Reaction ~ Days + (Days|Subject)", None, "save=usage_slopes")
+    db.execute("CREATE TEMP TABLE days_only AS SELECT rowid AS id, Days FROM sleepstudy")
+    full = db.execute("SELECT source_rowid, prediction FROM lmm_predict('usage_slopes', 'sleepstudy', 0)").fetchall()
+    bare = db.execute("SELECT source_rowid, prediction FROM lmm_predict('usage_slopes', 'days_only', 0)").fetchall()
+    t.ok(len(bare) == 180 and bare == full, "level 0 without Subject: %d rows, the same as with it" % len(bare))
+    # lmer(Reaction ~ Days + (Days | Subject), sleepstudy): fixef 251.405105, 10.467286
+    t.close(0, bare[9][1], 251.405105 + 10.467286 * 9, 1e-7, "level-0 prediction at Days = 9")
+    t.error(db, "SELECT * FROM lmm_predict('usage_slopes', 'days_only', 1)", (), ["no column 'Subject' in 'days_only'"],
+            "level 1 needs the grouping column")
+    t.error(db, "SELECT * FROM lmm_predict('usage_slopes', 'days_only')", (), ["no column 'Subject' in 'days_only'"],
+            "every level needs the grouping column")
+    fit(db, "arabidopsis", "log(1 + total_fruits) ~ amd", "1|popu/gen", "method=ML, save=usage_nested")
+    db.execute("CREATE TEMP TABLE no_gen AS SELECT amd, popu FROM arabidopsis")
+    full = db.execute("SELECT prediction FROM lmm_predict('usage_nested', 'arabidopsis', 1)").fetchall()
+    bare = db.execute("SELECT prediction FROM lmm_predict('usage_nested', 'no_gen', 1)").fetchall()
+    t.ok(len(bare) == 625 and bare == full, "level 1 of popu/gen without gen: %d rows, the same as with it" % len(bare))
+    t.ok(full != db.execute("SELECT prediction FROM lmm_predict('usage_nested', 'arabidopsis', 2)").fetchall(),
+         "level 2 differs from level 1")
+    db.execute("DROP TABLE days_only")
+    db.execute("DROP TABLE no_gen")
+    db.execute("DELETE FROM lmm_models WHERE name LIKE 'usage%'")
 
 
 def version(t, db):
