@@ -55,10 +55,9 @@ static int init_once(const sqlite3_api_routines *api) {
 }
 
 /* Whether this connection has lmm's functions already: lmm_version is
- * registered last, so it is there only when every other one is.  A second
- * load then leaves them as they are: replacing a function while any
- * statement runs is refused (SQLITE_BUSY), and `SELECT load_extension(...)`
- * is itself a running statement. */
+ * registered last, so it is there only when every other one is.  Asked only
+ * when registering fails: a failed prepare leaves its error on the
+ * connection, and sqlite3_open fails when an automatic extension leaves one. */
 static int registered(sqlite3 *db) {
   sqlite3_stmt *st = NULL;
   int rc = sqlite3_prepare_v2(db, "SELECT lmm_version()", -1, &st, NULL);
@@ -76,13 +75,16 @@ int sqlite3_lmm_init(sqlite3 *db, char **errmsg, const sqlite3_api_routines *api
     *errmsg = api->mprintf("lmm is already loaded by another SQLite library in this process");
     return SQLITE_ERROR;
   }
-  if (registered(db)) return SQLITE_OK;
   static const lmm_tvf *const tvfs[] = {&lmm_fit_tvf, &lmm_tidy_tvf, &lmm_anova_tvf, &lmm_ranef_tvf,
                                         &lmm_augment_tvf, &lmm_vcov_tvf, &lmm_predict_tvf};
   int rc = lmm_source_register(db);
   for (size_t i = 0; rc == SQLITE_OK && i < sizeof tvfs / sizeof *tvfs; i++) rc = lmm_register_tvf(db, tvfs[i]);
   if (rc == SQLITE_OK) rc = lmm_register_agg(db);
   if (rc == SQLITE_OK) rc = lmm_register_version(db);
+  /* A second load: replacing a function while any statement runs is
+   * refused (SQLITE_BUSY), and `SELECT load_extension(...)` is one; lmm is
+   * there already, and stays. */
+  if (rc == SQLITE_BUSY && registered(db)) return SQLITE_OK;
   if (rc != SQLITE_OK)
     *errmsg = sqlite3_mprintf("lmm: registering its functions failed: %s", sqlite3_errmsg(db));
   return rc;
