@@ -61,13 +61,14 @@ static int agg_begin(sqlite3_context *ctx, agg_state *s, int argc, sqlite3_value
     return 1;
   }
   static const char *const names[3] = {"formula", "random", "options"};
-  static const char *const types[] = {"", "an integer", "a real", "", "a BLOB"};
   for (int a = 0; a < argc; a += a < 3 ? 1 : 2) {
     int type = sqlite3_value_type(argv[a]);
     if (type == SQLITE_TEXT || (type == SQLITE_NULL && a < 3)) continue;
-    if (a < 3) agg_fail(ctx, s, sqlite3_mprintf("lmm_agg: argument '%s' must be text, not %s; %s", names[a], types[type], usage), 0);
+    if (a < 3)
+      agg_fail(ctx, s, sqlite3_mprintf("lmm_agg: argument '%s' must be text, not %s; %s", names[a], lmm_value_kind(argv[a]),
+                                       usage), 0);
     else agg_fail(ctx, s, sqlite3_mprintf("lmm_agg: argument %d must be a column name (text), not %s; %s", a + 1,
-                                          type == SQLITE_NULL ? "NULL" : types[type], usage), 0);
+                                          lmm_value_kind(argv[a]), usage), 0);
     return 1;
   }
   for (int a = 0; a < 3; a++) {

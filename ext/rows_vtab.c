@@ -231,12 +231,11 @@ static const char *arg_name(const lmm_tvf *tvf, int a, char *out, size_t size) {
 static int check_args(tvf_vtab *vt, sqlite3_value *args[MAX_ARGS]) {
   const lmm_tvf *tvf = vt->tvf;
   char name[32], *why = NULL;
-  static const char *const types[] = {"", "an integer", "a real", "", "a BLOB"};
   for (int a = 0; a < tvf->nargs; a++) {
     int type = args[a] ? sqlite3_value_type(args[a]) : SQLITE_NULL;
     if ((tvf->text_args >> a & 1) && type != SQLITE_NULL && type != SQLITE_TEXT) {
       why = sqlite3_mprintf("%s: argument '%s' must be text, not %s; %s", tvf->name, arg_name(tvf, a, name, sizeof name),
-                            types[type], tvf->usage);
+                            lmm_value_kind(args[a]), tvf->usage);
       break;
     }
   }

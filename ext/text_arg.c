@@ -15,3 +15,13 @@ int lmm_text_arg_check(sqlite3_value *v, const char *fn, const char *arg, char *
                             "be lost)", fn, arg, at + 1, n);
   return *errmsg ? SQLITE_ERROR : SQLITE_NOMEM;
 }
+
+const char *lmm_value_kind(sqlite3_value *v) {
+  switch (sqlite3_value_type(v)) {
+  case SQLITE_INTEGER: return "an integer";
+  case SQLITE_FLOAT: return "a real";
+  case SQLITE_TEXT: return "a text";
+  case SQLITE_BLOB: return "a BLOB";
+  default: return "NULL";
+  }
+}

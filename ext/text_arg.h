@@ -14,4 +14,7 @@
  * be made. */
 int lmm_text_arg_check(sqlite3_value *v, const char *fn, const char *arg, char **errmsg);
 
+/* v's type as a message says it: "an integer", "a real", "a text", "a BLOB", "NULL". */
+const char *lmm_value_kind(sqlite3_value *v);
+
 #endif
