@@ -2,11 +2,13 @@
 #   make            build/lmm.so (build/lmm.dylib on macOS, build/lmm.dll on Windows): `.load build/lmm`
 #   make deps       install the libraries and tools lmm needs (Debian/Ubuntu: apt-get; elsewhere it names
 #                   the packages missing, for Fedora's dnf and Homebrew)
-#   make test       make deps (on Debian), build, run every test: unit, NIST, SQL, then sanitize,
-#                   alloc-fail, threads and fuzz-short (see below)
+#   make test       make deps (on Debian), build, run every test: unit, NIST, SQL, the build's products
+#                   (tests/build), then sanitize, alloc-fail, threads and fuzz-short (see below)
 #   make demo       make deps (on Debian), then the Arabidopsis tutorial in the sqlite3 shell
 #   make install    $(DESTDIR)$(PREFIX)/lib/sqlite3/lmm.so, PREFIX /usr/local: load it with
 #                   `.load /usr/local/lib/sqlite3/lmm`; it needs the libraries make found (make uninstall)
+#   make dist       build/dist/: lmm.so with OpenBLAS, LAPACKE and Rmath linked in, libnlopt.so.0 beside it;
+#                   copy the folder into an application (Linux)
 #   make bench      speed against a bare scan (and lme4 when R is installed)
 #   make bench-compare OLD=dir/lmm.so   this build against an older one, fits alternating
 #   make clean
@@ -94,6 +96,7 @@ test: $(LMM) $(BUILD)/unit_tests $(BUILD)/test_nist
 	$(BUILD)/unit_tests
 	$(BUILD)/test_nist tests/nist
 	/usr/bin/python3 tests/sql/run_tests.py $(BUILD)/lmm
+	$(MAKE) --no-print-directory check-build
 	$(MAKE) --no-print-directory sanitize
 	$(MAKE) --no-print-directory alloc-fail
 	$(MAKE) --no-print-directory threads
@@ -128,6 +131,37 @@ clean:
 	rm -rf $(BUILD)
 
 .PHONY: all deps test demo install uninstall clean
+
+# ---- make dist: one library to copy into an application (Linux) ----
+# build/dist/lmm.so holds OpenBLAS (with its LAPACK), LAPACKE and Rmath, from their static archives, and
+# needs at run time libc, libm and the loader, and libnlopt.so.0, which is copied beside it and found
+# through $ORIGIN (Debian ships no static NLopt).  mk/gfortran_concat.c stands in for the gfortran runtime.
+# -z defs fails the link on a symbol left for run time; -u pulls in openblas_{get,set}_num_threads, to
+# which core/blas_threads.c refers weakly (a weak reference pulls nothing out of an archive), so that
+# lmm holds this OpenBLAS, not another in the process, at one thread.
+DIST = $(BUILD)/dist
+DIST_OBJ = $(CORE_OBJ) $(EXT_OBJ) $(BUILD)/mk/gfortran_concat.o
+
+ifeq ($(SO),so)
+dist: $(DIST)/lmm.so
+
+$(DIST)/lmm.so: $(DIST_OBJ) mk/lmm.map
+	@mkdir -p $(DIST) && rm -f $(DIST)/libnlopt.so*
+	$(CC) $(CFLAGS) $(LDFLAGS) -shared -o $@ $(DIST_OBJ) $(EXPORTS) -static-libgcc -Wl,-z,defs \
+	  -Wl,-rpath,'$$ORIGIN' -Wl,-u,openblas_get_num_threads -Wl,-u,openblas_set_num_threads \
+	  -Wl,-Bstatic $(filter-out -lnlopt,$(DEP_LIBS)) -Wl,-Bdynamic -lnlopt $(LDLIBS) -lm -lpthread
+	@ldd $@ | awk '$$1 ~ /^libnlopt/ { print $$1, $$3 }' | while read -r name path; do \
+	  cp -L "$$path" $(DIST)/$$name && echo "$(DIST)/$$name: from $$path"; done
+else
+dist:
+	@echo "make dist links statically with GNU ld's -Bstatic and finds NLopt through \$$ORIGIN: Linux only"; exit 1
+endif
+
+# the build's products: one exported symbol, make CFLAGS=-O3, make install, make dist (tests/build)
+check-build: $(LMM)
+	+@MAKE="$(MAKE)" sh tests/build/check_build.sh
+
+.PHONY: dist check-build
 
 # ---- fuzzing: libFuzzer + AddressSanitizer + UndefinedBehaviorSanitizer ----
 #   make fuzz              each target in tests/fuzz for FUZZ_SECONDS (default 600) s

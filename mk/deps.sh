@@ -47,7 +47,7 @@ candidates() {
 
 # find: sets CFLAGS_FOUND, LIBS_FOUND and MISSING (the table's lines not found)
 find_all() {
-  CFLAGS_FOUND= LIBS_FOUND= MISSING=
+  CFLAGS_FOUND='' LIBS_FOUND='' MISSING=''
   while IFS='|' read -r name header call lib module debian fedora brew; do
     found=
     while IFS='|' read -r c l; do
