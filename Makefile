@@ -159,7 +159,7 @@ endif
 
 # the build's products: one exported symbol, make CFLAGS=-O3, make install, make dist (tests/build)
 check-build: $(LMM)
-	+@MAKE="$(MAKE)" sh tests/build/check_build.sh
+	+@MAKE="$(MAKE)" BUILD="$(BUILD)" sh tests/build/check_build.sh
 
 .PHONY: dist check-build
 

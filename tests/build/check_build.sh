@@ -9,9 +9,11 @@
 #      digits; two connections fitting at once get their lone runs' digits (tests/robust/threads.c: the
 #      OpenBLAS held at one thread is the copy linked in); the whole SQL suite passes through it
 # Each fit is sleepstudy's Reaction ~ Days + (Days|Subject) against lme4's 251.405104848485 and the whole
-# tidy output of build/lmm.so.  Prints 'N passed, N failed'; MAKE is the make to run.
+# tidy output of build/lmm.so.  Prints 'N passed, N failed'; MAKE is the make to run, BUILD its
+# build folder (build).
 cd "$(dirname "$0")/../.." || exit 2
 MAKE=${MAKE:-make}
+b=${BUILD:-build}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/lmm-build.XXXXXX") || exit 2
 trap 'rm -rf "$tmp"' EXIT
 passed=0
@@ -27,15 +29,15 @@ fit() {
     '.import --csv --skip 1 tests/data/sleepstudy.csv s' ".load $1" \
     "SELECT * FROM lmm_fit('s', 'Reaction ~ Days + (Days|Subject)')" 2>&1
 }
-want=$(fit build/lmm)
+want=$(fit "$b/lmm")
 case $want in "fixed||(Intercept)|251.405104848"*) r=0;; *) r=1;; esac
-check $r "build/lmm fits sleepstudy as lme4 does (251.405104848...): $(echo "$want" | head -1)"
+check $r "$b/lmm fits sleepstudy as lme4 does (251.405104848...): $(echo "$want" | head -1)"
 
 # exports LIBRARY: the dynamic symbols it defines
 exports() { nm -D --defined-only "$1" | awk '{ print $3 }'; }
-got=$(exports build/lmm.so)
+got=$(exports "$b/lmm.so")
 [ "$got" = sqlite3_lmm_init ]
-check $? "build/lmm.so exports only sqlite3_lmm_init, not: $(echo $got | head -c 300)"
+check $? "$b/lmm.so exports only sqlite3_lmm_init, not: $(echo $got | head -c 300)"
 
 # -- 2. CFLAGS and LDFLAGS of the user's -----------------------------------------------------------------
 o3=$tmp/o3
@@ -63,8 +65,8 @@ $MAKE --no-print-directory uninstall PREFIX="$prefix" >>"$tmp/install.log" 2>&1 
 check $? "make uninstall removes it"
 
 # -- 4. make dist ----------------------------------------------------------------------------------------
-dist=build/dist
-$MAKE --no-print-directory dist build/threads build/data.db >"$tmp/dist.log" 2>&1
+dist=$b/dist
+$MAKE --no-print-directory dist "$b/threads" "$b/data.db" >"$tmp/dist.log" 2>&1
 check $? "make dist (log: $(tail -3 "$tmp/dist.log"))"
 allowed='^(linux-vdso\.so|libc\.so|libm\.so|libpthread\.so|libnlopt\.so|/.*/ld-linux)'
 others=$(ldd $dist/lmm.so | awk -v ok="$allowed" '$1 !~ ok')
@@ -76,11 +78,11 @@ check $? "libnlopt is the copy beside lmm.so ($nlopt)"
 got=$(exports $dist/lmm.so)
 [ "$got" = sqlite3_lmm_init ]
 check $? "$dist/lmm.so exports only sqlite3_lmm_init, not: $(echo $got | head -c 300)"
-[ "$(fit $dist/lmm)" = "$want" ]; check $? "$dist/lmm fits sleepstudy to build/lmm's last digit"
+[ "$(fit $dist/lmm)" = "$want" ]; check $? "$dist/lmm fits sleepstudy to $b/lmm's last digit"
 ${CC:-cc} -o "$tmp/concat" tests/build/gfortran_concat.c mk/gfortran_concat.c -ldl &&
   "$tmp/concat" >"$tmp/concat.log" 2>&1
 check $? "mk/gfortran_concat.c cuts and pads as libgfortran does ($(cat "$tmp/concat.log"))"
-build/threads $dist/lmm.so build/data.db 10 >"$tmp/threads.log" 2>&1
+"$b/threads" $dist/lmm.so "$b/data.db" 10 >"$tmp/threads.log" 2>&1
 check $? "two connections fitting at once through $dist/lmm.so match their lone runs:
   $(tail -1 "$tmp/threads.log")"
 /usr/bin/python3 tests/sql/run_tests.py $dist/lmm >"$tmp/sql.log" 2>&1
