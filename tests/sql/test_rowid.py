@@ -12,8 +12,8 @@ import sqlite3
 from harness import fit
 
 FORMULA = "Reaction ~ Days + (1|Subject)"
-TABLES = ("rw", "rw_subject", "rw_nr", "rw_named")
-VIEWS = ("rw_view", "rw_rview", "rw_join", "rw_join_plain", "rw_bad")
+TABLES = ("rw", "rw_subject", "rw_nr", "rw_named", "rw_ipk")
+VIEWS = ("rw_view", "rw_rview", "rw_join", "rw_join_plain", "rw_bad", "rw_ipk_v", "rw_ipk_va")
 
 
 def run(t, db):
@@ -22,6 +22,8 @@ def run(t, db):
     with_rowids(t, db, reference)
     without_rowids(t, db)
     hidden_rowid(t, db)
+    column_by_column(t, db, reference)
+    integer_primary_key(t, db)
     not_integers(t, db)
     saved_fits_of_views(t, db)
     for v in VIEWS:
@@ -128,6 +130,38 @@ def hidden_rowid(t, db):
     t.ok(joined == n, "a column named rowid taken for the rowid: %d of %d rows pair on _rowid_" % (joined, n))
 
 
+def column_by_column(t, db, reference):
+    """A model with more columns than a function may take (SQLITE_LIMIT_FUNCTION_ARG, here 4 < 3 columns + rowid
+    + the scan) is read value by value: the same rowids, or NULL."""
+    limit = db.getlimit(sqlite3.SQLITE_LIMIT_FUNCTION_ARG)
+    db.setlimit(sqlite3.SQLITE_LIMIT_FUNCTION_ARG, 4)
+    try:
+        for data, has in (("SELECT rowid, * FROM rw", 1), ("rw_view", 0)):
+            fit(db, data, FORMULA, None, "save=rw_wide")
+            rows = db.execute("SELECT source_rowid, response FROM lmm_augment('rw_wide')").fetchall()
+            t.ok(len(rows) == len(reference) and all((reference.get(r[0]) == r[1]) if has else r[0] is None for r in rows),
+                 "%s read value by value: %r" % (data, rows[:3]))
+            db.execute("DELETE FROM lmm_models WHERE name = 'rw_wide'")
+    finally:
+        db.setlimit(sqlite3.SQLITE_LIMIT_FUNCTION_ARG, limit)
+
+
+def integer_primary_key(t, db):
+    """A view names "SELECT rowid" of a table with an INTEGER PRIMARY KEY after that column ("id"): no column named
+    rowid, so NULL (the README says to write rowid AS rowid there, which gives the rowids); a query names it rowid."""
+    db.execute("CREATE TABLE rw_ipk (id INTEGER PRIMARY KEY, Reaction REAL, Days REAL, Subject INTEGER)")
+    db.execute("INSERT INTO rw_ipk SELECT rowid * 3, Reaction, Days, Subject FROM rw")
+    db.execute("CREATE VIEW rw_ipk_v AS SELECT rowid, * FROM rw_ipk")
+    db.execute("CREATE VIEW rw_ipk_va AS SELECT rowid AS rowid, * FROM rw_ipk")
+    db.commit()
+    for name, data, has in (("rw_ipk_q", "SELECT rowid, * FROM rw_ipk", 1), ("rw_ipk_v", "rw_ipk_v", 0),
+                            ("rw_ipk_va", "rw_ipk_va", 1)):
+        fit(db, data, FORMULA, None, "save=" + name)
+        got = db.execute("SELECT count(*), count(a.source_rowid), count(t.id) FROM lmm_augment(?) a "
+                         "LEFT JOIN rw_ipk t ON t.id = a.source_rowid AND t.Reaction = a.response", (name,)).fetchone()
+        t.ok(got == (got[0], has * got[0], has * got[0]), "%s: %r rows, rowids, rows joined back" % (data, got))
+
+
 def not_integers(t, db):
     """A view's column named rowid that holds no integer is an error that says what to do, not a made-up id."""
     db.execute("CREATE VIEW rw_bad AS SELECT CASE WHEN Days = 4 THEN NULL ELSE rowid END AS rowid, * FROM rw")
@@ -140,8 +174,8 @@ def not_integers(t, db):
 
 
 def saved_fits_of_views(t, db):
-    """What a saved fit records is unchanged: the fingerprint of a view's values is its table's, as before this
-    change (a view was read in the table's order), so fits of views saved earlier still open."""
+    """What a saved fit records is unchanged, and a view without an order of its own is read in its table's
+    order as before: its fingerprint is its table's, so such fits saved earlier still open."""
     fp = {}
     for name, data in (("rw_fp_t", "rw"), ("rw_fp_v", "rw_view")):
         fit(db, data, FORMULA, None, "save=" + name)
