@@ -18,8 +18,10 @@ int lmm_source_scan(sqlite3 *db, const char *data, lmm_model *m, uint64_t *finge
  * its rows inside SQLite's loop (see source.c); lmm's init calls it. */
 int lmm_source_register(sqlite3 *db);
 
-/* Called once per row with the named columns' values; non-zero stops the scan. */
-typedef int lmm_row_fn(void *ctx, const lmm_value *vals, int64_t rowid, int has_rowid, lmm_error *err);
+/* Called once per row with the named columns' values, the row's 1-based
+ * position in the order read, and its rowid (NULL when the source gives
+ * none: see find_rowid in source.c); non-zero stops the scan. */
+typedef int lmm_row_fn(void *ctx, const lmm_value *vals, int64_t row, const int64_t *rowid, lmm_error *err);
 
 /* Scan `data` for the named columns, calling each() per row. */
 int lmm_source_each(sqlite3 *db, const char *data, int ncols, const char *const *names, lmm_row_fn *each, void *ctx,
