@@ -515,24 +515,52 @@ void lmm_source_error_in(const char *fn, char **errmsg) {
   sqlite3_free(inner);
 }
 
-/* Whether sqlite3_interrupt() has been called on db or its progress
- * handler says stop.  SQLite 3.40 has no sqlite3_is_interrupted(): a
- * statement of its own reports both.  It counts to 100 (1,731 VM steps),
- * so that the handler is called as SQLite calls it, every N steps; SQLite
- * keeps the count of a statement's steps across resets, so a large N is
- * reached over several questions.  Once interrupted, SQLite refuses to
- * prepare a statement (SQLITE_INTERRUPT): that too is the answer.  A
- * statement that cannot be made for want of memory is no interrupt. */
-static int interrupted(lmm_interrupt_probe *p) {
-  int rc = SQLITE_OK;
-  if (!p->ask &&
-      (rc = lmm_sql_prepare(p->db, "WITH RECURSIVE c(i) AS (VALUES(0) UNION ALL SELECT i + 1 FROM c WHERE i < 100) "
-                                   "SELECT count(*) FROM c", 0, &p->ask, NULL)) != SQLITE_OK &&
-      rc != SQLITE_INTERRUPT)
-    rc = lmm_sql_prepare(p->db, "SELECT 1", 0, &p->ask, NULL);
+/* Whether sqlite3_interrupt() has been called on db or its progress handler
+ * says stop.  SQLite 3.40 has no sqlite3_is_interrupted(), and it calls a
+ * progress handler only while its VM runs: at each N-th step of a statement,
+ * the steps counted across the statement's resets, N being the host's and
+ * not to be read.  So each question runs a statement of its own again and
+ * again for a PROBE_SHARE-th of the time since the last question: the
+ * handler sees the VM run for that share of the fit's time, and is called
+ * at every question while N is below the steps that share holds, every N
+ * steps' worth of the share beyond.  The statement is made of the cheapest
+ * steps SQL has (a count over rows of VALUES, five steps a row), for the
+ * most steps in the share; the handler's own time counts in it, so a slow
+ * handler costs no more.  Once interrupted, SQLite refuses to prepare a
+ * statement (SQLITE_INTERRUPT): that too is the answer.  When the statement
+ * cannot be made (out of memory, a host's small SQLITE_LIMIT_SQL_LENGTH),
+ * SELECT 1 takes its place: fewer steps in the share, the same answers. */
+#define PROBE_EVERY_MS 20   /* SQLite is asked at most this often */
+#define PROBE_SHARE 100     /* the VM gets 1 / PROBE_SHARE of the time */
+#define PROBE_ROWS 200      /* about 1,000 steps a run: one run is all a question must pay when a
+                             * handler that runs every step is slow */
+
+static double ms_since(const struct timespec *then, struct timespec *now) {
+  clock_gettime(CLOCK_MONOTONIC, now);
+  return (double)(now->tv_sec - then->tv_sec) * 1e3 + (double)(now->tv_nsec - then->tv_nsec) / 1e6;
+}
+
+static int prepare_question(lmm_interrupt_probe *p) {
+  sqlite3_str *s = sqlite3_str_new(p->db);
+  sqlite3_str_appendall(s, "SELECT count(*) FROM (VALUES(0)");
+  for (int i = 1; i < PROBE_ROWS; i++) sqlite3_str_appendall(s, ",(0)");
+  sqlite3_str_appendchar(s, 1, ')');
+  char *sql = sqlite3_str_finish(s);
+  int rc = sql ? lmm_sql_prepare(p->db, sql, 0, &p->ask, NULL) : SQLITE_NOMEM;
+  sqlite3_free(sql);
+  if (rc != SQLITE_OK && rc != SQLITE_INTERRUPT) rc = lmm_sql_prepare(p->db, "SELECT 1", 0, &p->ask, NULL);
+  return rc;
+}
+
+/* Asked ms after the last question; p->last is this one's start. */
+static int interrupted(lmm_interrupt_probe *p, double ms) {
+  int rc = p->ask ? SQLITE_OK : prepare_question(p);
   if (rc != SQLITE_OK) return rc == SQLITE_INTERRUPT;
-  while ((rc = sqlite3_step(p->ask)) == SQLITE_ROW) {}
-  sqlite3_reset(p->ask);
+  struct timespec now;
+  do {
+    while ((rc = sqlite3_step(p->ask)) == SQLITE_ROW) {}
+    sqlite3_reset(p->ask);
+  } while (rc == SQLITE_DONE && ms_since(&p->last, &now) < ms / PROBE_SHARE);
   return rc == SQLITE_INTERRUPT;
 }
 
@@ -550,11 +578,10 @@ void lmm_interrupt_probe_end(lmm_interrupt_probe *p) {
 int lmm_interrupt_probe_check(void *probe) {
   lmm_interrupt_probe *p = probe;
   struct timespec now;
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  double ms = (double)(now.tv_sec - p->last.tv_sec) * 1e3 + (double)(now.tv_nsec - p->last.tv_nsec) / 1e6;
-  if (ms < 20) return 0;
+  double ms = ms_since(&p->last, &now);
+  if (ms < PROBE_EVERY_MS) return 0;
   p->last = now;
-  return interrupted(p);
+  return interrupted(p, ms);
 }
 
 /* A scan into a model: its columns, and the feed its rows go to. */
