@@ -5,7 +5,7 @@ The snippets are read from README.md itself, the fenced block after each `<!-- t
 so the README is what runs; a block NAME-output is what NAME prints: its numbers are checked the same
 way, and what NAME prints must look like it (the same table, whatever the digits).
 A host that is not installed is named with what installs it (tests/loading/install.sh, on Debian) and
-not run; under the sanitizers (LD_PRELOAD holds libasan) none is run, since R, Node and Go report
+not run; under the sanitizers (LD_PRELOAD holds libasan) none is run, since R and Node report
 leaks of their own there, and the uninstrumented run of `make test` runs them."""
 import json
 import os
@@ -155,7 +155,7 @@ def run(t, db):
     for name in sorted(n for n in code if n.endswith("-output")):
         check_printed(t, "README's " + name, code[name], fixed)
     if "libasan" in os.environ.get("LD_PRELOAD", ""):
-        print("  loading: not run under the sanitizers (R, Node and Go report their own leaks there); "
+        print("  loading: not run under the sanitizers (R and Node report leaks of their own there); "
               "the plain run of the suite runs them")
         return
     folder = host_folder(os.environ.get("LMM_EXT", "build/lmm"))
