@@ -2,7 +2,8 @@
 #   make            build/lmm.so (build/lmm.dylib on macOS, build/lmm.dll on Windows): `.load build/lmm`
 #   make deps       install the libraries and tools lmm needs (Debian/Ubuntu: apt-get; elsewhere it names
 #                   the packages missing, for Fedora's dnf and Homebrew)
-#   make test       make deps (on Debian), build, run every test: unit, NIST, SQL, the build's products
+#   make test       make deps (on Debian), build, run every test: unit, NIST, SQL (on Debian it first installs
+#                   the hosts of the README's "Loading it": tests/loading/install.sh), the build's products
 #                   (tests/build), then sanitize, alloc-fail, threads and fuzz-short (see below)
 #   make demo       make deps (on Debian), then the Arabidopsis tutorial in the sqlite3 shell
 #   make install    $(DESTDIR)$(PREFIX)/lib/sqlite3/lmm.so, PREFIX /usr/local: load it with
@@ -95,6 +96,7 @@ $(BUILD)/test_nist: tests/nist/test_nist.c $(CORE_OBJ)
 test: $(LMM) $(BUILD)/unit_tests $(BUILD)/test_nist
 	$(BUILD)/unit_tests
 	$(BUILD)/test_nist tests/nist
+	$(if $(wildcard /etc/debian_version),sh tests/loading/install.sh)
 	/usr/bin/python3 tests/sql/run_tests.py $(BUILD)/lmm
 	$(MAKE) --no-print-directory check-build
 	$(MAKE) --no-print-directory sanitize
