@@ -1,17 +1,54 @@
 # lmm — linear mixed models inside SQLite.
-#   make            build/lmm.so (load it with `.load build/lmm`)
-#   make test       install what is missing, build, run every test: unit, NIST, SQL, then sanitize,
-#                   alloc-fail, threads and fuzz-short (see below)
-#   make demo       the Arabidopsis tutorial in the sqlite3 shell
+#   make            build/lmm.so (build/lmm.dylib on macOS, build/lmm.dll on Windows): `.load build/lmm`
+#   make deps       install the libraries and tools lmm needs (Debian/Ubuntu: apt-get; elsewhere it names
+#                   the packages missing, for Fedora's dnf and Homebrew)
+#   make test       make deps (on Debian), build, run every test: unit, NIST, SQL (on Debian it first installs
+#                   the hosts of the README's "Loading it": tests/loading/install.sh), the build's products
+#                   (tests/build), then sanitize, alloc-fail, threads and fuzz-short (see below)
+#   make demo       make deps (on Debian), then the Arabidopsis tutorial in the sqlite3 shell
+#   make install    $(DESTDIR)$(PREFIX)/lib/sqlite3/lmm.so, PREFIX /usr/local: load it with
+#                   `.load /usr/local/lib/sqlite3/lmm`; it needs the libraries make found (make uninstall)
+#   make dist       build/dist/: lmm.so with OpenBLAS, LAPACKE and Rmath linked in, libnlopt.so.0 beside it;
+#                   copy the folder into an application (Linux)
 #   make bench      speed against a bare scan (and lme4 when R is installed)
 #   make bench-compare OLD=dir/lmm.so   this build against an older one, fits alternating
 #   make clean
+# make runs no package manager: mk/deps.sh finds OpenBLAS, LAPACKE, NLopt, Rmath and SQLite's headers (the
+# compiler's paths, pkg-config, /usr/local, Homebrew, MacPorts), and names a missing one with its package.
+# CC, CFLAGS, CPPFLAGS, LDFLAGS, LDLIBS, PREFIX and DESTDIR are honoured; the flags lmm needs (-std=c11,
+# -fPIC, the libraries' -I and -l) are added whatever they say.
 
-CC      ?= cc
-CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -fPIC -I/usr/include/x86_64-linux-gnu
-LDLIBS  = -llapacke -lopenblas -lnlopt -lRmath -lm -lpthread
-BUILD   = build
+CC         ?= cc
+CFLAGS     ?= -O2 -g
+PREFIX     ?= /usr/local
+PKG_CONFIG ?= pkg-config
+BUILD       = build
+
+# the library's suffix, and how the linker exports sqlite3_lmm_init alone
+ifeq ($(OS),Windows_NT)
+  SO      = dll
+  PIC     =
+  # ext/lmm.c marks sqlite3_lmm_init dllexport, and then nothing else is exported
+  EXPORTS =
+else ifeq ($(shell uname -s),Darwin)
+  SO      = dylib
+  PIC     = -fPIC
+  EXPORTS = -Wl,-exported_symbol,_sqlite3_lmm_init
+else
+  SO      = so
+  PIC     = -fPIC
+  EXPORTS = -Wl,--version-script=mk/lmm.map
+endif
+LMM = $(BUILD)/lmm.$(SO)
+
+# build/config.mk: DEP_CFLAGS and DEP_LIBS, the libraries' flags (mk/deps.sh find); deps, clean and
+# uninstall do without, so they run where a library is missing
+CONFIG = $(BUILD)/config.mk
+ifneq ($(filter-out deps clean uninstall,$(or $(MAKECMDGOALS),all)),)
+include $(CONFIG)
+endif
+LMM_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra $(PIC) $(DEP_CFLAGS)
+LMM_LIBS   = $(DEP_LIBS) $(LDLIBS) -lm -lpthread
 
 CORE_SRC = $(wildcard core/*.c)
 EXT_SRC  = $(wildcard ext/*.c)
@@ -19,66 +56,114 @@ CORE_OBJ = $(CORE_SRC:%.c=$(BUILD)/%.o)
 EXT_OBJ  = $(EXT_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC = $(wildcard tests/unit/*.c)
 
-# Debian packages the build and the tests need
-DEPS_PKGS = libsqlite3-dev sqlite3 liblapacke-dev libopenblas-dev libnlopt-dev r-mathlib python3
-DEPS_STAMP = $(BUILD)/.deps
+# what make deps installs on Debian besides the libraries: the tools the tests and the demo run;
+# make test and make demo run it first there (once per build folder)
+DEBIAN_TOOLS = sqlite3 python3
+DEPS_STAMP   = $(BUILD)/.deps
+AUTO_DEPS    = $(if $(wildcard /etc/debian_version),$(if $(filter test demo,$(MAKECMDGOALS)),$(DEPS_STAMP)))
 
-all: $(BUILD)/lmm.so
+all: $(LMM)
+
+$(CONFIG): mk/deps.sh | $(AUTO_DEPS)
+	@mkdir -p $(dir $@)
+	@CC="$(CC)" CPPFLAGS="$(CPPFLAGS)" CFLAGS="$(CFLAGS)" LDFLAGS="$(LDFLAGS)" PKG_CONFIG="$(PKG_CONFIG)" \
+	  sh mk/deps.sh find >$@.tmp || { rm -f $@.tmp; exit 1; }
+	@mv $@.tmp $@
+
+deps:
+	@sh mk/deps.sh install $(DEBIAN_TOOLS)
 
 $(DEPS_STAMP):
-	@mkdir -p $(BUILD)
-	@missing=""; for p in $(DEPS_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then \
-	  echo "installing:$$missing"; \
-	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO=sudo; fi; \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null || exit 1; \
-	fi
+	@mkdir -p $(dir $@)
+	@sh mk/deps.sh install $(DEBIAN_TOOLS)
 	@touch $@
 
-deps: $(DEPS_STAMP)
-
-$(BUILD)/%.o: %.c $(wildcard core/*.h ext/*.h) | $(DEPS_STAMP)
+$(BUILD)/%.o: %.c $(CONFIG)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(LMM_CFLAGS) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
-$(BUILD)/lmm.so: $(CORE_OBJ) $(EXT_OBJ)
-	$(CC) -shared -o $@ $^ $(LDLIBS)
+-include $(CORE_OBJ:.o=.d) $(EXT_OBJ:.o=.d)
+
+$(LMM): $(CORE_OBJ) $(EXT_OBJ) mk/lmm.map
+	$(CC) $(CFLAGS) $(LDFLAGS) -shared -o $@ $(CORE_OBJ) $(EXT_OBJ) $(EXPORTS) $(LMM_LIBS)
 
 $(BUILD)/unit_tests: $(UNIT_SRC) $(CORE_OBJ)
-	$(CC) $(CFLAGS) -Icore -o $@ $(UNIT_SRC) $(CORE_OBJ) $(LDLIBS)
+	$(CC) $(LMM_CFLAGS) $(CPPFLAGS) $(CFLAGS) -Icore $(LDFLAGS) -o $@ $(UNIT_SRC) $(CORE_OBJ) $(LMM_LIBS)
 
 $(BUILD)/test_nist: tests/nist/test_nist.c $(CORE_OBJ)
-	$(CC) $(CFLAGS) -Icore -o $@ $< $(CORE_OBJ) $(LDLIBS)
+	$(CC) $(LMM_CFLAGS) $(CPPFLAGS) $(CFLAGS) -Icore $(LDFLAGS) -o $@ $< $(CORE_OBJ) $(LMM_LIBS)
 
-test: $(BUILD)/lmm.so $(BUILD)/unit_tests $(BUILD)/test_nist
+test: $(LMM) $(BUILD)/unit_tests $(BUILD)/test_nist
 	$(BUILD)/unit_tests
 	$(BUILD)/test_nist tests/nist
+	$(if $(wildcard /etc/debian_version),sh tests/loading/install.sh)
 	/usr/bin/python3 tests/sql/run_tests.py $(BUILD)/lmm
+	$(MAKE) --no-print-directory check-build
 	$(MAKE) --no-print-directory sanitize
 	$(MAKE) --no-print-directory alloc-fail
 	$(MAKE) --no-print-directory threads
 	$(MAKE) --no-print-directory fuzz-short
 
-demo: $(BUILD)/lmm.so
+demo: $(LMM)
 	@rm -f $(BUILD)/demo.db
 	sqlite3 $(BUILD)/demo.db < tests/data/load.sql
 	sqlite3 -box $(BUILD)/demo.db < sql/arabidopsis.sql
 
-bench: $(BUILD)/lmm.so
+bench: $(LMM)
 	CC="$(CC)" /usr/bin/python3 bench/bench.py --ext $(BUILD)/lmm $(if $(SIZES),--sizes "$(SIZES)")
 
 .PHONY: bench
 
-bench-compare: $(BUILD)/lmm.so
+bench-compare: $(LMM)
 	@test -n "$(OLD)" || { echo "make bench-compare OLD=path/to/old/lmm.so"; exit 2; }
 	CC="$(CC)" /usr/bin/python3 bench/compare.py "$(OLD)" $(BUILD)/lmm $(if $(SIZES),--sizes "$(SIZES)")
 
 .PHONY: bench-compare
 
+LIBDIR = $(PREFIX)/lib/sqlite3
+
+install: $(LMM)
+	install -d "$(DESTDIR)$(LIBDIR)"
+	install -m 755 $(LMM) "$(DESTDIR)$(LIBDIR)/lmm.$(SO)"
+
+uninstall:
+	rm -f "$(DESTDIR)$(LIBDIR)/lmm.$(SO)"
+
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all deps test demo clean
+.PHONY: all deps test demo install uninstall clean
+
+# ---- make dist: one library to copy into an application (Linux) ----
+# build/dist/lmm.so holds OpenBLAS (with its LAPACK), LAPACKE and Rmath, from their static archives, and
+# needs at run time libc, libm and the loader, and libnlopt.so.0, which is copied beside it and found
+# through $ORIGIN (Debian ships no static NLopt).  mk/gfortran_concat.c stands in for the gfortran runtime.
+# -z defs fails the link on a symbol left for run time; -u pulls in openblas_{get,set}_num_threads, to
+# which core/blas_threads.c refers weakly (a weak reference pulls nothing out of an archive), so that
+# lmm holds this OpenBLAS, not another in the process, at one thread.
+DIST = $(BUILD)/dist
+DIST_OBJ = $(CORE_OBJ) $(EXT_OBJ) $(BUILD)/mk/gfortran_concat.o
+
+ifeq ($(SO),so)
+dist: $(DIST)/lmm.so
+
+$(DIST)/lmm.so: $(DIST_OBJ) mk/lmm.map
+	@mkdir -p $(DIST) && rm -f $(DIST)/libnlopt.so*
+	$(CC) $(CFLAGS) $(LDFLAGS) -shared -o $@ $(DIST_OBJ) $(EXPORTS) -static-libgcc -Wl,-z,defs \
+	  -Wl,-rpath,'$$ORIGIN' -Wl,-u,openblas_get_num_threads -Wl,-u,openblas_set_num_threads \
+	  -Wl,-Bstatic $(filter-out -lnlopt,$(DEP_LIBS)) -Wl,-Bdynamic -lnlopt $(LDLIBS) -lm -lpthread
+	@ldd $@ | awk '$$1 ~ /^libnlopt/ { print $$1, $$3 }' | while read -r name path; do \
+	  cp -L "$$path" $(DIST)/$$name && echo "$(DIST)/$$name: from $$path"; done
+else
+dist:
+	@echo "make dist links statically with GNU ld's -Bstatic and finds NLopt through \$$ORIGIN: Linux only"; exit 1
+endif
+
+# the build's products: one exported symbol, make CFLAGS=-O3, make install, make dist (tests/build)
+check-build: $(LMM)
+	+@MAKE="$(MAKE)" BUILD="$(BUILD)" sh tests/build/check_build.sh
+
+.PHONY: dist check-build
 
 # ---- fuzzing: libFuzzer + AddressSanitizer + UndefinedBehaviorSanitizer ----
 #   make fuzz              each target in tests/fuzz for FUZZ_SECONDS (default 600) s
@@ -99,7 +184,7 @@ FUZZ_BUILD     = $(BUILD)/fuzz
 FUZZ_IGNORE    = tests/fuzz/ubsan_ignore.txt
 FUZZ_SAN       = -fsanitize=address,undefined,unsigned-integer-overflow -fsanitize-ignorelist=$(FUZZ_IGNORE) \
                  -fno-sanitize-recover=all -fno-omit-frame-pointer
-FUZZ_CFLAGS    = -g -O1 -std=c11 -D_GNU_SOURCE -Wall -Wextra -I/usr/include/x86_64-linux-gnu -Icore $(FUZZ_SAN)
+FUZZ_CFLAGS    = -g -O1 -std=c11 -D_GNU_SOURCE -Wall -Wextra $(DEP_CFLAGS) -Icore $(FUZZ_SAN)
 FUZZ_CORE_OBJ  = $(CORE_SRC:%.c=$(FUZZ_BUILD)/%.o)
 # fuzz_store links ext/ too, built with -DSQLITE_CORE: sqlite3ext.h then maps to direct calls
 FUZZ_EXT_OBJ   = $(EXT_SRC:%.c=$(FUZZ_BUILD)/%.o)
@@ -116,29 +201,26 @@ FUZZ_DEPS_STAMP = $(FUZZ_BUILD)/.deps
 # keep the instrumented objects between builds
 .SECONDARY: $(FUZZ_CORE_OBJ) $(FUZZ_EXT_OBJ)
 
-$(FUZZ_DEPS_STAMP): | $(DEPS_STAMP)
+$(FUZZ_DEPS_STAMP):
 	@mkdir -p $(FUZZ_BUILD)
-	@missing=""; for p in $(FUZZ_DEPS_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then \
-	  echo "installing:$$missing"; \
-	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO=sudo; fi; \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null || exit 1; \
-	fi
+	@sh mk/deps.sh install $(FUZZ_DEPS_PKGS)
 	@touch $@
 
-$(FUZZ_BUILD)/core/%.o: core/%.c $(wildcard core/*.h) $(FUZZ_IGNORE) | $(FUZZ_DEPS_STAMP)
+$(FUZZ_BUILD)/core/%.o: core/%.c $(FUZZ_IGNORE) $(CONFIG) | $(FUZZ_DEPS_STAMP)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
 
-$(FUZZ_BUILD)/ext/%.o: ext/%.c $(wildcard core/*.h ext/*.h) $(FUZZ_IGNORE) | $(FUZZ_DEPS_STAMP)
+$(FUZZ_BUILD)/ext/%.o: ext/%.c $(FUZZ_IGNORE) $(CONFIG) | $(FUZZ_DEPS_STAMP)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -DSQLITE_CORE -fsanitize=fuzzer-no-link -c $< -o $@
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -DSQLITE_CORE -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+
+-include $(FUZZ_CORE_OBJ:.o=.d) $(FUZZ_EXT_OBJ:.o=.d)
 
 $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) $(FUZZ_CORE_OBJ) $(wildcard core/*.h)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_CORE_OBJ) $(LDLIBS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_CORE_OBJ) $(LMM_LIBS)
 
 $(FUZZ_BUILD)/fuzz_store: tests/fuzz/fuzz_store.c $(wildcard tests/fuzz/*.h) $(FUZZ_CORE_OBJ) $(FUZZ_EXT_OBJ)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_CORE_OBJ) $(FUZZ_EXT_OBJ) $(LDLIBS) -lsqlite3
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_CORE_OBJ) $(FUZZ_EXT_OBJ) $(LMM_LIBS) -lsqlite3
 
 # $(call fuzz_run,SECONDS,FLAGS): every target in turn; fails if any target found something
 fuzz_run = fail=0; for t in $(FUZZ_TARGETS); do \
@@ -177,7 +259,7 @@ fuzz-merge: $(FUZZ_BINS)
 ROBUST_CC      = gcc
 ASAN_BUILD     = $(BUILD)/asan
 ASAN_SAN       = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
-ASAN_CFLAGS    = -O1 -g -std=c11 -D_GNU_SOURCE -Wall -Wextra -fPIC -I/usr/include/x86_64-linux-gnu $(ASAN_SAN)
+ASAN_CFLAGS    = -O1 -g -std=c11 -D_GNU_SOURCE -Wall -Wextra -fPIC $(DEP_CFLAGS) $(ASAN_SAN)
 ASAN_CORE_OBJ  = $(CORE_SRC:%.c=$(ASAN_BUILD)/%.o)
 ASAN_EXT_OBJ   = $(EXT_SRC:%.c=$(ASAN_BUILD)/%.o)
 # the sanitizer runtimes go first into an uninstrumented host (python3, the sqlite3 shell)
@@ -188,17 +270,19 @@ ASAN_ENV       = ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:abort_on_error=0 \
                  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 OPENBLAS_NUM_THREADS=1
 .SECONDARY: $(ASAN_CORE_OBJ) $(ASAN_EXT_OBJ)
 
-$(ASAN_BUILD)/%.o: %.c $(wildcard core/*.h ext/*.h) | $(DEPS_STAMP)
+$(ASAN_BUILD)/%.o: %.c $(CONFIG)
 	@mkdir -p $(dir $@)
-	$(ROBUST_CC) $(ASAN_CFLAGS) -c $< -o $@
+	$(ROBUST_CC) $(ASAN_CFLAGS) -MMD -MP -c $< -o $@
+
+-include $(ASAN_CORE_OBJ:.o=.d) $(ASAN_EXT_OBJ:.o=.d)
 
 $(ASAN_BUILD)/lmm.so: $(ASAN_CORE_OBJ) $(ASAN_EXT_OBJ)
-	$(ROBUST_CC) $(ASAN_SAN) -shared -o $@ $^ $(LDLIBS)
+	$(ROBUST_CC) $(ASAN_SAN) -shared -o $@ $^ $(LMM_LIBS)
 
 $(ASAN_BUILD)/unit_tests: $(UNIT_SRC) $(ASAN_CORE_OBJ)
-	$(ROBUST_CC) $(ASAN_CFLAGS) -Icore -o $@ $(UNIT_SRC) $(ASAN_CORE_OBJ) $(LDLIBS)
+	$(ROBUST_CC) $(ASAN_CFLAGS) -Icore -o $@ $(UNIT_SRC) $(ASAN_CORE_OBJ) $(LMM_LIBS)
 
-$(ASAN_BUILD)/leak_canary.so: tests/robust/leak_canary.c | $(DEPS_STAMP)
+$(ASAN_BUILD)/leak_canary.so: tests/robust/leak_canary.c
 	@mkdir -p $(dir $@)
 	$(ROBUST_CC) $(ASAN_CFLAGS) -shared -o $@ $<
 
@@ -208,13 +292,13 @@ sanitize: $(ASAN_BUILD)/lmm.so $(ASAN_BUILD)/unit_tests $(ASAN_BUILD)/leak_canar
 .PHONY: sanitize
 
 # the test data sets in one database file, for the drivers in tests/robust
-$(BUILD)/data.db: tests/data/load.sql $(wildcard tests/data/*.csv) | $(DEPS_STAMP)
+$(BUILD)/data.db: tests/data/load.sql $(wildcard tests/data/*.csv)
 	@rm -f $@.tmp
 	sqlite3 $@.tmp < tests/data/load.sql && mv $@.tmp $@
 
 ROBUST_DRIVER_SRC = tests/robust/testdb.c tests/robust/testdb.h
 
-$(ASAN_BUILD)/alloc_fail: tests/robust/alloc_fail.c $(ROBUST_DRIVER_SRC) | $(DEPS_STAMP)
+$(ASAN_BUILD)/alloc_fail: tests/robust/alloc_fail.c $(ROBUST_DRIVER_SRC)
 	@mkdir -p $(dir $@)
 	$(ROBUST_CC) $(ASAN_CFLAGS) -o $@ tests/robust/alloc_fail.c tests/robust/testdb.c -lsqlite3
 
@@ -227,27 +311,29 @@ alloc-fail: $(ASAN_BUILD)/alloc_fail $(ASAN_BUILD)/lmm.so $(BUILD)/data.db
 # with ThreadSanitizer (10 rounds).  OpenBLAS is not instrumented and its worker threads hand results back
 # by spinning, which TSan cannot see: under TSan it runs on the calling thread (OPENBLAS_NUM_THREADS=1).
 TSAN_BUILD     = $(BUILD)/tsan
-TSAN_CFLAGS    = -O1 -g -std=c11 -D_GNU_SOURCE -Wall -Wextra -fPIC -I/usr/include/x86_64-linux-gnu -fsanitize=thread
+TSAN_CFLAGS    = -O1 -g -std=c11 -D_GNU_SOURCE -Wall -Wextra -fPIC $(DEP_CFLAGS) -fsanitize=thread
 TSAN_CORE_OBJ  = $(CORE_SRC:%.c=$(TSAN_BUILD)/%.o)
 TSAN_EXT_OBJ   = $(EXT_SRC:%.c=$(TSAN_BUILD)/%.o)
 .SECONDARY: $(TSAN_CORE_OBJ) $(TSAN_EXT_OBJ)
 
-$(TSAN_BUILD)/%.o: %.c $(wildcard core/*.h ext/*.h) | $(DEPS_STAMP)
+$(TSAN_BUILD)/%.o: %.c $(CONFIG)
 	@mkdir -p $(dir $@)
-	$(ROBUST_CC) $(TSAN_CFLAGS) -c $< -o $@
+	$(ROBUST_CC) $(TSAN_CFLAGS) -MMD -MP -c $< -o $@
+
+-include $(TSAN_CORE_OBJ:.o=.d) $(TSAN_EXT_OBJ:.o=.d)
 
 $(TSAN_BUILD)/lmm.so: $(TSAN_CORE_OBJ) $(TSAN_EXT_OBJ)
-	$(ROBUST_CC) -fsanitize=thread -shared -o $@ $^ $(LDLIBS)
+	$(ROBUST_CC) -fsanitize=thread -shared -o $@ $^ $(LMM_LIBS)
 
-$(TSAN_BUILD)/threads: tests/robust/threads.c $(ROBUST_DRIVER_SRC) | $(DEPS_STAMP)
+$(TSAN_BUILD)/threads: tests/robust/threads.c $(ROBUST_DRIVER_SRC)
 	@mkdir -p $(dir $@)
 	$(ROBUST_CC) $(TSAN_CFLAGS) -o $@ tests/robust/threads.c tests/robust/testdb.c -lsqlite3 -lpthread
 
-$(BUILD)/threads: tests/robust/threads.c $(ROBUST_DRIVER_SRC) | $(DEPS_STAMP)
-	$(CC) $(CFLAGS) -o $@ tests/robust/threads.c tests/robust/testdb.c -lsqlite3 -lpthread
+$(BUILD)/threads: tests/robust/threads.c $(ROBUST_DRIVER_SRC)
+	$(CC) $(LMM_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ tests/robust/threads.c tests/robust/testdb.c -lsqlite3 -lpthread
 
-threads: $(BUILD)/threads $(BUILD)/lmm.so $(TSAN_BUILD)/threads $(TSAN_BUILD)/lmm.so $(BUILD)/data.db
-	@$(BUILD)/threads $(BUILD)/lmm.so $(BUILD)/data.db 50
+threads: $(BUILD)/threads $(LMM) $(TSAN_BUILD)/threads $(TSAN_BUILD)/lmm.so $(BUILD)/data.db
+	@$(BUILD)/threads $(LMM) $(BUILD)/data.db 50
 	@TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 OPENBLAS_NUM_THREADS=1 \
 	  $(TSAN_BUILD)/threads $(TSAN_BUILD)/lmm.so $(BUILD)/data.db 10
 

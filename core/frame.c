@@ -207,6 +207,7 @@ void lmm_frame_free(lmm_frame *fr) {
     }
   lmm_free(fr->vars);
   lmm_free(fr->rowid);
+  lmm_free(fr->row);
   lmm_free(fr->y);
   lmm_row_eval_free(fr->ev);
   lmm_free(fr);
@@ -242,6 +243,7 @@ static int grow(lmm_frame *fr, lmm_error *err) {
   const lmm_formula *f = fr->f;
 #define GROW(ptr) do { void *g_ = lmm_realloc((ptr), sizeof *(ptr) * cap); if (!g_) return lmm_nomem(err); (ptr) = g_; } while (0)
   GROW(fr->rowid);
+  GROW(fr->row);
   GROW(fr->y);
   for (int i = 0; i < f->nvars; i++) {
     if (fr->vars[i].x) GROW(fr->vars[i].x);
@@ -268,6 +270,7 @@ static int add_row(lmm_frame *fr, const lmm_value *cols, int64_t rowid, int may_
   size_t r = fr->n;
   fr->y[r] = ev->y;
   fr->rowid[r] = rowid;
+  fr->row[r] = (int64_t)fr->nread + 1;
   for (int i = 0; i < f->nvars; i++) {
     const lmm_var *var = &f->vars[i];
     lmm_frame_var *v = &fr->vars[i];

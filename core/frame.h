@@ -35,6 +35,7 @@ typedef struct lmm_frame {
   size_t nread, ndropped;
   int has_rowid;      /* rowid holds real rowids (else 1-based row numbers) */
   int64_t *rowid;
+  int64_t *row;       /* 1-based position among the rows read, dropped rows counted */
   double *y;
   lmm_frame_var *vars;
   lmm_row_eval *ev;   /* evaluates each row added */

@@ -1,5 +1,6 @@
 /* lmm_augment.c — lmm_augment(model): one row per row the saved model used, with
- * its source rowid (to join back), the response, fitted values with and
+ * its source rowid (to join back; NULL where the data give none) and its
+ * position among the rows read, the response, fitted values with and
  * without the random effects, and residuals: response, Pearson and nlme's
  * normalized; for fits without random effects also R's hatvalues(),
  * rstandard() and cooks.distance().  Core computes them (residuals.h);
@@ -15,17 +16,18 @@ static void copy_rows(const lmm_model *m, const lmm_residuals *res, lmm_rowset *
   for (size_t i = 0; i < res->n; i++) {
     lmm_cell *c = lmm_rowset_add(rows);
     if (!c) return;
-    lmm_cell_int(&c[0], m->frame->rowid[i]);
-    lmm_cell_real(&c[1], m->design->y[i]);
-    lmm_cell_real(&c[2], res->fitted[i]);
-    lmm_cell_real(&c[3], res->fixed[i]);
-    lmm_cell_real(&c[4], res->response[i]);
-    lmm_cell_real(&c[5], res->pearson[i]);
-    lmm_cell_real(&c[6], res->normalized[i]);
+    if (m->frame->has_rowid) lmm_cell_int(&c[0], m->frame->rowid[i]);   /* else NULL, never a made-up rowid */
+    lmm_cell_int(&c[1], m->frame->row[i]);
+    lmm_cell_real(&c[2], m->design->y[i]);
+    lmm_cell_real(&c[3], res->fitted[i]);
+    lmm_cell_real(&c[4], res->fixed[i]);
+    lmm_cell_real(&c[5], res->response[i]);
+    lmm_cell_real(&c[6], res->pearson[i]);
+    lmm_cell_real(&c[7], res->normalized[i]);
     if (res->hat) {
-      lmm_cell_real(&c[7], res->hat[i]);
-      lmm_cell_real(&c[8], res->std_resid[i]);
-      lmm_cell_real(&c[9], res->cooks[i]);
+      lmm_cell_real(&c[8], res->hat[i]);
+      lmm_cell_real(&c[9], res->std_resid[i]);
+      lmm_cell_real(&c[10], res->cooks[i]);
     }
   }
 }
@@ -51,10 +53,10 @@ static int augment_fill(sqlite3 *db, sqlite3_value **argv, lmm_rowset *rows, cha
 
 const lmm_tvf lmm_augment_tvf = {
   .name = "lmm_augment",
-  .columns = "source_rowid INTEGER, response REAL, fitted REAL, fixed REAL, resid REAL, pearson REAL, normalized REAL, "
+  .columns = "source_rowid INTEGER, row INTEGER, response REAL, fitted REAL, fixed REAL, resid REAL, pearson REAL, normalized REAL, "
              "hat REAL, std_resid REAL, cooks_distance REAL",
   .args = "model HIDDEN",
-  .ncols = 10, .nargs = 1, .nrequired = 1,
+  .ncols = 11, .nargs = 1, .nrequired = 1,
   .usage = "lmm_augment needs a saved model: lmm_augment(name)",
   .fill = augment_fill,
   .text_args = 1,

@@ -1,5 +1,5 @@
 /* lmm_predict.c — lmm_predict(model, data [, level]): predictions of a saved
- * model for the rows of a table, view or query (source_rowid, prediction).
+ * model for the rows of a table, view or query (source_rowid, row, prediction).
  * level 0 gives the population prediction; by default the random effects of
  * every term enter, and groups the fit never saw get the population value. */
 #include "lmm_predict.h"
@@ -17,16 +17,16 @@ typedef struct predict_ctx {
   lmm_rowset *rows;
 } predict_ctx;
 
-static int predict_one(void *ctx, const lmm_value *vals, int64_t rowid, int has_rowid, lmm_error *err) {
-  (void)has_rowid;
+static int predict_one(void *ctx, const lmm_value *vals, int64_t row, const int64_t *rowid, lmm_error *err) {
   predict_ctx *pc = ctx;
   double pred;
-  int rc = lmm_predict_row(pc->p, vals, rowid, &pred, err);
+  int rc = lmm_predict_row(pc->p, vals, rowid ? *rowid : row, &pred, err);
   if (rc) return rc;
   lmm_cell *c = lmm_rowset_add(pc->rows);
   if (!c) return lmm_nomem(err);
-  lmm_cell_int(&c[0], rowid);
-  lmm_cell_real(&c[1], pred);
+  if (rowid) lmm_cell_int(&c[0], *rowid);   /* else NULL: no number that looks like a rowid and is not */
+  lmm_cell_int(&c[1], row);
+  lmm_cell_real(&c[2], pred);
   return LMM_OK;
 }
 
@@ -78,9 +78,9 @@ static int predict_fill(sqlite3 *db, sqlite3_value **argv, lmm_rowset *rows, cha
 
 const lmm_tvf lmm_predict_tvf = {
   .name = "lmm_predict",
-  .columns = "source_rowid INTEGER, prediction REAL",
+  .columns = "source_rowid INTEGER, row INTEGER, prediction REAL",
   .args = "model HIDDEN, data HIDDEN, level HIDDEN",
-  .ncols = 2, .nargs = 3, .nrequired = 2,
+  .ncols = 3, .nargs = 3, .nrequired = 2,
   .usage = "lmm_predict needs a saved model and data: lmm_predict(name, data [, level])",
   .fill = predict_fill,
   .keyed = 1,

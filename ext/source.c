@@ -61,11 +61,12 @@ static char *read_ident(const char **s, int *nomem) {
  * [schema.]name with either part quoted.  A table found this way wins over
  * what the name looks like: a table may be called "values" or
  * "selections". */
-static int table_from(sqlite3 *db, const char *data, char **from, char **errmsg) {
+static int table_from(sqlite3 *db, const char *data, char **from, int *is_view, char **errmsg) {
   *from = NULL;
+  *is_view = 0;
   sqlite3_stmt *st = NULL;
   /* short, for a low SQLITE_LIMIT_SQL_LENGTH; the FROM text leaves an unqualified name for SQLite to resolve (temp first) */
-  int rc = lmm_sql_prepare(db, "SELECT 1 FROM pragma_table_list(?2)WHERE ifnull(schema=?1 COLLATE NOCASE,1)", 0, &st, NULL);
+  int rc = lmm_sql_prepare(db, "SELECT type='view'FROM pragma_table_list(?2)WHERE ifnull(schema=?1 COLLATE NOCASE,1)", 0, &st, NULL);
   char *schema = NULL, *name = NULL;
   int nomem = 0;
   for (int attempt = 0; attempt < 2 && rc == SQLITE_OK && !*from; attempt++) {
@@ -81,8 +82,10 @@ static int table_from(sqlite3 *db, const char *data, char **from, char **errmsg)
     }
     sqlite3_bind_text(st, 1, schema, -1, SQLITE_STATIC);
     rc = sqlite3_bind_text(st, 2, attempt ? name : data, -1, SQLITE_STATIC);
-    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
+    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+      *is_view = sqlite3_column_int(st, 0);
       *from = schema ? sqlite3_mprintf("\"%w\".\"%w\"", schema, name) : sqlite3_mprintf("\"%w\"", attempt ? name : data);
+    }
     if (rc == SQLITE_ROW && !*from) nomem = 1;
     if (rc == SQLITE_ROW || rc == SQLITE_DONE) rc = sqlite3_reset(st);
   }
@@ -99,7 +102,8 @@ static int table_from(sqlite3 *db, const char *data, char **from, char **errmsg)
 
 int lmm_source_is_query(sqlite3 *db, const char *data, int *is_query, char **errmsg) {
   char *from = NULL;
-  int rc = table_from(db, data, &from, errmsg);
+  int is_view;
+  int rc = table_from(db, data, &from, &is_view, errmsg);
   *is_query = rc == SQLITE_OK && !from && begins_query(data);
   sqlite3_free(from);
   return rc;
@@ -129,11 +133,13 @@ static int compiles(sqlite3 *db, const char *what, const char *from, int *rc) {
   return *rc == SQLITE_OK;
 }
 
-/* FROM-clause text for the data argument into *from; an SQLite error code
- * with *errmsg set when there is none. */
-static int source_from(sqlite3 *db, const char *data, char **from, int *has_rowid, int *is_query, char **errmsg) {
+/* FROM-clause text for the data argument into *from, and whether it is a
+ * table (*is_table: not a view or a query); an SQLite error code with
+ * *errmsg set when there is none. */
+static int source_from(sqlite3 *db, const char *data, char **from, int *is_table, int *is_query, char **errmsg) {
   *from = NULL;
-  int rc = table_from(db, data, from, errmsg);
+  int is_view = 0;
+  int rc = table_from(db, data, from, &is_view, errmsg);
   if (rc != SQLITE_OK) return rc;
   *is_query = !*from && begins_query(data);
   if (*is_query) {
@@ -163,7 +169,7 @@ static int source_from(sqlite3 *db, const char *data, char **from, int *has_rowi
     }
     size_t n = (size_t)(tail - data);
     while (n && (isspace((unsigned char)data[n - 1]) || data[n - 1] == ';')) n--;
-    *has_rowid = 0;
+    *is_table = 0;
     /* the newline ends a -- comment the query may end with */
     *from = sqlite3_mprintf("(%.*s\n)", (int)n, data);
     return *from ? SQLITE_OK : SQLITE_NOMEM;
@@ -177,17 +183,56 @@ static int source_from(sqlite3 *db, const char *data, char **from, int *has_rowi
     sqlite3_free(why);
     found = -2;
   }
-  int rowid = found > 0 ? compiles(db, "rowid", *from, &rc) : found;
-  if (found <= 0 || rowid < 0) {
+  if (found <= 0) {
     sqlite3_free(*from);
     *from = NULL;
     if (found == 0)
       *errmsg = sqlite3_mprintf("no such table or view: '%s'%s", data,
                                 strpbrk(data, " \t\n(") ? " (a query must begin with SELECT, WITH or VALUES)" : "");
-    return found == -1 || rowid == -1 ? SQLITE_NOMEM : SQLITE_ERROR;
+    return found == -1 ? SQLITE_NOMEM : SQLITE_ERROR;
   }
-  *has_rowid = rowid;
+  *is_table = !is_view;
   return SQLITE_OK;
+}
+
+/* What the rows' rowids are read as, into *rowid (NULL: the source gives
+ * none, and rows are known by their position).  A table's (a virtual
+ * table's too) is the first of rowid, _rowid_ and oid that is not a column
+ * of its own, when it has rowids (a WITHOUT ROWID table has none).  A view
+ * or a query has rowids when its result has a column named rowid or
+ * _rowid_, as "SELECT rowid, * FROM t" makes; SQLite's rowid of a view or
+ * a subquery is NULL, or a number of no table.  oid is not taken from a
+ * view or a query: it is a common name for an id of one's own. */
+static int find_rowid(sqlite3 *db, const char *from, int is_table, char **rowid, char **errmsg) {
+  static const char *const names[] = {"rowid", "_rowid_", "oid"};
+  *rowid = NULL;
+  char *sql = sqlite3_mprintf("SELECT * FROM %s", from);
+  sqlite3_stmt *st = NULL;
+  int rc = sql ? lmm_sql_prepare(db, sql, 0, &st, NULL) : SQLITE_NOMEM;
+  sqlite3_free(sql);
+  int nc = sqlite3_column_count(st), done = 0;
+  for (int c = 0; c < nc && rc == SQLITE_OK; c++)
+    if (!sqlite3_column_name(st, c)) rc = SQLITE_NOMEM;
+  for (int k = 0; rc == SQLITE_OK && !done && k < (is_table ? 3 : 2); k++) {
+    int c = 0;
+    while (c < nc && sqlite3_stricmp(sqlite3_column_name(st, c), names[k])) c++;
+    if (is_table && c == nc) {   /* the first name no column hides: it reads the rowid, if there is one */
+      done = 1;
+      int has = compiles(db, names[k], from, &rc);
+      if (has < 0) rc = SQLITE_NOMEM;
+      else if (has && !(*rowid = sqlite3_mprintf("%s", names[k]))) rc = SQLITE_NOMEM;
+      else rc = SQLITE_OK;
+    } else if (!is_table && c < nc) {
+      done = 1;
+      if (!(*rowid = sqlite3_mprintf("\"%w\"", sqlite3_column_name(st, c)))) rc = SQLITE_NOMEM;
+    }
+  }
+  sqlite3_finalize(st);
+  if (rc != SQLITE_OK && rc != SQLITE_NOMEM) {
+    *errmsg = lmm_sql_errmsg(db);
+    lmm_source_error_in("cannot read the data", errmsg);
+  }
+  return rc;
 }
 
 /* Numeric affinity by SQLite's rules for a declared type (section 3.1 of
@@ -256,7 +301,8 @@ typedef struct scan {
   const char *const *names;
   const int *numeric;       /* per column: declared with numeric affinity */
   sqlite3_stmt *plain;      /* SELECT rowid, columns: their declared types, and the wide-model path */
-  int has_rowid;            /* messages name a rowid, else the row's number */
+  const char *rowid;        /* what reads the rowid (find_rowid), NULL: none, and messages name the row's number */
+  int where_call;           /* the call is the WHERE clause (scan_by_function) */
   int64_t row;
   lmm_row_fn *each;
   void *ctx;
@@ -268,7 +314,7 @@ typedef struct scan {
 
 static const char SCAN_POINTER[] = "lmm_scan";
 
-static const char *row_word(const scan *sc) { return sc->has_rowid ? "rowid" : "row"; }
+static const char *row_word(const scan *sc) { return sc->rowid ? "rowid" : "row"; }
 
 /* One value of the row into v, its bytes into the fingerprint; an SQLite
  * error code with *errmsg set when it cannot be modelled.  x is protected
@@ -302,16 +348,34 @@ static int read_value(scan *sc, int i, sqlite3_value *x, int64_t id, lmm_value *
   return SQLITE_OK;
 }
 
-/* One row: its values, then the caller's each(). */
+/* A view's or a query's rowid column holds what is no rowid: an error, as
+ * a number made up in its place would join back to the wrong rows. */
+static int not_a_rowid(scan *sc, sqlite3_value *rowid) {
+  int null = sqlite3_value_type(rowid) == SQLITE_NULL;
+  const char *shown = null ? "NULL" : (const char *)sqlite3_value_text(rowid);
+  if (!shown) return SQLITE_NOMEM;
+  const char *quote = null ? "" : "'";
+  *sc->errmsg = sqlite3_mprintf("column %s of the data holds %s%.40s%s at row %lld, not an integer: a column named rowid "
+                                "or _rowid_ of a view or query is read as the rows' rowids (lmm_augment's source_rowid); "
+                                "select a table's rowid in it, or rename it", sc->rowid, quote, shown, quote,
+                                (long long)sc->row);
+  return SQLITE_ERROR;
+}
+
+/* One row: its rowid and values, then the caller's each(). */
 static int scan_row(scan *sc, sqlite3_value *rowid, sqlite3_value *const *x) {
   sc->row++;
-  int64_t id = sc->has_rowid ? sqlite3_value_int64(rowid) : sc->row;
+  int64_t id = sc->row;
+  if (sc->rowid) {
+    if (sqlite3_value_type(rowid) != SQLITE_INTEGER) return not_a_rowid(sc, rowid);
+    id = sqlite3_value_int64(rowid);
+  }
   for (int i = 0; i < sc->nc; i++) {
     int rc = read_value(sc, i, x[i], id, &sc->vals[i]);
     if (rc != SQLITE_OK) return rc;
   }
   lmm_error err = {0};
-  if (!sc->each(sc->ctx, sc->vals, id, sc->has_rowid, &err)) return SQLITE_OK;
+  if (!sc->each(sc->ctx, sc->vals, sc->row, sc->rowid ? &id : NULL, &err)) return SQLITE_OK;
   return lmm_sql_error(sc->errmsg, NULL, &err);
 }
 
@@ -344,32 +408,32 @@ int lmm_source_register(sqlite3 *db) {
 }
 
 /* "SELECT [call(?1, ]rowid-or-NULL, "name1", ...[)] FROM from", or NULL when
- * out of memory; with a call on a table with rowids, "SELECT 1 FROM from
+ * out of memory; with a call as the WHERE clause, "SELECT 1 FROM from
  * WHERE call(...)" (see scan_by_function). */
-static char *select_columns(const char *call, const char *from, int has_rowid, int nc, const char *const *names) {
-  char *cols = call ? sqlite3_mprintf("%s(?1, %s", call, has_rowid ? "rowid" : "NULL")
-                    : sqlite3_mprintf("%s", has_rowid ? "rowid" : "NULL");
-  for (int i = 0; i < nc && cols; i++) {
-    char *more = sqlite3_mprintf("%s, \"%w\"", cols, names[i]);
+static char *select_columns(const scan *sc, const char *call, const char *from) {
+  const char *rowid = sc->rowid ? sc->rowid : "NULL";
+  char *cols = call ? sqlite3_mprintf("%s(?1, %s", call, rowid) : sqlite3_mprintf("%s", rowid);
+  for (int i = 0; i < sc->nc && cols; i++) {
+    char *more = sqlite3_mprintf("%s, \"%w\"", cols, sc->names[i]);
     sqlite3_free(cols);
     cols = more;
   }
   char *sql = !cols ? NULL
-              : call && has_rowid ? sqlite3_mprintf("SELECT 1 FROM %s WHERE %s)", from, cols)
+              : call && sc->where_call ? sqlite3_mprintf("SELECT 1 FROM %s WHERE %s)", from, cols)
                                   : sqlite3_mprintf("SELECT %s%s FROM %s", cols, call ? ")" : "", from);
   sqlite3_free(cols);
   return sql;
 }
 
 /* The rows through lmm_source_row; SQLITE_DONE when all were read.  From a
- * table the call is the WHERE clause (it is NULL: no row comes out), so the
- * rows never leave SQLite's loop, which is faster than the call as the
- * result column.  A view or
- * a query keeps the plain SELECT, whose rows come in the order the query
- * gives them (a WHERE term may be pushed into a subquery, ahead of its
- * ORDER BY). */
+ * table with rowids the call is the WHERE clause (it is NULL: no row comes
+ * out), so the rows never leave SQLite's loop, which is faster than the
+ * call as the result column.  A view, a query and a WITHOUT ROWID table
+ * keep the plain SELECT, whose rows come in the order SELECT * gives them
+ * (a WHERE term is pushed into a view or subquery, ahead of its ORDER BY),
+ * the order lmm_augment's row counts in. */
 static int scan_by_function(sqlite3 *db, scan *sc, const char *from) {
-  char *sql = select_columns("lmm_source_row", from, sc->has_rowid, sc->nc, sc->names);
+  char *sql = select_columns(sc, "lmm_source_row", from);
   sqlite3_stmt *st = NULL;
   int rc = sql ? lmm_sql_prepare(db, sql, 0, &st, NULL) : SQLITE_NOMEM;
   sqlite3_free(sql);
@@ -400,20 +464,23 @@ static int scan_by_columns(sqlite3 *db, scan *sc) {
 
 int lmm_source_each(sqlite3 *db, const char *data, int nc, const char *const *names, lmm_row_fn *each, void *ctx,
                     uint64_t *fingerprint, char **errmsg) {
-  int has_rowid = 0, is_query = 0;
-  char *from = NULL, *sql = NULL;
+  int is_table = 0, is_query = 0;
+  char *from = NULL, *sql = NULL, *rowid = NULL;
   size_t width = (size_t)(nc ? nc : 1);
   int *index = NULL, *numeric = NULL;
   scan sc = {.nc = nc, .names = names, .each = each, .ctx = ctx, .fp = 1469598103934665603ULL, .want_fp = fingerprint,
              .errmsg = errmsg, .stop = SQLITE_OK};
-  int rc = source_from(db, data, &from, &has_rowid, &is_query, errmsg);
+  int rc = source_from(db, data, &from, &is_table, &is_query, errmsg);
   if (rc != SQLITE_OK) goto done;
   index = sqlite3_malloc64(sizeof *index * width);
   numeric = sqlite3_malloc64(sizeof *numeric * width);
   sc.vals = sqlite3_malloc64(sizeof *sc.vals * width);
   if (!index || !numeric || !sc.vals) { rc = SQLITE_NOMEM; goto done; }
   if ((rc = resolve_columns(db, from, data, is_query, nc, names, index, errmsg)) != SQLITE_OK) goto done;
-  sql = select_columns(NULL, from, has_rowid, nc, names);
+  if ((rc = find_rowid(db, from, is_table, &rowid, errmsg)) != SQLITE_OK) goto done;
+  sc.rowid = rowid;
+  sc.where_call = is_table && rowid;
+  sql = select_columns(&sc, NULL, from);
   rc = sql ? lmm_sql_prepare(db, sql, 0, &sc.plain, NULL) : SQLITE_NOMEM;
   if (rc != SQLITE_OK) {
     if (rc != SQLITE_NOMEM) *errmsg = lmm_sql_errmsg(db);
@@ -422,7 +489,6 @@ int lmm_source_each(sqlite3 *db, const char *data, int nc, const char *const *na
   }
   for (int i = 0; i < nc; i++) numeric[i] = numeric_affinity(sqlite3_column_decltype(sc.plain, i + 1));
   sc.numeric = numeric;
-  sc.has_rowid = has_rowid;
   if (nc + 2 <= sqlite3_limit(db, SQLITE_LIMIT_FUNCTION_ARG, -1)) rc = scan_by_function(db, &sc, from);
   else rc = scan_by_columns(db, &sc);
   if (sc.stop != SQLITE_OK) rc = sc.stop;
@@ -439,6 +505,7 @@ done:
   sqlite3_finalize(sc.plain);
   sqlite3_free(sql);
   sqlite3_free(from);
+  sqlite3_free(rowid);
   sqlite3_free(index);
   sqlite3_free(numeric);
   sqlite3_free(sc.vals);
@@ -453,24 +520,52 @@ void lmm_source_error_in(const char *fn, char **errmsg) {
   sqlite3_free(inner);
 }
 
-/* Whether sqlite3_interrupt() has been called on db or its progress
- * handler says stop.  SQLite 3.40 has no sqlite3_is_interrupted(): a
- * statement of its own reports both.  It counts to 100 (1,731 VM steps),
- * so that the handler is called as SQLite calls it, every N steps; SQLite
- * keeps the count of a statement's steps across resets, so a large N is
- * reached over several questions.  Once interrupted, SQLite refuses to
- * prepare a statement (SQLITE_INTERRUPT): that too is the answer.  A
- * statement that cannot be made for want of memory is no interrupt. */
-static int interrupted(lmm_interrupt_probe *p) {
-  int rc = SQLITE_OK;
-  if (!p->ask &&
-      (rc = lmm_sql_prepare(p->db, "WITH RECURSIVE c(i) AS (VALUES(0) UNION ALL SELECT i + 1 FROM c WHERE i < 100) "
-                                   "SELECT count(*) FROM c", 0, &p->ask, NULL)) != SQLITE_OK &&
-      rc != SQLITE_INTERRUPT)
-    rc = lmm_sql_prepare(p->db, "SELECT 1", 0, &p->ask, NULL);
+/* Whether sqlite3_interrupt() has been called on db or its progress handler
+ * says stop.  SQLite 3.40 has no sqlite3_is_interrupted(), and it calls a
+ * progress handler only while its VM runs: at each N-th step of a statement,
+ * the steps counted across the statement's resets, N being the host's and
+ * not to be read.  So each question runs a statement of its own again and
+ * again for a PROBE_SHARE-th of the time since the last question: the
+ * handler sees the VM run for that share of the fit's time, and is called
+ * at every question while N is below the steps that share holds, every N
+ * steps' worth of the share beyond.  The statement is made of the cheapest
+ * steps SQL has (a count over rows of VALUES, five steps a row), for the
+ * most steps in the share; the handler's own time counts in it, so a slow
+ * handler costs no more.  Once interrupted, SQLite refuses to prepare a
+ * statement (SQLITE_INTERRUPT): that too is the answer.  When the statement
+ * cannot be made (out of memory, a host's small SQLITE_LIMIT_SQL_LENGTH),
+ * SELECT 1 takes its place: fewer steps in the share, the same answers. */
+#define PROBE_EVERY_MS 20   /* SQLite is asked at most this often */
+#define PROBE_SHARE 100     /* the VM gets 1 / PROBE_SHARE of the time */
+#define PROBE_ROWS 200      /* about 1,000 steps a run: one run is all a question must pay when a
+                             * handler that runs every step is slow */
+
+static double ms_since(const struct timespec *then, struct timespec *now) {
+  clock_gettime(CLOCK_MONOTONIC, now);
+  return (double)(now->tv_sec - then->tv_sec) * 1e3 + (double)(now->tv_nsec - then->tv_nsec) / 1e6;
+}
+
+static int prepare_question(lmm_interrupt_probe *p) {
+  sqlite3_str *s = sqlite3_str_new(p->db);
+  sqlite3_str_appendall(s, "SELECT count(*) FROM (VALUES(0)");
+  for (int i = 1; i < PROBE_ROWS; i++) sqlite3_str_appendall(s, ",(0)");
+  sqlite3_str_appendchar(s, 1, ')');
+  char *sql = sqlite3_str_finish(s);
+  int rc = sql ? lmm_sql_prepare(p->db, sql, 0, &p->ask, NULL) : SQLITE_NOMEM;
+  sqlite3_free(sql);
+  if (rc != SQLITE_OK && rc != SQLITE_INTERRUPT) rc = lmm_sql_prepare(p->db, "SELECT 1", 0, &p->ask, NULL);
+  return rc;
+}
+
+/* Asked ms after the last question; p->last is this one's start. */
+static int interrupted(lmm_interrupt_probe *p, double ms) {
+  int rc = p->ask ? SQLITE_OK : prepare_question(p);
   if (rc != SQLITE_OK) return rc == SQLITE_INTERRUPT;
-  while ((rc = sqlite3_step(p->ask)) == SQLITE_ROW) {}
-  sqlite3_reset(p->ask);
+  struct timespec now;
+  do {
+    while ((rc = sqlite3_step(p->ask)) == SQLITE_ROW) {}
+    sqlite3_reset(p->ask);
+  } while (rc == SQLITE_DONE && ms_since(&p->last, &now) < ms / PROBE_SHARE);
   return rc == SQLITE_INTERRUPT;
 }
 
@@ -488,11 +583,10 @@ void lmm_interrupt_probe_end(lmm_interrupt_probe *p) {
 int lmm_interrupt_probe_check(void *probe) {
   lmm_interrupt_probe *p = probe;
   struct timespec now;
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  double ms = (double)(now.tv_sec - p->last.tv_sec) * 1e3 + (double)(now.tv_nsec - p->last.tv_nsec) / 1e6;
-  if (ms < 20) return 0;
+  double ms = ms_since(&p->last, &now);
+  if (ms < PROBE_EVERY_MS) return 0;
   p->last = now;
-  return interrupted(p);
+  return interrupted(p, ms);
 }
 
 /* A scan into a model: its columns, and the feed its rows go to. */
@@ -507,10 +601,11 @@ typedef struct model_rows {
   int told;
 } model_rows;
 
-static int add_model_row(void *ctx, const lmm_value *vals, int64_t rowid, int has_rowid, lmm_error *err) {
+/* The frame keeps the rowid, else the position, and counts positions itself. */
+static int add_model_row(void *ctx, const lmm_value *vals, int64_t row, const int64_t *rowid, lmm_error *err) {
   model_rows *mr = ctx;
-  if (!mr->told) { lmm_model_rows_have_rowid(mr->m, has_rowid); mr->told = 1; }
-  return lmm_feed_row(mr->feed, vals, rowid, err);
+  if (!mr->told) { lmm_model_rows_have_rowid(mr->m, rowid != NULL); mr->told = 1; }
+  return lmm_feed_row(mr->feed, vals, rowid ? *rowid : row, err);
 }
 
 static int read_model_rows(void *arg, lmm_feed *feed) {

@@ -18,8 +18,10 @@ int lmm_source_scan(sqlite3 *db, const char *data, lmm_model *m, uint64_t *finge
  * its rows inside SQLite's loop (see source.c); lmm's init calls it. */
 int lmm_source_register(sqlite3 *db);
 
-/* Called once per row with the named columns' values; non-zero stops the scan. */
-typedef int lmm_row_fn(void *ctx, const lmm_value *vals, int64_t rowid, int has_rowid, lmm_error *err);
+/* Called once per row with the named columns' values, the row's 1-based
+ * position in the order read, and its rowid (NULL when the source gives
+ * none: see find_rowid in source.c); non-zero stops the scan. */
+typedef int lmm_row_fn(void *ctx, const lmm_value *vals, int64_t row, const int64_t *rowid, lmm_error *err);
 
 /* Scan `data` for the named columns, calling each() per row. */
 int lmm_source_each(sqlite3 *db, const char *data, int ncols, const char *const *names, lmm_row_fn *each, void *ctx,
@@ -41,15 +43,15 @@ int lmm_source_is_query(sqlite3 *db, const char *data, int *is_query, char **err
  * lmm_model_fit, core/stop.h): nonzero once sqlite3_interrupt() has been
  * called on db or the connection's progress handler has answered nonzero,
  * asked of SQLite at most every 20 ms, on the thread that runs the
- * statement.  Each question runs a statement of some 1,700 VM steps (a
- * small part of those 20 ms), so a handler set to be called every N steps
- * is called about once a question for N near 1,000 (Datasette's time
- * limit), once every N / 1,700 questions for larger N, as while SQLite
- * itself runs statements.  _end finalizes it. */
+ * statement.  Each question runs SQLite's VM for a hundredth of the time
+ * since the last, in a statement of its own, so the progress handler is
+ * called as SQLite calls it, every N VM steps: at every question for N up
+ * to some tens of thousands (Datasette's time limit has N = 1,000), less
+ * often for larger N (see source.c).  _end finalizes it. */
 typedef struct lmm_interrupt_probe {
   sqlite3 *db;
-  sqlite3_stmt *ask;
-  struct timespec last;
+  sqlite3_stmt *ask;       /* the question's statement, made at the first question */
+  struct timespec last;    /* when the last question began */
 } lmm_interrupt_probe;
 void lmm_interrupt_probe_init(lmm_interrupt_probe *p, sqlite3 *db);
 int lmm_interrupt_probe_check(void *probe);

@@ -1,6 +1,6 @@
 """Runs the SQL-level tests through the real extension: every tests/sql/test_*.py
 module's run(t, db), each on a fresh connection, the reference cases first and
-the slow interrupt timings last.
+the slow timings (time limits, interrupts) last.
 Usage: python3 tests/sql/run_tests.py build/lmm [module ...]"""
 import glob
 import importlib
@@ -9,7 +9,7 @@ import sys
 
 import harness
 
-FIRST, LAST = ["test_reference"], ["test_interrupt"]
+FIRST, LAST = ["test_reference"], ["test_time_limit", "test_interrupt"]
 
 
 def module_names():

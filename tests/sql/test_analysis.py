@@ -213,13 +213,13 @@ def joins(t, db):
     rows = db.execute("SELECT a.source_rowid, a.fitted, p.prediction, q.prediction, a.fixed FROM lmm_augment('joined') a "
                       "JOIN lmm_predict('joined', ?1) p ON p.source_rowid = a.source_rowid "
                       "JOIN lmm_predict('joined', ?1, 0) q ON q.source_rowid = a.source_rowid ORDER BY 1",
-                      ("SELECT * FROM sleepstudy WHERE tick()",)).fetchall()
+                      ("SELECT rowid, * FROM sleepstudy WHERE tick()",)).fetchall()
     t.ok(calls[0] == 2 * 180, "the predictions read %d rows, not 2 x 180" % calls[0])
     t.ok([r[0] for r in rows] == list(range(1, 181)), "joined rows %r" % [r[0] for r in rows][:5])
     t.ok(all(abs(r[1] - r[2]) < 1e-9 * abs(r[1]) and abs(r[3] - r[4]) < 1e-9 * abs(r[4]) for r in rows),
          "joined predictions differ from fitted values")
     one = db.execute("SELECT * FROM lmm_augment('joined') WHERE source_rowid = 17").fetchall()
-    t.ok(len(one) == 1 and one[0][0] == 17 and one[0][1] == db.execute("SELECT Reaction FROM sleepstudy WHERE rowid = 17").fetchone()[0],
+    t.ok(len(one) == 1 and one[0][0] == 17 and one[0][2] == db.execute("SELECT Reaction FROM sleepstudy WHERE rowid = 17").fetchone()[0],
          "lookup of one row: %r" % one)
     for value, n in ((17.0, 1), ("17", 1), (17.5, 0), (None, 0), (1000, 0)):
         got = db.execute("SELECT count(*) FROM lmm_augment('joined') WHERE source_rowid = ?", (value,)).fetchone()[0]

@@ -1,7 +1,7 @@
 """sqlite3_interrupt() (Ctrl-C in the shell) stops a fit in progress within a
 fraction of a second, with an error that says so, and leaves the connection
-and the database as they were; so does a progress handler that answers
-nonzero (a host's time limit, as Datasette sets one).
+and the database as they were (a progress handler's time limit:
+test_time_limit.py).
 
 The bound is 0.2 s from the interrupt to the statement's error on this
 machine, in every long phase: the least-squares QR of an lm, the fixed
@@ -101,36 +101,6 @@ def long_phases(t, db):
     db.execute("DELETE FROM lmm_models WHERE name = 'wide800'")
 
 
-def progress_limit(t, db):
-    """A time limit as a progress handler, Datasette's way: every 1,000 VM
-    steps, stop once the deadline has passed."""
-    db.execute("CREATE TEMP TABLE limited AS WITH RECURSIVE i(k) AS (SELECT 0 UNION ALL SELECT k + 1 FROM i WHERE k < 2999) "
-               "SELECT k % 1000 AS f, abs(random() % 1000) * 0.01 AS y, abs(random() % 50) AS g FROM i")
-    lags = []
-    for limit in (0.3, 1.0):
-        for _ in range(3):   # a limit the fit beat is tried again sooner (interrupted_in)
-            start = time.perf_counter()
-            deadline = start + limit
-            db.set_progress_handler(lambda: 1 if time.perf_counter() >= deadline else 0, 1000)
-            try:
-                db.execute("SELECT * FROM lmm_fit('limited', 'y ~ factor(f) + (1|g)')").fetchall()
-                limit = 0.8 * (time.perf_counter() - start)
-                continue
-            except sqlite3.OperationalError as e:
-                lag = time.perf_counter() - deadline
-                lags.append(lag)
-                t.ok("interrupted" in str(e), "a %.1f s progress-handler limit: message %r" % (limit, str(e)))
-                t.ok(lag < LAG_WORST, "a %.1f s progress-handler limit: stopped %.3f s after it" % (limit, lag))
-                break
-            finally:
-                db.set_progress_handler(None, 1000)
-        else:
-            t.ok(False, "a %.1f s progress-handler limit: the fit finished three times" % limit)
-    if lags:
-        print("  %-44s deadline -> error: %s s" % ("progress handler (Datasette's limit)", ", ".join("%.3f" % x for x in lags)))
-        t.ok(statistics.median(lags) < LAG_BOUND, "progress handler: median lag %.3f s" % statistics.median(lags))
-
-
 def run(t, db):
     # a crossed model large enough that its fit takes a good second here
     db.execute("CREATE TEMP TABLE big AS WITH RECURSIVE i(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM i WHERE k < ROWS) "
@@ -143,7 +113,6 @@ def run(t, db):
         t.ok(lag is not None and lag < LAG_WORST, "interrupt after %.2f s: the fit stopped %r s after sqlite3_interrupt" % (delay, lag))
     t.ok(db.execute("SELECT count(*), total(y) FROM big").fetchone() == before, "the data changed")
     long_phases(t, db)
-    progress_limit(t, db)
     t.ok(db.execute("SELECT count(*) FROM lmm_models WHERE name = 'wide800'").fetchone() == (0,), "a saved model was left")
     rows = fit(db, "sleepstudy", "Reaction ~ Days + (Days|Subject)")
     t.ok(rows[0]["term"] == "(Intercept)" and abs(rows[0]["estimate"] - 251.405104848485) < 1e-6,

@@ -1,0 +1,113 @@
+"""A host's time limit set as a progress handler stops a long call as
+sqlite3_interrupt() does: Datasette's pattern, a handler called every N VM
+steps that answers True once time.monotonic() passes a deadline, stops a
+call of a second or more within 0.2 s of its start when the limit is 0.1 s,
+with SQLITE_INTERRUPT ("interrupted"), and leaves the database as it was.
+
+SQLite calls a progress handler only while its VM runs; lmm's fit runs
+outside it, so the fit's questions to SQLite (ext/source.c) run the VM for a
+share of the time.  The calls: lmm_fit (with and without save=), lmm_agg,
+and what reads a saved model again (lmm_augment, lmm_predict, lmm_ranef).
+N is the host's: 1,000 (Datasette), 1 (Datasette below 20 ms) and 100,000.
+The machine is shared, so each call is limited RUNS times: the median time
+to the error must be within 0.2 s (BOUND), none beyond 1.5 s; every time is
+printed."""
+import os
+import shutil
+import sqlite3
+import statistics
+import time
+
+from harness import connect, private_copy
+from test_store import snapshot
+
+LIMIT = 0.1   # seconds: the host's time limit
+BOUND = 0.2   # the median time from a statement's start to its error (the issue's bound)
+WORST = 1.5   # no single run may take longer
+RUNS = 5
+STEPS = (1000, 1, 100000)   # the handler's N
+if os.environ.get("ASAN_OPTIONS"):   # make sanitize: every line of C three times slower
+    BOUND, WORST = 1.0, 6.0
+
+
+def time_limit(db, seconds, n):
+    """Datasette's sqlite_timelimit: every n VM steps, stop once the deadline has passed."""
+    deadline = time.monotonic() + seconds
+
+    def handler():
+        if time.monotonic() >= deadline:
+            return True
+    db.set_progress_handler(handler, n)
+
+
+def limited(db, sql, n):
+    """Run sql under a LIMIT-second time limit: (seconds to the error, the error), the error None when it finished."""
+    start = time.monotonic()
+    time_limit(db, LIMIT, n)
+    try:
+        db.execute(sql).fetchall()
+        error = None
+    except sqlite3.Error as e:
+        error = e
+    finally:
+        db.set_progress_handler(None, n)
+    return time.monotonic() - start, error
+
+
+def state(db):
+    """The tables and their counts, and the saved models whole (a limited save= must not replace one)."""
+    saved = db.execute("SELECT 1 FROM sqlite_schema WHERE name = 'lmm_models'").fetchone()
+    return snapshot(db), saved and db.execute("SELECT * FROM lmm_models ORDER BY name").fetchall()
+
+
+def check_call(t, db, what, sql, must_be_long=True):
+    start = time.monotonic()
+    db.execute(sql).fetchall()
+    alone = time.monotonic() - start
+    if alone < 3 * LIMIT:
+        print("  %-40s took %.3f s without a limit: too short to test one%s" % (what, alone, "" if must_be_long else ", SKIPPED"))
+        t.ok(not must_be_long, "%s takes %.3f s without a limit: too short to test a %.1f s limit" % (what, alone, LIMIT))
+        return
+    before = state(db)
+    for n in STEPS:
+        times = []
+        for _ in range(RUNS):
+            took, error = limited(db, sql, n)
+            times.append(took)
+            if not t.ok(error is not None, "%s, N = %d: a %.1f s limit did not stop it (it ran %.2f s)" % (what, n, LIMIT, took)):
+                break
+            t.ok(isinstance(error, sqlite3.OperationalError) and "interrupted" in str(error)
+                 and getattr(error, "sqlite_errorcode", sqlite3.SQLITE_INTERRUPT) == sqlite3.SQLITE_INTERRUPT,
+                 "%s, N = %d: the error is %r (%s)" % (what, n, str(error), getattr(error, "sqlite_errorname", "?")))
+            t.ok(took < WORST, "%s, N = %d: stopped %.3f s after it began" % (what, n, took))
+        print("  %-40s %.2f s alone; N = %-6d a %.1f s limit stops it after %s s"
+              % (what, alone, n, LIMIT, ", ".join("%.3f" % x for x in times)))
+        t.ok(statistics.median(times) < BOUND, "%s, N = %d: median %.3f s from start to error (of %r)"
+             % (what, n, statistics.median(times), times))
+    t.ok(state(db) == before, "%s: a limited call changed the database" % what)
+
+
+def table(db, name, rows, cols):
+    """A table of rows rows; cols: name -> SQL of k (the row number)."""
+    select = ", ".join("%s AS %s" % (sql, col) for col, sql in cols.items())
+    db.execute("CREATE TABLE %s AS WITH RECURSIVE i(k) AS (SELECT 0 UNION ALL SELECT k + 1 FROM i WHERE k < %d) "
+               "SELECT %s FROM i" % (name, rows - 1, select))
+
+
+def run(t, db):
+    d, path = private_copy("lmm-time-limit-")
+    db = connect(os.environ.get("LMM_EXT", "build/lmm"), path)
+    noise = "abs(random() % 1000) * 0.01"
+    # 3,000 rows read in a few ms, then a second or more of QR and optimizer
+    table(db, "limited_wide", 3000, {"f": "k % 1000", "y": noise, "g": "abs(random() % 50)"})
+    check_call(t, db, "lmm_fit", "SELECT * FROM lmm_fit('limited_wide', 'y ~ factor(f) + (1|g)')")
+    check_call(t, db, "lmm_fit, save=", "SELECT * FROM lmm_fit('limited_wide', 'y ~ factor(f) + (1|g)', NULL, 'save=limited_wide')")
+    check_call(t, db, "lmm_agg", "SELECT lmm_agg('y ~ factor(f) + (1|g)', NULL, NULL, 'y', y, 'f', f, 'g', g) FROM limited_wide")
+    # crossed terms: each evaluation a dense Cholesky of order 2,000; conditional variances by selected inversion
+    table(db, "limited_crossed", 16000, {"y": noise, "a": "abs(random() % 2000)", "b": "abs(random() % 2000)"})
+    db.execute("SELECT * FROM lmm_fit('limited_crossed', 'y ~ 1 + (1|a) + (1|b)', NULL, 'save=limited_crossed')").fetchall()
+    check_call(t, db, "lmm_augment", "SELECT * FROM lmm_augment('limited_crossed')", must_be_long=False)
+    check_call(t, db, "lmm_predict", "SELECT * FROM lmm_predict('limited_crossed', 'limited_crossed')", must_be_long=False)
+    check_call(t, db, "lmm_ranef", "SELECT * FROM lmm_ranef('limited_crossed')", must_be_long=False)
+    db.close()
+    shutil.rmtree(d)
