@@ -138,9 +138,10 @@ clean:
 # build/dist/lmm.so holds OpenBLAS (with its LAPACK), LAPACKE and Rmath, from their static archives, and
 # needs at run time libc, libm and the loader, and libnlopt.so.0, which is copied beside it and found
 # through $ORIGIN (Debian ships no static NLopt).  mk/gfortran_concat.c stands in for the gfortran runtime.
-# -z defs fails the link on a symbol left for run time; -u pulls in openblas_{get,set}_num_threads, to
-# which core/blas_threads.c refers weakly (a weak reference pulls nothing out of an archive), so that
-# lmm holds this OpenBLAS, not another in the process, at one thread.
+# -z defs fails the link on a symbol left for run time; -u pulls in openblas_{get,set}_num_threads and
+# openblas_get_config, to which core/blas_threads.c and ext/lmm_version.c refer weakly (a weak reference
+# pulls nothing out of an archive), so that lmm holds this OpenBLAS, not another in the process, at one
+# thread, and lmm_version() names it.
 DIST = $(BUILD)/dist
 DIST_OBJ = $(CORE_OBJ) $(EXT_OBJ) $(BUILD)/mk/gfortran_concat.o
 
@@ -151,6 +152,7 @@ $(DIST)/lmm.so: $(DIST_OBJ) mk/lmm.map
 	@mkdir -p $(DIST) && rm -f $(DIST)/libnlopt.so*
 	$(CC) $(CFLAGS) $(LDFLAGS) -shared -o $@ $(DIST_OBJ) $(EXPORTS) -static-libgcc -Wl,-z,defs \
 	  -Wl,-rpath,'$$ORIGIN' -Wl,-u,openblas_get_num_threads -Wl,-u,openblas_set_num_threads \
+	  -Wl,-u,openblas_get_config \
 	  -Wl,-Bstatic $(filter-out -lnlopt,$(DEP_LIBS)) -Wl,-Bdynamic -lnlopt $(LDLIBS) -lm -lpthread
 	@ldd $@ | awk '$$1 ~ /^libnlopt/ { print $$1, $$3 }' | while read -r name path; do \
 	  cp -L "$$path" $(DIST)/$$name && echo "$(DIST)/$$name: from $$path"; done
