@@ -380,7 +380,7 @@ typedef struct arith_fn { const char *name; int minargs, maxargs; } arith_fn;
 static const arith_fn arith_fns[] = {
   {"I", 1, 1}, {"log", 1, 2}, {"log1p", 1, 1}, {"log2", 1, 1}, {"log10", 1, 1},
   {"exp", 1, 1}, {"expm1", 1, 1}, {"sqrt", 1, 1}, {"abs", 1, 1},
-  {"sin", 1, 1}, {"cos", 1, 1}, {"tan", 1, 1},
+  {"sin", 1, 1}, {"cos", 1, 1}, {"tan", 1, 1}, {"as.numeric", 1, 1},
 };
 
 /* A call of a known arithmetic function with the right number of arguments; else the message */
@@ -442,7 +442,7 @@ double lmm_expr_eval(const lmm_expr *e, const double *v) {
   case EX_CALL: {
     double a = lmm_expr_eval(e->args[0], v);
     const char *f = e->name;
-    if (!strcmp(f, "I")) return a;
+    if (!strcmp(f, "I") || !strcmp(f, "as.numeric")) return a;   /* as.numeric: text is read as a number (row_eval.c) */
     if (!strcmp(f, "log")) return e->nargs == 2 ? log(a) / log(lmm_expr_eval(e->args[1], v)) : log(a);
     if (!strcmp(f, "log1p")) return log1p(a);
     if (!strcmp(f, "log2")) return log2(a);

@@ -17,6 +17,7 @@ int lmm_model_begin(const char *formula, const char *random, const char *options
   if (!rc) rc = lmm_formula_parse(formula, random, &m->formula, err);
   if (!rc) rc = lmm_frame_new(m->formula, 1, &m->frame, err);
   if (rc) { lmm_model_free(m); return rc; }
+  lmm_row_eval_read_text(m->frame->ev, 0, m->options.na, m->options.na_given);
   m->style = m->formula->nbars == 0 ? (m->options.method_given ? LMM_STYLE_NLME : LMM_STYLE_LM)
              : (random && random[0]) ? LMM_STYLE_NLME : LMM_STYLE_LME4;
   if (m->style == LMM_STYLE_LM) m->options.reml = 0;
@@ -25,6 +26,10 @@ int lmm_model_begin(const char *formula, const char *random, const char *options
 }
 
 void lmm_model_rows_have_rowid(lmm_model *m, int has_rowid) { m->frame->has_rowid = has_rowid; }
+
+void lmm_model_rows_untyped(lmm_model *m, int untyped) {
+  lmm_row_eval_read_text(m->frame->ev, untyped, m->options.na, m->options.na_given);
+}
 
 int lmm_model_ncols(const lmm_model *m) { return m->formula->ncols; }
 const char *lmm_model_col(const lmm_model *m, int i) { return m->formula->cols[i]; }

@@ -31,6 +31,9 @@ typedef struct lmm_model {
 int lmm_model_begin(const char *formula, const char *random, const char *options, lmm_model **out, lmm_error *err);
 /* Whether the rowids given to add_row are real rowids (else row numbers), for messages. */
 void lmm_model_rows_have_rowid(lmm_model *m, int has_rowid);
+/* The rows carry no types (no column the model reads is declared a number): their text is read as R's
+ * read.csv reads a file (lmm_row_eval_read_text).  Before the first row. */
+void lmm_model_rows_untyped(lmm_model *m, int untyped);
 /* Columns to read, in the order add_row expects them. */
 int lmm_model_ncols(const lmm_model *m);
 const char *lmm_model_col(const lmm_model *m, int i);

@@ -20,6 +20,8 @@ int lmm_options_parse(const char *text, lmm_options *o, lmm_error *err) {
   o->reml = 1;
   o->method_given = 0;
   o->save[0] = 0;
+  strcpy(o->na, "NA");
+  o->na_given = 0;
   if (!text) return LMM_OK;
   const char *p = text;
   while (*p) {
@@ -47,8 +49,16 @@ int lmm_options_parse(const char *text, lmm_options *o, lmm_error *err) {
           return lmm_fail(err, LMM_ERR, "options: save needs a model name of 1 to %d characters", (int)sizeof o->save - 1);
         memcpy(o->save, vs, (size_t)(ve - vs));
         o->save[ve - vs] = 0;
+      } else if (eq(ks, kend, "na")) {
+        if (o->na_given) return lmm_fail(err, LMM_ERR, "options: na is given twice; keep one");
+        if ((size_t)(ve - vs) >= sizeof o->na)
+          return lmm_fail(err, LMM_ERR, "options: na takes at most %d characters (texts between '|', as na=NA|-)",
+                          (int)sizeof o->na - 1);
+        memcpy(o->na, vs, (size_t)(ve - vs));
+        o->na[ve - vs] = 0;
+        o->na_given = 1;
       } else {
-        return lmm_fail(err, LMM_ERR, "options: unknown option '%.*s' (known: method, save)", (int)(kend - ks), ks);
+        return lmm_fail(err, LMM_ERR, "options: unknown option '%.*s' (known: method, save, na)", (int)(kend - ks), ks);
       }
     }
     p = *end ? end + 1 : end;

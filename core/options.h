@@ -8,6 +8,8 @@ typedef struct lmm_options {
   int reml;            /* default 1, as in R */
   int method_given;    /* method= was written (a gls fit when there is no random part) */
   char save[128];      /* save=name: keep the fit under this name ("" for none) */
+  char na[128];        /* na=NA|-: the texts that are missing values, '|' between them (R's na.strings) */
+  int na_given;        /* na= was written: its texts are missing values in typed data too */
 } lmm_options;
 
 int lmm_options_parse(const char *text, lmm_options *o, lmm_error *err);

@@ -57,8 +57,10 @@ int lmm_predictor_new(lmm_model *m, int level, lmm_predictor **out, lmm_error *e
   p->code = lmm_calloc(nv, sizeof *p->code);
   if (!p->basis || !p->code) rc = lmm_nomem(err);
   if (!rc) rc = lmm_row_eval_new_vars(f, variables_at(m->design, level), &p->ev, err);
+  if (!rc) lmm_row_eval_read_text(p->ev, m->frame->ev->untyped, m->options.na, m->options.na_given);
   for (int i = 0; i < f->nvars && !rc; i++) {
     const lmm_frame_var *v = &m->frame->vars[i];
+    if (!v->is_factor && v->in_model) p->ev->as_number |= (lmm_term)1 << i;   /* text numbers as in the fit */
     if (v->levels) rc = lmm_var_basis_init(&p->basis[i], v->levels, v->level_len, v->nlevels, err);
   }
   if (rc) { lmm_predictor_free(p); return rc; }

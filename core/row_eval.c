@@ -3,6 +3,7 @@
 #include "alloc.h"
 #include "numfmt.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,10 +57,11 @@ static int row_eval_new(const lmm_formula *f, int with_response, lmm_term vars, 
   ev->pos = lmm_calloc(nc, sizeof *ev->pos);
   ev->colvals = lmm_calloc(nc, sizeof *ev->colvals);
   ev->coltext = lmm_calloc(nc, sizeof *ev->coltext);
+  ev->colbad = lmm_calloc(nc, sizeof *ev->colbad);
   ev->x = lmm_calloc(nv, sizeof *ev->x);
   ev->text = lmm_calloc(nv, sizeof *ev->text);
   ev->len = lmm_calloc(nv, sizeof *ev->len);
-  if (!ev->col || !ev->pos || !ev->colvals || !ev->coltext || !ev->x || !ev->text || !ev->len || list_reads(ev)) {
+  if (!ev->col || !ev->pos || !ev->colvals || !ev->coltext || !ev->colbad || !ev->x || !ev->text || !ev->len || list_reads(ev)) {
     lmm_row_eval_free(ev);
     return lmm_nomem(err);
   }
@@ -90,6 +92,7 @@ void lmm_row_eval_free(lmm_row_eval *ev) {
   lmm_free(ev->pos);
   lmm_free(ev->colvals);
   lmm_free(ev->coltext);
+  lmm_free(ev->colbad);
   lmm_free(ev->x);
   lmm_free(ev->text);
   lmm_free(ev->len);
@@ -119,10 +122,11 @@ static const char *row_word(const lmm_row_eval *ev) { return ev->has_rowid ? "ro
 
 /* A text value where a number is needed: name the column and the row. */
 static int check_numeric(const lmm_row_eval *ev, const lmm_expr *e, const char *what, lmm_error *err) {
-  if (e->kind == EX_NAME && ev->coltext[e->column]) {
+  if (e->kind == EX_NAME && ev->colbad[e->column]) {
     const lmm_value *v = &ev->vals[ev->pos[e->column]];
     char buf[96];
-    return lmm_fail(err, LMM_ERR, "column '%s' must be numeric in %s, but %s %lld holds the text '%s'",
+    return lmm_fail(err, LMM_ERR, "column '%s' must be numeric in %s, but %s %lld holds the text '%s', which is no number "
+                    "(a missing value is NULL, or a text named by option na=)",
                     ev->f->cols[e->column], what, row_word(ev), (long long)ev->rowid, shown_text(v->text, v->len, buf));
   }
   for (int i = 0; i < e->nargs; i++) {
@@ -142,23 +146,56 @@ static int not_finite(const lmm_row_eval *ev, const char *label, double v, lmm_e
 static int number(const lmm_row_eval *ev, const lmm_expr *e, int i, const char *label, double *x, lmm_error *err) {
   const char *in = i == ev->f->nvars ? "the response" : label;
   if (e->kind == EX_NAME) {   /* a column as it stands, the commonest */
-    if (ev->coltext[e->column]) return check_numeric(ev, e, in, err);
+    if (ev->colbad[e->column]) return check_numeric(ev, e, in, err);
     *x = ev->colvals[e->column];
   } else {
     for (int k = ev->reads_at[i]; k < ev->reads_at[i + 1]; k++)
-      if (ev->coltext[ev->reads[k]]) return check_numeric(ev, e, in, err);
+      if (ev->colbad[ev->reads[k]]) return check_numeric(ev, e, in, err);
     *x = lmm_expr_eval(e, ev->colvals);
   }
   return isfinite(*x) ? LMM_OK : not_finite(ev, label, *x, err);
+}
+
+void lmm_row_eval_read_text(lmm_row_eval *ev, int untyped, const char *na, int na_given) {
+  ev->untyped = untyped;
+  ev->na = untyped || na_given ? na : NULL;
+}
+
+int lmm_text_number(const char *text, int len, double *x) {
+  char buf[64], *end;
+  int a = 0, b = len;
+  while (a < b && isspace((unsigned char)text[a])) a++;
+  while (b > a && isspace((unsigned char)text[b - 1])) b--;
+  if (a == b || b - a >= (int)sizeof buf) return 0;   /* no number is written in 64 characters or more */
+  memcpy(buf, text + a, (size_t)(b - a));
+  buf[b - a] = 0;
+  *x = strtod(buf, &end);
+  return *end == 0;
+}
+
+/* Whether text[0..len) is one of the '|'-separated texts of na. */
+static int is_na(const char *na, const char *text, int len) {
+  for (const char *p = na;; p++) {
+    const char *e = strchr(p, '|');
+    size_t n = e ? (size_t)(e - p) : strlen(p);
+    if (n == (size_t)len && !memcmp(p, text, n)) return 1;
+    if (!e) return 0;
+    p = e;
+  }
 }
 
 int lmm_row_eval_run(lmm_row_eval *ev, const lmm_value *vals, int64_t rowid, int has_rowid, lmm_error *err) {
   const lmm_formula *f = ev->f;
   for (int k = 0; k < ev->ncols; k++) {
     if (vals[k].type == LMM_NULL) return LMM_ROW_HAS_NULL;
-    int c = ev->col[k];
-    ev->coltext[c] = vals[k].type == LMM_TEXT;
-    ev->colvals[c] = vals[k].type == LMM_NUM ? vals[k].num : NAN;
+    int c = ev->col[k], text = vals[k].type == LMM_TEXT;
+    double x = text ? NAN : vals[k].num;
+    int reads = text && lmm_text_number(vals[k].text, vals[k].len, &x);
+    if (text && ((ev->untyped && !reads && !vals[k].len) || (ev->na && is_na(ev->na, vals[k].text, vals[k].len))))
+      return LMM_ROW_HAS_NULL;
+    ev->coltext[c] = text && !(ev->untyped && reads);
+    ev->colbad[c] = text && !reads;
+    ev->colvals[c] = x;
   }
   ev->vals = vals;
   ev->rowid = rowid;
@@ -173,7 +210,8 @@ int lmm_row_eval_run(lmm_row_eval *ev, const lmm_value *vals, int64_t rowid, int
       ev->x[i] = NAN;
       continue;
     }
-    if (e->kind == EX_NAME && ev->coltext[e->column] && var->kind != LMM_VAR_NUMERIC) {  /* a level as it stands */
+    if (e->kind == EX_NAME && ev->coltext[e->column] && var->kind != LMM_VAR_NUMERIC &&
+        (!(ev->as_number >> i & 1) || ev->colbad[e->column])) {  /* a level as it stands */
       const lmm_value *v = &vals[ev->pos[e->column]];
       ev->text[i] = v->len ? v->text : "";   /* text is never NULL: it says the value is text */
       ev->len[i] = v->len;

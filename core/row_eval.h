@@ -50,6 +50,11 @@ typedef struct lmm_row_eval {
   unsigned char *coltext;
   int64_t rowid;
   int has_rowid;         /* messages name a rowid, else a row number */
+  /* how text is read (lmm_row_eval_read_text) */
+  int untyped;           /* the data carry no types: a text that reads as a number is that number */
+  const char *na;        /* texts that are missing values, '|' between them; NULL none */
+  lmm_term as_number;    /* variables whose text is a number when it reads as one (those fitted as numbers) */
+  unsigned char *colbad; /* by formula column: text that does not read as a number */
   /* its values */
   double y;              /* the response (with_response) */
   double *x;             /* per variable: its number, NAN when its value is text */
@@ -63,6 +68,16 @@ int lmm_row_eval_new(const lmm_formula *f, int with_response, lmm_row_eval **out
  * needs no column only they read. */
 int lmm_row_eval_new_vars(const lmm_formula *f, lmm_term vars, lmm_row_eval **out, lmm_error *err);
 void lmm_row_eval_free(lmm_row_eval *ev);
+
+/* How text is read, R's read.csv's rule.  untyped (no column the model reads has a declared type, as
+ * `.import --csv` makes them): a text that reads as a number is that number (type.convert), and an empty text
+ * and the na texts are missing; typed: a text is a level, the na texts missing only when na_given.  In both, a
+ * text where a number is needed (the response, arithmetic, the variables in as_number) is read as a number,
+ * strtod over the whole text with blanks around allowed, and refused when it is none.  na ('|' between the
+ * texts) is borrowed. */
+void lmm_row_eval_read_text(lmm_row_eval *ev, int untyped, const char *na, int na_given);
+/* Whether text[0..len) reads as a number, into *x. */
+int lmm_text_number(const char *text, int len, double *x);
 
 /* lmm_row_eval_run's answer for a row with a NULL in a column it holds: nothing evaluated. */
 enum { LMM_ROW_HAS_NULL = 101 };

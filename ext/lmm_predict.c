@@ -67,7 +67,7 @@ static int predict_fill(sqlite3 *db, sqlite3_value **argv, lmm_rowset *rows, cha
     if (!names) rc = SQLITE_NOMEM;
     for (int i = 0; rc == SQLITE_OK && i < nc; i++) names[i] = lmm_predictor_col(p, i);
     predict_ctx pc = {p, rows};
-    if (rc == SQLITE_OK) rc = lmm_source_each(db, (const char *)sqlite3_value_text(argv[1]), nc, names, predict_one, &pc, NULL, errmsg);
+    if (rc == SQLITE_OK) rc = lmm_source_each(db, (const char *)sqlite3_value_text(argv[1]), nc, names, predict_one, &pc, NULL, NULL, errmsg);
   }
   if (rc != SQLITE_OK) lmm_source_error_in("lmm_predict", errmsg);
   sqlite3_free(names);

@@ -463,7 +463,7 @@ static int scan_by_columns(sqlite3 *db, scan *sc) {
 }
 
 int lmm_source_each(sqlite3 *db, const char *data, int nc, const char *const *names, lmm_row_fn *each, void *ctx,
-                    uint64_t *fingerprint, char **errmsg) {
+                    uint64_t *fingerprint, int *untyped, char **errmsg) {
   int is_table = 0, is_query = 0;
   char *from = NULL, *sql = NULL, *rowid = NULL;
   size_t width = (size_t)(nc ? nc : 1);
@@ -487,7 +487,11 @@ int lmm_source_each(sqlite3 *db, const char *data, int nc, const char *const *na
     lmm_source_error_in("cannot read the data", errmsg);
     goto done;
   }
-  for (int i = 0; i < nc; i++) numeric[i] = numeric_affinity(sqlite3_column_decltype(sc.plain, i + 1));
+  if (untyped) *untyped = 1;
+  for (int i = 0; i < nc; i++) {
+    numeric[i] = numeric_affinity(sqlite3_column_decltype(sc.plain, i + 1));
+    if (numeric[i] && untyped) *untyped = 0;
+  }
   sc.numeric = numeric;
   if (nc + 2 <= sqlite3_limit(db, SQLITE_LIMIT_FUNCTION_ARG, -1)) rc = scan_by_function(db, &sc, from);
   else rc = scan_by_columns(db, &sc);
@@ -599,12 +603,17 @@ typedef struct model_rows {
   char **errmsg;
   lmm_feed *feed;
   int told;
+  int untyped;   /* no column read is declared a number (lmm_source_each) */
 } model_rows;
 
 /* The frame keeps the rowid, else the position, and counts positions itself. */
 static int add_model_row(void *ctx, const lmm_value *vals, int64_t row, const int64_t *rowid, lmm_error *err) {
   model_rows *mr = ctx;
-  if (!mr->told) { lmm_model_rows_have_rowid(mr->m, rowid != NULL); mr->told = 1; }
+  if (!mr->told) {
+    lmm_model_rows_have_rowid(mr->m, rowid != NULL);
+    lmm_model_rows_untyped(mr->m, mr->untyped);
+    mr->told = 1;
+  }
   return lmm_feed_row(mr->feed, vals, rowid ? *rowid : row, err);
 }
 
@@ -612,7 +621,7 @@ static int read_model_rows(void *arg, lmm_feed *feed) {
   model_rows *mr = arg;
   mr->feed = feed;
   return lmm_source_each(mr->db, mr->data, lmm_model_ncols(mr->m), mr->names, add_model_row, mr, mr->fingerprint,
-                         mr->errmsg);
+                         &mr->untyped, mr->errmsg);
 }
 
 /* The rows go to the frame through a feed: built on a second thread while
@@ -624,7 +633,7 @@ int lmm_source_scan(sqlite3 *db, const char *data, lmm_model *m, uint64_t *finge
   const char **names = sqlite3_malloc64(sizeof *names * (size_t)(nc ? nc : 1));
   if (!names) { *errmsg = sqlite3_mprintf("out of memory"); return SQLITE_NOMEM; }
   for (int i = 0; i < nc; i++) names[i] = lmm_model_col(m, i);
-  model_rows mr = {db, data, m, names, fingerprint, errmsg, NULL, 0};
+  model_rows mr = {db, data, m, names, fingerprint, errmsg, NULL, 0, 0};
   lmm_error err = {0};
   int rc = SQLITE_OK;
   int frame_rc = lmm_model_read(m, read_model_rows, &mr, &rc, &err);

@@ -23,9 +23,11 @@ int lmm_source_register(sqlite3 *db);
  * none: see find_rowid in source.c); non-zero stops the scan. */
 typedef int lmm_row_fn(void *ctx, const lmm_value *vals, int64_t row, const int64_t *rowid, lmm_error *err);
 
-/* Scan `data` for the named columns, calling each() per row. */
+/* Scan `data` for the named columns, calling each() per row; *untyped (unless NULL) is set before the first
+ * row: whether no column read is declared with a numeric type (every one TEXT or untyped, as `.import --csv`
+ * makes them), the case where text is read as R's read.csv reads a file (core/row_eval.h). */
 int lmm_source_each(sqlite3 *db, const char *data, int ncols, const char *const *names, lmm_row_fn *each, void *ctx,
-                    uint64_t *fingerprint, char **errmsg);
+                    uint64_t *fingerprint, int *untyped, char **errmsg);
 
 /* The reader's message (*errmsg, from sqlite3_mprintf; may be NULL) under
  * the calling function's name, "fn: ...", once: a message that already

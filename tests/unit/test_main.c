@@ -35,6 +35,7 @@ int main(void) {
   /* test_row_eval.c */
   RUN(test_row_eval_columns);
   RUN(test_row_eval_refusals);
+  RUN(test_row_eval_text);
   RUN(test_row_eval_levels);
   /* test_formula_terms.c */
   RUN(test_terms_expansion);

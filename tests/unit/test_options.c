@@ -19,6 +19,14 @@ void test_options_valid(void) {
   CHECK_INT(o.method_given, 1);
   CHECK_INT(lmm_options_parse("METHOD=ml", &o, &err), LMM_OK);
   CHECK_INT(o.reml, 0);
+  CHECK_STR(o.na, "NA");                  /* R's na.strings */
+  CHECK_INT(o.na_given, 0);
+  CHECK_INT(lmm_options_parse("na=NA|-|., method=ML", &o, &err), LMM_OK);
+  CHECK_STR(o.na, "NA|-|.");
+  CHECK_INT(o.na_given, 1);
+  CHECK_INT(lmm_options_parse("na=-, na=.", &o, &err), LMM_ERR);
+  CHECK_CONTAINS(err.msg, "na is given twice");
+  err = (lmm_error){0};
   /* a previous parse leaves nothing behind */
   CHECK_INT(lmm_options_parse("  ", &o, &err), LMM_OK);
   CHECK_INT(o.reml, 1);

@@ -66,6 +66,45 @@ void test_row_eval_refusals(void) {
   lmm_formula_free(f);
 }
 
+void test_row_eval_text(void) {
+  double v = 0;
+  CHECK_INT(lmm_text_number(" 249.56 ", 8, &v), 1);
+  CHECK_NEAR(v, 249.56, 0);
+  CHECK_INT(lmm_text_number("1e3", 3, &v), 1);
+  CHECK_NEAR(v, 1000, 0);
+  CHECK_INT(lmm_text_number("1 2", 3, &v), 0);
+  CHECK_INT(lmm_text_number("12abc", 2, &v), 1);   /* only len bytes are read */
+  CHECK_INT(lmm_text_number("", 0, &v), 0);
+  CHECK_INT(lmm_text_number("  ", 2, &v), 0);
+  lmm_formula *f = parse_ok("y ~ x + g", NULL);
+  lmm_row_eval *ev = NULL;
+  lmm_error err = {0};
+  if (!f || lmm_row_eval_new(f, 1, &ev, &err)) { lmm_formula_free(f); return; }
+  lmm_value row[3] = {TXT(" 2.5"), TXT("3"), TXT("NA")};
+  /* typed: the response's text reads as a number, a plain column's text is a level, NA a level */
+  lmm_row_eval_read_text(ev, 0, "NA", 0);
+  CHECK_INT(lmm_row_eval_run(ev, row, 1, 0, &err), LMM_OK);
+  CHECK_NEAR(ev->y, 2.5, 0);
+  CHECK(ev->text[0] && ev->len[0] == 1 && ev->text[1] && ev->len[1] == 2);
+  /* untyped: text that reads as a number is one; NA and empty texts are missing */
+  lmm_row_eval_read_text(ev, 1, "NA", 0);
+  CHECK_INT(lmm_row_eval_run(ev, row, 1, 0, &err), LMM_ROW_HAS_NULL);
+  row[2] = TXT("");
+  CHECK_INT(lmm_row_eval_run(ev, row, 1, 0, &err), LMM_ROW_HAS_NULL);
+  row[2] = TXT("b");
+  CHECK_INT(lmm_row_eval_run(ev, row, 1, 0, &err), LMM_OK);
+  CHECK(!ev->text[0] && ev->text[1]);
+  CHECK_NEAR(ev->x[0], 3, 0);
+  /* na= in typed data: its texts are missing, others not */
+  lmm_row_eval_read_text(ev, 0, "-|.", 1);
+  row[2] = TXT(".");
+  CHECK_INT(lmm_row_eval_run(ev, row, 1, 0, &err), LMM_ROW_HAS_NULL);
+  row[2] = TXT("NA");
+  CHECK_INT(lmm_row_eval_run(ev, row, 1, 0, &err), LMM_OK);
+  lmm_row_eval_free(ev);
+  lmm_formula_free(f);
+}
+
 void test_row_eval_levels(void) {
   /* fitted levels in the frame's order: "0.3" (numbers print with 15 digits), "a", "a\0x" (its bytes) */
   char l0[] = "0.3", l1[] = "a", l2[] = "a\0x";
