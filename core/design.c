@@ -254,8 +254,42 @@ static int key_cmp(const void *a, const void *c) {
   return (x > y) - (x < y);
 }
 
-/* Grouping factor of a bar: one variable's codes, or the interaction of several. */
-static int grouping(const lmm_frame *fr, const lmm_bar *b, lmm_reterm *re, lmm_error *err) {
+/* The codes of interaction level key, one per grouping variable. */
+static void key_codes(const lmm_frame *fr, const lmm_reterm *re, uint64_t key, int *codes) {
+  for (int j = re->nvars - 1; j >= 0; j--) {
+    uint64_t nl = (uint64_t)fr->vars[re->vars[j]].nlevels;
+    codes[j] = (int)(key % nl);
+    key /= nl;
+  }
+}
+
+/* An interaction's level labels as R prints them ("ca.1:3"), from its keys. */
+static int interaction_labels(const lmm_frame *fr, lmm_reterm *re, lmm_error *err) {
+  re->levels = lmm_calloc((size_t)(re->nlevels ? re->nlevels : 1), sizeof *re->levels);
+  if (!re->levels) return lmm_nomem(err);
+  for (int l = 0; l < re->nlevels; l++) {
+    int codes[LMM_MAX_VARS];
+    key_codes(fr, re, re->keys[l], codes);
+    size_t len = 1;
+    for (int j = 0; j < re->nvars; j++) len += strlen(fr->vars[re->vars[j]].levels[codes[j]]) + 1;
+    char *s = lmm_malloc(len);
+    if (!s) return lmm_nomem(err);
+    s[0] = 0;
+    for (int j = 0; j < re->nvars; j++) {
+      if (j) strcat(s, ":");
+      strcat(s, fr->vars[re->vars[j]].levels[codes[j]]);
+    }
+    re->levels[l] = s;
+  }
+  return LMM_OK;
+}
+
+static int given_levels(const lmm_frame *fr, const lmm_saved_group *given, lmm_reterm *re, lmm_error *err);
+
+/* Grouping factor of a bar: one variable's codes, or the interaction of several (whose levels are given when
+ * the design is restored without its rows). */
+static int grouping(const lmm_frame *fr, const lmm_bar *b, const lmm_saved_group *given, lmm_reterm *re,
+                    lmm_error *err) {
   size_t n = fr->n;
   re->nvars = b->ngroup;
   memcpy(re->vars, b->group, sizeof *b->group * (size_t)b->ngroup);
@@ -276,6 +310,7 @@ static int grouping(const lmm_frame *fr, const lmm_bar *b, lmm_reterm *re, lmm_e
     if (__builtin_mul_overflow(radix, (uint64_t)fr->vars[b->group[j]].nlevels, &radix))
       return lmm_fail(err, LMM_ERR, "grouping factor '%s': the product of its variables' levels is beyond 2^64, too many "
                       "combinations to tell apart; group by fewer variables", b->grp_name);
+  if (given) return given_levels(fr, given, re, err);
   re->g = re->g_own = lmm_malloc(sizeof *re->g_own * (n ? n : 1));
   if (!re->g_own) return lmm_nomem(err);
   uint64_t *key = lmm_malloc(sizeof *key * (n ? n : 1));
@@ -299,27 +334,7 @@ static int grouping(const lmm_frame *fr, const lmm_bar *b, lmm_reterm *re, lmm_e
     return lmm_fail(err, LMM_ERR, "grouping factor '%s' has %zu levels, more than a grouping factor may have", b->grp_name, m);
   }
   re->nlevels = (int)m;
-  re->levels = lmm_calloc(m ? m : 1, sizeof *re->levels);
-  if (!re->levels) rc = lmm_nomem(err);
-  for (size_t l = 0; l < m && !rc; l++) {
-    uint64_t k = uniq[l];
-    int codes[LMM_MAX_VARS];
-    size_t len = 1;
-    for (int j = b->ngroup - 1; j >= 0; j--) {
-      const lmm_frame_var *v = &fr->vars[b->group[j]];
-      codes[j] = (int)(k % (uint64_t)v->nlevels);
-      k /= (uint64_t)v->nlevels;
-      len += strlen(v->levels[codes[j]]) + 1;
-    }
-    char *s = lmm_malloc(len);
-    if (!s) { rc = lmm_nomem(err); break; }
-    s[0] = 0;
-    for (int j = 0; j < b->ngroup; j++) {
-      if (j) strcat(s, ":");
-      strcat(s, fr->vars[b->group[j]].levels[codes[j]]);
-    }
-    re->levels[l] = s;
-  }
+  rc = interaction_labels(fr, re, err);
   for (size_t r = 0; r < n && !rc; r++) re->g_own[r] = key_level(re, key[r]);
   lmm_free(key);
   return rc;
@@ -403,7 +418,7 @@ static int choose_scales(const lmm_frame *fr, lmm_design *d, lmm_error *err) {
   return rc;
 }
 
-int lmm_design_new(const lmm_frame *fr, lmm_design **out, lmm_error *err) {
+static int build(const lmm_frame *fr, const lmm_saved_group *given, lmm_design **out, lmm_error *err) {
   const lmm_formula *f = fr->f;
   *out = NULL;
   lmm_design *d = lmm_calloc(1, sizeof *d);
@@ -412,7 +427,7 @@ int lmm_design_new(const lmm_frame *fr, lmm_design **out, lmm_error *err) {
   d->n = fr->n;
   collist cols = {0};
   /* p > n is refused later in any case; stopping here bounds the memory */
-  int max_p = fr->n < (size_t)INT_MAX ? (int)fr->n : INT_MAX;
+  int max_p = fr->n < (size_t)INT_MAX && !given ? (int)fr->n : INT_MAX;
   int rc = choose_scales(fr, d, err);
   if (rc) goto fail;
   rc = model_columns(fr, &f->fixed, max_p, "fixed effects", "one per row of the data; too many coefficients to estimate", &cols, err);
@@ -456,7 +471,7 @@ int lmm_design_new(const lmm_frame *fr, lmm_design **out, lmm_error *err) {
     for (int a = 0; a < b; a++) if (!strcmp(f->bars[a].grp_name, bar->grp_name)) dup++;
     re->grp = dup ? lmm_mprintf("%s.%d", bar->grp_name, dup) : lmm_strdup(bar->grp_name);
     if (!re->grp) { rc = lmm_nomem(err); goto fail; }
-    if ((rc = grouping(fr, bar, re, err))) goto fail;
+    if ((rc = grouping(fr, bar, given ? &given[b] : NULL, re, err))) goto fail;
     collist zc = {0};
     if ((rc = model_columns(fr, &bar->model, LMM_MAX_Q, re->grp, "the most a random-effects term can have", &zc, err))) {
       collist_free(&zc, 1);
@@ -512,4 +527,46 @@ void lmm_design_free(lmm_design *d) {
   lmm_free(d->xexp);
   lmm_free(d->re);
   lmm_free(d);
+}
+
+int lmm_design_new(const lmm_frame *fr, lmm_design **out, lmm_error *err) { return build(fr, NULL, out, err); }
+
+/* ---- a design restored without its rows ------------------------------------ */
+
+int lmm_design_restore(const lmm_frame *fr, const lmm_saved_group *groups, lmm_design **out, lmm_error *err) {
+  static const lmm_saved_group none;   /* marks the design restored where there is no grouping to give */
+  if (!groups && fr->f->nbars) return lmm_fail(err, LMM_ERR, "the levels of its groupings are missing");
+  return build(fr, groups ? groups : &none, out, err);
+}
+
+/* An interaction's levels from their codes: each code one of its variable's levels, the keys strictly
+ * increasing (as grouping sorts them), so that a new row finds its level by key. */
+static int given_levels(const lmm_frame *fr, const lmm_saved_group *given, lmm_reterm *re, lmm_error *err) {
+  int nl = given->nlevels;
+  if (nl < 0 || (nl > 0 && !given->codes)) return lmm_fail(err, LMM_ERR, "grouping '%s' has no levels", re->grp);
+  re->keys = lmm_malloc(sizeof *re->keys * (size_t)(nl ? nl : 1));
+  re->g = re->g_own = lmm_malloc(sizeof *re->g_own);
+  if (!re->keys || !re->g_own) return lmm_nomem(err);
+  for (int l = 0; l < nl; l++) {
+    const int *c = given->codes + (size_t)l * (size_t)re->nvars;
+    uint64_t k = 0;
+    for (int j = 0; j < re->nvars; j++) {
+      int nv = fr->vars[re->vars[j]].nlevels;
+      if (c[j] < 0 || c[j] >= nv)
+        return lmm_fail(err, LMM_ERR, "level %d of grouping '%s' names level %d of '%s', which has %d", l + 1, re->grp,
+                        c[j] + 1, fr->f->vars[re->vars[j]].label, nv);
+      k = k * (uint64_t)nv + (uint64_t)c[j];
+    }
+    if (l && k <= re->keys[l - 1])
+      return lmm_fail(err, LMM_ERR, "the levels of grouping '%s' are not in order (level %d)", re->grp, l + 1);
+    re->keys[l] = k;
+  }
+  re->nlevels = nl;
+  return interaction_labels(fr, re, err);
+}
+
+void lmm_design_group_codes(const lmm_design *d, int t, int l, int *codes) {
+  const lmm_reterm *re = &d->re[t];
+  if (re->nvars == 1) codes[0] = l;
+  else key_codes(d->frame, re, re->keys[l], codes);
 }

@@ -94,4 +94,18 @@ double lmm_design_row_z(const lmm_design *d, int t, int a, const double *x, cons
 int lmm_design_row_group(const lmm_design *d, int t, const int *code);
 void lmm_design_free(lmm_design *d);
 
+/* A grouping's levels as a saved fit keeps them: for an interaction of grouping variables, each level's codes of
+ * its variables (nlevels x nvars, level by level, in the order lmm_design_group_codes gives them). */
+typedef struct lmm_saved_group {
+  int nlevels;
+  const int *codes;
+} lmm_saved_group;
+/* The design of a frame that holds no rows but its variables' levels (a saved model restored, restore.h):
+ * the same columns, with every scale 1; groups (one per random-effects term, NULL when there is none) gives
+ * the levels of interactions, a one-variable grouping's are its variable's.  Codes out of range or levels out
+ * of order are an error. */
+int lmm_design_restore(const lmm_frame *fr, const lmm_saved_group *groups, lmm_design **out, lmm_error *err);
+/* Level l of term t's grouping as its variables' codes (nvars of them). */
+void lmm_design_group_codes(const lmm_design *d, int t, int l, int *codes);
+
 #endif

@@ -115,6 +115,8 @@ int lmm_model_fit_at(lmm_model *m, const double *theta, int ntheta, int (*interr
 
 int lmm_model_ranef(lmm_model *m, int with_cov, int (*interrupted)(void *), void *ctx, lmm_error *err) {
   if (m->ranef && (!with_cov || m->design->nre == 0 || m->ranef->term[0].sd)) return LMM_OK;
+  if (!m->system && m->design->nre)   /* a restored model keeps its random effects (restore.h) */
+    return lmm_fail(err, LMM_ERR, "the random effects were not kept");
   lmm_ranef_free(m->ranef);
   m->ranef = NULL;
   lmm_blas_serial_begin();

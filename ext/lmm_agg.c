@@ -184,7 +184,7 @@ static void agg_final(sqlite3_context *ctx) {
     agg_fail_with(ctx, s, &err);
     goto done;
   }
-  char *json = lmm_store_fit_json(s->model, 0);
+  char *json = lmm_store_fit_json(s->model, 0, NULL);
   if (!json) sqlite3_result_error_nomem(ctx);
   else sqlite3_result_text(ctx, json, -1, sqlite3_free);
 done:

@@ -52,10 +52,19 @@ static int fit(sqlite3 *db, const char *args[NARGS], lmm_model **out, uint64_t *
   return rc;
 }
 
-/* Save the fit under the name its options give, with the call that made it. */
-static int save(sqlite3 *db, const char *args[NARGS], const lmm_model *m, uint64_t fingerprint, char **errmsg) {
-  char *json = lmm_store_fit_json(m, fingerprint);
-  int rc = json ? lmm_store_save(db, m->options.save, args, json, errmsg) : SQLITE_NOMEM;
+/* Save the fit under the name its options give, with the call that made it and the snapshot that predicts
+ * from it whatever happens to the data later. */
+static int save(sqlite3 *db, const char *args[NARGS], lmm_model *m, uint64_t fingerprint, char **errmsg) {
+  lmm_snapshot snap;
+  lmm_error err = {0};
+  lmm_interrupt_probe probe;
+  lmm_interrupt_probe_init(&probe, db);
+  int rc = lmm_snapshot_take(m, lmm_interrupt_probe_check, &probe, &snap, &err);
+  lmm_interrupt_probe_end(&probe);
+  if (rc) return lmm_sql_error(errmsg, "lmm_fit", &err);
+  char *json = lmm_store_fit_json(m, fingerprint, &snap);
+  lmm_snapshot_clear(&snap);
+  rc = json ? lmm_store_save(db, m->options.save, args, json, errmsg) : SQLITE_NOMEM;
   sqlite3_free(json);
   return rc;
 }

@@ -8,10 +8,12 @@
 #include "saved_fit.h"
 SQLITE_EXTENSION_INIT3
 
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <string.h>
 
+#include "../core/alloc.h"
 #include "../core/inference.h"
 #include "sql_error.h"
 
@@ -305,6 +307,201 @@ int lmm_saved_fit_read(sqlite3 *db, const char *prefix, const char *json, lmm_sa
   }
   *out = f;
   return SQLITE_OK;
+}
+
+/* ---- the snapshot ------------------------------------------------------------
+ * Its arrays are core's (core/restore.h), so they come from core's allocator. */
+
+/* One statement's rows to visit(r, st, ctx) until it fails. */
+static int each_row(reader *r, const char *sql, const char *json, const char *path,
+                    int (*visit)(reader *, sqlite3_stmt *, void *), void *ctx) {
+  sqlite3_stmt *st = NULL;
+  int rc = prepare(r, sql, json, path, &st);
+  while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) rc = visit(r, st, ctx);
+  if (rc == SQLITE_DONE) rc = SQLITE_OK;
+  else if (rc != SQLITE_OK && !*r->errmsg) rc = sql_failed(r, rc);
+  sqlite3_finalize(st);
+  return rc;
+}
+
+typedef struct snap_ctx { lmm_snapshot *s; size_t max; } snap_ctx;
+
+/* An array's length from column c (its type in column c - 1, "array" or, where absent is allowed, NULL). */
+static int array_len(reader *r, sqlite3_stmt *st, int c, int absent_ok, size_t max, size_t *len, const char *what) {
+  const char *t = (const char *)sqlite3_column_text(st, c - 1);
+  *len = 0;
+  if (!t) return absent_ok ? SQLITE_OK : bad(r, "its %s is missing", what);
+  if (strcmp(t, "array")) return bad(r, "its %s is %s, not an array", what, t);
+  sqlite3_int64 n = sqlite3_column_int64(st, c);
+  if (n < 0 || (sqlite3_uint64)n > max) return bad(r, "its %s has %lld elements, more than its text holds", what, (long long)n);
+  *len = (size_t)n;
+  return SQLITE_OK;
+}
+
+/* Whether column c, of type in column c - 1, is 0 or 1. */
+static int flag(reader *r, sqlite3_stmt *st, int c, int *v, const char *what) {
+  const char *t = (const char *)sqlite3_column_text(st, c - 1);
+  sqlite3_int64 x = sqlite3_column_int64(st, c);
+  if (!t || strcmp(t, "integer") || (x != 0 && x != 1)) return bad(r, "its %s is not 0 or 1", what);
+  *v = (int)x;
+  return SQLITE_OK;
+}
+
+/* vars[i]: {"factor": 0|1[, "levels": [...]]} */
+static int visit_var(reader *r, sqlite3_stmt *st, void *ctx) {
+  snap_ctx *c = ctx;
+  int i = sqlite3_column_int(st, 0);
+  lmm_snapshot_var *v = &c->s->vars[i];
+  char what[64];
+  sqlite3_snprintf(sizeof what, what, "snapshot's vars[%d]", i);
+  const char *t = (const char *)sqlite3_column_text(st, 1);
+  if (!t || strcmp(t, "object")) return bad(r, "its %s is %s, not an object", what, t ? t : "missing");
+  sqlite3_snprintf(sizeof what, what, "snapshot's vars[%d].factor", i);
+  int rc = flag(r, st, 3, &v->is_factor, what);
+  size_t n = 0;
+  sqlite3_snprintf(sizeof what, what, "snapshot's vars[%d].levels", i);
+  if (rc == SQLITE_OK) rc = array_len(r, st, 5, 1, c->max, &n, what);
+  if (rc != SQLITE_OK) return rc;
+  v->nlevels = sqlite3_column_type(st, 4) == SQLITE_NULL ? -1 : (int)n;
+  if (v->nlevels < 0) return SQLITE_OK;
+  v->levels = lmm_calloc(n, sizeof *v->levels);
+  v->level_len = lmm_calloc(n, sizeof *v->level_len);
+  return v->levels && v->level_len ? SQLITE_OK : SQLITE_NOMEM;
+}
+
+static int hex_digit(int ch) {
+  return ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
+}
+
+/* vars[i].levels[l]: a string, or {"hex": "..."} of a label's bytes */
+static int visit_level(reader *r, sqlite3_stmt *st, void *ctx) {
+  snap_ctx *c = ctx;
+  int i = sqlite3_column_int(st, 0), l = sqlite3_column_int(st, 1);
+  lmm_snapshot_var *v = &c->s->vars[i];
+  const char *t = (const char *)sqlite3_column_text(st, 2), *x = (const char *)sqlite3_column_text(st, 3);
+  int n = sqlite3_column_bytes(st, 3);
+  if (!t || (!x && sqlite3_column_type(st, 3) != SQLITE_NULL)) return SQLITE_NOMEM;
+  char *label = NULL;
+  if (!strcmp(t, "text")) {
+    if (!x) return SQLITE_NOMEM;   /* a string's text is never NULL */
+    if (!(label = lmm_malloc((size_t)n + 1))) return SQLITE_NOMEM;
+    memcpy(label, x, (size_t)n + 1);
+  } else if (!strcmp(t, "object") && x && n % 2 == 0) {
+    if (!(label = lmm_malloc((size_t)n / 2 + 1))) return SQLITE_NOMEM;
+    for (int k = 0; k < n / 2; k++) {
+      int hi = hex_digit(x[2 * k]), lo = hex_digit(x[2 * k + 1]);
+      if (hi < 0 || lo < 0) { lmm_free(label); label = NULL; break; }
+      label[k] = (char)(hi * 16 + lo);
+    }
+    if (label) label[n / 2] = 0;
+    n /= 2;
+  }
+  if (!label) return bad(r, "its snapshot's vars[%d].levels[%d] is not a label (text, or {\"hex\": hexadecimal bytes})", i, l);
+  v->levels[l] = label;
+  v->level_len[l] = n;
+  return SQLITE_OK;
+}
+
+/* ranef[t]: {"codes": [...], "b": [...], "sd": [...]} */
+static int visit_term(reader *r, sqlite3_stmt *st, void *ctx) {
+  snap_ctx *c = ctx;
+  int t = sqlite3_column_int(st, 0);
+  lmm_snapshot_term *term = &c->s->term[t];
+  const char *type = (const char *)sqlite3_column_text(st, 1);
+  if (!type || strcmp(type, "object")) return bad(r, "its snapshot's ranef[%d] is %s, not an object", t, type ? type : "missing");
+  size_t nsd = 0;
+  char what[3][48];
+  static const char *const name[3] = {"codes", "b", "sd"};
+  for (int k = 0; k < 3; k++) sqlite3_snprintf(sizeof what[k], what[k], "snapshot's ranef[%d].%s", t, name[k]);
+  int rc = array_len(r, st, 3, 0, c->max, &term->ncodes, what[0]);
+  if (rc == SQLITE_OK) rc = array_len(r, st, 5, 0, c->max, &term->nb, what[1]);
+  if (rc == SQLITE_OK) rc = array_len(r, st, 7, 0, c->max, &nsd, what[2]);
+  if (rc == SQLITE_OK && nsd != term->nb) rc = bad(r, "its %s has %lld elements where b has %lld", what[2], (long long)nsd, (long long)term->nb);
+  if (rc != SQLITE_OK) return rc;
+  term->codes = lmm_calloc(term->ncodes, sizeof *term->codes);
+  term->b = lmm_calloc(term->nb, sizeof *term->b);
+  term->sd = lmm_calloc(term->nb, sizeof *term->sd);
+  return term->codes && term->b && term->sd ? SQLITE_OK : SQLITE_NOMEM;
+}
+
+/* ranef[t].codes[k], .b[k] or .sd[k] (column 1 says which) */
+static int visit_term_value(reader *r, sqlite3_stmt *st, void *ctx) {
+  snap_ctx *c = ctx;
+  int t = sqlite3_column_int(st, 0), which = sqlite3_column_int(st, 1);
+  sqlite3_int64 k = sqlite3_column_int64(st, 2);
+  lmm_snapshot_term *term = &c->s->term[t];
+  char what[64];
+  sqlite3_snprintf(sizeof what, what, "its snapshot's ranef[%d].%s[%lld]", t, which == 0 ? "codes" : which == 1 ? "b" : "sd",
+                   (long long)k);
+  if (which == 0) {
+    const char *type = (const char *)sqlite3_column_text(st, 3);
+    sqlite3_int64 x = sqlite3_column_int64(st, 4);
+    if (!type || strcmp(type, "integer") || x < 0 || x > INT_MAX) return bad(r, "%s is not a level code", what);
+    term->codes[k] = (int)x;
+    return SQLITE_OK;
+  }
+  return number(r, st, 3, 4, which == 2, which == 1 ? &term->b[k] : &term->sd[k], what);
+}
+
+int lmm_saved_snapshot_read(sqlite3 *db, const char *prefix, const char *json, lmm_snapshot *out, int *present,
+                            char **errmsg) {
+  memset(out, 0, sizeof *out);
+  *present = 0;
+  reader r = {db, prefix, errmsg, NULL};
+  snap_ctx c = {out, strlen(json) / 2};   /* an element takes two bytes of the text at least */
+  sqlite3_stmt *st = NULL;
+  int rc = prepare(&r, "SELECT json_type(?1, '$.snapshot'), json_type(?1, '$.snapshot.untyped'), "
+                       "json_extract(?1, '$.snapshot.untyped'), json_type(?1, '$.snapshot.vars'), "
+                       "json_array_length(?1, '$.snapshot.vars'), json_type(?1, '$.snapshot.ranef'), "
+                       "json_array_length(?1, '$.snapshot.ranef')", json, NULL, &st);
+  long nul = nul_escape(json);
+  if (rc == SQLITE_OK && nul >= 0) rc = bad(&r, "its fit holds an escaped NUL character (\\u0000) at byte %ld", nul + 1);
+  if (rc == SQLITE_OK && (rc = sqlite3_step(st)) != SQLITE_ROW) rc = sql_failed(&r, rc);
+  else if (rc == SQLITE_ROW) {
+    const char *t = (const char *)sqlite3_column_text(st, 0);
+    size_t nvars = 0, nre = 0;
+    rc = SQLITE_OK;
+    if (!t) {
+      sqlite3_finalize(st);
+      return SQLITE_OK;   /* saved before fits kept snapshots */
+    }
+    *present = 1;
+    if (strcmp(t, "object")) rc = bad(&r, "its snapshot is %s, not an object", t);
+    if (rc == SQLITE_OK) rc = flag(&r, st, 2, &out->untyped, "snapshot's untyped");
+    if (rc == SQLITE_OK) rc = array_len(&r, st, 4, 0, c.max, &nvars, "snapshot's vars");
+    if (rc == SQLITE_OK) rc = array_len(&r, st, 6, 0, c.max, &nre, "snapshot's ranef");
+    if (rc == SQLITE_OK && (nvars > LMM_MAX_VARS || nre > LMM_MAX_BARS))
+      rc = bad(&r, "its snapshot has %lld variables and %lld groupings, more than a formula has", (long long)nvars,
+               (long long)nre);
+    if (rc == SQLITE_OK) {
+      out->vars = lmm_calloc(nvars, sizeof *out->vars);
+      out->term = lmm_calloc(nre, sizeof *out->term);
+      if (!out->vars || !out->term) rc = SQLITE_NOMEM;
+      out->nvars = out->vars ? (int)nvars : 0;
+      out->nre = out->term ? (int)nre : 0;
+      for (int i = 0; i < out->nvars; i++) out->vars[i].nlevels = -1;
+    }
+  }
+  sqlite3_finalize(st);
+  if (rc == SQLITE_OK)
+    rc = each_row(&r, "SELECT key, type, json_type(o, '$.factor'), json_extract(o, '$.factor'), json_type(o, '$.levels'), "
+                      "json_array_length(o, '$.levels') FROM (SELECT key, type, CASE type WHEN 'object' THEN value "
+                      "ELSE '{}' END AS o FROM json_each(?1, ?2))",
+                  json, "$.snapshot.vars", visit_var, &c);
+  if (rc == SQLITE_OK)
+    rc = each_row(&r, "SELECT v.key, l.key, l.type, CASE l.type WHEN 'object' THEN json_extract(l.value, '$.hex') "
+                      "WHEN 'text' THEN l.value END FROM json_each(?1, ?2) AS v, json_each(v.value, '$.levels') AS l",
+                  json, "$.snapshot.vars", visit_level, &c);
+  if (rc == SQLITE_OK)
+    rc = each_row(&r, "SELECT key, type, json_type(o, '$.codes'), json_array_length(o, '$.codes'), json_type(o, '$.b'), "
+                      "json_array_length(o, '$.b'), json_type(o, '$.sd'), json_array_length(o, '$.sd') FROM (SELECT key, "
+                      "type, CASE type WHEN 'object' THEN value ELSE '{}' END AS o FROM json_each(?1, ?2))", json, "$.snapshot.ranef", visit_term, &c);
+  if (rc == SQLITE_OK)
+    rc = each_row(&r, "SELECT t.key, w.k, e.key, e.type, e.atom FROM json_each(?1, ?2) AS t, "
+                      "(SELECT 0 AS k, 'codes' AS name UNION ALL SELECT 1, 'b' UNION ALL SELECT 2, 'sd') AS w, "
+                      "json_each(t.value, '$.' || w.name) AS e", json, "$.snapshot.ranef", visit_term_value, &c);
+  if (rc != SQLITE_OK) lmm_snapshot_clear(out);
+  return rc;
 }
 
 void lmm_saved_fit_free(lmm_saved_fit *f) {

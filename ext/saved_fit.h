@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "sqlite3ext.h"
+#include "../core/restore.h"
 
 typedef struct lmm_saved_row {
   char *effect, *grp, *term;   /* grp NULL for none */
@@ -45,6 +46,11 @@ typedef struct lmm_saved_fit {
  * its message. */
 int lmm_saved_fit_read(sqlite3 *db, const char *label, const char *json, lmm_saved_fit **out, char **errmsg);
 void lmm_saved_fit_free(lmm_saved_fit *f);
+
+/* The snapshot the fit keeps (core/restore.h), read and checked as to its form (restoring checks it against
+ * the formula): *present 0 and out empty for a fit saved without one.  Free with lmm_snapshot_clear. */
+int lmm_saved_snapshot_read(sqlite3 *db, const char *prefix, const char *json, lmm_snapshot *out, int *present,
+                            char **errmsg);
 
 /* The estimate of the row ("fit", term) (NAN when there is none). */
 double lmm_saved_fit_stat(const lmm_saved_fit *f, const char *term);

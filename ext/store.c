@@ -26,7 +26,56 @@ static void json_number(sqlite3_str *s, double v) {
   else sqlite3_str_appendf(s, "%!.17g", v);
 }
 
-char *lmm_store_fit_json(const lmm_model *m, uint64_t fingerprint) {
+/* A level's label: a JSON string, or {"hex": ...} of its bytes when it holds a NUL, which SQLite's JSON
+ * functions would cut the string at. */
+static void json_label(sqlite3_str *s, const char *t, int len) {
+  if (!memchr(t, 0, (size_t)len)) { json_string(s, t); return; }
+  sqlite3_str_appendall(s, "{\"hex\":\"");
+  for (int k = 0; k < len; k++) sqlite3_str_appendf(s, "%02x", (unsigned char)t[k]);
+  sqlite3_str_appendall(s, "\"}");
+}
+
+static void json_numbers(sqlite3_str *s, const double *x, size_t n) {
+  sqlite3_str_appendchar(s, 1, '[');
+  for (size_t k = 0; k < n; k++) {
+    if (k) sqlite3_str_appendchar(s, 1, ',');
+    json_number(s, x[k]);
+  }
+  sqlite3_str_appendchar(s, 1, ']');
+}
+
+/* "snapshot": {"untyped": 0|1, "vars": [{"factor": 0|1, "levels": [labels]}, ...],
+ *              "ranef": [{"codes": [...], "b": [...], "sd": [...]}, ...]}   (core/restore.h) */
+static void json_snapshot(sqlite3_str *s, const lmm_snapshot *snap) {
+  sqlite3_str_appendf(s, ",\"snapshot\":{\"untyped\":%d,\"vars\":[", snap->untyped ? 1 : 0);
+  for (int i = 0; i < snap->nvars; i++) {
+    const lmm_snapshot_var *v = &snap->vars[i];
+    sqlite3_str_appendf(s, "%s{\"factor\":%d", i ? "," : "", v->is_factor ? 1 : 0);
+    if (v->nlevels >= 0) {
+      sqlite3_str_appendall(s, ",\"levels\":[");
+      for (int l = 0; l < v->nlevels; l++) {
+        if (l) sqlite3_str_appendchar(s, 1, ',');
+        json_label(s, v->levels[l], v->level_len[l]);
+      }
+      sqlite3_str_appendchar(s, 1, ']');
+    }
+    sqlite3_str_appendchar(s, 1, '}');
+  }
+  sqlite3_str_appendall(s, "],\"ranef\":[");
+  for (int t = 0; t < snap->nre; t++) {
+    const lmm_snapshot_term *st = &snap->term[t];
+    sqlite3_str_appendall(s, t ? ",{\"codes\":[" : "{\"codes\":[");
+    for (size_t k = 0; k < st->ncodes; k++) sqlite3_str_appendf(s, k ? ",%d" : "%d", st->codes[k]);
+    sqlite3_str_appendall(s, "],\"b\":");
+    json_numbers(s, st->b, st->nb);
+    sqlite3_str_appendall(s, ",\"sd\":");
+    json_numbers(s, st->sd, st->nb);
+    sqlite3_str_appendchar(s, 1, '}');
+  }
+  sqlite3_str_appendall(s, "]}");
+}
+
+char *lmm_store_fit_json(const lmm_model *m, uint64_t fingerprint, const lmm_snapshot *snap) {
   const lmm_fit *f = m->fit;
   const lmm_design *d = m->design;
   sqlite3_str *s = sqlite3_str_new(NULL);
@@ -71,7 +120,9 @@ char *lmm_store_fit_json(const lmm_model *m, uint64_t fingerprint) {
     }
     sqlite3_str_appendchar(s, 1, ']');
   }
-  sqlite3_str_appendall(s, "]}");
+  sqlite3_str_appendchar(s, 1, ']');
+  if (snap) json_snapshot(s, snap);
+  sqlite3_str_appendchar(s, 1, '}');
   return sqlite3_str_finish(s);
 }
 
@@ -374,6 +425,48 @@ int lmm_store_open(sqlite3 *db, const char *name, lmm_model **out, char **errmsg
     sqlite3_free(*errmsg);
     *errmsg = sqlite3_mprintf("interrupted");
   }
+  if (rc != SQLITE_OK) { lmm_model_free(m); return rc; }
+  *out = m;
+  return SQLITE_OK;
+}
+
+/* The fixed effects' estimates, in the order of the fit's fixed names (saved_fit.c checks that its rows give
+ * them so). */
+static double *fixed_estimates(const lmm_saved_fit *s) {
+  double *beta = sqlite3_malloc64(sizeof *beta * (size_t)(s->p ? s->p : 1));
+  for (int i = 0, j = 0; beta && i < s->nrows; i++)
+    if (!strcmp(s->rows[i].effect, "fixed")) beta[j++] = s->rows[i].v[0];
+  return beta;
+}
+
+int lmm_store_restore(sqlite3 *db, const char *name, lmm_model **out, char **errmsg) {
+  *out = NULL;
+  if (is_json(name)) return lmm_store_open(db, name, out, errmsg);   /* says what it needs */
+  char *cols[ROW_NCOLS] = {0};
+  lmm_saved_fit *s = NULL;
+  int rc = read_saved(db, name, cols, &s, errmsg);
+  if (rc != SQLITE_OK) return rc;
+  lmm_snapshot snap = {0};
+  int present = 0;
+  char *prefix = sqlite3_mprintf("the saved model '%s' is damaged", name);
+  rc = prefix ? lmm_saved_snapshot_read(db, prefix, cols[ROW_FIT], &snap, &present, errmsg) : SQLITE_NOMEM;
+  sqlite3_free(prefix);
+  double *beta = rc == SQLITE_OK && present ? fixed_estimates(s) : NULL;
+  if (rc == SQLITE_OK && present && !beta) rc = SQLITE_NOMEM;
+  lmm_model *m = NULL;
+  lmm_error err = {0};
+  if (rc == SQLITE_OK && present) {
+    if (lmm_model_begin(cols[ROW_FORMULA], cols[ROW_RANDOM], cols[ROW_OPTIONS], &m, &err))
+      rc = model_error(errmsg, name, "no longer parses", &err);
+    else if ((rc = check_call(name, m, s, errmsg)) == SQLITE_OK &&
+             lmm_model_restore(m, &snap, s->p, s->fixed, beta, s->ntheta, &err))
+      rc = model_error(errmsg, name, "is damaged", &err);
+  }
+  lmm_snapshot_clear(&snap);
+  sqlite3_free(beta);
+  lmm_saved_fit_free(s);
+  free_cols(cols);
+  if (rc == SQLITE_OK && !present) return lmm_store_open(db, name, out, errmsg);   /* saved before snapshots */
   if (rc != SQLITE_OK) { lmm_model_free(m); return rc; }
   *out = m;
   return SQLITE_OK;

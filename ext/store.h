@@ -4,20 +4,23 @@
  *              fit TEXT,        -- JSON: theta, coefficients, tidy rows, ...
  *              created TEXT, version TEXT)
  *
- * A saved model is the call and what the optimizer found (theta).  Functions
- * that need more than the stored rows (random effects, residuals,
- * predictions) read the data again and evaluate the fit at the saved theta,
- * after checking that the data are the ones the fit saw. */
+ * A saved model is the call, what the optimizer found (theta) and the
+ * snapshot that restores it without its rows (core/restore.h): predictions
+ * and random effects come from that, whatever happened to the data since.
+ * What needs the rows themselves (residuals) reads the data again and
+ * evaluates the fit at the saved theta, after checking that the data are
+ * the ones the fit saw. */
 #ifndef LMM_STORE_H
 #define LMM_STORE_H
 
 #include <stdint.h>
 #include "sqlite3ext.h"
-#include "../core/model.h"
+#include "../core/restore.h"
 #include "saved_fit.h"
 
-/* The fit as JSON text (sqlite3_malloc'd), or NULL when out of memory. */
-char *lmm_store_fit_json(const lmm_model *m, uint64_t fingerprint);
+/* The fit as JSON text (sqlite3_malloc'd), or NULL when out of memory; with the snapshot that restores it
+ * without its rows (core/restore.h) when snap is not NULL. */
+char *lmm_store_fit_json(const lmm_model *m, uint64_t fingerprint, const lmm_snapshot *snap);
 
 /* Save or replace a fit under a name; all or nothing. */
 int lmm_store_save(sqlite3 *db, const char *name, const char *const call[4], const char *fit_json, char **errmsg);
@@ -31,5 +34,10 @@ int lmm_store_read(sqlite3 *db, const char *name_or_json, lmm_saved_fit **out, c
  * checking that its options are its fit's and that what the evaluation
  * gives is what was saved. */
 int lmm_store_open(sqlite3 *db, const char *name, lmm_model **out, char **errmsg);
+
+/* A saved model restored from its snapshot without reading its data (core/restore.h): what predictions and
+ * the random effects need, whatever happened to the data since it was fitted.  A model saved before fits
+ * kept snapshots is opened as lmm_store_open does. */
+int lmm_store_restore(sqlite3 *db, const char *name, lmm_model **out, char **errmsg);
 
 #endif

@@ -67,7 +67,7 @@ CASES = [
     ("estimate", {"fit": "json_set(fit, '$.rows[1][3]', 99.5)"},
      ["'estimate' is damaged", "its fixed 'Days' is saved as 99.5 but its theta on its data gives 10.46"]),
     ("renamed", {"fit": "json_set(fit, '$.fixed[1]', 'Dayz', '$.rows[1][2]', 'Dayz')"},
-     ["'renamed' is damaged", "its rows give the fixed 'Dayz' where its formula makes the fixed 'Days'"]),
+     ["'renamed' is damaged", "'Dayz' where its formula makes", "'Days'"]),
     ("nulformula", {"formula": "formula || char(0) || ' + junk'"},
      ["'nulformula' is damaged", "its formula holds a NUL byte at byte 33 of 40"]),
     ("nuldata", {"data": "data || char(0)"}, ["'nuldata' is damaged", "its data holds a NUL byte at byte 11 of 11"]),
@@ -86,6 +86,47 @@ CASES = [
     ("vtab", {"data": "'SELECT s.* FROM sleepstudy AS s, json_each(''[1]'')'"}, ["may read no virtual table"]),
     ("fitsave", {"data": "'SELECT * FROM sleepstudy WHERE (SELECT count(*) FROM lmm_fit(''sleepstudy'', ''Reaction ~ Days'', "
                          "NULL, ''save=evil'')) > 0'"}, ["may read no virtual table"]),
+]
+
+# What only lmm_augment reads, which evaluates the saved theta on the data again: lmm_ranef and lmm_predict
+# restore the model from its snapshot and never run the data query, so to them these rows are the good one
+# (with the estimate the row says, for 'estimate').
+AUGMENT_ONLY = {"thetabig", "estimate", "dataint", "injectname", "injectquery", "injectwrite", "otherdata", "loadext",
+                "vtab", "fitsave"}
+RESTORED = ("lmm_ranef('%s')", "lmm_predict('%s', 'sleepstudy')")
+
+# damage to the snapshot, which lmm_ranef and lmm_predict restore a model from (core/restore.h)
+SNAP = "'$.snapshot"
+SNAPSHOT_DAMAGE = [
+    ("snapobject", "json_set(fit, %s', json('[1]'))" % SNAP, ["its snapshot is array, not an object"]),
+    ("snapuntyped", "json_set(fit, %s.untyped', 'yes')" % SNAP, ["its snapshot's untyped is not 0 or 1"]),
+    ("snapnovars", "json_remove(fit, %s.vars')" % SNAP, ["its snapshot's vars is missing"]),
+    ("snapvars", "json_remove(fit, %s.vars[1]')" % SNAP, ["keeps 1 variables and 1 groupings where its formula has 2 and 1"]),
+    ("snaphugevars", "json_set(fit, %s.vars', (WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k "
+                     "WHERE i < 100) SELECT json_group_array(json('{\"factor\":0}')) FROM k))" % SNAP,
+     ["has 100 variables and 1 groupings, more than a formula has"]),
+    ("snapvartype", "json_set(fit, %s.vars[0]', 3)" % SNAP, ["its snapshot's vars[0] is integer, not an object"]),
+    ("snapflag", "json_set(fit, %s.vars[0].factor', 2)" % SNAP, ["its snapshot's vars[0].factor is not 0 or 1"]),
+    ("snapfactor", "json_set(fit, %s.vars[0].factor', 1)" % SNAP, ["'Days' keeps no levels, which its formula needs"]),
+    ("snaplevels", "json_set(fit, %s.vars[0].levels', json('[\"1\",\"2\"]'))" % SNAP,
+     ["'Days' keeps levels, which its formula does not make"]),
+    ("snapnolevels", "json_remove(fit, %s.vars[1].levels')" % SNAP, ["'Subject' keeps no levels, which its formula needs"]),
+    ("snapdup", "json_set(fit, %s.vars[1].levels[1]', '308')" % SNAP, ["two levels of 'Subject' are both '308'"]),
+    ("snaplevel", "json_set(fit, %s.vars[1].levels[0]', 5)" % SNAP, ["its snapshot's vars[1].levels[0] is not a label"]),
+    ("snaphex", "json_set(fit, %s.vars[1].levels[0]', json('{\"hex\":\"3g\"}'))" % SNAP,
+     ["its snapshot's vars[1].levels[0] is not a label"]),
+    ("snapfewer", "json_remove(fit, %s.vars[1].levels[17]')" % SNAP,
+     ["grouping 'Subject' keeps 36 random effects where its 17 levels x 2 columns make 34"]),
+    ("snapsd", "json_remove(fit, %s.ranef[0].b[0]')" % SNAP, ["its snapshot's ranef[0].sd has 36 elements where b has 35"]),
+    ("snapb", "json_remove(fit, %s.ranef[0].b[0]', %s.ranef[0].sd[0]')" % (SNAP, SNAP),
+     ["grouping 'Subject' keeps 35 random effects where its 18 levels x 2 columns make 36"]),
+    ("snapbtext", "json_set(fit, %s.ranef[0].b[3]', 'x')" % SNAP, ["its snapshot's ranef[0].b[3] is text, not a number"]),
+    ("snapbnull", "json_set(fit, %s.ranef[0].b[3]', json('null'))" % SNAP, ["its snapshot's ranef[0].b[3] is null, not a number"]),
+    ("snapsdneg", "json_set(fit, %s.ranef[0].sd[3]', -1)" % SNAP,
+     ["random effect 4 of grouping 'Subject' is not a finite number with a standard deviation"]),
+    ("snapcodes", "json_set(fit, %s.ranef[0].codes', json('[0, 1]'))" % SNAP,
+     ["grouping 'Subject' keeps 2 level codes, which its 1 variables cannot share"]),
+    ("snapranef", "json_set(fit, %s.ranef', json('[]'))" % SNAP, ["keeps 2 variables and 0 groupings where its formula has 2 and 1"]),
 ]
 
 # for lmm_tidy, lmm_vcov and lmm_anova, which read the fit JSON only
@@ -142,14 +183,23 @@ def hostile(t, db):
         damage(db, name, **cols)
     damage(db, "norows", fit="json_set(fit, '$.rows', 5)")
     damage(db, "novcov", fit="json_remove(fit, '$.vcov')")
-    for name, expr, _ in ANOVA_DAMAGE + FIT_DAMAGE:
+    for name, expr, _ in ANOVA_DAMAGE + FIT_DAMAGE + SNAPSHOT_DAMAGE:
         damage(db, name, fit=expr)
     db.commit()
     t.ok(db.execute("SELECT count(*) FROM lmm_ranef('good')").fetchone()[0] == 36, "the good row of the hostile table reads")
     before = snapshot(db)
+    good = {reader: db.execute("SELECT * FROM " + reader % "good").fetchall() for reader in RESTORED}
     for name, _, fragments in CASES:
         for reader in READERS:
-            t.error(db, "SELECT * FROM " + reader % name, (), fragments, "%s: %s" % (reader % name, fragments))
+            if name in AUGMENT_ONLY and reader in RESTORED:
+                got = db.execute("SELECT * FROM " + reader % name).fetchall()
+                t.ok(got == good[reader] or (name == "estimate" and "predict" in reader and len(got) == 180),
+                     "%s reads the snapshot, not the data: %r" % (reader % name, got[:2]))
+            else:
+                t.error(db, "SELECT * FROM " + reader % name, (), fragments, "%s: %s" % (reader % name, fragments))
+    for name, _, fragments in SNAPSHOT_DAMAGE:
+        for reader in RESTORED:
+            t.error(db, "SELECT * FROM " + reader % name, (), ["'%s' is damaged" % name] + fragments, reader % name)
     for name, fragments in JSON_CASES:
         for reader in ("lmm_tidy('%s')", "lmm_vcov('%s')"):
             t.error(db, "SELECT * FROM " + reader % name, (), fragments, reader % name)
@@ -165,17 +215,18 @@ def hostile(t, db):
         "save=lowered")
     fit(db, "SELECT Reaction, json_extract('[' || Days || ']', '$[0]') AS Days, Subject FROM sleepstudy",
         "Reaction ~ Days + (1|Subject)", None, "save=extracted")
-    t.ok(len(db.execute("SELECT * FROM lmm_ranef('lowered')").fetchall()) == 18, "a saved query calling lower()")
-    t.ok(len(db.execute("SELECT * FROM lmm_ranef('extracted')").fetchall()) == 18, "a saved query calling json_extract()")
+    t.ok(len(db.execute("SELECT * FROM lmm_augment('lowered')").fetchall()) == 180, "a saved query calling lower()")
+    t.ok(len(db.execute("SELECT * FROM lmm_augment('extracted')").fetchall()) == 180, "a saved query calling json_extract()")
     db.execute("PRAGMA trusted_schema = OFF")
-    t.ok(len(db.execute("SELECT * FROM lmm_ranef('lowered')").fetchall()) == 18, "lower() with trusted_schema off")
-    t.error(db, "SELECT * FROM lmm_ranef('extracted')", (), ["calls json_extract()", "not innocuous", "trusted_schema is off"],
+    t.ok(len(db.execute("SELECT * FROM lmm_ranef('extracted')").fetchall()) == 18, "lmm_ranef runs no saved query")
+    t.ok(len(db.execute("SELECT * FROM lmm_augment('lowered')").fetchall()) == 180, "lower() with trusted_schema off")
+    t.error(db, "SELECT * FROM lmm_augment('extracted')", (), ["calls json_extract()", "not innocuous", "trusted_schema is off"],
             "json_extract() with trusted_schema off")
     db.execute("PRAGMA trusted_schema = ON")
     db.execute("DELETE FROM lmm_models WHERE name IN ('lowered', 'extracted')")
     # read as text, whatever their type: a BLOB that spells a table name still names it
     damage(db, "blobdata", data="CAST(data AS BLOB)")
-    t.ok(db.execute("SELECT count(*) FROM lmm_ranef('blobdata')").fetchone()[0] == 36, "data stored as a BLOB")
+    t.ok(db.execute("SELECT count(*) FROM lmm_augment('blobdata')").fetchone()[0] == 180, "data stored as a BLOB")
     db.execute("DELETE FROM lmm_models WHERE name = 'blobdata'")
     # fit JSON given directly, as lmm_agg returns it, damaged
     for arg, fragments in (('{"rows": 5}', ["not a fit", "rows"]), ("{", ["not a fit", "malformed JSON"]),
