@@ -533,16 +533,19 @@ void lmm_source_error_in(const char *fn, char **errmsg) {
  * handler sees the VM run for that share of the fit's time, and is called
  * at every question while N is below the steps that share holds, every N
  * steps' worth of the share beyond.  The statement is made of the cheapest
- * steps SQL has (a count over rows of VALUES, five steps a row), for the
- * most steps in the share; the handler's own time counts in it, so a slow
- * handler costs no more.  Once interrupted, SQLite refuses to prepare a
- * statement (SQLITE_INTERRUPT): that too is the answer.  When the statement
- * cannot be made (out of memory, a host's small SQLITE_LIMIT_SQL_LENGTH),
- * SELECT 1 takes its place: fewer steps in the share, the same answers. */
+ * steps SQL has, for the most steps in the share; the handler's own time
+ * counts in it, so a slow handler costs no more.  The statement is one
+ * endless stream (a recursive count giving a row every PROBE_STRIDE-th
+ * number), stepped and never reset: a host that traces statements sees it
+ * start once per fit, not once per run.  Once interrupted, SQLite refuses
+ * to prepare or step a statement (SQLITE_INTERRUPT): that too is the
+ * answer.  When the statement cannot be made (out of memory, a host's small
+ * SQLITE_LIMIT_SQL_LENGTH), SELECT 1, run again and again, takes its place:
+ * fewer steps in the share, the same answers. */
 #define PROBE_EVERY_MS 20   /* SQLite is asked at most this often */
 #define PROBE_SHARE 100     /* the VM gets 1 / PROBE_SHARE of the time */
-#define PROBE_ROWS 200      /* about 1,000 steps a run: one run is all a question must pay when a
-                             * handler that runs every step is slow */
+#define PROBE_STRIDE "200"  /* about 1,000 steps a row: one row is all a question must pay when a handler that
+                             * runs every step is slow */
 
 static double ms_since(const struct timespec *then, struct timespec *now) {
   clock_gettime(CLOCK_MONOTONIC, now);
@@ -550,13 +553,8 @@ static double ms_since(const struct timespec *then, struct timespec *now) {
 }
 
 static int prepare_question(lmm_interrupt_probe *p) {
-  sqlite3_str *s = sqlite3_str_new(p->db);
-  sqlite3_str_appendall(s, "SELECT count(*) FROM (VALUES(0)");
-  for (int i = 1; i < PROBE_ROWS; i++) sqlite3_str_appendall(s, ",(0)");
-  sqlite3_str_appendchar(s, 1, ')');
-  char *sql = sqlite3_str_finish(s);
-  int rc = sql ? lmm_sql_prepare(p->db, sql, 0, &p->ask, NULL) : SQLITE_NOMEM;
-  sqlite3_free(sql);
+  int rc = lmm_sql_prepare(p->db, "WITH RECURSIVE c(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM c) "
+                                  "SELECT i FROM c WHERE i % " PROBE_STRIDE " = 0", 0, &p->ask, NULL);
   if (rc != SQLITE_OK && rc != SQLITE_INTERRUPT) rc = lmm_sql_prepare(p->db, "SELECT 1", 0, &p->ask, NULL);
   return rc;
 }
@@ -567,9 +565,13 @@ static int interrupted(lmm_interrupt_probe *p, double ms) {
   if (rc != SQLITE_OK) return rc == SQLITE_INTERRUPT;
   struct timespec now;
   do {
-    while ((rc = sqlite3_step(p->ask)) == SQLITE_ROW) {}
-    sqlite3_reset(p->ask);
-  } while (rc == SQLITE_DONE && ms_since(&p->last, &now) < ms / PROBE_SHARE);
+    rc = sqlite3_step(p->ask);
+    if (rc == SQLITE_DONE) {   /* only SELECT 1 ends: again */
+      sqlite3_reset(p->ask);
+      rc = SQLITE_ROW;
+    }
+  } while (rc == SQLITE_ROW && ms_since(&p->last, &now) < ms / PROBE_SHARE);
+  if (rc != SQLITE_ROW) sqlite3_reset(p->ask);
   return rc == SQLITE_INTERRUPT;
 }
 

@@ -87,6 +87,17 @@ def check_call(t, db, what, sql, must_be_long=True):
     t.ok(state(db) == before, "%s: a limited call changed the database" % what)
 
 
+def traced(t, db):
+    """The question a fit asks SQLite is one statement stepped all along, so a host that traces statements
+    (sqlite3_trace_v2) sees it start once per fit: it was a statement run again for each question, thousands
+    of lines in the trace of a few seconds' fit."""
+    seen = []
+    db.set_trace_callback(seen.append)
+    db.execute("SELECT * FROM lmm_fit('limited_wide', 'y ~ factor(f) + (1|g)')").fetchall()
+    db.set_trace_callback(None)
+    t.ok(len(seen) < 10, "a fit of seconds traces %d statements: %r" % (len(seen), sorted(set(x[:60] for x in seen))))
+
+
 def table(db, name, rows, cols):
     """A table of rows rows; cols: name -> SQL of k (the row number)."""
     select = ", ".join("%s AS %s" % (sql, col) for col, sql in cols.items())
@@ -102,6 +113,7 @@ def run(t, db):
     table(db, "limited_wide", 3000, {"f": "k % 1000", "y": noise, "g": "abs(random() % 50)"})
     check_call(t, db, "lmm_fit", "SELECT * FROM lmm_fit('limited_wide', 'y ~ factor(f) + (1|g)')")
     check_call(t, db, "lmm_fit, save=", "SELECT * FROM lmm_fit('limited_wide', 'y ~ factor(f) + (1|g)', NULL, 'save=limited_wide')")
+    traced(t, db)
     check_call(t, db, "lmm_agg", "SELECT lmm_agg('y ~ factor(f) + (1|g)', NULL, NULL, 'y', y, 'f', f, 'g', g) FROM limited_wide")
     # crossed terms: each evaluation a dense Cholesky of order 2,000; conditional variances by selected inversion
     table(db, "limited_crossed", 16000, {"y": noise, "a": "abs(random() % 2000)", "b": "abs(random() % 2000)"})
