@@ -145,7 +145,14 @@ static int source_from(sqlite3 *db, const char *data, char **from, int *is_table
   if (*is_query) {
     sqlite3_stmt *st = NULL;
     const char *tail = NULL;
-    rc = lmm_sql_prepare(db, data, 0, &st, &tail);
+    /* a query in parentheses is no statement of its own: compiled as what it will be, a subquery */
+    const char *close = strrchr(data, ')');   /* what follows the closing parenthesis, when it is noise, goes */
+    size_t len = close && only_trailing_noise(close + 1) ? (size_t)(close + 1 - data) : strlen(data);
+    char *wrapped = *skip_noise(data) == '(' ? sqlite3_mprintf("SELECT*FROM(%.*s\n)", (int)len, data) : NULL;
+    if (*skip_noise(data) == '(' && !wrapped) return SQLITE_NOMEM;
+    rc = lmm_sql_prepare(db, wrapped ? wrapped : data, 0, &st, &tail);
+    if (wrapped) tail = data + (rc == SQLITE_OK && only_trailing_noise(tail) ? len : 0);
+    sqlite3_free(wrapped);
     if (rc != SQLITE_OK) {
       char *why = lmm_sql_errmsg(db);
       *errmsg = sqlite3_mprintf("the data query does not compile: %s", why ? why : "out of memory");

@@ -27,6 +27,10 @@ def run(t, db):
     same(t, fit(db, "main.sleepstudy", SLEEP), base, "schema-qualified table")
     same(t, fit(db, "SELECT * FROM sleepstudy", SLEEP), base, "query")
     same(t, fit(db, "  with s as (select * from sleepstudy) select * from s ;", SLEEP), base, "WITH query")
+    # a query in parentheses, as it would stand in a FROM clause, is read as the query
+    same(t, fit(db, " (SELECT * FROM sleepstudy) ; -- parenthesised", SLEEP), base, "parenthesised query")
+    t.error(db, "SELECT * FROM lmm_fit(?, ?)", ("(SELECT * FROM sleepstudy); DELETE FROM sleepstudy", SLEEP),
+            ["does not compile"], "parenthesised query and another statement")
     db.execute("CREATE TEMP VIEW sleep_view AS SELECT Reaction, Days, Subject FROM sleepstudy")
     same(t, fit(db, "sleep_view", SLEEP), base, "view")
     # rows reach lmm through lmm_source_row() inside SQLite's loop; a model with more columns than a function
