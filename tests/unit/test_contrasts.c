@@ -18,6 +18,17 @@ void test_contrasts_poly(void) {
   CHECK_NEAR(m[10 * 12 + 6], -0.5500654878849529084, 1e-13);
   CHECK_NEAR(m[10 * 12 + 11], 0.0011906179391446858, 1e-13);
   CHECK_NEAR(m[5 * 12 + 2], 0.16419739435729658, 1e-13);
+  /* Above some 20 levels R's contr.poly, a QR of the Vandermonde matrix, is no longer polynomial in its high
+   * columns (off by 0.67 at 30 levels); these are the exact orthonormal polynomials (rational Gram-Schmidt of the
+   * powers of the centred scores, then normalized), which the recurrence reaches to 1e-15.  The columns of lower
+   * degree, and the span of the others, are R's. */
+  double big[30 * 29];
+  lmm_contrast_matrix(LMM_CONTR_POLY, 30, big);
+  CHECK_NEAR(big[24 * 30 + 0], -3.6172450569284979e-06, 1e-14);
+  CHECK_NEAR(big[24 * 30 + 7], 0.28255299000373857, 1e-14);
+  CHECK_NEAR(big[24 * 30 + 29], 3.6172450569284979e-06, 1e-14);
+  CHECK_NEAR(big[28 * 30 + 0], -5.7670408345948656e-09, 1e-14);
+  CHECK_NEAR(big[28 * 30 + 7], 0.0090010819938189743, 1e-14);
   char buf[16];
   CHECK_STR(lmm_contrast_suffix(LMM_CONTR_POLY, 0, buf), ".L");
   CHECK_STR(lmm_contrast_suffix(LMM_CONTR_POLY, 2, buf), ".C");
