@@ -1,15 +1,17 @@
-/* design.c — R's model.matrix for treatment contrasts, and the random-effects
- * terms.  A factor in a term is coded by contrasts (its first level dropped)
+/* design.c — R's model.matrix, and the random-effects terms.  A factor in a
+ * term is coded by contrasts (contrasts.h: treatment's drop the base level)
  * when the term without it is empty or contained in an earlier term, and by
  * one indicator per level otherwise, as R's TermCode decides. */
 #include "design.h"
 #include "alloc.h"
+#include "contrasts.h"
 #include "numfmt.h"
 #include "theta.h"
 
 #include <float.h>
 #include <limits.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,11 +59,57 @@ static char *term_label(const lmm_formula *f, lmm_term term) {
   return s;
 }
 
+/* How factor v is coded where a term codes it by contrasts (contrasts.h): its own C() or ordered(), else the
+ * options' contrasts= for an unordered factor, else treatment. */
+static int contrast_kind(const lmm_formula *f, int v) {
+  const lmm_coding *cd = &f->vars[v].coding;
+  if (cd->contrast != LMM_CONTR_DEFAULT) return cd->contrast;
+  if (cd->ordered) return LMM_CONTR_POLY;
+  return f->contrasts != LMM_CONTR_DEFAULT ? f->contrasts : LMM_CONTR_TREATMENT;
+}
+
+/* Factor v's contrast matrix (d->contr[v], made at first need), or under treatment its base level (0-based) */
+static int contrast_of(lmm_design *d, int v, int *base, lmm_error *err) {
+  const lmm_formula *f = d->frame->f;
+  const lmm_coding *cd = &f->vars[v].coding;
+  int n = d->frame->vars[v].nlevels, kind = contrast_kind(f, v);
+  *base = 0;
+  if (kind == LMM_CONTR_TREATMENT) {
+    *base = cd->base == LMM_CONTR_BASE_LAST ? n - 1 : cd->base ? cd->base - 1 : 0;
+    if (*base >= n)
+      return lmm_fail(err, LMM_ERR, "%s: base %d is beyond its %d levels (R: baseline group number out of range)",
+                      f->vars[v].label, cd->base, n);
+    return LMM_OK;
+  }
+  if (kind == LMM_CONTR_POLY && n > LMM_CONTR_POLY_MAX)
+    return lmm_fail(err, LMM_ERR, "%s has %d levels: polynomial contrasts of more than %d levels cannot be represented "
+                    "accurately (as R says); use another contrast", f->vars[v].label, n, LMM_CONTR_POLY_MAX);
+  if (d->contr[v]) return LMM_OK;
+  if (!(d->contr[v] = lmm_malloc_array(lmm_size_mul((size_t)n, (size_t)n - 1), sizeof **d->contr))) return lmm_nomem(err);
+  lmm_contrast_matrix(kind, n, d->contr[v]);
+  return LMM_OK;
+}
+
+/* How a factor makes the columns of one term: an indicator per level (no contrasts), one per level but the
+ * base (treatment), or the contrast matrix's columns */
+enum { FULL, TREAT, CODED };
+
+/* The name of column idx of factor v coded as mode (base: treatment's) */
+static const char *level_suffix(const lmm_design *d, int v, int mode, int base, int idx, char *buf) {
+  const lmm_frame_var *fv = &d->frame->vars[v];
+  const lmm_coding *cd = &d->frame->f->vars[v].coding;
+  if (mode == CODED) return lmm_contrast_suffix(contrast_kind(d->frame->f, v), idx, buf);
+  int level = mode == TREAT && idx >= base ? idx + 1 : idx;
+  if (mode == TREAT && cd->numbered) { snprintf(buf, 16, "%d", level + 1); return buf; }
+  return fv->levels[level];
+}
+
 /* The columns a terms object makes, in R's order and with R's names.  More
  * than max_cols is refused as soon as it is reached, before interactions of
  * many-level factors can ask for memory without bound. */
-static int model_columns(const lmm_frame *fr, const lmm_terms *tm, int max_cols, const char *what,
+static int model_columns(lmm_design *d, const lmm_terms *tm, int max_cols, const char *what,
                          const char *limit_reason, collist *out, lmm_error *err) {
+  const lmm_frame *fr = d->frame;
   const lmm_formula *f = fr->f;
   colspec c;
   memset(&c, 0, sizeof c);
@@ -70,13 +118,14 @@ static int model_columns(const lmm_frame *fr, const lmm_terms *tm, int max_cols,
   int first_factor_done = tm->intercept;
   for (int t = 0; t < tm->nterms; t++) {
     lmm_term term = tm->terms[t];
-    int vars[LMM_MAX_VARS], nv = 0, full[LMM_MAX_VARS], nlev[LMM_MAX_VARS];
+    int vars[LMM_MAX_VARS], nv = 0, mode[LMM_MAX_VARS], base[LMM_MAX_VARS], ncol[LMM_MAX_VARS];
     for (int v = 0; v < f->nvars; v++)
       if (term >> v & 1) vars[nv++] = v;
     for (int k = 0; k < nv; k++) {
       const lmm_frame_var *fv = &fr->vars[vars[k]];
-      full[k] = 0;
-      nlev[k] = fv->is_factor ? fv->nlevels : 1;
+      mode[k] = FULL;
+      base[k] = 0;
+      ncol[k] = fv->is_factor ? fv->nlevels : 1;
       if (!fv->is_factor) continue;
       if (fv->nlevels < 2)
         return lmm_fail(err, LMM_ERR, "factor '%s' has only one level in the rows used; it cannot be estimated (R: contrasts can be applied only to factors with 2 or more levels)",
@@ -87,29 +136,32 @@ static int model_columns(const lmm_frame *fr, const lmm_terms *tm, int max_cols,
         if ((rest & ~tm->terms[s]) == 0) contrasts = 1;
       if (rest == 0 && !tm->intercept) contrasts = first_factor_done;
       if (!first_factor_done && rest == 0) first_factor_done = 1;
-      full[k] = !contrasts;
+      if (!contrasts) continue;
+      if ((rc = contrast_of(d, vars[k], &base[k], err))) return rc;
+      mode[k] = d->contr[vars[k]] && contrast_kind(f, vars[k]) != LMM_CONTR_TREATMENT ? CODED : TREAT;
+      ncol[k] = fv->nlevels - 1;
     }
     /* first variable varies fastest */
-    int idx[LMM_MAX_VARS];
-    for (int k = 0; k < nv; k++) idx[k] = full[k] ? 0 : 1;
+    int idx[LMM_MAX_VARS] = {0};
     for (;;) {
-      int empty = 0;
-      for (int k = 0; k < nv; k++) if (idx[k] >= nlev[k] && fr->vars[vars[k]].is_factor) empty = 1;
-      if (empty) break;
       c.term = term;
+      c.coded = 0;
+      char buf[LMM_MAX_VARS][16];
+      const char *suffix[LMM_MAX_VARS];
       size_t len = 1;
       for (int k = 0; k < nv; k++) {
-        const lmm_frame_var *fv = &fr->vars[vars[k]];
-        c.level[vars[k]] = fv->is_factor ? idx[k] : 0;
-        len += strlen(f->vars[vars[k]].label) + 1 + (fv->is_factor ? strlen(fv->levels[idx[k]]) : 0);
+        int v = vars[k];
+        suffix[k] = fr->vars[v].is_factor ? level_suffix(d, v, mode[k], base[k], idx[k], buf[k]) : "";
+        c.level[v] = mode[k] == TREAT && idx[k] >= base[k] ? idx[k] + 1 : fr->vars[v].is_factor ? idx[k] : 0;
+        if (mode[k] == CODED) c.coded |= (lmm_term)1 << v;
+        len += strlen(f->vars[v].label) + 1 + strlen(suffix[k]);
       }
       char *name = lmm_malloc(len);
       if (name) {
         name[0] = 0;
         for (int k = 0; k < nv; k++) {
           if (k) strcat(name, ":");
-          strcat(name, f->vars[vars[k]].label);
-          if (fr->vars[vars[k]].is_factor) strcat(name, fr->vars[vars[k]].levels[idx[k]]);
+          strcat(strcat(name, f->vars[vars[k]].label), suffix[k]);
         }
       }
       if (out->n >= max_cols) {
@@ -123,9 +175,8 @@ static int model_columns(const lmm_frame *fr, const lmm_terms *tm, int max_cols,
       if ((rc = collist_push(out, &c, name, t + 1, err))) return rc;
       int k = 0;
       for (; k < nv; k++) {
-        if (!fr->vars[vars[k]].is_factor) continue;
-        if (++idx[k] < nlev[k]) break;
-        idx[k] = full[k] ? 0 : 1;
+        if (++idx[k] < ncol[k]) break;
+        idx[k] = 0;
       }
       if (k == nv) break;
     }
@@ -139,7 +190,8 @@ static double column_value(const lmm_design *d, const colspec *c, size_t r) {
   for (lmm_term t = c->term; t; t &= t - 1) {
     int k = __builtin_ctzll(t);
     const lmm_frame_var *fv = &d->frame->vars[k];
-    if (fv->is_factor) { if (fv->code[r] != c->level[k]) return 0; }
+    if (c->coded >> k & 1) v *= d->contr[k][(size_t)c->level[k] * (size_t)fv->nlevels + (size_t)fv->code[r]];
+    else if (fv->is_factor) { if (fv->code[r] != c->level[k]) return 0; }
     else v *= fv->x[r] * d->vscale[k];
   }
   return v;
@@ -170,7 +222,12 @@ static void column_rows(const lmm_design *d, const colspec *c, const uint32_t *i
   }
   int k = __builtin_ctzll(t);
   const lmm_frame_var *fv = &fr->vars[k];
-  if (fv->is_factor) {
+  if (c->coded) {   /* a column of a contrast matrix, looked up by level */
+    const int *code = fv->code;
+    const double *col = d->contr[k] + (size_t)c->level[k] * (size_t)fv->nlevels;
+    if (idx) for (int i = 0; i < m; i++) out[i] = col[code[idx[i]]];
+    else for (int i = 0; i < m; i++) out[i] = col[code[r0 + (size_t)i]];
+  } else if (fv->is_factor) {
     const int *code = fv->code;
     int level = c->level[k];
     if (idx) for (int i = 0; i < m; i++) out[i] = code[idx[i]] == level;
@@ -209,7 +266,10 @@ static double row_value(const lmm_design *d, const colspec *c, const double *x, 
   double v = 1;
   for (lmm_term t = c->term; t; t &= t - 1) {
     int k = __builtin_ctzll(t);
-    if (d->frame->vars[k].is_factor) { if (code[k] != c->level[k]) return 0; }
+    if (c->coded >> k & 1) {
+      if (code[k] < 0) return 0;   /* no level: the prediction refuses the row (predict.c) */
+      v *= d->contr[k][(size_t)c->level[k] * (size_t)d->frame->vars[k].nlevels + (size_t)code[k]];
+    } else if (d->frame->vars[k].is_factor) { if (code[k] != c->level[k]) return 0; }
     else v *= x[k] * d->vscale[k];
   }
   return v;
@@ -430,7 +490,8 @@ static int build(const lmm_frame *fr, const lmm_saved_group *given, lmm_design *
   int max_p = fr->n < (size_t)INT_MAX && !given ? (int)fr->n : INT_MAX;
   int rc = choose_scales(fr, d, err);
   if (rc) goto fail;
-  rc = model_columns(fr, &f->fixed, max_p, "fixed effects", "one per row of the data; too many coefficients to estimate", &cols, err);
+  if (!(d->contr = lmm_calloc((size_t)(f->nvars ? f->nvars : 1), sizeof *d->contr))) { rc = lmm_nomem(err); goto fail; }
+  rc = model_columns(d, &f->fixed, max_p, "fixed effects", "one per row of the data; too many coefficients to estimate", &cols, err);
   if (rc) goto fail;
   d->p = cols.n;
   d->xnames = cols.names;
@@ -473,7 +534,7 @@ static int build(const lmm_frame *fr, const lmm_saved_group *given, lmm_design *
     if (!re->grp) { rc = lmm_nomem(err); goto fail; }
     if ((rc = grouping(fr, bar, given ? &given[b] : NULL, re, err))) goto fail;
     collist zc = {0};
-    if ((rc = model_columns(fr, &bar->model, LMM_MAX_Q, re->grp, "the most a random-effects term can have", &zc, err))) {
+    if ((rc = model_columns(d, &bar->model, LMM_MAX_Q, re->grp, "the most a random-effects term can have", &zc, err))) {
       collist_free(&zc, 1);
       goto fail;
     }
@@ -522,6 +583,8 @@ void lmm_design_free(lmm_design *d) {
     lmm_free(re->zspec);
     lmm_free(re->zexp);
   }
+  for (int v = 0; d->contr && v < d->frame->f->nvars; v++) lmm_free(d->contr[v]);
+  lmm_free(d->contr);
   lmm_free(d->vexp);
   lmm_free(d->vscale);
   lmm_free(d->xexp);

@@ -1,6 +1,6 @@
 /* design.h — model matrices from a model frame.
  *
- * X (fixed effects) with R's treatment contrasts and R's column names, the
+ * X (fixed effects) with R's contrasts (contrasts.h) and R's column names, the
  * response y, and for each random-effects term its grouping factor (a level
  * per row) and the columns of its model (q values per row).  Random terms are
  * kept in the order the formula gives them; the fitter chooses its own order.
@@ -24,9 +24,12 @@ enum { LMM_MAX_Q = 64 };   /* columns of one random-effects term */
 enum { LMM_MAX_THETA = LMM_MAX_Q * (LMM_MAX_Q + 1) / 2 };
 
 /* How one model column is made: for each factor variable in its term, the
- * level it indicates; numeric variables multiply. */
+ * level it indicates, or for those in coded, the column of the factor's
+ * contrast matrix (lmm_design.contr) whose value it takes; numeric variables
+ * multiply. */
 typedef struct lmm_colspec {
   lmm_term term;
+  lmm_term coded;
   int level[LMM_MAX_VARS];
 } lmm_colspec;
 
@@ -70,6 +73,8 @@ typedef struct lmm_design {
   int *vexp;          /* per formula variable; 0 for factors */
   double *vscale;     /* 2^-vexp[v] */
   int *xexp;          /* p */
+  double **contr;     /* per formula variable: its contrast matrix (contrasts.h; nlevels x (nlevels - 1), column-
+                         major) where a term codes it by sum, helmert or poly contrasts, else NULL */
 } lmm_design;
 
 int lmm_design_new(const lmm_frame *fr, lmm_design **out, lmm_error *err);

@@ -117,6 +117,23 @@ static lmm_expr *binop(parser *p, char op, int pos, lmm_expr *l, lmm_expr *r) {
 static int is_name_start(int c) { return isalpha(c) || c == '.' || c == '_'; }
 static int is_name_char(int c) { return isalnum(c) || c == '.' || c == '_'; }
 
+/* An argument: `name = value` (R's named argument; '==' is no name) or a value */
+static lmm_expr *parse_arg(parser *p) {
+  const char *s = p->text;
+  int start = p->pos, end = start;
+  while (is_name_char((unsigned char)s[end])) end++;
+  int after = end;
+  while (s[after] && isspace((unsigned char)s[after])) after++;
+  if (end == start || !is_name_start((unsigned char)s[start]) || s[after] != '=' || s[after + 1] == '=')
+    return parse_level(p, 1);  /* arguments: no top-level ~ */
+  lmm_expr *e = node(p, EX_ARG, start, 1);
+  if (!e) return NULL;
+  if (!(e->name = lmm_strndup(s + start, (size_t)(end - start)))) { lmm_expr_free(e); lmm_nomem(p->err); return NULL; }
+  p->pos = after + 1;
+  if (!(e->args[0] = parse_level(p, 1))) { lmm_expr_free(e); return NULL; }
+  return seal(p, e);
+}
+
 /* name(args), with the name read: the arguments up to the closing ')' */
 static lmm_expr *parse_args(parser *p, lmm_expr *e) {
   const char *s = p->text;
@@ -124,7 +141,8 @@ static lmm_expr *parse_args(parser *p, lmm_expr *e) {
   skip_ws(p);
   if (s[p->pos] == ')') { p->pos++; return seal(p, e); }
   for (;;) {
-    lmm_expr *a = parse_level(p, 1);  /* arguments: no top-level ~ */
+    skip_ws(p);
+    lmm_expr *a = parse_arg(p);
     if (!a) { lmm_expr_free(e); return NULL; }
     lmm_expr **grown = lmm_realloc(e->args, sizeof *grown * ((size_t)e->nargs + 1));
     if (!grown) { lmm_expr_free(a); lmm_expr_free(e); lmm_nomem(p->err); return NULL; }
@@ -153,7 +171,37 @@ static lmm_expr *parse_paren(parser *p, int start) {
   return seal(p, e);
 }
 
-/* primary := number | name | `name` | name(args) | ( expr ) */
+/* A text literal, 'a' or "a", the quote at p->pos: R's escapes \\ \' \" \n \t; no NUL byte (\0 is refused, as R
+ * refuses it) */
+static lmm_expr *parse_string(parser *p) {
+  const char *s = p->text;
+  int start = p->pos;
+  char quote = s[start];
+  size_t n = 0;
+  for (int i = start + 1;; i++, n++) {   /* validated and measured first */
+    if (!s[i]) { syntax_error(p, start, "unterminated text (a quote that is not closed)"); return NULL; }
+    if (s[i] == quote) break;
+    if (s[i] == '\\' && (!s[++i] || !strchr("\\'\"nt", s[i]))) {
+      if (!s[i]) { syntax_error(p, start, "unterminated text (a quote that is not closed)"); return NULL; }
+      syntax_error(p, i - 1, "unknown escape in text (known: \\\\ \\' \\\" \\n \\t)");
+      return NULL;
+    }
+  }
+  lmm_expr *e = node(p, EX_STR, start, 0);
+  if (!e) return NULL;
+  if (!(e->name = lmm_malloc(n + 1))) { lmm_expr_free(e); lmm_nomem(p->err); return NULL; }
+  int i = start + 1;
+  for (size_t k = 0; k < n; k++, i++) {
+    char c = s[i];
+    if (c == '\\') { c = s[++i]; c = c == 'n' ? '\n' : c == 't' ? '\t' : c; }
+    e->name[k] = c;
+  }
+  e->name[n] = 0;
+  p->pos = i + 1;
+  return e;
+}
+
+/* primary := number | name | `name` | 'text' | "text" | name(args) | ( expr ) */
 static lmm_expr *parse_primary(parser *p) {
   skip_ws(p);
   const char *s = p->text;
@@ -172,6 +220,8 @@ static lmm_expr *parse_primary(parser *p) {
     if (is_name_char((unsigned char)s[p->pos])) { syntax_error(p, p->pos, "unexpected character after number"); return NULL; }
     e = node(p, EX_NUM, start, 0);
     if (e) e->num = v;
+  } else if (c == '\'' || c == '"') {
+    e = parse_string(p);
   } else if (c == '`') {
     const char *close = strchr(s + start + 1, '`');
     if (!close) { syntax_error(p, start, "unterminated back-quoted name"); return NULL; }
@@ -333,6 +383,17 @@ static OUT_OF_LINE void deparse_number(sbuf *b, double v) {
   sb_str(b, num);
 }
 
+/* As R's deparse() prints a string: in double quotes, with \\ \" \n \t escaped */
+static OUT_OF_LINE void deparse_string(sbuf *b, const char *t) {
+  sb_str(b, "\"");
+  for (; *t; t++) {
+    const char *esc = *t == '"' ? "\\\"" : *t == '\\' ? "\\\\" : *t == '\n' ? "\\n" : *t == '\t' ? "\\t" : NULL;
+    if (esc) sb_str(b, esc);
+    else sb_add(b, t, 1);
+  }
+  sb_str(b, "\"");
+}
+
 static void deparse(sbuf *b, const lmm_expr *e) {
   switch (e->kind) {
   case EX_NUM: deparse_number(b, e->num); break;
@@ -353,6 +414,8 @@ static void deparse(sbuf *b, const lmm_expr *e) {
   case EX_NEG: sb_str(b, "-"); deparse(b, e->args[0]); break;
   case EX_POS: sb_str(b, "+"); deparse(b, e->args[0]); break;
   case EX_PAREN: sb_str(b, "("); deparse(b, e->args[0]); sb_str(b, ")"); break;
+  case EX_STR: deparse_string(b, e->name); break;
+  case EX_ARG: sb_str(b, e->name); sb_str(b, " = "); deparse(b, e->args[0]); break;
   case EX_BINOP: {
     /* R prints ^ : / without spaces and the others with */
     const char *op = e->op == '^' ? "^" : e->op == ':' ? ":" : e->op == '/' ? "/" :
@@ -402,9 +465,18 @@ static OUT_OF_LINE int not_arithmetic(const lmm_expr *e, const char *what, const
                   what, e->op == 'B' ? "||" : (char[]){e->op, 0}, e->pos + 1, text);
 }
 
+static OUT_OF_LINE int not_number(const lmm_expr *e, const char *what, const char *text, lmm_error *err) {
+  if (e->kind == EX_STR)
+    return lmm_fail(err, LMM_ERR, "%s: the text '%s' at character %d of \"%s\" is not a number; texts are levels, as in "
+                    "relevel(f, ref = \"b\") or factor(x, levels = c(\"b\", \"a\"))", what, e->name, e->pos + 1, text);
+  return lmm_fail(err, LMM_ERR, "%s: the named argument '%s =' at character %d of \"%s\" is not taken by arithmetic",
+                  what, e->name, e->pos + 1, text);
+}
+
 int lmm_expr_check_arith(const lmm_expr *e, const char *what, const char *text, lmm_error *err) {
   switch (e->kind) {
   case EX_NUM: case EX_CONST: case EX_NAME: return LMM_OK;
+  case EX_STR: case EX_ARG: return not_number(e, what, text, err);
   case EX_CALL: {
     int rc = check_call(e, what, text, err);
     if (rc) return rc;
@@ -428,6 +500,7 @@ double lmm_expr_eval(const lmm_expr *e, const double *v) {
   case EX_NAME: return v[e->column];
   case EX_NEG: return -lmm_expr_eval(e->args[0], v);
   case EX_POS: case EX_PAREN: return lmm_expr_eval(e->args[0], v);
+  case EX_STR: case EX_ARG: return NAN;   /* refused by lmm_expr_check_arith */
   case EX_BINOP: {
     double a = lmm_expr_eval(e->args[0], v), b = lmm_expr_eval(e->args[1], v);
     switch (e->op) {

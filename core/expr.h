@@ -18,7 +18,9 @@ typedef enum {
   EX_BINOP,  /* args[0] op args[1]; op is one of + - * / ^ : | ~ and 'B' for || */
   EX_NEG,    /* -args[0] */
   EX_POS,    /* +args[0] */
-  EX_PAREN   /* (args[0]) */
+  EX_PAREN,  /* (args[0]) */
+  EX_STR,    /* text literal 'a' or "a"; name holds the text (no NUL inside) */
+  EX_ARG     /* a named argument of a call, name = args[0]; name holds the argument's name */
 } lmm_expr_kind;
 
 /* Every walk of a tree (parsing, term expansion, deparse, evaluation row by row) recurses, so the size
@@ -34,7 +36,7 @@ typedef struct lmm_expr {
   lmm_expr_kind kind;
   char op;
   double num;
-  char *name;              /* EX_NAME, EX_CONST, EX_CALL */
+  char *name;              /* EX_NAME, EX_CONST, EX_CALL, EX_STR, EX_ARG */
   int nargs;
   struct lmm_expr **args;
   int pos;                 /* 0-based offset in the source text */

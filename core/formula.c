@@ -6,6 +6,8 @@
  */
 #include "formula.h"
 #include "alloc.h"
+#include "contrasts.h"
+#include "numfmt.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -110,32 +112,193 @@ static int fail_at(ctx *c, const lmm_expr *e, const char *why) {
   return lmm_fail(c->err, LMM_ERR, "%s: %s at character %d of \"%s\"", c->what, why, e->pos + 1, c->text);
 }
 
+/* ---- factors: factor(), as.factor(), ordered(), relevel(), C() ------------ */
+
+static int is_factor_call(const lmm_expr *e) {
+  static const char *const names[] = {"factor", "as.factor", "ordered", "relevel", "C"};
+  for (size_t i = 0; e->kind == EX_CALL && i < sizeof names / sizeof *names; i++)
+    if (!strcmp(e->name, names[i])) return 1;
+  return 0;
+}
+
+/* R's matching of a call's arguments: named ones to the formal of that name, the others to the formals left,
+ * in order.  arg[k] is formal k's argument or NULL. */
+static int match_args(ctx *c, const lmm_expr *e, const char *const *formals, int nformal, const lmm_expr **arg) {
+  char list[160] = "";
+  for (int k = 0; k < nformal; k++) {
+    arg[k] = NULL;
+    if (strlen(list) + strlen(formals[k]) + 3 < sizeof list) strcat(strcat(list, k ? ", " : ""), formals[k]);
+  }
+  for (int i = 0; i < e->nargs; i++) {
+    const lmm_expr *a = e->args[i];
+    if (a->kind != EX_ARG) continue;
+    int k = 0;
+    while (k < nformal && strcmp(formals[k], a->name)) k++;
+    if (k == nformal || arg[k])
+      return lmm_fail(c->err, LMM_ERR, "%s: %s() %s argument '%s' at character %d of \"%s\" (its arguments: %s)",
+                      c->what, e->name, k == nformal ? "has no" : "is given twice the", a->name, a->pos + 1, c->text, list);
+    arg[k] = a->args[0];
+  }
+  for (int i = 0, k = 0; i < e->nargs; i++) {
+    if (e->args[i]->kind == EX_ARG) continue;
+    while (k < nformal && arg[k]) k++;
+    if (k == nformal)
+      return lmm_fail(c->err, LMM_ERR, "%s: %s() takes at most %d arguments (%s); the one at character %d of \"%s\" is "
+                      "one too many", c->what, e->name, nformal, list, e->args[i]->pos + 1, c->text);
+    arg[k++] = e->args[i];
+  }
+  if (!arg[0]) return fail_at(c, e, "the factor is missing: write the column first, as in factor(x)");
+  return LMM_OK;
+}
+
+static int refuse_arg(ctx *c, const lmm_expr *e, const lmm_expr *a, const char *name) {
+  return lmm_fail(c->err, LMM_ERR, "%s: %s() with %s is not supported (character %d of \"%s\"); write the levels in the "
+                  "data or the query", c->what, e->name, name, a->pos + 1, c->text);
+}
+
+/* A level written in the formula, as a label: a text, or a number as R prints it (frame.c's labels) */
+static char *level_label(const lmm_expr *a) {
+  if (a->kind == EX_STR) return lmm_strdup(a->name);
+  char buf[32];
+  lmm_format_number(a->kind == EX_NEG ? -a->args[0]->num : a->num, buf);
+  return lmm_strdup(buf);
+}
+
+static int is_literal(const lmm_expr *a) {
+  return a->kind == EX_STR || a->kind == EX_NUM || (a->kind == EX_NEG && a->args[0]->kind == EX_NUM);
+}
+
+/* levels = c("b", "a") (or one literal): the given levels of cd, replacing any before */
+static int given_levels(ctx *c, const lmm_expr *a, lmm_coding *cd) {
+  int one = is_literal(a);
+  if (!one && (a->kind != EX_CALL || strcmp(a->name, "c") || !a->nargs))
+    return fail_at(c, a, "levels must be texts or numbers, as in levels = c(\"b\", \"a\")");
+  const lmm_expr *const *items = one ? &a : (const lmm_expr *const *)a->args;
+  int n = one ? 1 : a->nargs;
+  for (int i = 0; i < cd->ngiven; i++) lmm_free(cd->given[i]);
+  lmm_free(cd->given);
+  cd->ngiven = 0;
+  if (!(cd->given = lmm_calloc((size_t)n, sizeof *cd->given))) return lmm_nomem(c->err);
+  for (int i = 0; i < n; i++) {
+    if (!is_literal(items[i]))
+      return fail_at(c, items[i], "levels must be texts or numbers, as in levels = c(\"b\", \"a\")");
+    if (!(cd->given[i] = level_label(items[i]))) return lmm_nomem(c->err);
+    cd->ngiven++;
+    for (int k = 0; k < i; k++)
+      if (!strcmp(cd->given[k], cd->given[i]))
+        return lmm_fail(c->err, LMM_ERR, "%s: level '%s' is listed twice in levels = at character %d of \"%s\" (R: factor "
+                        "level [%d] is duplicated); list each level once", c->what, cd->given[i], items[i]->pos + 1, c->text,
+                        i + 1);
+  }
+  return LMM_OK;
+}
+
+static int logical_arg(ctx *c, const lmm_expr *a, int *out) {
+  if (a->kind == EX_NAME && (!strcmp(a->name, "TRUE") || !strcmp(a->name, "T"))) { *out = 1; return LMM_OK; }
+  if (a->kind == EX_NAME && (!strcmp(a->name, "FALSE") || !strcmp(a->name, "F"))) { *out = 0; return LMM_OK; }
+  return fail_at(c, a, "ordered must be TRUE or FALSE");
+}
+
+static int whole_arg(ctx *c, const lmm_expr *a, const char *what, int *out) {
+  if (a->kind != EX_NUM || a->num < 1 || a->num > 1e6 || a->num != floor(a->num)) return fail_at(c, a, what);
+  *out = (int)a->num;
+  return LMM_OK;
+}
+
+/* C(f, contr) and C(f, contr.treatment, base = k) (R passes base to the contrast function) */
+static int contrast_call(ctx *c, const lmm_expr *e, const lmm_expr *const *arg, lmm_coding *cd) {
+  const lmm_expr *contr = arg[1], *base = arg[3];
+  if (arg[2]) return refuse_arg(c, e, arg[2], "how.many");
+  int kind = LMM_CONTR_TREATMENT, b = 0;
+  if (contr && contr->kind == EX_CALL && !strcmp(contr->name, "contr.treatment"))
+    return fail_at(c, contr, "R does not accept contr.treatment(...) in C(): it is called without its number of levels; "
+                   "write C(f, contr.treatment, base = 2)");
+  if (contr && ((contr->kind != EX_NAME && contr->kind != EX_STR) || !lmm_contrast_named(contr->name, &kind, &b)))
+    return lmm_fail(c->err, LMM_ERR, "%s: unknown contrasts at character %d of \"%s\"; the contrasts are %s",
+                    c->what, contr->pos + 1, c->text, lmm_contrast_names);
+  if (!contr && cd->ordered && base)
+    return fail_at(c, e, "an ordered factor's default contrasts (contr.poly) take no base; write C(f, contr.treatment, base = 2)");
+  if (base) {
+    if (kind != LMM_CONTR_TREATMENT || b) return fail_at(c, base, "base = is an argument of contr.treatment only");
+    if (whole_arg(c, base, "base must be a level's number, 1 or more", &b)) return c->err->code;
+    cd->numbered = 1;
+  } else cd->numbered = 0;
+  cd->contrast = contr || base ? kind : LMM_CONTR_DEFAULT;
+  cd->base = b;
+  return LMM_OK;
+}
+
+/* A factor call into cd, its innermost value into *value: the calls apply from the inside out, each to the
+ * factor the one inside it makes. */
+static int factor_call(ctx *c, const lmm_expr *e, lmm_coding *cd, const lmm_expr **value) {
+  static const char *const f_factor[] = {"x", "levels", "labels", "exclude", "ordered"};
+  static const char *const f_relevel[] = {"x", "ref"};
+  static const char *const f_c[] = {"object", "contr", "how.many", "base"};
+  const lmm_expr *arg[5];
+  int is_c = !strcmp(e->name, "C"), is_relevel = !strcmp(e->name, "relevel"), is_as = !strcmp(e->name, "as.factor");
+  int is_ordered = !strcmp(e->name, "ordered");
+  int rc = is_c ? match_args(c, e, f_c, 4, arg) : is_relevel ? match_args(c, e, f_relevel, 2, arg)
+           : match_args(c, e, f_factor, is_as ? 1 : is_ordered ? 4 : 5, arg);
+  if (rc) return rc;
+  if (is_factor_call(arg[0])) rc = factor_call(c, arg[0], cd, value);
+  else if (!(rc = lmm_expr_check_arith(arg[0], c->what, c->text, c->err))) *value = arg[0];
+  if (rc) return rc;
+  if (is_c) return contrast_call(c, e, arg, cd);
+  if (is_relevel) {
+    if (cd->ordered) return fail_at(c, e, "relevel() applies to unordered factors only (as in R)");
+    if (cd->ref || cd->ref_index) return fail_at(c, e, "relevel() of relevel(): put the level first in one relevel()");
+    if (!arg[1]) return fail_at(c, e, "relevel() needs the reference level, as in relevel(f, ref = \"b\")");
+    if (arg[1]->kind == EX_STR) cd->ref = arg[1]->name;
+    else if (whole_arg(c, arg[1], "ref must be a level, as in relevel(f, ref = \"b\"), or its number", &cd->ref_index))
+      return c->err->code;
+    return LMM_OK;
+  }
+  if (!is_as && arg[2]) return refuse_arg(c, e, arg[2], "labels");
+  if (!is_as && arg[3]) return refuse_arg(c, e, arg[3], "exclude");
+  if (!is_as && arg[1]) {   /* the listed levels replace any order before */
+    if ((rc = given_levels(c, arg[1], cd))) return rc;
+    cd->ref = NULL;
+    cd->ref_index = 0;
+  }
+  if (is_ordered) cd->ordered = 1;
+  else if (!is_as && arg[4] && (rc = logical_arg(c, arg[4], &cd->ordered))) return rc;
+  if (!is_as) cd->contrast = LMM_CONTR_DEFAULT, cd->base = 0, cd->numbered = 0;   /* factor() drops C()'s contrasts */
+  return LMM_OK;
+}
+
+static void coding_free(lmm_coding *cd) {
+  for (int i = 0; i < cd->ngiven; i++) lmm_free(cd->given[i]);
+  lmm_free(cd->given);
+  memset(cd, 0, sizeof *cd);
+}
+
 /* The variable a name or call stands for, added on first sight. */
 static int variable(ctx *c, const lmm_expr *e, int *idx) {
   lmm_formula *f = c->f;
   int kind;
   const lmm_expr *value = e;
+  lmm_coding coding = {0};
   if (e->kind == EX_NAME) kind = LMM_VAR_PLAIN;
-  else if (!strcmp(e->name, "factor") || !strcmp(e->name, "as.factor")) {
-    if (e->nargs != 1) return fail_at(c, e, "factor() takes one argument");
+  else if (e->kind == EX_STR) return fail_at(c, e, "a text is not a term; texts are levels, as in relevel(f, ref = \"b\")");
+  else if (is_factor_call(e)) {
     kind = LMM_VAR_FACTOR;
-    value = e->args[0];
-    int rc = lmm_expr_check_arith(value, c->what, c->text, c->err);
-    if (rc) return rc;
+    int rc = factor_call(c, e, &coding, &value);
+    if (rc) { coding_free(&coding); return rc; }
   } else {
     kind = LMM_VAR_NUMERIC;
     int rc = lmm_expr_check_arith(e, c->what, c->text, c->err);
     if (rc) return rc;
   }
   char *label = lmm_expr_deparse(e);
-  if (!label) return lmm_nomem(c->err);
+  if (!label) { coding_free(&coding); return lmm_nomem(c->err); }
   for (int i = 0; i < f->nvars; i++)
-    if (!strcmp(f->vars[i].label, label)) { lmm_free(label); *idx = i; return LMM_OK; }
+    if (!strcmp(f->vars[i].label, label)) { lmm_free(label); coding_free(&coding); *idx = i; return LMM_OK; }
   if (f->nvars == LMM_MAX_VARS) {
     lmm_free(label);
+    coding_free(&coding);
     return fail_at(c, e, "too many distinct variables (at most 64)");
   }
-  f->vars[f->nvars] = (lmm_var){label, kind, value, 0};
+  f->vars[f->nvars] = (lmm_var){label, kind, value, 0, coding};
   *idx = f->nvars++;
   return LMM_OK;
 }
@@ -222,6 +385,7 @@ static int expand(ctx *c, const lmm_expr *e, tlist *out, int allow_bars) {
     if (e->num == 1) { out->no_intercept = 0; return tl_add(c, out, 0); }
     if (e->num == 0) { out->no_intercept = 1; return LMM_OK; }
     return fail_at(c, e, "a number in a model formula must be 0 or 1 (use I() for arithmetic)");
+  case EX_STR: case EX_ARG: return variable(c, e, NULL);   /* refused there */
   case EX_CONST:
     return fail_at(c, e, "pi is a constant, not a column: it can only be part of arithmetic such as sin(2*pi*x) (write `pi` for a column of that name)");
   case EX_NAME:
@@ -510,7 +674,10 @@ void lmm_formula_free(lmm_formula *f) {
     lmm_free(f->bars[i].grp_name);
   }
   lmm_free(f->bars);
-  for (int i = 0; i < f->nvars; i++) lmm_free(f->vars[i].label);
+  for (int i = 0; i < f->nvars; i++) {
+    lmm_free(f->vars[i].label);
+    coding_free(&f->vars[i].coding);
+  }
   for (int i = 0; i < f->ncols; i++) lmm_free(f->cols[i]);
   lmm_free(f->cols);
   lmm_expr_free(f->tree);

@@ -17,15 +17,30 @@
 
 enum {
   LMM_VAR_PLAIN,   /* a bare column: a factor if its values are text, else numeric */
-  LMM_VAR_FACTOR,  /* factor(e) or as.factor(e): always a factor */
+  LMM_VAR_FACTOR,  /* factor(e), as.factor(e), ordered(e), relevel(e, ref), C(e, contr): always a factor */
   LMM_VAR_NUMERIC  /* an arithmetic expression: always numeric */
 };
+
+/* How a factor's levels are ordered and coded, as its calls say: factor(x, levels = c("b", "a")),
+ * relevel(f, ref = "b"), ordered(x), C(f, contr.sum) and their nestings.  With the levels' order (frame.c)
+ * this is all a factor's coding needs; nothing of it is learned from the data. */
+typedef struct lmm_coding {
+  int ngiven;             /* levels = : the levels in their order (labels, numbers as R prints them); a row */
+  char **given;           /* of any other value is dropped, as R's NA */
+  const char *ref;        /* relevel: the level put first (points into the parse tree), or */
+  int ref_index;          /* relevel(f, k): level k (1-based) put first; 0 none */
+  int ordered;            /* an ordered factor: poly contrasts by default */
+  int contrast;           /* LMM_CONTR_* (contrasts.h); DEFAULT is the options' (treatment), poly if ordered */
+  int base;               /* treatment's base level, 1-based; 0 the first, LMM_CONTR_BASE_LAST the last */
+  int numbered;           /* treatment columns named by the level's number, as R names C(f, base = 2)'s */
+} lmm_coding;
 
 typedef struct lmm_var {
   char *label;            /* as R prints it: "amd", "factor(nutrient)", "I(age^2)" */
   int kind;
   const lmm_expr *ex;     /* the value: for factor(e) this is e; points into the parse tree */
   int used_as_group;      /* appears in a grouping factor */
+  lmm_coding coding;      /* LMM_VAR_FACTOR */
 } lmm_var;
 
 /* A term is a set of variables: bit i set means formula->vars[i]. 0 is the intercept. */
@@ -63,6 +78,7 @@ typedef struct lmm_formula {
   lmm_var vars[LMM_MAX_VARS];
   int ncols;
   char **cols;            /* distinct column names, in order of appearance */
+  int contrasts;          /* what DEFAULT coding is for an unordered factor (options' contrasts=; 0 treatment) */
   lmm_expr *tree, *random_tree;
 } lmm_formula;
 

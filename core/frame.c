@@ -381,6 +381,70 @@ static int settle_levels(lmm_frame *fr, lmm_frame_var *v, lmm_error *err) {
   return rc;
 }
 
+/* Index of the level labelled text among v's, -1 if none (the levels are few enough to look through) */
+static int find_level(const lmm_frame_var *v, const char *text) {
+  size_t len = strlen(text);
+  for (int l = 0; l < v->nlevels; l++)
+    if (!lmm_label_cmp(v->levels[l], (size_t)v->level_len[l], text, len)) return l;
+  return -1;
+}
+
+/* The levels of v as a message lists them: the first few, comma-separated */
+static const char *level_list(const lmm_frame_var *v, char *buf, size_t size) {
+  buf[0] = 0;
+  for (int l = 0; l < v->nlevels; l++) {
+    size_t n = strlen(buf);
+    if (n + (size_t)v->level_len[l] + 8 >= size) { strcat(buf, ", ..."); break; }
+    snprintf(buf + n, size - n, "%s%s", l ? ", " : "", v->levels[l]);
+  }
+  return buf;
+}
+
+/* The order the formula gives v's sorted levels (lmm_coding): those listed in levels = in that order, then
+ * relevel's reference first.  A listed level or reference the data lack is refused by name: R would keep it as
+ * an empty level, whose all-zero column lm reports as NA. */
+static int order_levels(lmm_frame *fr, const lmm_var *var, lmm_frame_var *v, lmm_error *err) {
+  const lmm_coding *cd = &var->coding;
+  if (!cd->ngiven && !cd->ref && !cd->ref_index) return LMM_OK;
+  int n = v->nlevels;
+  char list[256];
+  for (int k = 0; k < cd->ngiven; k++)   /* rows of values not listed were dropped (lmm_row_eval_run) */
+    if (find_level(v, cd->given[k]) < 0)
+      return lmm_fail(err, LMM_ERR, "%s: level '%s' of levels = is not in the rows used (their levels: %s); R would "
+                      "keep it as an empty level with a column of zeros; leave it out of levels =", var->label,
+                      cd->given[k], level_list(v, list, sizeof list));
+  int ref = cd->ref ? find_level(v, cd->ref) : cd->ref_index - 1;
+  if (cd->ref && ref < 0)
+    return lmm_fail(err, LMM_ERR, "%s: ref '%s' is not a level (the levels: %s)", var->label, cd->ref,
+                    level_list(v, list, sizeof list));
+  if (cd->ref_index && ref >= n)
+    return lmm_fail(err, LMM_ERR, "%s: ref %d is beyond its %d levels (%s)", var->label, cd->ref_index, n,
+                    level_list(v, list, sizeof list));
+  if (cd->ngiven && cd->ngiven != n)   /* lmm_row_eval_run keeps only rows of listed levels */
+    return lmm_fail(err, LMM_ERR, "%s: %d levels in the rows used for the %d of levels = (%s)", var->label, n, cd->ngiven,
+                    level_list(v, list, sizeof list));
+  size_t m = (size_t)(n ? n : 1);
+  int *from = lmm_malloc(sizeof *from * m), *to = lmm_malloc(sizeof *to * m), *len = lmm_malloc(sizeof *len * m);
+  char **levels = lmm_malloc(sizeof *levels * m);   /* new level k is old level from[k] */
+  if (!from || !to || !levels || !len) { lmm_free(from); lmm_free(to); lmm_free(levels); lmm_free(len); return lmm_nomem(err); }
+  for (int k = 0; k < n; k++) from[k] = k < cd->ngiven ? find_level(v, cd->given[k]) : k;
+  if (ref >= 0) {   /* ref first, the others in their order */
+    int at = 0;
+    while (from[at] != ref) at++;
+    memmove(from + 1, from, sizeof *from * (size_t)at);
+    from[0] = ref;
+  }
+  for (int k = 0; k < n; k++) { to[from[k]] = k; levels[k] = v->levels[from[k]]; len[k] = v->level_len[from[k]]; }
+  memcpy(v->levels, levels, sizeof *levels * (size_t)n);
+  memcpy(v->level_len, len, sizeof *len * (size_t)n);
+  for (size_t r = 0; r < fr->n; r++) v->code[r] = to[v->code[r]];
+  lmm_free(from);
+  lmm_free(to);
+  lmm_free(levels);
+  lmm_free(len);
+  return LMM_OK;
+}
+
 int lmm_frame_finish(lmm_frame *fr, lmm_error *err) {
   const lmm_formula *f = fr->f;
   for (int i = 0; i < f->nvars; i++) {
@@ -397,6 +461,7 @@ int lmm_frame_finish(lmm_frame *fr, lmm_error *err) {
     }
     if (v->is_factor || var->used_as_group) {
       int rc = settle_levels(fr, v, err);
+      if (!rc) rc = order_levels(fr, var, v, err);
       if (rc) return rc;
     }
     table_free(v->table);

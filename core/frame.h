@@ -6,7 +6,9 @@
  * for the new rows of a prediction.  A row with NULL in any column the model
  * uses is dropped, as R's na.omit does.
  * Factor levels are sorted once all rows are in: numbers in numeric order,
- * text in byte order, as R's factor() sorts them in the C locale.
+ * text in byte order, as R's factor() sorts them in the C locale; then put
+ * in the order the formula gives (factor(x, levels = ), relevel: lmm_coding),
+ * which with the formula's text is all a factor's coding needs.
  */
 #ifndef LMM_FRAME_H
 #define LMM_FRAME_H

@@ -15,6 +15,7 @@ int lmm_model_begin(const char *formula, const char *random, const char *options
   if (!m) return lmm_nomem(err);
   int rc = lmm_options_parse(options, &m->options, err);
   if (!rc) rc = lmm_formula_parse(formula, random, &m->formula, err);
+  if (!rc) m->formula->contrasts = m->options.contrasts;
   if (!rc) rc = lmm_frame_new(m->formula, 1, &m->frame, err);
   if (rc) { lmm_model_free(m); return rc; }
   lmm_row_eval_read_text(m->frame->ev, 0, m->options.na, m->options.na_given);

@@ -1,8 +1,10 @@
 /* options.c — parse `method=ML`-style options; unknown keys and values are
  * errors that say what is allowed. */
 #include "options.h"
+#include "contrasts.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -22,6 +24,8 @@ int lmm_options_parse(const char *text, lmm_options *o, lmm_error *err) {
   o->save[0] = 0;
   strcpy(o->na, "NA");
   o->na_given = 0;
+  o->contrasts = LMM_CONTR_TREATMENT;
+  int contrasts_given = 0;
   if (!text) return LMM_OK;
   const char *p = text;
   while (*p) {
@@ -57,8 +61,17 @@ int lmm_options_parse(const char *text, lmm_options *o, lmm_error *err) {
         memcpy(o->na, vs, (size_t)(ve - vs));
         o->na[ve - vs] = 0;
         o->na_given = 1;
+      } else if (eq(ks, kend, "contrasts")) {
+        char name[32];
+        int base = 0;
+        if (contrasts_given) return lmm_fail(err, LMM_ERR, "options: contrasts is given twice; keep one");
+        snprintf(name, sizeof name, "%.*s", (int)(ve - vs), vs);
+        if ((size_t)(ve - vs) >= sizeof name || !lmm_contrast_named(name, &o->contrasts, &base) || base)
+          return lmm_fail(err, LMM_ERR, "options: contrasts must be sum, helmert, poly or treatment (contr.sum, ...), "
+                          "not '%.*s'", (int)(ve - vs), vs);
+        contrasts_given = 1;
       } else {
-        return lmm_fail(err, LMM_ERR, "options: unknown option '%.*s' (known: method, save, na)", (int)(kend - ks), ks);
+        return lmm_fail(err, LMM_ERR, "options: unknown option '%.*s' (known: method, save, na, contrasts)", (int)(kend - ks), ks);
       }
     }
     p = *end ? end + 1 : end;

@@ -10,6 +10,8 @@ typedef struct lmm_options {
   char save[128];      /* save=name: keep the fit under this name ("" for none) */
   char na[128];        /* na=NA|-: the texts that are missing values, '|' between them (R's na.strings) */
   int na_given;        /* na= was written: its texts are missing values in typed data too */
+  int contrasts;       /* contrasts=sum|helmert|treatment|...: how unordered factors are coded (LMM_CONTR_*,
+                          default LMM_CONTR_TREATMENT), as R's options(contrasts =) */
 } lmm_options;
 
 int lmm_options_parse(const char *text, lmm_options *o, lmm_error *err);

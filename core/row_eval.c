@@ -184,6 +184,27 @@ static int is_na(const char *na, const char *text, int len) {
   }
 }
 
+/* Variable i's value in the row last run as a level's label: its text, or the number as R prints it (into buf,
+ * 32 bytes); *len its bytes */
+static const char *level_label(const lmm_row_eval *ev, int i, char *buf, size_t *len) {
+  if (ev->text[i]) { *len = (size_t)ev->len[i]; return ev->text[i]; }
+  lmm_format_number(ev->x[i], buf);
+  *len = strlen(buf);
+  return buf;
+}
+
+/* Whether variable i's value is one of the levels its factor(x, levels = ) lists: a row of another is dropped,
+ * as R's NA */
+static int listed_level(const lmm_row_eval *ev, int i) {
+  const lmm_coding *cd = &ev->f->vars[i].coding;
+  char buf[32];
+  size_t len;
+  const char *label = level_label(ev, i, buf, &len);
+  for (int k = 0; k < cd->ngiven; k++)
+    if (!lmm_label_cmp(cd->given[k], strlen(cd->given[k]), label, len)) return 1;
+  return 0;
+}
+
 int lmm_row_eval_run(lmm_row_eval *ev, const lmm_value *vals, int64_t rowid, int has_rowid, lmm_error *err) {
   const lmm_formula *f = ev->f;
   for (int k = 0; k < ev->ncols; k++) {
@@ -216,10 +237,11 @@ int lmm_row_eval_run(lmm_row_eval *ev, const lmm_value *vals, int64_t rowid, int
       ev->text[i] = v->len ? v->text : "";   /* text is never NULL: it says the value is text */
       ev->len[i] = v->len;
       ev->x[i] = NAN;
-      continue;
+    } else {
+      ev->text[i] = NULL;
+      if ((rc = number(ev, e, i, var->label, &ev->x[i], err))) return rc;
     }
-    ev->text[i] = NULL;
-    if ((rc = number(ev, e, i, var->label, &ev->x[i], err))) return rc;
+    if (var->coding.ngiven && !listed_level(ev, i)) return LMM_ROW_HAS_NULL;
   }
   return LMM_OK;
 }
@@ -269,13 +291,8 @@ void lmm_var_basis_clear(lmm_var_basis *b) {
 
 int lmm_row_eval_level(const lmm_row_eval *ev, int i, const lmm_var_basis *b) {
   char buf[32];
-  const char *label = ev->text[i];
-  size_t len = (size_t)ev->len[i];
-  if (!label) {
-    lmm_format_number(ev->x[i], buf);
-    label = buf;
-    len = strlen(buf);
-  }
+  size_t len;
+  const char *label = level_label(ev, i, buf, &len);
   int lo = 0, hi = b->nlevels;
   while (lo < hi) {
     int mid = lo + (hi - lo) / 2, c = lmm_label_cmp(b->label[mid], (size_t)b->len[mid], label, len);

@@ -7,7 +7,8 @@
  *                        response and each variable: a variable's value is the text of a level (a text
  *                        column read by a factor or a plain column), else a number, which must be made of
  *                        numbers only (the message names the column and the row) and finite (it names the
- *                        variable and the row)
+ *                        variable and the row); a value that factor(x, levels = ) does not list drops
+ *                        the row too, as R's NA
  *   lmm_row_eval_level   a variable's level among the fitted ones, found by its label: its text, or the
  *                        number as R prints it (frame.c settles the fitted levels by the same labels)
  *

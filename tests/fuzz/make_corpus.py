@@ -138,6 +138,14 @@ TRICKY_FORMULAS = [
     "y ~ * x", "y ~ x ** 2", "y ~ x // z", "y ~ x :: z", "y ~ x ^", "y ~ ^x", "y ~ ~x", "y ~ (~x)", "y ~ x; DROP",
     "~~", "y ~~ x", "y", "(", ")", "`", "y ~ '", "y ~ \"x\"", "y ~ x #", "y ~ x\\", "y ~ .", "y ~ ._", "y ~ _x",
     "y ~ x..1", "y ~ NA", "y ~ TRUE", "y ~ Inf", "y ~ NaN",
+    # text literals, named arguments and factor calls
+    "y ~ relevel(f, 'b')", "y ~ relevel(f, ref = \"b\")", "y ~ relevel(f, 2)", "y ~ relevel(f, 'a\\'b')",
+    "y ~ factor(x, levels = c('b', 'a'))", "y ~ factor(x, levels = c(2, -1, 0.5))", "y ~ factor(x, levels = 'a')",
+    "y ~ ordered(x, levels = c('c', 'b', 'a')) * z", "y ~ factor(x, ordered = TRUE)", "y ~ C(f, contr.sum) * x",
+    "y ~ C(f, contr.helmert):g", "y ~ C(f, contr.treatment, base = 2)", "y ~ C(f, base = 3)", "y ~ C(f, \"poly\")",
+    "y ~ C(relevel(factor(f, levels = c('b', 'a')), 'a'), SAS)", "y ~ (0 + C(f, contr.sum) | g)", "y ~ 'a'",
+    "y ~ log('a')", "y ~ f(x = )", "y ~ f(= 1)", "y ~ f(x == 1)", "y ~ relevel(f, 'a", "y ~ relevel(f, 'a\\",
+    "y ~ relevel(f, '\\q')", "y ~ C(f, contr.treatment(base = 2))", "y ~ factor(x, levels = c(x, 'a'))",
 ]
 
 TRICKY_RANDOMS = [
@@ -180,7 +188,8 @@ TRICKY_OPTIONS = [
     "method", "=", "=ML", "method==ML", "method=ML,", ",method=ML", "method=ML,method=REML", "method=ML, method=GLS",
     "method=MLE", "method=GLS", "foo=1", "method=ML, verbose", "method = ML , ", "method\t=\tML", "method=M L",
     "m\u00e9thod=ML", "method=ML\x00junk", "method=" + "M" * 300, "k" * 400 + "=v", "method=ML;method=REML",
-    "save=x", "method=ML, save=m1", "=,=,=",
+    "save=x", "method=ML, save=m1", "=,=,=", "contrasts=sum", "contrasts=contr.helmert, method=ML", "contrasts=SAS",
+    "contrasts=", "contrasts=sum, contrasts=sum",
 ]
 
 

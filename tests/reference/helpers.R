@@ -1,4 +1,4 @@
-# helpers.R — what every make_*.R script writes a reference case with, sourced from the script's own folder:
+# helpers.R — what every make_*.R script writes a reference case with (and predict() on new rows: pred_*), sourced from the script's own folder:
 #   source(file.path(dirname(sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE))), "helpers.R"))
 # Each ref_* fits one model with R's engine and returns the case as a list in the JSON shape tests/sql reads
 # (save() writes it); wcsv() and save() write under the caller's global `outdir`.
@@ -73,3 +73,13 @@ anova_tab <- function(names, a) { col <- function(k) num(.subset2(a, k)); lr <- 
   lapply(seq_along(names), function(i) list(model = names[i], df = col("df")[i], AIC = col("AIC")[i], BIC = col("BIC")[i], logLik = col("logLik")[i], L_ratio = if (length(lr)) lr[i] else NA, p_value = if (length(pv)) pv[i] else NA)) }
 save <- function(x, file) writeLines(toJSON(x, auto_unbox = TRUE, digits = NA, pretty = TRUE, na = "null", null = "null"), file.path(outdir, paste0(file, ".json")))
 sqlspec <- function(data, formula, random = NULL, options = NULL) list(data = data, formula = formula, random = random, options = options)
+# predict() on new rows: nlme at every level (NA where a group is new), lme4 without and with the random effects
+# (new groups get zero), lm and gls their one prediction.
+pred_lme <- function(m, newdata, table) {
+  lv <- lapply(0:ncol(m$groups), function(k) num(predict(m, newdata, level = k)))
+  names(lv) <- as.character(0:ncol(m$groups))
+  list(data = table, levels = lv)
+}
+pred_lmer <- function(m, newdata, table)
+  list(data = table, levels = list("0" = num(predict(m, newdata, re.form = NA)), full = num(predict(m, newdata, allow.new.levels = TRUE))))
+pred_fixed <- function(m, newdata, table) list(data = table, levels = list("0" = num(predict(m, newdata))))

@@ -11,8 +11,8 @@
 # (prepared as the other scripts prepare them) so that they can be compared byte for byte.
 # The helpers (ref_lme, ref_lmer, ref_lm, ref_gls, anova_tab, save, ...) are helpers.R's; what this script adds comes
 # after the line that sources it:
-#   * predictions on new rows (member `predict`: the table and, per nlme level or lme4's "0"/"full", R's predict());
-#     nlme gives NA for a group it never saw, written as null;
+#   * predictions on new rows (member `predict`: the table and, per nlme level or lme4's "0"/"full", R's predict(),
+#     made by helpers.R's pred_lme, pred_lmer and pred_fixed); nlme gives NA for a group it never saw, written as null;
 #   * `deviance` of lm fits (the residual sum of squares) and lme4's `singular` flag;
 #   * anova tables between nested fits (JSON files with an `anova_case` member: the models, each with its sql, and
 #     nlme's anova() table; lme4's anova(refit = FALSE) is mapped to the same columns);
@@ -27,16 +27,6 @@ dir.create(file.path(outdir, "data"), showWarnings = FALSE, recursive = TRUE)
 # The fitted model object, for what the ref_* helpers do not record (they refit it the same way).
 fit_lme <- function(data, fixed, random, method, control = lmeControl())
   do.call(lme, list(fixed = fixed, data = data, random = random, method = method, control = control))
-# predict() on new rows: nlme at every level (NA where a group is new), lme4 without and with the random effects
-# (new groups get zero), lm and gls their one prediction.
-pred_lme <- function(m, newdata, table) {
-  lv <- lapply(0:ncol(m$groups), function(k) num(predict(m, newdata, level = k)))
-  names(lv) <- as.character(0:ncol(m$groups))
-  list(data = table, levels = lv)
-}
-pred_lmer <- function(m, newdata, table)
-  list(data = table, levels = list("0" = num(predict(m, newdata, re.form = NA)), full = num(predict(m, newdata, allow.new.levels = TRUE))))
-pred_fixed <- function(m, newdata, table) list(data = table, levels = list("0" = num(predict(m, newdata))))
 # The best logLik lme4's optimizers reach for a model, and which optimizer reached it.
 best_lmer <- function(formula, data, REML) {
   opts <- c("bobyqa", "Nelder_Mead", "nloptwrap")

@@ -98,6 +98,9 @@ static const alloc_case cases[] = {
   {"fit_lme4", 0, "SELECT * FROM lmm_fit('sleepstudy', 'Reaction ~ Days + (Days|Subject)')"},
   {"fit_nested", 0, "SELECT * FROM lmm_fit('arabidopsis', 'log(1 + total_fruits) ~ amd', '1|popu/gen', 'method=ML')"},
   {"fit_lm", 0, "SELECT * FROM lmm_fit('SELECT * FROM sleepstudy WHERE Days < 8', 'log(Reaction) ~ Days + Subject')"},
+  {"fit_factors", 0, "SELECT * FROM lmm_fit('arabidopsis', 'log(1 + total_fruits) ~ relevel(factor(status, levels = "
+   "c(''Normal'', ''Petri.Plate'')), ''Petri.Plate'') * C(amd, contr.helmert) + ordered(nutrient) + rack', NULL, "
+   "'contrasts=sum')"},
   {"fit_save_new", 0, "SELECT * FROM lmm_fit('dyestuff', 'Yield ~ 1', '1|Batch', 'method=ML, save=dy')"},
   {"fit_save_replace", 1, "SELECT * FROM lmm_fit('dyestuff', 'Yield ~ 1', '1|Batch', 'save=sl')"},
   {"anova", 1, "SELECT * FROM lmm_anova('sl_int, sl_ml')"},

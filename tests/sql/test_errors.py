@@ -62,6 +62,21 @@ def run(t, db):
         (("WITH x AS (SELECT 1) DELETE FROM bad RETURNING *", "Reaction ~ Days", None, None), ["only read"], "writing query"),
         (("SELECT * FROM nosuch", "y ~ x", None, None), ["does not compile", "nosuch"], "broken query"),
         (("sleepstudy", 42, None, None), ["'formula' must be text"], "formula not text"),
+        (("warpbreaks", "breaks ~ relevel(tension, 'X')", None, None),
+         ["relevel(tension, \"X\"): ref 'X' is not a level", "H, L, M"], "relevel to a level the data lack"),
+        (("warpbreaks", "breaks ~ factor(tension, levels = c('M', 'X'))", None, None),
+         ["level 'X' of levels = is not in the rows used", "empty level"], "a listed level the data lack"),
+        (("warpbreaks", "breaks ~ factor(tension, levels = c('M', 'M'))", None, None),
+         ["level 'M' is listed twice"], "a level listed twice"),
+        (("warpbreaks", "breaks ~ C(tension, contr.foo)", None, None),
+         ["unknown contrasts", "character 21", "contr.sum", "contr.helmert", "contr.poly"], "unknown contrasts"),
+        (("warpbreaks", "breaks ~ C(tension, contr.treatment(base = 2))", None, None),
+         ["C(f, contr.treatment, base = 2)"], "contr.treatment called in C()"),
+        (("warpbreaks", "breaks ~ relevel(tension, 'M", None, None), ["unterminated text", "character 27"],
+         "unterminated text"),
+        (("warpbreaks", "breaks ~ 'M'", None, None), ["a text is not a term"], "a text as a term"),
+        (("warpbreaks", "breaks ~ tension", None, "contrasts=anova"), ["contrasts must be sum, helmert", "anova"],
+         "unknown contrasts option"),
     ]
     for params, fragments, what in cases:
         t.error(db, CALL, params, fragments, what)

@@ -125,3 +125,30 @@ void test_expr_check_arith(void) {
   CHECK_INT(lmm_expr_check_arith(e, "formula", "I(exp(x) / (1 + x)^2)", &err), LMM_OK);
   lmm_expr_free(e);
 }
+
+/* Text literals and named arguments, printed as R's deparse() prints them (double quotes, ' = '). */
+void test_expr_strings(void) {
+  DEPARSE_IS("relevel(Sex, 'Male')", "relevel(Sex, \"Male\")");
+  DEPARSE_IS("relevel(Sex,ref=\"Male\")", "relevel(Sex, ref = \"Male\")");
+  DEPARSE_IS("factor(x, levels = c('a', \"b\"))", "factor(x, levels = c(\"a\", \"b\"))");
+  DEPARSE_IS("f('a\\'b', \"q\\\"r\", 'back\\\\slash')", "f(\"a'b\", \"q\\\"r\", \"back\\\\slash\")");
+  lmm_expr *e = NULL;
+  lmm_error err = {0};
+  /* '==' is no named argument (and no operator of a formula) */
+  CHECK_INT(lmm_expr_parse("f(x == 1)", "formula", &e, &err), LMM_ERR);
+  CHECK_CONTAINS(err.msg, "character 5");
+  memset(&err, 0, sizeof err);
+  CHECK_INT(lmm_expr_parse("y ~ relevel(f, 'a", "formula", &e, &err), LMM_ERR);
+  CHECK_CONTAINS(err.msg, "unterminated text");
+  CHECK_CONTAINS(err.msg, "character 16");
+  memset(&err, 0, sizeof err);
+  CHECK_INT(lmm_expr_parse("y ~ relevel(f, 'a\\", "formula", &e, &err), LMM_ERR);
+  CHECK_CONTAINS(err.msg, "unterminated text");
+  memset(&err, 0, sizeof err);
+  CHECK_INT(lmm_expr_parse("y ~ relevel(f, 'a\\qb')", "formula", &e, &err), LMM_ERR);
+  CHECK_CONTAINS(err.msg, "unknown escape");
+  memset(&err, 0, sizeof err);
+  CHECK_INT(lmm_expr_parse("y ~ relevel(f, ref = )", "formula", &e, &err), LMM_ERR);
+  CHECK_CONTAINS(err.msg, "syntax error");
+  CHECK(e == NULL);
+}

@@ -32,6 +32,7 @@ int main(void) {
   RUN(test_expr_eval);
   RUN(test_expr_check_arith);
   RUN(test_expr_pi);
+  RUN(test_expr_strings);
   /* test_row_eval.c */
   RUN(test_row_eval_columns);
   RUN(test_row_eval_refusals);
@@ -58,6 +59,12 @@ int main(void) {
   RUN(test_formula_limits_nodes);
   RUN(test_formula_limits_terms);
   RUN(test_formula_limits_small_stack);
+  /* test_contrasts.c */
+  RUN(test_contrasts_poly);
+  RUN(test_contrasts_sum_helmert);
+  RUN(test_contrasts_names);
+  RUN(test_contrasts_values);
+  RUN(test_contrasts_errors);
   /* test_options.c */
   RUN(test_options_valid);
   RUN(test_options_errors);
