@@ -5,7 +5,7 @@ since (a nightly fit scoring new rows all day), while lmm_augment, which lists t
 them.  Restoring must give exactly the fitted model: on the fitted rows, lmm_predict of the restored model is
 lmm_augment's fitted value (which evaluates the saved theta on the data again), for every kind of grouping
 (one column, nested interactions, crossed, factor slopes), text and number levels, levels with NUL bytes,
-data imported as untyped text, and lm."""
+data imported as untyped text, factors releveled and coded by contrasts, and lm."""
 from harness import fit
 
 MODELS = [
@@ -16,6 +16,9 @@ MODELS = [
     ("sm_fslope", "machines", "score ~ Machine + (0 + Machine|Worker)", None, None),
     ("sm_levels", "levels", "y ~ grp + factor(dose) + x + (1|site)", None, None),
     ("sm_lm", "warpbreaks", "breaks ~ wool * tension", None, None),
+    ("sm_coded", "warpbreaks", "breaks ~ relevel(tension, ref = 'M') * C(wool, contr.helmert)", None, None),
+    ("sm_sum", "orthodont", "distance ~ ordered(age) + factor(Sex, levels = c('Male', 'Female')) + (1|Subject)", None,
+     "contrasts=sum"),
     ("sm_arab", "arabidopsis", "log(1 + total_fruits) ~ factor(nutrient) * amd + rack", "1|popu/gen", "method=ML"),
 ]
 
