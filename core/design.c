@@ -10,6 +10,7 @@
 #include <float.h>
 #include <limits.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,6 +46,9 @@ static int collist_push(collist *l, const colspec *c, char *name, int term_index
   return LMM_OK;
 }
 
+/* Columns a numeric variable makes: a basis's (bases.h), else one. */
+static int numeric_columns(const lmm_formula *f, int v) { return f->vars[v].basis.kind ? f->vars[v].basis.ncols : 1; }
+
 /* A term's label as R prints it: its variables joined by ':'. */
 static char *term_label(const lmm_formula *f, lmm_term term) {
   size_t len = 1;
@@ -75,8 +79,8 @@ static int model_columns(const lmm_frame *fr, const lmm_terms *tm, int max_cols,
       if (term >> v & 1) vars[nv++] = v;
     for (int k = 0; k < nv; k++) {
       const lmm_frame_var *fv = &fr->vars[vars[k]];
-      full[k] = 0;
-      nlev[k] = fv->is_factor ? fv->nlevels : 1;
+      full[k] = !fv->is_factor;   /* a numeric variable's columns are all in, as a factor's indicators */
+      nlev[k] = fv->is_factor ? fv->nlevels : numeric_columns(f, vars[k]);
       if (!fv->is_factor) continue;
       if (fv->nlevels < 2)
         return lmm_fail(err, LMM_ERR, "factor '%s' has only one level in the rows used; it cannot be estimated (R: contrasts can be applied only to factors with 2 or more levels)",
@@ -94,14 +98,14 @@ static int model_columns(const lmm_frame *fr, const lmm_terms *tm, int max_cols,
     for (int k = 0; k < nv; k++) idx[k] = full[k] ? 0 : 1;
     for (;;) {
       int empty = 0;
-      for (int k = 0; k < nv; k++) if (idx[k] >= nlev[k] && fr->vars[vars[k]].is_factor) empty = 1;
+      for (int k = 0; k < nv; k++) if (idx[k] >= nlev[k]) empty = 1;
       if (empty) break;
       c.term = term;
       size_t len = 1;
       for (int k = 0; k < nv; k++) {
         const lmm_frame_var *fv = &fr->vars[vars[k]];
-        c.level[vars[k]] = fv->is_factor ? idx[k] : 0;
-        len += strlen(f->vars[vars[k]].label) + 1 + (fv->is_factor ? strlen(fv->levels[idx[k]]) : 0);
+        c.level[vars[k]] = idx[k];   /* a factor's level, a numeric variable's column */
+        len += strlen(f->vars[vars[k]].label) + 1 + (fv->is_factor ? strlen(fv->levels[idx[k]]) : 12);
       }
       char *name = lmm_malloc(len);
       if (name) {
@@ -110,6 +114,7 @@ static int model_columns(const lmm_frame *fr, const lmm_terms *tm, int max_cols,
           if (k) strcat(name, ":");
           strcat(name, f->vars[vars[k]].label);
           if (fr->vars[vars[k]].is_factor) strcat(name, fr->vars[vars[k]].levels[idx[k]]);
+          else if (nlev[k] > 1) sprintf(name + strlen(name), "%d", idx[k] + 1);   /* poly(x, 2)1 */
         }
       }
       if (out->n >= max_cols) {
@@ -123,7 +128,6 @@ static int model_columns(const lmm_frame *fr, const lmm_terms *tm, int max_cols,
       if ((rc = collist_push(out, &c, name, t + 1, err))) return rc;
       int k = 0;
       for (; k < nv; k++) {
-        if (!fr->vars[vars[k]].is_factor) continue;
         if (++idx[k] < nlev[k]) break;
         idx[k] = full[k] ? 0 : 1;
       }
@@ -140,7 +144,7 @@ static double column_value(const lmm_design *d, const colspec *c, size_t r) {
     int k = __builtin_ctzll(t);
     const lmm_frame_var *fv = &d->frame->vars[k];
     if (fv->is_factor) { if (fv->code[r] != c->level[k]) return 0; }
-    else v *= fv->x[r] * d->vscale[k];
+    else v *= fv->x[(size_t)c->level[k] * d->n + r] * d->vscale[k];   /* a basis's column level (frame.h) */
   }
   return v;
 }
@@ -176,7 +180,7 @@ static void column_rows(const lmm_design *d, const colspec *c, const uint32_t *i
     if (idx) for (int i = 0; i < m; i++) out[i] = code[idx[i]] == level;
     else for (int i = 0; i < m; i++) out[i] = code[r0 + (size_t)i] == level;
   } else {
-    const double *x = fv->x, sc = d->vscale[k];
+    const double *x = fv->x + (size_t)c->level[k] * d->n, sc = d->vscale[k];
     if (idx) for (int i = 0; i < m; i++) out[i] = x[idx[i]] * sc;
     else for (int i = 0; i < m; i++) out[i] = x[r0 + (size_t)i] * sc;
   }
@@ -209,8 +213,13 @@ static double row_value(const lmm_design *d, const colspec *c, const double *x, 
   double v = 1;
   for (lmm_term t = c->term; t; t &= t - 1) {
     int k = __builtin_ctzll(t);
+    const lmm_numbasis *b = &d->frame->f->vars[k].basis;
     if (d->frame->vars[k].is_factor) { if (code[k] != c->level[k]) return 0; }
-    else v *= x[k] * d->vscale[k];
+    else if (b->kind) {   /* the fitted data's basis (frame.h's coef), never the new rows' */
+      double cols[LMM_NUMBASIS_MAX_COLS];
+      lmm_numbasis_eval(b, d->frame->vars[k].coef, x[k], cols);
+      v *= cols[c->level[k]] * d->vscale[k];
+    } else v *= x[k] * d->vscale[k];
   }
   return v;
 }
@@ -397,7 +406,8 @@ static int choose_scales(const lmm_frame *fr, lmm_design *d, lmm_error *err) {
   int rc = scale_exp(fr->y, fr->n, f->response_label, &d->yexp, err);
   for (int v = 0; v < f->nvars && !rc; v++) {
     const lmm_frame_var *fv = &fr->vars[v];
-    if (!fv->is_factor && fv->in_model && fv->x) rc = scale_exp(fv->x, fr->n, f->vars[v].label, &d->vexp[v], err);
+    if (!fv->is_factor && fv->in_model && fv->x)
+      rc = scale_exp(fv->x, fr->n * (size_t)numeric_columns(f, v), f->vars[v].label, &d->vexp[v], err);
     d->vscale[v] = ldexp(1.0, -d->vexp[v]);
   }
   return rc;

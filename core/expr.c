@@ -99,6 +99,7 @@ void lmm_expr_free(lmm_expr *e) {
   for (int i = 0; i < e->nargs; i++) lmm_expr_free(e->args[i]);
   lmm_free(e->args);
   lmm_free(e->name);
+  lmm_free(e->argname);
   lmm_free(e);
 }
 
@@ -117,6 +118,22 @@ static lmm_expr *binop(parser *p, char op, int pos, lmm_expr *l, lmm_expr *r) {
 static int is_name_start(int c) { return isalpha(c) || c == '.' || c == '_'; }
 static int is_name_char(int c) { return isalnum(c) || c == '.' || c == '_'; }
 
+/* An argument's "name =" (not "=="), read into *argname; nothing read when there is none.  Nonzero on no
+ * memory. */
+static int named_argument(parser *p, char **argname) {
+  skip_ws(p);
+  const char *s = p->text;
+  int start = p->pos, end = start;
+  if (!is_name_start((unsigned char)s[start])) return 0;
+  while (is_name_char((unsigned char)s[end])) end++;
+  int eq = end;
+  while (s[eq] && isspace((unsigned char)s[eq])) eq++;
+  if (s[eq] != '=' || s[eq + 1] == '=') return 0;
+  if (!(*argname = lmm_strndup(s + start, (size_t)(end - start)))) { lmm_nomem(p->err); return -1; }
+  p->pos = eq + 1;
+  return 0;
+}
+
 /* name(args), with the name read: the arguments up to the closing ')' */
 static lmm_expr *parse_args(parser *p, lmm_expr *e) {
   const char *s = p->text;
@@ -124,8 +141,11 @@ static lmm_expr *parse_args(parser *p, lmm_expr *e) {
   skip_ws(p);
   if (s[p->pos] == ')') { p->pos++; return seal(p, e); }
   for (;;) {
+    char *argname = NULL;
+    if (named_argument(p, &argname)) { lmm_expr_free(e); return NULL; }
     lmm_expr *a = parse_level(p, 1);  /* arguments: no top-level ~ */
-    if (!a) { lmm_expr_free(e); return NULL; }
+    if (!a) { lmm_free(argname); lmm_expr_free(e); return NULL; }
+    a->argname = argname;
     lmm_expr **grown = lmm_realloc(e->args, sizeof *grown * ((size_t)e->nargs + 1));
     if (!grown) { lmm_expr_free(a); lmm_expr_free(e); lmm_nomem(p->err); return NULL; }
     e->args = grown;
@@ -188,13 +208,17 @@ static lmm_expr *parse_primary(parser *p) {
     skip_ws(p);
     int is_call = s[p->pos] == '(';
     /* R finds pi in its base environment, and formulas such as Ovary's
-     * sin(2*pi*Time) use it; a column named pi is read as `pi` */
-    int is_pi = !is_call && end - start == 2 && !strncmp(s + start, "pi", 2);
-    e = node(p, is_call ? EX_CALL : is_pi ? EX_CONST : EX_NAME, start, 0);
+     * sin(2*pi*Time) use it; a column named pi is read as `pi`.  TRUE and
+     * FALSE are R's reserved words (raw = TRUE) */
+    int len = end - start;
+    int is_pi = !is_call && len == 2 && !strncmp(s + start, "pi", 2);
+    int is_true = !is_call && len == 4 && !strncmp(s + start, "TRUE", 4);
+    int is_false = !is_call && len == 5 && !strncmp(s + start, "FALSE", 5);
+    e = node(p, is_call ? EX_CALL : is_pi || is_true || is_false ? EX_CONST : EX_NAME, start, 0);
     if (!e) return NULL;
     e->name = lmm_strndup(s + start, (size_t)(end - start));
     if (!e->name) { lmm_expr_free(e); lmm_nomem(p->err); return NULL; }
-    if (is_pi) e->num = M_PI;
+    e->num = is_pi ? M_PI : is_true;
     if (is_call) {
       if (!descend(p, start)) { lmm_expr_free(e); return NULL; }
       e = parse_args(p, e);
@@ -346,6 +370,7 @@ static void deparse(sbuf *b, const lmm_expr *e) {
     sb_str(b, "(");
     for (int i = 0; i < e->nargs; i++) {
       if (i) sb_str(b, ", ");
+      if (e->args[i]->argname) { sb_str(b, e->args[i]->argname); sb_str(b, " = "); }
       deparse(b, e->args[i]);
     }
     sb_str(b, ")");
@@ -380,7 +405,7 @@ typedef struct arith_fn { const char *name; int minargs, maxargs; } arith_fn;
 static const arith_fn arith_fns[] = {
   {"I", 1, 1}, {"log", 1, 2}, {"log1p", 1, 1}, {"log2", 1, 1}, {"log10", 1, 1},
   {"exp", 1, 1}, {"expm1", 1, 1}, {"sqrt", 1, 1}, {"abs", 1, 1},
-  {"sin", 1, 1}, {"cos", 1, 1}, {"tan", 1, 1}, {"as.numeric", 1, 1},
+  {"sin", 1, 1}, {"cos", 1, 1}, {"tan", 1, 1}, {"as.numeric", 1, 1}, {"pmin", 2, 2}, {"pmax", 2, 2},
 };
 
 /* A call of a known arithmetic function with the right number of arguments; else the message */
@@ -394,6 +419,12 @@ static OUT_OF_LINE int check_call(const lmm_expr *e, const char *what, const cha
   if (e->nargs < f->minargs || e->nargs > f->maxargs)
     return lmm_fail(err, LMM_ERR, "%s: %s() takes %d argument%s, not %d (character %d of \"%s\")",
                     what, e->name, f->maxargs, f->maxargs > 1 ? "s" : "", e->nargs, e->pos + 1, text);
+  for (int i = 0; i < e->nargs; i++) {   /* log's base is the one argument that may be named */
+    const char *name = e->args[i]->argname;
+    if (name && !(i == 1 && !strcmp(e->name, "log") && !strcmp(name, "base")))
+      return lmm_fail(err, LMM_ERR, "%s: %s() has no argument '%s' (character %d of \"%s\"); give its arguments by position",
+                      what, e->name, name, e->args[i]->pos + 1, text);
+  }
   return LMM_OK;
 }
 
@@ -454,6 +485,11 @@ double lmm_expr_eval(const lmm_expr *e, const double *v) {
     if (!strcmp(f, "sin")) return sin(a);
     if (!strcmp(f, "cos")) return cos(a);
     if (!strcmp(f, "tan")) return tan(a);
+    if (!strcmp(f, "pmin") || !strcmp(f, "pmax")) {   /* R's: NaN when either is */
+      double b = lmm_expr_eval(e->args[1], v);
+      if (isnan(a) || isnan(b)) return NAN;
+      return (f[2] == 'i') == (a < b) ? a : b;
+    }
     return NAN;
   }
   }

@@ -13,7 +13,7 @@
 typedef enum {
   EX_NUM,    /* number literal */
   EX_NAME,   /* column name (bare or `back-quoted`) */
-  EX_CONST,  /* a named constant of R's base environment: bare pi; num holds its value */
+  EX_CONST,  /* a named constant of R's base environment: bare pi, TRUE, FALSE; num holds its value */
   EX_CALL,   /* f(args) */
   EX_BINOP,  /* args[0] op args[1]; op is one of + - * / ^ : | ~ and 'B' for || */
   EX_NEG,    /* -args[0] */
@@ -35,6 +35,7 @@ typedef struct lmm_expr {
   char op;
   double num;
   char *name;              /* EX_NAME, EX_CONST, EX_CALL */
+  char *argname;           /* an argument given by name, as in poly(x, 2, raw = TRUE): the name; else NULL */
   int nargs;
   struct lmm_expr **args;
   int pos;                 /* 0-based offset in the source text */

@@ -115,7 +115,14 @@ static int variable(ctx *c, const lmm_expr *e, int *idx) {
   lmm_formula *f = c->f;
   int kind;
   const lmm_expr *value = e;
+  lmm_numbasis basis = {0};
   if (e->kind == EX_NAME) kind = LMM_VAR_PLAIN;
+  else if (lmm_numbasis_is_call(e->name)) {
+    kind = LMM_VAR_NUMERIC;
+    int rc = lmm_numbasis_parse(e, c->what, c->text, &basis, &value, c->err);
+    if (!rc) rc = lmm_expr_check_arith(value, c->what, c->text, c->err);
+    if (rc) return rc;
+  }
   else if (!strcmp(e->name, "factor") || !strcmp(e->name, "as.factor")) {
     if (e->nargs != 1) return fail_at(c, e, "factor() takes one argument");
     kind = LMM_VAR_FACTOR;
@@ -135,7 +142,7 @@ static int variable(ctx *c, const lmm_expr *e, int *idx) {
     lmm_free(label);
     return fail_at(c, e, "too many distinct variables (at most 64)");
   }
-  f->vars[f->nvars] = (lmm_var){label, kind, value, 0};
+  f->vars[f->nvars] = (lmm_var){label, kind, value, 0, basis};
   *idx = f->nvars++;
   return LMM_OK;
 }

@@ -13,12 +13,13 @@
 #define LMM_FORMULA_H
 
 #include <stdint.h>
+#include "bases.h"
 #include "expr.h"
 
 enum {
   LMM_VAR_PLAIN,   /* a bare column: a factor if its values are text, else numeric */
   LMM_VAR_FACTOR,  /* factor(e) or as.factor(e): always a factor */
-  LMM_VAR_NUMERIC  /* an arithmetic expression: always numeric */
+  LMM_VAR_NUMERIC  /* an arithmetic expression, or a basis (bases.h) of one: always numeric */
 };
 
 typedef struct lmm_var {
@@ -26,6 +27,7 @@ typedef struct lmm_var {
   int kind;
   const lmm_expr *ex;     /* the value: for factor(e) this is e; points into the parse tree */
   int used_as_group;      /* appears in a grouping factor */
+  lmm_numbasis basis;        /* poly(e, 2), scale(e), ns(e, df = 3), bs(e): ex is e; else kind LMM_NUMBASIS_NONE */
 } lmm_var;
 
 /* A term is a set of variables: bit i set means formula->vars[i]. 0 is the intercept. */
