@@ -403,7 +403,7 @@ static int choose_scales(const lmm_frame *fr, lmm_design *d, lmm_error *err) {
   d->vexp = lmm_calloc((size_t)(f->nvars ? f->nvars : 1), sizeof *d->vexp);
   d->vscale = lmm_malloc(sizeof *d->vscale * (size_t)(f->nvars ? f->nvars : 1));
   if (!d->vexp || !d->vscale) return lmm_nomem(err);
-  int rc = scale_exp(fr->y, fr->n, f->response_label, &d->yexp, err);
+  int rc = scale_exp(d->y, fr->n, f->response_label, &d->yexp, err);
   for (int v = 0; v < f->nvars && !rc; v++) {
     const lmm_frame_var *fv = &fr->vars[v];
     if (!fv->is_factor && fv->in_model && fv->x)
@@ -423,6 +423,11 @@ int lmm_design_new(const lmm_frame *fr, lmm_design **out, lmm_error *err) {
   collist cols = {0};
   /* p > n is refused later in any case; stopping here bounds the memory */
   int max_p = fr->n < (size_t)INT_MAX ? (int)fr->n : INT_MAX;
+  d->y = fr->y;
+  if (fr->offset) {   /* the model's response less its offset, which the fit takes as given */
+    if (!(d->y = d->y_own = lmm_malloc(sizeof *d->y_own * (fr->n ? fr->n : 1)))) { lmm_free(d); return lmm_nomem(err); }
+    for (size_t r = 0; r < fr->n; r++) d->y_own[r] = fr->y[r] - fr->offset[r];
+  }
   int rc = choose_scales(fr, d, err);
   if (rc) goto fail;
   rc = model_columns(fr, &f->fixed, max_p, "fixed effects", "one per row of the data; too many coefficients to estimate", &cols, err);
@@ -452,8 +457,6 @@ int lmm_design_new(const lmm_frame *fr, lmm_design **out, lmm_error *err) {
     if (!(d->term_labels[t + 1] = term_label(f, f->fixed.terms[t]))) { rc = lmm_nomem(err); goto fail; }
   collist_free(&cols, 1);
   memset(&cols, 0, sizeof cols);
-
-  d->y = fr->y;
 
   d->re = lmm_calloc((size_t)(f->nbars ? f->nbars : 1), sizeof *d->re);
   if (!d->re) { rc = lmm_nomem(err); goto fail; }
@@ -517,6 +520,7 @@ void lmm_design_free(lmm_design *d) {
     lmm_free(re->zspec);
     lmm_free(re->zexp);
   }
+  lmm_free(d->y_own);
   lmm_free(d->vexp);
   lmm_free(d->vscale);
   lmm_free(d->xexp);

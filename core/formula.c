@@ -221,6 +221,20 @@ static OUT_OF_LINE int expand_power(ctx *c, const lmm_expr *e, tlist *out) {
   return rc;
 }
 
+/* offset(e): e enters the fixed part with coefficient 1, a term of the top-level sum only (as in R, not of an
+ * interaction or a random part) */
+static OUT_OF_LINE int add_offset(ctx *c, const lmm_expr *e, int top) {
+  if (!top || c->f->offset)
+    return fail_at(c, e, c->f->offset ? "a second offset(): give one, of their sum, as in offset(a + b)"
+                                      : "offset() is a term of the fixed part's sum, not of an interaction or a random part");
+  if (e->nargs != 1 || e->args[0]->argname) return fail_at(c, e, "offset() takes one argument");
+  int rc = lmm_expr_check_arith(e->args[0], c->what, c->text, c->err);
+  if (rc) return rc;
+  if (!(c->f->offset_label = lmm_expr_deparse(e))) return lmm_nomem(c->err);
+  c->f->offset = e->args[0];
+  return LMM_OK;
+}
+
 /* Expand a model expression into terms (R's terms algebra). */
 static int expand(ctx *c, const lmm_expr *e, tlist *out, int allow_bars) {
   int rc;
@@ -231,8 +245,8 @@ static int expand(ctx *c, const lmm_expr *e, tlist *out, int allow_bars) {
     return fail_at(c, e, "a number in a model formula must be 0 or 1 (use I() for arithmetic)");
   case EX_CONST:
     return fail_at(c, e, "pi is a constant, not a column: it can only be part of arithmetic such as sin(2*pi*x) (write `pi` for a column of that name)");
-  case EX_NAME:
-  case EX_CALL: return expand_variable(c, e, out);
+  case EX_NAME: return expand_variable(c, e, out);
+  case EX_CALL: return !strcmp(e->name, "offset") ? add_offset(c, e, allow_bars) : expand_variable(c, e, out);
   case EX_POS: return expand(c, e->args[0], out, allow_bars);
   case EX_PAREN:
     if (is_bar(e->args[0])) {
@@ -496,6 +510,7 @@ int lmm_formula_parse(const char *formula, const char *random, lmm_formula **out
   }
 
   if ((rc = bind_columns(&c, f->response))) goto fail;
+  if (f->offset && (rc = bind_columns(&c, (lmm_expr *)f->offset))) goto fail;
   for (int i = 0; i < f->nvars; i++)
     if ((rc = bind_columns(&c, (lmm_expr *)f->vars[i].ex))) goto fail;
   tl_free(&l);
@@ -510,6 +525,7 @@ fail:
 void lmm_formula_free(lmm_formula *f) {
   if (!f) return;
   lmm_free(f->response_label);
+  lmm_free(f->offset_label);
   lmm_free(f->fixed.terms);
   for (int i = 0; i < f->nbars; i++) {
     lmm_free(f->bars[i].model.terms);

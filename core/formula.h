@@ -58,6 +58,8 @@ typedef struct lmm_bar {
 typedef struct lmm_formula {
   lmm_expr *response;     /* points into tree */
   char *response_label;
+  const lmm_expr *offset; /* offset(e)'s e, added to the fitted values with coefficient 1; NULL none (into tree) */
+  char *offset_label;     /* "offset(log(n))" */
   lmm_terms fixed;
   int nbars;
   lmm_bar *bars;

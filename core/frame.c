@@ -213,6 +213,7 @@ void lmm_frame_free(lmm_frame *fr) {
   lmm_free(fr->rowid);
   lmm_free(fr->row);
   lmm_free(fr->y);
+  lmm_free(fr->offset);
   lmm_row_eval_free(fr->ev);
   lmm_free(fr);
 }
@@ -249,6 +250,7 @@ static int grow(lmm_frame *fr, lmm_error *err) {
   GROW(fr->rowid);
   GROW(fr->row);
   GROW(fr->y);
+  if (f->offset) GROW(fr->offset);
   for (int i = 0; i < f->nvars; i++) {
     if (fr->vars[i].x) GROW(fr->vars[i].x);
     if (fr->vars[i].code) GROW(fr->vars[i].code);
@@ -299,6 +301,7 @@ static int add_row(lmm_frame *fr, const lmm_value *cols, int64_t rowid, int may_
   }
   size_t r = fr->n;
   fr->y[r] = ev->y;
+  if (fr->offset) fr->offset[r] = ev->offset;
   fr->rowid[r] = rowid;
   fr->row[r] = (int64_t)fr->nread + 1;
   for (int i = 0; i < f->nvars; i++) {

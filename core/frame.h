@@ -45,6 +45,7 @@ typedef struct lmm_frame {
   int64_t *rowid;
   int64_t *row;       /* 1-based position among the rows read, dropped rows counted */
   double *y;
+  double *offset;     /* the formula's offset(e) per row; NULL without one */
   lmm_frame_var *vars;
   lmm_row_eval *ev;   /* evaluates each row added */
 } lmm_frame;

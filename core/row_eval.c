@@ -69,6 +69,7 @@ static int row_eval_new(const lmm_formula *f, int with_response, lmm_term vars, 
   /* every column a formula names is the response's or a variable's */
   int *used = ev->pos;
   if (with_response) mark_columns(f->response, used);
+  if (f->offset) mark_columns(f->offset, used);   /* a prediction adds it too */
   for (int i = 0; i < f->nvars; i++)
     if (vars >> i & 1) mark_columns(f->vars[i].ex, used);
   for (int c = 0; c < f->ncols; c++) {
@@ -223,6 +224,11 @@ int lmm_row_eval_run(lmm_row_eval *ev, const lmm_value *vals, int64_t rowid, int
   ev->has_rowid = has_rowid;
   int rc;
   if (ev->with_response && (rc = number(ev, f->response, f->nvars, f->response_label, &ev->y, err))) return rc;
+  if (f->offset) {
+    if ((rc = check_numeric(ev, f->offset, f->offset_label, err))) return rc;
+    ev->offset = lmm_expr_eval(f->offset, ev->colvals);
+    if (!isfinite(ev->offset)) return not_finite(ev, f->offset_label, ev->offset, err);
+  }
   for (int i = 0; i < f->nvars; i++) {
     const lmm_var *var = &f->vars[i];
     const lmm_expr *e = var->ex;

@@ -4,7 +4,7 @@
  * so that the two cannot disagree on a transform, on what they refuse, or on which level a value is:
  *
  *   lmm_row_eval_run     the row's columns (a NULL in one drops the row, as R's na.omit does), then the
- *                        response and each variable: a variable's value is the text of a level (a text
+ *                        response, the offset and each variable: a variable's value is the text of a level (a text
  *                        column read by a factor or a plain column), else a number, which must be made of
  *                        numbers only (the message names the column and the row) and finite (it names the
  *                        variable and the row)
@@ -61,6 +61,7 @@ typedef struct lmm_row_eval {
   unsigned char *colnull; /* by formula column: NULL, or text that is a missing value */
   /* its values */
   double y;              /* the response (with_response) */
+  double offset;         /* the formula's offset(e), 0 without one */
   double *x;             /* per variable: its number, NAN when its value is text */
   const char **text;     /* per variable: its level's text (len[i] bytes, in vals), NULL when it is a number */
   int *len;
