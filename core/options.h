@@ -10,6 +10,7 @@ typedef struct lmm_options {
   char save[128];      /* save=name: keep the fit under this name ("" for none) */
   char na[128];        /* na=NA|-: the texts that are missing values, '|' between them (R's na.strings) */
   int na_given;        /* na= was written: its texts are missing values in typed data too */
+  char offset[256];    /* offset=e: the fit is the formula's with + offset(e) ("" for none) */
 } lmm_options;
 
 int lmm_options_parse(const char *text, lmm_options *o, lmm_error *err);

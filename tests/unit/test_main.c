@@ -32,6 +32,10 @@ int main(void) {
   RUN(test_expr_eval);
   RUN(test_expr_check_arith);
   RUN(test_expr_pi);
+  /* test_bases.c */
+  RUN(test_bases_parse);
+  RUN(test_bases_values);
+  RUN(test_bases_expr);
   /* test_row_eval.c */
   RUN(test_row_eval_columns);
   RUN(test_row_eval_refusals);
