@@ -30,15 +30,16 @@ static int arg_fail(const lmm_expr *at, const char *what, const char *text, cons
   return lmm_fail(err, LMM_ERR, "%s: %s() %s at character %d of \"%s\"", what, fn, why, at->pos + 1, text);
 }
 
-/* A TRUE or FALSE argument into *flag. */
+/* A TRUE or FALSE argument (R's T and F too) into *flag. */
 static int logical_arg(const lmm_expr *a, const char *name, const char *what, const char *text, const char *fn,
                        int *flag, lmm_error *err) {
-  if (a->kind != EX_CONST || (strcmp(a->name, "TRUE") && strcmp(a->name, "FALSE"))) {
+  int is_true = a->kind == EX_NAME && (!strcmp(a->name, "TRUE") || !strcmp(a->name, "T"));
+  if (!is_true && !(a->kind == EX_NAME && (!strcmp(a->name, "FALSE") || !strcmp(a->name, "F")))) {
     char why[96];
     snprintf(why, sizeof why, "takes TRUE or FALSE for '%s'", name);
     return arg_fail(a, what, text, fn, why, err);
   }
-  *flag = a->num != 0;
+  *flag = is_true;
   return LMM_OK;
 }
 
@@ -63,13 +64,15 @@ int lmm_numbasis_parse(const lmm_expr *call, const char *what, const char *text,
   b->center = b->scale = 1;
   b->degree = fn->kind == LMM_NUMBASIS_POLY ? 1 : 3;
   int df = 0, rc;
-  if (call->nargs < 1 || call->args[0]->argname) return arg_fail(call, what, text, name, "needs a column or an expression first", err);
+  if (call->nargs < 1 || call->args[0]->kind == EX_ARG)
+    return arg_fail(call, what, text, name, "needs a column or an expression first", err);
   *value = call->args[0];
   for (int i = 1; i < call->nargs; i++) {
-    const lmm_expr *a = call->args[i];
-    const char *arg = a->argname;
+    int named = call->args[i]->kind == EX_ARG;
+    const lmm_expr *a = named ? call->args[i]->args[0] : call->args[i];   /* the value */
+    const char *arg = named ? call->args[i]->name : NULL;
     if (!arg && (i > 3 || !(arg = fn->args[i - 1]))) return arg_fail(a, what, text, name, "has too many arguments", err);
-    if (fn->kind == LMM_NUMBASIS_POLY && !a->argname && i == 1 && a->kind != EX_NUM)
+    if (fn->kind == LMM_NUMBASIS_POLY && !named && i == 1 && a->kind != EX_NUM)
       return arg_fail(a, what, text, name, "of several variables is not supported: use one column, as in poly(x, 2)", err);
     if (fn->kind == LMM_NUMBASIS_SCALE && !strcmp(arg, "center")) rc = logical_arg(a, arg, what, text, name, &b->center, err);
     else if (fn->kind == LMM_NUMBASIS_SCALE && !strcmp(arg, "scale")) rc = logical_arg(a, arg, what, text, name, &b->scale, err);

@@ -99,7 +99,6 @@ void lmm_expr_free(lmm_expr *e) {
   for (int i = 0; i < e->nargs; i++) lmm_expr_free(e->args[i]);
   lmm_free(e->args);
   lmm_free(e->name);
-  lmm_free(e->argname);
   lmm_free(e);
 }
 
@@ -118,20 +117,21 @@ static lmm_expr *binop(parser *p, char op, int pos, lmm_expr *l, lmm_expr *r) {
 static int is_name_start(int c) { return isalpha(c) || c == '.' || c == '_'; }
 static int is_name_char(int c) { return isalnum(c) || c == '.' || c == '_'; }
 
-/* An argument's "name =" (not "=="), read into *argname; nothing read when there is none.  Nonzero on no
- * memory. */
-static int named_argument(parser *p, char **argname) {
-  skip_ws(p);
+/* An argument: `name = value` (R's named argument; '==' is no name) or a value */
+static lmm_expr *parse_arg(parser *p) {
   const char *s = p->text;
   int start = p->pos, end = start;
-  if (!is_name_start((unsigned char)s[start])) return 0;
   while (is_name_char((unsigned char)s[end])) end++;
-  int eq = end;
-  while (s[eq] && isspace((unsigned char)s[eq])) eq++;
-  if (s[eq] != '=' || s[eq + 1] == '=') return 0;
-  if (!(*argname = lmm_strndup(s + start, (size_t)(end - start)))) { lmm_nomem(p->err); return -1; }
-  p->pos = eq + 1;
-  return 0;
+  int after = end;
+  while (s[after] && isspace((unsigned char)s[after])) after++;
+  if (end == start || !is_name_start((unsigned char)s[start]) || s[after] != '=' || s[after + 1] == '=')
+    return parse_level(p, 1);  /* arguments: no top-level ~ */
+  lmm_expr *e = node(p, EX_ARG, start, 1);
+  if (!e) return NULL;
+  if (!(e->name = lmm_strndup(s + start, (size_t)(end - start)))) { lmm_expr_free(e); lmm_nomem(p->err); return NULL; }
+  p->pos = after + 1;
+  if (!(e->args[0] = parse_level(p, 1))) { lmm_expr_free(e); return NULL; }
+  return seal(p, e);
 }
 
 /* name(args), with the name read: the arguments up to the closing ')' */
@@ -141,11 +141,9 @@ static lmm_expr *parse_args(parser *p, lmm_expr *e) {
   skip_ws(p);
   if (s[p->pos] == ')') { p->pos++; return seal(p, e); }
   for (;;) {
-    char *argname = NULL;
-    if (named_argument(p, &argname)) { lmm_expr_free(e); return NULL; }
-    lmm_expr *a = parse_level(p, 1);  /* arguments: no top-level ~ */
-    if (!a) { lmm_free(argname); lmm_expr_free(e); return NULL; }
-    a->argname = argname;
+    skip_ws(p);
+    lmm_expr *a = parse_arg(p);
+    if (!a) { lmm_expr_free(e); return NULL; }
     lmm_expr **grown = lmm_realloc(e->args, sizeof *grown * ((size_t)e->nargs + 1));
     if (!grown) { lmm_expr_free(a); lmm_expr_free(e); lmm_nomem(p->err); return NULL; }
     e->args = grown;
@@ -208,17 +206,13 @@ static lmm_expr *parse_primary(parser *p) {
     skip_ws(p);
     int is_call = s[p->pos] == '(';
     /* R finds pi in its base environment, and formulas such as Ovary's
-     * sin(2*pi*Time) use it; a column named pi is read as `pi`.  TRUE and
-     * FALSE are R's reserved words (raw = TRUE) */
-    int len = end - start;
-    int is_pi = !is_call && len == 2 && !strncmp(s + start, "pi", 2);
-    int is_true = !is_call && len == 4 && !strncmp(s + start, "TRUE", 4);
-    int is_false = !is_call && len == 5 && !strncmp(s + start, "FALSE", 5);
-    e = node(p, is_call ? EX_CALL : is_pi || is_true || is_false ? EX_CONST : EX_NAME, start, 0);
+     * sin(2*pi*Time) use it; a column named pi is read as `pi` */
+    int is_pi = !is_call && end - start == 2 && !strncmp(s + start, "pi", 2);
+    e = node(p, is_call ? EX_CALL : is_pi ? EX_CONST : EX_NAME, start, 0);
     if (!e) return NULL;
     e->name = lmm_strndup(s + start, (size_t)(end - start));
     if (!e->name) { lmm_expr_free(e); lmm_nomem(p->err); return NULL; }
-    e->num = is_pi ? M_PI : is_true;
+    if (is_pi) e->num = M_PI;
     if (is_call) {
       if (!descend(p, start)) { lmm_expr_free(e); return NULL; }
       e = parse_args(p, e);
@@ -370,7 +364,6 @@ static void deparse(sbuf *b, const lmm_expr *e) {
     sb_str(b, "(");
     for (int i = 0; i < e->nargs; i++) {
       if (i) sb_str(b, ", ");
-      if (e->args[i]->argname) { sb_str(b, e->args[i]->argname); sb_str(b, " = "); }
       deparse(b, e->args[i]);
     }
     sb_str(b, ")");
@@ -378,6 +371,7 @@ static void deparse(sbuf *b, const lmm_expr *e) {
   case EX_NEG: sb_str(b, "-"); deparse(b, e->args[0]); break;
   case EX_POS: sb_str(b, "+"); deparse(b, e->args[0]); break;
   case EX_PAREN: sb_str(b, "("); deparse(b, e->args[0]); sb_str(b, ")"); break;
+  case EX_ARG: sb_str(b, e->name); sb_str(b, " = "); deparse(b, e->args[0]); break;
   case EX_BINOP: {
     /* R prints ^ : / without spaces and the others with */
     const char *op = e->op == '^' ? "^" : e->op == ':' ? ":" : e->op == '/' ? "/" :
@@ -419,13 +413,12 @@ static OUT_OF_LINE int check_call(const lmm_expr *e, const char *what, const cha
   if (e->nargs < f->minargs || e->nargs > f->maxargs)
     return lmm_fail(err, LMM_ERR, "%s: %s() takes %d argument%s, not %d (character %d of \"%s\")",
                     what, e->name, f->maxargs, f->maxargs > 1 ? "s" : "", e->nargs, e->pos + 1, text);
-  for (int i = 0; i < e->nargs; i++) {   /* log's base is the one argument that may be named */
-    const char *name = e->args[i]->argname;
-    if (name && !(i == 1 && !strcmp(e->name, "log") && !strcmp(name, "base")))
-      return lmm_fail(err, LMM_ERR, "%s: %s() has no argument '%s' (character %d of \"%s\"); give its arguments by position",
-                      what, e->name, name, e->args[i]->pos + 1, text);
-  }
   return LMM_OK;
+}
+
+static OUT_OF_LINE int not_number(const lmm_expr *e, const char *what, const char *text, lmm_error *err) {
+  return lmm_fail(err, LMM_ERR, "%s: the named argument '%s =' at character %d of \"%s\" is not taken by arithmetic",
+                  what, e->name, e->pos + 1, text);
 }
 
 static OUT_OF_LINE int not_arithmetic(const lmm_expr *e, const char *what, const char *text, lmm_error *err) {
@@ -436,6 +429,7 @@ static OUT_OF_LINE int not_arithmetic(const lmm_expr *e, const char *what, const
 int lmm_expr_check_arith(const lmm_expr *e, const char *what, const char *text, lmm_error *err) {
   switch (e->kind) {
   case EX_NUM: case EX_CONST: case EX_NAME: return LMM_OK;
+  case EX_ARG: return not_number(e, what, text, err);
   case EX_CALL: {
     int rc = check_call(e, what, text, err);
     if (rc) return rc;
@@ -459,6 +453,7 @@ double lmm_expr_eval(const lmm_expr *e, const double *v) {
   case EX_NAME: return v[e->column];
   case EX_NEG: return -lmm_expr_eval(e->args[0], v);
   case EX_POS: case EX_PAREN: return lmm_expr_eval(e->args[0], v);
+  case EX_ARG: return NAN;   /* refused by lmm_expr_check_arith */
   case EX_BINOP: {
     double a = lmm_expr_eval(e->args[0], v), b = lmm_expr_eval(e->args[1], v);
     switch (e->op) {

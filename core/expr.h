@@ -13,12 +13,13 @@
 typedef enum {
   EX_NUM,    /* number literal */
   EX_NAME,   /* column name (bare or `back-quoted`) */
-  EX_CONST,  /* a named constant of R's base environment: bare pi, TRUE, FALSE; num holds its value */
+  EX_CONST,  /* a named constant of R's base environment: bare pi; num holds its value */
   EX_CALL,   /* f(args) */
   EX_BINOP,  /* args[0] op args[1]; op is one of + - * / ^ : | ~ and 'B' for || */
   EX_NEG,    /* -args[0] */
   EX_POS,    /* +args[0] */
-  EX_PAREN   /* (args[0]) */
+  EX_PAREN,  /* (args[0]) */
+  EX_ARG     /* a named argument of a call, name = args[0]; name holds the argument's name */
 } lmm_expr_kind;
 
 /* Every walk of a tree (parsing, term expansion, deparse, evaluation row by row) recurses, so the size
@@ -34,8 +35,7 @@ typedef struct lmm_expr {
   lmm_expr_kind kind;
   char op;
   double num;
-  char *name;              /* EX_NAME, EX_CONST, EX_CALL */
-  char *argname;           /* an argument given by name, as in poly(x, 2, raw = TRUE): the name; else NULL */
+  char *name;              /* EX_NAME, EX_CONST, EX_CALL, EX_ARG */
   int nargs;
   struct lmm_expr **args;
   int pos;                 /* 0-based offset in the source text */

@@ -227,7 +227,7 @@ static OUT_OF_LINE int add_offset(ctx *c, const lmm_expr *e, int top) {
   if (!top || c->f->offset)
     return fail_at(c, e, c->f->offset ? "a second offset(): give one, of their sum, as in offset(a + b)"
                                       : "offset() is a term of the fixed part's sum, not of an interaction or a random part");
-  if (e->nargs != 1 || e->args[0]->argname) return fail_at(c, e, "offset() takes one argument");
+  if (e->nargs != 1 || e->args[0]->kind == EX_ARG) return fail_at(c, e, "offset() takes one argument");
   int rc = lmm_expr_check_arith(e->args[0], c->what, c->text, c->err);
   if (rc) return rc;
   if (!(c->f->offset_label = lmm_expr_deparse(e))) return lmm_nomem(c->err);
@@ -243,6 +243,7 @@ static int expand(ctx *c, const lmm_expr *e, tlist *out, int allow_bars) {
     if (e->num == 1) { out->no_intercept = 0; return tl_add(c, out, 0); }
     if (e->num == 0) { out->no_intercept = 1; return LMM_OK; }
     return fail_at(c, e, "a number in a model formula must be 0 or 1 (use I() for arithmetic)");
+  case EX_ARG: return fail_at(c, e, "a named argument is not a term");   /* only calls hold them */
   case EX_CONST:
     return fail_at(c, e, "pi is a constant, not a column: it can only be part of arithmetic such as sin(2*pi*x) (write `pi` for a column of that name)");
   case EX_NAME: return expand_variable(c, e, out);
