@@ -281,12 +281,36 @@ static int settle_spline(const lmm_numbasis *b, const char *label, const double 
   return LMM_OK;
 }
 
+int lmm_numbasis_ncoef(const lmm_numbasis *b) {
+  switch (b->kind) {
+  case LMM_NUMBASIS_SCALE: return 2;
+  case LMM_NUMBASIS_POLY: return b->raw ? 0 : 2 * b->degree + 2;
+  case LMM_NUMBASIS_NS: case LMM_NUMBASIS_BS: return 2 + interior_knots(b);
+  default: return 0;
+  }
+}
+
+const char *lmm_numbasis_invalid(const lmm_numbasis *b, const double *coef) {
+  int m = lmm_numbasis_ncoef(b);
+  for (int k = 0; k < m; k++)
+    if (!isfinite(coef[k])) return "a coefficient is not a finite number";
+  if (b->kind == LMM_NUMBASIS_SCALE && !(coef[1] > 0)) return "its scale is not positive";
+  if (b->kind == LMM_NUMBASIS_POLY)
+    for (int k = b->degree; k < m; k++)
+      if (!(coef[k] > 0)) return "a norm of its polynomials is not positive";
+  if (b->kind == LMM_NUMBASIS_NS || b->kind == LMM_NUMBASIS_BS) {
+    if (!(coef[0] < coef[1])) return "its boundary knots are not in increasing order";
+    for (int k = 2; k < m; k++)
+      if (coef[k] < (k == 2 ? coef[0] : coef[k - 1]) || coef[k] > coef[1]) return "its knots are not in order within its range";
+  }
+  return NULL;
+}
+
 int lmm_numbasis_settle(const lmm_numbasis *b, const char *label, const double *x, size_t n, double **coef,
                      int *ncoef, lmm_error *err) {
   *coef = NULL;
   *ncoef = 0;
-  int m = b->kind == LMM_NUMBASIS_SCALE ? 2 : b->kind == LMM_NUMBASIS_POLY ? (b->raw ? 0 : 2 * b->degree + 2)
-        : 2 + interior_knots(b);
+  int m = lmm_numbasis_ncoef(b);
   if (!m) return LMM_OK;
   if (!(*coef = lmm_calloc((size_t)m, sizeof **coef))) return lmm_nomem(err);
   int rc = b->kind == LMM_NUMBASIS_SCALE ? settle_scale(b, label, x, n, *coef, err)

@@ -51,6 +51,11 @@ int lmm_numbasis_parse(const lmm_expr *call, const char *what, const char *text,
  * spread for scale or a spline. */
 int lmm_numbasis_settle(const lmm_numbasis *b, const char *label, const double *x, size_t n, double **coef,
                      int *ncoef, lmm_error *err);
+/* How many numbers coef holds for b (the layout above); 0 when it learns nothing. */
+int lmm_numbasis_ncoef(const lmm_numbasis *b);
+/* Why coef[0 .. lmm_numbasis_ncoef(b)) cannot be b's (not finite, no scale, a norm or a range not positive,
+ * knots out of order), or NULL when it can: what a saved model's coef must pass before it is used. */
+const char *lmm_numbasis_invalid(const lmm_numbasis *b, const double *coef);
 /* The ncols values of x, into out. */
 void lmm_numbasis_eval(const lmm_numbasis *b, const double *coef, double x, double *out);
 

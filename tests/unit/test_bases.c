@@ -100,6 +100,13 @@ void test_bases_values(void) {
   VALUES_ARE(&bs4, x, 11, 2.5, 0.58316454475308643, 0.315875771604938294, 0.0482253086419753077, 0);
   VALUES_ARE(&bs4, x, 11, -1, -1.04648919753086433, 0.096450617283950574, -0.0030864197530864196, 0);
   VALUES_ARE(&bs4, x, 11, 9, 0, 0, 0, 1);   /* the right boundary knot closes the last interval */
+  /* what a saved model's coef is checked against */
+  CHECK_INT(lmm_numbasis_ncoef(&ns3), 4);
+  CHECK_INT(lmm_numbasis_ncoef(&raw), 0);
+  CHECK(!lmm_numbasis_invalid(&poly2, (const double[]){3, 3, 1, 5, 10, 14}));
+  CHECK_STR(lmm_numbasis_invalid(&poly2, (const double[]){3, 3, 1, 5, 0, 14}), "a norm of its polynomials is not positive");
+  CHECK_STR(lmm_numbasis_invalid(&ns3, (const double[]){0, 9, 5, 3}), "its knots are not in order within its range");
+  CHECK_STR(lmm_numbasis_invalid(&sc, (const double[]){1, NAN}), "a coefficient is not a finite number");
   /* poly's degree must be below the distinct values (R's message) */
   lmm_numbasis poly5 = {LMM_NUMBASIS_POLY, 5, 5, 0, 1, 1};
   CHECK_INT(lmm_numbasis_settle(&poly5, "poly(x, 5)", one5, 5, &coef, &ncoef, &err), LMM_ERR);
