@@ -47,6 +47,9 @@ static int collist_push(collist *l, const colspec *c, char *name, int term_index
   return LMM_OK;
 }
 
+/* Columns a numeric variable makes: a basis's (bases.h), else one. */
+static int numeric_columns(const lmm_formula *f, int v) { return f->vars[v].basis.kind ? f->vars[v].basis.ncols : 1; }
+
 /* A term's label as R prints it: its variables joined by ':'. */
 static char *term_label(const lmm_formula *f, lmm_term term) {
   size_t len = 1;
@@ -125,7 +128,7 @@ static int model_columns(lmm_design *d, const lmm_terms *tm, int max_cols, const
       const lmm_frame_var *fv = &fr->vars[vars[k]];
       mode[k] = FULL;
       base[k] = 0;
-      ncol[k] = fv->is_factor ? fv->nlevels : 1;
+      ncol[k] = fv->is_factor ? fv->nlevels : numeric_columns(f, vars[k]);   /* a basis makes several */
       if (!fv->is_factor) continue;
       if (fv->nlevels < 2)
         return lmm_fail(err, LMM_ERR, "factor '%s' has only one level in the rows used; it cannot be estimated (R: contrasts can be applied only to factors with 2 or more levels)",
@@ -151,8 +154,11 @@ static int model_columns(lmm_design *d, const lmm_terms *tm, int max_cols, const
       size_t len = 1;
       for (int k = 0; k < nv; k++) {
         int v = vars[k];
-        suffix[k] = fr->vars[v].is_factor ? level_suffix(d, v, mode[k], base[k], idx[k], buf[k]) : "";
-        c.level[v] = mode[k] == TREAT && idx[k] >= base[k] ? idx[k] + 1 : fr->vars[v].is_factor ? idx[k] : 0;
+        if (fr->vars[v].is_factor) suffix[k] = level_suffix(d, v, mode[k], base[k], idx[k], buf[k]);
+        else if (ncol[k] > 1) suffix[k] = (snprintf(buf[k], sizeof buf[k], "%d", idx[k] + 1), buf[k]);   /* poly(x, 2)1 */
+        else suffix[k] = "";
+        /* a factor's level or contrast column, a numeric variable's basis column */
+        c.level[v] = mode[k] == TREAT && idx[k] >= base[k] ? idx[k] + 1 : idx[k];
         if (mode[k] == CODED) c.coded |= (lmm_term)1 << v;
         len += strlen(f->vars[v].label) + 1 + strlen(suffix[k]);
       }
@@ -192,7 +198,7 @@ static double column_value(const lmm_design *d, const colspec *c, size_t r) {
     const lmm_frame_var *fv = &d->frame->vars[k];
     if (c->coded >> k & 1) v *= d->contr[k][(size_t)c->level[k] * (size_t)fv->nlevels + (size_t)fv->code[r]];
     else if (fv->is_factor) { if (fv->code[r] != c->level[k]) return 0; }
-    else v *= fv->x[r] * d->vscale[k];
+    else v *= fv->x[(size_t)c->level[k] * d->n + r] * d->vscale[k];   /* a basis's column level (frame.h) */
   }
   return v;
 }
@@ -233,7 +239,7 @@ static void column_rows(const lmm_design *d, const colspec *c, const uint32_t *i
     if (idx) for (int i = 0; i < m; i++) out[i] = code[idx[i]] == level;
     else for (int i = 0; i < m; i++) out[i] = code[r0 + (size_t)i] == level;
   } else {
-    const double *x = fv->x, sc = d->vscale[k];
+    const double *x = fv->x + (size_t)c->level[k] * d->n, sc = d->vscale[k];
     if (idx) for (int i = 0; i < m; i++) out[i] = x[idx[i]] * sc;
     else for (int i = 0; i < m; i++) out[i] = x[r0 + (size_t)i] * sc;
   }
@@ -266,11 +272,16 @@ static double row_value(const lmm_design *d, const colspec *c, const double *x, 
   double v = 1;
   for (lmm_term t = c->term; t; t &= t - 1) {
     int k = __builtin_ctzll(t);
+    const lmm_numbasis *b = &d->frame->f->vars[k].basis;
     if (c->coded >> k & 1) {
       if (code[k] < 0) return 0;   /* no level: the prediction refuses the row (predict.c) */
       v *= d->contr[k][(size_t)c->level[k] * (size_t)d->frame->vars[k].nlevels + (size_t)code[k]];
     } else if (d->frame->vars[k].is_factor) { if (code[k] != c->level[k]) return 0; }
-    else v *= x[k] * d->vscale[k];
+    else if (b->kind) {   /* the fitted data's basis (frame.h's coef), never the new rows' */
+      double cols[LMM_NUMBASIS_MAX_COLS];
+      lmm_numbasis_eval(b, d->frame->vars[k].coef, x[k], cols);
+      v *= cols[c->level[k]] * d->vscale[k];
+    } else v *= x[k] * d->vscale[k];
   }
   return v;
 }
@@ -469,10 +480,11 @@ static int choose_scales(const lmm_frame *fr, lmm_design *d, lmm_error *err) {
   d->vexp = lmm_calloc((size_t)(f->nvars ? f->nvars : 1), sizeof *d->vexp);
   d->vscale = lmm_malloc(sizeof *d->vscale * (size_t)(f->nvars ? f->nvars : 1));
   if (!d->vexp || !d->vscale) return lmm_nomem(err);
-  int rc = scale_exp(fr->y, fr->n, f->response_label, &d->yexp, err);
+  int rc = scale_exp(d->y, fr->n, f->response_label, &d->yexp, err);
   for (int v = 0; v < f->nvars && !rc; v++) {
     const lmm_frame_var *fv = &fr->vars[v];
-    if (!fv->is_factor && fv->in_model && fv->x) rc = scale_exp(fv->x, fr->n, f->vars[v].label, &d->vexp[v], err);
+    if (!fv->is_factor && fv->in_model && fv->x)
+      rc = scale_exp(fv->x, fr->n * (size_t)numeric_columns(f, v), f->vars[v].label, &d->vexp[v], err);
     d->vscale[v] = ldexp(1.0, -d->vexp[v]);
   }
   return rc;
@@ -488,6 +500,11 @@ static int build(const lmm_frame *fr, const lmm_saved_group *given, lmm_design *
   collist cols = {0};
   /* p > n is refused later in any case; stopping here bounds the memory */
   int max_p = fr->n < (size_t)INT_MAX && !given ? (int)fr->n : INT_MAX;
+  d->y = fr->y;
+  if (fr->offset) {   /* the model's response less its offset, which the fit takes as given */
+    if (!(d->y = d->y_own = lmm_malloc(sizeof *d->y_own * (fr->n ? fr->n : 1)))) { lmm_free(d); return lmm_nomem(err); }
+    for (size_t r = 0; r < fr->n; r++) d->y_own[r] = fr->y[r] - fr->offset[r];
+  }
   int rc = choose_scales(fr, d, err);
   if (rc) goto fail;
   if (!(d->contr = lmm_calloc((size_t)(f->nvars ? f->nvars : 1), sizeof *d->contr))) { rc = lmm_nomem(err); goto fail; }
@@ -518,8 +535,6 @@ static int build(const lmm_frame *fr, const lmm_saved_group *given, lmm_design *
     if (!(d->term_labels[t + 1] = term_label(f, f->fixed.terms[t]))) { rc = lmm_nomem(err); goto fail; }
   collist_free(&cols, 1);
   memset(&cols, 0, sizeof cols);
-
-  d->y = fr->y;
 
   d->re = lmm_calloc((size_t)(f->nbars ? f->nbars : 1), sizeof *d->re);
   if (!d->re) { rc = lmm_nomem(err); goto fail; }
@@ -585,6 +600,7 @@ void lmm_design_free(lmm_design *d) {
   }
   for (int v = 0; d->contr && v < d->frame->f->nvars; v++) lmm_free(d->contr[v]);
   lmm_free(d->contr);
+  lmm_free(d->y_own);
   lmm_free(d->vexp);
   lmm_free(d->vscale);
   lmm_free(d->xexp);

@@ -58,7 +58,8 @@ typedef struct lmm_design {
   int *xterm;         /* per column: 0 intercept, t+1 for fixed term t (R's "assign") */
   int nxterms;        /* number of terms incl. intercept */
   char **term_labels; /* per term (index as xterm) */
-  const double *y;    /* the frame's response */
+  const double *y;    /* the frame's response, less the offset where the formula has one (y_own) */
+  double *y_own;
   int nre;
   lmm_reterm *re;
   /* Scaled before squaring: every accessor below gives X and Z made of the

@@ -443,7 +443,7 @@ typedef struct arith_fn { const char *name; int minargs, maxargs; } arith_fn;
 static const arith_fn arith_fns[] = {
   {"I", 1, 1}, {"log", 1, 2}, {"log1p", 1, 1}, {"log2", 1, 1}, {"log10", 1, 1},
   {"exp", 1, 1}, {"expm1", 1, 1}, {"sqrt", 1, 1}, {"abs", 1, 1},
-  {"sin", 1, 1}, {"cos", 1, 1}, {"tan", 1, 1}, {"as.numeric", 1, 1},
+  {"sin", 1, 1}, {"cos", 1, 1}, {"tan", 1, 1}, {"as.numeric", 1, 1}, {"pmin", 2, 2}, {"pmax", 2, 2},
 };
 
 /* A call of a known arithmetic function with the right number of arguments; else the message */
@@ -527,6 +527,11 @@ double lmm_expr_eval(const lmm_expr *e, const double *v) {
     if (!strcmp(f, "sin")) return sin(a);
     if (!strcmp(f, "cos")) return cos(a);
     if (!strcmp(f, "tan")) return tan(a);
+    if (!strcmp(f, "pmin") || !strcmp(f, "pmax")) {   /* R's: NaN when either is */
+      double b = lmm_expr_eval(e->args[1], v);
+      if (isnan(a) || isnan(b)) return NAN;
+      return (f[2] == 'i') == (a < b) ? a : b;
+    }
     return NAN;
   }
   }

@@ -278,9 +278,15 @@ static int variable(ctx *c, const lmm_expr *e, int *idx) {
   int kind;
   const lmm_expr *value = e;
   lmm_coding coding = {0};
+  lmm_numbasis basis = {0};
   if (e->kind == EX_NAME) kind = LMM_VAR_PLAIN;
   else if (e->kind == EX_STR) return fail_at(c, e, "a text is not a term; texts are levels, as in relevel(f, ref = \"b\")");
-  else if (is_factor_call(e)) {
+  else if (e->kind == EX_CALL && lmm_numbasis_is_call(e->name)) {
+    kind = LMM_VAR_NUMERIC;
+    int rc = lmm_numbasis_parse(e, c->what, c->text, &basis, &value, c->err);
+    if (!rc) rc = lmm_expr_check_arith(value, c->what, c->text, c->err);
+    if (rc) return rc;
+  } else if (is_factor_call(e)) {
     kind = LMM_VAR_FACTOR;
     int rc = factor_call(c, e, &coding, &value);
     if (rc) { coding_free(&coding); return rc; }
@@ -298,7 +304,7 @@ static int variable(ctx *c, const lmm_expr *e, int *idx) {
     coding_free(&coding);
     return fail_at(c, e, "too many distinct variables (at most 64)");
   }
-  f->vars[f->nvars] = (lmm_var){label, kind, value, 0, coding};
+  f->vars[f->nvars] = (lmm_var){label, kind, value, 0, coding, basis};
   *idx = f->nvars++;
   return LMM_OK;
 }
@@ -377,6 +383,20 @@ static OUT_OF_LINE int expand_power(ctx *c, const lmm_expr *e, tlist *out) {
   return rc;
 }
 
+/* offset(e): e enters the fixed part with coefficient 1, a term of the top-level sum only (as in R, not of an
+ * interaction or a random part) */
+static OUT_OF_LINE int add_offset(ctx *c, const lmm_expr *e, int top) {
+  if (!top || c->f->offset)
+    return fail_at(c, e, c->f->offset ? "a second offset(): give one, of their sum, as in offset(a + b)"
+                                      : "offset() is a term of the fixed part's sum, not of an interaction or a random part");
+  if (e->nargs != 1 || e->args[0]->kind == EX_ARG) return fail_at(c, e, "offset() takes one argument");
+  int rc = lmm_expr_check_arith(e->args[0], c->what, c->text, c->err);
+  if (rc) return rc;
+  if (!(c->f->offset_label = lmm_expr_deparse(e))) return lmm_nomem(c->err);
+  c->f->offset = e->args[0];
+  return LMM_OK;
+}
+
 /* Expand a model expression into terms (R's terms algebra). */
 static int expand(ctx *c, const lmm_expr *e, tlist *out, int allow_bars) {
   int rc;
@@ -388,8 +408,8 @@ static int expand(ctx *c, const lmm_expr *e, tlist *out, int allow_bars) {
   case EX_STR: case EX_ARG: return variable(c, e, NULL);   /* refused there */
   case EX_CONST:
     return fail_at(c, e, "pi is a constant, not a column: it can only be part of arithmetic such as sin(2*pi*x) (write `pi` for a column of that name)");
-  case EX_NAME:
-  case EX_CALL: return expand_variable(c, e, out);
+  case EX_NAME: return expand_variable(c, e, out);
+  case EX_CALL: return !strcmp(e->name, "offset") ? add_offset(c, e, allow_bars) : expand_variable(c, e, out);
   case EX_POS: return expand(c, e->args[0], out, allow_bars);
   case EX_PAREN:
     if (is_bar(e->args[0])) {
@@ -653,6 +673,7 @@ int lmm_formula_parse(const char *formula, const char *random, lmm_formula **out
   }
 
   if ((rc = bind_columns(&c, f->response))) goto fail;
+  if (f->offset && (rc = bind_columns(&c, (lmm_expr *)f->offset))) goto fail;
   for (int i = 0; i < f->nvars; i++)
     if ((rc = bind_columns(&c, (lmm_expr *)f->vars[i].ex))) goto fail;
   tl_free(&l);
@@ -667,6 +688,7 @@ fail:
 void lmm_formula_free(lmm_formula *f) {
   if (!f) return;
   lmm_free(f->response_label);
+  lmm_free(f->offset_label);
   lmm_free(f->fixed.terms);
   for (int i = 0; i < f->nbars; i++) {
     lmm_free(f->bars[i].model.terms);

@@ -13,12 +13,13 @@
 #define LMM_FORMULA_H
 
 #include <stdint.h>
+#include "bases.h"
 #include "expr.h"
 
 enum {
   LMM_VAR_PLAIN,   /* a bare column: a factor if its values are text, else numeric */
   LMM_VAR_FACTOR,  /* factor(e), as.factor(e), ordered(e), relevel(e, ref), C(e, contr): always a factor */
-  LMM_VAR_NUMERIC  /* an arithmetic expression: always numeric */
+  LMM_VAR_NUMERIC  /* an arithmetic expression, or a basis (bases.h) of one: always numeric */
 };
 
 /* How a factor's levels are ordered and coded, as its calls say: factor(x, levels = c("b", "a")),
@@ -41,6 +42,7 @@ typedef struct lmm_var {
   const lmm_expr *ex;     /* the value: for factor(e) this is e; points into the parse tree */
   int used_as_group;      /* appears in a grouping factor */
   lmm_coding coding;      /* LMM_VAR_FACTOR */
+  lmm_numbasis basis;     /* poly(e, 2), scale(e), ns(e, df = 3), bs(e): ex is e; else kind LMM_NUMBASIS_NONE */
 } lmm_var;
 
 /* A term is a set of variables: bit i set means formula->vars[i]. 0 is the intercept. */
@@ -71,6 +73,8 @@ typedef struct lmm_bar {
 typedef struct lmm_formula {
   lmm_expr *response;     /* points into tree */
   char *response_label;
+  const lmm_expr *offset; /* offset(e)'s e, added to the fitted values with coefficient 1; NULL none (into tree) */
+  char *offset_label;     /* "offset(log(n))" */
   lmm_terms fixed;
   int nbars;
   lmm_bar *bars;

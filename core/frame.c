@@ -185,6 +185,8 @@ int lmm_frame_new(const lmm_formula *f, int has_rowid, lmm_frame **out, lmm_erro
     for (int t = 0; t < f->bars[b].model.nterms; t++)
       for (int i = 0; i < f->nvars; i++) fr->vars[i].in_model |= (int)(f->bars[b].model.terms[t] >> i & 1);
   for (int i = 0; i < f->nvars; i++)
+    if (f->vars[i].basis.kind) fr->ev->dropped_vars |= (lmm_term)1 << i;
+  for (int i = 0; i < f->nvars; i++)
     if (f->vars[i].kind != LMM_VAR_NUMERIC && !(fr->vars[i].table = lmm_calloc(1, sizeof(level_table)))) {
       lmm_frame_free(fr);
       return lmm_nomem(err);
@@ -204,11 +206,14 @@ void lmm_frame_free(lmm_frame *fr) {
       lmm_free(v->levels);
       lmm_free(v->level_len);
       table_free(v->table);
+      lmm_free(v->coef);
+      lmm_free(v->dropped_x);
     }
   lmm_free(fr->vars);
   lmm_free(fr->rowid);
   lmm_free(fr->row);
   lmm_free(fr->y);
+  lmm_free(fr->offset);
   lmm_row_eval_free(fr->ev);
   lmm_free(fr);
 }
@@ -245,12 +250,34 @@ static int grow(lmm_frame *fr, lmm_error *err) {
   GROW(fr->rowid);
   GROW(fr->row);
   GROW(fr->y);
+  if (f->offset) GROW(fr->offset);
   for (int i = 0; i < f->nvars; i++) {
     if (fr->vars[i].x) GROW(fr->vars[i].x);
     if (fr->vars[i].code) GROW(fr->vars[i].code);
   }
 #undef GROW
   fr->cap = cap;
+  return LMM_OK;
+}
+
+/* The values a dropped row gives its basis variables (row_eval.h's dropped_has), kept for finish.  Room for
+ * them all is made first, so that a row that cannot have it changes nothing. */
+static int keep_dropped(lmm_frame *fr, int may_alloc, lmm_error *err) {
+  const lmm_row_eval *ev = fr->ev;
+  for (lmm_term t = ev->dropped_has; t; t &= t - 1) {
+    lmm_frame_var *v = &fr->vars[__builtin_ctzll(t)];
+    if (v->ndropped_x < v->cap_dropped_x) continue;
+    if (!may_alloc) return LMM_FRAME_NEEDS_MEMORY;
+    size_t cap = v->cap_dropped_x ? 2 * v->cap_dropped_x : 64;
+    double *g = lmm_realloc(v->dropped_x, sizeof *g * cap);
+    if (!g) return lmm_nomem(err);
+    v->dropped_x = g;
+    v->cap_dropped_x = cap;
+  }
+  for (lmm_term t = ev->dropped_has; t; t &= t - 1) {
+    int i = __builtin_ctzll(t);
+    fr->vars[i].dropped_x[fr->vars[i].ndropped_x++] = ev->x[i];
+  }
   return LMM_OK;
 }
 
@@ -261,7 +288,12 @@ static int add_row(lmm_frame *fr, const lmm_value *cols, int64_t rowid, int may_
   const lmm_formula *f = fr->f;
   const lmm_row_eval *ev = fr->ev;
   int rc = lmm_row_eval_run(fr->ev, cols, rowid, fr->has_rowid, err);
-  if (rc == LMM_ROW_HAS_NULL) { fr->nread++; fr->ndropped++; return LMM_OK; }
+  if (rc == LMM_ROW_HAS_NULL) {
+    if (ev->dropped_has && (rc = keep_dropped(fr, may_alloc, err))) return rc;
+    fr->nread++;
+    fr->ndropped++;
+    return LMM_OK;
+  }
   if (rc) return rc;
   if (fr->n == fr->cap) {
     if (!may_alloc) return LMM_FRAME_NEEDS_MEMORY;
@@ -269,6 +301,7 @@ static int add_row(lmm_frame *fr, const lmm_value *cols, int64_t rowid, int may_
   }
   size_t r = fr->n;
   fr->y[r] = ev->y;
+  if (fr->offset) fr->offset[r] = ev->offset;
   fr->rowid[r] = rowid;
   fr->row[r] = (int64_t)fr->nread + 1;
   for (int i = 0; i < f->nvars; i++) {
@@ -445,11 +478,42 @@ static int order_levels(lmm_frame *fr, const lmm_var *var, lmm_frame_var *v, lmm
   return LMM_OK;
 }
 
+/* A basis variable's coef, from its values in the fitted rows and the dropped ones, and its columns in place
+ * of its values (frame.h). */
+static int settle_basis(lmm_frame *fr, const lmm_var *var, lmm_frame_var *v, lmm_error *err) {
+  size_t n = fr->n, m = n + v->ndropped_x;
+  int k = var->basis.ncols;
+  double *all = lmm_malloc(sizeof *all * (m ? m : 1));
+  double *cols = lmm_malloc_array(lmm_size_mul(n ? n : 1, (size_t)k), sizeof *cols);
+  double row[LMM_NUMBASIS_MAX_COLS];
+  int rc = !all || !cols ? lmm_nomem(err) : LMM_OK;
+  if (!rc) {
+    if (n) memcpy(all, v->x, sizeof *all * n);
+    if (v->ndropped_x) memcpy(all + n, v->dropped_x, sizeof *all * v->ndropped_x);
+    rc = lmm_numbasis_settle(&var->basis, var->label, all, m, &v->coef, &v->ncoef, err);
+  }
+  for (size_t r = 0; r < n && !rc; r++) {
+    lmm_numbasis_eval(&var->basis, v->coef, v->x[r], row);
+    for (int j = 0; j < k; j++) cols[(size_t)j * n + r] = row[j];
+  }
+  lmm_free(all);
+  lmm_free(v->dropped_x);
+  v->dropped_x = NULL;
+  if (rc) { lmm_free(cols); return rc; }
+  lmm_free(v->x);
+  v->x = cols;
+  return LMM_OK;
+}
+
 int lmm_frame_finish(lmm_frame *fr, lmm_error *err) {
   const lmm_formula *f = fr->f;
   for (int i = 0; i < f->nvars; i++) {
     const lmm_var *var = &f->vars[i];
     lmm_frame_var *v = &fr->vars[i];
+    if (var->basis.kind && v->x) {
+      int rc = settle_basis(fr, var, v, err);
+      if (rc) return rc;
+    }
     v->is_factor = var->kind == LMM_VAR_FACTOR || (var->kind == LMM_VAR_PLAIN && v->has_text);
     if (var->kind == LMM_VAR_NUMERIC && var->used_as_group)
       return lmm_fail(err, LMM_ERR, "grouping factor '%s' must be a column, not an expression", var->label);

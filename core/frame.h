@@ -29,6 +29,14 @@ typedef struct lmm_frame_var {
   int *level_len;     /* bytes of each label: a text level may hold NUL bytes */
   struct level_table *table; /* build state, freed by finish */
   int has_text, has_num;
+  /* A basis variable (its lmm_var's basis, bases.h): what it learned from the data, settled by finish from
+   * the values of every row read that has them (R evaluates before na.omit drops rows), in the layout
+   * bases.h gives for its kind; NULL and 0 when it learns nothing.  The design rebuilds from the formula,
+   * the levels and these.  After finish x holds its basis's columns, n rows each (column j at x + j * n). */
+  double *coef;
+  int ncoef;
+  double *dropped_x;  /* build state, freed by finish: the values of rows dropped for a NULL elsewhere */
+  size_t ndropped_x, cap_dropped_x;
 } lmm_frame_var;
 
 typedef struct lmm_frame {
@@ -39,6 +47,7 @@ typedef struct lmm_frame {
   int64_t *rowid;
   int64_t *row;       /* 1-based position among the rows read, dropped rows counted */
   double *y;
+  double *offset;     /* the formula's offset(e) per row; NULL without one */
   lmm_frame_var *vars;
   lmm_row_eval *ev;   /* evaluates each row added */
 } lmm_frame;

@@ -14,7 +14,10 @@ int lmm_model_begin(const char *formula, const char *random, const char *options
   lmm_model *m = lmm_calloc(1, sizeof *m);
   if (!m) return lmm_nomem(err);
   int rc = lmm_options_parse(options, &m->options, err);
-  if (!rc) rc = lmm_formula_parse(formula, random, &m->formula, err);
+  char *with_offset = !rc && m->options.offset[0] ? lmm_mprintf("%s + offset(%s)", formula, m->options.offset) : NULL;
+  if (!rc && m->options.offset[0] && !with_offset) rc = lmm_nomem(err);
+  if (!rc) rc = lmm_formula_parse(with_offset ? with_offset : formula, random, &m->formula, err);
+  lmm_free(with_offset);
   if (!rc) m->formula->contrasts = m->options.contrasts;
   if (!rc) rc = lmm_frame_new(m->formula, 1, &m->frame, err);
   if (rc) { lmm_model_free(m); return rc; }

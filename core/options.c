@@ -26,6 +26,7 @@ int lmm_options_parse(const char *text, lmm_options *o, lmm_error *err) {
   o->na_given = 0;
   o->contrasts = LMM_CONTR_TREATMENT;
   int contrasts_given = 0;
+  o->offset[0] = 0;
   if (!text) return LMM_OK;
   const char *p = text;
   while (*p) {
@@ -70,8 +71,16 @@ int lmm_options_parse(const char *text, lmm_options *o, lmm_error *err) {
           return lmm_fail(err, LMM_ERR, "options: contrasts must be sum, helmert, poly or treatment (contr.sum, ...), "
                           "not '%.*s'", (int)(ve - vs), vs);
         contrasts_given = 1;
+      } else if (eq(ks, kend, "offset")) {   /* R's offset = argument: the formula's offset(), given here */
+        if (o->offset[0]) return lmm_fail(err, LMM_ERR, "options: offset is given twice; keep one");
+        if (ve == vs || (size_t)(ve - vs) >= sizeof o->offset)
+          return lmm_fail(err, LMM_ERR, "options: offset needs an expression of 1 to %d characters without commas, as "
+                          "offset=log(n)", (int)sizeof o->offset - 1);
+        memcpy(o->offset, vs, (size_t)(ve - vs));
+        o->offset[ve - vs] = 0;
       } else {
-        return lmm_fail(err, LMM_ERR, "options: unknown option '%.*s' (known: method, save, na, contrasts)", (int)(kend - ks), ks);
+        return lmm_fail(err, LMM_ERR, "options: unknown option '%.*s' (known: method, save, na, contrasts, offset)",
+                        (int)(kend - ks), ks);
       }
     }
     p = *end ? end + 1 : end;

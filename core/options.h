@@ -12,6 +12,7 @@ typedef struct lmm_options {
   int na_given;        /* na= was written: its texts are missing values in typed data too */
   int contrasts;       /* contrasts=sum|helmert|treatment|...: how unordered factors are coded (LMM_CONTR_*,
                           default LMM_CONTR_TREATMENT), as R's options(contrasts =) */
+  char offset[256];    /* offset=e: the fit is the formula's with + offset(e) ("" for none) */
 } lmm_options;
 
 int lmm_options_parse(const char *text, lmm_options *o, lmm_error *err);

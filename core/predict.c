@@ -112,6 +112,6 @@ int lmm_predict_row(lmm_predictor *p, const lmm_value *vals, int64_t rowid, doub
     const double *b = p->m->ranef->term[t].b + (size_t)g * (size_t)re->q;
     for (int a = 0; a < re->q; a++) acc += lmm_design_row_z(d, t, a, x, p->code) * ldexp(b[a], re->zexp[a] - d->yexp);
   }
-  *pred = ldexp(acc, d->yexp);
+  *pred = ldexp(acc, d->yexp) + p->ev->offset;   /* the new row's offset, 0 without one */
   return LMM_OK;
 }

@@ -44,7 +44,7 @@ int lmm_residuals_compute(const lmm_design *d, const lmm_fit *f, const lmm_ranef
   if (rc) { lmm_residuals_free(res); return rc; }
   int p = d->p;
   for (size_t i = 0; i < d->n; i++) {
-    double e = d->y[i] - res->fitted[i];
+    double e = d->frame->y[i] - res->fitted[i];
     res->response[i] = e;
     res->pearson[i] = e / sigma;
     res->normalized[i] = e / sigma;
@@ -74,6 +74,10 @@ int lmm_fitted(const lmm_design *d, const lmm_fit *f, const lmm_ranef *r, double
       for (int a = 0; a < re->q; a++) acc += lmm_design_z(d, t, a, i) * ldexp(b[a], re->zexp[a] - ey);
     }
     full[i] = ldexp(acc, ey);
+    if (d->frame->offset) {   /* R's fitted values include it */
+      fixed[i] += d->frame->offset[i];
+      full[i] += d->frame->offset[i];
+    }
   }
   return LMM_OK;
 }

@@ -1,6 +1,7 @@
 /* restore.c — snapshots of fitted models, and models restored from them (see restore.h). */
 #include "restore.h"
 #include "alloc.h"
+#include "bases.h"
 #include "theta.h"
 
 #include <limits.h>
@@ -14,6 +15,7 @@ void lmm_snapshot_clear(lmm_snapshot *s) {
     for (int l = 0; v->levels && l < v->nlevels; l++) lmm_free(v->levels[l]);
     lmm_free(v->levels);
     lmm_free(v->level_len);
+    lmm_free(v->coef);
   }
   for (int t = 0; s->term && t < s->nre; t++) {
     lmm_free(s->term[t].codes);
@@ -33,6 +35,10 @@ static double *copy_doubles(const double *x, size_t n) {
 
 static int take_var(const lmm_frame_var *fv, lmm_snapshot_var *v, lmm_error *err) {
   v->is_factor = fv->is_factor;
+  if (fv->ncoef > 0) {
+    if (!(v->coef = copy_doubles(fv->coef, (size_t)fv->ncoef))) return lmm_nomem(err);
+    v->ncoef = fv->ncoef;
+  }
   v->nlevels = fv->levels ? fv->nlevels : -1;
   if (!fv->levels) return LMM_OK;
   size_t nl = (size_t)(fv->nlevels ? fv->nlevels : 1);
@@ -114,11 +120,21 @@ static int restore_var(const lmm_formula *f, int i, lmm_snapshot_var *v, lmm_fra
   for (int l = 0; l < v->nlevels; l++)
     if (!v->levels || !v->level_len || !v->levels[l] || v->level_len[l] < 0)
       return lmm_fail(err, LMM_ERR, "level %d of '%s' is missing", l + 1, var->label);
+  int ncoef = var->basis.kind ? lmm_numbasis_ncoef(&var->basis) : 0;
+  if (v->ncoef != ncoef || (ncoef && !v->coef))
+    return lmm_fail(err, LMM_ERR, "'%s' keeps %d numbers of what it learned from the data where its formula needs %d",
+                    var->label, v->ncoef, ncoef);
+  const char *why = ncoef ? lmm_numbasis_invalid(&var->basis, v->coef) : NULL;
+  if (why) return lmm_fail(err, LMM_ERR, "what '%s' learned from the data cannot be its: %s", var->label, why);
   int nomem = 0;
   const char *shared = v->nlevels > 1 ? shared_label(v, &nomem) : NULL;
   if (nomem) return lmm_nomem(err);
   if (shared) return lmm_fail(err, LMM_ERR, "two levels of '%s' are both '%s'", var->label, shared);
   fv->is_factor = v->is_factor;
+  fv->coef = v->coef;
+  fv->ncoef = v->ncoef;
+  v->coef = NULL;
+  v->ncoef = 0;
   if (v->nlevels < 0) return LMM_OK;
   fv->nlevels = v->nlevels;
   fv->levels = v->levels;

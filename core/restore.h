@@ -1,7 +1,8 @@
 /* restore.h — a model rebuilt without its rows, from what a fit keeps of them (its snapshot).
  *
  * A snapshot holds what prediction and the random effects need and nothing that would go stale when the
- * table changes: each variable's levels in order and whether it is a factor, how the rows' text was read,
+ * table changes: each variable's levels in order and whether it is a factor, what its basis learned (poly's
+ * coefficients, scale's centre, spline knots: core/bases.h), how the rows' text was read,
  * the levels of each interaction grouping, and the conditional modes with their standard deviations.  With
  * the call (formula, random, options) and the fixed effects, lmm_model_restore rebuilds a model that
  * predicts new rows and lists its random effects exactly as the fitted one did, whatever happened to the
@@ -9,7 +10,7 @@
  * again instead (ext/store.c).
  *
  * A snapshot may come from a database made elsewhere, so restoring checks everything against the formula:
- * each variable's kind and levels (no two alike), each grouping's codes, the design's column names, every
+ * each variable's kind and levels (no two alike), its basis's numbers, each grouping's codes, the design's column names, every
  * array's length and every number.
  */
 #ifndef LMM_RESTORE_H
@@ -22,6 +23,8 @@ typedef struct lmm_snapshot_var {
   int nlevels;          /* -1: the variable keeps no levels (a number, or not in the model) */
   char **levels;        /* labels as the frame keeps them, level_len bytes each */
   int *level_len;
+  int ncoef;            /* what a basis (scale, poly, ns, bs) learned from the fitted data: lmm_frame_var's coef */
+  double *coef;
 } lmm_snapshot_var;
 
 typedef struct lmm_snapshot_term {

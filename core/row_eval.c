@@ -58,16 +58,18 @@ static int row_eval_new(const lmm_formula *f, int with_response, lmm_term vars, 
   ev->colvals = lmm_calloc(nc, sizeof *ev->colvals);
   ev->coltext = lmm_calloc(nc, sizeof *ev->coltext);
   ev->colbad = lmm_calloc(nc, sizeof *ev->colbad);
+  ev->colnull = lmm_calloc(nc, sizeof *ev->colnull);
   ev->x = lmm_calloc(nv, sizeof *ev->x);
   ev->text = lmm_calloc(nv, sizeof *ev->text);
   ev->len = lmm_calloc(nv, sizeof *ev->len);
-  if (!ev->col || !ev->pos || !ev->colvals || !ev->coltext || !ev->colbad || !ev->x || !ev->text || !ev->len || list_reads(ev)) {
+  if (!ev->col || !ev->pos || !ev->colvals || !ev->coltext || !ev->colbad || !ev->colnull || !ev->x || !ev->text || !ev->len || list_reads(ev)) {
     lmm_row_eval_free(ev);
     return lmm_nomem(err);
   }
   /* every column a formula names is the response's or a variable's */
   int *used = ev->pos;
   if (with_response) mark_columns(f->response, used);
+  if (f->offset) mark_columns(f->offset, used);   /* a prediction adds it too */
   for (int i = 0; i < f->nvars; i++)
     if (vars >> i & 1) mark_columns(f->vars[i].ex, used);
   for (int c = 0; c < f->ncols; c++) {
@@ -93,6 +95,7 @@ void lmm_row_eval_free(lmm_row_eval *ev) {
   lmm_free(ev->colvals);
   lmm_free(ev->coltext);
   lmm_free(ev->colbad);
+  lmm_free(ev->colnull);
   lmm_free(ev->x);
   lmm_free(ev->text);
   lmm_free(ev->len);
@@ -205,24 +208,48 @@ static int listed_level(const lmm_row_eval *ev, int i) {
   return 0;
 }
 
+/* What a row with a NULL gives (lmm_row_eval_run): the numbers of dropped_vars whose columns hold none.  A
+ * value that is text or not finite is not given, as R's NA is not counted. */
+static int dropped_row(lmm_row_eval *ev) {
+  ev->dropped_has = 0;
+  for (lmm_term t = ev->dropped_vars & ev->vars; t; t &= t - 1) {
+    int i = __builtin_ctzll(t), ok = 1;
+    for (int k = ev->reads_at[i]; k < ev->reads_at[i + 1] && ok; k++)
+      ok = !ev->colnull[ev->reads[k]] && !ev->colbad[ev->reads[k]];
+    double x = ok ? lmm_expr_eval(ev->f->vars[i].ex, ev->colvals) : NAN;
+    ev->x[i] = x;
+    if (isfinite(x)) ev->dropped_has |= (lmm_term)1 << i;
+  }
+  return LMM_ROW_HAS_NULL;
+}
+
 int lmm_row_eval_run(lmm_row_eval *ev, const lmm_value *vals, int64_t rowid, int has_rowid, lmm_error *err) {
   const lmm_formula *f = ev->f;
+  int has_null = 0;
   for (int k = 0; k < ev->ncols; k++) {
-    if (vals[k].type == LMM_NULL) return LMM_ROW_HAS_NULL;
     int c = ev->col[k], text = vals[k].type == LMM_TEXT;
     double x = text ? NAN : vals[k].num;
     int reads = text && lmm_text_number(vals[k].text, vals[k].len, &x);
-    if (text && ((ev->untyped && !reads && !vals[k].len) || (ev->na && is_na(ev->na, vals[k].text, vals[k].len))))
-      return LMM_ROW_HAS_NULL;
+    int is_null = vals[k].type == LMM_NULL ||
+                  (text && ((ev->untyped && !reads && !vals[k].len) || (ev->na && is_na(ev->na, vals[k].text, vals[k].len))));
+    if (is_null && !ev->dropped_vars) return LMM_ROW_HAS_NULL;
+    ev->colnull[c] = (unsigned char)is_null;
+    has_null |= is_null;
     ev->coltext[c] = text && !(ev->untyped && reads);
     ev->colbad[c] = text && !reads;
     ev->colvals[c] = x;
   }
+  if (has_null) return dropped_row(ev);
   ev->vals = vals;
   ev->rowid = rowid;
   ev->has_rowid = has_rowid;
   int rc;
   if (ev->with_response && (rc = number(ev, f->response, f->nvars, f->response_label, &ev->y, err))) return rc;
+  if (f->offset) {
+    if ((rc = check_numeric(ev, f->offset, f->offset_label, err))) return rc;
+    ev->offset = lmm_expr_eval(f->offset, ev->colvals);
+    if (!isfinite(ev->offset)) return not_finite(ev, f->offset_label, ev->offset, err);
+  }
   for (int i = 0; i < f->nvars; i++) {
     const lmm_var *var = &f->vars[i];
     const lmm_expr *e = var->ex;

@@ -4,7 +4,7 @@
  * so that the two cannot disagree on a transform, on what they refuse, or on which level a value is:
  *
  *   lmm_row_eval_run     the row's columns (a NULL in one drops the row, as R's na.omit does), then the
- *                        response and each variable: a variable's value is the text of a level (a text
+ *                        response, the offset and each variable: a variable's value is the text of a level (a text
  *                        column read by a factor or a plain column), else a number, which must be made of
  *                        numbers only (the message names the column and the row) and finite (it names the
  *                        variable and the row); a value that factor(x, levels = ) does not list drops
@@ -16,10 +16,11 @@
  *
  * What a variable keeps of the fitted data is its basis (lmm_var_basis): the frame settles it when the
  * rows are in (lmm_frame_finish: the levels and their labels), prediction makes it from the frame
- * (lmm_var_basis_init) and reads it for each new row.  Today that is the levels of a factor or grouping.
- * Bases that must be remembered from the fitted data join it here: poly's coefficients, scale's centre and
- * scale, spline knots, levels given by factor(x, levels =) or relevel -- settled from the frame's columns
- * at finish, applied to a new row's value beside lmm_row_eval_level.
+ * (lmm_var_basis_init) and reads it for each new row.  Levels given by factor(x, levels =) or relevel join
+ * it here.  A numeric basis (bases.h: scale's centre and scale, poly's coefficients, spline knots) is the
+ * frame variable's coef, settled at finish from the values the row evaluator gives, dropped rows' included
+ * (dropped_vars); the evaluator gives the variable's value x and the design applies the basis to it, for a
+ * fitted row (the frame keeps the basis columns) and a new row alike (design.h's lmm_design_row_x).
  */
 #ifndef LMM_ROW_EVAL_H
 #define LMM_ROW_EVAL_H
@@ -55,9 +56,13 @@ typedef struct lmm_row_eval {
   int untyped;           /* the data carry no types: a text that reads as a number is that number */
   const char *na;        /* texts that are missing values, '|' between them; NULL none */
   lmm_term as_number;    /* variables whose text is a number when it reads as one (those fitted as numbers) */
+  lmm_term dropped_vars; /* variables a row dropped for a NULL elsewhere still gives (bases learn from them) */
+  lmm_term dropped_has;  /* of those, the ones the row last run, dropped, gave a number in x (see _run) */
   unsigned char *colbad; /* by formula column: text that does not read as a number */
+  unsigned char *colnull; /* by formula column: NULL, or text that is a missing value */
   /* its values */
   double y;              /* the response (with_response) */
+  double offset;         /* the formula's offset(e), 0 without one */
   double *x;             /* per variable: its number, NAN when its value is text */
   const char **text;     /* per variable: its level's text (len[i] bytes, in vals), NULL when it is a number */
   int *len;
@@ -80,7 +85,9 @@ void lmm_row_eval_read_text(lmm_row_eval *ev, int untyped, const char *na, int n
 /* Whether text[0..len) reads as a number, into *x. */
 int lmm_text_number(const char *text, int len, double *x);
 
-/* lmm_row_eval_run's answer for a row with a NULL in a column it holds: nothing evaluated. */
+/* lmm_row_eval_run's answer for a row with a NULL in a column it holds: nothing evaluated but the variables of
+ * dropped_vars whose own columns hold no NULL, each a finite number in x, bit i set in dropped_has: R evaluates
+ * the variables on every row before na.omit drops any, so scale(x) and poly(x, 2) learn from every x. */
 enum { LMM_ROW_HAS_NULL = 101 };
 int lmm_row_eval_run(lmm_row_eval *ev, const lmm_value *vals, int64_t rowid, int has_rowid, lmm_error *err);
 

@@ -347,7 +347,7 @@ static int flag(reader *r, sqlite3_stmt *st, int c, int *v, const char *what) {
   return SQLITE_OK;
 }
 
-/* vars[i]: {"factor": 0|1[, "levels": [...]]} */
+/* vars[i]: {"factor": 0|1[, "levels": [...]][, "coef": [...]]} */
 static int visit_var(reader *r, sqlite3_stmt *st, void *ctx) {
   snap_ctx *c = ctx;
   int i = sqlite3_column_int(st, 0);
@@ -362,6 +362,13 @@ static int visit_var(reader *r, sqlite3_stmt *st, void *ctx) {
   sqlite3_snprintf(sizeof what, what, "snapshot's vars[%d].levels", i);
   if (rc == SQLITE_OK) rc = array_len(r, st, 5, 1, c->max, &n, what);
   if (rc != SQLITE_OK) return rc;
+  size_t ncoef = 0;
+  sqlite3_snprintf(sizeof what, what, "snapshot's vars[%d].coef", i);
+  if (rc == SQLITE_OK) rc = array_len(r, st, 7, 1, c->max, &ncoef, what);
+  if (rc != SQLITE_OK) return rc;
+  if (ncoef > INT_MAX) return bad(r, "its %s is too long", what);
+  if (ncoef && !(v->coef = lmm_calloc(ncoef, sizeof *v->coef))) return SQLITE_NOMEM;
+  v->ncoef = (int)ncoef;
   v->nlevels = sqlite3_column_type(st, 4) == SQLITE_NULL ? -1 : (int)n;
   if (v->nlevels < 0) return SQLITE_OK;
   v->levels = lmm_calloc(n, sizeof *v->levels);
@@ -400,6 +407,15 @@ static int visit_level(reader *r, sqlite3_stmt *st, void *ctx) {
   v->levels[l] = label;
   v->level_len[l] = n;
   return SQLITE_OK;
+}
+
+/* vars[i].coef[k]: a number */
+static int visit_coef(reader *r, sqlite3_stmt *st, void *ctx) {
+  snap_ctx *c = ctx;
+  int i = sqlite3_column_int(st, 0), k = sqlite3_column_int(st, 1);
+  char what[64];
+  sqlite3_snprintf(sizeof what, what, "its snapshot's vars[%d].coef[%d]", i, k);
+  return number(r, st, 2, 3, 0, &c->s->vars[i].coef[k], what);
 }
 
 /* ranef[t]: {"codes": [...], "b": [...], "sd": [...]} */
@@ -485,13 +501,16 @@ int lmm_saved_snapshot_read(sqlite3 *db, const char *prefix, const char *json, l
   sqlite3_finalize(st);
   if (rc == SQLITE_OK)
     rc = each_row(&r, "SELECT key, type, json_type(o, '$.factor'), json_extract(o, '$.factor'), json_type(o, '$.levels'), "
-                      "json_array_length(o, '$.levels') FROM (SELECT key, type, CASE type WHEN 'object' THEN value "
-                      "ELSE '{}' END AS o FROM json_each(?1, ?2))",
+                      "json_array_length(o, '$.levels'), json_type(o, '$.coef'), json_array_length(o, '$.coef') FROM "
+                      "(SELECT key, type, CASE type WHEN 'object' THEN value ELSE '{}' END AS o FROM json_each(?1, ?2))",
                   json, "$.snapshot.vars", visit_var, &c);
   if (rc == SQLITE_OK)
     rc = each_row(&r, "SELECT v.key, l.key, l.type, CASE l.type WHEN 'object' THEN json_extract(l.value, '$.hex') "
                       "WHEN 'text' THEN l.value END FROM json_each(?1, ?2) AS v, json_each(v.value, '$.levels') AS l",
                   json, "$.snapshot.vars", visit_level, &c);
+  if (rc == SQLITE_OK)
+    rc = each_row(&r, "SELECT v.key, e.key, e.type, e.atom FROM json_each(?1, ?2) AS v, json_each(v.value, '$.coef') AS e",
+                  json, "$.snapshot.vars", visit_coef, &c);
   if (rc == SQLITE_OK)
     rc = each_row(&r, "SELECT key, type, json_type(o, '$.codes'), json_array_length(o, '$.codes'), json_type(o, '$.b'), "
                       "json_array_length(o, '$.b'), json_type(o, '$.sd'), json_array_length(o, '$.sd') FROM (SELECT key, "

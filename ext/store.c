@@ -44,13 +44,17 @@ static void json_numbers(sqlite3_str *s, const double *x, size_t n) {
   sqlite3_str_appendchar(s, 1, ']');
 }
 
-/* "snapshot": {"untyped": 0|1, "vars": [{"factor": 0|1, "levels": [labels]}, ...],
+/* "snapshot": {"untyped": 0|1, "vars": [{"factor": 0|1, "levels": [labels], "coef": [numbers]}, ...],
  *              "ranef": [{"codes": [...], "b": [...], "sd": [...]}, ...]}   (core/restore.h) */
 static void json_snapshot(sqlite3_str *s, const lmm_snapshot *snap) {
   sqlite3_str_appendf(s, ",\"snapshot\":{\"untyped\":%d,\"vars\":[", snap->untyped ? 1 : 0);
   for (int i = 0; i < snap->nvars; i++) {
     const lmm_snapshot_var *v = &snap->vars[i];
     sqlite3_str_appendf(s, "%s{\"factor\":%d", i ? "," : "", v->is_factor ? 1 : 0);
+    if (v->ncoef > 0) {
+      sqlite3_str_appendall(s, ",\"coef\":");
+      json_numbers(s, v->coef, (size_t)v->ncoef);
+    }
     if (v->nlevels >= 0) {
       sqlite3_str_appendall(s, ",\"levels\":[");
       for (int l = 0; l < v->nlevels; l++) {

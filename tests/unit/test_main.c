@@ -33,6 +33,10 @@ int main(void) {
   RUN(test_expr_check_arith);
   RUN(test_expr_pi);
   RUN(test_expr_strings);
+  /* test_bases.c */
+  RUN(test_bases_parse);
+  RUN(test_bases_values);
+  RUN(test_bases_expr);
   /* test_row_eval.c */
   RUN(test_row_eval_columns);
   RUN(test_row_eval_refusals);
