@@ -286,7 +286,8 @@ static int variable(ctx *c, const lmm_expr *e, int *idx) {
     int rc = lmm_numbasis_parse(e, c->what, c->text, &basis, &value, c->err);
     if (!rc) rc = lmm_expr_check_arith(value, c->what, c->text, c->err);
     if (rc) return rc;
-  } else if (is_factor_call(e)) {
+  }
+  else if (is_factor_call(e)) {
     kind = LMM_VAR_FACTOR;
     int rc = factor_call(c, e, &coding, &value);
     if (rc) { coding_free(&coding); return rc; }
@@ -304,7 +305,7 @@ static int variable(ctx *c, const lmm_expr *e, int *idx) {
     coding_free(&coding);
     return fail_at(c, e, "too many distinct variables (at most 64)");
   }
-  f->vars[f->nvars] = (lmm_var){label, kind, value, 0, coding, basis};
+  f->vars[f->nvars] = (lmm_var){.label = label, .kind = kind, .ex = value, .coding = coding, .basis = basis};
   *idx = f->nvars++;
   return LMM_OK;
 }

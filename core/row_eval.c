@@ -187,6 +187,21 @@ static int is_na(const char *na, const char *text, int len) {
   }
 }
 
+/* What a row with a NULL gives (lmm_row_eval_run): the numbers of dropped_vars whose columns hold none.  A
+ * value that is text or not finite is not given, as R's NA is not counted. */
+static int dropped_row(lmm_row_eval *ev) {
+  ev->dropped_has = 0;
+  for (lmm_term t = ev->dropped_vars & ev->vars; t; t &= t - 1) {
+    int i = __builtin_ctzll(t), ok = 1;
+    for (int k = ev->reads_at[i]; k < ev->reads_at[i + 1] && ok; k++)
+      ok = !ev->colnull[ev->reads[k]] && !ev->colbad[ev->reads[k]];
+    double x = ok ? lmm_expr_eval(ev->f->vars[i].ex, ev->colvals) : NAN;
+    ev->x[i] = x;
+    if (isfinite(x)) ev->dropped_has |= (lmm_term)1 << i;
+  }
+  return LMM_ROW_HAS_NULL;
+}
+
 /* Variable i's value in the row last run as a level's label: its text, or the number as R prints it (into buf,
  * 32 bytes); *len its bytes */
 static const char *level_label(const lmm_row_eval *ev, int i, char *buf, size_t *len) {
@@ -208,21 +223,6 @@ static int listed_level(const lmm_row_eval *ev, int i) {
   return 0;
 }
 
-/* What a row with a NULL gives (lmm_row_eval_run): the numbers of dropped_vars whose columns hold none.  A
- * value that is text or not finite is not given, as R's NA is not counted. */
-static int dropped_row(lmm_row_eval *ev) {
-  ev->dropped_has = 0;
-  for (lmm_term t = ev->dropped_vars & ev->vars; t; t &= t - 1) {
-    int i = __builtin_ctzll(t), ok = 1;
-    for (int k = ev->reads_at[i]; k < ev->reads_at[i + 1] && ok; k++)
-      ok = !ev->colnull[ev->reads[k]] && !ev->colbad[ev->reads[k]];
-    double x = ok ? lmm_expr_eval(ev->f->vars[i].ex, ev->colvals) : NAN;
-    ev->x[i] = x;
-    if (isfinite(x)) ev->dropped_has |= (lmm_term)1 << i;
-  }
-  return LMM_ROW_HAS_NULL;
-}
-
 int lmm_row_eval_run(lmm_row_eval *ev, const lmm_value *vals, int64_t rowid, int has_rowid, lmm_error *err) {
   const lmm_formula *f = ev->f;
   int has_null = 0;
@@ -240,6 +240,7 @@ int lmm_row_eval_run(lmm_row_eval *ev, const lmm_value *vals, int64_t rowid, int
     ev->colvals[c] = x;
   }
   if (has_null) return dropped_row(ev);
+  ev->dropped_has = 0;
   ev->vals = vals;
   ev->rowid = rowid;
   ev->has_rowid = has_rowid;
@@ -250,6 +251,7 @@ int lmm_row_eval_run(lmm_row_eval *ev, const lmm_value *vals, int64_t rowid, int
     ev->offset = lmm_expr_eval(f->offset, ev->colvals);
     if (!isfinite(ev->offset)) return not_finite(ev, f->offset_label, ev->offset, err);
   }
+  int unlisted = 0;
   for (int i = 0; i < f->nvars; i++) {
     const lmm_var *var = &f->vars[i];
     const lmm_expr *e = var->ex;
@@ -268,7 +270,11 @@ int lmm_row_eval_run(lmm_row_eval *ev, const lmm_value *vals, int64_t rowid, int
       ev->text[i] = NULL;
       if ((rc = number(ev, e, i, var->label, &ev->x[i], err))) return rc;
     }
-    if (var->coding.ngiven && !listed_level(ev, i)) return LMM_ROW_HAS_NULL;
+    unlisted |= var->coding.ngiven && !listed_level(ev, i);
+  }
+  if (unlisted) {   /* dropped as R's NA, its basis variables' values given as a NULL's row gives them */
+    ev->dropped_has = ev->dropped_vars & ev->vars;
+    return LMM_ROW_HAS_NULL;
   }
   return LMM_OK;
 }
