@@ -32,4 +32,8 @@ int lmm_store_read(sqlite3 *db, const char *name_or_json, lmm_saved_fit **out, c
  * gives is what was saved. */
 int lmm_store_open(sqlite3 *db, const char *name, lmm_model **out, char **errmsg);
 
+/* The call that made a saved model: copies of its data, formula, random and options (the last two may be
+ * NULL), for lmm_update to make again; free each with sqlite3_free. */
+int lmm_store_call(sqlite3 *db, const char *name, char *call[4], char **errmsg);
+
 #endif
