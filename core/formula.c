@@ -489,7 +489,7 @@ static int parse(const char *formula, const char *random, int whole_bars, lmm_fo
     rc = fail_at(&c, dot, "'.' on the left of '~' stands for the old response, in lmm_update's formula only");
     goto fail;
   }
-  if (!whole_bars && (rc = lmm_expr_check_arith(f->response, "formula", formula, err))) goto fail;
+  if ((rc = lmm_expr_check_arith(f->response, "formula", formula, err))) goto fail;
   if (!(f->response_label = lmm_expr_deparse(f->response))) { rc = lmm_nomem(err); goto fail; }
   if ((rc = expand(&c, t->args[1], &l, 1)) || (rc = finish_terms(&c, &l, &f->fixed))) goto fail;
 
@@ -512,7 +512,7 @@ static int parse(const char *formula, const char *random, int whole_bars, lmm_fo
   }
 
   if ((rc = bind_columns(&c, f->response))) goto fail;
-  for (int i = 0; i < f->nvars; i++)
+  for (int i = 0; i < f->nvars && !whole_bars; i++)   /* whole_bars: variables unchecked, and no columns read */
     if ((rc = bind_columns(&c, (lmm_expr *)f->vars[i].ex))) goto fail;
   tl_free(&l);
   *out = f;

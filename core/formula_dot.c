@@ -68,15 +68,23 @@ static char *splice(const char *text, const dots *d, const char *const with_how[
   return out;
 }
 
-int lmm_formula_has_dot(const char *formula) {
+/* Parse text, a syntax error left to the caller's later parse (*t NULL): only want of memory fails. */
+static int parse_quietly(const char *text, lmm_expr **t, lmm_error *err) {
+  lmm_error why = {0};
+  if (!lmm_expr_parse(text, "formula", t, &why)) return LMM_OK;
+  return why.code == LMM_NOMEM ? lmm_nomem(err) : LMM_OK;
+}
+
+int lmm_formula_has_dot(const char *formula, int *has, lmm_error *err) {
   lmm_expr *t = NULL;
-  lmm_error err = {0};
   dots d = {0};
-  if (lmm_expr_parse(formula, "formula", &t, &err)) return 0;
-  int found = collect_dots(t, 0, &d) == LMM_OK && d.n > 0;
+  *has = 0;
+  int rc = parse_quietly(formula, &t, err);
+  if (!rc && t && collect_dots(t, 0, &d)) rc = lmm_nomem(err);
+  *has = !rc && d.n > 0;
   dots_free(&d);
   lmm_expr_free(t);
-  return found;
+  return rc;
 }
 
 /* ---- the data's other columns ------------------------------------------- */
@@ -111,12 +119,13 @@ static int add_used(const lmm_expr *e, names *u) {
 
 /* The grouping factors of an nlme random part ("x | a/b", "~ 1 | g", "g"); one that does not parse
  * adds none, and lmm_formula_parse says why. */
-static int add_random(const char *random, names *u, lmm_expr **tree) {
-  lmm_error ignored = {0};
-  if (!random || !random[strspn(random, " \t\r\n")] || lmm_expr_parse(random, "random", tree, &ignored)) return LMM_OK;
+static int add_random(const char *random, names *u, lmm_expr **tree, lmm_error *err) {
+  if (!random || !random[strspn(random, " \t\r\n")]) return LMM_OK;
+  int rc = parse_quietly(random, tree, err);
+  if (rc || !*tree) return rc;
   const lmm_expr *r = *tree;
   if (r->kind == EX_BINOP && r->op == '~') r = r->args[1];
-  return add_names(is_bar(r) ? r->args[1] : r, u);
+  return add_names(is_bar(r) ? r->args[1] : r, u) ? lmm_nomem(err) : LMM_OK;
 }
 
 static int used(const names *u, const char *col) {
@@ -171,10 +180,11 @@ int lmm_formula_expand_dot(const char *formula, const char *random, int ncols, c
     if (!(*out = lmm_strdup(formula))) rc = lmm_nomem(err);
     goto done;
   }
-  if (collect_dots(t, 0, &d) || add_names(t->args[0], &u) || add_used(t->args[1], &u) || add_random(random, &u, &r)) {
+  if (collect_dots(t, 0, &d) || add_names(t->args[0], &u) || add_used(t->args[1], &u)) {
     rc = lmm_nomem(err);
     goto done;
   }
+  if ((rc = add_random(random, &u, &r, err))) goto done;
   if ((rc = other_columns(&u, ncols, cols, &columns, err))) goto done;
   int first = 0;
   while (first < d.n && !(d.how[first] & DOT_RIGHT)) first++;

@@ -13,8 +13,9 @@
 
 #include "lmm_error.h"
 
-/* Whether the formula has a '.' (0 when it does not parse: lmm_formula_parse says why). */
-int lmm_formula_has_dot(const char *formula);
+/* Whether the formula has a '.', in *has (0 when it does not parse: lmm_formula_parse says why); fails only
+ * for want of memory, which must not pass for "no '.'". */
+int lmm_formula_has_dot(const char *formula, int *has, lmm_error *err);
 
 /* *out (lmm_malloc'd) is formula with each '.' of its right-hand side replaced by the data's columns
  * (cols, in the data's order) that are not the response's, a grouping factor's (of the formula's bars or

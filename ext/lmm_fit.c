@@ -39,10 +39,11 @@ static int read_args(sqlite3_value **argv, const char *args[NARGS]) {
  * when the formula has no '.'. */
 static int expand_dot(sqlite3 *db, const char *fn, const char *const args[NARGS], char **out, char **errmsg) {
   *out = NULL;
-  if (!lmm_formula_has_dot(args[ARG_FORMULA])) return SQLITE_OK;
-  int n = 0;
+  int n = 0, has = 0;
   char **cols = NULL, *expanded = NULL;
   lmm_error err = {0};
+  if (lmm_formula_has_dot(args[ARG_FORMULA], &has, &err)) return lmm_sql_error(errmsg, fn, &err);
+  if (!has) return SQLITE_OK;
   int rc = lmm_source_columns(db, args[ARG_DATA], &n, &cols, errmsg);
   if (rc != SQLITE_OK) lmm_source_error_in(fn, errmsg);
   else if (lmm_formula_expand_dot(args[ARG_FORMULA], args[ARG_RANDOM], n, (const char *const *)cols, &expanded, &err))

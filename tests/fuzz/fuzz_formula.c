@@ -25,9 +25,21 @@ static char *rewritten(int rc, char *out, const lmm_error *err) {
   return out;
 }
 
+/* The terms of a formula (lmm_formula_parse_terms): how many, of how many variables, with an intercept or not;
+ * -1 when it does not parse. */
+static long shape(const char *formula) {
+  lmm_formula *f = NULL;
+  lmm_error err = {0};
+  if (lmm_formula_parse_terms(formula, &f, &err)) return -1;
+  long s = ((long)f->fixed.nterms * 128 + f->nvars) * 2 + f->fixed.intercept;
+  lmm_formula_free(f);
+  return s;
+}
+
 /* '.' spelled out as made-up columns; the formula updated by the second field, and that result updated by
- * '. ~ .' again, which must change nothing: R's simplified formula is its own simplification (when it parses
- * again: a thousand terms written out pass the parser's limits, which their algebra did not). */
+ * '. ~ .' again, which must keep its terms: R's simplified formula simplifies to the same model (its text may
+ * differ, as in R: a variable that first appears later in the written-out terms names interactions later;
+ * and a thousand terms written out may pass the parser's limits, which their algebra did not). */
 static void rewrites(const char *formula, const char *second) {
   static const char *const cols[] = {"y", "x", "g", "a b", "offset"};
   lmm_error err = {0};
@@ -40,11 +52,13 @@ static void rewrites(const char *formula, const char *second) {
     err = (lmm_error){0};
     out = NULL;
     char *twice = rewritten(lmm_formula_update(once, ". ~ .", &out, &err), out, &err);
-    if (twice && strcmp(once, twice)) abort();
+    if (twice && shape(once) != shape(twice)) abort();
     lmm_free(twice);
   }
   lmm_free(once);
-  (void)lmm_formula_has_dot(formula);
+  int has;
+  err = (lmm_error){0};
+  if (lmm_formula_has_dot(formula, &has, &err)) abort();   /* not out of memory here */
 }
 
 static void *run(void *arg) {

@@ -68,10 +68,15 @@ static void expand_is(const char *formula, const char *random, const char *want,
 #define EXPAND_IS(formula, random, want) expand_is((formula), (random), (want), __LINE__)
 
 void test_formula_expand_dot(void) {
-  CHECK(lmm_formula_has_dot("y ~ ."));
-  CHECK(lmm_formula_has_dot("y ~ `.` + x"));
-  CHECK(!lmm_formula_has_dot("y ~ as.factor(x) + I(x * 0.5) + .x"));
-  CHECK(!lmm_formula_has_dot("y ~ ("));
+  static const struct { const char *formula; int has; } has[] = {
+    {"y ~ .", 1}, {"y ~ `.` + x", 1}, {"y ~ as.factor(x) + I(x * 0.5) + .x", 0}, {"y ~ (", 0},
+  };
+  for (size_t i = 0; i < sizeof has / sizeof *has; i++) {
+    int got = -1;
+    lmm_error e = {0};
+    CHECK_INT(lmm_formula_has_dot(has[i].formula, &got, &e), LMM_OK);
+    CHECK_INT(got, has[i].has);
+  }
   EXPAND_IS("y ~ .", NULL, "y ~ (a + B + g + h + o + `x y`)");
   EXPAND_IS("log(y) ~ .*. + (1|g)", NULL,
             "log(y) ~ (a + B + h + o + `x y`)*(a + B + h + o + `x y`) + (1|g)");
