@@ -183,6 +183,29 @@ def errors(t, db):
     t.ok(snapshot(db) == before, "failing lmm_update calls changed the database")
 
 
+# A saved call is the database's, as lmm_models is: lmm_update runs its data again only as lmm_store_open would.
+HOSTILE = [
+    ("up_twostatements", "'SELECT * FROM dyestuff; DROP TABLE dyestuff'", ["single statement"]),
+    ("up_loadext", "'SELECT * FROM dyestuff WHERE load_extension(''/nonexistent/lib'') IS NULL'",
+     ["calls load_extension()", "SQLITE_DIRECTONLY"]),
+    ("up_fitsave", "'SELECT * FROM dyestuff WHERE (SELECT count(*) FROM lmm_fit(''dyestuff'', ''Yield ~ 1'', NULL, "
+                   "''save=evil'')) > 0'", ["may read no virtual table"]),
+]
+
+
+def hostile(t, db):
+    fit(db, "dyestuff", "Yield ~ 1 + (1 | Batch)", None, "save=up_good")
+    for name, data, _ in HOSTILE:
+        db.execute("INSERT INTO lmm_models(name, data, formula, random, options, fit, created, version) SELECT ?, %s, "
+                   "formula, random, options, fit, created, version FROM lmm_models WHERE name = 'up_good'" % data, (name,))
+    db.commit()
+    before = snapshot(db)
+    for name, _, fragments in HOSTILE:
+        t.error(db, "SELECT * FROM lmm_update(?, '. ~ .', NULL, 'save=up_new')", (name,), ["lmm_update:"] + fragments,
+                "lmm_update of " + name)
+    t.ok(snapshot(db) == before, "lmm_update of hostile saved calls changed the database")
+
+
 def run(t, db):
     d, path = private_copy("lmm-update-")
     try:
@@ -191,6 +214,7 @@ def run(t, db):
         formulas(t, mine)
         dots(t, mine)
         errors(t, mine)
+        hostile(t, mine)
         mine.close()
         todays_rows(t, path)
     except sqlite3.Error as e:   # a failed check, not a crash of the run
