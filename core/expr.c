@@ -288,15 +288,17 @@ static lmm_expr *parse_unary(parser *p) {
 }
 
 /* Binary levels from loosest to tightest; level 0 adds '~'.  Each level reads its chain in a loop: the
- * parser's depth is bounded by nesting, the tree's height by seal(). */
-static const char *level_ops[] = {"~", "|B", "+-", "*/", ":"};
-enum { NLEVELS = 5 };
+ * parser's depth is bounded by nesting, the tree's height by seal().  R's %in% sits between * / and :,
+ * as R's special operators do; 'I' stands for it in the tree. */
+static const char *level_ops[] = {"~", "|B", "+-", "*/", "I", ":"};
+enum { NLEVELS = 6, LEVEL_IN = 4 };
 
 static char peek_op(parser *p, int level) {
   skip_ws(p);
   const char *s = p->text + p->pos;
   const char *ops = level_ops[level];
   if (level == 1) return s[0] == '|' ? (s[1] == '|' ? 'B' : '|') : 0;  /* 'B' is internal, never in text */
+  if (level == LEVEL_IN) return strncmp(s, "%in%", 4) ? 0 : 'I';
   if (s[0] && strchr(ops, s[0])) return s[0];
   return 0;
 }
@@ -311,7 +313,7 @@ static lmm_expr *parse_level(parser *p, int level) {
     char op = peek_op(p, level);
     if (!op) break;
     int at = p->pos;
-    p->pos += op == 'B' ? 2 : 1;
+    p->pos += op == 'B' ? 2 : op == 'I' ? 4 : 1;
     lmm_expr *right = parse_level(p, level + 1);
     if (!right) { lmm_expr_free(left); return NULL; }
     if (!left) {           /* "~ rhs" */
@@ -420,7 +422,7 @@ static void deparse(sbuf *b, const lmm_expr *e) {
     /* R prints ^ : / without spaces and the others with */
     const char *op = e->op == '^' ? "^" : e->op == ':' ? ":" : e->op == '/' ? "/" :
                      e->op == '+' ? " + " : e->op == '-' ? " - " : e->op == '*' ? " * " :
-                     e->op == '|' ? " | " : e->op == 'B' ? " || " : " ~ ";
+                     e->op == '|' ? " | " : e->op == 'B' ? " || " : e->op == 'I' ? " %in% " : " ~ ";
     if (e->args[0]) deparse(b, e->args[0]);
     else if (e->op == '~') op = "~";
     sb_str(b, op);
@@ -462,7 +464,7 @@ static OUT_OF_LINE int check_call(const lmm_expr *e, const char *what, const cha
 
 static OUT_OF_LINE int not_arithmetic(const lmm_expr *e, const char *what, const char *text, lmm_error *err) {
   return lmm_fail(err, LMM_ERR, "%s: operator '%s' at character %d of \"%s\" is not arithmetic here; wrap arithmetic in I()",
-                  what, e->op == 'B' ? "||" : (char[]){e->op, 0}, e->pos + 1, text);
+                  what, e->op == 'B' ? "||" : e->op == 'I' ? "%in%" : (char[]){e->op, 0}, e->pos + 1, text);
 }
 
 static OUT_OF_LINE int not_number(const lmm_expr *e, const char *what, const char *text, lmm_error *err) {

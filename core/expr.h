@@ -15,7 +15,7 @@ typedef enum {
   EX_NAME,   /* column name (bare or `back-quoted`) */
   EX_CONST,  /* a named constant of R's base environment: bare pi; num holds its value */
   EX_CALL,   /* f(args) */
-  EX_BINOP,  /* args[0] op args[1]; op is one of + - * / ^ : | ~ and 'B' for || */
+  EX_BINOP,  /* args[0] op args[1]; op is one of + - * / ^ : | ~, 'B' for || and 'I' for %in% */
   EX_NEG,    /* -args[0] */
   EX_POS,    /* +args[0] */
   EX_PAREN,  /* (args[0]) */

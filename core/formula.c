@@ -1,7 +1,7 @@
 /* formula.c — from a parsed formula to terms, variables, columns and bars.
  *
  * Term algebra follows R's terms(): a*b = a + b + a:b, a/b = a + a:b,
- * (a+b)^2 = a + b + a:b, -x removes a term, 0 or -1 removes the intercept.
+ * (a+b)^2 = a + b + a:b, a %in% b = a:b, -x removes a term, 0 or -1 removes the intercept.
  * Random terms follow lme4 ((x|g), (x||g), (1|a/b)) and nlme (x|a/b/c).
  */
 #include "formula.h"
@@ -25,6 +25,7 @@ typedef struct ctx {
   const char *text;   /* the text being read, for messages */
   const char *what;   /* "formula" or "random" */
   lmm_error *err;
+  int whole_bars;     /* lmm_formula_parse_terms: a random-effects term is a variable, nothing else is checked */
 } ctx;
 
 int lmm_term_order(lmm_term t) { return __builtin_popcountll(t); }
@@ -279,7 +280,12 @@ static int variable(ctx *c, const lmm_expr *e, int *idx) {
   const lmm_expr *value = e;
   lmm_coding coding = {0};
   lmm_numbasis basis = {0};
-  if (e->kind == EX_NAME) kind = LMM_VAR_PLAIN;
+  if (e->kind == EX_NAME && !strcmp(e->name, "."))
+    return fail_at(c, e, "'.' stands for the columns of the data that the formula does not otherwise use, which "
+                         "lmm_fit and lmm_update know from their table, view or query (a random part or lmm_agg "
+                         "takes no '.'): write the columns out");
+  if (c->whole_bars) kind = LMM_VAR_NUMERIC;
+  else if (e->kind == EX_NAME) kind = LMM_VAR_PLAIN;
   else if (e->kind == EX_STR) return fail_at(c, e, "a text is not a term; texts are levels, as in relevel(f, ref = \"b\")");
   else if (e->kind == EX_CALL && lmm_numbasis_is_call(e->name)) {
     kind = LMM_VAR_NUMERIC;
@@ -338,19 +344,20 @@ static OUT_OF_LINE int expand_minus(ctx *c, const lmm_expr *e, tlist *out, int b
   return rc;
 }
 
-/* a:b, a*b = a + b + a:b, a/b = a + a:b.  The two lists live on the heap: a chain a:b:c:... recurses
+/* a:b, a %in% b = a:b, a*b = a + b + a:b, a/b = a + a:b.  The two lists live on the heap: a chain a:b:c:... recurses
  * through here once per operator. */
 static OUT_OF_LINE int expand_product(ctx *c, const lmm_expr *e, tlist *out) {
   tlist *lr = lmm_calloc(2, sizeof *lr);
   if (!lr) return lmm_nomem(c->err);
   const tlist *l = &lr[0], *r = &lr[1];
+  char op = e->op == 'I' ? ':' : e->op;   /* a %in% b is a:b, as in R */
   int rc = expand(c, e->args[0], &lr[0], 0);
   if (!rc) rc = expand(c, e->args[1], &lr[1], 0);
-  if (!rc && e->op != ':')
+  if (!rc && op != ':')
     for (int i = 0; i < l->n && !rc; i++) rc = tl_add(c, out, l->t[i]);
-  if (!rc && e->op == '*')
+  if (!rc && op == '*')
     for (int j = 0; j < r->n && !rc; j++) rc = tl_add(c, out, r->t[j]);
-  if (!rc && e->op == '/') {
+  if (!rc && op == '/') {
     lmm_term all = 0;
     for (int i = 0; i < l->n; i++) all |= l->t[i];
     for (int j = 0; j < r->n && !rc; j++) rc = tl_add(c, out, all | r->t[j]);
@@ -410,9 +417,11 @@ static int expand(ctx *c, const lmm_expr *e, tlist *out, int allow_bars) {
   case EX_CONST:
     return fail_at(c, e, "pi is a constant, not a column: it can only be part of arithmetic such as sin(2*pi*x) (write `pi` for a column of that name)");
   case EX_NAME: return expand_variable(c, e, out);
-  case EX_CALL: return !strcmp(e->name, "offset") ? add_offset(c, e, allow_bars) : expand_variable(c, e, out);
+  case EX_CALL:   /* update's rewrite (whole_bars) keeps an offset as a term of the text */
+    return !strcmp(e->name, "offset") && !c->whole_bars ? add_offset(c, e, allow_bars) : expand_variable(c, e, out);
   case EX_POS: return expand(c, e->args[0], out, allow_bars);
   case EX_PAREN:
+    if (is_bar(e->args[0]) && c->whole_bars) return expand_variable(c, e, out);
     if (is_bar(e->args[0])) {
       if (!allow_bars) return fail_at(c, e, "a random-effects term (x | g) cannot be part of an interaction");
       return add_bars(c, e->args[0]->args[0], e->args[0]->args[1], e->args[0]->op == 'B', 0);
@@ -427,7 +436,7 @@ static int expand(ctx *c, const lmm_expr *e, tlist *out, int allow_bars) {
     case '-':
       if ((rc = expand(c, e->args[0], out, allow_bars))) return rc;
       return expand_minus(c, e->args[1], out, 1);
-    case ':': case '*': case '/': return expand_product(c, e, out);
+    case ':': case 'I': case '*': case '/': return expand_product(c, e, out);
     case '^': return expand_power(c, e, out);
     case '|': case 'B': return fail_at(c, e, "a random-effects term must be in parentheses, as in (1 | g)");
     default: return fail_at(c, e, "'~' may appear only once");
@@ -637,11 +646,22 @@ static int check_random_arg(const lmm_formula *f, const char *random, lmm_error 
   return LMM_OK;
 }
 
-int lmm_formula_parse(const char *formula, const char *random, lmm_formula **out, lmm_error *err) {
+/* The first '.' in a tree, or NULL. */
+static const lmm_expr *find_dot(const lmm_expr *e) {
+  if (e->kind == EX_NAME) return strcmp(e->name, ".") ? NULL : e;
+  for (int i = 0; i < e->nargs; i++) {
+    const lmm_expr *d = e->args[i] ? find_dot(e->args[i]) : NULL;
+    if (d) return d;
+  }
+  return NULL;
+}
+
+static int parse(const char *formula, const char *random, int whole_bars, lmm_formula **out, lmm_error *err) {
   *out = NULL;
   lmm_formula *f = lmm_calloc(1, sizeof *f);
   if (!f) return lmm_nomem(err);
-  ctx c = {f, formula, "formula", err};
+  ctx c = {f, formula, "formula", err, whole_bars};
+  const lmm_expr *dot;
   tlist l = {0};
   int rc = lmm_expr_parse(formula, "formula", &f->tree, err);
   if (rc) goto fail;
@@ -651,6 +671,10 @@ int lmm_formula_parse(const char *formula, const char *random, lmm_formula **out
     goto fail;
   }
   f->response = t->args[0];
+  if ((dot = find_dot(f->response))) {
+    rc = fail_at(&c, dot, "'.' on the left of '~' stands for the old response, in lmm_update's formula only");
+    goto fail;
+  }
   if ((rc = lmm_expr_check_arith(f->response, "formula", formula, err))) goto fail;
   if (!(f->response_label = lmm_expr_deparse(f->response))) { rc = lmm_nomem(err); goto fail; }
   if ((rc = expand(&c, t->args[1], &l, 1)) || (rc = finish_terms(&c, &l, &f->fixed))) goto fail;
@@ -674,8 +698,8 @@ int lmm_formula_parse(const char *formula, const char *random, lmm_formula **out
   }
 
   if ((rc = bind_columns(&c, f->response))) goto fail;
-  if (f->offset && (rc = bind_columns(&c, (lmm_expr *)f->offset))) goto fail;
-  for (int i = 0; i < f->nvars; i++)
+  if (f->offset && !whole_bars && (rc = bind_columns(&c, (lmm_expr *)f->offset))) goto fail;
+  for (int i = 0; i < f->nvars && !whole_bars; i++)   /* whole_bars: variables unchecked, and no columns read */
     if ((rc = bind_columns(&c, (lmm_expr *)f->vars[i].ex))) goto fail;
   tl_free(&l);
   *out = f;
@@ -684,6 +708,14 @@ fail:
   tl_free(&l);
   lmm_formula_free(f);
   return rc ? rc : lmm_nomem(err);
+}
+
+int lmm_formula_parse(const char *formula, const char *random, lmm_formula **out, lmm_error *err) {
+  return parse(formula, random, 0, out, err);
+}
+
+int lmm_formula_parse_terms(const char *formula, lmm_formula **out, lmm_error *err) {
+  return parse(formula, NULL, 1, out, err);
 }
 
 void lmm_formula_free(lmm_formula *f) {

@@ -88,6 +88,10 @@ typedef struct lmm_formula {
 
 /* Parse `formula` and the optional nlme-style `random` part (NULL or ""). */
 int lmm_formula_parse(const char *formula, const char *random, lmm_formula **out, lmm_error *err);
+/* The formula's terms as R's terms() reads them to write a formula back (formula_dot.c): a random-effects
+ * term (x | g) is a variable of its own, labelled with its parentheses, and the variables are not checked
+ * (the formula written back is parsed again to be fitted), nor their columns listed. */
+int lmm_formula_parse_terms(const char *formula, lmm_formula **out, lmm_error *err);
 void lmm_formula_free(lmm_formula *f);
 
 /* Number of variables in a term. */

@@ -17,6 +17,8 @@
 #include "lmm_fit.h"
 SQLITE_EXTENSION_INIT3
 
+#include "../core/alloc.h"
+#include "../core/formula_dot.h"
 #include "source.h"
 #include "sql_error.h"
 #include "store.h"
@@ -33,28 +35,48 @@ static int read_args(sqlite3_value **argv, const char *args[NARGS]) {
   return SQLITE_OK;
 }
 
+/* The formula with its '.' spelled out as the data's columns (formula_dot.h) into *out, which stays NULL
+ * when the formula has no '.'. */
+static int expand_dot(sqlite3 *db, const char *fn, const char *const args[NARGS], char **out, char **errmsg) {
+  *out = NULL;
+  int n = 0, has = 0;
+  char **cols = NULL, *expanded = NULL;
+  lmm_error err = {0};
+  if (lmm_formula_has_dot(args[ARG_FORMULA], &has, &err)) return lmm_sql_error(errmsg, fn, &err);
+  if (!has) return SQLITE_OK;
+  int rc = lmm_source_columns(db, args[ARG_DATA], &n, &cols, errmsg);
+  if (rc != SQLITE_OK) lmm_source_error_in(fn, errmsg);
+  else if (lmm_formula_expand_dot(args[ARG_FORMULA], args[ARG_RANDOM], n, (const char *const *)cols, &expanded, &err))
+    rc = lmm_sql_error(errmsg, fn, &err);
+  else if (!(*out = sqlite3_mprintf("%s", expanded))) rc = SQLITE_NOMEM;
+  lmm_free(expanded);
+  lmm_source_columns_free(n, cols);
+  return rc;
+}
+
 /* Parse, read the data and fit: *out the fitted model, with the fingerprint
  * of the rows read when the fit is to be saved. */
-static int fit(sqlite3 *db, const char *args[NARGS], lmm_model **out, uint64_t *fingerprint, char **errmsg) {
+static int fit(sqlite3 *db, const char *fn, const char *const args[NARGS], lmm_model **out, uint64_t *fingerprint,
+               char **errmsg) {
   lmm_error err = {0};
   if (lmm_model_begin(args[ARG_FORMULA], args[ARG_RANDOM], args[ARG_OPTIONS], out, &err))
-    return lmm_sql_error(errmsg, "lmm_fit", &err);
+    return lmm_sql_error(errmsg, fn, &err);
   lmm_model *m = *out;
   int rc = lmm_source_scan(db, args[ARG_DATA], m, m->options.save[0] ? fingerprint : NULL, errmsg);
   if (rc != SQLITE_OK) {
-    lmm_source_error_in("lmm_fit", errmsg);
+    lmm_source_error_in(fn, errmsg);
     return rc;
   }
   lmm_interrupt_probe probe;
   lmm_interrupt_probe_init(&probe, db);
-  if (lmm_model_fit(m, lmm_interrupt_probe_check, &probe, &err)) rc = lmm_sql_error(errmsg, "lmm_fit", &err);
+  if (lmm_model_fit(m, lmm_interrupt_probe_check, &probe, &err)) rc = lmm_sql_error(errmsg, fn, &err);
   lmm_interrupt_probe_end(&probe);
   return rc;
 }
 
 /* Save the fit under the name its options give, with the call that made it and the snapshot that predicts
  * from it whatever happens to the data later. */
-static int save(sqlite3 *db, const char *args[NARGS], lmm_model *m, uint64_t fingerprint, char **errmsg) {
+static int save(sqlite3 *db, const char *const args[NARGS], lmm_model *m, uint64_t fingerprint, char **errmsg) {
   lmm_snapshot snap;
   lmm_error err = {0};
   lmm_interrupt_probe probe;
@@ -86,16 +108,25 @@ static void copy_rows(const lmm_result *r, lmm_rowset *rows) {
   }
 }
 
-static int fit_fill(sqlite3 *db, sqlite3_value **argv, lmm_rowset *rows, char **errmsg) {
-  const char *args[NARGS];
+int lmm_fit_rows(sqlite3 *db, const char *fn, const char *const call[4], lmm_rowset *rows, char **errmsg) {
+  const char *args[NARGS] = {call[ARG_DATA], call[ARG_FORMULA], call[ARG_RANDOM], call[ARG_OPTIONS]};
   lmm_model *m = NULL;
   uint64_t fingerprint = 0;   /* of the rows read, kept with a saved fit */
-  int rc = read_args(argv, args);
-  if (rc == SQLITE_OK) rc = fit(db, args, &m, &fingerprint, errmsg);
+  char *expanded = NULL;      /* the formula with its '.' spelled out: what is fitted, and saved */
+  int rc = expand_dot(db, fn, args, &expanded, errmsg);
+  if (expanded) args[ARG_FORMULA] = expanded;
+  if (rc == SQLITE_OK) rc = fit(db, fn, args, &m, &fingerprint, errmsg);
   if (rc == SQLITE_OK && m->options.save[0]) rc = save(db, args, m, fingerprint, errmsg);
   if (rc == SQLITE_OK) copy_rows(m->result, rows);
   lmm_model_free(m);
+  sqlite3_free(expanded);
   return rc;
+}
+
+static int fit_fill(sqlite3 *db, sqlite3_value **argv, lmm_rowset *rows, char **errmsg) {
+  const char *args[NARGS];
+  int rc = read_args(argv, args);
+  return rc == SQLITE_OK ? lmm_fit_rows(db, "lmm_fit", args, rows, errmsg) : rc;
 }
 
 const lmm_tvf lmm_fit_tvf = {

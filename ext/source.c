@@ -523,6 +523,55 @@ done:
   return rc;
 }
 
+/* Whether column c of st is the one find_rowid reads a view's or a query's rowids from. */
+static int is_rowid_column(sqlite3_stmt *st, int c) {
+  int nc = sqlite3_column_count(st), first = -1;
+  for (int k = 0; k < 2 && first < 0; k++)
+    for (int i = 0; i < nc && first < 0; i++)
+      if (!sqlite3_stricmp(sqlite3_column_name(st, i), k ? "_rowid_" : "rowid")) first = i;
+  return c == first;
+}
+
+int lmm_source_columns(sqlite3 *db, const char *data, int *n, char ***names, char **errmsg) {
+  *n = 0;
+  *names = NULL;
+  int is_table = 0, is_query = 0;
+  char *from = NULL;
+  sqlite3_stmt *st = NULL;
+  int rc = source_from(db, data, &from, &is_table, &is_query, errmsg);
+  char *sql = rc == SQLITE_OK ? sqlite3_mprintf("SELECT * FROM %s", from) : NULL;
+  if (rc == SQLITE_OK) rc = sql ? lmm_sql_prepare(db, sql, 0, &st, NULL) : SQLITE_NOMEM;
+  if (rc != SQLITE_OK && rc != SQLITE_NOMEM && !*errmsg) {
+    *errmsg = lmm_sql_errmsg(db);
+    lmm_source_error_in("cannot read the data", errmsg);
+  }
+  int nc = st ? sqlite3_column_count(st) : 0;
+  if (rc == SQLITE_OK && !(*names = sqlite3_malloc64(sizeof **names * (size_t)(nc ? nc : 1)))) rc = SQLITE_NOMEM;
+  for (int c = 0; c < nc && rc == SQLITE_OK; c++) {
+    const char *name = sqlite3_column_name(st, c);
+    if (!name) rc = SQLITE_NOMEM;
+    else if (is_table || !is_rowid_column(st, c)) {
+      if (!((*names)[*n] = sqlite3_mprintf("%s", name))) rc = SQLITE_NOMEM;
+      else ++*n;
+    }
+  }
+  sqlite3_finalize(st);
+  sqlite3_free(sql);
+  sqlite3_free(from);
+  if (rc == SQLITE_NOMEM && !*errmsg) *errmsg = sqlite3_mprintf("out of memory");
+  if (rc != SQLITE_OK) {
+    lmm_source_columns_free(*n, *names);
+    *n = 0;
+    *names = NULL;
+  }
+  return rc;
+}
+
+void lmm_source_columns_free(int n, char **names) {
+  for (int i = 0; i < n; i++) sqlite3_free(names[i]);
+  sqlite3_free(names);
+}
+
 void lmm_source_error_in(const char *fn, char **errmsg) {
   size_t n = strlen(fn);
   if (!*errmsg || (!strncmp(*errmsg, fn, n) && (*errmsg)[n] == ':')) return;

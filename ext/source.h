@@ -29,6 +29,12 @@ typedef int lmm_row_fn(void *ctx, const lmm_value *vals, int64_t row, const int6
 int lmm_source_each(sqlite3 *db, const char *data, int ncols, const char *const *names, lmm_row_fn *each, void *ctx,
                     uint64_t *fingerprint, int *untyped, char **errmsg);
 
+/* The columns of `data` in its order (what SELECT * gives; a view's or a query's column read as its rowids,
+ * see find_rowid in source.c, left out), for '.' in a formula: *names, each and the array sqlite3_malloc'd,
+ * freed with lmm_source_columns_free. */
+int lmm_source_columns(sqlite3 *db, const char *data, int *n, char ***names, char **errmsg);
+void lmm_source_columns_free(int n, char **names);
+
 /* The reader's message (*errmsg, from sqlite3_mprintf; may be NULL) under
  * the calling function's name, "fn: ...", once: a message that already
  * starts with fn is left as it is.  Out of memory leaves *errmsg NULL. */

@@ -475,3 +475,16 @@ int lmm_store_restore(sqlite3 *db, const char *name, lmm_model **out, char **err
   *out = m;
   return SQLITE_OK;
 }
+
+int lmm_store_call(sqlite3 *db, const char *name, char *call[4], char **errmsg) {
+  char *cols[ROW_NCOLS] = {0};
+  if (is_json(name)) {   /* the JSON holds no call to make again */
+    *errmsg = sqlite3_mprintf("'%.20s...' is a fit from lmm_agg, which keeps no call; this function needs a saved model: "
+                              "fit with lmm_fit(data, formula, random, 'save=NAME') and pass 'NAME'", name);
+    return *errmsg ? SQLITE_ERROR : SQLITE_NOMEM;
+  }
+  int rc = load_row(db, name, cols, errmsg);
+  for (int i = 0; i < 4; i++) call[i] = rc == SQLITE_OK ? cols[i] : NULL;
+  sqlite3_free(cols[ROW_FIT]);
+  return rc;
+}

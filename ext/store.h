@@ -39,5 +39,8 @@ int lmm_store_open(sqlite3 *db, const char *name, lmm_model **out, char **errmsg
  * the random effects need, whatever happened to the data since it was fitted.  A model saved before fits
  * kept snapshots is opened as lmm_store_open does. */
 int lmm_store_restore(sqlite3 *db, const char *name, lmm_model **out, char **errmsg);
+/* The call that made a saved model: copies of its data, formula, random and options (the last two may be
+ * NULL), for lmm_update to make again; free each with sqlite3_free. */
+int lmm_store_call(sqlite3 *db, const char *name, char *call[4], char **errmsg);
 
 #endif

@@ -1,12 +1,13 @@
-/* fuzz_formula.c — libFuzzer target for lmm_formula_parse.
+/* fuzz_formula.c — libFuzzer target for lmm_formula_parse, and for the rewrites of formula_dot.h.
  *
  * Input: formula text, then (after the first NUL or newline) an optional
- * nlme-style random part.  A parsed formula has every variable, the
+ * nlme-style random part, which is also the new formula of an update of the first.  A parsed formula has every variable, the
  * response, and each random-part tree deparsed, which walks every node.
  * Both may hold repeats, and each input runs on a 512 KB stack
  * (fuzz_common.h): "y ~ \x01" "100000:-\x02" "x" is 100,000 minus signs. */
 #include "fuzz_common.h"
 #include "formula.h"
+#include "formula_dot.h"
 #include "alloc.h"
 
 static void deparse_check(const lmm_expr *e) {
@@ -15,6 +16,49 @@ static void deparse_check(const lmm_expr *e) {
   if (!s) abort();            /* only out of memory may give NULL */
   (void)strlen(s);
   lmm_free(s);
+}
+
+/* A rewrite either gives a text or says why it cannot. */
+static char *rewritten(int rc, char *out, const lmm_error *err) {
+  if (rc ? out || !err->msg[0] || err->code != rc : !out) abort();
+  if (out) (void)strlen(out);
+  return out;
+}
+
+/* The terms of a formula (lmm_formula_parse_terms): how many, of how many variables, with an intercept or not;
+ * -1 when it does not parse. */
+static long shape(const char *formula) {
+  lmm_formula *f = NULL;
+  lmm_error err = {0};
+  if (lmm_formula_parse_terms(formula, &f, &err)) return -1;
+  long s = ((long)f->fixed.nterms * 128 + f->nvars) * 2 + f->fixed.intercept;
+  lmm_formula_free(f);
+  return s;
+}
+
+/* '.' spelled out as made-up columns; the formula updated by the second field, and that result updated by
+ * '. ~ .' again, which must keep its terms: R's simplified formula simplifies to the same model (its text may
+ * differ, as in R: a variable that first appears later in the written-out terms names interactions later;
+ * and a thousand terms written out may pass the parser's limits, which their algebra did not). */
+static void rewrites(const char *formula, const char *second) {
+  static const char *const cols[] = {"y", "x", "g", "a b", "offset"};
+  lmm_error err = {0};
+  char *out = NULL;
+  lmm_free(rewritten(lmm_formula_expand_dot(formula, second, 5, cols, &out, &err), out, &err));
+  err = (lmm_error){0};
+  out = NULL;
+  char *once = rewritten(lmm_formula_update(formula, second ? second : ". ~ .", &out, &err), out, &err);
+  if (once) {
+    err = (lmm_error){0};
+    out = NULL;
+    char *twice = rewritten(lmm_formula_update(once, ". ~ .", &out, &err), out, &err);
+    if (twice && shape(once) != shape(twice)) abort();
+    lmm_free(twice);
+  }
+  lmm_free(once);
+  int has;
+  err = (lmm_error){0};
+  if (lmm_formula_has_dot(formula, &has, &err)) abort();   /* not out of memory here */
 }
 
 static void *run(void *arg) {
@@ -51,6 +95,7 @@ static void *run(void *arg) {
     }
   }
   lmm_formula_free(f);
+  rewrites(formula, random);
   free(formula);
   free(random);
   return NULL;

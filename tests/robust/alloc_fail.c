@@ -111,6 +111,9 @@ static const alloc_case cases[] = {
   {"predict", 1, "SELECT * FROM lmm_predict('sl', 'SELECT * FROM sleepstudy WHERE Days > 6')"},
   {"vcov", 1, "SELECT * FROM lmm_vcov('sl')"},
   {"tidy", 1, "SELECT * FROM lmm_tidy('sl_int')"},
+  {"fit_dot", 0, "SELECT * FROM lmm_fit('SELECT Subject, Reaction, Days FROM sleepstudy', 'log(Reaction) ~ . + (1|Subject)')"},
+  {"update_save", 1, "SELECT * FROM lmm_update('sl_ml', 'log(.) ~ . - (Days|Subject) + (1|Subject)', NULL, 'save=sl_up')"},
+  {"update_options", 1, "SELECT * FROM lmm_update('sl_int', NULL, 'Days|Subject', 'method=REML')"},
   {"agg", 0,
    "SELECT g.late, t.* FROM (SELECT Days > 4 AS late, lmm_agg('Reaction ~ Days', '1|Subject', 'method=ML', "
    "'Reaction', Reaction, 'Days', Days, 'Subject', Subject) AS fit FROM sleepstudy GROUP BY 1) AS g, lmm_tidy(g.fit) AS t"},

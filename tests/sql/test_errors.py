@@ -104,6 +104,14 @@ def run(t, db):
         (("warpbreaks", "breaks ~ 'M'", None, None), ["a text is not a term"], "a text as a term"),
         (("warpbreaks", "breaks ~ tension", None, "contrasts=anova"), ["contrasts must be sum, helmert", "anova"],
          "unknown contrasts option"),
+        (("sleepstudy", ". ~ Days", None, None), ["'.' on the left of '~' stands for the old response", "lmm_update"],
+         "'.' as the response"),
+        (("SELECT Reaction, Subject FROM sleepstudy", "Reaction ~ . + (1|Subject)", None, None),
+         ["'.' at character 12 stands for the columns of the data that the formula does not otherwise use",
+          "there are none", "2 columns"], "'.' with no column left"),
+        (("sleepstudy", "Reaction ~ Days", ". | Subject", None), ["random: '.' stands for the columns", "write the columns out"],
+         "'.' in a random part"),
+        (("sleepstudy", "Reaction ~ Days %o% Subject", None, None), ["syntax error at character 17"], "an operator other than %in%"),
     ]
     for params, fragments, what in cases:
         t.error(db, CALL, params, fragments, what)
@@ -124,6 +132,8 @@ def run(t, db):
     t.error(db, "SELECT lmm_agg('Reaction ~ Days', NULL, NULL, 1, Reaction, 'Days', Days) FROM sleepstudy", (),
             ["argument 4 must be a column name (text), not an integer"], "lmm_agg with a number for a name")
     t.error(db, "SELECT lmm_agg('Reaction ~ Days', NULL) FROM sleepstudy", (), ["name/value pairs"], "lmm_agg, two arguments")
+    t.error(db, "SELECT lmm_agg('Reaction ~ .', NULL, NULL, 'Reaction', Reaction, 'Days', Days) FROM sleepstudy", (),
+            ["'.' stands for the columns", "lmm_agg takes no '.'"], "lmm_agg with '.'")
     # a pair's name is matched on the group's first row: twice, NULL, or changing later was silent
     t.error(db, "SELECT lmm_agg('Reaction ~ Days', NULL, NULL, 'Reaction', Reaction, 'Days', Days, 'days', Reaction) "
             "FROM sleepstudy", (), ["column 'days' is passed twice (arguments 6 and 8); pass it once"], "lmm_agg, a name twice")
@@ -153,6 +163,7 @@ IN_SCHEMA = [
     ("lmm_augment", "SELECT * FROM lmm_augment('dy')"),
     ("lmm_predict", "SELECT * FROM lmm_predict('dy', 'dyestuff')"),
     ("lmm_vcov", "SELECT * FROM lmm_vcov('dy')"),
+    ("lmm_update", "SELECT * FROM lmm_update('dy', NULL, NULL, 'method=REML')"),
     ("lmm_agg", "SELECT lmm_agg('Yield ~ 1', '1|Batch', NULL, 'Yield', Yield, 'Batch', Batch) AS fit FROM dyestuff"),
 ]
 

@@ -60,6 +60,9 @@ NUL_CALLS = [
     ("SELECT * FROM lmm_predict('surface' || %s, 'surface_new')" % NUL, "lmm_predict", "model", 8, 13),
     ("SELECT * FROM lmm_predict('surface', 'surface_new' || %s)" % NUL, "lmm_predict", "data", 12, 17),
     ("SELECT * FROM lmm_predict('surface', 'surface_new', '1' || %s)" % NUL, "lmm_predict", "level", 2, 7),
+    ("SELECT * FROM lmm_update('surface' || %s)" % NUL, "lmm_update", "model", 8, 13),
+    ("SELECT * FROM lmm_update('surface', '. ~ .' || %s)" % NUL, "lmm_update", "formula", 6, 11),
+    ("SELECT * FROM lmm_update('surface', NULL, NULL, 'save=x' || %s)" % NUL, "lmm_update", "options", 7, 12),
     ("SELECT lmm_agg('Reaction ~ Days' || %s, NULL, NULL, 'Reaction', Reaction, 'Days', Days) FROM sleepstudy" % NUL,
      "lmm_agg", "formula", 16, 21),
     ("SELECT lmm_agg('Reaction ~ Days', '1|Subject' || %s, NULL, 'Reaction', Reaction, 'Days', Days, 'Subject', "

@@ -118,6 +118,8 @@ WRONG = [
      ["lmm_agg: argument 'options' must be text, not an integer"]),
     ("SELECT lmm_agg('Reaction ~ Days', NULL, NULL, 'Reaction', Reaction, 3, Days) FROM sleepstudy",
      ["lmm_agg: argument 6 must be a column name (text), not an integer", "lmm_agg(formula, random, options"]),
+    ("SELECT * FROM lmm_update()", ["lmm_update needs a saved model: lmm_update(model [, formula [, random [, options]]])"]),
+    ("SELECT * FROM lmm_update('m1', 2)", ["lmm_update: argument 'formula' must be text, not an integer; lmm_update needs"]),
     ("SELECT lmm_version(1)", ["lmm_version takes no arguments: SELECT lmm_version()"]),
 ]
 

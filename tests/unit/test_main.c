@@ -49,6 +49,10 @@ int main(void) {
   RUN(test_terms_interaction_order);
   RUN(test_terms_labels);
   RUN(test_formula_columns);
+  /* test_formula_dot.c */
+  RUN(test_formula_update);
+  RUN(test_formula_expand_dot);
+  RUN(test_formula_in);
   /* test_formula_bars.c */
   RUN(test_bars_lme4);
   RUN(test_bars_lme4_nested);
