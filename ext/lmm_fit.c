@@ -76,17 +76,19 @@ static int fit(sqlite3 *db, const char *fn, const char *const args[NARGS], lmm_m
 
 /* Save the fit under the name its options give, with the call that made it and the snapshot that predicts
  * from it whatever happens to the data later. */
-static int save(sqlite3 *db, const char *const args[NARGS], lmm_model *m, uint64_t fingerprint, char **errmsg) {
+static int save(sqlite3 *db, const char *fn, const char *const args[NARGS], lmm_model *m, uint64_t fingerprint,
+                char **errmsg) {
   lmm_snapshot snap;
   lmm_error err = {0};
   lmm_interrupt_probe probe;
   lmm_interrupt_probe_init(&probe, db);
   int rc = lmm_snapshot_take(m, lmm_interrupt_probe_check, &probe, &snap, &err);
   lmm_interrupt_probe_end(&probe);
-  if (rc) return lmm_sql_error(errmsg, "lmm_fit", &err);
+  if (rc) return lmm_sql_error(errmsg, fn, &err);
   char *json = lmm_store_fit_json(m, fingerprint, &snap);
   lmm_snapshot_clear(&snap);
   rc = json ? lmm_store_save(db, m->options.save, args, json, errmsg) : SQLITE_NOMEM;
+  if (rc != SQLITE_OK) lmm_source_error_in(fn, errmsg);
   sqlite3_free(json);
   return rc;
 }
@@ -116,7 +118,7 @@ int lmm_fit_rows(sqlite3 *db, const char *fn, const char *const call[4], lmm_row
   int rc = expand_dot(db, fn, args, &expanded, errmsg);
   if (expanded) args[ARG_FORMULA] = expanded;
   if (rc == SQLITE_OK) rc = fit(db, fn, args, &m, &fingerprint, errmsg);
-  if (rc == SQLITE_OK && m->options.save[0]) rc = save(db, args, m, fingerprint, errmsg);
+  if (rc == SQLITE_OK && m->options.save[0]) rc = save(db, fn, args, m, fingerprint, errmsg);
   if (rc == SQLITE_OK) copy_rows(m->result, rows);
   lmm_model_free(m);
   sqlite3_free(expanded);

@@ -170,7 +170,7 @@ int lmm_store_save(sqlite3 *db, const char *name, const char *const call[4], con
   if (rc != SQLITE_OK) {
     char *why = lmm_sql_errmsg(db);
     char *size = rc == SQLITE_TOOBIG ? sqlite3_mprintf(" (its fit is %lld bytes)", (long long)strlen(fit_json)) : NULL;
-    *errmsg = sqlite3_mprintf("lmm_fit: cannot save the model '%s'%s: %s", name, size ? size : "", why ? why : "out of memory");
+    *errmsg = sqlite3_mprintf("cannot save the model '%s'%s: %s", name, size ? size : "", why ? why : "out of memory");
     sqlite3_free(size);
     sqlite3_free(why);
     if (begun) {
@@ -382,7 +382,8 @@ static int read_data(sqlite3 *db, const char *name, const char *data, lmm_model 
   char now[32];
   snprintf(now, sizeof now, "%016llx", (unsigned long long)fp);
   if (strcmp(now, s->fingerprint)) {
-    *errmsg = sqlite3_mprintf("the data of saved model '%s' ('%s') have changed since it was fitted; fit it again", name, data);
+    *errmsg = sqlite3_mprintf("the data of saved model '%s' ('%s') have changed since it was fitted; fit it again on "
+                              "today's rows: lmm_update('%s', NULL, NULL, 'save=%s')", name, data, name, name);
     return SQLITE_ERROR;
   }
   return SQLITE_OK;

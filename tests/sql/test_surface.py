@@ -89,6 +89,8 @@ LIMITS = [
      ["lmm_tidy: cannot read lmm_models: statement too long (SQLITE_LIMIT_SQL_LENGTH is 60)"]),
     (sqlite3.SQLITE_LIMIT_LENGTH, 1000, "SELECT * FROM lmm_fit(?, ?, NULL, ?)", ("sleepstudy", "Reaction ~ Days", "save=big"),
      ["lmm_fit: cannot save the model 'big' (its fit is", "string or blob too big (SQLITE_LIMIT_LENGTH is 1000)"]),
+    (sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 5, "SELECT * FROM lmm_update(?, NULL, NULL, ?)", ("surface", "save=big"),
+     ["lmm_update: cannot save the model 'big'", "SQLITE_LIMIT_VARIABLE_NUMBER is 5"]),
     (sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 5, "SELECT * FROM lmm_fit(?, ?, NULL, ?)",
      ("sleepstudy", "Reaction ~ Days", "save=big"), ["cannot save the model 'big'", "SQLITE_LIMIT_VARIABLE_NUMBER is 5"]),
     (sqlite3.SQLITE_LIMIT_COLUMN, 2, "SELECT grp, level FROM lmm_ranef(?)", ("surface",),
