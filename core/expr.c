@@ -441,21 +441,42 @@ char *lmm_expr_deparse(const lmm_expr *e) {
 
 /* ---- arithmetic ------------------------------------------------------- */
 
-typedef struct arith_fn { const char *name; int minargs, maxargs; } arith_fn;
+/* second: the name R's second argument may be given by (log(x, base = 2)) */
+typedef struct arith_fn { const char *name; int minargs, maxargs; const char *second; } arith_fn;
 static const arith_fn arith_fns[] = {
-  {"I", 1, 1}, {"log", 1, 2}, {"log1p", 1, 1}, {"log2", 1, 1}, {"log10", 1, 1},
-  {"exp", 1, 1}, {"expm1", 1, 1}, {"sqrt", 1, 1}, {"abs", 1, 1},
-  {"sin", 1, 1}, {"cos", 1, 1}, {"tan", 1, 1}, {"as.numeric", 1, 1}, {"pmin", 2, 2}, {"pmax", 2, 2},
+  {"I", 1, 1, NULL}, {"log", 1, 2, "base"}, {"log1p", 1, 1, NULL}, {"log2", 1, 1, NULL}, {"log10", 1, 1, NULL},
+  {"exp", 1, 1, NULL}, {"expm1", 1, 1, NULL}, {"sqrt", 1, 1, NULL}, {"abs", 1, 1, NULL},
+  {"sin", 1, 1, NULL}, {"cos", 1, 1, NULL}, {"tan", 1, 1, NULL}, {"as.numeric", 1, 1, NULL}, {"pmin", 2, 2, NULL},
+  {"pmax", 2, 2, NULL},
 };
+
+/* What a formula may call besides arithmetic, for the message about a function it may not (formula.c and
+ * bases.c know them). */
+#define MODEL_CALLS "factor, as.factor, ordered, relevel and C for factors; scale, poly, ns and bs for bases; offset"
+
+static const arith_fn *arith_fn_of(const lmm_expr *e) {
+  for (size_t i = 0; e->kind == EX_CALL && i < sizeof arith_fns / sizeof *arith_fns; i++)
+    if (!strcmp(arith_fns[i].name, e->name)) return &arith_fns[i];
+  return NULL;
+}
+
+/* Argument i of call e, past its name where the function takes it by that name. */
+static const lmm_expr *call_arg(const lmm_expr *e, int i) {
+  const arith_fn *f = arith_fn_of(e);
+  const lmm_expr *a = e->args[i];
+  return a->kind == EX_ARG && i == 1 && f && f->second && !strcmp(a->name, f->second) ? a->args[0] : a;
+}
 
 /* A call of a known arithmetic function with the right number of arguments; else the message */
 static OUT_OF_LINE int check_call(const lmm_expr *e, const char *what, const char *text, lmm_error *err) {
-  const arith_fn *f = NULL;
-  for (size_t i = 0; i < sizeof arith_fns / sizeof *arith_fns; i++)
-    if (!strcmp(arith_fns[i].name, e->name)) f = &arith_fns[i];
-  if (!f)
-    return lmm_fail(err, LMM_ERR, "%s: unknown function '%s' at character %d of \"%s\"", what,
-                    e->name, e->pos + 1, text);
+  const arith_fn *f = arith_fn_of(e);
+  if (!f) {
+    char names[256] = "";
+    for (size_t i = 0; i < sizeof arith_fns / sizeof *arith_fns; i++)
+      snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? ", " : "", arith_fns[i].name);
+    return lmm_fail(err, LMM_ERR, "%s: unknown function '%s' at character %d of \"%s\"; a formula calls %s in "
+                    "arithmetic, and " MODEL_CALLS, what, e->name, e->pos + 1, text, names);
+  }
   if (e->nargs < f->minargs || e->nargs > f->maxargs)
     return lmm_fail(err, LMM_ERR, "%s: %s() takes %d argument%s, not %d (character %d of \"%s\")",
                     what, e->name, f->maxargs, f->maxargs > 1 ? "s" : "", e->nargs, e->pos + 1, text);
@@ -490,7 +511,7 @@ int lmm_expr_check_arith(const lmm_expr *e, const char *what, const char *text, 
   default: break;
   }
   for (int i = 0; i < e->nargs; i++) {
-    int rc = lmm_expr_check_arith(e->args[i], what, text, err);
+    int rc = lmm_expr_check_arith(e->kind == EX_CALL ? call_arg(e, i) : e->args[i], what, text, err);
     if (rc) return rc;
   }
   return LMM_OK;
@@ -518,7 +539,7 @@ double lmm_expr_eval(const lmm_expr *e, const double *v) {
     double a = lmm_expr_eval(e->args[0], v);
     const char *f = e->name;
     if (!strcmp(f, "I") || !strcmp(f, "as.numeric")) return a;   /* as.numeric: text is read as a number (row_eval.c) */
-    if (!strcmp(f, "log")) return e->nargs == 2 ? log(a) / log(lmm_expr_eval(e->args[1], v)) : log(a);
+    if (!strcmp(f, "log")) return e->nargs == 2 ? log(a) / log(lmm_expr_eval(call_arg(e, 1), v)) : log(a);
     if (!strcmp(f, "log1p")) return log1p(a);
     if (!strcmp(f, "log2")) return log2(a);
     if (!strcmp(f, "log10")) return log10(a);

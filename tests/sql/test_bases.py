@@ -10,6 +10,7 @@ from harness import fit
 
 
 def run(t, db):
+    log_base(t, db)
     offset_option(t, db)
     many_rows(t, db)
     predictions(t, db)
@@ -17,6 +18,16 @@ def run(t, db):
 
 def estimates(rows):
     return {r["term"]: r["estimate"] for r in rows}
+
+
+def log_base(t, db):
+    """log(x, base = b), R's named second argument, as log(x, b); R's lm gives (Intercept) 7.912600312431109 and
+    log(Days + 1, base = 10) 0.433207640189164 for this formula."""
+    a = estimates(fit(db, "sleepstudy", "log(Reaction, base = 2) ~ log(Days + 1, base = 10)"))
+    b = estimates(fit(db, "sleepstudy", "log(Reaction, 2) ~ log(Days + 1, 10)"))
+    t.close(1e-12, a["log(Days + 1, base = 10)"], b["log(Days + 1, 10)"], 1e-12, "log(x, base = 10) is log(x, 10)")
+    t.close(1e-12, a["log(Days + 1, base = 10)"], 0.433207640189164, 1e-12, "log(x, base = 10): R's coefficient")
+    t.close(1e-12, a["(Intercept)"], 7.912600312431109, 1e-12, "log(y, base = 2): R's intercept")
 
 
 def offset_option(t, db):
