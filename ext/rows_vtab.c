@@ -2,6 +2,7 @@
 #include "rows_vtab.h"
 SQLITE_EXTENSION_INIT3
 
+#include "source.h"
 #include "sql_error.h"
 #include "text_arg.h"
 
@@ -13,7 +14,11 @@ SQLITE_EXTENSION_INIT3
 enum { MAX_ARGS = 8, KEY_BIT = 1 << MAX_ARGS };
 
 lmm_cell *lmm_rowset_add(lmm_rowset *rs) {
-  if (rs->oom) return NULL;
+  if (rs->oom || rs->interrupted) return NULL;
+  if (rs->probe && (rs->nrows & 4095) == 4095 && lmm_interrupt_probe_check(rs->probe)) {
+    rs->interrupted = 1;
+    return NULL;
+  }
   if (rs->nrows == rs->cap) {
     int cap = rs->cap ? rs->cap * 2 : 64;
     lmm_cell *g = sqlite3_realloc64(rs->cells, sizeof *g * (size_t)cap * (size_t)rs->ncol);
@@ -269,7 +274,18 @@ static int check_args(tvf_vtab *vt, sqlite3_value *args[MAX_ARGS]) {
 static int fill(tvf_cursor *c, tvf_vtab *vt, sqlite3_value *args[MAX_ARGS]) {
   const lmm_tvf *tvf = vt->tvf;
   char *msg = NULL;
+  lmm_interrupt_probe probe;
+  lmm_interrupt_probe_init(&probe, vt->db);
+  c->rows.probe = &probe;
   int rc = tvf->fill(vt->db, args, &c->rows, &msg);
+  lmm_interrupt_probe_end(&probe);
+  c->rows.probe = NULL;
+  if (rc == SQLITE_OK && c->rows.interrupted) {
+    rc = SQLITE_INTERRUPT;
+    c->rows.interrupted = 0;
+    sqlite3_free(msg);
+    msg = sqlite3_mprintf("%s: interrupted", tvf->name);
+  }
   if (rc == SQLITE_OK && c->rows.oom) rc = SQLITE_NOMEM;
   if (rc != SQLITE_OK) {
     rowset_clear(&c->rows);

@@ -19,9 +19,12 @@ typedef struct lmm_rowset {
   int nrows, cap;
   lmm_cell *cells;
   int oom;
+  struct lmm_interrupt_probe *probe;   /* asked every 4,096 rows while a fill adds them (source.h) */
+  int interrupted;
 } lmm_rowset;
 
-/* Append a row of NULLs and return its cells (NULL when out of memory). */
+/* Append a row of NULLs and return its cells (NULL when out of memory, or when the host has interrupted the
+ * statement: a fill that copies a million rows stops within a time limit too). */
 lmm_cell *lmm_rowset_add(lmm_rowset *rs);
 void lmm_cell_text(lmm_rowset *rs, lmm_cell *c, const char *s);
 void lmm_cell_real(lmm_cell *c, double v);   /* NaN becomes NULL */

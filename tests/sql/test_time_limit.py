@@ -12,6 +12,7 @@ N is the host's: 1,000 (Datasette), 1 (Datasette below 20 ms) and 100,000.
 The machine is shared, so each call is limited RUNS times: the median time
 to the error must be within 0.2 s (BOUND), none beyond 1.5 s; every time is
 printed."""
+import math
 import os
 import shutil
 import sqlite3
@@ -61,9 +62,11 @@ def state(db):
 
 
 def check_call(t, db, what, sql, must_be_long=True):
-    start = time.monotonic()
-    db.execute(sql).fetchall()
-    alone = time.monotonic() - start
+    alone = math.inf
+    for _ in range(2):   # the first run reads cold pages: a call of 0.3 s once may take 0.09 s after
+        start = time.monotonic()
+        db.execute(sql).fetchall()
+        alone = min(alone, time.monotonic() - start)
     if alone < 3 * LIMIT:
         print("  %-40s took %.3f s without a limit: too short to test one%s" % (what, alone, "" if must_be_long else ", SKIPPED"))
         t.ok(not must_be_long, "%s takes %.3f s without a limit: too short to test a %.1f s limit" % (what, alone, LIMIT))
@@ -118,7 +121,10 @@ def run(t, db):
     # crossed terms: each evaluation a dense Cholesky of order 2,000; conditional variances by selected inversion
     table(db, "limited_crossed", 16000, {"y": noise, "a": "abs(random() % 2000)", "b": "abs(random() % 2000)"})
     db.execute("SELECT * FROM lmm_fit('limited_crossed', 'y ~ 1 + (1|a) + (1|b)', NULL, 'save=limited_crossed')").fetchall()
-    check_call(t, db, "lmm_augment", "SELECT * FROM lmm_augment('limited_crossed')", must_be_long=False)
+    # lmm_augment evaluates the saved fit on its rows again and lists them: 400,000 rows take a second or more
+    table(db, "limited_tall", 400000, {"y": noise, "x": "k % 97 * 0.1", "g": "abs(random() % 1000)"})
+    db.execute("SELECT * FROM lmm_fit('limited_tall', 'y ~ x + (1|g)', NULL, 'save=limited_tall')").fetchall()
+    check_call(t, db, "lmm_augment", "SELECT * FROM lmm_augment('limited_tall')")
     # lmm_predict and lmm_ranef restore the model from the saved row and read no fitted rows: lmm_ranef takes
     # milliseconds, lmm_predict as long as its new rows (half a million here) take to read and predict
     many = ("WITH RECURSIVE i(k) AS (SELECT 0 UNION ALL SELECT k + 1 FROM i WHERE k < 499999) "
