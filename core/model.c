@@ -80,7 +80,7 @@ static int fit_model(lmm_model *m, const lmm_fit_options *opt, lmm_error *err) {
     if ((rc = lmm_budget_check(m->design, &budget, err))) return rc;
     if ((rc = lmm_fit_ols(m->design, opt->reml, opt->stop, &m->fit, err))) return rc;
     if (!(m->result = lmm_result_new())) return lmm_nomem(err);
-    return lmm_tidy_rows(m->design, m->fit, m->style, m->result, err);
+    return lmm_tidy_rows(m->design, NULL, m->fit, m->style, m->options.df, opt->stop, m->result, err);
   }
   if ((rc = check_groups(m->design, err))) return rc;
   if ((size_t)m->design->p >= m->design->n)
@@ -89,7 +89,7 @@ static int fit_model(lmm_model *m, const lmm_fit_options *opt, lmm_error *err) {
   if ((rc = lmm_system_new(m->design, opt->stop, &m->system, err))) return rc;
   if ((rc = lmm_fit_run(m->system, opt, &m->fit, err))) return rc;
   if (!(m->result = lmm_result_new())) return lmm_nomem(err);
-  return lmm_tidy_rows(m->design, m->fit, m->style, m->result, err);
+  return lmm_tidy_rows(m->design, m->system, m->fit, m->style, m->options.df, opt->stop, m->result, err);
 }
 
 /* The fit, OpenBLAS held at one thread (see blas_threads.h). */

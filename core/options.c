@@ -22,6 +22,7 @@ int lmm_options_parse(const char *text, lmm_options *o, lmm_error *err) {
   o->save[0] = 0;
   strcpy(o->na, "NA");
   o->na_given = 0;
+  o->df = LMM_DF_DEFAULT;
   if (!text) return LMM_OK;
   const char *p = text;
   while (*p) {
@@ -57,8 +58,15 @@ int lmm_options_parse(const char *text, lmm_options *o, lmm_error *err) {
         memcpy(o->na, vs, (size_t)(ve - vs));
         o->na[ve - vs] = 0;
         o->na_given = 1;
+      } else if (eq(ks, kend, "df")) {
+        static const char *const names[] = {"containment", "satterthwaite", "residual", "none"};
+        if (o->df) return lmm_fail(err, LMM_ERR, "options: df is given twice; keep one");
+        for (int i = 0; i < 4 && !o->df; i++) if (eq(vs, ve, names[i])) o->df = LMM_DF_CONTAINMENT + i;
+        if (!o->df)
+          return lmm_fail(err, LMM_ERR, "options: df must be containment, satterthwaite, residual or none, not '%.*s'",
+                          (int)(ve - vs), vs);
       } else {
-        return lmm_fail(err, LMM_ERR, "options: unknown option '%.*s' (known: method, save, na)", (int)(kend - ks), ks);
+        return lmm_fail(err, LMM_ERR, "options: unknown option '%.*s' (known: method, save, na, df)", (int)(kend - ks), ks);
       }
     }
     p = *end ? end + 1 : end;
