@@ -149,6 +149,10 @@ int lmm_fixed_df(const lmm_design *d, lmm_system *sys, const lmm_fit *f, int met
       }
     lmm_satterthwaite_free(s);
     lmm_free(l);
+    if (rc == LMM_NUMERIC) {   /* no df rather than no fit: the fit itself stands */
+      *err = (lmm_error){0};
+      rc = LMM_OK;
+    }
   }
   return rc;
 }

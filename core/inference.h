@@ -37,7 +37,8 @@ int lmm_df_method(const lmm_design *d, int style, int asked);
 
 /* The denominator df of each fixed effect (p) by method, NAN for none.
  * Satterthwaite's factors sys at thetas next to the fit's and leaves it
- * factored at the fit's again; containment is refused (LMM_ERR) where
+ * factored at the fit's again (its df NAN where the system is not positive
+ * definite next to the fit); containment is refused (LMM_ERR) where
  * grouping factors are crossed. */
 int lmm_fixed_df(const lmm_design *d, lmm_system *sys, const lmm_fit *f, int method, lmm_stop *stop, double *df,
                  lmm_error *err);

@@ -174,8 +174,10 @@ int lmm_satterthwaite_new(lmm_system *sys, const lmm_fit *f, lmm_stop *stop, lmm
   if (rc != LMM_INTERRUPTED && rc != LMM_NOMEM) {   /* the factor back at the fit's theta */
     memcpy(w.theta, theta0, sizeof *theta0 * (size_t)nth);
     point c0;
-    int rc0 = evaluate(&w, &c0, NULL, 0);
-    if (!rc) rc = rc0;
+    if (evaluate(&w, &c0, NULL, 0)) {
+      rc = lmm_fail(err, LMM_ERR, "the system cannot be factored again at the fit's theta after Satterthwaite's df");
+      goto done;
+    }
   }
   if (rc) {
     if (rc == LMM_INTERRUPTED) rc = lmm_fail(err, rc, "interrupted");

@@ -33,8 +33,8 @@ typedef struct lmm_satterthwaite {
 
 /* A and J at the fit f of sys, which is factored at f's theta (both left as they were, the factor included).
  * LMM_NUMERIC where the system is not positive definite at a neighbouring
- * theta (the fit is then at the edge of the parameter space in a way the
- * differences cannot straddle), LMM_INTERRUPTED, LMM_NOMEM. */
+ * theta (the system is factored at the fit's theta again all the same),
+ * LMM_INTERRUPTED, LMM_NOMEM. */
 int lmm_satterthwaite_new(lmm_system *sys, const lmm_fit *f, lmm_stop *stop, lmm_satterthwaite **out, lmm_error *err);
 void lmm_satterthwaite_free(lmm_satterthwaite *s);
 
