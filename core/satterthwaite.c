@@ -18,6 +18,9 @@
 #include "factor.h"
 #include "lapack_steps.h"
 
+#define MATHLIB_STANDALONE 1
+#include <Rmath.h>
+#include <float.h>
 #include <lapacke.h>
 #include <math.h>
 #include <string.h>
@@ -231,4 +234,60 @@ double lmm_satterthwaite_df(lmm_satterthwaite *s, const double *l) {
   for (int i = 0; i < k; i++) s->g[i] = qform(p, s->J + (size_t)i * (size_t)p * (size_t)p, l);
   double denom = qform(k, s->A, s->g);
   return isnan(v) ? NAN : 2 * v * v / denom;
+}
+
+/* lmerTest's denominator df of an F statistic from its directions' df (get_Fstat_ddf) */
+static double combine_df(const double *nu, int q) {
+  int same = 1;
+  double E = 0, mean = 0;
+  for (int m = 0; m < q; m++) {
+    if (m && fabs(nu[m] - nu[m - 1]) >= 1e-8) same = 0;
+    mean += nu[m] / q;
+  }
+  if (same) return mean;
+  for (int m = 0; m < q; m++) {
+    if (nu[m] <= 2) return 2;
+    E += nu[m] / (nu[m] - 2);
+  }
+  return 2 * E / (E - q);
+}
+
+int lmm_satterthwaite_ftest(lmm_satterthwaite *s, const double *beta, const double *L, int q, lmm_ftest *out,
+                            lmm_error *err) {
+  int p = s->p;
+  *out = (lmm_ftest){NAN, 0, NAN, NAN};
+  double *W = lmm_malloc_array(lmm_size_add(lmm_size_mul((size_t)q, (size_t)q), lmm_size_mul((size_t)q + 2, (size_t)p)),
+                               sizeof *W);
+  if (!W) return lmm_nomem(err);
+  double *ev = W + (size_t)q * q, *l = ev + q, *nu = l + p, *t2 = nu + q;
+  /* W = L V L' */
+  for (int b = 0; b < q; b++)
+    for (int a = 0; a <= b; a++) {
+      double acc = 0;
+      for (int j = 0; j < p; j++)
+        for (int i = 0; i < p; i++) acc += L[a + (size_t)i * q] * s->V[i + (size_t)j * p] * L[b + (size_t)j * q];
+      W[a + (size_t)b * q] = W[b + (size_t)a * q] = acc;
+    }
+  if (q && LAPACKE_dsyev(LAPACK_COL_MAJOR, 'V', 'U', q, W, q, ev)) {
+    lmm_free(W);
+    return lmm_fail(err, LMM_NUMERIC, "the contrast's covariance has no eigen decomposition");
+  }
+  /* the directions of L V L' with eigenvalues above sqrt(eps) of the largest (dsyev: ascending), each a t test */
+  double tol = q && ev[q - 1] > 0 ? sqrt(DBL_EPSILON) * ev[q - 1] : 0, sum = 0;
+  int r = 0;
+  for (int m = q - 1; m >= 0 && ev[m] > tol; m--, r++) {
+    double est = 0;
+    for (int j = 0; j < p; j++) {
+      l[j] = 0;
+      for (int a = 0; a < q; a++) l[j] += W[a + (size_t)m * q] * L[a + (size_t)j * q];
+      est += l[j] * beta[j];
+    }
+    t2[r] = est * est / ev[m];
+    nu[r] = lmm_satterthwaite_df(s, l);
+    sum += t2[r];
+  }
+  if (r) *out = (lmm_ftest){sum / r, r, combine_df(nu, r), NAN};
+  if (r) out->p_value = pf(out->F, r, out->ddf, 0, 0);
+  lmm_free(W);
+  return LMM_OK;
 }

@@ -42,4 +42,12 @@ void lmm_satterthwaite_free(lmm_satterthwaite *s);
  * moves l' V l), NAN where l' V l is not a number. */
 double lmm_satterthwaite_df(lmm_satterthwaite *s, const double *l);
 
+/* The F test of L beta = 0 (L q x p, column-major) as lmerTest's contestMD: F over the directions of
+ * L V L' whose eigenvalues exceed sqrt(DBL_EPSILON) of the largest (ndf of them), each direction a t test
+ * on its Satterthwaite df nu_m, and the F's denominator df 2E / (E - ndf), E = sum nu_m / (nu_m - 2) (2
+ * where some nu_m <= 2, their mean where all agree to 1e-8).  ndf 0 and NAN elsewhere when L V L' is 0. */
+typedef struct lmm_ftest { double F; int ndf; double ddf, p_value; } lmm_ftest;
+int lmm_satterthwaite_ftest(lmm_satterthwaite *s, const double *beta, const double *L, int q, lmm_ftest *out,
+                            lmm_error *err);
+
 #endif
