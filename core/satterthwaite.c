@@ -233,7 +233,8 @@ double lmm_satterthwaite_df(lmm_satterthwaite *s, const double *l) {
   double v = qform(p, s->V, l);
   for (int i = 0; i < k; i++) s->g[i] = qform(p, s->J + (size_t)i * (size_t)p * (size_t)p, l);
   double denom = qform(k, s->A, s->g);
-  return isnan(v) ? NAN : 2 * v * v / denom;
+  /* A is positive semidefinite: a denominator at or below 0 is one no variance parameter moves */
+  return isnan(v) || isnan(denom) ? NAN : denom > 0 ? 2 * v * v / denom : INFINITY;
 }
 
 /* lmerTest's denominator df of an F statistic from its directions' df (get_Fstat_ddf) */
