@@ -1,6 +1,7 @@
 /* inference.c — see inference.h. */
 #include "inference.h"
 #include "alloc.h"
+#include "satterthwaite.h"
 
 #define MATHLIB_STANDALONE 1
 #include <Rmath.h>
@@ -104,21 +105,73 @@ double lmm_correlation(double cov, double var1, double var2) {
 #define ADD(...) do { if (lmm_result_add(out, __VA_ARGS__)) return lmm_nomem(err); } while (0)
 #define ADD_COUNT(...) do { if (lmm_result_add_count(out, __VA_ARGS__)) return lmm_nomem(err); } while (0)
 
-int lmm_tidy_rows(const lmm_design *d, const lmm_fit *f, int style, lmm_result *out, lmm_error *err) {
+/* containment's refusal, naming two groupings neither of which lies within the other */
+static int crossed_fail(const lmm_design *d, lmm_error *err) {
+  int a = 0, b = 0, maxl = 1;
+  for (int t = 0; t < d->nre; t++) if (d->re[t].nlevels > maxl) maxl = d->re[t].nlevels;
+  int *map = lmm_malloc(sizeof *map * (size_t)maxl);
+  if (!map) return lmm_nomem(err);
+  for (int s = 0; s < d->nre && a == b; s++)
+    for (int t = 0; t < d->nre && a == b; t++)
+      if (d->re[s].nlevels >= d->re[t].nlevels && d->re[s].group_vars != d->re[t].group_vars && !nested(d, s, t, map)) {
+        a = s;
+        b = t;
+      }
+  lmm_free(map);
+  return lmm_fail(err, LMM_ERR, "df=containment is nlme's rule for grouping factors nested in one another, and '%s' is "
+                  "not nested in '%s'; use df=satterthwaite (lmerTest's), df=residual or df=none", d->re[a].grp, d->re[b].grp);
+}
+
+int lmm_df_method(const lmm_design *d, int style, int asked) {
+  if (asked == LMM_DF_NONE) return LMM_DF_NONE;
+  if (d->nre == 0) return LMM_DF_RESIDUAL;   /* lm and gls: R's n - p, whatever was asked */
+  if (asked != LMM_DF_DEFAULT) return asked;
+  return style == LMM_STYLE_LME4 ? LMM_DF_SATTERTHWAITE : LMM_DF_CONTAINMENT;
+}
+
+int lmm_fixed_df(const lmm_design *d, lmm_system *sys, const lmm_fit *f, int method, lmm_stop *stop, double *df,
+                 lmm_error *err) {
+  int p = d->p, rc = LMM_OK;
+  for (int j = 0; j < p; j++) df[j] = method == LMM_DF_RESIDUAL ? (double)d->n - p : NAN;
+  if (method == LMM_DF_CONTAINMENT) {
+    int nested = lmm_nlme_df(d, df, err);
+    if (nested < 0) return err->code;
+    if (!nested) return crossed_fail(d, err);
+  } else if (method == LMM_DF_SATTERTHWAITE && p) {
+    lmm_satterthwaite *s = NULL;
+    double *l = lmm_calloc((size_t)p, sizeof *l);
+    if (!l) return lmm_nomem(err);
+    if (!(rc = lmm_satterthwaite_new(sys, f, stop, &s, err)))
+      for (int j = 0; j < p; j++) {
+        l[j] = 1;
+        df[j] = lmm_satterthwaite_df(s, l);
+        l[j] = 0;
+      }
+    lmm_satterthwaite_free(s);
+    lmm_free(l);
+    if (rc == LMM_NUMERIC) {   /* no df rather than no fit: the fit itself stands */
+      *err = (lmm_error){0};
+      rc = LMM_OK;
+    }
+  }
+  return rc;
+}
+
+int lmm_tidy_rows(const lmm_design *d, lmm_system *sys, const lmm_fit *f, int style, int df_asked, lmm_stop *stop,
+                  lmm_result *out, lmm_error *err) {
   int p = d->p;
   size_t n = d->n;
   double *df = lmm_malloc(sizeof *df * (size_t)(p ? p : 1));
   if (!df) return lmm_nomem(err);
-  int have_df = lmm_nlme_df(d, df, err);
-  if (have_df < 0) { lmm_free(df); return err->code; }
+  int rc = lmm_fixed_df(d, sys, f, lmm_df_method(d, style, df_asked), stop, df, err);
+  if (rc) { lmm_free(df); return rc; }
   /* nlme's summary() (lme and gls) and lm rescale ML standard errors to the
    REML-like sigma, sqrt(n / (n - p)); lme4 does not */
   double se_scale = (style != LMM_STYLE_LME4 && !f->reml) ? sqrt((double)n / ((double)n - p)) : 1;
   for (int j = 0; j < p; j++) {
     double est = f->beta[j], se = d->nre ? f->se[j] * se_scale : f->se[j], t = est / se;
-    double dfj = have_df ? df[j] : NAN;
-    double pv = have_df ? 2 * pt(-fabs(t), dfj, 1, 0) : NAN;
-    if (lmm_result_add(out, "fixed", NULL, d->xnames[j], est, se, t, dfj, pv)) { lmm_free(df); return lmm_nomem(err); }
+    double pv = isnan(df[j]) ? NAN : 2 * pt(-fabs(t), df[j], 1, 0);
+    if (lmm_result_add(out, "fixed", NULL, d->xnames[j], est, se, t, df[j], pv)) { lmm_free(df); return lmm_nomem(err); }
   }
   lmm_free(df);
   for (int t = 0; t < d->nre; t++) {

@@ -5,6 +5,7 @@
 #define LMM_INFERENCE_H
 
 #include "fit.h"
+#include "options.h"
 #include "result.h"
 
 enum {
@@ -28,7 +29,24 @@ double lmm_reported_sigma(const lmm_design *d, const lmm_fit *f, int style);
 /* cov / (sd1 sd2), as cov2cor(); NAN unless both variances are positive. */
 double lmm_correlation(double cov, double var1, double var2);
 
-/* The tidy rows of a fit (the rows lmm_fit returns; the SQL function lmm_tidy reads them back). */
-int lmm_tidy_rows(const lmm_design *d, const lmm_fit *f, int style, lmm_result *out, lmm_error *err);
+/* The df method (options.h LMM_DF_*) a fit of this style gets when asked
+ * for `asked`: by default lmerTest's Satterthwaite for lme4's formulas and
+ * nlme's containment for nlme's calls; n - p without random effects (lm and
+ * gls), unless none was asked. */
+int lmm_df_method(const lmm_design *d, int style, int asked);
+
+/* The denominator df of each fixed effect (p) by method, NAN for none.
+ * Satterthwaite's factors sys at thetas next to the fit's and leaves it
+ * factored at the fit's again (its df NAN where the system is not positive
+ * definite next to the fit); containment is refused (LMM_ERR) where
+ * grouping factors are crossed. */
+int lmm_fixed_df(const lmm_design *d, lmm_system *sys, const lmm_fit *f, int method, lmm_stop *stop, double *df,
+                 lmm_error *err);
+
+/* The tidy rows of a fit (the rows lmm_fit returns; the SQL function lmm_tidy
+ * reads them back), the t tests with the df of df_asked (options.h; sys NULL
+ * without random effects). */
+int lmm_tidy_rows(const lmm_design *d, lmm_system *sys, const lmm_fit *f, int style, int df_asked, lmm_stop *stop,
+                  lmm_result *out, lmm_error *err);
 
 #endif

@@ -84,7 +84,7 @@ static int fit_model(lmm_model *m, const lmm_fit_options *opt, lmm_error *err) {
     if ((rc = lmm_budget_check(m->design, &budget, err))) return rc;
     if ((rc = lmm_fit_ols(m->design, opt->reml, opt->stop, &m->fit, err))) return rc;
     if (!(m->result = lmm_result_new())) return lmm_nomem(err);
-    return lmm_tidy_rows(m->design, m->fit, m->style, m->result, err);
+    return lmm_tidy_rows(m->design, NULL, m->fit, m->style, m->options.df, opt->stop, m->result, err);
   }
   if ((rc = check_groups(m->design, err))) return rc;
   if ((size_t)m->design->p >= m->design->n)
@@ -93,7 +93,10 @@ static int fit_model(lmm_model *m, const lmm_fit_options *opt, lmm_error *err) {
   if ((rc = lmm_system_new(m->design, opt->stop, &m->system, err))) return rc;
   if ((rc = lmm_fit_run(m->system, opt, &m->fit, err))) return rc;
   if (!(m->result = lmm_result_new())) return lmm_nomem(err);
-  return lmm_tidy_rows(m->design, m->fit, m->style, m->result, err);
+  /* a saved fit evaluated again has its df in its saved rows: no 2k^2 factorizations for Satterthwaite's */
+  int df = opt->theta && lmm_df_method(m->design, m->style, m->options.df) == LMM_DF_SATTERTHWAITE ? LMM_DF_NONE
+                                                                                                   : m->options.df;
+  return lmm_tidy_rows(m->design, m->system, m->fit, m->style, df, opt->stop, m->result, err);
 }
 
 /* The fit, OpenBLAS held at one thread (see blas_threads.h). */

@@ -45,7 +45,8 @@ int lmm_model_read(lmm_model *m, int (*read)(void *arg, lmm_feed *feed), void *a
 /* interrupted(ctx) (may be NULL) is asked all along, on the calling thread
  * only (stop.h); when it answers nonzero: LMM_INTERRUPTED. */
 int lmm_model_fit(lmm_model *m, int (*interrupted)(void *), void *ctx, lmm_error *err);
-/* Instead of lmm_model_fit: the fit at a saved theta, without optimizing. */
+/* Instead of lmm_model_fit: the fit at a saved theta, without optimizing; its fixed rows have no
+ * Satterthwaite df (the saved rows keep them). */
 int lmm_model_fit_at(lmm_model *m, const double *theta, int ntheta, int (*interrupted)(void *), void *ctx,
                      lmm_error *err);
 /* Conditional modes (and with_cov their covariances), computed once. */

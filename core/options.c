@@ -27,6 +27,7 @@ int lmm_options_parse(const char *text, lmm_options *o, lmm_error *err) {
   o->contrasts = LMM_CONTR_TREATMENT;
   int contrasts_given = 0;
   o->offset[0] = 0;
+  o->df = LMM_DF_DEFAULT;
   if (!text) return LMM_OK;
   const char *p = text;
   while (*p) {
@@ -78,8 +79,15 @@ int lmm_options_parse(const char *text, lmm_options *o, lmm_error *err) {
                           "offset=log(n)", (int)sizeof o->offset - 1);
         memcpy(o->offset, vs, (size_t)(ve - vs));
         o->offset[ve - vs] = 0;
+      } else if (eq(ks, kend, "df")) {
+        static const char *const names[] = {"containment", "satterthwaite", "residual", "none"};
+        if (o->df) return lmm_fail(err, LMM_ERR, "options: df is given twice; keep one");
+        for (int i = 0; i < 4 && !o->df; i++) if (eq(vs, ve, names[i])) o->df = LMM_DF_CONTAINMENT + i;
+        if (!o->df)
+          return lmm_fail(err, LMM_ERR, "options: df must be containment, satterthwaite, residual or none, not '%.*s'",
+                          (int)(ve - vs), vs);
       } else {
-        return lmm_fail(err, LMM_ERR, "options: unknown option '%.*s' (known: method, save, na, contrasts, offset)",
+        return lmm_fail(err, LMM_ERR, "options: unknown option '%.*s' (known: method, save, na, contrasts, offset, df)",
                         (int)(kend - ks), ks);
       }
     }

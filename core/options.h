@@ -4,6 +4,9 @@
 
 #include "lmm_error.h"
 
+/* df=: the denominator df of the fixed effects' t tests (inference.h) */
+enum { LMM_DF_DEFAULT, LMM_DF_CONTAINMENT, LMM_DF_SATTERTHWAITE, LMM_DF_RESIDUAL, LMM_DF_NONE };
+
 typedef struct lmm_options {
   int reml;            /* default 1, as in R */
   int method_given;    /* method= was written (a gls fit when there is no random part) */
@@ -13,6 +16,7 @@ typedef struct lmm_options {
   int contrasts;       /* contrasts=sum|helmert|treatment|...: how unordered factors are coded (LMM_CONTR_*,
                           default LMM_CONTR_TREATMENT), as R's options(contrasts =) */
   char offset[256];    /* offset=e: the fit is the formula's with + offset(e) ("" for none) */
+  int df;              /* LMM_DF_*: LMM_DF_DEFAULT unless df= was written */
 } lmm_options;
 
 int lmm_options_parse(const char *text, lmm_options *o, lmm_error *err);

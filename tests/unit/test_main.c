@@ -134,6 +134,8 @@ int main(void) {
   /* test_inference.c */
   RUN(test_nlme_df);
   RUN(test_ranef_dyestuff);
+  /* test_satterthwaite.c */
+  RUN(test_satterthwaite_tests);
   /* test_model_errors.c */
   RUN(test_model_errors_grouping);
   RUN(test_model_errors_covariance);

@@ -24,6 +24,18 @@ void test_options_valid(void) {
   CHECK_INT(lmm_options_parse("na=NA|-|., method=ML", &o, &err), LMM_OK);
   CHECK_STR(o.na, "NA|-|.");
   CHECK_INT(o.na_given, 1);
+  CHECK_INT(o.df, LMM_DF_DEFAULT);
+  CHECK_INT(lmm_options_parse("df=Satterthwaite, method=ML", &o, &err), LMM_OK);
+  CHECK_INT(o.df, LMM_DF_SATTERTHWAITE);
+  CHECK_INT(lmm_options_parse(" df = none", &o, &err), LMM_OK);
+  CHECK_INT(o.df, LMM_DF_NONE);
+  CHECK_INT(lmm_options_parse("df=containment", &o, &err), LMM_OK);
+  CHECK_INT(o.df, LMM_DF_CONTAINMENT);
+  CHECK_INT(lmm_options_parse("df=residual", &o, &err), LMM_OK);
+  CHECK_INT(o.df, LMM_DF_RESIDUAL);
+  CHECK_INT(lmm_options_parse("df=", &o, &err), LMM_ERR);
+  CHECK_CONTAINS(err.msg, "df must be containment, satterthwaite, residual or none, not ''");
+  err = (lmm_error){0};
   CHECK_INT(lmm_options_parse("na=-, na=.", &o, &err), LMM_ERR);
   CHECK_CONTAINS(err.msg, "na is given twice");
   err = (lmm_error){0};
