@@ -177,7 +177,9 @@ int lmm_satterthwaite_new(lmm_system *sys, const lmm_fit *f, lmm_stop *stop, lmm
   if (rc != LMM_INTERRUPTED && rc != LMM_NOMEM) {   /* the factor back at the fit's theta */
     memcpy(w.theta, theta0, sizeof *theta0 * (size_t)nth);
     point c0;
-    if (evaluate(&w, &c0, NULL, 0)) {
+    int back = evaluate(&w, &c0, NULL, 0);
+    if (back == LMM_INTERRUPTED || back == LMM_NOMEM) rc = back;   /* asked to stop there: said below */
+    else if (back) {
       rc = lmm_fail(err, LMM_ERR, "the system cannot be factored again at the fit's theta after Satterthwaite's df");
       goto done;
     }

@@ -15,6 +15,13 @@
 
 #include <stdio.h>
 
+typedef struct stop_after { int k; int *asked; } stop_after;
+
+static int stop_at(void *ctx) {
+  stop_after *a = ctx;
+  return ++*a->asked >= a->k;
+}
+
 void test_satterthwaite_tests(void) {
   static const char *names[] = {"y", "x", "f", "g"};
   static char g[24][4], f[24][2];
@@ -66,5 +73,23 @@ void test_satterthwaite_tests(void) {
     CHECK_INT(err.code, LMM_OK);
   }
   lmm_satterthwaite_free(s);
+  /* asked to stop at its k-th question, for every k until it finishes: "interrupted", never another error
+   * (a stop while the system was factored at the fit's theta again read as that factorization failing) */
+  int finished = 0;
+  for (int k = 1; k < 500 && m && m->fit && !finished; k++) {
+    int asked = 0;
+    stop_after ctx = {k, &asked};
+    lmm_stop stop = {stop_at, &ctx, 0};
+    lmm_error e2 = {0};
+    lmm_satterthwaite *s2 = NULL;
+    int rc = lmm_satterthwaite_new(m->system, m->fit, &stop, &s2, &e2);
+    finished = rc == LMM_OK;
+    if (!finished) {
+      CHECK_INT(rc, LMM_INTERRUPTED);
+      CHECK_INT(e2.code, LMM_INTERRUPTED);
+    }
+    lmm_satterthwaite_free(s2);
+  }
+  CHECK_INT(finished, 1);
   lmm_model_free(m);
 }
