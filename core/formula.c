@@ -284,9 +284,11 @@ static int variable(ctx *c, const lmm_expr *e, int *idx) {
     return fail_at(c, e, "'.' stands for the columns of the data that the formula does not otherwise use, which "
                          "lmm_fit and lmm_update know from their table, view or query (a random part or lmm_agg "
                          "takes no '.'): write the columns out");
+  /* refused whatever the mode: expand() gives these with no idx */
+  if (e->kind == EX_STR) return fail_at(c, e, "a text is not a term; texts are levels, as in relevel(f, ref = \"b\")");
+  if (e->kind == EX_ARG) return lmm_expr_check_arith(e, c->what, c->text, c->err);
   if (c->whole_bars) kind = LMM_VAR_NUMERIC;
   else if (e->kind == EX_NAME) kind = LMM_VAR_PLAIN;
-  else if (e->kind == EX_STR) return fail_at(c, e, "a text is not a term; texts are levels, as in relevel(f, ref = \"b\")");
   else if (e->kind == EX_CALL && lmm_numbasis_is_call(e->name)) {
     kind = LMM_VAR_NUMERIC;
     int rc = lmm_numbasis_parse(e, c->what, c->text, &basis, &value, c->err);

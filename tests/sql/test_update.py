@@ -175,6 +175,9 @@ def errors(t, db):
         ("SELECT * FROM lmm_update('dy_err', NULL, NULL, 'method=MLE')", ["lmm_update: options: method must be ML or REML"],
          "bad option"),
         ("SELECT * FROM lmm_update('dy_err', NULL, '. | Batch')", ["lmm_update: random effects are given twice"], "random twice"),
+        # texts are no terms, in the update's rewrite too (it crashed the process: fuzz_formula)
+        ("SELECT * FROM lmm_update('dy_err', 'y ~ ''a''')", ["lmm_update:", "a text is not a term"], "a text as a term"),
+        ("SELECT * FROM lmm_update('dy_err', '. ~ . + ''a''')", ["lmm_update:", "a text is not a term"], "a text added"),
         ("SELECT * FROM lmm_update()", ["lmm_update needs a saved model", "lmm_update(model [, formula"], "no arguments"),
         ("SELECT * FROM lmm_update('dy_err', 12)", ["'formula' must be text", "lmm_update(model"], "formula not text"),
     ]
