@@ -280,7 +280,7 @@ static int fill(tvf_cursor *c, tvf_vtab *vt, sqlite3_value *args[MAX_ARGS]) {
   int rc = tvf->fill(vt->db, args, &c->rows, &msg);
   lmm_interrupt_probe_end(&probe);
   c->rows.probe = NULL;
-  if (rc == SQLITE_OK && c->rows.interrupted) {
+  if (c->rows.interrupted) {   /* the rowset refused a row: whatever the fill made of that (out of memory), it stopped */
     rc = SQLITE_INTERRUPT;
     c->rows.interrupted = 0;
     sqlite3_free(msg);
