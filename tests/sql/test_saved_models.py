@@ -73,33 +73,34 @@ def untyped(t, db):
     t.ok(abs(last - want) < 1e-9 * abs(want), "a row added as text is read as the fit read its rows: %r, %r" % (last, want))
 
 
+def refused(t, db, base, data, cases):
+    """Copies of the saved model base, each fit damaged by an SQL expression, refused by name by lmm_ranef and
+    by lmm_predict on data."""
+    for name, expr, fragment in cases:
+        db.execute("INSERT INTO lmm_models(name, data, formula, random, options, fit, created, version) SELECT ?, data, "
+                   "formula, random, options, %s, created, version FROM lmm_models WHERE name = ?" % expr, (name, base))
+        for sql in ("SELECT * FROM lmm_ranef('%s')" % name, "SELECT * FROM lmm_predict('%s', '%s')" % (name, data)):
+            t.error(db, sql, (), ["'%s' is damaged" % name, fragment], sql)
+        db.execute("DELETE FROM lmm_models WHERE name = ?", (name,))
+
+
 def interaction_damage(t, db):
     """The codes of an interaction grouping's levels, damaged, are refused by name."""
-    for name, expr, fragment in (
+    refused(t, db, "sm_nested", "nest3", (
             ("sm_badcode", "json_set(fit, '$.snapshot.ranef[1].codes[3]', 99)", "level 2 of grouping 'b:a' names level 100 of 'a', which has 4"),
             ("sm_order", "json_set(fit, '$.snapshot.ranef[1].codes[0]', 2)", "the levels of grouping 'b:a' are not in order (level 2)"),
             ("sm_odd", "json_remove(fit, '$.snapshot.ranef[1].codes[0]')", "which its 2 variables cannot share"),
-            ("sm_negcode", "json_set(fit, '$.snapshot.ranef[1].codes[1]', -1)", "ranef[1].codes[1] is not a level code")):
-        db.execute("INSERT INTO lmm_models(name, data, formula, random, options, fit, created, version) SELECT ?, data, "
-                   "formula, random, options, %s, created, version FROM lmm_models WHERE name = 'sm_nested'" % expr, (name,))
-        for sql in ("SELECT * FROM lmm_ranef('%s')" % name, "SELECT * FROM lmm_predict('%s', 'nest3')" % name):
-            t.error(db, sql, (), ["'%s' is damaged" % name, fragment], sql)
-        db.execute("DELETE FROM lmm_models WHERE name = ?", (name,))
+            ("sm_negcode", "json_set(fit, '$.snapshot.ranef[1].codes[1]', -1)", "ranef[1].codes[1] is not a level code")))
 
 
 def basis_damage(t, db):
     """What a basis learned, damaged, is refused by name: too few numbers, knots out of order."""
-    for name, expr, fragment in (
+    refused(t, db, "sm_bases", "sleepstudy", (
             ("sm_coefshort", "json_remove(fit, '$.snapshot.vars[0].coef[0]')",
              "'ns(Days, df = 3)' keeps 3 numbers of what it learned from the data where its formula needs 4"),
             ("sm_coeforder", "json_set(fit, '$.snapshot.vars[0].coef[0]', 20)", "what 'ns(Days, df = 3)' learned"),
             ("sm_coeftext", "json_set(fit, '$.snapshot.vars[0].coef[1]', 'x')", "vars[0].coef[1] is text, not a number"),
-            ("sm_nocoef", "json_remove(fit, '$.snapshot.vars[0].coef')", "keeps 0 numbers of what it learned")):
-        db.execute("INSERT INTO lmm_models(name, data, formula, random, options, fit, created, version) SELECT ?, data, "
-                   "formula, random, options, %s, created, version FROM lmm_models WHERE name = 'sm_bases'" % expr, (name,))
-        for sql in ("SELECT * FROM lmm_ranef('%s')" % name, "SELECT * FROM lmm_predict('%s', 'sleepstudy')" % name):
-            t.error(db, sql, (), ["'%s' is damaged" % name, fragment], sql)
-        db.execute("DELETE FROM lmm_models WHERE name = ?", (name,))
+            ("sm_nocoef", "json_remove(fit, '$.snapshot.vars[0].coef')", "keeps 0 numbers of what it learned")))
 
 
 def grown(t, db):
