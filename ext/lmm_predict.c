@@ -23,7 +23,7 @@ static int predict_one(void *ctx, const lmm_value *vals, int64_t row, const int6
   int rc = lmm_predict_row(pc->p, vals, rowid ? *rowid : row, &pred, err);
   if (rc) return rc;
   lmm_cell *c = lmm_rowset_add(pc->rows);
-  if (!c) return lmm_nomem(err);
+  if (!c) return lmm_rowset_refused(pc->rows, err);
   if (rowid) lmm_cell_int(&c[0], *rowid);   /* else NULL: no number that looks like a rowid and is not */
   lmm_cell_int(&c[1], row);
   lmm_cell_real(&c[2], pred);

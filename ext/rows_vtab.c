@@ -33,6 +33,10 @@ lmm_cell *lmm_rowset_add(lmm_rowset *rs) {
   return row;
 }
 
+int lmm_rowset_refused(const lmm_rowset *rs, lmm_error *err) {
+  return rs->interrupted ? lmm_fail(err, LMM_INTERRUPTED, "interrupted") : lmm_nomem(err);
+}
+
 void lmm_cell_text(lmm_rowset *rs, lmm_cell *c, const char *s) {
   if (!s) { c->type = SQLITE_NULL; return; }
   c->s = sqlite3_mprintf("%s", s);

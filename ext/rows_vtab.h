@@ -7,6 +7,8 @@
 
 #include "sqlite3ext.h"
 
+#include "../core/lmm_error.h"
+
 typedef struct lmm_cell {
   int type;               /* SQLITE_NULL, SQLITE_INTEGER, SQLITE_FLOAT, SQLITE_TEXT */
   sqlite3_int64 i;
@@ -26,6 +28,11 @@ typedef struct lmm_rowset {
 /* Append a row of NULLs and return its cells (NULL when out of memory, or when the host has interrupted the
  * statement: a fill that copies a million rows stops within a time limit too). */
 lmm_cell *lmm_rowset_add(lmm_rowset *rs);
+
+/* Why lmm_rowset_add returned NULL, as core's error (LMM_INTERRUPTED or LMM_NOMEM): a row function called
+ * inside a scan must not answer an interrupt with want of memory, which SQLite would keep for the whole
+ * statement (sqlite3_result_error_nomem marks the connection until its outermost statement ends). */
+int lmm_rowset_refused(const lmm_rowset *rs, lmm_error *err);
 void lmm_cell_text(lmm_rowset *rs, lmm_cell *c, const char *s);
 void lmm_cell_real(lmm_cell *c, double v);   /* NaN becomes NULL */
 void lmm_cell_int(lmm_cell *c, sqlite3_int64 v);
