@@ -1,6 +1,7 @@
 /* inference.c — see inference.h. */
 #include "inference.h"
 #include "alloc.h"
+#include "kenward_roger.h"
 #include "satterthwaite.h"
 
 #define MATHLIB_STANDALONE 1
@@ -129,6 +130,30 @@ int lmm_df_method(const lmm_design *d, int style, int asked) {
   return style == LMM_STYLE_LME4 ? LMM_DF_SATTERTHWAITE : LMM_DF_CONTAINMENT;
 }
 
+/* KR's df of each fixed effect, and where se is not NULL their standard errors from Phi_A and Phi_A itself
+ * (p x p, lmm_malloc'd) into *vcov. */
+static int kr_fixed(const lmm_design *d, const lmm_fit *f, lmm_stop *stop, double *df, double *se, double **vcov,
+                    lmm_error *err) {
+  int p = d->p;
+  lmm_kr *k = NULL;
+  double *l = lmm_calloc((size_t)p, sizeof *l);
+  if (!l) return lmm_nomem(err);
+  int rc = lmm_kr_new(d, f, stop, &k, err);
+  for (int j = 0; j < p && !rc; j++) {
+    l[j] = 1;
+    df[j] = lmm_kr_df(k, l);
+    l[j] = 0;
+    if (se) se[j] = sqrt(lmm_kr_vcov(k)[j + (size_t)j * p]);
+  }
+  if (!rc && vcov) {
+    if (!(*vcov = lmm_malloc_array((size_t)p * p, sizeof **vcov))) rc = lmm_nomem(err);
+    else memcpy(*vcov, lmm_kr_vcov(k), sizeof **vcov * (size_t)p * p);
+  }
+  lmm_kr_free(k);
+  lmm_free(l);
+  return rc;
+}
+
 int lmm_fixed_df(const lmm_design *d, lmm_system *sys, const lmm_fit *f, int method, lmm_stop *stop, double *df,
                  lmm_error *err) {
   int p = d->p, rc = LMM_OK;
@@ -137,6 +162,8 @@ int lmm_fixed_df(const lmm_design *d, lmm_system *sys, const lmm_fit *f, int met
     int nested = lmm_nlme_df(d, df, err);
     if (nested < 0) return err->code;
     if (!nested) return crossed_fail(d, err);
+  } else if (method == LMM_DF_KENWARD_ROGER && p) {
+    rc = kr_fixed(d, f, stop, df, NULL, NULL, err);
   } else if (method == LMM_DF_SATTERTHWAITE && p) {
     lmm_satterthwaite *s = NULL;
     double *l = lmm_calloc((size_t)p, sizeof *l);
@@ -158,18 +185,21 @@ int lmm_fixed_df(const lmm_design *d, lmm_system *sys, const lmm_fit *f, int met
 }
 
 int lmm_tidy_rows(const lmm_design *d, lmm_system *sys, const lmm_fit *f, int style, int df_asked, lmm_stop *stop,
-                  lmm_result *out, lmm_error *err) {
-  int p = d->p;
+                  lmm_result *out, double **vcov_kr, lmm_error *err) {
+  int p = d->p, method = lmm_df_method(d, style, df_asked);
   size_t n = d->n;
-  double *df = lmm_malloc(sizeof *df * (size_t)(p ? p : 1));
+  double *df = lmm_malloc(sizeof *df * (size_t)(p ? p : 1) * 2), *se_kr = df ? df + p : NULL;
   if (!df) return lmm_nomem(err);
-  int rc = lmm_fixed_df(d, sys, f, lmm_df_method(d, style, df_asked), stop, df, err);
+  int rc = method == LMM_DF_KENWARD_ROGER && p ? kr_fixed(d, f, stop, df, se_kr, vcov_kr, err)
+                                              : lmm_fixed_df(d, sys, f, method, stop, df, err);
   if (rc) { lmm_free(df); return rc; }
   /* nlme's summary() (lme and gls) and lm rescale ML standard errors to the
    REML-like sigma, sqrt(n / (n - p)); lme4 does not */
   double se_scale = (style != LMM_STYLE_LME4 && !f->reml) ? sqrt((double)n / ((double)n - p)) : 1;
   for (int j = 0; j < p; j++) {
-    double est = f->beta[j], se = d->nre ? f->se[j] * se_scale : f->se[j], t = est / se;
+    double est = f->beta[j], se = d->nre ? f->se[j] * se_scale : f->se[j];
+    if (method == LMM_DF_KENWARD_ROGER) se = se_kr[j];   /* lmerTest's: from the adjusted covariance */
+    double t = est / se;
     double pv = isnan(df[j]) ? NAN : 2 * pt(-fabs(t), df[j], 1, 0);
     if (lmm_result_add(out, "fixed", NULL, d->xnames[j], est, se, t, df[j], pv)) { lmm_free(df); return lmm_nomem(err); }
   }

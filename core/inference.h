@@ -35,8 +35,8 @@ double lmm_correlation(double cov, double var1, double var2);
  * gls), unless none was asked. */
 int lmm_df_method(const lmm_design *d, int style, int asked);
 
-/* The denominator df of each fixed effect (p) by method, NAN for none.
- * Satterthwaite's factors sys at thetas next to the fit's and leaves it
+/* The denominator df of each fixed effect (p) by method, NAN for none;
+ * Kenward-Roger's refused (LMM_ERR) for an ML fit.  Satterthwaite's factors sys at thetas next to the fit's and leaves it
  * factored at the fit's again (its df NAN where the system is not positive
  * definite next to the fit); containment is refused (LMM_ERR) where
  * grouping factors are crossed. */
@@ -45,8 +45,10 @@ int lmm_fixed_df(const lmm_design *d, lmm_system *sys, const lmm_fit *f, int met
 
 /* The tidy rows of a fit (the rows lmm_fit returns; the SQL function lmm_tidy
  * reads them back), the t tests with the df of df_asked (options.h; sys NULL
- * without random effects). */
+ * without random effects).  With Kenward-Roger's df the standard errors are
+ * the adjusted covariance's (kenward_roger.h), which goes to *vcov_kr
+ * (lmm_malloc'd; vcov_kr may be NULL); *vcov_kr is left alone otherwise. */
 int lmm_tidy_rows(const lmm_design *d, lmm_system *sys, const lmm_fit *f, int style, int df_asked, lmm_stop *stop,
-                  lmm_result *out, lmm_error *err);
+                  lmm_result *out, double **vcov_kr, lmm_error *err);
 
 #endif

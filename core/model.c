@@ -1,6 +1,7 @@
 /* model.c — the pipeline of one fit, and the checks between its stages that
  * turn degenerate data into clear errors instead of garbage. */
 #include "model.h"
+#include "kenward_roger.h"
 #include "alloc.h"
 #include "blas_threads.h"
 #include "budget.h"
@@ -84,19 +85,23 @@ static int fit_model(lmm_model *m, const lmm_fit_options *opt, lmm_error *err) {
     if ((rc = lmm_budget_check(m->design, &budget, err))) return rc;
     if ((rc = lmm_fit_ols(m->design, opt->reml, opt->stop, &m->fit, err))) return rc;
     if (!(m->result = lmm_result_new())) return lmm_nomem(err);
-    return lmm_tidy_rows(m->design, NULL, m->fit, m->style, m->options.df, opt->stop, m->result, err);
+    return lmm_tidy_rows(m->design, NULL, m->fit, m->style, m->options.df, opt->stop, m->result, NULL, err);
   }
   if ((rc = check_groups(m->design, err))) return rc;
   if ((size_t)m->design->p >= m->design->n)
     return lmm_fail(err, LMM_ERR, "%zu rows are too few for %d fixed-effect coefficients", m->design->n, m->design->p);
   if ((rc = lmm_budget_check(m->design, &budget, err))) return rc;
+  if (lmm_df_method(m->design, m->style, m->options.df) == LMM_DF_KENWARD_ROGER && (rc = lmm_kr_check(m->design, opt->reml, err)))
+    return rc;   /* refused before the fit rather than after it */
   if ((rc = lmm_system_new(m->design, opt->stop, &m->system, err))) return rc;
   if ((rc = lmm_fit_run(m->system, opt, &m->fit, err))) return rc;
   if (!(m->result = lmm_result_new())) return lmm_nomem(err);
-  /* a saved fit evaluated again has its df in its saved rows: no 2k^2 factorizations for Satterthwaite's */
-  int df = opt->theta && lmm_df_method(m->design, m->style, m->options.df) == LMM_DF_SATTERTHWAITE ? LMM_DF_NONE
-                                                                                                   : m->options.df;
-  return lmm_tidy_rows(m->design, m->system, m->fit, m->style, df, opt->stop, m->result, err);
+  /* a saved fit evaluated again has its df in its saved rows: no 2k^2 factorizations for Satterthwaite's, no
+   * dense matrices for Kenward-Roger's */
+  int method = lmm_df_method(m->design, m->style, m->options.df);
+  int df = opt->theta && (method == LMM_DF_SATTERTHWAITE || method == LMM_DF_KENWARD_ROGER) ? LMM_DF_NONE
+                                                                                            : m->options.df;
+  return lmm_tidy_rows(m->design, m->system, m->fit, m->style, df, opt->stop, m->result, &m->vcov_kr, err);
 }
 
 /* The fit, OpenBLAS held at one thread (see blas_threads.h). */
@@ -144,12 +149,14 @@ int lmm_model_residuals(lmm_model *m, int (*interrupted)(void *), void *ctx, lmm
 double lmm_model_sigma(const lmm_model *m) { return lmm_reported_sigma(m->design, m->fit, m->style); }
 
 double lmm_model_vcov(const lmm_model *m, int i, int j) {
+  if (m->vcov_kr) return m->vcov_kr[i + j * m->design->p];   /* REML: no scale */
   return m->fit->vcov[i + j * m->design->p] * lmm_vcov_scale(m->design, m->fit, m->style);
 }
 
 void lmm_model_free(lmm_model *m) {
   if (!m) return;
   lmm_ranef_free(m->ranef);
+  lmm_free(m->vcov_kr);
   lmm_result_free(m->result);
   lmm_fit_free(m->fit);
   lmm_system_free(m->system);

@@ -26,6 +26,7 @@ typedef struct lmm_model {
   lmm_fit *fit;
   lmm_result *result;
   lmm_ranef *ranef;       /* on demand: lmm_model_ranef */
+  double *vcov_kr;        /* df=kenward-roger: the adjusted vcov (p x p), what lmm_model_vcov gives */
 } lmm_model;
 
 int lmm_model_begin(const char *formula, const char *random, const char *options, lmm_model **out, lmm_error *err);
@@ -56,7 +57,8 @@ int lmm_model_ranef(lmm_model *m, int with_cov, int (*interrupted)(void *), void
 int lmm_model_residuals(lmm_model *m, int (*interrupted)(void *), void *ctx, lmm_residuals **out, lmm_error *err);
 /* The sigma R reports for this style (the tidy rows' "sigma"). */
 double lmm_model_sigma(const lmm_model *m);
-/* Element (i, j) of the fixed effects' covariance as R's vcov() reports it. */
+/* Element (i, j) of the fixed effects' covariance as R's vcov() reports it (Kenward-Roger's adjusted one
+ * under df=kenward-roger, as pbkrtest's vcovAdj). */
 double lmm_model_vcov(const lmm_model *m, int i, int j);
 void lmm_model_free(lmm_model *m);
 

@@ -80,11 +80,12 @@ int lmm_options_parse(const char *text, lmm_options *o, lmm_error *err) {
         memcpy(o->offset, vs, (size_t)(ve - vs));
         o->offset[ve - vs] = 0;
       } else if (eq(ks, kend, "df")) {
-        static const char *const names[] = {"containment", "satterthwaite", "residual", "none"};
+        static const char *const names[] = {"containment", "satterthwaite", "residual", "none", "kenward-roger"};
         if (o->df) return lmm_fail(err, LMM_ERR, "options: df is given twice; keep one");
-        for (int i = 0; i < 4 && !o->df; i++) if (eq(vs, ve, names[i])) o->df = LMM_DF_CONTAINMENT + i;
+        for (int i = 0; i < 5 && !o->df; i++) if (eq(vs, ve, names[i])) o->df = LMM_DF_CONTAINMENT + i;
         if (!o->df)
-          return lmm_fail(err, LMM_ERR, "options: df must be containment, satterthwaite, residual or none, not '%.*s'",
+          return lmm_fail(err, LMM_ERR, "options: df must be containment, satterthwaite, kenward-roger, residual or none, "
+                          "not '%.*s'",
                           (int)(ve - vs), vs);
       } else {
         return lmm_fail(err, LMM_ERR, "options: unknown option '%.*s' (known: method, save, na, contrasts, offset, df)",

@@ -5,7 +5,7 @@
 #include "lmm_error.h"
 
 /* df=: the denominator df of the fixed effects' t tests (inference.h) */
-enum { LMM_DF_DEFAULT, LMM_DF_CONTAINMENT, LMM_DF_SATTERTHWAITE, LMM_DF_RESIDUAL, LMM_DF_NONE };
+enum { LMM_DF_DEFAULT, LMM_DF_CONTAINMENT, LMM_DF_SATTERTHWAITE, LMM_DF_RESIDUAL, LMM_DF_NONE, LMM_DF_KENWARD_ROGER };
 
 typedef struct lmm_options {
   int reml;            /* default 1, as in R */

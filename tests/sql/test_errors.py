@@ -92,7 +92,7 @@ def run(t, db):
         (("sleepstudy", "Reaction ~ Days", None, "method=MLE"), ["method must be ML or REML", "MLE"], "bad method"),
         (("sleepstudy", "Reaction ~ Days", None, "methd=ML"), ["unknown option 'methd'"], "unknown option"),
         (("sleepstudy", "Reaction ~ Days + (1|Subject)", None, "df=kr"),
-         ["df must be containment, satterthwaite, residual or none", "'kr'"], "bad df"),
+         ["df must be containment, satterthwaite, kenward-roger, residual or none", "'kr'"], "bad df"),
         (("sleepstudy", "Reaction ~ Days + (1|Subject)", None, "df=none, df=residual"), ["df is given twice"], "df twice"),
         (("penicillin", "diameter ~ 1 + (1|plate) + (1|sample)", None, "df=containment"),
          ["df=containment is nlme's rule", "'plate' is not nested in 'sample'", "df=satterthwaite"], "containment on crossed factors"),
@@ -125,6 +125,12 @@ def run(t, db):
         (("sleepstudy", "Reaction ~ Days", ". | Subject", None), ["random: '.' stands for the columns", "write the columns out"],
          "'.' in a random part"),
         (("sleepstudy", "Reaction ~ Days %o% Subject", None, None), ["syntax error at character 17"], "an operator other than %in%"),
+        (("sleepstudy", "Reaction ~ Days + (Days|Subject)", None, "method=ML, df=kenward-roger, save=kr_ml"),
+         ["df=kenward-roger is defined for REML fits", "by ML", "method=REML", "df=satterthwaite"], "Kenward-Roger on an ML fit"),
+        (("WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 7000) "
+          "SELECT (i * 37 % 11) + (i / 2) % 5 AS y, 'g' || (i / 2) AS g FROM s", "y ~ 1 + (1|g)", None, "df=kenward-roger, save=kr_big"),
+         ["df=kenward-roger works with dense matrices", "3501 of them (at most 3000)", "df=satterthwaite"],
+         "Kenward-Roger beyond its dense limit"),
     ]
     for params, fragments, what in cases:
         t.error(db, CALL, params, fragments, what)

@@ -114,6 +114,10 @@ def check_case(t, db, ref, name, rows=None):
         t.close(None, mine["statistic"], f["statistic"], 1e-3, what + " statistic")
         if f.get("p_value") is not None:
             check_p_value(t, mine["p_value"], f["p_value"], what + " p_value")
+        if f.get("df_kenward_roger") is not None:   # lmerTest's summary(ddf = "Kenward-Roger"), df=kenward-roger
+            t.close(None, mine["df"], f["df_kenward_roger"], 1e-3, what + " Kenward-Roger df")
+            t.close(None, mine["std_error"], f["std_error"], 1e-4, what + " Kenward-Roger std_error")
+            check_p_value(t, mine["p_value"], f["p_value_kenward_roger"], what + " Kenward-Roger p_value")
         if f.get("df_satterthwaite") is not None:   # lmerTest's summary(): lme4 formulas' default df
             t.close(None, mine["df"], f["df_satterthwaite"], 1e-3, what + " Satterthwaite df")
             check_p_value(t, mine["p_value"], f["p_value_satterthwaite"], what + " Satterthwaite p_value",

@@ -136,6 +136,8 @@ int main(void) {
   RUN(test_ranef_dyestuff);
   /* test_satterthwaite.c */
   RUN(test_satterthwaite_tests);
+  /* test_kenward_roger.c */
+  RUN(test_kenward_roger_tests);
   /* test_model_errors.c */
   RUN(test_model_errors_grouping);
   RUN(test_model_errors_covariance);

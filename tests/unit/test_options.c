@@ -34,7 +34,7 @@ void test_options_valid(void) {
   CHECK_INT(lmm_options_parse("df=residual", &o, &err), LMM_OK);
   CHECK_INT(o.df, LMM_DF_RESIDUAL);
   CHECK_INT(lmm_options_parse("df=", &o, &err), LMM_ERR);
-  CHECK_CONTAINS(err.msg, "df must be containment, satterthwaite, residual or none, not ''");
+  CHECK_CONTAINS(err.msg, "df must be containment, satterthwaite, kenward-roger, residual or none, not ''");
   err = (lmm_error){0};
   CHECK_INT(lmm_options_parse("na=-, na=.", &o, &err), LMM_ERR);
   CHECK_CONTAINS(err.msg, "na is given twice");
