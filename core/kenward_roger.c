@@ -4,8 +4,9 @@
  * design.h) with V~ = I + Z^ G^ Z^' (G^ = Lambda Lambda', Lambda block
  * diagonal, T^ = diag(2^zexp) T for each level) and sigma 1: P_i, Q_ij, W and
  * Phi for V = sigma^2 V~ in the data's units differ from these by factors
- * that cancel in Phi_A and in KR's statistics, except in pbkrtest's choice of
- * inverse for W, which is made on the information in the data's units.
+ * that cancel in Phi_A and in KR's statistics, so the df do not depend on
+ * the data's units (pbkrtest's choice between inverse and ginv for W does;
+ * see adjust).
  *
  * With S = Z'Z, R = Z'X, M = Lambda (Lambda' S Lambda + I)^-1 Lambda' and
  * N = I - M S, Woodbury gives V~^-1 = I - Z M Z', V~^-1 Z = Z N, and
@@ -178,16 +179,13 @@ static double trace_dd(const param *pi, const param *pj, const double *C, size_t
   return s;
 }
 
-/* The inverse of the symmetric k x k matrix H (destroyed) into Hi, times 2: an exact inverse when the smallest
- * |eigenvalue| of H exceeds 1e-10, else MASS's ginv (eigenvalues above sqrt(eps) of the largest). */
+/* Twice the inverse of the symmetric k x k matrix H (destroyed) into Hi, over the eigenvalues above sqrt(eps)
+ * of the largest in magnitude: the inverse unless H is nearly singular, MASS's ginv where it is. */
 static int twice_inverse(int k, double *H, double *Hi, double *ev) {
   if (LAPACKE_dsyev(LAPACK_COL_MAJOR, 'V', 'L', k, H, k, ev)) return LMM_NUMERIC;
-  double lo = INFINITY, hi = 0;
-  for (int e = 0; e < k; e++) {
-    if (fabs(ev[e]) < lo) lo = fabs(ev[e]);
-    if (fabs(ev[e]) > hi) hi = fabs(ev[e]);
-  }
-  double tol = lo > 1e-10 ? 0 : sqrt(DBL_EPSILON) * hi;
+  double hi = 0;
+  for (int e = 0; e < k; e++) if (fabs(ev[e]) > hi) hi = fabs(ev[e]);
+  double tol = sqrt(DBL_EPSILON) * hi;
   memset(Hi, 0, sizeof *Hi * (size_t)k * k);
   for (int e = 0; e < k; e++) {
     if (!(fabs(ev[e]) > tol)) continue;
@@ -290,24 +288,21 @@ static int adjust(const lmm_design *d, const lmm_fit *f, size_t Q, const param *
     K[j + nr * np] = K[nr + j * np] = s;
   }
   K[nr + nr * np] = (double)d->n - 2 * trMS + trMSMS;
-  /* the information (twice it) in the data's units, where pbkrtest decides between inverse and ginv: parameter
-   * (a, b) of a term scales by 2^(zexp a + zexp b) / sigma^2, the residual's by 1 / sigma^2 */
-  double *IE = w->U, *Ph = k->Phit, *sc = w->ev + np;
-  for (int i = 0; i < np; i++) {
-    const lmm_reterm *re = i < nr ? &d->re[f->map->e[i].term] : NULL;
-    sc[i] = (re ? ldexp(1, re->zexp[par[i].a] + re->zexp[par[i].b]) : 1) / (f->sigma * f->sigma);
-  }
+  /* the information (twice it), inverted in these units: pbkrtest inverts it in the data's, where it is
+   * D IE D / sigma^4 (parameter (a, b) of a term scaled by 2^(zexp a + zexp b)), and takes ginv where its smallest
+   * eigenvalue is below 1e-10 there; that threshold depends on the data's units (a slope's variance in a column
+   * of 1e9 makes the information's eigenvalues 1e36 apart), so the choice here is made where the scales are
+   * even: the inverse, or ginv for a nearly singular information (both agree wherever it is not) */
+  double *IE = w->U, *Ph = k->Phit;
   for (int i = 0; i < np; i++) {
     mul(p, Ph, Pm + (size_t)i * pp, w->T1);
     for (int j = i; j < np; j++) {
       mul(p, Ph, Pm + (size_t)j * pp, w->T2);
       double v = K[i + j * np] - 2 * trace_prod(p, Ph, Qm + (size_t)(i + j * np) * pp) + trace_prod(p, w->T1, w->T2);
-      IE[i + j * np] = IE[j + i * np] = v * sc[i] * sc[j];
+      IE[i + j * np] = IE[j + i * np] = v;
     }
   }
   if (twice_inverse(np, IE, k->W, w->ev)) return LMM_NUMERIC;
-  for (int i = 0; i < np; i++)
-    for (int j = 0; j < np; j++) k->W[i + j * np] *= sc[i] * sc[j];
   /* U = sum_ij W_ij (Q_ij - P_i Phi P_j), Q_ji = Q_ij'; Phi_A~ = Phi + 2 Phi U Phi */
   double *U = w->DB;   /* done with: p x p */
   memset(U, 0, sizeof *U * pp);

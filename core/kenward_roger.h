@@ -12,8 +12,8 @@
  * would add are zero.  With P_i = -X'V^-1 G_i V^-1 X, Q_ij = X'V^-1 G_i V^-1
  * G_j V^-1 X, Phi = (X'V^-1 X)^-1 and the expected information
  * I_ij = tr(V^-1 G_i V^-1 G_j) / 2 - tr(Phi Q_ij) + tr(Phi P_i Phi P_j) / 2,
- * W = I^-1 (pbkrtest's generalized inverse where its smallest eigenvalue is
- * below 1e-10) and
+ * W = I^-1 (a generalized inverse where I is nearly singular, see
+ * kenward_roger.c) and
  *
  *   Phi_A = Phi + 2 Phi (sum_ij W_ij (Q_ij - P_i Phi P_j)) Phi.
  *

@@ -72,6 +72,14 @@ def run(t, db):
     check_vcov(t, vcov(db, "sat_a"), r["vcov_unadjusted"], "df=satterthwaite: lmm_vcov is vcov()'s")
     adj, un = vcov(db, "kr_a"), vcov(db, "sat_a")
     t.ok(adj[0] > un[0] * 1.01, "the adjusted variance %r exceeds the unadjusted %r" % (adj[0], un[0]))
+    # KR's df do not depend on the data's units: a slope in a column of 1e9 or 1e-9 (its variance's information
+    # 1e36 apart from the residual's) gives Days' df, and its standard error scaled by the column's factor
+    base = fixed(fit(db, "robust", "Reaction ~ Days + (Days|Subject)", None, "df=kenward-roger"))
+    for col, factor in (("Days_big", 1e9), ("Days_small", 1e-9)):
+        got = fixed(fit(db, "robust", "Reaction ~ %s + (%s|Subject)" % (col, col), None, "df=kenward-roger"))
+        for a, b in zip(got, base):
+            t.close(None, a["df"], b["df"], 1e-6, "%s %s: KR df as Days'" % (col, a["term"]))
+        t.close(None, got[1]["std_error"] * factor, base[1]["std_error"], 1e-6, col + ": se as Days' scaled")
     # lm: R's n - p whatever is asked
     lm = fixed(fit(db, "sleepstudy", "Reaction ~ Days", None, "df=kenward-roger"))
     t.ok(all(x["df"] == 178 for x in lm), "lm with df=kenward-roger: n - p (%r)" % [x["df"] for x in lm])
