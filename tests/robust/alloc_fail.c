@@ -112,6 +112,8 @@ static const alloc_case cases[] = {
   {"vcov", 1, "SELECT * FROM lmm_vcov('sl')"},
   {"tidy", 1, "SELECT * FROM lmm_tidy('sl_int')"},
   {"fit_dot", 0, "SELECT * FROM lmm_fit('SELECT Subject, Reaction, Days FROM sleepstudy', 'log(Reaction) ~ . + (1|Subject)')"},
+  {"fit_kenward_roger", 0, "SELECT * FROM lmm_fit('arabidopsis', 'log(1 + total_fruits) ~ amd + (amd|popu) + (1|popu:gen)', "
+   "NULL, 'df=kenward-roger, save=kr')"},
   {"update_save", 1, "SELECT * FROM lmm_update('sl_ml', 'log(.) ~ . - (Days|Subject) + (1|Subject)', NULL, 'save=sl_up')"},
   {"update_options", 1, "SELECT * FROM lmm_update('sl_int', NULL, 'Days|Subject', 'method=REML')"},
   {"agg", 0,

@@ -11,7 +11,7 @@
 
 static int make_model(const char *options, lmm_model **m, lmm_error *err) {
   static const char *names[] = {"y", "x", "f", "g"};
-  static char g[48][4], f[48][2];
+  static char g[48][8], f[48][8];
   static lmm_value rows[48 * 4];
   for (int i = 0; i < 48; i++) {
     snprintf(g[i], sizeof g[i], "g%d", i / 6);
