@@ -34,6 +34,12 @@ case("kr_penicillin", P, diameter ~ 1 + (1|plate) + (1|sample),
 M <- csv("machines"); M$Worker <- as.character(M$Worker)
 case("kr_machines", M, score ~ Machine + (1|Worker) + (1|Worker:Machine),
      sqlspec("machines", "score ~ Machine + (1|Worker) + (1|Worker:Machine)", NULL, "df=kenward-roger"))
+# two terms of one grouping factor, and three crossed factors two of them with slopes
+case("kr_sleepstudy_uncorr", S, Reaction ~ Days + (Days||Subject),
+     sqlspec("sleepstudy", "Reaction ~ Days + (Days||Subject)", NULL, "df=kenward-roger"))
+Cr <- csv("crossed")
+case("kr_crossed_slopes", Cr, y ~ x + (x|a) + (x|b) + (1|c),
+     sqlspec("crossed", "y ~ x + (x|a) + (x|b) + (1|c)", NULL, "df=kenward-roger"))
 A <- csv("arabidopsis")
 A[, c("gen", "rack", "nutrient")] <- lapply(A[, c("gen", "rack", "nutrient")], factor); A$y <- log(1 + A$total_fruits)
 case("kr_arabidopsis_lmm6.2", A, y ~ rack + nutrient + amd + status + (nutrient|popu) + (nutrient|popu:gen),
