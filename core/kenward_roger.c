@@ -8,8 +8,9 @@
  * the data's units (pbkrtest's choice between inverse and ginv for W does;
  * see adjust).
  *
- * With S = Z'Z, R = Z'X, M = Lambda (Lambda' S Lambda + I)^-1 Lambda' and
- * N = I - M S, Woodbury gives V~^-1 = I - Z M Z', V~^-1 Z = Z N, and
+ * With S = Z'Z, R = Z'X, L L' = Lambda' S Lambda + I, M = Lambda L^-T L^-1
+ * Lambda' and N = I - M S, Woodbury gives V~^-1 = I - Z M Z', V~^-1 Z = Z N
+ * (C below is S - G'G, G = L^-1 Lambda' S, and M S = Lambda L^-T G), and
  *   C = Z'V~^-1 Z = S N,   B = Z'V~^-1 X = N'R,   F = Z'V~^-2 X = N'B,
  *   X'V~^-1 X = X'X - R'M R,   X'V~^-2 X = X'X - 2 R'M R + (M R)' S (M R),
  *   X'V~^-3 X = X'V~^-2 X - B'M B,   tr V~^-2 = n - 2 tr(M S) + tr(M S M S),
@@ -49,10 +50,17 @@ enum { CHUNK = 256 };
  * order, and the (a, b) element of the term's covariance. */
 typedef struct param { size_t off; int nlevels, q, a, b; } param;
 
+/* Columns a step of a product whose columns cost col_flops: lapack_steps' choice, but at least 32 (one column
+ * at a time is a matrix-vector product, many times slower). */
+static int step_columns(double col_flops) {
+  int w = lmm_steps_columns(col_flops);
+  return w < 32 ? 32 : w;
+}
+
 /* C (m x n) = alpha op(A) B + beta C, cut by C's columns into steps with stop asked between them. */
 static int gemm(CBLAS_TRANSPOSE ta, int m, int n, int k, double alpha, const double *A, int lda, const double *B,
                 int ldb, double beta, double *C, int ldc, lmm_stop *stop) {
-  int w = lmm_steps_columns(2.0 * m * k);
+  int w = step_columns(2.0 * m * k);
   for (int c = 0; c < n; c += w) {
     if (lmm_stop_asked(stop)) return LMM_INTERRUPTED;
     cblas_dgemm(CblasColMajor, ta, CblasNoTrans, m, n - c < w ? n - c : w, k, alpha, A, lda, B + (size_t)c * ldb, ldb,
@@ -98,41 +106,46 @@ static int cross_products(const lmm_design *d, const size_t *off, size_t Q, doub
   return LMM_OK;
 }
 
-/* A = Lambda' S Lambda + I (Q x Q) and Lt = Lambda', Lambda's blocks T^ (by design term, q x q lower). */
-static void lambda_products(const lmm_design *d, const size_t *off, size_t Q, double *const *T, const double *S,
-                            double *A, double *Lt) {
+/* X (Q x n, leading dimension Q) <- Lambda' X (trans 1) or Lambda X (trans 0), Lambda's blocks T^ (by design term,
+ * q x q lower). */
+static void lambda_rows(const lmm_design *d, const size_t *off, size_t Q, double *const *T, double *X, size_t n,
+                        int trans) {
   double v[LMM_MAX_Q];
-  memcpy(A, S, sizeof *A * Q * Q);
-  memset(Lt, 0, sizeof *Lt * Q * Q);
   for (int t = 0; t < d->nre; t++) {
     int q = d->re[t].q;
+    const double *Tt = T[t];
     for (int l = 0; l < d->re[t].nlevels; l++) {
-      size_t c0 = off[t] + (size_t)l * q;
-      for (size_t i = 0; i < Q; i++) {   /* A's columns c0.. times T^ */
-        for (int b = 0; b < q; b++) {
-          v[b] = 0;
-          for (int a = b; a < q; a++) v[b] += A[i + (c0 + a) * Q] * T[t][a + b * q];
+      double *x = X + off[t] + (size_t)l * q;
+      for (size_t j = 0; j < n; j++, x += Q) {
+        for (int a = 0; a < q; a++) {
+          v[a] = 0;
+          if (trans) for (int b = a; b < q; b++) v[a] += Tt[b + a * q] * x[b];
+          else for (int b = 0; b <= a; b++) v[a] += Tt[a + b * q] * x[b];
         }
-        for (int b = 0; b < q; b++) A[i + (c0 + b) * Q] = v[b];
-      }
-      for (int a = 0; a < q; a++)
-        for (int b = 0; b <= a; b++) Lt[c0 + b + (c0 + a) * Q] = T[t][a + b * q];
-    }
-  }
-  for (int t = 0; t < d->nre; t++) {
-    int q = d->re[t].q;
-    for (int l = 0; l < d->re[t].nlevels; l++) {
-      size_t c0 = off[t] + (size_t)l * q;
-      for (size_t j = 0; j < Q; j++) {   /* T^' times A's rows c0.. */
-        for (int b = 0; b < q; b++) {
-          v[b] = 0;
-          for (int a = b; a < q; a++) v[b] += T[t][a + b * q] * A[c0 + a + j * Q];
-        }
-        for (int b = 0; b < q; b++) A[c0 + b + j * Q] = v[b];
+        memcpy(x, v, sizeof *v * (size_t)q);
       }
     }
   }
-  for (size_t i = 0; i < Q; i++) A[i + i * Q] += 1;
+}
+
+/* X (Q x p) <- M X = Lambda L^-T L^-1 Lambda' X, L (in A) the Cholesky factor of Lambda' S Lambda + I. */
+static void m_times(const lmm_design *d, const size_t *off, size_t Q, double *const *T, const double *L, double *X,
+                    int p) {
+  lambda_rows(d, off, Q, T, X, (size_t)p, 1);
+  cblas_dtrsm(CblasColMajor, CblasLeft, CblasLower, CblasNoTrans, CblasNonUnit, (int)Q, p, 1, L, (int)Q, X, (int)Q);
+  cblas_dtrsm(CblasColMajor, CblasLeft, CblasLower, CblasTrans, CblasNonUnit, (int)Q, p, 1, L, (int)Q, X, (int)Q);
+  lambda_rows(d, off, Q, T, X, (size_t)p, 0);
+}
+
+/* X (Q x Q) <- L^-1 X (trans 0) or L^-T X (trans 1), cut by X's columns. */
+static int solve_steps(size_t Q, const double *L, double *X, int trans, lmm_stop *stop) {
+  int w = step_columns((double)Q * Q);
+  for (size_t c = 0; c < Q; c += (size_t)w) {
+    if (lmm_stop_asked(stop)) return LMM_INTERRUPTED;
+    cblas_dtrsm(CblasColMajor, CblasLeft, CblasLower, trans ? CblasTrans : CblasNoTrans, CblasNonUnit, (int)Q,
+                Q - c < (size_t)w ? (int)(Q - c) : w, 1, L, (int)Q, X + c * Q, (int)Q);
+  }
+  return LMM_OK;
 }
 
 /* tr(X Y) for p x p X, Y */
@@ -202,36 +215,47 @@ typedef struct bufs {
   double *S, *A, *Lt, *C, *R, *B, *MR, *F, *Y, *DB, *XX, *E2, *E3, *Q, *K, *T1, *T2, *U, *ev;
 } bufs;
 
-static int adjust(const lmm_design *d, const lmm_fit *f, size_t Q, const param *par, lmm_kr *k, bufs *w,
-                  lmm_stop *stop) {
+static int adjust(const lmm_design *d, const lmm_fit *f, const size_t *off, size_t Q, double *const *T,
+                  const param *par, lmm_kr *k, bufs *w, lmm_stop *stop) {
   int p = d->p, np = k->np, nr = np - 1, rc;
   size_t pp = (size_t)p * p;
-  /* A = L L'; Lt = L^-1 Lambda'; A = M = Lt' Lt */
-  int info = lmm_dense_chol((int)Q, w->A, (int)Q, stop);
+  double *L = w->A, *G = w->Lt, *S = w->S, *C = w->C;
+  /* G = Lambda' S; A = Lambda' S Lambda + I = L L' */
+  memcpy(G, S, sizeof *G * Q * Q);
+  lambda_rows(d, off, Q, T, G, Q, 1);
+  for (size_t b = 0; b < Q; b++)
+    for (size_t a = 0; a < Q; a++) L[a + b * Q] = G[b + a * Q];
+  lambda_rows(d, off, Q, T, L, Q, 1);
+  for (size_t a = 0; a < Q; a++) L[a + a * Q] += 1;
+  int info = lmm_dense_chol((int)Q, L, (int)Q, stop);
   if (info == LMM_DENSE_CHOL_STOPPED) return LMM_INTERRUPTED;
   if (info) return LMM_NUMERIC;
-  int step = lmm_steps_columns((double)Q * Q);
-  for (size_t c = 0; c < Q; c += step) {
+  /* G = L^-1 Lambda' S; C = S - G'G (its lower triangle by column groups, then made symmetric) */
+  if ((rc = solve_steps(Q, L, G, 0, stop))) return rc;
+  memcpy(C, S, sizeof *C * Q * Q);
+  int cw = step_columns(2.0 * Q * Q);
+  for (size_t c = 0; c < Q; c += (size_t)cw) {
     if (lmm_stop_asked(stop)) return LMM_INTERRUPTED;
-    cblas_dtrsm(CblasColMajor, CblasLeft, CblasLower, CblasNoTrans, CblasNonUnit, (int)Q,
-                Q - c < (size_t)step ? (int)(Q - c) : step, 1, w->A, (int)Q, w->Lt + c * Q, (int)Q);
+    int n = Q - c < (size_t)cw ? (int)(Q - c) : cw;
+    cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, (int)(Q - c), n, (int)Q, -1, G + c * Q, (int)Q, G + c * Q,
+                (int)Q, 1, C + c + c * Q, (int)Q);
   }
-  if ((rc = gemm(CblasTrans, (int)Q, (int)Q, (int)Q, 1, w->Lt, (int)Q, w->Lt, (int)Q, 0, w->A, (int)Q, stop))) return rc;
-  double *M = w->A, *N = w->Lt, *S = w->S, *C = w->C;
-  /* N = I - M S, tr(M S), tr(M S M S) */
-  if ((rc = gemm(CblasNoTrans, (int)Q, (int)Q, (int)Q, -1, M, (int)Q, S, (int)Q, 0, N, (int)Q, stop))) return rc;
+  for (size_t b = 0; b < Q; b++)
+    for (size_t a = b + 1; a < Q; a++) C[b + a * Q] = C[a + b * Q];
+  /* M S = Lambda L^-T G; tr(M S), tr(M S M S); N = I - M S */
+  if ((rc = solve_steps(Q, L, G, 1, stop))) return rc;
+  double *N = G;
+  lambda_rows(d, off, Q, T, N, Q, 0);
   double trMS = 0, trMSMS = 0;
   for (size_t a = 0; a < Q; a++) {
-    trMS -= N[a + a * Q];
+    trMS += N[a + a * Q];
     for (size_t b = 0; b < Q; b++) trMSMS += N[a + b * Q] * N[b + a * Q];
-    N[a + a * Q] += 1;
   }
-  /* C = S N, made symmetric */
-  if ((rc = gemm(CblasNoTrans, (int)Q, (int)Q, (int)Q, 1, S, (int)Q, N, (int)Q, 0, C, (int)Q, stop))) return rc;
-  for (size_t b = 0; b < Q; b++)
-    for (size_t a = b + 1; a < Q; a++) C[a + b * Q] = C[b + a * Q] = (C[a + b * Q] + C[b + a * Q]) / 2;
+  for (size_t e = 0; e < Q * Q; e++) N[e] = -N[e];
+  for (size_t a = 0; a < Q; a++) N[a + a * Q] += 1;
   /* MR, B = R - S MR, F = N'B, E2, E3 and Phi~ */
-  if ((rc = gemm(CblasNoTrans, (int)Q, p, (int)Q, 1, M, (int)Q, w->R, (int)Q, 0, w->MR, (int)Q, stop))) return rc;
+  memcpy(w->MR, w->R, sizeof *w->MR * Q * p);
+  m_times(d, off, Q, T, L, w->MR, p);
   memcpy(w->B, w->R, sizeof *w->B * Q * p);
   if ((rc = gemm(CblasNoTrans, (int)Q, p, (int)Q, -1, S, (int)Q, w->MR, (int)Q, 1, w->B, (int)Q, stop))) return rc;
   if ((rc = gemm(CblasTrans, (int)Q, p, (int)Q, 1, N, (int)Q, w->B, (int)Q, 0, w->F, (int)Q, stop))) return rc;
@@ -242,7 +266,8 @@ static int adjust(const lmm_design *d, const lmm_fit *f, size_t Q, const param *
     k->Phit[e] = w->XX[e] - w->T1[e];
     w->E2[e] = w->XX[e] - 2 * w->T1[e] + w->T2[e];
   }
-  if ((rc = gemm(CblasNoTrans, (int)Q, p, (int)Q, 1, M, (int)Q, w->B, (int)Q, 0, w->Y, (int)Q, stop))) return rc;
+  memcpy(w->Y, w->B, sizeof *w->Y * Q * p);
+  m_times(d, off, Q, T, L, w->Y, p);
   cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, p, p, (int)Q, 1, w->B, (int)Q, w->Y, (int)Q, 0, w->T1, p);
   for (size_t e = 0; e < pp; e++) w->E3[e] = w->E2[e] - w->T1[e];
   if (LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'L', p, k->Phit, p) || LAPACKE_dpotri(LAPACK_COL_MAJOR, 'L', p, k->Phit, p))
@@ -397,8 +422,7 @@ int lmm_kr_new(const lmm_design *d, const lmm_fit *f, lmm_stop *stop, lmm_kr **o
       for (int b = 0; b < q; b++) T[t][a + b * q] = ldexp(T[t][a + b * q], d->re[t].zexp[a]);
   }
   if ((rc = cross_products(d, off, Q, w.S, w.R, w.XX, stop)) == LMM_OK) {
-    lambda_products(d, off, Q, T, w.S, w.A, w.Lt);
-    rc = adjust(d, f, Q, par, k, &w, stop);
+    rc = adjust(d, f, off, Q, T, par, k, &w, stop);
   }
   if (rc == LMM_INTERRUPTED) rc = lmm_fail(err, rc, "interrupted");
   else if (rc == LMM_NOMEM) rc = lmm_nomem(err);
