@@ -41,6 +41,8 @@ Aq <- "SELECT popu, gen, 'r' || rack AS rack, 'n' || nutrient AS nutrient, amd, 
 S <- csv("sleepstudy"); S$Subject <- as.character(S$Subject)
 W <- csv("warpbreaks")
 Cr <- csv("crossed")
+Oa <- csv("oats")
+Ma <- csv("machines"); Ma$Worker <- as.character(Ma$Worker)
 
 # nlme: lme by REML and ML (ML: anova's adjustSigma), gls by REML and ML
 nlme_case("orthodont_lme", lme(distance ~ age * Sex, random = ~ 1 | Subject, data = O, control = nlmetight),
@@ -53,6 +55,11 @@ nlme_case("arabidopsis_lme_inter", lme(y ~ rack + nutrient * amd + status, rando
           sqlspec(Aq, "log(1 + total_fruits) ~ rack + nutrient * amd + status", "1|popu/gen"))
 nlme_case("arabidopsis_lme_inter3", lme(y ~ nutrient + amd * status, random = ~ 1 | popu/gen, data = A, method = "ML", control = nlmetight),
           sqlspec(Aq, "log(1 + total_fruits) ~ nutrient + amd * status", "1|popu/gen", "method=ML"))
+# terms in three strata: Variety between plots, nitro and its interaction within them; Machine within Worker
+nlme_case("oats_lme", lme(yield ~ nitro * Variety, random = ~ 1 | Block/Variety, data = Oa, control = nlmetight),
+          sqlspec("oats", "yield ~ nitro * Variety", "1|Block/Variety"))
+nlme_case("machines_lme_ml", lme(score ~ Machine, random = ~ 1 | Worker/Machine, data = Ma, method = "ML", control = nlmetight),
+          sqlspec("machines", "score ~ Machine", "1|Worker/Machine", "method=ML"))
 nlme_case("orthodont_gls", gls(distance ~ age * Sex, data = O), sqlspec("orthodont", "distance ~ age * Sex", NULL, "method=REML"), "nlme::gls")
 nlme_case("arabidopsis_gls_ml", gls(y ~ rack + nutrient * amd + status, data = A, method = "ML"),
           sqlspec(Aq, "log(1 + total_fruits) ~ rack + nutrient * amd + status", NULL, "method=ML"), "nlme::gls")
@@ -69,11 +76,20 @@ lmer_case("orthodont_numeric_inter", lmerTest::lmer(distance ~ age * Sex + (1 | 
           sqlspec("orthodont", "distance ~ age * Sex + (1|Subject)", NULL, "method=ML"))
 lmer_case("crossed", lmerTest::lmer(y ~ x * c + (1 | a) + (1 | b), data = Cr, control = tight),
           sqlspec("crossed", "y ~ x * c + (1|a) + (1|b)"))
+lmer_case("arabidopsis_3way", lmerTest::lmer(y ~ rack + nutrient * amd * status + (1 | popu) + (1 | popu:gen), data = A, control = tight),
+          sqlspec(Aq, "log(1 + total_fruits) ~ rack + nutrient * amd * status + (1|popu) + (1|popu:gen)"))
+lmer_case("crossed_noint", lmerTest::lmer(y ~ 0 + c + x + (1 | a) + (1 | b), data = Cr, REML = FALSE, control = tight),
+          sqlspec("crossed", "y ~ 0 + c + x + (1|a) + (1|b)", NULL, "method=ML"))
 # type III refits with treatment contrasts and maps back: sum contrasts and a base-last (contr.SAS) coding
 local({
   op <- options(contrasts = c("contr.sum", "contr.poly")); on.exit(options(op))
   lmer_case("arabidopsis_sum", lmerTest::lmer(y ~ nutrient * amd + status + (1 | popu) + (1 | popu:gen), data = A, control = tight),
             sqlspec(Aq, "log(1 + total_fruits) ~ nutrient * amd + status + (1|popu) + (1|popu:gen)", NULL, "contrasts=sum"))
+})
+local({
+  op <- options(contrasts = c("contr.helmert", "contr.poly")); on.exit(options(op))
+  lmer_case("oats_helmert", lmerTest::lmer(yield ~ nitro * Variety + (1 | Block) + (1 | Block:Variety), data = Oa, control = tight),
+            sqlspec("oats", "yield ~ nitro * Variety + (1|Block) + (1|Block:Variety)", NULL, "contrasts=helmert"))
 })
 
 # anova(lm): sequential, with the Residuals row
