@@ -13,6 +13,8 @@
 #include <Rmath.h>
 #include <cblas.h>
 #include <ctype.h>
+#include <float.h>
+#include <stdlib.h>
 #include <lapacke.h>
 #include <math.h>
 #include <string.h>
@@ -41,7 +43,7 @@ static int parse_type(const char *s, const char *e, int *type) {
 }
 
 int lmm_ftest_options_parse(const char *text, lmm_ftest_options *o, lmm_error *err) {
-  *o = (lmm_ftest_options){LMM_FTEST_DEFAULT, LMM_FTEST_DF_DEFAULT};
+  *o = (lmm_ftest_options){LMM_FTEST_DEFAULT, LMM_FTEST_DF_DEFAULT, NULL, 0};
   int type_given = 0, df_given = 0;
   for (const char *p = text ? text : ""; *p;) {
     const char *end = strchr(p, ',');
@@ -69,9 +71,13 @@ int lmm_ftest_options_parse(const char *text, lmm_ftest_options *o, lmm_error *e
       else if (word_is(vs, ve, "kenward-roger")) o->df = LMM_FTEST_DF_KENWARD_ROGER;
       else return lmm_fail(err, LMM_ERR, "options: df of an F test of terms must be satterthwaite or kenward-roger "
                            "(lmerTest's ddf), not '%.*s'", (int)(ve - vs), vs);
+    } else if (kend - ks == 1 && *ks == 'L') {
+      if (o->L) return lmm_fail(err, LMM_ERR, "options: L is given twice; write its rows in one L=, ';' between them");
+      o->L = vs;
+      o->Llen = (int)(ve - vs);
     } else
       return lmm_fail(err, LMM_ERR, "options: '%.*s' is not an option of the F tests of one model's terms; they take "
-                      "type= and df=", (int)(kend - ks), ks);
+                      "type=, df= and L=", (int)(kend - ks), ks);
   }
   return LMM_OK;
 }
@@ -196,18 +202,26 @@ static int term_cols(const lmm_design *d, int t, int *cols) {
 
 /* anova.lme / anova.gls / anova(lm): sequential F_t = |U beta|^2 over term t's rows / their count, U the upper
  * Cholesky factor of V^-1; marginal F_t = beta_t' V_tt^-1 beta_t / count. */
+/* The covariance nlme's anova tests with: R's vcov, an ML lme's scaled by n / (n - p) (adjustSigma). */
+static void nlme_vcov(const lmm_model *m, double *V) {
+  const lmm_design *d = m->design;
+  int p = d->p;
+  double n = (double)d->n, scale = d->nre && !m->fit->reml ? n / (n - p) : 1;
+  for (int j = 0; j < p; j++)
+    for (int i = 0; i < p; i++) V[i + (size_t)j * p] = lmm_model_vcov(m, i, j) * scale;
+}
+
 static int wald_table(lmm_model *m, int marginal, lmm_ftest_table *out, lmm_error *err) {
   const lmm_design *d = m->design;
   const lmm_fit *f = m->fit;
   int p = d->p, T = d->nxterms, lm = m->style == LMM_STYLE_LM, rc = LMM_OK;
-  double n = (double)d->n, scale = d->nre && !f->reml ? n / (n - p) : 1;   /* lme's adjustSigma under ML */
+  double n = (double)d->n;
   size_t pp = (size_t)p * (size_t)p;
   double *V = lmm_malloc_array(lmm_size_add(lmm_size_mul(3, pp), (size_t)(2 * p + T + 1)), sizeof *V);
   int *cols = lmm_malloc_array((size_t)(p ? p : 1), sizeof *cols);
   if (!V || !cols) { lmm_free(V); lmm_free(cols); return lmm_nomem(err); }
   double *W = V + pp, *S = W + pp, *c0 = S + pp, *bt = c0 + p, *tdf = bt + p;
-  for (int j = 0; j < p; j++)
-    for (int i = 0; i < p; i++) V[i + (size_t)j * p] = lmm_model_vcov(m, i, j) * scale;
+  nlme_vcov(m, V);
   if (d->nre) rc = nlme_term_df(d, tdf, err);
   else for (int t = 0; t < T; t++) tdf[t] = n - p;
   if (rc) goto done;
@@ -587,14 +601,144 @@ done:
   return rc;
 }
 
+/* ---- a contrast L beta = 0 ------------------------------------------------------------------------- */
+
+/* L= into q rows of p numbers (q x p column-major, *L lmm_malloc'd). */
+static int parse_L(const lmm_design *d, const char *text, int len, double **L, int *q, lmm_error *err) {
+  int p = d->p, rows = 1;
+  for (int i = 0; i < len; i++) rows += text[i] == ';';
+  double *M = lmm_malloc_array(lmm_size_mul((size_t)rows, (size_t)(p ? p : 1)), sizeof *M);
+  char *buf = lmm_malloc((size_t)len + 1);
+  if (!M || !buf) { lmm_free(M); lmm_free(buf); return lmm_nomem(err); }
+  memcpy(buf, text, (size_t)len);
+  buf[len] = 0;
+  int r = 0, rc = LMM_OK;
+  for (char *row = buf; row && !rc; r++) {
+    char *next = strchr(row, ';');
+    if (next) *next++ = 0;
+    int k = 0;
+    for (char *c = row;;) {
+      while (isspace((unsigned char)*c)) c++;
+      if (!*c) break;
+      char *e;
+      double v = strtod(c, &e);
+      if (e == c || !isfinite(v) || (*e && !isspace((unsigned char)*e))) {
+        rc = lmm_fail(err, LMM_ERR, "options: L= row %d holds '%.*s', not a number; write L's rows as numbers "
+                      "between blanks, ';' between rows (L=0 1 0; 0 0 1)", r + 1, (int)strcspn(c, " \t\n"), c);
+        break;
+      }
+      if (k < p) M[r + (size_t)k * rows] = v;
+      k++;
+      c = e;
+    }
+    if (!rc && k != p)
+      rc = lmm_fail(err, LMM_ERR, "options: L= row %d has %d numbers and the model %d coefficients (%s%s): one "
+                    "number per coefficient, in their order", r + 1, k, p, p ? d->xnames[0] : "", p > 1 ? ", ..." : "");
+    row = next;
+  }
+  lmm_free(buf);
+  if (rc) { lmm_free(M); return rc; }
+  *L = M;
+  *q = rows;
+  return LMM_OK;
+}
+
+/* Wald's F of L beta = 0 over the directions of L V L' whose eigenvalues exceed sqrt(eps) of the largest
+ * (rank of them); rank 0 when L V L' is 0. */
+static int wald_F(int p, const double *V, const double *beta, const double *L, int q, double *F, int *rank,
+                  lmm_error *err) {
+  double *W = lmm_malloc_array(lmm_size_add(lmm_size_mul((size_t)q, (size_t)q), (size_t)q), sizeof *W), *ev = W ? W + (size_t)q * q : NULL;
+  if (!W) return lmm_nomem(err);
+  for (int b = 0; b < q; b++)
+    for (int a = 0; a < q; a++) {
+      double acc = 0;
+      for (int j = 0; j < p; j++)
+        for (int i = 0; i < p; i++) acc += L[a + (size_t)i * q] * V[i + (size_t)j * p] * L[b + (size_t)j * q];
+      W[a + (size_t)b * q] = acc;
+    }
+  if (LAPACKE_dsyev(LAPACK_COL_MAJOR, 'V', 'U', q, W, q, ev)) { lmm_free(W); return lmm_fail(err, LMM_NUMERIC, "L V L' has no eigen decomposition"); }
+  double tol = ev[q - 1] > 0 ? sqrt(DBL_EPSILON) * ev[q - 1] : 0, sum = 0;
+  int r = 0;
+  for (int m = q - 1; m >= 0 && ev[m] > tol; m--, r++) {
+    double est = 0;
+    for (int j = 0; j < p; j++)
+      for (int a = 0; a < q; a++) est += W[a + (size_t)m * q] * L[a + (size_t)j * q] * beta[j];
+    sum += est * est / ev[m];
+  }
+  *F = r ? sum / r : NAN;
+  *rank = r;
+  lmm_free(W);
+  return LMM_OK;
+}
+
+static int contrast_row(lmm_model *m, const lmm_ftest_options *o, lmm_stop *stop, lmm_ftest_table *out, lmm_error *err) {
+  const lmm_design *d = m->design;
+  int p = d->p, q = 0, rank = 0, rc;
+  double *L = NULL, F = NAN, ddf = NAN, s2 = NAN;
+  if ((rc = parse_L(d, o->L, o->Llen, &L, &q, err))) return rc;
+  if (m->style == LMM_STYLE_LME4) {
+    lmm_ftest ft = {NAN, 0, NAN, NAN};
+    lmm_satterthwaite *s = NULL;
+    if (o->df == LMM_FTEST_DF_KENWARD_ROGER) rc = kenward_roger_ftest(m, L, q, &ft, err);
+    else if (!(rc = lmm_satterthwaite_new(m->system, m->fit, stop, &s, err)))
+      rc = lmm_satterthwaite_ftest(s, m->fit->beta, L, q, &ft, err);
+    lmm_satterthwaite_free(s);
+    F = ft.F, rank = ft.ndf, ddf = ft.ddf, s2 = m->fit->sigma * m->fit->sigma;
+  } else {
+    double *V = lmm_malloc_array((size_t)p * (size_t)p + 1, sizeof *V), *cdf = lmm_malloc_array((size_t)p + 1, sizeof *cdf);
+    if (!V || !cdf) rc = lmm_nomem(err);
+    else {
+      nlme_vcov(m, V);
+      rc = wald_F(p, V, m->fit->beta, L, q, &F, &rank, err);
+      if (!rc && d->nre) {   /* nlme: the df of the columns L involves, which must agree */
+        int nested = lmm_nlme_df(d, cdf, err);
+        if (nested < 0) rc = err->code;
+        else if (!nested) rc = lmm_fail(err, LMM_ERR, "nlme's anova takes its denominator df from grouping factors nested "
+                                        "in one another, and this model's cross");
+        for (int j = 0; j < p && !rc; j++) {
+          int used = 0;
+          for (int a = 0; a < q; a++) used |= L[a + (size_t)j * q] != 0;
+          if (!used) continue;
+          if (isnan(ddf)) ddf = cdf[j];
+          else if (cdf[j] != ddf)
+            rc = lmm_fail(err, LMM_ERR, "options: L= involves '%s' (%g denominator df) and coefficients with %g; nlme "
+                          "tests L only on fixed effects with the same denominator df", d->xnames[j], cdf[j], ddf);
+        }
+      } else ddf = (double)d->n - p;
+      if (m->style == LMM_STYLE_LM) s2 = pow(lmm_model_sigma(m), 2);
+    }
+    lmm_free(V);
+    lmm_free(cdf);
+  }
+  lmm_free(L);
+  if (rc) return rc;
+  if (!rank) return add_row(out, "L", -1, NAN, NAN, NAN, NAN, NAN, err);
+  return add_row(out, "L", rank, ddf, F, pf(F, rank, ddf, 0, 0), F * s2 * rank, F * s2, err);
+}
+
 /* ---- dispatch --------------------------------------------------------------------------------------- */
 
-static const char *const type_names[] = {"", "sequential", "marginal", "I", "II", "III"};
+static const char *const type_names[] = {"", "sequential", "marginal", "I", "II", "III", "contrast"};
+enum { CONTRAST_TYPE = 6 };
 
 int lmm_ftest_terms(lmm_model *m, const lmm_ftest_options *o, lmm_stop *stop, lmm_ftest_table **out,
                     lmm_error *err) {
   *out = NULL;
   int style = m->style, type = o->type, rc;
+  if (o->L && type != LMM_FTEST_DEFAULT)
+    return lmm_fail(err, LMM_ERR, "options: L= tests one contrast, type= chooses the terms' tests; give one of them");
+  if (o->L && style != LMM_STYLE_LME4 && o->df != LMM_FTEST_DF_DEFAULT)
+    return lmm_fail(err, LMM_ERR, "options: df= chooses lmerTest's denominator df, for lme4-style fits");
+  if (o->L) {
+    lmm_ftest_table *t = NULL;
+    if ((rc = table_new(1, type_names[CONTRAST_TYPE], &t, err))) return rc;
+    lmm_blas_serial_begin();
+    rc = contrast_row(m, o, stop, t, err);
+    lmm_blas_serial_end();
+    if (rc) { lmm_ftest_table_free(t); return rc; }
+    *out = t;
+    return LMM_OK;
+  }
   if (style == LMM_STYLE_LME4) {
     if (type == LMM_FTEST_DEFAULT) type = LMM_FTEST_TYPE3;
     if (type == LMM_FTEST_SEQUENTIAL || type == LMM_FTEST_MARGINAL)

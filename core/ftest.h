@@ -9,6 +9,10 @@
  *                     fit's coding), tested as contestMD does with Satterthwaite's df (satterthwaite.h)
  *   lm                anova(lm): sequential, with the Residuals row
  *
+ * With L= the table is one row, "L", the joint F test of L beta = 0: lmerTest's contest (contestMD) for lme4,
+ * nlme's anova(m, L = L) for lme (its df: those of the columns L involves, which must agree) and gls, the same
+ * Wald test on n - p for lm.
+ *
  * Sum and mean squares where R gives them (lm, lmerTest: F sigma^2 times num_df, F sigma^2), else NAN.
  */
 #ifndef LMM_FTEST_H
@@ -24,6 +28,9 @@ enum { LMM_FTEST_DF_DEFAULT, LMM_FTEST_DF_SATTERTHWAITE, LMM_FTEST_DF_KENWARD_RO
 typedef struct lmm_ftest_options {
   int type;     /* LMM_FTEST_*, as written (DEFAULT when not) */
   int df;       /* LMM_FTEST_DF_* */
+  const char *L;   /* L=1 0 0; 0 1 -1: a contrast matrix, rows by ';', to test L beta = 0 (lmerTest's contest,
+                      nlme's anova(m, L = )); points into the options text (NULL: none), Llen bytes */
+  int Llen;
 } lmm_ftest_options;
 
 /* Parse the options text (NULL: none); unknown keys or values are refused with what is allowed. */

@@ -17,10 +17,10 @@ int lmm_anova_comparison_options(const char *options, char **errmsg) {
   lmm_error err = {0};
   if (!options) return SQLITE_OK;
   if (lmm_ftest_options_parse(options, &o, &err) == LMM_OK) {
-    if (o.type == LMM_FTEST_DEFAULT && o.df == LMM_FTEST_DF_DEFAULT) return SQLITE_OK;   /* blank */
+    if (o.type == LMM_FTEST_DEFAULT && o.df == LMM_FTEST_DF_DEFAULT && !o.L) return SQLITE_OK;   /* blank */
     *errmsg = sqlite3_mprintf("lmm_anova: %s= is an option of the F tests of one model's terms (lmm_anova('m', "
-                              "'type=...')); a comparison of models takes neither type= nor df=",
-                              o.type != LMM_FTEST_DEFAULT ? "type" : "df");
+                              "'type=...')); a comparison of models takes none of type=, df= and L=",
+                              o.type != LMM_FTEST_DEFAULT ? "type" : o.L ? "L" : "df");
   } else
     *errmsg = sqlite3_mprintf("lmm_anova: a comparison of models takes no options, and '%s' was given", options);
   return *errmsg ? SQLITE_ERROR : SQLITE_NOMEM;

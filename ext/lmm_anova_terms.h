@@ -14,7 +14,7 @@ int lmm_anova_single(const char *models);
 /* The rows of the F tests of the terms of the saved model name, with options (NULL: none). */
 int lmm_anova_terms_fill(sqlite3 *db, const char *name, const char *options, lmm_rowset *rows, char **errmsg);
 
-/* A comparison of models refuses what only one model's F tests take (type=, df=): SQLITE_ERROR with *errmsg,
+/* A comparison of models refuses what only one model's F tests take (type=, df=, L=): SQLITE_ERROR with *errmsg,
  * else SQLITE_OK. */
 int lmm_anova_comparison_options(const char *options, char **errmsg);
 

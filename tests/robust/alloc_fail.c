@@ -110,6 +110,8 @@ static const alloc_case cases[] = {
   {"anova_terms_type2", 1, "SELECT * FROM lmm_anova('sl_half', 'type=2')"},
   {"anova_terms_nlme", 1, "SELECT * FROM lmm_anova('sl_int', 'type=marginal')"},
   {"anova_terms_lm", 1, "SELECT * FROM lmm_anova('sl_lm')"},
+  {"anova_contrast", 1, "SELECT * FROM lmm_anova('sl_half', 'L=0 1 0 0; 0 0 1 -1')"},
+  {"anova_contrast_nlme", 1, "SELECT * FROM lmm_anova('sl_int', 'L=1 0; 0 1')"},
   {"ranef", 1, "SELECT * FROM lmm_ranef('sl')"},
   {"augment", 1, "SELECT * FROM lmm_augment('sl')"},
   {"ranef_query", 1, "SELECT * FROM lmm_ranef('sl_query')"},

@@ -1,6 +1,7 @@
 """F tests of the terms of one saved model (issue 17): lmm_anova('m' [, 'type=...']) against R's anova(m) in
 tests/reference/anova_terms.json (make_anova_terms.R): nlme's sequential and marginal tables of lme and gls
-fits, lmerTest's types III, II and I with Satterthwaite's df, anova(lm) with its Residuals row.  F and the
+fits, lmerTest's types III, II and I with Satterthwaite's df, anova(lm) with its Residuals row, and the joint test
+of a contrast matrix (L=: lmerTest's contest, nlme's anova(m, L = L), lm's Wald F).  F and the
 sums of squares within 1e-4 relative, df within 1e-3, p within 0.1 %, numerator df exactly.
 """
 import json
@@ -29,7 +30,7 @@ def check_table(t, got, want, what, lm):
     resid = [r for r in want if r["term"] == "Residuals"]
     for g, w in zip(got, want):
         w = dict(w)
-        if lm and w["term"] != "Residuals":
+        if lm and w["term"] != "Residuals" and w["den_df"] is None:
             w["den_df"] = resid[0]["num_df"]
         where = "%s %s" % (what, w["term"])
         t.ok(g["num_df"] == w["num_df"], "%s num_df: got %r, R %r" % (where, g["num_df"], w["num_df"]))
@@ -58,7 +59,8 @@ def run(t, db):
             continue
         lm = case["engine"] == "stats::lm"
         for tab in case["tables"]:
-            got = anova(db, name, "type=" + tab["type"])
+            # a contrast is asked by its matrix: lmerTest's contest(m, L, joint = TRUE), nlme's anova(m, L = L)
+            got = anova(db, name, "L=" + tab["L"] if tab["type"] == "contrast" else "type=" + tab["type"])
             t.ok(all(g["type"] == tab["type"] and g["model"] == name for g in got), "%s type %s: type and model" % (name, tab["type"]))
             check_table(t, got, tab["rows"], "%s type=%s" % (name, tab["type"]), lm)
         # the default is R's: sequential (nlme, lm), III (lmerTest)

@@ -229,6 +229,7 @@ def anova_terms_errors(t, db):
     fit(db, "sleepstudy", "Reaction ~ Days", "Days|Subject", "save=ae_lme")
     fit(db, "sleepstudy", "Reaction ~ Days", None, "save=ae_lm")
     fit(db, "sleepstudy", "Reaction ~ Days", None, "method=ML, save=ae_gls")
+    fit(db, "orthodont", "distance ~ age + Sex", "1|Subject", "save=ae_lme2")
     db.commit()
     before = snapshot(db)
     q = "SELECT * FROM lmm_anova(?, ?)"
@@ -236,7 +237,7 @@ def anova_terms_errors(t, db):
         (("ae_lmer", "type=IV"), ["lmm_anova: options: type must be sequential or marginal", "I, II, III", "not 'IV'"],
          "an unknown type"),
         (("ae_lmer", "type=III, type=I"), ["options: type is given twice"], "type twice"),
-        (("ae_lmer", "method=ML"), ["options: 'method' is not an option of the F tests", "type= and df="], "a fit's option"),
+        (("ae_lmer", "method=ML"), ["options: 'method' is not an option of the F tests", "type=, df= and L="], "a fit's option"),
         (("ae_lmer", "type"), ["options: 'type' is not of the form key=value"], "no value"),
         (("ae_lmer", "df=containment"), ["df of an F test of terms must be satterthwaite or kenward-roger", "'containment'"],
          "an unknown df"),
@@ -248,10 +249,18 @@ def anova_terms_errors(t, db):
         (("ae_gls", "df=satterthwaite"), ["anova(gls) uses n - p"], "df for gls"),
         (("ae_lm", "type=marginal"), ["anova(lm) is sequential only", "type=marginal"], "marginal for lm"),
         (("ae_lme, ae_lme", "type=marginal"), ["lmm_anova: type= is an option of the F tests of one model's terms",
-                                               "a comparison of models takes neither"], "type for a comparison"),
+                                               "a comparison of models takes none of"], "type for a comparison"),
         (("ae_lme, ae_lme", "nsim=10"), ["lmm_anova: a comparison of models takes no options", "'nsim=10'"],
          "another option for a comparison"),
         (("ae_nosuch", None), ["lmm_anova: no saved model 'ae_nosuch'"], "an unknown model"),
+        (("ae_lmer", "L=0 1 0"), ["L= row 1 has 3 numbers and the model 2 coefficients ((Intercept), ...)"],
+         "L of the wrong width"),
+        (("ae_lmer", "L=0 1; 1 x"), ["L= row 2 holds 'x', not a number", "L=0 1 0; 0 0 1"], "L with a word"),
+        (("ae_lmer", "L=0 1, type=III"), ["L= tests one contrast, type= chooses the terms' tests"], "L and type"),
+        (("ae_lmer", "L=0 1, L=1 0"), ["options: L is given twice"], "L twice"),
+        (("ae_lme2", "L=0 1 1"), ["L= involves 'SexMale' (25 denominator df) and coefficients with 80",
+                                  "nlme tests L only on fixed effects with the same denominator df"], "L over two df"),
+        (("ae_lme, ae_lme", "L=0 1"), ["lmm_anova: L= is an option of the F tests of one model's terms"], "L for a comparison"),
     ]:
         t.error(db, q, params, fragments, what)
     t.ok(snapshot(db) == before, "the database changed under failing lmm_anova calls")
