@@ -565,7 +565,7 @@ static int lme4_table(lmm_model *m, int type, int df, lmm_stop *stop, lmm_ftest_
   lmm_satterthwaite *s = NULL;
   if (!h || !w || !iw || !in) { rc = lmm_nomem(err); goto done; }
   for (int t = 0; t < T; t++)
-    if (!(h[t].L = lmm_malloc_array(lmm_size_mul(pp, 1) + 1, sizeof *h[t].L))) { rc = lmm_nomem(err); goto done; }
+    if (!(h[t].L = lmm_malloc_array(pp + 1, sizeof *h[t].L))) { rc = lmm_nomem(err); goto done; }
   double *G = w, *Lw = G + pp, *Uw = Lw + pp, *Gn = Uw + pp, *Lt = Gn + pp;
   int *perm = iw, *cols = iw + p;
   /* lmerTest tests one term, or a model of one column, by type I whatever the type asked */

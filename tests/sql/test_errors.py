@@ -230,6 +230,9 @@ def anova_terms_errors(t, db):
     fit(db, "sleepstudy", "Reaction ~ Days", None, "save=ae_lm")
     fit(db, "sleepstudy", "Reaction ~ Days", None, "method=ML, save=ae_gls")
     fit(db, "orthodont", "distance ~ age + Sex", "1|Subject", "save=ae_lme2")
+    db.execute("CREATE TABLE ae_rows AS SELECT * FROM sleepstudy")
+    fit(db, "ae_rows", "Reaction ~ Days + (1|Subject)", None, "save=ae_changed")
+    db.execute("DELETE FROM ae_rows WHERE rowid = 3")
     db.commit()
     before = snapshot(db)
     q = "SELECT * FROM lmm_anova(?, ?)"
@@ -253,6 +256,8 @@ def anova_terms_errors(t, db):
         (("ae_lme, ae_lme", "nsim=10"), ["lmm_anova: a comparison of models takes no options", "'nsim=10'"],
          "another option for a comparison"),
         (("ae_nosuch", None), ["lmm_anova: no saved model 'ae_nosuch'"], "an unknown model"),
+        (("ae_changed", None), ["lmm_anova: ", "have changed since it was fitted", "lmm_update('ae_changed'"],
+         "F tests of a model whose rows changed"),
         (("ae_lmer", "L=0 1 0"), ["L= row 1 has 3 numbers and the model 2 coefficients ((Intercept), ...)"],
          "L of the wrong width"),
         (("ae_lmer", "L=0 1; 1 x"), ["L= row 2 holds 'x', not a number", "L=0 1 0; 0 0 1"], "L with a word"),
@@ -264,3 +269,6 @@ def anova_terms_errors(t, db):
     ]:
         t.error(db, q, params, fragments, what)
     t.ok(snapshot(db) == before, "the database changed under failing lmm_anova calls")
+    db.execute("DELETE FROM lmm_models WHERE name LIKE 'ae\\_%' ESCAPE '\\'")
+    db.execute("DROP TABLE ae_rows")
+    db.commit()
