@@ -1,0 +1,117 @@
+"""nlme's residual structures (issue 16): options weights= and correlation= against nlme's fits in
+tests/reference/structures (README there).  Every case is checked as test_reference checks a fit (nobs, df,
+ngroups, logLik, AIC, BIC, sigma, coefficients with nlme's df, the random effects' SDs), its structure's
+parameters (rows effect 'ran_pars', grp 'Residual', term '<Class>__<name>') to the issue's 0.1 %, and its
+anova table: every model there (with less structure, or none) refitted, logLik, df, AIC and BIC to 1e-4.
+"""
+import glob
+import json
+import os
+
+from harness import ROOT, fit
+from test_reference import check_case, r_term
+
+CASES = os.path.join(ROOT, "tests", "reference", "structures")
+# Cases of the shared reference set left out of this slice (see the README here): varPower() of the fitted
+# values (bodyweight_*) and the spatial correlations (wheat2_*) are refused with a clear error for now.
+NOT_YET = {"bodyweight_varpower": "varPower() of the fitted values", "wheat2_exp": "corExp"}
+
+
+def struct_rows(rows):
+    return {r["term"]: r["estimate"] for r in rows if r["effect"] == "ran_pars" and r["grp"] == "Residual"
+            and r["term"] != "sd__Observation"}
+
+
+def check_structure(t, db, ref, name):
+    sql = ref["sql"]
+    rows = fit(db, sql["data"], sql["formula"], sql.get("random"), sql.get("options"))
+    mine = struct_rows(rows)
+    want = [(v["term"], v["estimate"]) for v in ref["var_pars"]]
+    t.ok(list(mine) == [w[0] for w in want], "%s: structure rows %r, nlme %r" % (name, list(mine), [w[0] for w in want]))
+    for term, est in want:
+        t.close(None, mine.get(term), est, 1e-3, "%s %s" % (name, term))
+    # the rest as any nlme fit, the structure's rows aside (test_reference counts ran_pars against R's); this
+    # set names R's coefficients factor(rack)2, where test_reference's files name them rack2
+    ref = dict(ref, fixed=[dict(f, term=r_term(f["term"])) for f in ref["fixed"]])
+    check_case(t, db, ref, name, [r for r in rows if not (r["grp"] == "Residual" and r["term"] in mine)])
+
+
+def check_anova(t, db, ref, name):
+    table = {row["model"]: row for row in ref["anova"]["table"]}
+    for m in ref["anova"]["models"]:
+        sql, want = m["sql"], table[m["model"]]
+        rows = fit(db, sql["data"], sql["formula"], sql.get("random"), sql.get("options"))
+        got = {r["term"]: r["estimate"] for r in rows if r["effect"] == "fit"}
+        what = "%s anova %s" % (name, m["model"])
+        t.ok(got["df"] == want["df"], "%s df %r, nlme %r" % (what, got["df"], want["df"]))
+        for k in ("logLik", "AIC", "BIC"):
+            t.close(None, got[k], want[k], 1e-4, "%s %s" % (what, k))
+
+
+def options_with_commas(t, db):
+    """offset= takes an expression with commas now that options split outside parentheses."""
+    a = fit(db, "orthodont", "distance ~ Sex", None, "offset=pmax(age, 9)/2, method=ML")
+    b = fit(db, "orthodont", "distance ~ Sex + offset(pmax(age, 9)/2)", None, "method=ML")
+    t.ok([r["estimate"] for r in a] == [r["estimate"] for r in b], "offset=pmax(age, 9)/2 differs from offset() in the formula")
+    t.ok(any(r["term"] == "logLik" for r in a), "offset with a comma fits")
+
+
+def gls_and_lm(t, db):
+    """A structure makes a fit without random effects nlme's gls (REML unless method=ML), not lm."""
+    rows = fit(db, "ovary", "follicles ~ sin(2*pi*Time) + cos(2*pi*Time)", None, "correlation=corAR1(form = ~ 1 | Mare)")
+    ref = json.load(open(os.path.join(CASES, "ovary_gls_ar1.json")))
+    ll = [r["estimate"] for r in rows if r["term"] == "logLik"][0]
+    t.close(None, ll, ref["logLik"], 1e-6, "gls without method= is REML")
+    # a fixed parameter is not estimated and not counted in df: at nlme's own estimate the fit is nlme's
+    rows = fit(db, "ovary", "follicles ~ sin(2*pi*Time) + cos(2*pi*Time)", None,
+               "method=REML, correlation=corAR1(%r, form = ~ 1 | Mare, fixed = TRUE)" % ref["var_pars"][0]["estimate"])
+    got = {r["term"]: r["estimate"] for r in rows if r["effect"] != "fixed"}
+    t.close(None, got["logLik"], ref["logLik"], 1e-9, "corAR1 fixed at nlme's Phi: logLik")
+    t.ok(got["df"] == ref["df"] - 1, "a fixed Phi is not counted: df %r" % got["df"])
+    t.ok(got["evaluations"] == 1, "a fixed structure is evaluated once, not optimized (%r)" % got["evaluations"])
+
+
+def refusals(t, db):
+    """What cannot honour a structure yet refuses it rather than give a wrong number."""
+    call = "SELECT * FROM lmm_fit(?, ?, ?, ?)"
+    t.error(db, call, ("orthodont_chr", "distance ~ age", "1|Subject", "weights=varIdent(form = ~ 1 | Sex), save=s1"),
+            ["cannot be saved yet", "weights= or correlation=", "drop save="], "save= with a structure")
+    t.ok(db.execute("SELECT count(*) FROM lmm_models WHERE name = 's1'").fetchone()[0] == 0
+         if db.execute("SELECT count(*) FROM sqlite_schema WHERE name = 'lmm_models'").fetchone()[0] else True,
+         "the refused model is not saved")
+    t.error(db, call, ("orthodont_chr", "distance ~ age + (1|Subject)", None, "correlation=corAR1(form = ~ 1 | Subject)"),
+            ["Satterthwaite", "df=containment"], "lme4's formula with its Satterthwaite df")
+    rows = fit(db, "orthodont_chr", "distance ~ age + (1|Subject)", None,
+               "correlation=corAR1(form = ~ 1 | Subject), df=containment")
+    nlme = fit(db, "orthodont_chr", "distance ~ age", "1|Subject", "correlation=corAR1(form = ~ 1 | Subject)")
+    t.ok([r["estimate"] for r in rows if r["effect"] != "fit"] == [r["estimate"] for r in nlme if r["effect"] != "fit"],
+         "lme4's formula with df=containment is nlme's fit")
+
+
+
+def agg(t, db):
+    """lmm_agg fits the structure group by group as lmm_fit does (its JSON holds the rows and vcov, both the
+    structured fit's): the same rows for the one group of a whole table."""
+    sql = ("SELECT t.effect, t.grp, t.term, t.estimate FROM (SELECT lmm_agg('distance ~ I(age - 11) * Sex', "
+           "'I(age - 11)|Subject', 'weights=varIdent(form = ~ 1 | Sex)', 'distance', distance, 'age', age, "
+           "'Subject', Subject, 'Sex', Sex) AS fit FROM orthodont_chr) g, lmm_tidy(g.fit) t")
+    got = [tuple(r) for r in db.execute(sql).fetchall()]
+    want = [(r["effect"], r["grp"], r["term"], r["estimate"]) for r in
+            fit(db, "orthodont_chr", "distance ~ I(age - 11) * Sex", "I(age - 11)|Subject", "weights=varIdent(form = ~ 1 | Sex)")]
+    t.ok(got == want, "lmm_agg's rows differ from lmm_fit's: %r" % [(a, b) for a, b in zip(got, want) if a != b][:3])
+    t.ok(("ran_pars", "Residual", "varIdent__Male") in [r[:3] for r in got], "lmm_agg reports varIdent__Male")
+
+
+def run(t, db):
+    paths = sorted(glob.glob(os.path.join(CASES, "*.json")))
+    t.ok(len(paths) == 16, "16 structure cases, found %d" % len(paths))
+    for path in paths:
+        ref = json.load(open(path))
+        name = ref["case"]
+        check_structure(t, db, ref, name)
+        if ref.get("anova"):
+            check_anova(t, db, ref, name)
+    options_with_commas(t, db)
+    gls_and_lm(t, db)
+    refusals(t, db)
+    agg(t, db)
