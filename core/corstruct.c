@@ -9,11 +9,13 @@
 #include <string.h>
 
 static const char *class_name(int kind) {
-  static const char *const names[] = {"", "corAR1", "corCAR1", "corCompSymm", "corARMA", "corSymm"};
+  static const char *const names[] = {"", "corAR1", "corCAR1", "corCompSymm", "corARMA", "corSymm",
+                                      "corExp", "corGaus", "corLin", "corRatio", "corSpher"};
   return names[kind];
 }
 
 static int chained(const lmm_corstruct *c) { return c->kind == LMM_COR_AR1 || c->kind == LMM_COR_CAR1; }
+static int spatial(const lmm_corstruct *c) { return c->kind >= LMM_COR_EXP; }
 
 typedef struct { size_t row; double pos; int g; } entry;
 
@@ -33,6 +35,9 @@ static int names_new(lmm_corstruct *c, int gaps) {
     case LMM_COR_AR1: s = lmm_strdup(gaps ? "corARMA__Phi1" : "corAR1__Phi"); break;
     case LMM_COR_CAR1: s = lmm_strdup("corCAR1__Phi"); break;
     case LMM_COR_COMPSYMM: s = lmm_strdup("corCompSymm__Rho"); break;
+    case LMM_COR_EXP: case LMM_COR_GAUS: case LMM_COR_LIN: case LMM_COR_RATIO: case LMM_COR_SPHER:
+      s = lmm_mprintf("%s__%s", cls, k ? "nugget" : "range");
+      break;
     case LMM_COR_ARMA: s = k < c->p ? lmm_mprintf("%s__Phi%d", cls, k + 1) : lmm_mprintf("%s__Theta%d", cls, k - c->p + 1); break;
     default: {   /* corSymm: pairs (i, j), i < j, row by row */
       int i = 1, j, m = k;
@@ -46,11 +51,57 @@ static int names_new(lmm_corstruct *c, int gaps) {
   return 0;
 }
 
+static double distance(const lmm_corstruct *c, const double *a, const double *b) {
+  double acc = 0;
+  for (int k = 0; k < c->ncoord; k++) {
+    double x = fabs(a[k] - b[k]);
+    if (c->metric == LMM_METRIC_EUCLIDEAN) acc += x * x;
+    else if (c->metric == LMM_METRIC_MANHATTAN) acc += x;
+    else if (x > acc) acc = x;
+  }
+  return c->metric == LMM_METRIC_EUCLIDEAN ? sqrt(acc) : acc;
+}
+
+/* The spatial covariates of each entry, numeric and finite, no two rows of a group at one place (nlme's
+ * "cannot have zero distances"); the smallest distance for nlme's start of the range. */
+static int bind_coords(lmm_corstruct *c, const lmm_design *d, const entry *e, lmm_error *err) {
+  size_t n = d->n;
+  if (!(c->coord = lmm_malloc_array(lmm_size_mul(n ? n : 1, (size_t)c->ncoord), sizeof *c->coord))) return lmm_nomem(err);
+  for (int k = 0; k < c->ncoord; k++) {
+    const lmm_frame_var *fv = &d->frame->vars[c->coord_var[k]];
+    const char *name = d->frame->f->vars[c->coord_var[k]].label;
+    if (fv->is_factor || !fv->x)
+      return lmm_fail(err, LMM_ERR, "correlation: %s's covariate '%s' must be numeric, and it holds text",
+                      class_name(c->kind), name);
+    for (size_t i = 0; i < n; i++) {
+      double x = fv->x[e[i].row];
+      if (!isfinite(x))
+        return lmm_fail(err, LMM_ERR, "correlation: %s's covariate '%s' is not finite at row %lld", class_name(c->kind),
+                        name, (long long)d->frame->row[e[i].row]);
+      c->coord[i * (size_t)c->ncoord + (size_t)k] = x;
+    }
+  }
+  c->min_dist = HUGE_VAL;
+  for (size_t i = 0, g0 = 0; i < n; i++) {
+    if (i && e[i].g != e[i - 1].g) g0 = i;
+    for (size_t j = g0; j < i; j++) {
+      double dist = distance(c, c->coord + i * (size_t)c->ncoord, c->coord + j * (size_t)c->ncoord);
+      if (dist == 0)
+        return lmm_fail(err, LMM_ERR, "correlation: %s cannot have zero distances: rows %lld and %lld of one group are "
+                        "at the same place", class_name(c->kind), (long long)d->frame->row[e[j].row],
+                        (long long)d->frame->row[e[i].row]);
+      if (dist < c->min_dist) c->min_dist = dist;
+    }
+  }
+  return LMM_OK;
+}
+
 int lmm_corstruct_bind(lmm_corstruct *c, const lmm_design *d, const int *gcode, int ngcode, const char *gname,
                        lmm_error *err) {
   size_t n = d->n;
   const double *x = NULL;
   const char *cls = class_name(c->kind), *xname = c->cov >= 0 ? d->frame->f->vars[c->cov].label : NULL;
+  if (spatial(c)) c->cov = c->coord_var[0];
   if (c->cov >= 0) {
     const lmm_frame_var *fv = &d->frame->vars[c->cov];
     if (fv->is_factor || !fv->x)
@@ -81,7 +132,7 @@ int lmm_corstruct_bind(lmm_corstruct *c, const lmm_design *d, const int *gcode, 
     if (!isfinite(e[i].pos))
       rc = lmm_fail(err, LMM_ERR, "correlation: %s's covariate '%s' is not finite at row %lld", cls, xname,
                     (long long)d->frame->row[e[i].row]);
-    else if (c->kind != LMM_COR_COMPSYMM && same && e[i - 1].pos == e[i].pos)
+    else if (c->kind != LMM_COR_COMPSYMM && !spatial(c) && same && e[i - 1].pos == e[i].pos)
       rc = lmm_fail(err, LMM_ERR, "correlation: %s's covariate '%s' must have unique values within groups: %g is "
                     "repeated in %s at rows %lld and %lld", cls, xname, e[i].pos, gname,
                     (long long)d->frame->row[e[i - 1].row], (long long)d->frame->row[e[i].row]);
@@ -95,6 +146,7 @@ int lmm_corstruct_bind(lmm_corstruct *c, const lmm_design *d, const int *gcode, 
     if (same && e[i].pos - e[i - 1].pos != 1) gaps = 1;
     if (c->kind == LMM_COR_SYMM && e[i].pos > c->npos) c->npos = (int)e[i].pos;
   }
+  if (!rc && spatial(c)) rc = bind_coords(c, d, e, err);
   lmm_free(e);
   if (rc) return rc;
   for (size_t g = 0; g < c->ngroups; g++) {
@@ -104,7 +156,8 @@ int lmm_corstruct_bind(lmm_corstruct *c, const lmm_design *d, const int *gcode, 
   if (!chained(c) && c->maxsize > LMM_COR_MAX_GROUP)
     return lmm_fail(err, LMM_ERR, "correlation: %s's largest group has %d rows, more than the %d a dense factor per "
                     "group takes; give the form a grouping (form = ~ t | g)", cls, c->maxsize, LMM_COR_MAX_GROUP);
-  c->npar = c->kind == LMM_COR_ARMA ? c->p + c->q : c->kind == LMM_COR_SYMM ? c->npos * (c->npos - 1) / 2 : 1;
+  c->npar = c->kind == LMM_COR_ARMA ? c->p + c->q : c->kind == LMM_COR_SYMM ? c->npos * (c->npos - 1) / 2
+           : spatial(c) ? 1 + c->nugget : 1;
   if (c->kind == LMM_COR_SYMM && c->npos < 2)
     return lmm_fail(err, LMM_ERR, "correlation: corSymm needs groups of two positions or more");
   if (c->kind == LMM_COR_COMPSYMM && c->maxsize < 2)
@@ -126,6 +179,11 @@ static double compsymm_floor(const lmm_corstruct *c) { return 1.0 / (c->maxsize 
 void lmm_corstruct_start(const lmm_corstruct *c, double *u) {
   for (int k = 0; k < c->npar; k++) {
     double v = c->nvalue ? c->value[k] : c->kind == LMM_COR_CAR1 ? 0.2 : 0;
+    if (spatial(c)) {   /* nlme's start: 0.9 of the smallest distance, nugget 0.1 */
+      v = c->nvalue ? c->value[k] : k ? 0.1 : 0.9 * c->min_dist;
+      u[k] = k ? log(v / (1 - v)) : log(v);
+      continue;
+    }
     switch (c->kind) {
     case LMM_COR_CAR1: u[k] = log(v / (1 - v)); break;
     case LMM_COR_COMPSYMM: u[k] = log((v + compsymm_floor(c)) / (1 - v)); break;
@@ -178,6 +236,10 @@ void lmm_corstruct_constrained(const lmm_corstruct *c, const double *u, double *
       for (int j = i + 1; j < P; j++) out[k++] = Rm[i + j * P];
     return;
   }
+  case LMM_COR_EXP: case LMM_COR_GAUS: case LMM_COR_LIN: case LMM_COR_RATIO: case LMM_COR_SPHER:
+    out[0] = exp(u[0]);
+    if (c->nugget) out[1] = 1 / (1 + exp(-u[1]));
+    return;
   default:
     for (int k = 0; k < c->npar; k++) out[k] = fisher_inv(u[k]);
     if (c->kind == LMM_COR_ARMA) { pacf_to_coef(out, c->p); pacf_to_coef(out + c->p, c->q); }
@@ -228,7 +290,18 @@ static void group_matrix(const lmm_corstruct *c, const double *par, const double
   for (int j = 0; j < ng; j++)
     for (int i = j; i < ng; i++) {
       double v = 1;
-      if (i != j) {
+      if (i != j && spatial(c)) {
+        size_t a = s0 + (size_t)i, b = s0 + (size_t)j;
+        double x = distance(c, c->coord + a * (size_t)c->ncoord, c->coord + b * (size_t)c->ncoord) / par[0];
+        switch (c->kind) {
+        case LMM_COR_EXP: v = exp(-x); break;
+        case LMM_COR_GAUS: v = exp(-x * x); break;
+        case LMM_COR_LIN: v = x < 1 ? 1 - x : 0; break;
+        case LMM_COR_RATIO: v = 1 / (1 + x * x); break;
+        default: v = x < 1 ? 1 - 1.5 * x + 0.5 * x * x * x : 0; break;
+        }
+        if (c->nugget) v *= 1 - par[1];
+      } else if (i != j) {
         int lag = (int)fabs(c->pos[s0 + (size_t)i] - c->pos[s0 + (size_t)j]);
         if (c->kind == LMM_COR_COMPSYMM) v = par[0];
         else if (c->kind == LMM_COR_ARMA) v = acf[lag];
@@ -308,6 +381,8 @@ void lmm_corstruct_clear(lmm_corstruct *c) {
   lmm_free(c->start);
   lmm_free(c->rows);
   lmm_free(c->pos);
+  lmm_free(c->coord);
+  c->coord = NULL;
   c->names = NULL;
   c->start = NULL;
   c->rows = NULL;

@@ -8,6 +8,9 @@
  *                               autocorrelations each by log((1+r)/(1-r))
  *   corSymm(form = ~ t | g)     a free correlation per pair of positions, by the normalized rows of its
  *                               Cholesky factor (reported as nlme's Rho(i,j))
+ *   corExp, corGaus, corLin, corRatio, corSpher (form = ~ x + y | g, nugget =, metric =): (1 - nugget) f(d / range)
+ *                               at distance d > 0, f nlme's exp(-s), exp(-s^2), 1 - s, 1/(1 + s^2) and
+ *                               1 - 1.5 s + 0.5 s^3 (the last two 0 beyond s = 1); parameters log range, logit nugget
  *
  * AR1 and CAR1 whiten in one pass along each group (their precision is tridiagonal); the others by a dense
  * Cholesky per group (groups are small; never an n x n matrix).
@@ -17,8 +20,10 @@
 
 #include "design.h"
 
-enum { LMM_COR_AR1 = 1, LMM_COR_CAR1, LMM_COR_COMPSYMM, LMM_COR_ARMA, LMM_COR_SYMM };
-enum { LMM_COR_MAX_ORDER = 16, LMM_COR_MAX_GROUP = 4096 };
+enum { LMM_COR_AR1 = 1, LMM_COR_CAR1, LMM_COR_COMPSYMM, LMM_COR_ARMA, LMM_COR_SYMM,
+       LMM_COR_EXP, LMM_COR_GAUS, LMM_COR_LIN, LMM_COR_RATIO, LMM_COR_SPHER };   /* the last five spatial */
+enum { LMM_COR_MAX_ORDER = 16, LMM_COR_MAX_GROUP = 4096, LMM_COR_MAX_DIM = 4 };
+enum { LMM_METRIC_EUCLIDEAN, LMM_METRIC_MAXIMUM, LMM_METRIC_MANHATTAN };
 
 typedef struct lmm_corstruct {
   int kind;           /* LMM_COR_* */
@@ -28,6 +33,9 @@ typedef struct lmm_corstruct {
   int nvalue;         /* value=, constrained */
   double value[2 * LMM_COR_MAX_ORDER];
   int fixed;
+  int ncoord;         /* spatial: the form's covariates (formula variables), the distance's metric, a nugget */
+  int coord_var[LMM_COR_MAX_DIM];
+  int metric, nugget;
   /* bound to the rows (lmm_corstruct_bind) */
   int npar;
   char **names;       /* npar */
@@ -37,6 +45,8 @@ typedef struct lmm_corstruct {
   double *pos;        /* per entry of rows: its position */
   int maxsize;        /* rows of the largest group */
   int npos;           /* corSymm: positions 1 .. npos */
+  double *coord;      /* spatial: per entry of rows, its ncoord covariates */
+  double min_dist;    /* spatial: the smallest distance within a group */
 } lmm_corstruct;
 
 /* The groups (gcode: each row's group, 0 .. ngcode-1, NULL: one group) and positions, the parameters'

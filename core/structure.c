@@ -62,13 +62,26 @@ static const char *top_level(const char *s, const char *e, const char *stops) {
   return e;
 }
 
+/* The parenthesis that closes the one at open (quotes skipped), or NULL. */
+static const char *closing(const char *open, const char *e) {
+  int depth = 0;
+  char quote = 0;
+  for (const char *p = open; p < e; p++) {
+    if (quote) { if (*p == quote) quote = 0; continue; }
+    if (*p == '"' || *p == '\'' || *p == '`') quote = *p;
+    else if (*p == '(') depth++;
+    else if (*p == ')' && !--depth) return p;
+  }
+  return NULL;
+}
+
 /* Class(arg, name = arg, ...) */
 static int read_call(span x, const char *what, call *c, lmm_error *err) {
   x = trim(x);
   int n = ident_len(x.s, x.e);
   const char *open = x.s + n;
   while (open < x.e && isspace((unsigned char)*open)) open++;
-  if (!n || open >= x.e || *open != '(' || x.e[-1] != ')' || top_level(open + 1, x.e - 1, ")") != x.e - 1)
+  if (!n || open >= x.e || *open != '(' || closing(open, x.e) != x.e - 1)
     return lmm_fail(err, LMM_ERR, "%s: '%.*s' is not a call of nlme's, as %s", what, (int)(x.e - x.s), x.s,
                     !strcmp(what, "weights") ? "varIdent(form = ~ 1 | g)" : "corAR1(form = ~ 1 | g)");
   c->cls = (span){x.s, x.s + n};
@@ -125,7 +138,7 @@ static int match_args(const call *c, const char *what, const char *const *names,
 static int read_numbers(span v, const char *what, const char *arg, double *out, int max, int *n, lmm_error *err) {
   v = trim(v);
   span in = v;
-  if (v.e - v.s >= 2 && v.s[0] == 'c' && top_level(v.s + 1, v.e, "(") == v.s + 1 && v.e[-1] == ')')
+  if (v.e - v.s >= 3 && v.s[0] == 'c' && v.s[1] == '(' && closing(v.s + 1, v.e) == v.e - 1)
     in = trim((span){v.s + 2, v.e - 1});
   *n = 0;
   for (const char *p = in.s; in.s < in.e && p <= in.e;) {
@@ -135,8 +148,8 @@ static int read_numbers(span v, const char *what, const char *arg, double *out, 
     snprintf(buf, sizeof buf, "%.*s", (int)(a.e - a.s), a.s);
     double x = strtod(buf, &stop);
     if (a.s == a.e || (size_t)(a.e - a.s) >= sizeof buf || *stop || !isfinite(x) || *n == max)
-      return lmm_fail(err, LMM_ERR, "%s: %s must be %s numbers, as c(0.5) (names are not read), not '%.*s'", what, arg,
-                      max > 1 ? "up to" : "one of", (int)(v.e - v.s), v.s);
+      return lmm_fail(err, LMM_ERR, "%s: %s must be %s, as %s (names are not read), not '%.*s'", what, arg,
+                      max > 1 ? "numbers" : "one number", max > 1 ? "c(0.5, 0.2)" : "0.5", (int)(v.e - v.s), v.s);
     out[(*n)++] = x;
     p = end + 1;
   }
@@ -151,10 +164,14 @@ static int read_logical(span v, const char *what, const char *arg, int *out, lmm
   return LMM_OK;
 }
 
-/* ~ cov | group: the covariate ("1": none) and the grouping carried into the formula (-1 where absent) */
-static int read_form(span v, const char *what, lmm_formula *f, int *cov, int *group, lmm_error *err) {
+/* ~ cov | group: the covariates ("1": none; up to maxcov of them, joined by '+') and the grouping, carried into
+ * the formula (-1 where absent) */
+static int read_form(span v, const char *what, lmm_formula *f, int *cov, int maxcov, int *ncov, int *group,
+                     lmm_error *err) {
   v = trim(v);
-  *cov = *group = -1;
+  *ncov = 0;
+  *group = -1;
+  for (int k = 0; k < maxcov; k++) cov[k] = -1;
   if (v.s == v.e || *v.s != '~')
     return lmm_fail(err, LMM_ERR, "%s: form must be a one-sided formula, as ~ 1 | g or ~ t | g, not '%.*s'", what,
                     (int)(v.e - v.s), v.s);
@@ -165,15 +182,18 @@ static int read_form(span v, const char *what, lmm_formula *f, int *cov, int *gr
   if (c.s == c.e || (bar < v.e && g.s == g.e) || c.e - c.s >= (long)sizeof buf || (g.s && g.e - g.s >= (long)sizeof buf))
     return lmm_fail(err, LMM_ERR, "%s: form '%.*s' needs a covariate (or 1) and, after '|', a grouping column", what,
                     (int)(v.e - v.s), v.s);
-  if (!is_word(c, "1")) {
-    if (top_level(c.s, c.e, "+") < c.e)
-      return lmm_fail(err, LMM_ERR, "%s: form '%.*s' has several covariates, which only the spatial correlations "
-                      "take (not available yet)", what, (int)(v.e - v.s), v.s);
-    snprintf(buf, sizeof buf, "%.*s", (int)(c.e - c.s), c.s);
+  for (const char *p = c.s; !rc && !is_word(c, "1") && p <= c.e;) {
+    const char *end = top_level(p, c.e, "+");
+    span x = trim((span){p, end});
+    if (*ncov == maxcov)
+      return lmm_fail(err, LMM_ERR, "%s: form '%.*s' has more than %d covariate%s", what, (int)(v.e - v.s), v.s, maxcov,
+                      maxcov > 1 ? "s" : " (several are for the spatial correlations)");
+    snprintf(buf, sizeof buf, "%.*s", (int)(x.e - x.s), x.s);
     if (strstr(buf, "fitted(") || strstr(buf, "resid("))
       return lmm_fail(err, LMM_ERR, "%s: a variance of the fitted values ('%s') is not available yet; give a column, "
                       "as form = ~ x", what, buf);
-    rc = lmm_formula_carry(f, buf, what, 0, cov, err);
+    rc = lmm_formula_carry(f, buf, what, 0, &cov[(*ncov)++], err);
+    p = end + 1;
   }
   if (!rc && g.s) {
     snprintf(buf, sizeof buf, "%.*s", (int)(g.e - g.s), g.s);
@@ -222,7 +242,8 @@ static int read_varfunc(lmm_structure *st, span text, lmm_formula *f, int depth,
     int n = 0, group = -1;
     if (!strcmp(arg, "form") || kind == LMM_VF_FIXED) {
       has_form = 1;
-      rc = read_form(c.val[i], what, f, &v->cov, &group, err);
+      int ncov;
+      rc = read_form(c.val[i], what, f, &v->cov, 1, &ncov, &group, err);
       if (!rc && kind == LMM_VF_IDENT) {
         if (v->cov >= 0 || group < 0)
           rc = lmm_fail(err, LMM_ERR, "weights: varIdent's form must be ~ 1 | g, g the strata");
@@ -264,40 +285,50 @@ static int read_corstruct(lmm_structure *st, span text, lmm_formula *f, lmm_erro
   call c;
   int rc = read_call(text, what, &c, err), where[MAX_ARGS];
   if (rc) return rc;
-  static const char *const classes[] = {"corAR1", "corCAR1", "corCompSymm", "corARMA", "corSymm"};
-  static const char *const spatial[] = {"corExp", "corGaus", "corLin", "corRatio", "corSpher"};
+  static const char *const classes[] = {"corAR1", "corCAR1", "corCompSymm", "corARMA", "corSymm",
+                                        "corExp", "corGaus", "corLin", "corRatio", "corSpher"};
   int kind = 0;
-  for (int k = 0; k < 5; k++) if (is_word(c.cls, classes[k])) kind = LMM_COR_AR1 + k;
-  for (int k = 0; k < 5 && !kind; k++)
-    if (is_word(c.cls, spatial[k]))
-      return lmm_fail(err, LMM_ERR, "correlation: the spatial correlation %s is not available yet (available: corAR1, "
-                      "corCAR1, corCompSymm, corARMA, corSymm)", spatial[k]);
+  for (int k = 0; k < 10; k++) if (is_word(c.cls, classes[k])) kind = LMM_COR_AR1 + k;
   if (!kind) {
     if (c.cls.e - c.cls.s >= 3 && !strncmp(c.cls.s, "var", 3))
       return lmm_fail(err, LMM_ERR, "correlation: %.*s is a variance function; give it as weights=%.*s",
                       (int)(c.cls.e - c.cls.s), c.cls.s, (int)(text.e - text.s), text.s);
     return lmm_fail(err, LMM_ERR, "correlation: unknown correlation structure '%.*s' (known: corAR1, corCAR1, "
-                    "corCompSymm, corARMA, corSymm)", (int)(c.cls.e - c.cls.s), c.cls.s);
+                    "corCompSymm, corARMA, corSymm, corExp, corGaus, corLin, corRatio, corSpher)",
+                    (int)(c.cls.e - c.cls.s), c.cls.s);
   }
   lmm_corstruct *k = &st->cor;
   *k = (lmm_corstruct){.kind = kind, .cov = -1, .group = -1};
   st->has_cor = 1;
-  static const char *const args3[] = {"value", "form", "fixed"}, *const args_arma[] = {"value", "form", "p", "q", "fixed"};
-  const char *const *names = kind == LMM_COR_ARMA ? args_arma : args3;
-  if ((rc = match_args(&c, what, names, kind == LMM_COR_ARMA ? 5 : 3, where, err))) return rc;
+  int spatial = kind >= LMM_COR_EXP;
+  static const char *const args3[] = {"value", "form", "fixed"}, *const args_arma[] = {"value", "form", "p", "q", "fixed"},
+                           *const args_spatial[] = {"value", "form", "nugget", "metric", "fixed"};
+  const char *const *names = kind == LMM_COR_ARMA ? args_arma : spatial ? args_spatial : args3;
+  if ((rc = match_args(&c, what, names, kind == LMM_COR_ARMA || spatial ? 5 : 3, where, err))) return rc;
+  span value = {NULL, NULL};
   for (int i = 0; i < c.nargs && !rc; i++) {
     const char *arg = names[where[i]];
     int n = 0;
     double x;
-    if (!strcmp(arg, "form")) rc = read_form(c.val[i], what, f, &k->cov, &k->group, err);
-    else if (!strcmp(arg, "fixed")) rc = read_logical(c.val[i], what, arg, &k->fixed, err);
-    else if (!strcmp(arg, "value")) {
+    if (!strcmp(arg, "form")) {
+      int cov[LMM_COR_MAX_DIM];
+      rc = read_form(c.val[i], what, f, cov, spatial ? LMM_COR_MAX_DIM : 1, &n, &k->group, err);
+      if (spatial) { memcpy(k->coord_var, cov, sizeof cov); k->ncoord = n; }
+      else k->cov = cov[0];
+    } else if (!strcmp(arg, "fixed")) rc = read_logical(c.val[i], what, arg, &k->fixed, err);
+    else if (!strcmp(arg, "nugget")) rc = read_logical(c.val[i], what, arg, &k->nugget, err);
+    else if (!strcmp(arg, "metric")) {
+      static const char *const metrics[] = {"\"euclidean\"", "\"maximum\"", "\"manhattan\"", "'euclidean'",
+                                            "'maximum'", "'manhattan'"};
+      k->metric = -1;
+      for (int j = 0; j < 6; j++) if (is_word(trim(c.val[i]), metrics[j])) k->metric = j % 3;
+      if (k->metric < 0)
+        rc = lmm_fail(err, LMM_ERR, "correlation: metric must be \"euclidean\", \"maximum\" or \"manhattan\", not %.*s",
+                      (int)(c.val[i].e - c.val[i].s), c.val[i].s);
+    } else if (!strcmp(arg, "value")) {
       if (kind == LMM_COR_SYMM) rc = lmm_fail(err, LMM_ERR, "correlation: corSymm's value= is not available yet");
       else rc = read_numbers(c.val[i], what, arg, k->value, 2 * LMM_COR_MAX_ORDER, &k->nvalue, err);
-      for (int j = 0; j < k->nvalue && !rc; j++)
-        if (!(fabs(k->value[j]) < 1) || (kind == LMM_COR_CAR1 && !(k->value[j] > 0)))
-          rc = lmm_fail(err, LMM_ERR, "correlation: %s's value %g is out of its range (%s)", classes[kind - 1],
-                        k->value[j], kind == LMM_COR_CAR1 ? "0 to 1" : "-1 to 1");
+      value = c.val[i];
     } else {   /* p, q */
       rc = read_numbers(c.val[i], what, arg, &x, 1, &n, err);
       if (!rc && !(x >= 0 && x <= LMM_COR_MAX_ORDER && x == floor(x)))
@@ -306,6 +337,18 @@ static int read_corstruct(lmm_structure *st, span text, lmm_formula *f, lmm_erro
       if (!rc) *(arg[0] == 'p' ? &k->p : &k->q) = (int)x;
     }
   }
+  for (int j = 0; j < k->nvalue && !rc; j++) {   /* the values' ranges, once nugget= is known */
+    double x = k->value[j];
+    int bad = spatial ? (j == 0 ? !(x > 0) : !(x > 0 && x < 1)) || k->nvalue != 1 + k->nugget
+                      : !(fabs(x) < 1) || (kind == LMM_COR_CAR1 && !(x > 0));
+    if (bad)
+      rc = lmm_fail(err, LMM_ERR, "correlation: %s's value '%.*s' is out of its range (%s)", classes[kind - 1],
+                    (int)(value.e - value.s), value.s, spatial ? "a range above 0, and with nugget = TRUE a nugget "
+                    "between 0 and 1" : kind == LMM_COR_CAR1 ? "0 to 1" : "-1 to 1");
+  }
+  if (!rc && spatial && !k->ncoord)
+    rc = lmm_fail(err, LMM_ERR, "correlation: %s needs the covariates of its distances, as form = ~ x + y",
+                  classes[kind - 1]);
   if (!rc && kind == LMM_COR_ARMA && k->p + k->q == 0)
     rc = lmm_fail(err, LMM_ERR, "correlation: corARMA needs p or q above 0, as corARMA(p = 1, q = 1, form = ~ 1 | g)");
   if (!rc && kind == LMM_COR_ARMA && k->nvalue > 1 && k->p + k->q > 2)   /* nlme's value= are coefficients */
@@ -520,7 +563,7 @@ static int raw_rows(eval_ctx *c, double **white_z, lmm_error *err) {
   return LMM_OK;
 }
 
-static int optimize(eval_ctx *c, lmm_error *err) {
+static int optimize(eval_ctx *c, double *fmin_out, lmm_error *err) {
   double *x = lmm_malloc(sizeof *x * (size_t)(c->nfree ? 3 * c->nfree : 1)), fmin = 0;
   if (!x) return lmm_nomem(err);
   double *lo = x + c->nfree, *hi = lo + c->nfree;
@@ -543,11 +586,45 @@ static int optimize(eval_ctx *c, lmm_error *err) {
   c->nlopt = NULL;
   for (int i = 0; i < c->nfree; i++) c->u[c->free_at[i]] = x[i];
   lmm_free(x);
+  *fmin_out = fmin;
   if (c->rc) return c->rc;
   if (lmm_stop_asked(c->opt->stop)) return lmm_fail(err, LMM_INTERRUPTED, "interrupted");
   if (r < 0 && r != NLOPT_ROUNDOFF_LIMITED)
     return lmm_fail(err, LMM_NUMERIC, "the fit of the residual structure failed: the optimizer stopped (%d)", (int)r);
   return LMM_OK;
+}
+
+/* BOBYQA restarted from where it stopped, with its first trust region again, while that gains; *best the
+ * criterion where it ends. */
+static int optimize_restarted(eval_ctx *c, double *best, lmm_error *err) {
+  int rc;
+  double now = 0;
+  for (*best = HUGE_VAL; (rc = optimize(c, &now, err)) == LMM_OK && now < *best - 1e-7;) *best = now;
+  if (now < *best) *best = now;
+  return rc;
+}
+
+/* The optimum from the start, and for a spatial correlation (whose likelihood has ridges and local optima
+ * along the range: Wheat2's corSpher and corLin stop short from nlme's own start) also from a third and
+ * thirty times the start's range, the best kept. */
+static int optimize_from_starts(eval_ctx *c, lmm_error *err) {
+  double best, now, *start = lmm_malloc(sizeof *start * (size_t)c->npar * 2), *best_u = start + c->npar;
+  if (!start) return lmm_nomem(err);
+  memcpy(start, c->u, sizeof *start * (size_t)c->npar);
+  int rc = optimize_restarted(c, &best, err), range = c->npar - c->st->cor.npar;
+  memcpy(best_u, c->u, sizeof *best_u * (size_t)c->npar);
+  static const double scale[] = {1.0 / 3, 30};
+  for (int k = 0; k < 2 && !rc && c->st->has_cor && c->st->cor.kind >= LMM_COR_EXP && !c->st->cor.fixed; k++) {
+    memcpy(c->u, start, sizeof *start * (size_t)c->npar);
+    c->u[range] += log(scale[k]);
+    if (!(rc = optimize_restarted(c, &now, err)) && now < best) {
+      best = now;
+      memcpy(best_u, c->u, sizeof *best_u * (size_t)c->npar);
+    }
+  }
+  memcpy(c->u, best_u, sizeof *best_u * (size_t)c->npar);
+  lmm_free(start);
+  return rc;
 }
 
 /* The parameters: their starts, which are free, their names and reported values on the fit. */
@@ -622,7 +699,7 @@ int lmm_structure_fit(lmm_structure *st, const lmm_design *d, int df_method, con
   if (!rc && !isfinite(evaluate(&c, 1)) && !c.rc)
     rc = lmm_fail(err, LMM_NUMERIC, "the residual structure's start gives no fit: its covariance is not positive definite");
   if (!rc) rc = c.rc;
-  if (!rc && c.nfree) rc = optimize(&c, err);
+  if (!rc && c.nfree) rc = optimize_from_starts(&c, err);
   if (!rc && c.nfree && !isfinite(evaluate(&c, 1)) && !c.rc)
     rc = lmm_fail(err, LMM_NUMERIC, "the fit of the residual structure failed at its optimum");
   if (!rc) rc = c.rc;
