@@ -5,6 +5,7 @@
 #include "corstruct.h"
 #include "inference.h"
 #include "ols.h"
+#include "residuals.h"
 #include "varfunc.h"
 
 #include <ctype.h>
@@ -22,6 +23,8 @@ struct lmm_structure {
   lmm_varfunc vf[MAX_VARFUNCS];   /* varComb's components, or the one variance function */
   int has_cor;
   lmm_corstruct cor;
+  int uses_fitted;        /* a variance function of the fitted values (kept in fitted, n, between fits) */
+  double *fitted;
 };
 
 /* ---- nlme's calls as text ------------------------------------------------------------------------------- */
@@ -189,10 +192,11 @@ static int read_form(span v, const char *what, lmm_formula *f, int *cov, int max
       return lmm_fail(err, LMM_ERR, "%s: form '%.*s' has more than %d covariate%s", what, (int)(v.e - v.s), v.s, maxcov,
                       maxcov > 1 ? "s" : " (several are for the spatial correlations)");
     snprintf(buf, sizeof buf, "%.*s", (int)(x.e - x.s), x.s);
-    if (strstr(buf, "fitted(") || strstr(buf, "resid("))
-      return lmm_fail(err, LMM_ERR, "%s: a variance of the fitted values ('%s') is not available yet; give a column, "
-                      "as form = ~ x", what, buf);
-    rc = lmm_formula_carry(f, buf, what, 0, &cov[(*ncov)++], err);
+    if (!strcmp(buf, "fitted(.)") && !strcmp(what, "weights")) cov[(*ncov)++] = LMM_VF_FITTED;
+    else if (strstr(buf, "fitted(") || strstr(buf, "resid("))
+      return lmm_fail(err, LMM_ERR, "%s: '%s' is not a covariate lmm reads; a variance function takes a column or "
+                      "fitted(.), the fitted values", what, buf);
+    else rc = lmm_formula_carry(f, buf, what, 0, &cov[(*ncov)++], err);
     p = end + 1;
   }
   if (!rc && g.s) {
@@ -273,10 +277,10 @@ static int read_varfunc(lmm_structure *st, span text, lmm_formula *f, int depth,
     }
   }
   if (!rc && kind == LMM_VF_CONSTPOWER && v->nvalue == 2 && v->value[0] == 0) v->value[0] = 1;   /* power= alone */
-  if (!rc && !has_form)
-    rc = kind == LMM_VF_IDENT ? lmm_fail(err, LMM_ERR, "weights: varIdent needs its strata, as varIdent(form = ~ 1 | g)")
-                              : lmm_fail(err, LMM_ERR, "weights: %s() of the fitted values is not available yet; give a "
-                                         "covariate, as %s(form = ~ x)", classes[kind - 1], classes[kind - 1]);
+  if (!rc && !has_form && kind == LMM_VF_IDENT)
+    rc = lmm_fail(err, LMM_ERR, "weights: varIdent needs its strata, as varIdent(form = ~ 1 | g)");
+  if (!has_form) v->cov = LMM_VF_FITTED;   /* nlme's default: form = ~ fitted(.) */
+  if (v->cov == LMM_VF_FITTED) st->uses_fitted = 1;
   return rc;
 }
 
@@ -375,6 +379,7 @@ void lmm_structure_free(lmm_structure *st) {
   if (!st) return;
   for (int i = 0; i < st->nvf; i++) lmm_varfunc_clear(&st->vf[i]);
   if (st->has_cor) lmm_corstruct_clear(&st->cor);
+  lmm_free(st->fitted);
   lmm_free(st);
 }
 
@@ -452,7 +457,9 @@ static int bind(lmm_structure *st, const lmm_design *d, lmm_error *err) {
   size_t *order = lmm_malloc_array(d->n ? d->n : 1, sizeof *order);
   if (!order) return lmm_nomem(err);
   rc = nlme_order(d, st->has_cor && st->cor.group >= 0 ? gcode : NULL, order, err);
-  for (int i = 0; i < st->nvf && !rc; i++) rc = lmm_varfunc_bind(&st->vf[i], d, order, err);
+  if (!rc && st->uses_fitted && !(st->fitted = lmm_malloc_array(d->n ? d->n : 1, sizeof *st->fitted))) rc = lmm_nomem(err);
+  for (size_t r = 0; !rc && st->uses_fitted && r < d->n; r++) st->fitted[r] = 1;   /* no weight at nlme's start, power 0 */
+  for (int i = 0; i < st->nvf && !rc; i++) rc = lmm_varfunc_bind(&st->vf[i], d, order, st->fitted, err);
   lmm_free(order);
   return rc;
 }
@@ -627,6 +634,38 @@ static int optimize_from_starts(eval_ctx *c, lmm_error *err) {
   return rc;
 }
 
+/* The fitted values (lme's innermost level) of the fit kept in c, into the structure's fitted. */
+static int update_fitted(eval_ctx *c, double *fixed, lmm_error *err) {
+  lmm_ranef *r = NULL;
+  int rc = c->d->nre ? lmm_ranef_compute(c->d, c->sys, c->fit, 0, c->opt->stop, &r, err) : LMM_OK;
+  if (!rc && (rc = lmm_fitted(c->d, c->fit, r, fixed, c->st->fitted, c->opt->stop)))
+    rc = lmm_fail(err, rc, "interrupted");
+  lmm_ranef_free(r);
+  return rc;
+}
+
+/* The optimum, kept in c.  With a variance of the fitted values, nlme's alternation: the parameters optimized
+ * with the fitted values held, the fitted values recomputed, until no parameter moves by more than 1e-6
+ * relative; its fixed point is nlme's result. */
+static int fit_parameters(eval_ctx *c, lmm_error *err) {
+  double *prev = lmm_malloc(sizeof *prev * (size_t)(c->npar + c->n));
+  if (!prev) return lmm_nomem(err);
+  int rc = LMM_OK, moved = 1;
+  for (int it = 0; !rc && moved && it < 200; it++) {
+    if (c->st->uses_fitted && (rc = update_fitted(c, prev + c->npar, err))) break;
+    memcpy(prev, c->u, sizeof *prev * (size_t)c->npar);
+    if ((rc = optimize_from_starts(c, err))) break;
+    if (!isfinite(evaluate(c, 1)) && !c->rc)
+      rc = lmm_fail(err, LMM_NUMERIC, "the fit of the residual structure failed at its optimum");
+    if (!rc) rc = c->rc;
+    moved = 0;
+    for (int k = 0; k < c->npar && c->st->uses_fitted; k++)
+      if (fabs(c->u[k] - prev[k]) > 1e-6 * fmax(fabs(prev[k]), 1e-3)) moved = 1;
+  }
+  lmm_free(prev);
+  return rc;
+}
+
 /* The parameters: their starts, which are free, their names and reported values on the fit. */
 static int parameters(eval_ctx *c, lmm_error *err) {
   lmm_structure *st = c->st;
@@ -699,9 +738,7 @@ int lmm_structure_fit(lmm_structure *st, const lmm_design *d, int df_method, con
   if (!rc && !isfinite(evaluate(&c, 1)) && !c.rc)
     rc = lmm_fail(err, LMM_NUMERIC, "the residual structure's start gives no fit: its covariance is not positive definite");
   if (!rc) rc = c.rc;
-  if (!rc && c.nfree) rc = optimize_from_starts(&c, err);
-  if (!rc && c.nfree && !isfinite(evaluate(&c, 1)) && !c.rc)
-    rc = lmm_fail(err, LMM_NUMERIC, "the fit of the residual structure failed at its optimum");
+  if (!rc && c.nfree) rc = fit_parameters(&c, err);
   if (!rc) rc = c.rc;
   if (!rc) rc = report(&c, c.fit, err);
   lmm_free(white_z);

@@ -45,7 +45,7 @@ static int bind_strata(lmm_varfunc *v, const lmm_design *d, const size_t *order,
   return rc;
 }
 
-int lmm_varfunc_bind(lmm_varfunc *v, const lmm_design *d, const size_t *order, lmm_error *err) {
+int lmm_varfunc_bind(lmm_varfunc *v, const lmm_design *d, const size_t *order, const double *fitted, lmm_error *err) {
   if (v->kind == LMM_VF_IDENT) {
     int rc = bind_strata(v, d, order, err);
     if (!rc && v->nvalue && v->nvalue != v->npar)
@@ -53,11 +53,11 @@ int lmm_varfunc_bind(lmm_varfunc *v, const lmm_design *d, const size_t *order, l
                     v->npar);
     return rc;
   }
-  const lmm_frame_var *fv = &d->frame->vars[v->cov];
-  if (fv->is_factor || !fv->x)
+  const lmm_frame_var *fv = v->cov >= 0 ? &d->frame->vars[v->cov] : NULL;
+  if (fv && (fv->is_factor || !fv->x))
     return lmm_fail(err, LMM_ERR, "weights: %s's covariate '%s' must be numeric, and it holds text", class_name(v->kind),
                     d->frame->f->vars[v->cov].label);
-  v->x = fv->x;
+  v->x = fv ? fv->x : fitted;
   v->npar = v->kind == LMM_VF_FIXED ? 0 : v->kind == LMM_VF_CONSTPOWER ? 2 : 1;
   if (!(v->names = lmm_calloc(2, sizeof *v->names))) return lmm_nomem(err);
   const char *par[2] = {v->kind == LMM_VF_EXP ? "expon" : v->kind == LMM_VF_CONSTPOWER ? "const" : "power", "power"};
@@ -66,7 +66,7 @@ int lmm_varfunc_bind(lmm_varfunc *v, const lmm_design *d, const size_t *order, l
   if (v->nvalue && v->nvalue != v->npar)
     return lmm_fail(err, LMM_ERR, "weights: %s's value has %d numbers for its %d parameters", class_name(v->kind),
                     v->nvalue, v->npar);
-  for (size_t r = 0; r < d->n; r++)
+  for (size_t r = 0; r < d->n && fv; r++)
     if ((v->kind == LMM_VF_FIXED || v->kind == LMM_VF_POWER) && v->x[r] == 0)
       return lmm_fail(err, LMM_ERR, "weights: %s's covariate '%s' is 0 at row %lld, where the variance would be 0; "
                       "use varConstPower or shift the covariate", class_name(v->kind),

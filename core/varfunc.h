@@ -16,10 +16,11 @@
 #include "design.h"
 
 enum { LMM_VF_IDENT = 1, LMM_VF_POWER, LMM_VF_EXP, LMM_VF_CONSTPOWER, LMM_VF_FIXED };
+enum { LMM_VF_FITTED = -2 };   /* lmm_varfunc.cov: the fitted values (nlme's default covariate, fitted(.)) */
 
 typedef struct lmm_varfunc {
   int kind;           /* LMM_VF_* */
-  int cov;            /* formula variable of the covariate; -1 none */
+  int cov;            /* formula variable of the covariate; -1 none, LMM_VF_FITTED the fitted values */
   int strata;         /* formula variable of varIdent's `| g`; -1 none */
   int nvalue;         /* value= (const= and power= for varConstPower), constrained, in parameter order */
   double value[2];
@@ -33,8 +34,9 @@ typedef struct lmm_varfunc {
 } lmm_varfunc;
 
 /* The parameters' names, varIdent's strata in the order of first appearance along the rows order[0..n-1]
- * (nlme's), the covariate; errors name a stratum with one row, a covariate that is not numeric. */
-int lmm_varfunc_bind(lmm_varfunc *v, const lmm_design *d, const size_t *order, lmm_error *err);
+ * (nlme's), the covariate (fitted: the fitted values, which the caller keeps up to date); errors name a
+ * stratum with one row, a covariate that is not numeric. */
+int lmm_varfunc_bind(lmm_varfunc *v, const lmm_design *d, const size_t *order, const double *fitted, lmm_error *err);
 /* The optimizer's start (value= or nlme's: ratios 1, power and expon 0, const 1). */
 void lmm_varfunc_start(const lmm_varfunc *v, double *u);
 /* The reported parameters from the optimizer's. */

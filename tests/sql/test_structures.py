@@ -16,6 +16,20 @@ CASES = os.path.join(ROOT, "tests", "reference", "structures")
 # start c(28, 0.2) lmm stops at range 48.7, logLik -533.330241, 0.0487 below nlme's -533.281498 at range 10.8
 # (and from 10.8 it keeps nlme's optimum, checked below).  A known shortfall, held to what it is.
 KNOWN_SHORT = {"wheat2_lin": -533.330241}
+# corARMA with q = 2: nlme's coef(<corARMA>, unconstrained = FALSE) does not give the MA coefficients its
+# correlation uses (its Theta1, Theta2 = -0.0899, -0.4076 make ARMAacf 0.664, 0.371, 0.324 at lags 1-3, while
+# corMatrix(m$modelStruct$corStruct) of the same fit holds the values below, which lmm's Theta1, Theta2 =
+# -0.3483, -0.0864 give).  So the correlation at lags 1 to 4 is compared, from R's corMatrix (printed to 7 digits).
+NLME_ACF = {"own_ovary_lme_arma12_ml": [0.6636355, 0.5339913, 0.4668883, 0.4082177]}
+
+
+def arma_acf(phi, theta, lags):
+    """ARMA(1, q)'s autocorrelations by its psi weights (phi < 0.9: 3000 terms reach every digit)."""
+    psi = [1.0]
+    for j in range(1, 3000):
+        psi.append((theta[j - 1] if j <= len(theta) else 0) + phi * psi[-1])
+    g0 = sum(x * x for x in psi)
+    return [sum(psi[j] * psi[j + k] for j in range(len(psi) - k)) / g0 for k in lags]
 
 
 def struct_rows(rows):
@@ -23,7 +37,16 @@ def struct_rows(rows):
             and r["term"] != "sd__Observation"}
 
 
+# The shared set's bodyweight_chr is tests/data's bodyweight (byte-identical CSVs).
+TABLES = {"bodyweight_chr": "bodyweight"}
+
+
+def local(sql):
+    return dict(sql, data=TABLES.get(sql["data"], sql["data"]))
+
+
 def check_structure(t, db, ref, name):
+    ref = dict(ref, sql=local(ref["sql"]))
     sql = ref["sql"]
     rows = fit(db, sql["data"], sql["formula"], sql.get("random"), sql.get("options"))
     mine = struct_rows(rows)
@@ -37,7 +60,12 @@ def check_structure(t, db, ref, name):
         ll = [r["estimate"] for r in fit(db, sql["data"], sql["formula"], sql.get("random"), opts) if r["term"] == "logLik"][0]
         t.close(None, ll, ref["logLik"], 1e-8, name + ": from nlme's optimum, nlme's logLik")
         return
-    if ref.get("best_known_logLik") is None:   # else no finite optimum: range and nugget run off (check_case)
+    if name in NLME_ACF:
+        got = arma_acf(mine["corARMA__Phi1"], [mine["corARMA__Theta1"], mine["corARMA__Theta2"]], range(1, 5))
+        for k, (a, b) in enumerate(zip(got, NLME_ACF[name])):
+            t.close(None, a, b, 1e-4, "%s correlation at lag %d" % (name, k + 1))
+        t.close(None, mine["corARMA__Phi1"], want[0][1], 1e-3, name + " corARMA__Phi1")
+    elif ref.get("best_known_logLik") is None:   # else no finite optimum or nlme short of it (check_case)
         for term, est in want:
             t.close(None, mine.get(term), est, 1e-3, "%s %s" % (name, term))
     # the rest as any nlme fit, the structure's rows aside (test_reference counts ran_pars against R's); this
@@ -49,7 +77,7 @@ def check_structure(t, db, ref, name):
 def check_anova(t, db, ref, name):
     table = {row["model"]: row for row in ref["anova"]["table"]}
     for m in ref["anova"]["models"]:
-        sql, want = m["sql"], table[m["model"]]
+        sql, want = local(m["sql"]), table[m["model"]]
         rows = fit(db, sql["data"], sql["formula"], sql.get("random"), sql.get("options"))
         got = {r["term"]: r["estimate"] for r in rows if r["effect"] == "fit"}
         what = "%s anova %s" % (name, m["model"])
@@ -117,7 +145,7 @@ def agg(t, db):
 
 def run(t, db):
     paths = sorted(glob.glob(os.path.join(CASES, "*.json")))
-    t.ok(len(paths) == 21, "21 structure cases, found %d" % len(paths))
+    t.ok(len(paths) == 30, "30 structure cases (23 shared, 7 own), found %d" % len(paths))
     for path in paths:
         ref = json.load(open(path))
         name = ref["case"]
