@@ -280,6 +280,9 @@ static int read_varfunc(lmm_structure *st, span text, lmm_formula *f, int depth,
   if (!rc && !has_form && kind == LMM_VF_IDENT)
     rc = lmm_fail(err, LMM_ERR, "weights: varIdent needs its strata, as varIdent(form = ~ 1 | g)");
   if (!has_form) v->cov = LMM_VF_FITTED;   /* nlme's default: form = ~ fitted(.) */
+  if (!rc && v->cov == LMM_VF_FITTED && v->fixed)   /* nlme's result is then its first update of the fitted values */
+    rc = lmm_fail(err, LMM_ERR, "weights: fixed= for a variance of the fitted values is not available yet; give a "
+                  "column, as %s(form = ~ x, fixed = ...)", classes[kind - 1]);
   if (v->cov == LMM_VF_FITTED) st->uses_fitted = 1;
   return rc;
 }
@@ -654,7 +657,7 @@ static int fit_parameters(eval_ctx *c, lmm_error *err) {
   for (int it = 0; !rc && moved && it < 200; it++) {
     if (c->st->uses_fitted && (rc = update_fitted(c, prev + c->npar, err))) break;
     memcpy(prev, c->u, sizeof *prev * (size_t)c->npar);
-    if ((rc = optimize_from_starts(c, err))) break;
+    if (c->nfree && (rc = optimize_from_starts(c, err))) break;
     if (!isfinite(evaluate(c, 1)) && !c->rc)
       rc = lmm_fail(err, LMM_NUMERIC, "the fit of the residual structure failed at its optimum");
     if (!rc) rc = c->rc;
@@ -738,7 +741,7 @@ int lmm_structure_fit(lmm_structure *st, const lmm_design *d, int df_method, con
   if (!rc && !isfinite(evaluate(&c, 1)) && !c.rc)
     rc = lmm_fail(err, LMM_NUMERIC, "the residual structure's start gives no fit: its covariance is not positive definite");
   if (!rc) rc = c.rc;
-  if (!rc && c.nfree) rc = fit_parameters(&c, err);
+  if (!rc && (c.nfree || st->uses_fitted)) rc = fit_parameters(&c, err);
   if (!rc) rc = c.rc;
   if (!rc) rc = report(&c, c.fit, err);
   lmm_free(white_z);

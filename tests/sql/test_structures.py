@@ -110,6 +110,15 @@ def gls_and_lm(t, db):
     t.close(None, got["logLik"], ref["logLik"], 1e-9, "corAR1 fixed at nlme's Phi: logLik")
     t.ok(got["df"] == ref["df"] - 1, "a fixed Phi is not counted: df %r" % got["df"])
     t.ok(got["evaluations"] == 1, "a fixed structure is evaluated once, not optimized (%r)" % got["evaluations"])
+    # fixed in an lme: R 4.2.2, nlme 3.1-162, lme(Reaction ~ Days, random = ~ 1 | Subject, data = sleepstudy[Days < 5],
+    # weights = varExp(form = ~ Days, fixed = 0.1), correlation = corAR1(0.5, form = ~ 1 | Subject, fixed = TRUE))
+    rows = fit(db, "SELECT * FROM sleepstudy WHERE Days < 5", "Reaction ~ Days", "1|Subject",
+               "weights=varExp(form = ~ Days, fixed = 0.1), correlation=corAR1(0.5, form = ~ 1 | Subject, fixed = TRUE)")
+    got = {r["term"]: r["estimate"] for r in rows if r["effect"] != "fixed"}
+    t.close(None, got["logLik"], -406.993116648, 1e-9, "lme with a fixed structure: logLik")
+    t.close(None, got["sigma"], 18.95357833, 1e-8, "lme with a fixed structure: sigma")
+    t.ok(got["df"] == 4 and abs(got["varExp__expon"] - 0.1) < 1e-12 and abs(got["corAR1__Phi"] - 0.5) < 1e-12,
+         "lme with a fixed structure: df 4 and the fixed values reported (%r)" % got)
 
 
 def refusals(t, db):
