@@ -7,6 +7,8 @@ anova table: every model there (with less structure, or none) refitted, logLik, 
 import glob
 import json
 import os
+import threading
+import time
 
 from harness import ROOT, fit
 from test_reference import check_case, r_term
@@ -152,6 +154,19 @@ def agg(t, db):
     t.ok(("ran_pars", "Residual", "varIdent__Male") in [r[:3] for r in got], "lmm_agg reports varIdent__Male")
 
 
+def interrupted(t, db):
+    """sqlite3_interrupt() stops a structured fit between and within its evaluations."""
+    opts = "method=REML, correlation=corSpher(c(28, 0.2), form = ~ latitude + longitude, nugget = TRUE)"
+    timer = threading.Timer(0.3, db.interrupt)
+    start = time.time()
+    timer.start()
+    t.error(db, "SELECT * FROM lmm_fit(?, ?, ?, ?)", ("wheat2", "yield ~ variety - 1", None, opts), ["interrupted"],
+            "a structured fit interrupted")
+    timer.join()
+    t.ok(time.time() - start < 2, "the structured fit took %.1f s to stop" % (time.time() - start))
+    t.ok(len(fit(db, "ovary", "follicles ~ 1", None, "correlation=corAR1(form = ~ 1 | Mare)")) > 0, "a fit after the interrupt")
+
+
 def run(t, db):
     paths = sorted(glob.glob(os.path.join(CASES, "*.json")))
     t.ok(len(paths) == 30, "30 structure cases (23 shared, 7 own), found %d" % len(paths))
@@ -165,3 +180,4 @@ def run(t, db):
     gls_and_lm(t, db)
     refusals(t, db)
     agg(t, db)
+    interrupted(t, db)
