@@ -74,6 +74,11 @@ typedef struct lmm_design {
   int *vexp;          /* per formula variable; 0 for factors */
   double *vscale;     /* 2^-vexp[v] */
   int *xexp;          /* p */
+  /* A residual structure's prewhitened rows (structure.h) in place of the recipes: X (n x p, column-major,
+   * scaled as above), each term's Z (n x q, scaled) and y (through y, unscaled); NULL for the rows themselves.
+   * Only a copy of the design that a structured fit reads has them. */
+  const double *white_x;
+  double *const *white_z;
   double **contr;     /* per formula variable: its contrast matrix (contrasts.h; nlevels x (nlevels - 1), column-
                          major) where a term codes it by sum, helmert or poly contrasts, else NULL */
 } lmm_design;

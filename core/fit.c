@@ -414,6 +414,9 @@ void lmm_fit_free(lmm_fit *f) {
   lmm_free(f->vcov);
   lmm_free(f->se);
   lmm_free(f->optimizer_message);
+  for (int k = 0; f->struct_names && k < f->nstruct; k++) lmm_free(f->struct_names[k]);
+  lmm_free(f->struct_names);
+  lmm_free(f->struct_est);
   lmm_free(f);
 }
 

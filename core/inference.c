@@ -250,8 +250,9 @@ int lmm_tidy_rows(const lmm_design *d, lmm_system *sys, const lmm_fit *f, int st
                     d->frame->f->response_label);
   double sigma = lmm_reported_sigma(d, f, style);
   ADD("ran_pars", "Residual", "sd__Observation", sigma, NAN, NAN, NAN, NAN);
+  for (int k = 0; k < f->nstruct; k++) ADD("ran_pars", "Residual", f->struct_names[k], f->struct_est[k], NAN, NAN, NAN, NAN);
   /* lm and ML report the ML log-likelihood; REML fits the REML criterion */
-  double npar = p + f->ntheta + 1;
+  double npar = p + f->ntheta + 1 + f->nstruct_free;
   double logLik = f->logLik;
   double bic_n = (f->reml && style != LMM_STYLE_LME4) ? (double)n - p : (double)n;
   ADD("fit", NULL, "logLik", logLik, NAN, NAN, NAN, NAN);

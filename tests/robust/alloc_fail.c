@@ -124,6 +124,10 @@ static const alloc_case cases[] = {
    "NULL, 'df=kenward-roger, save=kr')"},
   {"update_save", 1, "SELECT * FROM lmm_update('sl_ml', 'log(.) ~ . - (Days|Subject) + (1|Subject)', NULL, 'save=sl_up')"},
   {"update_options", 1, "SELECT * FROM lmm_update('sl_int', NULL, 'Days|Subject', 'method=REML')"},
+  {"fit_gls_structure", 0, "SELECT * FROM lmm_fit('SELECT Reaction, Days, Days > 4 AS late, Subject FROM sleepstudy', "
+   "'Reaction ~ Days', NULL, 'weights=varIdent(form = ~ 1 | late), correlation=corAR1(form = ~ 1 | Subject)')"},
+  {"fit_lme_structure", 0, "SELECT * FROM lmm_fit('SELECT * FROM sleepstudy WHERE Days < 5', 'Reaction ~ Days', "
+   "'1|Subject', 'weights=varExp(form = ~ Days, fixed = 0.1), correlation=corAR1(0.5, form = ~ 1 | Subject, fixed = TRUE)')"},
   {"agg", 0,
    "SELECT g.late, t.* FROM (SELECT Days > 4 AS late, lmm_agg('Reaction ~ Days', '1|Subject', 'method=ML', "
    "'Reaction', Reaction, 'Days', Days, 'Subject', Subject) AS fit FROM sleepstudy GROUP BY 1) AS g, lmm_tidy(g.fit) AS t"},
