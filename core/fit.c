@@ -501,11 +501,12 @@ int lmm_fit_ols(const lmm_design *d, int reml, lmm_stop *stop, lmm_fit **out, lm
     }
     goto done;
   }
+  /* residuals at the rounding level of y: an exact fit, as NIST certifies Wampler1 and 2 (README: Exact and degenerate fits) */
   double yy = 0;
   for (size_t i = 0; i < n; i++) yy += y[i] * y[i];
   if (!(rss > 1e-28 * yy)) {
-    rc = lmm_fail(err, LMM_ERR, "the fixed effects reproduce the response exactly (zero residual variance); there is nothing to estimate");
-    goto done;
+    rss = 0;
+    for (int j = 0; j < p; j++) f->se[j] = (size_t)p < n ? 0 : NAN;   /* n = p: no residual df, R's NaN */
   }
   /* (X'X)^-1 and log|R| from a QR of X, for vcov and the REML criterion */
   for (int j = 0; j < p; j++) {   /* a column at a time, asking the stop: a wide X is large */
@@ -531,7 +532,7 @@ int lmm_fit_ols(const lmm_design *d, int reml, lmm_stop *stop, lmm_fit **out, lm
   f->sigma = sqrt(rss / (reml ? nr : dn));
   f->objective = reml ? 2 * ldx + nr * (1 + log(2 * M_PI * rss / nr)) : dn * (1 + log(2 * M_PI * rss / dn));
   f->logLik = -f->objective / 2;
-  double s2 = f->sigma * f->sigma;
+  double s2 = (size_t)p < n ? f->sigma * f->sigma : NAN;
   for (int j = 0; j < p; j++)
     for (int i = 0; i <= j; i++) {
       double v = s2 * f->vcov[i + j * p];

@@ -19,7 +19,7 @@ MODELS = [   # (data with the response and Days scaled, formula, options, n, p, 
     ("SELECT diameter * %r AS diameter, %r AS one, plate, sample FROM penicillin",
      "diameter ~ 1 + (1|plate) + (1|sample)", "method=ML", 144, 1, "ML"),
 ]
-SCALE_FREE = ("nobs", "df", "ngroups", "converged", "singular", "evaluations")
+SCALE_FREE = ("nobs", "df", "ngroups", "converged", "singular", "evaluations", "r_squared")
 CRITERIA = ("logLik", "AIC", "BIC", "REMLcrit", "deviance")
 
 
