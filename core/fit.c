@@ -5,6 +5,7 @@
 #include "factor.h"
 #include "lapack_steps.h"
 #include "ols.h"
+#include "polish.h"
 
 #include <float.h>
 #include <lapacke.h>
@@ -86,6 +87,18 @@ static double nlopt_objective(unsigned nth, const double *theta, double *grad, v
     return DBL_MAX;
   }
   return dev;
+}
+
+/* The deviance for lmm_polish: DBL_MAX once the stop is asked for. */
+static double polish_objective(void *data, const double *theta) {
+  objective_ctx *c = data;
+  if (c->stopped || lmm_stop_asked(c->opt->stop)) {
+    c->stopped = 1;
+    return DBL_MAX;
+  }
+  double dev = profiled_deviance(c, theta);
+  if (lmm_stop_seen(c->opt->stop)) c->stopped = 1;
+  return c->stopped ? DBL_MAX : dev;
 }
 
 /* Starting values: for each term, a moment estimate of the covariance of its
@@ -711,6 +724,10 @@ static int optimize(objective_ctx *c, const double *lower, lmm_error *err) {
   }
   if (!rc && f->singular) rc = lift_and_retry(c, lower, start, step, &fmin, &ok);
   if (!rc && f->singular) rc = restart_off_boundary(c, lower, &fmin, &ok);
+  if (!rc && ok && !f->singular) {   /* past where BOBYQA stops, to 1e-7 of the optimum (polish.h) */
+    lmm_polish(nth, f->theta, &fmin, lower, polish_objective, c);
+    if (c->stopped) rc = LMM_INTERRUPTED;
+  }
   lmm_free(step);
   if (rc) {
     char at[160];
