@@ -1,6 +1,7 @@
 /* inference.c — see inference.h. */
 #include "inference.h"
 #include "alloc.h"
+#include "r2.h"
 #include "satterthwaite.h"
 
 #define MATHLIB_STANDALONE 1
@@ -228,6 +229,13 @@ int lmm_tidy_rows(const lmm_design *d, lmm_system *sys, const lmm_fit *f, int st
   ADD("fit", NULL, f->reml ? "REMLcrit" : "deviance", style == LMM_STYLE_LM ? f->pwrss : f->objective, NAN, NAN, NAN, NAN);
   ADD("fit", NULL, "sigma", sigma, NAN, NAN, NAN, NAN);
   if (style == LMM_STYLE_LM) ADD("fit", NULL, "r_squared", r_squared(d, f), NAN, NAN, NAN, NAN);
+  if (d->nre) {
+    double r2m, r2c;
+    int rc = lmm_r2_nakagawa(d, f, sigma, stop, &r2m, &r2c, err);
+    if (rc) return rc;
+    ADD("fit", NULL, "r2_marginal", r2m, NAN, NAN, NAN, NAN);
+    ADD("fit", NULL, "r2_conditional", r2c, NAN, NAN, NAN, NAN);
+  }
   ADD_COUNT(NULL, "nobs", (double)n);
   ADD_COUNT(NULL, "df", npar);
   for (int t = 0; t < d->nre; t++) {

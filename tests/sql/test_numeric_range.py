@@ -30,7 +30,7 @@ def rows(db, src, formula, opts):
 
 def factor(term, cy, cx):
     """How a row's estimate scales when the response is times cy and the predictor times cx."""
-    if term in SCALE_FREE or term.startswith("cor__"):
+    if term in SCALE_FREE or term.startswith("cor__") or term.startswith("r2_"):   # R² of mixed models: theta's precision
         return 1.0
     if term in ("Days", "sd__Days"):
         return cy / cx
