@@ -21,7 +21,7 @@ def run(t, db):
     db.execute("UPDATE bad SET Days = 'three' WHERE rowid = 17")
     db.execute("CREATE TABLE onegroup AS SELECT Reaction, Days, 'x' AS g FROM sleepstudy")
     db.execute("CREATE TABLE allnull AS SELECT NULL AS y, Days FROM sleepstudy")
-    db.execute("CREATE TABLE zeros AS SELECT 0 AS y, Days FROM sleepstudy")
+    db.execute("CREATE TABLE zeros AS SELECT 0 AS y, Days, Subject FROM sleepstudy")
     db.execute("CREATE TABLE infs AS SELECT Reaction, CASE WHEN rowid = 9 THEN 9e999 ELSE Days END AS Days FROM sleepstudy")
     db.execute("CREATE TABLE blobs AS SELECT Reaction, CASE WHEN rowid = 4 THEN x'00ff' ELSE Days END AS Days FROM sleepstudy")
     db.execute("CREATE VIEW uses_fit AS SELECT * FROM lmm_fit('sleepstudy', 'Reaction ~ Days')")
@@ -85,7 +85,10 @@ def run(t, db):
          ["term 'factor(Subject):factor(Days):factor(Reaction)'", "more than 180 columns"], "too many fixed columns"),
         (("sleepstudy", "Reaction ~ Days + (factor(Subject):factor(Days) | Subject)", None, None),
          ["Subject", "more than 64 columns"], "too many random-effect columns"),
-        (("zeros", "y ~ Days", None, None), ["exactly"], "perfect fit"),
+        (("zeros", "y ~ Days + (1|Subject)", None, None), ["reproduce the response exactly", "fit it without random effects"],
+         "perfect fit with random effects"),
+        (("zeros", "y ~ Days", None, "save=exact0"), ["the fit is exact (residual standard deviation 0)", "without save="],
+         "an exact fit saved"),
         (("sleepstudy", "log(Reaction - 300) ~ Days", None, None), ["log(Reaction - 300)", "NaN", "rowid"], "NaN response"),
         (("infs", "Reaction ~ Days", None, None), ["Days is Inf", "rowid 9"], "Inf in a predictor"),
         (("blobs", "Reaction ~ Days", None, None), ["'Days' holds a BLOB", "rowid 4"], "BLOB value"),

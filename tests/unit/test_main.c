@@ -134,6 +134,9 @@ int main(void) {
   /* test_inference.c */
   RUN(test_nlme_df);
   RUN(test_ranef_dyestuff);
+  /* test_polish.c */
+  RUN(test_polish_step);
+  RUN(test_polish_refusals);
   /* test_satterthwaite.c */
   RUN(test_satterthwaite_tests);
   /* test_model_errors.c */
