@@ -108,6 +108,13 @@ demo: $(LMM)
 	@rm -f $(BUILD)/demo.db
 	sqlite3 $(BUILD)/demo.db < tests/data/load.sql
 	sqlite3 -box $(BUILD)/demo.db < sql/arabidopsis.sql
+	$(MAKE) --no-print-directory $(BUILD)/arabidopsis.html
+
+# the tutorial as one page: each step's SQL, its table, its figure (sql/arabidopsis_report.sql)
+$(BUILD)/arabidopsis.html: sql/arabidopsis_report.sql $(LMM) tests/data/load.sql tests/data/arabidopsis.csv
+	@rm -f $(BUILD)/report.db
+	sqlite3 $(BUILD)/report.db < tests/data/load.sql
+	sqlite3 -bail $(BUILD)/report.db < sql/arabidopsis_report.sql
 
 bench: $(LMM)
 	CC="$(CC)" /usr/bin/python3 bench/bench.py --ext $(BUILD)/lmm $(if $(SIZES),--sizes "$(SIZES)")
