@@ -413,7 +413,7 @@ int lmm_plot_coefs(const lmm_plot_coef *m, int nmodels, const lmm_plot_options *
   char desc[512];
   int len = snprintf(desc, sizeof desc, "Fixed-effect estimates with bars of one standard error on each side, for ");
   for (int k = 0; k < nmodels && len > 0 && (size_t)len < sizeof desc; k++)
-    len += snprintf(desc + len, sizeof desc - (size_t)len, "%s%s", k ? ", " : "", m[k].name);
+    len += snprintf(desc + len, sizeof desc - (size_t)len, "%s%s%s", k ? ", " : "", m[k].name, k + 1 == nmodels ? "." : "");
   figure_begin(&s, o, "Coefficients", desc, 1);
   double lo = INFINITY, hi = -INFINITY;
   dot_range(ser, nmodels, nt, &lo, &hi);
