@@ -245,6 +245,10 @@ static void column_rows(const lmm_design *d, const colspec *c, const uint32_t *i
   }
 }
 
+void lmm_design_spec_rows(const lmm_design *d, const lmm_colspec *c, size_t r0, int m, double *out) {
+  column_rows(d, c, NULL, r0, m, out);
+}
+
 void lmm_design_x_rows(const lmm_design *d, const uint32_t *idx, size_t r0, int m, double *B, int ldb) {
   for (int j = 0; j < d->p; j++) column_rows(d, &d->xspec[j], idx, r0, m, B + (size_t)j * (size_t)ldb);
 }

@@ -2,7 +2,9 @@
  * models: df, AIC, BIC, logLik, and a likelihood-ratio test of each model
  * against the one before it where their parameter counts differ.  REML fits
  * with different fixed effects are refused, as nlme warns that comparing them
- * is not meaningful. */
+ * is not meaningful.  One model, lmm_anova('m' [, options]), gives the F tests
+ * of its terms instead (lmm_anova_terms.c), in the columns from term on; each
+ * kind of row leaves the other's columns NULL, p_value is both's. */
 #include "lmm_anova.h"
 SQLITE_EXTENSION_INIT3
 
@@ -11,6 +13,7 @@ SQLITE_EXTENSION_INIT3
 #include <string.h>
 
 #include "../core/anova.h"
+#include "lmm_anova_terms.h"
 #include "source.h"
 #include "store.h"
 
@@ -42,6 +45,10 @@ static int read_stats(const lmm_saved_fit *f, model_stats *s) {
 
 static int anova_fill(sqlite3 *db, sqlite3_value **argv, lmm_rowset *rows, char **errmsg) {
   const char *list = (const char *)sqlite3_value_text(argv[0]);
+  const char *options = argv[1] ? (const char *)sqlite3_value_text(argv[1]) : NULL;
+  if (lmm_anova_single(list)) return lmm_anova_terms_fill(db, list, options, rows, errmsg);
+  int orc = lmm_anova_comparison_options(options, errmsg);
+  if (orc != SQLITE_OK) return orc;
   model_stats *m = sqlite3_malloc64(sizeof *m * MAX_MODELS);
   if (!m) return SQLITE_NOMEM;
   memset(m, 0, sizeof *m * MAX_MODELS);
@@ -114,10 +121,11 @@ static int anova_fill(sqlite3 *db, sqlite3_value **argv, lmm_rowset *rows, char 
 
 const lmm_tvf lmm_anova_tvf = {
   .name = "lmm_anova",
-  .columns = "model TEXT, df INTEGER, AIC REAL, BIC REAL, logLik REAL, test TEXT, L_ratio REAL, p_value REAL",
-  .args = "models HIDDEN",
-  .ncols = 8, .nargs = 1, .nrequired = 1,
-  .usage = "lmm_anova needs saved model names: lmm_anova('m1, m2, m3')",
+  .columns = "model TEXT, df INTEGER, AIC REAL, BIC REAL, logLik REAL, test TEXT, L_ratio REAL, p_value REAL, "
+             "term TEXT, type TEXT, num_df INTEGER, den_df REAL, statistic REAL, sum_sq REAL, mean_sq REAL",
+  .args = "models HIDDEN, options HIDDEN",
+  .ncols = 15, .nargs = 2, .nrequired = 1,
+  .usage = "lmm_anova needs saved model names: lmm_anova('m1, m2, m3'), or one model and options: lmm_anova('m', 'type=III')",
   .fill = anova_fill,
-  .text_args = 1,
+  .text_args = 3,
 };

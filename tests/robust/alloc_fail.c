@@ -89,6 +89,8 @@ static const char *const saved_models[] = {
   "SELECT count(*) FROM lmm_fit('sleepstudy', 'Reaction ~ Days + (Days|Subject)', NULL, 'method=ML, save=sl_ml')",
   "SELECT count(*) FROM lmm_fit('sleepstudy', 'Reaction ~ Days', '1|Subject', 'method=ML, save=sl_int')",
   "SELECT count(*) FROM lmm_fit('sleepstudy', 'Reaction ~ Days', NULL, 'save=sl_lm')",
+  "SELECT count(*) FROM lmm_fit('SELECT Reaction, Days, Subject, CASE WHEN Days > 4 THEN ''late'' ELSE ''early'' END "
+  "AS half FROM sleepstudy', 'Reaction ~ Days * half + (1|Subject)', NULL, 'contrasts=sum, save=sl_half')",
   "SELECT count(*) FROM lmm_fit('SELECT Reaction, Days, lower(Subject) AS Subject FROM sleepstudy WHERE Days < 9', "
   "'Reaction ~ Days + (1|Subject)', NULL, 'save=sl_query')",
   NULL,
@@ -104,6 +106,12 @@ static const alloc_case cases[] = {
   {"fit_save_new", 0, "SELECT * FROM lmm_fit('dyestuff', 'Yield ~ 1', '1|Batch', 'method=ML, save=dy')"},
   {"fit_save_replace", 1, "SELECT * FROM lmm_fit('dyestuff', 'Yield ~ 1', '1|Batch', 'save=sl')"},
   {"anova", 1, "SELECT * FROM lmm_anova('sl_int, sl_ml')"},
+  {"anova_terms_type3", 1, "SELECT * FROM lmm_anova('sl_half')"},
+  {"anova_terms_type2", 1, "SELECT * FROM lmm_anova('sl_half', 'type=2')"},
+  {"anova_terms_nlme", 1, "SELECT * FROM lmm_anova('sl_int', 'type=marginal')"},
+  {"anova_terms_lm", 1, "SELECT * FROM lmm_anova('sl_lm')"},
+  {"anova_contrast", 1, "SELECT * FROM lmm_anova('sl_half', 'L=0 1 0 0; 0 0 1 -1')"},
+  {"anova_contrast_nlme", 1, "SELECT * FROM lmm_anova('sl_int', 'L=1 0; 0 1')"},
   {"ranef", 1, "SELECT * FROM lmm_ranef('sl')"},
   {"augment", 1, "SELECT * FROM lmm_augment('sl')"},
   {"ranef_query", 1, "SELECT * FROM lmm_ranef('sl_query')"},

@@ -165,6 +165,7 @@ def run(t, db):
     t.error(db, "SELECT * FROM lmm_predict('errs_saved', 'nosuch')", (), ["lmm_predict: no such table or view: 'nosuch'"],
             "lmm_predict on an unknown table")
     t.ok(fit(db, "sleepstudy", "Reaction ~ Days")[0]["term"] == "(Intercept)", "a good call still works after errors")
+    anova_terms_errors(t, db)
     figures(t, db)
 
 
@@ -225,6 +226,56 @@ def interrupts(t, db):
         timer.join()
         t.ok(time.time() - start < 3, "%s took %.1f s to stop" % (name, time.time() - start))
     db.execute("DROP TABLE slow")
+
+
+def anova_terms_errors(t, db):
+    """lmm_anova's options: a type or df a model's style does not take, options given to a comparison."""
+    fit(db, "sleepstudy", "Reaction ~ Days + (Days|Subject)", None, "save=ae_lmer")
+    fit(db, "sleepstudy", "Reaction ~ Days", "Days|Subject", "save=ae_lme")
+    fit(db, "sleepstudy", "Reaction ~ Days", None, "save=ae_lm")
+    fit(db, "sleepstudy", "Reaction ~ Days", None, "method=ML, save=ae_gls")
+    fit(db, "orthodont", "distance ~ age + Sex", "1|Subject", "save=ae_lme2")
+    db.execute("CREATE TABLE ae_rows AS SELECT * FROM sleepstudy")
+    fit(db, "ae_rows", "Reaction ~ Days + (1|Subject)", None, "save=ae_changed")
+    db.execute("DELETE FROM ae_rows WHERE rowid = 3")
+    db.commit()
+    before = snapshot(db)
+    q = "SELECT * FROM lmm_anova(?, ?)"
+    for params, fragments, what in [
+        (("ae_lmer", "type=IV"), ["lmm_anova: options: type must be sequential or marginal", "I, II, III", "not 'IV'"],
+         "an unknown type"),
+        (("ae_lmer", "type=III, type=I"), ["options: type is given twice"], "type twice"),
+        (("ae_lmer", "method=ML"), ["options: 'method' is not an option of the F tests", "type=, df= and L="], "a fit's option"),
+        (("ae_lmer", "type"), ["options: 'type' is not of the form key=value"], "no value"),
+        (("ae_lmer", "df=containment"), ["df of an F test of terms must be satterthwaite or kenward-roger", "'containment'"],
+         "an unknown df"),
+        (("ae_lmer", "df=kenward-roger"), ["lmm_anova: option df=kenward-roger is not available", "df=satterthwaite"],
+         "Kenward-Roger's df, not yet"),
+        (("ae_lmer", "type=marginal"), ["type=marginal is nlme's", "lmerTest's type=I, II or III"], "nlme's type for lmer"),
+        (("ae_lme", "type=III"), ["type=III is lmerTest's", "type=sequential or type=marginal"], "lmerTest's type for lme"),
+        (("ae_lme", "df=satterthwaite"), ["df= chooses lmerTest's denominator df", "containment df"], "df for lme"),
+        (("ae_gls", "df=satterthwaite"), ["anova(gls) uses n - p"], "df for gls"),
+        (("ae_lm", "type=marginal"), ["anova(lm) is sequential only", "type=marginal"], "marginal for lm"),
+        (("ae_lme, ae_lme", "type=marginal"), ["lmm_anova: type= is an option of the F tests of one model's terms",
+                                               "a comparison of models takes none of"], "type for a comparison"),
+        (("ae_lme, ae_lme", "nsim=10"), ["lmm_anova: a comparison of models takes no options", "'nsim=10'"],
+         "another option for a comparison"),
+        (("ae_nosuch", None), ["lmm_anova: no saved model 'ae_nosuch'"], "an unknown model"),
+        (("ae_changed", None), ["lmm_anova: ", "have changed since it was fitted", "lmm_update('ae_changed'"],
+         "F tests of a model whose rows changed"),
+        (("ae_lmer", "L=0 1 0"), ["L= row 1 has 3 numbers and the model 2 coefficients ((Intercept), ...)"],
+         "L of the wrong width"),
+        (("ae_lmer", "L=0 1; 1 x"), ["L= row 2 holds 'x', not a number", "L=0 1 0; 0 0 1"], "L with a word"),
+        (("ae_lmer", "L=0 1, type=III"), ["L= tests one contrast, type= chooses the terms' tests"], "L and type"),
+        (("ae_lmer", "L=0 1, L=1 0"), ["options: L is given twice"], "L twice"),
+        (("ae_lme2", "L=0 1 1"), ["L= involves 'SexMale' (25 denominator df) and coefficients with 80",
+                                  "nlme tests L only on fixed effects with the same denominator df"], "L over two df"),
+        (("ae_lme, ae_lme", "L=0 1"), ["lmm_anova: L= is an option of the F tests of one model's terms"], "L for a comparison"),
+    ]:
+        t.error(db, q, params, fragments, what)
+    t.ok(snapshot(db) == before, "the database changed under failing lmm_anova calls")
+    db.execute("DELETE FROM lmm_models WHERE name LIKE 'ae\\_%' ESCAPE '\\'")
+    db.execute("DROP TABLE ae_rows")
 
 
 def figures(t, db):
