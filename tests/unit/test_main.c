@@ -84,6 +84,12 @@ int main(void) {
   RUN(test_frame_errors);
   /* test_numfmt.c */
   RUN(test_numfmt_as_r);
+  /* test_pretty.c */
+  RUN(test_pretty_as_r);
+  RUN(test_hist_counts_as_r);
+  RUN(test_lowess_as_r);
+  RUN(test_svg_writer);
+  RUN(test_plot_options);
   /* test_budget.c */
   RUN(test_alloc_size_arithmetic);
   RUN(test_alloc_host_limits);
