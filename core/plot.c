@@ -361,7 +361,7 @@ static void legend(lmm_svg *s, const lmm_plot_options *o, const char *const *nam
     char cls[32];
     snprintf(cls, sizeof cls, "legend s%d", k % 8);
     lmm_svg_text(s, names[k], x, y + 4, "end", 0, cls);
-    x -= lmm_text_width(names[k]) + 6;
+    x -= 1.3 * lmm_text_width(names[k]) + 8;   /* capitals run wider than lmm_text_width allows */
     lmm_svg_printf(s, "<circle class=\"legend-key s%d\" cx=\"%s\" cy=\"%s\" r=\"3\"/>\n", k % 8, lmm_svg_num(x).s,
                    lmm_svg_num(y).s);
     x -= 14;
