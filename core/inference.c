@@ -2,6 +2,7 @@
 #include "inference.h"
 #include "alloc.h"
 #include "kenward_roger.h"
+#include "r2.h"
 #include "satterthwaite.h"
 
 #define MATHLIB_STANDALONE 1
@@ -203,6 +204,22 @@ int lmm_fixed_df(const lmm_design *d, lmm_system *sys, const lmm_fit *f, int met
   return rc;
 }
 
+/* lm's R^2 (summary.lm's r.squared): 1 - rss / tss, tss about the mean where the model has an intercept and
+ * about 0 where it has none, of y less any offset; in y's scaled units (design.h), so no square overflows.
+ * NaN where y does not vary. */
+static double r_squared(const lmm_design *d, const lmm_fit *f) {
+  size_t n = d->n;
+  long double mean = 0, tss = 0;
+  for (size_t i = 0; i < n && d->frame->f->fixed.intercept; i++) mean += ldexp(d->y[i], -d->yexp);
+  mean /= (long double)n;
+  for (size_t i = 0; i < n; i++) {
+    long double e = ldexp(d->y[i], -d->yexp) - mean;
+    tss += e * e;
+  }
+  double rss = ldexp(f->pwrss, -2 * d->yexp);
+  return tss > 0 ? (double)(1 - rss / tss) : NAN;
+}
+
 int lmm_tidy_rows(const lmm_design *d, lmm_system *sys, const lmm_fit *f, int style, int df_asked, lmm_stop *stop,
                   lmm_result *out, double **vcov_kr, lmm_error *err) {
   int p = d->p, method = lmm_df_method(d, style, df_asked);
@@ -244,7 +261,7 @@ int lmm_tidy_rows(const lmm_design *d, lmm_system *sys, const lmm_fit *f, int st
         if (rc) return lmm_nomem(err);
       }
   }
-  if (style == LMM_STYLE_LM && !(isfinite(f->pwrss) && f->pwrss >= DBL_MIN))
+  if (style == LMM_STYLE_LM && !(isfinite(f->pwrss) && (f->pwrss >= DBL_MIN || f->sigma == 0)))   /* sigma 0: an exact fit */
     return lmm_fail(err, LMM_ERR, "the residual sum of squares of '%s' (lm's deviance) is beyond the range of double "
                     "precision (about 1e-308 to 1e+308); multiply the response by a power of ten that brings it nearer 1",
                     d->frame->f->response_label);
@@ -261,6 +278,14 @@ int lmm_tidy_rows(const lmm_design *d, lmm_system *sys, const lmm_fit *f, int st
   /* lm's deviance() is the residual sum of squares; lmer's is -2 logLik */
   ADD("fit", NULL, f->reml ? "REMLcrit" : "deviance", style == LMM_STYLE_LM ? f->pwrss : f->objective, NAN, NAN, NAN, NAN);
   ADD("fit", NULL, "sigma", sigma, NAN, NAN, NAN, NAN);
+  if (style == LMM_STYLE_LM) ADD("fit", NULL, "r_squared", r_squared(d, f), NAN, NAN, NAN, NAN);
+  if (d->nre) {
+    double r2m, r2c;
+    int rc = lmm_r2_nakagawa(d, f, sigma, stop, &r2m, &r2c, err);
+    if (rc) return rc;
+    ADD("fit", NULL, "r2_marginal", r2m, NAN, NAN, NAN, NAN);
+    ADD("fit", NULL, "r2_conditional", r2c, NAN, NAN, NAN, NAN);
+  }
   ADD_COUNT(NULL, "nobs", (double)n);
   ADD_COUNT(NULL, "df", npar);
   for (int t = 0; t < d->nre; t++) {

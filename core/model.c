@@ -83,8 +83,8 @@ static int fit_model(lmm_model *m, const lmm_fit_options *opt, lmm_error *err) {
   if ((rc = lmm_design_new(fr, &m->design, err))) return rc;
   lmm_budget budget = lmm_budget_host();
   if (m->design->nre == 0) {
-    /* no random effects: least squares by QR, accurate where X'X is not */
-    if ((size_t)m->design->p >= m->design->n)
+    /* no random effects: least squares by QR, accurate where X'X is not; lm, as R's, interpolates n = p rows */
+    if ((size_t)m->design->p > m->design->n - (m->style != LMM_STYLE_LM))
       return lmm_fail(err, LMM_ERR, "%zu rows are too few for %d fixed-effect coefficients", m->design->n, m->design->p);
     if ((rc = lmm_budget_check(m->design, &budget, err))) return rc;
     rc = m->structure ? lmm_structure_fit(m->structure, m->design, lmm_df_method(m->design, m->style, m->options.df),

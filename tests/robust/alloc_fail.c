@@ -131,6 +131,11 @@ static const alloc_case cases[] = {
   {"agg", 0,
    "SELECT g.late, t.* FROM (SELECT Days > 4 AS late, lmm_agg('Reaction ~ Days', '1|Subject', 'method=ML', "
    "'Reaction', Reaction, 'Days', Days, 'Subject', Subject) AS fit FROM sleepstudy GROUP BY 1) AS g, lmm_tidy(g.fit) AS t"},
+  {"plot_qq", 1, "SELECT lmm_plot('sl, sl_lm', 'qq')"},
+  {"plot_diagnostics", 1, "SELECT lmm_plot('sl_lm', 'diagnostics')"},
+  {"plot_ranef", 1, "SELECT lmm_plot('sl', 'ranef', 'interval=0.95')"},
+  {"plot_coef_ic", 1, "SELECT lmm_plot('sl_int, sl_ml', 'coef'), lmm_plot('sl_int, sl_ml', 'ic')"},
+  {"histogram_barplot", 0, "SELECT lmm_histogram(Reaction, 'title=x'), lmm_barplot(Subject) FROM sleepstudy"},
 };
 
 /* ---- the run ------------------------------------------------------------ */

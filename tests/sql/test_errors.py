@@ -21,7 +21,7 @@ def run(t, db):
     db.execute("UPDATE bad SET Days = 'three' WHERE rowid = 17")
     db.execute("CREATE TABLE onegroup AS SELECT Reaction, Days, 'x' AS g FROM sleepstudy")
     db.execute("CREATE TABLE allnull AS SELECT NULL AS y, Days FROM sleepstudy")
-    db.execute("CREATE TABLE zeros AS SELECT 0 AS y, Days FROM sleepstudy")
+    db.execute("CREATE TABLE zeros AS SELECT 0 AS y, Days, Subject FROM sleepstudy")
     db.execute("CREATE TABLE infs AS SELECT Reaction, CASE WHEN rowid = 9 THEN 9e999 ELSE Days END AS Days FROM sleepstudy")
     db.execute("CREATE TABLE blobs AS SELECT Reaction, CASE WHEN rowid = 4 THEN x'00ff' ELSE Days END AS Days FROM sleepstudy")
     db.execute("CREATE VIEW uses_fit AS SELECT * FROM lmm_fit('sleepstudy', 'Reaction ~ Days')")
@@ -85,7 +85,10 @@ def run(t, db):
          ["term 'factor(Subject):factor(Days):factor(Reaction)'", "more than 180 columns"], "too many fixed columns"),
         (("sleepstudy", "Reaction ~ Days + (factor(Subject):factor(Days) | Subject)", None, None),
          ["Subject", "more than 64 columns"], "too many random-effect columns"),
-        (("zeros", "y ~ Days", None, None), ["exactly"], "perfect fit"),
+        (("zeros", "y ~ Days + (1|Subject)", None, None), ["reproduce the response exactly", "fit it without random effects"],
+         "perfect fit with random effects"),
+        (("zeros", "y ~ Days", None, "save=exact0"), ["the fit is exact (residual standard deviation 0)", "without save="],
+         "an exact fit saved"),
         (("sleepstudy", "log(Reaction - 300) ~ Days", None, None), ["log(Reaction - 300)", "NaN", "rowid"], "NaN response"),
         (("infs", "Reaction ~ Days", None, None), ["Days is Inf", "rowid 9"], "Inf in a predictor"),
         (("blobs", "Reaction ~ Days", None, None), ["'Days' holds a BLOB", "rowid 4"], "BLOB value"),
@@ -219,6 +222,7 @@ def run(t, db):
             "lmm_predict on an unknown table")
     t.ok(fit(db, "sleepstudy", "Reaction ~ Days")[0]["term"] == "(Intercept)", "a good call still works after errors")
     anova_terms_errors(t, db)
+    figures(t, db)
 
 
 # Each function as a database's author could hide it in the schema, for whoever opens the database.
@@ -232,7 +236,11 @@ IN_SCHEMA = [
     ("lmm_vcov", "SELECT * FROM lmm_vcov('dy')"),
     ("lmm_update", "SELECT * FROM lmm_update('dy', NULL, NULL, 'method=REML')"),
     ("lmm_agg", "SELECT lmm_agg('Yield ~ 1', '1|Batch', NULL, 'Yield', Yield, 'Batch', Batch) AS fit FROM dyestuff"),
+    ("lmm_plot", "SELECT lmm_plot('dy', 'qq')"),
+    ("lmm_histogram", "SELECT lmm_histogram(Yield) FROM dyestuff"),
+    ("lmm_barplot", "SELECT lmm_barplot(Batch) FROM dyestuff"),
 ]
+SCALARS = ("lmm_agg", "lmm_plot", "lmm_histogram", "lmm_barplot")
 
 
 def direct_only(t, db):
@@ -243,7 +251,7 @@ def direct_only(t, db):
     for name, sql in IN_SCHEMA:
         t.ok(len(db.execute(sql).fetchall()) > 0, name + " runs when called directly")
         db.execute("CREATE VIEW in_view AS " + sql)
-        unsafe = "unsafe use of %s" % ("lmm_agg()" if name == "lmm_agg" else 'virtual table "%s"' % name)
+        unsafe = "unsafe use of %s" % (name + "()" if name in SCALARS else 'virtual table "%s"' % name)
         t.error(db, "SELECT * FROM in_view", (), [unsafe], name + " inside a view")
         db.execute("DROP VIEW in_view")
         db.execute("CREATE TRIGGER in_trigger AFTER INSERT ON log BEGIN INSERT INTO log SELECT 1 FROM (%s); END" % sql)
@@ -324,4 +332,62 @@ def anova_terms_errors(t, db):
     t.ok(snapshot(db) == before, "the database changed under failing lmm_anova calls")
     db.execute("DELETE FROM lmm_models WHERE name LIKE 'ae\\_%' ESCAPE '\\'")
     db.execute("DROP TABLE ae_rows")
+
+
+def figures(t, db):
+    """lmm_plot, lmm_histogram, lmm_barplot: bad kinds, models, options and values say what to do, and change nothing."""
+    fit(db, "sleepstudy", "Reaction ~ Days", None, "save=fig_lm")
+    fit(db, "sleepstudy", "Reaction ~ Days + (Days|Subject)", None, "save=fig_mixed")
+    db.commit()
+    before = snapshot(db)
+    plot = "SELECT lmm_plot(?, ?, ?)"
+    for params, fragments, what in [
+        (("fig_lm", "pie", None), ["lmm_plot: unknown kind 'pie'", "qq, resid_fitted", "lmm_histogram"], "unknown kind"),
+        (("fig_lm", "ranef", None), ["kind 'ranef' needs random effects", "'fig_lm' has none"], "ranef without random effects"),
+        (("fig_mixed", "diagnostics", None), ["kind 'diagnostics' is plot(lm)'s", "'fig_mixed' has random effects",
+                                              "qq or resid_fitted"], "lm diagnostics of a mixed model"),
+        (("fig_mixed", "resid_leverage", None), ["needs a fit without random effects"], "leverage of a mixed model"),
+        (("nosuch", "qq", None), ["lmm_plot", "nosuch"], "a model that does not exist (residuals)"),
+        (("nosuch", "coef", None), ["lmm_plot", "nosuch"], "a model that does not exist (saved rows)"),
+        (("fig_lm, nosuch", "ic", None), ["nosuch"], "the second of two models does not exist"),
+        (("nosuch", "ranef", None), ["lmm_plot", "nosuch"], "a model that does not exist (ranef)"),
+        (("fig_lm, ", "qq", None), ["has an empty name", "'GLM, lmm6.2'"], "an empty name in the list"),
+        (("fig_lm, fig_lm", "diagnostics", None), ["kind 'diagnostics' draws one model", "names 2"], "two models, one kind"),
+        (("fig_mixed", "ranef", "level=3"), ["level=3", "has 1 grouping (1 = Subject)", "level=1 to 1"], "level too deep"),
+        (("fig_mixed", "ranef", "level=0"), ["level must be a whole number from 1"], "level 0"),
+        (("fig_mixed", "ranef", "interval=1.5"), ["interval must be a coverage from 0", "interval=0.95", "'1.5'"],
+         "interval out of range"),
+        (("fig_lm", "qq", "width=50"), ["width must be a number of pixels from 100 to 4000", "'50'"], "width too small"),
+        (("fig_lm", "qq", "height=big"), ["height must be a number of pixels", "'big'"], "height not a number"),
+        (("fig_lm", "qq", "xlim=3:-3"), ["xlim=3:-3: the first limit must be below the second"], "limits reversed"),
+        (("fig_lm", "qq", "ylim=1"), ["ylim must be two numbers lo:hi", "ylim=-3.5:3.5"], "one limit"),
+        (("fig_lm", "qq", "type=studentized"), ["type must be normalized, pearson or response", "'studentized'"],
+         "unknown residual type"),
+        (("fig_lm", "qq", "level=2"), ["level= does not apply to qq; it is read by ranef"], "an option the kind does not read"),
+        (("fig_lm", "qq", "colour=red"), ["unknown option 'colour'", "width, height, title"], "unknown option"),
+        (("fig_lm", "qq", "width=800, width=900"), ["width is given twice"], "an option twice"),
+        (("fig_lm", "qq", "title='open"), ["opens a quote ' that is not closed"], "an unclosed quote"),
+        (("fig_lm", "resid_fitted", "smooth=yes"), ["smooth must be 1 or 0"], "smooth not 0 or 1"),
+        (("fig_lm", 7, None), ["argument 'kind' must be text, not an integer"], "kind not text"),
+    ]:
+        t.error(db, plot, params, fragments, what)
+    t.error(db, "SELECT lmm_plot('fig_lm')", (), ["lmm_plot takes saved models, a kind and options"], "one argument")
+    t.error(db, "SELECT lmm_histogram(Subject) FROM sleepstudy", (),
+            ["lmm_histogram: row 1 gives a text where a number is needed"], "a histogram of text")
+    t.error(db, "SELECT lmm_histogram(Days, 'width=10') FROM sleepstudy", (), ["lmm_histogram", "width must be"],
+            "histogram option out of range")
+    t.error(db, "SELECT lmm_histogram(Days, 'level=2') FROM sleepstudy", (), ["level= does not apply to histogram"],
+            "histogram with a ranef option")
+    t.error(db, "SELECT lmm_histogram(CASE WHEN rowid = 3 THEN 9e999 ELSE Days END) FROM sleepstudy", (),
+            ["row 3 gives Inf, which is not finite"], "an infinite value")
+    t.error(db, "SELECT lmm_histogram(NULL) FROM sleepstudy", (), ["lmm_histogram: no rows with a value"], "all NULL")
+    t.error(db, "SELECT lmm_barplot(Subject, -1) FROM sleepstudy", (), ["row 1 gives the count -1", "from 0 up"],
+            "a negative count")
+    t.error(db, "SELECT lmm_barplot(x'00') FROM sleepstudy", (), ["gives a BLOB as its label"], "a BLOB label")
+    t.error(db, "SELECT lmm_barplot(Subject, 1, 'xlim=0:1') FROM sleepstudy", (), ["xlim= does not apply to barplot"],
+            "barplot with limits on its categories")
+    t.error(db, "WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < 1200) SELECT lmm_barplot(i) FROM k", (),
+            ["more than 1000 labels"], "too many bars")
+    t.ok(snapshot(db) == before, "failing figure calls changed the database")
+    db.execute("DELETE FROM lmm_models WHERE name IN ('fig_lm', 'fig_mixed')")
     db.commit()
