@@ -7,6 +7,7 @@
 #include "ftest.h"
 #include "alloc.h"
 #include "blas_threads.h"
+#include "kenward_roger.h"
 #include "satterthwaite.h"
 
 #define MATHLIB_STANDALONE 1
@@ -547,11 +548,12 @@ done:
 }
 
 /* The F test of L beta = 0 with Kenward-Roger's df and adjusted covariance (pbkrtest's KRmodcomp, as
- * lmerTest's contestMD calls it): where core/kenward_roger.h's test is connected. */
-static int kenward_roger_ftest(lmm_model *m, const double *L, int q, lmm_ftest *out, lmm_error *err) {
-  (void)m; (void)L; (void)q; (void)out;
-  return lmm_fail(err, LMM_ERR, "option df=kenward-roger is not available for F tests of terms yet; use "
-                  "df=satterthwaite (the default)");
+ * lmerTest's contestMD calls it).  *k is made on the first call, as its dense work is the table's, not a
+ * term's; *scale is KR's scaling of F. */
+static int kenward_roger_ftest(lmm_model *m, lmm_kr **k, lmm_stop *stop, const double *L, int q, lmm_ftest *out,
+                               double *scale, lmm_error *err) {
+  int rc = *k ? LMM_OK : lmm_kr_new(m->design, m->fit, stop, k, err);
+  return rc ? rc : lmm_kr_ftest(*k, m->fit->beta, L, q, out, scale, err);
 }
 
 static int lme4_table(lmm_model *m, int type, int df, lmm_stop *stop, lmm_ftest_table *out, lmm_error *err) {
@@ -563,6 +565,7 @@ static int lme4_table(lmm_model *m, int type, int df, lmm_stop *stop, lmm_ftest_
   int *iw = lmm_malloc_array((size_t)(2 * p + 1), sizeof *iw);
   char *in = lmm_malloc((size_t)p + 1);
   lmm_satterthwaite *s = NULL;
+  lmm_kr *kr = NULL;
   if (!h || !w || !iw || !in) { rc = lmm_nomem(err); goto done; }
   for (int t = 0; t < T; t++)
     if (!(h[t].L = lmm_malloc_array(pp + 1, sizeof *h[t].L))) { rc = lmm_nomem(err); goto done; }
@@ -580,19 +583,22 @@ static int lme4_table(lmm_model *m, int type, int df, lmm_stop *stop, lmm_ftest_
   for (int t = 1; t < T; t++) {
     int q = h[t].q;
     lmm_ftest ft = {NAN, 0, NAN, NAN};
+    double scale = 1;   /* lmerTest's Sum Sq and Mean Sq are of the F before KR's scaling */
     if (q) {
       for (int a = 0; a < q; a++)   /* q x p column-major */
         for (int j = 0; j < p; j++) Lt[a + (size_t)j * q] = h[t].L[(size_t)a * p + (size_t)j];
-      rc = df == LMM_FTEST_DF_KENWARD_ROGER ? kenward_roger_ftest(m, Lt, q, &ft, err)
+      rc = df == LMM_FTEST_DF_KENWARD_ROGER ? kenward_roger_ftest(m, &kr, stop, Lt, q, &ft, &scale, err)
                                             : lmm_satterthwaite_ftest(s, m->fit->beta, Lt, q, &ft, err);
       if (rc) goto done;
     }
-    if (ft.ndf) rc = add_row(out, d->term_labels[t], ft.ndf, ft.ddf, ft.F, ft.p_value, ft.F * s2 * ft.ndf, ft.F * s2, err);
+    double ms = ft.F / scale * s2;
+    if (ft.ndf) rc = add_row(out, d->term_labels[t], ft.ndf, ft.ddf, ft.F, ft.p_value, ms * ft.ndf, ms, err);
     else rc = add_row(out, d->term_labels[t], -1, NAN, NAN, NAN, NAN, NAN, err);   /* R's row of NA */
     if (rc) goto done;
   }
 done:
   lmm_satterthwaite_free(s);
+  lmm_kr_free(kr);
   for (int t = 0; h && t < T; t++) lmm_free(h[t].L);
   lmm_free(h);
   lmm_free(w);
@@ -679,10 +685,13 @@ static int contrast_row(lmm_model *m, const lmm_ftest_options *o, lmm_stop *stop
   if (m->style == LMM_STYLE_LME4) {
     lmm_ftest ft = {NAN, 0, NAN, NAN};
     lmm_satterthwaite *s = NULL;
-    if (o->df == LMM_FTEST_DF_KENWARD_ROGER) rc = kenward_roger_ftest(m, L, q, &ft, err);
+    lmm_kr *kr = NULL;
+    double scale = 1;
+    if (o->df == LMM_FTEST_DF_KENWARD_ROGER) rc = kenward_roger_ftest(m, &kr, stop, L, q, &ft, &scale, err);
     else if (!(rc = lmm_satterthwaite_new(m->system, m->fit, stop, &s, err)))
       rc = lmm_satterthwaite_ftest(s, m->fit->beta, L, q, &ft, err);
     lmm_satterthwaite_free(s);
+    lmm_kr_free(kr);
     F = ft.F, rank = ft.ndf, ddf = ft.ddf, s2 = m->fit->sigma * m->fit->sigma;
   } else {
     double *V = lmm_malloc_array((size_t)p * (size_t)p + 1, sizeof *V), *cdf = lmm_malloc_array((size_t)p + 1, sizeof *cdf);

@@ -47,6 +47,9 @@ nlme_case <- function(name, m, sql, engine = "nlme::lme", L = NULL) {
 }
 lmer_case <- function(name, m, sql, L = NULL) {
   tabs <- lapply(c("III", "II", "I"), function(ty) list(type = ty, rows = rows(anova(m, type = ty))))
+  # Kenward-Roger's F tests (pbkrtest through lmerTest), defined for REML fits only
+  if (isREML(m)) tabs <- c(tabs, lapply(c("III", "II", "I"), function(ty)
+    list(type = ty, df = "kenward-roger", rows = rows(anova(m, type = ty, ddf = "Kenward-Roger")))))
   if (!is.null(L)) tabs <- with_contrast(tabs, m, L, "lmerTest")
   add(name, "lmerTest", sql, tabs)
 }

@@ -60,9 +60,12 @@ def run(t, db):
         lm = case["engine"] == "stats::lm"
         for tab in case["tables"]:
             # a contrast is asked by its matrix: lmerTest's contest(m, L, joint = TRUE), nlme's anova(m, L = L)
-            got = anova(db, name, "L=" + tab["L"] if tab["type"] == "contrast" else "type=" + tab["type"])
-            t.ok(all(g["type"] == tab["type"] and g["model"] == name for g in got), "%s type %s: type and model" % (name, tab["type"]))
-            check_table(t, got, tab["rows"], "%s type=%s" % (name, tab["type"]), lm)
+            asked = "L=" + tab["L"] if tab["type"] == "contrast" else "type=" + tab["type"]
+            if tab.get("df"):   # Kenward-Roger's tables (lmerTest's ddf = "Kenward-Roger")
+                asked += ", df=" + tab["df"]
+            got = anova(db, name, asked)
+            t.ok(all(g["type"] == tab["type"] and g["model"] == name for g in got), "%s %s: type and model" % (name, asked))
+            check_table(t, got, tab["rows"], "%s %s" % (name, asked), lm)
         # the default is R's: sequential (nlme, lm), III (lmerTest)
         default = anova(db, name)
         t.ok(default == anova(db, name, "type=" + case["tables"][0]["type"]), name + ": default type")

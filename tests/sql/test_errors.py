@@ -287,6 +287,7 @@ def interrupts(t, db):
 def anova_terms_errors(t, db):
     """lmm_anova's options: a type or df a model's style does not take, options given to a comparison."""
     fit(db, "sleepstudy", "Reaction ~ Days + (Days|Subject)", None, "save=ae_lmer")
+    fit(db, "sleepstudy", "Reaction ~ Days + (Days|Subject)", None, "method=ML, save=ae_lmer_ml")
     fit(db, "sleepstudy", "Reaction ~ Days", "Days|Subject", "save=ae_lme")
     fit(db, "sleepstudy", "Reaction ~ Days", None, "save=ae_lm")
     fit(db, "sleepstudy", "Reaction ~ Days", None, "method=ML, save=ae_gls")
@@ -305,8 +306,8 @@ def anova_terms_errors(t, db):
         (("ae_lmer", "type"), ["options: 'type' is not of the form key=value"], "no value"),
         (("ae_lmer", "df=containment"), ["df of an F test of terms must be satterthwaite or kenward-roger", "'containment'"],
          "an unknown df"),
-        (("ae_lmer", "df=kenward-roger"), ["lmm_anova: option df=kenward-roger is not available", "df=satterthwaite"],
-         "Kenward-Roger's df, not yet"),
+        (("ae_lmer_ml", "df=kenward-roger"), ["lmm_anova: df=kenward-roger is defined for REML fits", "by ML",
+                                              "method=REML", "df=satterthwaite"], "Kenward-Roger's F tests of an ML fit"),
         (("ae_lmer", "type=marginal"), ["type=marginal is nlme's", "lmerTest's type=I, II or III"], "nlme's type for lmer"),
         (("ae_lme", "type=III"), ["type=III is lmerTest's", "type=sequential or type=marginal"], "lmerTest's type for lme"),
         (("ae_lme", "df=satterthwaite"), ["df= chooses lmerTest's denominator df", "containment df"], "df for lme"),
