@@ -189,10 +189,33 @@ static double profile_at(profiler *P, double value, double *x) {
 
 enum { KIND_SD, KIND_COR, KIND_BETA };
 
-/* zeta at value, or NAN when the profile failed (P->failed) */
-static double zeta_at(profiler *P, double value, double est, double *x) {
+/* The free-parameter index of sd a and sd b of correlation k's term (the held k itself is not free). */
+static void cor_sds(const lmm_design *d, int k, int *ia, int *ib) {
+  int t, a, b, off = 0;
+  sdcor_locate(d, k, &t, &a, &b);
+  for (int u = 0; u < t; u++) off += d->re[u].q * (d->re[u].q + 1) / 2;
+  *ia = off + a;   /* sds come before their term's correlations, so before k */
+  *ib = off + b;
+}
+
+/* zeta at value, or NAN when the profile failed (P->failed).  A correlation's profile is also minimized from its
+ * two sds at 0 in turn, where the correlation means nothing: a path of warm starts that keeps them up misses that
+ * valley (Orthodont's (age|Subject): lme4's -1 for the lower bound, the profile flat from -0.89 down). */
+static double zeta_at(profiler *P, int kind, double value, double est, double *x) {
   double dev = profile_at(P, value, x);
   if (P->failed) return NAN;
+  if (kind == KIND_COR) {
+    int nx = P->nv - 1, idx[2];
+    double y[nx];
+    cor_sds(P->d, P->held, &idx[0], &idx[1]);
+    for (int e = 0; e < 2; e++) {
+      memcpy(y, x, sizeof y);
+      y[idx[e]] = 0;
+      double d2 = profile_at(P, value, y);
+      if (P->failed) return NAN;
+      if (d2 < dev) { dev = d2; memcpy(x, y, sizeof y); }
+    }
+  }
   double dd = dev - P->dev_min;
   return (value < est ? -1 : 1) * sqrt(dd > 0 ? dd : 0);
 }
@@ -215,7 +238,7 @@ static int find_bound(profiler *P, int kind, int s, double z, double est, const 
   for (int it = 0; it < 60 && isnan(xb); it++) {
     double v = from_u(k2, u);
     if (isfinite(boundary) && (s * (v - boundary) >= 0 || (!nat && fabs(u - to_u(k2, est)) > 25))) v = boundary;
-    double zt = zeta_at(P, v, est, x);
+    double zt = zeta_at(P, kind, v, est, x);
     if (P->failed) return P->failed;
     if (s * (zt - target) >= 0) { xb = v; zb = zt; break; }
     if (v == boundary) { *bound = boundary; return 0; }   /* zeta does not reach the target before the boundary */
@@ -235,7 +258,7 @@ static int find_bound(profiler *P, int kind, int s, double z, double est, const 
   for (int it = 0; it < 100; it++) {
     double v = xa + (target - za) * (xb - xa) / (zb - za);
     if (!(fabs(xb - xa) > 1e-12 * (fabs(xa) + fabs(xb)) + 1e-300)) { *bound = v; return 0; }
-    double zt = zeta_at(P, v, est, x);
+    double zt = zeta_at(P, kind, v, est, x);
     if (P->failed) return P->failed;
     if (fabs(zt - target) < 1e-7) { *bound = v; return 0; }
     if (s * (zt - target) >= 0) {
