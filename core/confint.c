@@ -204,8 +204,10 @@ int lmm_confint_intervals(lmm_model *m, double level, lmm_stop *stop, lmm_ci_row
     goto done;
   }
   for (int i = 0; i < n * n; i++) H[i] = -H[i];
-  if (LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'L', n, H, n) || lmm_steps_potri('L', n, H, n, stop)) {
-    if (lmm_stop_seen(stop)) { rc = lmm_fail(err, LMM_INTERRUPTED, "interrupted"); goto done; }
+  int frc = LMM_NUMERIC;
+  if (LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'L', n, H, n) || (frc = lmm_steps_potri('L', n, H, n, stop))) {
+    if (frc == LMM_INTERRUPTED) { rc = lmm_fail(err, frc, "interrupted"); goto done; }
+    if (frc == LMM_NOMEM) { rc = lmm_nomem(err); goto done; }
     rc = lmm_fail(err, LMM_ERR, "intervals: the approximate covariance of the variance parameters is not positive "
                   "definite (as nlme says: 'Non-positive definite approximate variance-covariance'); use method "
                   "'profile' or 'wald'");

@@ -812,8 +812,9 @@ int lmm_fit_parts_at(lmm_system *sys, const double *theta, int reml, lmm_stop *s
   for (int j = 0; j < p; j++)
     for (int i = j; i < p; i++) R[i + j * p] = F->v[i + (size_t)j * ld];
   for (int i = 0; i < p; i++) bt[i] = F->v[(size_t)p + (size_t)i * ld];
-  if (LAPACKE_dtrtrs(LAPACK_COL_MAJOR, 'L', 'T', 'N', p, 1, R, p, bt, p) || lmm_steps_potri('L', p, R, p, stop)) {
-    rc = lmm_fail(err, LMM_NUMERIC, "the fixed effects' factor is singular");
+  rc = LMM_NUMERIC;
+  if (LAPACKE_dtrtrs(LAPACK_COL_MAJOR, 'L', 'T', 'N', p, 1, R, p, bt, p) || (rc = lmm_steps_potri('L', p, R, p, stop))) {
+    rc = steps_fail(rc, "the fixed effects' factor is singular", err);
     goto done;
   }
   for (int j = 0; j < p; j++)

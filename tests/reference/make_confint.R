@@ -85,7 +85,7 @@ ref_lmer <- function(case, m, sql, method, level = 0.95, check = FALSE) {
 # parameters through lme4's devfun2; a fixed effect by its ML fits with the column held as an offset, over theta).
 # Where that zeta misses -+qnorm((1 + level)/2) by more than 1e-4, the bound is found again (uniroot on that
 # zeta) and written in rows_checked, with lme4's in lme4_bound; every other bound is lme4's.
-checked_rows <- function(m, rows, level, nstart = 12) {
+checked_rows <- function(m, rows, level, nstart = 8) {
   set.seed(20261202); z <- -qnorm((1 - level) / 2)
   d2 <- lme4:::devfun2(m, useSc = TRUE, signames = TRUE); opt <- attr(d2, "optimum"); base <- attr(d2, "basedev")
   nv <- length(opt) - length(fixef(m)); vopt <- opt[1:nv]; iscor <- grepl("^\\.sig", names(vopt)) & FALSE
@@ -98,7 +98,7 @@ checked_rows <- function(m, rows, level, nstart = 12) {
       r <- try(minqa::bobyqa(pmin(pmax(st[-k], lo[-k]), up[-k]), f, lower = lo[-k], upper = up[-k]), silent = TRUE)
       if (!inherits(r, "try-error")) best <- min(best, r$fval) }
     sign(v - vopt[k]) * sqrt(max(0, best - base)) }
-  X <- getME(m, "X"); y <- getME(m, "y"); fr <- model.frame(m); th0 <- getME(m, "theta"); tlo <- getME(m, "lower")
+  X <- getME(m, "X"); y <- getME(m, "y"); fr <- eval(m@call$data, .GlobalEnv); th0 <- getME(m, "theta"); tlo <- getME(m, "lower")
   zeta_fix <- function(j, b) { fr$.y <- y - b * X[, j]; fr$.X <- X[, -j, drop = FALSE]
     rf <- paste0("(", sapply(findbars(formula(m)), deparse1), ")", collapse = " + ")
     lf <- lFormula(as.formula(paste(".y ~ 0 + .X +", rf)), fr, REML = FALSE)

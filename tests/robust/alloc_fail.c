@@ -111,6 +111,8 @@ static const alloc_case cases[] = {
   {"predict", 1, "SELECT * FROM lmm_predict('sl', 'SELECT * FROM sleepstudy WHERE Days > 6')"},
   {"vcov", 1, "SELECT * FROM lmm_vcov('sl')"},
   {"tidy", 1, "SELECT * FROM lmm_tidy('sl_int')"},
+  {"confint_wald", 1, "SELECT * FROM lmm_confint('sl', 'wald')"},
+  {"confint_intervals", 1, "SELECT * FROM lmm_confint('sl_int', 'intervals', 'level=0.9')"},
   {"fit_dot", 0, "SELECT * FROM lmm_fit('SELECT Subject, Reaction, Days FROM sleepstudy', 'log(Reaction) ~ . + (1|Subject)')"},
   {"update_save", 1, "SELECT * FROM lmm_update('sl_ml', 'log(.) ~ . - (Days|Subject) + (1|Subject)', NULL, 'save=sl_up')"},
   {"update_options", 1, "SELECT * FROM lmm_update('sl_int', NULL, 'Days|Subject', 'method=REML')"},

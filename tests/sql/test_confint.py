@@ -53,10 +53,12 @@ def run_case(t, db, ref):
     got = confint(db, case, ref["method"], level)
     t.ok(all(r["method"] == ref["method"] for r in got), "%s: method column %r" % (case, {r["method"] for r in got}))
     t.ok(len(got) == len(ref["rows"]), "%s: %d rows, R %d" % (case, len(got), len(ref["rows"])))
-    # the estimate column is the model's own: lmm_tidy's estimates, which R's are within the fit's precision
+    # the estimate column is the model's own: lmm_tidy's estimates, which are R's within R's optimum's precision
+    # (lme4 stops 3e-6 short in logLik on Orthodont's (age|Subject): 1.4e-4 in sd(Intercept); test_reference
+    # holds the estimates to R's)
     tidy = {(r[0], r[1], r[2]): r[3] for r in db.execute("SELECT effect, grp, term, estimate FROM lmm_tidy(?)", (case,))}
     t.ok(all(r["estimate"] == tidy[key(r)] for r in got), "%s: estimates are lmm_tidy's" % case)
-    check_rows(t, case, got, ref["rows"], 1e-4, "estimate", ("estimate",))
+    check_rows(t, case, got, ref["rows"], 1e-3, "estimate", ("estimate",))
     if ref["method"] == "wald":
         check_rows(t, case, got, ref["rows"], 1e-4, "R")
     elif ref["method"] == "intervals":
@@ -76,7 +78,7 @@ def run(t, db):
         with open(path) as f:
             ref = json.load(f)
         refs[ref["confint_case"]] = (ref, run_case(t, db, ref))
-    t.ok(len(refs) >= 10, "%d confint reference cases" % len(refs))
+    t.ok(len(refs) >= 11, "%d confint reference cases" % len(refs))
     # the default method: profile for lme4's formulas, intervals for nlme's calls and gls, wald for lm
     for case, method in (("confint_sleepstudy_profile", "profile"), ("confint_orthodont_lme", "intervals"),
                          ("confint_orthodont_gls", "intervals"), ("confint_orthodont_lm", "wald")):
