@@ -13,6 +13,8 @@ The estimate column is the model's own (lmm_tidy's), the method column the metho
 import glob
 import json
 import os
+import threading
+import time
 
 from harness import ROOT
 
@@ -94,3 +96,11 @@ def run(t, db):
     for r in refs["confint_sleepstudy_profile"][1]:
         n = narrow[key(r)]
         t.ok(r["lower"] < n["lower"] < n["estimate"] < n["upper"] < r["upper"], "90 %% inside 95 %%: %r %r" % (n, r))
+    # a profile is many fits: sqlite3_interrupt() stops it within a moment
+    timer = threading.Timer(0.2, db.interrupt)
+    start = time.time()
+    timer.start()
+    t.error(db, "SELECT * FROM lmm_confint('confint_arabidopsis_lmm6.2_wald', 'profile')", (), ["lmm_confint: interrupted"],
+            "profile interrupted")
+    timer.join()
+    t.ok(time.time() - start < 2, "the profile took %.1f s to stop" % (time.time() - start))
