@@ -113,8 +113,10 @@ checked_rows <- function(m, rows, level, nstart = 8) {
       if (is.na(v) || (r$effect != "fixed" && (v == lo[i] || v == up[i]))) next
       zv <- zf(v); if (abs(zv - target) <= 1e-4) next
       est <- if (r$effect == "fixed") unname(fixef(m)[r$term]) else unname(vopt[i])
-      far <- v + 0.5 * (v - est); hi_end <- if (r$effect == "fixed") far else min(max(far, lo[i]), up[i])
-      root <- uniroot(function(x) zf(x) - target, sort(c(v, hi_end)), tol = 1e-9)$root
+      # the root lies beyond lme4's bound when zeta falls short of the target there, else between it and the estimate
+      far <- if (abs(zv) < z) v + 0.5 * (v - est) else v - 0.5 * (v - est)
+      hi_end <- if (r$effect == "fixed") far else min(max(far, lo[i]), up[i])
+      root <- uniroot(function(x) zf(x) - target, sort(c(v, hi_end)), tol = 1e-9, extendInt = "yes")$root
       rows[[i]][[paste0("lme4_", side)]] <- v; rows[[i]][[side]] <- root } }
   rows
 }
