@@ -28,6 +28,7 @@ import statistics
 import subprocess
 import sys
 
+import confint_profile
 import data
 import models
 import report
@@ -168,6 +169,7 @@ def main():
     report.scaling_fixed([r for m, r in sims if m.raters is None and r["rows"] == 1_000_000]
                          + [r for m, r in sims if m.raters is not None], FIXED_RATERS)
     report.notes(results, lme4)
+    confint_profile.report(args.ext, 5, lme4 is not None)
     return 0
 
 

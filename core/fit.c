@@ -802,3 +802,54 @@ done:
   lmm_free(theta_t);
   return rc;
 }
+
+int lmm_fit_parts_at(lmm_system *sys, const double *theta, int reml, lmm_stop *stop, lmm_fit_parts *out, lmm_error *err) {
+  const lmm_theta_map *map = sys->theta;
+  int p = sys->p, nth = map->n, rc = LMM_OK;
+  double **T = T_alloc(sys), *theta_t = lmm_malloc_array((size_t)(nth ? nth : 1), sizeof *theta_t);
+  double *R = lmm_calloc((size_t)(p ? p * p : 1), sizeof *R), *bt = lmm_calloc((size_t)(p ? p : 1), sizeof *bt);
+  double *V = out->beta ? lmm_calloc((size_t)(p ? p * p : 1), sizeof *V) : NULL;
+  if (!T || !theta_t || !R || !bt || (out->beta && !V)) { rc = lmm_nomem(err); goto done; }
+  memcpy(theta_t, theta, sizeof *theta_t * (size_t)nth);
+  rescale_theta(map, theta_t, 0, err);
+  lmm_theta_to_T(map, theta_t, T);
+  if ((rc = lmm_system_factor(sys, T, stop))) {
+    rc = rc == LMM_INTERRUPTED ? lmm_fail(err, rc, "interrupted") : lmm_fail(err, LMM_NUMERIC, "not positive definite");
+    goto done;
+  }
+  const lmm_block *F = lmm_sys_L(sys, sys->K, sys->K);
+  size_t ld = (size_t)F->ld;
+  double r = F->v[(size_t)p * ld + (size_t)p], ldx = 0;
+  out->pwrss = ldexp(r * r, 2 * sys->units.yexp);
+  out->ldet = lmm_system_logdet_z(sys);
+  for (int a = 0; a < p; a++) ldx += log(F->v[(size_t)a * ld + (size_t)a]);
+  if (reml) {
+    double xe = 0;
+    for (int j = 0; j < p; j++) xe += sys->units.xexp[j];
+    out->ldet += 2 * (ldx + lmm_system_log_scale(sys)) + 2 * M_LN2 * xe;
+  }
+  if (!out->beta || !p) goto done;
+  /* beta~ and (R_X R_X')^-1 in the blocks' coordinates, as estimates() makes them, less sigma^2 */
+  for (int j = 0; j < p; j++)
+    for (int i = j; i < p; i++) R[i + j * p] = F->v[i + (size_t)j * ld];
+  for (int i = 0; i < p; i++) bt[i] = F->v[(size_t)p + (size_t)i * ld];
+  rc = LMM_NUMERIC;
+  if (LAPACKE_dtrtrs(LAPACK_COL_MAJOR, 'L', 'T', 'N', p, 1, R, p, bt, p) || (rc = lmm_steps_potri('L', p, R, p, stop))) {
+    rc = steps_fail(rc, "the fixed effects' factor is singular", err);
+    goto done;
+  }
+  for (int j = 0; j < p; j++)
+    for (int i = 0; i < p; i++) R[i + j * p] = i >= j ? R[i + j * p] : R[j + i * p];
+  if ((rc = lmm_system_unscale(sys, bt, R, out->beta, V, stop))) { rc = steps_fail(rc, "", err); goto done; }
+  for (int j = 0; j < p; j++) {
+    out->beta[j] = ldexp(out->beta[j], sys->units.yexp - sys->units.xexp[j]);
+    out->vdiag[j] = ldexp(V[j + (size_t)j * p], -2 * sys->units.xexp[j]);
+  }
+done:
+  T_free(sys, T);
+  lmm_free(theta_t);
+  lmm_free(R);
+  lmm_free(bt);
+  lmm_free(V);
+  return rc;
+}

@@ -61,6 +61,18 @@ int lmm_fit_ols(const lmm_design *d, int reml, lmm_stop *stop, lmm_fit **out, lm
  * positive definite, LMM_NOMEM. */
 int lmm_fit_deviance(lmm_system *sys, const double *theta, int reml, double *dev, lmm_error *err);
 
+/* The pieces of the criterion at theta (T for Z in the data's units) with sigma not profiled out,
+ *   -2 log L(theta, sigma) = ldet + nr log(2 pi sigma^2) + pwrss / sigma^2     (nr: n, or n - p under REML),
+ * in the data's units: ldet is log|L_Z|^2, under REML plus 2 log|R_X|.  With beta non-NULL also beta at theta
+ * (p) and in vdiag (p) the diagonal of (R_X'R_X)^-1, the fixed effects' covariance over sigma^2: what profiles
+ * and nlme's approximate covariance of the variance parameters evaluate.  LMM_NUMERIC where the system is not
+ * positive definite at theta, LMM_INTERRUPTED, LMM_NOMEM. */
+typedef struct lmm_fit_parts {
+  double ldet, pwrss;
+  double *beta, *vdiag;   /* the caller's, or NULL */
+} lmm_fit_parts;
+int lmm_fit_parts_at(lmm_system *sys, const double *theta, int reml, lmm_stop *stop, lmm_fit_parts *out, lmm_error *err);
+
 /* Where the optimizer starts: for each random-effects term, a moment estimate
  * of T for the blocks' unit-scale columns (Swamy's estimator on the
  * fixed-effect residuals), written into theta as the system's map lays it

@@ -119,6 +119,8 @@ static const alloc_case cases[] = {
   {"predict", 1, "SELECT * FROM lmm_predict('sl', 'SELECT * FROM sleepstudy WHERE Days > 6')"},
   {"vcov", 1, "SELECT * FROM lmm_vcov('sl')"},
   {"tidy", 1, "SELECT * FROM lmm_tidy('sl_int')"},
+  {"confint_wald", 1, "SELECT * FROM lmm_confint('sl', 'wald')"},
+  {"confint_intervals", 1, "SELECT * FROM lmm_confint('sl_int', 'intervals', 'level=0.9')"},
   {"fit_dot", 0, "SELECT * FROM lmm_fit('SELECT Subject, Reaction, Days FROM sleepstudy', 'log(Reaction) ~ . + (1|Subject)')"},
   {"fit_kenward_roger", 0, "SELECT * FROM lmm_fit('arabidopsis', 'log(1 + total_fruits) ~ amd + (amd|popu) + (1|popu:gen)', "
    "NULL, 'df=kenward-roger, save=kr')"},

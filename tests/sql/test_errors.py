@@ -223,6 +223,39 @@ def run(t, db):
     t.ok(fit(db, "sleepstudy", "Reaction ~ Days")[0]["term"] == "(Intercept)", "a good call still works after errors")
     anova_terms_errors(t, db)
     figures(t, db)
+    confint_errors(t, db)
+
+
+def confint_errors(t, db):
+    """lmm_confint: an unknown method or option, a level outside (0, 1), a model that is not saved, the bootstrap
+    (not built yet), a profile without random effects, nlme's intervals with a variance at zero; each leaves the
+    database as it was."""
+    fit(db, "sleepstudy", "Reaction ~ Days + (Days|Subject)", None, "save=ci_s")
+    fit(db, "sleepstudy", "Reaction ~ Days", None, "save=ci_lm")
+    fit(db, "dyestuff2", "Yield ~ 1", "1|Batch", "save=ci_zero")
+    db.commit()
+    before = snapshot(db)
+    q = "SELECT * FROM lmm_confint(?, ?, ?)"
+    for params, fragments, what in [
+        (("ci_s", "bootstrap", None), ["lmm_confint: unknown method 'bootstrap'", "'wald', 'intervals', 'profile' and 'boot'"],
+         "an unknown method"),
+        (("ci_s", "wald", "level=1.5"), ["level must be a number between 0 and 1", "'1.5'"], "level above 1"),
+        (("ci_s", "wald", "level=0"), ["level must be a number between 0 and 1", "'0'"], "level 0"),
+        (("ci_s", "wald", "level=high"), ["level must be a number between 0 and 1", "'high'"], "level not a number"),
+        (("ci_s", "wald", "nsim=100"), ["unknown option 'nsim'", "level="], "an unknown option"),
+        (("nosuch", None, None), ["lmm_confint: no saved model 'nosuch'", "ci_s"], "a model that is not saved"),
+        (("ci_s", "boot", None), ["method 'boot'", "not available", "'profile', 'intervals' or 'wald'"], "boot, not built"),
+        (("ci_lm", "profile", None), ["profile: the model has no random effects", "'wald'"], "profile of lm"),
+        (("ci_zero", "intervals", None), ["sd__(Intercept) of Batch is on its boundary (sd 0)", "'profile'"],
+         "intervals with a zero variance"),
+    ]:
+        t.error(db, q, params, fragments, "lmm_confint: " + what)
+    t.error(db, "SELECT * FROM lmm_confint((SELECT fit FROM lmm_models WHERE name = 'ci_s'), 'profile')", (),
+            ["a fit from lmm_agg, which keeps no rows", "save=NAME"], "lmm_confint: profile of fit JSON")
+    t.error(db, "SELECT * FROM lmm_confint(NULL)", (), ["lmm_confint needs a saved model"], "lmm_confint without a model")
+    t.ok(snapshot(db) == before, "lmm_confint's errors changed the database")
+    db.execute("DELETE FROM lmm_models WHERE name IN ('ci_s', 'ci_lm', 'ci_zero')")
+    db.commit()
 
 
 # Each function as a database's author could hide it in the schema, for whoever opens the database.
@@ -235,6 +268,7 @@ IN_SCHEMA = [
     ("lmm_predict", "SELECT * FROM lmm_predict('dy', 'dyestuff')"),
     ("lmm_vcov", "SELECT * FROM lmm_vcov('dy')"),
     ("lmm_update", "SELECT * FROM lmm_update('dy', NULL, NULL, 'method=REML')"),
+    ("lmm_confint", "SELECT * FROM lmm_confint('dy', 'wald')"),
     ("lmm_agg", "SELECT lmm_agg('Yield ~ 1', '1|Batch', NULL, 'Yield', Yield, 'Batch', Batch) AS fit FROM dyestuff"),
     ("lmm_plot", "SELECT lmm_plot('dy', 'qq')"),
     ("lmm_histogram", "SELECT lmm_histogram(Yield) FROM dyestuff"),

@@ -77,24 +77,55 @@ static int csv_read(const char *name, csv_table *c) {
   return 0;
 }
 
+/* Case dc's data, design and system (*s NULL when any fails, a failed CHECK counted). */
+static void open_case(const devfun_case *dc, csv_table *c, lmm_model **m, lmm_system **s) {
+  lmm_error err = {0};
+  *m = NULL;
+  *s = NULL;
+  int ok = csv_read(dc->data, c) == 0;
+  CHECK(ok);
+  if (ok) CHECK_INT(load_design(dc->formula, NULL, &c->t, m, &err), LMM_OK);
+  if (ok && *m && (*m)->design) CHECK_INT(lmm_system_new((*m)->design, NULL, s, &err), LMM_OK);
+}
+
 void test_devfun_lme4(void) {
   for (size_t i = 0; i < sizeof devfun_ref / sizeof *devfun_ref; i++) {
     const devfun_case *dc = &devfun_ref[i];
     csv_table c;
-    lmm_model *m = NULL;
-    lmm_system *s = NULL;
+    lmm_model *m;
+    lmm_system *s;
     lmm_error err = {0};
     double dev = 0;
-    int ok = csv_read(dc->data, &c) == 0;
-    CHECK(ok);
-    if (ok) CHECK_INT(load_design(dc->formula, NULL, &c.t, &m, &err), LMM_OK);
-    if (ok && m && m->design) CHECK_INT(lmm_system_new(m->design, NULL, &s, &err), LMM_OK);
+    open_case(dc, &c, &m, &s);
     if (s) {
       CHECK_INT(s->theta->n, dc->ntheta);
       CHECK_INT(lmm_fit_deviance(s, dc->theta, dc->reml, &dev, &err), LMM_OK);
       CHECK_NEAR(dev, dc->deviance, 1e-8);
       if (!t_near(dev, dc->deviance, 1e-8))
         printf("    %s: %s, %s\n", dc->data, dc->formula, dc->reml ? "REML" : "ML");
+    }
+    lmm_system_free(s);
+    lmm_model_free(m);
+    csv_free(&c);
+  }
+}
+
+/* The criterion's pieces with sigma not profiled out (lmm_fit_parts_at), profiled over sigma by hand, are the
+ * criterion lme4's devfun gives, and beta at theta the least-squares solution's there. */
+void test_devfun_parts(void) {
+  for (size_t i = 0; i < sizeof devfun_ref / sizeof *devfun_ref; i++) {
+    const devfun_case *dc = &devfun_ref[i];
+    csv_table c;
+    lmm_model *m;
+    lmm_system *s;
+    lmm_error err = {0};
+    open_case(dc, &c, &m, &s);
+    if (s) {
+      double beta[64], vdiag[64], nr = (double)s->n - (dc->reml ? s->p : 0);
+      lmm_fit_parts parts = {0, 0, s->p <= 64 ? beta : NULL, vdiag};
+      CHECK_INT(lmm_fit_parts_at(s, dc->theta, dc->reml, NULL, &parts, &err), LMM_OK);
+      CHECK_NEAR(parts.ldet + nr * (1 + log(2 * M_PI * parts.pwrss / nr)), dc->deviance, 1e-8);
+      for (int j = 0; parts.beta && j < s->p; j++) CHECK(vdiag[j] > 0 && isfinite(beta[j]));
     }
     lmm_system_free(s);
     lmm_model_free(m);

@@ -117,6 +117,11 @@ int main(void) {
   /* test_devfun.c */
   RUN(test_devfun_lme4);
   RUN(test_devfun_not_finite);
+  RUN(test_devfun_parts);
+  /* test_confint.c */
+  RUN(test_confint_percentile);
+  RUN(test_confint_wald);
+  RUN(test_confint_request);
   RUN(test_fit_dyestuff_reference);
   /* test_factor.c */
   RUN(test_factor_parts_match_one_pass);
