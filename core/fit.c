@@ -699,7 +699,10 @@ static int optimize(objective_ctx *c, const double *lower, lmm_error *err) {
   double fmin = 0;
   double *step = lmm_malloc(sizeof *step * (size_t)nth * 2), *start = step + nth;
   if (!step) return lmm_nomem(err);
-  if (lmm_fit_start(c->sys, f->theta)) { lmm_free(step); return lmm_nomem(err); }
+  if (c->opt->start) {
+    memcpy(f->theta, c->opt->start, sizeof *f->theta * (size_t)nth);
+    rescale_theta(map, f->theta, 0, err);
+  } else if (lmm_fit_start(c->sys, f->theta)) { lmm_free(step); return lmm_nomem(err); }
   memcpy(start, f->theta, sizeof *start * (size_t)nth);
   initial_steps(map, f, step);
   rc = minimize(c, f->theta, lower, step, &fmin, &ok);

@@ -20,6 +20,8 @@ typedef struct lmm_fit_options {
   lmm_stop *stop;                   /* asked between evaluations and within them (NULL: never) */
   const double *theta;              /* non-NULL: evaluate here, no optimization (a saved fit) */
   int ntheta;
+  const double *start;              /* non-NULL: optimize from here (theta as lmm_fit.theta, ntheta of them), not
+                                       from the moment estimate: a refit of new responses (bootstrap.h) */
 } lmm_fit_options;
 
 typedef struct lmm_fit {

@@ -11,6 +11,7 @@ SQLITE_EXTENSION_INIT3
 #include <string.h>
 
 #include "../core/anova.h"
+#include "lmm_bootstrap.h"
 #include "source.h"
 #include "store.h"
 
@@ -38,6 +39,16 @@ static int read_stats(const lmm_saved_fit *f, model_stats *s) {
   s->fixed = sqlite3_str_finish(names);
   if (!s->fixed) return SQLITE_NOMEM;
   return isfinite(s->logLik) && s->df >= 0 && s->df <= 1e9 ? SQLITE_OK : SQLITE_ERROR;
+}
+
+/* A comparison's options: test=bootstrap (with nsim, seed, threads) or none. */
+static int anova_boot_options(sqlite3_value *arg, lmm_boot_options *o, char **errmsg) {
+  int rc = lmm_bootstrap_options(arg, 1, "lmm_anova", o, errmsg);
+  if (rc == SQLITE_OK && !o->test && arg && sqlite3_value_bytes(arg) > 0) {
+    *errmsg = sqlite3_mprintf("lmm_anova: nsim, seed and threads are the bootstrap test's: add test=bootstrap");
+    rc = SQLITE_ERROR;
+  }
+  return rc;
 }
 
 static int anova_fill(sqlite3 *db, sqlite3_value **argv, lmm_rowset *rows, char **errmsg) {
@@ -86,11 +97,18 @@ static int anova_fill(sqlite3 *db, sqlite3_value **argv, lmm_rowset *rows, char 
       rc = SQLITE_ERROR;
     }
   }
+  lmm_boot_options bo = {0};
+  if (rc == SQLITE_OK) rc = anova_boot_options(argv[1], &bo, errmsg);
   if (rc == SQLITE_OK) {
-    double ll[MAX_MODELS], df[MAX_MODELS], L[MAX_MODELS], pv[MAX_MODELS];
-    for (int i = 0; i < n; i++) { ll[i] = m[i].logLik; df[i] = m[i].df; }
+    double ll[MAX_MODELS], df[MAX_MODELS], L[MAX_MODELS], pv[MAX_MODELS], pb[MAX_MODELS];
+    for (int i = 0; i < n; i++) { ll[i] = m[i].logLik; df[i] = m[i].df; pb[i] = NAN; }
     lmm_anova_tests(n, ll, df, L, pv);
-    for (int i = 0; i < n; i++) {
+    for (int i = 1; bo.test && i < n && rc == SQLITE_OK; i++)   /* pbkrtest's PBmodcomp: simulate from the smaller */
+      if (!isnan(L[i])) {
+        int big = df[i] > df[i - 1] ? i : i - 1, small = 2 * i - 1 - big;
+        rc = lmm_bootstrap_test(db, m[small].name, m[big].name, 2 * (ll[big] - ll[small]), &bo, "lmm_anova", &pb[i], errmsg);
+      }
+    for (int i = 0; i < n && rc == SQLITE_OK; i++) {
       lmm_cell *c = lmm_rowset_add(rows);
       if (!c) break;
       lmm_cell_text(rows, &c[0], m[i].name);
@@ -105,6 +123,7 @@ static int anova_fill(sqlite3 *db, sqlite3_value **argv, lmm_rowset *rows, char 
       }
       lmm_cell_real(&c[6], L[i]);
       lmm_cell_real(&c[7], pv[i]);
+      lmm_cell_real(&c[8], pb[i]);
     }
   }
   for (int i = 0; i < MAX_MODELS; i++) sqlite3_free(m[i].fixed);
@@ -114,10 +133,10 @@ static int anova_fill(sqlite3 *db, sqlite3_value **argv, lmm_rowset *rows, char 
 
 const lmm_tvf lmm_anova_tvf = {
   .name = "lmm_anova",
-  .columns = "model TEXT, df INTEGER, AIC REAL, BIC REAL, logLik REAL, test TEXT, L_ratio REAL, p_value REAL",
-  .args = "models HIDDEN",
-  .ncols = 8, .nargs = 1, .nrequired = 1,
+  .columns = "model TEXT, df INTEGER, AIC REAL, BIC REAL, logLik REAL, test TEXT, L_ratio REAL, p_value REAL, p_boot REAL",
+  .args = "models HIDDEN, options HIDDEN",
+  .ncols = 9, .nargs = 2, .nrequired = 1,
   .usage = "lmm_anova needs saved model names: lmm_anova('m1, m2, m3')",
   .fill = anova_fill,
-  .text_args = 1,
+  .text_args = 3,
 };

@@ -165,6 +165,7 @@ def run(t, db):
     t.error(db, "SELECT * FROM lmm_predict('errs_saved', 'nosuch')", (), ["lmm_predict: no such table or view: 'nosuch'"],
             "lmm_predict on an unknown table")
     t.ok(fit(db, "sleepstudy", "Reaction ~ Days")[0]["term"] == "(Intercept)", "a good call still works after errors")
+    bootstrap_errors(t, db)
 
 
 # Each function as a database's author could hide it in the schema, for whoever opens the database.
@@ -176,6 +177,7 @@ IN_SCHEMA = [
     ("lmm_augment", "SELECT * FROM lmm_augment('dy')"),
     ("lmm_predict", "SELECT * FROM lmm_predict('dy', 'dyestuff')"),
     ("lmm_vcov", "SELECT * FROM lmm_vcov('dy')"),
+    ("lmm_bootstrap", "SELECT * FROM lmm_bootstrap('dy', 'nsim=2')"),
     ("lmm_update", "SELECT * FROM lmm_update('dy', NULL, NULL, 'method=REML')"),
     ("lmm_agg", "SELECT lmm_agg('Yield ~ 1', '1|Batch', NULL, 'Yield', Yield, 'Batch', Batch) AS fit FROM dyestuff"),
 ]
@@ -220,3 +222,43 @@ def interrupts(t, db):
         timer.join()
         t.ok(time.time() - start < 3, "%s took %.1f s to stop" % (name, time.time() - start))
     db.execute("DROP TABLE slow")
+
+
+def bootstrap_errors(t, db):
+    """lmm_bootstrap's and the bootstrap test's options and models: clear messages, the database unchanged."""
+    fit(db, "sleepstudy", "Reaction ~ Days + (Days|Subject)", None, "method=ML, save=boot_big")
+    fit(db, "sleepstudy", "Reaction ~ Days + (1|Subject)", None, "method=ML, save=boot_small")
+    fit(db, "sleepstudy", "log(Reaction) ~ Days + (Days|Subject)", None, "method=ML, save=boot_log")
+    db.commit()
+    before = snapshot(db)
+    boot = "SELECT * FROM lmm_bootstrap(?, ?)"
+    for options, fragments in [
+        ("nsim=0", ["lmm_bootstrap: options: nsim must be a whole number of simulations from 1 to 100000, not '0'"]),
+        ("nsim=2.5", ["nsim must be a whole number", "not '2.5'"]),
+        ("nsim=1000000", ["nsim must be a whole number of simulations from 1 to 100000, not '1000000'"]),
+        ("seed=-3", ["lmm_bootstrap: options: seed must be a whole number from 0 to 9223372036854775807, not '-3'"]),
+        ("seed=one", ["seed must be a whole number", "not 'one'"]),
+        ("threads=9", ["threads must be a whole number from 1 to 4, not '9'"]),
+        ("nsim=10, nsim=20", ["options: nsim is given twice; keep one"]),
+        ("method=ML", ["unknown option 'method' (known: nsim, seed, threads)"]),
+        ("test=bootstrap", ["unknown option 'test' (known: nsim, seed, threads)"]),
+        ("nsim", ["'nsim' is not of the form key=value"]),
+    ]:
+        t.error(db, boot, ("boot_big", options), fragments, "lmm_bootstrap with " + options)
+    t.error(db, boot, ("boot_nosuch", None), ["lmm_bootstrap", "boot_nosuch"], "lmm_bootstrap of a model not saved")
+    t.error(db, "SELECT * FROM lmm_bootstrap()", (), ["lmm_bootstrap needs a saved model"], "lmm_bootstrap without a model")
+    t.error(db, "SELECT * FROM lmm_bootstrap('boot_big', 5)", (), ["lmm_bootstrap needs a saved model"],
+            "lmm_bootstrap with a number for its options")
+    anova = "SELECT * FROM lmm_anova(?, ?)"
+    t.error(db, anova, ("boot_small, boot_big", "nsim=100"),
+            ["lmm_anova: nsim, seed and threads are the bootstrap test's: add test=bootstrap"], "nsim without test")
+    t.error(db, anova, ("boot_small, boot_big", "test=parametric"), ["test must be bootstrap", "not 'parametric'"],
+            "an unknown test")
+    t.error(db, anova, ("boot_small, boot_big", "test=bootstrap, nsim=0"), ["nsim must be a whole number"],
+            "the test with nsim=0")
+    t.error(db, anova, ("boot_small, boot_log", "test=bootstrap, nsim=10"),
+            ["lmm_anova: bootstrap test of 'boot_small' against 'boot_log'", "the models' responses differ at row 1",
+             "two fits of one response to the same rows"], "a bootstrap test of two responses")
+    t.ok(snapshot(db) == before, "the database changed under failing bootstrap calls")
+    db.execute("DELETE FROM lmm_models WHERE name IN ('boot_big', 'boot_small', 'boot_log')")
+    db.commit()
