@@ -2,7 +2,8 @@
  * (lme4's bootMer), and the bootstrap likelihood-ratio test of two nested models (pbkrtest's PBmodcomp).
  *
  * Replicate r simulates its response from (seed, r) alone (simulate.h) and refits the model's design with
- * that response, the optimizer starting at the fitted theta, by the fit's method (REML or ML).  Each refit
+ * that response, the optimizer starting at the fitted theta (and not restarted from lme4's start where the
+ * refit is singular, fit.h), by the fit's method (REML or ML).  Each refit
  * builds the blocks again from the design's rows: one pass over them, cheap beside the optimizer on the
  * models a bootstrap is run on.  The replicates are shared among threads (lmm_parallel) as each thread
  * becomes free; a replicate's numbers depend on nothing else, so they are the same bit for bit on any
