@@ -28,6 +28,7 @@ import statistics
 import subprocess
 import sys
 
+import bootstrap
 import data
 import models
 import report
@@ -144,6 +145,7 @@ def main():
     p.add_argument("--timeout", type=float, default=300, help="seconds per fit at up to 1M rows")
     p.add_argument("--budget", type=float, default=180, help="seconds of fitting per model and engine")
     p.add_argument("--no-lme4", action="store_true", help="do not run lme4 even if R has it")
+    p.add_argument("--boot-lme4-runs", type=int, default=1, help="bootMer runs of 1,000 refits per model")
     p.add_argument("--lme4-max-rows", type=int, default=1_000_000, help="run lme4 only up to this many rows")
     args = p.parse_args()
     args.ext = os.path.abspath(args.ext)
@@ -168,6 +170,7 @@ def main():
     report.scaling_fixed([r for m, r in sims if m.raters is None and r["rows"] == 1_000_000]
                          + [r for m, r in sims if m.raters is not None], FIXED_RATERS)
     report.notes(results, lme4)
+    bootstrap.report(args, lme4)
     return 0
 
 

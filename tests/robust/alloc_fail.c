@@ -114,6 +114,9 @@ static const alloc_case cases[] = {
   {"fit_dot", 0, "SELECT * FROM lmm_fit('SELECT Subject, Reaction, Days FROM sleepstudy', 'log(Reaction) ~ . + (1|Subject)')"},
   {"update_save", 1, "SELECT * FROM lmm_update('sl_ml', 'log(.) ~ . - (Days|Subject) + (1|Subject)', NULL, 'save=sl_up')"},
   {"update_options", 1, "SELECT * FROM lmm_update('sl_int', NULL, 'Days|Subject', 'method=REML')"},
+  {"bootstrap", 1, "SELECT * FROM lmm_bootstrap('sl_ml', 'nsim=2, threads=1')"},
+  {"bootstrap_threads", 1, "SELECT * FROM lmm_bootstrap('sl_ml', 'nsim=4, threads=2')"},
+  {"anova_bootstrap", 1, "SELECT * FROM lmm_anova('sl_int, sl_ml', 'test=bootstrap, nsim=2, threads=1')"},
   {"agg", 0,
    "SELECT g.late, t.* FROM (SELECT Days > 4 AS late, lmm_agg('Reaction ~ Days', '1|Subject', 'method=ML', "
    "'Reaction', Reaction, 'Days', Days, 'Subject', Subject) AS fit FROM sleepstudy GROUP BY 1) AS g, lmm_tidy(g.fit) AS t"},

@@ -14,7 +14,7 @@ enum { NG = 12, PER = 8, N = NG * PER };
 
 static lmm_model *fit_slopes(const char *formula, const char *options) {
   static const char *names[] = {"y", "x", "g"};
-  static char g[N][4];
+  static char g[N][12];
   static lmm_value rows[N * 3];
   uint64_t st = 7;
   for (int i = 0; i < N; i++) {
