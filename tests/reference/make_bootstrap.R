@@ -3,7 +3,8 @@
 # does not share with R, so the test compares distributions: each bootstrap sd within 5 %, the LRT statistic
 # exactly, the p-value within sampling error.  An sd over 1,000 refits is itself uncertain by about 2.2 %
 # (more for a correlation), so two of them can differ by 5 % by chance: bootMer runs 4,000 refits here.
-# Usage: Rscript make_bootstrap.R OUTDIR [CASE...]   (writes OUTDIR/bootstrap_*.json; about 30 minutes)
+# Usage: Rscript make_bootstrap.R OUTDIR [CASE...]   (OUTDIR: tests/reference/bootstrap, which test_bootstrap.py
+# reads; its JSON is not lmm_fit's rows, so not in tests/reference itself; about 45 minutes)
 source(file.path(dirname(sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE))), "helpers.R"))
 here <- dirname(sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE)))
 args <- commandArgs(TRUE); outdir <- args[1]
@@ -39,7 +40,7 @@ boot_case <- function(name, m, sql, nsim = 4000) {
             params = lapply(seq_len(nrow(l)), function(k) list(effect = l$effect[k], grp = l$grp[k], kind = l$kind[k],
                                                                 estimate = num(b$t0[k]), boot_mean = mean(b$t[ok[, k], k]),
                                                                 boot_sd = sd(b$t[ok[, k], k])))),
-       paste0("bootstrap_", name))
+       name)
 }
 
 cases <- args[-1]
@@ -64,7 +65,7 @@ pb_case <- function(name, large, small, sql_large, sql_small, nsim = 1000) {
             large = sql_large, small = sql_small, LRT = num(pb$test["LRT", "stat"]), df = num(pb$test["LRT", "df"]),
             p_chisq = num(pb$test["LRT", "p.value"]), p_boot = num(pb$test["PBtest", "p.value"]),
             npos = num(pb$samples[["npos"]]), ref_mean = mean(ref[ref > 0]), ref_sd = sd(ref[ref > 0])),
-       paste0("bootstrap_", name))
+       name)
 }
 if (want("pb_sleepstudy_cor")) pb_case("pb_sleepstudy_cor", lmer(Reaction ~ Days + (Days|Subject), S, REML = FALSE),
         lmer(Reaction ~ Days + (1|Subject) + (0 + Days|Subject), S, REML = FALSE),

@@ -1,5 +1,5 @@
 """The parametric bootstrap (issue 17): lmm_bootstrap against lme4's bootMer, and lmm_anova's bootstrap test
-against pbkrtest's PBmodcomp (tests/reference/make_bootstrap.R, bootstrap_*.json).
+against pbkrtest's PBmodcomp (tests/reference/make_bootstrap.R, bootstrap/*.json).
 
 lmm draws its own random numbers, so the comparisons are of distributions: over 1,000 refits (seed=1), each
 estimate's bootstrap sd within 5 % of bootMer's (the issue's bound), both over 4,000 refits: an sd over 1,000
@@ -27,7 +27,7 @@ BOUNDARY_COR_TOL = 0.10
 
 
 def reference(name):
-    with open(os.path.join(ROOT, "tests", "reference", "bootstrap_" + name + ".json")) as f:
+    with open(os.path.join(ROOT, "tests", "reference", "bootstrap", name + ".json")) as f:
         return json.load(f)
 
 
