@@ -4,8 +4,11 @@
 #                   the packages missing, for Fedora's dnf and Homebrew)
 #   make test       make deps (on Debian), build, run every test: unit, NIST, SQL (on Debian it first installs
 #                   the hosts of the README's "Loading it": tests/loading/install.sh), the build's products
-#                   (tests/build), then sanitize, alloc-fail, threads and fuzz-short (see below)
-#   make demo       make deps (on Debian), then the Arabidopsis tutorial in the sqlite3 shell
+#                   (tests/build), the report in headless Chromium (check-report), then sanitize, alloc-fail,
+#                   threads and fuzz-short (see below)
+#   make demo       make deps (on Debian), then the Arabidopsis tutorial in the sqlite3 shell, and the same as one
+#                   page with its figures: build/arabidopsis.html (sql/arabidopsis_report.sql)
+#   make figures    the README's figures, docs/figures/*.svg (sql/readme_figures.sql)
 #   make install    $(DESTDIR)$(PREFIX)/lib/sqlite3/lmm.so, PREFIX /usr/local: load it with
 #                   `.load /usr/local/lib/sqlite3/lmm`; it needs the libraries make found (make uninstall)
 #   make dist       build/dist/: lmm.so with OpenBLAS, LAPACKE and Rmath linked in, libnlopt.so.0 beside it;
@@ -98,6 +101,7 @@ test: $(LMM) $(BUILD)/unit_tests $(BUILD)/test_nist
 	$(BUILD)/test_nist tests/nist
 	$(if $(wildcard /etc/debian_version),sh tests/loading/install.sh)
 	/usr/bin/python3 tests/sql/run_tests.py $(BUILD)/lmm
+	$(MAKE) --no-print-directory check-report
 	$(MAKE) --no-print-directory check-build
 	$(MAKE) --no-print-directory sanitize
 	$(MAKE) --no-print-directory alloc-fail
@@ -108,6 +112,35 @@ demo: $(LMM)
 	@rm -f $(BUILD)/demo.db
 	sqlite3 $(BUILD)/demo.db < tests/data/load.sql
 	sqlite3 -box $(BUILD)/demo.db < sql/arabidopsis.sql
+	$(MAKE) --no-print-directory $(BUILD)/arabidopsis.html
+
+# the report in headless Chromium (tests/browser/check_report.py): no console error, every figure drawn on
+# the screenshot, which stays as build/arabidopsis.png.  On Debian the chromium package is installed first.
+BROWSER_STAMP = $(BUILD)/.chromium
+$(BROWSER_STAMP):
+	@mkdir -p $(dir $@)
+	@$(if $(wildcard /etc/debian_version),sh mk/deps.sh install chromium,command -v chromium >/dev/null || \
+	  { echo "check-report needs Chromium (Debian: chromium)"; exit 1; })
+	@touch $@
+
+check-report: $(BUILD)/arabidopsis.html $(BROWSER_STAMP)
+	/usr/bin/python3 tests/browser/check_report.py $(BUILD)/arabidopsis.html
+
+.PHONY: check-report
+
+# the tutorial as one page: each step's SQL, its table, its figure (sql/arabidopsis_report.sql)
+$(BUILD)/arabidopsis.html: sql/arabidopsis_report.sql $(LMM) tests/data/load.sql tests/data/arabidopsis.csv
+	@rm -f $(BUILD)/report.db
+	sqlite3 $(BUILD)/report.db < tests/data/load.sql
+	sqlite3 -bail $(BUILD)/report.db < sql/arabidopsis_report.sql
+
+# the README's figures, committed under docs/figures/ (sql/readme_figures.sql)
+figures: $(LMM)
+	@rm -f $(BUILD)/figures.db
+	sqlite3 $(BUILD)/figures.db < tests/data/load.sql >/dev/null
+	sqlite3 -bail $(BUILD)/figures.db < sql/readme_figures.sql >/dev/null
+
+.PHONY: figures
 
 bench: $(LMM)
 	CC="$(CC)" /usr/bin/python3 bench/bench.py --ext $(BUILD)/lmm $(if $(SIZES),--sizes "$(SIZES)")

@@ -120,7 +120,8 @@ static int choose_basis(lmm_system *s, const lmm_design *d, const double *R, lmm
                       "fixed effects are rank deficient: column '%s' is a linear combination of the columns before it; drop it from the formula",
                       d->xnames[j]);
     if (j == p && !(rjj > 1e-12 * nrm))
-      return lmm_fail(err, LMM_ERR, "the fixed effects reproduce the response exactly (zero residual variance); there is nothing to estimate");
+      return lmm_fail(err, LMM_ERR, "the fixed effects reproduce the response exactly (zero residual variance), so no "
+                    "variance of the random effects can be estimated; fit it without random effects, where an exact fit is a result");
   }
   s->log_det_r = 0;
   for (int j = 0; j < p; j++) {

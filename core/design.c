@@ -203,10 +203,17 @@ static double column_value(const lmm_design *d, const colspec *c, size_t r) {
   return v;
 }
 
-double lmm_design_x(const lmm_design *d, int j, size_t r) { return column_value(d, &d->xspec[j], r); }
+double lmm_design_x(const lmm_design *d, int j, size_t r) {
+  return d->white_x ? d->white_x[(size_t)j * d->n + r] : column_value(d, &d->xspec[j], r);
+}
 
 double lmm_design_z(const lmm_design *d, int t, int a, size_t r) {
-  return column_value(d, &d->re[t].zspec[a], r);
+  return d->white_z ? d->white_z[t][(size_t)a * d->n + r] : column_value(d, &d->re[t].zspec[a], r);
+}
+
+/* m values of a prewhitened column (design.h) */
+static void white_rows(const double *col, const uint32_t *idx, size_t r0, int m, double *out) {
+  for (int i = 0; i < m; i++) out[i] = col[idx ? idx[i] : r0 + (size_t)i];
 }
 
 /* A column over rows idx[0..m-1] (r0 .. r0+m-1 when idx is NULL).  The
@@ -245,12 +252,19 @@ static void column_rows(const lmm_design *d, const colspec *c, const uint32_t *i
   }
 }
 
+void lmm_design_spec_rows(const lmm_design *d, const lmm_colspec *c, size_t r0, int m, double *out) {
+  column_rows(d, c, NULL, r0, m, out);
+}
+
 void lmm_design_x_rows(const lmm_design *d, const uint32_t *idx, size_t r0, int m, double *B, int ldb) {
-  for (int j = 0; j < d->p; j++) column_rows(d, &d->xspec[j], idx, r0, m, B + (size_t)j * (size_t)ldb);
+  for (int j = 0; j < d->p; j++)
+    if (d->white_x) white_rows(d->white_x + (size_t)j * d->n, idx, r0, m, B + (size_t)j * (size_t)ldb);
+    else column_rows(d, &d->xspec[j], idx, r0, m, B + (size_t)j * (size_t)ldb);
 }
 
 void lmm_design_z_rows(const lmm_design *d, int t, int a, const uint32_t *idx, size_t r0, int m, double *out) {
-  column_rows(d, &d->re[t].zspec[a], idx, r0, m, out);
+  if (d->white_z) white_rows(d->white_z[t] + (size_t)a * d->n, idx, r0, m, out);
+  else column_rows(d, &d->re[t].zspec[a], idx, r0, m, out);
 }
 
 int lmm_design_dense_x(const lmm_design *d, lmm_stop *stop, double **X, lmm_error *err) {
@@ -261,7 +275,10 @@ int lmm_design_dense_x(const lmm_design *d, lmm_stop *stop, double **X, lmm_erro
   for (int j = 0; j < d->p; j++)
     for (size_t r0 = 0; r0 < n; r0 += ROWS) {
       if (lmm_stop_asked(stop)) return lmm_fail(err, LMM_INTERRUPTED, "interrupted");
-      column_rows(d, &d->xspec[j], NULL, r0, n - r0 < ROWS ? (int)(n - r0) : ROWS, *X + (size_t)j * n + r0);
+      size_t m = n - r0 < ROWS ? n - r0 : ROWS;
+      double *out = *X + (size_t)j * n + r0;
+      if (d->white_x) memcpy(out, d->white_x + (size_t)j * n + r0, sizeof *out * m);
+      else column_rows(d, &d->xspec[j], NULL, r0, (int)m, out);
     }
   return LMM_OK;
 }

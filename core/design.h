@@ -74,6 +74,11 @@ typedef struct lmm_design {
   int *vexp;          /* per formula variable; 0 for factors */
   double *vscale;     /* 2^-vexp[v] */
   int *xexp;          /* p */
+  /* A residual structure's prewhitened rows (structure.h) in place of the recipes: X (n x p, column-major,
+   * scaled as above), each term's Z (n x q, scaled) and y (through y, unscaled); NULL for the rows themselves.
+   * Only a copy of the design that a structured fit reads has them. */
+  const double *white_x;
+  double *const *white_z;
   double **contr;     /* per formula variable: its contrast matrix (contrasts.h; nlevels x (nlevels - 1), column-
                          major) where a term codes it by sum, helmert or poly contrasts, else NULL */
 } lmm_design;
@@ -85,6 +90,9 @@ double lmm_design_z(const lmm_design *d, int t, int a, size_t r);
 /* m rows of X into B (m x p, column-major, leading dimension ldb): rows
  * idx[0..m-1], or r0 .. r0+m-1 when idx is NULL. */
 void lmm_design_x_rows(const lmm_design *d, const uint32_t *idx, size_t r0, int m, double *B, int ldb);
+/* A column of the frame's variables that need not be one of X's (another coding of a term: the F tests'
+ * contrasts, ftest.h), over rows r0 .. r0+m-1, scaled as X is. */
+void lmm_design_spec_rows(const lmm_design *d, const lmm_colspec *c, size_t r0, int m, double *out);
 /* Column a of term t's Z over the same rows, into out[0..m-1]. */
 void lmm_design_z_rows(const lmm_design *d, int t, int a, const uint32_t *idx, size_t r0, int m, double *out);
 /* X as an n x p column-major matrix, for the fits that factor X itself (lm,

@@ -43,6 +43,11 @@ typedef struct lmm_fit {
   int converged;
   int singular;
   char *optimizer_message;
+  /* A residual structure's parameters (structure.h) as nlme reports them, with their names ("varIdent__Male");
+   * nstruct_free of them estimated (the rest fixed=), which the fit's df counts. */
+  int nstruct, nstruct_free;
+  double *struct_est;
+  char **struct_names;
 } lmm_fit;
 
 int lmm_fit_run(lmm_system *sys, const lmm_fit_options *opt, lmm_fit **out, lmm_error *err);

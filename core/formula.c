@@ -720,8 +720,26 @@ int lmm_formula_parse_terms(const char *formula, lmm_formula **out, lmm_error *e
   return parse(formula, NULL, 1, out, err);
 }
 
+int lmm_formula_carry(lmm_formula *f, const char *text, const char *what, int as_group, int *var, lmm_error *err) {
+  lmm_expr **trees = lmm_realloc(f->carry_trees, sizeof *trees * (size_t)(f->ncarry + 1));
+  if (!trees) return lmm_nomem(err);
+  f->carry_trees = trees;
+  int rc = lmm_expr_parse(text, what, &trees[f->ncarry], err);
+  if (rc) return rc;
+  ctx c = {f, text, what, err, 0};
+  lmm_expr *e = trees[f->ncarry++];
+  if (e->kind != EX_NAME && !(e->kind == EX_CALL && as_group && is_factor_call(e)) && (as_group || e->kind == EX_CALL))
+    return lmm_fail(err, LMM_ERR, "%s: '%s' must be a column%s", what, text, as_group ? " (or factor(column))" : "");
+  if ((rc = variable(&c, e, var))) return rc;
+  if (as_group) f->vars[*var].used_as_group = 1;
+  else f->vars[*var].carried = 1;
+  return bind_columns(&c, (lmm_expr *)f->vars[*var].ex);
+}
+
 void lmm_formula_free(lmm_formula *f) {
   if (!f) return;
+  for (int i = 0; i < f->ncarry; i++) lmm_expr_free(f->carry_trees[i]);
+  lmm_free(f->carry_trees);
   lmm_free(f->response_label);
   lmm_free(f->offset_label);
   lmm_free(f->fixed.terms);

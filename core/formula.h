@@ -41,6 +41,7 @@ typedef struct lmm_var {
   int kind;
   const lmm_expr *ex;     /* the value: for factor(e) this is e; points into the parse tree */
   int used_as_group;      /* appears in a grouping factor */
+  int carried;            /* a residual structure's covariate (lmm_formula_carry): its numbers are kept */
   lmm_coding coding;      /* LMM_VAR_FACTOR */
   lmm_numbasis basis;     /* poly(e, 2), scale(e), ns(e, df = 3), bs(e): ex is e; else kind LMM_NUMBASIS_NONE */
 } lmm_var;
@@ -84,6 +85,8 @@ typedef struct lmm_formula {
   char **cols;            /* distinct column names, in order of appearance */
   int contrasts;          /* what DEFAULT coding is for an unordered factor (options' contrasts=; 0 treatment) */
   lmm_expr *tree, *random_tree;
+  int ncarry;
+  lmm_expr **carry_trees; /* lmm_formula_carry's texts */
 } lmm_formula;
 
 /* Parse `formula` and the optional nlme-style `random` part (NULL or ""). */
@@ -92,6 +95,10 @@ int lmm_formula_parse(const char *formula, const char *random, lmm_formula **out
  * term (x | g) is a variable of its own, labelled with its parentheses, and the variables are not checked
  * (the formula written back is parsed again to be fitted), nor their columns listed. */
 int lmm_formula_parse_terms(const char *formula, lmm_formula **out, lmm_error *err);
+/* A variable read for a residual structure (structure.h) and in no term: text is one variable ("Subject",
+ * "factor(nutrient)", "age"), a grouping (codes kept) when as_group, else a number; *var its index (the
+ * formula's own variable where it has one of that name).  what names the text in messages. */
+int lmm_formula_carry(lmm_formula *f, const char *text, const char *what, int as_group, int *var, lmm_error *err);
 void lmm_formula_free(lmm_formula *f);
 
 /* Number of variables in a term. */

@@ -166,7 +166,7 @@ static int keeps_codes(const lmm_var *v) {
 }
 
 static int keeps_numbers(const lmm_var *v, const lmm_frame_var *fv) {
-  return v->kind == LMM_VAR_NUMERIC || (v->kind == LMM_VAR_PLAIN && fv->in_model);
+  return v->kind == LMM_VAR_NUMERIC || (v->kind == LMM_VAR_PLAIN && (fv->in_model || v->carried));
 }
 
 int lmm_frame_new(const lmm_formula *f, int has_rowid, lmm_frame **out, lmm_error *err) {

@@ -1,6 +1,7 @@
 /* inference.c — see inference.h. */
 #include "inference.h"
 #include "alloc.h"
+#include "r2.h"
 #include "satterthwaite.h"
 
 #define MATHLIB_STANDALONE 1
@@ -33,17 +34,19 @@ static int nested(const lmm_design *d, int a, int b, int *map) {
   return 1;
 }
 
-int lmm_nlme_df(const lmm_design *d, double *df, lmm_error *err) {
+int lmm_nlme_strata(const lmm_design *d, int *stratum, double *base, int *nstrata, lmm_error *err) {
   size_t n = d->n;
   int p = d->p;
+  *nstrata = 0;
+  base[0] = (double)n;
   if (d->nre == 0) {
-    for (int j = 0; j < p; j++) df[j] = (double)n - p;
+    for (int j = 0; j < p; j++) stratum[j] = 0;
     return 1;
   }
   /* distinct groupings, outermost (fewest levels) first */
-  grouping gs[64];
+  grouping gs[LMM_NLME_MAX_STRATA];
   int Q = 0;
-  for (int t = 0; t < d->nre && Q < 64; t++) {
+  for (int t = 0; t < d->nre && Q < LMM_NLME_MAX_STRATA; t++) {
     int dup = 0;
     for (int k = 0; k < Q; k++) if (d->re[gs[k].t].group_vars == d->re[t].group_vars) dup = 1;
     if (!dup) gs[Q++] = (grouping){t, d->re[t].nlevels};
@@ -57,34 +60,51 @@ int lmm_nlme_df(const lmm_design *d, double *df, lmm_error *err) {
   int *map = lmm_malloc(sizeof *map * (size_t)maxl);
   double *first = lmm_malloc(sizeof *first * (size_t)maxl);
   char *seen = lmm_malloc((size_t)maxl);
-  double *dfX = lmm_malloc(sizeof *dfX * (size_t)(Q + 1));
-  int *stratum = lmm_malloc(sizeof *stratum * (size_t)(p ? p : 1));
   double *x = lmm_malloc(sizeof *x * (n ? n : 1));
   int ok = 1;
-  if (!map || !first || !seen || !dfX || !stratum || !x) { lmm_nomem(err); ok = -1; goto done; }
+  if (!map || !first || !seen || !x) { lmm_nomem(err); ok = -1; goto done; }
   for (int k = 1; k < Q && ok; k++) ok = nested(d, gs[k].t, gs[k - 1].t, map);
   if (ok != 1) goto done;
+  *nstrata = Q;
   for (int k = 0; k <= Q; k++)
-    dfX[k] = (k < Q ? gs[k].nlevels : (double)n) - (k ? gs[k - 1].nlevels : 0);
-  int any_intercept = 0;
+    base[k] = (k < Q ? gs[k].nlevels : (double)n) - (k ? gs[k - 1].nlevels : 0);
   for (int j = 0; j < p; j++) {
     for (size_t r = 0; r < n; r++) x[r] = lmm_design_x(d, j, r);
     int constant = 1;
     for (size_t r = 1; r < n && constant; r++) constant = x[r] == x[0];
-    if (constant) { stratum[j] = -1; any_intercept = 1; continue; }
+    if (constant) { stratum[j] = -1; continue; }
     int s = 0;
     for (int k = Q - 1; k >= 0; k--)
       if (varies_within(x, d->re[gs[k].t].g, gs[k].nlevels, n, first, seen)) { s = k + 1; break; }
     stratum[j] = s;
-    dfX[s] -= 1;
   }
-  if (any_intercept) dfX[0] -= 1;
-  else for (int k = 1; k <= Q; k++) dfX[k] += 1;
-  double mx = dfX[0];
-  for (int k = 1; k <= Q; k++) if (dfX[k] > mx) mx = dfX[k];
-  for (int j = 0; j < p; j++) df[j] = stratum[j] < 0 ? mx : dfX[stratum[j]];
 done:
-  lmm_free(map); lmm_free(first); lmm_free(seen); lmm_free(dfX); lmm_free(stratum); lmm_free(x);
+  lmm_free(map); lmm_free(first); lmm_free(seen); lmm_free(x);
+  return ok;
+}
+
+int lmm_nlme_df(const lmm_design *d, double *df, lmm_error *err) {
+  int p = d->p, Q = 0;
+  if (d->nre == 0) {
+    for (int j = 0; j < p; j++) df[j] = (double)d->n - p;
+    return 1;
+  }
+  double dfX[LMM_NLME_MAX_STRATA + 1];
+  int *stratum = lmm_malloc(sizeof *stratum * (size_t)(p ? p : 1));
+  if (!stratum) { lmm_nomem(err); return -1; }
+  int ok = lmm_nlme_strata(d, stratum, dfX, &Q, err);
+  if (ok == 1) {
+    int any_intercept = 0;
+    for (int j = 0; j < p; j++)
+      if (stratum[j] < 0) any_intercept = 1;
+      else dfX[stratum[j]] -= 1;
+    if (any_intercept) dfX[0] -= 1;
+    else for (int k = 1; k <= Q; k++) dfX[k] += 1;
+    double mx = dfX[0];
+    for (int k = 1; k <= Q; k++) if (dfX[k] > mx) mx = dfX[k];
+    for (int j = 0; j < p; j++) df[j] = stratum[j] < 0 ? mx : dfX[stratum[j]];
+  }
+  lmm_free(stratum);
   return ok;
 }
 
@@ -157,6 +177,22 @@ int lmm_fixed_df(const lmm_design *d, lmm_system *sys, const lmm_fit *f, int met
   return rc;
 }
 
+/* lm's R^2 (summary.lm's r.squared): 1 - rss / tss, tss about the mean where the model has an intercept and
+ * about 0 where it has none, of y less any offset; in y's scaled units (design.h), so no square overflows.
+ * NaN where y does not vary. */
+static double r_squared(const lmm_design *d, const lmm_fit *f) {
+  size_t n = d->n;
+  long double mean = 0, tss = 0;
+  for (size_t i = 0; i < n && d->frame->f->fixed.intercept; i++) mean += ldexp(d->y[i], -d->yexp);
+  mean /= (long double)n;
+  for (size_t i = 0; i < n; i++) {
+    long double e = ldexp(d->y[i], -d->yexp) - mean;
+    tss += e * e;
+  }
+  double rss = ldexp(f->pwrss, -2 * d->yexp);
+  return tss > 0 ? (double)(1 - rss / tss) : NAN;
+}
+
 int lmm_tidy_rows(const lmm_design *d, lmm_system *sys, const lmm_fit *f, int style, int df_asked, lmm_stop *stop,
                   lmm_result *out, lmm_error *err) {
   int p = d->p;
@@ -195,14 +231,15 @@ int lmm_tidy_rows(const lmm_design *d, lmm_system *sys, const lmm_fit *f, int st
         if (rc) return lmm_nomem(err);
       }
   }
-  if (style == LMM_STYLE_LM && !(isfinite(f->pwrss) && f->pwrss >= DBL_MIN))
+  if (style == LMM_STYLE_LM && !(isfinite(f->pwrss) && (f->pwrss >= DBL_MIN || f->sigma == 0)))   /* sigma 0: an exact fit */
     return lmm_fail(err, LMM_ERR, "the residual sum of squares of '%s' (lm's deviance) is beyond the range of double "
                     "precision (about 1e-308 to 1e+308); multiply the response by a power of ten that brings it nearer 1",
                     d->frame->f->response_label);
   double sigma = lmm_reported_sigma(d, f, style);
   ADD("ran_pars", "Residual", "sd__Observation", sigma, NAN, NAN, NAN, NAN);
+  for (int k = 0; k < f->nstruct; k++) ADD("ran_pars", "Residual", f->struct_names[k], f->struct_est[k], NAN, NAN, NAN, NAN);
   /* lm and ML report the ML log-likelihood; REML fits the REML criterion */
-  double npar = p + f->ntheta + 1;
+  double npar = p + f->ntheta + 1 + f->nstruct_free;
   double logLik = f->logLik;
   double bic_n = (f->reml && style != LMM_STYLE_LME4) ? (double)n - p : (double)n;
   ADD("fit", NULL, "logLik", logLik, NAN, NAN, NAN, NAN);
@@ -211,6 +248,14 @@ int lmm_tidy_rows(const lmm_design *d, lmm_system *sys, const lmm_fit *f, int st
   /* lm's deviance() is the residual sum of squares; lmer's is -2 logLik */
   ADD("fit", NULL, f->reml ? "REMLcrit" : "deviance", style == LMM_STYLE_LM ? f->pwrss : f->objective, NAN, NAN, NAN, NAN);
   ADD("fit", NULL, "sigma", sigma, NAN, NAN, NAN, NAN);
+  if (style == LMM_STYLE_LM) ADD("fit", NULL, "r_squared", r_squared(d, f), NAN, NAN, NAN, NAN);
+  if (d->nre) {
+    double r2m, r2c;
+    int rc = lmm_r2_nakagawa(d, f, sigma, stop, &r2m, &r2c, err);
+    if (rc) return rc;
+    ADD("fit", NULL, "r2_marginal", r2m, NAN, NAN, NAN, NAN);
+    ADD("fit", NULL, "r2_conditional", r2c, NAN, NAN, NAN, NAN);
+  }
   ADD_COUNT(NULL, "nobs", (double)n);
   ADD_COUNT(NULL, "df", npar);
   for (int t = 0; t < d->nre; t++) {

@@ -14,6 +14,14 @@ enum {
   LMM_STYLE_LME4   /* lme4::lmer conventions */
 };
 
+/* nlme's strata (getFixDF): the distinct groupings, outermost first, are strata 0 .. nstrata-1 and the
+ * residual stratum nstrata; base[k] (nstrata + 1 of them, at most LMM_NLME_MAX_STRATA + 1) the df of stratum
+ * k before the fixed effects take theirs; stratum[j] (p) the innermost stratum within whose levels column j
+ * varies, -1 for a constant column.  1 when the groupings nest, 0 (stratum untouched) when they cross, -1 on
+ * an error.  Without random effects every column is in stratum 0, of n rows. */
+enum { LMM_NLME_MAX_STRATA = 64 };
+int lmm_nlme_strata(const lmm_design *d, int *stratum, double *base, int *nstrata, lmm_error *err);
+
 /* nlme's denominator df per column of X (getFixDF); returns 0 and leaves df
  * untouched when the grouping factors are not nested (crossed designs). */
 int lmm_nlme_df(const lmm_design *d, double *df, lmm_error *err);

@@ -19,10 +19,14 @@ int lmm_model_begin(const char *formula, const char *random, const char *options
   if (!rc) rc = lmm_formula_parse(with_offset ? with_offset : formula, random, &m->formula, err);
   lmm_free(with_offset);
   if (!rc) m->formula->contrasts = m->options.contrasts;
+  if (!rc) rc = lmm_structure_parse(m->options.weights, m->options.correlation, m->formula, &m->structure, err);
+  if (!rc && m->structure && m->options.save[0])   /* what reads a saved model does not honour a structure yet */
+    rc = lmm_fail(err, LMM_ERR, "options: a model with weights= or correlation= cannot be saved yet (lmm_augment, "
+                  "lmm_predict, lmm_ranef, lmm_vcov and lmm_anova do not honour its structure); drop save=");
   if (!rc) rc = lmm_frame_new(m->formula, 1, &m->frame, err);
   if (rc) { lmm_model_free(m); return rc; }
   lmm_row_eval_read_text(m->frame->ev, 0, m->options.na, m->options.na_given);
-  m->style = m->formula->nbars == 0 ? (m->options.method_given ? LMM_STYLE_NLME : LMM_STYLE_LM)
+  m->style = m->formula->nbars == 0 ? (m->options.method_given || m->structure ? LMM_STYLE_NLME : LMM_STYLE_LM)
              : (random && random[0]) ? LMM_STYLE_NLME : LMM_STYLE_LME4;
   if (m->style == LMM_STYLE_LM) m->options.reml = 0;
   *out = m;
@@ -78,11 +82,14 @@ static int fit_model(lmm_model *m, const lmm_fit_options *opt, lmm_error *err) {
   if ((rc = lmm_design_new(fr, &m->design, err))) return rc;
   lmm_budget budget = lmm_budget_host();
   if (m->design->nre == 0) {
-    /* no random effects: least squares by QR, accurate where X'X is not */
-    if ((size_t)m->design->p >= m->design->n)
+    /* no random effects: least squares by QR, accurate where X'X is not; lm, as R's, interpolates n = p rows */
+    if ((size_t)m->design->p > m->design->n - (m->style != LMM_STYLE_LM))
       return lmm_fail(err, LMM_ERR, "%zu rows are too few for %d fixed-effect coefficients", m->design->n, m->design->p);
     if ((rc = lmm_budget_check(m->design, &budget, err))) return rc;
-    if ((rc = lmm_fit_ols(m->design, opt->reml, opt->stop, &m->fit, err))) return rc;
+    rc = m->structure ? lmm_structure_fit(m->structure, m->design, lmm_df_method(m->design, m->style, m->options.df),
+                                          opt, &m->system, &m->fit, err)
+                      : lmm_fit_ols(m->design, opt->reml, opt->stop, &m->fit, err);
+    if (rc) return rc;
     if (!(m->result = lmm_result_new())) return lmm_nomem(err);
     return lmm_tidy_rows(m->design, NULL, m->fit, m->style, m->options.df, opt->stop, m->result, err);
   }
@@ -90,8 +97,11 @@ static int fit_model(lmm_model *m, const lmm_fit_options *opt, lmm_error *err) {
   if ((size_t)m->design->p >= m->design->n)
     return lmm_fail(err, LMM_ERR, "%zu rows are too few for %d fixed-effect coefficients", m->design->n, m->design->p);
   if ((rc = lmm_budget_check(m->design, &budget, err))) return rc;
-  if ((rc = lmm_system_new(m->design, opt->stop, &m->system, err))) return rc;
-  if ((rc = lmm_fit_run(m->system, opt, &m->fit, err))) return rc;
+  if (m->structure)
+    rc = lmm_structure_fit(m->structure, m->design, lmm_df_method(m->design, m->style, m->options.df), opt,
+                           &m->system, &m->fit, err);
+  else if (!(rc = lmm_system_new(m->design, opt->stop, &m->system, err))) rc = lmm_fit_run(m->system, opt, &m->fit, err);
+  if (rc) return rc;
   if (!(m->result = lmm_result_new())) return lmm_nomem(err);
   /* a saved fit evaluated again has its df in its saved rows: no 2k^2 factorizations for Satterthwaite's */
   int df = opt->theta && lmm_df_method(m->design, m->style, m->options.df) == LMM_DF_SATTERTHWAITE ? LMM_DF_NONE
@@ -149,6 +159,7 @@ double lmm_model_vcov(const lmm_model *m, int i, int j) {
 
 void lmm_model_free(lmm_model *m) {
   if (!m) return;
+  lmm_structure_free(m->structure);
   lmm_ranef_free(m->ranef);
   lmm_result_free(m->result);
   lmm_fit_free(m->fit);

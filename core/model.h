@@ -12,6 +12,7 @@
 #include "ranef.h"
 #include "residuals.h"
 #include "feed.h"
+#include "structure.h"
 
 #define LMM_VERSION "0.1.0"
 #include "options.h"
@@ -26,6 +27,7 @@ typedef struct lmm_model {
   lmm_fit *fit;
   lmm_result *result;
   lmm_ranef *ranef;       /* on demand: lmm_model_ranef */
+  lmm_structure *structure; /* weights= and correlation= (NULL: none); the system is of the whitened rows */
 } lmm_model;
 
 int lmm_model_begin(const char *formula, const char *random, const char *options, lmm_model **out, lmm_error *err);

@@ -13,6 +13,21 @@ static void trim(const char **s, const char **e) {
   while (*e > *s && isspace((unsigned char)(*e)[-1])) (*e)--;
 }
 
+/* The end of the option that starts at p: the first comma outside parentheses and quotes, so a value may be a
+ * call with arguments (weights=varIdent(form = ~ 1 | g), offset=log(pmax(n, 1))). */
+static const char *option_end(const char *p) {
+  int depth = 0;
+  char quote = 0;
+  for (; *p; p++) {
+    if (quote) { if (*p == '\\' && p[1]) p++; else if (*p == quote) quote = 0; }
+    else if (*p == '"' || *p == '\'' || *p == '`') quote = *p;
+    else if (*p == '(' || *p == '[') depth++;
+    else if ((*p == ')' || *p == ']') && depth > 0) depth--;
+    else if (*p == ',' && !depth) break;
+  }
+  return p;
+}
+
 static int eq(const char *s, const char *e, const char *word) {
   size_t n = strlen(word);
   return (size_t)(e - s) == n && !strncasecmp(s, word, n);
@@ -28,11 +43,11 @@ int lmm_options_parse(const char *text, lmm_options *o, lmm_error *err) {
   int contrasts_given = 0;
   o->offset[0] = 0;
   o->df = LMM_DF_DEFAULT;
+  o->weights[0] = o->correlation[0] = 0;
   if (!text) return LMM_OK;
   const char *p = text;
   while (*p) {
-    const char *end = strchr(p, ',');
-    if (!end) end = p + strlen(p);
+    const char *end = option_end(p);
     const char *ks = p, *ke = end;
     trim(&ks, &ke);
     if (ks < ke) {
@@ -75,7 +90,7 @@ int lmm_options_parse(const char *text, lmm_options *o, lmm_error *err) {
       } else if (eq(ks, kend, "offset")) {   /* R's offset = argument: the formula's offset(), given here */
         if (o->offset[0]) return lmm_fail(err, LMM_ERR, "options: offset is given twice; keep one");
         if (ve == vs || (size_t)(ve - vs) >= sizeof o->offset)
-          return lmm_fail(err, LMM_ERR, "options: offset needs an expression of 1 to %d characters without commas, as "
+          return lmm_fail(err, LMM_ERR, "options: offset needs an expression of 1 to %d characters, as "
                           "offset=log(n)", (int)sizeof o->offset - 1);
         memcpy(o->offset, vs, (size_t)(ve - vs));
         o->offset[ve - vs] = 0;
@@ -86,8 +101,18 @@ int lmm_options_parse(const char *text, lmm_options *o, lmm_error *err) {
         if (!o->df)
           return lmm_fail(err, LMM_ERR, "options: df must be containment, satterthwaite, residual or none, not '%.*s'",
                           (int)(ve - vs), vs);
+      } else if (eq(ks, kend, "weights") || eq(ks, kend, "correlation")) {   /* nlme's calls, read by structure.c */
+        int w = eq(ks, kend, "weights");
+        char *dst = w ? o->weights : o->correlation;
+        if (dst[0]) return lmm_fail(err, LMM_ERR, "options: %s is given twice; keep one", w ? "weights" : "correlation");
+        if (ve == vs || (size_t)(ve - vs) >= sizeof o->weights)
+          return lmm_fail(err, LMM_ERR, "options: %s needs nlme's call of 1 to %d characters, as %s", w ? "weights" : "correlation",
+                          (int)sizeof o->weights - 1, w ? "weights=varIdent(form = ~ 1 | g)" : "correlation=corAR1(form = ~ 1 | g)");
+        memcpy(dst, vs, (size_t)(ve - vs));
+        dst[ve - vs] = 0;
       } else {
-        return lmm_fail(err, LMM_ERR, "options: unknown option '%.*s' (known: method, save, na, contrasts, offset, df)",
+        return lmm_fail(err, LMM_ERR, "options: unknown option '%.*s' (known: method, save, na, contrasts, offset, df, "
+                        "weights, correlation)",
                         (int)(kend - ks), ks);
       }
     }

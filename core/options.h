@@ -17,6 +17,8 @@ typedef struct lmm_options {
                           default LMM_CONTR_TREATMENT), as R's options(contrasts =) */
   char offset[256];    /* offset=e: the fit is the formula's with + offset(e) ("" for none) */
   int df;              /* LMM_DF_*: LMM_DF_DEFAULT unless df= was written */
+  char weights[512];   /* weights=varIdent(form = ~ 1 | g): nlme's variance function, verbatim ("" none; structure.h) */
+  char correlation[512]; /* correlation=corAR1(form = ~ 1 | g): nlme's correlation structure ("" none) */
 } lmm_options;
 
 int lmm_options_parse(const char *text, lmm_options *o, lmm_error *err);

@@ -69,6 +69,10 @@ static int take_term(const lmm_design *d, const lmm_ranef_term *rt, int t, lmm_s
 
 int lmm_snapshot_take(lmm_model *m, int (*interrupted)(void *), void *ctx, lmm_snapshot *out, lmm_error *err) {
   memset(out, 0, sizeof *out);
+  /* a saved model is read back through its sigma, which a model with residual variance needs */
+  if (!(m->fit->sigma > 0))
+    return lmm_fail(err, LMM_ERR, "the fit is exact (residual standard deviation 0), which a saved model cannot hold; "
+                    "fit it without save=");
   int rc = lmm_model_ranef(m, 1, interrupted, ctx, err);
   if (rc) return rc;
   const lmm_formula *f = m->formula;

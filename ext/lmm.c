@@ -10,8 +10,11 @@ SQLITE_EXTENSION_INIT1
 #include "lmm_agg.h"
 #include "lmm_anova.h"
 #include "lmm_augment.h"
+#include "lmm_barplot.h"
 #include "lmm_bootstrap.h"
 #include "lmm_fit.h"
+#include "lmm_histogram.h"
+#include "lmm_plot.h"
 #include "lmm_predict.h"
 #include "lmm_ranef.h"
 #include "lmm_tidy.h"
@@ -83,6 +86,9 @@ int sqlite3_lmm_init(sqlite3 *db, char **errmsg, const sqlite3_api_routines *api
   int rc = lmm_source_register(db);
   for (size_t i = 0; rc == SQLITE_OK && i < sizeof tvfs / sizeof *tvfs; i++) rc = lmm_register_tvf(db, tvfs[i]);
   if (rc == SQLITE_OK) rc = lmm_register_agg(db);
+  if (rc == SQLITE_OK) rc = lmm_register_plot(db);
+  if (rc == SQLITE_OK) rc = lmm_register_histogram(db);
+  if (rc == SQLITE_OK) rc = lmm_register_barplot(db);
   if (rc == SQLITE_OK) rc = lmm_register_version(db);
   /* A second load: replacing a function while any statement runs is
    * refused (SQLITE_BUSY), and `SELECT load_extension(...)` is one; lmm is

@@ -89,6 +89,8 @@ static const char *const saved_models[] = {
   "SELECT count(*) FROM lmm_fit('sleepstudy', 'Reaction ~ Days + (Days|Subject)', NULL, 'method=ML, save=sl_ml')",
   "SELECT count(*) FROM lmm_fit('sleepstudy', 'Reaction ~ Days', '1|Subject', 'method=ML, save=sl_int')",
   "SELECT count(*) FROM lmm_fit('sleepstudy', 'Reaction ~ Days', NULL, 'save=sl_lm')",
+  "SELECT count(*) FROM lmm_fit('SELECT Reaction, Days, Subject, CASE WHEN Days > 4 THEN ''late'' ELSE ''early'' END "
+  "AS half FROM sleepstudy', 'Reaction ~ Days * half + (1|Subject)', NULL, 'contrasts=sum, save=sl_half')",
   "SELECT count(*) FROM lmm_fit('SELECT Reaction, Days, lower(Subject) AS Subject FROM sleepstudy WHERE Days < 9', "
   "'Reaction ~ Days + (1|Subject)', NULL, 'save=sl_query')",
   NULL,
@@ -104,6 +106,12 @@ static const alloc_case cases[] = {
   {"fit_save_new", 0, "SELECT * FROM lmm_fit('dyestuff', 'Yield ~ 1', '1|Batch', 'method=ML, save=dy')"},
   {"fit_save_replace", 1, "SELECT * FROM lmm_fit('dyestuff', 'Yield ~ 1', '1|Batch', 'save=sl')"},
   {"anova", 1, "SELECT * FROM lmm_anova('sl_int, sl_ml')"},
+  {"anova_terms_type3", 1, "SELECT * FROM lmm_anova('sl_half')"},
+  {"anova_terms_type2", 1, "SELECT * FROM lmm_anova('sl_half', 'type=2')"},
+  {"anova_terms_nlme", 1, "SELECT * FROM lmm_anova('sl_int', 'type=marginal')"},
+  {"anova_terms_lm", 1, "SELECT * FROM lmm_anova('sl_lm')"},
+  {"anova_contrast", 1, "SELECT * FROM lmm_anova('sl_half', 'L=0 1 0 0; 0 0 1 -1')"},
+  {"anova_contrast_nlme", 1, "SELECT * FROM lmm_anova('sl_int', 'L=1 0; 0 1')"},
   {"ranef", 1, "SELECT * FROM lmm_ranef('sl')"},
   {"augment", 1, "SELECT * FROM lmm_augment('sl')"},
   {"ranef_query", 1, "SELECT * FROM lmm_ranef('sl_query')"},
@@ -114,12 +122,21 @@ static const alloc_case cases[] = {
   {"fit_dot", 0, "SELECT * FROM lmm_fit('SELECT Subject, Reaction, Days FROM sleepstudy', 'log(Reaction) ~ . + (1|Subject)')"},
   {"update_save", 1, "SELECT * FROM lmm_update('sl_ml', 'log(.) ~ . - (Days|Subject) + (1|Subject)', NULL, 'save=sl_up')"},
   {"update_options", 1, "SELECT * FROM lmm_update('sl_int', NULL, 'Days|Subject', 'method=REML')"},
+  {"fit_gls_structure", 0, "SELECT * FROM lmm_fit('SELECT Reaction, Days, Days > 4 AS late, Subject FROM sleepstudy', "
+   "'Reaction ~ Days', NULL, 'weights=varIdent(form = ~ 1 | late), correlation=corAR1(form = ~ 1 | Subject)')"},
+  {"fit_lme_structure", 0, "SELECT * FROM lmm_fit('SELECT * FROM sleepstudy WHERE Days < 5', 'Reaction ~ Days', "
+   "'1|Subject', 'weights=varExp(form = ~ Days, fixed = 0.1), correlation=corAR1(0.5, form = ~ 1 | Subject, fixed = TRUE)')"},
   {"bootstrap", 1, "SELECT * FROM lmm_bootstrap('sl_ml', 'nsim=2, threads=1')"},
   {"bootstrap_threads", 1, "SELECT * FROM lmm_bootstrap('sl_ml', 'nsim=4, threads=2')"},
   {"anova_bootstrap", 1, "SELECT * FROM lmm_anova('sl_int, sl_ml', 'test=bootstrap, nsim=2, threads=1')"},
   {"agg", 0,
    "SELECT g.late, t.* FROM (SELECT Days > 4 AS late, lmm_agg('Reaction ~ Days', '1|Subject', 'method=ML', "
    "'Reaction', Reaction, 'Days', Days, 'Subject', Subject) AS fit FROM sleepstudy GROUP BY 1) AS g, lmm_tidy(g.fit) AS t"},
+  {"plot_qq", 1, "SELECT lmm_plot('sl, sl_lm', 'qq')"},
+  {"plot_diagnostics", 1, "SELECT lmm_plot('sl_lm', 'diagnostics')"},
+  {"plot_ranef", 1, "SELECT lmm_plot('sl', 'ranef', 'interval=0.95')"},
+  {"plot_coef_ic", 1, "SELECT lmm_plot('sl_int, sl_ml', 'coef'), lmm_plot('sl_int, sl_ml', 'ic')"},
+  {"histogram_barplot", 0, "SELECT lmm_histogram(Reaction, 'title=x'), lmm_barplot(Subject) FROM sleepstudy"},
 };
 
 /* ---- the run ------------------------------------------------------------ */

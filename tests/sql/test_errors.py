@@ -21,7 +21,7 @@ def run(t, db):
     db.execute("UPDATE bad SET Days = 'three' WHERE rowid = 17")
     db.execute("CREATE TABLE onegroup AS SELECT Reaction, Days, 'x' AS g FROM sleepstudy")
     db.execute("CREATE TABLE allnull AS SELECT NULL AS y, Days FROM sleepstudy")
-    db.execute("CREATE TABLE zeros AS SELECT 0 AS y, Days FROM sleepstudy")
+    db.execute("CREATE TABLE zeros AS SELECT 0 AS y, Days, Subject FROM sleepstudy")
     db.execute("CREATE TABLE infs AS SELECT Reaction, CASE WHEN rowid = 9 THEN 9e999 ELSE Days END AS Days FROM sleepstudy")
     db.execute("CREATE TABLE blobs AS SELECT Reaction, CASE WHEN rowid = 4 THEN x'00ff' ELSE Days END AS Days FROM sleepstudy")
     db.execute("CREATE VIEW uses_fit AS SELECT * FROM lmm_fit('sleepstudy', 'Reaction ~ Days')")
@@ -85,7 +85,10 @@ def run(t, db):
          ["term 'factor(Subject):factor(Days):factor(Reaction)'", "more than 180 columns"], "too many fixed columns"),
         (("sleepstudy", "Reaction ~ Days + (factor(Subject):factor(Days) | Subject)", None, None),
          ["Subject", "more than 64 columns"], "too many random-effect columns"),
-        (("zeros", "y ~ Days", None, None), ["exactly"], "perfect fit"),
+        (("zeros", "y ~ Days + (1|Subject)", None, None), ["reproduce the response exactly", "fit it without random effects"],
+         "perfect fit with random effects"),
+        (("zeros", "y ~ Days", None, "save=exact0"), ["the fit is exact (residual standard deviation 0)", "without save="],
+         "an exact fit saved"),
         (("sleepstudy", "log(Reaction - 300) ~ Days", None, None), ["log(Reaction - 300)", "NaN", "rowid"], "NaN response"),
         (("infs", "Reaction ~ Days", None, None), ["Days is Inf", "rowid 9"], "Inf in a predictor"),
         (("blobs", "Reaction ~ Days", None, None), ["'Days' holds a BLOB", "rowid 4"], "BLOB value"),
@@ -125,6 +128,51 @@ def run(t, db):
         (("sleepstudy", "Reaction ~ Days", ". | Subject", None), ["random: '.' stands for the columns", "write the columns out"],
          "'.' in a random part"),
         (("sleepstudy", "Reaction ~ Days %o% Subject", None, None), ["syntax error at character 17"], "an operator other than %in%"),
+        # residual structures (issue 16): nlme's calls in weights= and correlation=
+        (("orthodont_chr", "distance ~ age", None, "weights=varIdnt(form = ~ 1 | Sex)"),
+         ["weights: unknown variance function 'varIdnt'", "varIdent, varPower"], "an unknown variance function"),
+        (("orthodont_chr", "distance ~ age", None, "correlation=corAR2(form = ~ 1 | Subject)"),
+         ["correlation: unknown correlation structure 'corAR2'", "corAR1, corCAR1"], "an unknown correlation structure"),
+        (("orthodont_chr", "distance ~ age", None, "weights=corAR1(form = ~ 1 | Subject)"),
+         ["corAR1 is a correlation structure; give it as correlation=corAR1"], "a correlation given as weights"),
+        (("orthodont_chr", "distance ~ age", None, "weights=varIdent(frm = ~ 1 | Sex)"),
+         ["varIdent has no argument 'frm'", "value, form, fixed"], "an unknown argument of varIdent"),
+        (("orthodont_chr", "distance ~ age", None, "correlation=corARMA(p = 1, p = 2, form = ~ 1 | Subject)"),
+         ["corARMA's argument p is given twice"], "an argument given twice"),
+        (("orthodont_chr", "distance ~ age", None, "correlation=corAR1(form = ~ 1 | Subject"),
+         ["correlation: 'corAR1(form = ~ 1 | Subject' is not a call of nlme's"], "an unclosed call"),
+        (("orthodont_chr", "distance ~ age", None, "weights=varPower(form = ~ agee)"),
+         ["no column 'agee' in 'orthodont_chr'", "distance, age, Subject, Sex"], "a covariate that is not a column"),
+        (("orthodont_chr", "distance ~ age", None, "weights=varPower(form = ~ Sex)"),
+         ["varPower's covariate 'Sex' must be numeric"], "a text covariate"),
+        (("orthodont_chr", "distance ~ age", None, "correlation=corAR1(form = ~ age | Sex)"),
+         ["corAR1's covariate 'age' must have unique values within groups", "8 is repeated in Sex at rows 65 and 69"],
+         "a time repeated within a group"),
+        (("SELECT *, age + 0.5 AS t FROM orthodont_chr", "distance ~ age", None, "correlation=corAR1(form = ~ t | Subject)"),
+         ["corAR1 needs integer positions", "'t' is 8.5 at row 65", "corCAR1"], "non-integer positions for corAR1"),
+        (("SELECT * FROM orthodont_chr WHERE Subject <> 'F01' OR age = 8", "distance ~ age", None,
+          "weights=varIdent(form = ~ 1 | Subject)"), ["varIdent's stratum 'F01' of 'Subject' has one row"],
+         "a stratum with one row"),
+        (("orthodont_chr", "distance ~ age", "1|Subject", "correlation=corAR1(form = ~ 1 | Sex)"),
+         ["the groups of 'Sex' cross the random effects' grouping 'Subject'", "rows 65 and 69"],
+         "correlation groups crossing the random effects' groups"),
+        (("orthodont_chr", "distance ~ age", None, "correlation=corExp(form = ~ age)"),
+         ["corExp cannot have zero distances: rows 1 and 5 of one group are at the same place"],
+         "a spatial correlation with two rows at one place"),
+        (("wheat2", "yield ~ variety", None, "correlation=corExp(form = ~ latitude + longitude, metric = \"cosine\")"),
+         ["metric must be \"euclidean\", \"maximum\" or \"manhattan\""], "an unknown metric"),
+        (("orthodont_chr", "distance ~ age", None, "correlation=corAR1(form = ~ age + Sex | Subject)"),
+         ["has more than 1 covariate (several are for the spatial correlations)"], "two covariates for corAR1"),
+        (("orthodont_chr", "distance ~ age", None, "weights=varPower(fixed = 0.5)"),
+         ["fixed= for a variance of the fitted values is not available yet", "varPower(form = ~ x, fixed = ...)"],
+         "a fixed variance of the fitted values"),
+        (("orthodont_chr", "distance ~ age", None, "weights=varPower(form = ~ resid(.))"),
+         ["weights: 'resid(.)' is not a covariate lmm reads", "fitted(.)"], "varPower of the residuals"),
+        (("orthodont_chr", "distance ~ age", "1|Subject", "weights=varIdent(form = ~ 1 | Sex), save=st"),
+         ["a model with weights= or correlation= cannot be saved yet", "drop save="], "saving a structured model"),
+        (("orthodont_chr", "distance ~ age + (1|Subject)", None, "correlation=corAR1(form = ~ 1 | Subject)"),
+         ["Satterthwaite's method", "do not yet account for weights= or correlation=", "df=containment"],
+         "Satterthwaite's df with a structure"),
     ]
     for params, fragments, what in cases:
         t.error(db, CALL, params, fragments, what)
@@ -165,6 +213,8 @@ def run(t, db):
     t.error(db, "SELECT * FROM lmm_predict('errs_saved', 'nosuch')", (), ["lmm_predict: no such table or view: 'nosuch'"],
             "lmm_predict on an unknown table")
     t.ok(fit(db, "sleepstudy", "Reaction ~ Days")[0]["term"] == "(Intercept)", "a good call still works after errors")
+    anova_terms_errors(t, db)
+    figures(t, db)
     bootstrap_errors(t, db)
 
 
@@ -180,7 +230,11 @@ IN_SCHEMA = [
     ("lmm_bootstrap", "SELECT * FROM lmm_bootstrap('dy', 'nsim=2')"),
     ("lmm_update", "SELECT * FROM lmm_update('dy', NULL, NULL, 'method=REML')"),
     ("lmm_agg", "SELECT lmm_agg('Yield ~ 1', '1|Batch', NULL, 'Yield', Yield, 'Batch', Batch) AS fit FROM dyestuff"),
+    ("lmm_plot", "SELECT lmm_plot('dy', 'qq')"),
+    ("lmm_histogram", "SELECT lmm_histogram(Yield) FROM dyestuff"),
+    ("lmm_barplot", "SELECT lmm_barplot(Batch) FROM dyestuff"),
 ]
+SCALARS = ("lmm_agg", "lmm_plot", "lmm_histogram", "lmm_barplot")
 
 
 def direct_only(t, db):
@@ -191,7 +245,7 @@ def direct_only(t, db):
     for name, sql in IN_SCHEMA:
         t.ok(len(db.execute(sql).fetchall()) > 0, name + " runs when called directly")
         db.execute("CREATE VIEW in_view AS " + sql)
-        unsafe = "unsafe use of %s" % ("lmm_agg()" if name == "lmm_agg" else 'virtual table "%s"' % name)
+        unsafe = "unsafe use of %s" % (name + "()" if name in SCALARS else 'virtual table "%s"' % name)
         t.error(db, "SELECT * FROM in_view", (), [unsafe], name + " inside a view")
         db.execute("DROP VIEW in_view")
         db.execute("CREATE TRIGGER in_trigger AFTER INSERT ON log BEGIN INSERT INTO log SELECT 1 FROM (%s); END" % sql)
@@ -222,6 +276,116 @@ def interrupts(t, db):
         timer.join()
         t.ok(time.time() - start < 3, "%s took %.1f s to stop" % (name, time.time() - start))
     db.execute("DROP TABLE slow")
+
+
+def anova_terms_errors(t, db):
+    """lmm_anova's options: a type or df a model's style does not take, options given to a comparison."""
+    fit(db, "sleepstudy", "Reaction ~ Days + (Days|Subject)", None, "save=ae_lmer")
+    fit(db, "sleepstudy", "Reaction ~ Days", "Days|Subject", "save=ae_lme")
+    fit(db, "sleepstudy", "Reaction ~ Days", None, "save=ae_lm")
+    fit(db, "sleepstudy", "Reaction ~ Days", None, "method=ML, save=ae_gls")
+    fit(db, "orthodont", "distance ~ age + Sex", "1|Subject", "save=ae_lme2")
+    db.execute("CREATE TABLE ae_rows AS SELECT * FROM sleepstudy")
+    fit(db, "ae_rows", "Reaction ~ Days + (1|Subject)", None, "save=ae_changed")
+    db.execute("DELETE FROM ae_rows WHERE rowid = 3")
+    db.commit()
+    before = snapshot(db)
+    q = "SELECT * FROM lmm_anova(?, ?)"
+    for params, fragments, what in [
+        (("ae_lmer", "type=IV"), ["lmm_anova: options: type must be sequential or marginal", "I, II, III", "not 'IV'"],
+         "an unknown type"),
+        (("ae_lmer", "type=III, type=I"), ["options: type is given twice"], "type twice"),
+        (("ae_lmer", "method=ML"), ["options: 'method' is not an option of the F tests", "type=, df= and L="], "a fit's option"),
+        (("ae_lmer", "type"), ["options: 'type' is not of the form key=value"], "no value"),
+        (("ae_lmer", "df=containment"), ["df of an F test of terms must be satterthwaite or kenward-roger", "'containment'"],
+         "an unknown df"),
+        (("ae_lmer", "df=kenward-roger"), ["lmm_anova: option df=kenward-roger is not available", "df=satterthwaite"],
+         "Kenward-Roger's df, not yet"),
+        (("ae_lmer", "type=marginal"), ["type=marginal is nlme's", "lmerTest's type=I, II or III"], "nlme's type for lmer"),
+        (("ae_lme", "type=III"), ["type=III is lmerTest's", "type=sequential or type=marginal"], "lmerTest's type for lme"),
+        (("ae_lme", "df=satterthwaite"), ["df= chooses lmerTest's denominator df", "containment df"], "df for lme"),
+        (("ae_gls", "df=satterthwaite"), ["anova(gls) uses n - p"], "df for gls"),
+        (("ae_lm", "type=marginal"), ["anova(lm) is sequential only", "type=marginal"], "marginal for lm"),
+        (("ae_lme, ae_lme", "type=marginal"), ["lmm_anova: type= is an option of the F tests of one model's terms",
+                                               "a comparison of models takes none of"], "type for a comparison"),
+        (("ae_lme, ae_lme", "nsim=10"), ["lmm_anova: nsim, seed and threads are the bootstrap test's: add test=bootstrap"],
+         "a bootstrap option without test=bootstrap"),
+        (("ae_lme, ae_lme", "colour=red"), ["lmm_anova: options: unknown option 'colour' (known: nsim, seed, threads, test)"],
+         "another option for a comparison"),
+        (("ae_nosuch", None), ["lmm_anova: no saved model 'ae_nosuch'"], "an unknown model"),
+        (("ae_changed", None), ["lmm_anova: ", "have changed since it was fitted", "lmm_update('ae_changed'"],
+         "F tests of a model whose rows changed"),
+        (("ae_lmer", "L=0 1 0"), ["L= row 1 has 3 numbers and the model 2 coefficients ((Intercept), ...)"],
+         "L of the wrong width"),
+        (("ae_lmer", "L=0 1; 1 x"), ["L= row 2 holds 'x', not a number", "L=0 1 0; 0 0 1"], "L with a word"),
+        (("ae_lmer", "L=0 1, type=III"), ["L= tests one contrast, type= chooses the terms' tests"], "L and type"),
+        (("ae_lmer", "L=0 1, L=1 0"), ["options: L is given twice"], "L twice"),
+        (("ae_lme2", "L=0 1 1"), ["L= involves 'SexMale' (25 denominator df) and coefficients with 80",
+                                  "nlme tests L only on fixed effects with the same denominator df"], "L over two df"),
+        (("ae_lme, ae_lme", "L=0 1"), ["lmm_anova: L= is an option of the F tests of one model's terms"], "L for a comparison"),
+    ]:
+        t.error(db, q, params, fragments, what)
+    t.ok(snapshot(db) == before, "the database changed under failing lmm_anova calls")
+    db.execute("DELETE FROM lmm_models WHERE name LIKE 'ae\\_%' ESCAPE '\\'")
+    db.execute("DROP TABLE ae_rows")
+
+
+def figures(t, db):
+    """lmm_plot, lmm_histogram, lmm_barplot: bad kinds, models, options and values say what to do, and change nothing."""
+    fit(db, "sleepstudy", "Reaction ~ Days", None, "save=fig_lm")
+    fit(db, "sleepstudy", "Reaction ~ Days + (Days|Subject)", None, "save=fig_mixed")
+    db.commit()
+    before = snapshot(db)
+    plot = "SELECT lmm_plot(?, ?, ?)"
+    for params, fragments, what in [
+        (("fig_lm", "pie", None), ["lmm_plot: unknown kind 'pie'", "qq, resid_fitted", "lmm_histogram"], "unknown kind"),
+        (("fig_lm", "ranef", None), ["kind 'ranef' needs random effects", "'fig_lm' has none"], "ranef without random effects"),
+        (("fig_mixed", "diagnostics", None), ["kind 'diagnostics' is plot(lm)'s", "'fig_mixed' has random effects",
+                                              "qq or resid_fitted"], "lm diagnostics of a mixed model"),
+        (("fig_mixed", "resid_leverage", None), ["needs a fit without random effects"], "leverage of a mixed model"),
+        (("nosuch", "qq", None), ["lmm_plot", "nosuch"], "a model that does not exist (residuals)"),
+        (("nosuch", "coef", None), ["lmm_plot", "nosuch"], "a model that does not exist (saved rows)"),
+        (("fig_lm, nosuch", "ic", None), ["nosuch"], "the second of two models does not exist"),
+        (("nosuch", "ranef", None), ["lmm_plot", "nosuch"], "a model that does not exist (ranef)"),
+        (("fig_lm, ", "qq", None), ["has an empty name", "'GLM, lmm6.2'"], "an empty name in the list"),
+        (("fig_lm, fig_lm", "diagnostics", None), ["kind 'diagnostics' draws one model", "names 2"], "two models, one kind"),
+        (("fig_mixed", "ranef", "level=3"), ["level=3", "has 1 grouping (1 = Subject)", "level=1 to 1"], "level too deep"),
+        (("fig_mixed", "ranef", "level=0"), ["level must be a whole number from 1"], "level 0"),
+        (("fig_mixed", "ranef", "interval=1.5"), ["interval must be a coverage from 0", "interval=0.95", "'1.5'"],
+         "interval out of range"),
+        (("fig_lm", "qq", "width=50"), ["width must be a number of pixels from 100 to 4000", "'50'"], "width too small"),
+        (("fig_lm", "qq", "height=big"), ["height must be a number of pixels", "'big'"], "height not a number"),
+        (("fig_lm", "qq", "xlim=3:-3"), ["xlim=3:-3: the first limit must be below the second"], "limits reversed"),
+        (("fig_lm", "qq", "ylim=1"), ["ylim must be two numbers lo:hi", "ylim=-3.5:3.5"], "one limit"),
+        (("fig_lm", "qq", "type=studentized"), ["type must be normalized, pearson or response", "'studentized'"],
+         "unknown residual type"),
+        (("fig_lm", "qq", "level=2"), ["level= does not apply to qq; it is read by ranef"], "an option the kind does not read"),
+        (("fig_lm", "qq", "colour=red"), ["unknown option 'colour'", "width, height, title"], "unknown option"),
+        (("fig_lm", "qq", "width=800, width=900"), ["width is given twice"], "an option twice"),
+        (("fig_lm", "qq", "title='open"), ["opens a quote ' that is not closed"], "an unclosed quote"),
+        (("fig_lm", "resid_fitted", "smooth=yes"), ["smooth must be 1 or 0"], "smooth not 0 or 1"),
+        (("fig_lm", 7, None), ["argument 'kind' must be text, not an integer"], "kind not text"),
+    ]:
+        t.error(db, plot, params, fragments, what)
+    t.error(db, "SELECT lmm_plot('fig_lm')", (), ["lmm_plot takes saved models, a kind and options"], "one argument")
+    t.error(db, "SELECT lmm_histogram(Subject) FROM sleepstudy", (),
+            ["lmm_histogram: row 1 gives a text where a number is needed"], "a histogram of text")
+    t.error(db, "SELECT lmm_histogram(Days, 'width=10') FROM sleepstudy", (), ["lmm_histogram", "width must be"],
+            "histogram option out of range")
+    t.error(db, "SELECT lmm_histogram(Days, 'level=2') FROM sleepstudy", (), ["level= does not apply to histogram"],
+            "histogram with a ranef option")
+    t.error(db, "SELECT lmm_histogram(CASE WHEN rowid = 3 THEN 9e999 ELSE Days END) FROM sleepstudy", (),
+            ["row 3 gives Inf, which is not finite"], "an infinite value")
+    t.error(db, "SELECT lmm_histogram(NULL) FROM sleepstudy", (), ["lmm_histogram: no rows with a value"], "all NULL")
+    t.error(db, "SELECT lmm_barplot(Subject, -1) FROM sleepstudy", (), ["row 1 gives the count -1", "from 0 up"],
+            "a negative count")
+    t.error(db, "SELECT lmm_barplot(x'00') FROM sleepstudy", (), ["gives a BLOB as its label"], "a BLOB label")
+    t.error(db, "SELECT lmm_barplot(Subject, 1, 'xlim=0:1') FROM sleepstudy", (), ["xlim= does not apply to barplot"],
+            "barplot with limits on its categories")
+    t.error(db, "WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < 1200) SELECT lmm_barplot(i) FROM k", (),
+            ["more than 1000 labels"], "too many bars")
+    t.ok(snapshot(db) == before, "failing figure calls changed the database")
+    db.execute("DELETE FROM lmm_models WHERE name IN ('fig_lm', 'fig_mixed')")
 
 
 def bootstrap_errors(t, db):

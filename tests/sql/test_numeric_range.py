@@ -19,7 +19,7 @@ MODELS = [   # (data with the response and Days scaled, formula, options, n, p, 
     ("SELECT diameter * %r AS diameter, %r AS one, plate, sample FROM penicillin",
      "diameter ~ 1 + (1|plate) + (1|sample)", "method=ML", 144, 1, "ML"),
 ]
-SCALE_FREE = ("nobs", "df", "ngroups", "converged", "singular", "evaluations")
+SCALE_FREE = ("nobs", "df", "ngroups", "converged", "singular", "evaluations", "r_squared")
 CRITERIA = ("logLik", "AIC", "BIC", "REMLcrit", "deviance")
 
 
@@ -30,7 +30,7 @@ def rows(db, src, formula, opts):
 
 def factor(term, cy, cx):
     """How a row's estimate scales when the response is times cy and the predictor times cx."""
-    if term in SCALE_FREE or term.startswith("cor__"):
+    if term in SCALE_FREE or term.startswith("cor__") or term.startswith("r2_"):   # R² of mixed models: theta's precision
         return 1.0
     if term in ("Days", "sd__Days"):
         return cy / cx

@@ -103,6 +103,9 @@ def check_case(t, db, ref, name, rows=None):
     if ref.get("singular") is not None:
         t.ok(fitrow[("singular", None)] == (1 if ref["singular"] else 0),
              "%s singular %r, lme4 %r" % (name, fitrow[("singular", None)], ref["singular"]))
+    for r2 in ("r2_marginal", "r2_conditional"):   # make_r2.R's cases: Nakagawa & Schielzeth's R², within 1e-4
+        if ref.get(r2) is not None:
+            t.absclose(fitrow.get((r2, None)), ref[r2], 1e-4, "%s %s" % (name, r2))
 
     for f in ([] if name in REPARAMETRIZED else ref["fixed"]):
         mine = fixed.get(f["term"])

@@ -84,6 +84,12 @@ int main(void) {
   RUN(test_frame_errors);
   /* test_numfmt.c */
   RUN(test_numfmt_as_r);
+  /* test_pretty.c */
+  RUN(test_pretty_as_r);
+  RUN(test_hist_counts_as_r);
+  RUN(test_lowess_as_r);
+  RUN(test_svg_writer);
+  RUN(test_plot_options);
   /* test_budget.c */
   RUN(test_alloc_size_arithmetic);
   RUN(test_alloc_host_limits);
@@ -134,6 +140,9 @@ int main(void) {
   /* test_inference.c */
   RUN(test_nlme_df);
   RUN(test_ranef_dyestuff);
+  /* test_polish.c */
+  RUN(test_polish_step);
+  RUN(test_polish_refusals);
   /* test_satterthwaite.c */
   RUN(test_satterthwaite_tests);
   /* test_bootstrap.c */

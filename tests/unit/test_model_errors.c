@@ -91,8 +91,16 @@ void test_model_errors_data(void) {
    * more levels" — a one-level factor g in the fixed part is an error, not
    * a silently empty term */
   FIT_REFUSED("y ~ x + g", NULL, &t, "g");
-  /* more coefficients than rows */
-  FIT_REFUSED("y ~ id", NULL, &t, "rows");
+  /* more coefficients than rows; as many is lm's exact interpolation, as in R, but not gls's */
+  FIT_REFUSED("y ~ x + id", NULL, &t, "too many coefficients");
+  lmm_model *mi = NULL;
+  lmm_error erri;
+  CHECK_INT(fit_model("y ~ id", NULL, NULL, &t, &mi, &erri), LMM_OK);
+  lmm_model_free(mi);
+  mi = NULL;
+  CHECK_INT(fit_model("y ~ id", NULL, "method=ML", &t, &mi, &erri), LMM_ERR);
+  CHECK(strstr(erri.msg, "rows are too few"));
+  lmm_model_free(mi);
   /* an interaction of many-level factors is refused as soon as its columns
    * pass the number of rows, naming the term, before it can claim memory
    * (the fuzzer found y ~ x/g1/g2/... asking for gigabytes) */

@@ -1,0 +1,390 @@
+/* corstruct.c — correlation structures: groups, positions, whitening (see corstruct.h). */
+#include "corstruct.h"
+#include "alloc.h"
+
+#include <lapacke.h>
+#include <cblas.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *class_name(int kind) {
+  static const char *const names[] = {"", "corAR1", "corCAR1", "corCompSymm", "corARMA", "corSymm",
+                                      "corExp", "corGaus", "corLin", "corRatio", "corSpher"};
+  return names[kind];
+}
+
+static int chained(const lmm_corstruct *c) { return c->kind == LMM_COR_AR1 || c->kind == LMM_COR_CAR1; }
+static int spatial(const lmm_corstruct *c) { return c->kind >= LMM_COR_EXP; }
+
+typedef struct { size_t row; double pos; int g; } entry;
+
+static int entry_cmp(const void *a, const void *b) {
+  const entry *x = a, *y = b;
+  if (x->g != y->g) return x->g < y->g ? -1 : 1;
+  if (x->pos != y->pos) return x->pos < y->pos ? -1 : 1;
+  return x->row < y->row ? -1 : x->row > y->row;
+}
+
+static int names_new(lmm_corstruct *c, int gaps) {
+  const char *cls = class_name(c->kind);
+  if (!(c->names = lmm_calloc((size_t)(c->npar ? c->npar : 1), sizeof *c->names))) return -1;
+  for (int k = 0; k < c->npar; k++) {
+    char *s = NULL;
+    switch (c->kind) {
+    case LMM_COR_AR1: s = lmm_strdup(gaps ? "corARMA__Phi1" : "corAR1__Phi"); break;
+    case LMM_COR_CAR1: s = lmm_strdup("corCAR1__Phi"); break;
+    case LMM_COR_COMPSYMM: s = lmm_strdup("corCompSymm__Rho"); break;
+    case LMM_COR_EXP: case LMM_COR_GAUS: case LMM_COR_LIN: case LMM_COR_RATIO: case LMM_COR_SPHER:
+      s = lmm_mprintf("%s__%s", cls, k ? "nugget" : "range");
+      break;
+    case LMM_COR_ARMA: s = k < c->p ? lmm_mprintf("%s__Phi%d", cls, k + 1) : lmm_mprintf("%s__Theta%d", cls, k - c->p + 1); break;
+    default: {   /* corSymm: pairs (i, j), i < j, row by row */
+      int i = 1, j, m = k;
+      while (m >= c->npos - i) { m -= c->npos - i; i++; }
+      j = i + 1 + m;
+      s = lmm_mprintf("%s__Rho(%d,%d)", cls, i, j);
+    }
+    }
+    if (!(c->names[k] = s)) return -1;
+  }
+  return 0;
+}
+
+static double distance(const lmm_corstruct *c, const double *a, const double *b) {
+  double acc = 0;
+  for (int k = 0; k < c->ncoord; k++) {
+    double x = fabs(a[k] - b[k]);
+    if (c->metric == LMM_METRIC_EUCLIDEAN) acc += x * x;
+    else if (c->metric == LMM_METRIC_MANHATTAN) acc += x;
+    else if (x > acc) acc = x;
+  }
+  return c->metric == LMM_METRIC_EUCLIDEAN ? sqrt(acc) : acc;
+}
+
+/* The spatial covariates of each entry, numeric and finite, no two rows of a group at one place (nlme's
+ * "cannot have zero distances"); the smallest distance for nlme's start of the range. */
+static int bind_coords(lmm_corstruct *c, const lmm_design *d, const entry *e, lmm_error *err) {
+  size_t n = d->n;
+  if (!(c->coord = lmm_malloc_array(lmm_size_mul(n ? n : 1, (size_t)c->ncoord), sizeof *c->coord))) return lmm_nomem(err);
+  for (int k = 0; k < c->ncoord; k++) {
+    const lmm_frame_var *fv = &d->frame->vars[c->coord_var[k]];
+    const char *name = d->frame->f->vars[c->coord_var[k]].label;
+    if (fv->is_factor || !fv->x)
+      return lmm_fail(err, LMM_ERR, "correlation: %s's covariate '%s' must be numeric, and it holds text",
+                      class_name(c->kind), name);
+    for (size_t i = 0; i < n; i++) {
+      double x = fv->x[e[i].row];
+      if (!isfinite(x))
+        return lmm_fail(err, LMM_ERR, "correlation: %s's covariate '%s' is not finite at row %lld", class_name(c->kind),
+                        name, (long long)d->frame->row[e[i].row]);
+      c->coord[i * (size_t)c->ncoord + (size_t)k] = x;
+    }
+  }
+  c->min_dist = HUGE_VAL;
+  for (size_t i = 0, g0 = 0; i < n; i++) {
+    if (i && e[i].g != e[i - 1].g) g0 = i;
+    for (size_t j = g0; j < i; j++) {
+      double dist = distance(c, c->coord + i * (size_t)c->ncoord, c->coord + j * (size_t)c->ncoord);
+      if (dist == 0)
+        return lmm_fail(err, LMM_ERR, "correlation: %s cannot have zero distances: rows %lld and %lld of one group are "
+                        "at the same place", class_name(c->kind), (long long)d->frame->row[e[j].row],
+                        (long long)d->frame->row[e[i].row]);
+      if (dist < c->min_dist) c->min_dist = dist;
+    }
+  }
+  return LMM_OK;
+}
+
+int lmm_corstruct_bind(lmm_corstruct *c, const lmm_design *d, const int *gcode, int ngcode, const char *gname,
+                       lmm_error *err) {
+  size_t n = d->n;
+  const double *x = NULL;
+  const char *cls = class_name(c->kind), *xname = c->cov >= 0 ? d->frame->f->vars[c->cov].label : NULL;
+  if (spatial(c)) c->cov = c->coord_var[0];
+  if (c->cov >= 0) {
+    const lmm_frame_var *fv = &d->frame->vars[c->cov];
+    if (fv->is_factor || !fv->x)
+      return lmm_fail(err, LMM_ERR, "correlation: %s's covariate '%s' must be numeric, and it holds text", cls, xname);
+    x = fv->x;
+  }
+  entry *e = lmm_malloc_array(n ? n : 1, sizeof *e);
+  c->start = lmm_calloc((size_t)(ngcode > 0 ? ngcode : 1) + 1, sizeof *c->start);
+  c->rows = lmm_malloc_array(n ? n : 1, sizeof *c->rows);
+  c->pos = lmm_malloc_array(n ? n : 1, sizeof *c->pos);
+  if (!e || !c->start || !c->rows || !c->pos) { lmm_free(e); return lmm_nomem(err); }
+  c->ngroups = gcode ? (size_t)ngcode : 1;
+  size_t *count = c->start + 1;
+  for (size_t r = 0; r < n; r++) {   /* without a covariate, a row's position is its rank in its group */
+    int g = gcode ? gcode[r] : 0;
+    e[r] = (entry){r, x ? x[r] : (double)++count[g], g};
+  }
+  qsort(e, n, sizeof *e, entry_cmp);
+  memset(c->start, 0, sizeof *c->start * (c->ngroups + 1));
+  int rc = LMM_OK, gaps = 0;
+  c->maxsize = 0;
+  c->npos = 0;
+  for (size_t i = 0; i < n && !rc; i++) {
+    c->rows[i] = e[i].row;
+    c->pos[i] = e[i].pos;
+    c->start[e[i].g + 1]++;
+    int same = i > 0 && e[i - 1].g == e[i].g;
+    if (!isfinite(e[i].pos))
+      rc = lmm_fail(err, LMM_ERR, "correlation: %s's covariate '%s' is not finite at row %lld", cls, xname,
+                    (long long)d->frame->row[e[i].row]);
+    else if (c->kind != LMM_COR_COMPSYMM && !spatial(c) && same && e[i - 1].pos == e[i].pos)
+      rc = lmm_fail(err, LMM_ERR, "correlation: %s's covariate '%s' must have unique values within groups: %g is "
+                    "repeated in %s at rows %lld and %lld", cls, xname, e[i].pos, gname,
+                    (long long)d->frame->row[e[i - 1].row], (long long)d->frame->row[e[i].row]);
+    else if ((c->kind == LMM_COR_AR1 || c->kind == LMM_COR_ARMA || c->kind == LMM_COR_SYMM) &&
+             e[i].pos != floor(e[i].pos))
+      rc = lmm_fail(err, LMM_ERR, "correlation: %s needs integer positions, and its covariate '%s' is %g at row %lld; "
+                    "use corCAR1 for continuous times", cls, xname, e[i].pos, (long long)d->frame->row[e[i].row]);
+    else if (c->kind == LMM_COR_SYMM && (e[i].pos < 1 || e[i].pos > LMM_COR_MAX_ORDER * 4))
+      rc = lmm_fail(err, LMM_ERR, "correlation: corSymm's positions must be 1 to %d, and '%s' is %g at row %lld",
+                    LMM_COR_MAX_ORDER * 4, xname, e[i].pos, (long long)d->frame->row[e[i].row]);
+    if (same && e[i].pos - e[i - 1].pos != 1) gaps = 1;
+    if (c->kind == LMM_COR_SYMM && e[i].pos > c->npos) c->npos = (int)e[i].pos;
+  }
+  if (!rc && spatial(c)) rc = bind_coords(c, d, e, err);
+  lmm_free(e);
+  if (rc) return rc;
+  for (size_t g = 0; g < c->ngroups; g++) {
+    if (c->start[g + 1] > (size_t)c->maxsize) c->maxsize = (int)c->start[g + 1];
+    c->start[g + 1] += c->start[g];
+  }
+  if (!chained(c) && c->maxsize > LMM_COR_MAX_GROUP)
+    return lmm_fail(err, LMM_ERR, "correlation: %s's largest group has %d rows, more than the %d a dense factor per "
+                    "group takes; give the form a grouping (form = ~ t | g)", cls, c->maxsize, LMM_COR_MAX_GROUP);
+  c->npar = c->kind == LMM_COR_ARMA ? c->p + c->q : c->kind == LMM_COR_SYMM ? c->npos * (c->npos - 1) / 2
+           : spatial(c) ? 1 + c->nugget : 1;
+  if (c->kind == LMM_COR_SYMM && c->npos < 2)
+    return lmm_fail(err, LMM_ERR, "correlation: corSymm needs groups of two positions or more");
+  if (c->kind == LMM_COR_COMPSYMM && c->maxsize < 2)
+    return lmm_fail(err, LMM_ERR, "correlation: corCompSymm's groups have one row each; there is no correlation to "
+                    "estimate");
+  if (c->nvalue && c->nvalue != c->npar)
+    return lmm_fail(err, LMM_ERR, "correlation: %s's value has %d numbers for its %d parameters", cls, c->nvalue,
+                    c->npar);
+  if (names_new(c, gaps && c->cov >= 0)) return lmm_nomem(err);
+  return LMM_OK;
+}
+
+/* log((1+r)/(1-r)) and back: nlme's map of a correlation in (-1, 1) */
+static double fisher(double r) { return log((1 + r) / (1 - r)); }
+static double fisher_inv(double u) { return tanh(u / 2); }
+
+static double compsymm_floor(const lmm_corstruct *c) { return 1.0 / (c->maxsize - 1); }
+
+void lmm_corstruct_start(const lmm_corstruct *c, double *u) {
+  for (int k = 0; k < c->npar; k++) {
+    double v = c->nvalue ? c->value[k] : c->kind == LMM_COR_CAR1 ? 0.2 : 0;
+    if (spatial(c)) {   /* nlme's start: 0.9 of the smallest distance, nugget 0.1 */
+      v = c->nvalue ? c->value[k] : k ? 0.1 : 0.9 * c->min_dist;
+      u[k] = k ? log(v / (1 - v)) : log(v);
+      continue;
+    }
+    switch (c->kind) {
+    case LMM_COR_CAR1: u[k] = log(v / (1 - v)); break;
+    case LMM_COR_COMPSYMM: u[k] = log((v + compsymm_floor(c)) / (1 - v)); break;
+    case LMM_COR_SYMM: u[k] = 0; break;   /* value= for corSymm is refused by the parser */
+    default: u[k] = fisher(v); break;     /* AR1, and ARMA's partial autocorrelations for p, q <= 1 */
+    }
+  }
+}
+
+/* Durbin-Levinson: coefficients from partial autocorrelations, in place (nlme's ARMA transformation). */
+static void pacf_to_coef(double *a, int n) {
+  double tmp[LMM_COR_MAX_ORDER];
+  for (int k = 1; k < n; k++) {
+    for (int j = 0; j < k; j++) tmp[j] = a[j] - a[k] * a[k - 1 - j];
+    memcpy(a, tmp, sizeof *a * (size_t)k);
+  }
+}
+
+/* corSymm's correlation matrix (npos x npos) from u: the rows of its Cholesky factor are (u_i1, .., 1) normalized */
+static void symm_matrix(const lmm_corstruct *c, const double *u, double *Rm) {
+  int P = c->npos;
+  double L[LMM_COR_MAX_ORDER * 4 * LMM_COR_MAX_ORDER * 4];
+  memset(L, 0, sizeof *L * (size_t)(P * P));
+  int k = 0;
+  for (int i = 0; i < P; i++) L[i + i * P] = 1;
+  for (int j = 0; j < P; j++)   /* u in the order of Rho(i,j): by rows of the upper triangle */
+    for (int i = j + 1; i < P; i++, k++) L[i + j * P] = u[k];
+  for (int i = 0; i < P; i++) {
+    double s = 0;
+    for (int j = 0; j <= i; j++) s += L[i + j * P] * L[i + j * P];
+    for (int j = 0; j <= i; j++) L[i + j * P] /= sqrt(s);
+  }
+  for (int i = 0; i < P; i++)
+    for (int j = 0; j < P; j++) {
+      double s = 0;
+      for (int a = 0; a <= (i < j ? i : j); a++) s += L[i + a * P] * L[j + a * P];
+      Rm[i + j * P] = s;
+    }
+}
+
+void lmm_corstruct_constrained(const lmm_corstruct *c, const double *u, double *out) {
+  switch (c->kind) {
+  case LMM_COR_CAR1: out[0] = 1 / (1 + exp(-u[0])); return;
+  case LMM_COR_COMPSYMM: out[0] = (exp(u[0]) - compsymm_floor(c)) / (exp(u[0]) + 1); return;
+  case LMM_COR_SYMM: {
+    double Rm[LMM_COR_MAX_ORDER * 4 * LMM_COR_MAX_ORDER * 4];
+    int P = c->npos, k = 0;
+    symm_matrix(c, u, Rm);
+    for (int i = 0; i < P; i++)
+      for (int j = i + 1; j < P; j++) out[k++] = Rm[i + j * P];
+    return;
+  }
+  case LMM_COR_EXP: case LMM_COR_GAUS: case LMM_COR_LIN: case LMM_COR_RATIO: case LMM_COR_SPHER:
+    out[0] = exp(u[0]);
+    if (c->nugget) out[1] = 1 / (1 + exp(-u[1]));
+    return;
+  default:
+    for (int k = 0; k < c->npar; k++) out[k] = fisher_inv(u[k]);
+    if (c->kind == LMM_COR_ARMA) { pacf_to_coef(out, c->p); pacf_to_coef(out + c->p, c->q); }
+  }
+}
+
+/* ARMA(p, q)'s autocorrelations at lags 0 .. maxlag (R's ARMAacf), from its coefficients phi (p), theta (q). */
+static int arma_acf(const double *phi, int p, const double *theta, int q, int maxlag, double *acf) {
+  double psi[LMM_COR_MAX_ORDER + 1], th[LMM_COR_MAX_ORDER + 1], A[(LMM_COR_MAX_ORDER + 1) * (LMM_COR_MAX_ORDER + 1)];
+  double b[LMM_COR_MAX_ORDER + 1];
+  int P = p + 1;
+  th[0] = 1;
+  for (int j = 1; j <= q; j++) th[j] = theta[j - 1];
+  for (int j = 0; j <= q; j++) {
+    psi[j] = th[j];
+    for (int i = 1; i <= p && i <= j; i++) psi[j] += phi[i - 1] * psi[j - i];
+  }
+  /* gamma(k) - sum_i phi_i gamma(|k - i|) = sum_{j >= k} theta_j psi_{j - k}, k = 0 .. p */
+  memset(A, 0, sizeof A);
+  for (int k = 0; k <= p; k++) {
+    A[k + k * P] += 1;
+    for (int i = 1; i <= p; i++) A[k + abs(k - i) * P] -= phi[i - 1];
+    b[k] = 0;
+    for (int j = k; j <= q; j++) b[k] += th[j] * psi[j - k];
+  }
+  int ipiv[LMM_COR_MAX_ORDER + 1];
+  if (LAPACKE_dgesv(LAPACK_COL_MAJOR, P, 1, A, P, ipiv, b, P)) return -1;
+  double g0 = b[0];
+  if (!(g0 > 0)) return -1;
+  for (int k = 0; k <= maxlag; k++) {
+    double g;
+    if (k <= p) g = b[k];
+    else {
+      g = 0;
+      for (int i = 1; i <= p; i++) g += phi[i - 1] * acf[k - i] * g0;
+      for (int j = k; j <= q; j++) g += th[j] * psi[j - k];
+    }
+    acf[k] = g / g0;
+  }
+  return 0;
+}
+
+/* Group g's correlation (ng x ng) into Rm; acf holds the ARMA autocorrelations, Sm corSymm's matrix. */
+static void group_matrix(const lmm_corstruct *c, const double *par, const double *acf, const double *Sm, size_t g,
+                         double *Rm) {
+  size_t s0 = c->start[g];
+  int ng = (int)(c->start[g + 1] - s0);
+  for (int j = 0; j < ng; j++)
+    for (int i = j; i < ng; i++) {
+      double v = 1;
+      if (i != j && spatial(c)) {
+        size_t a = s0 + (size_t)i, b = s0 + (size_t)j;
+        double x = distance(c, c->coord + a * (size_t)c->ncoord, c->coord + b * (size_t)c->ncoord) / par[0];
+        switch (c->kind) {
+        case LMM_COR_EXP: v = exp(-x); break;
+        case LMM_COR_GAUS: v = exp(-x * x); break;
+        case LMM_COR_LIN: v = x < 1 ? 1 - x : 0; break;
+        case LMM_COR_RATIO: v = 1 / (1 + x * x); break;
+        default: v = x < 1 ? 1 - 1.5 * x + 0.5 * x * x * x : 0; break;
+        }
+        if (c->nugget) v *= 1 - par[1];
+      } else if (i != j) {
+        int lag = (int)fabs(c->pos[s0 + (size_t)i] - c->pos[s0 + (size_t)j]);
+        if (c->kind == LMM_COR_COMPSYMM) v = par[0];
+        else if (c->kind == LMM_COR_ARMA) v = acf[lag];
+        else v = Sm[(int)c->pos[s0 + (size_t)i] - 1 + ((int)c->pos[s0 + (size_t)j] - 1) * c->npos];
+      }
+      Rm[i + (size_t)j * (size_t)ng] = v;
+    }
+}
+
+/* AR1 and CAR1 along each group: e_k = phi^(t_k - t_{k-1}), w_k = (x_k/s_k - e_k x_{k-1}/s_{k-1}) / sqrt(1 - e_k^2) */
+static int whiten_chain(const lmm_corstruct *c, double phi, const double *sd, const double *raw, double *white,
+                        size_t n, int m, double *logdet) {
+  double ld = 0;
+  for (size_t g = 0; g < c->ngroups; g++)
+    for (size_t k = c->start[g]; k < c->start[g + 1]; k++) {
+      size_t r = c->rows[k];
+      ld += 2 * log(sd[r]);
+      if (k == c->start[g]) {
+        for (int a = 0; a < m; a++) white[r + (size_t)a * n] = raw[r + (size_t)a * n] / sd[r];
+        continue;
+      }
+      size_t r0 = c->rows[k - 1];
+      double e = pow(phi, c->pos[k] - c->pos[k - 1]), f = 1 - e * e;
+      if (!(f > 0)) return LMM_NUMERIC;
+      double sf = sqrt(f);
+      ld += log(f);
+      for (int a = 0; a < m; a++)
+        white[r + (size_t)a * n] = (raw[r + (size_t)a * n] / sd[r] - e * raw[r0 + (size_t)a * n] / sd[r0]) / sf;
+    }
+  *logdet = ld;
+  return LMM_OK;
+}
+
+int lmm_corstruct_whiten(const lmm_corstruct *c, const double *u, const double *sd, const double *raw, double *white,
+                         size_t n, int m, double *logdet, double *work) {
+  double par[LMM_COR_MAX_ORDER * 4 * (LMM_COR_MAX_ORDER * 4 - 1) / 2 + 1];
+  lmm_corstruct_constrained(c, u, par);
+  if (chained(c)) return whiten_chain(c, par[0], sd, raw, white, n, m, logdet);
+  double *acf = NULL, *Sm = NULL;
+  int maxlag = 0;
+  for (size_t g = 0; g < c->ngroups; g++)
+    if (c->start[g + 1] > c->start[g]) {
+      int lag = (int)(c->pos[c->start[g + 1] - 1] - c->pos[c->start[g]]);
+      if (lag > maxlag) maxlag = lag;
+    }
+  if (c->kind == LMM_COR_ARMA && !(acf = lmm_malloc(sizeof *acf * (size_t)(maxlag + 1)))) return LMM_NOMEM;
+  if (c->kind == LMM_COR_SYMM && !(Sm = lmm_malloc(sizeof *Sm * (size_t)(c->npos * c->npos)))) return LMM_NOMEM;
+  if (acf && arma_acf(par, c->p, par + c->p, c->q, maxlag, acf)) { lmm_free(acf); return LMM_NUMERIC; }
+  if (Sm) symm_matrix(c, u, Sm);
+  double ld = 0;
+  int rc = LMM_OK;
+  for (size_t g = 0; g < c->ngroups && !rc; g++) {
+    size_t s0 = c->start[g];
+    int ng = (int)(c->start[g + 1] - s0);
+    if (!ng) continue;
+    double *Rm = work, *G = work + (size_t)ng * (size_t)ng;
+    group_matrix(c, par, acf, Sm, g, Rm);
+    for (int j = 0; j < ng; j++)
+      for (int i = j; i < ng; i++) Rm[i + (size_t)j * (size_t)ng] *= sd[c->rows[s0 + (size_t)i]] * sd[c->rows[s0 + (size_t)j]];
+    if (LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'L', ng, Rm, ng)) { rc = LMM_NUMERIC; break; }
+    for (int i = 0; i < ng; i++) ld += 2 * log(Rm[i + (size_t)i * (size_t)ng]);
+    for (int a = 0; a < m; a++)
+      for (int i = 0; i < ng; i++) G[i + (size_t)a * (size_t)ng] = raw[c->rows[s0 + (size_t)i] + (size_t)a * n];
+    cblas_dtrsm(CblasColMajor, CblasLeft, CblasLower, CblasNoTrans, CblasNonUnit, ng, m, 1, Rm, ng, G, ng);
+    for (int a = 0; a < m; a++)
+      for (int i = 0; i < ng; i++) white[c->rows[s0 + (size_t)i] + (size_t)a * n] = G[i + (size_t)a * (size_t)ng];
+  }
+  lmm_free(acf);
+  lmm_free(Sm);
+  *logdet = ld;
+  return rc;
+}
+
+void lmm_corstruct_clear(lmm_corstruct *c) {
+  for (int k = 0; c->names && k < c->npar; k++) lmm_free(c->names[k]);
+  lmm_free(c->names);
+  lmm_free(c->start);
+  lmm_free(c->rows);
+  lmm_free(c->pos);
+  lmm_free(c->coord);
+  c->coord = NULL;
+  c->names = NULL;
+  c->start = NULL;
+  c->rows = NULL;
+  c->pos = NULL;
+}

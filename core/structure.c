@@ -1,0 +1,388 @@
+/* structure.c — nlme's residual structures bound to the rows and fitted by prewhitening (see structure.h;
+ * structure_parse.c reads the calls). */
+#include "structure_parts.h"
+#include "alloc.h"
+#include "inference.h"
+#include "ols.h"
+#include "residuals.h"
+
+#include <float.h>
+#include <math.h>
+#include <nlopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- bound to the rows ----------------------------------------------------------------------------------- */
+
+/* The random-effects term whose grouping is the innermost (most grouping variables, then most levels). */
+static int innermost_term(const lmm_design *d) {
+  int best = -1;
+  for (int t = 0; t < d->nre; t++)
+    if (best < 0 || d->re[t].nvars > d->re[best].nvars ||
+        (d->re[t].nvars == d->re[best].nvars && d->re[t].nlevels > d->re[best].nlevels))
+      best = t;
+  return best;
+}
+
+typedef struct order_keys { int n; const int *key[LMM_MAX_VARS]; } order_keys;
+
+static int row_cmp(const void *a, const void *b, void *arg) {
+  const order_keys *k = arg;
+  size_t x = *(const size_t *)a, y = *(const size_t *)b;
+  for (int i = 0; i < k->n; i++)
+    if (k->key[i][x] != k->key[i][y]) return k->key[i][x] < k->key[i][y] ? -1 : 1;
+  return x < y ? -1 : x > y;   /* the row last: as stable as a stable sort */
+}
+
+/* nlme's order of the rows, in which varIdent's strata appear: sorted by the grouping factors outer to inner
+ * (lme), or by the correlation's groups (gls), stable; else the table's. */
+static int nlme_order(const lmm_design *d, const int *gcode, size_t *order, lmm_error *err) {
+  order_keys k = {0, {0}};
+  int t = innermost_term(d);
+  if (t >= 0)
+    for (int i = 0; i < d->re[t].nvars; i++) k.key[k.n++] = d->frame->vars[d->re[t].vars[i]].code;
+  else if (gcode) k.key[k.n++] = gcode;
+  for (size_t r = 0; r < d->n; r++) order[r] = r;
+  for (int i = 0; i < k.n; i++)
+    if (!k.key[i]) return lmm_fail(err, LMM_ERR, "the grouping factor '%s' has no levels", d->re[t].grp);
+  if (k.n) qsort_r(order, d->n, sizeof *order, row_cmp, &k);
+  return LMM_OK;
+}
+
+/* Each correlation group within one level of every random-effects grouping (nlme's requirement). */
+static int check_nested(const lmm_corstruct *c, const lmm_design *d, const char *gname, lmm_error *err) {
+  for (int t = 0; t < d->nre; t++)
+    for (size_t g = 0; g < c->ngroups; g++)
+      for (size_t k = c->start[g] + 1; k < c->start[g + 1]; k++)
+        if (d->re[t].g[c->rows[k]] != d->re[t].g[c->rows[c->start[g]]])
+          return lmm_fail(err, LMM_ERR, "correlation: the groups of '%s' cross the random effects' grouping '%s' (rows "
+                          "%lld and %lld share a group of '%s' but not of '%s'); the correlation's groups must lie "
+                          "within the random effects' groups, as nlme requires", gname, d->re[t].grp,
+                          (long long)d->frame->row[c->rows[c->start[g]]], (long long)d->frame->row[c->rows[k]],
+                          gname, d->re[t].grp);
+  return LMM_OK;
+}
+
+static int bind(lmm_structure *st, const lmm_design *d, lmm_error *err) {
+  const int *gcode = NULL;
+  int ngcode = 0, rc = LMM_OK;
+  const char *gname = "the data";
+  if (st->has_cor) {
+    lmm_corstruct *c = &st->cor;
+    int t = innermost_term(d);
+    if (c->group >= 0) {
+      const lmm_frame_var *fv = &d->frame->vars[c->group];
+      gcode = fv->code;
+      ngcode = fv->nlevels;
+      gname = d->frame->f->vars[c->group].label;
+    } else if (t >= 0) {
+      gcode = d->re[t].g;
+      ngcode = d->re[t].nlevels;
+      gname = d->re[t].grp;
+    }
+    if ((rc = lmm_corstruct_bind(c, d, gcode, ngcode, gname, err))) return rc;
+    if ((rc = check_nested(c, d, gname, err))) return rc;
+  }
+  size_t *order = lmm_malloc_array(d->n ? d->n : 1, sizeof *order);
+  if (!order) return lmm_nomem(err);
+  rc = nlme_order(d, st->has_cor && st->cor.group >= 0 ? gcode : NULL, order, err);
+  if (!rc && st->uses_fitted && !(st->fitted = lmm_malloc_array(d->n ? d->n : 1, sizeof *st->fitted))) rc = lmm_nomem(err);
+  for (size_t r = 0; !rc && st->uses_fitted && r < d->n; r++) st->fitted[r] = 1;   /* no weight at nlme's start, power 0 */
+  for (int i = 0; i < st->nvf && !rc; i++) rc = lmm_varfunc_bind(&st->vf[i], d, order, st->fitted, err);
+  lmm_free(order);
+  return rc;
+}
+
+/* ---- the fit ------------------------------------------------------------------------------------------------ */
+
+typedef struct eval_ctx {
+  lmm_structure *st;
+  const lmm_design *d;
+  lmm_design wd;          /* the design with the whitened rows */
+  const lmm_fit_options *opt;
+  size_t n;
+  int m;                  /* columns of [X Z y] */
+  double *raw, *white, *sd, *work;
+  int npar, nfree;
+  double *u;              /* npar: every parameter (the fixed ones at their values) */
+  int *free_at;           /* nfree: the optimizer's parameter i is u[free_at[i]] */
+  int evaluations;
+  int rc;                 /* an error that ends the fit (interrupted, out of memory, bad data) */
+  lmm_error *err;
+  nlopt_opt nlopt;
+  lmm_system *sys;        /* the last kept evaluation's */
+  lmm_fit *fit;
+} eval_ctx;
+
+static int whiten(eval_ctx *c, double *logdet) {
+  const lmm_structure *st = c->st;
+  size_t n = c->n;
+  for (size_t r = 0; r < n; r++) c->sd[r] = 1;
+  const double *u = c->u;
+  for (int i = 0; i < st->nvf; i++) {
+    lmm_varfunc_sd(&st->vf[i], u, n, c->sd);
+    u += st->vf[i].npar;
+  }
+  for (size_t r = 0; r < n; r++)
+    if (!(c->sd[r] > 0 && isfinite(c->sd[r]))) return LMM_NUMERIC;
+  if (st->has_cor) return lmm_corstruct_whiten(&st->cor, u, c->sd, c->raw, c->white, n, c->m, logdet, c->work);
+  double ld = 0;
+  for (size_t r = 0; r < n; r++) ld += 2 * log(c->sd[r]);
+  for (int a = 0; a < c->m; a++)
+    for (size_t r = 0; r < n; r++) c->white[r + (size_t)a * n] = c->raw[r + (size_t)a * n] / c->sd[r];
+  *logdet = ld;
+  return LMM_OK;
+}
+
+/* The criterion (-2 logLik, or REML's) at the parameters c->u; keep: the fit and system stay in c. */
+static double evaluate(eval_ctx *c, int keep) {
+  double logdet = 0;
+  int rc = whiten(c, &logdet);
+  if (rc == LMM_NOMEM) { c->rc = lmm_nomem(c->err); return HUGE_VAL; }
+  if (rc) return HUGE_VAL;
+  lmm_system *sys = NULL;
+  lmm_fit *fit = NULL;
+  lmm_error e = {0};
+  lmm_fit_options o = {c->opt->reml, c->opt->stop, NULL, 0, NULL};
+  if (c->d->nre == 0) rc = lmm_fit_ols(&c->wd, o.reml, o.stop, &fit, &e);
+  else if (!(rc = lmm_system_new(&c->wd, o.stop, &sys, &e))) rc = lmm_fit_run(sys, &o, &fit, &e);
+  double crit = HUGE_VAL;
+  if (!rc) {
+    c->evaluations += fit->evaluations ? fit->evaluations : 1;
+    fit->objective += logdet;
+    fit->logLik = -fit->objective / 2;
+    crit = fit->objective;
+  } else if (rc != LMM_NUMERIC || keep) {
+    c->rc = rc;
+    *c->err = e;
+  }
+  if (keep && !rc) {
+    lmm_system_free(c->sys);
+    lmm_fit_free(c->fit);
+    c->sys = sys;
+    c->fit = fit;
+  } else {
+    lmm_system_free(sys);
+    lmm_fit_free(fit);
+  }
+  return isfinite(crit) ? crit : HUGE_VAL;
+}
+
+static double objective(unsigned nf, const double *x, double *grad, void *data) {
+  (void)grad;
+  eval_ctx *c = data;
+  for (unsigned i = 0; i < nf; i++) c->u[c->free_at[i]] = x[i];
+  double v = c->rc ? HUGE_VAL : evaluate(c, 0);
+  if (c->rc) nlopt_force_stop(c->nlopt);
+  return v;
+}
+
+/* raw = [X Z y] of the design, scaled as the design gives them (y unscaled, as lmm_design.y) */
+static int raw_rows(eval_ctx *c, double **white_z, lmm_error *err) {
+  const lmm_design *d = c->d;
+  size_t n = c->n;
+  double *X = NULL;
+  int rc = lmm_design_dense_x(d, c->opt->stop, &X, err);
+  if (rc) { lmm_free(X); return rc; }
+  memcpy(c->raw, X, sizeof *X * n * (size_t)d->p);
+  lmm_free(X);
+  size_t col = (size_t)d->p;
+  for (int t = 0; t < d->nre; t++) {
+    white_z[t] = c->white + col * n;
+    for (int a = 0; a < d->re[t].q; a++, col++) lmm_design_z_rows(d, t, a, NULL, 0, (int)n, c->raw + col * n);
+  }
+  memcpy(c->raw + col * n, d->y, sizeof *d->y * n);
+  c->wd = *d;
+  c->wd.white_x = c->white;
+  c->wd.white_z = white_z;
+  c->wd.y = c->white + col * n;
+  return LMM_OK;
+}
+
+static int optimize(eval_ctx *c, double *fmin_out, lmm_error *err) {
+  double *x = lmm_malloc(sizeof *x * (size_t)(c->nfree ? 3 * c->nfree : 1)), fmin = 0;
+  if (!x) return lmm_nomem(err);
+  double *lo = x + c->nfree, *hi = lo + c->nfree;
+  for (int i = 0; i < c->nfree; i++) {
+    x[i] = c->u[c->free_at[i]];
+    lo[i] = x[i] - 40;
+    hi[i] = x[i] + 40;
+  }
+  nlopt_opt o = c->nlopt = nlopt_create(NLOPT_LN_BOBYQA, (unsigned)c->nfree);
+  if (!o) { lmm_free(x); return lmm_nomem(err); }
+  nlopt_set_lower_bounds(o, lo);
+  nlopt_set_upper_bounds(o, hi);
+  nlopt_set_min_objective(o, objective, c);
+  nlopt_set_ftol_abs(o, 1e-10);
+  nlopt_set_xtol_abs1(o, 1e-9);
+  nlopt_set_maxeval(o, 400 * c->nfree + 400);
+  nlopt_set_initial_step1(o, 0.3);
+  nlopt_result r = nlopt_optimize(o, x, &fmin);
+  nlopt_destroy(o);
+  c->nlopt = NULL;
+  for (int i = 0; i < c->nfree; i++) c->u[c->free_at[i]] = x[i];
+  lmm_free(x);
+  *fmin_out = fmin;
+  if (c->rc) return c->rc;
+  if (lmm_stop_asked(c->opt->stop)) return lmm_fail(err, LMM_INTERRUPTED, "interrupted");
+  if (r < 0 && r != NLOPT_ROUNDOFF_LIMITED)
+    return lmm_fail(err, LMM_NUMERIC, "the fit of the residual structure failed: the optimizer stopped (%d)", (int)r);
+  return LMM_OK;
+}
+
+/* BOBYQA restarted from where it stopped, with its first trust region again, while that gains; *best the
+ * criterion where it ends. */
+static int optimize_restarted(eval_ctx *c, double *best, lmm_error *err) {
+  int rc;
+  double now = 0;
+  for (*best = HUGE_VAL; (rc = optimize(c, &now, err)) == LMM_OK && now < *best - 1e-7;) *best = now;
+  if (now < *best) *best = now;
+  return rc;
+}
+
+/* The optimum from the start, and for a spatial correlation (whose likelihood has ridges and local optima
+ * along the range: Wheat2's corSpher and corLin stop short from nlme's own start) also from a third and
+ * thirty times the start's range, the best kept. */
+static int optimize_from_starts(eval_ctx *c, lmm_error *err) {
+  double best, now, *start = lmm_malloc(sizeof *start * (size_t)c->npar * 2), *best_u = start + c->npar;
+  if (!start) return lmm_nomem(err);
+  memcpy(start, c->u, sizeof *start * (size_t)c->npar);
+  int rc = optimize_restarted(c, &best, err), range = c->npar - c->st->cor.npar;
+  memcpy(best_u, c->u, sizeof *best_u * (size_t)c->npar);
+  static const double scale[] = {1.0 / 3, 30};
+  for (int k = 0; k < 2 && !rc && c->st->has_cor && c->st->cor.kind >= LMM_COR_EXP && !c->st->cor.fixed; k++) {
+    memcpy(c->u, start, sizeof *start * (size_t)c->npar);
+    c->u[range] += log(scale[k]);
+    if (!(rc = optimize_restarted(c, &now, err)) && now < best) {
+      best = now;
+      memcpy(best_u, c->u, sizeof *best_u * (size_t)c->npar);
+    }
+  }
+  memcpy(c->u, best_u, sizeof *best_u * (size_t)c->npar);
+  lmm_free(start);
+  return rc;
+}
+
+/* The fitted values (lme's innermost level) of the fit kept in c, into the structure's fitted. */
+static int update_fitted(eval_ctx *c, double *fixed, lmm_error *err) {
+  lmm_ranef *r = NULL;
+  int rc = c->d->nre ? lmm_ranef_compute(c->d, c->sys, c->fit, 0, c->opt->stop, &r, err) : LMM_OK;
+  if (!rc && (rc = lmm_fitted(c->d, c->fit, r, fixed, c->st->fitted, c->opt->stop)))
+    rc = lmm_fail(err, rc, "interrupted");
+  lmm_ranef_free(r);
+  return rc;
+}
+
+/* The optimum, kept in c.  With a variance of the fitted values, nlme's alternation: the parameters optimized
+ * with the fitted values held, the fitted values recomputed, until no parameter moves by more than 1e-6
+ * relative; its fixed point is nlme's result. */
+static int fit_parameters(eval_ctx *c, lmm_error *err) {
+  double *prev = lmm_malloc(sizeof *prev * (size_t)(c->npar + c->n));
+  if (!prev) return lmm_nomem(err);
+  int rc = LMM_OK, moved = 1;
+  for (int it = 0; !rc && moved && it < 200; it++) {
+    if (c->st->uses_fitted && (rc = update_fitted(c, prev + c->npar, err))) break;
+    memcpy(prev, c->u, sizeof *prev * (size_t)c->npar);
+    if (c->nfree && (rc = optimize_from_starts(c, err))) break;
+    if (!isfinite(evaluate(c, 1)) && !c->rc)
+      rc = lmm_fail(err, LMM_NUMERIC, "the fit of the residual structure failed at its optimum");
+    if (!rc) rc = c->rc;
+    moved = 0;
+    for (int k = 0; k < c->npar && c->st->uses_fitted; k++)
+      if (fabs(c->u[k] - prev[k]) > 1e-6 * fmax(fabs(prev[k]), 1e-3)) moved = 1;
+  }
+  lmm_free(prev);
+  return rc;
+}
+
+/* The parameters: their starts, which are free, their names and reported values on the fit. */
+static int parameters(eval_ctx *c, lmm_error *err) {
+  lmm_structure *st = c->st;
+  int np = 0, nf = 0;
+  for (int i = 0; i < st->nvf; i++) np += st->vf[i].npar;
+  if (st->has_cor) np += st->cor.npar;
+  c->npar = np;
+  c->u = lmm_calloc((size_t)(np ? np : 1), sizeof *c->u);
+  c->free_at = lmm_calloc((size_t)(np ? np : 1), sizeof *c->free_at);
+  if (!c->u || !c->free_at) return lmm_nomem(err);
+  int k = 0;
+  for (int i = 0; i < st->nvf; i++) {
+    lmm_varfunc_start(&st->vf[i], c->u + k);
+    for (int j = 0; j < st->vf[i].npar; j++, k++) if (!st->vf[i].fixed) c->free_at[nf++] = k;
+  }
+  if (st->has_cor) {
+    lmm_corstruct_start(&st->cor, c->u + k);
+    for (int j = 0; j < st->cor.npar; j++, k++) if (!st->cor.fixed) c->free_at[nf++] = k;
+  }
+  c->nfree = nf;
+  return LMM_OK;
+}
+
+static int report(eval_ctx *c, lmm_fit *f, lmm_error *err) {
+  const lmm_structure *st = c->st;
+  f->nstruct = c->npar;
+  f->nstruct_free = c->nfree;
+  f->struct_est = lmm_calloc((size_t)(c->npar ? c->npar : 1), sizeof *f->struct_est);
+  f->struct_names = lmm_calloc((size_t)(c->npar ? c->npar : 1), sizeof *f->struct_names);
+  if (!f->struct_est || !f->struct_names) return lmm_nomem(err);
+  int k = 0;
+  for (int i = 0; i < st->nvf; i++) {
+    lmm_varfunc_constrained(&st->vf[i], c->u + k, f->struct_est + k);
+    for (int j = 0; j < st->vf[i].npar; j++, k++)
+      if (!(f->struct_names[k] = lmm_strdup(st->vf[i].names[j]))) return lmm_nomem(err);
+  }
+  if (st->has_cor) {
+    lmm_corstruct_constrained(&st->cor, c->u + k, f->struct_est + k);
+    for (int j = 0; j < st->cor.npar; j++, k++)
+      if (!(f->struct_names[k] = lmm_strdup(st->cor.names[j]))) return lmm_nomem(err);
+  }
+  f->evaluations = c->evaluations;
+  return LMM_OK;
+}
+
+int lmm_structure_fit(lmm_structure *st, const lmm_design *d, int df_method, const lmm_fit_options *opt,
+                      lmm_system **sys, lmm_fit **fit, lmm_error *err) {
+  *sys = NULL;
+  *fit = NULL;
+  if (df_method != LMM_DF_CONTAINMENT && df_method != LMM_DF_RESIDUAL && df_method != LMM_DF_NONE)
+    return lmm_fail(err, LMM_ERR, "the fixed effects' df by %s do not yet account for weights= or correlation=; use "
+                    "df=containment (nlme's), df=residual or df=none", df_method == LMM_DF_SATTERTHWAITE
+                    ? "Satterthwaite's method (df=satterthwaite, the default for lme4's formulas)" : "the method asked");
+  if (opt->theta) return lmm_fail(err, LMM_ERR, "a model with weights= or correlation= cannot be evaluated at a saved theta");
+  int rc = bind(st, d, err);
+  if (rc) return rc;
+  eval_ctx c = {.st = st, .d = d, .opt = opt, .n = d->n, .err = err};
+  c.m = d->p + 1;
+  for (int t = 0; t < d->nre; t++) c.m += d->re[t].q;
+  size_t n = d->n, work = st->has_cor && st->cor.kind != LMM_COR_AR1 && st->cor.kind != LMM_COR_CAR1
+                               ? (size_t)st->cor.maxsize * (size_t)(st->cor.maxsize + c.m) : 1;
+  double **white_z = lmm_calloc((size_t)(d->nre ? d->nre : 1), sizeof *white_z);
+  c.raw = lmm_malloc_array(lmm_size_mul(n, (size_t)c.m), sizeof *c.raw);
+  c.white = lmm_malloc_array(lmm_size_mul(n, (size_t)c.m), sizeof *c.white);
+  c.sd = lmm_malloc_array(n, sizeof *c.sd);
+  c.work = lmm_malloc_array(work, sizeof *c.work);
+  if (!white_z || !c.raw || !c.white || !c.sd || !c.work) rc = lmm_nomem(err);
+  if (!rc) rc = raw_rows(&c, white_z, err);
+  if (!rc) rc = parameters(&c, err);
+  if (!rc && !isfinite(evaluate(&c, 1)) && !c.rc)
+    rc = lmm_fail(err, LMM_NUMERIC, "the residual structure's start gives no fit: its covariance is not positive definite");
+  if (!rc) rc = c.rc;
+  if (!rc && (c.nfree || st->uses_fitted)) rc = fit_parameters(&c, err);
+  if (!rc) rc = c.rc;
+  if (!rc) rc = report(&c, c.fit, err);
+  lmm_free(white_z);
+  lmm_free(c.raw);
+  lmm_free(c.white);
+  lmm_free(c.sd);
+  lmm_free(c.work);
+  lmm_free(c.u);
+  lmm_free(c.free_at);
+  if (rc) {
+    lmm_system_free(c.sys);
+    lmm_fit_free(c.fit);
+    return rc;
+  }
+  *sys = c.sys;
+  *fit = c.fit;
+  return LMM_OK;
+}

@@ -1,0 +1,38 @@
+/* structure.h — nlme's residual structures: a variance function (option weights=, varfunc.h) and a
+ * correlation structure (option correlation=, corstruct.h), read from nlme's calls as written, and the fit
+ * under them.
+ *
+ * Within correlation group i the residuals have covariance sigma^2 Lambda_i, Lambda_i = S_i R_i S_i, S_i the
+ * variance function's standard-deviation factors of the group's rows and R_i its correlation.  With
+ * C_i C_i' = Lambda_i, the group's rows of [Z X y] multiplied by C_i^-1 (prewhitening) make an ordinary
+ * model with independent errors of variance sigma^2; its ML or REML log-likelihood less 1/2 sum_i log|Lambda_i|
+ * is the structured model's (the Jacobian of y -> C^-1 y; X'V^-1X is the whitened X'X, so REML's term is
+ * the whitened fit's own).  A correlation group lies inside one level of every random-effects grouping, so the
+ * whitened rows keep their levels and only Z's values change.
+ *
+ * The structure's parameters are optimized around the fit (fit.h's, by the profiled deviance over theta, or
+ * ols.h's without random effects) run on the whitened rows: each evaluation whitens the rows held in memory
+ * group by group (dense per group, never n x n) and fits.  The fit at the best parameters is the result, and
+ * its rows report them as nlme's coef(<struct>, unconstrained = FALSE).
+ */
+#ifndef LMM_STRUCTURE_H
+#define LMM_STRUCTURE_H
+
+#include "fit.h"
+#include "formula.h"
+
+typedef struct lmm_structure lmm_structure;
+
+/* Read the weights= and correlation= calls ("" or NULL for none; *out NULL when both are), and carry the
+ * variables they read into the formula (lmm_formula_carry) so the frame reads them. */
+int lmm_structure_parse(const char *weights, const char *correlation, lmm_formula *f, lmm_structure **out,
+                        lmm_error *err);
+/* The structure fitted over the design's rows: the strata, groups and positions read from the frame, the
+ * rows whitened at each evaluation; *sys (NULL without random effects) and *fit the result at the best
+ * parameters, the fit's struct rows set.  df_method is the fixed effects' df method (inference.h): only those
+ * that do not differentiate the criterion are taken. */
+int lmm_structure_fit(lmm_structure *st, const lmm_design *d, int df_method, const lmm_fit_options *opt,
+                      lmm_system **sys, lmm_fit **fit, lmm_error *err);
+void lmm_structure_free(lmm_structure *st);
+
+#endif

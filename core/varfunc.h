@@ -1,0 +1,48 @@
+/* varfunc.h — nlme's variance functions (weights=): each row's standard-deviation factor s_r, the residual's
+ * SD being sigma s_r, and their parameters as nlme names and constrains them.
+ *
+ *   varIdent(form = ~ 1 | g)      s_r = delta_g, delta of the first stratum (nlme's order) 1; parameter log delta
+ *   varPower(form = ~ x)          s_r = |x|^power
+ *   varExp(form = ~ x)            s_r = exp(expon x)
+ *   varConstPower(form = ~ x)     s_r = const + |x|^power; parameter log const
+ *   varFixed(~ x)                 s_r = sqrt(|x|), no parameter
+ *
+ * The optimizer's parameters are unconstrained (nlme's coef(unconstrained = TRUE)); the reported ones are
+ * nlme's coef(unconstrained = FALSE).
+ */
+#ifndef LMM_VARFUNC_H
+#define LMM_VARFUNC_H
+
+#include "design.h"
+
+enum { LMM_VF_IDENT = 1, LMM_VF_POWER, LMM_VF_EXP, LMM_VF_CONSTPOWER, LMM_VF_FIXED };
+enum { LMM_VF_FITTED = -2 };   /* lmm_varfunc.cov: the fitted values (nlme's default covariate, fitted(.)) */
+
+typedef struct lmm_varfunc {
+  int kind;           /* LMM_VF_* */
+  int cov;            /* formula variable of the covariate; -1 none, LMM_VF_FITTED the fitted values */
+  int strata;         /* formula variable of varIdent's `| g`; -1 none */
+  int nvalue;         /* value= (const= and power= for varConstPower), constrained, in parameter order */
+  double value[2];
+  int fixed;          /* fixed = TRUE: the parameters stay at their values */
+  /* bound to the rows (lmm_varfunc_bind) */
+  int npar;
+  char **names;       /* npar: "varIdent__Male", "varPower__power" */
+  int nstrata;        /* varIdent: strata in nlme's order, stratum 0 the reference */
+  int *stratum;       /* varIdent: per row */
+  const double *x;    /* the covariate per row (the frame's) */
+} lmm_varfunc;
+
+/* The parameters' names, varIdent's strata in the order of first appearance along the rows order[0..n-1]
+ * (nlme's), the covariate (fitted: the fitted values, which the caller keeps up to date); errors name a
+ * stratum with one row, a covariate that is not numeric. */
+int lmm_varfunc_bind(lmm_varfunc *v, const lmm_design *d, const size_t *order, const double *fitted, lmm_error *err);
+/* The optimizer's start (value= or nlme's: ratios 1, power and expon 0, const 1). */
+void lmm_varfunc_start(const lmm_varfunc *v, double *u);
+/* The reported parameters from the optimizer's. */
+void lmm_varfunc_constrained(const lmm_varfunc *v, const double *u, double *out);
+/* sd[r] *= s_r for every row. */
+void lmm_varfunc_sd(const lmm_varfunc *v, const double *u, size_t n, double *sd);
+void lmm_varfunc_clear(lmm_varfunc *v);
+
+#endif

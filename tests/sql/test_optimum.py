@@ -1,0 +1,36 @@
+"""The optimum itself: lmm_fit's variance parameters (each term's standard deviations and correlations, and
+the residual standard deviation) within 1e-7 relative of the true optimum, the precision nlme's and lme4's
+own tests assert (nlme's tests compare Oxboys' and Orthodont's random-slope fits to 1e-7).  The true
+optimum is tests/reference/optimum.json: lme4's criterion minimized by Newton steps on fourth-order
+differences past where bobyqa stops (make_optimum.R says how, and how precise it is: about 1e-9)."""
+import json
+import os
+
+from harness import ROOT, fit
+
+TOL = 1e-7
+
+
+def lmm_key(r):
+    return r["grp"], r["term"]
+
+
+def r_key(p):
+    if p["grp"] == "Residual":
+        return "Residual", "sd__Observation"
+    if p["var2"] is None:
+        return p["grp"], "sd__" + p["var1"]
+    return p["grp"], "cor__%s.%s" % (p["var1"], p["var2"])
+
+
+def run(t, db):
+    with open(os.path.join(ROOT, "tests", "reference", "optimum.json")) as f:
+        cases = json.load(f)
+    for name, case in cases.items():
+        sql = case["sql"]
+        got = {lmm_key(r): r["estimate"] for r in fit(db, sql["data"], sql["formula"], None, sql.get("options"))
+               if r["effect"] == "ran_pars"}
+        want = {r_key(p): p["sdcor"] for p in case["ran_pars"]}
+        t.ok(set(got) == set(want), "%s: parameters %r, R's %r" % (name, sorted(got), sorted(want)))
+        for key, v in want.items():
+            t.close(TOL, got.get(key), v, TOL, "%s %s %s" % (name, key[0], key[1]))
