@@ -29,6 +29,7 @@ import subprocess
 import sys
 
 import confint_profile
+import bootstrap
 import data
 import models
 import report
@@ -145,6 +146,7 @@ def main():
     p.add_argument("--timeout", type=float, default=300, help="seconds per fit at up to 1M rows")
     p.add_argument("--budget", type=float, default=180, help="seconds of fitting per model and engine")
     p.add_argument("--no-lme4", action="store_true", help="do not run lme4 even if R has it")
+    p.add_argument("--boot-lme4-runs", type=int, default=1, help="bootMer runs of 1,000 refits per model")
     p.add_argument("--lme4-max-rows", type=int, default=1_000_000, help="run lme4 only up to this many rows")
     args = p.parse_args()
     args.ext = os.path.abspath(args.ext)
@@ -170,6 +172,7 @@ def main():
                          + [r for m, r in sims if m.raters is not None], FIXED_RATERS)
     report.notes(results, lme4)
     confint_profile.report(args.ext, 5, lme4 is not None)
+    bootstrap.report(args, lme4)
     return 0
 
 

@@ -20,6 +20,9 @@ typedef struct lmm_fit_options {
   lmm_stop *stop;                   /* asked between evaluations and within them (NULL: never) */
   const double *theta;              /* non-NULL: evaluate here, no optimization (a saved fit) */
   int ntheta;
+  const double *start;              /* non-NULL: optimize from here (theta as lmm_fit.theta, ntheta of them), not
+                                       from the moment estimate, and a singular optimum is not tried again
+                                       from lme4's start: a refit of new responses (bootstrap.h) */
 } lmm_fit_options;
 
 typedef struct lmm_fit {

@@ -143,7 +143,7 @@ static double evaluate(eval_ctx *c, int keep) {
   lmm_system *sys = NULL;
   lmm_fit *fit = NULL;
   lmm_error e = {0};
-  lmm_fit_options o = {c->opt->reml, c->opt->stop, NULL, 0};
+  lmm_fit_options o = {c->opt->reml, c->opt->stop, NULL, 0, NULL};
   if (c->d->nre == 0) rc = lmm_fit_ols(&c->wd, o.reml, o.stop, &fit, &e);
   else if (!(rc = lmm_system_new(&c->wd, o.stop, &sys, &e))) rc = lmm_fit_run(sys, &o, &fit, &e);
   double crit = HUGE_VAL;

@@ -13,11 +13,14 @@ SQLITE_EXTENSION_INIT3
 #include <string.h>
 
 #include "../core/anova.h"
+#include "../core/ftest.h"
 #include "lmm_anova_terms.h"
+#include "lmm_bootstrap.h"
 #include "source.h"
 #include "store.h"
 
 enum { MAX_MODELS = 64 };
+enum { LMM_ANOVA_P_BOOT = LMM_ANOVA_TERM + 7 };   /* the bootstrap test's p, after the F tests' columns */
 
 typedef struct model_stats {
   char name[128];
@@ -43,11 +46,30 @@ static int read_stats(const lmm_saved_fit *f, model_stats *s) {
   return isfinite(s->logLik) && s->df >= 0 && s->df <= 1e9 ? SQLITE_OK : SQLITE_ERROR;
 }
 
+/* A comparison's options: test=bootstrap (with nsim, seed, threads) or none; the F tests' options (type=, df=,
+ * L=) are refused with lmm_anova_comparison_options's message, which names them. */
+static int anova_boot_options(sqlite3_value *arg, const char *options, lmm_boot_options *o, char **errmsg) {
+  int rc = lmm_bootstrap_options(arg, 1, "lmm_anova", o, errmsg);
+  lmm_ftest_options fo;
+  lmm_error ferr = {0};
+  if (rc == SQLITE_ERROR && options && lmm_ftest_options_parse(options, &fo, &ferr) == LMM_OK) {
+    sqlite3_free(*errmsg);
+    *errmsg = NULL;
+    return lmm_anova_comparison_options(options, errmsg);
+  }
+  if (rc == SQLITE_OK && !o->test && arg && sqlite3_value_bytes(arg) > 0) {
+    *errmsg = sqlite3_mprintf("lmm_anova: nsim, seed and threads are the bootstrap test's: add test=bootstrap");
+    rc = SQLITE_ERROR;
+  }
+  return rc;
+}
+
 static int anova_fill(sqlite3 *db, sqlite3_value **argv, lmm_rowset *rows, char **errmsg) {
   const char *list = (const char *)sqlite3_value_text(argv[0]);
   const char *options = argv[1] ? (const char *)sqlite3_value_text(argv[1]) : NULL;
   if (lmm_anova_single(list)) return lmm_anova_terms_fill(db, list, options, rows, errmsg);
-  int orc = lmm_anova_comparison_options(options, errmsg);
+  lmm_boot_options bo = {0};
+  int orc = anova_boot_options(argv[1], options, &bo, errmsg);
   if (orc != SQLITE_OK) return orc;
   model_stats *m = sqlite3_malloc64(sizeof *m * MAX_MODELS);
   if (!m) return SQLITE_NOMEM;
@@ -94,10 +116,15 @@ static int anova_fill(sqlite3 *db, sqlite3_value **argv, lmm_rowset *rows, char 
     }
   }
   if (rc == SQLITE_OK) {
-    double ll[MAX_MODELS], df[MAX_MODELS], L[MAX_MODELS], pv[MAX_MODELS];
-    for (int i = 0; i < n; i++) { ll[i] = m[i].logLik; df[i] = m[i].df; }
+    double ll[MAX_MODELS], df[MAX_MODELS], L[MAX_MODELS], pv[MAX_MODELS], pb[MAX_MODELS];
+    for (int i = 0; i < n; i++) { ll[i] = m[i].logLik; df[i] = m[i].df; pb[i] = NAN; }
     lmm_anova_tests(n, ll, df, L, pv);
-    for (int i = 0; i < n; i++) {
+    for (int i = 1; bo.test && i < n && rc == SQLITE_OK; i++)   /* pbkrtest's PBmodcomp: simulate from the smaller */
+      if (!isnan(L[i])) {
+        int big = df[i] > df[i - 1] ? i : i - 1, small = 2 * i - 1 - big;
+        rc = lmm_bootstrap_test(db, m[small].name, m[big].name, 2 * (ll[big] - ll[small]), &bo, "lmm_anova", &pb[i], errmsg);
+      }
+    for (int i = 0; i < n && rc == SQLITE_OK; i++) {
       lmm_cell *c = lmm_rowset_add(rows);
       if (!c) break;
       lmm_cell_text(rows, &c[0], m[i].name);
@@ -112,6 +139,7 @@ static int anova_fill(sqlite3 *db, sqlite3_value **argv, lmm_rowset *rows, char 
       }
       lmm_cell_real(&c[6], L[i]);
       lmm_cell_real(&c[7], pv[i]);
+      lmm_cell_real(&c[LMM_ANOVA_P_BOOT], pb[i]);
     }
   }
   for (int i = 0; i < MAX_MODELS; i++) sqlite3_free(m[i].fixed);
@@ -122,9 +150,9 @@ static int anova_fill(sqlite3 *db, sqlite3_value **argv, lmm_rowset *rows, char 
 const lmm_tvf lmm_anova_tvf = {
   .name = "lmm_anova",
   .columns = "model TEXT, df INTEGER, AIC REAL, BIC REAL, logLik REAL, test TEXT, L_ratio REAL, p_value REAL, "
-             "term TEXT, type TEXT, num_df INTEGER, den_df REAL, statistic REAL, sum_sq REAL, mean_sq REAL",
+             "term TEXT, type TEXT, num_df INTEGER, den_df REAL, statistic REAL, sum_sq REAL, mean_sq REAL, p_boot REAL",
   .args = "models HIDDEN, options HIDDEN",
-  .ncols = 15, .nargs = 2, .nrequired = 1,
+  .ncols = 16, .nargs = 2, .nrequired = 1,
   .usage = "lmm_anova needs saved model names: lmm_anova('m1, m2, m3'), or one model and options: lmm_anova('m', 'type=III')",
   .fill = anova_fill,
   .text_args = 3,

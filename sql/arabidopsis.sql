@@ -51,6 +51,10 @@ SELECT count(*) AS saved FROM lmm_update('lmm6', '. ~ .', 'factor(nutrient)|popu
 SELECT count(*) AS saved FROM lmm_update('lmm7', '. ~ .', 'factor(nutrient)|reg/popu/gen', 'save=lmm7.2');
 SELECT * FROM lmm_anova('lmm6, lmm6.2, lmm7, lmm7.2');
 SELECT * FROM lmm_anova('lmm6.2, lmm7.2');
+-- The random slopes' test puts their variance and correlation on the boundary of their range, where the
+-- chi-square p-value is conservative: the parametric bootstrap's p (pbkrtest's PBmodcomp: 1,000 responses
+-- simulated from lmm6, both models refitted to each) beside it, in p_boot.
+SELECT * FROM lmm_anova('lmm6, lmm6.2', 'test=bootstrap, nsim=1000, seed=1');
 
 -- The variance components of lmm6.2: note the correlations at -1 and 1.
 SELECT grp, term, round(estimate, 4) AS estimate FROM lmm_tidy('lmm6.2') WHERE effect = 'ran_pars';

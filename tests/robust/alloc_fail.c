@@ -130,6 +130,9 @@ static const alloc_case cases[] = {
    "'Reaction ~ Days', NULL, 'weights=varIdent(form = ~ 1 | late), correlation=corAR1(form = ~ 1 | Subject)')"},
   {"fit_lme_structure", 0, "SELECT * FROM lmm_fit('SELECT * FROM sleepstudy WHERE Days < 5', 'Reaction ~ Days', "
    "'1|Subject', 'weights=varExp(form = ~ Days, fixed = 0.1), correlation=corAR1(0.5, form = ~ 1 | Subject, fixed = TRUE)')"},
+  {"bootstrap", 1, "SELECT * FROM lmm_bootstrap('sl_ml', 'nsim=2, threads=1')"},
+  {"bootstrap_threads", 1, "SELECT * FROM lmm_bootstrap('sl_ml', 'nsim=4, threads=2')"},
+  {"anova_bootstrap", 1, "SELECT * FROM lmm_anova('sl_int, sl_ml', 'test=bootstrap, nsim=2, threads=1')"},
   {"agg", 0,
    "SELECT g.late, t.* FROM (SELECT Days > 4 AS late, lmm_agg('Reaction ~ Days', '1|Subject', 'method=ML', "
    "'Reaction', Reaction, 'Days', Days, 'Subject', Subject) AS fit FROM sleepstudy GROUP BY 1) AS g, lmm_tidy(g.fit) AS t"},

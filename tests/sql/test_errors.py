@@ -224,6 +224,7 @@ def run(t, db):
     anova_terms_errors(t, db)
     figures(t, db)
     confint_errors(t, db)
+    bootstrap_errors(t, db)
 
 
 def confint_errors(t, db):
@@ -267,6 +268,7 @@ IN_SCHEMA = [
     ("lmm_augment", "SELECT * FROM lmm_augment('dy')"),
     ("lmm_predict", "SELECT * FROM lmm_predict('dy', 'dyestuff')"),
     ("lmm_vcov", "SELECT * FROM lmm_vcov('dy')"),
+    ("lmm_bootstrap", "SELECT * FROM lmm_bootstrap('dy', 'nsim=2')"),
     ("lmm_update", "SELECT * FROM lmm_update('dy', NULL, NULL, 'method=REML')"),
     ("lmm_confint", "SELECT * FROM lmm_confint('dy', 'wald')"),
     ("lmm_agg", "SELECT lmm_agg('Yield ~ 1', '1|Batch', NULL, 'Yield', Yield, 'Batch', Batch) AS fit FROM dyestuff"),
@@ -349,7 +351,9 @@ def anova_terms_errors(t, db):
         (("ae_lm", "type=marginal"), ["anova(lm) is sequential only", "type=marginal"], "marginal for lm"),
         (("ae_lme, ae_lme", "type=marginal"), ["lmm_anova: type= is an option of the F tests of one model's terms",
                                                "a comparison of models takes none of"], "type for a comparison"),
-        (("ae_lme, ae_lme", "nsim=10"), ["lmm_anova: a comparison of models takes no options", "'nsim=10'"],
+        (("ae_lme, ae_lme", "nsim=10"), ["lmm_anova: nsim, seed and threads are the bootstrap test's: add test=bootstrap"],
+         "a bootstrap option without test=bootstrap"),
+        (("ae_lme, ae_lme", "colour=red"), ["lmm_anova: options: unknown option 'colour' (known: nsim, seed, threads, test)"],
          "another option for a comparison"),
         (("ae_nosuch", None), ["lmm_anova: no saved model 'ae_nosuch'"], "an unknown model"),
         (("ae_changed", None), ["lmm_anova: ", "have changed since it was fitted", "lmm_update('ae_changed'"],
@@ -425,4 +429,43 @@ def figures(t, db):
             ["more than 1000 labels"], "too many bars")
     t.ok(snapshot(db) == before, "failing figure calls changed the database")
     db.execute("DELETE FROM lmm_models WHERE name IN ('fig_lm', 'fig_mixed')")
+
+
+def bootstrap_errors(t, db):
+    """lmm_bootstrap's and the bootstrap test's options and models: clear messages, the database unchanged."""
+    fit(db, "sleepstudy", "Reaction ~ Days + (Days|Subject)", None, "method=ML, save=boot_big")
+    fit(db, "sleepstudy", "Reaction ~ Days + (1|Subject)", None, "method=ML, save=boot_small")
+    fit(db, "sleepstudy", "log(Reaction) ~ Days + (Days|Subject)", None, "method=ML, save=boot_log")
+    db.commit()
+    before = snapshot(db)
+    boot = "SELECT * FROM lmm_bootstrap(?, ?)"
+    for options, fragments in [
+        ("nsim=0", ["lmm_bootstrap: options: nsim must be a whole number of simulations from 1 to 100000, not '0'"]),
+        ("nsim=2.5", ["nsim must be a whole number", "not '2.5'"]),
+        ("nsim=1000000", ["nsim must be a whole number of simulations from 1 to 100000, not '1000000'"]),
+        ("seed=-3", ["lmm_bootstrap: options: seed must be a whole number from 0 to 9223372036854775807, not '-3'"]),
+        ("seed=one", ["seed must be a whole number", "not 'one'"]),
+        ("threads=9", ["threads must be a whole number from 1 to 4, not '9'"]),
+        ("nsim=10, nsim=20", ["options: nsim is given twice; keep one"]),
+        ("method=ML", ["unknown option 'method' (known: nsim, seed, threads)"]),
+        ("test=bootstrap", ["unknown option 'test' (known: nsim, seed, threads)"]),
+        ("nsim", ["'nsim' is not of the form key=value"]),
+    ]:
+        t.error(db, boot, ("boot_big", options), fragments, "lmm_bootstrap with " + options)
+    t.error(db, boot, ("boot_nosuch", None), ["lmm_bootstrap", "boot_nosuch"], "lmm_bootstrap of a model not saved")
+    t.error(db, "SELECT * FROM lmm_bootstrap()", (), ["lmm_bootstrap needs a saved model"], "lmm_bootstrap without a model")
+    t.error(db, "SELECT * FROM lmm_bootstrap('boot_big', 5)", (), ["lmm_bootstrap needs a saved model"],
+            "lmm_bootstrap with a number for its options")
+    anova = "SELECT * FROM lmm_anova(?, ?)"
+    t.error(db, anova, ("boot_small, boot_big", "nsim=100"),
+            ["lmm_anova: nsim, seed and threads are the bootstrap test's: add test=bootstrap"], "nsim without test")
+    t.error(db, anova, ("boot_small, boot_big", "test=parametric"), ["test must be bootstrap", "not 'parametric'"],
+            "an unknown test")
+    t.error(db, anova, ("boot_small, boot_big", "test=bootstrap, nsim=0"), ["nsim must be a whole number"],
+            "the test with nsim=0")
+    t.error(db, anova, ("boot_small, boot_log", "test=bootstrap, nsim=10"),
+            ["lmm_anova: bootstrap test of 'boot_small' against 'boot_log'", "the models' responses differ at row 1",
+             "two fits of one response to the same rows"], "a bootstrap test of two responses")
+    t.ok(snapshot(db) == before, "the database changed under failing bootstrap calls")
+    db.execute("DELETE FROM lmm_models WHERE name IN ('boot_big', 'boot_small', 'boot_log')")
     db.commit()

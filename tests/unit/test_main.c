@@ -152,6 +152,14 @@ int main(void) {
   RUN(test_satterthwaite_tests);
   /* test_kenward_roger.c */
   RUN(test_kenward_roger_tests);
+  /* test_bootstrap.c */
+  RUN(test_bootstrap_rng);
+  RUN(test_bootstrap_estimates_order);
+  RUN(test_bootstrap_threads);
+  RUN(test_bootstrap_lm);
+  RUN(test_bootstrap_interrupt);
+  RUN(test_bootstrap_options);
+  RUN(test_bootstrap_lrt_p);
   /* test_model_errors.c */
   RUN(test_model_errors_grouping);
   RUN(test_model_errors_covariance);
