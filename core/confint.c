@@ -1,5 +1,7 @@
 /* confint.c — Wald intervals, nlme's intervals() and bootstrap percentile intervals (see confint.h). */
 #include "confint.h"
+
+#include "bootstrap.h"
 #include "alloc.h"
 #include "lapack_steps.h"
 #include "profile.h"
@@ -8,13 +10,22 @@
 #include <Rmath.h>
 #include <lapacke.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 const char *const lmm_ci_method_names[4] = {"wald", "intervals", "profile", "boot"};
 
+static int is_boot_option(const char *key, size_t len) {
+  static const char *const keys[] = {"nsim", "seed", "threads"};
+  for (int k = 0; k < 3; k++)
+    if (len == strlen(keys[k]) && !strncmp(key, keys[k], len)) return 1;
+  return 0;
+}
+
 int lmm_ci_request_parse(const char *method, const char *options, int style, lmm_ci_request *out, lmm_error *err) {
   out->level = 0.95;
+  out->boot[0] = 0;
   out->method = style == LMM_STYLE_LME4 ? LMM_CI_PROFILE : style == LMM_STYLE_NLME ? LMM_CI_INTERVALS : LMM_CI_WALD;
   if (method) {
     int k = 0;
@@ -42,13 +53,17 @@ int lmm_ci_request_parse(const char *method, const char *options, int style, lmm
                         (int)strcspn(v, ", "), v);
       out->level = x;
       s = end;
+    } else if (out->method == LMM_CI_BOOT && is_boot_option(s, klen)) {   /* the bootstrap's: passed on whole */
+      size_t vlen = strcspn(s, ","), used = strlen(out->boot);
+      if (used + vlen + 2 >= sizeof out->boot)
+        return lmm_fail(err, LMM_ERR, "the bootstrap's options are too long (at most %d characters)",
+                        (int)sizeof out->boot - 2);
+      snprintf(out->boot + used, sizeof out->boot - used, "%s%.*s", used ? "," : "", (int)vlen, s);
+      s += vlen;
     } else
-      return lmm_fail(err, LMM_ERR, "unknown option '%.*s': lmm_confint takes level= (as 'level=0.9')",
-                      (int)(klen > 100 ? 100 : klen), s);
+      return lmm_fail(err, LMM_ERR, "unknown option '%.*s': lmm_confint takes level= (as 'level=0.9'), and with "
+                      "method 'boot' nsim=, seed= and threads=", (int)(klen > 100 ? 100 : klen), s);
   }
-  if (out->method == LMM_CI_BOOT)
-    return lmm_fail(err, LMM_ERR, "method 'boot' (parametric bootstrap percentile intervals) is not available in "
-                    "this build yet; use 'profile', 'intervals' or 'wald'");
   return LMM_OK;
 }
 
@@ -232,12 +247,13 @@ static int cmp_double(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
-void lmm_confint_percentile(const double *t, int nsim, int npar, int j, double level, double *lower, double *upper) {
+int lmm_confint_percentile(const double *t, int nsim, int npar, int j, double level, double *lower, double *upper,
+                           lmm_error *err) {
   (void)npar;
   double *s = lmm_malloc_array((size_t)(nsim ? nsim : 1), sizeof *s);
   int R = 0;
   *lower = *upper = NAN;
-  if (!s) return;
+  if (!s) return lmm_nomem(err);
   for (int i = 0; i < nsim; i++)
     if (isfinite(t[i + (size_t)j * (size_t)nsim])) s[R++] = t[i + (size_t)j * (size_t)nsim];
   if (R) {
@@ -258,4 +274,22 @@ void lmm_confint_percentile(const double *t, int nsim, int npar, int j, double l
     *upper = out[1];
   }
   lmm_free(s);
+  return LMM_OK;
+}
+
+int lmm_confint_boot(const lmm_boot *b, double level, lmm_ci_rows *out, lmm_error *err) {
+  size_t n = (size_t)b->nsim;
+  double *col = lmm_malloc_array(n ? n : 1, sizeof *col);   /* one parameter's replicates: t is row by row */
+  if (!col) return lmm_nomem(err);
+  int rc = LMM_OK;
+  for (int k = 0; k < b->npar && !rc; k++) {
+    for (size_t r = 0; r < n; r++) col[r] = b->t[r * (size_t)b->npar + (size_t)k];
+    const lmm_row *l = b->label[k];
+    double lo, hi;
+    if (!(rc = lmm_confint_percentile(col, b->nsim, 1, 0, level, &lo, &hi, err)) &&
+        lmm_ci_add(out, l->effect, l->grp, l->term, lo, l->estimate, hi))
+      rc = lmm_nomem(err);
+  }
+  lmm_free(col);
+  return rc;
 }

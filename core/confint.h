@@ -34,11 +34,13 @@ enum { LMM_CI_WALD, LMM_CI_INTERVALS, LMM_CI_PROFILE, LMM_CI_BOOT };
 typedef struct lmm_ci_request {
   int method;      /* LMM_CI_* */
   double level;    /* in (0, 1); 0.95 unless level= was written */
+  char boot[256];  /* method boot: the options that are the bootstrap's (nsim=, seed=, threads=), for
+                      lmm_boot_options_parse ("" for its defaults) */
 } lmm_ci_request;
 
 /* The method's name (NULL: the style's default: profile for lme4's formulas, intervals for nlme's calls, wald
- * for lm) and the options text ('level=0.9'; NULL or empty for none) read into *out; LMM_ERR naming what is
- * wrong. */
+ * for lm) and the options text ('level=0.9', and for boot 'nsim=1000, seed=1, threads=2'; NULL or empty for
+ * none) read into *out; LMM_ERR naming what is wrong. */
 int lmm_ci_request_parse(const char *method, const char *options, int style, lmm_ci_request *out, lmm_error *err);
 extern const char *const lmm_ci_method_names[4];   /* "wald", "intervals", "profile", "boot" */
 
@@ -59,7 +61,13 @@ int lmm_confint_intervals(lmm_model *m, double level, lmm_stop *stop, lmm_ci_row
  * replicate i of parameter j at t[i + j nsim]), as boot's norm.inter: replicates that are not finite left out
  * (failed refits), then order statistic k = (R + 1) alpha, or, where that is not a whole number, the two about
  * it interpolated on the normal quantile scale; the extreme ones where k falls outside 1 .. R - 1.  NAN bounds
- * where no replicate is finite. */
-void lmm_confint_percentile(const double *t, int nsim, int npar, int j, double level, double *lower, double *upper);
+ * where no replicate is finite; LMM_NOMEM. */
+int lmm_confint_percentile(const double *t, int nsim, int npar, int j, double level, double *lower, double *upper,
+                           lmm_error *err);
+
+/* lme4's confint(m, method = "boot", boot.type = "perc"): each parameter's percentile interval from a
+ * bootstrap's replicates (bootstrap.h), the estimate the fit's; LMM_NOMEM. */
+struct lmm_boot;
+int lmm_confint_boot(const struct lmm_boot *b, double level, lmm_ci_rows *out, lmm_error *err);
 
 #endif

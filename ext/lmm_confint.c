@@ -4,13 +4,17 @@
  *   SELECT * FROM lmm_confint('m');                          -- the style's default method
  *   SELECT * FROM lmm_confint('m', 'wald', 'level=0.9');
  *
- * 'wald' reads the saved fit alone; 'intervals' and 'profile' open the model on its data (lmm_store_open). */
+ *   SELECT * FROM lmm_confint('m', 'boot', 'nsim=1000, seed=1');
+ *
+ * 'wald' reads the saved fit alone; 'intervals', 'profile' and 'boot' open the model on its data
+ * (lmm_store_open); 'boot' refits it to responses simulated from it (core/bootstrap.h). */
 #include "lmm_confint.h"
 SQLITE_EXTENSION_INIT3
 
 #include <math.h>
 #include <string.h>
 
+#include "../core/bootstrap.h"
 #include "../core/confint.h"
 #include "../core/profile.h"
 #include "source.h"
@@ -37,8 +41,19 @@ static int model_rows(sqlite3 *db, const char *name, const lmm_ci_request *req, 
   lmm_interrupt_probe probe;
   lmm_interrupt_probe_init(&probe, db);
   lmm_stop stop = {lmm_interrupt_probe_check, &probe, 0};
-  int crc = req->method == LMM_CI_PROFILE ? lmm_confint_profile(m, req->level, &stop, out, &err)
-                                          : lmm_confint_intervals(m, req->level, &stop, out, &err);
+  int crc;
+  if (req->method == LMM_CI_BOOT) {
+    lmm_boot_options bo;
+    lmm_boot *b = NULL;
+    if (!(crc = lmm_boot_options_parse(req->boot, 0, &bo, &err))) {
+      if (!sqlite3_threadsafe()) bo.threads = 1;   /* as lmm_bootstrap: its allocator on one thread at a time */
+      if (!(crc = lmm_bootstrap(m, &bo, lmm_interrupt_probe_check, &probe, &b, &err)))
+        crc = lmm_confint_boot(b, req->level, out, &err);
+    }
+    lmm_boot_free(b);
+  } else
+    crc = req->method == LMM_CI_PROFILE ? lmm_confint_profile(m, req->level, &stop, out, &err)
+                                        : lmm_confint_intervals(m, req->level, &stop, out, &err);
   if (crc) rc = lmm_sql_error(errmsg, "lmm_confint", &err);
   lmm_interrupt_probe_end(&probe);
   lmm_model_free(m);
@@ -88,7 +103,7 @@ const lmm_tvf lmm_confint_tvf = {
   .args = "model HIDDEN, method_asked HIDDEN, options HIDDEN",
   .ncols = 7, .nargs = 3, .nrequired = 1,
   .usage = "lmm_confint needs a saved model: lmm_confint(name [, method [, options]]), method 'wald', 'intervals', "
-           "'profile' or 'boot', options as 'level=0.9'",
+           "'profile' or 'boot', options as 'level=0.9' (with 'boot': 'nsim=1000, seed=1')",
   .fill = confint_fill,
   .text_args = 7,
 };

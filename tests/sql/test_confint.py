@@ -111,6 +111,25 @@ def run(t, db):
             "profile interrupted")
     timer.join()
     t.ok(time.time() - start < 2, "the profile took %.1f s to stop" % (time.time() - start))
+    # boot: lme4's confint(method = "boot", boot.type = "perc") on lmm_bootstrap's replicates of the same seed; with
+    # 199 finite replicates (R + 1) alpha is 5 and 195 at level 0.95 (5 + 4e-15 in doubles, as in R, whose boot
+    # then interpolates with that weight), so the bounds are the 5th and 195th of them
+    boot = confint(db, "confint_sleepstudy_profile", "boot", "nsim=199, seed=3")
+    reps = {}
+    for r in db.execute("SELECT effect, grp, term, estimate FROM lmm_bootstrap('confint_sleepstudy_profile', "
+                        "'nsim=199, seed=3')"):
+        reps.setdefault(r[:3], []).append(r[3])
+    t.ok([key(r) for r in boot] == list(reps) and len(boot) == 6, "boot: one row a parameter, %r" % [key(r) for r in boot])
+    for r in boot:
+        s = sorted(x for x in reps.get(key(r), []) if x is not None)
+        t.ok(len(s) == 199 and abs(r["lower"] - s[4]) <= 1e-12 * abs(s[4]) and abs(r["upper"] - s[194]) <= 1e-12 * abs(s[194])
+             and r["method"] == "boot",
+             "boot %r: %r, the 5th and 195th of %d replicates %r" % (key(r), (r["lower"], r["upper"]), len(s),
+                                                                      (s[4], s[194]) if len(s) > 194 else None))
+    prof = {key(r): r["estimate"] for r in refs["confint_sleepstudy_profile"][1]}
+    t.ok(all(abs(r["estimate"] - prof[key(r)]) <= 1e-9 * abs(prof[key(r)]) for r in boot), "boot: the fit's estimates")
+    t.ok(confint(db, "confint_sleepstudy_profile", "boot", "nsim=199, seed=3, threads=1") == boot,
+         "boot: the same intervals on one thread")
     # the models this module saved go, so later modules' lists of saved models are theirs
     db.execute("DELETE FROM lmm_models WHERE name LIKE 'confint\\_%' ESCAPE '\\'")
     db.commit()

@@ -228,8 +228,8 @@ def run(t, db):
 
 
 def confint_errors(t, db):
-    """lmm_confint: an unknown method or option, a level outside (0, 1), a model that is not saved, the bootstrap
-    (not built yet), a profile without random effects, nlme's intervals with a variance at zero; each leaves the
+    """lmm_confint: an unknown method or option, a level outside (0, 1), a model that is not saved, the bootstrap's
+    options, a profile without random effects, nlme's intervals with a variance at zero; each leaves the
     database as it was."""
     fit(db, "sleepstudy", "Reaction ~ Days + (Days|Subject)", None, "save=ci_s")
     fit(db, "sleepstudy", "Reaction ~ Days", None, "save=ci_lm")
@@ -245,7 +245,11 @@ def confint_errors(t, db):
         (("ci_s", "wald", "level=high"), ["level must be a number between 0 and 1", "'high'"], "level not a number"),
         (("ci_s", "wald", "nsim=100"), ["unknown option 'nsim'", "level="], "an unknown option"),
         (("nosuch", None, None), ["lmm_confint: no saved model 'nosuch'", "ci_s"], "a model that is not saved"),
-        (("ci_s", "boot", None), ["method 'boot'", "not available", "'profile', 'intervals' or 'wald'"], "boot, not built"),
+        (("ci_s", "boot", "nsim=0"), ["lmm_confint: options: nsim must be a whole number of simulations from 1 to 100000",
+                                      "'0'"], "boot with nsim 0"),
+        (("ci_s", "boot", "nsim=10, seed=-1"), ["seed", "'-1'"], "boot with a negative seed"),
+        (("ci_s", "wald", "seed=1"), ["unknown option 'seed'", "with method 'boot' nsim=, seed= and threads="],
+         "a bootstrap option without boot"),
         (("ci_lm", "profile", None), ["profile: the model has no random effects", "'wald'"], "profile of lm"),
         (("ci_zero", "intervals", None), ["sd__(Intercept) of Batch is on its boundary (sd 0)", "'profile'"],
          "intervals with a zero variance"),

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 void test_confint_percentile(void) {
+  lmm_error err = {0};
   static const struct { int R; double level, lower, upper; } cases[] = {
     {999, 0.95, -694.76123904433007, 940.56755891284172},   /* (R + 1) alpha whole: order statistics 25, 975 */
     {1000, 0.95, -694.71103144915423, 942.91601116542324},  /* interpolated on the normal scale */
@@ -24,15 +25,15 @@ void test_confint_percentile(void) {
     t[R] = NAN;
     t[R + 1] = INFINITY;
     t[R + 2] = -INFINITY;
-    lmm_confint_percentile(t, nsim, 2, 0, cases[c].level, &lo, &hi);
+    CHECK(lmm_confint_percentile(t, nsim, 2, 0, cases[c].level, &lo, &hi, &err) == LMM_OK);
     CHECK_NEAR(lo, cases[c].lower, 1e-13);
     CHECK_NEAR(hi, cases[c].upper, 1e-13);
-    lmm_confint_percentile(t, nsim, 2, 1, cases[c].level, &lo, &hi);
+    lmm_confint_percentile(t, nsim, 2, 1, cases[c].level, &lo, &hi, &err);
     CHECK(lo == 1e6 && hi == 1e6);
     free(t);
   }
   double none[3] = {NAN, NAN, NAN}, lo = 0, hi = 0;
-  lmm_confint_percentile(none, 3, 1, 0, 0.95, &lo, &hi);
+  CHECK(lmm_confint_percentile(none, 3, 1, 0, 0.95, &lo, &hi, &err) == LMM_OK);
   CHECK(isnan(lo) && isnan(hi));
 }
 
