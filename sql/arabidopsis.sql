@@ -37,7 +37,8 @@ FROM models, lmm_fit('arabidopsis', 'log(1 + total_fruits) ~ factor(rack) + fact
 GROUP BY name ORDER BY name;
 
 -- 3. Likelihood-ratio tests, as nlme's anova(GLM, lmm1, ..., lmm7).
-SELECT * FROM lmm_anova('GLM, lmm1, lmm2, lmm3, lmm4, lmm5, lmm6, lmm7');
+SELECT model, df, round(AIC, 2) AS AIC, round(BIC, 2) AS BIC, round(logLik, 3) AS logLik, test, round(L_ratio, 3) AS L_ratio, p_value
+FROM lmm_anova('GLM, lmm1, lmm2, lmm3, lmm4, lmm5, lmm6, lmm7');
 
 -- 4. Random slopes for nutrient (lmm6.2, lmm7.2), as the tutorial makes them:
 --    update(lmm6, .~., random = ~nutrient|popu/gen), the formula and method kept.  nlme stops short of the
@@ -49,12 +50,15 @@ SELECT * FROM lmm_anova('GLM, lmm1, lmm2, lmm3, lmm4, lmm5, lmm6, lmm7');
 --    from the better likelihoods, and the conclusions stand.
 SELECT count(*) AS saved FROM lmm_update('lmm6', '. ~ .', 'factor(nutrient)|popu/gen', 'save=lmm6.2');
 SELECT count(*) AS saved FROM lmm_update('lmm7', '. ~ .', 'factor(nutrient)|reg/popu/gen', 'save=lmm7.2');
-SELECT * FROM lmm_anova('lmm6, lmm6.2, lmm7, lmm7.2');
-SELECT * FROM lmm_anova('lmm6.2, lmm7.2');
+SELECT model, df, round(AIC, 2) AS AIC, round(BIC, 2) AS BIC, round(logLik, 3) AS logLik, test, round(L_ratio, 3) AS L_ratio, p_value
+FROM lmm_anova('lmm6, lmm6.2, lmm7, lmm7.2');
+SELECT model, df, round(AIC, 2) AS AIC, round(BIC, 2) AS BIC, round(logLik, 3) AS logLik, test, round(L_ratio, 3) AS L_ratio, p_value
+FROM lmm_anova('lmm6.2, lmm7.2');
 -- The random slopes' test puts their variance and correlation on the boundary of their range, where the
 -- chi-square p-value is conservative: the parametric bootstrap's p (pbkrtest's PBmodcomp: 1,000 responses
 -- simulated from lmm6, both models refitted to each) beside it, in p_boot.
-SELECT * FROM lmm_anova('lmm6, lmm6.2', 'test=bootstrap, nsim=1000, seed=1');
+SELECT model, df, round(AIC, 2) AS AIC, round(BIC, 2) AS BIC, round(logLik, 3) AS logLik, test, round(L_ratio, 3) AS L_ratio, p_value, p_boot
+FROM lmm_anova('lmm6, lmm6.2', 'test=bootstrap, nsim=1000, seed=1');
 
 -- The variance components of lmm6.2: note the correlations at -1 and 1.
 SELECT grp, term, round(estimate, 4) AS estimate FROM lmm_tidy('lmm6.2') WHERE effect = 'ran_pars';
@@ -77,7 +81,8 @@ FROM lmm_augment('lmm6.2');
 SELECT term, estimate, std_error, statistic, df, p_value
 FROM lmm_update('lmm6.2', '. ~ . + factor(nutrient):amd', NULL, 'save=lmm8')
 WHERE effect = 'fixed';
-SELECT * FROM lmm_anova('lmm8, lmm6.2');
+SELECT model, df, round(AIC, 2) AS AIC, round(BIC, 2) AS BIC, round(logLik, 3) AS logLik, test, round(L_ratio, 3) AS L_ratio, p_value
+FROM lmm_anova('lmm8, lmm6.2');
 
 -- 8. The final model by REML (finalModel <- update(lmm6.2, .~., method = "REML")) against the REML fit
 --    without random effects (GLM2 <- update(GLM, .~., method = "REML")): coefficients and standard errors
@@ -91,6 +96,19 @@ WHERE g.effect = 'fixed' AND m.effect = 'fixed';
 
 -- The fixed-effect correlations of the final model (nlme's summary).
 SELECT term1, term2, round(correlation, 3) AS correlation FROM lmm_vcov('final') WHERE term1 < term2;
+
+-- The final model's 95 % confidence intervals: the fixed effects by t on nlme's df (nlme's
+-- intervals(finalModel, which = "fixed")); the variance components from the profile likelihood (lme4's
+-- confint(method = "profile")), since with its correlations at -1 and 1 nlme's approximate covariance of them
+-- does not exist and intervals(finalModel) refuses.
+SELECT effect, grp, term, round(lower, 4) AS lower, round(estimate, 4) AS estimate, round(upper, 4) AS upper
+FROM lmm_confint('final', 'wald');
+SELECT effect, grp, term, round(lower, 4) AS lower, round(estimate, 4) AS estimate, round(upper, 4) AS upper
+FROM lmm_confint('final', 'profile') WHERE effect = 'ran_pars';
+
+-- The fixed effects' F tests (nlme's anova(finalModel)), sequential and marginal.
+SELECT term, type, num_df, den_df, round(statistic, 3) AS F, p_value FROM lmm_anova('final');
+SELECT term, type, num_df, den_df, round(statistic, 3) AS F, p_value FROM lmm_anova('final', 'type=marginal');
 
 -- 9. One random-intercept model per region, in one statement (lmm_agg).
 SELECT g.reg, t.term, round(t.estimate, 4) AS estimate

@@ -45,7 +45,7 @@ SELECT name, count(*) AS rows
 FROM models, lmm_fit(''arabidopsis'', ''log(1 + total_fruits) ~ factor(rack) + factor(nutrient) + amd + status'',
                      models.spec, ''method=ML, save='' || models.name)
 GROUP BY name ORDER BY name;'),
-('q', 'SELECT * FROM lmm_anova(''GLM, lmm1, lmm2, lmm3, lmm4, lmm5, lmm6, lmm7'');'),
+('q', 'SELECT model, df, AIC, BIC, logLik, test, L_ratio, p_value FROM lmm_anova(''GLM, lmm1, lmm2, lmm3, lmm4, lmm5, lmm6, lmm7'');'),
 ('f', 'SELECT lmm_plot(''GLM, lmm1, lmm2, lmm3, lmm4, lmm5, lmm6, lmm7'', ''ic'', ''width=800, height=320'');'),
 
 ('h', '4. Random slopes for nutrient'),
@@ -53,8 +53,12 @@ GROUP BY name ORDER BY name;'),
       '(nlme stops short), so the likelihood-ratio statistics are a little larger than the tutorial''s.'),
 ('q', 'SELECT count(*) AS saved FROM lmm_update(''lmm6'', ''. ~ .'', ''factor(nutrient)|popu/gen'', ''save=lmm6.2'');'),
 ('q', 'SELECT count(*) AS saved FROM lmm_update(''lmm7'', ''. ~ .'', ''factor(nutrient)|reg/popu/gen'', ''save=lmm7.2'');'),
-('q', 'SELECT * FROM lmm_anova(''lmm6, lmm6.2, lmm7, lmm7.2'');'),
-('q', 'SELECT * FROM lmm_anova(''lmm6.2, lmm7.2'');'),
+('q', 'SELECT model, df, AIC, BIC, logLik, test, L_ratio, p_value FROM lmm_anova(''lmm6, lmm6.2, lmm7, lmm7.2'');'),
+('q', 'SELECT model, df, AIC, BIC, logLik, test, L_ratio, p_value FROM lmm_anova(''lmm6.2, lmm7.2'');'),
+('p', 'The random slopes'' variance and correlation sit on the boundary of their range, where the chi-square p is ' ||
+      'conservative: pbkrtest''s parametric-bootstrap test (PBmodcomp: 1,000 responses simulated from lmm6, both ' ||
+      'models refitted to each) gives p_boot beside it.'),
+('q', 'SELECT model, df, AIC, BIC, logLik, test, L_ratio, p_value, p_boot FROM lmm_anova(''lmm6, lmm6.2'', ''test=bootstrap, nsim=1000, seed=1'');'),
 
 ('h', '5. The random effects of genotype within population'),
 ('p', 'plot(ranef(lmm6.2, level = 2)), with bars of 95% conditional intervals: the intercepts (left) and the ' ||
@@ -77,7 +81,7 @@ SELECT ''lmm6.2'', min(normalized), avg(normalized * normalized), max(normalized
 ('q', 'SELECT term, estimate, std_error, statistic, df, p_value
 FROM lmm_update(''lmm6.2'', ''. ~ . + factor(nutrient):amd'', NULL, ''save=lmm8'')
 WHERE effect = ''fixed'';'),
-('q', 'SELECT * FROM lmm_anova(''lmm8, lmm6.2'');'),
+('q', 'SELECT model, df, AIC, BIC, logLik, test, L_ratio, p_value FROM lmm_anova(''lmm8, lmm6.2'');'),
 
 ('h', '8. The final model by REML against the GLM'),
 ('p', 'finalModel <- update(lmm6.2, .~., method = "REML") and GLM2 <- update(GLM, .~., method = "REML"): the ' ||
@@ -91,7 +95,14 @@ WHERE g.effect = ''fixed'' AND m.effect = ''fixed'';'),
 ('f', 'SELECT lmm_plot(''GLM2, final'', ''coef'', ''width=720'');'),
 ('p', 'The residuals of the final model against its fitted values: still much like the first panel of the linear ' ||
       'model''s diagnostics.'),
-('f', 'SELECT lmm_plot(''final'', ''resid_fitted'');');
+('f', 'SELECT lmm_plot(''final'', ''resid_fitted'');'),
+('p', 'The final model''s 95% confidence intervals: the fixed effects by t on nlme''s df (intervals(finalModel, ' ||
+      'which = "fixed")), the variance components from the profile likelihood (lme4''s confint(method = "profile")): ' ||
+      'with its correlations at -1 and 1, nlme''s approximate covariance of them does not exist. Then the fixed ' ||
+      'effects'' F tests, nlme''s anova(finalModel).'),
+('q', 'SELECT effect, term, lower, estimate, upper FROM lmm_confint(''final'', ''wald'');'),
+('q', 'SELECT grp, term, lower, estimate, upper FROM lmm_confint(''final'', ''profile'') WHERE effect = ''ran_pars'';'),
+('q', 'SELECT term, num_df, den_df, statistic AS F, p_value FROM lmm_anova(''final'');');
 
 -- The page: the steps as a script of the shell, read back with the output going to the page.
 .output build/arabidopsis_report.tmp.sql
