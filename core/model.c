@@ -20,9 +20,6 @@ int lmm_model_begin(const char *formula, const char *random, const char *options
   lmm_free(with_offset);
   if (!rc) m->formula->contrasts = m->options.contrasts;
   if (!rc) rc = lmm_structure_parse(m->options.weights, m->options.correlation, m->formula, &m->structure, err);
-  if (!rc && m->structure && m->options.save[0])   /* what reads a saved model does not honour a structure yet */
-    rc = lmm_fail(err, LMM_ERR, "options: a model with weights= or correlation= cannot be saved yet (lmm_augment, "
-                  "lmm_predict, lmm_ranef, lmm_vcov and lmm_anova do not honour its structure); drop save=");
   if (!rc) rc = lmm_frame_new(m->formula, 1, &m->frame, err);
   if (rc) { lmm_model_free(m); return rc; }
   lmm_row_eval_read_text(m->frame->ev, 0, m->options.na, m->options.na_given);

@@ -143,7 +143,7 @@ static double evaluate(eval_ctx *c, int keep) {
   lmm_system *sys = NULL;
   lmm_fit *fit = NULL;
   lmm_error e = {0};
-  lmm_fit_options o = {c->opt->reml, c->opt->stop, NULL, 0};
+  lmm_fit_options o = {c->opt->reml, c->opt->stop, c->opt->theta, c->opt->ntheta};
   if (c->d->nre == 0) rc = lmm_fit_ols(&c->wd, o.reml, o.stop, &fit, &e);
   else if (!(rc = lmm_system_new(&c->wd, o.stop, &sys, &e))) rc = lmm_fit_run(sys, &o, &fit, &e);
   double crit = HUGE_VAL;
@@ -295,6 +295,31 @@ static int fit_parameters(eval_ctx *c, lmm_error *err) {
   return rc;
 }
 
+/* With a variance of the fitted values, the fit at the parameters c->u is taken where the fitted values it
+ * weights by are its own, to 1e-10 relative: a point the parameters (and theta) fix, which a saved model
+ * evaluated again reaches from its own start. */
+static int settle_fitted(eval_ctx *c, lmm_error *err) {
+  size_t n = c->n;
+  double *prev = lmm_malloc_array(lmm_size_mul(n ? n : 1, 2), sizeof *prev), *fixed = prev + (n ? n : 1);
+  if (!prev) return lmm_nomem(err);
+  int rc = LMM_OK;
+  for (int it = 0; !rc && it < 100; it++) {
+    memcpy(prev, c->st->fitted, sizeof *prev * n);
+    if ((rc = update_fitted(c, fixed, err))) break;
+    double change = 0, scale = 0;
+    for (size_t r = 0; r < n; r++) {
+      change = fmax(change, fabs(c->st->fitted[r] - prev[r]));
+      scale = fmax(scale, fabs(c->st->fitted[r]));
+    }
+    if (!isfinite(evaluate(c, 1)) && !c->rc)
+      rc = lmm_fail(err, LMM_NUMERIC, "the fit of the residual structure failed at its optimum");
+    if (!rc) rc = c->rc;
+    if (change <= 1e-10 * scale) break;
+  }
+  lmm_free(prev);
+  return rc;
+}
+
 /* The parameters: their starts, which are free, their names and reported values on the fit. */
 static int parameters(eval_ctx *c, lmm_error *err) {
   lmm_structure *st = c->st;
@@ -348,7 +373,6 @@ int lmm_structure_fit(lmm_structure *st, const lmm_design *d, int df_method, con
     return lmm_fail(err, LMM_ERR, "the fixed effects' df by %s do not yet account for weights= or correlation=; use "
                     "df=containment (nlme's), df=residual or df=none", df_method == LMM_DF_SATTERTHWAITE
                     ? "Satterthwaite's method (df=satterthwaite, the default for lme4's formulas)" : "the method asked");
-  if (opt->theta) return lmm_fail(err, LMM_ERR, "a model with weights= or correlation= cannot be evaluated at a saved theta");
   int rc = bind(st, d, err);
   if (rc) return rc;
   eval_ctx c = {.st = st, .d = d, .opt = opt, .n = d->n, .err = err};
@@ -364,12 +388,23 @@ int lmm_structure_fit(lmm_structure *st, const lmm_design *d, int df_method, con
   if (!white_z || !c.raw || !c.white || !c.sd || !c.work) rc = lmm_nomem(err);
   if (!rc) rc = raw_rows(&c, white_z, err);
   if (!rc) rc = parameters(&c, err);
+  if (!rc && opt->theta && (!st->u || st->npar != c.npar))
+    rc = lmm_fail(err, LMM_ERR, "it keeps %d parameters of its residual structure where its weights= and correlation= "
+                  "have %d", st->u ? st->npar : 0, c.npar);
+  if (!rc && opt->theta) memcpy(c.u, st->u, sizeof *c.u * (size_t)c.npar);
   if (!rc && !isfinite(evaluate(&c, 1)) && !c.rc)
     rc = lmm_fail(err, LMM_NUMERIC, "the residual structure's start gives no fit: its covariance is not positive definite");
   if (!rc) rc = c.rc;
-  if (!rc && (c.nfree || st->uses_fitted)) rc = fit_parameters(&c, err);
+  if (!rc && !opt->theta && (c.nfree || st->uses_fitted)) rc = fit_parameters(&c, err);
+  if (!rc && st->uses_fitted) rc = settle_fitted(&c, err);
   if (!rc) rc = c.rc;
   if (!rc) rc = report(&c, c.fit, err);
+  if (!rc) {   /* the parameters stay with the structure: what a saved model keeps */
+    lmm_free(st->u);
+    st->u = c.u;
+    st->npar = c.npar;
+    c.u = NULL;
+  }
   lmm_free(white_z);
   lmm_free(c.raw);
   lmm_free(c.white);
@@ -384,5 +419,21 @@ int lmm_structure_fit(lmm_structure *st, const lmm_design *d, int df_method, con
   }
   *sys = c.sys;
   *fit = c.fit;
+  return LMM_OK;
+}
+
+int lmm_structure_params(const lmm_structure *st, const double **u) {
+  *u = st->u;
+  return st->u ? st->npar : 0;
+}
+
+int lmm_structure_hold(lmm_structure *st, const double *u, int n, lmm_error *err) {
+  lmm_free(st->u);
+  st->npar = 0;
+  if (!(st->u = lmm_malloc_array((size_t)(n > 0 ? n : 1), sizeof *st->u))) return lmm_nomem(err);
+  if (n > 0) memcpy(st->u, u, sizeof *u * (size_t)n);
+  st->npar = n;
+  for (int k = 0; k < n; k++)
+    if (!isfinite(u[k])) return lmm_fail(err, LMM_ERR, "its residual structure's parameter %d is not a finite number", k + 1);
   return LMM_OK;
 }
