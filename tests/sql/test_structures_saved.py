@@ -3,7 +3,8 @@ parameters are kept (unconstrained, "structure" in the fit's JSON) and the model
 without optimizing, the rows it gives the fit's.  What reads a saved model is checked against nlme's values in
 tests/reference/structures (README there, 4 significant digits): lmm_ranef's BLUPs (those of the whitened
 rows), lmm_predict's values on the fitted rows (nlme's fitted(): the fixed part and the BLUPs, which the residual
-structure does not enter).  What does not honour a structure yet refuses it and changes nothing."""
+structure does not enter), lmm_anova's comparisons of structured and unstructured fits (nlme's anova: df
+counts the structure's parameters).  What does not honour a structure yet refuses it and changes nothing."""
 import glob
 import json
 import os
@@ -63,6 +64,30 @@ def predict(t, db, name, ref, sql):
     t.ok(len(got) == len(want) and not bad, "%s: lmm_predict on the fitted rows against nlme's fitted(): %r" % (name, bad[:3]))
 
 
+def anova(t, db, name, ref):
+    """nlme's anova(m0, m) from the saved fits: df counts the structure's parameters."""
+    if not ref.get("anova") or ref.get("best_known_logLik") is not None or name == "wheat2_lin":
+        return
+    names = []
+    for m in ref["anova"]["models"]:
+        saved_as = "sa_" + m["model"] if m["model"] != name else name
+        if m["model"] != name:
+            sql = local(m["sql"])
+            opts = ", ".join(x for x in (sql.get("options"), "save=" + saved_as) if x)
+            fit(db, sql["data"], sql["formula"], sql.get("random"), opts)
+        names.append(saved_as)
+    got = db.execute("SELECT df, AIC, BIC, logLik, L_ratio, p_value FROM lmm_anova(?)", (", ".join(names),)).fetchall()
+    t.ok(len(got) == len(ref["anova"]["table"]), "%s: lmm_anova gives %d rows" % (name, len(got)))
+    for g, w in zip(got, ref["anova"]["table"]):
+        what = "%s: lmm_anova's row of %s" % (name, w["model"])
+        t.ok(g[0] == w["df"], "%s: df %r, nlme %r" % (what, g[0], w["df"]))
+        for k, key in enumerate(("AIC", "BIC", "logLik"), 1):
+            t.close(None, g[k], w[key], 1e-4, "%s %s" % (what, key))
+        for k, key in ((4, "L_ratio"), (5, "p_value")):
+            t.ok((g[k] is None) == (w[key] is None) and (w[key] is None or close4(g[k], w[key], 1e-3)),
+                 "%s %s: %r, nlme %r" % (what, key, g[k], w[key]))
+
+
 def refusals(t, db):
     """What does not honour a structure refuses a structured model; a saved fit whose structure does not match its
     options is damaged.  Nothing is changed."""
@@ -90,6 +115,7 @@ def run(t, db):
         saved(t, db, name, sql)
         ranef(t, db, name, ref)
         predict(t, db, name, ref, sql)
+        anova(t, db, name, ref)
         n += 1
     t.ok(n == 26, "26 structure cases saved, found %d" % n)
     refusals(t, db)
