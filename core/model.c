@@ -145,7 +145,19 @@ int lmm_model_residuals(lmm_model *m, int (*interrupted)(void *), void *ctx, lmm
   int rc = lmm_model_ranef(m, 0, interrupted, ctx, err);
   if (rc) return rc;
   lmm_stop stop = {interrupted, ctx, 0};
-  return lmm_residuals_compute(m->design, m->fit, m->ranef, lmm_model_sigma(m), &stop, out, err);
+  rc = lmm_residuals_compute(m->design, m->fit, m->ranef, lmm_model_sigma(m), &stop, out, err);
+  if (rc || !m->structure) return rc;
+  lmm_residuals *res = *out;   /* nlme gives a structured fit no hat values */
+  lmm_free(res->hat);
+  lmm_free(res->std_resid);
+  lmm_free(res->cooks);
+  res->hat = res->std_resid = res->cooks = NULL;
+  rc = lmm_structure_residuals(m->structure, res->n, res->response, lmm_model_sigma(m), res->pearson, res->normalized, err);
+  if (rc) {
+    lmm_residuals_free(res);
+    *out = NULL;
+  }
+  return rc;
 }
 
 double lmm_model_sigma(const lmm_model *m) { return lmm_reported_sigma(m->design, m->fit, m->style); }

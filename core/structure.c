@@ -437,3 +437,25 @@ int lmm_structure_hold(lmm_structure *st, const double *u, int n, lmm_error *err
     if (!isfinite(u[k])) return lmm_fail(err, LMM_ERR, "its residual structure's parameter %d is not a finite number", k + 1);
   return LMM_OK;
 }
+
+int lmm_structure_residuals(const lmm_structure *st, size_t n, const double *response, double sigma, double *pearson,
+                            double *normalized, lmm_error *err) {
+  if (!st->u) return lmm_fail(err, LMM_ERR, "the residual structure has not been fitted");
+  const double *u = st->u;
+  for (size_t r = 0; r < n; r++) pearson[r] = 1;
+  for (int i = 0; i < st->nvf; i++) {
+    lmm_varfunc_sd(&st->vf[i], u, n, pearson);
+    u += st->vf[i].npar;
+  }
+  for (size_t r = 0; r < n; r++) pearson[r] = response[r] / (sigma * pearson[r]);
+  if (!st->has_cor) {
+    memcpy(normalized, pearson, sizeof *pearson * n);
+    return LMM_OK;
+  }
+  size_t ms = (size_t)st->cor.maxsize;
+  double *work = lmm_malloc_array(lmm_size_mul(ms, ms + 1) + 1, sizeof *work);
+  int rc = work ? lmm_corstruct_normalize(&st->cor, u, pearson, normalized, n, work) : LMM_NOMEM;
+  lmm_free(work);
+  if (rc == LMM_NOMEM) return lmm_nomem(err);
+  return rc ? lmm_fail(err, rc, "the residual structure's correlation is not positive definite at its estimate") : LMM_OK;
+}

@@ -40,6 +40,11 @@ int lmm_structure_params(const lmm_structure *st, const double **u);
 /* Parameters to evaluate at instead of optimizing (a saved fit): lmm_structure_fit with opt->theta set uses
  * them.  The count is checked against the structure's when it is bound to the rows. */
 int lmm_structure_hold(lmm_structure *st, const double *u, int n, lmm_error *err);
+/* nlme's residuals of the fitted structure from the response residuals: Pearson's divided by sigma and the
+ * variance function's SD factor (resid(type = "pearson")), and those whitened by the correlation group by
+ * group (resid(type = "normalized"), corcompsymm's as nlme's own factor). */
+int lmm_structure_residuals(const lmm_structure *st, size_t n, const double *response, double sigma, double *pearson,
+                            double *normalized, lmm_error *err);
 void lmm_structure_free(lmm_structure *st);
 
 #endif

@@ -338,6 +338,9 @@ def structure_saved_errors(t, db):
         ("SELECT * FROM lmm_predict('se_noopt', 'ovary')", ["the saved model 'se_noopt' is damaged: its options give no "
                                                             "weights= or correlation= but its fit keeps one"],
          "a structure saved for a model without one"),
+        ("SELECT * FROM lmm_augment('se_short')", ["lmm_augment: the saved model 'se_short' cannot be evaluated: it keeps 2 "
+                                                   "parameters of its residual structure where its weights= and "
+                                                   "correlation= have 1"], "a structure of the wrong length"),
     ]:
         t.error(db, q, (), fragments, what)
     t.ok(snapshot(db) == before, "the database changed under refused structured models")

@@ -64,6 +64,37 @@ def predict(t, db, name, ref, sql):
     t.ok(len(got) == len(want) and not bad, "%s: lmm_predict on the fitted rows against nlme's fitted(): %r" % (name, bad[:3]))
 
 
+# corCompSymm's Rho at its bound -1/(4 - 1) (nlme -0.33333318): a group's first normalized residual, its sum over
+# sqrt(4 (1 + 3 Rho)), is 0/0 there, as undetermined as 1 + 3 Rho, so it is only checked to be near 0 (each group's
+# sum of Pearson residuals is 0 at the bound); the other three of the group to 4 digits.
+AT_BOUND = {"own_orthodont_lme_varident_compsymm": 4}
+
+
+def vector_close(t, what, got, want):
+    scale = max(abs(w) for w in want)
+    bad = [(i, g, w) for i, (g, w) in enumerate(zip(got, want)) if not close4(g, w, scale)]
+    t.ok(len(got) == len(want) and not bad, "%s (%d rows, nlme %d): %r" % (what, len(got), len(want), bad[:3]))
+
+
+def augment(t, db, name, ref):
+    """lmm_augment opens the saved model on its rows (evaluated at its saved parameters, checked against its saved
+    rows) and gives nlme's fitted values and residuals: response, Pearson (divided by the variance function) and
+    normalized (whitened by the correlation)."""
+    rows = db.execute("SELECT fitted, resid, pearson, normalized, hat, std_resid, cooks_distance FROM lmm_augment(?) "
+                      "ORDER BY row", (name,)).fetchall()
+    if ref.get("best_known_logLik") is None:
+        for k, key in enumerate(("fitted", "resid_response", "resid_pearson", "resid_normalized")):
+            got, want = [r[k] for r in rows], ref[key]
+            if key == "resid_normalized" and name in AT_BOUND:
+                size = AT_BOUND[name]
+                firsts = [g for i, g in enumerate(got) if i % size == 0]
+                t.ok(all(abs(g) < 2e-3 for g in firsts), "%s: first normalized residuals %r" % (name, firsts[:4]))
+                got = [g for i, g in enumerate(got) if i % size]
+                want = [w for i, w in enumerate(want) if i % size]
+            vector_close(t, "%s: lmm_augment's %s against nlme's" % (name, key), got, want)
+    t.ok(rows and all(r[4:] == (None, None, None) for r in rows), "%s: no hat values for a structured fit" % name)
+
+
 def anova(t, db, name, ref):
     """nlme's anova(m0, m) from the saved fits: df counts the structure's parameters."""
     if not ref.get("anova") or ref.get("best_known_logLik") is not None or name == "wheat2_lin":
@@ -116,6 +147,7 @@ def run(t, db):
         ranef(t, db, name, ref)
         predict(t, db, name, ref, sql)
         anova(t, db, name, ref)
+        augment(t, db, name, ref)
         n += 1
     t.ok(n == 26, "26 structure cases saved, found %d" % n)
     refusals(t, db)
