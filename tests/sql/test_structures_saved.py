@@ -3,8 +3,8 @@ parameters are kept (unconstrained, "structure" in the fit's JSON) and the model
 without optimizing, the rows it gives the fit's.  What reads a saved model is checked against nlme's values in
 tests/reference/structures (README there, 4 significant digits): lmm_ranef's BLUPs (those of the whitened
 rows), lmm_predict's values on the fitted rows (nlme's fitted(): the fixed part and the BLUPs, which the residual
-structure does not enter), lmm_anova's comparisons of structured and unstructured fits (nlme's anova: df
-counts the structure's parameters).  What does not honour a structure yet refuses it and changes nothing."""
+structure does not enter) and at level 0, lmm_vcov, lmm_anova's comparisons of structured and unstructured fits (nlme's anova: df
+counts the structure's parameters), lmm_augment's residuals, and lmm_update of a structured model.  What does not honour a structure yet refuses it and changes nothing."""
 import glob
 import json
 import os
@@ -119,6 +119,39 @@ def anova(t, db, name, ref):
                  "%s %s: %r, nlme %r" % (what, key, g[k], w[key]))
 
 
+def vcov(t, db, name, ref):
+    """lmm_vcov: nlme's vcov() of the structured fit (the whitened fit's)."""
+    if ref.get("best_known_logLik") is not None:
+        return
+    got = [r[0] for r in db.execute("SELECT covariance FROM lmm_vcov(?)", (name,))]
+    want = [x for row in ref["vcov"] for x in row]
+    vector_close(t, "%s: lmm_vcov against nlme's vcov()" % name, got, want)
+
+
+def population(t, db, name, ref, sql):
+    """lmm_predict at level 0: nlme's fitted(m, level = 0), the fixed part alone."""
+    if "fitted_level0" not in ref or ref.get("best_known_logLik") is not None:
+        return
+    got = [r[0] for r in db.execute("SELECT prediction FROM lmm_predict(?, ?, 0) ORDER BY row", (name, sql["data"]))]
+    vector_close(t, "%s: lmm_predict at level 0 against nlme's fitted(level = 0)" % name, got, ref["fitted_level0"])
+
+
+def update(t, db):
+    """lmm_update keeps the structure, as R's update(): the same model refitted by ML is the one fitted so, and a
+    structure given in the update's options replaces the saved one."""
+    data, formula, random = "orthodont_chr", "distance ~ I(age - 11) * Sex", "I(age - 11)|Subject"
+    fit(db, data, formula, random, "weights=varIdent(form = ~ 1 | Sex), save=su_reml")
+    for opts, direct in (("method=ML", "method=ML, weights=varIdent(form = ~ 1 | Sex)"),
+                         ("weights=varExp(form = ~ age)", "weights=varExp(form = ~ age)")):
+        got = [tuple(r) for r in db.execute("SELECT effect, grp, term, estimate FROM lmm_update('su_reml', NULL, NULL, ?)",
+                                            (opts + ", save=su_upd",))]
+        want = [(r["effect"], r["grp"], r["term"], r["estimate"]) for r in fit(db, data, formula, random, direct)]
+        t.ok(got == want, "lmm_update('su_reml', ..., %r) differs from the fit with %r: %r" % (opts, direct, [
+            (a, b) for a, b in zip(got, want) if a != b][:2]))
+        n = db.execute("SELECT count(*) FROM lmm_augment('su_upd')").fetchone()[0]
+        t.ok(n == 108, "the updated structured model opens on its rows (%d rows)" % n)
+
+
 def refusals(t, db):
     """What does not honour a structure refuses a structured model; a saved fit whose structure does not match its
     options is damaged.  Nothing is changed."""
@@ -148,6 +181,9 @@ def run(t, db):
         predict(t, db, name, ref, sql)
         anova(t, db, name, ref)
         augment(t, db, name, ref)
+        vcov(t, db, name, ref)
+        population(t, db, name, ref, sql)
         n += 1
     t.ok(n == 26, "26 structure cases saved, found %d" % n)
+    update(t, db)
     refusals(t, db)
