@@ -14,8 +14,7 @@
 
 /* ---- bound to the rows ----------------------------------------------------------------------------------- */
 
-/* The random-effects term whose grouping is the innermost (most grouping variables, then most levels). */
-static int innermost_term(const lmm_design *d) {
+int lmm_innermost_term(const lmm_design *d) {
   int best = -1;
   for (int t = 0; t < d->nre; t++)
     if (best < 0 || d->re[t].nvars > d->re[best].nvars ||
@@ -38,7 +37,7 @@ static int row_cmp(const void *a, const void *b, void *arg) {
  * (lme), or by the correlation's groups (gls), stable; else the table's. */
 static int nlme_order(const lmm_design *d, const int *gcode, size_t *order, lmm_error *err) {
   order_keys k = {0, {0}};
-  int t = innermost_term(d);
+  int t = lmm_innermost_term(d);
   if (t >= 0)
     for (int i = 0; i < d->re[t].nvars; i++) k.key[k.n++] = d->frame->vars[d->re[t].vars[i]].code;
   else if (gcode) k.key[k.n++] = gcode;
@@ -69,7 +68,7 @@ static int bind(lmm_structure *st, const lmm_design *d, lmm_error *err) {
   const char *gname = "the data";
   if (st->has_cor) {
     lmm_corstruct *c = &st->cor;
-    int t = innermost_term(d);
+    int t = lmm_innermost_term(d);
     if (c->group >= 0) {
       const lmm_frame_var *fv = &d->frame->vars[c->group];
       gcode = fv->code;
@@ -458,4 +457,11 @@ int lmm_structure_residuals(const lmm_structure *st, size_t n, const double *res
   lmm_free(work);
   if (rc == LMM_NOMEM) return lmm_nomem(err);
   return rc ? lmm_fail(err, rc, "the residual structure's correlation is not positive definite at its estimate") : LMM_OK;
+}
+
+int lmm_structure_form(const lmm_structure *st, int *vars, int *group) {
+  *group = st && st->has_cor ? st->cor.group : -1;
+  if (!st || !st->has_cor || st->cor.kind < LMM_COR_EXP) return 0;
+  for (int k = 0; k < st->cor.ncoord; k++) vars[k] = st->cor.coord_var[k];
+  return st->cor.ncoord;
 }

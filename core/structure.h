@@ -45,6 +45,13 @@ int lmm_structure_hold(lmm_structure *st, const double *u, int n, lmm_error *err
  * group (resid(type = "normalized"), corcompsymm's as nlme's own factor). */
 int lmm_structure_residuals(const lmm_structure *st, size_t n, const double *response, double sigma, double *pearson,
                             double *normalized, lmm_error *err);
+/* The random-effects term whose grouping is the innermost (most grouping variables, then most levels): nlme's
+ * default grouping of a correlation and of a variogram; -1 without random effects. */
+int lmm_innermost_term(const lmm_design *d);
+/* A variogram's default form from the structure (NULL: none): the correlation's grouping variable in *group (-1:
+ * none given) and, for a spatial correlation, its covariates (formula variables, LMM_COR_MAX_DIM at most) in
+ * vars, their count returned. */
+int lmm_structure_form(const lmm_structure *st, int *vars, int *group);
 void lmm_structure_free(lmm_structure *st);
 
 #endif
