@@ -388,3 +388,34 @@ void lmm_corstruct_clear(lmm_corstruct *c) {
   c->rows = NULL;
   c->pos = NULL;
 }
+
+/* nlme's corCompSymm factor (its Helmert rows): the group's first value sum e / sqrt(n (1 + (n - 1) rho)), its k-th
+ * ((k - 1) e_k - sum_{j<k} e_j) / sqrt((1 - rho) (k - 1) k). */
+static void normalize_compsymm(const lmm_corstruct *c, double rho, const double *e, double *out) {
+  for (size_t g = 0; g < c->ngroups; g++) {
+    size_t s0 = c->start[g], ng = c->start[g + 1] - s0;
+    double sum = 0;
+    for (size_t k = 0; k < ng; k++) {
+      double x = e[c->rows[s0 + k]];
+      if (k) out[c->rows[s0 + k]] = ((double)k * x - sum) / sqrt((1 - rho) * (double)k * (double)(k + 1));
+      sum += x;
+    }
+    if (ng) out[c->rows[s0]] = sum / sqrt((double)ng * (1 + ((double)ng - 1) * rho));
+  }
+}
+
+int lmm_corstruct_normalize(const lmm_corstruct *c, const double *u, const double *e, double *out, size_t n,
+                            double *work) {
+  if (c->kind == LMM_COR_COMPSYMM) {
+    double rho;
+    lmm_corstruct_constrained(c, u, &rho);
+    normalize_compsymm(c, rho, e, out);
+    return LMM_OK;
+  }
+  double *one = lmm_malloc_array(n ? n : 1, sizeof *one), logdet = 0;
+  if (!one) return LMM_NOMEM;
+  for (size_t r = 0; r < n; r++) one[r] = 1;
+  int rc = lmm_corstruct_whiten(c, u, one, e, out, n, 1, &logdet, work);
+  lmm_free(one);
+  return rc;
+}

@@ -61,6 +61,10 @@ void lmm_corstruct_constrained(const lmm_corstruct *c, const double *u, double *
  * where a group's matrix is not positive definite. */
 int lmm_corstruct_whiten(const lmm_corstruct *c, const double *u, const double *sd, const double *raw, double *white,
                          size_t n, int m, double *logdet, double *work);
+/* nlme's normalized residuals from the Pearson ones e: L^-1 e group by group, R = L L' (corCompSymm: nlme's
+ * Helmert factor instead).  work as lmm_corstruct_whiten's with m = 1.  LMM_NOMEM, LMM_NUMERIC. */
+int lmm_corstruct_normalize(const lmm_corstruct *c, const double *u, const double *e, double *out, size_t n,
+                            double *work);
 void lmm_corstruct_clear(lmm_corstruct *c);
 
 #endif

@@ -21,9 +21,6 @@ int lmm_model_begin(const char *formula, const char *random, const char *options
   lmm_free(with_offset);
   if (!rc) m->formula->contrasts = m->options.contrasts;
   if (!rc) rc = lmm_structure_parse(m->options.weights, m->options.correlation, m->formula, &m->structure, err);
-  if (!rc && m->structure && m->options.save[0])   /* what reads a saved model does not honour a structure yet */
-    rc = lmm_fail(err, LMM_ERR, "options: a model with weights= or correlation= cannot be saved yet (lmm_augment, "
-                  "lmm_predict, lmm_ranef, lmm_vcov and lmm_anova do not honour its structure); drop save=");
   if (!rc) rc = lmm_frame_new(m->formula, 1, &m->frame, err);
   if (rc) { lmm_model_free(m); return rc; }
   lmm_row_eval_read_text(m->frame->ev, 0, m->options.na, m->options.na_given);
@@ -155,7 +152,19 @@ int lmm_model_residuals(lmm_model *m, int (*interrupted)(void *), void *ctx, lmm
   int rc = lmm_model_ranef(m, 0, interrupted, ctx, err);
   if (rc) return rc;
   lmm_stop stop = {interrupted, ctx, 0};
-  return lmm_residuals_compute(m->design, m->fit, m->ranef, lmm_model_sigma(m), &stop, out, err);
+  rc = lmm_residuals_compute(m->design, m->fit, m->ranef, lmm_model_sigma(m), &stop, out, err);
+  if (rc || !m->structure) return rc;
+  lmm_residuals *res = *out;   /* nlme gives a structured fit no hat values */
+  lmm_free(res->hat);
+  lmm_free(res->std_resid);
+  lmm_free(res->cooks);
+  res->hat = res->std_resid = res->cooks = NULL;
+  rc = lmm_structure_residuals(m->structure, res->n, res->response, lmm_model_sigma(m), res->pearson, res->normalized, err);
+  if (rc) {
+    lmm_residuals_free(res);
+    *out = NULL;
+  }
+  return rc;
 }
 
 double lmm_model_sigma(const lmm_model *m) { return lmm_reported_sigma(m->design, m->fit, m->style); }

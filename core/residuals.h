@@ -3,7 +3,8 @@
  *
  *   fixed    = x'beta                     fitted = fixed + z'b
  *   response = y - fitted                 pearson = response / sigma
- *   normalized = pearson                  (nlme's: no residual correlation structure yet)
+ *   normalized = pearson                  (without a residual structure; with one, model.c has
+ *                                          lmm_structure_residuals give nlme's pearson and normalized)
  * and, for a fit without random effects (lm, gls), from h = diag(X (X'X)^-1 X'):
  *   std_resid = response / (sigma sqrt(1 - h))
  *   cooks     = response^2 h / (p sigma^2 (1 - h)^2)

@@ -14,8 +14,7 @@
 
 /* ---- bound to the rows ----------------------------------------------------------------------------------- */
 
-/* The random-effects term whose grouping is the innermost (most grouping variables, then most levels). */
-static int innermost_term(const lmm_design *d) {
+int lmm_innermost_term(const lmm_design *d) {
   int best = -1;
   for (int t = 0; t < d->nre; t++)
     if (best < 0 || d->re[t].nvars > d->re[best].nvars ||
@@ -38,7 +37,7 @@ static int row_cmp(const void *a, const void *b, void *arg) {
  * (lme), or by the correlation's groups (gls), stable; else the table's. */
 static int nlme_order(const lmm_design *d, const int *gcode, size_t *order, lmm_error *err) {
   order_keys k = {0, {0}};
-  int t = innermost_term(d);
+  int t = lmm_innermost_term(d);
   if (t >= 0)
     for (int i = 0; i < d->re[t].nvars; i++) k.key[k.n++] = d->frame->vars[d->re[t].vars[i]].code;
   else if (gcode) k.key[k.n++] = gcode;
@@ -69,7 +68,7 @@ static int bind(lmm_structure *st, const lmm_design *d, lmm_error *err) {
   const char *gname = "the data";
   if (st->has_cor) {
     lmm_corstruct *c = &st->cor;
-    int t = innermost_term(d);
+    int t = lmm_innermost_term(d);
     if (c->group >= 0) {
       const lmm_frame_var *fv = &d->frame->vars[c->group];
       gcode = fv->code;
@@ -143,7 +142,7 @@ static double evaluate(eval_ctx *c, int keep) {
   lmm_system *sys = NULL;
   lmm_fit *fit = NULL;
   lmm_error e = {0};
-  lmm_fit_options o = {c->opt->reml, c->opt->stop, NULL, 0, NULL};
+  lmm_fit_options o = {c->opt->reml, c->opt->stop, c->opt->theta, c->opt->ntheta, NULL};
   if (c->d->nre == 0) rc = lmm_fit_ols(&c->wd, o.reml, o.stop, &fit, &e);
   else if (!(rc = lmm_system_new(&c->wd, o.stop, &sys, &e))) rc = lmm_fit_run(sys, &o, &fit, &e);
   double crit = HUGE_VAL;
@@ -295,6 +294,31 @@ static int fit_parameters(eval_ctx *c, lmm_error *err) {
   return rc;
 }
 
+/* With a variance of the fitted values, the fit at the parameters c->u is taken where the fitted values it
+ * weights by are its own, to 1e-10 relative: a point the parameters (and theta) fix, which a saved model
+ * evaluated again reaches from its own start. */
+static int settle_fitted(eval_ctx *c, lmm_error *err) {
+  size_t n = c->n;
+  double *prev = lmm_malloc_array(lmm_size_mul(n ? n : 1, 2), sizeof *prev), *fixed = prev + (n ? n : 1);
+  if (!prev) return lmm_nomem(err);
+  int rc = LMM_OK;
+  for (int it = 0; !rc && it < 100; it++) {
+    memcpy(prev, c->st->fitted, sizeof *prev * n);
+    if ((rc = update_fitted(c, fixed, err))) break;
+    double change = 0, scale = 0;
+    for (size_t r = 0; r < n; r++) {
+      change = fmax(change, fabs(c->st->fitted[r] - prev[r]));
+      scale = fmax(scale, fabs(c->st->fitted[r]));
+    }
+    if (!isfinite(evaluate(c, 1)) && !c->rc)
+      rc = lmm_fail(err, LMM_NUMERIC, "the fit of the residual structure failed at its optimum");
+    if (!rc) rc = c->rc;
+    if (change <= 1e-10 * scale) break;
+  }
+  lmm_free(prev);
+  return rc;
+}
+
 /* The parameters: their starts, which are free, their names and reported values on the fit. */
 static int parameters(eval_ctx *c, lmm_error *err) {
   lmm_structure *st = c->st;
@@ -348,7 +372,6 @@ int lmm_structure_fit(lmm_structure *st, const lmm_design *d, int df_method, con
     return lmm_fail(err, LMM_ERR, "the fixed effects' df by %s do not yet account for weights= or correlation=; use "
                     "df=containment (nlme's), df=residual or df=none", df_method == LMM_DF_SATTERTHWAITE
                     ? "Satterthwaite's method (df=satterthwaite, the default for lme4's formulas)" : "the method asked");
-  if (opt->theta) return lmm_fail(err, LMM_ERR, "a model with weights= or correlation= cannot be evaluated at a saved theta");
   int rc = bind(st, d, err);
   if (rc) return rc;
   eval_ctx c = {.st = st, .d = d, .opt = opt, .n = d->n, .err = err};
@@ -364,12 +387,23 @@ int lmm_structure_fit(lmm_structure *st, const lmm_design *d, int df_method, con
   if (!white_z || !c.raw || !c.white || !c.sd || !c.work) rc = lmm_nomem(err);
   if (!rc) rc = raw_rows(&c, white_z, err);
   if (!rc) rc = parameters(&c, err);
+  if (!rc && opt->theta && (!st->u || st->npar != c.npar))
+    rc = lmm_fail(err, LMM_ERR, "it keeps %d parameters of its residual structure where its weights= and correlation= "
+                  "have %d", st->u ? st->npar : 0, c.npar);
+  if (!rc && opt->theta) memcpy(c.u, st->u, sizeof *c.u * (size_t)c.npar);
   if (!rc && !isfinite(evaluate(&c, 1)) && !c.rc)
     rc = lmm_fail(err, LMM_NUMERIC, "the residual structure's start gives no fit: its covariance is not positive definite");
   if (!rc) rc = c.rc;
-  if (!rc && (c.nfree || st->uses_fitted)) rc = fit_parameters(&c, err);
+  if (!rc && !opt->theta && (c.nfree || st->uses_fitted)) rc = fit_parameters(&c, err);
+  if (!rc && st->uses_fitted) rc = settle_fitted(&c, err);
   if (!rc) rc = c.rc;
   if (!rc) rc = report(&c, c.fit, err);
+  if (!rc) {   /* the parameters stay with the structure: what a saved model keeps */
+    lmm_free(st->u);
+    st->u = c.u;
+    st->npar = c.npar;
+    c.u = NULL;
+  }
   lmm_free(white_z);
   lmm_free(c.raw);
   lmm_free(c.white);
@@ -385,4 +419,49 @@ int lmm_structure_fit(lmm_structure *st, const lmm_design *d, int df_method, con
   *sys = c.sys;
   *fit = c.fit;
   return LMM_OK;
+}
+
+int lmm_structure_params(const lmm_structure *st, const double **u) {
+  *u = st->u;
+  return st->u ? st->npar : 0;
+}
+
+int lmm_structure_hold(lmm_structure *st, const double *u, int n, lmm_error *err) {
+  lmm_free(st->u);
+  st->npar = 0;
+  if (!(st->u = lmm_malloc_array((size_t)(n > 0 ? n : 1), sizeof *st->u))) return lmm_nomem(err);
+  if (n > 0) memcpy(st->u, u, sizeof *u * (size_t)n);
+  st->npar = n;
+  for (int k = 0; k < n; k++)
+    if (!isfinite(u[k])) return lmm_fail(err, LMM_ERR, "its residual structure's parameter %d is not a finite number", k + 1);
+  return LMM_OK;
+}
+
+int lmm_structure_residuals(const lmm_structure *st, size_t n, const double *response, double sigma, double *pearson,
+                            double *normalized, lmm_error *err) {
+  if (!st->u) return lmm_fail(err, LMM_ERR, "the residual structure has not been fitted");
+  const double *u = st->u;
+  for (size_t r = 0; r < n; r++) pearson[r] = 1;
+  for (int i = 0; i < st->nvf; i++) {
+    lmm_varfunc_sd(&st->vf[i], u, n, pearson);
+    u += st->vf[i].npar;
+  }
+  for (size_t r = 0; r < n; r++) pearson[r] = response[r] / (sigma * pearson[r]);
+  if (!st->has_cor) {
+    memcpy(normalized, pearson, sizeof *pearson * n);
+    return LMM_OK;
+  }
+  size_t ms = (size_t)st->cor.maxsize;
+  double *work = lmm_malloc_array(lmm_size_mul(ms, ms + 1) + 1, sizeof *work);
+  int rc = work ? lmm_corstruct_normalize(&st->cor, u, pearson, normalized, n, work) : LMM_NOMEM;
+  lmm_free(work);
+  if (rc == LMM_NOMEM) return lmm_nomem(err);
+  return rc ? lmm_fail(err, rc, "the residual structure's correlation is not positive definite at its estimate") : LMM_OK;
+}
+
+int lmm_structure_form(const lmm_structure *st, int *vars, int *group) {
+  *group = st && st->has_cor ? st->cor.group : -1;
+  if (!st || !st->has_cor || st->cor.kind < LMM_COR_EXP) return 0;
+  for (int k = 0; k < st->cor.ncoord; k++) vars[k] = st->cor.coord_var[k];
+  return st->cor.ncoord;
 }

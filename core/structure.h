@@ -29,10 +29,29 @@ int lmm_structure_parse(const char *weights, const char *correlation, lmm_formul
                         lmm_error *err);
 /* The structure fitted over the design's rows: the strata, groups and positions read from the frame, the
  * rows whitened at each evaluation; *sys (NULL without random effects) and *fit the result at the best
- * parameters, the fit's struct rows set.  df_method is the fixed effects' df method (inference.h): only those
+ * parameters, the fit's struct rows set.  With opt->theta, the fit at theta and the held parameters
+ * (lmm_structure_hold), nothing optimized.  df_method is the fixed effects' df method (inference.h): only those
  * that do not differentiate the criterion are taken. */
 int lmm_structure_fit(lmm_structure *st, const lmm_design *d, int df_method, const lmm_fit_options *opt,
                       lmm_system **sys, lmm_fit **fit, lmm_error *err);
+/* The parameters of the fit (unconstrained, as the optimizer has them; all of them, the fixed= ones too): what a
+ * saved model keeps.  Their count; *u borrowed, NULL before a fit. */
+int lmm_structure_params(const lmm_structure *st, const double **u);
+/* Parameters to evaluate at instead of optimizing (a saved fit): lmm_structure_fit with opt->theta set uses
+ * them.  The count is checked against the structure's when it is bound to the rows. */
+int lmm_structure_hold(lmm_structure *st, const double *u, int n, lmm_error *err);
+/* nlme's residuals of the fitted structure from the response residuals: Pearson's divided by sigma and the
+ * variance function's SD factor (resid(type = "pearson")), and those whitened by the correlation group by
+ * group (resid(type = "normalized"), corcompsymm's as nlme's own factor). */
+int lmm_structure_residuals(const lmm_structure *st, size_t n, const double *response, double sigma, double *pearson,
+                            double *normalized, lmm_error *err);
+/* The random-effects term whose grouping is the innermost (most grouping variables, then most levels): nlme's
+ * default grouping of a correlation and of a variogram; -1 without random effects. */
+int lmm_innermost_term(const lmm_design *d);
+/* A variogram's default form from the structure (NULL: none): the correlation's grouping variable in *group (-1:
+ * none given) and, for a spatial correlation, its covariates (formula variables, LMM_COR_MAX_DIM at most) in
+ * vars, their count returned. */
+int lmm_structure_form(const lmm_structure *st, int *vars, int *group);
 void lmm_structure_free(lmm_structure *st);
 
 #endif

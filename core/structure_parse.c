@@ -368,5 +368,6 @@ void lmm_structure_free(lmm_structure *st) {
   for (int i = 0; i < st->nvf; i++) lmm_varfunc_clear(&st->vf[i]);
   if (st->has_cor) lmm_corstruct_clear(&st->cor);
   lmm_free(st->fitted);
+  lmm_free(st->u);
   lmm_free(st);
 }

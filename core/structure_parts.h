@@ -17,6 +17,8 @@ struct lmm_structure {
   lmm_corstruct cor;
   int uses_fitted;        /* a variance function of the fitted values (kept in fitted, n, between fits) */
   double *fitted;
+  int npar;               /* the fitted parameters, unconstrained (lmm_structure_params), or those to */
+  double *u;              /* evaluate at (lmm_structure_hold) */
 };
 
 #endif

@@ -34,7 +34,7 @@ static void copy_rows(const lmm_model *m, const lmm_residuals *res, lmm_rowset *
 
 static int augment_fill(sqlite3 *db, sqlite3_value **argv, lmm_rowset *rows, char **errmsg) {
   lmm_model *m = NULL;
-  int rc = lmm_store_open(db, (const char *)sqlite3_value_text(argv[0]), &m, errmsg);
+  int rc = lmm_store_open_structured(db, (const char *)sqlite3_value_text(argv[0]), &m, errmsg);
   if (rc != SQLITE_OK) {
     lmm_source_error_in("lmm_augment", errmsg);
     return rc;

@@ -57,7 +57,7 @@ static int predict_fill(sqlite3 *db, sqlite3_value **argv, lmm_rowset *rows, cha
   lmm_predictor *p = NULL;
   const char **names = NULL;
   int level = -1;
-  int rc = lmm_store_restore(db, (const char *)sqlite3_value_text(argv[0]), &m, errmsg);
+  int rc = lmm_store_restore_structured(db, (const char *)sqlite3_value_text(argv[0]), &m, errmsg);
   lmm_error err = {0};
   if (rc == SQLITE_OK) rc = read_level(argv[2], m, &level, errmsg);
   if (rc == SQLITE_OK && lmm_predictor_new(m, level, &p, &err)) rc = lmm_sql_error(errmsg, "lmm_predict", &err);

@@ -74,9 +74,12 @@ static int text(reader *r, sqlite3_stmt *st, int type_col, int c, int nullable, 
   return (*out = sqlite3_mprintf("%s", s)) ? SQLITE_OK : SQLITE_NOMEM;
 }
 
-enum { M_METHOD, M_STYLE, M_NOBS, M_FINGERPRINT, M_THETA, M_FIXED, M_VCOV, M_ROWS, NMEMBERS };
-static const char *const member_name[NMEMBERS] = {"method", "style", "nobs", "fingerprint", "theta", "fixed", "vcov", "rows"};
-static const char *const member_type[NMEMBERS] = {"text", "text", "integer", "text", "array", "array", "array", "array"};
+enum { M_METHOD, M_STYLE, M_NOBS, M_FINGERPRINT, M_THETA, M_FIXED, M_VCOV, M_ROWS, M_STRUCTURE, NMEMBERS };
+static const char *const member_name[NMEMBERS] = {"method", "style", "nobs", "fingerprint", "theta", "fixed", "vcov", "rows",
+                                                  "structure"};
+static const char *const member_type[NMEMBERS] = {"text", "text", "integer", "text", "array", "array", "array", "array",
+                                                  "array"};
+enum { FIRST_OPTIONAL = M_STRUCTURE };   /* a fit without a residual structure has no structure member */
 
 /* The offset of the first \u0000 in the JSON text, or -1: SQLite's JSON
  * functions return the text of a string only up to a NUL, so a name with
@@ -143,7 +146,8 @@ static int read_members(reader *r, const char *json, int len[NMEMBERS]) {
   if (rc == SQLITE_DONE) rc = SQLITE_OK;
   else if (rc != SQLITE_OK && !*r->errmsg) rc = sql_failed(r, rc);
   sqlite3_finalize(st);
-  for (int m = 0; m < NMEMBERS && rc == SQLITE_OK; m++)
+  f->has_structure = seen[M_STRUCTURE];
+  for (int m = 0; m < FIRST_OPTIONAL && rc == SQLITE_OK; m++)
     if (!seen[m]) rc = bad(r, "its fit has no %s%s", member_name[m], member_type[m][0] == 'a' ? " array" : "");
   if (rc == SQLITE_OK && f->style == LMM_STYLE_LM && f->reml) rc = bad(r, "its style is lm, which is fitted by ML, not REML");
   return rc;
@@ -171,6 +175,13 @@ static int visit_theta(reader *r, sqlite3_stmt *st, int i, int j) {
   char what[48];
   sqlite3_snprintf(sizeof what, what, "its theta[%d]", i);
   return number(r, st, 1, 2, 0, &r->f->theta[i], what);
+}
+
+static int visit_structure(reader *r, sqlite3_stmt *st, int i, int j) {
+  (void)j;
+  char what[48];
+  sqlite3_snprintf(sizeof what, what, "its structure[%d]", i);
+  return number(r, st, 1, 2, 0, &r->f->structure[i], what);
 }
 
 static int visit_fixed(reader *r, sqlite3_stmt *st, int i, int j) {
@@ -283,6 +294,7 @@ int lmm_saved_fit_read(sqlite3 *db, const char *prefix, const char *json, lmm_sa
     f->ntheta = len[M_THETA];
     f->p = len[M_FIXED];
     f->nrows = len[M_ROWS];
+    f->nstructure = len[M_STRUCTURE];
     /* p x p numbers take at least 2 p^2 bytes of the text: a p no text can hold is refused before its matrix is made */
     if (len[M_VCOV] != f->p) rc = bad(&r, "its vcov has %d rows for %d fixed effects", len[M_VCOV], f->p);
     else if ((size_t)f->p * (size_t)f->p > strlen(json) / 2)
@@ -294,10 +306,12 @@ int lmm_saved_fit_read(sqlite3 *db, const char *prefix, const char *json, lmm_sa
     f->fixed = alloc_zero((size_t)f->p, sizeof *f->fixed);
     f->vcov = alloc_zero(pp, sizeof *f->vcov);
     f->rows = alloc_zero((size_t)f->nrows, sizeof *f->rows);
-    if (!f->theta || !f->fixed || !f->vcov || !f->rows) rc = SQLITE_NOMEM;
+    f->structure = alloc_zero((size_t)f->nstructure, sizeof *f->structure);
+    if (!f->theta || !f->fixed || !f->vcov || !f->rows || !f->structure) rc = SQLITE_NOMEM;
   }
   if (rc == SQLITE_OK) rc = each_element(&r, json, "$.theta", visit_theta);
   if (rc == SQLITE_OK) rc = each_element(&r, json, "$.fixed", visit_fixed);
+  if (rc == SQLITE_OK && f->has_structure) rc = each_element(&r, json, "$.structure", visit_structure);
   if (rc == SQLITE_OK) rc = read_nested(&r, json, "$.vcov", visit_vcov, f->p, f->p, "vcov");
   if (rc == SQLITE_OK) rc = read_nested(&r, json, "$.rows", visit_row, f->nrows, ROW_LEN, "rows");
   if (rc == SQLITE_OK) rc = check_rows(&r);
@@ -532,6 +546,7 @@ void lmm_saved_fit_free(lmm_saved_fit *f) {
     sqlite3_free(f->rows[i].term);
   }
   sqlite3_free(f->theta);
+  sqlite3_free(f->structure);
   sqlite3_free(f->fixed);
   sqlite3_free(f->vcov);
   sqlite3_free(f->rows);

@@ -4,7 +4,8 @@
  *
  *   {"version": "0.1.0", "method": "REML"|"ML", "style": "lm"|"nlme"|"lme4", "nobs": n,
  *    "fingerprint": "16 hex digits", "theta": [numbers], "fixed": [p names],
- *    "vcov": [p rows of p numbers], "rows": [[effect, grp, term, estimate, std_error, statistic, df, p_value], ...]}
+ *    "vcov": [p rows of p numbers], "rows": [[effect, grp, term, estimate, std_error, statistic, df, p_value], ...],
+ *    "structure": [numbers]}   (only a fit with weights= or correlation= has "structure")
  *
  * The text may come from a database made elsewhere, so anything else is an
  * error that says what is wrong: a member missing or of the wrong type, a
@@ -38,6 +39,9 @@ typedef struct lmm_saved_fit {
   double *vcov;                /* p x p by columns; NAN for null */
   int nrows;
   lmm_saved_row *rows;
+  int has_structure;           /* the fit had weights= or correlation=: its parameters, unconstrained */
+  int nstructure;              /* (core/structure.h's lmm_structure_params) */
+  double *structure;
 } lmm_saved_fit;
 
 /* Read json into *out (free with lmm_saved_fit_free); label names the fit in

@@ -125,6 +125,12 @@ char *lmm_store_fit_json(const lmm_model *m, uint64_t fingerprint, const lmm_sna
     sqlite3_str_appendchar(s, 1, ']');
   }
   sqlite3_str_appendchar(s, 1, ']');
+  const double *u = NULL;
+  int nu = m->structure ? lmm_structure_params(m->structure, &u) : 0;
+  if (m->structure) {   /* unconstrained, as the structure evaluates at them (lmm_structure_hold) */
+    sqlite3_str_appendall(s, ",\"structure\":");
+    json_numbers(s, u, (size_t)nu);
+  }
   if (snap) json_snapshot(s, snap);
   sqlite3_str_appendchar(s, 1, '}');
   return sqlite3_str_finish(s);
@@ -303,9 +309,16 @@ int lmm_store_read(sqlite3 *db, const char *name_or_json, lmm_saved_fit **out, c
 /* The saved options and the formula's shape must be the fit's: a REML fit
  * read with method=ML, or an lme4 fit with an nlme random part, is not the
  * model that was fitted. */
-static int check_call(const char *name, const lmm_model *m, const lmm_saved_fit *s, char **errmsg) {
+static int check_call(const char *name, const lmm_model *m, const lmm_saved_fit *s, int structured_ok, char **errmsg) {
   static const char *const styles[] = {"lm", "nlme", "lme4"};
-  if (m->options.reml != s->reml)
+  if (!m->structure != !s->has_structure)
+    *errmsg = sqlite3_mprintf("the saved model '%s' is damaged: its options %s weights= or correlation= but its fit %s",
+                              name, m->structure ? "give" : "give no", m->structure ? "keeps no structure" : "keeps one");
+  else if (m->structure && !structured_ok)
+    *errmsg = sqlite3_mprintf("the saved model '%s' has a residual structure (weights= or correlation=), which this "
+                              "function does not honour yet; lmm_tidy, lmm_vcov, lmm_anova of models, lmm_predict, "
+                              "lmm_ranef, lmm_augment and lmm_update do", name);
+  else if (m->options.reml != s->reml)
     *errmsg = sqlite3_mprintf("the saved model '%s' is damaged: its options make it a %s fit but its fit was made by %s",
                               name, m->options.reml ? "REML" : "ML", s->reml ? "REML" : "ML");
   else if (m->style != s->style)
@@ -397,7 +410,7 @@ static int model_error(char **errmsg, const char *name, const char *what, const 
   return rc;
 }
 
-int lmm_store_open(sqlite3 *db, const char *name, lmm_model **out, char **errmsg) {
+static int open_model(sqlite3 *db, const char *name, int structured_ok, lmm_model **out, char **errmsg) {
   *out = NULL;
   if (is_json(name)) {   /* the JSON holds no rows to evaluate on */
     *errmsg = sqlite3_mprintf("'%.20s...' is a fit from lmm_agg, which keeps no rows; this function needs a saved model: "
@@ -412,9 +425,11 @@ int lmm_store_open(sqlite3 *db, const char *name, lmm_model **out, char **errmsg
   lmm_error err = {0};
   if (lmm_model_begin(cols[ROW_FORMULA], cols[ROW_RANDOM], cols[ROW_OPTIONS], &m, &err)) {
     rc = model_error(errmsg, name, "no longer parses", &err);
-  } else if ((rc = check_call(name, m, s, errmsg)) != SQLITE_OK ||
+  } else if ((rc = check_call(name, m, s, structured_ok, errmsg)) != SQLITE_OK ||
              (rc = read_data(db, name, cols[ROW_DATA], m, s, errmsg)) != SQLITE_OK) {
     /* the message is made */
+  } else if (m->structure && lmm_structure_hold(m->structure, s->structure, s->nstructure, &err)) {
+    rc = model_error(errmsg, name, "is damaged", &err);
   } else {
     lmm_interrupt_probe probe;
     lmm_interrupt_probe_init(&probe, db);
@@ -444,9 +459,17 @@ static double *fixed_estimates(const lmm_saved_fit *s) {
   return beta;
 }
 
-int lmm_store_restore(sqlite3 *db, const char *name, lmm_model **out, char **errmsg) {
+int lmm_store_open(sqlite3 *db, const char *name, lmm_model **out, char **errmsg) {
+  return open_model(db, name, 0, out, errmsg);
+}
+
+int lmm_store_open_structured(sqlite3 *db, const char *name, lmm_model **out, char **errmsg) {
+  return open_model(db, name, 1, out, errmsg);
+}
+
+static int restore_model(sqlite3 *db, const char *name, int structured_ok, lmm_model **out, char **errmsg) {
   *out = NULL;
-  if (is_json(name)) return lmm_store_open(db, name, out, errmsg);   /* says what it needs */
+  if (is_json(name)) return open_model(db, name, structured_ok, out, errmsg);   /* says what it needs */
   char *cols[ROW_NCOLS] = {0};
   lmm_saved_fit *s = NULL;
   int rc = read_saved(db, name, cols, &s, errmsg);
@@ -463,7 +486,7 @@ int lmm_store_restore(sqlite3 *db, const char *name, lmm_model **out, char **err
   if (rc == SQLITE_OK && present) {
     if (lmm_model_begin(cols[ROW_FORMULA], cols[ROW_RANDOM], cols[ROW_OPTIONS], &m, &err))
       rc = model_error(errmsg, name, "no longer parses", &err);
-    else if ((rc = check_call(name, m, s, errmsg)) == SQLITE_OK &&
+    else if ((rc = check_call(name, m, s, structured_ok, errmsg)) == SQLITE_OK &&
              lmm_model_restore(m, &snap, s->p, s->fixed, beta, s->ntheta, &err))
       rc = model_error(errmsg, name, "is damaged", &err);
   }
@@ -471,10 +494,18 @@ int lmm_store_restore(sqlite3 *db, const char *name, lmm_model **out, char **err
   sqlite3_free(beta);
   lmm_saved_fit_free(s);
   free_cols(cols);
-  if (rc == SQLITE_OK && !present) return lmm_store_open(db, name, out, errmsg);   /* saved before snapshots */
+  if (rc == SQLITE_OK && !present) return open_model(db, name, structured_ok, out, errmsg);   /* saved before snapshots */
   if (rc != SQLITE_OK) { lmm_model_free(m); return rc; }
   *out = m;
   return SQLITE_OK;
+}
+
+int lmm_store_restore(sqlite3 *db, const char *name, lmm_model **out, char **errmsg) {
+  return restore_model(db, name, 0, out, errmsg);
+}
+
+int lmm_store_restore_structured(sqlite3 *db, const char *name, lmm_model **out, char **errmsg) {
+  return restore_model(db, name, 1, out, errmsg);
 }
 
 int lmm_store_call(sqlite3 *db, const char *name, char *call[4], char **errmsg) {

@@ -34,6 +34,11 @@ int lmm_store_read(sqlite3 *db, const char *name_or_json, lmm_saved_fit **out, c
  * checking that its options are its fit's and that what the evaluation
  * gives is what was saved. */
 int lmm_store_open(sqlite3 *db, const char *name, lmm_model **out, char **errmsg);
+/* lmm_store_open and lmm_store_restore refuse a model with a residual structure (weights=, correlation=: its
+ * parameters saved and held, core/structure.h), which what computes from the model must honour; these take
+ * one, for the functions that do. */
+int lmm_store_open_structured(sqlite3 *db, const char *name, lmm_model **out, char **errmsg);
+int lmm_store_restore_structured(sqlite3 *db, const char *name, lmm_model **out, char **errmsg);
 
 /* A saved model restored from its snapshot without reading its data (core/restore.h): what predictions and
  * the random effects need, whatever happened to the data since it was fitted.  A model saved before fits

@@ -18,6 +18,16 @@ WHERE effect = 'fixed' OR term IN ('sigma', 'logLik');
 SELECT count(*) AS saved FROM lmm_fit('arabidopsis',
   'log(1 + total_fruits) ~ factor(rack) + factor(nutrient) + amd + status', NULL, 'method=ML, save=GLM');
 
+-- The GLM is "sufficient to tackle heterogeneous variance in the residuals" (R: gls(..., weights =
+-- varIdent(form = ~ 1 | status), method = "ML")): one residual SD per status, their ratios to the first's
+-- the rows varIdent__<status>, compared with the GLM as nlme's anova(GLM, GLM.varIdent), whose df counts them.
+SELECT term, round(estimate, 4) AS estimate FROM lmm_fit('arabidopsis',
+  'log(1 + total_fruits) ~ factor(rack) + factor(nutrient) + amd + status', NULL,
+  'method=ML, weights=varIdent(form = ~ 1 | status), save=GLM.varIdent')
+WHERE grp = 'Residual';
+SELECT model, df, round(AIC, 2) AS AIC, round(BIC, 2) AS BIC, round(logLik, 3) AS logLik, test, round(L_ratio, 3) AS L_ratio, p_value
+FROM lmm_anova('GLM, GLM.varIdent');
+
 -- The tutorial's "handy trick" for every pairwise interaction of the predictors, y ~ .*.: '.' is every
 -- column of the data the formula does not otherwise use, so the data is a query of the response and the
 -- predictors (rack and nutrient as text, R's factors; its rowid column is read as the rows' rowids).

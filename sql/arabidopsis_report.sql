@@ -38,6 +38,13 @@ WHERE effect = ''fixed'';'),
       '(R: lme, method = "ML"), compared by likelihood-ratio tests and information criteria.'),
 ('q', 'SELECT count(*) AS saved FROM lmm_fit(''arabidopsis'',
   ''log(1 + total_fruits) ~ factor(rack) + factor(nutrient) + amd + status'', NULL, ''method=ML, save=GLM'');'),
+('p', 'The GLM is "sufficient to tackle heterogeneous variance in the residuals": gls(..., weights = ' ||
+      'varIdent(form = ~ 1 | status), method = "ML") gives one residual SD per status (the rows varIdent__<status>, ' ||
+      'ratios to the first), compared with the GLM as nlme''s anova(GLM, GLM.varIdent).'),
+('q', 'SELECT grp, term, estimate FROM lmm_fit(''arabidopsis'',
+  ''log(1 + total_fruits) ~ factor(rack) + factor(nutrient) + amd + status'', NULL,
+  ''method=ML, weights=varIdent(form = ~ 1 | status), save=GLM.varIdent'') WHERE grp = ''Residual'';'),
+('q', 'SELECT model, df, AIC, BIC, logLik, test, L_ratio, p_value FROM lmm_anova(''GLM, GLM.varIdent'');'),
 ('q', 'WITH models(name, spec) AS (VALUES
   (''lmm1'', ''1|reg''), (''lmm2'', ''1|popu''), (''lmm3'', ''1|gen''), (''lmm4'', ''1|reg/popu''),
   (''lmm5'', ''1|reg/gen''), (''lmm6'', ''1|popu/gen''), (''lmm7'', ''1|reg/popu/gen''))

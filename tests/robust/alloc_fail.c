@@ -93,6 +93,8 @@ static const char *const saved_models[] = {
   "AS half FROM sleepstudy', 'Reaction ~ Days * half + (1|Subject)', NULL, 'contrasts=sum, save=sl_half')",
   "SELECT count(*) FROM lmm_fit('SELECT Reaction, Days, lower(Subject) AS Subject FROM sleepstudy WHERE Days < 9', "
   "'Reaction ~ Days + (1|Subject)', NULL, 'save=sl_query')",
+  "SELECT count(*) FROM lmm_fit('SELECT * FROM sleepstudy WHERE Days < 5', 'Reaction ~ Days', '1|Subject', "
+  "'weights=varExp(form = ~ Days, fixed = 0.1), correlation=corAR1(0.5, form = ~ 1 | Subject, fixed = TRUE), save=sl_st')",
   NULL,
 };
 
@@ -133,6 +135,8 @@ static const alloc_case cases[] = {
   {"bootstrap", 1, "SELECT * FROM lmm_bootstrap('sl_ml', 'nsim=2, threads=1')"},
   {"bootstrap_threads", 1, "SELECT * FROM lmm_bootstrap('sl_ml', 'nsim=4, threads=2')"},
   {"anova_bootstrap", 1, "SELECT * FROM lmm_anova('sl_int, sl_ml', 'test=bootstrap, nsim=2, threads=1')"},
+  {"augment_structure", 1, "SELECT * FROM lmm_augment('sl_st')"},
+  {"variogram", 1, "SELECT * FROM lmm_variogram('sl_st', 'form=~ Days, resType=normalized')"},
   {"agg", 0,
    "SELECT g.late, t.* FROM (SELECT Days > 4 AS late, lmm_agg('Reaction ~ Days', '1|Subject', 'method=ML', "
    "'Reaction', Reaction, 'Days', Days, 'Subject', Subject) AS fit FROM sleepstudy GROUP BY 1) AS g, lmm_tidy(g.fit) AS t"},

@@ -174,8 +174,6 @@ def run(t, db):
          "a fixed variance of the fitted values"),
         (("orthodont_chr", "distance ~ age", None, "weights=varPower(form = ~ resid(.))"),
          ["weights: 'resid(.)' is not a covariate lmm reads", "fitted(.)"], "varPower of the residuals"),
-        (("orthodont_chr", "distance ~ age", "1|Subject", "weights=varIdent(form = ~ 1 | Sex), save=st"),
-         ["a model with weights= or correlation= cannot be saved yet", "drop save="], "saving a structured model"),
         (("orthodont_chr", "distance ~ age + (1|Subject)", None, "correlation=corAR1(form = ~ 1 | Subject)"),
          ["Satterthwaite's method", "do not yet account for weights= or correlation=", "df=containment"],
          "Satterthwaite's df with a structure"),
@@ -225,6 +223,7 @@ def run(t, db):
     figures(t, db)
     confint_errors(t, db)
     bootstrap_errors(t, db)
+    structure_saved_errors(t, db)
 
 
 def confint_errors(t, db):
@@ -472,4 +471,38 @@ def bootstrap_errors(t, db):
              "two fits of one response to the same rows"], "a bootstrap test of two responses")
     t.ok(snapshot(db) == before, "the database changed under failing bootstrap calls")
     db.execute("DELETE FROM lmm_models WHERE name IN ('boot_big', 'boot_small', 'boot_log')")
+    db.commit()
+
+
+def structure_saved_errors(t, db):
+    """A saved model with a residual structure: what does not honour one refuses it, a fit whose structure does
+    not match its options is damaged; nothing changes."""
+    fit(db, "ovary", "follicles ~ sin(2*pi*Time)", "1|Mare", "correlation=corAR1(form = ~ 1 | Mare), save=se_ar1")
+    db.execute("INSERT INTO lmm_models SELECT 'se_nostruct', data, formula, random, options, json_remove(fit, '$.structure'), "
+               "created, version FROM lmm_models WHERE name = 'se_ar1'")
+    db.execute("INSERT INTO lmm_models SELECT 'se_noopt', data, formula, random, NULL, fit, created, version FROM lmm_models "
+               "WHERE name = 'se_ar1'")
+    db.execute("INSERT INTO lmm_models SELECT 'se_short', data, formula, random, options, json_set(fit, '$.structure', "
+               "json('[0.5, 1]')), created, version FROM lmm_models WHERE name = 'se_ar1'")
+    db.commit()
+    before = snapshot(db)
+    for q, fragments, what in [
+        ("SELECT * FROM lmm_anova('se_ar1')", ["lmm_anova: the saved model 'se_ar1' has a residual structure",
+                                               "does not honour yet"], "F tests of a structured model"),
+        ("SELECT * FROM lmm_ranef('se_nostruct')", ["the saved model 'se_nostruct' is damaged: its options give weights= "
+                                                    "or correlation= but its fit keeps no structure"], "no structure saved"),
+        ("SELECT * FROM lmm_predict('se_noopt', 'ovary')", ["the saved model 'se_noopt' is damaged: its options give no "
+                                                            "weights= or correlation= but its fit keeps one"],
+         "a structure saved for a model without one"),
+        ("SELECT * FROM lmm_augment('se_short')", ["lmm_augment: the saved model 'se_short' cannot be evaluated: it keeps 2 "
+                                                   "parameters of its residual structure where its weights= and "
+                                                   "correlation= have 1"], "a structure of the wrong length"),
+        ("SELECT * FROM lmm_variogram('se_ar1', 'form=~ Tme')", ["lmm_variogram: form: 'Tme' is not a numeric variable "
+                                                                 "the model reads"], "a variogram's unknown covariate"),
+        ("SELECT * FROM lmm_variogram('se_ar1', 'nint=10')", ["lmm_variogram: options: 'nint' is not an option of "
+                                                              "lmm_variogram"], "a variogram's unknown option"),
+    ]:
+        t.error(db, q, (), fragments, what)
+    t.ok(snapshot(db) == before, "the database changed under refused structured models")
+    db.execute("DELETE FROM lmm_models WHERE name LIKE 'se\\_%' ESCAPE '\\'")
     db.commit()

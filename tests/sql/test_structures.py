@@ -126,11 +126,6 @@ def gls_and_lm(t, db):
 def refusals(t, db):
     """What cannot honour a structure yet refuses it rather than give a wrong number."""
     call = "SELECT * FROM lmm_fit(?, ?, ?, ?)"
-    t.error(db, call, ("orthodont_chr", "distance ~ age", "1|Subject", "weights=varIdent(form = ~ 1 | Sex), save=s1"),
-            ["cannot be saved yet", "weights= or correlation=", "drop save="], "save= with a structure")
-    t.ok(db.execute("SELECT count(*) FROM lmm_models WHERE name = 's1'").fetchone()[0] == 0
-         if db.execute("SELECT count(*) FROM sqlite_schema WHERE name = 'lmm_models'").fetchone()[0] else True,
-         "the refused model is not saved")
     t.error(db, call, ("orthodont_chr", "distance ~ age + (1|Subject)", None, "correlation=corAR1(form = ~ 1 | Subject)"),
             ["Satterthwaite", "df=containment"], "lme4's formula with its Satterthwaite df")
     rows = fit(db, "orthodont_chr", "distance ~ age + (1|Subject)", None,

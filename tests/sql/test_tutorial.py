@@ -1,6 +1,6 @@
 """The tutorial script users run (`make demo`: sql/arabidopsis.sql) runs whole through the extension, statement by
 statement on a private copy of the test data, and gives the analysis' numbers: the random-slope comparison's
-likelihood ratio (lmm6 vs lmm6.2, 13.111 at lme4's optimum) with its bootstrap p beside the chi-square one, the
+likelihood ratio (lmm6 vs lmm6.2, 13.111 at lme4's optimum), the GLM against the GLM with nlme's varIdent by status, with its bootstrap p beside the chi-square one, the
 final model's intervals around its estimates and its F tests.  The shell's dot-commands (.load) are the
 shell's; the extension is this run's (LMM_EXT)."""
 import os
@@ -40,6 +40,10 @@ def run(t, db):
             t.ok(False, "the tutorial stops at %r: %s" % (sql[:120], e))
             break
     db.commit()
+    vi = next((rows for sql, rows in results.items() if "lmm_anova('GLM, GLM.varIdent')" in sql), [])
+    t.ok(len(vi) == 2 and vi[1]["df"] == 9 and abs(vi[1]["L_ratio"] - 0.2564508) < 1e-3
+         and abs(vi[1]["p_value"] - 0.8796551) < 1e-4,
+         "the GLM against the GLM with varIdent by status (nlme: df 9, L.Ratio 0.2564508, p 0.8796551): %r" % vi)
     boot = next((rows for sql, rows in results.items() if "test=bootstrap" in sql), None)
     t.ok(boot is not None and len(boot) == 2, "the bootstrap comparison of lmm6 and lmm6.2: %r" % boot)
     if boot and len(boot) == 2:

@@ -1,0 +1,253 @@
+/* variogram.c — nlme's Variogram() of a fitted model's residuals (see variogram.h). */
+#include "variogram.h"
+#include "alloc.h"
+#include "corstruct.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <strings.h>
+#include <string.h>
+
+enum { NINT = 20 };                          /* nlme's nint: more distinct distances than this are binned */
+#define MAX_PAIRS 50000000.0                 /* 800 MB of pairs: a larger group wants a grouping of its own */
+
+/* [s, e) without the spaces around it */
+static void strip(const char **s, const char **e) {
+  for (; *s < *e && isspace((unsigned char)**s); (*s)++) {}
+  for (; *e > *s && isspace((unsigned char)(*e)[-1]); (*e)--) {}
+}
+
+static int is(const char *s, const char *e, const char *w) {
+  return (size_t)(e - s) == strlen(w) && !strncasecmp(s, w, (size_t)(e - s));
+}
+
+int lmm_variogram_options_parse(const char *text, lmm_variogram_options *o, lmm_error *err) {
+  memset(o, 0, sizeof *o);
+  for (const char *p = text ? text : ""; *p;) {
+    const char *ks = p, *end = p + strcspn(p, ",");
+    p = *end ? end + 1 : end;
+    const char *eq = memchr(ks, '=', (size_t)(end - ks)), *ke = eq ? eq : end, *vs = eq ? eq + 1 : end, *ve = end;
+    strip(&ks, &ke);
+    strip(&vs, &ve);
+    if (ks == ke && !eq) continue;
+    if (!eq) return lmm_fail(err, LMM_ERR, "options: '%.*s' is not of the form key=value (for example resType=normalized)",
+                             (int)(ke - ks), ks);
+    if (is(ks, ke, "resType")) {
+      if (is(vs, ve, "pearson") || is(vs, ve, "p")) o->normalized = 0;
+      else if (is(vs, ve, "normalized") || is(vs, ve, "n")) o->normalized = 1;
+      else return lmm_fail(err, LMM_ERR, "options: resType must be pearson or normalized, not '%.*s'", (int)(ve - vs), vs);
+    } else if (is(ks, ke, "maxDist")) {
+      char *stop = NULL, buf[64];
+      snprintf(buf, sizeof buf, "%.*s", (int)(ve - vs), vs);
+      o->max_dist = strtod(buf, &stop);
+      if (ve == vs || *stop || !(o->max_dist >= 0) || isinf(o->max_dist))
+        return lmm_fail(err, LMM_ERR, "options: maxDist must be a distance (a number, 0 or more), not '%.*s'",
+                        (int)(ve - vs), vs);
+      o->has_max = 1;
+    } else if (is(ks, ke, "form")) {
+      if (vs == ve || *vs != '~')
+        return lmm_fail(err, LMM_ERR, "options: form must be a one-sided formula, form=~ t or form=~ x + y | g, not '%.*s'",
+                        (int)(ve - vs), vs);
+      o->form = vs + 1;
+      o->formlen = (int)(ve - vs - 1);
+    } else
+      return lmm_fail(err, LMM_ERR, "options: '%.*s' is not an option of lmm_variogram; it takes form=, resType= and "
+                      "maxDist=", (int)(ke - ks), ks);
+  }
+  return LMM_OK;
+}
+
+/* The model's variable labelled [s, e), numeric (want_num) or with levels; -1 with the error made. */
+static int form_var(const lmm_model *m, const char *s, const char *e, int want_num, lmm_error *err) {
+  const lmm_formula *f = m->formula;
+  for (int i = 0; i < f->nvars; i++)
+    if (is(s, e, f->vars[i].label) && !strncmp(s, f->vars[i].label, (size_t)(e - s))) {
+      const lmm_frame_var *fv = &m->frame->vars[i];
+      if (want_num ? fv->is_factor || !fv->x : !fv->code) break;
+      return i;
+    }
+  lmm_fail(err, LMM_ERR, "form: '%.*s' is not a %s the model reads; a variogram's form takes the model's own variables "
+           "(a column its formula, random part, weights= or correlation= names)", (int)(e - s), s,
+           want_num ? "numeric variable" : "grouping");
+  return -1;
+}
+
+typedef struct form { int ncov, cov[LMM_COR_MAX_DIM]; int group; } form;
+
+static int read_form(const lmm_model *m, const lmm_variogram_options *o, form *fm, lmm_error *err) {
+  fm->ncov = lmm_structure_form(m->structure, fm->cov, &fm->group);
+  if (!o->form) return LMM_OK;
+  fm->ncov = 0;
+  fm->group = -1;
+  const char *s = o->form, *end = s + o->formlen, *bar = memchr(s, '|', (size_t)(end - s));
+  const char *ce = bar ? bar : end;
+  for (const char *p = s; p < ce;) {
+    const char *ts = p, *te = memchr(p, '+', (size_t)(ce - p));
+    if (!te) te = ce;
+    p = te < ce ? te + 1 : ce;
+    strip(&ts, &te);
+    if (is(ts, te, "1") && fm->ncov == 0 && p == ce) break;
+    if (fm->ncov == LMM_COR_MAX_DIM)
+      return lmm_fail(err, LMM_ERR, "form: at most %d covariates", LMM_COR_MAX_DIM);
+    if ((fm->cov[fm->ncov++] = form_var(m, ts, te, 1, err)) < 0) return LMM_ERR;
+  }
+  if (bar) {
+    const char *gs = bar + 1, *ge = end;
+    strip(&gs, &ge);
+    if ((fm->group = form_var(m, gs, ge, 0, err)) < 0) return LMM_ERR;
+  }
+  return LMM_OK;
+}
+
+typedef struct pair { double dist, variog; } pair;
+
+static int pair_cmp(const void *a, const void *b) {
+  double x = ((const pair *)a)->dist, y = ((const pair *)b)->dist;
+  return x < y ? -1 : x > y;
+}
+
+/* R's quantile(x, p, type = 7) of sorted x[0..n-1]. */
+static double quantile7(const pair *x, size_t n, double p) {
+  double index = 1 + (double)(n - 1) * p, lo = floor(index), hi = ceil(index);
+  double q = x[(size_t)lo - 1].dist, xh = x[(size_t)hi - 1].dist;
+  if (index > lo && xh != q) q = (1 - (index - lo)) * q + (index - lo) * xh;
+  return q;
+}
+
+static void add_row(lmm_variogram *v, const pair *p, size_t n) {
+  double sum = 0;
+  for (size_t k = 0; k < n; k++) sum += p[k].variog;
+  v->variog[v->n] = sum / (double)n;
+  v->dist[v->n] = n % 2 ? p[n / 2].dist : (p[n / 2 - 1].dist + p[n / 2].dist) / 2;
+  v->n_pairs[v->n++] = (long long)n;
+}
+
+/* The rows from the pairs sorted by distance: one per distance (equal as R prints them, to 15 digits), or with
+ * more than NINT distances one per bin of R's cut() at the distances' quantiles 0, 1/NINT, ..., 1. */
+static void collapse(const pair *p, size_t n, lmm_variogram *v) {
+  size_t distinct = 0;
+  for (size_t k = 0; k < n; k++) distinct += !k || p[k].dist != p[k - 1].dist;
+  if (distinct <= NINT) {
+    char a[32], b[32];
+    for (size_t k = 0, s = 0; k <= n; k++) {
+      if (k < n) snprintf(b, sizeof b, "%.15g", p[k].dist);
+      if (k > s && (k == n || strcmp(a, b))) { add_row(v, p + s, k - s); s = k; }
+      if (k < n) memcpy(a, b, sizeof a);
+    }
+    return;
+  }
+  double breaks[NINT + 1];
+  int nb = 0;
+  for (int k = 0; k <= NINT; k++) {
+    double q = quantile7(p, n, fmin(k * (1.0 / NINT), 1));
+    if (!nb || q != breaks[nb - 1]) breaks[nb++] = q;
+  }
+  size_t k = 0;
+  while (k < n && p[k].dist <= breaks[0]) k++;   /* right-closed bins: the smallest break's pairs fall outside */
+  for (int b = 1; b < nb; b++) {
+    size_t s = k;
+    while (k < n && p[k].dist <= breaks[b]) k++;
+    if (k > s) add_row(v, p + s, k - s);
+  }
+}
+
+/* Each group's rows in the rows' order: rows[start[g] .. start[g+1]-1]. */
+static int group_rows(const int *code, int ngroups, size_t n, size_t **start, size_t **rows) {
+  *start = lmm_calloc((size_t)ngroups + 1, sizeof **start);
+  *rows = lmm_malloc_array(n ? n : 1, sizeof **rows);
+  if (!*start || !*rows) return LMM_NOMEM;
+  for (size_t r = 0; r < n; r++) (*start)[(code ? code[r] : 0) + 1]++;
+  for (int g = 0; g < ngroups; g++) (*start)[g + 1] += (*start)[g];
+  size_t *fill = lmm_malloc_array((size_t)ngroups + 1, sizeof *fill);
+  if (!fill) return LMM_NOMEM;
+  memcpy(fill, *start, sizeof *fill * (size_t)ngroups);
+  for (size_t r = 0; r < n; r++) (*rows)[fill[code ? code[r] : 0]++] = r;
+  lmm_free(fill);
+  return LMM_OK;
+}
+
+static int make_pairs(const lmm_model *m, const form *fm, const double *res, const size_t *start, const size_t *rows,
+                      int ngroups, const lmm_variogram_options *o, lmm_stop *stop, pair *p, size_t *np) {
+  size_t k = 0;
+  for (int g = 0; g < ngroups; g++) {
+    if (lmm_stop_asked(stop)) return LMM_INTERRUPTED;
+    for (size_t a = start[g]; a < start[g + 1]; a++)
+      for (size_t b = start[g]; b < a; b++) {
+        size_t i = rows[a], j = rows[b];
+        double d2 = 0;
+        for (int c = 0; c < fm->ncov; c++) {
+          double dev = m->frame->vars[fm->cov[c]].x[i] - m->frame->vars[fm->cov[c]].x[j];
+          d2 += dev * dev;
+        }
+        double d = fm->ncov ? sqrt(d2) : (double)(a - b), e = res[i] - res[j];
+        if (o->has_max && d > o->max_dist) continue;
+        p[k++] = (pair){d, e * e / 2};
+      }
+  }
+  *np = k;
+  return LMM_OK;
+}
+
+int lmm_model_variogram(lmm_model *m, const lmm_variogram_options *o, int (*interrupted)(void *), void *ctx,
+                        lmm_variogram **out, lmm_error *err) {
+  *out = NULL;
+  form fm;
+  int rc = read_form(m, o, &fm, err);
+  if (rc) return rc;
+  const lmm_design *d = m->design;
+  const int *code = NULL;
+  int ngroups = 1, t = lmm_innermost_term(d);
+  if (fm.group >= 0) {
+    code = m->frame->vars[fm.group].code;
+    ngroups = m->frame->vars[fm.group].nlevels;
+  } else if (t >= 0) {
+    code = d->re[t].g;
+    ngroups = d->re[t].nlevels;
+  }
+  lmm_residuals *res = NULL;
+  if ((rc = lmm_model_residuals(m, interrupted, ctx, &res, err))) return rc;
+  size_t *start = NULL, *rows = NULL, np = 0;
+  pair *p = NULL;
+  lmm_variogram *v = lmm_calloc(1, sizeof *v);
+  if (!v || group_rows(code, ngroups, d->n, &start, &rows)) rc = lmm_nomem(err);
+  double total = 0;
+  for (int g = 0; !rc && g < ngroups; g++) {
+    double ng = (double)(start[g + 1] - start[g]);
+    total += ng > 1 ? ng * (ng - 1) / 2 : 0;
+  }
+  if (!rc && total > MAX_PAIRS)
+    rc = lmm_fail(err, LMM_ERR, "the variogram's groups hold %.0f pairs of rows, more than %.0f; give a grouping "
+                  "(form=~ t | g)", total, MAX_PAIRS);
+  if (!rc && !(p = lmm_malloc_array((size_t)total + 1, sizeof *p))) rc = lmm_nomem(err);
+  lmm_stop stop = {interrupted, ctx, 0};
+  if (!rc && make_pairs(m, &fm, o->normalized ? res->normalized : res->pearson, start, rows, ngroups, o, &stop, p, &np))
+    rc = lmm_fail(err, LMM_INTERRUPTED, "interrupted");
+  if (!rc && np == 0)
+    rc = lmm_fail(err, LMM_ERR, "the variogram has no pairs of rows: every group has one row%s", o->has_max ? " or "
+                  "maxDist= leaves none" : "");
+  if (!rc) {
+    qsort(p, np, sizeof *p, pair_cmp);
+    v->dist = lmm_malloc_array(np, sizeof *v->dist);
+    v->variog = lmm_malloc_array(np, sizeof *v->variog);
+    v->n_pairs = lmm_malloc_array(np, sizeof *v->n_pairs);
+    if (!v->dist || !v->variog || !v->n_pairs) rc = lmm_nomem(err);
+  }
+  if (!rc) collapse(p, np, v);
+  lmm_free(p);
+  lmm_free(start);
+  lmm_free(rows);
+  lmm_residuals_free(res);
+  if (rc) { lmm_variogram_free(v); return rc; }
+  *out = v;
+  return LMM_OK;
+}
+
+void lmm_variogram_free(lmm_variogram *v) {
+  if (!v) return;
+  lmm_free(v->dist);
+  lmm_free(v->variog);
+  lmm_free(v->n_pairs);
+  lmm_free(v);
+}

@@ -1,0 +1,86 @@
+"""lmm_variogram(model [, options]): nlme's Variogram(m, form = ~ t) of a saved model's residuals (issue 16),
+against tests/reference/structures' variograms (bodyweight_varpower: ~ Time, 11 distinct distances, one row each;
+wheat2_ratio: ~ latitude + longitude, binned at the distances' quantiles, the pairs at the smallest distance
+outside every bin as in R's cut()) to 4 significant digits, rows and pair counts exactly; nlme's options
+resType=normalized and maxDist=, its default form (positions in the group, or a spatial correlation's
+covariates), and its errors."""
+import json
+import os
+
+from harness import ROOT, fit
+from test_structures import local
+
+CASES = os.path.join(ROOT, "tests", "reference", "structures")
+
+
+def close4(got, want):
+    return got is not None and abs(got - want) <= 1e-4 * abs(want)
+
+
+def check(t, db, name, options, want, what):
+    got = db.execute("SELECT dist, variog, n_pairs FROM lmm_variogram(?, ?)", (name, options)).fetchall()
+    t.ok(len(got) == len(want), "%s: %d rows, nlme %d" % (what, len(got), len(want)))
+    bad = [(g, w) for g, w in zip(got, want) if not (close4(g[0], w["dist"]) and close4(g[1], w["variog"])
+                                                     and g[2] == w["n_pairs"])]
+    t.ok(not bad, "%s against nlme: %r" % (what, bad[:3]))
+
+
+def reference(t, db, case, form):
+    ref = json.load(open(os.path.join(CASES, case + ".json")))
+    sql = local(ref["sql"])
+    fit(db, sql["data"], sql["formula"], sql.get("random"), sql["options"] + ", save=vg_" + case)
+    check(t, db, "vg_" + case, "form=" + form, ref["variogram"]["rows"], "%s Variogram(m, form = %s)" % (case, form))
+    return "vg_" + case
+
+
+# R 4.2.2, nlme 3.1-162, on the reference fits (bodyweight with Rat and Diet as text):
+# Variogram(b, form = ~ Time, maxDist = 20), Variogram(b)[1:3, ] (positions in the group) and
+# Variogram(m, form = ~ latitude + longitude, resType = "normalized")[1:3, ]
+R_MAXDIST = [(1, 0.3450598811, 16), (6, 0.9932556665, 16), (7, 0.7620087706, 144), (8, 0.6849327675, 16),
+             (13, 0.6818411515, 16), (14, 0.9511900418, 128), (15, 0.8996143281, 16), (20, 1.6944077778, 16)]
+R_POSITIONS = [(1, 0.6904928455, 160), (2, 0.9791491746, 144), (3, 1.0880132095, 128)]
+R_NORMALIZED = [(4.3, 0.7228780695, 1143), (5.608029957, 0.7230848050, 1259), (8.386298349, 0.7312549050, 1263)]
+
+
+def as_rows(rows):
+    return [{"dist": d, "variog": v, "n_pairs": n} for d, v, n in rows]
+
+
+def options(t, db, bw, wheat):
+    """nlme's options and defaults against R."""
+    check(t, db, bw, "form=~ Time, maxDist=20", as_rows(R_MAXDIST), "maxDist=20")
+    got = db.execute("SELECT dist, variog, n_pairs FROM lmm_variogram(?) LIMIT 3", (bw,)).fetchall()
+    t.ok(all(g[0] == w[0] and close4(g[1], w[1]) and g[2] == w[2] for g, w in zip(got, R_POSITIONS)) and len(got) == 3,
+         "the default form of an lme: positions in the group, %r, R %r" % (got, R_POSITIONS))
+    got = db.execute("SELECT dist, variog, n_pairs FROM lmm_variogram(?, 'resType=normalized') LIMIT 3", (wheat,)).fetchall()
+    t.ok(all(close4(g[0], w[0]) and close4(g[1], w[1]) and g[2] == w[2] for g, w in zip(got, R_NORMALIZED)) and len(got) == 3,
+         "normalized residuals of the spatial fit, its covariates the default form: %r, R %r" % (got, R_NORMALIZED))
+    every = db.execute("SELECT * FROM lmm_variogram(?, 'form=~ Time')", (bw,)).fetchall()
+    t.ok(db.execute("SELECT * FROM lmm_variogram(?, 'form=~ Time, resType=normalized')", (bw,)).fetchall() == every,
+         "resType=normalized without a correlation is pearson")
+
+
+def errors(t, db, bw):
+    before = db.execute("SELECT * FROM lmm_models ORDER BY name").fetchall()
+    q = "SELECT * FROM lmm_variogram(?, ?)"
+    for opts, fragments, what in [
+        ("form=~ Tim", ["lmm_variogram: form: 'Tim' is not a numeric variable the model reads"], "an unknown covariate"),
+        ("form=~ Time | Diett", ["form: 'Diett' is not a grouping the model reads"], "an unknown grouping"),
+        ("form=Time", ["form must be a one-sided formula, form=~ t"], "a form without ~"),
+        ("resType=response", ["resType must be pearson or normalized, not 'response'"], "an unknown resType"),
+        ("maxDist=far", ["maxDist must be a distance (a number, 0 or more), not 'far'"], "maxDist not a number"),
+        ("nint=10", ["'nint' is not an option of lmm_variogram; it takes form=, resType= and maxDist="], "an unknown option"),
+        ("form=~ Time, maxDist=0.5", ["the variogram has no pairs of rows", "maxDist= leaves none"], "maxDist below every pair"),
+    ]:
+        t.error(db, q, (bw, opts), fragments, what)
+    t.error(db, q, ("vg_nosuch", None), ["lmm_variogram: no saved model 'vg_nosuch'"], "an unknown model")
+    t.ok(db.execute("SELECT * FROM lmm_models ORDER BY name").fetchall() == before, "the errors changed lmm_models")
+
+
+def run(t, db):
+    bw = reference(t, db, "bodyweight_varpower", "~ Time")
+    wheat = reference(t, db, "wheat2_ratio", "~ latitude + longitude")
+    options(t, db, bw, wheat)
+    errors(t, db, bw)
+    db.execute("DELETE FROM lmm_models WHERE name LIKE 'vg\\_%' ESCAPE '\\'")
+    db.commit()
