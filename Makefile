@@ -211,7 +211,7 @@ check-build: $(LMM)
 # A crash, leak or UBSan report stops that target and leaves the input in build/fuzz/artifacts/.
 FUZZ_CC        = /usr/bin/clang
 FUZZ_SECONDS  ?= 600
-FUZZ_TARGETS   = fuzz_formula fuzz_options fuzz_model fuzz_design fuzz_store
+FUZZ_TARGETS   = fuzz_formula fuzz_options fuzz_plot_options fuzz_model fuzz_design fuzz_store
 FUZZ_BUILD     = $(BUILD)/fuzz
 # Sizes that wrap are what the sanitizers must see: `undefined` holds signed-integer-overflow, and
 # unsigned-integer-overflow (not UB, so not in `undefined`) catches a size_t product that wraps.

@@ -2,6 +2,7 @@
 #include "variogram.h"
 #include "alloc.h"
 #include "corstruct.h"
+#include "options.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -25,15 +26,11 @@ static int is(const char *s, const char *e, const char *w) {
 
 int lmm_variogram_options_parse(const char *text, lmm_variogram_options *o, lmm_error *err) {
   memset(o, 0, sizeof *o);
-  for (const char *p = text ? text : ""; *p;) {
-    const char *ks = p, *end = p + strcspn(p, ",");
-    p = *end ? end + 1 : end;
-    const char *eq = memchr(ks, '=', (size_t)(end - ks)), *ke = eq ? eq : end, *vs = eq ? eq + 1 : end, *ve = end;
-    strip(&ks, &ke);
-    strip(&vs, &ve);
-    if (ks == ke && !eq) continue;
-    if (!eq) return lmm_fail(err, LMM_ERR, "options: '%.*s' is not of the form key=value (for example resType=normalized)",
-                             (int)(ke - ks), ks);
+  lmm_option op;
+  for (const char *p = text;;) {
+    if (lmm_option_next(&p, &op, "resType=normalized", err)) return LMM_ERR;
+    if (!op.key) break;
+    const char *ks = op.key, *ke = op.key_end, *vs = op.val, *ve = op.val_end;
     if (is(ks, ke, "resType")) {
       if (is(vs, ve, "pearson") || is(vs, ve, "p")) o->normalized = 0;
       else if (is(vs, ve, "normalized") || is(vs, ve, "n")) o->normalized = 1;

@@ -76,6 +76,7 @@ int main(void) {
   /* test_options.c */
   RUN(test_options_valid);
   RUN(test_options_errors);
+  RUN(test_option_tokens);
   /* test_frame.c */
   RUN(test_frame_text_levels);
   RUN(test_frame_numeric_levels);
