@@ -1,0 +1,57 @@
+# Reference results from R's nlme for the residual structures' remaining options (issue 16): variance functions with
+# strata (varPower, varExp, varConstPower with form = ~ x | g, one parameter per stratum), varIdent's fixed=,
+# corSymm's value= and a nested correlation grouping (form = ~ ... | a/b, nlme's groups the interaction, inner within
+# outer).  Usage, from tests/reference:
+#   Rscript make_structures3.R structures3 none
+# It sources make_structures.R (caseset "none": only its helpers, ref_struct, with_anova, read_table, run, ...) and
+# reads tests/data/{orthodont_chr,bodyweight,dialyzer,pixel}.csv, quoted columns as text.
+self <- sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE))
+source(file.path(dirname(self), "make_structures.R"))
+dir.create(outdir, showWarnings = FALSE)
+# varIdent's strata with fixed=: nlme puts the free strata first (in the order of first appearance along nlme's rows,
+# the first the reference) and then the fixed ones in fixed='s order; the check of make_structures.R, extended so.
+varident_strata <- function(m, s) {
+  vs <- m$modelStruct$varStruct; if (is.null(vs)) return(NULL)
+  d <- get(s$table, envir = DATA); ord <- nlme_order(m, s, d); out <- list()
+  for (v in if (inherits(vs, "varComb")) as.list(vs) else list(vs)) if (inherits(v, "varIdent") && !is.null(attr(v, "groupNames"))) {
+    gn <- attr(v, "groupNames"); fix <- names(attr(v, "fixed"))
+    strat <- as.character(getGroups(d, formula(v), level = 1))
+    u <- unique(strat[ord]); if (!identical(c(u[!u %in% fix], fix), gn)) stop("varIdent strata order rule does not hold for ", s$table)
+    out[[length(out)+1]] <- gn
+  }
+  out
+}
+for (t in c("orthodont_chr", "bodyweight", "dialyzer", "pixel")) read_table(t, file.path(outdir, "..", "..", "data"))
+
+# varPower / varExp / varConstPower with strata: coef names are the strata (const.<s>, power.<s> for varConstPower)
+s <- spec("gls", "orthodont_chr", "distance ~ age * Sex", method = "ML", weights = "varPower(form = ~ age | Sex)")
+run("s3_orthodont_gls_varpower_strata_ml", with_anova(ref_struct("s3_orthodont_gls_varpower_strata_ml", s), no_struct(s)))
+s <- spec("lme", "orthodont_chr", "distance ~ age * Sex", "1|Subject", "REML", weights = "varExp(form = ~ age | Sex)")
+run("s3_orthodont_lme_varexp_strata", with_anova(ref_struct("s3_orthodont_lme_varexp_strata", s), no_struct(s)))
+s <- spec("lme", "dialyzer", "rate ~ (pressure + I(pressure^2)) * QB", "pressure|Subject", "ML",
+          weights = "varPower(form = ~ pressure | QB)")
+run("s3_dialyzer_lme_varpower_strata_ml", with_anova(ref_struct("s3_dialyzer_lme_varpower_strata_ml", s), no_struct(s)))
+s <- spec("lme", "dialyzer", "rate ~ (pressure + I(pressure^2)) * QB", "1|Subject", "ML",
+          weights = "varConstPower(form = ~ pressure | QB)")   # (a gls's or a REML fit's const.300 goes to 0)
+run("s3_dialyzer_lme_constpower_strata_ml", with_anova(ref_struct("s3_dialyzer_lme_constpower_strata_ml", s), no_struct(s)))
+
+# varIdent's fixed=: the fixed strata are no parameters (coef(unconstrained = FALSE) leaves them out)
+s <- spec("gls", "bodyweight", "weight ~ Time * Diet", method = "ML", weights = "varIdent(form = ~ 1 | Diet, fixed = c(\"3\" = 0.6))")
+run("s3_bodyweight_gls_varident_fixed_ml", with_anova(ref_struct("s3_bodyweight_gls_varident_fixed_ml", s), no_struct(s)))
+s <- spec("lme", "orthodont_chr", "distance ~ age * Sex", "1|Subject", "REML", weights = "varIdent(form = ~ 1 | Sex, fixed = c(Female = 0.5))")
+run("s3_orthodont_lme_varident_fixed", with_anova(ref_struct("s3_orthodont_lme_varident_fixed", s), no_struct(s)))
+
+# corSymm's value=: held fixed, the fit at that correlation; free, the start of the optimum
+rho <- "c(0.6, 0.5, 0.4, 0.6, 0.5, 0.6)"
+s <- spec("gls", "orthodont_chr", "distance ~ age * Sex", method = "REML", correlation = sprintf("corSymm(value = %s, form = ~ 1 | Subject, fixed = TRUE)", rho))
+run("s3_orthodont_gls_corsymm_value_fixed", with_anova(ref_struct("s3_orthodont_gls_corsymm_value_fixed", s), no_struct(s)))
+# (not with a random intercept, which a free corSymm makes unidentifiable: a flat ridge)
+s <- spec("gls", "orthodont_chr", "distance ~ age * Sex", method = "ML", correlation = sprintf("corSymm(%s, form = ~ 1 | Subject)", rho))
+run("s3_orthodont_gls_corsymm_value_ml", with_anova(ref_struct("s3_orthodont_gls_corsymm_value_ml", s), no_struct(s)))
+
+# a nested correlation grouping: Pixel's Dog/Side (nlme groups by the interaction, Side within Dog)
+s <- spec("gls", "pixel", "pixel ~ day + I(day^2)", method = "ML", correlation = "corCompSymm(form = ~ 1 | Dog/Side)")
+run("s3_pixel_gls_compsymm_nested_ml", with_anova(ref_struct("s3_pixel_gls_compsymm_nested_ml", s), no_struct(s)))
+s <- spec("lme", "pixel", "pixel ~ day + I(day^2)", "1|Dog", "REML", correlation = "corCAR1(form = ~ day | Dog/Side)")   # (with 1|Dog/Side, Side's SD goes to 0)
+run("s3_pixel_lme_car1_nested", with_anova(ref_struct("s3_pixel_lme_car1_nested", s), no_struct(s)))
+if (length(failed)) quit(status = 1)
