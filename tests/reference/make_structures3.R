@@ -55,3 +55,41 @@ run("s3_pixel_gls_compsymm_nested_ml", with_anova(ref_struct("s3_pixel_gls_comps
 s <- spec("lme", "pixel", "pixel ~ day + I(day^2)", "1|Dog", "REML", correlation = "corCAR1(form = ~ day | Dog/Side)")   # (with 1|Dog/Side, Side's SD goes to 0)
 run("s3_pixel_lme_car1_nested", with_anova(ref_struct("s3_pixel_lme_car1_nested", s), no_struct(s)))
 if (length(failed)) quit(status = 1)
+
+# nlme's Variogram() options on two fits: bodyweight_varpower's lme (form = ~ Time: 11 distinct distances) and the
+# grouped gls ovary_gls_ar1 (its default: positions within the correlation's groups, Mare).  Each case: the SQL
+# options of lmm_variogram, the R call, its rows (n.pairs NA where collapse = "none" gives none).
+# The gls's default positions: nlme 3.1-162's Variogram.gls numbers the rows within groups in the groups' level order
+# (tapply) but splits them in the data's order, so unless the data are sorted by the grouping the positions are
+# misaligned (with Mare as text, "10" sorts before "2" and every distance is off).  The rows are sorted by Mare
+# here (the fit does not change; each group keeps its rows' order), where nlme's positions are right.
+read_table("ovary", file.path(outdir, "..", "..", "data"))
+assign("ovary", local({ d <- get("ovary", envir = DATA); d <- d[order(d$Mare), ]; row.names(d) <- NULL; d }), envir = DATA)
+vg_rows <- function(v) lapply(seq_len(nrow(v)), function(i) list(variog = v$variog[i], dist = v$dist[i],
+                                                                  n_pairs = if (is.null(v$n.pairs)) NA else v$n.pairs[i]))
+vg_models <- list(
+  bodyweight_varpower = spec("lme", "bodyweight", "weight ~ Time * Diet", "Time|Rat", "REML", weights = "varPower()"),
+  ovary_gls_ar1 = spec("gls", "ovary", "follicles ~ sin(2*pi*Time) + cos(2*pi*Time)", method = "REML",
+                       correlation = "corAR1(form = ~ 1 | Mare)"))
+vg_cases <- list(
+  list("bodyweight_varpower", "form=~ Time, nint=5", "form = ~ Time, nint = 5"),
+  list("bodyweight_varpower", "form=~ Time, collapse=fixed, nint=4", "form = ~ Time, collapse = \"fixed\", nint = 4"),
+  list("bodyweight_varpower", "form=~ Time, breaks=c(10, 30, 50)", "form = ~ Time, breaks = c(10, 30, 50)"),
+  list("bodyweight_varpower", "form=~ Time, robust=TRUE", "form = ~ Time, robust = TRUE"),
+  list("bodyweight_varpower", "form=~ Time, robust=TRUE, nint=5", "form = ~ Time, robust = TRUE, nint = 5"),
+  list("bodyweight_varpower", "form=~ Time, resType=response", "form = ~ Time, resType = \"response\""),
+  list("bodyweight_varpower", "form=~ Time, collapse=none", "form = ~ Time, collapse = \"none\""),
+  list("bodyweight_varpower", "form=~ Time, maxDist=30, nint=3", "form = ~ Time, maxDist = 30, nint = 3"),
+  list("ovary_gls_ar1", "", ""),
+  list("ovary_gls_ar1", "resType=normalized", "resType = \"normalized\""),
+  list("ovary_gls_ar1", "collapse=fixed, nint=6", "collapse = \"fixed\", nint = 6"),
+  list("ovary_gls_ar1", "maxDist=10, robust=TRUE", "maxDist = 10, robust = TRUE"))
+vg_fits <- lapply(vg_models, fit_spec)
+vg <- lapply(vg_cases, function(k) {
+  call <- sprintf("Variogram(m%s)", if (nzchar(k[[3]])) paste0(", ", k[[3]]) else "")
+  m <- vg_fits[[k[[1]]]]
+  list(model = k[[1]], sql = sql_of(vg_models[[k[[1]]]]), options = k[[2]], call = call,
+       rows = vg_rows(eval(str2lang(call))))
+})
+save(list(versions = versions, cases = vg), "variograms")
+cat(sprintf("variograms: %d cases\n", length(vg)))

@@ -50,7 +50,7 @@ def errors(t, db):
 
 
 def run(t, db):
-    paths = sorted(glob.glob(os.path.join(CASES, "*.json")))
+    paths = sorted(glob.glob(os.path.join(CASES, "s3_*.json")))
     t.ok(len(paths) == 10, "10 structure cases, found %d" % len(paths))
     for path in paths:
         ref = json.load(open(path))
