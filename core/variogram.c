@@ -198,9 +198,10 @@ static int collapse(const pair *p, size_t n, const lmm_variogram_options *o, lmm
     qsort(breaks, (size_t)nb, sizeof *breaks, double_cmp);
     for (int k = 1; k < nb; k++)
       if (breaks[k] == breaks[k - 1]) {
+        double twice = breaks[k];
         lmm_free(breaks);
         return lmm_fail(err, LMM_ERR, "options: breaks are not unique (%g is given twice, or is a distance nlme adds)",
-                        breaks[k]);
+                        twice);
       }
   }
   if ((size_t)nint >= distinct) {
