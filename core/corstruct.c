@@ -105,8 +105,7 @@ static int pair_cmp(const void *a, const void *b) {
   return x->row < y->row ? -1 : x->row > y->row;
 }
 
-/* The groups of a/b: each row's pair of levels numbered 0 .. *ncode-1 (outer first); NULL when out of memory. */
-static int *nested_codes(const int *outer, const int *inner, size_t n, int *ncode) {
+int *lmm_nested_codes(const int *outer, const int *inner, size_t n, int *ncode) {
   pair *p = lmm_malloc_array(n ? n : 1, sizeof *p);
   int *code = lmm_malloc_array(n ? n : 1, sizeof *code), k = -1;
   if (!p || !code) { lmm_free(p); lmm_free(code); return NULL; }
@@ -128,7 +127,7 @@ static int symm_from_value(const lmm_corstruct *c, double *u);
 int lmm_corstruct_bind(lmm_corstruct *c, const lmm_design *d, const int *gcode, int ngcode, const char *gname,
                        lmm_error *err) {
   if (c->group_inner < 0 || !gcode) return bind_groups(c, d, gcode, ngcode, gname, err);
-  int *nested = nested_codes(gcode, d->frame->vars[c->group_inner].code, d->n, &ngcode);
+  int *nested = lmm_nested_codes(gcode, d->frame->vars[c->group_inner].code, d->n, &ngcode);
   if (!nested) return lmm_nomem(err);
   int rc = bind_groups(c, d, nested, ngcode, gname, err);
   lmm_free(nested);

@@ -67,5 +67,8 @@ int lmm_corstruct_whiten(const lmm_corstruct *c, const double *u, const double *
 int lmm_corstruct_normalize(const lmm_corstruct *c, const double *u, const double *e, double *out, size_t n,
                             double *work);
 void lmm_corstruct_clear(lmm_corstruct *c);
+/* The groups of a/b: each row's pair of levels (outer[r], inner[r]) numbered 0 .. *ncode-1, outer first (lmm_free
+ * it); NULL when out of memory. */
+int *lmm_nested_codes(const int *outer, const int *inner, size_t n, int *ncode);
 
 #endif

@@ -420,6 +420,8 @@ int lmm_structure_parse(const char *weights, const char *correlation, lmm_formul
   return LMM_OK;
 }
 
+int lmm_structure_inner_group(const lmm_structure *st) { return st && st->has_cor ? st->cor.group_inner : -1; }
+
 void lmm_structure_free(lmm_structure *st) {
   if (!st) return;
   for (int i = 0; i < st->nvf; i++) lmm_varfunc_clear(&st->vf[i]);

@@ -117,13 +117,17 @@ static int form_var(const lmm_model *m, const char *s, const char *e, int want_n
   return -1;
 }
 
-typedef struct form { int ncov, cov[LMM_COR_MAX_DIM]; int group; } form;
+typedef struct form { int ncov, cov[LMM_COR_MAX_DIM]; int group, inner; } form;
 
+/* The form's covariates and grouping; without `| g` the grouping is an lme's innermost
+ * random-effects grouping (nlme's getGroups(object, level = Q)), or a gls's correlation's (getGroups(object)),
+ * a/b's inner variable in fm->inner. */
 static int read_form(const lmm_model *m, const lmm_variogram_options *o, form *fm, lmm_error *err) {
   fm->ncov = lmm_structure_form(m->structure, fm->cov, &fm->group);
+  fm->inner = lmm_structure_inner_group(m->structure);
+  if (lmm_innermost_term(m->design) >= 0) fm->group = fm->inner = -1;
   if (!o->form) return LMM_OK;
   fm->ncov = 0;
-  fm->group = -1;
   const char *s = o->form, *end = s + o->formlen, *bar = memchr(s, '|', (size_t)(end - s));
   const char *ce = bar ? bar : end;
   for (const char *p = s; p < ce;) {
@@ -140,6 +144,7 @@ static int read_form(const lmm_model *m, const lmm_variogram_options *o, form *f
     const char *gs = bar + 1, *ge = end;
     strip(&gs, &ge);
     if ((fm->group = form_var(m, gs, ge, 0, err)) < 0) return LMM_ERR;
+    fm->inner = -1;
   }
   return LMM_OK;
 }
@@ -281,7 +286,12 @@ int lmm_model_variogram(lmm_model *m, const lmm_variogram_options *o, int (*inte
   const lmm_design *d = m->design;
   const int *code = NULL;
   int ngroups = 1, t = lmm_innermost_term(d);
-  if (fm.group >= 0) {
+  int *nested = NULL;
+  if (fm.group >= 0 && fm.inner >= 0) {
+    if (!(nested = lmm_nested_codes(m->frame->vars[fm.group].code, m->frame->vars[fm.inner].code, d->n, &ngroups)))
+      return lmm_nomem(err);
+    code = nested;
+  } else if (fm.group >= 0) {
     code = m->frame->vars[fm.group].code;
     ngroups = m->frame->vars[fm.group].nlevels;
   } else if (t >= 0) {
@@ -289,7 +299,7 @@ int lmm_model_variogram(lmm_model *m, const lmm_variogram_options *o, int (*inte
     ngroups = d->re[t].nlevels;
   }
   lmm_residuals *res = NULL;
-  if ((rc = lmm_model_residuals(m, interrupted, ctx, &res, err))) return rc;
+  if ((rc = lmm_model_residuals(m, interrupted, ctx, &res, err))) { lmm_free(nested); return rc; }
   size_t *start = NULL, *rows = NULL, np = 0;
   pair *p = NULL;
   lmm_variogram *v = lmm_calloc(1, sizeof *v);
@@ -326,6 +336,7 @@ int lmm_model_variogram(lmm_model *m, const lmm_variogram_options *o, int (*inte
   }
   if (!rc && o->collapse != LMM_VG_NONE) rc = collapse(p, np, o, v, err);
   lmm_free(p);
+  lmm_free(nested);
   lmm_free(start);
   lmm_free(rows);
   lmm_residuals_free(res);

@@ -2,8 +2,8 @@
  *
  * Every pair of rows within one group gives a semivariance (r_i - r_j)^2 / 2 at the Euclidean distance of their
  * form covariates (without covariates, of their positions 1, 2, ... in the group, in the rows' order).  Groups:
- * the form's `| g`, else the innermost random-effects grouping (lme), else the correlation's groups (gls), else
- * one.  Pairs farther than maxDist are dropped; then (collapse = "quantiles", nlme's default) with at most nint
+ * the form's `| g`, else the innermost random-effects grouping (lme), else the correlation's groups (gls; a/b's
+ * groups are b's within a), else one.  Pairs farther than maxDist are dropped; then (collapse = "quantiles", nlme's default) with at most nint
  * (20) distinct distances each distance is a row (the mean semivariance), else the pairs are binned by R's
  * cut(dist, breaks) into right-closed intervals, each a row of the mean semivariance, the median distance and the
  * pair count; breaks are unique(quantile(dist, 0:nint/nint)), or nint + 1 equally spaced from the smallest

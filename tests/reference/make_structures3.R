@@ -84,6 +84,15 @@ vg_cases <- list(
   list("ovary_gls_ar1", "resType=normalized", "resType = \"normalized\""),
   list("ovary_gls_ar1", "collapse=fixed, nint=6", "collapse = \"fixed\", nint = 6"),
   list("ovary_gls_ar1", "maxDist=10, robust=TRUE", "maxDist = 10, robust = TRUE"))
+# a nested correlation grouping: a gls's variogram groups by Dog/Side (getGroups(object)), an lme's by its
+# innermost random-effects grouping (getGroups(object, level = Q): Dog); Pixel sorted by Dog and Side as above
+assign("pixel", local({ d <- get("pixel", envir = DATA); d <- d[order(d$Dog, d$Side), ]; row.names(d) <- NULL; d }), envir = DATA)
+vg_models$pixel_gls_nested <- spec("gls", "pixel", "pixel ~ day + I(day^2)", method = "ML", correlation = "corCompSymm(form = ~ 1 | Dog/Side)")
+vg_models$pixel_lme_nested <- spec("lme", "pixel", "pixel ~ day + I(day^2)", "1|Dog", "REML", correlation = "corCAR1(form = ~ day | Dog/Side)")
+vg_cases <- c(vg_cases, list(
+  list("pixel_gls_nested", "", ""),
+  list("pixel_gls_nested", "form=~ day", "form = ~ day"),
+  list("pixel_lme_nested", "form=~ day", "form = ~ day")))
 vg_fits <- lapply(vg_models, fit_spec)
 vg <- lapply(vg_cases, function(k) {
   call <- sprintf("Variogram(m%s)", if (nzchar(k[[3]])) paste0(", ", k[[3]]) else "")
