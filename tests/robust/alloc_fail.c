@@ -137,6 +137,11 @@ static const alloc_case cases[] = {
   {"anova_bootstrap", 1, "SELECT * FROM lmm_anova('sl_int, sl_ml', 'test=bootstrap, nsim=2, threads=1')"},
   {"augment_structure", 1, "SELECT * FROM lmm_augment('sl_st')"},
   {"variogram", 1, "SELECT * FROM lmm_variogram('sl_st', 'form=~ Days, resType=normalized')"},
+  {"fit_structure_options", 0, "SELECT * FROM lmm_fit('SELECT Reaction, Days, Days > 4 AS late, Subject FROM sleepstudy "
+   "WHERE Days < 7', 'Reaction ~ Days', NULL, 'weights=varComb(varIdent(form = ~ 1 | late, fixed = c(\"1\" = 1.2)), "
+   "varExp(form = ~ Days | late)), correlation=corCompSymm(form = ~ 1 | Subject/late)')"},
+  {"variogram_options", 1, "SELECT * FROM lmm_variogram('sl_st', 'form=~ Days, breaks=c(1, 2, 3), robust=TRUE')"},
+  {"variogram_none", 1, "SELECT * FROM lmm_variogram('sl_st', 'collapse=none, resType=response')"},
   {"agg", 0,
    "SELECT g.late, t.* FROM (SELECT Days > 4 AS late, lmm_agg('Reaction ~ Days', '1|Subject', 'method=ML', "
    "'Reaction', Reaction, 'Days', Days, 'Subject', Subject) AS fit FROM sleepstudy GROUP BY 1) AS g, lmm_tidy(g.fit) AS t"},
