@@ -144,12 +144,13 @@ static int read_numbers(span v, const char *what, const char *arg, double *out, 
   return LMM_OK;
 }
 
-/* varIdent's fixed = c(Female = 0.5, "3" = 1.2, `a b` = 2): strata by name, each held at a positive ratio */
-static int read_fixed_strata(span v, lmm_varfunc *vf, lmm_error *err) {
+/* fixed = c(Female = 0.5, "3" = 1.2, `a b` = 2): strata by name, each held at its value (varIdent's a positive
+ * ratio; varPower's power, varExp's expon); cls the class, for messages */
+static int read_fixed_strata(span v, const char *cls, lmm_varfunc *vf, lmm_error *err) {
   v = trim(v);
   if (!(v.e - v.s >= 3 && v.s[0] == 'c' && v.s[1] == '(' && closing(v.s + 1, v.e) == v.e - 1))
-    return lmm_fail(err, LMM_ERR, "weights: varIdent's fixed must name its strata, as fixed = c(Female = 0.5), not "
-                    "'%.*s'", (int)(v.e - v.s), v.s);
+    return lmm_fail(err, LMM_ERR, "weights: %s's fixed must name its strata, as fixed = c(Female = 0.5), not "
+                    "'%.*s'", cls, (int)(v.e - v.s), v.s);
   span in = trim((span){v.s + 2, v.e - 1});
   for (const char *p = in.s; in.s < in.e && p <= in.e;) {
     const char *end = top_level(p, in.e, ",");
@@ -167,25 +168,33 @@ static int read_fixed_strata(span v, lmm_varfunc *vf, lmm_error *err) {
     char buf[64], *stop;
     double x = 0;
     if (name.s == name.e || a.s == a.e || *a.s != '=' || (size_t)(a.e - a.s) >= sizeof buf)
-      return lmm_fail(err, LMM_ERR, "weights: varIdent's fixed must name its strata, as fixed = c(Female = 0.5), not "
-                      "'%.*s'", (int)(v.e - v.s), v.s);
+      return lmm_fail(err, LMM_ERR, "weights: %s's fixed must name its strata, as fixed = c(Female = 0.5), not "
+                      "'%.*s'", cls, (int)(v.e - v.s), v.s);
     span num = trim((span){a.s + 1, a.e});
     snprintf(buf, sizeof buf, "%.*s", (int)(num.e - num.s), num.s);
     x = strtod(buf, &stop);
     while (isspace((unsigned char)*stop)) stop++;
-    if (stop == buf || *stop || !(x > 0) || !isfinite(x))
-      return lmm_fail(err, LMM_ERR, "weights: varIdent's fixed ratio of '%.*s' must be a positive number, not '%.*s'",
-                      (int)(name.e - name.s), name.s, (int)(num.e - num.s), num.s);
+    int ident = !strcmp(cls, "varIdent");
+    if (stop == buf || *stop || !isfinite(x) || (ident && !(x > 0)))
+      return lmm_fail(err, LMM_ERR, "weights: %s's fixed %s of '%.*s' must be a%s number, not '%.*s'", cls,
+                      ident ? "ratio" : "value", (int)(name.e - name.s), name.s, ident ? " positive" : "",
+                      (int)(num.e - num.s), num.s);
     if (vf->nfixed == LMM_VF_MAX_FIXED)
-      return lmm_fail(err, LMM_ERR, "weights: varIdent's fixed holds at most %d strata", LMM_VF_MAX_FIXED);
+      return lmm_fail(err, LMM_ERR, "weights: %s's fixed holds at most %d strata", cls, LMM_VF_MAX_FIXED);
     for (int j = 0; j < vf->nfixed; j++)
       if (strlen(vf->fixed_name[j]) == (size_t)(name.e - name.s) && !strncmp(vf->fixed_name[j], name.s, (size_t)(name.e - name.s)))
-        return lmm_fail(err, LMM_ERR, "weights: varIdent's fixed names the stratum '%s' twice", vf->fixed_name[j]);
+        return lmm_fail(err, LMM_ERR, "weights: %s's fixed names the stratum '%s' twice", cls, vf->fixed_name[j]);
     if (!(vf->fixed_name[vf->nfixed] = lmm_mprintf("%.*s", (int)(name.e - name.s), name.s))) return lmm_nomem(err);
     vf->fixed_ratio[vf->nfixed++] = x;
   }
-  if (!vf->nfixed) return lmm_fail(err, LMM_ERR, "weights: varIdent's fixed = c() names no stratum");
+  if (!vf->nfixed) return lmm_fail(err, LMM_ERR, "weights: %s's fixed = c() names no stratum", cls);
   return LMM_OK;
+}
+
+/* c(a = 1, ...): numbers with names */
+static int named(span v) {
+  v = trim(v);
+  return v.e - v.s >= 3 && v.s[0] == 'c' && v.s[1] == '(' && top_level(v.s + 2, v.e - 1, "=") < v.e - 1;
 }
 
 static int read_logical(span v, const char *what, const char *arg, int *out, lmm_error *err) {
@@ -301,7 +310,9 @@ static int read_varfunc(lmm_structure *st, span text, lmm_formula *f, int depth,
         rc = lmm_fail(err, LMM_ERR, "weights: %s's form needs a covariate, as ~ x", classes[kind - 1]);
       if (!rc && kind != LMM_VF_IDENT) v->strata = group;
     } else if (!strcmp(arg, "fixed") && kind == LMM_VF_IDENT) {
-      rc = read_fixed_strata(c.val[i], v, err);
+      rc = read_fixed_strata(c.val[i], classes[kind - 1], v, err);
+    } else if (!strcmp(arg, "fixed") && (kind == LMM_VF_POWER || kind == LMM_VF_EXP) && named(c.val[i])) {
+      rc = read_fixed_strata(c.val[i], classes[kind - 1], v, err);   /* strata by name; checked against form's */
     } else if (!strcmp(arg, "fixed")) {
       rc = read_numbers(c.val[i], what, arg, v->value, kind == LMM_VF_CONSTPOWER ? 2 : 1, &n, err);
       v->nvalue = n;
@@ -320,6 +331,9 @@ static int read_varfunc(lmm_structure *st, span text, lmm_formula *f, int depth,
     }
   }
   if (!rc && kind == LMM_VF_CONSTPOWER && v->nvalue == 2 && v->value[0] == 0) v->value[0] = 1;   /* power= alone */
+  if (!rc && kind != LMM_VF_IDENT && v->nfixed && v->strata < 0)
+    rc = lmm_fail(err, LMM_ERR, "weights: %s's fixed names strata, and its form has none; give them, as "
+                  "form = ~ x | g", classes[kind - 1]);
   if (!rc && !has_form && kind == LMM_VF_IDENT)
     rc = lmm_fail(err, LMM_ERR, "weights: varIdent needs its strata, as varIdent(form = ~ 1 | g)");
   if (!has_form) v->cov = LMM_VF_FITTED;   /* nlme's default: form = ~ fitted(.) */

@@ -38,13 +38,13 @@ static int bind_strata(lmm_varfunc *v, const lmm_design *d, const size_t *order,
       char known[200] = "";
       for (int k = 0; k < nfirst && strlen(known) < sizeof known - 40; k++)
         snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", k ? ", " : "", fv->levels[first[k]]);
-      rc = lmm_fail(err, LMM_ERR, "weights: varIdent's fixed= names '%s', which is not a stratum of '%s' (its strata: %s%s)",
-                    v->fixed_name[j], gname, known, strlen(known) >= sizeof known - 40 ? ", ..." : "");
+      rc = lmm_fail(err, LMM_ERR, "weights: %s's fixed= names '%s', which is not a stratum of '%s' (its strata: %s%s)",
+                    class_name(v->kind), v->fixed_name[j], gname, known, strlen(known) >= sizeof known - 40 ? ", ..." : "");
     } else rank[held[j]] = -2;   /* placed after the free strata */
   }
   v->nstrata = 0;
   for (int k = 0; k < nfirst && !rc; k++) if (rank[first[k]] == -1) rank[first[k]] = v->nstrata++;
-  if (!rc && !v->nstrata)
+  if (!rc && !v->nstrata && v->kind == LMM_VF_IDENT)
     rc = lmm_fail(err, LMM_ERR, "weights: varIdent's fixed= holds every stratum of '%s'; leave one free, the reference",
                   gname);
   for (int j = 0; j < v->nfixed && !rc; j++) rank[held[j]] = v->nstrata++;
@@ -90,7 +90,7 @@ static int bind_covariate(lmm_varfunc *v, const lmm_design *d, const lmm_frame_v
                     d->frame->f->vars[v->cov].label);
   v->x = fv ? fv->x : fitted;
   int per = v->kind == LMM_VF_FIXED ? 0 : v->kind == LMM_VF_CONSTPOWER ? 2 : 1, ns = v->nstrata;
-  v->npar = per * ns;
+  v->npar = per * (ns - v->nfixed);   /* fixed strata (varPower's, varExp's) last, no parameters */
   if (!(v->names = lmm_calloc((size_t)(v->npar ? v->npar : 1), sizeof *v->names))) return lmm_nomem(err);
   const char *par[2] = {v->kind == LMM_VF_EXP ? "expon" : v->kind == LMM_VF_CONSTPOWER ? "const" : "power", "power"};
   for (int k = 0; k < v->npar; k++) {
@@ -144,8 +144,8 @@ void lmm_varfunc_sd(const lmm_varfunc *v, const double *u, size_t n, double *sd)
     int s = v->stratum ? v->stratum[r] : 0;
     switch (v->kind) {
     case LMM_VF_IDENT: sd[r] *= v->par[s] >= 0 ? exp(u[v->par[s]]) : v->held[s]; break;
-    case LMM_VF_POWER: sd[r] *= pow(fabs(v->x[r]), u[s]); break;
-    case LMM_VF_EXP: sd[r] *= exp(u[s] * v->x[r]); break;
+    case LMM_VF_POWER: sd[r] *= pow(fabs(v->x[r]), s < v->npar ? u[s] : v->fixed_ratio[s - v->npar]); break;
+    case LMM_VF_EXP: sd[r] *= exp((s < v->npar ? u[s] : v->fixed_ratio[s - v->npar]) * v->x[r]); break;
     case LMM_VF_CONSTPOWER: sd[r] *= exp(u[s]) + pow(fabs(v->x[r]), u[ns + s]); break;
     default: sd[r] *= sqrt(fabs(v->x[r])); break;
     }

@@ -2,7 +2,8 @@
  * SD being sigma s_r, and their parameters as nlme names and constrains them.
  *
  *   varIdent(form = ~ 1 | g)      s_r = delta_g, delta of the first stratum (nlme's order) 1; parameter log delta;
- *                                 fixed = c(g1 = 0.5): those strata held at their ratios, no parameters
+ *                                 fixed = c(g1 = 0.5): those strata held at their ratios, no parameters (as
+ *                                 varPower's and varExp's fixed = c(g1 = 0.5) with strata)
  *   varPower(form = ~ x)          s_r = |x|^power
  *   varExp(form = ~ x)            s_r = exp(expon x)
  *   varConstPower(form = ~ x)     s_r = const + |x|^power; parameter log const
@@ -29,7 +30,8 @@ typedef struct lmm_varfunc {
   int nvalue;         /* value= (const= and power= for varConstPower), constrained, in parameter order */
   double value[2];
   int fixed;          /* fixed = value: the parameters stay at their values */
-  int nfixed;         /* varIdent's fixed = c(name = ratio, ...): the strata held (names owned) */
+  int nfixed;         /* fixed = c(name = value, ...) of varIdent (ratios), varPower, varExp: the strata held
+                         (names owned), placed after the free strata */
   char *fixed_name[LMM_VF_MAX_FIXED];
   double fixed_ratio[LMM_VF_MAX_FIXED];
   /* bound to the rows (lmm_varfunc_bind) */

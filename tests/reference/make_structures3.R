@@ -41,6 +41,13 @@ run("s3_bodyweight_gls_varident_fixed_ml", with_anova(ref_struct("s3_bodyweight_
 s <- spec("lme", "orthodont_chr", "distance ~ age * Sex", "1|Subject", "REML", weights = "varIdent(form = ~ 1 | Sex, fixed = c(Female = 0.5))")
 run("s3_orthodont_lme_varident_fixed", with_anova(ref_struct("s3_orthodont_lme_varident_fixed", s), no_struct(s)))
 
+# varPower's and varExp's fixed= by stratum: the free strata keep their order of appearance, the fixed ones are no
+# parameters (as varIdent's)
+s <- spec("gls", "orthodont_chr", "distance ~ age * Sex", method = "ML", weights = "varPower(form = ~ age | Sex, fixed = c(Female = 0.5))")
+run("s3_orthodont_gls_varpower_fixed_ml", with_anova(ref_struct("s3_orthodont_gls_varpower_fixed_ml", s), no_struct(s)))
+s <- spec("lme", "orthodont_chr", "distance ~ age * Sex", "1|Subject", "REML", weights = "varExp(form = ~ age | Sex, fixed = c(Male = 0.01))")
+run("s3_orthodont_lme_varexp_fixed", with_anova(ref_struct("s3_orthodont_lme_varexp_fixed", s), no_struct(s)))
+
 # corSymm's value=: held fixed, the fit at that correlation; free, the start of the optimum
 rho <- "c(0.6, 0.5, 0.4, 0.6, 0.5, 0.6)"
 s <- spec("gls", "orthodont_chr", "distance ~ age * Sex", method = "REML", correlation = sprintf("corSymm(value = %s, form = ~ 1 | Subject, fixed = TRUE)", rho))

@@ -28,6 +28,12 @@ def errors(t, db):
          ["varIdent's fixed ratio of 'Female' must be a positive number, not '-1'"], "a negative fixed ratio"),
         ("orthodont_chr", "distance ~ age", None, "weights=varIdent(form = ~ 1 | Sex, fixed = c(Female = 1, Female = 2))",
          ["varIdent's fixed names the stratum 'Female' twice"], "a stratum fixed twice"),
+        ("orthodont_chr", "distance ~ age", None, "weights=varPower(form = ~ age | Sex, fixed = c(Mail = 0.5))",
+         ["weights: varPower's fixed= names 'Mail', which is not a stratum of 'Sex' (its strata: Male, Female)"],
+         "an unknown stratum in varPower's fixed="),
+        ("orthodont_chr", "distance ~ age", None, "weights=varExp(form = ~ age, fixed = c(Male = 0.5))",
+         ["weights: varExp's fixed names strata, and its form has none; give them, as form = ~ x | g"],
+         "varExp's fixed= by stratum without strata"),
         ("orthodont_chr", "distance ~ age", None, "weights=varPower(c(0.1, 0.2), form = ~ age | Sex)",
          ["weights: value must be one number, as 0.5", "not 'c(0.1, 0.2)'"], "varPower's value= of two numbers"),
         ("orthodont_chr", "distance ~ age", None, "weights=varFixed(~ age | Sex)",
@@ -51,7 +57,7 @@ def errors(t, db):
 
 def run(t, db):
     paths = sorted(glob.glob(os.path.join(CASES, "s3_*.json")))
-    t.ok(len(paths) == 10, "10 structure cases, found %d" % len(paths))
+    t.ok(len(paths) == 12, "12 structure cases, found %d" % len(paths))
     for path in paths:
         ref = json.load(open(path))
         check_structure(t, db, ref, ref["case"])
