@@ -13,7 +13,8 @@
  * groupings (times the factors' cells), not the rows.
  *
  * Columns of `<prefix>_groups`: each key by its column's name; n; c_1 .. c_{m+1} (c_{m+1} is y's); mx_<v>
- * for each numeric variable v (its index in the formula) and mx_y; s_<a>_<b> for 0 <= a <= b <= m + 1.
+ * for each numeric variable v (its index in the formula) and mx_y; n_all, the rows of the first pass (the
+ * groups' n must sum to it: a group lost on the way is an error); s_<a>_<b> for 0 <= a <= b <= m + 1.
  */
 #ifndef LMM_STATS_H
 #define LMM_STATS_H

@@ -98,14 +98,25 @@ static int fixed_R(const stats_job *j, double *R, lmm_error *err) {
       group_S(j, ord[g1], S);
       for (int k = 0; k < U * U; k++) Sc[k] += S[k];
     }
+    /* equilibrated first (E S E, E = diag(S)^-1/2), so that the factor's rank tolerance is relative to each
+     * column's own scale: a column of 1e9s beside the constant keeps the constant */
+    double *e = S;
+    for (int a = 0; a < U; a++) e[a] = Sc[a + a * U] > 0 ? 1 / sqrt(Sc[a + a * U]) : 0;
+    for (int b = 0; b < U; b++)
+      for (int a = 0; a < U; a++) Sc[a + b * U] *= e[a] * e[b];
+    for (int a = 0; a < U; a++) if (e[a] == 0) Sc[a + a * U] = 0;
     int rank = 0;
     if (LAPACKE_dpstrf(LAPACK_COL_MAJOR, 'U', U, Sc, U, piv, &rank, -1.0) < 0) { rc = lmm_nomem(err); goto done; }
     group_M(j, ord[g0], M);
-    /* F = R11 [I R11^-1 R12] P': row i of F M = sum over k >= i of Sc[i][k] M[piv[k]] */
+    /* E S E = R' R with R = Sc's rows (pivoted: P' ... P), so S = (R P' E^-1)' (R P' E^-1): row i of F M is
+     * the sum over k >= i of R[i][k] M[piv[k]] / e[piv[k]] */
     for (int i = 0; i < rank; i++)
       for (int c = 0; c < p1; c++) {
         double acc = 0;
-        for (int k = i; k < U; k++) acc += Sc[i + k * U] * M[(piv[k] - 1) + (size_t)c * U];
+        for (int k = i; k < U; k++) {
+          int a = piv[k] - 1;
+          if (e[a] > 0) acc += Sc[i + k * U] * M[a + (size_t)c * U] / e[a];
+        }
         stack[at + (size_t)i + (size_t)c * rows] = acc;
       }
     at += (size_t)U;
@@ -261,10 +272,17 @@ int lmm_model_fit_stats(lmm_model *m, const lmm_stats_layout *l, const lmm_stats
     double n = r->sums[g * (size_t)lmm_stats_nsums(l)];
     if (!(n >= 1) || n != floor(n)) rc = lmm_fail(err, LMM_ERR, "statistics group %zu has a count n of %g", g + 1, n);
     else ntotal += (size_t)n;
+    for (int k = 0; k < lmm_stats_nsums(l) && !rc; k++)
+      if (!isfinite(r->sums[g * (size_t)lmm_stats_nsums(l) + (size_t)k]))
+        rc = lmm_fail(err, LMM_ERR, "statistics group %zu has a sum that is not a finite number: the engine's products "
+                      "overflowed or a transform had no value (log of 0, ...); rescale the columns", g + 1);
     if (!rc) rc = lmm_model_add_row(m, cols, (int64_t)g + 1, err);
   }
   lmm_free(cols);
   if (rc) return rc;
+  if ((double)ntotal != r->nall)
+    return lmm_fail(err, LMM_ERR, "the statistics' groups hold %zu rows but the data had %.0f (n_all): groups are "
+                    "missing or repeated; store the whole result of the query", ntotal, r->nall);
   lmm_frame *fr = m->frame;
   if (fr->n != r->ngroups)
     return lmm_fail(err, LMM_ERR, "%zu of the statistics' groups have a NULL key: every key of a group must be a value",

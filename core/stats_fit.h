@@ -15,6 +15,7 @@ typedef struct lmm_stats_rows {
   const double *sums;
   const double *centers;
   const double *mx;
+  double nall;   /* the rows of the first pass */
 } lmm_stats_rows;
 
 int lmm_stats_nsums(const lmm_stats_layout *l);

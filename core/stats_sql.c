@@ -217,7 +217,7 @@ static int groups_sql(sbuf *b, const lmm_stats_layout *l, const char *data, int 
   for (int i = 1; i <= m1; i++) put(b, ", max(lmm_c.c_%d) AS c_%d", i, i);
   for (int v = 0; v < f->nvars; v++)
     if (l->numeric_vars >> v & 1) put(b, ", max(lmm_c.mx_%d) AS mx_%d", v, v);
-  put(b, ", max(lmm_c.mx_y) AS mx_y");
+  put(b, ", max(lmm_c.mx_y) AS mx_y, max(lmm_c.n_all) AS n_all");
   for (int a = 0; a <= m1; a++)
     for (int c = a; c <= m1; c++) {
       if (a == 0 && c == 0) continue;
@@ -248,7 +248,7 @@ static int groups_sql(sbuf *b, const lmm_stats_layout *l, const char *data, int 
     }
   put(b, "max(abs(");
   if (expr_sql(b, dialect, f->response, f, err)) return err->code;
-  put(b, ")) AS mx_y FROM ");
+  put(b, ")) AS mx_y, count(*) AS n_all FROM ");
   quote(b, dialect, data);
   where_sql(b, dialect, f);
   put(b, ") AS lmm_c");

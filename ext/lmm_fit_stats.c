@@ -51,7 +51,7 @@ static int fail(char **errmsg, const char *table, const char *what) {
 }
 
 static int read_stats(sqlite3 *db, const char *table, const lmm_stats_layout *l, sqlite3_stmt *st, read_state *r,
-                      double *centers, double *mx, char **errmsg) {
+                      double *centers, double *mx, double *nall, char **errmsg) {
   const lmm_formula *f = l->f;
   int nk = l->nkeys, ns = lmm_stats_nsums(l), U = l->natoms + 2, m1 = U - 1;
   int key[LMM_MAX_VARS], sum[40 * 41 / 2], cen[41], mxc[LMM_MAX_VARS + 1];
@@ -86,7 +86,8 @@ static int read_stats(sqlite3 *db, const char *table, const lmm_stats_layout *l,
     else snprintf(name, sizeof name, "mx_y");
     if ((mxc[v] = column_index(st, name)) < 0) return fail(errmsg, table, "a largest-magnitude mx_ column is missing");
   }
-  int rc;
+  int rc, nallc = column_index(st, "n_all");
+  if (nallc < 0) return fail(errmsg, table, "no column 'n_all'");
   lmm_interrupt_probe probe;
   lmm_interrupt_probe_init(&probe, db);
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -125,6 +126,7 @@ static int read_stats(sqlite3 *db, const char *table, const lmm_stats_layout *l,
     if (r->n == 0) {
       for (int i = 1; i <= m1; i++) centers[i - 1] = sqlite3_column_double(st, cen[i]);
       for (int v = 0; v <= f->nvars; v++) mx[v] = mxc[v] >= 0 ? sqlite3_column_double(st, mxc[v]) : 0;
+      *nall = sqlite3_column_double(st, nallc);
     } else
       for (int i = 1; i <= m1; i++)
         if (sqlite3_column_double(st, cen[i]) != centers[i - 1]) { rc = fail(errmsg, table, "the centers c_ differ between rows"); break; }
@@ -162,12 +164,12 @@ static int fit_stats_fill(sqlite3 *db, sqlite3_value **argv, lmm_rowset *rows, c
   lmm_model *m = NULL;
   lmm_stats_layout layout;
   read_state r = {0};
-  double centers[41], mx[LMM_MAX_VARS + 1];
+  double centers[41], mx[LMM_MAX_VARS + 1], nall = 0;
   rc = lmm_stats_model("lmm_fit_stats", call[1], call[2], call[3], is_key, &t, &m, &layout, errmsg);
-  if (rc == SQLITE_OK) rc = read_stats(db, table, &layout, t.st, &r, centers, mx, errmsg);
+  if (rc == SQLITE_OK) rc = read_stats(db, table, &layout, t.st, &r, centers, mx, &nall, errmsg);
   sqlite3_finalize(t.st);
   if (rc == SQLITE_OK) {
-    lmm_stats_rows sr = {r.n, r.keys, r.sums, centers, mx};
+    lmm_stats_rows sr = {r.n, r.keys, r.sums, centers, mx, nall};
     lmm_error err = {0};
     lmm_interrupt_probe probe;
     lmm_interrupt_probe_init(&probe, db);
