@@ -19,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+enum { PAD_ROWS = 4096 };   /* frame rows at least (or the data's rows): see lmm_model_fit_stats */
+
 int lmm_stats_nsums(const lmm_stats_layout *l) {
   int U = l->natoms + 2;
   return U * (U + 1) / 2;
@@ -261,14 +263,13 @@ int lmm_model_fit_stats(lmm_model *m, const lmm_stats_layout *l, const lmm_stats
   const lmm_formula *f = m->formula;
   lmm_stop stop = {interrupted, ctx, 0};
   int nk = l->nkeys, rc = LMM_OK;
-  if (f->nbars == 0)
-    return lmm_fail(err, LMM_ERR, "a model without random effects is not fitted from statistics yet; fit it with lmm_fit");
-  lmm_value *cols = lmm_calloc((size_t)(f->ncols ? f->ncols : 1), sizeof *cols);
+  lmm_value *cols = lmm_calloc((size_t)(f->ncols ? f->ncols : 1) * 2, sizeof *cols), *first = cols + f->ncols;
   if (!cols) return lmm_nomem(err);
   size_t ntotal = 0;
   for (size_t g = 0; g < r->ngroups && !rc; g++) {
     for (int c = 0; c < f->ncols; c++) cols[c] = (lmm_value){LMM_NUM, 1.0, NULL, 0};
     for (int k = 0; k < nk; k++) cols[l->key_col[k]] = r->keys[g * (size_t)nk + (size_t)k];
+    if (g == 0) memcpy(first, cols, sizeof *cols * (size_t)f->ncols);
     double n = r->sums[g * (size_t)lmm_stats_nsums(l)];
     if (!(n >= 1) || n != floor(n)) rc = lmm_fail(err, LMM_ERR, "statistics group %zu has a count n of %g", g + 1, n);
     else ntotal += (size_t)n;
@@ -278,15 +279,19 @@ int lmm_model_fit_stats(lmm_model *m, const lmm_stats_layout *l, const lmm_stats
                       "overflowed or a transform had no value (log of 0, ...); rescale the columns", g + 1);
     if (!rc) rc = lmm_model_add_row(m, cols, (int64_t)g + 1, err);
   }
+  /* a few groups (one, without factors) are fewer frame rows than the design allows columns: copies of the
+   * first group's keys stand in (they add no level, and the sums read are the groups' own) */
+  size_t pad = r->ngroups < PAD_ROWS ? (PAD_ROWS < ntotal ? PAD_ROWS : ntotal) : r->ngroups;
+  for (size_t g = r->ngroups; g < pad && !rc; g++) rc = lmm_model_add_row(m, first, (int64_t)g + 1, err);
   lmm_free(cols);
   if (rc) return rc;
   if ((double)ntotal != r->nall)
     return lmm_fail(err, LMM_ERR, "the statistics' groups hold %zu rows but the data had %.0f (n_all): groups are "
                     "missing or repeated; store the whole result of the query", ntotal, r->nall);
   lmm_frame *fr = m->frame;
-  if (fr->n != r->ngroups)
+  if (fr->n != pad)
     return lmm_fail(err, LMM_ERR, "%zu of the statistics' groups have a NULL key: every key of a group must be a value",
-                    r->ngroups - fr->n);
+                    pad - fr->n);
   if ((rc = lmm_frame_finish(fr, err))) return rc;
   for (int v = 0; v < f->nvars; v++) {
     lmm_frame_var *fv = &fr->vars[v];
@@ -312,6 +317,10 @@ int lmm_model_fit_stats(lmm_model *m, const lmm_stats_layout *l, const lmm_stats
   rc = lmm_system_new_from(d, stats_values, &job, &stop, &m->system, err);
   d->n = ntotal;   /* the rows the statistics sum, as the fit reports them (the frame keeps its groups) */
   if (!rc) rc = lmm_fit_run(m->system, &opt, &m->fit, err);
+  /* without random effects the local fit's standard errors are least squares' (ols.h: on n - p), whatever
+   * the method; the fitter's are on the method's sigma */
+  for (int c = 0; !rc && d->nre == 0 && !m->fit->reml && c < d->p; c++)
+    m->fit->se[c] *= sqrt((double)ntotal / ((double)ntotal - d->p));
   if (!rc && !(m->result = lmm_result_new())) rc = lmm_nomem(err);
   if (!rc) rc = lmm_tidy_rows(d, m->system, m->fit, m->style, m->options.df, &stop, m->result, &m->vcov_kr, err);
   lmm_blas_serial_end();

@@ -195,13 +195,34 @@ static int atom_sql(sbuf *b, int dialect, const lmm_stats_layout *l, int i, lmm_
   return LMM_OK;
 }
 
-/* The rows a local fit keeps: none of the columns read is NULL. */
+/* A text literal: '' doubles a quote; ClickHouse and Spark read backslash escapes, so they double it too. */
+static void literal(sbuf *b, int dialect, const char *s) {
+  int bs = dialect == LMM_SQL_CLICKHOUSE || dialect == LMM_SQL_SPARK;
+  put(b, "'");
+  for (const char *p = s; *p; p++) put(b, *p == '\'' || (bs && *p == '\\') ? "%c%c" : "%c", *p, *p);
+  put(b, "'");
+}
+
+/* The rows a local fit keeps: none of the columns read is NULL, and a factor given its levels
+ * (factor(x, levels = ...)) has one of them (R's NA otherwise). */
 static void where_sql(sbuf *b, int dialect, const lmm_formula *f) {
   put(b, " WHERE ");
   for (int c = 0; c < f->ncols; c++) {
     if (c) put(b, " AND ");
     quote(b, dialect, f->cols[c]);
     put(b, " IS NOT NULL");
+  }
+  for (int v = 0; v < f->nvars; v++) {
+    const lmm_var *var = &f->vars[v];
+    if (var->kind != LMM_VAR_FACTOR || !var->coding.ngiven || var->ex->kind != EX_NAME) continue;
+    put(b, " AND ");
+    quote(b, dialect, f->cols[var->ex->column]);
+    put(b, " IN (");
+    for (int k = 0; k < var->coding.ngiven; k++) {
+      if (k) put(b, ", ");
+      literal(b, dialect, var->coding.given[k]);
+    }
+    put(b, ")");
   }
 }
 
