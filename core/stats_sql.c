@@ -215,9 +215,9 @@ static void where_sql(sbuf *b, int dialect, const lmm_formula *f) {
   for (int v = 0; v < f->nvars; v++) {
     const lmm_var *var = &f->vars[v];
     if (var->kind != LMM_VAR_FACTOR || !var->coding.ngiven || var->ex->kind != EX_NAME) continue;
-    put(b, " AND ");
+    put(b, dialect == LMM_SQL_CLICKHOUSE ? " AND toString(" : " AND ");   /* ClickHouse compares no number to text */
     quote(b, dialect, f->cols[var->ex->column]);
-    put(b, " IN (");
+    put(b, dialect == LMM_SQL_CLICKHOUSE ? ") IN (" : " IN (");
     for (int k = 0; k < var->coding.ngiven; k++) {
       if (k) put(b, ", ");
       literal(b, dialect, var->coding.given[k]);
@@ -235,10 +235,10 @@ static int groups_sql(sbuf *b, const lmm_stats_layout *l, const char *data, int 
     put(b, ", ");
   }
   put(b, "count(*) AS n");
-  for (int i = 1; i <= m1; i++) put(b, ", max(lmm_c.c_%d) AS c_%d", i, i);
+  for (int i = 1; i <= m1; i++) put(b, ", max(lmm_c.lmm_c_%d) AS c_%d", i, i);
   for (int v = 0; v < f->nvars; v++)
-    if (l->numeric_vars >> v & 1) put(b, ", max(lmm_c.mx_%d) AS mx_%d", v, v);
-  put(b, ", max(lmm_c.mx_y) AS mx_y, max(lmm_c.n_all) AS n_all");
+    if (l->numeric_vars >> v & 1) put(b, ", max(lmm_c.lmm_mx_%d) AS mx_%d", v, v);
+  put(b, ", max(lmm_c.lmm_mx_y) AS mx_y, max(lmm_c.lmm_n_all) AS n_all");
   for (int a = 0; a <= m1; a++)
     for (int c = a; c <= m1; c++) {
       if (a == 0 && c == 0) continue;
@@ -249,7 +249,7 @@ static int groups_sql(sbuf *b, const lmm_stats_layout *l, const char *data, int 
         if (side && a) put(b, " * ");
         put(b, "(");
         if (atom_sql(b, dialect, l, i, err)) return err->code;
-        put(b, " - lmm_c.c_%d)", i);
+        put(b, " - lmm_c.lmm_c_%d)", i);
       }
       put(b, ") AS s_%d_%d", a, c);
     }
@@ -259,17 +259,17 @@ static int groups_sql(sbuf *b, const lmm_stats_layout *l, const char *data, int 
   for (int i = 1; i <= m1; i++) {
     put(b, "avg(");
     if (atom_sql(b, dialect, l, i, err)) return err->code;
-    put(b, ") AS c_%d, ", i);
+    put(b, ") AS lmm_c_%d, ", i);
   }
   for (int v = 0; v < f->nvars; v++)
     if (l->numeric_vars >> v & 1) {
       put(b, "max(abs(");
       if (expr_sql(b, dialect, f->vars[v].ex, f, err)) return err->code;
-      put(b, ")) AS mx_%d, ", v);
+      put(b, ")) AS lmm_mx_%d, ", v);
     }
   put(b, "max(abs(");
   if (expr_sql(b, dialect, f->response, f, err)) return err->code;
-  put(b, ")) AS mx_y, count(*) AS n_all FROM ");
+  put(b, ")) AS lmm_mx_y, count(*) AS lmm_n_all FROM ");
   quote(b, dialect, data);
   where_sql(b, dialect, f);
   put(b, ") AS lmm_c");

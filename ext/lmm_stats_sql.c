@@ -10,13 +10,22 @@ SQLITE_EXTENSION_INIT3
 
 typedef struct text_probe { sqlite3 *db; const char *data; } text_probe;
 
+/* Text in its first value, or, in a table without values (the declaration of a table elsewhere), declared
+ * TEXT. */
 static int column_is_text(void *arg, const char *col) {
   text_probe *p = arg;
   char *sql = sqlite3_mprintf("SELECT typeof(\"%w\") FROM \"%w\" WHERE \"%w\" IS NOT NULL LIMIT 1", col, p->data, col);
   sqlite3_stmt *st = NULL;
-  int text = 0;
-  if (sql && sqlite3_prepare_v2(p->db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-    text = !sqlite3_stricmp((const char *)sqlite3_column_text(st, 0), "text");
+  int text = 0, rc = sql ? sqlite3_prepare_v2(p->db, sql, -1, &st, NULL) : SQLITE_NOMEM;
+  if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) text = !sqlite3_stricmp((const char *)sqlite3_column_text(st, 0), "text");
+  else if (rc == SQLITE_OK) {
+    sqlite3_finalize(st);
+    st = NULL;
+    sqlite3_free(sql);
+    sql = sqlite3_mprintf("SELECT type FROM pragma_table_info(%Q) WHERE name = %Q", p->data, col);
+    if (sql && sqlite3_prepare_v2(p->db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+      text = !sqlite3_stricmp((const char *)sqlite3_column_text(st, 0), "text");
+  }
   sqlite3_finalize(st);
   sqlite3_free(sql);
   return text;

@@ -20,7 +20,7 @@ shard_config() {   # $1 shard number, $2 http port, $3 tcp port
   <listen_host>127.0.0.1</listen_host>
   <http_port>$2</http_port>
   <tcp_port>$3</tcp_port>
-  <interserver_http_port>$(($2 + 100))</interserver_http_port>
+  <interserver_http_port>$(($2 + 200))</interserver_http_port>
   <max_connections>64</max_connections>
   <keep_alive_timeout>3</keep_alive_timeout>
   <max_concurrent_queries>16</max_concurrent_queries>
@@ -50,6 +50,8 @@ XML
 XML
 }
 
+mkdir -p "$dir"
+dir=$(cd "$dir" && pwd)
 http1=$base; http2=$((base + 1)); tcp1=$((base + 877)); tcp2=$((base + 878))
 case $cmd in
 start)
