@@ -1,20 +1,18 @@
 /* stats.h — a model's sufficient statistics computed where the rows live (issue 19).
  *
- * The statistics are one table, `<prefix>_groups`: a row per distinct combination of the model's *keys* (the
- * columns of its grouping factors and of its factors), with the count of rows, and the sums of products of
- * the row vector u = [1, a_1 - c_1, ..., a_m - c_m, y - c_y], where the a_i are the model's *atoms* (the
- * distinct products of numeric variables its X and Z columns multiply a factor's coding by) and c the
- * atoms' means over all rows, from a first aggregate pass joined into the same query: every sum is of
- * centered values, so a large mean does not swamp the spread it carries (the numerical care of the QR of
- * [X y] in accumulate.c).  The centers and the largest magnitude of each numeric variable and of y (the
- * powers of two of design.h) come back on every row.  Every block of A (blocks.h) is a sum over these rows
- * (stats_fit.c): the per-level blocks over a level's rows, the level pairs' over the pair's, the fixed part's
- * over all.  The rows moved are the distinct combinations of the keys: the level pairs of two crossed
- * groupings (times the factors' cells), not the rows.
- *
- * Columns of `<prefix>_groups`: each key by its column's name; n; c_1 .. c_{m+1} (c_{m+1} is y's); mx_<v>
- * for each numeric variable v (its index in the formula) and mx_y; n_all, the rows of the first pass (the
- * groups' n must sum to it: a group lost on the way is an error); s_<a>_<b> for 0 <= a <= b <= m + 1.
+ * The statistics are two tables.  `<prefix>_center`, one row: the first aggregate pass over the rows the fit
+ * keeps, n_all (their number), c_1 .. c_m the means of the model's *atoms* (the distinct products of
+ * numeric variables its X and Z columns multiply a factor's coding by) and c_{m+1} of y, and the largest
+ * magnitudes mx_<v> of each numeric variable v (its index in the formula) and mx_y (the powers of two of
+ * design.h).  `<prefix>_groups`: a row per distinct combination of the model's *keys* (the columns of its
+ * grouping factors and of its factors), with n, its rows, and s_<a>_<b> (0 <= a <= b <= m + 1, s_0_0 being
+ * n) the sums of products of the row vector u = [1, a_1 - c_1, ..., a_m - c_m, y - c_{m+1}]: every sum is
+ * of centered values, so a large mean does not swamp the spread it carries (the care the QR of [X y] takes
+ * in accumulate.c), the centers computed again inside that query from the same aggregate.  Every block of
+ * A (blocks.h) is a sum over the groups (stats_fit.c): a level's blocks over its groups, a level pair's over
+ * the pair's, the fixed part's over all; the groups' n must add up to n_all.  The rows moved are the
+ * distinct combinations of the keys: the level pairs of two crossed groupings (times the factors' cells),
+ * not the rows.
  */
 #ifndef LMM_STATS_H
 #define LMM_STATS_H

@@ -226,6 +226,34 @@ static void where_sql(sbuf *b, int dialect, const lmm_formula *f) {
   }
 }
 
+/* The first pass: the rows, the atoms' means (the centers), the largest magnitudes; its columns named with
+ * pfx before c_<i>, mx_<v>, mx_y, n_all. */
+static int center_sql(sbuf *b, const lmm_stats_layout *l, const char *data, int dialect, const char *pfx,
+                      lmm_error *err) {
+  const lmm_formula *f = l->f;
+  put(b, "SELECT count(*) AS %sn_all", pfx);
+  for (int i = 1; i <= l->natoms + 1; i++) {
+    put(b, ", avg(");
+    if (atom_sql(b, dialect, l, i, err)) return err->code;
+    put(b, ") AS %sc_%d", pfx, i);
+  }
+  for (int v = 0; v < f->nvars; v++)
+    if (l->numeric_vars >> v & 1) {
+      put(b, ", max(abs(");
+      if (expr_sql(b, dialect, f->vars[v].ex, f, err)) return err->code;
+      put(b, ")) AS %smx_%d", pfx, v);
+    }
+  put(b, ", max(abs(");
+  if (expr_sql(b, dialect, f->response, f, err)) return err->code;
+  put(b, ")) AS %smx_y FROM ", pfx);
+  quote(b, dialect, data);
+  where_sql(b, dialect, f);
+  return LMM_OK;
+}
+
+/* The sums, of values centered by the first pass's means computed again inside the query (joined as one row):
+ * the fit takes the centers from the query `center`, which may differ from these in the last bits (the
+ * engines add in any order), an error of the order of the sums' own rounding. */
 static int groups_sql(sbuf *b, const lmm_stats_layout *l, const char *data, int dialect, lmm_error *err) {
   const lmm_formula *f = l->f;
   int m1 = l->natoms + 1;
@@ -235,10 +263,6 @@ static int groups_sql(sbuf *b, const lmm_stats_layout *l, const char *data, int 
     put(b, ", ");
   }
   put(b, "count(*) AS n");
-  for (int i = 1; i <= m1; i++) put(b, ", max(lmm_c.lmm_c_%d) AS c_%d", i, i);
-  for (int v = 0; v < f->nvars; v++)
-    if (l->numeric_vars >> v & 1) put(b, ", max(lmm_c.lmm_mx_%d) AS mx_%d", v, v);
-  put(b, ", max(lmm_c.lmm_mx_y) AS mx_y, max(lmm_c.lmm_n_all) AS n_all");
   for (int a = 0; a <= m1; a++)
     for (int c = a; c <= m1; c++) {
       if (a == 0 && c == 0) continue;
@@ -255,23 +279,8 @@ static int groups_sql(sbuf *b, const lmm_stats_layout *l, const char *data, int 
     }
   put(b, " FROM ");
   quote(b, dialect, data);
-  put(b, dialect == LMM_SQL_CLICKHOUSE ? " GLOBAL CROSS JOIN (SELECT " : " CROSS JOIN (SELECT ");
-  for (int i = 1; i <= m1; i++) {
-    put(b, "avg(");
-    if (atom_sql(b, dialect, l, i, err)) return err->code;
-    put(b, ") AS lmm_c_%d, ", i);
-  }
-  for (int v = 0; v < f->nvars; v++)
-    if (l->numeric_vars >> v & 1) {
-      put(b, "max(abs(");
-      if (expr_sql(b, dialect, f->vars[v].ex, f, err)) return err->code;
-      put(b, ")) AS lmm_mx_%d, ", v);
-    }
-  put(b, "max(abs(");
-  if (expr_sql(b, dialect, f->response, f, err)) return err->code;
-  put(b, ")) AS lmm_mx_y, count(*) AS lmm_n_all FROM ");
-  quote(b, dialect, data);
-  where_sql(b, dialect, f);
+  put(b, dialect == LMM_SQL_CLICKHOUSE ? " GLOBAL CROSS JOIN (" : " CROSS JOIN (");
+  if (center_sql(b, l, data, dialect, "lmm_", err)) return err->code;
   put(b, ") AS lmm_c");
   where_sql(b, dialect, f);
   if (l->nkeys) {
@@ -293,14 +302,20 @@ int lmm_stats_dialect(const char *name) {
 int lmm_stats_sql(const lmm_stats_layout *l, const char *data, int dialect, char **names, char **sqls, int *n,
                   lmm_error *err) {
   *n = 0;
-  sbuf b = {0};
-  int rc = groups_sql(&b, l, data, dialect, err);
-  if (!rc && b.oom) rc = lmm_nomem(err);
-  if (rc) { lmm_free(b.s); return rc; }
-  names[0] = lmm_strdup("groups");
-  sqls[0] = b.s;
-  if (!names[0]) { lmm_free(b.s); return lmm_nomem(err); }
-  *n = 1;
+  for (int q = 0; q < 2; q++) {
+    sbuf b = {0};
+    int rc = q == 0 ? center_sql(&b, l, data, dialect, "", err) : groups_sql(&b, l, data, dialect, err);
+    if (!rc && b.oom) rc = lmm_nomem(err);
+    if (!rc && !(names[q] = lmm_strdup(q == 0 ? "center" : "groups"))) rc = lmm_nomem(err);
+    if (rc) {
+      lmm_free(b.s);
+      lmm_stats_sql_free(names, sqls, *n);
+      *n = 0;
+      return rc;
+    }
+    sqls[q] = b.s;
+    *n = q + 1;
+  }
   return LMM_OK;
 }
 

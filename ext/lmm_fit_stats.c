@@ -1,5 +1,5 @@
 /* lmm_fit_stats.c — lmm_fit_stats(prefix, formula [, random [, options]]): reads the statistics that
- * lmm_stats_sql's queries computed elsewhere, stored as the table <prefix>_groups, checks that their columns
+ * lmm_stats_sql's queries computed elsewhere, stored as the tables <prefix>_center and <prefix>_groups, checks that their columns
  * are the model's, and fits from them through core (stats_fit.h); the rows are lmm_fit's, and save= keeps
  * the fit as lmm_fit does, with <prefix>_groups as its data. */
 #include "lmm_fit_stats.h"
@@ -51,10 +51,10 @@ static int fail(char **errmsg, const char *table, const char *what) {
 }
 
 static int read_stats(sqlite3 *db, const char *table, const lmm_stats_layout *l, sqlite3_stmt *st, read_state *r,
-                      double *centers, double *mx, double *nall, char **errmsg) {
+                      char **errmsg) {
   const lmm_formula *f = l->f;
   int nk = l->nkeys, ns = lmm_stats_nsums(l), U = l->natoms + 2, m1 = U - 1;
-  int key[LMM_MAX_VARS], sum[40 * 41 / 2], cen[41], mxc[LMM_MAX_VARS + 1];
+  int key[LMM_MAX_VARS], sum[40 * 41 / 2];
   char name[64];
   for (int k = 0; k < nk; k++)
     if ((key[k] = column_index(st, f->cols[l->key_col[k]])) < 0) {
@@ -75,19 +75,7 @@ static int read_stats(sqlite3 *db, const char *table, const lmm_stats_layout *l,
     }
   snprintf(name, sizeof name, "s_%d_%d", m1, m1 + 1);
   if (column_index(st, name) >= 0) return fail(errmsg, table, "more sums than the model has: made for another model");
-  for (int i = 1; i <= m1; i++) {
-    snprintf(name, sizeof name, "c_%d", i);
-    if ((cen[i] = column_index(st, name)) < 0) return fail(errmsg, table, "a center c_ column is missing");
-  }
-  for (int v = 0; v <= f->nvars; v++) {
-    mxc[v] = -1;
-    if (v < f->nvars && !(l->numeric_vars >> v & 1)) continue;
-    if (v < f->nvars) snprintf(name, sizeof name, "mx_%d", v);
-    else snprintf(name, sizeof name, "mx_y");
-    if ((mxc[v] = column_index(st, name)) < 0) return fail(errmsg, table, "a largest-magnitude mx_ column is missing");
-  }
-  int rc, nallc = column_index(st, "n_all");
-  if (nallc < 0) return fail(errmsg, table, "no column 'n_all'");
+  int rc;
   lmm_interrupt_probe probe;
   lmm_interrupt_probe_init(&probe, db);
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -123,14 +111,6 @@ static int read_stats(sqlite3 *db, const char *table, const lmm_stats_layout *l,
       r->sums[r->n * (size_t)ns + (size_t)k] = sqlite3_column_double(st, sum[k]);
     }
     if (rc == SQLITE_ERROR) break;
-    if (r->n == 0) {
-      for (int i = 1; i <= m1; i++) centers[i - 1] = sqlite3_column_double(st, cen[i]);
-      for (int v = 0; v <= f->nvars; v++) mx[v] = mxc[v] >= 0 ? sqlite3_column_double(st, mxc[v]) : 0;
-      *nall = sqlite3_column_double(st, nallc);
-    } else
-      for (int i = 1; i <= m1; i++)
-        if (sqlite3_column_double(st, cen[i]) != centers[i - 1]) { rc = fail(errmsg, table, "the centers c_ differ between rows"); break; }
-    if (rc == SQLITE_ERROR) break;
     r->n++;
     if (lmm_interrupt_probe_check(&probe)) { rc = SQLITE_INTERRUPT; break; }
   }
@@ -141,6 +121,48 @@ static int read_stats(sqlite3 *db, const char *table, const lmm_stats_layout *l,
   if (rc == SQLITE_INTERRUPT) { *errmsg = sqlite3_mprintf("lmm_fit_stats: interrupted"); return SQLITE_INTERRUPT; }
   if (rc != SQLITE_ERROR) *errmsg = sqlite3_mprintf("lmm_fit_stats: %s: %s", table, sqlite3_errmsg(db));
   return SQLITE_ERROR;
+}
+
+/* The first pass's one row: n_all, the centers, the largest magnitudes (stats.h). */
+static int read_center(sqlite3 *db, const char *prefix, const lmm_stats_layout *l, double *centers, double *mx,
+                       double *nall, char **errmsg) {
+  const lmm_formula *f = l->f;
+  char *table = sqlite3_mprintf("%s_center", prefix), *sql = table ? sqlite3_mprintf("SELECT * FROM \"%w\"", table) : NULL;
+  sqlite3_stmt *st = NULL;
+  int rc = sql ? sqlite3_prepare_v2(db, sql, -1, &st, NULL) : SQLITE_NOMEM;
+  sqlite3_free(sql);
+  if (rc == SQLITE_NOMEM) { sqlite3_free(table); return rc; }
+  if (rc != SQLITE_OK) {
+    *errmsg = sqlite3_mprintf("lmm_fit_stats: no statistics table '%s' (%s): store the result of lmm_stats_sql's query "
+                              "'center' under that name", table, sqlite3_errmsg(db));
+    sqlite3_free(table);
+    return SQLITE_ERROR;
+  }
+  char name[64];
+  int m1 = l->natoms + 1, col;
+  rc = sqlite3_step(st) == SQLITE_ROW ? SQLITE_OK : fail(errmsg, table, "no row: it holds the first pass's one row");
+  for (int i = 0; i <= m1 + f->nvars + 1 && rc == SQLITE_OK; i++) {
+    int v = i - m1 - 1;
+    if (i == 0) snprintf(name, sizeof name, "n_all");
+    else if (i <= m1) snprintf(name, sizeof name, "c_%d", i);
+    else if (v < f->nvars && !(l->numeric_vars >> v & 1)) { mx[v] = 0; continue; }
+    else if (v < f->nvars) snprintf(name, sizeof name, "mx_%d", v);
+    else snprintf(name, sizeof name, "mx_y");
+    if ((col = column_index(st, name)) < 0 || sqlite3_column_type(st, col) == SQLITE_NULL) {
+      char *what = sqlite3_mprintf("no value in a column '%s'", name);
+      rc = fail(errmsg, table, what ? what : "a column is missing");
+      sqlite3_free(what);
+      break;
+    }
+    double x = sqlite3_column_double(st, col);
+    if (i == 0) *nall = x;
+    else if (i <= m1) centers[i - 1] = x;
+    else mx[v] = x;
+  }
+  if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) rc = fail(errmsg, table, "more than one row");
+  sqlite3_finalize(st);
+  sqlite3_free(table);
+  return rc;
 }
 
 static int fit_stats_fill(sqlite3 *db, sqlite3_value **argv, lmm_rowset *rows, char **errmsg) {
@@ -166,7 +188,8 @@ static int fit_stats_fill(sqlite3 *db, sqlite3_value **argv, lmm_rowset *rows, c
   read_state r = {0};
   double centers[41], mx[LMM_MAX_VARS + 1], nall = 0;
   rc = lmm_stats_model("lmm_fit_stats", call[1], call[2], call[3], is_key, &t, &m, &layout, errmsg);
-  if (rc == SQLITE_OK) rc = read_stats(db, table, &layout, t.st, &r, centers, mx, &nall, errmsg);
+  if (rc == SQLITE_OK) rc = read_center(db, prefix, &layout, centers, mx, &nall, errmsg);
+  if (rc == SQLITE_OK) rc = read_stats(db, table, &layout, t.st, &r, errmsg);
   sqlite3_finalize(t.st);
   if (rc == SQLITE_OK) {
     lmm_stats_rows sr = {r.n, r.keys, r.sums, centers, mx, nall};
@@ -191,7 +214,7 @@ const lmm_tvf lmm_fit_stats_tvf = {
   .args = "prefix HIDDEN, formula HIDDEN, random HIDDEN, options HIDDEN",
   .ncols = 8, .nargs = 4, .nrequired = 2,
   .usage = "lmm_fit_stats needs a prefix and a formula: lmm_fit_stats(prefix, formula [, random [, options]]), the "
-           "statistics in the table <prefix>_groups made by lmm_stats_sql's queries",
+           "statistics in the tables <prefix>_center and <prefix>_groups made by lmm_stats_sql's queries",
   .fill = fit_stats_fill,
   .text_args = 15,
   .cost = 1e6, .rows = 50,
