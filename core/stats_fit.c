@@ -66,13 +66,12 @@ static void group_z(const stats_job *j, size_t g, int t, int a, double *v) {
   atom_vec(j, j->d->re[t].zspec[a].term, lmm_design_z(j->d, t, a, g), v);
 }
 
-static const stats_job *sort_job;
+/* A group and its row of X's column factors (D_g), which a cell of the factors shares. */
+typedef struct cell_key { const double *d; int p; size_t g; } cell_key;
 static int cell_cmp(const void *x, const void *y) {
-  size_t a = *(const size_t *)x, b = *(const size_t *)y;
-  for (int c = 0; c < sort_job->d->p; c++) {
-    double u = lmm_design_x(sort_job->d, c, a), v = lmm_design_x(sort_job->d, c, b);
-    if (u != v) return u < v ? -1 : 1;
-  }
+  const cell_key *a = x, *b = y;
+  for (int c = 0; c < a->p; c++)
+    if (a->d[c] != b->d[c]) return a->d[c] < b->d[c] ? -1 : 1;
   return 0;
 }
 
@@ -81,13 +80,18 @@ static int fixed_R(const stats_job *j, double *R, lmm_error *err) {
   const lmm_design *d = j->d;
   size_t G = j->r->ngroups;
   int U = j->U, p1 = d->p + 1, rc = LMM_OK;
-  size_t *ord = lmm_malloc(sizeof *ord * (G ? G : 1)), ncell = 0;
+  cell_key *ord = lmm_malloc(sizeof *ord * (G ? G : 1));
+  double *D = lmm_malloc_array(lmm_size_mul(G ? G : 1, (size_t)(p1 - 1 ? p1 - 1 : 1)), sizeof *D);
+  size_t ncell = 0;
   double *S = lmm_malloc(sizeof *S * (size_t)U * U * 2), *M = lmm_malloc(sizeof *M * (size_t)U * p1);
   double *stack = NULL;
   int *piv = lmm_malloc(sizeof *piv * (size_t)U);
-  if (!ord || !S || !M || !piv) { rc = lmm_nomem(err); goto done; }
-  for (size_t g = 0; g < G; g++) ord[g] = g;
-  sort_job = j;   /* qsort has no argument: set and read on this thread only, within this call */
+  if (!ord || !D || !S || !M || !piv) { rc = lmm_nomem(err); goto done; }
+  for (size_t g = 0; g < G; g++) {
+    double *row = D + g * (size_t)(p1 - 1);
+    for (int c = 0; c < p1 - 1; c++) row[c] = lmm_design_x(d, c, g);
+    ord[g] = (cell_key){row, p1 - 1, g};
+  }
   qsort(ord, G, sizeof *ord, cell_cmp);
   for (size_t g = 0; g < G; g++) ncell += g == 0 || cell_cmp(&ord[g - 1], &ord[g]) != 0;
   size_t rows = ncell * (size_t)U;
@@ -97,7 +101,7 @@ static int fixed_R(const stats_job *j, double *R, lmm_error *err) {
     double *Sc = S + (size_t)U * U;
     memset(Sc, 0, sizeof *Sc * (size_t)U * U);
     for (g1 = g0; g1 < G && (g1 == g0 || cell_cmp(&ord[g0], &ord[g1]) == 0); g1++) {
-      group_S(j, ord[g1], S);
+      group_S(j, ord[g1].g, S);
       for (int k = 0; k < U * U; k++) Sc[k] += S[k];
     }
     /* equilibrated first (E S E, E = diag(S)^-1/2), so that the factor's rank tolerance is relative to each
@@ -109,7 +113,7 @@ static int fixed_R(const stats_job *j, double *R, lmm_error *err) {
     for (int a = 0; a < U; a++) if (e[a] == 0) Sc[a + a * U] = 0;
     int rank = 0;
     if (LAPACKE_dpstrf(LAPACK_COL_MAJOR, 'U', U, Sc, U, piv, &rank, -1.0) < 0) { rc = lmm_nomem(err); goto done; }
-    group_M(j, ord[g0], M);
+    group_M(j, ord[g0].g, M);
     /* E S E = R' R with R = Sc's rows (pivoted: P' ... P), so S = (R P' E^-1)' (R P' E^-1): row i of F M is
      * the sum over k >= i of R[i][k] M[piv[k]] / e[piv[k]] */
     for (int i = 0; i < rank; i++)
@@ -136,7 +140,7 @@ static int fixed_R(const stats_job *j, double *R, lmm_error *err) {
   for (int c = 0; c < p1; c++)
     for (int i = 0; i <= c; i++) R[i + c * p1] = stack[i + (size_t)c * rows];
 done:
-  lmm_free(ord); lmm_free(S); lmm_free(M); lmm_free(stack); lmm_free(piv);
+  lmm_free(ord); lmm_free(D); lmm_free(S); lmm_free(M); lmm_free(stack); lmm_free(piv);
   return rc;
 }
 

@@ -18,6 +18,7 @@ local fit would read those values.
 import argparse
 import json
 import re
+import resource
 import sqlite3
 import sys
 import time
@@ -128,18 +129,22 @@ def fit(db, url, table, formula, random=None, options=None, prefix=None, measure
     declare_table(db, url, table)
     queries = db.execute("SELECT name, sql FROM lmm_stats_sql(?, ?, ?, ?, 'clickhouse')",
                          (table, formula, random, options)).fetchall()
-    moved, groups, t0 = 0, 0, time.time()
+    moved, groups, engine_s, store_s = 0, 0, 0.0, 0.0
     for name, sql in queries:
+        t0 = time.time()
         body = query(url, sql + " FORMAT TSVWithNamesAndTypes")
+        t1 = time.time()
         moved += len(body)
         groups += store(db, "%s_%s" % (prefix, name), body)
-    engine_s = time.time() - t0
+        engine_s, store_s = engine_s + t1 - t0, store_s + time.time() - t1
+        del body
     t1 = time.time()
     cur = db.execute("SELECT * FROM lmm_fit_stats(?, ?, ?, ?)", (prefix, formula, random, options))
     names = [d[0] for d in cur.description]
     rows = [dict(zip(names, r)) for r in cur.fetchall()]
     fit_s = time.time() - t1
-    m = {"engine_s": engine_s, "stats_bytes": moved, "stats_rows": groups, "fit_s": fit_s}
+    m = {"engine_s": engine_s, "store_s": store_s, "stats_bytes": moved, "stats_rows": groups, "fit_s": fit_s,
+         "peak_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
     if measure:
         cols = db.execute("SELECT name FROM pragma_table_info(?) ", (table,)).fetchall()
         used = [c for (c,) in cols if re.search(r"(?<![\w.])%s(?![\w.])" % re.escape(c), formula + " " + (random or ""))]
@@ -176,9 +181,10 @@ def main():
     if a.json:
         print(json.dumps(m))
     else:
-        print("engine pass %.2f s; statistics moved %d bytes (%d rows) vs the rows' %d bytes (%.3f %%); lmm fit %.2f s"
+        print("engine pass %.2f s; statistics moved %d bytes (%d rows) vs the rows' %d bytes (%.3f %%); stored in "
+              "%.2f s; lmm fit %.2f s; this process's peak memory %.0f MB"
               % (m["engine_s"], m["stats_bytes"], m["stats_rows"], m["rows_bytes"],
-                 100.0 * m["stats_bytes"] / max(m["rows_bytes"], 1), m["fit_s"]))
+                 100.0 * m["stats_bytes"] / max(m["rows_bytes"], 1), m["store_s"], m["fit_s"], m["peak_rss_kb"] / 1024))
     return 0
 
 
