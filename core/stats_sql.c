@@ -98,6 +98,18 @@ static void quote(sbuf *b, int dialect, const char *name) {
   put(b, "%c", q);
 }
 
+/* The data's name, a table or db.table: each part quoted. */
+static void quote_table(sbuf *b, int dialect, const char *name) {
+  const char *dot = strchr(name, '.');
+  if (!dot || dot == name || !dot[1]) { quote(b, dialect, name); return; }
+  char *db = lmm_strndup(name, (size_t)(dot - name));
+  if (!db) { b->oom = 1; return; }
+  quote(b, dialect, db);
+  lmm_free(db);
+  put(b, ".");
+  quote(b, dialect, dot + 1);
+}
+
 static void cast_double(sbuf *b, int dialect) { put(b, dialect == LMM_SQL_CLICKHOUSE ? "toFloat64(" : "CAST("); }
 
 static void cast_end(sbuf *b, int dialect) {
@@ -246,7 +258,7 @@ static int center_sql(sbuf *b, const lmm_stats_layout *l, const char *data, int 
   put(b, ", max(abs(");
   if (expr_sql(b, dialect, f->response, f, err)) return err->code;
   put(b, ")) AS %smx_y FROM ", pfx);
-  quote(b, dialect, data);
+  quote_table(b, dialect, data);
   where_sql(b, dialect, f);
   return LMM_OK;
 }
@@ -278,7 +290,7 @@ static int groups_sql(sbuf *b, const lmm_stats_layout *l, const char *data, int 
       put(b, ") AS s_%d_%d", a, c);
     }
   put(b, " FROM ");
-  quote(b, dialect, data);
+  quote_table(b, dialect, data);
   put(b, dialect == LMM_SQL_CLICKHOUSE ? " GLOBAL CROSS JOIN (" : " CROSS JOIN (");
   if (center_sql(b, l, data, dialect, "lmm_", err)) return err->code;
   put(b, ") AS lmm_c");

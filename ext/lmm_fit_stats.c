@@ -107,7 +107,9 @@ static int read_stats(sqlite3 *db, const char *table, const lmm_stats_layout *l,
     }
     if (rc == SQLITE_NOMEM) break;
     for (int k = 0; k < ns; k++) {
-      if (sqlite3_column_type(st, sum[k]) == SQLITE_NULL) { rc = fail(errmsg, table, "a sum is NULL"); break; }
+      int t = sqlite3_column_type(st, sum[k]);
+      if (t == SQLITE_NULL) { rc = fail(errmsg, table, "a sum is NULL"); break; }
+      if (t != SQLITE_INTEGER && t != SQLITE_FLOAT) { rc = fail(errmsg, table, "a sum is not a number"); break; }
       r->sums[r->n * (size_t)ns + (size_t)k] = sqlite3_column_double(st, sum[k]);
     }
     if (rc == SQLITE_ERROR) break;
@@ -148,8 +150,9 @@ static int read_center(sqlite3 *db, const char *prefix, const lmm_stats_layout *
     else if (v < f->nvars && !(l->numeric_vars >> v & 1)) { mx[v] = 0; continue; }
     else if (v < f->nvars) snprintf(name, sizeof name, "mx_%d", v);
     else snprintf(name, sizeof name, "mx_y");
-    if ((col = column_index(st, name)) < 0 || sqlite3_column_type(st, col) == SQLITE_NULL) {
-      char *what = sqlite3_mprintf("no value in a column '%s'", name);
+    if ((col = column_index(st, name)) < 0 || (sqlite3_column_type(st, col) != SQLITE_INTEGER &&
+                                                sqlite3_column_type(st, col) != SQLITE_FLOAT)) {
+      char *what = sqlite3_mprintf("no number in a column '%s'", name);
       rc = fail(errmsg, table, what ? what : "a column is missing");
       sqlite3_free(what);
       break;

@@ -147,7 +147,7 @@ def check_errors(t, db):
     stats_tables(db, "sse", "sleepstudy", FORMULA, None, None)
     t.error(db, fs, ("nosuch", FORMULA), ["no statistics table 'nosuch_groups'", "lmm_stats_sql"], "no table")
     # another model's statistics: a sum it lacks, or more sums than it has
-    t.error(db, fs, ("sse", "Reaction ~ Days + I(Days^2) + (Days | Subject)"), ["sse_center", "no value in a column 'c_3'"],
+    t.error(db, fs, ("sse", "Reaction ~ Days + I(Days^2) + (Days | Subject)"), ["sse_center", "no number in a column 'c_3'"],
             "stats of a smaller model")
     t.error(db, fs, ("sse", "Reaction ~ 1 + (1 | Subject)"), ["sse_groups", "more sums than the model has"],
             "stats of a larger model")
@@ -171,7 +171,12 @@ def check_errors(t, db):
     t.error(db, fs, ("sse", FORMULA), ["no statistics table 'sse_center'", "'center'"], "no center table")
     stats_tables(db, "sse", "sleepstudy", FORMULA, None, None)
     db.execute("UPDATE sse_center SET c_2 = NULL")
-    t.error(db, fs, ("sse", FORMULA), ["sse_center", "no value in a column 'c_2'"], "a center missing")
+    t.error(db, fs, ("sse", FORMULA), ["sse_center", "no number in a column 'c_2'"], "a center missing")
+    db.execute("UPDATE sse_center SET c_2 = 'abc'")
+    t.error(db, fs, ("sse", FORMULA), ["sse_center", "no number in a column 'c_2'"], "a center of text")
+    stats_tables(db, "sse", "sleepstudy", FORMULA, None, None)
+    db.execute("UPDATE sse_groups SET s_1_2 = 'abc' WHERE rowid = 3")
+    t.error(db, fs, ("sse", FORMULA), ["sse_groups", "a sum is not a number"], "a sum of text")
     stats_tables(db, "sse", "sleepstudy", FORMULA, None, None)
     db.execute("UPDATE sse_groups SET Subject = NULL WHERE rowid = 2")
     t.error(db, fs, ("sse", FORMULA), ["NULL key"], "a NULL key")
@@ -203,6 +208,8 @@ def check_dialects(t, db):
     t.ok('ln(CAST("Reaction" AS DOUBLE))' in sql["duckdb"] and 'log10(' in sql["duckdb"], "duckdb text")
     t.ok("ln(CAST(`Reaction` AS DOUBLE))" in sql["spark"] and " CROSS JOIN (SELECT" in sql["spark"]
          and "GLOBAL" not in sql["spark"], "spark text")
+    q = db.execute("SELECT sql FROM lmm_stats_sql('main.sleepstudy', ?, NULL, NULL, 'clickhouse')", (f,)).fetchall()
+    t.ok(all("FROM `main`.`sleepstudy`" in s for (s,) in q), "db.table: each part quoted")
     for d, s in sql.items():   # Days^2 as a product, no integer division anywhere: every column cast
         t.ok("^" not in s and "pow" not in s, "%s: I(Days^2) as a product" % d)
     # the sqlite text runs here, and the fit from it is the local one
