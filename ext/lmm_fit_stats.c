@@ -112,7 +112,7 @@ static int read_stats(sqlite3 *db, const char *table, const lmm_stats_layout *l,
       if (t != SQLITE_INTEGER && t != SQLITE_FLOAT) { rc = fail(errmsg, table, "a sum is not a number"); break; }
       r->sums[r->n * (size_t)ns + (size_t)k] = sqlite3_column_double(st, sum[k]);
     }
-    if (rc == SQLITE_ERROR) break;
+    if (*errmsg) break;
     r->n++;
     if (lmm_interrupt_probe_check(&probe)) { rc = SQLITE_INTERRUPT; break; }
   }
@@ -121,7 +121,7 @@ static int read_stats(sqlite3 *db, const char *table, const lmm_stats_layout *l,
   if (rc == SQLITE_DONE) return SQLITE_OK;
   if (rc == SQLITE_NOMEM) return SQLITE_NOMEM;
   if (rc == SQLITE_INTERRUPT) { *errmsg = sqlite3_mprintf("lmm_fit_stats: interrupted"); return SQLITE_INTERRUPT; }
-  if (rc != SQLITE_ERROR) *errmsg = sqlite3_mprintf("lmm_fit_stats: %s: %s", table, sqlite3_errmsg(db));
+  if (!*errmsg) *errmsg = sqlite3_mprintf("lmm_fit_stats: %s: %s", table, sqlite3_errmsg(db));   /* SQLite's own */
   return SQLITE_ERROR;
 }
 

@@ -180,6 +180,11 @@ def check_errors(t, db):
     stats_tables(db, "sse", "sleepstudy", FORMULA, None, None)
     db.execute("UPDATE sse_groups SET Subject = NULL WHERE rowid = 2")
     t.error(db, fs, ("sse", FORMULA), ["NULL key"], "a NULL key")
+    # SQLite's own error while the groups are read (a view that fails on its rows): its message, named
+    stats_tables(db, "sse", "sleepstudy", FORMULA, None, None)
+    db.execute("CREATE TEMP VIEW ssv_center AS SELECT * FROM sse_center")
+    db.execute("CREATE TEMP VIEW ssv_groups AS SELECT *, CASE WHEN n > 0 THEN abs(-9223372036854775807 - 1) END AS boom FROM sse_groups")
+    t.error(db, fs, ("ssv", FORMULA), ["lmm_fit_stats: ssv_groups: integer overflow"], "SQLite's error while reading")
     t.ok(saved(db, "st_bad") == 0, "a refused fit from statistics saved a model")
     db.execute('DROP TABLE "sse_groups"')
     db.execute('DROP TABLE "sse_center"')
