@@ -43,7 +43,10 @@ def query(url, sql, timeout=3600, wire=None):
                 wire.append(len(body))
             return gzip.decompress(body) if resp.headers.get("Content-Encoding") == "gzip" else body
     except urllib.error.HTTPError as e:
-        body = e.read().decode("utf-8", "replace").strip()
+        body = e.read()
+        if e.headers.get("Content-Encoding") == "gzip":
+            body = gzip.decompress(body)
+        body = body.decode("utf-8", "replace").strip()
         raise EngineError("ClickHouse at %s refused the query (HTTP %d): %s" % (url, e.code, body[:2000]))
     except (urllib.error.URLError, OSError) as e:
         reason = getattr(e, "reason", e)
