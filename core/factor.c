@@ -595,7 +595,10 @@ int lmm_system_factor(lmm_system *s, double *const *T, lmm_stop *stop) {
   for (int j = 1; j <= K; j++)
     for (int i = j; i <= K; i++)
       scale_block(lmm_sys_L(s, i, j), lmm_sys_A(s, i, j), i < K ? T[i] : NULL, j < K ? T[j] : NULL, i == j && j < K, i == j);
-  if (K == 0) return chol_block(lmm_sys_L(s, 0, 0), stop);
+  if (K == 0) {   /* only the fixed part (a system from statistics, stats_fit.h): L's copy of it, then its factor */
+    scale_block(lmm_sys_L(s, 0, 0), lmm_sys_A(s, 0, 0), NULL, NULL, 0, 1);
+    return chol_block(lmm_sys_L(s, 0, 0), stop);
+  }
   int rc = first_term(s, T, stop);
   return rc ? rc : later_terms(s, stop);
 }
