@@ -1,7 +1,7 @@
 """The benchmark's data, made once and kept under build/bench/ between runs.
 
-- sim_<rows>.db, sim_<rows>_r<raters>.db: the simulated data set (bench/gen_sim.c says what it holds), remade when
-  missing or older than the generator; the generator is compiled when missing or older than its source.
+- sim_<rows>.db, sim_<rows>_r<raters>.db, sim_<rows>_<shape>.db: the simulated data set (bench/gen_sim.c says
+  what it holds and what a shape is), remade when missing or older than the generator; the generator is compiled when missing or older than its source.
 - ref.db: every data set of tests/data loaded by tests/data/load.sql, remade when older than those files.
 - <name>.csv: the rows of one model exported by the sqlite3 CLI for R, remade when older than its database
   or when its columns differ.
@@ -30,16 +30,19 @@ def generator():
     return exe
 
 
-def sim_db(rows, raters=None):
+def sim_db(rows, raters=None, shape=None):
     """Path of the simulated database with `rows` rows (table sim), made if needed; raters None: the
-    generator's default, 500*sqrt(rows/1M)."""
+    generator's default, 500*sqrt(rows/1M); shape: gen_sim's SHAPE ("text,trt3", ...), None the default."""
     exe = generator()
-    path = os.path.join(OUT, "sim_%d.db" % rows if raters is None else "sim_%d_r%d.db" % (rows, raters))
+    name = "sim_%d" % rows + ("" if raters is None else "_r%d" % raters) \
+        + ("" if not shape else "_" + shape.replace(",", "_"))
+    path = os.path.join(OUT, name + ".db")
     if _stale(path, exe):
         tmp = path + ".tmp"
         if os.path.exists(tmp):
             os.remove(tmp)
-        subprocess.run([exe, str(rows), tmp] + ([] if raters is None else [str(raters)]), check=True)
+        extra = [] if raters is None and not shape else [str(raters or 0)] + ([shape] if shape else [])
+        subprocess.run([exe, str(rows), tmp] + extra, check=True)
         os.replace(tmp, path)
     return path
 

@@ -3,10 +3,11 @@ import data
 
 
 class Model:
-    def __init__(self, name, slug, db, table, formula, options, columns, factors, runs, rows=None, raters=None):
+    def __init__(self, name, slug, db, table, formula, options, columns, factors, runs, rows=None, raters=None,
+                 lme4=True):
         self.name = name          # as printed
         self.slug = slug          # stem of the CSV written for R
-        self.db = db              # path of the SQLite database
+        self._db = db             # path of the SQLite database, or a function that makes it and gives its path
         self.table = table
         self.formula = formula
         self.options = options    # lmm_fit's options: 'method=ML', or '' for REML
@@ -15,6 +16,14 @@ class Model:
         self.runs = runs          # timed runs (medians are reported)
         self.rows = rows          # known in advance for the simulated data, else counted by the scan
         self.raters = raters      # simulated data only: the raters when not gen_sim's default for the size
+        self.lme4 = lme4          # False: lmm against its scan only (the shapes: lme4's time is the same model's)
+
+    @property
+    def db(self):
+        """The database's path; simulated data are made on first use, so that --only makes only what it fits."""
+        if callable(self._db):
+            self._db = self._db()
+        return self._db
 
     @property
     def reml(self):
@@ -46,9 +55,21 @@ def sim_model(rows, raters=None):
     its default number of raters for the size)."""
     name = "sim %s REML" % human(rows) + ("" if raters is None else " %d raters" % raters)
     slug = "sim_%d" % rows + ("" if raters is None else "_r%d" % raters)
-    return Model(name, slug, data.sim_db(rows, raters), "sim",
+    return Model(name, slug, lambda: data.sim_db(rows, raters), "sim",
                  "y ~ x + trt + (1 + x | school) + (1 | rater)", "",
                  ["y", "x", "trt", "school", "rater"], ["trt", "school", "rater"], runs_for(rows), rows, raters)
+
+
+SHAPES = ["text", "trt3", "xunif", "xskew", "sorted", "text,trt3,xunif", "text,trt3,xskew,sorted"]
+
+
+def shape_model(rows, shape):
+    """The simulated model on data of another shape (bench/gen_sim.c's SHAPE: text ids, three treatment
+    levels, uniform or skewed x, rows sorted by school): the same fit, measured against its own scan."""
+    return Model("sim %s REML %s" % (human(rows), shape), "sim_%d_%s" % (rows, shape.replace(",", "_")),
+                 lambda: data.sim_db(rows, None, shape), "sim", "y ~ x + trt + (1 + x | school) + (1 | rater)", "",
+                 ["y", "x", "trt", "school", "rater"], ["trt", "school", "rater"], runs_for(rows), rows,
+                 lme4=False)
 
 
 def human(n):
