@@ -17,14 +17,16 @@
  *   sim(y REAL, x REAL, trt TEXT, school INTEGER, rater INTEGER)   (school TEXT, rater TEXT with shape text)
  * and a one-row table sim_meta(rows, schools, raters, seed).
  *
- * SHAPE (RATERS 0: the default raters) is a comma-separated list that changes how the same model's
- * data look, not the model: make bench fits each shape against a bare scan of its own columns.
+ * SHAPE (RATERS 0: the default raters) is a comma-separated list of changes to the data: make bench
+ * fits each against a bare scan of its own columns (all but rslope change how the data look, not the model).
  *   text     school and rater are TEXT ids "s00012" and "r00012" (zero-padded to 5 digits)
  *   trt3     trt has three levels, "control", "low" and "high" (each 1/3), effects 0, 0.5 and 1.0
  *   xunif    x ~ uniform(-sqrt 3, sqrt 3) (mean 0, sd 1)
  *   xskew    x = exp(z) - exp(1/2), z ~ N(0, 1) (lognormal, mean 0, skewness about 6)
  *   sorted   rows come in the order of school (school = row * schools / ROWS), raters still drawn
  *            at random; the default is rows in random order (every row draws its school)
+ *   rslope   raters have a slope on x too, sd 0.2 (independent of their intercept): the data on which
+ *            (1 + x | rater) has a positive slope variance, where on the default data it has none
  * The default shape (no SHAPE) draws exactly the numbers it drew before shapes existed.
  */
 #include <math.h>
@@ -53,7 +55,7 @@ static double normal(void) { /* Box-Muller, one draw per pair of uniforms: simpl
   return sqrt(-2.0 * log(unif())) * cos(6.283185307179586 * unif());
 }
 
-struct shape { int text, trt3, xunif, xskew, sorted; };
+struct shape { int text, trt3, xunif, xskew, sorted, rslope; };
 
 static int parse_shape(const char *spec, struct shape *sh) {
   memset(sh, 0, sizeof *sh);
@@ -65,8 +67,9 @@ static int parse_shape(const char *spec, struct shape *sh) {
     else if (!strcmp(tok, "xunif")) sh->xunif = 1;
     else if (!strcmp(tok, "xskew")) sh->xskew = 1;
     else if (!strcmp(tok, "sorted")) sh->sorted = 1;
+    else if (!strcmp(tok, "rslope")) sh->rslope = 1;
     else {
-      fprintf(stderr, "gen_sim: unknown shape '%s' (use text, trt3, xunif, xskew, sorted)\n", tok);
+      fprintf(stderr, "gen_sim: unknown shape '%s' (use text, trt3, xunif, xskew, sorted, rslope)\n", tok);
       return 0;
     }
   }
@@ -96,18 +99,20 @@ int main(int argc, char **argv) {
   if (raters < 2) raters = 2;
 
   const double beta0 = 10, beta_x = 0.5, beta_trt = 1.0;
-  const double sd_int = 1, sd_slope = 0.3, rho = 0.2, sd_rater = 0.5, sd_resid = 1;
+  const double sd_int = 1, sd_slope = 0.3, rho = 0.2, sd_rater = 0.5, sd_rater_slope = 0.2, sd_resid = 1;
 
   /* random effects first, so a level's effect does not depend on the rows */
   double *b0 = malloc(schools * sizeof *b0), *b1 = malloc(schools * sizeof *b1);
-  double *r = malloc(raters * sizeof *r);
-  if (!b0 || !b1 || !r) { fprintf(stderr, "gen_sim: out of memory\n"); return 1; }
+  double *r = malloc(raters * sizeof *r), *r1 = calloc(raters, sizeof *r1);
+  if (!b0 || !b1 || !r || !r1) { fprintf(stderr, "gen_sim: out of memory\n"); return 1; }
   for (long s = 0; s < schools; s++) {
     double z1 = normal(), z2 = normal();
     b0[s] = sd_int * z1;
     b1[s] = sd_slope * (rho * z1 + sqrt(1 - rho * rho) * z2);
   }
   for (long j = 0; j < raters; j++) r[j] = sd_rater * normal();
+  if (sh.rslope)
+    for (long j = 0; j < raters; j++) r1[j] = sd_rater_slope * normal();
 
   sqlite3 *db;
   if (sqlite3_open(argv[2], &db) != SQLITE_OK) die(db, "open");
@@ -125,7 +130,7 @@ int main(int argc, char **argv) {
     double x = sh.xunif ? (2 * unif() - 1) * sqrt(3.0) : sh.xskew ? exp(normal()) - exp(0.5) : normal();
     int level = sh.trt3 ? (int)below(3) : unif() < 0.5;    /* the treatment's effect: beta_trt * level / (levels-1) */
     double effect = beta_trt * (sh.trt3 ? level / 2.0 : level);
-    double y = beta0 + beta_x * x + effect + b0[s] + b1[s] * x + r[j] + sd_resid * normal();
+    double y = beta0 + beta_x * x + effect + b0[s] + b1[s] * x + r[j] + r1[j] * x + sd_resid * normal();
     sqlite3_bind_double(ins, 1, y);
     sqlite3_bind_double(ins, 2, x);
     sqlite3_bind_text(ins, 3, sh.trt3 ? trt3[level] : trt2[level], -1, SQLITE_STATIC);
@@ -147,6 +152,6 @@ int main(int argc, char **argv) {
   snprintf(meta, sizeof meta, "INSERT INTO sim_meta VALUES (%ld, %ld, %ld, %u); COMMIT", rows, schools, raters, SEED);
   exec(db, meta);
   if (sqlite3_close(db) != SQLITE_OK) die(db, "close");
-  free(b0); free(b1); free(r);
+  free(b0); free(b1); free(r); free(r1);
   return 0;
 }
