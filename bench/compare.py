@@ -2,7 +2,7 @@
 builds of the extension in one run, the builds alternating fit by fit.
 
     /usr/bin/python3 bench/compare.py OLD_EXT NEW_EXT [--sizes "10000 100000 1000000"] [--rounds 5]
-                                      [--shape-rows 1000000] [--only REGEX]
+                                      [--shape-rows 1000000] [--hard-rows 1000000] [--only REGEX]
 
 Each round fits every model once with each build, in a fresh process each (bench/lmm_fit.py), the
 order of the two builds swapped from one round to the next, so that both see the shared machine in
@@ -50,11 +50,14 @@ def main():
     p.add_argument("--rounds", type=int, default=5, help="fits of each model by each build")
     p.add_argument("--timeout", type=float, default=600, help="seconds a fit may take")
     p.add_argument("--shape-rows", default="1000000", help="rows at which the shapes are fitted; '' for none")
+    p.add_argument("--hard-rows", default="1000000", help="rows of the hard models (crossed slopes, MovieLens)")
     p.add_argument("--only", help="compare only the models whose name matches this regular expression")
     args = p.parse_args()
     exts = [os.path.abspath(args.old), os.path.abspath(args.new)]
     todo = models.reference_models() + [models.sim_model(int(float(s))) for s in args.sizes.split()] \
-        + [models.shape_model(int(float(n)), s) for n in args.shape_rows.split() for s in models.SHAPES]
+        + [models.shape_model(int(float(n)), s) for n in args.shape_rows.split() for s in models.SHAPES] \
+        + [m for n in args.hard_rows.split() for m in models.crossed_slopes_models(int(float(n)))
+           + [models.movielens_model(int(float(n)))]]
     if args.only:
         todo = [m for m in todo if re.search(args.only, m.name)]
     print("%-40s %10s %10s %7s %13s %s" % ("model", "old s", "new s", "new/old", "evals old/new", "logLik old/new"))
