@@ -144,7 +144,7 @@ figures: $(LMM)
 
 bench: $(LMM)
 	CC="$(CC)" /usr/bin/python3 bench/bench.py --ext $(BUILD)/lmm $(if $(SIZES),--sizes "$(SIZES)") \
-	  $(if $(ONLY),--only "$(ONLY)")
+	  $(if $(ONLY),--only "$(ONLY)") $(if $(filter-out undefined,$(origin FIXED)),--fixed-sizes "$(FIXED)")
 
 .PHONY: bench
 

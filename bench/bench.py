@@ -2,7 +2,8 @@
 
     /usr/bin/python3 bench/bench.py [--ext build/lmm] [--sizes "10000 100000 1000000 10000000"]
                                     [--fixed-sizes "10000000 100000000"] [--timeout 300] [--budget 180] [--no-lme4]
-                                    [--lme4-max-rows 1000000] [--shape-rows 1000000] [--only REGEX]
+                                    [--lme4-max-rows 1000000] [--shape-rows 1000000] [--hard-rows 1000000]
+                                    [--only REGEX]
 
 For each model (Arabidopsis random slopes ML, InstEval ML, the simulated model at each size) it
 measures, in the same run: the rows; the median wall time of lmm_fit and of a bare scan of the same
