@@ -163,13 +163,15 @@ figures: $(LMM)
 .PHONY: figures
 
 bench: $(LMM)
-	CC="$(CC)" /usr/bin/python3 bench/bench.py --ext $(BUILD)/lmm $(if $(SIZES),--sizes "$(SIZES)")
+	CC="$(CC)" /usr/bin/python3 bench/bench.py --ext $(BUILD)/lmm $(if $(SIZES),--sizes "$(SIZES)") \
+	  $(if $(ONLY),--only "$(ONLY)") $(if $(filter-out undefined,$(origin FIXED)),--fixed-sizes "$(FIXED)")
 
 .PHONY: bench
 
 bench-compare: $(LMM)
 	@test -n "$(OLD)" || { echo "make bench-compare OLD=path/to/old/lmm.so"; exit 2; }
-	CC="$(CC)" /usr/bin/python3 bench/compare.py "$(OLD)" $(BUILD)/lmm $(if $(SIZES),--sizes "$(SIZES)")
+	CC="$(CC)" /usr/bin/python3 bench/compare.py "$(OLD)" $(BUILD)/lmm $(if $(SIZES),--sizes "$(SIZES)") \
+	  $(if $(ONLY),--only "$(ONLY)")
 
 .PHONY: bench-compare
 

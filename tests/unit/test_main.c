@@ -80,6 +80,7 @@ int main(void) {
   /* test_frame.c */
   RUN(test_frame_text_levels);
   RUN(test_frame_numeric_levels);
+  RUN(test_frame_text_keys);
   RUN(test_frame_many_levels);
   RUN(test_frame_null_rows);
   RUN(test_frame_errors);
