@@ -224,6 +224,8 @@ static int nfailed(const run *R) {
 int lmm_bootstrap(const lmm_model *m, const lmm_boot_options *o, int (*interrupted)(void *), void *ctx,
                   lmm_boot **out, lmm_error *err) {
   *out = NULL;
+  if (m->structure)
+    return lmm_fail(err, LMM_ERR, "a parametric bootstrap of a model with weights= or correlation= is not done yet");
   const lmm_design *d = m->design;
   int npar = lmm_boot_npar(d), nlab = 0;
   lmm_boot *b = lmm_calloc(1, sizeof *b);

@@ -66,6 +66,10 @@ static int bind(lmm_structure *st, const lmm_design *d, lmm_error *err) {
   const int *gcode = NULL;
   int ngcode = 0, rc = LMM_OK;
   const char *gname = "the data";
+  for (int i = 0; i < st->nvf; i++) lmm_varfunc_clear(&st->vf[i]);   /* fitted again: bound again */
+  if (st->has_cor) lmm_corstruct_clear(&st->cor);
+  lmm_free(st->fitted);
+  st->fitted = NULL;
   if (st->has_cor) {
     lmm_corstruct *c = &st->cor;
     int t = lmm_innermost_term(d);
@@ -464,4 +468,18 @@ int lmm_structure_form(const lmm_structure *st, int *vars, int *group) {
   if (!st || !st->has_cor || st->cor.kind < LMM_COR_EXP) return 0;
   for (int k = 0; k < st->cor.ncoord; k++) vars[k] = st->cor.coord_var[k];
   return st->cor.ncoord;
+}
+
+int lmm_structure_at(const lmm_structure *st, const double *u, double *out, int *fixed) {
+  int k = 0;
+  for (int i = 0; i < st->nvf; i++) {
+    lmm_varfunc_constrained(&st->vf[i], u + k, out + k);
+    for (int j = 0; j < st->vf[i].npar; j++) fixed[k + j] = st->vf[i].fixed;
+    k += st->vf[i].npar;
+  }
+  if (st->has_cor) {
+    lmm_corstruct_constrained(&st->cor, u + k, out + k);
+    for (int j = 0; j < st->cor.npar; j++) fixed[k + j] = st->cor.fixed;
+  }
+  return st->uses_fitted;
 }

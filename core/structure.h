@@ -37,6 +37,12 @@ int lmm_structure_fit(lmm_structure *st, const lmm_design *d, int df_method, con
 /* The parameters of the fit (unconstrained, as the optimizer has them; all of them, the fixed= ones too): what a
  * saved model keeps.  Their count; *u borrowed, NULL before a fit. */
 int lmm_structure_params(const lmm_structure *st, const double **u);
+/* At the parameters u (unconstrained, lmm_structure_params' order and count, of a bound structure), nlme's
+ * coef(unconstrained = FALSE) of each into out (all at once: corARMA's map mixes them), and in fixed[k] whether
+ * parameter k is held by fixed=; nonzero where a variance function is of the fitted values, which a fit at held
+ * parameters settles again (so its likelihood at given parameters is not nlme's, whose fitted values stay).
+ * lmm_structure_fit may be called again on a fitted structure (it binds it again). */
+int lmm_structure_at(const lmm_structure *st, const double *u, double *out, int *fixed);
 /* Parameters to evaluate at instead of optimizing (a saved fit): lmm_structure_fit with opt->theta set uses
  * them.  The count is checked against the structure's when it is bound to the rows. */
 int lmm_structure_hold(lmm_structure *st, const double *u, int n, lmm_error *err);
