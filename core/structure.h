@@ -51,6 +51,10 @@ int lmm_structure_hold(lmm_structure *st, const double *u, int n, lmm_error *err
  * group (resid(type = "normalized"), corcompsymm's as nlme's own factor). */
 int lmm_structure_residuals(const lmm_structure *st, size_t n, const double *response, double sigma, double *pearson,
                             double *normalized, lmm_error *err);
+/* Draws of the residuals over sigma at the structure's parameters (held or fitted): e = S L z, group by group, z
+ * (n) iid in the rows' order, S the variance function's SD factors, L L' the group's correlation.  Allocates
+ * (n times the largest group); LMM_NOMEM, LMM_NUMERIC. */
+int lmm_structure_color(const lmm_structure *st, size_t n, const double *z, double *e, lmm_error *err);
 /* The random-effects term whose grouping is the innermost (most grouping variables, then most levels): nlme's
  * default grouping of a correlation and of a variogram; -1 without random effects. */
 int lmm_innermost_term(const lmm_design *d);
