@@ -95,6 +95,8 @@ static const char *const saved_models[] = {
   "'Reaction ~ Days + (1|Subject)', NULL, 'save=sl_query')",
   "SELECT count(*) FROM lmm_fit('SELECT * FROM sleepstudy WHERE Days < 5', 'Reaction ~ Days', '1|Subject', "
   "'weights=varExp(form = ~ Days, fixed = 0.1), correlation=corAR1(0.5, form = ~ 1 | Subject, fixed = TRUE), save=sl_st')",
+  "SELECT count(*) FROM lmm_fit('SELECT * FROM sleepstudy WHERE Days < 5', 'Reaction ~ Days', '1|Subject', "
+  "'correlation=corAR1(form = ~ 1 | Subject), save=sl_ar')",
   NULL,
 };
 
@@ -137,6 +139,10 @@ static const alloc_case cases[] = {
   {"anova_bootstrap", 1, "SELECT * FROM lmm_anova('sl_int, sl_ml', 'test=bootstrap, nsim=2, threads=1')"},
   {"augment_structure", 1, "SELECT * FROM lmm_augment('sl_st')"},
   {"variogram", 1, "SELECT * FROM lmm_variogram('sl_st', 'form=~ Days, resType=normalized')"},
+  {"anova_terms_structure", 1, "SELECT * FROM lmm_anova('sl_ar', 'type=marginal')"},
+  {"confint_structure", 1, "SELECT * FROM lmm_confint('sl_ar', 'intervals')"},
+  {"bootstrap_structure", 1, "SELECT * FROM lmm_bootstrap('sl_ar', 'nsim=2, threads=1')"},
+  {"plot_structure", 1, "SELECT lmm_plot('sl_ar', 'resid_fitted')"},
   {"agg", 0,
    "SELECT g.late, t.* FROM (SELECT Days > 4 AS late, lmm_agg('Reaction ~ Days', '1|Subject', 'method=ML', "
    "'Reaction', Reaction, 'Days', Days, 'Subject', Subject) AS fit FROM sleepstudy GROUP BY 1) AS g, lmm_tidy(g.fit) AS t"},
