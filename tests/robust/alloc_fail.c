@@ -97,6 +97,8 @@ static const char *const saved_models[] = {
   "'weights=varExp(form = ~ Days, fixed = 0.1), correlation=corAR1(0.5, form = ~ 1 | Subject, fixed = TRUE), save=sl_st')",
   "SELECT count(*) FROM lmm_fit('SELECT * FROM sleepstudy WHERE Days < 5', 'Reaction ~ Days', '1|Subject', "
   "'correlation=corAR1(form = ~ 1 | Subject), save=sl_ar')",
+  "SELECT count(*) FROM lmm_fit('SELECT * FROM sleepstudy WHERE Days < 5', 'Reaction ~ Days', NULL, "
+  "'correlation=corAR1(form = ~ 1 | Subject), save=sl_gar')",
   NULL,
 };
 
@@ -140,7 +142,7 @@ static const alloc_case cases[] = {
   {"augment_structure", 1, "SELECT * FROM lmm_augment('sl_st')"},
   {"variogram", 1, "SELECT * FROM lmm_variogram('sl_st', 'form=~ Days, resType=normalized')"},
   {"anova_terms_structure", 1, "SELECT * FROM lmm_anova('sl_ar', 'type=marginal')"},
-  {"confint_structure", 1, "SELECT * FROM lmm_confint('sl_ar', 'intervals')"},
+  {"confint_structure", 1, "SELECT * FROM lmm_confint('sl_gar', 'intervals')"},
   {"bootstrap_structure", 1, "SELECT * FROM lmm_bootstrap('sl_ar', 'nsim=2, threads=1')"},
   {"plot_structure", 1, "SELECT lmm_plot('sl_ar', 'resid_fitted')"},
   {"agg", 0,
