@@ -71,7 +71,8 @@ int lmm_boot_npar(const lmm_design *d) {
   return n;
 }
 
-/* The order of lmm_tidy_rows (inference.c): beta, each term's sds then its correlations (a < b), sigma. */
+/* The order of lmm_tidy_rows (inference.c): beta, each term's sds then its correlations (a < b), sigma, a
+ * residual structure's parameters. */
 void lmm_boot_estimates(const lmm_design *d, const lmm_fit *f, int style, double *est) {
   int k = 0;
   for (int j = 0; j < d->p; j++) est[k++] = f->beta[j];
@@ -83,7 +84,8 @@ void lmm_boot_estimates(const lmm_design *d, const lmm_fit *f, int style, double
     for (int a = 0; a < q; a++)
       for (int b = a + 1; b < q; b++) est[k++] = cor[a + b * q];
   }
-  est[k] = lmm_reported_sigma(d, f, style);
+  est[k++] = lmm_reported_sigma(d, f, style);
+  for (int j = 0; j < f->nstruct; j++) est[k++] = f->struct_est[j];
 }
 
 /* ---- refits on threads -------------------------------------------------------------------------------- */
@@ -91,6 +93,8 @@ void lmm_boot_estimates(const lmm_design *d, const lmm_fit *f, int style, double
 /* What one thread keeps: its scratch and its own view of the interrupt. */
 typedef struct part_state {
   lmm_sim_work w;
+  lmm_structure *st[2];  /* the residual structures refitted (of the model simulated from, of the other): the
+                            thread's own, as a fit binds its structure to the rows */
   double *y, *ydesign;   /* n: the simulated response, and the response a design fits (less its offset) */
   lmm_stop own, *stop;    /* the caller's on the calling thread; elsewhere one that reads its answer */
   lmm_error err;
@@ -111,8 +115,9 @@ typedef struct run {
 
 static int stop_seen(void *ctx) { return lmm_stop_seen(ctx); }
 
-/* m refitted to y (the data's units): fit and system (NULL without random effects) for the caller to free. */
-static int refit(const lmm_model *m, part_state *ps, lmm_fit **fit, lmm_system **sys) {
+/* m refitted to y (the data's units): fit and system (NULL without random effects) for the caller to free; with
+ * a residual structure st (m's, parsed again) its parameters are fitted again too, from their start. */
+static int refit(const lmm_model *m, lmm_structure *st, part_state *ps, lmm_fit **fit, lmm_system **sys) {
   const lmm_design *d = m->design;
   const double *off = d->frame->offset;
   for (size_t i = 0; i < d->n; i++) ps->ydesign[i] = off ? ps->y[i] - off[i] : ps->y[i];
@@ -121,6 +126,10 @@ static int refit(const lmm_model *m, part_state *ps, lmm_fit **fit, lmm_system *
   dy.y_own = NULL;
   *fit = NULL;
   *sys = NULL;
+  if (st) {
+    lmm_fit_options fo = {m->fit->reml, ps->stop, NULL, 0, NULL};
+    return lmm_structure_fit(st, &dy, lmm_df_method(d, m->style, m->options.df), &fo, sys, fit, &ps->err);
+  }
   if (!d->nre) return lmm_fit_ols(&dy, m->fit->reml, ps->stop, fit, &ps->err);
   int rc = lmm_system_new(&dy, ps->stop, sys, &ps->err);
   if (!rc && lmm_system_set_parts(*sys, 1) < 0) rc = lmm_nomem(&ps->err);
@@ -131,11 +140,12 @@ static int refit(const lmm_model *m, part_state *ps, lmm_fit **fit, lmm_system *
 
 /* Replicate r's numbers into the run's out; a refit's own failure (not memory, not an interrupt) is NaN. */
 static int replicate(run *R, part_state *ps, int r) {
-  lmm_sim_response(&R->sim, &ps->w, R->seed, (uint64_t)r, ps->y);
+  int rc = lmm_sim_response(&R->sim, &ps->w, R->seed, (uint64_t)r, ps->y, &ps->err);
+  if (rc) return rc;
   lmm_fit *f = NULL, *g = NULL;
   lmm_system *s = NULL, *t = NULL;
-  int rc = refit(R->from, ps, &f, &s);
-  if (!rc && R->other) rc = refit(R->other, ps, &g, &t);
+  rc = refit(R->from, ps->st[0], ps, &f, &s);
+  if (!rc && R->other) rc = refit(R->other, ps->st[1], ps, &g, &t);
   if (!rc && !R->other) lmm_boot_estimates(R->from->design, f, R->from->style, R->out + (size_t)r * (size_t)R->npar);
   if (!rc && R->other) R->out[r] = 2 * (g->logLik - f->logLik);
   if (rc == LMM_ERR || rc == LMM_NUMERIC) {
@@ -175,9 +185,14 @@ static int run_all(run *R, const lmm_boot_options *o, lmm_error *err) {
   int nparts = o->threads < R->nsim ? o->threads : R->nsim, rc = LMM_OK;
   const lmm_model *from = R->from;
   size_t n = from->design->n ? from->design->n : 1;
-  if ((rc = lmm_sim_init(&R->sim, from->design, from->fit, lmm_model_sigma(from), err))) return rc;
+  if ((rc = lmm_sim_init(&R->sim, from->design, from->fit, lmm_model_sigma(from), from->structure, err))) return rc;
   for (int k = 0; k < nparts && !rc; k++) {
     part_state *ps = &R->part[k];
+    const lmm_model *ms[2] = {from, R->other};
+    for (int i = 0; i < 2 && !rc; i++)   /* parsed here: parsing carries variables into the model's formula */
+      if (ms[i] && ms[i]->structure)
+        rc = lmm_structure_parse(ms[i]->options.weights, ms[i]->options.correlation, ms[i]->formula, &ps->st[i], err);
+    if (rc) break;
     ps->own = (lmm_stop){stop_seen, R->stop, 0};
     ps->stop = k ? &ps->own : R->stop;
     ps->y = lmm_malloc_array(n, sizeof *ps->y);
@@ -194,6 +209,8 @@ static int run_all(run *R, const lmm_boot_options *o, lmm_error *err) {
     if (rc && !err->code) rc = lmm_fail(err, LMM_INTERRUPTED, "interrupted");
   }
   for (int k = 0; k < nparts; k++) {
+    lmm_structure_free(R->part[k].st[0]);
+    lmm_structure_free(R->part[k].st[1]);
     lmm_sim_work_clear(&R->part[k].w);
     lmm_free(R->part[k].y);
     lmm_free(R->part[k].ydesign);
@@ -212,7 +229,7 @@ int lmm_bootstrap(const lmm_model *m, const lmm_boot_options *o, int (*interrupt
                   lmm_boot **out, lmm_error *err) {
   *out = NULL;
   const lmm_design *d = m->design;
-  int npar = lmm_boot_npar(d), nlab = 0;
+  int npar = lmm_boot_npar(d) + m->fit->nstruct, nlab = 0;
   lmm_boot *b = lmm_calloc(1, sizeof *b);
   if (!b) return lmm_nomem(err);
   b->nsim = o->nsim;

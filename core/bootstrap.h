@@ -1,6 +1,10 @@
 /* bootstrap.h — the parametric bootstrap: refits of a fitted model to responses simulated from it
  * (lme4's bootMer), and the bootstrap likelihood-ratio test of two nested models (pbkrtest's PBmodcomp).
  *
+ * A model with a residual structure (structure.h) is simulated with its residuals' covariance (simulate.h) and
+ * refitted with its structure's parameters, from their start (each thread refits a structure of its own, parsed
+ * from the model's calls before the threads start).
+ *
  * Replicate r simulates its response from (seed, r) alone (simulate.h) and refits the model's design with
  * that response, the optimizer starting at the fitted theta (and not restarted from lme4's start where the
  * refit is singular, fit.h), by the fit's method (REML or ML).  Each refit
@@ -45,8 +49,8 @@ int lmm_bootstrap(const lmm_model *m, const lmm_boot_options *o, int (*interrupt
                   lmm_boot **out, lmm_error *err);
 void lmm_boot_free(lmm_boot *b);
 
-/* A fit's estimates in that order (npar of them: p + each term's q(q+1)/2 + 1); the fit's system must be
- * alive (its map). */
+/* A fit's estimates in that order (npar of them: lmm_boot_npar's p + each term's q(q+1)/2 + 1, then the fit's
+ * nstruct residual-structure parameters); the fit's system must be alive (its map). */
 int lmm_boot_npar(const lmm_design *d);
 void lmm_boot_estimates(const lmm_design *d, const lmm_fit *f, int style, double *est);
 

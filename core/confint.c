@@ -5,6 +5,7 @@
 #include "alloc.h"
 #include "options.h"
 #include "lapack_steps.h"
+#include "hessian.h"
 #include "profile.h"
 
 #define MATHLIB_STANDALONE 1
@@ -101,69 +102,35 @@ void lmm_confint_wald(double estimate, double se, double df, double level, doubl
 
 /* The log-likelihood at nlme's natural parameters x (lmm_sdcor's layout: log sd, log((1+r)/(1-r)), last log
  * sigma); NAN where they make no covariance or the system is not positive definite there. */
-static double natural_loglik(lmm_model *m, const double *x, double *sc, double *theta, lmm_stop *stop,
-                             lmm_error *err) {
+typedef struct natural_ctx {
+  lmm_model *m;
+  double *sc, *theta;
+  lmm_stop *stop;
+} natural_ctx;
+
+static double natural_loglik(void *ctx, const double *x, lmm_error *err) {
+  natural_ctx *c = ctx;
+  lmm_model *m = c->m;
   int n = lmm_sdcor_count(m->design);
   for (int k = 0; k < n; k++) {
     double e = exp(x[k]);
-    sc[k] = lmm_sdcor_is_cor(m->design, k) ? (e - 1) / (e + 1) : e;
+    c->sc[k] = lmm_sdcor_is_cor(m->design, k) ? (e - 1) / (e + 1) : e;
   }
-  if (lmm_sdcor_to_theta(m->design, m->fit->map, sc, theta)) return NAN;
+  if (lmm_sdcor_to_theta(m->design, m->fit->map, c->sc, c->theta)) return NAN;
   lmm_fit_parts parts = {0};
-  if (lmm_fit_parts_at(m->system, theta, m->fit->reml, stop, &parts, err)) return NAN;
-  double nr = m->fit->reml ? (double)m->design->n - m->design->p : (double)m->design->n, s2 = sc[n - 1] * sc[n - 1];
+  lmm_error e = {0};
+  int rc = lmm_fit_parts_at(m->system, c->theta, m->fit->reml, c->stop, &parts, &e);
+  if (rc == LMM_INTERRUPTED || rc == LMM_NOMEM) *err = e;
+  if (rc) return NAN;
+  double nr = m->fit->reml ? (double)m->design->n - m->design->p : (double)m->design->n, s2 = c->sc[n - 1] * c->sc[n - 1];
   return -(parts.ldet + nr * log(2 * M_PI * s2) + parts.pwrss / s2) / 2;
 }
 
-/* The Hessian of the log-likelihood at x by central differences of step h = 1e-3 on every (logarithmic)
- * parameter: second differences on the diagonal, four-point ones off it.  nlme's fdHess steps 6e-6 relative,
- * where rounding in the log-likelihood moves its Hessian by 0.1 % to 1 % (its relStep 1e-4 gives another
- * answer); at 1e-3 rounding and the truncation error are both below 1e-6 relative. */
-static int fd_hessian(lmm_model *m, const double *x0, int n, double *H, lmm_stop *stop, lmm_error *err) {
-  double *x = lmm_malloc_array((size_t)n * 4, sizeof *x), *fp = x + n, *fm = fp + n, *sc = fm + n;
-  double *theta = lmm_malloc_array((size_t)(m->fit->ntheta ? m->fit->ntheta : 1), sizeof *theta);
-  int rc = LMM_OK;
-  const double h = 1e-3;
-  if (!x || !theta) { lmm_free(x); lmm_free(theta); return lmm_nomem(err); }
-  memcpy(x, x0, sizeof *x * (size_t)n);
-#define EVAL(out) do { double v_ = natural_loglik(m, x, sc, theta, stop, err); \
-    if (!isfinite(v_)) { rc = err->code ? err->code : LMM_NUMERIC; goto done; } (out) = v_; } while (0)
-  double f0;
-  EVAL(f0);
-  for (int i = 0; i < n; i++) {
-    x[i] = x0[i] + h;
-    EVAL(fp[i]);
-    x[i] = x0[i] - h;
-    EVAL(fm[i]);
-    x[i] = x0[i];
-    H[i + i * n] = (fp[i] + fm[i] - 2 * f0) / (h * h);
-  }
-  for (int i = 0; i < n; i++)
-    for (int j = i + 1; j < n; j++) {
-      double f4[4];
-      for (int c = 0; c < 4; c++) {
-        x[i] = x0[i] + (c & 1 ? -h : h);
-        x[j] = x0[j] + (c & 2 ? -h : h);
-        EVAL(f4[c]);
-      }
-      x[i] = x0[i];
-      x[j] = x0[j];
-      H[i + j * n] = H[j + i * n] = (f4[0] - f4[1] - f4[2] + f4[3]) / (4 * h * h);
-    }
-#undef EVAL
-done:
-  lmm_free(x);
-  lmm_free(theta);
-  return rc;
-}
-
-/* The residual sd's interval without random effects (nlme's intervals.gls): chi-square on n - p (REML, lm)
- * or n (ML). */
-static void sigma_chisq(const lmm_model *m, double level, double *lower, double *upper) {
+int lmm_confint_sigma_rows(const lmm_model *m, double level, lmm_ci_rows *out, lmm_error *err) {
   double nr = (double)m->design->n - (m->fit->reml || m->style == LMM_STYLE_LM ? m->design->p : 0);
   double est = lmm_model_sigma(m) * sqrt(nr);
-  *lower = est / sqrt(qchisq((1 + level) / 2, nr, 1, 0));
-  *upper = est / sqrt(qchisq((1 - level) / 2, nr, 1, 0));
+  double lo = est / sqrt(qchisq((1 + level) / 2, nr, 1, 0)), hi = est / sqrt(qchisq((1 - level) / 2, nr, 1, 0));
+  return lmm_ci_add(out, "ran_pars", "Residual", "sd__Observation", lo, lmm_model_sigma(m), hi) ? lmm_nomem(err) : 0;
 }
 
 static int fixed_rows(lmm_model *m, double level, lmm_stop *stop, lmm_ci_rows *out, lmm_error *err) {
@@ -185,15 +152,13 @@ static int fixed_rows(lmm_model *m, double level, lmm_stop *stop, lmm_ci_rows *o
 int lmm_confint_intervals(lmm_model *m, double level, lmm_stop *stop, lmm_ci_rows *out, lmm_error *err) {
   int rc = fixed_rows(m, level, stop, out, err);
   if (rc) return rc;
-  if (!m->design->nre) {
-    double lo, hi;
-    sigma_chisq(m, level, &lo, &hi);
-    return lmm_ci_add(out, "ran_pars", "Residual", "sd__Observation", lo, lmm_model_sigma(m), hi) ? lmm_nomem(err) : 0;
-  }
+  if (m->structure) return lmm_confint_structure_rows(m, level, stop, out, err);
+  if (!m->design->nre) return lmm_confint_sigma_rows(m, level, out, err);
   int n = lmm_sdcor_count(m->design);
-  double *sc = lmm_malloc_array((size_t)n * 2, sizeof *sc), *x = sc + n;
+  double *sc = lmm_malloc_array((size_t)n * 3, sizeof *sc), *x = sc + n, *work = x + n;
   double *H = lmm_malloc_array((size_t)n * (size_t)n, sizeof *H);
-  if (!sc || !H) { rc = lmm_nomem(err); goto done; }
+  double *theta = lmm_malloc_array((size_t)(m->fit->ntheta ? m->fit->ntheta : 1), sizeof *theta);
+  if (!sc || !H || !theta) { rc = lmm_nomem(err); goto done; }
   lmm_sdcor_from_fit(m->design, m->fit, lmm_model_sigma(m), sc);
   for (int k = 0; k < n; k++) {
     double v = sc[k];
@@ -207,24 +172,8 @@ int lmm_confint_intervals(lmm_model *m, double level, lmm_stop *stop, lmm_ci_row
       goto done;
     }
   }
-  if ((rc = fd_hessian(m, x, n, H, stop, err))) {
-    if (rc == LMM_NUMERIC) {
-      *err = (lmm_error){0};
-      rc = lmm_fail(err, LMM_ERR, "intervals: the log-likelihood cannot be evaluated next to the estimates; "
-                    "use method 'profile' or 'wald'");
-    }
-    goto done;
-  }
-  for (int i = 0; i < n * n; i++) H[i] = -H[i];
-  int frc = LMM_NUMERIC;
-  if (LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'L', n, H, n) || (frc = lmm_steps_potri('L', n, H, n, stop))) {
-    if (frc == LMM_INTERRUPTED) { rc = lmm_fail(err, frc, "interrupted"); goto done; }
-    if (frc == LMM_NOMEM) { rc = lmm_nomem(err); goto done; }
-    rc = lmm_fail(err, LMM_ERR, "intervals: the approximate covariance of the variance parameters is not positive "
-                  "definite (as nlme says: 'Non-positive definite approximate variance-covariance'); use method "
-                  "'profile' or 'wald'");
-    goto done;
-  }
+  natural_ctx nc = {m, work, theta, stop};
+  if ((rc = lmm_apvar(natural_loglik, &nc, x, n, stop, "use method 'profile' or 'wald'", H, err))) goto done;
   double z = -qnorm((1 - level) / 2, 0, 1, 1, 0);
   for (int k = 0; k < n && !rc; k++) {
     double half = z * sqrt(H[k + k * n]), lo = x[k] - half, hi = x[k] + half;
@@ -236,6 +185,7 @@ int lmm_confint_intervals(lmm_model *m, double level, lmm_stop *stop, lmm_ci_row
 done:
   lmm_free(sc);
   lmm_free(H);
+  lmm_free(theta);
   return rc;
 }
 

@@ -7,7 +7,8 @@
  *               residual sd from nlme's approximate covariance of the transformed parameters (log sd, the
  *               correlations' log((1+r)/(1-r)), log sigma): the inverse of the negative Hessian of the
  *               log-likelihood (sigma not profiled) there; without random effects the residual sd by chi-square
- *               on n - p, or n under ML (gls)
+ *               on n - p, or n under ML (gls); with a residual structure also its parameters (nlme's apVar
+ *               takes them unconstrained, the intervals mapped to their natural scale)
  *   percentile  a bootstrap's percentile interval, as boot.ci(type = "perc") and lme4's
  *               confint(method = "boot") take it from the replicates
  *
@@ -56,6 +57,15 @@ void lmm_confint_wald(double estimate, double se, double df, double level, doubl
 /* nlme's intervals(m, level) for a fitted (or opened) model: the rows above.  LMM_ERR where a variance is zero
  * (its log is not finite) or where the Hessian is not negative definite, as nlme refuses them. */
 int lmm_confint_intervals(lmm_model *m, double level, lmm_stop *stop, lmm_ci_rows *out, lmm_error *err);
+
+/* The residual sd's row without random effects (nlme's intervals.gls without an apVar): chi-square on n - p
+ * (REML, lm) or n (ML); LMM_NOMEM. */
+int lmm_confint_sigma_rows(const lmm_model *m, double level, lmm_ci_rows *out, lmm_error *err);
+/* The variance rows of intervals() of a model with a residual structure (confint_structure.c): the random
+ * effects', the structure's estimated parameters' (nlme's corStruct and varStruct intervals on their natural
+ * scale) and sigma's, from nlme's apVar over them and the structure's unconstrained parameters.  LMM_ERR for
+ * corSymm and a variance function of the fitted values (not done), and as lmm_confint_intervals. */
+int lmm_confint_structure_rows(lmm_model *m, double level, lmm_stop *stop, lmm_ci_rows *out, lmm_error *err);
 
 /* The percentile interval at level of parameter j from a bootstrap's replicates t (nsim x npar, column-major:
  * replicate i of parameter j at t[i + j nsim]), as boot's norm.inter: replicates that are not finite left out

@@ -716,6 +716,10 @@ int lmm_ftest_terms(lmm_model *m, const lmm_ftest_options *o, lmm_stop *stop, lm
                     lmm_error *err) {
   *out = NULL;
   int style = m->style, type = o->type, rc;
+  if (m->structure && style == LMM_STYLE_LME4)
+    return lmm_fail(err, LMM_ERR, "lmerTest's F tests take Satterthwaite's or Kenward-Roger's df, which do not account "
+                    "for weights= or correlation= (lmerTest has no residual structures); fit the model in nlme's notation "
+                    "(its random part in random=) for nlme's anova(m) with its containment df");
   if (o->L && type != LMM_FTEST_DEFAULT)
     return lmm_fail(err, LMM_ERR, "options: L= tests one contrast, type= chooses the terms' tests; give one of them");
   if (o->L && style != LMM_STYLE_LME4 && o->df != LMM_FTEST_DF_DEFAULT)

@@ -13,6 +13,9 @@
  * nlme's anova(m, L = L) for lme (its df: those of the columns L involves, which must agree) and gls, the same
  * Wald test on n - p for lm.
  *
+ * A model with weights= or correlation= (structure.h) is tested as nlme tests it: its fit's beta and covariance (of
+ * the whitened rows), nlme's df of the rows themselves; an lme4-style one is refused (lmerTest has no structures).
+ *
  * Sum and mean squares where R gives them (lm, lmerTest: F sigma^2 times num_df, F sigma^2), else NAN.
  */
 #ifndef LMM_FTEST_H

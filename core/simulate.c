@@ -44,11 +44,13 @@ double lmm_rng_uniform(lmm_rng *g) { return ((double)(lmm_rng_next(g) >> 11) + 0
 
 double lmm_rng_normal(lmm_rng *g) { return qnorm(lmm_rng_uniform(g), 0, 1, 1, 0); }
 
-int lmm_sim_init(lmm_sim *s, const lmm_design *d, const lmm_fit *f, double sigma, lmm_error *err) {
+int lmm_sim_init(lmm_sim *s, const lmm_design *d, const lmm_fit *f, double sigma, const lmm_structure *structure,
+                 lmm_error *err) {
   memset(s, 0, sizeof *s);
   s->d = d;
   s->f = f;
   s->sigma = sigma;
+  s->structure = structure;
   if (!d->nre) return LMM_OK;
   if (!(s->T = lmm_calloc((size_t)d->nre, sizeof *s->T))) return lmm_nomem(err);
   for (int t = 0; t < d->nre; t++) {
@@ -72,10 +74,12 @@ int lmm_sim_work_init(const lmm_sim *s, lmm_sim_work *w, lmm_error *err) {
   size_t n = s->d->n ? s->d->n : 1;
   w->fixed = lmm_malloc_array(n, sizeof *w->fixed);
   w->full = lmm_malloc_array(n, sizeof *w->full);
+  w->z = lmm_malloc_array(n, sizeof *w->z);
+  w->e = lmm_malloc_array(n, sizeof *w->e);
   w->b = lmm_malloc_array(s->nb ? s->nb : 1, sizeof *w->b);
   w->ranef.nre = s->d->nre;
   w->ranef.term = lmm_calloc((size_t)(s->d->nre ? s->d->nre : 1), sizeof *w->ranef.term);
-  if (!w->fixed || !w->full || !w->b || !w->ranef.term) { lmm_sim_work_clear(w); return lmm_nomem(err); }
+  if (!w->fixed || !w->full || !w->z || !w->e || !w->b || !w->ranef.term) { lmm_sim_work_clear(w); return lmm_nomem(err); }
   size_t at = 0;
   for (int t = 0; t < s->d->nre; t++) {
     const lmm_reterm *re = &s->d->re[t];
@@ -88,12 +92,14 @@ int lmm_sim_work_init(const lmm_sim *s, lmm_sim_work *w, lmm_error *err) {
 void lmm_sim_work_clear(lmm_sim_work *w) {
   lmm_free(w->fixed);
   lmm_free(w->full);
+  lmm_free(w->z);
+  lmm_free(w->e);
   lmm_free(w->b);
   lmm_free(w->ranef.term);
   memset(w, 0, sizeof *w);
 }
 
-void lmm_sim_response(const lmm_sim *s, lmm_sim_work *w, uint64_t seed, uint64_t r, double *y) {
+int lmm_sim_response(const lmm_sim *s, lmm_sim_work *w, uint64_t seed, uint64_t r, double *y, lmm_error *err) {
   const lmm_design *d = s->d;
   lmm_rng g;
   lmm_rng_stream(&g, seed, r);
@@ -111,5 +117,13 @@ void lmm_sim_response(const lmm_sim *s, lmm_sim_work *w, uint64_t seed, uint64_t
     }
   }
   lmm_fitted(d, s->f, d->nre ? &w->ranef : NULL, w->fixed, w->full, NULL);
-  for (size_t i = 0; i < d->n; i++) y[i] = w->full[i] + s->sigma * lmm_rng_normal(&g);
+  for (size_t i = 0; i < d->n; i++) w->z[i] = lmm_rng_normal(&g);
+  const double *e = w->z;
+  if (s->structure) {
+    int rc = lmm_structure_color(s->structure, d->n, w->z, w->e, err);
+    if (rc) return rc;
+    e = w->e;
+  }
+  for (size_t i = 0; i < d->n; i++) y[i] = w->full[i] + s->sigma * e[i];
+  return LMM_OK;
 }

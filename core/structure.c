@@ -66,6 +66,10 @@ static int bind(lmm_structure *st, const lmm_design *d, lmm_error *err) {
   const int *gcode = NULL;
   int ngcode = 0, rc = LMM_OK;
   const char *gname = "the data";
+  for (int i = 0; i < st->nvf; i++) lmm_varfunc_clear(&st->vf[i]);   /* fitted again: bound again */
+  if (st->has_cor) lmm_corstruct_clear(&st->cor);
+  lmm_free(st->fitted);
+  st->fitted = NULL;
   if (st->has_cor) {
     lmm_corstruct *c = &st->cor;
     int t = lmm_innermost_term(d);
@@ -464,4 +468,60 @@ int lmm_structure_form(const lmm_structure *st, int *vars, int *group) {
   if (!st || !st->has_cor || st->cor.kind < LMM_COR_EXP) return 0;
   for (int k = 0; k < st->cor.ncoord; k++) vars[k] = st->cor.coord_var[k];
   return st->cor.ncoord;
+}
+
+int lmm_structure_at(const lmm_structure *st, const double *u, double *out, int *fixed) {
+  int k = 0;
+  for (int i = 0; i < st->nvf; i++) {
+    lmm_varfunc_constrained(&st->vf[i], u + k, out + k);
+    for (int j = 0; j < st->vf[i].npar; j++) fixed[k + j] = st->vf[i].fixed;
+    k += st->vf[i].npar;
+  }
+  if (st->has_cor) {
+    lmm_corstruct_constrained(&st->cor, u + k, out + k);
+    for (int j = 0; j < st->cor.npar; j++) fixed[k + j] = st->cor.fixed;
+  }
+  return st->uses_fitted;
+}
+
+/* The whitening is linear and, in each group's order, lower triangular: W = (S L)^-1.  Whitening the columns of
+ * the identity of every group at once (column j: each group's j-th row) gives W's entries, and S L z solves W e = z
+ * forward, group by group. */
+int lmm_structure_color(const lmm_structure *st, size_t n, const double *z, double *e, lmm_error *err) {
+  if (!st->u) return lmm_fail(err, LMM_ERR, "the residual structure has not been fitted");
+  double *sd = lmm_malloc_array(n ? n : 1, sizeof *sd);
+  if (!sd) return lmm_nomem(err);
+  const double *u = st->u;
+  for (size_t r = 0; r < n; r++) sd[r] = 1;
+  for (int i = 0; i < st->nvf; i++) {
+    lmm_varfunc_sd(&st->vf[i], u, n, sd);
+    u += st->vf[i].npar;
+  }
+  if (!st->has_cor) {
+    for (size_t r = 0; r < n; r++) e[r] = sd[r] * z[r];
+    lmm_free(sd);
+    return LMM_OK;
+  }
+  const lmm_corstruct *c = &st->cor;
+  size_t ms = (size_t)(c->maxsize ? c->maxsize : 1);
+  double *raw = lmm_calloc(lmm_size_mul(n ? n : 1, ms), sizeof *raw);
+  double *W = lmm_malloc_array(lmm_size_mul(n ? n : 1, ms), sizeof *W);
+  double *work = lmm_malloc_array(lmm_size_mul(ms, 2 * ms), sizeof *work), logdet = 0;
+  int rc = raw && W && work ? LMM_OK : LMM_NOMEM;
+  for (size_t g = 0; !rc && g < c->ngroups; g++)
+    for (size_t k = c->start[g]; k < c->start[g + 1]; k++) raw[c->rows[k] + (k - c->start[g]) * n] = 1;
+  if (!rc) rc = lmm_corstruct_whiten(c, u, sd, raw, W, n, (int)ms, &logdet, work);
+  for (size_t g = 0; !rc && g < c->ngroups; g++)
+    for (size_t k = c->start[g]; k < c->start[g + 1]; k++) {
+      size_t r = c->rows[k], i = k - c->start[g];
+      double v = z[r];
+      for (size_t j = 0; j < i; j++) v -= W[r + j * n] * e[c->rows[c->start[g] + j]];
+      e[r] = v / W[r + i * n];
+    }
+  lmm_free(sd);
+  lmm_free(raw);
+  lmm_free(W);
+  lmm_free(work);
+  if (rc == LMM_NOMEM) return lmm_nomem(err);
+  return rc ? lmm_fail(err, rc, "the residual structure's correlation is not positive definite at its estimate") : LMM_OK;
 }

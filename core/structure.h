@@ -37,6 +37,12 @@ int lmm_structure_fit(lmm_structure *st, const lmm_design *d, int df_method, con
 /* The parameters of the fit (unconstrained, as the optimizer has them; all of them, the fixed= ones too): what a
  * saved model keeps.  Their count; *u borrowed, NULL before a fit. */
 int lmm_structure_params(const lmm_structure *st, const double **u);
+/* At the parameters u (unconstrained, lmm_structure_params' order and count, of a bound structure), nlme's
+ * coef(unconstrained = FALSE) of each into out (all at once: corARMA's map mixes them), and in fixed[k] whether
+ * parameter k is held by fixed=; nonzero where a variance function is of the fitted values, which a fit at held
+ * parameters settles again (so its likelihood at given parameters is not nlme's, whose fitted values stay).
+ * lmm_structure_fit may be called again on a fitted structure (it binds it again). */
+int lmm_structure_at(const lmm_structure *st, const double *u, double *out, int *fixed);
 /* Parameters to evaluate at instead of optimizing (a saved fit): lmm_structure_fit with opt->theta set uses
  * them.  The count is checked against the structure's when it is bound to the rows. */
 int lmm_structure_hold(lmm_structure *st, const double *u, int n, lmm_error *err);
@@ -45,6 +51,10 @@ int lmm_structure_hold(lmm_structure *st, const double *u, int n, lmm_error *err
  * group (resid(type = "normalized"), corcompsymm's as nlme's own factor). */
 int lmm_structure_residuals(const lmm_structure *st, size_t n, const double *response, double sigma, double *pearson,
                             double *normalized, lmm_error *err);
+/* Draws of the residuals over sigma at the structure's parameters (held or fitted): e = S L z, group by group, z
+ * (n) iid in the rows' order, S the variance function's SD factors, L L' the group's correlation.  Allocates
+ * (n times the largest group); LMM_NOMEM, LMM_NUMERIC. */
+int lmm_structure_color(const lmm_structure *st, size_t n, const double *z, double *e, lmm_error *err);
 /* The random-effects term whose grouping is the innermost (most grouping variables, then most levels): nlme's
  * default grouping of a correlation and of a variogram; -1 without random effects. */
 int lmm_innermost_term(const lmm_design *d);

@@ -1,5 +1,6 @@
-/* lmm_anova_terms.c — see lmm_anova_terms.h.  The model is opened on its rows (lmm_store_open), since the
- * contrasts of lmerTest's types and Satterthwaite's df need them; core computes the table, this copies it. */
+/* lmm_anova_terms.c — see lmm_anova_terms.h.  The model is opened on its rows (lmm_store_open_structured: nlme's
+ * tests of a model with weights= or correlation= are those of its fit, core/ftest.h), since the contrasts of
+ * lmerTest's types and Satterthwaite's df need them; core computes the table, this copies it. */
 #include "lmm_anova_terms.h"
 SQLITE_EXTENSION_INIT3
 
@@ -41,7 +42,7 @@ int lmm_anova_terms_fill(sqlite3 *db, const char *name, const char *options, lmm
   }
   if (lmm_ftest_options_parse(options, &o, &err)) { sqlite3_free(trimmed); return lmm_sql_error(errmsg, "lmm_anova", &err); }
   lmm_model *m = NULL;
-  int rc = lmm_store_open(db, trimmed, &m, errmsg);
+  int rc = lmm_store_open_structured(db, trimmed, &m, errmsg);
   if (rc != SQLITE_OK) {
     sqlite3_free(trimmed);
     lmm_source_error_in("lmm_anova", errmsg);

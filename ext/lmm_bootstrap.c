@@ -1,6 +1,7 @@
 /* lmm_bootstrap.c — lmm_bootstrap(model [, 'nsim=1000, seed=1, threads=2']): bootMer's t in long form,
  * rows (replicate, effect, grp, term, estimate), replicate from 1, the parameters in lmm_tidy's order and
- * names.  The model is opened on its rows (lmm_store_open); core simulates and refits (bootstrap.h). */
+ * names.  The model is opened on its rows (lmm_store_open_structured: a residual structure is simulated and
+ * refitted too); core simulates and refits (bootstrap.h). */
 #include "lmm_bootstrap.h"
 SQLITE_EXTENSION_INIT3
 
@@ -37,7 +38,7 @@ static int bootstrap_fill(sqlite3 *db, sqlite3_value **argv, lmm_rowset *rows, c
   int rc = lmm_bootstrap_options(argv[1], 0, "lmm_bootstrap", &o, errmsg);
   if (rc != SQLITE_OK) return rc;
   lmm_model *m = NULL;
-  if ((rc = lmm_store_open(db, (const char *)sqlite3_value_text(argv[0]), &m, errmsg)) != SQLITE_OK) {
+  if ((rc = lmm_store_open_structured(db, (const char *)sqlite3_value_text(argv[0]), &m, errmsg)) != SQLITE_OK) {
     lmm_source_error_in("lmm_bootstrap", errmsg);
     return rc;
   }
@@ -56,8 +57,8 @@ static int bootstrap_fill(sqlite3 *db, sqlite3_value **argv, lmm_rowset *rows, c
 int lmm_bootstrap_test(sqlite3 *db, const char *small, const char *large, double stat, const lmm_boot_options *o,
                        const char *fn, double *p, char **errmsg) {
   lmm_model *m0 = NULL, *m1 = NULL;
-  int rc = lmm_store_open(db, small, &m0, errmsg);
-  if (rc == SQLITE_OK) rc = lmm_store_open(db, large, &m1, errmsg);
+  int rc = lmm_store_open_structured(db, small, &m0, errmsg);
+  if (rc == SQLITE_OK) rc = lmm_store_open_structured(db, large, &m1, errmsg);
   if (rc != SQLITE_OK) lmm_source_error_in(fn, errmsg);
   double *lrt = rc == SQLITE_OK ? sqlite3_malloc64(sizeof *lrt * (sqlite3_uint64)o->nsim) : NULL;
   if (rc == SQLITE_OK && !lrt) rc = SQLITE_NOMEM;

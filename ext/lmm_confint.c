@@ -7,7 +7,8 @@
  *   SELECT * FROM lmm_confint('m', 'boot', 'nsim=1000, seed=1');
  *
  * 'wald' reads the saved fit alone; 'intervals', 'profile' and 'boot' open the model on its data
- * (lmm_store_open); 'boot' refits it to responses simulated from it (core/bootstrap.h). */
+ * (lmm_store_open_structured: 'intervals' and 'boot' honour a residual structure, 'profile' refuses one);
+ * 'boot' refits it to responses simulated from it (core/bootstrap.h). */
 #include "lmm_confint.h"
 SQLITE_EXTENSION_INIT3
 
@@ -35,14 +36,17 @@ static int wald_rows(const lmm_saved_fit *f, double level, lmm_ci_rows *out) {
 
 static int model_rows(sqlite3 *db, const char *name, const lmm_ci_request *req, lmm_ci_rows *out, char **errmsg) {
   lmm_model *m = NULL;
-  int rc = lmm_store_open(db, name, &m, errmsg);
+  int rc = lmm_store_open_structured(db, name, &m, errmsg);
   if (rc != SQLITE_OK) return rc;
   lmm_error err = {0};
   lmm_interrupt_probe probe;
   lmm_interrupt_probe_init(&probe, db);
   lmm_stop stop = {lmm_interrupt_probe_check, &probe, 0};
   int crc;
-  if (req->method == LMM_CI_BOOT) {
+  if (m->structure && req->method == LMM_CI_PROFILE)
+    crc = lmm_fail(&err, LMM_ERR, "profile intervals of a model with weights= or correlation= are not done yet (lme4's "
+                   "profile has no residual structures); use method 'intervals' (nlme's) or 'wald'");
+  else if (req->method == LMM_CI_BOOT) {
     lmm_boot_options bo;
     lmm_boot *b = NULL;
     if (!(crc = lmm_boot_options_parse(req->boot, 0, &bo, &err))) {

@@ -5,9 +5,10 @@
  *   SELECT lmm_plot('GLM2, final', 'coef');
  *
  * models is a saved model's name or a comma-separated list of them.  What each kind reads:
- * the residual kinds the rows again (lmm_store_open, as lmm_augment), ranef the snapshot (lmm_store_restore,
- * as lmm_ranef), coef and ic the saved rows (lmm_store_read, as lmm_tidy).  Core computes every number and
- * draws; this file gathers and copies. */
+ * the residual kinds the rows again (lmm_store_open_structured, as lmm_augment: a residual structure's Pearson
+ * residuals by default, as nlme's plot(m)), ranef the snapshot (lmm_store_restore_structured, as lmm_ranef), coef
+ * and ic the saved rows (lmm_store_read, as lmm_tidy).  Core computes every number and draws; this file gathers
+ * and copies. */
 #include "lmm_plot.h"
 SQLITE_EXTENSION_INIT3
 
@@ -63,10 +64,12 @@ static int core_error(char **errmsg, const lmm_error *err) { return lmm_sql_erro
 
 typedef struct opened { lmm_model *m; lmm_residuals *res; } opened;
 
-static const double *resid_of(const lmm_residuals *r, int style, int type, int kind, const char **label) {
-  if (type == LMM_RESID_DEFAULT) {   /* plot.lm's for an lm fit; nlme's normalized for gls, lme, lmer */
-    if (style == LMM_STYLE_LM) type = kind == LMM_PLOT_QQ ? -1 : LMM_RESID_RESPONSE;
-    else type = LMM_RESID_NORMALIZED;
+/* The default: plot.lm's for an lm fit; nlme's plot(m) and qqnorm(m), Pearson's, for a structured fit; else
+ * normalized (the same numbers as Pearson's without a structure). */
+static const double *resid_of(const lmm_residuals *r, const lmm_model *m, int type, int kind, const char **label) {
+  if (type == LMM_RESID_DEFAULT) {
+    if (m->style == LMM_STYLE_LM) type = kind == LMM_PLOT_QQ ? -1 : LMM_RESID_RESPONSE;
+    else type = m->structure ? LMM_RESID_PEARSON : LMM_RESID_NORMALIZED;
   }
   switch (type) {
   case -1: *label = "Standardized residuals"; return r->std_resid;
@@ -89,13 +92,20 @@ static int plot_residuals(sqlite3 *db, const model_list *l, const lmm_plot_optio
   lmm_interrupt_probe probe;
   lmm_interrupt_probe_init(&probe, db);
   for (int k = 0; k < l->n && rc == SQLITE_OK; k++) {
-    rc = lmm_store_open(db, l->name[k], &op[k].m, errmsg);
+    rc = lmm_store_open_structured(db, l->name[k], &op[k].m, errmsg);
     if (rc != SQLITE_OK) {
       lmm_source_error_in("lmm_plot", errmsg);
       break;
     }
     if (lmm_model_residuals(op[k].m, lmm_interrupt_probe_check, &probe, &op[k].res, &err)) {
       rc = core_error(errmsg, &err);
+      break;
+    }
+    if (needs_hat && op[k].m->structure) {
+      *errmsg = sqlite3_mprintf("lmm_plot: kind '%s' is plot(lm)'s and needs hat values, which a fit with weights= or "
+                                "correlation= has none of (nlme gives none); draw '%s' with kind qq or resid_fitted",
+                                lmm_plot_kind_name(o->kind), l->name[k]);
+      rc = SQLITE_ERROR;
       break;
     }
     if (needs_hat && !op[k].res->hat) {
@@ -108,7 +118,7 @@ static int plot_residuals(sqlite3 *db, const model_list *l, const lmm_plot_optio
     const lmm_residuals *r = op[k].res;
     rows[k] = (lmm_plot_rows){.name = l->name[k], .n = r->n, .p = op[k].m->design->p, .fitted = r->fitted,
                               .std_resid = r->std_resid, .hat = r->hat, .cooks = r->cooks};
-    rows[k].resid = resid_of(r, op[k].m->style, o->type, o->kind, &rows[k].resid_label);
+    rows[k].resid = resid_of(r, op[k].m, o->type, o->kind, &rows[k].resid_label);
   }
   lmm_interrupt_probe_end(&probe);
   if (rc == SQLITE_OK && lmm_plot_residuals(rows, l->n, o, svg, &err)) rc = core_error(errmsg, &err);
@@ -154,7 +164,7 @@ static int plot_ranef(sqlite3 *db, const model_list *l, const lmm_plot_options *
     return SQLITE_ERROR;
   }
   lmm_model *m = NULL;
-  int rc = lmm_store_restore(db, l->name[0], &m, errmsg);
+  int rc = lmm_store_restore_structured(db, l->name[0], &m, errmsg);
   if (rc != SQLITE_OK) {
     lmm_source_error_in("lmm_plot", errmsg);
     return rc;

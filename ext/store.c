@@ -316,8 +316,8 @@ static int check_call(const char *name, const lmm_model *m, const lmm_saved_fit 
                               name, m->structure ? "give" : "give no", m->structure ? "keeps no structure" : "keeps one");
   else if (m->structure && !structured_ok)
     *errmsg = sqlite3_mprintf("the saved model '%s' has a residual structure (weights= or correlation=), which this "
-                              "function does not honour yet; lmm_tidy, lmm_vcov, lmm_anova of models, lmm_predict, "
-                              "lmm_ranef, lmm_augment and lmm_update do", name);
+                              "function does not honour yet; lmm_tidy, lmm_vcov, lmm_anova, lmm_confint, "
+                              "lmm_plot, lmm_predict, lmm_ranef, lmm_augment and lmm_update do", name);
   else if (m->options.reml != s->reml)
     *errmsg = sqlite3_mprintf("the saved model '%s' is damaged: its options make it a %s fit but its fit was made by %s",
                               name, m->options.reml ? "REML" : "ML", s->reml ? "REML" : "ML");

@@ -101,6 +101,10 @@ static const char *const saved_models[] = {
   "CREATE TABLE ss_groups AS SELECT Subject, count(*) AS n, sum(Days - c_1) AS s_0_1, sum(Reaction - c_2) AS s_0_2, "
   "sum((Days - c_1) * (Days - c_1)) AS s_1_1, sum((Days - c_1) * (Reaction - c_2)) AS s_1_2, "
   "sum((Reaction - c_2) * (Reaction - c_2)) AS s_2_2 FROM sleepstudy, ss_center GROUP BY Subject",
+  "SELECT count(*) FROM lmm_fit('SELECT * FROM sleepstudy WHERE Days < 5', 'Reaction ~ Days', '1|Subject', "
+  "'correlation=corAR1(form = ~ 1 | Subject), save=sl_ar')",
+  "SELECT count(*) FROM lmm_fit('SELECT * FROM sleepstudy WHERE Days < 5', 'Reaction ~ Days', NULL, "
+  "'correlation=corAR1(form = ~ 1 | Subject), save=sl_gar')",
   NULL,
 };
 
@@ -148,6 +152,10 @@ static const alloc_case cases[] = {
    "varExp(form = ~ Days | late)), correlation=corCompSymm(form = ~ 1 | Subject/late)')"},
   {"variogram_options", 1, "SELECT * FROM lmm_variogram('sl_st', 'form=~ Days, breaks=c(1, 2, 3), robust=TRUE')"},
   {"variogram_none", 1, "SELECT * FROM lmm_variogram('sl_st', 'collapse=none, resType=response')"},
+  {"anova_terms_structure", 1, "SELECT * FROM lmm_anova('sl_ar', 'type=marginal')"},
+  {"confint_structure", 1, "SELECT * FROM lmm_confint('sl_gar', 'intervals')"},
+  {"bootstrap_structure", 1, "SELECT * FROM lmm_bootstrap('sl_ar', 'nsim=2, threads=1')"},
+  {"plot_structure", 1, "SELECT lmm_plot('sl_ar', 'resid_fitted')"},
   {"agg", 0,
    "SELECT g.late, t.* FROM (SELECT Days > 4 AS late, lmm_agg('Reaction ~ Days', '1|Subject', 'method=ML', "
    "'Reaction', Reaction, 'Days', Days, 'Subject', Subject) AS fit FROM sleepstudy GROUP BY 1) AS g, lmm_tidy(g.fit) AS t"},

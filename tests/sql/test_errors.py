@@ -487,8 +487,9 @@ def structure_saved_errors(t, db):
     db.commit()
     before = snapshot(db)
     for q, fragments, what in [
-        ("SELECT * FROM lmm_anova('se_ar1')", ["lmm_anova: the saved model 'se_ar1' has a residual structure",
-                                               "does not honour yet"], "F tests of a structured model"),
+        ("SELECT * FROM lmm_confint('se_ar1', 'profile')", ["lmm_confint: profile intervals of a model with weights= "
+                                                             "or correlation= are not done yet"],
+         "profile intervals of a structured model"),
         ("SELECT * FROM lmm_ranef('se_nostruct')", ["the saved model 'se_nostruct' is damaged: its options give weights= "
                                                     "or correlation= but its fit keeps no structure"], "no structure saved"),
         ("SELECT * FROM lmm_predict('se_noopt', 'ovary')", ["the saved model 'se_noopt' is damaged: its options give no "

@@ -162,6 +162,7 @@ int main(void) {
   RUN(test_bootstrap_interrupt);
   RUN(test_bootstrap_options);
   RUN(test_bootstrap_lrt_p);
+  RUN(test_bootstrap_structured_draws);
   /* test_model_errors.c */
   RUN(test_model_errors_grouping);
   RUN(test_model_errors_covariance);
