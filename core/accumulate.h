@@ -16,4 +16,8 @@ void lmm_basis_free(lmm_basis *b);
  * every cross-product, the unit columns (zscale). */
 int lmm_system_fill(lmm_system *s, const lmm_design *d, const lmm_basis *b, lmm_stop *stop, lmm_error *err);
 
+/* A's values again from rows of the same shape (a residual structure's rows whitened anew, structure.c), by the
+ * basis and unit columns the system has; LMM_INTERRUPTED or LMM_NOMEM. */
+int lmm_system_refill(lmm_system *s, const lmm_design *d, lmm_stop *stop);
+
 #endif

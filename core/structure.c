@@ -1,6 +1,7 @@
 /* structure.c — nlme's residual structures bound to the rows and fitted by prewhitening (see structure.h;
  * structure_parse.c reads the calls). */
 #include "structure_parts.h"
+#include "accumulate.h"
 #include "alloc.h"
 #include "inference.h"
 #include "ols.h"
@@ -262,6 +263,78 @@ static int optimize_from_starts(eval_ctx *c, lmm_error *err) {
   return rc;
 }
 
+/* ---- one optimizer over theta and the structure's parameters ---------------------------------------------- */
+
+/* A at the free parameters uf (fit.h's refill): the rows whitened anew and accumulated by the system's basis. */
+static int fill_whitened(void *ctx, lmm_system *s, const double *uf, lmm_stop *stop, double *logdet) {
+  eval_ctx *c = ctx;
+  for (int i = 0; i < c->nfree; i++) c->u[c->free_at[i]] = uf[i];
+  int rc = whiten(c, logdet);
+  return rc ? rc : lmm_system_refill(s, &c->wd, stop);
+}
+
+/* Whether theta and the structure's parameters are fitted by one optimizer: with random effects, a structure
+ * that depends on the fit only through its parameters, and a likelihood without the spatial ridges that
+ * optimize_from_starts searches from several starts. */
+static int fits_jointly(const eval_ctx *c) {
+  const lmm_structure *st = c->st;
+  return c->d->nre > 0 && c->nfree && !st->uses_fitted && !(st->has_cor && st->cor.kind >= LMM_COR_EXP);
+}
+
+/* The optimum of theta and the free parameters together: fit.h's optimizer over the map with the structure's
+ * parameters added, each evaluation refilling A for them (fit.h's refill); then the fit at that optimum from the
+ * rows whitened there, kept in c as evaluate keeps it. */
+static int fit_jointly(eval_ctx *c, lmm_error *err) {
+  lmm_system *sys = NULL;
+  lmm_fit *joint = NULL;
+  double logdet = 0, *start = lmm_malloc_array((size_t)c->nfree, sizeof *start);
+  if (!start) return lmm_nomem(err);
+  for (int i = 0; i < c->nfree; i++) start[i] = c->u[c->free_at[i]];
+  int rc = whiten(c, &logdet);
+  if (rc == LMM_NOMEM) rc = lmm_nomem(err);
+  else if (rc) rc = lmm_fail(err, LMM_NUMERIC, "the residual structure's start gives no fit: its covariance is not positive definite");
+  if (!rc) rc = lmm_system_new(&c->wd, c->opt->stop, &sys, err);
+  if (!rc) rc = lmm_theta_add_struct(sys->theta, c->nfree, start, err);
+  if (!rc) {
+    sys->refill = fill_whitened;
+    sys->refill_ctx = c;
+  }
+  /* restarted from where it stopped, with its first trust region again, while that gains (a structure's parameter
+     near where its likelihood flattens, as corCompSymm's Rho at its bound, stops BOBYQA short) */
+  for (double best = HUGE_VAL; !rc;) {
+    lmm_fit *next = NULL;
+    lmm_fit_options o = {c->opt->reml, c->opt->stop, NULL, 0, joint ? joint->theta : NULL};
+    if ((rc = lmm_fit_run(sys, &o, &next, err))) break;
+    c->evaluations += next->evaluations;
+    int gained = next->objective < best - 1e-7;
+    if (next->objective < best) {
+      best = next->objective;
+      lmm_fit_free(joint);
+      joint = next;
+    } else lmm_fit_free(next);
+    if (!gained) break;
+  }
+  if (!rc) {
+    int ncov = sys->theta->ncov;
+    for (int i = 0; i < c->nfree; i++) c->u[c->free_at[i]] = joint->theta[ncov + i];
+    lmm_fit_options at = {c->opt->reml, c->opt->stop, joint->theta, ncov, NULL};
+    const lmm_fit_options *keep = c->opt;
+    c->opt = &at;
+    if (!isfinite(evaluate(c, 1)) && !c->rc)
+      rc = lmm_fail(err, LMM_NUMERIC, "the fit of the residual structure failed at its optimum");
+    c->opt = keep;
+    if (!rc) rc = c->rc;
+  }
+  if (!rc) {
+    c->fit->converged = joint->converged;
+    c->fit->singular = joint->singular;
+  }
+  lmm_free(start);
+  lmm_system_free(sys);
+  lmm_fit_free(joint);
+  return rc;
+}
+
 /* The fitted values (lme's innermost level) of the fit kept in c, into the structure's fitted. */
 static int update_fitted(eval_ctx *c, double *fixed, lmm_error *err) {
   lmm_ranef *r = NULL;
@@ -391,10 +464,12 @@ int lmm_structure_fit(lmm_structure *st, const lmm_design *d, int df_method, con
     rc = lmm_fail(err, LMM_ERR, "it keeps %d parameters of its residual structure where its weights= and correlation= "
                   "have %d", st->u ? st->npar : 0, c.npar);
   if (!rc && opt->theta) memcpy(c.u, st->u, sizeof *c.u * (size_t)c.npar);
-  if (!rc && !isfinite(evaluate(&c, 1)) && !c.rc)
+  int joint = !rc && !opt->theta && fits_jointly(&c);
+  if (joint) rc = fit_jointly(&c, err);
+  if (!rc && !joint && !isfinite(evaluate(&c, 1)) && !c.rc)
     rc = lmm_fail(err, LMM_NUMERIC, "the residual structure's start gives no fit: its covariance is not positive definite");
   if (!rc) rc = c.rc;
-  if (!rc && !opt->theta && (c.nfree || st->uses_fitted)) rc = fit_parameters(&c, err);
+  if (!rc && !joint && !opt->theta && (c.nfree || st->uses_fitted)) rc = fit_parameters(&c, err);
   if (!rc && st->uses_fitted) rc = settle_fitted(&c, err);
   if (!rc) rc = c.rc;
   if (!rc) rc = report(&c, c.fit, err);
