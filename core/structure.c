@@ -2,6 +2,7 @@
  * structure_parse.c reads the calls). */
 #include "structure_parts.h"
 #include "accumulate.h"
+#include "structure_sums.h"
 #include "alloc.h"
 #include "inference.h"
 #include "ols.h"
@@ -110,6 +111,7 @@ typedef struct eval_ctx {
   int rc;                 /* an error that ends the fit (interrupted, out of memory, bad data) */
   lmm_error *err;
   nlopt_opt nlopt;
+  lmm_struct_sums *sums;  /* the one-pass path's sums (structure_sums.h), NULL where the rows are whitened anew */
   lmm_system *sys;        /* the last kept evaluation's */
   lmm_fit *fit;
 } eval_ctx;
@@ -273,6 +275,14 @@ static int fill_whitened(void *ctx, lmm_system *s, const double *uf, lmm_stop *s
   return rc ? rc : lmm_system_refill(s, &c->wd, stop);
 }
 
+/* A at the free parameters uf (fit.h's refill) from the sums accumulated once. */
+static int fill_summed(void *ctx, lmm_system *s, const double *uf, lmm_stop *stop, double *logdet) {
+  (void)stop;
+  eval_ctx *c = ctx;
+  for (int i = 0; i < c->nfree; i++) c->u[c->free_at[i]] = uf[i];
+  return lmm_struct_sums_fill(c->sums, s, c->u, logdet);
+}
+
 /* Whether theta and the structure's parameters are fitted by one optimizer: with random effects, a structure
  * that depends on the fit only through its parameters, and a likelihood without the spatial ridges that
  * optimize_from_starts searches from several starts. */
@@ -295,8 +305,11 @@ static int fit_jointly(eval_ctx *c, lmm_error *err) {
   else if (rc) rc = lmm_fail(err, LMM_NUMERIC, "the residual structure's start gives no fit: its covariance is not positive definite");
   if (!rc) rc = lmm_system_new(&c->wd, c->opt->stop, &sys, err);
   if (!rc) rc = lmm_theta_add_struct(sys->theta, c->nfree, start, err);
+  if (!rc) rc = lmm_struct_sums_new(c->st, sys, &c->wd, c->raw, c->white, c->n, c->m, c->opt->stop, &c->sums, err);
+  if (!rc && c->sums && lmm_struct_sums_fill(c->sums, sys, c->u, &logdet))   /* A at the start again */
+    rc = lmm_fail(err, LMM_NUMERIC, "the residual structure's start gives no fit: its covariance is not positive definite");
   if (!rc) {
-    sys->refill = fill_whitened;
+    sys->refill = c->sums ? fill_summed : fill_whitened;
     sys->refill_ctx = c;
   }
   /* restarted from where it stopped, with its first trust region again, while that gains (a structure's parameter
@@ -332,6 +345,8 @@ static int fit_jointly(eval_ctx *c, lmm_error *err) {
   lmm_free(start);
   lmm_system_free(sys);
   lmm_fit_free(joint);
+  lmm_struct_sums_free(c->sums);
+  c->sums = NULL;
   return rc;
 }
 
