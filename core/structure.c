@@ -283,12 +283,12 @@ static int fill_summed(void *ctx, lmm_system *s, const double *uf, lmm_stop *sto
   return lmm_struct_sums_fill(c->sums, s, c->u, logdet);
 }
 
-/* Whether theta and the structure's parameters are fitted by one optimizer: with random effects, a structure
- * that depends on the fit only through its parameters, and a likelihood without the spatial ridges that
+/* Whether theta (none without random effects: gls) and the structure's parameters are fitted by one optimizer: a
+ * structure that depends on the fit only through its parameters, and a likelihood without the spatial ridges that
  * optimize_from_starts searches from several starts. */
 static int fits_jointly(const eval_ctx *c) {
   const lmm_structure *st = c->st;
-  return c->d->nre > 0 && c->nfree && !st->uses_fitted && !(st->has_cor && st->cor.kind >= LMM_COR_EXP);
+  return c->nfree && !st->uses_fitted && !(st->has_cor && st->cor.kind >= LMM_COR_EXP);
 }
 
 /* The system of the joint optimizer: the rows whitened at the start c->u, θ's map with the free parameters added
@@ -539,7 +539,7 @@ int lmm_structure_criterion(lmm_structure *st, const lmm_design *d, int reml, co
   lmm_fit_options opt = {reml, NULL, NULL, 0, NULL};
   eval_ctx c = {.st = st, .d = d, .opt = &opt, .n = d->n, .err = err};
   double **white_z = NULL, *at = NULL, *crit[2] = {summed, whitened};
-  int rc = d->nre ? setup(&c, &white_z, err) : lmm_fail(err, LMM_ERR, "the joint criterion needs random effects");
+  int rc = setup(&c, &white_z, err);
   if (!rc && !(at = lmm_malloc_array((size_t)(c.nfree + LMM_MAX_THETA), sizeof *at))) rc = lmm_nomem(err);
   for (int k = 0; k < 2 && !rc; k++) {
     lmm_system *sys = NULL;

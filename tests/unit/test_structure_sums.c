@@ -1,7 +1,7 @@
 /* test_structure_sums.c — the one-pass sums of a residual structure (structure_sums.h) against the rows whitened
  * anew, both by lmm_structure_criterion: the same criterion to 1e-10 at points near and far from an optimum, for
  * varIdent with strata that change within a correlation group, corAR1 with gaps in its integer times, corCAR1, and
- * a correlation reaching 0.95 and going negative.  nlme's numbers are the SQL tests' (tests/sql/test_structures*). */
+ * a correlation reaching 0.95 and going negative; with random effects and without (gls).  nlme's numbers are the SQL tests' (tests/sql/test_structures*). */
 #include "harness.h"
 #include "helpers.h"
 #include "structure.h"
@@ -14,7 +14,7 @@ enum { NG = 40, PER = 8, N = NG * PER };
 
 /* 40 groups of up to 8 rows: y, x, a time t (integer with gaps, or with two distinct real gaps: real = 1),
  * a stratum s (constant in three groups of four, changing halfway in the fourth) and the group g. */
-static int load(const char *options, int real, int many_gaps, lmm_model **m, lmm_error *err) {
+static int load(const char *random, const char *options, int real, int many_gaps, lmm_model **m, lmm_error *err) {
   static const char *names[] = {"y", "x", "t", "s", "g"};
   static char g[N][12];
   static lmm_value rows[N * 5];
@@ -40,18 +40,18 @@ static int load(const char *options, int real, int many_gaps, lmm_model **m, lmm
     }
   }
   test_table tb = {5, names, n, rows, 0};
-  int rc = load_model("y ~ x + s", "1|g", options, &tb, m, err);
+  int rc = load_model("y ~ x + s", random, options, &tb, m, err);
   if (!rc) rc = lmm_frame_finish((*m)->frame, err);
   if (!rc) rc = lmm_design_new((*m)->frame, &(*m)->design, err);
   return rc;
 }
 
-/* Both paths' criterion at theta and u: equal to 1e-10 relative. */
-static void same_criterion(const char *options, int real, int reml, double theta, const double *u) {
+/* Both paths' criterion at theta and u: equal to 1e-10 relative (random NULL: a gls, theta unread). */
+static void same_criterion(const char *random, const char *options, int real, int reml, double theta, const double *u) {
   lmm_model *m = NULL;
   lmm_error err = {0};
   double summed = 0, whitened = 0;
-  CHECK_INT(load(options, real, 0, &m, &err), LMM_OK);
+  CHECK_INT(load(random, options, real, 0, &m, &err), LMM_OK);
   if (m && m->design) {
     int rc = lmm_structure_criterion(m->structure, m->design, reml, &theta, u, &summed, &whitened, &err);
     CHECK_INT(rc, LMM_OK);
@@ -69,17 +69,20 @@ void test_structure_sums_ar1_varident(void) {
   double phis[] = {0.5, 0.95, -0.6};
   for (int k = 0; k < 3; k++) {
     double u[] = {log(1.5), log(0.7), ar1_param(phis[k])};
-    same_criterion(opts, 0, 1, 0.8, u);
-    same_criterion(opts, 0, 0, 0.05, u);
+    same_criterion("1|g", opts, 0, 1, 0.8, u);
+    same_criterion("1|g", opts, 0, 0, 0.05, u);
+    same_criterion(NULL, opts, 0, k % 2, 0, u);
   }
 }
 
 void test_structure_sums_car1_and_alone(void) {
   double u1[] = {log(0.3 / 0.7)}, u2[] = {log(0.8 / 0.2)}, u3[] = {log(2.0), log(0.5)}, u4[] = {ar1_param(0.4)};
-  same_criterion("correlation=corCAR1(form = ~ t | g)", 1, 1, 1.2, u1);
-  same_criterion("correlation=corCAR1(form = ~ t | g)", 1, 0, 0.3, u2);
-  same_criterion("weights=varIdent(form = ~ 1 | s)", 0, 1, 0.9, u3);
-  same_criterion("correlation=corAR1(form = ~ 1 | g)", 0, 1, 0.9, u4);
+  same_criterion("1|g", "correlation=corCAR1(form = ~ t | g)", 1, 1, 1.2, u1);
+  same_criterion("1|g", "correlation=corCAR1(form = ~ t | g)", 1, 0, 0.3, u2);
+  same_criterion(NULL, "correlation=corCAR1(form = ~ t | g)", 1, 1, 0, u2);
+  same_criterion("1|g", "weights=varIdent(form = ~ 1 | s)", 0, 1, 0.9, u3);
+  same_criterion(NULL, "weights=varIdent(form = ~ 1 | s)", 0, 0, 0, u3);
+  same_criterion("1|g", "correlation=corAR1(form = ~ 1 | g)", 0, 1, 0.9, u4);
 }
 
 /* More distinct gaps than the sums take: the rows are whitened anew, and the criterion says it has no sums. */
@@ -87,7 +90,7 @@ void test_structure_sums_refused(void) {
   lmm_model *m = NULL;
   lmm_error err = {0};
   double theta = 1, u[] = {ar1_param(0.3)}, summed = 0, whitened = 0;
-  CHECK_INT(load("correlation=corAR1(form = ~ t | g)", 0, 1, &m, &err), LMM_OK);
+  CHECK_INT(load("1|g", "correlation=corAR1(form = ~ t | g)", 0, 1, &m, &err), LMM_OK);
   if (m && m->design) {
     CHECK_INT(lmm_structure_criterion(m->structure, m->design, 1, &theta, u, &summed, &whitened, &err), LMM_ERR);
     CHECK_CONTAINS(err.msg, "no one-pass sums");
