@@ -34,6 +34,7 @@ import data
 import models
 import report
 import runner
+import structures
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_SIZES = "10000 100000 1000000 10000000"
@@ -173,6 +174,7 @@ def main():
     report.notes(results, lme4)
     confint_profile.report(args.ext, 5, lme4 is not None)
     bootstrap.report(args, lme4)
+    structures.report(args, structures.nlme_available())
     return 0
 
 
