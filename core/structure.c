@@ -243,16 +243,16 @@ static int optimize_restarted(eval_ctx *c, double *best, lmm_error *err) {
 }
 
 /* The optimum from the start, and for a spatial correlation (whose likelihood has ridges and local optima
- * along the range: Wheat2's corSpher and corLin stop short from nlme's own start) also from a third and
- * thirty times the start's range, the best kept. */
+ * along the range: Wheat2's corSpher and corLin stop short from nlme's own start, corLin's best optimum lies
+ * beyond twice it) also from a third, twice and thirty times the start's range, the best kept. */
 static int optimize_from_starts(eval_ctx *c, lmm_error *err) {
   double best, now, *start = lmm_malloc(sizeof *start * (size_t)c->npar * 2), *best_u = start + c->npar;
   if (!start) return lmm_nomem(err);
   memcpy(start, c->u, sizeof *start * (size_t)c->npar);
   int rc = optimize_restarted(c, &best, err), range = c->npar - c->st->cor.npar;
   memcpy(best_u, c->u, sizeof *best_u * (size_t)c->npar);
-  static const double scale[] = {1.0 / 3, 30};
-  for (int k = 0; k < 2 && !rc && c->st->has_cor && c->st->cor.kind >= LMM_COR_EXP && !c->st->cor.fixed; k++) {
+  static const double scale[] = {1.0 / 3, 2, 30};
+  for (int k = 0; k < 3 && !rc && c->st->has_cor && c->st->cor.kind >= LMM_COR_EXP && !c->st->cor.fixed; k++) {
     memcpy(c->u, start, sizeof *start * (size_t)c->npar);
     c->u[range] += log(scale[k]);
     if (!(rc = optimize_restarted(c, &now, err)) && now < best) {
