@@ -102,11 +102,31 @@ test: $(LMM) $(BUILD)/unit_tests $(BUILD)/test_nist
 	$(if $(wildcard /etc/debian_version),sh tests/loading/install.sh)
 	/usr/bin/python3 tests/sql/run_tests.py $(BUILD)/lmm
 	$(MAKE) --no-print-directory check-report
+	$(MAKE) --no-print-directory clickhouse-test
 	$(MAKE) --no-print-directory check-build
 	$(MAKE) --no-print-directory sanitize
 	$(MAKE) --no-print-directory alloc-fail
 	$(MAKE) --no-print-directory threads
 	$(MAKE) --no-print-directory fuzz-short
+
+# The distributed pass (issue 19, README "Past one machine"): a two-shard ClickHouse cluster on 127.0.0.1 that
+# the test starts and stops itself; ch-start/ch-load/ch-fit/ch-stop for the bench data (ROWS=, 10,000 schools
+# x 50 raters).  clickhouse-test installs Debian's clickhouse-server first where it is missing.
+CH_DIR = $(BUILD)/ch
+ROWS ?= 1000000
+clickhouse-test: $(LMM)
+	@command -v clickhouse-server >/dev/null || test -x /usr/sbin/clickhouse-server || \
+	  $(if $(wildcard /etc/debian_version),apt-get install -y clickhouse-server,{ echo "needs clickhouse-server"; exit 1; })
+	/usr/bin/python3 tests/clickhouse/test_clickhouse.py $(BUILD)/lmm
+ch-start:
+	sh tests/clickhouse/cluster.sh start $(CH_DIR)
+ch-load:
+	/usr/bin/python3 tools/ch_bench.py load $(ROWS)
+ch-fit: $(LMM)
+	/usr/bin/python3 tools/ch_bench.py fit
+ch-stop:
+	sh tests/clickhouse/cluster.sh stop $(CH_DIR)
+.PHONY: clickhouse-test ch-start ch-load ch-fit ch-stop
 
 demo: $(LMM)
 	@rm -f $(BUILD)/demo.db
@@ -143,13 +163,15 @@ figures: $(LMM)
 .PHONY: figures
 
 bench: $(LMM)
-	CC="$(CC)" /usr/bin/python3 bench/bench.py --ext $(BUILD)/lmm $(if $(SIZES),--sizes "$(SIZES)")
+	CC="$(CC)" /usr/bin/python3 bench/bench.py --ext $(BUILD)/lmm $(if $(SIZES),--sizes "$(SIZES)") \
+	  $(if $(ONLY),--only "$(ONLY)") $(if $(filter-out undefined,$(origin FIXED)),--fixed-sizes "$(FIXED)")
 
 .PHONY: bench
 
 bench-compare: $(LMM)
 	@test -n "$(OLD)" || { echo "make bench-compare OLD=path/to/old/lmm.so"; exit 2; }
-	CC="$(CC)" /usr/bin/python3 bench/compare.py "$(OLD)" $(BUILD)/lmm $(if $(SIZES),--sizes "$(SIZES)")
+	CC="$(CC)" /usr/bin/python3 bench/compare.py "$(OLD)" $(BUILD)/lmm $(if $(SIZES),--sizes "$(SIZES)") \
+	  $(if $(ONLY),--only "$(ONLY)")
 
 .PHONY: bench-compare
 
@@ -211,7 +233,7 @@ check-build: $(LMM)
 # A crash, leak or UBSan report stops that target and leaves the input in build/fuzz/artifacts/.
 FUZZ_CC        = /usr/bin/clang
 FUZZ_SECONDS  ?= 600
-FUZZ_TARGETS   = fuzz_formula fuzz_options fuzz_model fuzz_design fuzz_store
+FUZZ_TARGETS   = fuzz_formula fuzz_options fuzz_plot_options fuzz_model fuzz_design fuzz_store
 FUZZ_BUILD     = $(BUILD)/fuzz
 # Sizes that wrap are what the sanitizers must see: `undefined` holds signed-integer-overflow, and
 # unsigned-integer-overflow (not UB, so not in `undefined`) catches a size_t product that wraps.

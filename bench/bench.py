@@ -1,8 +1,9 @@
 """make bench: lmm_fit's speed against a bare scan of the same rows, and against lme4 when R has it.
 
     /usr/bin/python3 bench/bench.py [--ext build/lmm] [--sizes "10000 100000 1000000 10000000"]
-                                    [--fixed-sizes 10000000] [--timeout 300] [--budget 180] [--no-lme4]
-                                    [--lme4-max-rows 1000000]
+                                    [--fixed-sizes "10000000 100000000"] [--timeout 300] [--budget 180] [--no-lme4]
+                                    [--lme4-max-rows 1000000] [--shape-rows 1000000] [--hard-rows 1000000]
+                                    [--only REGEX]
 
 For each model (Arabidopsis random slopes ML, InstEval ML, the simulated model at each size) it
 measures, in the same run: the rows; the median wall time of lmm_fit and of a bare scan of the same
@@ -15,6 +16,13 @@ raters, and the growth printed with the rows alone growing (1M to 10M).  The mac
 and noisy: read the ratios, not the absolute times.
 lme4 is not run above --lme4-max-rows (1M): at 10M rows it would need over 10 GB and most of an hour,
 so the 10M row has lmm's numbers and the scan's only.
+Shapes: the simulated model is also fitted at --shape-rows (1M) on data of other shapes (models.SHAPES:
+text ids, three treatment levels, uniform and skewed x, rows sorted by school), each against a bare scan
+of its own columns, lmm only.  Hard models at --hard-rows (1M): random slopes on both crossed terms, on
+data where the rater slope's variance is zero and on data where it is 0.2, and MovieLens-shaped crossed
+intercepts (6,040 users x 3,706 items, heavy-tailed); lme4's fits of the crossed slopes get three times
+--timeout.  --only REGEX keeps the models whose name matches (and skips the profile
+and bootstrap sections): `--only 'sim 1M'` runs the 1M row and its shapes.
 
 Timeouts: a fit (lmm or lme4) that gives no result within TIMEOUT seconds, scaled by
 max(1, rows / 1M), is killed and printed as 'timeout'.  Repeats: 5 runs up to 1M rows, 3 above;
@@ -23,6 +31,7 @@ median stay within BUDGET seconds (so at 1M rows lme4, ~95 s a fit, runs once).
 """
 import argparse
 import os
+import re
 import sqlite3
 import statistics
 import subprocess
@@ -56,21 +65,21 @@ def lme4_version():
     return p.stdout.strip() if p.returncode == 0 else None
 
 
-def timeout_for(args, rows):
-    return args.timeout * max(1.0, (rows or 0) / 1e6)
+def timeout_for(args, m):
+    return args.timeout * m.timeout * max(1.0, (m.rows or 0) / 1e6)
 
 
 def run_lmm(args, m):
     cmd = ["/usr/bin/python3", os.path.join(HERE, "lmm_fit.py"), args.ext, m.db, m.table, m.formula,
            m.options, str(m.runs), str(args.budget), ",".join(m.columns)]
-    return runner.run(cmd, timeout_for(args, m.rows))
+    return runner.run(cmd, timeout_for(args, m))
 
 
 def run_lme4(args, m):
     csv = data.csv(m.db, m.table, m.columns, m.slug)
     cmd = ["Rscript", os.path.join(HERE, "lme4_fit.R"), csv, m.formula, "TRUE" if m.reml else "FALSE",
            str(m.runs), str(args.budget), ",".join(m.factors)]
-    return runner.run(cmd, timeout_for(args, m.rows))
+    return runner.run(cmd, timeout_for(args, m))
 
 
 def median(xs):
@@ -102,7 +111,7 @@ def measure(args, m, lme4):
     summarize(a, "lmm", r)
     if a.get("converged") not in (None, "1", "1.0"):
         r["notes"].append("lmm says converged = %s" % a.get("converged"))
-    if not lme4:
+    if not lme4 or not m.lme4:
         return r
     if m.rows and m.rows > args.lme4_max_rows:
         r["notes"].append("lme4 not run: %d rows is above --lme4-max-rows %d" % (m.rows, args.lme4_max_rows))
@@ -141,7 +150,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--ext", default="build/lmm", help="the extension to load (default build/lmm)")
     p.add_argument("--sizes", default=DEFAULT_SIZES, help="rows of the simulated data sets")
-    p.add_argument("--fixed-sizes", default="10000000",
+    p.add_argument("--fixed-sizes", default="10000000 100000000",
                    help="rows at which the simulated model is also fitted with %d raters (the 1M data set's"
                         " pool) instead of 500*sqrt(rows/1M); '' for none" % FIXED_RATERS)
     p.add_argument("--timeout", type=float, default=300, help="seconds per fit at up to 1M rows")
@@ -149,6 +158,10 @@ def main():
     p.add_argument("--no-lme4", action="store_true", help="do not run lme4 even if R has it")
     p.add_argument("--boot-lme4-runs", type=int, default=1, help="bootMer runs of 1,000 refits per model")
     p.add_argument("--lme4-max-rows", type=int, default=1_000_000, help="run lme4 only up to this many rows")
+    p.add_argument("--shape-rows", default="1000000", help="rows at which the shapes are fitted; '' for none")
+    p.add_argument("--hard-rows", default="1000000",
+                   help="rows at which the hard models (crossed slopes, MovieLens-shaped) are fitted; '' for none")
+    p.add_argument("--only", help="fit only the models whose name matches this regular expression")
     args = p.parse_args()
     args.ext = os.path.abspath(args.ext)
     sizes = [int(float(s)) for s in args.sizes.split()]
@@ -158,20 +171,27 @@ def main():
     log("lme4: %s" % (lme4 or "not used (no lme4 columns)"))
     log("making the data under %s ..." % os.path.relpath(data.OUT))
     todo = models.reference_models() + [models.sim_model(n) for n in sizes] \
-        + [models.sim_model(n, FIXED_RATERS) for n in fixed]
+        + [models.sim_model(n, FIXED_RATERS) for n in fixed] \
+        + [models.shape_model(int(float(n)), s) for n in args.shape_rows.split() for s in models.SHAPES] \
+        + [m for n in args.hard_rows.split() for m in models.crossed_slopes_models(int(float(n)))
+           + [models.movielens_model(int(float(n)))]]
+    if args.only:
+        todo = [m for m in todo if re.search(args.only, m.name)]
     results = [measure(args, m, lme4) for m in todo]
 
     print("lmm bench: %s; %d cores; sqlite %s; lme4 %s" % (os.path.relpath(args.ext), os.cpu_count(),
           sqlite3.sqlite_version, lme4 or "not used"))
     print("simulated: y ~ x + trt + (1 + x | school) + (1 | rater), schools = rows/50, raters = 500*sqrt(rows/1M)"
           " unless the name says: " + "; ".join("%s %s" % (models.human(m.rows), sim_sizes(m.db))
-                                                for m in todo if m.table == "sim"))
+                                                for m in todo if m.series))
     report.table(results, lme4)
-    sims = [(m, r) for m, r in zip(todo, results) if m.table == "sim"]
+    sims = [(m, r) for m, r in zip(todo, results) if m.series]
     report.scaling([r for m, r in sims if m.raters is None], lme4)
     report.scaling_fixed([r for m, r in sims if m.raters is None and r["rows"] == 1_000_000]
                          + [r for m, r in sims if m.raters is not None], FIXED_RATERS)
     report.notes(results, lme4)
+    if args.only:
+        return 0
     confint_profile.report(args.ext, 5, lme4 is not None)
     bootstrap.report(args, lme4)
     structures.report(args, structures.nlme_available())

@@ -1,7 +1,8 @@
 """The benchmark's data, made once and kept under build/bench/ between runs.
 
-- sim_<rows>.db, sim_<rows>_r<raters>.db: the simulated data set (bench/gen_sim.c says what it holds), remade when
-  missing or older than the generator; the generator is compiled when missing or older than its source.
+- sim_<rows>.db, sim_<rows>_r<raters>.db, sim_<rows>_<shape>.db: the simulated data set (bench/gen_sim.c says
+  what it holds and what a shape is), remade when missing or older than the generator; the generator is compiled when missing or older than its source.
+- ml_<rows>.db: MovieLens-shaped ratings (bench/gen_ml.c), made as the simulated data are.
 - ref.db: every data set of tests/data loaded by tests/data/load.sql, remade when older than those files.
 - <name>.csv: the rows of one model exported by the sqlite3 CLI for R, remade when older than its database
   or when its columns differ.
@@ -21,8 +22,8 @@ def _stale(target, *sources):
     return any(os.path.getmtime(s) > t for s in sources)
 
 
-def generator():
-    src, exe = os.path.join(ROOT, "bench", "gen_sim.c"), os.path.join(OUT, "gen_sim")
+def generator(name="gen_sim"):
+    src, exe = os.path.join(ROOT, "bench", name + ".c"), os.path.join(OUT, name)
     if _stale(exe, src):
         os.makedirs(OUT, exist_ok=True)
         cc = os.environ.get("CC") or "cc"
@@ -30,16 +31,29 @@ def generator():
     return exe
 
 
-def sim_db(rows, raters=None):
+def sim_db(rows, raters=None, shape=None):
     """Path of the simulated database with `rows` rows (table sim), made if needed; raters None: the
-    generator's default, 500*sqrt(rows/1M)."""
+    generator's default, 500*sqrt(rows/1M); shape: gen_sim's SHAPE ("text,trt3", ...), None the default."""
     exe = generator()
-    path = os.path.join(OUT, "sim_%d.db" % rows if raters is None else "sim_%d_r%d.db" % (rows, raters))
+    name = "sim_%d" % rows + ("" if raters is None else "_r%d" % raters) \
+        + ("" if not shape else "_" + shape.replace(",", "_"))
+    extra = [] if raters is None and not shape else [str(raters or 0)] + ([shape] if shape else [])
+    return _generated(os.path.join(OUT, name + ".db"), exe, [str(rows)], extra)
+
+
+def ml_db(rows):
+    """Path of the MovieLens-shaped ratings with `rows` rows (table ml; bench/gen_ml.c), made if needed."""
+    exe = generator("gen_ml")
+    return _generated(os.path.join(OUT, "ml_%d.db" % rows), exe, [str(rows)], [])
+
+
+def _generated(path, exe, before, after):
+    """path, made by `exe *before path.tmp *after` when missing or older than exe."""
     if _stale(path, exe):
         tmp = path + ".tmp"
         if os.path.exists(tmp):
             os.remove(tmp)
-        subprocess.run([exe, str(rows), tmp] + ([] if raters is None else [str(raters)]), check=True)
+        subprocess.run([exe] + before + [tmp] + after, check=True)
         os.replace(tmp, path)
     return path
 

@@ -103,7 +103,7 @@ void lmm_basis_free(lmm_basis *b) {
 }
 
 /* The basis from R: the rank checked, Rinv = R^-1, b0, log|det R|. */
-static int choose_basis(lmm_system *s, const lmm_design *d, const double *R, lmm_stop *stop, lmm_error *err) {
+int lmm_system_basis(lmm_system *s, const lmm_design *d, const double *R, lmm_stop *stop, lmm_error *err) {
   int p = d->p, p1 = p + 1;
   s->Rinv = lmm_calloc_asking(p ? lmm_size_mul((size_t)p, (size_t)p) : 1, sizeof *s->Rinv, stop);
   s->b0 = lmm_calloc((size_t)(p ? p : 1), sizeof *s->b0);
@@ -390,7 +390,7 @@ done:
 static void to_unit_columns(lmm_system *s);
 
 /* Each random-effects column at unit root mean square (see zscale). */
-static int unit_columns(lmm_system *s) {
+int lmm_system_unit_columns(lmm_system *s) {
   int K = s->K;
   if (!(s->zscale = lmm_calloc((size_t)(K ? K : 1), sizeof *s->zscale))) return -1;
   for (int k = 0; k < K; k++) {
@@ -432,11 +432,11 @@ static void to_unit_columns(lmm_system *s) {
 
 
 int lmm_system_fill(lmm_system *s, const lmm_design *d, const lmm_basis *b, lmm_stop *stop, lmm_error *err) {
-  int rc = choose_basis(s, d, b->R, stop, err);
+  int rc = lmm_system_basis(s, d, b->R, stop, err);
   if (rc) return rc;
   if ((rc = accumulate(s, d, stop)))
     return rc == LMM_INTERRUPTED ? lmm_fail(err, rc, "interrupted") : lmm_nomem(err);
-  return unit_columns(s) ? lmm_nomem(err) : LMM_OK;
+  return lmm_system_unit_columns(s) ? lmm_nomem(err) : LMM_OK;
 }
 
 int lmm_system_refill(lmm_system *s, const lmm_design *d, lmm_stop *stop) {

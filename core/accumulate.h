@@ -15,6 +15,10 @@ void lmm_basis_free(lmm_basis *b);
 /* A's values for lmm_system_new: the fixed part's basis (Rinv, b0) from R,
  * every cross-product, the unit columns (zscale). */
 int lmm_system_fill(lmm_system *s, const lmm_design *d, const lmm_basis *b, lmm_stop *stop, lmm_error *err);
+/* The pieces of lmm_system_fill that another maker of A (stats_fit.c) shares: the basis (Rinv, b0, log|det R|,
+ * the rank checked) from R, and the unit columns (zscale, A's values divided by it; -1 out of memory). */
+int lmm_system_basis(lmm_system *s, const lmm_design *d, const double *R, lmm_stop *stop, lmm_error *err);
+int lmm_system_unit_columns(lmm_system *s);
 
 /* A's values again from rows of the same shape (a residual structure's rows whitened anew, structure.c), by the
  * basis and unit columns the system has; LMM_INTERRUPTED or LMM_NOMEM. */

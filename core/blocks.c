@@ -367,6 +367,8 @@ static void tail_block(lmm_system *s, lmm_block *b, int i, int j) {
 
 /* θ's map over the design's terms with their fit positions and unit
  * columns (zscale, from lmm_system_fill), and the data's units. */
+static int finish_system(lmm_system *s, const lmm_design *d, lmm_stop *stop, lmm_system **out, lmm_error *err);
+
 static int theta_and_units(lmm_system *s, const lmm_design *d, lmm_error *err) {
   int K = s->K, rc;
   int *q = lmm_calloc((size_t)(K ? K : 1), sizeof *q);
@@ -384,6 +386,11 @@ static int theta_and_units(lmm_system *s, const lmm_design *d, lmm_error *err) {
 }
 
 int lmm_system_new(const lmm_design *d, lmm_stop *stop, lmm_system **out, lmm_error *err) {
+  return lmm_system_new_from(d, NULL, NULL, stop, out, err);
+}
+
+int lmm_system_new_from(const lmm_design *d, int (*values)(void *arg, lmm_system *s, lmm_error *err), void *arg,
+                        lmm_stop *stop, lmm_system **out, lmm_error *err) {
   *out = NULL;
   lmm_system *s = lmm_calloc(1, sizeof *s);
   if (!s) return lmm_nomem(err);
@@ -414,6 +421,16 @@ int lmm_system_new(const lmm_design *d, lmm_stop *stop, lmm_system **out, lmm_er
   s->nl[K] = 1;
 
   /* A: the patterns and the fixed part's basis, then the values in one pass */
+  if (values) {   /* the patterns from the design's rows, the values from the caller */
+    basis_job job = {s, d, NULL, stop, 0, err};
+    int rc = patterns_or_basis(&job, 0);
+    if (!rc) rc = values(arg, s, err);
+    else if (rc == LMM_INTERRUPTED) lmm_fail(err, rc, "interrupted");
+    else if (rc == LMM_NOMEM) goto nomem;
+    if (!rc) rc = theta_and_units(s, d, err);
+    if (rc) { lmm_system_free(s); return rc; }
+    return finish_system(s, d, stop, out, err);
+  }
   lmm_basis basis = {0};
   double p1 = d->p + 1;
   basis_job job = {s, d, &basis, stop, d->n >= BESIDE_ROWS && (double)d->n * p1 * p1 <= BESIDE_WORK, err};
@@ -430,6 +447,16 @@ int lmm_system_new(const lmm_design *d, lmm_stop *stop, lmm_system **out, lmm_er
   lmm_basis_free(&basis);
   if (!rc) rc = theta_and_units(s, d, err);
   if (rc) { lmm_system_free(s); return rc; }
+  return finish_system(s, d, stop, out, err);
+nomem:
+  lmm_free(ord);
+  lmm_system_free(s);
+  return lmm_nomem_or_stopped(stop, err);
+}
+
+/* L's blocks and the threads' split, once A is made. */
+static int finish_system(lmm_system *s, const lmm_design *d, lmm_stop *stop, lmm_system **out, lmm_error *err) {
+  int K = s->K, K1 = K + 1, rc;
   /* L: which blocks keep their structure */
   for (int k = 0; k < K; k++) {
     int ok = 1;
@@ -459,7 +486,6 @@ int lmm_system_new(const lmm_design *d, lmm_stop *stop, lmm_system **out, lmm_er
   *out = s;
   return LMM_OK;
 nomem:
-  lmm_free(ord);
   lmm_system_free(s);
   return lmm_nomem_or_stopped(stop, err);
 }

@@ -102,6 +102,11 @@ typedef struct lmm_system {
  * be NULL) is asked all along (stop.h), and when it says stop:
  * LMM_INTERRUPTED. */
 int lmm_system_new(const lmm_design *d, lmm_stop *stop, lmm_system **out, lmm_error *err);
+/* The same structure with A's values made by values(arg, s, err) in place of the pass over the rows (A's
+ * blocks allocated, their sparse patterns from the design's rows; values sets every value, s->n, the basis
+ * and zscale: accumulate.h's lmm_system_basis and lmm_system_unit_columns): a system from statistics. */
+int lmm_system_new_from(const lmm_design *d, int (*values)(void *arg, lmm_system *s, lmm_error *err), void *arg,
+                        lmm_stop *stop, lmm_system **out, lmm_error *err);
 void lmm_system_free(lmm_system *s);
 /* Split the first term's pass into parts whatever its size (tests compare
  * the parts with one pass); returns the parts it will run (1 where there is

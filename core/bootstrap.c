@@ -2,6 +2,7 @@
 #include "bootstrap.h"
 #include "alloc.h"
 #include "blas_threads.h"
+#include "options.h"
 #include "parallel.h"
 #include "simulate.h"
 
@@ -12,11 +13,6 @@
 #include <strings.h>
 
 /* ---- options ------------------------------------------------------------------------------------------ */
-
-static void trim(const char **s, const char **e) {
-  while (*s < *e && isspace((unsigned char)**s)) (*s)++;
-  while (*e > *s && isspace((unsigned char)(*e)[-1])) (*e)--;
-}
 
 /* A whole number of decimal digits, at most max. */
 static int whole(const char *s, const char *e, uint64_t max, uint64_t *v) {
@@ -35,22 +31,13 @@ int lmm_boot_options_parse(const char *text, int with_test, lmm_boot_options *o,
   *o = (lmm_boot_options){1000, 1, lmm_parallel_parts(), 0};
   int given[4] = {0};
   static const char *const keys[] = {"nsim", "seed", "threads", "test"};
-  for (const char *p = text ? text : ""; *p;) {
-    const char *end = strchr(p, ','), *ks = p;
-    if (!end) end = p + strlen(p);
-    const char *ke = end;
-    trim(&ks, &ke);
-    p = *end ? end + 1 : end;
-    if (ks == ke) continue;
-    const char *eqs = memchr(ks, '=', (size_t)(ke - ks));
-    if (!eqs)
-      return lmm_fail(err, LMM_ERR, "options: '%.*s' is not of the form key=value (for example nsim=1000)",
-                      (int)(ke - ks), ks);
-    const char *kend = eqs, *vs = eqs + 1, *ve = ke;
-    trim(&ks, &kend);
-    trim(&vs, &ve);
+  lmm_option op;
+  for (const char *p = text;;) {
+    if (lmm_option_next(&p, &op, "nsim=1000", err)) return LMM_ERR;
+    if (!op.key) break;
+    const char *ks = op.key, *kend = op.key_end, *vs = op.val, *ve = op.val_end;
     int k = 0, nk = with_test ? 4 : 3;
-    while (k < nk && !((size_t)(kend - ks) == strlen(keys[k]) && !strncasecmp(ks, keys[k], (size_t)(kend - ks)))) k++;
+    while (k < nk && !lmm_span_is(ks, kend, keys[k])) k++;
     if (k == nk)
       return lmm_fail(err, LMM_ERR, "options: unknown option '%.*s' (known: nsim, seed, threads%s)", (int)(kend - ks),
                       ks, with_test ? ", test" : "");
@@ -65,7 +52,7 @@ int lmm_boot_options_parse(const char *text, int with_test, lmm_boot_options *o,
     if (k == 2 && (!whole(vs, ve, LMM_BOOT_MAX_THREADS, &v) || v < 1))
       return lmm_fail(err, LMM_ERR, "options: threads must be a whole number from 1 to %d, not '%.*s'",
                       LMM_BOOT_MAX_THREADS, (int)(ve - vs), vs);
-    if (k == 3 && !((size_t)(ve - vs) == 9 && !strncasecmp(vs, "bootstrap", 9)))
+    if (k == 3 && !lmm_span_is(vs, ve, "bootstrap"))
       return lmm_fail(err, LMM_ERR, "options: test must be bootstrap (pbkrtest's PBmodcomp), not '%.*s'",
                       (int)(ve - vs), vs);
     if (k == 0) o->nsim = (int)v;

@@ -3,6 +3,7 @@
 
 #include "bootstrap.h"
 #include "alloc.h"
+#include "options.h"
 #include "lapack_steps.h"
 #include "profile.h"
 
@@ -35,34 +36,30 @@ int lmm_ci_request_parse(const char *method, const char *options, int style, lmm
                       method);
     out->method = k;
   }
-  const char *s = options ? options : "";
-  while (*s) {
-    while (*s == ' ' || *s == ',') s++;
-    if (!*s) break;
-    size_t klen = strcspn(s, "= ,");
-    if (klen == 5 && !strncmp(s, "level", 5)) {
-      const char *v = s + 5;
-      while (*v == ' ') v++;
-      if (*v != '=') return lmm_fail(err, LMM_ERR, "option 'level' needs a value: level=0.95");
-      v++;
-      while (*v == ' ') v++;
-      char *end;
-      double x = strtod(v, &end);
-      if (end == v || (*end && *end != ',' && *end != ' ') || !(x > 0 && x < 1))
+  lmm_option op;
+  for (const char *p = options;;) {
+    if (lmm_option_next(&p, &op, "level=0.95", err)) return LMM_ERR;
+    if (!op.key) break;
+    size_t klen = (size_t)(op.key_end - op.key);
+    int vlen = (int)(op.val_end - op.val);
+    if (klen == 5 && !strncmp(op.key, "level", 5)) {
+      char buf[64], *end;
+      snprintf(buf, sizeof buf, "%.*s", vlen, op.val);
+      double x = strtod(buf, &end);
+      if (!vlen || vlen >= (int)sizeof buf || *end || !(x > 0 && x < 1))
         return lmm_fail(err, LMM_ERR, "level must be a number between 0 and 1 (exclusive), as 0.95: got '%.*s'",
-                        (int)strcspn(v, ", "), v);
+                        vlen > 100 ? 100 : vlen, op.val);
       out->level = x;
-      s = end;
-    } else if (out->method == LMM_CI_BOOT && is_boot_option(s, klen)) {   /* the bootstrap's: passed on whole */
-      size_t vlen = strcspn(s, ","), used = strlen(out->boot);
-      if (used + vlen + 2 >= sizeof out->boot)
+    } else if (out->method == LMM_CI_BOOT && is_boot_option(op.key, klen)) {   /* the bootstrap's: passed on whole */
+      size_t used = strlen(out->boot);
+      if (used + klen + (size_t)vlen + 3 >= sizeof out->boot)
         return lmm_fail(err, LMM_ERR, "the bootstrap's options are too long (at most %d characters)",
                         (int)sizeof out->boot - 2);
-      snprintf(out->boot + used, sizeof out->boot - used, "%s%.*s", used ? "," : "", (int)vlen, s);
-      s += vlen;
+      snprintf(out->boot + used, sizeof out->boot - used, "%s%.*s=%.*s", used ? "," : "", (int)klen, op.key, vlen,
+               op.val);
     } else
       return lmm_fail(err, LMM_ERR, "unknown option '%.*s': lmm_confint takes level= (as 'level=0.9'), and with "
-                      "method 'boot' nsim=, seed= and threads=", (int)(klen > 100 ? 100 : klen), s);
+                      "method 'boot' nsim=, seed= and threads=", (int)(klen > 100 ? 100 : klen), op.key);
   }
   return LMM_OK;
 }

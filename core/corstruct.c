@@ -96,7 +96,45 @@ static int bind_coords(lmm_corstruct *c, const lmm_design *d, const entry *e, lm
   return LMM_OK;
 }
 
+typedef struct { int outer, inner; size_t row; } pair;
+
+static int pair_cmp(const void *a, const void *b) {
+  const pair *x = a, *y = b;
+  if (x->outer != y->outer) return x->outer < y->outer ? -1 : 1;
+  if (x->inner != y->inner) return x->inner < y->inner ? -1 : 1;
+  return x->row < y->row ? -1 : x->row > y->row;
+}
+
+int *lmm_nested_codes(const int *outer, const int *inner, size_t n, int *ncode) {
+  pair *p = lmm_malloc_array(n ? n : 1, sizeof *p);
+  int *code = lmm_malloc_array(n ? n : 1, sizeof *code), k = -1;
+  if (!p || !code) { lmm_free(p); lmm_free(code); return NULL; }
+  for (size_t r = 0; r < n; r++) p[r] = (pair){outer[r], inner[r], r};
+  qsort(p, n, sizeof *p, pair_cmp);
+  for (size_t i = 0; i < n; i++) {
+    if (!i || p[i].outer != p[i - 1].outer || p[i].inner != p[i - 1].inner) k++;
+    code[p[i].row] = k;
+  }
+  *ncode = k + 1;
+  lmm_free(p);
+  return code;
+}
+
+static int bind_groups(lmm_corstruct *c, const lmm_design *d, const int *gcode, int ngcode, const char *gname,
+                       lmm_error *err);
+static int symm_from_value(const lmm_corstruct *c, double *u);
+
 int lmm_corstruct_bind(lmm_corstruct *c, const lmm_design *d, const int *gcode, int ngcode, const char *gname,
+                       lmm_error *err) {
+  if (c->group_inner < 0 || !gcode) return bind_groups(c, d, gcode, ngcode, gname, err);
+  int *nested = lmm_nested_codes(gcode, d->frame->vars[c->group_inner].code, d->n, &ngcode);
+  if (!nested) return lmm_nomem(err);
+  int rc = bind_groups(c, d, nested, ngcode, gname, err);
+  lmm_free(nested);
+  return rc;
+}
+
+static int bind_groups(lmm_corstruct *c, const lmm_design *d, const int *gcode, int ngcode, const char *gname,
                        lmm_error *err) {
   size_t n = d->n;
   const double *x = NULL;
@@ -166,6 +204,10 @@ int lmm_corstruct_bind(lmm_corstruct *c, const lmm_design *d, const int *gcode, 
   if (c->nvalue && c->nvalue != c->npar)
     return lmm_fail(err, LMM_ERR, "correlation: %s's value has %d numbers for its %d parameters", cls, c->nvalue,
                     c->npar);
+  double u[2 * LMM_COR_MAX_ORDER];
+  if (c->kind == LMM_COR_SYMM && c->nvalue && symm_from_value(c, u))
+    return lmm_fail(err, LMM_ERR, "correlation: corSymm's value= is not a correlation matrix (not positive definite): "
+                    "its numbers are Rho(1,2), Rho(1,3), ..., Rho(2,3), ..., the upper triangle row by row");
   if (names_new(c, gaps && c->cov >= 0)) return lmm_nomem(err);
   return LMM_OK;
 }
@@ -176,7 +218,36 @@ static double fisher_inv(double u) { return tanh(u / 2); }
 
 static double compsymm_floor(const lmm_corstruct *c) { return 1.0 / (c->maxsize - 1); }
 
+/* corSymm's parameters from value= (nlme's Rho(1,2), Rho(1,3), ..., row by row): the rows of the Cholesky factor of
+ * the correlation matrix, each divided by its diagonal (symm_matrix's inverse); -1 where it is not positive
+ * definite.  value= holds at most 2 LMM_COR_MAX_ORDER numbers, so npos <= 8. */
+static int symm_from_value(const lmm_corstruct *c, double *u) {
+  enum { MAXP = 9 };
+  int P = c->npos, k = 0;
+  double L[MAXP * MAXP] = {0};
+  if (P > MAXP) return -1;
+  for (int i = 0; i < P; i++) L[i + i * P] = 1;
+  for (int i = 0; i < P; i++)
+    for (int j = i + 1; j < P; j++) L[j + i * P] = c->value[k++];   /* the lower triangle of R, column by column */
+  for (int j = 0; j < P; j++) {   /* in place: L L' = R */
+    double d = L[j + j * P];
+    for (int a = 0; a < j; a++) d -= L[j + a * P] * L[j + a * P];
+    if (!(d > 1e-12)) return -1;
+    L[j + j * P] = sqrt(d);
+    for (int i = j + 1; i < P; i++) {
+      double x = L[i + j * P];
+      for (int a = 0; a < j; a++) x -= L[i + a * P] * L[j + a * P];
+      L[i + j * P] = x / L[j + j * P];
+    }
+  }
+  k = 0;
+  for (int j = 0; j < P; j++)
+    for (int i = j + 1; i < P; i++, k++) u[k] = L[i + j * P] / L[i + i * P];
+  return 0;
+}
+
 void lmm_corstruct_start(const lmm_corstruct *c, double *u) {
+  if (c->kind == LMM_COR_SYMM && c->nvalue && !symm_from_value(c, u)) return;
   for (int k = 0; k < c->npar; k++) {
     double v = c->nvalue ? c->value[k] : c->kind == LMM_COR_CAR1 ? 0.2 : 0;
     if (spatial(c)) {   /* nlme's start: 0.9 of the smallest distance, nugget 0.1 */
@@ -187,7 +258,7 @@ void lmm_corstruct_start(const lmm_corstruct *c, double *u) {
     switch (c->kind) {
     case LMM_COR_CAR1: u[k] = log(v / (1 - v)); break;
     case LMM_COR_COMPSYMM: u[k] = log((v + compsymm_floor(c)) / (1 - v)); break;
-    case LMM_COR_SYMM: u[k] = 0; break;   /* value= for corSymm is refused by the parser */
+    case LMM_COR_SYMM: u[k] = 0; break;   /* the identity; value= is read above */
     default: u[k] = fisher(v); break;     /* AR1, and ARMA's partial autocorrelations for p, q <= 1 */
     }
   }

@@ -30,6 +30,7 @@ typedef struct lmm_corstruct {
   int p, q;           /* corARMA's orders */
   int cov;            /* formula variable of the form's covariate; -1: the rows' order within the group */
   int group;          /* formula variable of the form's `| g`; -1: lme's innermost grouping, gls's one group */
+  int group_inner;    /* form = ~ t | a/b: b (group is a); nlme's groups are a's levels crossed with b's; -1 none */
   int nvalue;         /* value=, constrained */
   double value[2 * LMM_COR_MAX_ORDER];
   int fixed;
@@ -49,8 +50,8 @@ typedef struct lmm_corstruct {
   double min_dist;    /* spatial: the smallest distance within a group */
 } lmm_corstruct;
 
-/* The groups (gcode: each row's group, 0 .. ngcode-1, NULL: one group) and positions, the parameters'
- * names; errors name a position repeated within a group, non-integer positions where they must be integers,
+/* The groups (gcode: each row's group, 0 .. ngcode-1, NULL: one group; with group_inner, split by its levels)
+ * and positions, the parameters' names; errors name a position repeated within a group, non-integer positions where they must be integers,
  * a group too large for a dense factor.  gname names the groups in messages. */
 int lmm_corstruct_bind(lmm_corstruct *c, const lmm_design *d, const int *gcode, int ngcode, const char *gname,
                        lmm_error *err);
@@ -66,5 +67,8 @@ int lmm_corstruct_whiten(const lmm_corstruct *c, const double *u, const double *
 int lmm_corstruct_normalize(const lmm_corstruct *c, const double *u, const double *e, double *out, size_t n,
                             double *work);
 void lmm_corstruct_clear(lmm_corstruct *c);
+/* The groups of a/b: each row's pair of levels (outer[r], inner[r]) numbered 0 .. *ncode-1, outer first (lmm_free
+ * it); NULL when out of memory. */
+int *lmm_nested_codes(const int *outer, const int *inner, size_t n, int *ncode);
 
 #endif

@@ -291,6 +291,31 @@ static inline __attribute__((always_inline)) void pairs_dense(lmm_block *C, cons
   }
 }
 
+/* pairs_dense with 2 x 2 blocks of two columns (random slopes on crossed terms): each block of A and
+ * each column of the product two rows to a register.  The same products and sums in the same order as
+ * pairs_dense's loops: the same bits. */
+static void pairs_dense_2x2(lmm_block *C, const lmm_block *A, const lmm_block *B, int a0, int a1, int b0, int b1) {
+#ifdef __SSE2__
+  size_t ldc = (size_t)C->ld;
+  for (int kb = b0; kb < b1; kb++) {
+    double *col0 = C->v + (size_t)B->rowidx[kb] * 2 * ldc, *col1 = col0 + ldc;
+    const double *y = B->v + (size_t)kb * 4;
+    __m128d y00 = _mm_set1_pd(y[0]), y01 = _mm_set1_pd(y[2]), y10 = _mm_set1_pd(y[1]), y11 = _mm_set1_pd(y[3]);
+    for (int ka = A == B ? kb : a0; ka < a1; ka++) {
+      const double *x = A->v + (size_t)ka * 4;
+      size_t r = (size_t)A->rowidx[ka] * 2;
+      __m128d x0 = _mm_loadu_pd(x), x1 = _mm_loadu_pd(x + 2);
+      __m128d t0 = _mm_add_pd(_mm_mul_pd(x0, y00), _mm_mul_pd(x1, y01));
+      __m128d t1 = _mm_add_pd(_mm_mul_pd(x0, y10), _mm_mul_pd(x1, y11));
+      _mm_storeu_pd(col0 + r, _mm_sub_pd(_mm_loadu_pd(col0 + r), t0));
+      _mm_storeu_pd(col1 + r, _mm_sub_pd(_mm_loadu_pd(col1 + r), t1));
+    }
+  }
+#else
+  pairs_dense(C, A, B, a0, a1, b0, b1, 2, 2, 2);
+#endif
+}
+
 /* C -= Ba Bb' over the pairs of stored blocks in column c of A and B (both
  * with the first term as column term), B's blocks b0..b1-1 of that column
  * only; lower triangle only when A == B. */
@@ -325,7 +350,7 @@ static void sub_pairs_col(lmm_block *C, const lmm_block *A, const lmm_block *B, 
       return;
     }
     /* random slopes on crossed terms: the sizes as constants where common */
-    if (ra == 2 && rb == 2 && q0 == 2) pairs_dense(C, A, B, a0, a1, b0, b1, 2, 2, 2);
+    if (ra == 2 && rb == 2 && q0 == 2) pairs_dense_2x2(C, A, B, a0, a1, b0, b1);
     else if (ra == 2 && rb == 2 && q0 == 1) pairs_dense(C, A, B, a0, a1, b0, b1, 2, 2, 1);
     else if (ra == 2 && rb == 1 && q0 == 2) pairs_dense(C, A, B, a0, a1, b0, b1, 2, 1, 2);
     else if (ra == 1 && rb == 2 && q0 == 2) pairs_dense(C, A, B, a0, a1, b0, b1, 1, 2, 2);
@@ -595,7 +620,10 @@ int lmm_system_factor(lmm_system *s, double *const *T, lmm_stop *stop) {
   for (int j = K ? 1 : 0; j <= K; j++)   /* without random effects (a gls's joint fit) the fixed part alone */
     for (int i = j; i <= K; i++)
       scale_block(lmm_sys_L(s, i, j), lmm_sys_A(s, i, j), i < K ? T[i] : NULL, j < K ? T[j] : NULL, i == j && j < K, i == j);
-  if (K == 0) return chol_block(lmm_sys_L(s, 0, 0), stop);
+  if (K == 0) {   /* only the fixed part (a system from statistics, stats_fit.h): L's copy of it, then its factor */
+    scale_block(lmm_sys_L(s, 0, 0), lmm_sys_A(s, 0, 0), NULL, NULL, 0, 1);
+    return chol_block(lmm_sys_L(s, 0, 0), stop);
+  }
   int rc = first_term(s, T, stop);
   return rc ? rc : later_terms(s, stop);
 }

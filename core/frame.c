@@ -18,12 +18,16 @@ typedef struct level {
 
 /* A slot keeps its key's hash beside the index, so a probe reads one slot,
  * not a level too: with many levels the levels are out of cache, and a
- * second read per row would cost a second miss.  For numbers the hash is a
- * bijection, so equal hashes are equal keys. */
+ * second read per row would cost a second miss (and a third for its text).
+ * For numbers and for text of up to SHORT_TEXT bytes (ids like "s00012")
+ * the hash is a bijection of the key, so equal hashes are equal keys and
+ * no text is compared; longer text is compared where the hashes agree. */
+enum { KEY_NUM, KEY_SHORT_TEXT, KEY_LONG_TEXT };
+enum { SHORT_TEXT = 7 };
 typedef struct slot {
   uint64_t hash;
   int idx;          /* index + 1, 0 empty */
-  int text;         /* the level is text */
+  int kind;         /* KEY_* */
 } slot;
 
 /* Whole numbers 0 <= v < ndirect (the ids most groupings hold) are found by
@@ -49,14 +53,26 @@ static uint64_t hash_bytes(const char *s, size_t n) {
   return h;
 }
 
-/* Invertible (xor-shifts and an odd multiplier), so distinct numbers never
- * share a hash; finite values only, -0 taken as +0. */
+/* Invertible (xor-shifts and an odd multiplier), so distinct keys never share a hash. */
+static uint64_t mix(uint64_t b) {
+  b ^= b >> 33; b *= 0xff51afd7ed558ccdULL; b ^= b >> 33;
+  return b;
+}
+
+/* Finite values only, -0 taken as +0. */
 static uint64_t hash_num(double v) {
   uint64_t b;
   if (v == 0) v = 0;  /* -0 and +0 are one level */
   memcpy(&b, &v, sizeof b);
-  b ^= b >> 33; b *= 0xff51afd7ed558ccdULL; b ^= b >> 33;
-  return b;
+  return mix(b);
+}
+
+/* Text of up to SHORT_TEXT bytes, its bytes and its length in one word (a NUL inside stays apart
+ * from a shorter text), mixed: a bijection. */
+static uint64_t hash_short_text(const char *s, size_t n) {
+  uint64_t b = 0;
+  memcpy(&b, s, n);
+  return mix(b ^ (uint64_t)n << 56);
 }
 
 static void table_free(level_table *t) {
@@ -118,11 +134,13 @@ enum { INTERN_NOMEM = -1, INTERN_NEEDS_MEMORY = -2 };
 static int table_intern(level_table *t, const char *text, size_t len, double num, int may_alloc) {
   int *d = text ? NULL : direct_entry(t, num);
   if (d && *d) return *d - 1;
-  uint64_t h = text ? hash_bytes(text, len) : hash_num(num);
+  int kind = !text ? KEY_NUM : len <= SHORT_TEXT ? KEY_SHORT_TEXT : KEY_LONG_TEXT;
+  uint64_t h = kind == KEY_NUM ? hash_num(num)
+               : kind == KEY_SHORT_TEXT ? hash_short_text(text, len) : hash_bytes(text, len);
   size_t k = h & (t->nslot - 1);
   for (; t->nslot && t->slot[k].idx; k = (k + 1) & (t->nslot - 1)) {
-    if (t->slot[k].hash != h || t->slot[k].text != (text != NULL)) continue;
-    if (!text) {   /* the hash of a number is the number */
+    if (t->slot[k].hash != h || t->slot[k].kind != kind) continue;
+    if (kind != KEY_LONG_TEXT) {   /* the hash is the key */
       if (d) *d = t->slot[k].idx;   /* a level added before direct[] covered it */
       return t->slot[k].idx - 1;
     }
@@ -146,7 +164,7 @@ static int table_intern(level_table *t, const char *text, size_t len, double num
   if (text && !(l.text = lmm_strndup(text, len))) return INTERN_NOMEM;
   t->lv[t->n] = l;
   t->slot[k].hash = h;
-  t->slot[k].text = text != NULL;
+  t->slot[k].kind = kind;
   t->slot[k].idx = ++t->n;
   if (!text) {
     direct_cover(t, num);

@@ -8,6 +8,7 @@
 #include "alloc.h"
 #include "blas_threads.h"
 #include "kenward_roger.h"
+#include "options.h"
 #include "satterthwaite.h"
 
 #define MATHLIB_STANDALONE 1
@@ -23,53 +24,34 @@
 
 /* ---- options ---------------------------------------------------------------------------------------- */
 
-static int word_is(const char *s, const char *e, const char *w) {
-  size_t n = strlen(w);
-  return (size_t)(e - s) == n && !strncasecmp(s, w, n);
-}
-
-static void trim(const char **s, const char **e) {
-  while (*s < *e && isspace((unsigned char)**s)) (*s)++;
-  while (*e > *s && isspace((unsigned char)(*e)[-1])) (*e)--;
-}
-
 static int parse_type(const char *s, const char *e, int *type) {
   static const struct { const char *w; int t; } names[] = {
     {"sequential", LMM_FTEST_SEQUENTIAL}, {"marginal", LMM_FTEST_MARGINAL}, {"I", LMM_FTEST_TYPE1},
     {"1", LMM_FTEST_TYPE1}, {"II", LMM_FTEST_TYPE2}, {"2", LMM_FTEST_TYPE2}, {"III", LMM_FTEST_TYPE3},
     {"3", LMM_FTEST_TYPE3}};
   for (size_t i = 0; i < sizeof names / sizeof *names; i++)
-    if (word_is(s, e, names[i].w)) { *type = names[i].t; return 1; }
+    if (lmm_span_is(s, e, names[i].w)) { *type = names[i].t; return 1; }
   return 0;
 }
 
 int lmm_ftest_options_parse(const char *text, lmm_ftest_options *o, lmm_error *err) {
   *o = (lmm_ftest_options){LMM_FTEST_DEFAULT, LMM_FTEST_DF_DEFAULT, NULL, 0};
   int type_given = 0, df_given = 0;
-  for (const char *p = text ? text : ""; *p;) {
-    const char *end = strchr(p, ',');
-    if (!end) end = p + strlen(p);
-    const char *ks = p, *ke = end;
-    p = *end ? end + 1 : end;
-    trim(&ks, &ke);
-    if (ks == ke) continue;
-    const char *eq = memchr(ks, '=', (size_t)(ke - ks));
-    if (!eq)
-      return lmm_fail(err, LMM_ERR, "options: '%.*s' is not of the form key=value (for example type=marginal)",
-                      (int)(ke - ks), ks);
-    const char *kend = eq, *vs = eq + 1, *ve = ke;
-    trim(&ks, &kend);
-    trim(&vs, &ve);
-    if (word_is(ks, kend, "type")) {
+  lmm_option op;
+  for (const char *p = text;;) {
+    if (lmm_option_next(&p, &op, "type=marginal", err)) return LMM_ERR;
+    if (!op.key) break;
+    const char *ks = op.key, *kend = op.key_end, *vs = op.val, *ve = op.val_end;
+    if (lmm_span_is(ks, kend, "type")) {
       if (type_given++) return lmm_fail(err, LMM_ERR, "options: type is given twice; keep one");
       if (!parse_type(vs, ve, &o->type))
         return lmm_fail(err, LMM_ERR, "options: type must be sequential or marginal (nlme's anova of lme and gls "
                         "fits) or I, II, III (1, 2, 3: lmerTest's anova of lme4-style fits), not '%.*s'",
                         (int)(ve - vs), vs);
-    } else if (word_is(ks, kend, "df")) {
+    } else if (lmm_span_is(ks, kend, "df")) {
       if (df_given++) return lmm_fail(err, LMM_ERR, "options: df is given twice; keep one");
-      if (word_is(vs, ve, "satterthwaite")) o->df = LMM_FTEST_DF_SATTERTHWAITE;
-      else if (word_is(vs, ve, "kenward-roger")) o->df = LMM_FTEST_DF_KENWARD_ROGER;
+      if (lmm_span_is(vs, ve, "satterthwaite")) o->df = LMM_FTEST_DF_SATTERTHWAITE;
+      else if (lmm_span_is(vs, ve, "kenward-roger")) o->df = LMM_FTEST_DF_KENWARD_ROGER;
       else return lmm_fail(err, LMM_ERR, "options: df of an F test of terms must be satterthwaite or kenward-roger "
                            "(lmerTest's ddf), not '%.*s'", (int)(ve - vs), vs);
     } else if (kend - ks == 1 && *ks == 'L') {

@@ -13,24 +13,55 @@ static void trim(const char **s, const char **e) {
   while (*e > *s && isspace((unsigned char)(*e)[-1])) (*e)--;
 }
 
+int lmm_span_is(const char *s, const char *e, const char *word) {
+  size_t n = strlen(word);
+  return (size_t)(e - s) == n && !strncasecmp(s, word, n);
+}
+
 /* The end of the option that starts at p: the first comma outside parentheses and quotes, so a value may be a
- * call with arguments (weights=varIdent(form = ~ 1 | g), offset=log(pmax(n, 1))). */
-static const char *option_end(const char *p) {
+ * call with arguments (weights=varIdent(form = ~ 1 | g), offset=log(pmax(n, 1))). A quote opens a text only
+ * where a value or an argument begins (after '=', '(', '[' or ','), so an apostrophe inside a word
+ * (title=Children's growth) is a letter. *open is the quote left open at the end of the text (0 for none); a
+ * parenthesis left open runs to the end of the text, where the value's own reader says what is wrong. */
+static const char *option_end(const char *p, char *open) {
   int depth = 0;
-  char quote = 0;
+  char quote = 0, prev = ',';   /* the last character that is not a space */
   for (; *p; p++) {
-    if (quote) { if (*p == '\\' && p[1]) p++; else if (*p == quote) quote = 0; }
-    else if (*p == '"' || *p == '\'' || *p == '`') quote = *p;
+    if (quote) { if (*p == '\\' && p[1]) p++; else if (*p == quote) { quote = 0; prev = *p; } continue; }
+    if ((*p == '"' || *p == '\'' || *p == '`') && strchr("=([,", prev)) quote = *p;
     else if (*p == '(' || *p == '[') depth++;
     else if ((*p == ')' || *p == ']') && depth > 0) depth--;
     else if (*p == ',' && !depth) break;
+    if (!isspace((unsigned char)*p)) prev = *p;
   }
+  *open = quote;
   return p;
 }
 
-static int eq(const char *s, const char *e, const char *word) {
-  size_t n = strlen(word);
-  return (size_t)(e - s) == n && !strncasecmp(s, word, n);
+int lmm_option_next(const char **p, lmm_option *opt, const char *example, lmm_error *err) {
+  *opt = (lmm_option){0};
+  const char *s = *p ? *p : "";
+  while (*s) {
+    char open;
+    const char *end = option_end(s, &open), *ks = s, *ke = end;
+    s = *end ? end + 1 : end;
+    *p = s;
+    trim(&ks, &ke);
+    if (ks == ke) continue;
+    const char *eqs = memchr(ks, '=', (size_t)(ke - ks));
+    if (!eqs)
+      return lmm_fail(err, LMM_ERR, "options: '%.*s' is not of the form key=value (for example %s)",
+                      (int)(ke - ks > 100 ? 100 : ke - ks), ks, example);
+    *opt = (lmm_option){ks, eqs, eqs + 1, ke};
+    trim(&opt->key, &opt->key_end);
+    trim(&opt->val, &opt->val_end);
+    if (open)
+      return lmm_fail(err, LMM_ERR, "options: the value of %.*s opens a quote %c that is not closed",
+                      (int)(opt->key_end - opt->key), opt->key, open);
+    return LMM_OK;
+  }
+  *p = s;
+  return LMM_OK;
 }
 
 int lmm_options_parse(const char *text, lmm_options *o, lmm_error *err) {
@@ -45,79 +76,69 @@ int lmm_options_parse(const char *text, lmm_options *o, lmm_error *err) {
   o->df = LMM_DF_DEFAULT;
   o->weights[0] = o->correlation[0] = 0;
   if (!text) return LMM_OK;
-  const char *p = text;
-  while (*p) {
-    const char *end = option_end(p);
-    const char *ks = p, *ke = end;
-    trim(&ks, &ke);
-    if (ks < ke) {
-      const char *eqs = memchr(ks, '=', (size_t)(ke - ks));
-      if (!eqs)
-        return lmm_fail(err, LMM_ERR, "options: '%.*s' is not of the form key=value (for example method=ML)",
-                        (int)(ke - ks), ks);
-      const char *vs = eqs + 1, *ve = ke, *kend = eqs;
-      trim(&ks, &kend);
-      trim(&vs, &ve);
-      if (eq(ks, kend, "method")) {
-        if (o->method_given) return lmm_fail(err, LMM_ERR, "options: method is given twice; keep one");
-        if (eq(vs, ve, "ML")) o->reml = 0;
-        else if (eq(vs, ve, "REML")) o->reml = 1;
-        else return lmm_fail(err, LMM_ERR, "options: method must be ML or REML, not '%.*s'", (int)(ve - vs), vs);
-        o->method_given = 1;
-      } else if (eq(ks, kend, "save")) {
-        if (o->save[0]) return lmm_fail(err, LMM_ERR, "options: save is given twice; keep one");
-        if (ve == vs || (size_t)(ve - vs) >= sizeof o->save)
-          return lmm_fail(err, LMM_ERR, "options: save needs a model name of 1 to %d characters", (int)sizeof o->save - 1);
-        memcpy(o->save, vs, (size_t)(ve - vs));
-        o->save[ve - vs] = 0;
-      } else if (eq(ks, kend, "na")) {
-        if (o->na_given) return lmm_fail(err, LMM_ERR, "options: na is given twice; keep one");
-        if ((size_t)(ve - vs) >= sizeof o->na)
-          return lmm_fail(err, LMM_ERR, "options: na takes at most %d characters (texts between '|', as na=NA|-)",
-                          (int)sizeof o->na - 1);
-        memcpy(o->na, vs, (size_t)(ve - vs));
-        o->na[ve - vs] = 0;
-        o->na_given = 1;
-      } else if (eq(ks, kend, "contrasts")) {
-        char name[32];
-        int base = 0;
-        if (contrasts_given) return lmm_fail(err, LMM_ERR, "options: contrasts is given twice; keep one");
-        snprintf(name, sizeof name, "%.*s", (int)(ve - vs), vs);
-        if ((size_t)(ve - vs) >= sizeof name || !lmm_contrast_named(name, &o->contrasts, &base) || base)
-          return lmm_fail(err, LMM_ERR, "options: contrasts must be sum, helmert, poly or treatment (contr.sum, ...), "
-                          "not '%.*s'", (int)(ve - vs), vs);
-        contrasts_given = 1;
-      } else if (eq(ks, kend, "offset")) {   /* R's offset = argument: the formula's offset(), given here */
-        if (o->offset[0]) return lmm_fail(err, LMM_ERR, "options: offset is given twice; keep one");
-        if (ve == vs || (size_t)(ve - vs) >= sizeof o->offset)
-          return lmm_fail(err, LMM_ERR, "options: offset needs an expression of 1 to %d characters, as "
-                          "offset=log(n)", (int)sizeof o->offset - 1);
-        memcpy(o->offset, vs, (size_t)(ve - vs));
-        o->offset[ve - vs] = 0;
-      } else if (eq(ks, kend, "df")) {
-        static const char *const names[] = {"containment", "satterthwaite", "residual", "none", "kenward-roger"};
-        if (o->df) return lmm_fail(err, LMM_ERR, "options: df is given twice; keep one");
-        for (int i = 0; i < 5 && !o->df; i++) if (eq(vs, ve, names[i])) o->df = LMM_DF_CONTAINMENT + i;
-        if (!o->df)
-          return lmm_fail(err, LMM_ERR, "options: df must be containment, satterthwaite, kenward-roger, residual or none, "
-                          "not '%.*s'",
-                          (int)(ve - vs), vs);
-      } else if (eq(ks, kend, "weights") || eq(ks, kend, "correlation")) {   /* nlme's calls, read by structure.c */
-        int w = eq(ks, kend, "weights");
-        char *dst = w ? o->weights : o->correlation;
-        if (dst[0]) return lmm_fail(err, LMM_ERR, "options: %s is given twice; keep one", w ? "weights" : "correlation");
-        if (ve == vs || (size_t)(ve - vs) >= sizeof o->weights)
-          return lmm_fail(err, LMM_ERR, "options: %s needs nlme's call of 1 to %d characters, as %s", w ? "weights" : "correlation",
-                          (int)sizeof o->weights - 1, w ? "weights=varIdent(form = ~ 1 | g)" : "correlation=corAR1(form = ~ 1 | g)");
-        memcpy(dst, vs, (size_t)(ve - vs));
-        dst[ve - vs] = 0;
-      } else {
-        return lmm_fail(err, LMM_ERR, "options: unknown option '%.*s' (known: method, save, na, contrasts, offset, df, "
-                        "weights, correlation)",
-                        (int)(kend - ks), ks);
-      }
+  lmm_option op;
+  for (const char *p = text;;) {
+    if (lmm_option_next(&p, &op, "method=ML", err)) return LMM_ERR;
+    if (!op.key) break;
+    const char *ks = op.key, *kend = op.key_end, *vs = op.val, *ve = op.val_end;
+    if (lmm_span_is(ks, kend, "method")) {
+      if (o->method_given) return lmm_fail(err, LMM_ERR, "options: method is given twice; keep one");
+      if (lmm_span_is(vs, ve, "ML")) o->reml = 0;
+      else if (lmm_span_is(vs, ve, "REML")) o->reml = 1;
+      else return lmm_fail(err, LMM_ERR, "options: method must be ML or REML, not '%.*s'", (int)(ve - vs), vs);
+      o->method_given = 1;
+    } else if (lmm_span_is(ks, kend, "save")) {
+      if (o->save[0]) return lmm_fail(err, LMM_ERR, "options: save is given twice; keep one");
+      if (ve == vs || (size_t)(ve - vs) >= sizeof o->save)
+        return lmm_fail(err, LMM_ERR, "options: save needs a model name of 1 to %d characters", (int)sizeof o->save - 1);
+      memcpy(o->save, vs, (size_t)(ve - vs));
+      o->save[ve - vs] = 0;
+    } else if (lmm_span_is(ks, kend, "na")) {
+      if (o->na_given) return lmm_fail(err, LMM_ERR, "options: na is given twice; keep one");
+      if ((size_t)(ve - vs) >= sizeof o->na)
+        return lmm_fail(err, LMM_ERR, "options: na takes at most %d characters (texts between '|', as na=NA|-)",
+                        (int)sizeof o->na - 1);
+      memcpy(o->na, vs, (size_t)(ve - vs));
+      o->na[ve - vs] = 0;
+      o->na_given = 1;
+    } else if (lmm_span_is(ks, kend, "contrasts")) {
+      char name[32];
+      int base = 0;
+      if (contrasts_given) return lmm_fail(err, LMM_ERR, "options: contrasts is given twice; keep one");
+      snprintf(name, sizeof name, "%.*s", (int)(ve - vs), vs);
+      if ((size_t)(ve - vs) >= sizeof name || !lmm_contrast_named(name, &o->contrasts, &base) || base)
+        return lmm_fail(err, LMM_ERR, "options: contrasts must be sum, helmert, poly or treatment (contr.sum, ...), "
+                        "not '%.*s'", (int)(ve - vs), vs);
+      contrasts_given = 1;
+    } else if (lmm_span_is(ks, kend, "offset")) {   /* R's offset = argument: the formula's offset(), given here */
+      if (o->offset[0]) return lmm_fail(err, LMM_ERR, "options: offset is given twice; keep one");
+      if (ve == vs || (size_t)(ve - vs) >= sizeof o->offset)
+        return lmm_fail(err, LMM_ERR, "options: offset needs an expression of 1 to %d characters, as "
+                        "offset=log(n)", (int)sizeof o->offset - 1);
+      memcpy(o->offset, vs, (size_t)(ve - vs));
+      o->offset[ve - vs] = 0;
+    } else if (lmm_span_is(ks, kend, "df")) {
+      static const char *const names[] = {"containment", "satterthwaite", "residual", "none", "kenward-roger"};
+      if (o->df) return lmm_fail(err, LMM_ERR, "options: df is given twice; keep one");
+      for (int i = 0; i < 5 && !o->df; i++) if (lmm_span_is(vs, ve, names[i])) o->df = LMM_DF_CONTAINMENT + i;
+      if (!o->df)
+        return lmm_fail(err, LMM_ERR, "options: df must be containment, satterthwaite, kenward-roger, residual or none, "
+                        "not '%.*s'",
+                        (int)(ve - vs), vs);
+    } else if (lmm_span_is(ks, kend, "weights") || lmm_span_is(ks, kend, "correlation")) {   /* structure.c reads */
+      int w = lmm_span_is(ks, kend, "weights");
+      char *dst = w ? o->weights : o->correlation;
+      if (dst[0]) return lmm_fail(err, LMM_ERR, "options: %s is given twice; keep one", w ? "weights" : "correlation");
+      if (ve == vs || (size_t)(ve - vs) >= sizeof o->weights)
+        return lmm_fail(err, LMM_ERR, "options: %s needs nlme's call of 1 to %d characters, as %s", w ? "weights" : "correlation",
+                        (int)sizeof o->weights - 1, w ? "weights=varIdent(form = ~ 1 | g)" : "correlation=corAR1(form = ~ 1 | g)");
+      memcpy(dst, vs, (size_t)(ve - vs));
+      dst[ve - vs] = 0;
+    } else {
+      return lmm_fail(err, LMM_ERR, "options: unknown option '%.*s' (known: method, save, na, contrasts, offset, df, "
+                      "weights, correlation)",
+                      (int)(kend - ks), ks);
     }
-    p = *end ? end + 1 : end;
   }
   return LMM_OK;
 }

@@ -23,4 +23,17 @@ typedef struct lmm_options {
 
 int lmm_options_parse(const char *text, lmm_options *o, lmm_error *err);
 
+/* One option of a `key=value, key=value` text, both spans without the spaces around them. Every options
+ * parser of core reads its text with lmm_option_next, so every value may hold commas inside parentheses
+ * (weights=varIdent(form = ~ 1 | g), breaks=c(0, 5, 10)) or quotes (title='a, b'). */
+typedef struct lmm_option { const char *key, *key_end, *val, *val_end; } lmm_option;
+
+/* Reads the option at *p into opt and moves *p past it, skipping empty options; opt->key is NULL at the end of
+ * the text. LMM_ERR for an option without '=' (the message quotes example, a valid option of the caller, as
+ * "nsim=1000") or a quote that is not closed. */
+int lmm_option_next(const char **p, lmm_option *opt, const char *example, lmm_error *err);
+
+/* [s, e) is word, ignoring case */
+int lmm_span_is(const char *s, const char *e, const char *word);
+
 #endif

@@ -1,5 +1,6 @@
 /* plot_options.c — the kinds and options of plot_options.h; a value out of range says the range. */
 #include "plot_options.h"
+#include "options.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -48,14 +49,18 @@ static int read_number(const char *v, double *out) {
   return end != v && !*end && isfinite(*out);
 }
 
+/* lo:hi, lo hi or R's c(lo, hi) */
 static int read_limits(const char *key, const char *v, double lim[2], lmm_error *err) {
   char a[128], *sep;
-  snprintf(a, sizeof a, "%s", v);
-  sep = strchr(a + 1, ':');   /* a[0] may be a minus sign */
-  if (!sep) sep = strchr(a + 1, ' ');
+  size_t n = strlen(v);
+  int call = n > 3 && !strncmp(v, "c(", 2) && v[n - 1] == ')';
+  snprintf(a, sizeof a, "%.*s", (int)(call ? n - 3 : n), call ? v + 2 : v);
+  sep = strchr(a + 1, call ? ',' : ':');   /* a[0] may be a minus sign */
+  if (!sep && !call) sep = strchr(a + 1, ' ');
   if (sep) *sep = 0;
   if (!sep || !read_number(a, &lim[0]) || !read_number(sep + 1, &lim[1]))
-    return lmm_fail(err, LMM_ERR, "options: %s must be two numbers lo:hi (as %s=-3.5:3.5), not '%s'", key, key, v);
+    return lmm_fail(err, LMM_ERR, "options: %s must be two numbers lo:hi (as %s=-3.5:3.5 or %s=c(-3.5, 3.5)), not '%s'",
+                    key, key, key, v);
   if (!(lim[0] < lim[1]))
     return lmm_fail(err, LMM_ERR, "options: %s=%s: the first limit must be below the second", key, v);
   return LMM_OK;
@@ -104,31 +109,14 @@ int lmm_plot_options_parse(const char *text, int kind, lmm_plot_options *o, lmm_
   o->height = 480;
   o->smooth = 1;
   unsigned seen = 0;
-  for (const char *p = text; p && *p;) {
+  lmm_option op;
+  for (const char *p = text;;) {
     char key[32], val[256];
-    while (isspace((unsigned char)*p) || *p == ',') p++;
-    if (!*p) break;
-    const char *eqs = p;
-    while (*eqs && *eqs != '=' && *eqs != ',') eqs++;
-    if (*eqs != '=')
-      return lmm_fail(err, LMM_ERR, "options: '%.*s' is not of the form key=value (for example width=800)",
-                      (int)(eqs - p > 64 ? 64 : eqs - p), p);
-    const char *ke = eqs;
-    while (ke > p && isspace((unsigned char)ke[-1])) ke--;
-    snprintf(key, sizeof key, "%.*s", (int)(ke - p > 31 ? 31 : ke - p), p);
-    const char *v = eqs + 1, *ve;
-    while (isspace((unsigned char)*v)) v++;
-    if (*v == '\'' || *v == '"') {   /* a quoted value may hold commas */
-      ve = strchr(v + 1, *v);
-      if (!ve) return lmm_fail(err, LMM_ERR, "options: the value of %s opens a quote %c that is not closed", key, *v);
-      v++;
-      p = ve + 1;
-    } else {
-      ve = strchr(v, ',');
-      if (!ve) ve = v + strlen(v);
-      p = ve;
-      while (ve > v && isspace((unsigned char)ve[-1])) ve--;
-    }
+    if (lmm_option_next(&p, &op, "width=800", err)) return LMM_ERR;
+    if (!op.key) break;
+    snprintf(key, sizeof key, "%.*s", (int)(op.key_end - op.key > 31 ? 31 : op.key_end - op.key), op.key);
+    const char *v = op.val, *ve = op.val_end;
+    if (ve - v >= 2 && (*v == '\'' || *v == '"') && ve[-1] == *v) v++, ve--;   /* a quoted value may hold commas */
     if (ve - v >= (long)sizeof val) return lmm_fail(err, LMM_ERR, "options: the value of %s is longer than %d characters",
                                                     key, (int)sizeof val - 1);
     snprintf(val, sizeof val, "%.*s", (int)(ve - v), v);

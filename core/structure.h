@@ -58,6 +58,9 @@ int lmm_innermost_term(const lmm_design *d);
  * none given) and, for a spatial correlation, its covariates (formula variables, LMM_COR_MAX_DIM at most) in
  * vars, their count returned. */
 int lmm_structure_form(const lmm_structure *st, int *vars, int *group);
+/* The inner grouping variable of a nested correlation grouping (form = ~ t | a/b: b, and lmm_structure_form's
+ * group a); -1 for none. */
+int lmm_structure_inner_group(const lmm_structure *st);
 void lmm_structure_free(lmm_structure *st);
 
 #endif

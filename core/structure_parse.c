@@ -144,6 +144,59 @@ static int read_numbers(span v, const char *what, const char *arg, double *out, 
   return LMM_OK;
 }
 
+/* fixed = c(Female = 0.5, "3" = 1.2, `a b` = 2): strata by name, each held at its value (varIdent's a positive
+ * ratio; varPower's power, varExp's expon); cls the class, for messages */
+static int read_fixed_strata(span v, const char *cls, lmm_varfunc *vf, lmm_error *err) {
+  v = trim(v);
+  if (!(v.e - v.s >= 3 && v.s[0] == 'c' && v.s[1] == '(' && closing(v.s + 1, v.e) == v.e - 1))
+    return lmm_fail(err, LMM_ERR, "weights: %s's fixed must name its strata, as fixed = c(Female = 0.5), not "
+                    "'%.*s'", cls, (int)(v.e - v.s), v.s);
+  span in = trim((span){v.s + 2, v.e - 1});
+  for (const char *p = in.s; in.s < in.e && p <= in.e;) {
+    const char *end = top_level(p, in.e, ",");
+    span a = trim((span){p, end}), name = a;
+    p = end + 1;
+    if (a.s < a.e && (*a.s == '"' || *a.s == '\'' || *a.s == '`')) {   /* a quoted name */
+      const char *q = memchr(a.s + 1, *a.s, (size_t)(a.e - a.s - 1));
+      name = (span){a.s + 1, q ? q : a.s + 1};
+      a.s = q ? q + 1 : a.e;
+    } else {
+      name.e = a.s + ident_len(a.s, a.e);
+      a.s = name.e;
+    }
+    a = trim(a);
+    char buf[64], *stop;
+    double x = 0;
+    if (name.s == name.e || a.s == a.e || *a.s != '=' || (size_t)(a.e - a.s) >= sizeof buf)
+      return lmm_fail(err, LMM_ERR, "weights: %s's fixed must name its strata, as fixed = c(Female = 0.5), not "
+                      "'%.*s'", cls, (int)(v.e - v.s), v.s);
+    span num = trim((span){a.s + 1, a.e});
+    snprintf(buf, sizeof buf, "%.*s", (int)(num.e - num.s), num.s);
+    x = strtod(buf, &stop);
+    while (isspace((unsigned char)*stop)) stop++;
+    int ident = !strcmp(cls, "varIdent");
+    if (stop == buf || *stop || !isfinite(x) || (ident && !(x > 0)))
+      return lmm_fail(err, LMM_ERR, "weights: %s's fixed %s of '%.*s' must be a%s number, not '%.*s'", cls,
+                      ident ? "ratio" : "value", (int)(name.e - name.s), name.s, ident ? " positive" : "",
+                      (int)(num.e - num.s), num.s);
+    if (vf->nfixed == LMM_VF_MAX_FIXED)
+      return lmm_fail(err, LMM_ERR, "weights: %s's fixed holds at most %d strata", cls, LMM_VF_MAX_FIXED);
+    for (int j = 0; j < vf->nfixed; j++)
+      if (strlen(vf->fixed_name[j]) == (size_t)(name.e - name.s) && !strncmp(vf->fixed_name[j], name.s, (size_t)(name.e - name.s)))
+        return lmm_fail(err, LMM_ERR, "weights: %s's fixed names the stratum '%s' twice", cls, vf->fixed_name[j]);
+    if (!(vf->fixed_name[vf->nfixed] = lmm_mprintf("%.*s", (int)(name.e - name.s), name.s))) return lmm_nomem(err);
+    vf->fixed_ratio[vf->nfixed++] = x;
+  }
+  if (!vf->nfixed) return lmm_fail(err, LMM_ERR, "weights: %s's fixed = c() names no stratum", cls);
+  return LMM_OK;
+}
+
+/* c(a = 1, ...): numbers with names */
+static int named(span v) {
+  v = trim(v);
+  return v.e - v.s >= 3 && v.s[0] == 'c' && v.s[1] == '(' && top_level(v.s + 2, v.e - 1, "=") < v.e - 1;
+}
+
 static int read_logical(span v, const char *what, const char *arg, int *out, lmm_error *err) {
   v = trim(v);
   if (is_word(v, "TRUE") || is_word(v, "T")) *out = 1;
@@ -153,9 +206,9 @@ static int read_logical(span v, const char *what, const char *arg, int *out, lmm
 }
 
 /* ~ cov | group: the covariates ("1": none; up to maxcov of them, joined by '+') and the grouping, carried into
- * the formula (-1 where absent) */
+ * the formula (-1 where absent); with inner, a nested grouping ~ cov | a/b gives a in group and b in inner */
 static int read_form(span v, const char *what, lmm_formula *f, int *cov, int maxcov, int *ncov, int *group,
-                     lmm_error *err) {
+                     int *inner, lmm_error *err) {
   v = trim(v);
   *ncov = 0;
   *group = -1;
@@ -183,6 +236,19 @@ static int read_form(span v, const char *what, lmm_formula *f, int *cov, int max
                       "fitted(.), the fitted values", what, buf);
     else rc = lmm_formula_carry(f, buf, what, 0, &cov[(*ncov)++], err);
     p = end + 1;
+  }
+  const char *slash = g.s ? top_level(g.s, g.e, "/") : NULL;
+  if (!rc && slash && slash < g.e) {
+    span a = trim((span){g.s, slash}), b = trim((span){slash + 1, g.e});
+    if (!inner)
+      return lmm_fail(err, LMM_ERR, "%s: form '%.*s': a nested grouping (a/b) is read for correlation structures only",
+                      what, (int)(v.e - v.s), v.s);
+    if (a.s == a.e || b.s == b.e || top_level(b.s, b.e, "/") < b.e)
+      return lmm_fail(err, LMM_ERR, "%s: form '%.*s': a nested grouping takes two columns, outer/inner, as ~ 1 | a/b",
+                      what, (int)(v.e - v.s), v.s);
+    g.e = a.e;
+    snprintf(buf, sizeof buf, "%.*s", (int)(b.e - b.s), b.s);
+    rc = lmm_formula_carry(f, buf, what, 1, inner, err);
   }
   if (!rc && g.s) {
     snprintf(buf, sizeof buf, "%.*s", (int)(g.e - g.s), g.s);
@@ -232,18 +298,21 @@ static int read_varfunc(lmm_structure *st, span text, lmm_formula *f, int depth,
     if (!strcmp(arg, "form") || kind == LMM_VF_FIXED) {
       has_form = 1;
       int ncov;
-      rc = read_form(c.val[i], what, f, &v->cov, 1, &ncov, &group, err);
+      rc = read_form(c.val[i], what, f, &v->cov, 1, &ncov, &group, NULL, err);
       if (!rc && kind == LMM_VF_IDENT) {
         if (v->cov >= 0 || group < 0)
           rc = lmm_fail(err, LMM_ERR, "weights: varIdent's form must be ~ 1 | g, g the strata");
         v->strata = group;
         v->cov = -1;
-      } else if (!rc && group >= 0)
-        rc = lmm_fail(err, LMM_ERR, "weights: %s's strata (form = ~ x | g) are not available yet", classes[kind - 1]);
+      } else if (!rc && group >= 0 && kind == LMM_VF_FIXED)
+        rc = lmm_fail(err, LMM_ERR, "weights: varFixed takes no strata; give it a covariate, as varFixed(~ x)");
       else if (!rc && v->cov < 0)
         rc = lmm_fail(err, LMM_ERR, "weights: %s's form needs a covariate, as ~ x", classes[kind - 1]);
+      if (!rc && kind != LMM_VF_IDENT) v->strata = group;
     } else if (!strcmp(arg, "fixed") && kind == LMM_VF_IDENT) {
-      rc = lmm_fail(err, LMM_ERR, "weights: varIdent's fixed= is not available yet");
+      rc = read_fixed_strata(c.val[i], classes[kind - 1], v, err);
+    } else if (!strcmp(arg, "fixed") && (kind == LMM_VF_POWER || kind == LMM_VF_EXP) && named(c.val[i])) {
+      rc = read_fixed_strata(c.val[i], classes[kind - 1], v, err);   /* strata by name; checked against form's */
     } else if (!strcmp(arg, "fixed")) {
       rc = read_numbers(c.val[i], what, arg, v->value, kind == LMM_VF_CONSTPOWER ? 2 : 1, &n, err);
       v->nvalue = n;
@@ -262,6 +331,9 @@ static int read_varfunc(lmm_structure *st, span text, lmm_formula *f, int depth,
     }
   }
   if (!rc && kind == LMM_VF_CONSTPOWER && v->nvalue == 2 && v->value[0] == 0) v->value[0] = 1;   /* power= alone */
+  if (!rc && kind != LMM_VF_IDENT && v->nfixed && v->strata < 0)
+    rc = lmm_fail(err, LMM_ERR, "weights: %s's fixed names strata, and its form has none; give them, as "
+                  "form = ~ x | g", classes[kind - 1]);
   if (!rc && !has_form && kind == LMM_VF_IDENT)
     rc = lmm_fail(err, LMM_ERR, "weights: varIdent needs its strata, as varIdent(form = ~ 1 | g)");
   if (!has_form) v->cov = LMM_VF_FITTED;   /* nlme's default: form = ~ fitted(.) */
@@ -290,7 +362,7 @@ static int read_corstruct(lmm_structure *st, span text, lmm_formula *f, lmm_erro
                     (int)(c.cls.e - c.cls.s), c.cls.s);
   }
   lmm_corstruct *k = &st->cor;
-  *k = (lmm_corstruct){.kind = kind, .cov = -1, .group = -1};
+  *k = (lmm_corstruct){.kind = kind, .cov = -1, .group = -1, .group_inner = -1};
   st->has_cor = 1;
   int spatial = kind >= LMM_COR_EXP;
   static const char *const args3[] = {"value", "form", "fixed"}, *const args_arma[] = {"value", "form", "p", "q", "fixed"},
@@ -304,7 +376,7 @@ static int read_corstruct(lmm_structure *st, span text, lmm_formula *f, lmm_erro
     double x;
     if (!strcmp(arg, "form")) {
       int cov[LMM_COR_MAX_DIM];
-      rc = read_form(c.val[i], what, f, cov, spatial ? LMM_COR_MAX_DIM : 1, &n, &k->group, err);
+      rc = read_form(c.val[i], what, f, cov, spatial ? LMM_COR_MAX_DIM : 1, &n, &k->group, &k->group_inner, err);
       if (spatial) { memcpy(k->coord_var, cov, sizeof cov); k->ncoord = n; }
       else k->cov = cov[0];
     } else if (!strcmp(arg, "fixed")) rc = read_logical(c.val[i], what, arg, &k->fixed, err);
@@ -318,8 +390,7 @@ static int read_corstruct(lmm_structure *st, span text, lmm_formula *f, lmm_erro
         rc = lmm_fail(err, LMM_ERR, "correlation: metric must be \"euclidean\", \"maximum\" or \"manhattan\", not %.*s",
                       (int)(c.val[i].e - c.val[i].s), c.val[i].s);
     } else if (!strcmp(arg, "value")) {
-      if (kind == LMM_COR_SYMM) rc = lmm_fail(err, LMM_ERR, "correlation: corSymm's value= is not available yet");
-      else rc = read_numbers(c.val[i], what, arg, k->value, 2 * LMM_COR_MAX_ORDER, &k->nvalue, err);
+      rc = read_numbers(c.val[i], what, arg, k->value, 2 * LMM_COR_MAX_ORDER, &k->nvalue, err);
       value = c.val[i];
     } else {   /* p, q */
       rc = read_numbers(c.val[i], what, arg, &x, 1, &n, err);
@@ -362,6 +433,8 @@ int lmm_structure_parse(const char *weights, const char *correlation, lmm_formul
   *out = st;
   return LMM_OK;
 }
+
+int lmm_structure_inner_group(const lmm_structure *st) { return st && st->has_cor ? st->cor.group_inner : -1; }
 
 void lmm_structure_free(lmm_structure *st) {
   if (!st) return;

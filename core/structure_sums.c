@@ -16,6 +16,8 @@ enum { SUM_FIRST, SUM_LATER, SUM_EARLIER, SUM_DIFF };   /* a sum's kind: first r
 struct lmm_struct_sums {
   int nstrata, ngaps, nclasses, nsums;
   int vf_at, cor_at;      /* where varIdent's and the correlation's parameters are in u (-1: none) */
+  lmm_varfunc by_stratum; /* varIdent with one row per stratum (ident): its SD factors are the strata's */
+  int ident[MAX_STRATA];
   const lmm_structure *st;
   double gap[MAX_GAPS];
   int cls_gap[MAX_CLASSES], cls_from[MAX_CLASSES], cls_to[MAX_CLASSES];   /* a class: gap, strata of i and j */
@@ -202,6 +204,11 @@ int lmm_struct_sums_new(const lmm_structure *st, lmm_system *s, const lmm_design
   ss->st = st;
   ss->nstrata = st->nvf ? st->vf[0].nstrata : 1;
   ss->vf_at = st->nvf ? 0 : -1;
+  if (st->nvf) {
+    ss->by_stratum = st->vf[0];
+    for (int h = 0; h < ss->nstrata; h++) ss->ident[h] = h;
+    ss->by_stratum.stratum = ss->ident;
+  }
   ss->cor_at = st->has_cor ? (st->nvf ? st->vf[0].npar : 0) : -1;
   if (!classify(ss, st, n)) { lmm_struct_sums_free(ss); return LMM_OK; }
   ss->nsums = ss->nstrata + 3 * ss->nclasses;
@@ -239,8 +246,9 @@ int lmm_struct_sums_fill(const lmm_struct_sums *ss, lmm_system *s, const double 
   (void)s;
   const lmm_structure *st = ss->st;
   double sd[MAX_STRATA], coef[MAX_STRATA + 3 * MAX_CLASSES], f[MAX_GAPS], rho[MAX_GAPS], phi = 0, ld = 0;
+  for (int h = 0; h < ss->nstrata; h++) sd[h] = 1;
+  if (ss->vf_at >= 0) lmm_varfunc_sd(&ss->by_stratum, u + ss->vf_at, (size_t)ss->nstrata, sd);
   for (int h = 0; h < ss->nstrata; h++) {
-    sd[h] = h && ss->vf_at >= 0 ? exp(u[ss->vf_at + h - 1]) : 1;
     if (!(sd[h] > 0 && isfinite(sd[h]))) return LMM_NUMERIC;
     coef[h] = 1 / (sd[h] * sd[h]);
     ld += 2 * ss->nrow[h] * log(sd[h]);

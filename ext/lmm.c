@@ -15,10 +15,12 @@ SQLITE_EXTENSION_INIT1
 #include "lmm_confint.h"
 #include "lmm_bootstrap.h"
 #include "lmm_fit.h"
+#include "lmm_fit_stats.h"
 #include "lmm_histogram.h"
 #include "lmm_plot.h"
 #include "lmm_predict.h"
 #include "lmm_ranef.h"
+#include "lmm_stats_sql.h"
 #include "lmm_tidy.h"
 #include "lmm_update.h"
 #include "lmm_vcov.h"
@@ -84,7 +86,8 @@ int sqlite3_lmm_init(sqlite3 *db, char **errmsg, const sqlite3_api_routines *api
   }
   static const lmm_tvf *const tvfs[] = {&lmm_fit_tvf, &lmm_tidy_tvf, &lmm_anova_tvf, &lmm_ranef_tvf,
                                         &lmm_augment_tvf, &lmm_vcov_tvf, &lmm_predict_tvf, &lmm_update_tvf, &lmm_confint_tvf,
-                                        &lmm_bootstrap_tvf, &lmm_variogram_tvf};
+                                        &lmm_bootstrap_tvf, &lmm_variogram_tvf, &lmm_stats_sql_tvf,
+                                        &lmm_fit_stats_tvf};
   int rc = lmm_source_register(db);
   for (size_t i = 0; rc == SQLITE_OK && i < sizeof tvfs / sizeof *tvfs; i++) rc = lmm_register_tvf(db, tvfs[i]);
   if (rc == SQLITE_OK) rc = lmm_register_agg(db);

@@ -76,8 +76,8 @@ static int fit(sqlite3 *db, const char *fn, const char *const args[NARGS], lmm_m
 
 /* Save the fit under the name its options give, with the call that made it and the snapshot that predicts
  * from it whatever happens to the data later. */
-static int save(sqlite3 *db, const char *fn, const char *const args[NARGS], lmm_model *m, uint64_t fingerprint,
-                char **errmsg) {
+int lmm_fit_save(sqlite3 *db, const char *fn, const char *const args[4], lmm_model *m, uint64_t fingerprint,
+                 char **errmsg) {
   lmm_snapshot snap;
   lmm_error err = {0};
   lmm_interrupt_probe probe;
@@ -93,7 +93,7 @@ static int save(sqlite3 *db, const char *fn, const char *const args[NARGS], lmm_
   return rc;
 }
 
-static void copy_rows(const lmm_result *r, lmm_rowset *rows) {
+void lmm_fit_copy_rows(const lmm_result *r, lmm_rowset *rows) {
   for (int i = 0; i < r->nrows; i++) {
     const lmm_row *row = &r->rows[i];
     lmm_cell *c = lmm_rowset_add(rows);
@@ -118,8 +118,8 @@ int lmm_fit_rows(sqlite3 *db, const char *fn, const char *const call[4], lmm_row
   int rc = expand_dot(db, fn, args, &expanded, errmsg);
   if (expanded) args[ARG_FORMULA] = expanded;
   if (rc == SQLITE_OK) rc = fit(db, fn, args, &m, &fingerprint, errmsg);
-  if (rc == SQLITE_OK && m->options.save[0]) rc = save(db, fn, args, m, fingerprint, errmsg);
-  if (rc == SQLITE_OK) copy_rows(m->result, rows);
+  if (rc == SQLITE_OK && m->options.save[0]) rc = lmm_fit_save(db, fn, args, m, fingerprint, errmsg);
+  if (rc == SQLITE_OK) lmm_fit_copy_rows(m->result, rows);
   lmm_model_free(m);
   sqlite3_free(expanded);
   return rc;

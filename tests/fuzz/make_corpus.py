@@ -12,6 +12,7 @@ merged in by `make fuzz-merge` stay).
 Input formats (see tests/fuzz/fuzz_*.c):
   fuzz_formula   formula "\\n" random                       (random optional)
   fuzz_options   options text
+  fuzz_plot_options  one byte (the plot kind, modulo the kinds) then options text
   fuzz_model     formula "\\n" random "\\n" options "\\n" row bytes
   fuzz_design    bytes that describe a design (design_seed() below writes them)
 In fuzz_formula and fuzz_model a field may hold repeats: "\\x01" COUNT ":" BODY "\\x02" (rep() below).
@@ -192,6 +193,13 @@ TRICKY_OPTIONS = [
     "contrasts=", "contrasts=sum, contrasts=sum",
 ]
 
+PLOT_OPTIONS = [
+    "", "width=800", "width=800, height=600", "title=Fit (a, b), width=700", "title='a, b'", "title=\"x, (y\"",
+    "title='open", "title=Children's growth, width=700", "xlim=-3:3", "xlim=c(-3, 3)", "ylim=-1 1", "xlim=3:-3",
+    "type=normalized", "type=pearson, smooth=0", "level=2, interval=0.95", "xlab=x, ylab=y", "width=99", "colour=red",
+    "smooth", "title=" + "t" * 300, "xlim=c(1e308, 1e309)", "interval=0.999999", ",,, ,width=100,",
+]
+
 
 # ---- model seeds: formula, random, options and the row bytes -------------------
 
@@ -347,6 +355,11 @@ def main():
     # fuzz_options
     for o in all_options:
         write("fuzz_options", "options", o)
+
+    # fuzz_plot_options: each text for the qq plot (kind 0), the ranef plot (5) and the histogram (8)
+    for o in PLOT_OPTIONS:
+        for kind in (0, 5, 8):
+            write("fuzz_plot_options", "plot", bytes([kind]) + o.encode("utf-8"))
 
     # fuzz_model
     seen = set()

@@ -95,6 +95,12 @@ static const char *const saved_models[] = {
   "'Reaction ~ Days + (1|Subject)', NULL, 'save=sl_query')",
   "SELECT count(*) FROM lmm_fit('SELECT * FROM sleepstudy WHERE Days < 5', 'Reaction ~ Days', '1|Subject', "
   "'weights=varExp(form = ~ Days, fixed = 0.1), correlation=corAR1(0.5, form = ~ 1 | Subject, fixed = TRUE), save=sl_st')",
+  /* the statistics of Reaction ~ Days + (Days|Subject) as lmm_stats_sql's sqlite queries make them (stats.h) */
+  "CREATE TABLE ss_center AS SELECT count(*) AS n_all, avg(Days) AS c_1, avg(Reaction) AS c_2, max(abs(Days)) AS mx_0, "
+  "max(abs(Reaction)) AS mx_y FROM sleepstudy",
+  "CREATE TABLE ss_groups AS SELECT Subject, count(*) AS n, sum(Days - c_1) AS s_0_1, sum(Reaction - c_2) AS s_0_2, "
+  "sum((Days - c_1) * (Days - c_1)) AS s_1_1, sum((Days - c_1) * (Reaction - c_2)) AS s_1_2, "
+  "sum((Reaction - c_2) * (Reaction - c_2)) AS s_2_2 FROM sleepstudy, ss_center GROUP BY Subject",
   NULL,
 };
 
@@ -139,6 +145,11 @@ static const alloc_case cases[] = {
   {"anova_bootstrap", 1, "SELECT * FROM lmm_anova('sl_int, sl_ml', 'test=bootstrap, nsim=2, threads=1')"},
   {"augment_structure", 1, "SELECT * FROM lmm_augment('sl_st')"},
   {"variogram", 1, "SELECT * FROM lmm_variogram('sl_st', 'form=~ Days, resType=normalized')"},
+  {"fit_structure_options", 0, "SELECT * FROM lmm_fit('SELECT Reaction, Days, Days > 4 AS late, Subject FROM sleepstudy "
+   "WHERE Days < 7', 'Reaction ~ Days', NULL, 'weights=varComb(varIdent(form = ~ 1 | late, fixed = c(\"1\" = 1.2)), "
+   "varExp(form = ~ Days | late)), correlation=corCompSymm(form = ~ 1 | Subject/late)')"},
+  {"variogram_options", 1, "SELECT * FROM lmm_variogram('sl_st', 'form=~ Days, breaks=c(1, 2, 3), robust=TRUE')"},
+  {"variogram_none", 1, "SELECT * FROM lmm_variogram('sl_st', 'collapse=none, resType=response')"},
   {"agg", 0,
    "SELECT g.late, t.* FROM (SELECT Days > 4 AS late, lmm_agg('Reaction ~ Days', '1|Subject', 'method=ML', "
    "'Reaction', Reaction, 'Days', Days, 'Subject', Subject) AS fit FROM sleepstudy GROUP BY 1) AS g, lmm_tidy(g.fit) AS t"},
@@ -146,6 +157,10 @@ static const alloc_case cases[] = {
   {"plot_diagnostics", 1, "SELECT lmm_plot('sl_lm', 'diagnostics')"},
   {"plot_ranef", 1, "SELECT lmm_plot('sl', 'ranef', 'interval=0.95')"},
   {"plot_coef_ic", 1, "SELECT lmm_plot('sl_int, sl_ml', 'coef'), lmm_plot('sl_int, sl_ml', 'ic')"},
+  {"stats_sql", 0, "SELECT * FROM lmm_stats_sql('sleepstudy', 'log(Reaction) ~ Days * factor(Subject) + (Days|Subject)', NULL, "
+   "NULL, 'clickhouse')"},
+  {"fit_stats", 1, "SELECT * FROM lmm_fit_stats('ss', 'Reaction ~ Days + (Days|Subject)', NULL, 'save=ss_m')"},
+  {"fit_stats_lm", 1, "SELECT * FROM lmm_fit_stats('ss', 'Reaction ~ Days')"},
   {"histogram_barplot", 0, "SELECT lmm_histogram(Reaction, 'title=x'), lmm_barplot(Subject) FROM sleepstudy"},
 };
 

@@ -499,8 +499,8 @@ def structure_saved_errors(t, db):
                                                    "correlation= have 1"], "a structure of the wrong length"),
         ("SELECT * FROM lmm_variogram('se_ar1', 'form=~ Tme')", ["lmm_variogram: form: 'Tme' is not a numeric variable "
                                                                  "the model reads"], "a variogram's unknown covariate"),
-        ("SELECT * FROM lmm_variogram('se_ar1', 'nint=10')", ["lmm_variogram: options: 'nint' is not an option of "
-                                                              "lmm_variogram"], "a variogram's unknown option"),
+        ("SELECT * FROM lmm_variogram('se_ar1', 'lag=10')", ["lmm_variogram: options: 'lag' is not an option of "
+                                                             "lmm_variogram"], "a variogram's unknown option"),
     ]:
         t.error(db, q, (), fragments, what)
     t.ok(snapshot(db) == before, "the database changed under refused structured models")

@@ -2,6 +2,7 @@
  * (C locale), rows with NULL dropped as na.omit does, and errors that name
  * the column and the row. */
 #include "harness.h"
+#include <stdio.h>
 #include "helpers.h"
 
 static const lmm_frame_var *fvar(const lmm_model *m, const char *label) {
@@ -302,6 +303,58 @@ void test_frame_errors(void) {
   lmm_model_free(m);
 }
 
+/* The grouping g of y ~ 1 + (1|g) over t's rows (NULL, checked, if the design fails). */
+static const lmm_frame_var *grouping_g(test_table *t, lmm_model **m) {
+  lmm_error err;
+  CHECK_INT(load_design("y ~ 1 + (1|g)", NULL, t, m, &err), LMM_OK);
+  const lmm_frame_var *g = *m ? fvar(*m, "g") : NULL;
+  CHECK(g != NULL);
+  return g;
+}
+
+void test_frame_text_keys(void) {
+  /* text of up to 7 bytes is found by its packed bytes and length, longer text by hash and compare:
+   * texts at the border (7 and 8 bytes, one prefix of the other), a NUL inside ("a" and "a\0" and
+   * "a\0\0" apart), the empty text, and 3000 ids "s00012" scrambled over 9000 rows (the table
+   * grows from 64 slots to 8192) must each keep their own level */
+  enum { NID = 3000, NROW = 3 * NID + 9 };
+  static const char *names[] = {"y", "g"};
+  static lmm_value rows[2 * NROW];
+  static char ids[NID][8];
+  for (int i = 0; i < NID; i++) snprintf(ids[i], sizeof ids[i], "s%05d", i);
+  for (int r = 0; r < 3 * NID; r++) {
+    rows[2 * r] = NUM(r % 5);
+    rows[2 * r + 1] = TXTP(ids[(r * 7919L) % NID]);
+  }
+  static const lmm_value odd[] = {TXT("abcdefg"), TXT("abcdefgh"), TXT("abcdefgi"), TXT("abcdefh"), TXT("a"),
+                                  TXT("a\0"), TXT("a\0\0"), TXT(""), TXT("abcdefg")};
+  for (int i = 0; i < 9; i++) {
+    rows[2 * (3 * NID + i)] = NUM(i);
+    rows[2 * (3 * NID + i) + 1] = odd[i];
+  }
+  test_table t = {2, names, NROW, rows, 0};
+  lmm_model *m = NULL;
+  const lmm_frame_var *g = grouping_g(&t, &m);
+  if (g) {
+    /* in byte order: "", "a", "a\0", "a\0\0", "abcdefg", "abcdefgh", "abcdefgi", "abcdefh", the ids */
+    CHECK_INT(g->nlevels, NID + 8);
+    static const int len[] = {0, 1, 2, 3, 7, 8, 8, 7};
+    for (int i = 0; i < 8; i++) CHECK_INT(g->level_len[i], len[i]);
+    CHECK_STR(g->levels[4], "abcdefg");
+    CHECK_STR(g->levels[5], "abcdefgh");
+    CHECK_STR(g->levels[7], "abcdefh");
+    CHECK_STR(g->levels[8], "s00000");
+    CHECK_STR(g->levels[NID + 7], "s02999");
+    int wrong = 0;
+    for (int r = 0; r < 3 * NID; r++)
+      if (g->code[r] != 8 + (int)((r * 7919L) % NID)) wrong++;
+    CHECK_INT(wrong, 0);
+    static const int want[] = {4, 5, 6, 7, 1, 2, 3, 0, 4};
+    for (int i = 0; i < 9; i++) CHECK_INT(g->code[3 * NID + i], want[i]);
+  }
+  lmm_model_free(m);
+}
+
 void test_frame_many_levels(void) {
   /* a grouping of 3000 numbers met in scrambled order, each three times,
    * grows the level table from 64 slots to 8192: every row must still find
@@ -320,10 +373,7 @@ void test_frame_many_levels(void) {
   rows[2 * (NROW - 1) + 1] = NUM(1001);
   test_table t = {2, names, NROW, rows, 0};
   lmm_model *m = NULL;
-  lmm_error err;
-  CHECK_INT(load_design("y ~ 1 + (1|g)", NULL, &t, &m, &err), LMM_OK);
-  const lmm_frame_var *g = m ? fvar(m, "g") : NULL;
-  CHECK(g != NULL);
+  const lmm_frame_var *g = grouping_g(&t, &m);
   if (g) {
     CHECK_INT(g->nlevels, NLEV);
     CHECK_STR(g->levels[0], "0");
@@ -339,6 +389,7 @@ void test_frame_many_levels(void) {
   }
   lmm_model_free(m);
 
+  lmm_error err;
   /* whole numbers are found through a direct map that covers 2 values per
    * level: 30000 comes first, beyond it, and stays in the hashed slots;
    * 13000 levels later 20000 widens the map over 30000, whose next rows

@@ -76,9 +76,11 @@ int main(void) {
   /* test_options.c */
   RUN(test_options_valid);
   RUN(test_options_errors);
+  RUN(test_option_tokens);
   /* test_frame.c */
   RUN(test_frame_text_levels);
   RUN(test_frame_numeric_levels);
+  RUN(test_frame_text_keys);
   RUN(test_frame_many_levels);
   RUN(test_frame_null_rows);
   RUN(test_frame_errors);

@@ -83,6 +83,9 @@ void test_structure_sums_car1_and_alone(void) {
   same_criterion("1|g", "weights=varIdent(form = ~ 1 | s)", 0, 1, 0.9, u3);
   same_criterion(NULL, "weights=varIdent(form = ~ 1 | s)", 0, 0, 0, u3);
   same_criterion("1|g", "correlation=corAR1(form = ~ 1 | g)", 0, 1, 0.9, u4);
+  double u5[] = {log(0.7), ar1_param(0.6)};   /* stratum b held at 0.6: c's ratio and Phi free */
+  same_criterion("1|g", "correlation=corAR1(form = ~ t | g), weights=varIdent(form = ~ 1 | s, fixed = c(b = 0.6))", 0, 1,
+                 0.7, u5);
 }
 
 /* More distinct gaps than the sums take: the rows are whitened anew, and the criterion says it has no sums. */

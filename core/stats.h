@@ -1,0 +1,51 @@
+/* stats.h — a model's sufficient statistics computed where the rows live (issue 19).
+ *
+ * The statistics are two tables.  `<prefix>_center`, one row: the first aggregate pass over the rows the fit
+ * keeps, n_all (their number), c_1 .. c_m the means of the model's *atoms* (the distinct products of
+ * numeric variables its X and Z columns multiply a factor's coding by) and c_{m+1} of y, and the largest
+ * magnitudes mx_<v> of each numeric variable v (its index in the formula) and mx_y (the powers of two of
+ * design.h).  `<prefix>_groups`: a row per distinct combination of the model's *keys* (the columns of its
+ * grouping factors and of its factors), with n, its rows, and s_<a>_<b> (0 <= a <= b <= m + 1, s_0_0 being
+ * n) the sums of products of the row vector u = [1, a_1 - c_1, ..., a_m - c_m, y - c_{m+1}]: every sum is
+ * of centered values, so a large mean does not swamp the spread it carries (the care the QR of [X y] takes
+ * in accumulate.c), the centers computed again inside that query from the same aggregate.  Every block of
+ * A (blocks.h) is a sum over the groups (stats_fit.c): a level's blocks over its groups, a level pair's over
+ * the pair's, the fixed part's over all; the groups' n must add up to n_all.  The rows moved are the
+ * distinct combinations of the keys: the level pairs of two crossed groupings (times the factors' cells),
+ * not the rows.
+ */
+#ifndef LMM_STATS_H
+#define LMM_STATS_H
+
+#include "formula.h"
+
+enum { LMM_SQL_SQLITE, LMM_SQL_CLICKHOUSE, LMM_SQL_POSTGRESQL, LMM_SQL_DUCKDB, LMM_SQL_SPARK };
+
+typedef struct lmm_stats_layout {
+  const lmm_formula *f;
+  int nkeys;
+  int key_col[LMM_MAX_VARS];     /* index into f->cols */
+  uint64_t factor_vars;          /* formula variables the model reads as factors (bits) */
+  int natoms;                    /* m: atoms 1 .. m; 0 is the constant, m + 1 is y */
+  lmm_term atom[LMM_MAX_TERMS];  /* atom i's numeric variables (atom[0] = 0) */
+  uint64_t numeric_vars;         /* formula variables that are numbers in the model */
+} lmm_stats_layout;
+
+/* The layout of a parsed formula.  is_text(arg, col) says whether a plain column holds text (a factor in
+ * the model, as a local fit reads text); NULL: plain columns are numbers.  Refuses what the statistics cannot
+ * carry: an offset, a basis learned from the data (poly, ns, bs, scale), a factor of an expression. */
+int lmm_stats_layout_new(const lmm_formula *f, int (*is_text)(void *arg, const char *col), void *arg,
+                         lmm_stats_layout *out, lmm_error *err);
+/* The atom whose numeric variables are t's (0: none). */
+int lmm_stats_atom(const lmm_stats_layout *l, lmm_term t);
+
+/* The queries (name, SQL text) that compute the statistics of `data` in dialect (LMM_SQL_*): *n of them
+ * into names[] and sqls[] (lmm_malloc'd strings, free with lmm_stats_sql_free). */
+enum { LMM_STATS_MAX_QUERIES = 2 };
+int lmm_stats_sql(const lmm_stats_layout *l, const char *data, int dialect, char **names, char **sqls, int *n,
+                  lmm_error *err);
+void lmm_stats_sql_free(char **names, char **sqls, int n);
+/* LMM_SQL_* of a dialect's name, or -1. */
+int lmm_stats_dialect(const char *name);
+
+#endif

@@ -1,0 +1,154 @@
+"""The distributed pass end to end (issue 19): a two-shard ClickHouse cluster on 127.0.0.1 started here
+(tests/clickhouse/cluster.sh) and stopped at the end, whatever happens; every reference case that lmm fits
+from statistics (tests/sql/test_stats.py's) with its data split between the shards, and the simulated
+y ~ x + trt + (1 + x | school) + (1 | rater) at 1M rows generated inside the engine (tools/ch_bench.py): the
+fit from the statistics ClickHouse computes (tools/lmm_clickhouse.py) equals lmm_fit's on the same rows
+(logLik within 1e-9 relative, estimates within 1e-6 of their SE).  The bytes of statistics moved are printed
+beside the rows' bytes.  An unreachable engine and an engine error are clear errors.
+
+Usage: /usr/bin/python3 tests/clickhouse/test_clickhouse.py build/lmm [rows of the simulated data]"""
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "tests", "sql"))
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+import harness  # noqa: E402
+import test_stats  # noqa: E402
+import ch_bench  # noqa: E402
+from lmm_clickhouse import EngineError, fit as ch_fit, query  # noqa: E402
+
+PORT = int(os.environ.get("LMM_CH_PORT", "18423"))   # not the bench cluster's (make ch-start: 18123)
+URL = "http://127.0.0.1:%d" % PORT
+URL2 = "http://127.0.0.1:%d" % (PORT + 1)
+
+
+def ch_type(values):
+    nums = [v for v in values if v is not None]
+    base = "Float64" if all(isinstance(v, (int, float)) for v in nums) else "String"
+    return "Nullable(%s)" % base if len(nums) < len(values) else base
+
+
+def tsv(v):
+    if v is None:
+        return "\\N"
+    if isinstance(v, float):
+        return repr(v)
+    return str(v).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+
+
+def load_table(db, table):
+    """The SQLite table as <table>_local on both shards (rows alternately) and the Distributed <table>."""
+    cur = db.execute('SELECT * FROM "%s"' % table)
+    names = [d[0] for d in cur.description]
+    rows = cur.fetchall()
+    cols = ", ".join("`%s` %s" % (n, ch_type([r[i] for r in rows])) for i, n in enumerate(names))
+    for k, url in enumerate((URL, URL2)):
+        query(url, "DROP TABLE IF EXISTS `%s`" % table)
+        query(url, "DROP TABLE IF EXISTS `%s_local`" % table)
+        query(url, "CREATE TABLE `%s_local` (%s) ENGINE = Log" % (table, cols))
+        part = rows[k::2]
+        if part:
+            body = "".join("\t".join(tsv(v) for v in r) + "\n" for r in part)
+            query(url, "INSERT INTO `%s_local` FORMAT TSV\n%s" % (table, body))
+    query(URL, "CREATE TABLE `%s` AS `%s_local` ENGINE = Distributed(lmm2, default, `%s_local`)" % (table, table, table))
+
+
+def reference_cases(t, db):
+    loaded, fitted = set(), 0
+    for name, ref in test_stats.qualifying_cases():
+        sql = ref["sql"]
+        data, formula, random, options = sql["data"], sql["formula"], sql.get("random"), sql.get("options")
+        if random:
+            options = (options + ", " if options else "") + "df=satterthwaite"
+        try:   # the cases test_stats fits from statistics: lmm_fit fits them and the sqlite dialect carries them
+            local = test_stats.rows_of(db, "SELECT * FROM lmm_fit(?, ?, ?, ?)", (data, formula, random, options))
+            db.execute("SELECT * FROM lmm_stats_sql(?, ?, ?, ?, 'clickhouse')", (data, formula, random, options))
+        except sqlite3.Error:
+            continue
+        if data not in loaded:
+            load_table(db, data)
+            loaded.add(data)
+        try:
+            remote, m = ch_fit(db, URL, data, formula, random, options, prefix="ch", measure=False)
+        except (sqlite3.Error, EngineError) as e:
+            t.ok(any(r in str(e) for r in test_stats.REFUSALS), "%s: %s" % (name, e))
+            continue
+        test_stats.compare(t, local, remote, "clickhouse " + name, *test_stats.NEAR_COLLINEAR.get(name, ()))
+        fitted += 1
+    print("clickhouse: %d reference cases fitted from the cluster's statistics (%d tables)" % (fitted, len(loaded)))
+    t.ok(fitted >= 150, "only %d reference cases fitted from ClickHouse" % fitted)
+
+
+def simulated(t, db, rows):
+    """The bench model at `rows` rows: generated in the cluster, fitted from its statistics and locally."""
+    t0 = time.time()
+    ch_bench.load(URL, rows, table="sim")
+    gen = time.time() - t0
+    remote, m = ch_fit(db, URL, "sim", ch_bench.MODEL, prefix="sim")
+    t1 = time.time()
+    body = query(URL, "SELECT school, rater, trt, x, y FROM sim FORMAT TSV").decode()
+    db.execute("DROP TABLE IF EXISTS sim_rows")
+    db.execute("CREATE TABLE sim_rows (school INTEGER, rater INTEGER, trt INTEGER, x REAL, y REAL)")
+    db.executemany("INSERT INTO sim_rows VALUES (?, ?, ?, ?, ?)",
+                   ((int(a), int(b), int(c), float(d), float(e)) for a, b, c, d, e in
+                    (line.split("\t") for line in body.splitlines())))
+    pull = time.time() - t1
+    t2 = time.time()
+    local = test_stats.rows_of(db, "SELECT * FROM lmm_fit('sim_rows', ?)", (ch_bench.MODEL,))
+    local_s = time.time() - t2
+    test_stats.compare(t, local, remote, "clickhouse simulated %d rows" % rows)
+    print("clickhouse simulated %d rows: generated %.1f s; engine pass %.1f s, statistics %d bytes (%d rows) vs the "
+          "rows' %d bytes (%.0f %%); fit from statistics %.1f s; rows pulled %.1f s, local fit %.1f s"
+          % (rows, gen, m["engine_s"], m["stats_bytes"], m["stats_rows"], m["rows_bytes"],
+             100.0 * m["stats_bytes"] / max(m["rows_bytes"], 1), m["fit_s"], pull, local_s))
+    t.ok(m["rows_bytes"] == rows * (4 + 4 + 1 + 8 + 8), "rows' bytes %d for %d rows" % (m["rows_bytes"], rows))
+    query(URL, "DROP TABLE sim")
+    for url in (URL, URL2):
+        query(url, "DROP TABLE sim_local")
+
+
+def errors(t, db):
+    """An unreachable engine and an engine error: the driver's message names them; nothing stored."""
+    try:
+        ch_fit(db, "http://127.0.0.1:%d" % (PORT + 50), "sleepstudy", test_stats.FORMULA, prefix="unreach")
+        t.ok(False, "no error from an unreachable engine")
+    except EngineError as e:
+        t.ok("cannot reach ClickHouse at http://127.0.0.1:%d" % (PORT + 50) in str(e), "unreachable: %s" % e)
+    db.execute("CREATE TEMP TABLE nosuch (Reaction REAL, Days REAL, Subject REAL)")   # declared here, not there
+    try:
+        ch_fit(db, URL, "nosuch", test_stats.FORMULA, prefix="enginerr")
+        t.ok(False, "no error from an engine error")
+    except EngineError as e:
+        t.ok("refused the query" in str(e) and "nosuch" in str(e), "engine error: %s" % e)
+    left = db.execute("SELECT count(*) FROM sqlite_master WHERE name LIKE 'unreach%' OR name LIKE 'enginerr%'")
+    t.ok(left.fetchone()[0] == 0, "a failed round trip stored statistics")
+
+
+def main():
+    ext = sys.argv[1] if len(sys.argv) > 1 else "build/lmm"
+    rows = int(sys.argv[2]) if len(sys.argv) > 2 else 1000000
+    cluster = os.path.join(ROOT, "build", "ch-test")
+    env = dict(os.environ, LMM_CH_PORT=str(PORT))
+    script = os.path.join(HERE, "cluster.sh")
+    t = harness.Checks()
+    try:
+        subprocess.run(["sh", script, "start", cluster], check=True, env=env)
+        _, path = harness.private_copy("lmm-ch-")
+        db = harness.connect(ext, path)
+        errors(t, db)
+        reference_cases(t, db)
+        simulated(t, db, rows)
+    finally:
+        subprocess.run(["sh", script, "stop", cluster], env=env)
+    left = subprocess.run(["pgrep", "-f", cluster], capture_output=True, text=True).stdout.split()
+    t.ok(not left, "clickhouse-server processes left running: %s" % left)
+    return t.summary()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
