@@ -43,6 +43,7 @@ import data
 import models
 import report
 import runner
+import structures
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_SIZES = "10000 100000 1000000 10000000"
@@ -193,6 +194,7 @@ def main():
         return 0
     confint_profile.report(args.ext, 5, lme4 is not None)
     bootstrap.report(args, lme4)
+    structures.report(args, structures.nlme_available())
     return 0
 
 

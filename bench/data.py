@@ -88,3 +88,36 @@ def csv(db, table, columns, name):
             subprocess.run(["sqlite3", "-csv", "-header", db, sql], stdout=f, check=True)
         os.replace(tmp, path)
     return path
+
+
+def panel_db(subjects):
+    """Path of the simulated panel of the structured rows (table panel, `subjects` x 10 times), made if needed:
+    subject s in group 'abc'[s % 3] with residual sd 1, 1.5 or 2 and group effect 0, 1, -1, a random intercept of
+    sd 1, AR(1) errors with phi 0.5 along time 0..9, x ~ N(0, 1), y = 1 + 0.5 x + group + intercept + sd e; one
+    seeded Python stream, so the same size always gives the same table."""
+    import math
+    import random
+    import sqlite3
+    path = os.path.join(OUT, "panel_%d.db" % subjects)
+    if _stale(path, os.path.abspath(__file__)):
+        os.makedirs(OUT, exist_ok=True)
+        tmp = path + ".tmp"
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        rnd = random.Random(1)
+        con = sqlite3.connect(tmp)
+        con.execute("CREATE TABLE panel(subject INTEGER, time INTEGER, x REAL, grp TEXT, y REAL)")
+
+        def rows():
+            for s in range(subjects):
+                b, g = rnd.gauss(0, 1), "abc"[s % 3]
+                sd, eff, e = (1, 1.5, 2)[s % 3], (0, 1, -1)[s % 3], rnd.gauss(0, 1)
+                for t in range(10):
+                    e = 0.5 * e + math.sqrt(0.75) * rnd.gauss(0, 1)
+                    x = rnd.gauss(0, 1)
+                    yield s, t, x, g, 1 + 0.5 * x + eff + b + sd * e
+        con.executemany("INSERT INTO panel VALUES (?, ?, ?, ?, ?)", rows())
+        con.commit()
+        con.close()
+        os.replace(tmp, path)
+    return path

@@ -18,24 +18,9 @@ csv <- args[1]; form <- as.formula(args[2]); reml <- as.logical(args[3]); runs <
 budget <- as.numeric(args[5])
 factors <- if (length(args) >= 6 && nzchar(args[6])) strsplit(args[6], ",")[[1]] else character(0)
 
-hwm_kb <- function() {   # peak resident set of this process so far (Linux)
-  st <- readLines("/proc/self/status")
-  as.numeric(sub("^VmHWM:\\s*(\\d+).*$", "\\1", grep("^VmHWM:", st, value = TRUE)))
-}
-out <- function(key, value) { cat(key, "\t", value, "\n", sep = ""); flush(stdout()) }
-
-t_read <- system.time({
-  if (requireNamespace("data.table", quietly = TRUE)) {
-    d <- as.data.frame(data.table::fread(csv, colClasses = list(character = factors), showProgress = FALSE))
-  } else {
-    header <- names(read.csv(csv, nrows = 1))
-    d <- read.csv(csv, colClasses = ifelse(header %in% factors, "character", NA))
-  }
-  for (f in factors) d[[f]] <- factor(d[[f]])
-})[["elapsed"]]
-invisible(gc())
-out("read_s", t_read)
-out("base_kb", hwm_kb())
+here <- dirname(sub("^--file=", "", grep("^--file=", commandArgs(FALSE), value = TRUE)))
+source(file.path(here, "read_rows.R"))
+d <- read_rows(csv, factors)
 
 times <- numeric(0)
 for (i in seq_len(runs)) {

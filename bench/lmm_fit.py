@@ -1,11 +1,12 @@
 """The lmm side of the benchmark: one model in a process of its own.
 
-    /usr/bin/python3 bench/lmm_fit.py EXT DB TABLE FORMULA OPTIONS RUNS BUDGET
+    /usr/bin/python3 bench/lmm_fit.py EXT DB TABLE FORMULA OPTIONS RUNS BUDGET COLUMNS [RANDOM]
 
 Loads the extension EXT into database DB, scans the model's columns of TABLE once untimed (so the
 scans and the fits find the file equally warm), records the peak resident set so far (the baseline:
 this process doing only the scan), then times up to RUNS bare scans and RUNS fits of
-lmm_fit(TABLE, FORMULA, NULL, OPTIONS) in turn, a scan before each fit, so that both see the shared
+lmm_fit(TABLE, FORMULA, RANDOM, OPTIONS) in turn (RANDOM: nlme's random part, NULL when not given), a scan
+before each fit, so that both see the shared
 machine in the same minutes, and records the peak resident set again.  A further fit starts only if
 the fits so far plus one more of their median would stay within BUDGET seconds; the scans that are
 left are timed after the fits.
@@ -52,6 +53,7 @@ def timed(db, sql, params=()):
 def main():
     ext, path, table, formula, options, runs, budget = sys.argv[1:8]
     columns = sys.argv[8].split(",")
+    random = sys.argv[9] if len(sys.argv) > 9 and sys.argv[9] else None
     runs, budget = int(runs), float(budget)
     db = sqlite3.connect(path)
     db.enable_load_extension(True)
@@ -62,7 +64,7 @@ def main():
     out("rows", rows[0][0])
     out("base_kb", hwm_kb())
 
-    fit = "SELECT effect, term, estimate FROM lmm_fit(?, ?, NULL, ?)"
+    fit = "SELECT effect, term, estimate FROM lmm_fit(?, ?, ?, ?)"
     times = []
     scans = 0
     for i in range(runs):
@@ -71,7 +73,7 @@ def main():
         out("scan_s", timed(db, scan)[0])
         scans += 1
         try:
-            t, result = timed(db, fit, (table, formula, options or None))
+            t, result = timed(db, fit, (table, formula, random, options or None))
         except sqlite3.Error as e:
             out("error", str(e).replace("\t", " ").replace("\n", " "))
             return 1

@@ -387,9 +387,11 @@ done:
   return rc;
 }
 
+static void to_unit_columns(lmm_system *s);
+
 /* Each random-effects column at unit root mean square (see zscale). */
 int lmm_system_unit_columns(lmm_system *s) {
-  int K = s->K, p1 = s->p + 1;
+  int K = s->K;
   if (!(s->zscale = lmm_calloc((size_t)(K ? K : 1), sizeof *s->zscale))) return -1;
   for (int k = 0; k < K; k++) {
     int q = s->q[k];
@@ -403,6 +405,13 @@ int lmm_system_unit_columns(lmm_system *s) {
       if (!(z[a] > 0) || !isfinite(z[a])) z[a] = 1;
     }
   }
+  to_unit_columns(s);
+  return 0;
+}
+
+/* A's random-effects columns divided by their zscale. */
+static void to_unit_columns(lmm_system *s) {
+  int K = s->K, p1 = s->p + 1;
   for (int j = 0; j < K; j++) {
     const double *zj = s->zscale[j];
     int qj = s->q[j];
@@ -419,7 +428,6 @@ int lmm_system_unit_columns(lmm_system *s) {
     for (int c = 0; c < F->cols; c++)
       for (int r = 0; r < p1; r++) F->v[(size_t)c * (size_t)p1 + (size_t)r] /= zj[c % qj];
   }
-  return 0;
 }
 
 
@@ -429,4 +437,15 @@ int lmm_system_fill(lmm_system *s, const lmm_design *d, const lmm_basis *b, lmm_
   if ((rc = accumulate(s, d, stop)))
     return rc == LMM_INTERRUPTED ? lmm_fail(err, rc, "interrupted") : lmm_nomem(err);
   return lmm_system_unit_columns(s) ? lmm_nomem(err) : LMM_OK;
+}
+
+int lmm_system_refill(lmm_system *s, const lmm_design *d, lmm_stop *stop) {
+  for (int j = 0; j <= s->K; j++)
+    for (int i = j; i <= s->K; i++) {
+      lmm_block *a = lmm_sys_A(s, i, j);
+      memset(a->v, 0, sizeof *a->v * lmm_block_values(a));
+    }
+  int rc = accumulate(s, d, stop);
+  if (!rc) to_unit_columns(s);
+  return rc;
 }

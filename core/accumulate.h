@@ -20,4 +20,8 @@ int lmm_system_fill(lmm_system *s, const lmm_design *d, const lmm_basis *b, lmm_
 int lmm_system_basis(lmm_system *s, const lmm_design *d, const double *R, lmm_stop *stop, lmm_error *err);
 int lmm_system_unit_columns(lmm_system *s);
 
+/* A's values again from rows of the same shape (a residual structure's rows whitened anew, structure.c), by the
+ * basis and unit columns the system has; LMM_INTERRUPTED or LMM_NOMEM. */
+int lmm_system_refill(lmm_system *s, const lmm_design *d, lmm_stop *stop);
+
 #endif

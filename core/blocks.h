@@ -88,6 +88,12 @@ typedef struct lmm_system {
    * is no tail: no dense random-effects term. */
   int tail_from, tail_order;
   double *tail;
+  /* A residual structure fitted with theta by the one optimizer (structure.c): the map's LMM_THETA_STRUCT entries
+   * (theta.h) are its parameters u, and refill sets A's values for them, with *logdet the log|Lambda| the
+   * criterion adds, before the factor at theta (fit.c).  LMM_NUMERIC: no criterion at u; LMM_NOMEM and
+   * LMM_INTERRUPTED end the fit.  NULL: A is the rows' and stays. */
+  int (*refill)(void *ctx, struct lmm_system *s, const double *u, lmm_stop *stop, double *logdet);
+  void *refill_ctx;
 } lmm_system;
 
 

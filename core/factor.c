@@ -617,7 +617,7 @@ static int later_terms(lmm_system *s, lmm_stop *stop) {
 
 int lmm_system_factor(lmm_system *s, double *const *T, lmm_stop *stop) {
   int K = s->K;
-  for (int j = 1; j <= K; j++)
+  for (int j = K ? 1 : 0; j <= K; j++)   /* without random effects (a gls's joint fit) the fixed part alone */
     for (int i = j; i <= K; i++)
       scale_block(lmm_sys_L(s, i, j), lmm_sys_A(s, i, j), i < K ? T[i] : NULL, j < K ? T[j] : NULL, i == j && j < K, i == j);
   if (K == 0) {   /* only the fixed part (a system from statistics, stats_fit.h): L's copy of it, then its factor */

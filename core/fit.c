@@ -25,6 +25,10 @@ typedef struct objective_ctx {
   double factored_dev;
   int factored;
   int nonfinite;          /* the optimizer proposed a theta with a non-finite entry: stopped, not evaluated */
+  int failed;             /* the structure's refill ran out of memory: stopped */
+  double *filled_at;      /* the structure's parameters A was last filled at (opt->refill), and its log|Lambda| */
+  double filled_logdet;
+  int filled;
 } objective_ctx;
 
 /* The profiled deviance (ML) or REML criterion of the system as factored,
@@ -48,12 +52,23 @@ static double factored_deviance(const lmm_system *s, int reml) {
  * asked for (c->stopped) part way through. */
 static double deviance_at(objective_ctx *c, const double *theta) {
   lmm_system *s = c->sys;
-  lmm_theta_to_T(s->theta, theta, c->T);
+  const lmm_theta_map *map = s->theta;
+  int ns = map->n - map->ncov, rc;
   c->fit->evaluations++;
-  int rc = lmm_system_factor(s, c->T, c->opt->stop);
+  if (s->refill && ns && (!c->filled || memcmp(c->filled_at, theta + map->ncov, sizeof *theta * (size_t)ns))) {
+    c->filled = 0;
+    rc = s->refill(s->refill_ctx, s, theta + map->ncov, c->opt->stop, &c->filled_logdet);
+    if (rc == LMM_NOMEM) c->failed = 1;
+    if (rc == LMM_NOMEM || rc == LMM_INTERRUPTED) c->stopped = 1;
+    if (rc) return DBL_MAX;
+    memcpy(c->filled_at, theta + map->ncov, sizeof *theta * (size_t)ns);
+    c->filled = 1;
+  }
+  lmm_theta_to_T(map, theta, c->T);
+  rc = lmm_system_factor(s, c->T, c->opt->stop);
   if (rc == LMM_INTERRUPTED) c->stopped = 1;
   if (rc) return DBL_MAX;
-  return factored_deviance(s, c->fit->reml);
+  return factored_deviance(s, c->fit->reml) + (s->refill && ns ? c->filled_logdet : 0);
 }
 
 /* The deviance at theta, the system left factored there. */
@@ -264,7 +279,9 @@ int lmm_fit_start(const lmm_system *s, double *theta) {
  * within a few of them, so the step is at most three (smaller than a
  * twentieth beyond 1800 levels); a twentieth of a large term's scale puts
  * the first points far up the walls of an optimum the start is near. */
+enum { STRUCT_STEP_TENTHS = 3 };   /* a structure's parameter (unconstrained) moves by 0.3 at first */
 static void initial_steps(const lmm_theta_map *map, const lmm_fit *f, double *step) {
+  for (int m = map->ncov; m < map->n; m++) step[m] = STRUCT_STEP_TENTHS / 10.0;
   for (int m = 0; m < map->ncov; m++) {
     double rel = 3 / sqrt(2.0 * map->nlevels[map->e[m].term]);
     if (rel > 0.05) rel = 0.05;
@@ -411,6 +428,7 @@ static int restart_off_boundary(objective_ctx *c, const double *lower, double *f
     rc = retry_from(c, lower, theta0, step, fmin, ok);
   }
   for (int k = 0; k < 2 && !rc && f->singular; k++) {
+    memcpy(theta0, f->theta, sizeof *theta0 * (size_t)nth);   /* a structure's parameters where they are */
     regular_point(map, f, 0.25, theta0);
     for (int m = 0; m < nth; m++) step[m] = 0.2;
     rc = retry_from(c, lower, theta0, step, fmin, ok);
@@ -756,10 +774,10 @@ int lmm_fit_run(lmm_system *sys, const lmm_fit_options *opt, lmm_fit **out, lmm_
   int rc = fit_alloc(sys, opt, &f, &lower, err), nth = sys->theta->n;
   if (!rc) {
     T = T_alloc(sys);
-    factored_at = lmm_calloc((size_t)(nth ? nth : 1), sizeof *factored_at);
+    factored_at = lmm_calloc((size_t)(nth ? 2 * nth : 1), sizeof *factored_at);
     if (!T || !factored_at) rc = lmm_nomem_or_stopped(opt->stop, err);
   }
-  objective_ctx c = {sys, f, T, opt, NULL, 0, factored_at, 0, 0, 0};
+  objective_ctx c = {sys, f, T, opt, NULL, 0, factored_at, 0, 0, 0, 0, factored_at ? factored_at + nth : NULL, 0, 0};
   if (rc) goto done;
   f->converged = 1;
   if (opt->theta) {
@@ -769,8 +787,12 @@ int lmm_fit_run(lmm_system *sys, const lmm_fit_options *opt, lmm_fit **out, lmm_
     }
     memcpy(f->theta, opt->theta, sizeof *f->theta * (size_t)nth);
     rescale_theta(sys->theta, f->theta, 0, err);
-  } else if (nth && (rc = optimize(&c, lower, err))) goto done;
+  } else if (nth && (rc = optimize(&c, lower, err))) {
+    if (c.failed) rc = lmm_nomem(err);
+    goto done;
+  }
   rc = estimates(&c, err);
+  if (rc && c.failed) rc = lmm_nomem(err);
   if (!rc) rc = rescale_theta(sys->theta, f->theta, 1, err);   /* the system keeps its factor at T~ */
   if (!rc) rc = to_data_units(&sys->units, f, err);
 done:

@@ -1,6 +1,8 @@
 /* structure.c — nlme's residual structures bound to the rows and fitted by prewhitening (see structure.h;
  * structure_parse.c reads the calls). */
 #include "structure_parts.h"
+#include "accumulate.h"
+#include "structure_sums.h"
 #include "alloc.h"
 #include "inference.h"
 #include "ols.h"
@@ -113,6 +115,7 @@ typedef struct eval_ctx {
   int rc;                 /* an error that ends the fit (interrupted, out of memory, bad data) */
   lmm_error *err;
   nlopt_opt nlopt;
+  lmm_struct_sums *sums;  /* the one-pass path's sums (structure_sums.h), NULL where the rows are whitened anew */
   lmm_system *sys;        /* the last kept evaluation's */
   lmm_fit *fit;
 } eval_ctx;
@@ -244,16 +247,16 @@ static int optimize_restarted(eval_ctx *c, double *best, lmm_error *err) {
 }
 
 /* The optimum from the start, and for a spatial correlation (whose likelihood has ridges and local optima
- * along the range: Wheat2's corSpher and corLin stop short from nlme's own start) also from a third and
- * thirty times the start's range, the best kept. */
+ * along the range: Wheat2's corSpher and corLin stop short from nlme's own start, corLin's best optimum lies
+ * beyond twice it) also from a third, twice and thirty times the start's range, the best kept. */
 static int optimize_from_starts(eval_ctx *c, lmm_error *err) {
   double best, now, *start = lmm_malloc(sizeof *start * (size_t)c->npar * 2), *best_u = start + c->npar;
   if (!start) return lmm_nomem(err);
   memcpy(start, c->u, sizeof *start * (size_t)c->npar);
   int rc = optimize_restarted(c, &best, err), range = c->npar - c->st->cor.npar;
   memcpy(best_u, c->u, sizeof *best_u * (size_t)c->npar);
-  static const double scale[] = {1.0 / 3, 30};
-  for (int k = 0; k < 2 && !rc && c->st->has_cor && c->st->cor.kind >= LMM_COR_EXP && !c->st->cor.fixed; k++) {
+  static const double scale[] = {1.0 / 3, 2, 30};
+  for (int k = 0; k < 3 && !rc && c->st->has_cor && c->st->cor.kind >= LMM_COR_EXP && !c->st->cor.fixed; k++) {
     memcpy(c->u, start, sizeof *start * (size_t)c->npar);
     c->u[range] += log(scale[k]);
     if (!(rc = optimize_restarted(c, &now, err)) && now < best) {
@@ -263,6 +266,102 @@ static int optimize_from_starts(eval_ctx *c, lmm_error *err) {
   }
   memcpy(c->u, best_u, sizeof *best_u * (size_t)c->npar);
   lmm_free(start);
+  return rc;
+}
+
+/* ---- one optimizer over theta and the structure's parameters ---------------------------------------------- */
+
+/* A at the free parameters uf (fit.h's refill): the rows whitened anew and accumulated by the system's basis. */
+static int fill_whitened(void *ctx, lmm_system *s, const double *uf, lmm_stop *stop, double *logdet) {
+  eval_ctx *c = ctx;
+  for (int i = 0; i < c->nfree; i++) c->u[c->free_at[i]] = uf[i];
+  int rc = whiten(c, logdet);
+  return rc ? rc : lmm_system_refill(s, &c->wd, stop);
+}
+
+/* A at the free parameters uf (fit.h's refill) from the sums accumulated once. */
+static int fill_summed(void *ctx, lmm_system *s, const double *uf, lmm_stop *stop, double *logdet) {
+  (void)stop;
+  eval_ctx *c = ctx;
+  for (int i = 0; i < c->nfree; i++) c->u[c->free_at[i]] = uf[i];
+  return lmm_struct_sums_fill(c->sums, s, c->u, logdet);
+}
+
+/* Whether theta (none without random effects: gls) and the structure's parameters are fitted by one optimizer: a
+ * structure that depends on the fit only through its parameters, and a likelihood without the spatial ridges that
+ * optimize_from_starts searches from several starts. */
+static int fits_jointly(const eval_ctx *c) {
+  const lmm_structure *st = c->st;
+  return c->nfree && !st->uses_fitted && !(st->has_cor && st->cor.kind >= LMM_COR_EXP);
+}
+
+/* The system of the joint optimizer: the rows whitened at the start c->u, θ's map with the free parameters added
+ * at it, and its refill: from the one-pass sums where the structure has them (summed), else from the rows whitened
+ * anew.  A is at the start. */
+static int joint_system(eval_ctx *c, int summed, lmm_system **out, lmm_error *err) {
+  lmm_system *sys = NULL;
+  double logdet = 0, *start = lmm_malloc_array((size_t)(c->nfree ? c->nfree : 1), sizeof *start);
+  if (!start) return lmm_nomem(err);
+  for (int i = 0; i < c->nfree; i++) start[i] = c->u[c->free_at[i]];
+  int rc = whiten(c, &logdet);
+  if (rc == LMM_NOMEM) rc = lmm_nomem(err);
+  else if (rc) rc = lmm_fail(err, LMM_NUMERIC, "the residual structure's start gives no fit: its covariance is not positive definite");
+  if (!rc) rc = lmm_system_new(&c->wd, c->opt->stop, &sys, err);
+  if (!rc) rc = lmm_theta_add_struct(sys->theta, c->nfree, start, err);
+  if (!rc && summed) rc = lmm_struct_sums_new(c->st, sys, &c->wd, c->raw, c->white, c->n, c->m, c->opt->stop, &c->sums, err);
+  if (!rc && c->sums && lmm_struct_sums_fill(c->sums, sys, c->u, &logdet))   /* A at the start again */
+    rc = lmm_fail(err, LMM_NUMERIC, "the residual structure's start gives no fit: its covariance is not positive definite");
+  if (!rc) {
+    sys->refill = c->sums ? fill_summed : fill_whitened;
+    sys->refill_ctx = c;
+  }
+  lmm_free(start);
+  if (rc) lmm_system_free(sys);
+  else *out = sys;
+  return rc;
+}
+
+/* The optimum of theta and the free parameters together: fit.h's optimizer over the map with the structure's
+ * parameters added, each evaluation refilling A for them (blocks.h's refill); then the fit at that optimum from
+ * the rows whitened there, kept in c as evaluate keeps it. */
+static int fit_jointly(eval_ctx *c, lmm_error *err) {
+  lmm_system *sys = NULL;
+  lmm_fit *joint = NULL;
+  int rc = joint_system(c, 1, &sys, err);
+  /* restarted from where it stopped, with its first trust region again, while that gains (a structure's parameter
+     near where its likelihood flattens, as corCompSymm's Rho at its bound, stops BOBYQA short) */
+  for (double best = HUGE_VAL; !rc;) {
+    lmm_fit *next = NULL;
+    lmm_fit_options o = {c->opt->reml, c->opt->stop, NULL, 0, joint ? joint->theta : NULL};
+    if ((rc = lmm_fit_run(sys, &o, &next, err))) break;
+    c->evaluations += next->evaluations;
+    int gained = next->objective < best - 1e-7;
+    if (next->objective < best) {
+      best = next->objective;
+      lmm_fit_free(joint);
+      joint = next;
+    } else lmm_fit_free(next);
+    if (!gained) break;
+  }
+  if (!rc) {
+    int ncov = sys->theta->ncov;
+    for (int i = 0; i < c->nfree; i++) c->u[c->free_at[i]] = joint->theta[ncov + i];
+    lmm_fit_options at = {c->opt->reml, c->opt->stop, joint->theta, ncov, NULL};
+    const lmm_fit_options *keep = c->opt;
+    c->opt = &at;
+    if (!isfinite(evaluate(c, 1)) && !c->rc)
+      rc = lmm_fail(err, LMM_NUMERIC, "the fit of the residual structure failed at its optimum");
+    c->opt = keep;
+    if (!rc) rc = c->rc;
+  }
+  if (!rc) {
+    c->fit->converged = joint->converged;
+    c->fit->singular = joint->singular;
+  }
+  lmm_system_free(sys);
+  lmm_fit_free(joint);
+  lmm_struct_sums_free(c->sums);
+  c->sums = NULL;
   return rc;
 }
 
@@ -368,6 +467,36 @@ static int report(eval_ctx *c, lmm_fit *f, lmm_error *err) {
   return LMM_OK;
 }
 
+/* c for st bound to d: the rows [X Z y] held, their whitened copy's design, the parameters at their start. */
+static int setup(eval_ctx *c, double ***white_z, lmm_error *err) {
+  const lmm_structure *st = c->st;
+  const lmm_design *d = c->d;
+  int rc = bind(c->st, d, err);
+  if (rc) return rc;
+  c->m = d->p + 1;
+  for (int t = 0; t < d->nre; t++) c->m += d->re[t].q;
+  size_t n = d->n, work = st->has_cor && st->cor.kind != LMM_COR_AR1 && st->cor.kind != LMM_COR_CAR1
+                               ? (size_t)st->cor.maxsize * (size_t)(st->cor.maxsize + c->m) : 1;
+  *white_z = lmm_calloc((size_t)(d->nre ? d->nre : 1), sizeof **white_z);
+  c->raw = lmm_malloc_array(lmm_size_mul(n, (size_t)c->m), sizeof *c->raw);
+  c->white = lmm_malloc_array(lmm_size_mul(n, (size_t)c->m), sizeof *c->white);
+  c->sd = lmm_malloc_array(n, sizeof *c->sd);
+  c->work = lmm_malloc_array(work, sizeof *c->work);
+  if (!*white_z || !c->raw || !c->white || !c->sd || !c->work) return lmm_nomem(err);
+  if ((rc = raw_rows(c, *white_z, err))) return rc;
+  return parameters(c, err);
+}
+
+static void teardown(eval_ctx *c, double **white_z) {
+  lmm_free(white_z);
+  lmm_free(c->raw);
+  lmm_free(c->white);
+  lmm_free(c->sd);
+  lmm_free(c->work);
+  lmm_free(c->u);
+  lmm_free(c->free_at);
+}
+
 int lmm_structure_fit(lmm_structure *st, const lmm_design *d, int df_method, const lmm_fit_options *opt,
                       lmm_system **sys, lmm_fit **fit, lmm_error *err) {
   *sys = NULL;
@@ -376,29 +505,19 @@ int lmm_structure_fit(lmm_structure *st, const lmm_design *d, int df_method, con
     return lmm_fail(err, LMM_ERR, "the fixed effects' df by %s do not yet account for weights= or correlation=; use "
                     "df=containment (nlme's), df=residual or df=none", df_method == LMM_DF_SATTERTHWAITE
                     ? "Satterthwaite's method (df=satterthwaite, the default for lme4's formulas)" : "the method asked");
-  int rc = bind(st, d, err);
-  if (rc) return rc;
   eval_ctx c = {.st = st, .d = d, .opt = opt, .n = d->n, .err = err};
-  c.m = d->p + 1;
-  for (int t = 0; t < d->nre; t++) c.m += d->re[t].q;
-  size_t n = d->n, work = st->has_cor && st->cor.kind != LMM_COR_AR1 && st->cor.kind != LMM_COR_CAR1
-                               ? (size_t)st->cor.maxsize * (size_t)(st->cor.maxsize + c.m) : 1;
-  double **white_z = lmm_calloc((size_t)(d->nre ? d->nre : 1), sizeof *white_z);
-  c.raw = lmm_malloc_array(lmm_size_mul(n, (size_t)c.m), sizeof *c.raw);
-  c.white = lmm_malloc_array(lmm_size_mul(n, (size_t)c.m), sizeof *c.white);
-  c.sd = lmm_malloc_array(n, sizeof *c.sd);
-  c.work = lmm_malloc_array(work, sizeof *c.work);
-  if (!white_z || !c.raw || !c.white || !c.sd || !c.work) rc = lmm_nomem(err);
-  if (!rc) rc = raw_rows(&c, white_z, err);
-  if (!rc) rc = parameters(&c, err);
+  double **white_z = NULL;
+  int rc = setup(&c, &white_z, err);
   if (!rc && opt->theta && (!st->u || st->npar != c.npar))
     rc = lmm_fail(err, LMM_ERR, "it keeps %d parameters of its residual structure where its weights= and correlation= "
                   "have %d", st->u ? st->npar : 0, c.npar);
   if (!rc && opt->theta) memcpy(c.u, st->u, sizeof *c.u * (size_t)c.npar);
-  if (!rc && !isfinite(evaluate(&c, 1)) && !c.rc)
+  int joint = !rc && !opt->theta && fits_jointly(&c);
+  if (joint) rc = fit_jointly(&c, err);
+  if (!rc && !joint && !isfinite(evaluate(&c, 1)) && !c.rc)
     rc = lmm_fail(err, LMM_NUMERIC, "the residual structure's start gives no fit: its covariance is not positive definite");
   if (!rc) rc = c.rc;
-  if (!rc && !opt->theta && (c.nfree || st->uses_fitted)) rc = fit_parameters(&c, err);
+  if (!rc && !joint && !opt->theta && (c.nfree || st->uses_fitted)) rc = fit_parameters(&c, err);
   if (!rc && st->uses_fitted) rc = settle_fitted(&c, err);
   if (!rc) rc = c.rc;
   if (!rc) rc = report(&c, c.fit, err);
@@ -408,13 +527,7 @@ int lmm_structure_fit(lmm_structure *st, const lmm_design *d, int df_method, con
     st->npar = c.npar;
     c.u = NULL;
   }
-  lmm_free(white_z);
-  lmm_free(c.raw);
-  lmm_free(c.white);
-  lmm_free(c.sd);
-  lmm_free(c.work);
-  lmm_free(c.u);
-  lmm_free(c.free_at);
+  teardown(&c, white_z);
   if (rc) {
     lmm_system_free(c.sys);
     lmm_fit_free(c.fit);
@@ -423,6 +536,33 @@ int lmm_structure_fit(lmm_structure *st, const lmm_design *d, int df_method, con
   *sys = c.sys;
   *fit = c.fit;
   return LMM_OK;
+}
+
+int lmm_structure_criterion(lmm_structure *st, const lmm_design *d, int reml, const double *theta, const double *u,
+                            double *summed, double *whitened, lmm_error *err) {
+  lmm_fit_options opt = {reml, NULL, NULL, 0, NULL};
+  eval_ctx c = {.st = st, .d = d, .opt = &opt, .n = d->n, .err = err};
+  double **white_z = NULL, *at = NULL, *crit[2] = {summed, whitened};
+  int rc = setup(&c, &white_z, err);
+  if (!rc && !(at = lmm_malloc_array((size_t)(c.nfree + LMM_MAX_THETA), sizeof *at))) rc = lmm_nomem(err);
+  for (int k = 0; k < 2 && !rc; k++) {
+    lmm_system *sys = NULL;
+    double logdet = 0;
+    if ((rc = joint_system(&c, k == 0, &sys, err))) break;
+    int ncov = sys->theta->ncov;
+    if (k == 0 && !c.sums) rc = lmm_fail(err, LMM_ERR, "the residual structure has no one-pass sums");
+    memcpy(at, theta, sizeof *at * (size_t)ncov);
+    for (int i = 0; i < c.nfree; i++) at[ncov + i] = u[i];
+    if (!rc && (rc = sys->refill(&c, sys, at + ncov, NULL, &logdet)))
+      rc = lmm_fail(err, rc, "no criterion at those parameters");
+    if (!rc && !(rc = lmm_fit_deviance(sys, at, reml, crit[k], err))) *crit[k] += logdet;
+    lmm_struct_sums_free(c.sums);
+    c.sums = NULL;
+    lmm_system_free(sys);
+  }
+  lmm_free(at);
+  teardown(&c, white_z);
+  return rc;
 }
 
 int lmm_structure_params(const lmm_structure *st, const double **u) {

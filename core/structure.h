@@ -34,6 +34,12 @@ int lmm_structure_parse(const char *weights, const char *correlation, lmm_formul
  * that do not differentiate the criterion are taken. */
 int lmm_structure_fit(lmm_structure *st, const lmm_design *d, int df_method, const lmm_fit_options *opt,
                       lmm_system **sys, lmm_fit **fit, lmm_error *err);
+/* The criterion (-2 logLik, or REML's) of st bound to d's rows at theta (none without random effects) (T for Z in the data's
+ * units, as lmm_fit.theta) and the structure's free parameters u (unconstrained, in the structure's order), by the
+ * joint optimizer's two paths: from the one-pass sums (structure_sums.h; LMM_ERR where the structure has none) and
+ * from the rows whitened.  What the tests compare; st is bound here, once. */
+int lmm_structure_criterion(lmm_structure *st, const lmm_design *d, int reml, const double *theta, const double *u,
+                            double *summed, double *whitened, lmm_error *err);
 /* The parameters of the fit (unconstrained, as the optimizer has them; all of them, the fixed= ones too): what a
  * saved model keeps.  Their count; *u borrowed, NULL before a fit. */
 int lmm_structure_params(const lmm_structure *st, const double **u);

@@ -44,7 +44,7 @@ int lmm_theta_new(int nterm, const int *q, lmm_theta_map **out, lmm_error *err) 
     map->pos[t] = t;
     for (int col = 0; col < q[t]; col++)   /* lme4's order: the lower triangle by columns */
       for (int row = col; row < q[t]; row++, m++)
-        map->e[m] = (lmm_theta_entry){LMM_THETA_COV, t, row, col, row == col ? 0 : -HUGE_VAL, 1, 0, NULL};
+        map->e[m] = (lmm_theta_entry){LMM_THETA_COV, t, row, col, row == col ? 0 : -HUGE_VAL, 1, 0, NULL, 0};
   }
   map->off[nterm] = m;
   *out = map;
@@ -85,8 +85,18 @@ void lmm_theta_from_term_T(const lmm_theta_map *map, const double *T, int t, dou
   for (int m = map->off[t]; m < map->off[t + 1]; m++) theta[m] = T[map->e[m].row + map->e[m].col * q];
 }
 
+int lmm_theta_add_struct(lmm_theta_map *map, int nstruct, const double *start, lmm_error *err) {
+  lmm_theta_entry *e = lmm_realloc(map->e, lmm_size_mul((size_t)(map->n + nstruct), sizeof *e));
+  if (!e) return lmm_nomem(err);
+  map->e = e;
+  for (int k = 0; k < nstruct; k++)
+    e[map->n + k] = (lmm_theta_entry){LMM_THETA_STRUCT, -1, 0, 0, -HUGE_VAL, 1, 0, NULL, start[k]};
+  map->n += nstruct;
+  return LMM_OK;
+}
+
 void lmm_theta_identity(const lmm_theta_map *map, double *theta) {
-  for (int m = 0; m < map->ncov; m++) theta[m] = map->e[m].row == map->e[m].col;
+  for (int m = 0; m < map->n; m++) theta[m] = m < map->ncov ? map->e[m].row == map->e[m].col : map->e[m].start;
 }
 
 void lmm_theta_lower(const lmm_theta_map *map, double *lower) {

@@ -12,8 +12,9 @@
  * parmap); theta.c is the only place that knows the order.
  *
  * The covariance parameters come first (kind LMM_THETA_COV, ncov of them);
- * parameters of a residual structure (nlme's varIdent, corAR1, ...) would
- * follow them as entries of their own kind, with their own bounds, and
+ * the free parameters of a residual structure (nlme's varIdent, corAR1, ...,
+ * unconstrained as structure.h has them) follow them as entries of kind
+ * LMM_THETA_STRUCT when one optimizer fits both (lmm_theta_add_struct), and
  * theta_to_T skips what is not a T element.
  */
 #ifndef LMM_THETA_H
@@ -23,10 +24,10 @@
 
 #include <stddef.h>
 
-enum { LMM_THETA_COV = 0 };   /* an element of a random-effects term's T */
+enum { LMM_THETA_COV = 0, LMM_THETA_STRUCT };   /* an element of a random-effects term's T; a structure's parameter */
 
 typedef struct lmm_theta_entry {
-  int kind;           /* LMM_THETA_COV */
+  int kind;           /* LMM_THETA_COV or LMM_THETA_STRUCT */
   int term;           /* design term */
   int row, col;       /* in the term's T: T[row + col * q[term]], row >= col */
   double lower;       /* the optimizer's bound: 0 on the diagonal (a variance reaches zero), -inf off it */
@@ -35,6 +36,7 @@ typedef struct lmm_theta_entry {
   double zscale;
   int zexp;
   const char *name;   /* row's column name, for messages; borrowed from whoever made the blocks */
+  double start;       /* LMM_THETA_STRUCT: where the optimizer starts (unbounded: lower is -inf) */
 } lmm_theta_entry;
 
 typedef struct lmm_theta_map {
@@ -67,7 +69,11 @@ void lmm_theta_to_T(const lmm_theta_map *map, const double *theta, double *const
 void lmm_theta_term_T(const lmm_theta_map *map, const double *theta, int t, double *T);
 /* θ's entries of term t from its T (the lower triangle is read). */
 void lmm_theta_from_term_T(const lmm_theta_map *map, const double *T, int t, double *theta);
-/* θ at T = I for every term (lme4's start) and the optimizer's lower bounds. */
+/* The structure's nstruct free parameters after the covariance parameters, starting at start[0..nstruct-1]
+ * (kind LMM_THETA_STRUCT, unbounded, unit scale).  LMM_NOMEM. */
+int lmm_theta_add_struct(lmm_theta_map *map, int nstruct, const double *start, lmm_error *err);
+/* θ at T = I for every term (lme4's start), a structure's parameters at their start, and the optimizer's lower
+ * bounds. */
 void lmm_theta_identity(const lmm_theta_map *map, double *theta);
 void lmm_theta_lower(const lmm_theta_map *map, double *lower);
 /* The index of the diagonal element T[row][row] of entry m's row. */

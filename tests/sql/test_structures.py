@@ -14,10 +14,14 @@ from harness import ROOT, fit
 from test_reference import check_case, r_term
 
 CASES = os.path.join(ROOT, "tests", "reference", "structures")
-# corLin's likelihood on Wheat2 is not smooth in the range and has local optima (the case's note): from nlme's
-# start c(28, 0.2) lmm stops at range 48.7, logLik -533.330241, 0.0487 below nlme's -533.281498 at range 10.8
-# (and from 10.8 it keeps nlme's optimum, checked below).  A known shortfall, held to what it is.
-KNOWN_SHORT = {"wheat2_lin": -533.330241}
+# corLin's likelihood on Wheat2 is not smooth in the range (it has a kink at every distance between plots) and has
+# local optima.  nlme stops at range 10.8, logLik -533.281498 (from its own start c(28, 0.2); from c(40, 0.2) it
+# fails with "false convergence"); lmm, whose spatial fits also start from half, twice and thirty times the start's
+# range, reaches range 42.6812605 (a kink), nugget 0.1068, where nlme's own likelihood is higher by 0.358:
+#   gls(yield ~ variety - 1, Wheat2, method = "REML", correlation = corLin(c(42.6812605, 0.106820079),
+#       form = ~ latitude + longitude, nugget = TRUE, fixed = TRUE))    logLik -532.92328369
+# (R 4.2.2, nlme 3.1.162).  So lmm's logLik is held to at least that, from nlme's start and from nlme's optimum.
+BETTER_THAN_NLME = {"wheat2_lin": (-532.92328369, 42.6812605)}
 # corARMA with q = 2: nlme's coef(<corARMA>, unconstrained = FALSE) does not give the MA coefficients its
 # correlation uses (its Theta1, Theta2 = -0.0899, -0.4076 make ARMAacf 0.664, 0.371, 0.324 at lags 1-3, while
 # corMatrix(m$modelStruct$corStruct) of the same fit holds the values below, which lmm's Theta1, Theta2 =
@@ -54,13 +58,15 @@ def check_structure(t, db, ref, name):
     mine = struct_rows(rows)
     want = [(v["term"], v["estimate"]) for v in ref["var_pars"]]
     t.ok(list(mine) == [w[0] for w in want], "%s: structure rows %r, nlme %r" % (name, list(mine), [w[0] for w in want]))
-    if name in KNOWN_SHORT:
+    if name in BETTER_THAN_NLME:
+        best, at_range = BETTER_THAN_NLME[name]
         ll = [r["estimate"] for r in rows if r["term"] == "logLik"][0]
-        t.close(None, ll, KNOWN_SHORT[name], 1e-8, name + ": the local optimum lmm stops at")
+        t.ok(ll >= best - 1e-7, "%s: logLik %r, below nlme's likelihood %r at lmm's optimum" % (name, ll, best))
+        t.close(None, mine.get("corLin__range"), at_range, 1e-6, name + ": the range of lmm's optimum")
         at = ", ".join("%.10g" % v for _, v in want)
         opts = sql["options"].replace("c(28, 0.2)", "c(%s)" % at)
         ll = [r["estimate"] for r in fit(db, sql["data"], sql["formula"], sql.get("random"), opts) if r["term"] == "logLik"][0]
-        t.close(None, ll, ref["logLik"], 1e-8, name + ": from nlme's optimum, nlme's logLik")
+        t.ok(ll > ref["logLik"] + 0.35, "%s: from nlme's optimum, logLik %r, not above nlme's %r" % (name, ll, ref["logLik"]))
         return
     if name in NLME_ACF:
         got = arma_acf(mine["corARMA__Phi1"], [mine["corARMA__Theta1"], mine["corARMA__Theta2"]], range(1, 5))
@@ -84,7 +90,7 @@ def check_anova(t, db, ref, name):
         got = {r["term"]: r["estimate"] for r in rows if r["effect"] == "fit"}
         what = "%s anova %s" % (name, m["model"])
         t.ok(got["df"] == want["df"], "%s df %r, nlme %r" % (what, got["df"], want["df"]))
-        if m["model"] == name and (ref.get("best_known_logLik") is not None or name in KNOWN_SHORT):
+        if m["model"] == name and (ref.get("best_known_logLik") is not None or name in BETTER_THAN_NLME):
             continue   # checked by check_structure
 
         for k in ("logLik", "AIC", "BIC"):
@@ -169,7 +175,7 @@ def run(t, db):
         ref = json.load(open(path))
         name = ref["case"]
         check_structure(t, db, ref, name)
-        if ref.get("anova") and name not in KNOWN_SHORT:
+        if ref.get("anova") and name not in BETTER_THAN_NLME:
             check_anova(t, db, ref, name)
     options_with_commas(t, db)
     gls_and_lm(t, db)

@@ -163,6 +163,10 @@ int main(void) {
   RUN(test_bootstrap_options);
   RUN(test_bootstrap_lrt_p);
   RUN(test_bootstrap_structured_draws);
+  /* test_structure_sums.c */
+  RUN(test_structure_sums_ar1_varident);
+  RUN(test_structure_sums_car1_and_alone);
+  RUN(test_structure_sums_refused);
   /* test_model_errors.c */
   RUN(test_model_errors_grouping);
   RUN(test_model_errors_covariance);
