@@ -68,7 +68,7 @@ static int bind(lmm_structure *st, const lmm_design *d, lmm_error *err) {
   const int *gcode = NULL;
   int ngcode = 0, rc = LMM_OK;
   const char *gname = "the data";
-  for (int i = 0; i < st->nvf; i++) lmm_varfunc_clear(&st->vf[i]);   /* fitted again: bound again */
+  for (int i = 0; i < st->nvf; i++) lmm_varfunc_unbind(&st->vf[i]);   /* fitted again: bound again */
   if (st->has_cor) lmm_corstruct_clear(&st->cor);
   lmm_free(st->fitted);
   st->fitted = NULL;

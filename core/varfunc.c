@@ -153,8 +153,13 @@ void lmm_varfunc_sd(const lmm_varfunc *v, const double *u, size_t n, double *sd)
 }
 
 void lmm_varfunc_clear(lmm_varfunc *v) {
-  for (int k = 0; v->names && k < v->npar; k++) lmm_free(v->names[k]);
+  lmm_varfunc_unbind(v);
   for (int j = 0; j < v->nfixed; j++) lmm_free(v->fixed_name[j]);
+  v->nfixed = 0;
+}
+
+void lmm_varfunc_unbind(lmm_varfunc *v) {
+  for (int k = 0; v->names && k < v->npar; k++) lmm_free(v->names[k]);
   lmm_free(v->names);
   lmm_free(v->stratum);
   lmm_free(v->par);
@@ -163,5 +168,4 @@ void lmm_varfunc_clear(lmm_varfunc *v) {
   v->stratum = NULL;
   v->par = NULL;
   v->held = NULL;
-  v->nfixed = 0;
 }

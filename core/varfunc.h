@@ -54,6 +54,9 @@ void lmm_varfunc_start(const lmm_varfunc *v, double *u);
 void lmm_varfunc_constrained(const lmm_varfunc *v, const double *u, double *out);
 /* sd[r] *= s_r for every row. */
 void lmm_varfunc_sd(const lmm_varfunc *v, const double *u, size_t n, double *sd);
+/* Forget the binding to rows (strata, their names and parameters), keeping what the call said (fixed=): a
+ * structure fitted again is bound again. */
+void lmm_varfunc_unbind(lmm_varfunc *v);
 void lmm_varfunc_clear(lmm_varfunc *v);
 
 #endif
