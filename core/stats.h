@@ -18,8 +18,7 @@
 #define LMM_STATS_H
 
 #include "formula.h"
-
-enum { LMM_SQL_SQLITE, LMM_SQL_CLICKHOUSE, LMM_SQL_POSTGRESQL, LMM_SQL_DUCKDB, LMM_SQL_SPARK };
+#include "sql_text.h"
 
 typedef struct lmm_stats_layout {
   const lmm_formula *f;
