@@ -20,6 +20,8 @@
 #include "formula.h"
 #include "sql_text.h"
 
+enum { LMM_STATS_MAX_PARTS = 64 };
+
 typedef struct lmm_stats_layout {
   const lmm_formula *f;
   int nkeys;
@@ -28,6 +30,15 @@ typedef struct lmm_stats_layout {
   int natoms;                    /* m: atoms 1 .. m; 0 is the constant, m + 1 is y */
   lmm_term atom[LMM_MAX_TERMS];  /* atom i's numeric variables (atom[0] = 0) */
   uint64_t numeric_vars;         /* formula variables that are numbers in the model */
+  /* The groups come in parts (the column `part`), each grouped by its grouping variables and every factor:
+   * part p by part_vars[p] (formula variables), carrying the sums s_a_b with bit b of part_sums[p][a] (a <= b;
+   * the others are 0).  A grouping's part carries every sum and gives its levels' blocks (part 0,
+   * the first grouping's or the only one, also the fixed part's); a pair of groupings whose variables together
+   * are no grouping's has a part of its own with only the sums of their Z's atoms (and the count), which is all
+   * the pair block needs: the level pairs, the most numerous rows, stay narrow. */
+  int nparts;
+  uint64_t part_vars[LMM_STATS_MAX_PARTS];
+  uint64_t part_sums[LMM_STATS_MAX_PARTS][40];
 } lmm_stats_layout;
 
 /* The layout of a parsed formula.  is_text(arg, col) says whether a plain column holds text (a factor in
@@ -35,6 +46,8 @@ typedef struct lmm_stats_layout {
  * carry: an offset, a basis learned from the data (poly, ns, bs, scale), a factor of an expression. */
 int lmm_stats_layout_new(const lmm_formula *f, int (*is_text)(void *arg, const char *col), void *arg,
                          lmm_stats_layout *out, lmm_error *err);
+/* The part grouped by exactly vars, -1 if none. */
+int lmm_stats_part(const lmm_stats_layout *l, uint64_t vars);
 /* The atom whose numeric variables are t's (0: none). */
 int lmm_stats_atom(const lmm_stats_layout *l, lmm_term t);
 

@@ -34,6 +34,59 @@ static void add_terms(lmm_stats_layout *l, const lmm_terms *ts) {
   for (int t = 0; t < ts->nterms; t++) add_atom(l, ts->terms[t] & l->numeric_vars);
 }
 
+int lmm_stats_part(const lmm_stats_layout *l, uint64_t vars) {
+  for (int p = 0; p < l->nparts; p++) if (l->part_vars[p] == vars) return p;
+  return -1;
+}
+
+static uint64_t bar_vars(const lmm_bar *b) {
+  uint64_t g = 0;
+  for (int k = 0; k < b->ngroup; k++) g |= (uint64_t)1 << b->group[k];
+  return g;
+}
+
+/* Bar b's atoms, the constant's among them (bits). */
+static uint64_t bar_atoms(const lmm_stats_layout *l, const lmm_bar *b) {
+  uint64_t atoms = 1;
+  for (int t = 0; t < b->model.nterms; t++) atoms |= (uint64_t)1 << lmm_stats_atom(l, b->model.terms[t]);
+  return atoms;
+}
+
+/* The parts (stats.h): a grouping's with every sum, then the pairs' that no grouping's serves, each with the
+ * sums of one grouping's Z atom by the other's. */
+static int add_parts(lmm_stats_layout *l, lmm_error *err) {
+  const lmm_formula *f = l->f;
+  int U = l->natoms + 2;
+  uint64_t all = U >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << U) - 1;
+  for (int b = 0; b < (f->nbars ? f->nbars : 1); b++) {
+    uint64_t vars = f->nbars ? bar_vars(&f->bars[b]) : 0;
+    if (lmm_stats_part(l, vars) >= 0) continue;
+    if (l->nparts == LMM_STATS_MAX_PARTS) goto many;
+    l->part_vars[l->nparts] = vars;
+    for (int a = 0; a < U; a++) l->part_sums[l->nparts][a] = all;
+    l->nparts++;
+  }
+  for (int b1 = 0; b1 < f->nbars; b1++)
+    for (int b2 = b1 + 1; b2 < f->nbars; b2++) {
+      uint64_t vars = bar_vars(&f->bars[b1]) | bar_vars(&f->bars[b2]);
+      uint64_t z1 = bar_atoms(l, &f->bars[b1]), z2 = bar_atoms(l, &f->bars[b2]);
+      int p = lmm_stats_part(l, vars);
+      if (p < 0) {
+        if (l->nparts == LMM_STATS_MAX_PARTS) goto many;
+        p = l->nparts++;
+        l->part_vars[p] = vars;
+      }
+      for (int a = 0; a < U; a++) {
+        if (z1 >> a & 1) l->part_sums[p][a] |= z2;
+        if (z2 >> a & 1) l->part_sums[p][a] |= z1;
+      }
+    }
+  return LMM_OK;
+many:
+  return lmm_fail(err, LMM_ERR, "the model's groupings and their pairs make more than %d parts of statistics",
+                  LMM_STATS_MAX_PARTS);
+}
+
 int lmm_stats_layout_new(const lmm_formula *f, int (*is_text)(void *arg, const char *col), void *arg,
                          lmm_stats_layout *l, lmm_error *err) {
   memset(l, 0, sizeof *l);
@@ -64,7 +117,7 @@ int lmm_stats_layout_new(const lmm_formula *f, int (*is_text)(void *arg, const c
   if (l->natoms + 2 > 40)
     return lmm_fail(err, LMM_ERR, "the model multiplies %d distinct products of numeric variables: the statistics "
                     "hold at most 38", l->natoms);
-  return LMM_OK;
+  return add_parts(l, err);
 }
 
 /* Atom i's raw value (a product of variables; y for i = m + 1). */
@@ -105,21 +158,52 @@ static int center_sql(lmm_sql_buf *b, const lmm_stats_layout *l, const char *dat
   return LMM_OK;
 }
 
-/* The sums, of values centered by the first pass's means computed again inside the query (joined as one row):
- * the fit takes the centers from the query `center`, which may differ from these in the last bits (the
- * engines add in any order), an error of the order of the sums' own rounding. */
-static int groups_sql(lmm_sql_buf *b, const lmm_stats_layout *l, const char *data, int dialect, lmm_error *err) {
+/* Whether part p groups by key k: one of its grouping variables' columns, or a factor's. */
+static int part_key(const lmm_stats_layout *l, int p, int k) {
   const lmm_formula *f = l->f;
-  int m1 = l->natoms + 1;
+  for (int v = 0; v < f->nvars; v++)
+    if (f->vars[v].ex->kind == EX_NAME && f->vars[v].ex->column == l->key_col[k] &&
+        ((l->part_vars[p] | l->factor_vars) >> v & 1))
+      return 1;
+  return 0;
+}
+
+/* Part p of the groups (stats.h): its keys (the others as the least value of its groups, a level that occurs
+ * with them, so the frame row adds no level pair the data lack), its count and its sums.  The least values are
+ * named apart inside and renamed outside: ClickHouse reads an alias anywhere in its query, and min(k) AS k
+ * would put an aggregate into the WHERE's k IS NOT NULL. */
+static int part_sql(lmm_sql_buf *b, const lmm_stats_layout *l, int p, const char *data, int dialect, lmm_error *err) {
+  const lmm_formula *f = l->f;
+  int m1 = l->natoms + 1, grouped = 0, least = 0;
+  for (int k = 0; k < l->nkeys; k++) least |= !part_key(l, p, k);
+  if (least) {
+    lmm_sql_put(b, "SELECT ");
+    for (int k = 0; k < l->nkeys; k++) {
+      if (!part_key(l, p, k)) lmm_sql_put(b, "lmm_least_%d AS ", k);
+      lmm_sql_quote(b, dialect, f->cols[l->key_col[k]]);
+      lmm_sql_put(b, ", ");
+    }
+    lmm_sql_put(b, "part, n");
+    for (int a = 0; a <= m1; a++)
+      for (int c = a; c <= m1; c++) if (a || c) lmm_sql_put(b, ", s_%d_%d", a, c);
+    lmm_sql_put(b, " FROM (");
+  }
   lmm_sql_put(b, "SELECT ");
   for (int k = 0; k < l->nkeys; k++) {
+    int key = part_key(l, p, k);
+    lmm_sql_put(b, key ? "" : "min(");
     lmm_sql_quote(b, dialect, f->cols[l->key_col[k]]);
-    lmm_sql_put(b, ", ");
+    if (key) lmm_sql_put(b, ", ");
+    else lmm_sql_put(b, ") AS lmm_least_%d, ", k);
   }
-  lmm_sql_put(b, "count(*) AS n");
+  lmm_sql_put(b, "%d AS part, count(*) AS n", p);
   for (int a = 0; a <= m1; a++)
     for (int c = a; c <= m1; c++) {
       if (a == 0 && c == 0) continue;
+      if (!((l->part_sums[p][a] >> c | l->part_sums[p][c] >> a) & 1)) {
+        lmm_sql_put(b, ", 0.0 AS s_%d_%d", a, c);
+        continue;
+      }
       lmm_sql_put(b, ", sum(");
       for (int side = 0; side < 2; side++) {
         int i = side ? c : a;
@@ -137,12 +221,22 @@ static int groups_sql(lmm_sql_buf *b, const lmm_stats_layout *l, const char *dat
   if (center_sql(b, l, data, dialect, "lmm_", err)) return err->code;
   lmm_sql_put(b, ") AS lmm_c");
   lmm_sql_where(b, dialect, f);
-  if (l->nkeys) {
-    lmm_sql_put(b, " GROUP BY ");
-    for (int k = 0; k < l->nkeys; k++) {
-      if (k) lmm_sql_put(b, ", ");
-      lmm_sql_quote(b, dialect, f->cols[l->key_col[k]]);
-    }
+  for (int k = 0; k < l->nkeys; k++) {
+    if (!part_key(l, p, k)) continue;
+    lmm_sql_put(b, grouped++ ? ", " : " GROUP BY ");
+    lmm_sql_quote(b, dialect, f->cols[l->key_col[k]]);
+  }
+  if (least) lmm_sql_put(b, ") AS lmm_part");
+  return LMM_OK;
+}
+
+/* The sums, of values centered by the first pass's means computed again inside the query (joined as one row):
+ * the fit takes the centers from the query `center`, which may differ from these in the last bits (the
+ * engines add in any order), an error of the order of the sums' own rounding.  The parts one after another. */
+static int groups_sql(lmm_sql_buf *b, const lmm_stats_layout *l, const char *data, int dialect, lmm_error *err) {
+  for (int p = 0; p < l->nparts; p++) {
+    if (p) lmm_sql_put(b, " UNION ALL ");
+    if (part_sql(b, l, p, data, dialect, err)) return err->code;
   }
   return LMM_OK;
 }
