@@ -4,15 +4,15 @@
  * keeps, n_all (their number), c_1 .. c_m the means of the model's *atoms* (the distinct products of
  * numeric variables its X and Z columns multiply a factor's coding by) and c_{m+1} of y, and the largest
  * magnitudes mx_<v> of each numeric variable v (its index in the formula) and mx_y (the powers of two of
- * design.h).  `<prefix>_groups`: a row per distinct combination of the model's *keys* (the columns of its
- * grouping factors and of its factors), with n, its rows, and s_<a>_<b> (0 <= a <= b <= m + 1, s_0_0 being
- * n) the sums of products of the row vector u = [1, a_1 - c_1, ..., a_m - c_m, y - c_{m+1}]: every sum is
- * of centered values, so a large mean does not swamp the spread it carries (the care the QR of [X y] takes
- * in accumulate.c), the centers computed again inside that query from the same aggregate.  Every block of
- * A (blocks.h) is a sum over the groups (stats_fit.c): a level's blocks over its groups, a level pair's over
- * the pair's, the fixed part's over all; the groups' n must add up to n_all.  The rows moved are the
- * distinct combinations of the keys: the level pairs of two crossed groupings (times the factors' cells),
- * not the rows.
+ * design.h).  `<prefix>_groups`, in parts (the layout's `part`): a row per distinct combination of a part's
+ * *keys* (the columns of its grouping factors and of the model's factors; the other keys' least value), with n,
+ * its rows, and s_<a>_<b> (0 <= a <= b <= m + 1, s_0_0 being n) the sums of products of the row vector
+ * u = [1, a_1 - c_1, ..., a_m - c_m, y - c_{m+1}]: every sum is of centered values, so a large mean does not
+ * swamp the spread it carries (the care the QR of [X y] takes in accumulate.c), the centers computed again
+ * inside that query from the same aggregate.  Every block of A (blocks.h) is a sum over one part's groups
+ * (stats_fit.c): a level's blocks over its grouping's part, a level pair's over the pair's, the fixed part's
+ * over part 0; part 0's n must add up to n_all.  The rows moved are the levels and the level pairs (times the
+ * factors' cells), not the rows.
  */
 #ifndef LMM_STATS_H
 #define LMM_STATS_H
