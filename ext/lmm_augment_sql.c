@@ -16,6 +16,8 @@ SQLITE_EXTENSION_INIT3
 int lmm_augment_sql_from_stats(sqlite3 *db, const char *name) {
   lmm_saved_fit *s = NULL;
   char *msg = NULL;
+  name += strspn(name, " \t\n\r");
+  if (*name == '{') return 0;   /* lmm_agg's fit JSON, which keeps no fingerprint either and has no table */
   int stats = lmm_store_read(db, name, &s, &msg) == SQLITE_OK && !strcmp(s->fingerprint, "0000000000000000");
   lmm_saved_fit_free(s);
   sqlite3_free(msg);

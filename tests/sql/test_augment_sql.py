@@ -56,6 +56,7 @@ def run(t, db):
     check_from_stats(t, db)
     check_dialects(t, db)
     check_errors(t, db)
+    db.commit()
 
 
 def check_from_stats(t, db):
