@@ -87,11 +87,14 @@ static int fixed_R(const stats_job *j, double *R, lmm_error *err) {
   double *stack = NULL;
   int *piv = lmm_malloc(sizeof *piv * (size_t)U);
   if (!ord || !D || !S || !M || !piv) { rc = lmm_nomem(err); goto done; }
+  size_t nfixed = 0;   /* the fixed part's groups (part 0, stats.h) */
   for (size_t g = 0; g < G; g++) {
-    double *row = D + g * (size_t)(p1 - 1);
+    if (j->r->part[g]) continue;
+    double *row = D + nfixed * (size_t)(p1 - 1);
     for (int c = 0; c < p1 - 1; c++) row[c] = lmm_design_x(d, c, g);
-    ord[g] = (cell_key){row, p1 - 1, g};
+    ord[nfixed++] = (cell_key){row, p1 - 1, g};
   }
+  G = nfixed;
   qsort(ord, G, sizeof *ord, cell_cmp);
   for (size_t g = 0; g < G; g++) ncell += g == 0 || cell_cmp(&ord[g - 1], &ord[g]) != 0;
   size_t rows = ncell * (size_t)U;
@@ -165,9 +168,17 @@ static int stats_values(void *arg, lmm_system *s, lmm_error *err) {
   double *S = lmm_malloc(sizeof *S * (size_t)U * U), *M = lmm_malloc(sizeof *M * (size_t)U * p1);
   double *W = lmm_malloc(sizeof *W * (size_t)U * p1), *SW = lmm_malloc(sizeof *SW * (size_t)U * p1);
   double *z = lmm_malloc(sizeof *z * (size_t)U * (qsum ? qsum : 1));
-  int *zoff = lmm_malloc(sizeof *zoff * (size_t)K1);
-  if (!R || !B || !S || !M || !W || !SW || !z || !zoff) { rc = lmm_nomem(err); goto done; }
+  int *zoff = lmm_malloc(sizeof *zoff * (size_t)K1), *lpart = lmm_malloc(sizeof *lpart * (size_t)K1 * K1);
+  if (!R || !B || !S || !M || !W || !SW || !z || !zoff || !lpart) { rc = lmm_nomem(err); goto done; }
   for (int k = 0, o = 0; k < K; k++) { zoff[k] = o; o += s->q[k]; }
+  /* the part whose groups give each block: a term's own grouping's (lpart[k + k K]), a pair's (stats.h) */
+  for (int k = 0; k < K; k++)
+    for (int jj = 0; jj < K; jj++)
+      if ((lpart[k + jj * K] = lmm_stats_part(j->l, d->re[s->term[k]].group_vars | d->re[s->term[jj]].group_vars)) < 0) {
+        rc = lmm_fail(err, LMM_ERR, "no part of the statistics groups by '%s' and '%s' together", d->re[s->term[k]].grp,
+                      d->re[s->term[jj]].grp);
+        goto done;
+      }
   if ((rc = fixed_R(j, R, err)) || (rc = lmm_system_basis(s, d, R, j->stop, err))) goto done;
   /* B = [Rinv -b0; 0 1]: [X~ y~] = [X y] B */
   for (int c = 0; c < p; c++)
@@ -177,6 +188,7 @@ static int stats_values(void *arg, lmm_system *s, lmm_error *err) {
   double *FF = lmm_sys_A(s, K, K)->v;
   for (size_t g = 0; g < j->r->ngroups; g++) {
     if ((g & 1023) == 0 && lmm_stop_asked(j->stop)) { rc = lmm_fail(err, LMM_INTERRUPTED, "interrupted"); goto done; }
+    int part = j->r->part[g];
     group_S(j, g, S);
     group_M(j, g, M);
     for (int c = 0; c < p1; c++)   /* W = M B */
@@ -191,7 +203,7 @@ static int stats_values(void *arg, lmm_system *s, lmm_error *err) {
         for (int b = 0; b < U; b++) acc += S[a + b * U] * W[b + (size_t)c * U];
         SW[a + (size_t)c * U] = acc;
       }
-    for (int c = 0; c < p1; c++)
+    for (int c = 0; c < p1 && part == 0; c++)
       for (int r = c; r < p1; r++) {
         double acc = 0;
         for (int a = 0; a < U; a++) acc += W[a + (size_t)r * U] * SW[a + (size_t)c * U];
@@ -202,10 +214,12 @@ static int stats_values(void *arg, lmm_system *s, lmm_error *err) {
     for (int jj = 0; jj < K; jj++) {
       int qj = s->q[jj], lj = d->re[s->term[jj]].g[g];
       const double *zj = z + (size_t)zoff[jj] * U;
+      int own = lpart[jj + jj * K] == part;
       double *D = lmm_sys_A(s, jj, jj)->v + (size_t)lj * (size_t)(qj * qj);
-      for (int b = 0; b < qj; b++)
+      for (int b = 0; b < qj && own; b++)
         for (int a = 0; a < qj; a++) D[a + b * qj] += quad(zj + (size_t)a * U, S, zj + (size_t)b * U, U);
       for (int k = jj + 1; k < K; k++) {
+        if (lpart[k + jj * K] != part) continue;
         int qk = s->q[k], lk = d->re[s->term[k]].g[g];
         const double *zk = z + (size_t)zoff[k] * U;
         double *P = lmm_block_at(lmm_sys_A(s, k, jj), lk, lj);
@@ -213,7 +227,7 @@ static int stats_values(void *arg, lmm_system *s, lmm_error *err) {
           for (int a = 0; a < qk; a++) P[a + b * qk] += quad(zk + (size_t)a * U, S, zj + (size_t)b * U, U);
       }
       double *F = lmm_sys_A(s, K, jj)->v;
-      for (int b = 0; b < qj; b++) {
+      for (int b = 0; b < qj && own; b++) {
         double *col = F + (size_t)(lj * qj + b) * (size_t)p1;
         for (int c = 0; c < p1; c++) {
           double acc = 0;
@@ -228,6 +242,7 @@ static int stats_values(void *arg, lmm_system *s, lmm_error *err) {
   if (lmm_system_unit_columns(s)) rc = lmm_nomem(err);
 done:
   lmm_free(R); lmm_free(B); lmm_free(S); lmm_free(M); lmm_free(W); lmm_free(SW); lmm_free(z); lmm_free(zoff);
+  lmm_free(lpart);
   return rc;
 }
 
@@ -276,7 +291,7 @@ int lmm_model_fit_stats(lmm_model *m, const lmm_stats_layout *l, const lmm_stats
     if (g == 0) memcpy(first, cols, sizeof *cols * (size_t)f->ncols);
     double n = r->sums[g * (size_t)lmm_stats_nsums(l)];
     if (!(n >= 1) || n != floor(n)) rc = lmm_fail(err, LMM_ERR, "statistics group %zu has a count n of %g", g + 1, n);
-    else ntotal += (size_t)n;
+    else if (r->part[g] == 0) ntotal += (size_t)n;   /* every part holds every row: the fixed part's are counted */
     for (int k = 0; k < lmm_stats_nsums(l) && !rc; k++)
       if (!isfinite(r->sums[g * (size_t)lmm_stats_nsums(l) + (size_t)k]))
         rc = lmm_fail(err, LMM_ERR, "statistics group %zu has a sum that is not a finite number: the engine's products "
@@ -286,6 +301,7 @@ int lmm_model_fit_stats(lmm_model *m, const lmm_stats_layout *l, const lmm_stats
   /* a few groups (one, without factors) are fewer frame rows than the design allows columns: copies of the
    * first group's keys stand in (they add no level, and the sums read are the groups' own) */
   size_t pad = r->ngroups < PAD_ROWS ? (PAD_ROWS < ntotal ? PAD_ROWS : ntotal) : r->ngroups;
+  if (pad < r->ngroups) pad = r->ngroups;   /* the parts together may hold more groups than the data rows */
   for (size_t g = r->ngroups; g < pad && !rc; g++) rc = lmm_model_add_row(m, first, (int64_t)g + 1, err);
   lmm_free(cols);
   if (rc) return rc;

@@ -13,6 +13,7 @@ typedef struct lmm_stats_rows {
   size_t ngroups;
   const lmm_value *keys;
   const double *sums;
+  const int *part;   /* each group's part (stats.h) */
   const double *centers;
   const double *mx;
   double nall;   /* the rows of the first pass */

@@ -4,9 +4,9 @@
  * the shards receive the one row rather than each computing it again over the whole table). */
 #include "stats.h"
 #include "alloc.h"
+#include "sql_text.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -32,6 +32,59 @@ static void add_key(lmm_stats_layout *l, int col) {
 
 static void add_terms(lmm_stats_layout *l, const lmm_terms *ts) {
   for (int t = 0; t < ts->nterms; t++) add_atom(l, ts->terms[t] & l->numeric_vars);
+}
+
+int lmm_stats_part(const lmm_stats_layout *l, uint64_t vars) {
+  for (int p = 0; p < l->nparts; p++) if (l->part_vars[p] == vars) return p;
+  return -1;
+}
+
+static uint64_t bar_vars(const lmm_bar *b) {
+  uint64_t g = 0;
+  for (int k = 0; k < b->ngroup; k++) g |= (uint64_t)1 << b->group[k];
+  return g;
+}
+
+/* Bar b's atoms, the constant's among them (bits). */
+static uint64_t bar_atoms(const lmm_stats_layout *l, const lmm_bar *b) {
+  uint64_t atoms = 1;
+  for (int t = 0; t < b->model.nterms; t++) atoms |= (uint64_t)1 << lmm_stats_atom(l, b->model.terms[t]);
+  return atoms;
+}
+
+/* The parts (stats.h): a grouping's with every sum, then the pairs' that no grouping's serves, each with the
+ * sums of one grouping's Z atom by the other's. */
+static int add_parts(lmm_stats_layout *l, lmm_error *err) {
+  const lmm_formula *f = l->f;
+  int U = l->natoms + 2;
+  uint64_t all = U >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << U) - 1;
+  for (int b = 0; b < (f->nbars ? f->nbars : 1); b++) {
+    uint64_t vars = f->nbars ? bar_vars(&f->bars[b]) : 0;
+    if (lmm_stats_part(l, vars) >= 0) continue;
+    if (l->nparts == LMM_STATS_MAX_PARTS) goto many;
+    l->part_vars[l->nparts] = vars;
+    for (int a = 0; a < U; a++) l->part_sums[l->nparts][a] = all;
+    l->nparts++;
+  }
+  for (int b1 = 0; b1 < f->nbars; b1++)
+    for (int b2 = b1 + 1; b2 < f->nbars; b2++) {
+      uint64_t vars = bar_vars(&f->bars[b1]) | bar_vars(&f->bars[b2]);
+      uint64_t z1 = bar_atoms(l, &f->bars[b1]), z2 = bar_atoms(l, &f->bars[b2]);
+      int p = lmm_stats_part(l, vars);
+      if (p < 0) {
+        if (l->nparts == LMM_STATS_MAX_PARTS) goto many;
+        p = l->nparts++;
+        l->part_vars[p] = vars;
+      }
+      for (int a = 0; a < U; a++) {
+        if (z1 >> a & 1) l->part_sums[p][a] |= z2;
+        if (z2 >> a & 1) l->part_sums[p][a] |= z1;
+      }
+    }
+  return LMM_OK;
+many:
+  return lmm_fail(err, LMM_ERR, "the model's groupings and their pairs make more than %d parts of statistics",
+                  LMM_STATS_MAX_PARTS);
 }
 
 int lmm_stats_layout_new(const lmm_formula *f, int (*is_text)(void *arg, const char *col), void *arg,
@@ -64,243 +117,126 @@ int lmm_stats_layout_new(const lmm_formula *f, int (*is_text)(void *arg, const c
   if (l->natoms + 2 > 40)
     return lmm_fail(err, LMM_ERR, "the model multiplies %d distinct products of numeric variables: the statistics "
                     "hold at most 38", l->natoms);
-  return LMM_OK;
-}
-
-/* ---- SQL text ----------------------------------------------------------- */
-
-typedef struct sbuf { char *s; size_t len, cap; int oom; } sbuf;
-
-static void put(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(sbuf *b, const char *fmt, ...) {
-  if (b->oom) return;
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vsnprintf(NULL, 0, fmt, ap);
-  va_end(ap);
-  if (b->len + (size_t)n + 1 > b->cap) {
-    size_t cap = (b->len + (size_t)n + 1) * 2;
-    char *s = lmm_realloc(b->s, cap);
-    if (!s) { b->oom = 1; return; }
-    b->s = s;
-    b->cap = cap;
-  }
-  va_start(ap, fmt);
-  vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
-  va_end(ap);
-  b->len += (size_t)n;
-}
-
-static void quote(sbuf *b, int dialect, const char *name) {
-  char q = dialect == LMM_SQL_CLICKHOUSE || dialect == LMM_SQL_SPARK ? '`' : '"';
-  put(b, "%c", q);
-  for (const char *p = name; *p; p++) put(b, *p == q ? "%c%c" : "%c", *p, *p);
-  put(b, "%c", q);
-}
-
-/* The data's name, a table or db.table: each part quoted. */
-static void quote_table(sbuf *b, int dialect, const char *name) {
-  const char *dot = strchr(name, '.');
-  if (!dot || dot == name || !dot[1]) { quote(b, dialect, name); return; }
-  char *db = lmm_strndup(name, (size_t)(dot - name));
-  if (!db) { b->oom = 1; return; }
-  quote(b, dialect, db);
-  lmm_free(db);
-  put(b, ".");
-  quote(b, dialect, dot + 1);
-}
-
-static void cast_double(sbuf *b, int dialect) { put(b, dialect == LMM_SQL_CLICKHOUSE ? "toFloat64(" : "CAST("); }
-
-static void cast_end(sbuf *b, int dialect) {
-  switch (dialect) {
-    case LMM_SQL_CLICKHOUSE: put(b, ")"); break;
-    case LMM_SQL_SQLITE: put(b, " AS REAL)"); break;
-    case LMM_SQL_POSTGRESQL: put(b, " AS DOUBLE PRECISION)"); break;
-    default: put(b, " AS DOUBLE)"); break;
-  }
-}
-
-static const lmm_expr *arg_of(const lmm_expr *e, int k) {
-  const lmm_expr *a = e->args[k];
-  return a->kind == EX_ARG ? a->args[0] : a;
-}
-
-/* An arithmetic tree as a SQL expression of doubles: every column cast, so that no engine divides integers. */
-static int expr_sql(sbuf *b, int dialect, const lmm_expr *e, const lmm_formula *f, lmm_error *err) {
-  switch (e->kind) {
-    case EX_NUM: case EX_CONST: {
-      char num[40];
-      snprintf(num, sizeof num, "%.17g", e->num);
-      put(b, strpbrk(num, ".eni") ? "%s" : "%s.0", num);
-      return LMM_OK;
-    }
-    case EX_NAME:
-      cast_double(b, dialect);
-      quote(b, dialect, f->cols[e->column]);
-      cast_end(b, dialect);
-      return LMM_OK;
-    case EX_NEG: put(b, "(-"); break;
-    case EX_POS: case EX_PAREN: put(b, "("); break;
-    case EX_BINOP:
-      if (e->op == '^' && e->args[1]->kind == EX_NUM && (e->args[1]->num == 2 || e->args[1]->num == 3)) {
-        put(b, "(");   /* small integer powers as products: exact, and every engine has them */
-        for (int k = 0; k < (int)e->args[1]->num; k++) {
-          if (k) put(b, " * ");
-          if (expr_sql(b, dialect, e->args[0], f, err)) return err->code;
-        }
-        put(b, ")");
-        return LMM_OK;
-      }
-      if (e->op == '^') {
-        put(b, dialect == LMM_SQL_CLICKHOUSE ? "pow(" : "power(");
-        if (expr_sql(b, dialect, e->args[0], f, err)) return err->code;
-        put(b, ", ");
-        if (expr_sql(b, dialect, e->args[1], f, err)) return err->code;
-        put(b, ")");
-        return LMM_OK;
-      }
-      if (!strchr("+-*/", e->op))
-        return lmm_fail(err, LMM_ERR, "operator '%c' at character %d has no SQL form here", e->op, e->pos + 1);
-      put(b, "(");
-      if (expr_sql(b, dialect, e->args[0], f, err)) return err->code;
-      put(b, " %c ", e->op);
-      if (expr_sql(b, dialect, e->args[1], f, err)) return err->code;
-      put(b, ")");
-      return LMM_OK;
-    case EX_CALL: {
-      const char *fn = e->name, *sql = NULL;
-      if (!strcmp(fn, "I") || !strcmp(fn, "as.numeric")) sql = "";
-      else if (!strcmp(fn, "log") && e->nargs == 1) sql = dialect == LMM_SQL_CLICKHOUSE ? "log" : "ln";
-      else if (!strcmp(fn, "log10")) sql = dialect == LMM_SQL_POSTGRESQL ? "log" : "log10";
-      else if (!strcmp(fn, "log2")) sql = "log2";
-      else if (!strcmp(fn, "exp")) sql = "exp";
-      else if (!strcmp(fn, "sqrt")) sql = "sqrt";
-      else if (!strcmp(fn, "abs")) sql = "abs";
-      else if (!strcmp(fn, "sin") || !strcmp(fn, "cos") || !strcmp(fn, "tan")) sql = fn;
-      if (!sql || (dialect == LMM_SQL_POSTGRESQL && !strcmp(fn, "log2")))
-        return lmm_fail(err, LMM_ERR, "'%s()' at character %d has no SQL form in this dialect here; compute it as a column "
-                        "of the data first", fn, e->pos + 1);
-      put(b, "%s(", sql);
-      if (expr_sql(b, dialect, arg_of(e, 0), f, err)) return err->code;
-      put(b, ")");
-      return LMM_OK;
-    }
-    default:
-      return lmm_fail(err, LMM_ERR, "the expression at character %d has no SQL form", e->pos + 1);
-  }
-  if (expr_sql(b, dialect, e->args[0], f, err)) return err->code;
-  put(b, ")");
-  return LMM_OK;
+  return add_parts(l, err);
 }
 
 /* Atom i's raw value (a product of variables; y for i = m + 1). */
-static int atom_sql(sbuf *b, int dialect, const lmm_stats_layout *l, int i, lmm_error *err) {
+static int atom_sql(lmm_sql_buf *b, int dialect, const lmm_stats_layout *l, int i, lmm_error *err) {
   const lmm_formula *f = l->f;
-  if (i == l->natoms + 1) return expr_sql(b, dialect, f->response, f, err);
+  if (i == l->natoms + 1) return lmm_sql_expr(b, dialect, f->response, f, err);
   int first = 1;
   for (lmm_term t = l->atom[i]; t; t &= t - 1) {
-    if (!first) put(b, " * ");
+    if (!first) lmm_sql_put(b, " * ");
     first = 0;
-    if (expr_sql(b, dialect, f->vars[__builtin_ctzll(t)].ex, f, err)) return err->code;
+    if (lmm_sql_expr(b, dialect, f->vars[__builtin_ctzll(t)].ex, f, err)) return err->code;
   }
   return LMM_OK;
-}
-
-/* A text literal: '' doubles a quote; ClickHouse and Spark read backslash escapes, so they double it too. */
-static void literal(sbuf *b, int dialect, const char *s) {
-  int bs = dialect == LMM_SQL_CLICKHOUSE || dialect == LMM_SQL_SPARK;
-  put(b, "'");
-  for (const char *p = s; *p; p++) put(b, *p == '\'' || (bs && *p == '\\') ? "%c%c" : "%c", *p, *p);
-  put(b, "'");
-}
-
-/* The rows a local fit keeps: none of the columns read is NULL, and a factor given its levels
- * (factor(x, levels = ...)) has one of them (R's NA otherwise). */
-static void where_sql(sbuf *b, int dialect, const lmm_formula *f) {
-  put(b, " WHERE ");
-  for (int c = 0; c < f->ncols; c++) {
-    if (c) put(b, " AND ");
-    quote(b, dialect, f->cols[c]);
-    put(b, " IS NOT NULL");
-  }
-  for (int v = 0; v < f->nvars; v++) {
-    const lmm_var *var = &f->vars[v];
-    if (var->kind != LMM_VAR_FACTOR || !var->coding.ngiven || var->ex->kind != EX_NAME) continue;
-    put(b, dialect == LMM_SQL_CLICKHOUSE ? " AND toString(" : " AND ");   /* ClickHouse compares no number to text */
-    quote(b, dialect, f->cols[var->ex->column]);
-    put(b, dialect == LMM_SQL_CLICKHOUSE ? ") IN (" : " IN (");
-    for (int k = 0; k < var->coding.ngiven; k++) {
-      if (k) put(b, ", ");
-      literal(b, dialect, var->coding.given[k]);
-    }
-    put(b, ")");
-  }
 }
 
 /* The first pass: the rows, the atoms' means (the centers), the largest magnitudes; its columns named with
  * pfx before c_<i>, mx_<v>, mx_y, n_all. */
-static int center_sql(sbuf *b, const lmm_stats_layout *l, const char *data, int dialect, const char *pfx,
+static int center_sql(lmm_sql_buf *b, const lmm_stats_layout *l, const char *data, int dialect, const char *pfx,
                       lmm_error *err) {
   const lmm_formula *f = l->f;
-  put(b, "SELECT count(*) AS %sn_all", pfx);
+  lmm_sql_put(b, "SELECT count(*) AS %sn_all", pfx);
   for (int i = 1; i <= l->natoms + 1; i++) {
-    put(b, ", avg(");
+    lmm_sql_put(b, ", avg(");
     if (atom_sql(b, dialect, l, i, err)) return err->code;
-    put(b, ") AS %sc_%d", pfx, i);
+    lmm_sql_put(b, ") AS %sc_%d", pfx, i);
   }
   for (int v = 0; v < f->nvars; v++)
     if (l->numeric_vars >> v & 1) {
-      put(b, ", max(abs(");
-      if (expr_sql(b, dialect, f->vars[v].ex, f, err)) return err->code;
-      put(b, ")) AS %smx_%d", pfx, v);
+      lmm_sql_put(b, ", max(abs(");
+      if (lmm_sql_expr(b, dialect, f->vars[v].ex, f, err)) return err->code;
+      lmm_sql_put(b, ")) AS %smx_%d", pfx, v);
     }
-  put(b, ", max(abs(");
-  if (expr_sql(b, dialect, f->response, f, err)) return err->code;
-  put(b, ")) AS %smx_y FROM ", pfx);
-  quote_table(b, dialect, data);
-  where_sql(b, dialect, f);
+  lmm_sql_put(b, ", max(abs(");
+  if (lmm_sql_expr(b, dialect, f->response, f, err)) return err->code;
+  lmm_sql_put(b, ")) AS %smx_y FROM ", pfx);
+  lmm_sql_quote_table(b, dialect, data);
+  lmm_sql_where(b, dialect, f);
+  return LMM_OK;
+}
+
+/* Whether part p groups by key k: one of its grouping variables' columns, or a factor's. */
+static int part_key(const lmm_stats_layout *l, int p, int k) {
+  const lmm_formula *f = l->f;
+  for (int v = 0; v < f->nvars; v++)
+    if (f->vars[v].ex->kind == EX_NAME && f->vars[v].ex->column == l->key_col[k] &&
+        ((l->part_vars[p] | l->factor_vars) >> v & 1))
+      return 1;
+  return 0;
+}
+
+/* Part p of the groups (stats.h): its keys (the others as the least value of its groups, a level that occurs
+ * with them, so the frame row adds no level pair the data lack), its count and its sums.  The least values are
+ * named apart inside and renamed outside: ClickHouse reads an alias anywhere in its query, and min(k) AS k
+ * would put an aggregate into the WHERE's k IS NOT NULL. */
+static int part_sql(lmm_sql_buf *b, const lmm_stats_layout *l, int p, const char *data, int dialect, lmm_error *err) {
+  const lmm_formula *f = l->f;
+  int m1 = l->natoms + 1, grouped = 0, least = 0;
+  for (int k = 0; k < l->nkeys; k++) least |= !part_key(l, p, k);
+  if (least) {
+    lmm_sql_put(b, "SELECT ");
+    for (int k = 0; k < l->nkeys; k++) {
+      if (!part_key(l, p, k)) lmm_sql_put(b, "lmm_least_%d AS ", k);
+      lmm_sql_quote(b, dialect, f->cols[l->key_col[k]]);
+      lmm_sql_put(b, ", ");
+    }
+    lmm_sql_put(b, "part, n");
+    for (int a = 0; a <= m1; a++)
+      for (int c = a; c <= m1; c++) if (a || c) lmm_sql_put(b, ", s_%d_%d", a, c);
+    lmm_sql_put(b, " FROM (");
+  }
+  lmm_sql_put(b, "SELECT ");
+  for (int k = 0; k < l->nkeys; k++) {
+    int key = part_key(l, p, k);
+    lmm_sql_put(b, key ? "" : "min(");
+    lmm_sql_quote(b, dialect, f->cols[l->key_col[k]]);
+    if (key) lmm_sql_put(b, ", ");
+    else lmm_sql_put(b, ") AS lmm_least_%d, ", k);
+  }
+  lmm_sql_put(b, "%d AS part, count(*) AS n", p);
+  for (int a = 0; a <= m1; a++)
+    for (int c = a; c <= m1; c++) {
+      if (a == 0 && c == 0) continue;
+      if (!((l->part_sums[p][a] >> c | l->part_sums[p][c] >> a) & 1)) {
+        lmm_sql_put(b, ", 0.0 AS s_%d_%d", a, c);
+        continue;
+      }
+      lmm_sql_put(b, ", sum(");
+      for (int side = 0; side < 2; side++) {
+        int i = side ? c : a;
+        if (i == 0) continue;
+        if (side && a) lmm_sql_put(b, " * ");
+        lmm_sql_put(b, "(");
+        if (atom_sql(b, dialect, l, i, err)) return err->code;
+        lmm_sql_put(b, " - lmm_c.lmm_c_%d)", i);
+      }
+      lmm_sql_put(b, ") AS s_%d_%d", a, c);
+    }
+  lmm_sql_put(b, " FROM ");
+  lmm_sql_quote_table(b, dialect, data);
+  lmm_sql_put(b, dialect == LMM_SQL_CLICKHOUSE ? " GLOBAL CROSS JOIN (" : " CROSS JOIN (");
+  if (center_sql(b, l, data, dialect, "lmm_", err)) return err->code;
+  lmm_sql_put(b, ") AS lmm_c");
+  lmm_sql_where(b, dialect, f);
+  for (int k = 0; k < l->nkeys; k++) {
+    if (!part_key(l, p, k)) continue;
+    lmm_sql_put(b, grouped++ ? ", " : " GROUP BY ");
+    lmm_sql_quote(b, dialect, f->cols[l->key_col[k]]);
+  }
+  if (least) lmm_sql_put(b, ") AS lmm_part");
   return LMM_OK;
 }
 
 /* The sums, of values centered by the first pass's means computed again inside the query (joined as one row):
  * the fit takes the centers from the query `center`, which may differ from these in the last bits (the
- * engines add in any order), an error of the order of the sums' own rounding. */
-static int groups_sql(sbuf *b, const lmm_stats_layout *l, const char *data, int dialect, lmm_error *err) {
-  const lmm_formula *f = l->f;
-  int m1 = l->natoms + 1;
-  put(b, "SELECT ");
-  for (int k = 0; k < l->nkeys; k++) {
-    quote(b, dialect, f->cols[l->key_col[k]]);
-    put(b, ", ");
-  }
-  put(b, "count(*) AS n");
-  for (int a = 0; a <= m1; a++)
-    for (int c = a; c <= m1; c++) {
-      if (a == 0 && c == 0) continue;
-      put(b, ", sum(");
-      for (int side = 0; side < 2; side++) {
-        int i = side ? c : a;
-        if (i == 0) continue;
-        if (side && a) put(b, " * ");
-        put(b, "(");
-        if (atom_sql(b, dialect, l, i, err)) return err->code;
-        put(b, " - lmm_c.lmm_c_%d)", i);
-      }
-      put(b, ") AS s_%d_%d", a, c);
-    }
-  put(b, " FROM ");
-  quote_table(b, dialect, data);
-  put(b, dialect == LMM_SQL_CLICKHOUSE ? " GLOBAL CROSS JOIN (" : " CROSS JOIN (");
-  if (center_sql(b, l, data, dialect, "lmm_", err)) return err->code;
-  put(b, ") AS lmm_c");
-  where_sql(b, dialect, f);
-  if (l->nkeys) {
-    put(b, " GROUP BY ");
-    for (int k = 0; k < l->nkeys; k++) {
-      if (k) put(b, ", ");
-      quote(b, dialect, f->cols[l->key_col[k]]);
-    }
+ * engines add in any order), an error of the order of the sums' own rounding.  The parts one after another. */
+static int groups_sql(lmm_sql_buf *b, const lmm_stats_layout *l, const char *data, int dialect, lmm_error *err) {
+  for (int p = 0; p < l->nparts; p++) {
+    if (p) lmm_sql_put(b, " UNION ALL ");
+    if (part_sql(b, l, p, data, dialect, err)) return err->code;
   }
   return LMM_OK;
 }
@@ -315,7 +251,7 @@ int lmm_stats_sql(const lmm_stats_layout *l, const char *data, int dialect, char
                   lmm_error *err) {
   *n = 0;
   for (int q = 0; q < 2; q++) {
-    sbuf b = {0};
+    lmm_sql_buf b = {0};
     int rc = q == 0 ? center_sql(&b, l, data, dialect, "", err) : groups_sql(&b, l, data, dialect, err);
     if (!rc && b.oom) rc = lmm_nomem(err);
     if (!rc && !(names[q] = lmm_strdup(q == 0 ? "center" : "groups"))) rc = lmm_nomem(err);

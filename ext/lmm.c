@@ -11,6 +11,7 @@ SQLITE_EXTENSION_INIT1
 #include "lmm_anova.h"
 #include "lmm_variogram.h"
 #include "lmm_augment.h"
+#include "lmm_augment_sql.h"
 #include "lmm_barplot.h"
 #include "lmm_confint.h"
 #include "lmm_bootstrap.h"
@@ -87,7 +88,7 @@ int sqlite3_lmm_init(sqlite3 *db, char **errmsg, const sqlite3_api_routines *api
   static const lmm_tvf *const tvfs[] = {&lmm_fit_tvf, &lmm_tidy_tvf, &lmm_anova_tvf, &lmm_ranef_tvf,
                                         &lmm_augment_tvf, &lmm_vcov_tvf, &lmm_predict_tvf, &lmm_update_tvf, &lmm_confint_tvf,
                                         &lmm_bootstrap_tvf, &lmm_variogram_tvf, &lmm_stats_sql_tvf,
-                                        &lmm_fit_stats_tvf};
+                                        &lmm_fit_stats_tvf, &lmm_augment_sql_tvf};
   int rc = lmm_source_register(db);
   for (size_t i = 0; rc == SQLITE_OK && i < sizeof tvfs / sizeof *tvfs; i++) rc = lmm_register_tvf(db, tvfs[i]);
   if (rc == SQLITE_OK) rc = lmm_register_agg(db);

@@ -8,6 +8,7 @@
 #include "lmm_augment.h"
 SQLITE_EXTENSION_INIT3
 
+#include "lmm_augment_sql.h"
 #include "source.h"
 #include "sql_error.h"
 #include "store.h"
@@ -36,6 +37,14 @@ static int augment_fill(sqlite3 *db, sqlite3_value **argv, lmm_rowset *rows, cha
   lmm_model *m = NULL;
   int rc = lmm_store_open_structured(db, (const char *)sqlite3_value_text(argv[0]), &m, errmsg);
   if (rc != SQLITE_OK) {
+    const char *name = (const char *)sqlite3_value_text(argv[0]);
+    if (lmm_augment_sql_from_stats(db, name)) {   /* its data is the statistics, which hold no rows */
+      sqlite3_free(*errmsg);
+      *errmsg = sqlite3_mprintf("lmm_augment: the saved model '%s' was fitted from statistics (lmm_fit_stats) and its "
+                                "rows live elsewhere: run the query of lmm_augment_sql('%s', 'table' [, dialect]) where "
+                                "they are", name, name);
+      return *errmsg ? SQLITE_ERROR : SQLITE_NOMEM;
+    }
     lmm_source_error_in("lmm_augment", errmsg);
     return rc;
   }

@@ -33,6 +33,7 @@ typedef struct read_state {
   size_t n, cap;
   lmm_value *keys;
   double *sums;
+  int *part;
   char **texts;   /* the keys' texts, owned */
   size_t ntexts;
 } read_state;
@@ -42,6 +43,7 @@ static void read_free(read_state *r) {
   sqlite3_free(r->texts);
   sqlite3_free(r->keys);
   sqlite3_free(r->sums);
+  sqlite3_free(r->part);
 }
 
 static int fail(char **errmsg, const char *table, const char *what) {
@@ -73,6 +75,8 @@ static int read_stats(sqlite3 *db, const char *table, const lmm_stats_layout *l,
         return rc;
       }
     }
+  int part = column_index(st, "part");
+  if (part < 0) return fail(errmsg, table, "no column 'part'");
   snprintf(name, sizeof name, "s_%d_%d", m1, m1 + 1);
   if (column_index(st, name) >= 0) return fail(errmsg, table, "more sums than the model has: made for another model");
   int rc;
@@ -87,7 +91,9 @@ static int read_stats(sqlite3 *db, const char *table, const lmm_stats_layout *l,
       if (sums) r->sums = sums;
       char **texts = sqlite3_realloc64(r->texts, sizeof *texts * cap * (size_t)(nk ? nk : 1));
       if (texts) r->texts = texts;
-      if (!keys || !sums || !texts) { rc = SQLITE_NOMEM; break; }
+      int *parts = sqlite3_realloc64(r->part, sizeof *parts * cap);
+      if (parts) r->part = parts;
+      if (!keys || !sums || !texts || !parts) { rc = SQLITE_NOMEM; break; }
       r->cap = cap;
     }
     for (int k = 0; k < nk; k++) {
@@ -113,6 +119,14 @@ static int read_stats(sqlite3 *db, const char *table, const lmm_stats_layout *l,
       r->sums[r->n * (size_t)ns + (size_t)k] = sqlite3_column_double(st, sum[k]);
     }
     if (*errmsg) break;
+    if (sqlite3_column_type(st, part) != SQLITE_INTEGER || sqlite3_column_int64(st, part) < 0 ||
+        sqlite3_column_int64(st, part) >= l->nparts) {
+      char *what = sqlite3_mprintf("a part that is not one of 0 .. %d", l->nparts - 1);
+      rc = fail(errmsg, table, what ? what : "a part out of range");
+      sqlite3_free(what);
+      break;
+    }
+    r->part[r->n] = (int)sqlite3_column_int64(st, part);
     r->n++;
     if (lmm_interrupt_probe_check(&probe)) { rc = SQLITE_INTERRUPT; break; }
   }
@@ -195,7 +209,7 @@ static int fit_stats_fill(sqlite3 *db, sqlite3_value **argv, lmm_rowset *rows, c
   if (rc == SQLITE_OK) rc = read_stats(db, table, &layout, t.st, &r, errmsg);
   sqlite3_finalize(t.st);
   if (rc == SQLITE_OK) {
-    lmm_stats_rows sr = {r.n, r.keys, r.sums, centers, mx, nall};
+    lmm_stats_rows sr = {r.n, r.keys, r.sums, r.part, centers, mx, nall};
     lmm_error err = {0};
     lmm_interrupt_probe probe;
     lmm_interrupt_probe_init(&probe, db);

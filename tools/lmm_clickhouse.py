@@ -3,13 +3,17 @@
 
     /usr/bin/python3 tools/lmm_clickhouse.py --url http://127.0.0.1:18123 --table bench \\
         --formula 'y ~ x + trt + (1 + x | school) + (1 | rater)' [--random ...] [--options 'save=m1'] \\
-        [--db fits.db] [--prefix bench] [--ext build/lmm]
+        [--db fits.db] [--prefix bench] [--ext build/lmm] [--augment]
 
 It asks lmm_stats_sql (in the SQLite database --db, with lmm loaded) for the model's queries in the clickhouse
 dialect, runs each on the server over its HTTP interface, stores each result in --db as <prefix>_<name>,
 and prints lmm_fit_stats's rows, then one line of measurements: the engine's time, the bytes of statistics
 moved against the bytes of the columns the model reads (uncompressed, over the shards of a Distributed
 table), lmm's fit time.  Only the standard library: urllib for HTTP, sqlite3 for the fit.
+
+--augment saves the fit (save=<prefix>_model unless --options saves it) and runs lmm_augment_sql's query for it
+where the rows are, aggregated there: it prints the rows and the residual sum of squares the engine computed,
+so the fitted values and residuals never leave the cluster.
 
 A plain column is a factor where ClickHouse holds it as text (String): the table's columns are declared in
 --db (a TEMP table of that name) when --db has no table of that name, so lmm_stats_sql reads them as a
@@ -31,10 +35,10 @@ class EngineError(Exception):
     """ClickHouse unreachable or refusing a query: the message says which and why."""
 
 
-def query(url, sql, timeout=3600, wire=None):
+def query(url, sql, timeout=3600, wire=None, settings=""):
     """The response body (bytes) of one query, or EngineError.  The server compresses it (gzip) when asked;
-    wire, a list, gets the bytes that crossed the network appended."""
-    req = urllib.request.Request(url.rstrip("/") + "/?enable_http_compression=1", data=sql.encode("utf-8"),
+    wire, a list, gets the bytes that crossed the network appended; settings, "&name=value..." for the URL."""
+    req = urllib.request.Request(url.rstrip("/") + "/?enable_http_compression=1" + settings, data=sql.encode("utf-8"),
                                  method="POST", headers={"Accept-Encoding": "gzip"})
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:
@@ -161,6 +165,17 @@ def fit(db, url, table, formula, random=None, options=None, prefix=None, measure
     return rows, m
 
 
+def augment(db, url, table, model):
+    """lmm_augment_sql's query for saved model `model` run in ClickHouse over `table`, aggregated there: (rows, the
+    residual sum of squares, the sum of the fitted values, the engine's seconds).  The query carries the BLUPs as
+    array literals, larger than ClickHouse's default max_query_size (256 KiB) for many levels: raised here."""
+    (sql,) = db.execute("SELECT sql FROM lmm_augment_sql(?, ?, 'clickhouse')", (model, table)).fetchone()
+    t0 = time.time()
+    body = query(url, "SELECT count(), sum(resid * resid), sum(fitted) FROM (%s) FORMAT TSV" % sql,
+                 settings="&max_query_size=%d" % (len(sql) + 65536)).decode().split()
+    return int(body[0]), float(body[1]), float(body[2]), time.time() - t0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--url", default="http://127.0.0.1:18123")
@@ -172,12 +187,20 @@ def main():
     ap.add_argument("--prefix")
     ap.add_argument("--ext", default="build/lmm")
     ap.add_argument("--json", action="store_true", help="the measurements as one JSON line")
+    ap.add_argument("--augment", action="store_true",
+                    help="also the fitted values and residuals, computed and aggregated in ClickHouse")
     a = ap.parse_args()
+    save = re.search(r"save\s*=\s*([^,\s]+)", a.options or "")
+    if a.augment and not save:
+        a.options = (a.options + ", " if a.options else "") + "save=%s_model" % (a.prefix or a.table)
+        save = re.search(r"save\s*=\s*([^,\s]+)", a.options)
     db = sqlite3.connect(a.db)
     db.enable_load_extension(True)
     db.load_extension(a.ext)
     try:
         rows, m = fit(db, a.url, a.table, a.formula, a.random, a.options, a.prefix)
+        if a.augment:
+            m["augment_rows"], m["rss"], m["sum_fitted"], m["augment_s"] = augment(db, a.url, a.table, save.group(1))
     except EngineError as e:
         print("lmm_clickhouse: %s" % e, file=sys.stderr)
         return 1
@@ -194,6 +217,9 @@ def main():
               "bytes (%.3f %%); stored in %.2f s; lmm fit %.2f s; this process's peak memory %.0f MB"
               % (m["engine_s"], m["stats_bytes"], m["wire_bytes"], m["stats_rows"], m["rows_bytes"],
                  100.0 * m["stats_bytes"] / max(m["rows_bytes"], 1), m["store_s"], m["fit_s"], m["peak_rss_kb"] / 1024))
+        if a.augment:
+            print("fitted values and residuals in the engine: %d rows, residual sum of squares %.10g, in %.2f s"
+                  % (m["augment_rows"], m["rss"], m["augment_s"]))
     return 0
 
 

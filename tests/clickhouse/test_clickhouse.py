@@ -4,7 +4,9 @@ from statistics (tests/sql/test_stats.py's) with its data split between the shar
 y ~ x + trt + (1 + x | school) + (1 | rater) at 1M rows generated inside the engine (tools/ch_bench.py): the
 fit from the statistics ClickHouse computes (tools/lmm_clickhouse.py) equals lmm_fit's on the same rows
 (logLik within 1e-9 relative, estimates within 1e-6 of their SE).  The bytes of statistics moved are printed
-beside the rows' bytes.  An unreachable engine and an engine error are clear errors.
+beside the rows' bytes.  Fitted values and residuals computed in the cluster by lmm_augment_sql's query equal
+lmm_augment's: row by row for sleepstudy, and the residual sum of squares of the simulated rows.  An unreachable
+engine and an engine error are clear errors.
 
 Usage: /usr/bin/python3 tests/clickhouse/test_clickhouse.py build/lmm [rows of the simulated data]"""
 import os
@@ -20,7 +22,7 @@ sys.path.insert(0, os.path.join(ROOT, "tools"))
 import harness  # noqa: E402
 import test_stats  # noqa: E402
 import ch_bench  # noqa: E402
-from lmm_clickhouse import EngineError, fit as ch_fit, query  # noqa: E402
+from lmm_clickhouse import EngineError, augment as ch_augment, fit as ch_fit, query  # noqa: E402
 
 PORT = int(os.environ.get("LMM_CH_PORT", "18423"))   # not the bench cluster's (make ch-start: 18123)
 URL = "http://127.0.0.1:%d" % PORT
@@ -84,12 +86,37 @@ def reference_cases(t, db):
     t.ok(fitted >= 150, "only %d reference cases fitted from ClickHouse" % fitted)
 
 
+def augmented(t, db):
+    """lmm_augment_sql's query run in the cluster: a local fit's fitted values and residuals are lmm_augment's to
+    1e-9, row by row (matched by Subject and Days: the shards return them in any order); a fit from the cluster's
+    statistics gives the same within what the two fits differ."""
+    f = test_stats.FORMULA
+    db.execute("SELECT * FROM lmm_fit('sleepstudy', ?, NULL, 'save=ch_aug_l')", (f,)).fetchall()
+    ch_fit(db, URL, "sleepstudy", f, options="save=ch_aug_s", prefix="ch", measure=False)
+    key = lambda subject, days: (int(float(subject)), float(days))
+    want = {key(r[0], r[1]): r[2:] for r in db.execute(
+        "SELECT s.Subject, s.Days, a.fitted, a.resid FROM lmm_augment('ch_aug_l') AS a JOIN sleepstudy AS s "
+        "ON s.rowid = a.source_rowid")}
+    for model, tol in (("ch_aug_l", 1e-9), ("ch_aug_s", 1e-7)):
+        (sql,) = db.execute("SELECT sql FROM lmm_augment_sql(?, 'sleepstudy', 'clickhouse')", (model,)).fetchone()
+        got = [line.split("\t") for line in query(URL, sql + " FORMAT TSV").decode().splitlines()]
+        t.ok(len(got) == len(want) == 180, "%s: %d rows from the cluster" % (model, len(got)))
+        bad = [g for g in got if key(g[2], g[1]) not in want or any(
+            abs(float(x) - w) > tol * 400 for x, w in zip(g[3:5], want[key(g[2], g[1])]))]
+        t.ok(not bad, "%s: %d rows differ from lmm_augment's, first %r" % (model, len(bad), bad[:1]))
+    n, rss, _, _ = ch_augment(db, URL, "sleepstudy", "ch_aug_s")
+    (want_rss,) = db.execute("SELECT sum(resid * resid) FROM lmm_augment('ch_aug_l')").fetchone()
+    t.ok(n == 180, "driver's augment: %d rows" % n)
+    t.close(None, rss, want_rss, 1e-8, "residual sum of squares computed in the cluster")
+    db.execute("DELETE FROM lmm_models WHERE name IN ('ch_aug_l', 'ch_aug_s')")
+
+
 def simulated(t, db, rows):
     """The bench model at `rows` rows: generated in the cluster, fitted from its statistics and locally."""
     t0 = time.time()
     ch_bench.load(URL, rows, table="sim")
     gen = time.time() - t0
-    remote, m = ch_fit(db, URL, "sim", ch_bench.MODEL, prefix="sim")
+    remote, m = ch_fit(db, URL, "sim", ch_bench.MODEL, options="save=sim_m", prefix="sim")
     t1 = time.time()
     body = query(URL, "SELECT school, rater, trt, x, y FROM sim FORMAT TSV").decode()
     db.execute("DROP TABLE IF EXISTS sim_rows")
@@ -99,8 +126,15 @@ def simulated(t, db, rows):
                     (line.split("\t") for line in body.splitlines())))
     pull = time.time() - t1
     t2 = time.time()
-    local = test_stats.rows_of(db, "SELECT * FROM lmm_fit('sim_rows', ?)", (ch_bench.MODEL,))
+    local = test_stats.rows_of(db, "SELECT * FROM lmm_fit('sim_rows', ?, NULL, 'save=sim_l')", (ch_bench.MODEL,))
     local_s = time.time() - t2
+    n, rss, _, aug_s = ch_augment(db, URL, "sim", "sim_m")
+    (want_rss,) = db.execute("SELECT sum(resid * resid) FROM lmm_augment('sim_l')").fetchone()
+    t.ok(n == rows, "augment in the cluster: %d rows" % n)
+    t.close(None, rss, want_rss, 1e-8, "simulated: residual sum of squares computed in the cluster")
+    print("clickhouse simulated %d rows: fitted values and residuals in the cluster %.1f s, residual sum of squares "
+          "%.10g (locally %.10g)" % (rows, aug_s, rss, want_rss))
+    db.execute("DELETE FROM lmm_models WHERE name IN ('sim_m', 'sim_l')")
     test_stats.compare(t, local, remote, "clickhouse simulated %d rows" % rows)
     print("clickhouse simulated %d rows: generated %.1f s; engine pass %.1f s, statistics %d bytes (%d rows) vs the "
           "rows' %d bytes (%.0f %%); fit from statistics %.1f s; rows pulled %.1f s, local fit %.1f s"
@@ -142,6 +176,7 @@ def main():
         db = harness.connect(ext, path)
         errors(t, db)
         reference_cases(t, db)
+        augmented(t, db)
         simulated(t, db, rows)
     finally:
         subprocess.run(["sh", script, "stop", cluster], env=env)

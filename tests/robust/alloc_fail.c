@@ -98,7 +98,7 @@ static const char *const saved_models[] = {
   /* the statistics of Reaction ~ Days + (Days|Subject) as lmm_stats_sql's sqlite queries make them (stats.h) */
   "CREATE TABLE ss_center AS SELECT count(*) AS n_all, avg(Days) AS c_1, avg(Reaction) AS c_2, max(abs(Days)) AS mx_0, "
   "max(abs(Reaction)) AS mx_y FROM sleepstudy",
-  "CREATE TABLE ss_groups AS SELECT Subject, count(*) AS n, sum(Days - c_1) AS s_0_1, sum(Reaction - c_2) AS s_0_2, "
+  "CREATE TABLE ss_groups AS SELECT Subject, 0 AS part, count(*) AS n, sum(Days - c_1) AS s_0_1, sum(Reaction - c_2) AS s_0_2, "
   "sum((Days - c_1) * (Days - c_1)) AS s_1_1, sum((Days - c_1) * (Reaction - c_2)) AS s_1_2, "
   "sum((Reaction - c_2) * (Reaction - c_2)) AS s_2_2 FROM sleepstudy, ss_center GROUP BY Subject",
   "SELECT count(*) FROM lmm_fit('SELECT * FROM sleepstudy WHERE Days < 5', 'Reaction ~ Days', '1|Subject', "
@@ -169,6 +169,8 @@ static const alloc_case cases[] = {
    "NULL, 'clickhouse')"},
   {"fit_stats", 1, "SELECT * FROM lmm_fit_stats('ss', 'Reaction ~ Days + (Days|Subject)', NULL, 'save=ss_m')"},
   {"fit_stats_lm", 1, "SELECT * FROM lmm_fit_stats('ss', 'Reaction ~ Days')"},
+  {"augment_sql", 1, "SELECT a.sql, b.sql FROM lmm_augment_sql('sl_half', NULL, 'clickhouse') AS a, "
+   "lmm_augment_sql('sl', 'sleepstudy') AS b"},
   {"histogram_barplot", 0, "SELECT lmm_histogram(Reaction, 'title=x'), lmm_barplot(Subject) FROM sleepstudy"},
 };
 

@@ -185,9 +185,17 @@ def check_errors(t, db):
     db.execute("CREATE TEMP VIEW ssv_center AS SELECT * FROM sse_center")
     db.execute("CREATE TEMP VIEW ssv_groups AS SELECT *, CASE WHEN n > 0 THEN abs(-9223372036854775807 - 1) END AS boom FROM sse_groups")
     t.error(db, fs, ("ssv", FORMULA), ["lmm_fit_stats: ssv_groups: integer overflow"], "SQLite's error while reading")
+    stats_tables(db, "sse", "sleepstudy", FORMULA, None, None)
+    db.execute("UPDATE sse_groups SET part = 1 WHERE rowid = 2")
+    t.error(db, fs, ("sse", FORMULA), ["sse_groups", "a part that is not one of 0 .. 0"], "a part out of range")
+    db.execute("CREATE TEMP VIEW ssp_groups AS SELECT Subject, n, s_0_1, s_0_2, s_1_1, s_1_2, s_2_2 FROM sse_groups")
+    db.execute("CREATE TEMP VIEW ssp_center AS SELECT * FROM sse_center")
+    t.error(db, fs, ("ssp", FORMULA), ["ssp_groups", "no column 'part'"], "no part column")
     t.ok(saved(db, "st_bad") == 0, "a refused fit from statistics saved a model")
     db.execute('DROP TABLE "sse_groups"')
     db.execute('DROP TABLE "sse_center"')
+    db.execute("DROP VIEW ssp_groups")
+    db.execute("DROP VIEW ssp_center")
     # what the statistics cannot carry
     st = "SELECT * FROM lmm_stats_sql('sleepstudy', ?, NULL, ?)"
     t.error(db, st, ("Reaction ~ Days + (1 | Subject)", "weights=varPower()"), ["weights= and correlation=",
@@ -213,6 +221,17 @@ def check_dialects(t, db):
     t.ok('ln(CAST("Reaction" AS DOUBLE))' in sql["duckdb"] and 'log10(' in sql["duckdb"], "duckdb text")
     t.ok("ln(CAST(`Reaction` AS DOUBLE))" in sql["spark"] and " CROSS JOIN (SELECT" in sql["spark"]
          and "GLOBAL" not in sql["spark"], "spark text")
+    # crossed groupings: a part per grouping with every sum, and the pairs' part with only what the pair block
+    # reads (here n and the sums of x's centered values): the level pairs, the most numerous rows, stay narrow
+    (g,) = db.execute("SELECT sql FROM lmm_stats_sql('crossed', 'y ~ x + (1 + x | a) + (1 | b)', "
+                      "NULL, NULL, 'clickhouse') WHERE name = 'groups'").fetchone()
+    parts = g.split(" UNION ALL ")
+    t.ok(len(parts) == 3 and parts[0].startswith("SELECT `a`, lmm_least_1 AS `b`, part, n, s_0_1, ")
+         and "(SELECT `a`, min(`b`) AS lmm_least_1, 0 AS part, count(*) AS n, sum(" in parts[0]
+         and "(SELECT min(`a`) AS lmm_least_0, `b`, 1 AS part, count(*) AS n, sum(" in parts[1]
+         and parts[2].startswith("SELECT `a`, `b`, 2 AS part, count(*) AS n, sum(")
+         and ", 0.0 AS s_0_2, 0.0 AS s_1_1, 0.0 AS s_1_2, 0.0 AS s_2_2 FROM" in parts[2]
+         and "0.0 AS" not in parts[0] + parts[1], "the parts of crossed groupings: %s" % g[:300])
     q = db.execute("SELECT sql FROM lmm_stats_sql('main.sleepstudy', ?, NULL, NULL, 'clickhouse')", (f,)).fetchall()
     t.ok(all("FROM `main`.`sleepstudy`" in s for (s,) in q), "db.table: each part quoted")
     for d, s in sql.items():   # Days^2 as a product, no integer division anywhere: every column cast

@@ -1,0 +1,162 @@
+/* sql_text.c — SQL text for other engines (sql_text.h): quoting, casts, a formula's arithmetic, the rows a
+ * local fit keeps. */
+#include "sql_text.h"
+#include "alloc.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+void lmm_sql_put(lmm_sql_buf *b, const char *fmt, ...) {
+  if (b->oom) return;
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(NULL, 0, fmt, ap);
+  va_end(ap);
+  if (b->len + (size_t)n + 1 > b->cap) {
+    size_t cap = (b->len + (size_t)n + 1) * 2;
+    char *s = lmm_realloc(b->s, cap);
+    if (!s) { b->oom = 1; return; }
+    b->s = s;
+    b->cap = cap;
+  }
+  va_start(ap, fmt);
+  vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
+  va_end(ap);
+  b->len += (size_t)n;
+}
+
+void lmm_sql_quote(lmm_sql_buf *b, int dialect, const char *name) {
+  char q = dialect == LMM_SQL_CLICKHOUSE || dialect == LMM_SQL_SPARK ? '`' : '"';
+  lmm_sql_put(b, "%c", q);
+  for (const char *p = name; *p; p++) lmm_sql_put(b, *p == q ? "%c%c" : "%c", *p, *p);
+  lmm_sql_put(b, "%c", q);
+}
+
+/* The data's name, a table or db.table: each part quoted. */
+void lmm_sql_quote_table(lmm_sql_buf *b, int dialect, const char *name) {
+  const char *dot = strchr(name, '.');
+  if (!dot || dot == name || !dot[1]) { lmm_sql_quote(b, dialect, name); return; }
+  char *db = lmm_strndup(name, (size_t)(dot - name));
+  if (!db) { b->oom = 1; return; }
+  lmm_sql_quote(b, dialect, db);
+  lmm_free(db);
+  lmm_sql_put(b, ".");
+  lmm_sql_quote(b, dialect, dot + 1);
+}
+
+static void cast_double(lmm_sql_buf *b, int dialect) { lmm_sql_put(b, dialect == LMM_SQL_CLICKHOUSE ? "toFloat64(" : "CAST("); }
+
+static void cast_end(lmm_sql_buf *b, int dialect) {
+  switch (dialect) {
+    case LMM_SQL_CLICKHOUSE: lmm_sql_put(b, ")"); break;
+    case LMM_SQL_SQLITE: lmm_sql_put(b, " AS REAL)"); break;
+    case LMM_SQL_POSTGRESQL: lmm_sql_put(b, " AS DOUBLE PRECISION)"); break;
+    default: lmm_sql_put(b, " AS DOUBLE)"); break;
+  }
+}
+
+void lmm_sql_number(lmm_sql_buf *b, double x) {
+  char num[40];
+  snprintf(num, sizeof num, "%.17g", x);
+  lmm_sql_put(b, "%s%s", num, strpbrk(num, ".eni") ? "" : ".0");
+}
+
+static const lmm_expr *arg_of(const lmm_expr *e, int k) {
+  const lmm_expr *a = e->args[k];
+  return a->kind == EX_ARG ? a->args[0] : a;
+}
+
+/* An arithmetic tree as a SQL expression of doubles: every column cast, so that no engine divides integers. */
+int lmm_sql_expr(lmm_sql_buf *b, int dialect, const lmm_expr *e, const lmm_formula *f, lmm_error *err) {
+  switch (e->kind) {
+    case EX_NUM: case EX_CONST: lmm_sql_number(b, e->num); return LMM_OK;
+    case EX_NAME:
+      cast_double(b, dialect);
+      lmm_sql_quote(b, dialect, f->cols[e->column]);
+      cast_end(b, dialect);
+      return LMM_OK;
+    case EX_NEG: lmm_sql_put(b, "(-"); break;
+    case EX_POS: case EX_PAREN: lmm_sql_put(b, "("); break;
+    case EX_BINOP:
+      if (e->op == '^' && e->args[1]->kind == EX_NUM && (e->args[1]->num == 2 || e->args[1]->num == 3)) {
+        lmm_sql_put(b, "(");   /* small integer powers as products: exact, and every engine has them */
+        for (int k = 0; k < (int)e->args[1]->num; k++) {
+          if (k) lmm_sql_put(b, " * ");
+          if (lmm_sql_expr(b, dialect, e->args[0], f, err)) return err->code;
+        }
+        lmm_sql_put(b, ")");
+        return LMM_OK;
+      }
+      if (e->op == '^') {
+        lmm_sql_put(b, dialect == LMM_SQL_CLICKHOUSE ? "pow(" : "power(");
+        if (lmm_sql_expr(b, dialect, e->args[0], f, err)) return err->code;
+        lmm_sql_put(b, ", ");
+        if (lmm_sql_expr(b, dialect, e->args[1], f, err)) return err->code;
+        lmm_sql_put(b, ")");
+        return LMM_OK;
+      }
+      if (!strchr("+-*/", e->op))
+        return lmm_fail(err, LMM_ERR, "operator '%c' at character %d has no SQL form here", e->op, e->pos + 1);
+      lmm_sql_put(b, "(");
+      if (lmm_sql_expr(b, dialect, e->args[0], f, err)) return err->code;
+      lmm_sql_put(b, " %c ", e->op);
+      if (lmm_sql_expr(b, dialect, e->args[1], f, err)) return err->code;
+      lmm_sql_put(b, ")");
+      return LMM_OK;
+    case EX_CALL: {
+      const char *fn = e->name, *sql = NULL;
+      if (!strcmp(fn, "I") || !strcmp(fn, "as.numeric")) sql = "";
+      else if (!strcmp(fn, "log") && e->nargs == 1) sql = dialect == LMM_SQL_CLICKHOUSE ? "log" : "ln";
+      else if (!strcmp(fn, "log10")) sql = dialect == LMM_SQL_POSTGRESQL ? "log" : "log10";
+      else if (!strcmp(fn, "log2")) sql = "log2";
+      else if (!strcmp(fn, "exp")) sql = "exp";
+      else if (!strcmp(fn, "sqrt")) sql = "sqrt";
+      else if (!strcmp(fn, "abs")) sql = "abs";
+      else if (!strcmp(fn, "sin") || !strcmp(fn, "cos") || !strcmp(fn, "tan")) sql = fn;
+      if (!sql || (dialect == LMM_SQL_POSTGRESQL && !strcmp(fn, "log2")))
+        return lmm_fail(err, LMM_ERR, "'%s()' at character %d has no SQL form in this dialect here; compute it as a column "
+                        "of the data first", fn, e->pos + 1);
+      lmm_sql_put(b, "%s(", sql);
+      if (lmm_sql_expr(b, dialect, arg_of(e, 0), f, err)) return err->code;
+      lmm_sql_put(b, ")");
+      return LMM_OK;
+    }
+    default:
+      return lmm_fail(err, LMM_ERR, "the expression at character %d has no SQL form", e->pos + 1);
+  }
+  if (lmm_sql_expr(b, dialect, e->args[0], f, err)) return err->code;
+  lmm_sql_put(b, ")");
+  return LMM_OK;
+}
+
+/* A text literal: '' doubles a quote; ClickHouse and Spark read backslash escapes, so they double it too. */
+void lmm_sql_literal(lmm_sql_buf *b, int dialect, const char *s) {
+  int bs = dialect == LMM_SQL_CLICKHOUSE || dialect == LMM_SQL_SPARK;
+  lmm_sql_put(b, "'");
+  for (const char *p = s; *p; p++) lmm_sql_put(b, *p == '\'' || (bs && *p == '\\') ? "%c%c" : "%c", *p, *p);
+  lmm_sql_put(b, "'");
+}
+
+/* The rows a local fit keeps: none of the columns read is NULL, and a factor given its levels
+ * (factor(x, levels = ...)) has one of them (R's NA otherwise). */
+void lmm_sql_where(lmm_sql_buf *b, int dialect, const lmm_formula *f) {
+  lmm_sql_put(b, " WHERE ");
+  for (int c = 0; c < f->ncols; c++) {
+    if (c) lmm_sql_put(b, " AND ");
+    lmm_sql_quote(b, dialect, f->cols[c]);
+    lmm_sql_put(b, " IS NOT NULL");
+  }
+  for (int v = 0; v < f->nvars; v++) {
+    const lmm_var *var = &f->vars[v];
+    if (var->kind != LMM_VAR_FACTOR || !var->coding.ngiven || var->ex->kind != EX_NAME) continue;
+    lmm_sql_put(b, dialect == LMM_SQL_CLICKHOUSE ? " AND toString(" : " AND ");   /* ClickHouse compares no number to text */
+    lmm_sql_quote(b, dialect, f->cols[var->ex->column]);
+    lmm_sql_put(b, dialect == LMM_SQL_CLICKHOUSE ? ") IN (" : " IN (");
+    for (int k = 0; k < var->coding.ngiven; k++) {
+      if (k) lmm_sql_put(b, ", ");
+      lmm_sql_literal(b, dialect, var->coding.given[k]);
+    }
+    lmm_sql_put(b, ")");
+  }
+}

@@ -1,0 +1,27 @@
+/* sql_text.h — SQL text for the engines where the rows live (stats.h's queries, augment_sql.h's): a growing
+ * buffer, the dialect's quoting and casts, a formula's arithmetic as SQL over doubles, and the condition that
+ * keeps the rows a local fit keeps.  A failed allocation sets oom and every later write does nothing. */
+#ifndef LMM_SQL_TEXT_H
+#define LMM_SQL_TEXT_H
+
+#include "formula.h"
+
+enum { LMM_SQL_SQLITE, LMM_SQL_CLICKHOUSE, LMM_SQL_POSTGRESQL, LMM_SQL_DUCKDB, LMM_SQL_SPARK };
+
+typedef struct lmm_sql_buf { char *s; size_t len, cap; int oom; } lmm_sql_buf;
+
+void lmm_sql_put(lmm_sql_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* An identifier; a table or db.table, each part quoted. */
+void lmm_sql_quote(lmm_sql_buf *b, int dialect, const char *name);
+void lmm_sql_quote_table(lmm_sql_buf *b, int dialect, const char *name);
+/* A text literal. */
+void lmm_sql_literal(lmm_sql_buf *b, int dialect, const char *s);
+/* A number as a double literal (always with a point or an exponent; a negative one with its sign, which
+ * every dialect reads after an operator and in an array literal). */
+void lmm_sql_number(lmm_sql_buf *b, double x);
+/* An arithmetic tree of f as a SQL expression of doubles (every column cast). */
+int lmm_sql_expr(lmm_sql_buf *b, int dialect, const lmm_expr *e, const lmm_formula *f, lmm_error *err);
+/* " WHERE ...": none of f's columns NULL, a factor given its levels has one of them. */
+void lmm_sql_where(lmm_sql_buf *b, int dialect, const lmm_formula *f);
+
+#endif

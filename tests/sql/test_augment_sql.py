@@ -1,0 +1,112 @@
+"""lmm_augment_sql (issue 19): the SQL that gives a saved model's fitted values and residuals where its rows
+live.  Run here (the sqlite dialect) against the local table, it gives lmm_augment's fitted values and residuals
+to 1e-9 on every reference case that has an SQL form (lm, gls without structures, nested, crossed, random
+slopes, factors with every coding, transforms); for a model fitted from statistics (lmm_fit_stats) it gives the
+local fit's, within what the two fits differ.  Bad input is a clear error."""
+import sqlite3
+
+from test_stats import qualifying_cases, rows_of, stats_tables
+
+REFUSALS = ("statistics do not carry", "not carried by the statistics", "has no SQL form", "residual structure")
+# one of each shape, which must be among the cases compared
+SHAPES = {"lm": "sleepstudy_lm_quad", "nested": "pastes_nlme", "crossed": "penicillin", "slopes": "sleepstudy_reml",
+          "factor": "cake_factor", "transform": "chickweight_sqrt", "crossed slopes": "crossed_slopes"}
+
+
+def augment_sql(db, model, data=None, dialect=None):
+    return db.execute("SELECT sql FROM lmm_augment_sql(?, ?, ?)", (model, data, dialect)).fetchone()[0]
+
+
+def compare_rows(t, db, model, sql, what, tol=1e-9):
+    """The query's rows against lmm_augment's, row by row (both in the table's order); how many compared."""
+    got = db.execute(sql).fetchall()
+    want = db.execute("SELECT response, fitted, resid FROM lmm_augment(?)", (model,)).fetchall()
+    if not t.ok(len(got) == len(want) > 0, "%s: %d rows, lmm_augment %d" % (what, len(got), len(want))):
+        return 0
+    bad = [(i, g[-2:], w[1:]) for i, (g, w) in enumerate(zip(got, want))
+           if abs(g[-2] - w[1]) > tol * (1 + abs(w[0])) or abs(g[-1] - w[2]) > tol * (1 + abs(w[0]))]
+    t.ok(not bad, "%s: %d rows differ, first %r" % (what, len(bad), bad[:1]))
+    return len(got)
+
+
+def run(t, db):
+    compared, refused, seen = 0, 0, set()
+    for name, ref in qualifying_cases():
+        sql = ref["sql"]
+        options = (sql["options"] + ", " if sql.get("options") else "") + "save=aug_m"
+        try:
+            db.execute("SELECT * FROM lmm_fit(?, ?, ?, ?)", (sql["data"], sql["formula"], sql.get("random"),
+                                                             options)).fetchall()
+        except sqlite3.Error:
+            continue   # test_reference checks what lmm_fit refuses
+        try:
+            q = augment_sql(db, "aug_m")
+        except sqlite3.Error as e:
+            if t.ok(any(r in str(e) for r in REFUSALS), "%s: %s" % (name, e)):
+                refused += 1
+            continue
+        if compare_rows(t, db, "aug_m", q, name):
+            compared += 1
+            seen.add(name)
+    db.execute("DELETE FROM lmm_models WHERE name = 'aug_m'")
+    print("augment_sql: %d reference cases compared, %d refused" % (compared, refused))
+    t.ok(compared >= 100, "only %d reference cases compared" % compared)
+    for shape, case in SHAPES.items():
+        t.ok(case in seen, "%s (%s) was not compared" % (shape, case))
+    check_from_stats(t, db)
+    check_dialects(t, db)
+    check_errors(t, db)
+    db.commit()
+
+
+def check_from_stats(t, db):
+    """A model fitted from statistics: the rows' SQL gives the local fit's fitted values and residuals."""
+    f = "Reaction ~ Days + (Days | Subject)"
+    stats_tables(db, "aus", "sleepstudy", f, None, None)
+    db.execute("SELECT * FROM lmm_fit_stats('aus', ?, NULL, 'save=aug_s')", (f,)).fetchall()
+    db.execute("SELECT * FROM lmm_fit('sleepstudy', ?, NULL, 'save=aug_l')", (f,)).fetchall()
+    q = augment_sql(db, "aug_s", "sleepstudy")
+    t.ok(compare_rows(t, db, "aug_l", q, "from statistics", 1e-7) == 180, "from statistics: 180 rows")
+    # the same model fitted from the rows gives the same text but for the last digits of its numbers
+    t.ok(augment_sql(db, "aug_l").split(" + ")[0] == q.split(" + ")[0], "the query's shape is the local model's")
+    for m in ("aug_s", "aug_l"):
+        db.execute("DELETE FROM lmm_models WHERE name = ?", (m,))
+    db.execute('DROP TABLE "aus_groups"')
+    db.execute('DROP TABLE "aus_center"')
+
+
+def check_dialects(t, db):
+    """ClickHouse looks a one-column grouping's BLUPs up by transform() and compares levels as text."""
+    db.execute("SELECT * FROM lmm_fit('Pastes', 'strength ~ 1 + (1 | batch/cask)', NULL, 'save=aug_d')").fetchall()
+    ch = augment_sql(db, "aug_d", "db.pastes", "clickhouse")
+    t.ok("transform(toString(`batch`), ['A', " in ch and "FROM `db`.`pastes`" in ch, "clickhouse: transform, quoting")
+    t.ok("WHEN toString(`cask`) = 'a' AND toString(`batch`) = 'A' THEN" in ch, "clickhouse: a nested level's test")
+    pg = augment_sql(db, "aug_d", None, "postgresql")
+    t.ok('CAST("strength" AS DOUBLE PRECISION) AS lmm_y' in pg and 'FROM "Pastes"' in pg, "postgresql text")
+    db.execute("DELETE FROM lmm_models WHERE name = 'aug_d'")
+
+
+def check_errors(t, db):
+    t.error(db, "SELECT * FROM lmm_augment_sql('aug_nosuch')", (), ["lmm_augment_sql", "aug_nosuch"], "unknown model")
+    db.execute("SELECT * FROM lmm_fit('sleepstudy', 'Reaction ~ Days + (1 | Subject)', NULL, 'save=aug_e')").fetchall()
+    t.error(db, "SELECT * FROM lmm_augment_sql('aug_e', NULL, 'oracle')", (), ["dialect 'oracle'", "clickhouse"],
+            "unknown dialect")
+    db.execute("SELECT * FROM lmm_fit('sleepstudy', 'Reaction ~ Days + (1 | Subject)', NULL, "
+               "'weights=varPower(), df=residual, save=aug_e')").fetchall()
+    t.error(db, "SELECT * FROM lmm_augment_sql('aug_e')", (), ["lmm_augment_sql", "residual structure"],
+            "a structured model")
+    db.execute("SELECT * FROM lmm_fit('sleepstudy', 'Reaction ~ poly(Days, 2) + (1 | Subject)', NULL, "
+               "'save=aug_e')").fetchall()
+    t.error(db, "SELECT * FROM lmm_augment_sql('aug_e')", (), ["lmm_augment_sql", "'poly(Days, 2)'"],
+            "a basis learned from the data")
+    db.execute("DELETE FROM lmm_models WHERE name = 'aug_e'")
+    f = "Reaction ~ Days + (1 | Subject)"
+    stats_tables(db, "aue", "sleepstudy", f, None, None)
+    db.execute("SELECT * FROM lmm_fit_stats('aue', ?, NULL, 'save=aug_e')", (f,)).fetchall()
+    t.error(db, "SELECT * FROM lmm_augment_sql('aug_e')", (), ["fitted from statistics", "give the table"],
+            "a model from statistics without its rows' table")
+    t.error(db, "SELECT * FROM lmm_augment('aug_e')", (), ["lmm_augment", "lmm_augment_sql"],
+            "lmm_augment of a model from statistics points to lmm_augment_sql")
+    db.execute("DELETE FROM lmm_models WHERE name = 'aug_e'")
+    db.execute('DROP TABLE "aue_groups"')
+    db.execute('DROP TABLE "aue_center"')
