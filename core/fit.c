@@ -31,6 +31,13 @@ typedef struct objective_ctx {
   int filled;
 } objective_ctx;
 
+/* What a stopped objective (c->stopped) stopped for: the structure's refill out of memory, a theta not finite,
+ * else the caller's stop.  The one place a stop becomes a code, so "interrupted" is never written over an
+ * out-of-memory (lmm_fail keeps the first code). */
+static int stop_code(const objective_ctx *c) {
+  return c->failed ? LMM_NOMEM : c->nonfinite ? LMM_NUMERIC : LMM_INTERRUPTED;
+}
+
 /* The profiled deviance (ML) or REML criterion of the system as factored,
  * in the blocks' units. */
 static double factored_deviance(const lmm_system *s, int reml) {
@@ -305,8 +312,7 @@ static int minimize(objective_ctx *c, double *theta, const double *lower, const 
   nlopt_set_initial_step(o, step);
   nlopt_result r = nlopt_optimize(o, theta, fmin);
   nlopt_destroy(o);
-  if (c->nonfinite) return LMM_NUMERIC;
-  if (c->stopped) return LMM_INTERRUPTED;
+  if (c->stopped) return stop_code(c);
   *ok = r > 0 && r != NLOPT_MAXEVAL_REACHED && r != NLOPT_MAXTIME_REACHED;
   if (r == NLOPT_ROUNDOFF_LIMITED) *ok = 1;
   if (r < 0 && r != NLOPT_ROUNDOFF_LIMITED) *ok = 0;
@@ -350,7 +356,7 @@ static int retry_from(objective_ctx *c, const double *lower, const double *theta
   int ok2 = 0;
   int rc = minimize(c, f->theta, lower, step, &fmin2, &ok2);
   if (!rc) fmin2 = try_boundary(c, lower, fmin2);
-  if (!rc && c->stopped) rc = LMM_INTERRUPTED;
+  if (!rc && c->stopped) rc = stop_code(c);
   if (!rc && fmin2 < *fmin) {
     *fmin = fmin2;
     *ok = ok2;
@@ -645,7 +651,7 @@ static int estimates(objective_ctx *c, lmm_error *err) {
     dev = profiled_deviance(c, f->theta);
     f->evaluations--;
   }
-  if (c->stopped) return lmm_fail(err, LMM_INTERRUPTED, "interrupted");
+  if (c->stopped) return stop_code(c) == LMM_NOMEM ? lmm_nomem(err) : lmm_fail(err, LMM_INTERRUPTED, "interrupted");
   if (dev == DBL_MAX) {
     char at[160];
     return lmm_fail(err, LMM_NUMERIC, "the fit failed: the system is not positive definite at theta = %s",
@@ -744,7 +750,7 @@ static int optimize(objective_ctx *c, const double *lower, lmm_error *err) {
   if (!rc) {
     fmin = try_boundary(c, lower, fmin);
     f->singular = at_boundary(map, f);
-    if (c->stopped) rc = LMM_INTERRUPTED;
+    if (c->stopped) rc = stop_code(c);
   }
   if (!rc && f->singular) rc = lift_and_retry(c, lower, start, step, &fmin, &ok);
   /* a refit from a given start (a bootstrap's, at the fit's optimum) is not restarted from lme4's start: on the
@@ -752,7 +758,7 @@ static int optimize(objective_ctx *c, const double *lower, lmm_error *err) {
   if (!rc && f->singular && !c->opt->start) rc = restart_off_boundary(c, lower, &fmin, &ok);
   if (!rc && ok && !f->singular) {   /* past where BOBYQA stops, to 1e-7 of the optimum (polish.h) */
     lmm_polish(nth, f->theta, &fmin, lower, polish_objective, c);
-    if (c->stopped) rc = LMM_INTERRUPTED;
+    if (c->stopped) rc = stop_code(c);
   }
   lmm_free(step);
   if (rc) {
@@ -787,12 +793,9 @@ int lmm_fit_run(lmm_system *sys, const lmm_fit_options *opt, lmm_fit **out, lmm_
     }
     memcpy(f->theta, opt->theta, sizeof *f->theta * (size_t)nth);
     rescale_theta(sys->theta, f->theta, 0, err);
-  } else if (nth && (rc = optimize(&c, lower, err))) {
-    if (c.failed) rc = lmm_nomem(err);
+  } else if (nth && (rc = optimize(&c, lower, err)))
     goto done;
-  }
   rc = estimates(&c, err);
-  if (rc && c.failed) rc = lmm_nomem(err);
   if (!rc) rc = rescale_theta(sys->theta, f->theta, 1, err);   /* the system keeps its factor at T~ */
   if (!rc) rc = to_data_units(&sys->units, f, err);
 done:

@@ -144,6 +144,9 @@ static const alloc_case cases[] = {
    "'1|Subject', 'weights=varExp(form = ~ Days, fixed = 0.1), correlation=corAR1(0.5, form = ~ 1 | Subject, fixed = TRUE)')"},
   {"fit_lme_structure_sums", 0, "SELECT * FROM lmm_fit('SELECT Reaction, Days, Days > 4 AS late, Subject FROM sleepstudy', "
    "'Reaction ~ Days', '1|Subject', 'weights=varIdent(form = ~ 1 | late), correlation=corAR1(form = ~ 1 | Subject)')"},
+  /* the generic refill, which allocates at every evaluation: out of memory there is SQLITE_NOMEM, not "interrupted" */
+  {"fit_lme_structure_joint", 0, "SELECT * FROM lmm_fit('SELECT * FROM sleepstudy WHERE Days < 5', 'Reaction ~ Days', "
+   "'1|Subject', 'correlation=corCompSymm(form = ~ 1 | Subject)')"},
   {"bootstrap", 1, "SELECT * FROM lmm_bootstrap('sl_ml', 'nsim=2, threads=1')"},
   {"bootstrap_threads", 1, "SELECT * FROM lmm_bootstrap('sl_ml', 'nsim=4, threads=2')"},
   {"anova_bootstrap", 1, "SELECT * FROM lmm_anova('sl_int, sl_ml', 'test=bootstrap, nsim=2, threads=1')"},
