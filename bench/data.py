@@ -24,7 +24,7 @@ def _stale(target, *sources):
 
 def generator(name="gen_sim"):
     src, exe = os.path.join(ROOT, "bench", name + ".c"), os.path.join(OUT, name)
-    if _stale(exe, src):
+    if _stale(exe, src, os.path.join(ROOT, "bench", "rng.h")):
         os.makedirs(OUT, exist_ok=True)
         cc = os.environ.get("CC") or "cc"
         subprocess.run([cc, "-O2", "-std=c11", "-Wall", "-Wextra", "-o", exe, src, "-lsqlite3", "-lm"], check=True)
