@@ -127,13 +127,13 @@ static int refit(const lmm_model *m, lmm_structure *st, part_state *ps, lmm_fit 
   *fit = NULL;
   *sys = NULL;
   if (st) {
-    lmm_fit_options fo = {m->fit->reml, ps->stop, NULL, 0, NULL};
+    lmm_fit_options fo = {.reml = m->fit->reml, .stop = ps->stop};
     return lmm_structure_fit(st, &dy, lmm_df_method(d, m->style, m->options.df), &fo, sys, fit, &ps->err);
   }
   if (!d->nre) return lmm_fit_ols(&dy, m->fit->reml, ps->stop, fit, &ps->err);
   int rc = lmm_system_new(&dy, ps->stop, sys, &ps->err);
   if (!rc && lmm_system_set_parts(*sys, 1) < 0) rc = lmm_nomem(&ps->err);
-  lmm_fit_options fo = {m->fit->reml, ps->stop, NULL, 0, m->fit->theta};
+  lmm_fit_options fo = {.reml = m->fit->reml, .stop = ps->stop, .start = m->fit->theta};
   if (!rc) rc = lmm_fit_run(*sys, &fo, fit, &ps->err);
   return rc;
 }

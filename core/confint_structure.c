@@ -48,7 +48,8 @@ static int refit(struct_ctx *c, lmm_error *err) {
   c->fit = NULL;
   c->cached = 0;
   double none = 0;   /* a theta of none is still given: NULL would optimize */
-  lmm_fit_options opt = {m->fit->reml, c->stop, m->fit->ntheta ? m->fit->theta : &none, m->fit->ntheta, NULL};
+  lmm_fit_options opt = {.reml = m->fit->reml, .stop = c->stop, .theta = m->fit->ntheta ? m->fit->theta : &none,
+                         .ntheta = m->fit->ntheta};
   int rc = lmm_structure_hold(m->structure, c->u, c->nu, err);
   if (!rc) rc = lmm_structure_fit(m->structure, m->design, lmm_df_method(m->design, m->style, m->options.df), &opt,
                                   &c->sys, &c->fit, err);

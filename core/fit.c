@@ -285,13 +285,19 @@ int lmm_fit_start(const lmm_system *s, double *theta) {
  * standard error is about 1/sqrt(2 levels), and the moment start lands
  * within a few of them, so the step is at most three (smaller than a
  * twentieth beyond 1800 levels); a twentieth of a large term's scale puts
- * the first points far up the walls of an optimum the start is near. */
+ * the first points far up the walls of an optimum the start is near.
+ * Beside a residual structure's parameters the moment start is no nearer
+ * than a quarter of its scale: it was taken from the rows whitened at the
+ * structure's start (nlme's: equal variances, no correlation), which can
+ * be far from its optimum (the 100k panel's theta moved from 0.85 to 1.02,
+ * some 20 of the steps above, in 45 evaluations of 67). */
 enum { STRUCT_STEP_TENTHS = 3 };   /* a structure's parameter (unconstrained) moves by 0.3 at first */
 static void initial_steps(const lmm_theta_map *map, const lmm_fit *f, double *step) {
   for (int m = map->ncov; m < map->n; m++) step[m] = STRUCT_STEP_TENTHS / 10.0;
   for (int m = 0; m < map->ncov; m++) {
     double rel = 3 / sqrt(2.0 * map->nlevels[map->e[m].term]);
     if (rel > 0.05) rel = 0.05;
+    if (map->n > map->ncov) rel = 0.25;
     int diag = lmm_theta_diag_of(map, m);
     double scale = f->theta[diag] > 0.5 ? f->theta[diag] : 0.5;
     step[m] = rel * scale;
@@ -746,6 +752,7 @@ static int optimize(objective_ctx *c, const double *lower, lmm_error *err) {
   } else if (lmm_fit_start(c->sys, f->theta)) { lmm_free(step); return lmm_nomem(err); }
   memcpy(start, f->theta, sizeof *start * (size_t)nth);
   initial_steps(map, f, step);
+  for (int m = 0; c->opt->start && c->opt->restep > 0 && m < nth; m++) step[m] *= c->opt->restep;
   rc = minimize(c, f->theta, lower, step, &fmin, &ok);
   if (!rc) {
     fmin = try_boundary(c, lower, fmin);
@@ -756,7 +763,7 @@ static int optimize(objective_ctx *c, const double *lower, lmm_error *err) {
   /* a refit from a given start (a bootstrap's, at the fit's optimum) is not restarted from lme4's start: on the
      tutorial's lmm6.2 those restarts never found a better optimum and took three quarters of the time */
   if (!rc && f->singular && !c->opt->start) rc = restart_off_boundary(c, lower, &fmin, &ok);
-  if (!rc && ok && !f->singular) {   /* past where BOBYQA stops, to 1e-7 of the optimum (polish.h) */
+  if (!rc && ok && !f->singular && !c->opt->unpolished) {   /* past where BOBYQA stops, to 1e-7 of the optimum (polish.h) */
     lmm_polish(nth, f->theta, &fmin, lower, polish_objective, c);
     if (c->stopped) rc = stop_code(c);
   }

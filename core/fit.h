@@ -23,6 +23,8 @@ typedef struct lmm_fit_options {
   const double *start;              /* non-NULL: optimize from here (theta as lmm_fit.theta, ntheta of them), not
                                        from the moment estimate, and a singular optimum is not tried again
                                        from lme4's start: a refit of new responses (bootstrap.h) */
+  double restep;                    /* with start: BOBYQA's first steps as this fraction of a fresh fit's (0: 1) */
+  int unpolished;                   /* 1: the optimum where BOBYQA stops, without lmm_polish (restarted after) */
 } lmm_fit_options;
 
 typedef struct lmm_fit {

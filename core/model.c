@@ -123,14 +123,14 @@ static int fit_model_serial(lmm_model *m, const lmm_fit_options *opt, lmm_error 
 
 int lmm_model_fit(lmm_model *m, int (*interrupted)(void *), void *ctx, lmm_error *err) {
   lmm_stop stop = {interrupted, ctx, 0};
-  lmm_fit_options opt = {m->options.reml, &stop, NULL, 0, NULL};
+  lmm_fit_options opt = {.reml = m->options.reml, .stop = &stop};
   return fit_model_serial(m, &opt, err);
 }
 
 int lmm_model_fit_at(lmm_model *m, const double *theta, int ntheta, int (*interrupted)(void *), void *ctx,
                      lmm_error *err) {
   lmm_stop stop = {interrupted, ctx, 0};
-  lmm_fit_options opt = {m->options.reml, &stop, theta, ntheta, NULL};
+  lmm_fit_options opt = {.reml = m->options.reml, .stop = &stop, .theta = theta, .ntheta = ntheta};
   return fit_model_serial(m, &opt, err);
 }
 

@@ -332,7 +332,7 @@ int lmm_model_fit_stats(lmm_model *m, const lmm_stats_layout *l, const lmm_stats
     return lmm_fail(err, LMM_ERR, "df=%s needs the rows; from statistics use df=satterthwaite, df=residual or df=none",
                     method == LMM_DF_CONTAINMENT ? "containment (nlme's default)" : "kenward-roger");
   stats_job job = {d, l, r, ntotal, l->natoms + 2, &stop};
-  lmm_fit_options opt = {m->options.reml, &stop, NULL, 0, NULL};
+  lmm_fit_options opt = {.reml = m->options.reml, .stop = &stop};
   lmm_blas_serial_begin();
   rc = lmm_system_new_from(d, stats_values, &job, &stop, &m->system, err);
   d->n = ntotal;   /* the rows the statistics sum, as the fit reports them (the frame keeps its groups) */

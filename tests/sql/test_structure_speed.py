@@ -17,15 +17,24 @@ def est(rows, term):
 def evaluations(t, db):
     """Before the one optimizer, each evaluation of the structure's parameters was a whole inner fit: Orthodont's
     lme with varIdent and corCompSymm took 63,329 deviance evaluations, Dialyzer's varConstPower 16,785, the
-    Ovary lme with corAR1 several hundred.  Now one optimizer takes a few hundred to a couple of thousand."""
+    Ovary lme with corAR1 several hundred.  The one optimizer took 1,012, 1,384 and 79, and a panel of 3,000
+    subjects with corAR1 and varIdent 154, while its restarts began with the whole first trust region, theta's
+    first step was the one of a fit without a structure and its first run was polished before the restart did
+    it again; now 317, 696, 61 and 99."""
+    panel = ("SELECT i / 10 AS subject, i % 10 AS time, ((i * 7919) % 1000) / 1000.0 AS x, CASE (i / 10) % 3 "
+             "WHEN 0 THEN 'a' WHEN 1 THEN 'b' ELSE 'c' END AS grp, ((i / 10) * 104729 % 997) / 300.0 + "
+             "((i * 15485863) % 1009) / 200.0 AS y FROM (WITH RECURSIVE k(i) AS (SELECT 0 UNION ALL SELECT i + 1 "
+             "FROM k WHERE i < 29999) SELECT i FROM k)")
     cases = [("orthodont_chr", "distance ~ age * Sex", "1|Subject",
-              "weights=varIdent(form = ~ 1 | Sex), correlation=corCompSymm(form = ~ 1 | Subject)", 3000),
+              "weights=varIdent(form = ~ 1 | Sex), correlation=corCompSymm(form = ~ 1 | Subject)", 500),
              ("dialyzer", "rate ~ (pressure + I(pressure^2) + I(pressure^3) + I(pressure^4)) * QB",
-              "pressure + I(pressure^2)|Subject", "weights=varConstPower(form = ~ pressure)", 3000),
-             OVARY + ("correlation=corAR1(form = ~ 1 | Mare)", 300)]
+              "pressure + I(pressure^2)|Subject", "weights=varConstPower(form = ~ pressure)", 1000),
+             OVARY + ("correlation=corAR1(form = ~ 1 | Mare)", 70),
+             (panel, "y ~ x + grp", "1|subject",
+              "correlation=corAR1(form = ~ time | subject), weights=varIdent(form = ~ 1 | grp)", 125)]
     for data, formula, random, options, most in cases:
         n = est(fit(db, data, formula, random, options), "evaluations")
-        t.ok(n <= most, "%s %s: %d deviance evaluations, more than %d" % (data, options, n, most))
+        t.ok(n <= most, "%s %s: %d deviance evaluations, more than %d" % (data[:40], options, n, most))
 
 
 def sums_against_whitening(t, db):
