@@ -268,10 +268,19 @@ static void cut_even(const double *w, int n, int parts, int *cut) {
 /* Whether the first term's pass is worth splitting over threads, and where
  * (see lmm_system.split): when the pairs of stored blocks it multiplies are
  * many.  Each later term's levels are cut so that every part does the same
- * number of pair products in the blocks it owns. */
+ * number of pair products in the blocks it owns.  A lone term has no pairs:
+ * its levels are split when they are many (a structured fit's 100,000
+ * subjects evaluated a hundred times). */
+enum { LONE_TERM_VALUES = 1 << 18 };   /* the levels' values in L[K][0] from which a lone term is split */
 static int plan_parallel(lmm_system *s, int parts, int forced) {
   int K = s->K, p1 = s->p + 1, nl0 = s->nl[0];
   s->nparts = 1;
+  if (K == 1 && parts >= 2 && nl0 >= parts && (forced || (double)nl0 * s->q[0] * p1 >= LONE_TERM_VALUES)) {
+    if (!(s->split = lmm_malloc(sizeof *s->split * (size_t)(parts + 1)))) return -1;
+    for (int k = 0; k <= parts; k++) s->split[k] = (int)((long long)nl0 * k / parts);
+    s->nparts = parts;
+    return 0;
+  }
   if (K < 2 || parts < 2) return 0;
   int maxnl = nl0;
   for (int j = 1; j < K; j++) if (s->nl[j] > maxnl) maxnl = s->nl[j];

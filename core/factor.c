@@ -497,7 +497,7 @@ static int first_term(lmm_system *s, double *const *T, lmm_stop *stop) {
   if (s->nparts > 1) {
     first_term_job job = {s, T, stop};
     rc = lmm_parallel(s->nparts, blocks_part, &job);
-    if (!rc) rc = lmm_parallel(s->nparts, updates_part, &job);
+    if (!rc && K > 1) rc = lmm_parallel(s->nparts, updates_part, &job);
   } else
     for (int c = 0; c < s->nl[0] && !rc; c++) {
       if (c % LEVELS_A_STEP == 0 && lmm_stop_asked(stop)) return LMM_INTERRUPTED;

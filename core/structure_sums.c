@@ -3,6 +3,7 @@
 #include "structure_sums.h"
 #include "accumulate.h"
 #include "alloc.h"
+#include "parallel.h"
 #include "structure_parts.h"
 
 #include <cblas.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 
 enum { MAX_STRATA = 8, MAX_GAPS = 8, MAX_CLASSES = 16 };   /* at most 8 + 3 * 16 sums: a 64-bit mask holds them */
+enum { LEVEL_VALUES_PARALLEL = 1 << 17 };
 enum { SUM_FIRST, SUM_LATER, SUM_EARLIER, SUM_DIFF };   /* a sum's kind: first rows; a pair's x_j, x_i, x_j - x_i */
 
 struct lmm_struct_sums {
@@ -27,6 +29,7 @@ struct lmm_struct_sums {
    * that level's rows fall in (bit k of mask[l]; a subject lies in one stratum, so of the panel's 12 sums 4),
    * in lvals at lstart[b * (nlevels + 1) + l], read in order at each evaluation; the rest of A whole. */
   int nblocks, nlev;
+  int nparts;             /* the levels' combination is cut into this many parts, run on threads */
   lmm_block **block;      /* A's blocks, the nlev with the first term's levels as columns first */
   int nlevels;
   uint64_t *mask;         /* nlevels */
@@ -238,8 +241,36 @@ int lmm_struct_sums_new(const lmm_structure *st, lmm_system *s, const lmm_design
     }
     keep_sum(ss, k);
   }
+  /* a level's combination is a few multiply-adds a value: threads pay from about a hundred thousand values */
+  int parts = lmm_parallel_parts();
+  ss->nparts = nlvals >= LEVEL_VALUES_PARALLEL && ss->nlevels >= parts ? parts : 1;
   *out = ss;
   return LMM_OK;
+}
+
+/* The first nlev blocks over the levels of one part (of nparts, cut evenly): each level from its own
+ * sums, its runs read in order; the parts write disjoint runs. */
+typedef struct level_job { const lmm_struct_sums *ss; const double *coef; } level_job;
+static int levels_part(void *arg, int part) {
+  const level_job *job = arg;
+  const lmm_struct_sums *ss = job->ss;
+  size_t nl1 = (size_t)ss->nlevels + 1;
+  int l0 = (int)((long long)ss->nlevels * part / ss->nparts), l1 = (int)((long long)ss->nlevels * (part + 1) / ss->nparts);
+  for (int b = 0; b < ss->nlev && l0 < l1; b++) {
+    lmm_block *B = ss->block[b];
+    size_t len, off0 = level_run(B, l0, &len), end = l1 < ss->nlevels ? level_run(B, l1, &len) : lmm_block_values(B);
+    const double *w = ss->lvals + ss->lstart[(size_t)b * nl1 + (size_t)l0];
+    memset(B->v + off0, 0, sizeof *B->v * (end - off0));
+    for (int l = l0; l < l1; l++) {
+      size_t off = level_run(B, l, &len);
+      double *v = B->v + off;
+      for (uint64_t mk = ss->mask[l]; mk; mk &= mk - 1, w += len) {
+        double ck = job->coef[__builtin_ctzll(mk)];
+        for (size_t t = 0; t < len; t++) v[t] += ck * w[t];
+      }
+    }
+  }
+  return 0;
 }
 
 int lmm_struct_sums_fill(const lmm_struct_sums *ss, lmm_system *s, const double *u, double *logdet) {
@@ -268,19 +299,8 @@ int lmm_struct_sums_fill(const lmm_struct_sums *ss, lmm_system *s, const double 
     k[1] = y * y - x * y;
     k[2] = x * y;
   }
-  const double *w = ss->lvals;
-  for (int b = 0; b < ss->nlev; b++) {   /* each level from its own sums, the runs read in order */
-    lmm_block *B = ss->block[b];
-    memset(B->v, 0, sizeof *B->v * lmm_block_values(B));
-    for (int l = 0; l < ss->nlevels; l++) {
-      size_t len, off = level_run(B, l, &len);
-      double *v = B->v + off;
-      for (uint64_t mk = ss->mask[l]; mk; mk &= mk - 1, w += len) {
-        double ck = coef[__builtin_ctzll(mk)];
-        for (size_t t = 0; t < len; t++) v[t] += ck * w[t];
-      }
-    }
-  }
+  level_job job = {ss, coef};
+  if (lmm_parallel(ss->nparts, levels_part, &job)) return LMM_NUMERIC;   /* parts never fail */
   size_t at = 0;
   for (int b = ss->nlev; b < ss->nblocks; b++) {
     lmm_block *B = ss->block[b];

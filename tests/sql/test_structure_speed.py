@@ -50,6 +50,17 @@ def sums_against_whitening(t, db):
             t.close(None, est(a, "corAR1__Phi"), est(b, "corARMA__Phi1"), 1e-4, what + ": Phi")
             for term in ("(Intercept)", "sin(2 * pi * Time)"):
                 t.close(None, est(a, term), est(b, term), 1e-5, what + ": " + term)
+    # 6,000 subjects: enough levels that the sums' combination is cut into parts run on threads
+    db.execute("CREATE TEMP TABLE s16_parts AS SELECT i / 10 AS subject, i % 10 AS time, ((i * 7919) % 1000) / 1000.0 "
+               "AS x, CASE (i / 10) % 3 WHEN 0 THEN 'a' WHEN 1 THEN 'b' ELSE 'c' END AS grp, ((i / 10) * 104729 % 997) "
+               "/ 300.0 + ((i * 15485863) % 1009) / 200.0 + ((i * 31) % 17) / 10.0 AS y FROM (WITH RECURSIVE k(i) AS "
+               "(SELECT 0 UNION ALL SELECT i + 1 FROM k WHERE i < 59999) SELECT i FROM k)")
+    weights = ", weights=varIdent(form = ~ 1 | grp)"
+    a = fit(db, "s16_parts", "y ~ x + grp", "1|subject", "correlation=corAR1(form = ~ time | subject)" + weights)
+    b = fit(db, "s16_parts", "y ~ x + grp", "1|subject", "correlation=corARMA(p = 1, q = 0, form = ~ time | subject)" + weights)
+    t.close(None, est(a, "logLik"), est(b, "logLik"), 1e-12, "6,000 subjects, corAR1 against corARMA(1, 0): logLik")
+    t.close(None, est(a, "corAR1__Phi"), est(b, "corARMA__Phi1"), 1e-6, "6,000 subjects: Phi")
+    t.close(None, est(a, "x"), est(b, "x"), 1e-7, "6,000 subjects: x")
 
 
 def interrupted(t, db):

@@ -1,6 +1,7 @@
 /* test_factor.c — the blocked factorization: the first term's pass split
  * over threads gives the single pass's factor, on a crossed design large
- * enough that each part has many levels and many shared later levels. */
+ * enough that each part has many levels and many shared later levels, and
+ * on a lone term's, whose levels alone are split. */
 #include "harness.h"
 #include "helpers.h"
 #include "alloc.h"
@@ -49,33 +50,51 @@ static void factor_at(lmm_system *s, double *const *T, double *logdet, double *f
     for (int i = j; i < 3; i++) fixed[k++] = F->v[i + j * F->ld];
 }
 
-void test_factor_parts_match_one_pass(void) {
+/* The factor of `formula` at T with its first term's pass on 1 to 4 parts: the same log-determinant and fixed
+ * block, to 1e-10 (a lone term's exactly: each level's blocks are the same arithmetic on any part); a system is
+ * returned for more checks, or NULL. */
+static lmm_system *parts_match_one_pass(const char *formula, int K, double *const *T, lmm_model **m) {
   test_table t = crossed_table();
-  lmm_model *m = NULL;
   lmm_error err = {0};
-  CHECK_INT(load_design("y ~ x + (1 + x | g1) + (1 | g2)", NULL, &t, &m, &err), LMM_OK);
   lmm_system *s = NULL;
-  if (m && m->design) CHECK_INT(lmm_system_new(m->design, NULL, &s, &err), LMM_OK);
+  CHECK_INT(load_design(formula, NULL, &t, m, &err), LMM_OK);
+  if (*m && (*m)->design) CHECK_INT(lmm_system_new((*m)->design, NULL, &s, &err), LMM_OK);
+  if (!s) return NULL;
+  CHECK_INT(s->K, K);
+  double ld1, ld, f1[6], f[6];
+  CHECK_INT(lmm_system_set_parts(s, 1), 1);
+  factor_at(s, T, &ld1, f1);
+  for (int parts = 2; parts <= 4; parts++) {
+    CHECK_INT(lmm_system_set_parts(s, parts), parts);
+    for (int k = 0; k < parts; k++) CHECK(s->split[k] < s->split[k + 1]);   /* no empty part */
+    factor_at(s, T, &ld, f);
+    CHECK_NEAR(ld, ld1, K == 1 ? 0 : 1e-10);
+    for (int i = 0; i < 6; i++) CHECK_NEAR(f[i], f1[i], K == 1 ? 0 : 1e-10);
+  }
+  return s;
+}
+
+void test_factor_parts_match_one_pass(void) {
+  lmm_model *m = NULL;
+  double t0[4] = {0.8, 0.3, 0, 0.4}, t1[1] = {0.6};
+  double *T[2] = {t0, t1};
+  lmm_system *s = parts_match_one_pass("y ~ x + (1 + x | g1) + (1 | g2)", 2, T, &m);
   if (s) {
-    CHECK_INT(s->K, 2);
-    double t0[4] = {0.8, 0.3, 0, 0.4}, t1[1] = {0.6};
-    double *T[2] = {t0, t1};
-    double ld1, ld, f1[6], f[6];
-    CHECK_INT(lmm_system_set_parts(s, 1), 1);
-    factor_at(s, T, &ld1, f1);
-    for (int parts = 2; parts <= 4; parts++) {
-      CHECK_INT(lmm_system_set_parts(s, parts), parts);
-      for (int k = 0; k < parts; k++) CHECK(s->split[k] < s->split[k + 1]);   /* no empty part */
-      factor_at(s, T, &ld, f);
-      CHECK_NEAR(ld, ld1, 1e-10);
-      for (int i = 0; i < 6; i++) CHECK_NEAR(f[i], f1[i], 1e-10);
-    }
     /* a factor that fails in one part fails the whole: a negative variance */
     double bad[4] = {NAN, 0, 0, 1};
     double *Tbad[2] = {bad, t1};
     CHECK(lmm_system_factor(s, Tbad, NULL) != LMM_OK);
   }
   lmm_system_free(s);
+  lmm_model_free(m);
+}
+
+/* A lone term (y ~ x + (1 + x | g1)): its levels alone are split. */
+void test_factor_lone_term_parts(void) {
+  lmm_model *m = NULL;
+  double t0[4] = {0.8, 0.3, 0, 0.4};
+  double *T[1] = {t0};
+  lmm_system_free(parts_match_one_pass("y ~ x + (1 + x | g1)", 1, T, &m));
   lmm_model_free(m);
 }
 
@@ -441,3 +460,4 @@ void test_blocks_pattern(void) {
   lmm_system_free(s);
   lmm_model_free(m);
 }
+

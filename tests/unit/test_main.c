@@ -127,6 +127,7 @@ int main(void) {
   RUN(test_fit_dyestuff_reference);
   /* test_factor.c */
   RUN(test_factor_parts_match_one_pass);
+  RUN(test_factor_lone_term_parts);
   RUN(test_factor_interrupt);
   RUN(test_factor_crossed_start);
   RUN(test_factor_slope_start);
