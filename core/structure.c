@@ -2,6 +2,7 @@
  * structure_parse.c reads the calls). */
 #include "structure_parts.h"
 #include "accumulate.h"
+#include "code_sort.h"
 #include "structure_sums.h"
 #include "alloc.h"
 #include "inference.h"
@@ -25,29 +26,33 @@ int lmm_innermost_term(const lmm_design *d) {
   return best;
 }
 
-typedef struct order_keys { int n; const int *key[LMM_MAX_VARS]; } order_keys;
-
-static int row_cmp(const void *a, const void *b, void *arg) {
-  const order_keys *k = arg;
-  size_t x = *(const size_t *)a, y = *(const size_t *)b;
-  for (int i = 0; i < k->n; i++)
-    if (k->key[i][x] != k->key[i][y]) return k->key[i][x] < k->key[i][y] ? -1 : 1;
-  return x < y ? -1 : x > y;   /* the row last: as stable as a stable sort */
-}
-
 /* nlme's order of the rows, in which varIdent's strata appear: sorted by the grouping factors outer to inner
  * (lme), or by the correlation's groups (gls), stable; else the table's. */
-static int nlme_order(const lmm_design *d, const int *gcode, size_t *order, lmm_error *err) {
-  order_keys k = {0, {0}};
-  int t = lmm_innermost_term(d);
+static int nlme_order(const lmm_design *d, const int *gcode, int ngcode, size_t *order, lmm_error *err) {
+  int n = 0, t = lmm_innermost_term(d), nlevels[LMM_MAX_VARS];
+  const int *key[LMM_MAX_VARS];
   if (t >= 0)
-    for (int i = 0; i < d->re[t].nvars; i++) k.key[k.n++] = d->frame->vars[d->re[t].vars[i]].code;
-  else if (gcode) k.key[k.n++] = gcode;
-  for (size_t r = 0; r < d->n; r++) order[r] = r;
-  for (int i = 0; i < k.n; i++)
-    if (!k.key[i]) return lmm_fail(err, LMM_ERR, "the grouping factor '%s' has no levels", d->re[t].grp);
-  if (k.n) qsort_r(order, d->n, sizeof *order, row_cmp, &k);
-  return LMM_OK;
+    for (int i = 0; i < d->re[t].nvars; i++, n++) {
+      key[n] = d->frame->vars[d->re[t].vars[i]].code;
+      nlevels[n] = d->frame->vars[d->re[t].vars[i]].nlevels;
+    }
+  else if (gcode) {
+    key[n] = gcode;
+    nlevels[n++] = ngcode;
+  }
+  for (int i = 0; i < n; i++)
+    if (!key[i]) return lmm_fail(err, LMM_ERR, "the grouping factor '%s' has no levels", d->re[t].grp);
+  if (!n)
+    for (size_t r = 0; r < d->n; r++) order[r] = r;
+  size_t *prev = n > 1 ? lmm_malloc_array(d->n ? d->n : 1, sizeof *prev) : NULL;
+  if (n > 1 && !prev) return lmm_nomem(err);
+  int rc = LMM_OK;
+  for (int i = n - 1; i >= 0 && !rc; i--) {   /* the innermost key first: each later sort keeps the ties' order */
+    if (i < n - 1) memcpy(prev, order, sizeof *prev * d->n);
+    rc = lmm_code_sort(key[i], nlevels[i], i < n - 1 ? prev : NULL, d->n, order);
+  }
+  lmm_free(prev);
+  return rc ? lmm_nomem(err) : LMM_OK;
 }
 
 /* Each correlation group within one level of every random-effects grouping (nlme's requirement). */
@@ -90,7 +95,7 @@ static int bind(lmm_structure *st, const lmm_design *d, lmm_error *err) {
   }
   size_t *order = lmm_malloc_array(d->n ? d->n : 1, sizeof *order);
   if (!order) return lmm_nomem(err);
-  rc = nlme_order(d, st->has_cor && st->cor.group >= 0 ? gcode : NULL, order, err);
+  rc = nlme_order(d, st->has_cor && st->cor.group >= 0 ? gcode : NULL, ngcode, order, err);
   if (!rc && st->uses_fitted && !(st->fitted = lmm_malloc_array(d->n ? d->n : 1, sizeof *st->fitted))) rc = lmm_nomem(err);
   for (size_t r = 0; !rc && st->uses_fitted && r < d->n; r++) st->fitted[r] = 1;   /* no weight at nlme's start, power 0 */
   for (int i = 0; i < st->nvf && !rc; i++) rc = lmm_varfunc_bind(&st->vf[i], d, order, st->fitted, err);
