@@ -412,20 +412,25 @@ static void group_matrix(const lmm_corstruct *c, const double *par, const double
 /* AR1 and CAR1 along each group: e_k = phi^(t_k - t_{k-1}), w_k = (x_k/s_k - e_k x_{k-1}/s_{k-1}) / sqrt(1 - e_k^2) */
 static int whiten_chain(const lmm_corstruct *c, double phi, const double *sd, const double *raw, double *white,
                         size_t n, int m, double *logdet) {
-  double ld = 0;
+  double ld = 0, s = NAN, ls = 0, gap = NAN, e = 0, sf = 1, lf = 0;   /* the last row's sd and the last gap's terms */
   for (size_t g = 0; g < c->ngroups; g++)
     for (size_t k = c->start[g]; k < c->start[g + 1]; k++) {
       size_t r = c->rows[k];
-      ld += 2 * log(sd[r]);
+      if (sd[r] != s) ls = 2 * log(s = sd[r]);
+      ld += ls;
       if (k == c->start[g]) {
         for (int a = 0; a < m; a++) white[r + (size_t)a * n] = raw[r + (size_t)a * n] / sd[r];
         continue;
       }
       size_t r0 = c->rows[k - 1];
-      double e = pow(phi, c->pos[k] - c->pos[k - 1]), f = 1 - e * e;
-      if (!(f > 0)) return LMM_NUMERIC;
-      double sf = sqrt(f);
-      ld += log(f);
+      if (c->pos[k] - c->pos[k - 1] != gap) {
+        e = pow(phi, gap = c->pos[k] - c->pos[k - 1]);
+        double f = 1 - e * e;
+        if (!(f > 0)) return LMM_NUMERIC;
+        sf = sqrt(f);
+        lf = log(f);
+      }
+      ld += lf;
       for (int a = 0; a < m; a++)
         white[r + (size_t)a * n] = (raw[r + (size_t)a * n] / sd[r] - e * raw[r0 + (size_t)a * n] / sd[r0]) / sf;
     }

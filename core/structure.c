@@ -192,11 +192,8 @@ static double objective(unsigned nf, const double *x, double *grad, void *data) 
 static int raw_rows(eval_ctx *c, double **white_z, lmm_error *err) {
   const lmm_design *d = c->d;
   size_t n = c->n;
-  double *X = NULL;
-  int rc = lmm_design_dense_x(d, c->opt->stop, &X, err);
-  if (rc) { lmm_free(X); return rc; }
-  memcpy(c->raw, X, sizeof *X * n * (size_t)d->p);
-  lmm_free(X);
+  int rc = lmm_design_dense_x_into(d, c->opt->stop, c->raw, err);
+  if (rc) return rc;
   size_t col = (size_t)d->p;
   for (int t = 0; t < d->nre; t++) {
     white_z[t] = c->white + col * n;
