@@ -478,6 +478,12 @@ int lmm_corstruct_whiten(const lmm_corstruct *c, const double *u, const double *
   return rc;
 }
 
+int lmm_corstruct_uncorrelated(const lmm_corstruct *c, const double *u) {
+  double phi = 1;
+  if (chained(c)) lmm_corstruct_constrained(c, u, &phi);
+  return phi == 0;   /* whiten_chain's e_k = 0^gap = 0, so w_k = x_k / s_k */
+}
+
 void lmm_corstruct_clear(lmm_corstruct *c) {
   for (int k = 0; c->names && k < c->npar; k++) lmm_free(c->names[k]);
   lmm_free(c->names);

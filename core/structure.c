@@ -113,6 +113,7 @@ typedef struct eval_ctx {
   size_t n;
   int m;                  /* columns of [X Z y] */
   double *raw, *white, *sd, *work;
+  double **rows_z;        /* nre: wd's white_z, each term's columns in raw or white */
   int npar, nfree;
   double *u;              /* npar: every parameter (the fixed ones at their values) */
   int *free_at;           /* nfree: the optimizer's parameter i is u[free_at[i]] */
@@ -125,6 +126,20 @@ typedef struct eval_ctx {
   lmm_fit *fit;
 } eval_ctx;
 
+/* The whitened design wd reads its rows [X Z y] from rows (raw or white). */
+static void point_rows(eval_ctx *c, double *rows) {
+  size_t n = c->n, col = (size_t)c->d->p;
+  for (int t = 0; t < c->d->nre; t++) {
+    c->rows_z[t] = rows + col * n;
+    col += (size_t)c->d->re[t].q;
+  }
+  c->wd.white_x = rows;
+  c->wd.white_z = c->rows_z;
+  c->wd.y = rows + col * n;
+}
+
+/* The rows whitened at c->u, for wd to read: white, or raw itself where the structure leaves them as they are
+ * (every SD factor 1 and no correlation: nlme's start), *logdet = log|S R S|. */
 static int whiten(eval_ctx *c, double *logdet) {
   const lmm_structure *st = c->st;
   size_t n = c->n;
@@ -134,8 +149,16 @@ static int whiten(eval_ctx *c, double *logdet) {
     lmm_varfunc_sd(&st->vf[i], u, n, c->sd);
     u += st->vf[i].npar;
   }
-  for (size_t r = 0; r < n; r++)
+  int unit = 1;
+  for (size_t r = 0; r < n; r++) {
     if (!(c->sd[r] > 0 && isfinite(c->sd[r]))) return LMM_NUMERIC;
+    unit &= c->sd[r] == 1;
+  }
+  point_rows(c, unit && (!st->has_cor || lmm_corstruct_uncorrelated(&st->cor, u)) ? c->raw : c->white);
+  if (c->wd.white_x == c->raw) {
+    *logdet = 0;
+    return LMM_OK;
+  }
   if (st->has_cor) return lmm_corstruct_whiten(&st->cor, u, c->sd, c->raw, c->white, n, c->m, logdet, c->work);
   double ld = 0;
   for (size_t r = 0; r < n; r++) ld += 2 * log(c->sd[r]);
@@ -189,21 +212,17 @@ static double objective(unsigned nf, const double *x, double *grad, void *data) 
 }
 
 /* raw = [X Z y] of the design, scaled as the design gives them (y unscaled, as lmm_design.y) */
-static int raw_rows(eval_ctx *c, double **white_z, lmm_error *err) {
+static int raw_rows(eval_ctx *c, lmm_error *err) {
   const lmm_design *d = c->d;
   size_t n = c->n;
   int rc = lmm_design_dense_x_into(d, c->opt->stop, c->raw, err);
   if (rc) return rc;
   size_t col = (size_t)d->p;
-  for (int t = 0; t < d->nre; t++) {
-    white_z[t] = c->white + col * n;
+  for (int t = 0; t < d->nre; t++)
     for (int a = 0; a < d->re[t].q; a++, col++) lmm_design_z_rows(d, t, a, NULL, 0, (int)n, c->raw + col * n);
-  }
   memcpy(c->raw + col * n, d->y, sizeof *d->y * n);
   c->wd = *d;
-  c->wd.white_x = c->white;
-  c->wd.white_z = white_z;
-  c->wd.y = c->white + col * n;
+  point_rows(c, c->white);
   return LMM_OK;
 }
 
@@ -470,7 +489,7 @@ static int report(eval_ctx *c, lmm_fit *f, lmm_error *err) {
 }
 
 /* c for st bound to d: the rows [X Z y] held, their whitened copy's design, the parameters at their start. */
-static int setup(eval_ctx *c, double ***white_z, lmm_error *err) {
+static int setup(eval_ctx *c, lmm_error *err) {
   const lmm_structure *st = c->st;
   const lmm_design *d = c->d;
   int rc = bind(c->st, d, err);
@@ -479,18 +498,18 @@ static int setup(eval_ctx *c, double ***white_z, lmm_error *err) {
   for (int t = 0; t < d->nre; t++) c->m += d->re[t].q;
   size_t n = d->n, work = st->has_cor && st->cor.kind != LMM_COR_AR1 && st->cor.kind != LMM_COR_CAR1
                                ? (size_t)st->cor.maxsize * (size_t)(st->cor.maxsize + c->m) : 1;
-  *white_z = lmm_calloc((size_t)(d->nre ? d->nre : 1), sizeof **white_z);
+  c->rows_z = lmm_calloc((size_t)(d->nre ? d->nre : 1), sizeof *c->rows_z);
   c->raw = lmm_malloc_array(lmm_size_mul(n, (size_t)c->m), sizeof *c->raw);
   c->white = lmm_malloc_array(lmm_size_mul(n, (size_t)c->m), sizeof *c->white);
   c->sd = lmm_malloc_array(n, sizeof *c->sd);
   c->work = lmm_malloc_array(work, sizeof *c->work);
-  if (!*white_z || !c->raw || !c->white || !c->sd || !c->work) return lmm_nomem(err);
-  if ((rc = raw_rows(c, *white_z, err))) return rc;
+  if (!c->rows_z || !c->raw || !c->white || !c->sd || !c->work) return lmm_nomem(err);
+  if ((rc = raw_rows(c, err))) return rc;
   return parameters(c, err);
 }
 
-static void teardown(eval_ctx *c, double **white_z) {
-  lmm_free(white_z);
+static void teardown(eval_ctx *c) {
+  lmm_free(c->rows_z);
   lmm_free(c->raw);
   lmm_free(c->white);
   lmm_free(c->sd);
@@ -508,8 +527,7 @@ int lmm_structure_fit(lmm_structure *st, const lmm_design *d, int df_method, con
                     "df=containment (nlme's), df=residual or df=none", df_method == LMM_DF_SATTERTHWAITE
                     ? "Satterthwaite's method (df=satterthwaite, the default for lme4's formulas)" : "the method asked");
   eval_ctx c = {.st = st, .d = d, .opt = opt, .n = d->n, .err = err};
-  double **white_z = NULL;
-  int rc = setup(&c, &white_z, err);
+  int rc = setup(&c, err);
   if (!rc && opt->theta && (!st->u || st->npar != c.npar))
     rc = lmm_fail(err, LMM_ERR, "it keeps %d parameters of its residual structure where its weights= and correlation= "
                   "have %d", st->u ? st->npar : 0, c.npar);
@@ -529,7 +547,7 @@ int lmm_structure_fit(lmm_structure *st, const lmm_design *d, int df_method, con
     st->npar = c.npar;
     c.u = NULL;
   }
-  teardown(&c, white_z);
+  teardown(&c);
   if (rc) {
     lmm_system_free(c.sys);
     lmm_fit_free(c.fit);
@@ -544,8 +562,8 @@ int lmm_structure_criterion(lmm_structure *st, const lmm_design *d, int reml, co
                             double *summed, double *whitened, lmm_error *err) {
   lmm_fit_options opt = {reml, NULL, NULL, 0, NULL};
   eval_ctx c = {.st = st, .d = d, .opt = &opt, .n = d->n, .err = err};
-  double **white_z = NULL, *at = NULL, *crit[2] = {summed, whitened};
-  int rc = setup(&c, &white_z, err);
+  double *at = NULL, *crit[2] = {summed, whitened};
+  int rc = setup(&c, err);
   if (!rc && !(at = lmm_malloc_array((size_t)(c.nfree + LMM_MAX_THETA), sizeof *at))) rc = lmm_nomem(err);
   for (int k = 0; k < 2 && !rc; k++) {
     lmm_system *sys = NULL;
@@ -563,7 +581,7 @@ int lmm_structure_criterion(lmm_structure *st, const lmm_design *d, int reml, co
     lmm_system_free(sys);
   }
   lmm_free(at);
-  teardown(&c, white_z);
+  teardown(&c);
   return rc;
 }
 
