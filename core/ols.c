@@ -274,8 +274,15 @@ done:
 
 int lmm_ols(const double *X, const double *y, size_t n, int p, double *beta, double *se, double *rss, int *bad_column,
             lmm_stop *stop, lmm_error *err) {
+  int have_r;
+  return lmm_ols_r(X, y, n, p, beta, se, rss, bad_column, NULL, &have_r, stop, err);
+}
+
+int lmm_ols_r(const double *X, const double *y, size_t n, int p, double *beta, double *se, double *rss,
+              int *bad_column, double *R, int *have_r, lmm_stop *stop, lmm_error *err) {
   ols_work w;
   int rc = ols_prepare(X, y, n, p, &w, stop, err);
+  *have_r = 0;
   if (!rc && p > 0) rc = ols_refine(X, y, &w, beta, err);
   if (bad_column) *bad_column = w.bad_column;
   long double ss = 0;
@@ -305,6 +312,11 @@ int lmm_ols(const double *X, const double *y, size_t n, int p, double *beta, dou
       se[j] = sigma * (double)sqrtl(s);
     }
     lmm_free(v);
+  }
+  if (!rc && R && p > 0 && w.icol < 0) {   /* X = A D: R of X is A's R D, each column scaled exactly */
+    for (int j = 0; j < p; j++)
+      for (int i = 0; i < p; i++) R[i + (size_t)j * (size_t)p] = i <= j ? w.A[(size_t)j * n + (size_t)i] * w.scale[j] : 0;
+    *have_r = 1;
   }
   work_free(&w);
   return rc;
