@@ -1,6 +1,7 @@
 /* corstruct.c — correlation structures: groups, positions, whitening (see corstruct.h). */
 #include "corstruct.h"
 #include "alloc.h"
+#include "code_sort.h"
 
 #include <lapacke.h>
 #include <cblas.h>
@@ -18,6 +19,8 @@ static int chained(const lmm_corstruct *c) { return c->kind == LMM_COR_AR1 || c-
 static int spatial(const lmm_corstruct *c) { return c->kind >= LMM_COR_EXP; }
 
 typedef struct { size_t row; double pos; int g; } entry;
+
+static int group_of(const int *gcode, size_t r) { return gcode ? gcode[r] : 0; }
 
 static int entry_cmp(const void *a, const void *b) {
   const entry *x = a, *y = b;
@@ -64,7 +67,7 @@ static double distance(const lmm_corstruct *c, const double *a, const double *b)
 
 /* The spatial covariates of each entry, numeric and finite, no two rows of a group at one place (nlme's
  * "cannot have zero distances"); the smallest distance for nlme's start of the range. */
-static int bind_coords(lmm_corstruct *c, const lmm_design *d, const entry *e, lmm_error *err) {
+static int bind_coords(lmm_corstruct *c, const lmm_design *d, const int *gcode, lmm_error *err) {
   size_t n = d->n;
   if (!(c->coord = lmm_malloc_array(lmm_size_mul(n ? n : 1, (size_t)c->ncoord), sizeof *c->coord))) return lmm_nomem(err);
   for (int k = 0; k < c->ncoord; k++) {
@@ -74,22 +77,22 @@ static int bind_coords(lmm_corstruct *c, const lmm_design *d, const entry *e, lm
       return lmm_fail(err, LMM_ERR, "correlation: %s's covariate '%s' must be numeric, and it holds text",
                       class_name(c->kind), name);
     for (size_t i = 0; i < n; i++) {
-      double x = fv->x[e[i].row];
+      double x = fv->x[c->rows[i]];
       if (!isfinite(x))
         return lmm_fail(err, LMM_ERR, "correlation: %s's covariate '%s' is not finite at row %lld", class_name(c->kind),
-                        name, (long long)d->frame->row[e[i].row]);
+                        name, (long long)d->frame->row[c->rows[i]]);
       c->coord[i * (size_t)c->ncoord + (size_t)k] = x;
     }
   }
   c->min_dist = HUGE_VAL;
   for (size_t i = 0, g0 = 0; i < n; i++) {
-    if (i && e[i].g != e[i - 1].g) g0 = i;
+    if (i && group_of(gcode, c->rows[i]) != group_of(gcode, c->rows[i - 1])) g0 = i;
     for (size_t j = g0; j < i; j++) {
       double dist = distance(c, c->coord + i * (size_t)c->ncoord, c->coord + j * (size_t)c->ncoord);
       if (dist == 0)
         return lmm_fail(err, LMM_ERR, "correlation: %s cannot have zero distances: rows %lld and %lld of one group are "
-                        "at the same place", class_name(c->kind), (long long)d->frame->row[e[j].row],
-                        (long long)d->frame->row[e[i].row]);
+                        "at the same place", class_name(c->kind), (long long)d->frame->row[c->rows[j]],
+                        (long long)d->frame->row[c->rows[i]]);
       if (dist < c->min_dist) c->min_dist = dist;
     }
   }
@@ -134,6 +137,38 @@ int lmm_corstruct_bind(lmm_corstruct *c, const lmm_design *d, const int *gcode, 
   return rc;
 }
 
+/* rows and pos: the rows by group, in each by position, then row (entry_cmp's order), counted into their groups
+ * in the rows' order and a group sorted only where its positions are not in order already (without a covariate
+ * x, a row's position is its rank in its group).  LMM_NOMEM. */
+static int sort_rows(lmm_corstruct *c, size_t n, const int *gcode, int ngcode, const double *x) {
+  if (gcode && lmm_code_sort(gcode, ngcode, NULL, n, c->rows)) return LMM_NOMEM;
+  for (size_t r = 0; !gcode && r < n; r++) c->rows[r] = r;
+  for (size_t i = 0, rank = 0; i < n; i++) {
+    size_t r = c->rows[i];
+    rank = i && group_of(gcode, c->rows[i - 1]) == group_of(gcode, r) ? rank + 1 : 1;
+    c->pos[i] = x ? x[r] : (double)rank;
+  }
+  for (size_t i = 0, i0 = 0; i < n; i++) {
+    int g = group_of(gcode, c->rows[i]);
+    if (i + 1 < n && group_of(gcode, c->rows[i + 1]) == g) continue;
+    size_t k = i0, len = i + 1 - i0;
+    while (k < i && c->pos[k] <= c->pos[k + 1]) k++;
+    if (k < i) {
+      entry *e = lmm_malloc_array(len, sizeof *e);
+      if (!e) return LMM_NOMEM;
+      for (k = 0; k < len; k++) e[k] = (entry){c->rows[i0 + k], c->pos[i0 + k], g};
+      qsort(e, len, sizeof *e, entry_cmp);
+      for (k = 0; k < len; k++) {
+        c->rows[i0 + k] = e[k].row;
+        c->pos[i0 + k] = e[k].pos;
+      }
+      lmm_free(e);
+    }
+    i0 = i + 1;
+  }
+  return LMM_OK;
+}
+
 static int bind_groups(lmm_corstruct *c, const lmm_design *d, const int *gcode, int ngcode, const char *gname,
                        lmm_error *err) {
   size_t n = d->n;
@@ -146,46 +181,38 @@ static int bind_groups(lmm_corstruct *c, const lmm_design *d, const int *gcode, 
       return lmm_fail(err, LMM_ERR, "correlation: %s's covariate '%s' must be numeric, and it holds text", cls, xname);
     x = fv->x;
   }
-  entry *e = lmm_malloc_array(n ? n : 1, sizeof *e);
   c->start = lmm_calloc((size_t)(ngcode > 0 ? ngcode : 1) + 1, sizeof *c->start);
   c->rows = lmm_malloc_array(n ? n : 1, sizeof *c->rows);
   c->pos = lmm_malloc_array(n ? n : 1, sizeof *c->pos);
-  if (!e || !c->start || !c->rows || !c->pos) { lmm_free(e); return lmm_nomem(err); }
+  if (!c->start || !c->rows || !c->pos) return lmm_nomem(err);
   c->ngroups = gcode ? (size_t)ngcode : 1;
-  size_t *count = c->start + 1;
-  for (size_t r = 0; r < n; r++) {   /* without a covariate, a row's position is its rank in its group */
-    int g = gcode ? gcode[r] : 0;
-    e[r] = (entry){r, x ? x[r] : (double)++count[g], g};
-  }
-  qsort(e, n, sizeof *e, entry_cmp);
-  memset(c->start, 0, sizeof *c->start * (c->ngroups + 1));
+  if (sort_rows(c, n, gcode, ngcode, x)) return lmm_nomem(err);
   int rc = LMM_OK, gaps = 0;
   c->maxsize = 0;
   c->npos = 0;
   for (size_t i = 0; i < n && !rc; i++) {
-    c->rows[i] = e[i].row;
-    c->pos[i] = e[i].pos;
-    c->start[e[i].g + 1]++;
-    int same = i > 0 && e[i - 1].g == e[i].g;
-    if (!isfinite(e[i].pos))
+    size_t row = c->rows[i];
+    double pos = c->pos[i];
+    int g = group_of(gcode, row), same = i > 0 && group_of(gcode, c->rows[i - 1]) == g;
+    c->start[g + 1]++;
+    if (!isfinite(pos))
       rc = lmm_fail(err, LMM_ERR, "correlation: %s's covariate '%s' is not finite at row %lld", cls, xname,
-                    (long long)d->frame->row[e[i].row]);
-    else if (c->kind != LMM_COR_COMPSYMM && !spatial(c) && same && e[i - 1].pos == e[i].pos)
+                    (long long)d->frame->row[row]);
+    else if (c->kind != LMM_COR_COMPSYMM && !spatial(c) && same && c->pos[i - 1] == pos)
       rc = lmm_fail(err, LMM_ERR, "correlation: %s's covariate '%s' must have unique values within groups: %g is "
-                    "repeated in %s at rows %lld and %lld", cls, xname, e[i].pos, gname,
-                    (long long)d->frame->row[e[i - 1].row], (long long)d->frame->row[e[i].row]);
+                    "repeated in %s at rows %lld and %lld", cls, xname, pos, gname,
+                    (long long)d->frame->row[c->rows[i - 1]], (long long)d->frame->row[row]);
     else if ((c->kind == LMM_COR_AR1 || c->kind == LMM_COR_ARMA || c->kind == LMM_COR_SYMM) &&
-             e[i].pos != floor(e[i].pos))
+             pos != floor(pos))
       rc = lmm_fail(err, LMM_ERR, "correlation: %s needs integer positions, and its covariate '%s' is %g at row %lld; "
-                    "use corCAR1 for continuous times", cls, xname, e[i].pos, (long long)d->frame->row[e[i].row]);
-    else if (c->kind == LMM_COR_SYMM && (e[i].pos < 1 || e[i].pos > LMM_COR_MAX_ORDER * 4))
+                    "use corCAR1 for continuous times", cls, xname, pos, (long long)d->frame->row[row]);
+    else if (c->kind == LMM_COR_SYMM && (pos < 1 || pos > LMM_COR_MAX_ORDER * 4))
       rc = lmm_fail(err, LMM_ERR, "correlation: corSymm's positions must be 1 to %d, and '%s' is %g at row %lld",
-                    LMM_COR_MAX_ORDER * 4, xname, e[i].pos, (long long)d->frame->row[e[i].row]);
-    if (same && e[i].pos - e[i - 1].pos != 1) gaps = 1;
-    if (c->kind == LMM_COR_SYMM && e[i].pos > c->npos) c->npos = (int)e[i].pos;
+                    LMM_COR_MAX_ORDER * 4, xname, pos, (long long)d->frame->row[row]);
+    if (same && pos - c->pos[i - 1] != 1) gaps = 1;
+    if (c->kind == LMM_COR_SYMM && pos > c->npos) c->npos = (int)pos;
   }
-  if (!rc && spatial(c)) rc = bind_coords(c, d, e, err);
-  lmm_free(e);
+  if (!rc && spatial(c)) rc = bind_coords(c, d, gcode, err);
   if (rc) return rc;
   for (size_t g = 0; g < c->ngroups; g++) {
     if (c->start[g + 1] > (size_t)c->maxsize) c->maxsize = (int)c->start[g + 1];
@@ -385,20 +412,25 @@ static void group_matrix(const lmm_corstruct *c, const double *par, const double
 /* AR1 and CAR1 along each group: e_k = phi^(t_k - t_{k-1}), w_k = (x_k/s_k - e_k x_{k-1}/s_{k-1}) / sqrt(1 - e_k^2) */
 static int whiten_chain(const lmm_corstruct *c, double phi, const double *sd, const double *raw, double *white,
                         size_t n, int m, double *logdet) {
-  double ld = 0;
+  double ld = 0, s = NAN, ls = 0, gap = NAN, e = 0, sf = 1, lf = 0;   /* the last row's sd and the last gap's terms */
   for (size_t g = 0; g < c->ngroups; g++)
     for (size_t k = c->start[g]; k < c->start[g + 1]; k++) {
       size_t r = c->rows[k];
-      ld += 2 * log(sd[r]);
+      if (sd[r] != s) ls = 2 * log(s = sd[r]);
+      ld += ls;
       if (k == c->start[g]) {
         for (int a = 0; a < m; a++) white[r + (size_t)a * n] = raw[r + (size_t)a * n] / sd[r];
         continue;
       }
       size_t r0 = c->rows[k - 1];
-      double e = pow(phi, c->pos[k] - c->pos[k - 1]), f = 1 - e * e;
-      if (!(f > 0)) return LMM_NUMERIC;
-      double sf = sqrt(f);
-      ld += log(f);
+      if (c->pos[k] - c->pos[k - 1] != gap) {
+        e = pow(phi, gap = c->pos[k] - c->pos[k - 1]);
+        double f = 1 - e * e;
+        if (!(f > 0)) return LMM_NUMERIC;
+        sf = sqrt(f);
+        lf = log(f);
+      }
+      ld += lf;
       for (int a = 0; a < m; a++)
         white[r + (size_t)a * n] = (raw[r + (size_t)a * n] / sd[r] - e * raw[r0 + (size_t)a * n] / sd[r0]) / sf;
     }
@@ -444,6 +476,12 @@ int lmm_corstruct_whiten(const lmm_corstruct *c, const double *u, const double *
   lmm_free(Sm);
   *logdet = ld;
   return rc;
+}
+
+int lmm_corstruct_uncorrelated(const lmm_corstruct *c, const double *u) {
+  double phi = 1;
+  if (chained(c)) lmm_corstruct_constrained(c, u, &phi);
+  return phi == 0;   /* whiten_chain's e_k = 0^gap = 0, so w_k = x_k / s_k */
 }
 
 void lmm_corstruct_clear(lmm_corstruct *c) {

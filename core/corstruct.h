@@ -66,6 +66,8 @@ int lmm_corstruct_whiten(const lmm_corstruct *c, const double *u, const double *
  * Helmert factor instead).  work as lmm_corstruct_whiten's with m = 1.  LMM_NOMEM, LMM_NUMERIC. */
 int lmm_corstruct_normalize(const lmm_corstruct *c, const double *u, const double *e, double *out, size_t n,
                             double *work);
+/* Whether whitening at u leaves every row as it is (AR1 or CAR1 at phi = 0: its rows uncorrelated). */
+int lmm_corstruct_uncorrelated(const lmm_corstruct *c, const double *u);
 void lmm_corstruct_clear(lmm_corstruct *c);
 /* The groups of a/b: each row's pair of levels (outer[r], inner[r]) numbered 0 .. *ncode-1, outer first (lmm_free
  * it); NULL when out of memory. */

@@ -268,15 +268,18 @@ void lmm_design_z_rows(const lmm_design *d, int t, int a, const uint32_t *idx, s
 }
 
 int lmm_design_dense_x(const lmm_design *d, lmm_stop *stop, double **X, lmm_error *err) {
+  *X = lmm_malloc_array(lmm_size_mul(d->n, (size_t)(d->p ? d->p : 1)), sizeof **X);
+  return *X ? lmm_design_dense_x_into(d, stop, *X, err) : lmm_nomem(err);
+}
+
+int lmm_design_dense_x_into(const lmm_design *d, lmm_stop *stop, double *X, lmm_error *err) {
   size_t n = d->n;
-  *X = lmm_malloc_array(lmm_size_mul(n, (size_t)(d->p ? d->p : 1)), sizeof **X);
-  if (!*X) return lmm_nomem(err);
   enum { ROWS = 1 << 20 };   /* column_rows takes an int count */
   for (int j = 0; j < d->p; j++)
     for (size_t r0 = 0; r0 < n; r0 += ROWS) {
       if (lmm_stop_asked(stop)) return lmm_fail(err, LMM_INTERRUPTED, "interrupted");
       size_t m = n - r0 < ROWS ? n - r0 : ROWS;
-      double *out = *X + (size_t)j * n + r0;
+      double *out = X + (size_t)j * n + r0;
       if (d->white_x) memcpy(out, d->white_x + (size_t)j * n + r0, sizeof *out * m);
       else column_rows(d, &d->xspec[j], NULL, r0, (int)m, out);
     }

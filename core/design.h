@@ -99,6 +99,8 @@ void lmm_design_z_rows(const lmm_design *d, int t, int a, const uint32_t *idx, s
  * gls) and their leverages; *X is lmm_malloc'd.  LMM_INTERRUPTED when stop
  * (may be NULL), asked as the columns are made, says stop. */
 int lmm_design_dense_x(const lmm_design *d, lmm_stop *stop, double **X, lmm_error *err);
+/* The same into X, n x p, the caller's. */
+int lmm_design_dense_x_into(const lmm_design *d, lmm_stop *stop, double *X, lmm_error *err);
 /* Column j of X, and column a of term t's Z, for one row that is not the frame's (a new row of a
  * prediction): its variables' numbers x and level codes (-1 none), as row_eval.h gives them; scaled as the
  * accessors above. */

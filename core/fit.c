@@ -531,14 +531,17 @@ int lmm_fit_ols(const lmm_design *d, int reml, lmm_stop *stop, lmm_fit **out, lm
   f->beta = lmm_calloc((size_t)(p ? p : 1), sizeof *f->beta);
   f->se = lmm_calloc((size_t)(p ? p : 1), sizeof *f->se);
   f->vcov = lmm_calloc_asking(p ? lmm_size_mul((size_t)p, (size_t)p) : 1, sizeof *f->vcov, stop);
-  double *X = NULL, *R = lmm_malloc_array(lmm_size_mul(n, (size_t)(p ? p : 1)), sizeof *R), *tau = lmm_malloc(sizeof *tau * (size_t)(p ? p : 1));
+  /* X: a structure's whitened rows as they are, else made here and factored in place once lmm_ols is done */
+  double *own = NULL, *R = NULL, *tau = lmm_malloc(sizeof *tau * (size_t)(p ? p : 1));
+  const double *X = d->white_x;
   double *y = lmm_malloc_array(n ? n : 1, sizeof *y);   /* scaled as X is (design.h) */
-  if (!f->theta || !f->beta || !f->se || !f->vcov || !R || !tau || !y) { rc = lmm_nomem_or_stopped(stop, err); goto done; }
-  if ((rc = lmm_design_dense_x(d, stop, &X, err))) goto done;
+  if (!f->theta || !f->beta || !f->se || !f->vcov || !tau || !y) { rc = lmm_nomem_or_stopped(stop, err); goto done; }
+  if (!X && (rc = lmm_design_dense_x(d, stop, &own, err))) goto done;
+  if (!X) X = own;
   for (size_t i = 0; i < n; i++) y[i] = ldexp(d->y[i], -d->yexp);
   double rss = 0;
-  int j = -1;
-  if ((rc = lmm_ols(X, y, n, p, f->beta, f->se, &rss, &j, stop, err))) {
+  int j = -1, have_r = 0;   /* X's R in vcov's upper triangle, where lmm_ols has it */
+  if ((rc = lmm_ols_r(X, y, n, p, f->beta, f->se, &rss, &j, f->vcov, &have_r, stop, err))) {
     if (j >= 0 && j < p) {
       err->code = LMM_OK;
       rc = lmm_fail(err, LMM_ERR,
@@ -554,20 +557,24 @@ int lmm_fit_ols(const lmm_design *d, int reml, lmm_stop *stop, lmm_fit **out, lm
     rss = 0;
     for (int j = 0; j < p; j++) f->se[j] = (size_t)p < n ? 0 : NAN;   /* n = p: no residual df, R's NaN */
   }
-  /* (X'X)^-1 and log|R| from a QR of X, for vcov and the REML criterion */
-  for (int j = 0; j < p; j++) {   /* a column at a time, asking the stop: a wide X is large */
+  /* (X'X)^-1 and log|R| from R of X (lmm_ols's, else a QR of X here), for vcov and the REML criterion */
+  if (!have_r && p && !(R = own ? own : lmm_malloc_array(lmm_size_mul(n, (size_t)p), sizeof *R))) {
+    rc = lmm_nomem(err);
+    goto done;
+  }
+  for (int j = 0; j < p && !have_r && R != X; j++) {   /* a column at a time, asking the stop: a wide X is large */
     if (lmm_stop_asked(stop)) { rc = lmm_fail(err, LMM_INTERRUPTED, "interrupted"); goto done; }
     memcpy(R + (size_t)j * n, X + (size_t)j * n, sizeof *R * n);
   }
   double ldx = 0;
   if (p) {
-    if ((rc = lmm_steps_geqrf((int)n, p, R, (int)n, tau, stop))) {
+    if (!have_r && (rc = lmm_steps_geqrf((int)n, p, R, (int)n, tau, stop))) {
       rc = steps_fail(rc, "LAPACK dgeqrf failed", err);
       goto done;
     }
-    for (int j = 0; j < p; j++) ldx += log(fabs(R[(size_t)j * n + (size_t)j]));
-    for (int j = 0; j < p; j++)
+    for (int j = 0; j < p && !have_r; j++)
       for (int i = 0; i < p; i++) f->vcov[i + j * p] = i <= j ? R[(size_t)j * n + (size_t)i] : 0;
+    for (int j = 0; j < p; j++) ldx += log(fabs(f->vcov[j + j * p]));
     if ((rc = lmm_steps_potri('U', p, f->vcov, p, stop))) {
       rc = steps_fail(rc, "the fixed effects' cross-product is singular; their covariance cannot be formed", err);
       goto done;
@@ -588,8 +595,8 @@ int lmm_fit_ols(const lmm_design *d, int reml, lmm_stop *stop, lmm_fit **out, lm
   rc = to_data_units(&units, f, err);
 done:
   lmm_free(y);
-  lmm_free(X);
-  lmm_free(R);
+  if (R != own) lmm_free(R);
+  lmm_free(own);
   lmm_free(tau);
   if (rc) { lmm_fit_free(f); return rc; }
   *out = f;

@@ -20,6 +20,8 @@
 /* Refinement that has not brought its correction below this (relative to the
  * coefficients) has not converged: cond(X) * eps is too close to 1. */
 #define OLS_CONVERGED 1e-8
+/* Rows of a refinement step taken at a time: their long double sums stay in the cache */
+#define REFINE_ROWS 4096
 
 typedef struct ols_work {
   size_t n;
@@ -189,29 +191,29 @@ static int ols_refine(const double *X, const double *y, ols_work *w, double *bet
   int p = w->p;
   double *r = lmm_calloc(n, sizeof *r), *f = lmm_malloc(sizeof *f * n);
   double *h = lmm_malloc(sizeof *h * (size_t)p), *db = lmm_malloc(sizeof *db * (size_t)p);
-  long double *acc = lmm_malloc(sizeof *acc * (n > (size_t)p ? n : (size_t)p));
+  long double *acc = lmm_malloc(sizeof *acc * REFINE_ROWS), *g = lmm_malloc(sizeof *g * (size_t)p);
   int rc = LMM_OK;
-  if (!r || !f || !h || !db || !acc) { rc = lmm_nomem(err); goto done; }
+  if (!r || !f || !h || !db || !acc || !g) { rc = lmm_nomem(err); goto done; }
   for (int j = 0; j < p; j++) beta[j] = 0;
   double prev = INFINITY, last = INFINITY;
   for (int it = 0; it < OLS_MAX_ITER; it++) {
-    /* f = y - r - X b and g = -X'r, both in long double from the original X */
-    for (size_t i = 0; i < n; i++) acc[i] = (long double)y[i] - r[i];
-    for (int j = 0; j < p; j++) {
+    /* f = y - r - X b and g = -X'r, both in long double from the original X, a block of rows at a time (each
+       sum in the rows' order) */
+    for (int j = 0; j < p; j++) g[j] = 0;
+    for (size_t i0 = 0; i0 < n; i0 += REFINE_ROWS) {
       if ((rc = stop_asked(w, err))) goto done;
-      const double *x = X + (size_t)j * n;
-      long double bj = beta[j];
-      if (bj != 0)
-        for (size_t i = 0; i < n; i++) acc[i] -= x[i] * bj;
-    }
-    for (size_t i = 0; i < n; i++) f[i] = (double)acc[i];
-    long double *g = acc;  /* acc is free again */
-    for (int j = 0; j < p; j++) {
-      if ((rc = stop_asked(w, err))) goto done;
-      const double *x = X + (size_t)j * n;
-      long double s = 0;
-      for (size_t i = 0; i < n; i++) s -= (long double)x[i] * r[i];
-      g[j] = s;
+      size_t m = n - i0 < REFINE_ROWS ? n - i0 : REFINE_ROWS;
+      const double *ri = r + i0;
+      for (size_t i = 0; i < m; i++) acc[i] = (long double)y[i0 + i] - ri[i];
+      for (int j = 0; j < p; j++) {
+        const double *x = X + (size_t)j * n + i0;
+        long double bj = beta[j], s = g[j];
+        if (bj != 0)
+          for (size_t i = 0; i < m; i++) acc[i] -= x[i] * bj;
+        for (size_t i = 0; i < m; i++) s -= (long double)x[i] * ri[i];
+        g[j] = s;
+      }
+      for (size_t i = 0; i < m; i++) f[i0 + i] = (double)acc[i];
     }
     /* into the centred, scaled coordinates: g~ = D^-1 L^-T g */
     for (int j = 0; j < p; j++) {
@@ -266,13 +268,21 @@ done:
   lmm_free(h);
   lmm_free(db);
   lmm_free(acc);
+  lmm_free(g);
   return rc;
 }
 
 int lmm_ols(const double *X, const double *y, size_t n, int p, double *beta, double *se, double *rss, int *bad_column,
             lmm_stop *stop, lmm_error *err) {
+  int have_r;
+  return lmm_ols_r(X, y, n, p, beta, se, rss, bad_column, NULL, &have_r, stop, err);
+}
+
+int lmm_ols_r(const double *X, const double *y, size_t n, int p, double *beta, double *se, double *rss,
+              int *bad_column, double *R, int *have_r, lmm_stop *stop, lmm_error *err) {
   ols_work w;
   int rc = ols_prepare(X, y, n, p, &w, stop, err);
+  *have_r = 0;
   if (!rc && p > 0) rc = ols_refine(X, y, &w, beta, err);
   if (bad_column) *bad_column = w.bad_column;
   long double ss = 0;
@@ -302,6 +312,11 @@ int lmm_ols(const double *X, const double *y, size_t n, int p, double *beta, dou
       se[j] = sigma * (double)sqrtl(s);
     }
     lmm_free(v);
+  }
+  if (!rc && R && p > 0 && w.icol < 0) {   /* X = A D: R of X is A's R D, each column scaled exactly */
+    for (int j = 0; j < p; j++)
+      for (int i = 0; i < p; i++) R[i + (size_t)j * (size_t)p] = i <= j ? w.A[(size_t)j * n + (size_t)i] * w.scale[j] : 0;
+    *have_r = 1;
   }
   work_free(&w);
   return rc;

@@ -50,6 +50,11 @@
  * steps of a few milliseconds; LMM_INTERRUPTED when it says stop. */
 int lmm_ols(const double *X, const double *y, size_t n, int p, double *beta, double *se, double *rss, int *bad_column,
             lmm_stop *stop, lmm_error *err);
+/* lmm_ols, and where X has no constant column (nothing centred) X's own R factor (p x p, upper, column-major)
+ * into R (p x p, the caller's), *have_r 1: the QR's R times the columns' scales, powers of two, so the digits
+ * of a QR of X itself.  *have_r 0 where X has a constant column. */
+int lmm_ols_r(const double *X, const double *y, size_t n, int p, double *beta, double *se, double *rss,
+              int *bad_column, double *R, int *have_r, lmm_stop *stop, lmm_error *err);
 
 /* The diagonal of the hat matrix H = X (X'X)^-1 X' (R's hatvalues()), as the
  * squared row norms of Q from the same QR; h has n entries.  The same checks

@@ -2,6 +2,7 @@
  * structure_parse.c reads the calls). */
 #include "structure_parts.h"
 #include "accumulate.h"
+#include "code_sort.h"
 #include "structure_sums.h"
 #include "alloc.h"
 #include "inference.h"
@@ -25,29 +26,33 @@ int lmm_innermost_term(const lmm_design *d) {
   return best;
 }
 
-typedef struct order_keys { int n; const int *key[LMM_MAX_VARS]; } order_keys;
-
-static int row_cmp(const void *a, const void *b, void *arg) {
-  const order_keys *k = arg;
-  size_t x = *(const size_t *)a, y = *(const size_t *)b;
-  for (int i = 0; i < k->n; i++)
-    if (k->key[i][x] != k->key[i][y]) return k->key[i][x] < k->key[i][y] ? -1 : 1;
-  return x < y ? -1 : x > y;   /* the row last: as stable as a stable sort */
-}
-
 /* nlme's order of the rows, in which varIdent's strata appear: sorted by the grouping factors outer to inner
  * (lme), or by the correlation's groups (gls), stable; else the table's. */
-static int nlme_order(const lmm_design *d, const int *gcode, size_t *order, lmm_error *err) {
-  order_keys k = {0, {0}};
-  int t = lmm_innermost_term(d);
+static int nlme_order(const lmm_design *d, const int *gcode, int ngcode, size_t *order, lmm_error *err) {
+  int n = 0, t = lmm_innermost_term(d), nlevels[LMM_MAX_VARS];
+  const int *key[LMM_MAX_VARS];
   if (t >= 0)
-    for (int i = 0; i < d->re[t].nvars; i++) k.key[k.n++] = d->frame->vars[d->re[t].vars[i]].code;
-  else if (gcode) k.key[k.n++] = gcode;
-  for (size_t r = 0; r < d->n; r++) order[r] = r;
-  for (int i = 0; i < k.n; i++)
-    if (!k.key[i]) return lmm_fail(err, LMM_ERR, "the grouping factor '%s' has no levels", d->re[t].grp);
-  if (k.n) qsort_r(order, d->n, sizeof *order, row_cmp, &k);
-  return LMM_OK;
+    for (int i = 0; i < d->re[t].nvars; i++, n++) {
+      key[n] = d->frame->vars[d->re[t].vars[i]].code;
+      nlevels[n] = d->frame->vars[d->re[t].vars[i]].nlevels;
+    }
+  else if (gcode) {
+    key[n] = gcode;
+    nlevels[n++] = ngcode;
+  }
+  for (int i = 0; i < n; i++)
+    if (!key[i]) return lmm_fail(err, LMM_ERR, "the grouping factor '%s' has no levels", d->re[t].grp);
+  if (!n)
+    for (size_t r = 0; r < d->n; r++) order[r] = r;
+  size_t *prev = n > 1 ? lmm_malloc_array(d->n ? d->n : 1, sizeof *prev) : NULL;
+  if (n > 1 && !prev) return lmm_nomem(err);
+  int rc = LMM_OK;
+  for (int i = n - 1; i >= 0 && !rc; i--) {   /* the innermost key first: each later sort keeps the ties' order */
+    if (i < n - 1) memcpy(prev, order, sizeof *prev * d->n);
+    rc = lmm_code_sort(key[i], nlevels[i], i < n - 1 ? prev : NULL, d->n, order);
+  }
+  lmm_free(prev);
+  return rc ? lmm_nomem(err) : LMM_OK;
 }
 
 /* Each correlation group within one level of every random-effects grouping (nlme's requirement). */
@@ -90,7 +95,7 @@ static int bind(lmm_structure *st, const lmm_design *d, lmm_error *err) {
   }
   size_t *order = lmm_malloc_array(d->n ? d->n : 1, sizeof *order);
   if (!order) return lmm_nomem(err);
-  rc = nlme_order(d, st->has_cor && st->cor.group >= 0 ? gcode : NULL, order, err);
+  rc = nlme_order(d, st->has_cor && st->cor.group >= 0 ? gcode : NULL, ngcode, order, err);
   if (!rc && st->uses_fitted && !(st->fitted = lmm_malloc_array(d->n ? d->n : 1, sizeof *st->fitted))) rc = lmm_nomem(err);
   for (size_t r = 0; !rc && st->uses_fitted && r < d->n; r++) st->fitted[r] = 1;   /* no weight at nlme's start, power 0 */
   for (int i = 0; i < st->nvf && !rc; i++) rc = lmm_varfunc_bind(&st->vf[i], d, order, st->fitted, err);
@@ -108,6 +113,7 @@ typedef struct eval_ctx {
   size_t n;
   int m;                  /* columns of [X Z y] */
   double *raw, *white, *sd, *work;
+  double **rows_z;        /* nre: wd's white_z, each term's columns in raw or white */
   int npar, nfree;
   double *u;              /* npar: every parameter (the fixed ones at their values) */
   int *free_at;           /* nfree: the optimizer's parameter i is u[free_at[i]] */
@@ -120,6 +126,20 @@ typedef struct eval_ctx {
   lmm_fit *fit;
 } eval_ctx;
 
+/* The whitened design wd reads its rows [X Z y] from rows (raw or white). */
+static void point_rows(eval_ctx *c, double *rows) {
+  size_t n = c->n, col = (size_t)c->d->p;
+  for (int t = 0; t < c->d->nre; t++) {
+    c->rows_z[t] = rows + col * n;
+    col += (size_t)c->d->re[t].q;
+  }
+  c->wd.white_x = rows;
+  c->wd.white_z = c->rows_z;
+  c->wd.y = rows + col * n;
+}
+
+/* The rows whitened at c->u, for wd to read: white, or raw itself where the structure leaves them as they are
+ * (every SD factor 1 and no correlation: nlme's start), *logdet = log|S R S|. */
 static int whiten(eval_ctx *c, double *logdet) {
   const lmm_structure *st = c->st;
   size_t n = c->n;
@@ -129,8 +149,16 @@ static int whiten(eval_ctx *c, double *logdet) {
     lmm_varfunc_sd(&st->vf[i], u, n, c->sd);
     u += st->vf[i].npar;
   }
-  for (size_t r = 0; r < n; r++)
+  int unit = 1;
+  for (size_t r = 0; r < n; r++) {
     if (!(c->sd[r] > 0 && isfinite(c->sd[r]))) return LMM_NUMERIC;
+    unit &= c->sd[r] == 1;
+  }
+  point_rows(c, unit && (!st->has_cor || lmm_corstruct_uncorrelated(&st->cor, u)) ? c->raw : c->white);
+  if (c->wd.white_x == c->raw) {
+    *logdet = 0;
+    return LMM_OK;
+  }
   if (st->has_cor) return lmm_corstruct_whiten(&st->cor, u, c->sd, c->raw, c->white, n, c->m, logdet, c->work);
   double ld = 0;
   for (size_t r = 0; r < n; r++) ld += 2 * log(c->sd[r]);
@@ -184,24 +212,17 @@ static double objective(unsigned nf, const double *x, double *grad, void *data) 
 }
 
 /* raw = [X Z y] of the design, scaled as the design gives them (y unscaled, as lmm_design.y) */
-static int raw_rows(eval_ctx *c, double **white_z, lmm_error *err) {
+static int raw_rows(eval_ctx *c, lmm_error *err) {
   const lmm_design *d = c->d;
   size_t n = c->n;
-  double *X = NULL;
-  int rc = lmm_design_dense_x(d, c->opt->stop, &X, err);
-  if (rc) { lmm_free(X); return rc; }
-  memcpy(c->raw, X, sizeof *X * n * (size_t)d->p);
-  lmm_free(X);
+  int rc = lmm_design_dense_x_into(d, c->opt->stop, c->raw, err);
+  if (rc) return rc;
   size_t col = (size_t)d->p;
-  for (int t = 0; t < d->nre; t++) {
-    white_z[t] = c->white + col * n;
+  for (int t = 0; t < d->nre; t++)
     for (int a = 0; a < d->re[t].q; a++, col++) lmm_design_z_rows(d, t, a, NULL, 0, (int)n, c->raw + col * n);
-  }
   memcpy(c->raw + col * n, d->y, sizeof *d->y * n);
   c->wd = *d;
-  c->wd.white_x = c->white;
-  c->wd.white_z = white_z;
-  c->wd.y = c->white + col * n;
+  point_rows(c, c->white);
   return LMM_OK;
 }
 
@@ -472,7 +493,7 @@ static int report(eval_ctx *c, lmm_fit *f, lmm_error *err) {
 }
 
 /* c for st bound to d: the rows [X Z y] held, their whitened copy's design, the parameters at their start. */
-static int setup(eval_ctx *c, double ***white_z, lmm_error *err) {
+static int setup(eval_ctx *c, lmm_error *err) {
   const lmm_structure *st = c->st;
   const lmm_design *d = c->d;
   int rc = bind(c->st, d, err);
@@ -481,18 +502,18 @@ static int setup(eval_ctx *c, double ***white_z, lmm_error *err) {
   for (int t = 0; t < d->nre; t++) c->m += d->re[t].q;
   size_t n = d->n, work = st->has_cor && st->cor.kind != LMM_COR_AR1 && st->cor.kind != LMM_COR_CAR1
                                ? (size_t)st->cor.maxsize * (size_t)(st->cor.maxsize + c->m) : 1;
-  *white_z = lmm_calloc((size_t)(d->nre ? d->nre : 1), sizeof **white_z);
+  c->rows_z = lmm_calloc((size_t)(d->nre ? d->nre : 1), sizeof *c->rows_z);
   c->raw = lmm_malloc_array(lmm_size_mul(n, (size_t)c->m), sizeof *c->raw);
   c->white = lmm_malloc_array(lmm_size_mul(n, (size_t)c->m), sizeof *c->white);
   c->sd = lmm_malloc_array(n, sizeof *c->sd);
   c->work = lmm_malloc_array(work, sizeof *c->work);
-  if (!*white_z || !c->raw || !c->white || !c->sd || !c->work) return lmm_nomem(err);
-  if ((rc = raw_rows(c, *white_z, err))) return rc;
+  if (!c->rows_z || !c->raw || !c->white || !c->sd || !c->work) return lmm_nomem(err);
+  if ((rc = raw_rows(c, err))) return rc;
   return parameters(c, err);
 }
 
-static void teardown(eval_ctx *c, double **white_z) {
-  lmm_free(white_z);
+static void teardown(eval_ctx *c) {
+  lmm_free(c->rows_z);
   lmm_free(c->raw);
   lmm_free(c->white);
   lmm_free(c->sd);
@@ -510,8 +531,7 @@ int lmm_structure_fit(lmm_structure *st, const lmm_design *d, int df_method, con
                     "df=containment (nlme's), df=residual or df=none", df_method == LMM_DF_SATTERTHWAITE
                     ? "Satterthwaite's method (df=satterthwaite, the default for lme4's formulas)" : "the method asked");
   eval_ctx c = {.st = st, .d = d, .opt = opt, .n = d->n, .err = err};
-  double **white_z = NULL;
-  int rc = setup(&c, &white_z, err);
+  int rc = setup(&c, err);
   if (!rc && opt->theta && (!st->u || st->npar != c.npar))
     rc = lmm_fail(err, LMM_ERR, "it keeps %d parameters of its residual structure where its weights= and correlation= "
                   "have %d", st->u ? st->npar : 0, c.npar);
@@ -531,7 +551,7 @@ int lmm_structure_fit(lmm_structure *st, const lmm_design *d, int df_method, con
     st->npar = c.npar;
     c.u = NULL;
   }
-  teardown(&c, white_z);
+  teardown(&c);
   if (rc) {
     lmm_system_free(c.sys);
     lmm_fit_free(c.fit);
@@ -546,8 +566,8 @@ int lmm_structure_criterion(lmm_structure *st, const lmm_design *d, int reml, co
                             double *summed, double *whitened, lmm_error *err) {
   lmm_fit_options opt = {.reml = reml};
   eval_ctx c = {.st = st, .d = d, .opt = &opt, .n = d->n, .err = err};
-  double **white_z = NULL, *at = NULL, *crit[2] = {summed, whitened};
-  int rc = setup(&c, &white_z, err);
+  double *at = NULL, *crit[2] = {summed, whitened};
+  int rc = setup(&c, err);
   if (!rc && !(at = lmm_malloc_array((size_t)(c.nfree + LMM_MAX_THETA), sizeof *at))) rc = lmm_nomem(err);
   for (int k = 0; k < 2 && !rc; k++) {
     lmm_system *sys = NULL;
@@ -565,7 +585,7 @@ int lmm_structure_criterion(lmm_structure *st, const lmm_design *d, int reml, co
     lmm_system_free(sys);
   }
   lmm_free(at);
-  teardown(&c, white_z);
+  teardown(&c);
   return rc;
 }
 

@@ -51,20 +51,20 @@ void lmm_struct_sums_free(lmm_struct_sums *ss) {
 
 static int stratum_of(const lmm_structure *st, size_t r) { return st->nvf ? st->vf[0].stratum[r] : 0; }
 
-/* The row before row k of its correlation group (k an entry of cor.rows), or SIZE_MAX for a first row. */
-static size_t before(const lmm_structure *st, size_t g, size_t k) {
-  return !st->has_cor || k == st->cor.start[g] ? SIZE_MAX : st->cor.rows[k - 1];
-}
-
-/* The classes of adjacent pairs and the counts; 0 when they are too many. */
-static int classify(lmm_struct_sums *ss, const lmm_structure *st, size_t n) {
+/* Each row's place among the sums, from one walk along the correlation groups: first[r] the sum of a group's
+ * first row (its stratum's), or of a later row the first of its class's three; prev[r] the row before it in its
+ * group (SIZE_MAX for a first row).  The classes of adjacent pairs and the counts come with it; 0 when they are
+ * too many. */
+static int classify(lmm_struct_sums *ss, const lmm_structure *st, size_t n, int *first, size_t *prev) {
   size_t ngroups = st->has_cor ? st->cor.ngroups : n;
   for (size_t g = 0; g < ngroups; g++) {
     size_t k0 = st->has_cor ? st->cor.start[g] : g, k1 = st->has_cor ? st->cor.start[g + 1] : g + 1;
     for (size_t k = k0; k < k1; k++) {
-      size_t r = st->has_cor ? st->cor.rows[k] : k, i = before(st, g, k);
+      size_t r = st->has_cor ? st->cor.rows[k] : k, i = k == k0 ? SIZE_MAX : st->cor.rows[k - 1];
       int h = stratum_of(st, r);
       ss->nrow[h]++;
+      prev[r] = i;
+      first[r] = h;
       if (i == SIZE_MAX) continue;
       double d = st->cor.pos[k] - st->cor.pos[k - 1];
       int a = 0, c = 0;
@@ -83,39 +83,43 @@ static int classify(lmm_struct_sums *ss, const lmm_structure *st, size_t n) {
         ss->cls_to[c] = h;
         ss->nclasses++;
       }
+      first[r] = -1 - c;   /* the class, made a sum's number once the strata are all known */
     }
   }
+  for (size_t r = 0; r < n; r++)
+    if (first[r] < 0) first[r] = ss->nstrata + 3 * (-1 - first[r]);
   return 1;
 }
 
-/* The class of the pair ending at row k (entry of cor.rows) of group g. */
-static int class_of(const lmm_struct_sums *ss, const lmm_structure *st, size_t g, size_t k) {
-  size_t i = before(st, g, k);
-  double d = st->cor.pos[k] - st->cor.pos[k - 1];
-  int a = 0, from = stratum_of(st, i), to = stratum_of(st, st->cor.rows[k]), c = 0;
-  while (ss->gap[a] != d) a++;
-  while (!(ss->cls_gap[c] == a && ss->cls_from[c] == from && ss->cls_to[c] == to)) c++;
-  return c;
-}
-
-/* white = the rows of sum number k (zero elsewhere): each at its row j, x_j, x_i or x_j - x_i. */
-static void sum_rows(const lmm_struct_sums *ss, int k, const double *raw, double *white, size_t n, int m) {
-  const lmm_structure *st = ss->st;
-  int kind = k < ss->nstrata ? SUM_FIRST : SUM_LATER + (k - ss->nstrata) % 3, cls = (k - ss->nstrata) / 3;
-  memset(white, 0, sizeof *white * n * (size_t)m);
-  size_t ngroups = st->has_cor ? st->cor.ngroups : n;
-  for (size_t g = 0; g < ngroups; g++) {
-    size_t k0 = st->has_cor ? st->cor.start[g] : g, k1 = st->has_cor ? st->cor.start[g + 1] : g + 1;
-    for (size_t e = k0; e < k1; e++) {
-      size_t r = st->has_cor ? st->cor.rows[e] : e, i = before(st, g, e);
-      if (kind == SUM_FIRST ? i != SIZE_MAX || stratum_of(st, r) != k : i == SIZE_MAX || class_of(ss, st, g, e) != cls)
-        continue;
-      for (int a = 0; a < m; a++) {
-        const double *x = raw + (size_t)a * n;
-        white[r + (size_t)a * n] = kind == SUM_EARLIER ? x[i] : kind == SUM_DIFF ? x[r] - x[i] : x[r];
-      }
+/* The design that reads sum number k's rows alone, compacted in the rows' order into white (ld its nk rows),
+ * sub's levels into g (n per term) and zcol (a pointer per term): each row's x_j, x_i or x_j - x_i.  Rows of
+ * other sums would add only zeros to A. */
+static void sum_rows(const lmm_struct_sums *ss, int k, const int *first, const size_t *prev, const double *raw,
+                     double *white, size_t n, int m, const lmm_design *wd, lmm_design *sub, int *g, double **zcol) {
+  int kind = k < ss->nstrata ? SUM_FIRST : SUM_LATER + (k - ss->nstrata) % 3;
+  int base = kind == SUM_FIRST ? k : k - (kind - SUM_LATER);
+  size_t nk = 0;
+  for (size_t r = 0; r < n; r++) nk += first[r] == base;
+  for (size_t r = 0, j = 0; r < n; r++) {
+    if (first[r] != base) continue;
+    size_t i = prev[r];
+    for (int a = 0; a < m; a++) {
+      const double *x = raw + (size_t)a * n;
+      white[j + (size_t)a * nk] = kind == SUM_EARLIER ? x[i] : kind == SUM_DIFF ? x[r] - x[i] : x[r];
     }
+    for (int t = 0; t < wd->nre; t++) g[j + (size_t)t * n] = wd->re[t].g[r];
+    j++;
   }
+  size_t col = (size_t)wd->p;
+  for (int t = 0; t < wd->nre; t++) {
+    sub->re[t].g = g + (size_t)t * n;
+    zcol[t] = white + col * nk;
+    col += (size_t)wd->re[t].q;
+  }
+  sub->n = nk;
+  sub->white_x = white;
+  sub->white_z = zcol;
+  sub->y = white + col * nk;
 }
 
 /* A's blocks in order, column by column: the first nlev (K + 1, or none without random effects) have the first
@@ -145,17 +149,9 @@ static size_t level_run(const lmm_block *B, int l, size_t *len) {
 }
 
 /* Each level's mask: the sums its rows fall in (a first row in its stratum's, a pair in its class's three). */
-static void mark_levels(lmm_struct_sums *ss, const int *level0, size_t n) {
-  const lmm_structure *st = ss->st;
-  size_t ngroups = st->has_cor ? st->cor.ngroups : n;
-  for (size_t g = 0; g < ngroups; g++) {
-    size_t k0 = st->has_cor ? st->cor.start[g] : g, k1 = st->has_cor ? st->cor.start[g + 1] : g + 1;
-    for (size_t e = k0; e < k1; e++) {
-      size_t r = st->has_cor ? st->cor.rows[e] : e;
-      ss->mask[level0[r]] |= before(st, g, e) == SIZE_MAX ? (uint64_t)1 << stratum_of(st, r)
-                                                          : (uint64_t)7 << (ss->nstrata + 3 * class_of(ss, st, g, e));
-    }
-  }
+static void mark_levels(lmm_struct_sums *ss, const int *level0, const int *first, const size_t *prev, size_t n) {
+  for (size_t r = 0; r < n; r++)
+    ss->mask[level0[r]] |= (uint64_t)(prev[r] == SIZE_MAX ? 1 : 7) << first[r];
 }
 
 /* Where each level's runs go in lvals: block by block, level by level, its sums in order. */
@@ -198,6 +194,61 @@ static int one_pass_kind(const lmm_structure *st) {
   return !st->has_cor || st->cor.kind == LMM_COR_AR1 || st->cor.kind == LMM_COR_CAR1;
 }
 
+/* The rows' places among the sums and the compacted design's levels (sum_rows), held while the sums build. */
+typedef struct rows_of_sums {
+  int *first, *g;
+  size_t *prev;
+  lmm_reterm *re;
+  double **zcol;
+} rows_of_sums;
+
+static void rows_of_sums_free(rows_of_sums *w) {
+  lmm_free(w->first);
+  lmm_free(w->g);
+  lmm_free(w->prev);
+  lmm_free(w->re);
+  lmm_free(w->zcol);
+}
+
+/* The sums, each accumulated over its own rows; *out NULL (LMM_OK) where they do not pay.  An LMM_* code. */
+static int build(lmm_struct_sums *ss, const lmm_structure *st, lmm_system *s, const lmm_design *wd, const double *raw,
+                 double *white, size_t n, int m, lmm_stop *stop, rows_of_sums *w) {
+  size_t n1 = n ? n : 1, nre = (size_t)(wd->nre ? wd->nre : 1);
+  w->first = lmm_malloc_array(n1, sizeof *w->first);
+  w->prev = lmm_malloc_array(n1, sizeof *w->prev);
+  w->g = lmm_malloc_array(lmm_size_mul(n1, nre), sizeof *w->g);
+  w->re = lmm_malloc_array(nre, sizeof *w->re);
+  w->zcol = lmm_malloc_array(nre, sizeof *w->zcol);
+  if (!w->first || !w->prev || !w->g || !w->re || !w->zcol) return LMM_NOMEM;
+  if (!classify(ss, st, n, w->first, w->prev)) return LMM_NUMERIC;
+  ss->nsums = ss->nstrata + 3 * ss->nclasses;
+  ss->nlevels = s->K ? s->nl[0] : 0;
+  ss->mask = lmm_calloc((size_t)(ss->nlevels ? ss->nlevels : 1), sizeof *ss->mask);
+  if (!ss->mask || blocks_list(ss, s) ||
+      !(ss->lstart = lmm_malloc_array(lmm_size_mul((size_t)ss->nlev, (size_t)ss->nlevels + 1) + 1, sizeof *ss->lstart)))
+    return LMM_NOMEM;
+  if (s->K) mark_levels(ss, wd->re[s->term[0]].g, w->first, w->prev, n);
+  size_t nlvals = level_layout(ss), total = lmm_size_add(nlvals, lmm_size_mul((size_t)ss->nsums, ss->values));
+  /* the sums pay where combining them costs less than accumulating the rows (m^2 a row) */
+  if (total > lmm_size_mul(n, (size_t)(m * m))) return LMM_NUMERIC;
+  ss->lvals = lmm_malloc_array(nlvals ? nlvals : 1, sizeof *ss->lvals);
+  ss->sum = lmm_malloc_array(lmm_size_mul((size_t)ss->nsums, ss->values) + 1, sizeof *ss->sum);
+  if (!ss->lvals || !ss->sum) return LMM_NOMEM;
+  lmm_design sub = *wd;
+  if (wd->nre) memcpy(w->re, wd->re, sizeof *w->re * (size_t)wd->nre);
+  sub.re = w->re;
+  for (int k = 0; k < ss->nsums; k++) {
+    sum_rows(ss, k, w->first, w->prev, raw, white, n, m, wd, &sub, w->g, w->zcol);
+    int rc = lmm_system_refill(s, &sub, stop);
+    if (rc) return rc;
+    keep_sum(ss, k);
+  }
+  /* a level's combination is a few multiply-adds a value: threads pay from about a hundred thousand values */
+  int parts = lmm_parallel_parts();
+  ss->nparts = nlvals >= LEVEL_VALUES_PARALLEL && ss->nlevels >= parts ? parts : 1;
+  return LMM_OK;
+}
+
 int lmm_struct_sums_new(const lmm_structure *st, lmm_system *s, const lmm_design *wd, const double *raw,
                         double *white, size_t n, int m, lmm_stop *stop, lmm_struct_sums **out, lmm_error *err) {
   *out = NULL;
@@ -213,39 +264,14 @@ int lmm_struct_sums_new(const lmm_structure *st, lmm_system *s, const lmm_design
     ss->by_stratum.stratum = ss->ident;
   }
   ss->cor_at = st->has_cor ? (st->nvf ? st->vf[0].npar : 0) : -1;
-  if (!classify(ss, st, n)) { lmm_struct_sums_free(ss); return LMM_OK; }
-  ss->nsums = ss->nstrata + 3 * ss->nclasses;
-  ss->nlevels = s->K ? s->nl[0] : 0;
-  ss->mask = lmm_calloc((size_t)(ss->nlevels ? ss->nlevels : 1), sizeof *ss->mask);
-  if (!ss->mask || blocks_list(ss, s) ||
-      !(ss->lstart = lmm_malloc_array(lmm_size_mul((size_t)ss->nlev, (size_t)ss->nlevels + 1) + 1, sizeof *ss->lstart))) {
-    lmm_struct_sums_free(ss);
-    return lmm_nomem(err);
-  }
-  if (s->K) mark_levels(ss, wd->re[s->term[0]].g, n);
-  size_t nlvals = level_layout(ss), total = lmm_size_add(nlvals, lmm_size_mul((size_t)ss->nsums, ss->values));
-  /* the sums pay where combining them costs less than accumulating the rows (m^2 a row) */
-  if (total > lmm_size_mul(n, (size_t)(m * m))) { lmm_struct_sums_free(ss); return LMM_OK; }
-  ss->lvals = lmm_malloc_array(nlvals ? nlvals : 1, sizeof *ss->lvals);
-  ss->sum = lmm_malloc_array(lmm_size_mul((size_t)ss->nsums, ss->values) + 1, sizeof *ss->sum);
-  if (!ss->lvals || !ss->sum) {
-    lmm_struct_sums_free(ss);
-    return lmm_nomem(err);
-  }
-  for (int k = 0; k < ss->nsums; k++) {
-    sum_rows(ss, k, raw, white, n, m);
-    int rc = lmm_system_refill(s, wd, stop);
-    if (rc) {
-      lmm_struct_sums_free(ss);
-      return rc == LMM_INTERRUPTED ? lmm_fail(err, rc, "interrupted") : lmm_nomem(err);
-    }
-    keep_sum(ss, k);
-  }
-  /* a level's combination is a few multiply-adds a value: threads pay from about a hundred thousand values */
-  int parts = lmm_parallel_parts();
-  ss->nparts = nlvals >= LEVEL_VALUES_PARALLEL && ss->nlevels >= parts ? parts : 1;
-  *out = ss;
-  return LMM_OK;
+  rows_of_sums w = {0};
+  int rc = build(ss, st, s, wd, raw, white, n, m, stop, &w);
+  rows_of_sums_free(&w);
+  if (rc) lmm_struct_sums_free(ss);
+  else *out = ss;
+  if (rc == LMM_NUMERIC) return LMM_OK;   /* not of the kind that pays */
+  if (rc == LMM_INTERRUPTED) return lmm_fail(err, rc, "interrupted");
+  return rc ? lmm_nomem(err) : LMM_OK;
 }
 
 /* The first nlev blocks over the levels of one part (of nparts, cut evenly): each level from its own

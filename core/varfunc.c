@@ -3,6 +3,7 @@
 #include "alloc.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -140,10 +141,18 @@ void lmm_varfunc_constrained(const lmm_varfunc *v, const double *u, double *out)
 
 void lmm_varfunc_sd(const lmm_varfunc *v, const double *u, size_t n, double *sd) {
   int ns = v->nstrata;
+  if (v->kind == LMM_VF_IDENT) {   /* a factor per stratum, found again only where the stratum changes */
+    double f = 1;
+    for (size_t r = 0, last = SIZE_MAX; r < n; r++) {
+      size_t s = v->stratum ? (size_t)v->stratum[r] : 0;
+      if (s != last) f = v->par[last = s] >= 0 ? exp(u[v->par[s]]) : v->held[s];
+      sd[r] *= f;
+    }
+    return;
+  }
   for (size_t r = 0; r < n; r++) {
     int s = v->stratum ? v->stratum[r] : 0;
     switch (v->kind) {
-    case LMM_VF_IDENT: sd[r] *= v->par[s] >= 0 ? exp(u[v->par[s]]) : v->held[s]; break;
     case LMM_VF_POWER: sd[r] *= pow(fabs(v->x[r]), s < v->npar ? u[s] : v->fixed_ratio[s - v->npar]); break;
     case LMM_VF_EXP: sd[r] *= exp((s < v->npar ? u[s] : v->fixed_ratio[s - v->npar]) * v->x[r]); break;
     case LMM_VF_CONSTPOWER: sd[r] *= exp(u[s]) + pow(fabs(v->x[r]), u[ns + s]); break;

@@ -164,6 +164,8 @@ int main(void) {
   RUN(test_bootstrap_options);
   RUN(test_bootstrap_lrt_p);
   RUN(test_bootstrap_structured_draws);
+  /* test_code_sort.c */
+  RUN(test_code_sort_stable);
   /* test_structure_sums.c */
   RUN(test_structure_sums_ar1_varident);
   RUN(test_structure_sums_car1_and_alone);
