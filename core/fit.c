@@ -327,9 +327,11 @@ static int minimize(objective_ctx *c, double *theta, const double *lower, const 
   return LMM_OK;
 }
 
-/* A variance near zero: put it on the boundary when that is no worse, as
- * lme4 checks the edges after optimizing. */
+/* A variance near zero: put it on the boundary when that is no worse (to the
+ * deviance's rounding: BOBYQA from a point near zero ends on either side of
+ * it, Dyestuff2's at sd 4.6e-8), as lme4 checks the edges after optimizing. */
 #define NEAR_ZERO 1e-3
+#define BOUNDARY_TIE 1e-13   /* the deviance's rounding, relative: zero where the variance gains no more */
 static double try_boundary(objective_ctx *c, const double *lower, double fmin) {
   lmm_fit *f = c->fit;
   for (int m = 0; m < f->ntheta; m++)
@@ -338,7 +340,7 @@ static double try_boundary(objective_ctx *c, const double *lower, double fmin) {
       f->theta[m] = 0;
       double at0 = profiled_deviance(c, f->theta);
       if (c->stopped) return fmin;
-      if (at0 <= fmin) fmin = at0;
+      if (at0 <= fmin + BOUNDARY_TIE * (1 + fabs(fmin))) fmin = at0;
       else f->theta[m] = keep;
     }
   return fmin;
@@ -759,20 +761,15 @@ static int optimize(objective_ctx *c, const double *lower, lmm_error *err) {
   } else if (lmm_fit_start(c->sys, f->theta)) { lmm_free(step); return lmm_nomem(err); }
   memcpy(start, f->theta, sizeof *start * (size_t)nth);
   initial_steps(map, f, step);
-  /* BOBYQA to near the optimum, then Newton steps to within 1e-7 of it (polish.h).  Where they cannot, or a
-     variance may be at zero (try_boundary's test), BOBYQA to its tight stop from the start again, the optimization
-     as it was: from the loose optimum its answers differ by rounding, enough to move a variance off zero where
-     try_boundary put it before (Dyestuff2: sd 4.6e-8 instead of 0, a singular fit no longer reported so) */
+  /* BOBYQA to near the optimum, then Newton steps to within 1e-7 of it (polish.h); where they cannot, or a
+     variance may be at zero (try_boundary's test), BOBYQA on from there to its tight stop */
   int polished = 0, newton = nth <= LMM_POLISH_MAXN;
   rc = minimize(c, f->theta, lower, step, newton ? LOOSE : TIGHT, &fmin, &ok);
   if (!rc && newton && ok && !near_boundary(map, f, NEAR_ZERO)) {
     polished = lmm_polish_to(nth, f->theta, &fmin, lower, POLISH_STEPS, polish_objective, c);
     if (c->stopped) rc = stop_code(c);
   }
-  if (!rc && newton && !polished) {
-    memcpy(f->theta, start, sizeof *start * (size_t)nth);
-    rc = minimize(c, f->theta, lower, step, TIGHT, &fmin, &ok);
-  }
+  if (!rc && newton && !polished) rc = minimize(c, f->theta, lower, step, TIGHT, &fmin, &ok);
   if (!rc) {
     fmin = try_boundary(c, lower, fmin);
     f->singular = at_boundary(map, f);
