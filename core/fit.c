@@ -304,7 +304,15 @@ static void initial_steps(const lmm_theta_map *map, const lmm_fit *f, double *st
   }
 }
 
-static int minimize(objective_ctx *c, double *theta, const double *lower, const double *step, double *fmin, int *ok) {
+/* BOBYQA's stop: where a step changes the deviance by less than this, relative.  LOOSE leaves the last digits to
+ * Newton steps (lmm_polish_to): at TIGHT BOBYQA spent 140 of its 157 evaluations on the last 1.4 of deviance in
+ * issue 20's crossed slopes at 1M rows, where a rater slope variance near zero leaves a valley flat to fourth order
+ * in that element of T, crawled along with a trust region shrunk to it. */
+enum { LOOSE, TIGHT };
+static const double ftol_rel[] = {1e-10, 1e-13};
+
+static int minimize(objective_ctx *c, double *theta, const double *lower, const double *step, int tol, double *fmin,
+                    int *ok) {
   int nth = c->fit->ntheta;
   nlopt_opt o = nlopt_create(NLOPT_LN_BOBYQA, (unsigned)nth);
   if (!o) return LMM_NOMEM;
@@ -312,7 +320,7 @@ static int minimize(objective_ctx *c, double *theta, const double *lower, const 
   nlopt_set_lower_bounds(o, lower);
   nlopt_set_min_objective(o, nlopt_objective, c);
   nlopt_set_ftol_abs(o, 1e-11);
-  nlopt_set_ftol_rel(o, 1e-13);
+  nlopt_set_ftol_rel(o, ftol_rel[tol]);
   nlopt_set_xtol_abs1(o, 1e-10);
   nlopt_set_maxeval(o, 2000 * nth + 1000);
   nlopt_set_initial_step(o, step);
@@ -325,28 +333,34 @@ static int minimize(objective_ctx *c, double *theta, const double *lower, const 
   return LMM_OK;
 }
 
-/* A variance near zero: put it on the boundary when that is no worse, as
- * lme4 checks the edges after optimizing. */
+/* A variance near zero: put it on the boundary when that is no worse (to the
+ * deviance's rounding: BOBYQA from a point near zero ends on either side of
+ * it, Dyestuff2's at sd 4.6e-8), as lme4 checks the edges after optimizing. */
+#define NEAR_ZERO 1e-3
+#define BOUNDARY_TIE 1e-13   /* the deviance's rounding, relative: zero where the variance gains no more */
 static double try_boundary(objective_ctx *c, const double *lower, double fmin) {
   lmm_fit *f = c->fit;
   for (int m = 0; m < f->ntheta; m++)
-    if (lower[m] == 0 && f->theta[m] > 0 && f->theta[m] < 1e-3) {
+    if (lower[m] == 0 && f->theta[m] > 0 && f->theta[m] < NEAR_ZERO) {
       double keep = f->theta[m];
       f->theta[m] = 0;
       double at0 = profiled_deviance(c, f->theta);
       if (c->stopped) return fmin;
-      if (at0 <= fmin) fmin = at0;
+      if (at0 <= fmin + BOUNDARY_TIE * (1 + fabs(fmin))) fmin = at0;
       else f->theta[m] = keep;
     }
   return fmin;
 }
 
-/* Whether a variance sits on its boundary (a diagonal element of T at zero). */
-static int at_boundary(const lmm_theta_map *map, const lmm_fit *f) {
+/* Whether a variance is within `near` of its boundary (a diagonal element of T at zero). */
+static int near_boundary(const lmm_theta_map *map, const lmm_fit *f, double near) {
   for (int m = 0; m < map->ncov; m++)
-    if (map->e[m].row == map->e[m].col && f->theta[m] < 1e-4) return 1;
+    if (map->e[m].row == map->e[m].col && f->theta[m] < near) return 1;
   return 0;
 }
+
+/* Whether a variance sits on its boundary (a diagonal element of T at zero). */
+static int at_boundary(const lmm_theta_map *map, const lmm_fit *f) { return near_boundary(map, f, 1e-4); }
 
 /* Optimize once more from theta0 with first steps step, and keep the better
  * optimum (f->theta is left at it). */
@@ -360,7 +374,7 @@ static int retry_from(objective_ctx *c, const double *lower, const double *theta
   memmove(f->theta, theta0, sizeof *keep * (size_t)nth);
   double fmin2 = 0;
   int ok2 = 0;
-  int rc = minimize(c, f->theta, lower, step, &fmin2, &ok2);
+  int rc = minimize(c, f->theta, lower, step, TIGHT, &fmin2, &ok2);
   if (!rc) fmin2 = try_boundary(c, lower, fmin2);
   if (!rc && c->stopped) rc = stop_code(c);
   if (!rc && fmin2 < *fmin) {
@@ -746,6 +760,7 @@ static void T_free(const lmm_system *sys, double **T) {
 }
 
 /* Optimize theta from the moment start, then off the boundary where the fit ends on one. */
+enum { POLISH_STEPS = 3 };   /* Newton steps after the loose BOBYQA: 1 or 2 on the bench's models */
 static int optimize(objective_ctx *c, const double *lower, lmm_error *err) {
   lmm_fit *f = c->fit;
   const lmm_theta_map *map = c->sys->theta;
@@ -760,7 +775,16 @@ static int optimize(objective_ctx *c, const double *lower, lmm_error *err) {
   memcpy(start, f->theta, sizeof *start * (size_t)nth);
   initial_steps(map, f, step);
   for (int m = 0; c->opt->start && c->opt->restep > 0 && m < nth; m++) step[m] *= c->opt->restep;
-  rc = minimize(c, f->theta, lower, step, &fmin, &ok);
+  /* BOBYQA to near the optimum, then Newton steps to within 1e-7 of it (polish.h); where they cannot, or a
+     variance may be at zero (try_boundary's test), BOBYQA on from there to its tight stop.  An unpolished run
+     (restarted after) ends at the loose stop. */
+  int polished = 0, newton = nth <= LMM_POLISH_MAXN, unpolished = c->opt->unpolished;
+  rc = minimize(c, f->theta, lower, step, newton ? LOOSE : TIGHT, &fmin, &ok);
+  if (!rc && newton && ok && !unpolished && !near_boundary(map, f, NEAR_ZERO)) {
+    polished = lmm_polish_to(nth, f->theta, &fmin, lower, POLISH_STEPS, polish_objective, c);
+    if (c->stopped) rc = stop_code(c);
+  }
+  if (!rc && newton && !polished && !unpolished) rc = minimize(c, f->theta, lower, step, TIGHT, &fmin, &ok);
   if (!rc) {
     fmin = try_boundary(c, lower, fmin);
     f->singular = at_boundary(map, f);
@@ -770,7 +794,7 @@ static int optimize(objective_ctx *c, const double *lower, lmm_error *err) {
   /* a refit from a given start (a bootstrap's, at the fit's optimum) is not restarted from lme4's start: on the
      tutorial's lmm6.2 those restarts never found a better optimum and took three quarters of the time */
   if (!rc && f->singular && !c->opt->start) rc = restart_off_boundary(c, lower, &fmin, &ok);
-  if (!rc && ok && !f->singular && !c->opt->unpolished) {   /* past where BOBYQA stops, to 1e-7 of the optimum (polish.h) */
+  if (!rc && ok && !f->singular && !polished && !unpolished) {   /* past where BOBYQA stops, to 1e-7 of the optimum (polish.h) */
     lmm_polish(nth, f->theta, &fmin, lower, polish_objective, c);
     if (c->stopped) rc = stop_code(c);
   }

@@ -1,4 +1,4 @@
-/* polish.h — one Newton step from where a derivative-free optimizer stops.
+/* polish.h — Newton steps from where a derivative-free optimizer stops.
  *
  * BOBYQA stops where the criterion's changes reach its rounding (about 1e-13 relative): on a smooth
  * optimum of curvature H that leaves x about sqrt(1e-13 |f| / H) off, 1e-7 to 3e-6 relative on the
@@ -22,5 +22,13 @@ enum { LMM_POLISH_MAXN = 10 };
  * where the step is taken; returns 1 then, else 0 (x and *fx as they were).  f's last evaluation is
  * at the x returned only when the step is taken. */
 int lmm_polish(int n, double *x, double *fx, const double *lower, lmm_polish_fn *f, void *ctx);
+
+/* Newton steps from x (as lmm_polish) where the optimizer stopped short of that reach: a step longer than it is
+ * taken too, shortened to 1e-2 of x's scale where longer than that, while it lowers f, and the next made where it
+ * lands; up to `most` steps, until one lies within the reach (within a fraction of it where the Hessian is
+ * ill-conditioned: polish.c).  Returns 1 then (x within about 1e-7 of the optimum, as after lmm_polish), else 0
+ * with x and *fx the lowest point reached (x as it was where no step was taken).  Cost: that of lmm_polish for
+ * each step. */
+int lmm_polish_to(int n, double *x, double *fx, const double *lower, int most, lmm_polish_fn *f, void *ctx);
 
 #endif

@@ -151,6 +151,8 @@ int main(void) {
   /* test_polish.c */
   RUN(test_polish_step);
   RUN(test_polish_refusals);
+  RUN(test_polish_to);
+  RUN(test_polish_to_ill_conditioned);
   /* test_satterthwaite.c */
   RUN(test_satterthwaite_tests);
   /* test_kenward_roger.c */

@@ -52,3 +52,45 @@ void test_polish_refusals(void) {
   fx = DBL_MAX;
   CHECK_INT(lmm_polish(2, x, &fx, NULL, quad_at, &q), 0);
 }
+
+void test_polish_to(void) {
+  /* 5e-3 of the scale off: beyond one step's reach, within that of two */
+  quad q = {3, 0, {1.5, -0.2, 0.8}, {40, 6, -3, 6, 25, 2, -3, 2, 10}, 1, 5};
+  double x0[3] = {1.5 * (1 + 5e-3), -0.2 + 1e-3, 0.8 * (1 - 5e-3)}, lower[3] = {0, -HUGE_VAL, 0}, x[3];
+  memcpy(x, x0, sizeof x);
+  double fx = quad_at(&q, x);
+  CHECK_INT(lmm_polish(3, x, &fx, lower, quad_at, &q), 0);
+  CHECK(x[0] == x0[0] && x[1] == x0[1] && x[2] == x0[2]);
+  q.evals = 0;
+  CHECK_INT(lmm_polish_to(3, x, &fx, lower, 3, quad_at, &q), 1);
+  CHECK_INT(q.evals, 2 * (2 * 3 + 3 + 1));   /* two steps */
+  for (int i = 0; i < 3; i++) CHECK(fabs(x[i] - q.a[i]) < 3e-8 * fmax(fabs(q.a[i]), 0.1));
+  CHECK(fx == quad_at(&q, x));
+  /* one step allowed: taken, but not to within the reach, so not reported as there */
+  memcpy(x, x0, sizeof x);
+  fx = quad_at(&q, x);
+  double f0 = fx;
+  CHECK_INT(lmm_polish_to(3, x, &fx, lower, 1, quad_at, &q), 0);
+  CHECK(fx < f0 && x[0] != x0[0]);
+  /* a maximum: nothing taken */
+  quad m = {2, 0, {1, 1}, {4, 0, 0, 4}, -1, 0};
+  double y[2] = {1 + 1e-2, 1 - 1e-2};
+  fx = quad_at(&m, y);
+  CHECK_INT(lmm_polish_to(2, y, &fx, NULL, 3, quad_at, &m), 0);
+  CHECK(y[0] == 1 + 1e-2 && y[1] == 1 - 1e-2);
+}
+
+void test_polish_to_ill_conditioned(void) {
+  /* curvatures 1e4 and 1 on the same scale (polish.c's spread 1e4): a last step of half the reach is not taken as
+     the last where lmm_polish would take it; the next, from where it lands, is */
+  quad q = {2, 0, {1, 1}, {1e4, 0, 0, 1}, 1, 0};
+  double x0[2] = {1, 1 + 5e-4}, x[2] = {x0[0], x0[1]}, fx = quad_at(&q, x);
+  CHECK_INT(lmm_polish(2, x, &fx, NULL, quad_at, &q), 1);
+  memcpy(x, x0, sizeof x);
+  fx = quad_at(&q, x);
+  CHECK_INT(lmm_polish_to(2, x, &fx, NULL, 1, quad_at, &q), 0);
+  CHECK(fabs(x[1] - 1) < 1e-6);
+  memcpy(x, x0, sizeof x);
+  fx = quad_at(&q, x);
+  CHECK_INT(lmm_polish_to(2, x, &fx, NULL, 2, quad_at, &q), 1);
+}
