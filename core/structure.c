@@ -93,9 +93,11 @@ static int bind(lmm_structure *st, const lmm_design *d, lmm_error *err) {
     if ((rc = lmm_corstruct_bind(c, d, gcode, ngcode, gname, err))) return rc;
     if ((rc = check_nested(c, d, gname, err))) return rc;
   }
-  size_t *order = lmm_malloc_array(d->n ? d->n : 1, sizeof *order);
-  if (!order) return lmm_nomem(err);
-  rc = nlme_order(d, st->has_cor && st->cor.group >= 0 ? gcode : NULL, ngcode, order, err);
+  int strata = 0;   /* nlme's order only places the strata of a variance function */
+  for (int i = 0; i < st->nvf; i++) strata |= st->vf[i].strata >= 0;
+  size_t *order = strata ? lmm_malloc_array(d->n ? d->n : 1, sizeof *order) : NULL;
+  if (strata && !order) return lmm_nomem(err);
+  if (strata) rc = nlme_order(d, st->has_cor && st->cor.group >= 0 ? gcode : NULL, ngcode, order, err);
   if (!rc && st->uses_fitted && !(st->fitted = lmm_malloc_array(d->n ? d->n : 1, sizeof *st->fitted))) rc = lmm_nomem(err);
   for (size_t r = 0; !rc && st->uses_fitted && r < d->n; r++) st->fitted[r] = 1;   /* no weight at nlme's start, power 0 */
   for (int i = 0; i < st->nvf && !rc; i++) rc = lmm_varfunc_bind(&st->vf[i], d, order, st->fitted, err);
