@@ -354,15 +354,16 @@ static int fit_jointly(eval_ctx *c, lmm_error *err) {
   /* restarted from where it stopped, while that gains (a structure's parameter near where its likelihood flattens,
      as corCompSymm's Rho at its bound, stops BOBYQA short), with a tenth of its first trust region (the whole
      one walked the 100k panel's 28 evaluations away and back: 58 where a tenth takes 28, to the same optimum);
-     only the restarts are polished, the first run's polish being what the restart does again.  A gain within
-     the criterion's rounding (polish.h) is none: 1e-7 of the 1M panel's 2e6 took a third run of 57 evaluations */
+     only the restarts are polished, the first run's polish being what the restart does again.  The first run
+     stops where BOBYQA's steps change the criterion by 1e-10 relative (fit.c's loose stop), so a restart that
+     gains less than ten times that found no stall: 1e-7 absolute of the 1M panel's 2e6 took a third run */
   for (double best = HUGE_VAL; !rc;) {
     lmm_fit *next = NULL;
     lmm_fit_options o = {.reml = c->opt->reml, .stop = c->opt->stop, .start = joint ? joint->theta : NULL,
                          .restep = 0.1, .unpolished = !joint};
     if ((rc = lmm_fit_run(sys, &o, &next, err))) break;
     c->evaluations += next->evaluations;
-    int gained = !joint || next->objective < best - fmax(1e-7, 1e-12 * fabs(best));   /* past the criterion's rounding */
+    int gained = !joint || next->objective < best - fmax(1e-7, 1e-9 * fabs(best));
     if (next->objective < best) {
       best = next->objective;
       lmm_fit_free(joint);
