@@ -144,13 +144,15 @@ static int read_numbers(span v, const char *what, const char *arg, double *out, 
   return LMM_OK;
 }
 
-/* fixed = c(Female = 0.5, "3" = 1.2, `a b` = 2): strata by name, each held at its value (varIdent's a positive
- * ratio; varPower's power, varExp's expon); cls the class, for messages */
-static int read_fixed_strata(span v, const char *cls, lmm_varfunc *vf, lmm_error *err) {
+/* fixed = c(Female = 0.5, "3" = 1.2, `a b` = 2), and varIdent's value= of that form: strata by name, each with
+ * its value (varIdent's a positive ratio; varPower's power, varExp's expon) into names[] (owned) and values[],
+ * *count of them; arg "fixed" or "value", cls the class, for messages */
+static int read_named_strata(span v, const char *cls, const char *arg, char **names, double *values, int *count,
+                             lmm_error *err) {
   v = trim(v);
   if (!(v.e - v.s >= 3 && v.s[0] == 'c' && v.s[1] == '(' && closing(v.s + 1, v.e) == v.e - 1))
-    return lmm_fail(err, LMM_ERR, "weights: %s's fixed must name its strata, as fixed = c(Female = 0.5), not "
-                    "'%.*s'", cls, (int)(v.e - v.s), v.s);
+    return lmm_fail(err, LMM_ERR, "weights: %s's %s must name its strata, as %s = c(Female = 0.5), not "
+                    "'%.*s'", cls, arg, arg, (int)(v.e - v.s), v.s);
   span in = trim((span){v.s + 2, v.e - 1});
   for (const char *p = in.s; in.s < in.e && p <= in.e;) {
     const char *end = top_level(p, in.e, ",");
@@ -168,27 +170,31 @@ static int read_fixed_strata(span v, const char *cls, lmm_varfunc *vf, lmm_error
     char buf[64], *stop;
     double x = 0;
     if (name.s == name.e || a.s == a.e || *a.s != '=' || (size_t)(a.e - a.s) >= sizeof buf)
-      return lmm_fail(err, LMM_ERR, "weights: %s's fixed must name its strata, as fixed = c(Female = 0.5), not "
-                      "'%.*s'", cls, (int)(v.e - v.s), v.s);
+      return lmm_fail(err, LMM_ERR, "weights: %s's %s must name its strata, as %s = c(Female = 0.5), not "
+                      "'%.*s'", cls, arg, arg, (int)(v.e - v.s), v.s);
     span num = trim((span){a.s + 1, a.e});
     snprintf(buf, sizeof buf, "%.*s", (int)(num.e - num.s), num.s);
     x = strtod(buf, &stop);
     while (isspace((unsigned char)*stop)) stop++;
     int ident = !strcmp(cls, "varIdent");
     if (stop == buf || *stop || !isfinite(x) || (ident && !(x > 0)))
-      return lmm_fail(err, LMM_ERR, "weights: %s's fixed %s of '%.*s' must be a%s number, not '%.*s'", cls,
+      return lmm_fail(err, LMM_ERR, "weights: %s's %s %s of '%.*s' must be a%s number, not '%.*s'", cls, arg,
                       ident ? "ratio" : "value", (int)(name.e - name.s), name.s, ident ? " positive" : "",
                       (int)(num.e - num.s), num.s);
-    if (vf->nfixed == LMM_VF_MAX_FIXED)
-      return lmm_fail(err, LMM_ERR, "weights: %s's fixed holds at most %d strata", cls, LMM_VF_MAX_FIXED);
-    for (int j = 0; j < vf->nfixed; j++)
-      if (strlen(vf->fixed_name[j]) == (size_t)(name.e - name.s) && !strncmp(vf->fixed_name[j], name.s, (size_t)(name.e - name.s)))
-        return lmm_fail(err, LMM_ERR, "weights: %s's fixed names the stratum '%s' twice", cls, vf->fixed_name[j]);
-    if (!(vf->fixed_name[vf->nfixed] = lmm_mprintf("%.*s", (int)(name.e - name.s), name.s))) return lmm_nomem(err);
-    vf->fixed_ratio[vf->nfixed++] = x;
+    if (*count == LMM_VF_MAX_FIXED)
+      return lmm_fail(err, LMM_ERR, "weights: %s's %s holds at most %d strata", cls, arg, LMM_VF_MAX_FIXED);
+    for (int j = 0; j < *count; j++)
+      if (strlen(names[j]) == (size_t)(name.e - name.s) && !strncmp(names[j], name.s, (size_t)(name.e - name.s)))
+        return lmm_fail(err, LMM_ERR, "weights: %s's %s names the stratum '%s' twice", cls, arg, names[j]);
+    if (!(names[*count] = lmm_mprintf("%.*s", (int)(name.e - name.s), name.s))) return lmm_nomem(err);
+    values[(*count)++] = x;
   }
-  if (!vf->nfixed) return lmm_fail(err, LMM_ERR, "weights: %s's fixed = c() names no stratum", cls);
+  if (!*count) return lmm_fail(err, LMM_ERR, "weights: %s's %s = c() names no stratum", cls, arg);
   return LMM_OK;
+}
+
+static int read_fixed_strata(span v, const char *cls, lmm_varfunc *vf, lmm_error *err) {
+  return read_named_strata(v, cls, "fixed", vf->fixed_name, vf->fixed_ratio, &vf->nfixed, err);
 }
 
 /* c(a = 1, ...): numbers with names */
@@ -317,9 +323,24 @@ static int read_varfunc(lmm_structure *st, span text, lmm_formula *f, int depth,
       rc = read_numbers(c.val[i], what, arg, v->value, kind == LMM_VF_CONSTPOWER ? 2 : 1, &n, err);
       v->nvalue = n;
       v->fixed = 1;
+    } else if (!strcmp(arg, "value") && kind == LMM_VF_IDENT && named(c.val[i]) &&
+               top_level(trim(c.val[i]).s + 2, trim(c.val[i]).e - 1, ",") < trim(c.val[i]).e - 1) {
+      /* two or more ratios name their strata (nlme's rule); one number, named or not, starts every stratum */
+      rc = read_named_strata(c.val[i], classes[kind - 1], "value", v->start_name, v->start_ratio, &v->nstart, err);
     } else if (!strcmp(arg, "value") && kind == LMM_VF_IDENT) {
-      rc = read_numbers(c.val[i], what, arg, v->value, 2, &n, err);   /* one ratio per stratum after the first */
-      if (!rc && n != 1) rc = lmm_fail(err, LMM_ERR, "weights: varIdent's value= is read for two strata only (one ratio)");
+      span val = trim(c.val[i]);
+      if (named(val)) {   /* c(b = 1.5): the number alone */
+        const char *eq = top_level(val.s + 2, val.e - 1, "=");
+        val = (span){eq + 1, val.e - 1};
+      }
+      double many[LMM_VF_MAX_FIXED];
+      rc = read_numbers(val, what, arg, many, LMM_VF_MAX_FIXED, &n, err);
+      v->value[0] = many[0];
+      if (!rc && n != 1)
+        rc = lmm_fail(err, LMM_ERR, "weights: varIdent's value= of several ratios must name their strata, as "
+                      "value = c(b = 1.5, c = 2) (nlme's rule: every stratum but the reference)");
+      if (!rc && !(v->value[0] > 0))
+        rc = lmm_fail(err, LMM_ERR, "weights: varIdent's value= must be a positive ratio, not %g", v->value[0]);
       v->nvalue = n;
     } else {   /* value, const, power */
       double x;

@@ -12,8 +12,44 @@ static const char *class_name(int kind) {
   return names[kind];
 }
 
+/* The level of the stratum named `name` among the nfirst strata seen (first[]), or -1 with an error naming the
+ * strata there are; arg says where the name was given ("fixed=", "value="). */
+static int stratum_named(const lmm_varfunc *v, const lmm_frame_var *fv, const int *first, int nfirst, const char *name,
+                         const char *arg, const char *gname, lmm_error *err) {
+  for (int k = 0; k < nfirst; k++) if (!strcmp(fv->levels[first[k]], name)) return first[k];
+  char known[200] = "";
+  for (int k = 0; k < nfirst && strlen(known) < sizeof known - 40; k++)
+    snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", k ? ", " : "", fv->levels[first[k]]);
+  lmm_fail(err, LMM_ERR, "weights: %s's %s names '%s', which is not a stratum of '%s' (its strata: %s%s)",
+           class_name(v->kind), arg, name, gname, known, strlen(known) >= sizeof known - 40 ? ", ..." : "");
+  return -1;
+}
+
+/* varIdent's named values (nlme): each names a free stratum, once, and exactly one free stratum is left unnamed,
+ * the reference, ranked first; the named ones follow in value='s order (rank[] of their levels, -3 - their
+ * place until then). */
+static int rank_named_starts(const lmm_varfunc *v, const lmm_frame_var *fv, const int *first, int nfirst, int *rank,
+                             const char *gname, lmm_error *err) {
+  for (int j = 0; j < v->nstart; j++) {
+    int l = stratum_named(v, fv, first, nfirst, v->start_name[j], "value=", gname, err);
+    if (l < 0) return LMM_ERR;
+    if (rank[l] != -1)
+      return lmm_fail(err, LMM_ERR, "weights: varIdent's value= names the stratum '%s' %s", v->start_name[j],
+                      rank[l] == -2 ? "that fixed= holds; a stratum is either started or held" : "twice");
+    rank[l] = -3 - j;
+  }
+  int nfree = 0;
+  for (int k = 0; k < nfirst; k++) nfree += rank[first[k]] == -1;
+  if (nfree != 1)
+    return lmm_fail(err, LMM_ERR, "weights: varIdent's value= must name every stratum of '%s' but one, the reference "
+                    "(nlme's rule): it leaves %d unnamed; name %s", gname, nfree,
+                    nfree ? "all of them but the one whose sd the others are ratios of" : "one stratum fewer");
+  return LMM_OK;
+}
+
 /* The strata of the form's `| g` in nlme's order: first appearance along the rows order[], varIdent's fixed strata
- * last in fixed='s order; *level_of (owned by the caller) each stratum's level. */
+ * last in fixed='s order, with named values the reference and then theirs; *level_of (owned by the caller) each
+ * stratum's level. */
 static int bind_strata(lmm_varfunc *v, const lmm_design *d, const size_t *order, int **level_of, lmm_error *err) {
   const lmm_frame_var *fv = &d->frame->vars[v->strata];
   const char *gname = d->frame->f->vars[v->strata].label;
@@ -33,18 +69,14 @@ static int bind_strata(lmm_varfunc *v, const lmm_design *d, const size_t *order,
   }
   int rc = LMM_OK, held[LMM_VF_MAX_FIXED];
   for (int j = 0; j < v->nfixed && !rc; j++) {
-    held[j] = -1;
-    for (int k = 0; k < nfirst; k++) if (!strcmp(fv->levels[first[k]], v->fixed_name[j])) held[j] = first[k];
-    if (held[j] < 0) {
-      char known[200] = "";
-      for (int k = 0; k < nfirst && strlen(known) < sizeof known - 40; k++)
-        snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", k ? ", " : "", fv->levels[first[k]]);
-      rc = lmm_fail(err, LMM_ERR, "weights: %s's fixed= names '%s', which is not a stratum of '%s' (its strata: %s%s)",
-                    class_name(v->kind), v->fixed_name[j], gname, known, strlen(known) >= sizeof known - 40 ? ", ..." : "");
-    } else rank[held[j]] = -2;   /* placed after the free strata */
+    if ((held[j] = stratum_named(v, fv, first, nfirst, v->fixed_name[j], "fixed=", gname, err)) < 0) rc = LMM_ERR;
+    else rank[held[j]] = -2;   /* placed after the free strata */
   }
+  if (!rc && v->nstart) rc = rank_named_starts(v, fv, first, nfirst, rank, gname, err);
   v->nstrata = 0;
   for (int k = 0; k < nfirst && !rc; k++) if (rank[first[k]] == -1) rank[first[k]] = v->nstrata++;
+  for (int j = 0; j < v->nstart && !rc; j++)
+    for (int k = 0; k < nfirst; k++) if (rank[first[k]] == -3 - j) rank[first[k]] = v->nstrata++;
   if (!rc && !v->nstrata && v->kind == LMM_VF_IDENT)
     rc = lmm_fail(err, LMM_ERR, "weights: varIdent's fixed= holds every stratum of '%s'; leave one free, the reference",
                   gname);
@@ -75,9 +107,6 @@ static int bind_ident(lmm_varfunc *v, const lmm_frame_var *fv, const int *level_
     if (v->par[s] >= 0 && !(v->names[s - 1] = lmm_mprintf("varIdent__%s", fv->levels[level_of[s]])))
       return lmm_nomem(err);
   }
-  if (v->nvalue && v->nvalue != v->npar)
-    return lmm_fail(err, LMM_ERR, "weights: varIdent's value has %d numbers for %d strata after the first", v->nvalue,
-                    v->npar);
   return LMM_OK;
 }
 
@@ -129,8 +158,8 @@ static int logged(const lmm_varfunc *v, int k) {
 
 void lmm_varfunc_start(const lmm_varfunc *v, double *u) {
   for (int k = 0; k < v->npar; k++) {
-    int j = v->kind == LMM_VF_IDENT ? k : v->kind == LMM_VF_CONSTPOWER && k >= v->nstrata;   /* value= recycled */
-    double c = v->nvalue ? v->value[j] : logged(v, k) ? 1 : 0;
+    int j = v->kind == LMM_VF_CONSTPOWER && k >= v->nstrata;   /* value= recycled over the strata */
+    double c = v->nstart ? v->start_ratio[k] : v->nvalue ? v->value[j] : logged(v, k) ? 1 : 0;
     u[k] = logged(v, k) ? log(c) : c;
   }
 }
@@ -164,7 +193,8 @@ void lmm_varfunc_sd(const lmm_varfunc *v, const double *u, size_t n, double *sd)
 void lmm_varfunc_clear(lmm_varfunc *v) {
   lmm_varfunc_unbind(v);
   for (int j = 0; j < v->nfixed; j++) lmm_free(v->fixed_name[j]);
-  v->nfixed = 0;
+  for (int j = 0; j < v->nstart; j++) lmm_free(v->start_name[j]);
+  v->nfixed = v->nstart = 0;
 }
 
 void lmm_varfunc_unbind(lmm_varfunc *v) {

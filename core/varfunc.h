@@ -34,6 +34,10 @@ typedef struct lmm_varfunc {
                          (names owned), placed after the free strata */
   char *fixed_name[LMM_VF_MAX_FIXED];
   double fixed_ratio[LMM_VF_MAX_FIXED];
+  int nstart;         /* varIdent's value = c(name = ratio, ...) of two or more (nlme: every free stratum but one,
+                         which is the reference; the parameters in value='s order), names owned */
+  char *start_name[LMM_VF_MAX_FIXED];
+  double start_ratio[LMM_VF_MAX_FIXED];
   /* bound to the rows (lmm_varfunc_bind) */
   int npar;
   char **names;       /* npar: "varIdent__Male", "varPower__power", "varPower__Male" */
@@ -45,10 +49,11 @@ typedef struct lmm_varfunc {
 } lmm_varfunc;
 
 /* The parameters' names, the strata in the order of first appearance along the rows order[0..n-1] (nlme's;
- * varIdent's fixed strata after the others), the covariate (fitted: the fitted values, which the caller keeps up
+ * varIdent's fixed strata after the others, and with named values the one stratum they do not name first, then
+ * theirs in their order), the covariate (fitted: the fitted values, which the caller keeps up
  * to date); errors name a stratum with one row, a fixed= name that is no stratum, a covariate that is not numeric. */
 int lmm_varfunc_bind(lmm_varfunc *v, const lmm_design *d, const size_t *order, const double *fitted, lmm_error *err);
-/* The optimizer's start (value= or nlme's: ratios 1, power and expon 0, const 1). */
+/* The optimizer's start (value=, one number for every stratum, or nlme's: ratios 1, power and expon 0, const 1). */
 void lmm_varfunc_start(const lmm_varfunc *v, double *u);
 /* The reported parameters from the optimizer's. */
 void lmm_varfunc_constrained(const lmm_varfunc *v, const double *u, double *out);

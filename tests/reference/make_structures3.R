@@ -16,7 +16,10 @@ varident_strata <- function(m, s) {
   for (v in if (inherits(vs, "varComb")) as.list(vs) else list(vs)) if (inherits(v, "varIdent") && !is.null(attr(v, "groupNames"))) {
     gn <- attr(v, "groupNames"); fix <- names(attr(v, "fixed"))
     strat <- as.character(getGroups(d, formula(v), level = 1))
-    u <- unique(strat[ord]); if (!identical(c(u[!u %in% fix], fix), gn)) stop("varIdent strata order rule does not hold for ", s$table)
+    u <- unique(strat[ord]); want <- c(u[!u %in% fix], fix)
+    # value= naming its strata: the one stratum it leaves unnamed first (the reference), then value='s order
+    if (!is.null(s$value_names)) want <- c(u[!u %in% c(s$value_names, fix)], s$value_names, fix)
+    if (!identical(want, gn)) stop("varIdent strata order rule does not hold for ", s$table)
     out[[length(out)+1]] <- gn
   }
   out
@@ -34,6 +37,22 @@ run("s3_dialyzer_lme_varpower_strata_ml", with_anova(ref_struct("s3_dialyzer_lme
 s <- spec("lme", "dialyzer", "rate ~ (pressure + I(pressure^2)) * QB", "1|Subject", "ML",
           weights = "varConstPower(form = ~ pressure | QB)")   # (a gls's or a REML fit's const.300 goes to 0)
 run("s3_dialyzer_lme_constpower_strata_ml", with_anova(ref_struct("s3_dialyzer_lme_constpower_strata_ml", s), no_struct(s)))
+
+# varIdent's value= naming its strata (nlme: every free stratum but one, the reference, which comes first; the
+# parameters in value='s order): starting values only, the optimum is the one without them, reported in that order;
+# naming the first stratum makes the one left out ("12") the reference, and sigma its sd.
+s <- spec("gls", "orthodont_chr", "distance ~ age", method = "REML",
+          weights = "varIdent(value = c(\"14\" = 1.14, \"10\" = 1.1, \"12\" = 1.2), form = ~ 1 | age)")
+s$value_names <- c("14", "10", "12")
+run("s3_orthodont_gls_varident_value", with_anova(ref_struct("s3_orthodont_gls_varident_value", s), no_struct(s)))
+s <- spec("gls", "orthodont_chr", "distance ~ age", method = "REML",
+          weights = "varIdent(value = c(\"8\" = 1.1, \"14\" = 1.14, \"10\" = 1.3), form = ~ 1 | age)")
+s$value_names <- c("8", "14", "10")
+run("s3_orthodont_gls_varident_value_reference", with_anova(ref_struct("s3_orthodont_gls_varident_value_reference", s), no_struct(s)))
+s <- spec("lme", "orthodont_chr", "distance ~ age", "1|Subject", "ML",
+          weights = "varIdent(value = c(\"10\" = 1.1, \"14\" = 1.14), form = ~ 1 | age, fixed = c(\"12\" = 1.12))")
+s$value_names <- c("10", "14")
+run("s3_orthodont_lme_varident_value_fixed_ml", with_anova(ref_struct("s3_orthodont_lme_varident_value_fixed_ml", s), no_struct(s)))
 
 # varIdent's fixed=: the fixed strata are no parameters (coef(unconstrained = FALSE) leaves them out)
 s <- spec("gls", "bodyweight", "weight ~ Time * Diet", method = "ML", weights = "varIdent(form = ~ 1 | Diet, fixed = c(\"3\" = 0.6))")

@@ -1,7 +1,8 @@
 """The residual structures' remaining options (issue 16) against nlme, tests/reference/structures3 (made by
 tests/reference/make_structures3.R, README there): varPower, varExp and varConstPower with strata (form = ~ x | g,
-one parameter per stratum, nlme's names), varIdent's fixed=, corSymm's value= and a nested correlation grouping
-(form = ~ ... | a/b), checked as test_structures checks its cases; and their errors."""
+one parameter per stratum, nlme's names), varIdent's fixed= and value= naming its strata (the one left unnamed the
+reference, the parameters in value='s order), corSymm's value= and a nested correlation grouping (form = ~ ... | a/b),
+checked as test_structures checks its cases; and their errors."""
 import glob
 import json
 import os
@@ -47,6 +48,23 @@ def errors(t, db):
         ("pixel", "pixel ~ day", None, "correlation=corAR1(form = ~ 1 | Dog/Side/day)",
          ["correlation: form '~ 1 | Dog/Side/day': a nested grouping takes two columns, outer/inner"],
          "a grouping nested three deep"),
+        ("orthodont_chr", "distance ~ age", None, "weights=varIdent(value = c(1.1, 1.2, 1.3), form = ~ 1 | age)",
+         ["weights: varIdent's value= of several ratios must name their strata, as value = c(b = 1.5, c = 2)"],
+         "varIdent's value= of several unnamed ratios (nlme: 'initial values must have group names')"),
+        ("orthodont_chr", "distance ~ age", None, "weights=varIdent(value = c('14' = 1.14, '10' = 1.1), form = ~ 1 | age)",
+         ["weights: varIdent's value= must name every stratum of 'age' but one, the reference", "it leaves 2 unnamed"],
+         "varIdent's value= naming too few strata (nlme: 'should be of length 3')"),
+        ("orthodont_chr", "distance ~ age", None,
+         "weights=varIdent(value = c('14' = 1.14, '10' = 1.1, '99' = 2), form = ~ 1 | age)",
+         ["weights: varIdent's value= names '99', which is not a stratum of 'age' (its strata: 8, 10, 12, 14)"],
+         "varIdent's value= naming no stratum"),
+        ("orthodont_chr", "distance ~ age", None,
+         "weights=varIdent(value = c('10' = 1.1, '12' = 1.2, '14' = 1.1), form = ~ 1 | age, fixed = c('12' = 1.12))",
+         ["weights: varIdent's value= names the stratum '12' that fixed= holds"], "a stratum both started and held"),
+        ("orthodont_chr", "distance ~ age", None, "weights=varIdent(value = c('10' = 1.1, '12' = 0), form = ~ 1 | Sex)",
+         ["varIdent's value ratio of '12' must be a positive number, not '0'"], "a ratio of 0 in value="),
+        ("orthodont_chr", "distance ~ age", None, "weights=varIdent(value = -1, form = ~ 1 | Sex)",
+         ["varIdent's value= must be a positive ratio, not -1"], "a negative value="),
         ("pixel", "pixel ~ day", None, "weights=varIdent(form = ~ 1 | Dog/Side)",
          ["weights: form '~ 1 | Dog/Side': a nested grouping (a/b) is read for correlation structures only"],
          "a nested grouping of a variance function"),
@@ -57,7 +75,7 @@ def errors(t, db):
 
 def run(t, db):
     paths = sorted(glob.glob(os.path.join(CASES, "s3_*.json")))
-    t.ok(len(paths) == 12, "12 structure cases, found %d" % len(paths))
+    t.ok(len(paths) == 15, "15 structure cases, found %d" % len(paths))
     for path in paths:
         ref = json.load(open(path))
         check_structure(t, db, ref, ref["case"])
