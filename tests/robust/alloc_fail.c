@@ -155,6 +155,8 @@ static const alloc_case cases[] = {
   {"fit_structure_options", 0, "SELECT * FROM lmm_fit('SELECT Reaction, Days, Days > 4 AS late, Subject FROM sleepstudy "
    "WHERE Days < 7', 'Reaction ~ Days', NULL, 'weights=varComb(varIdent(form = ~ 1 | late, fixed = c(\"1\" = 1.2)), "
    "varExp(form = ~ Days | late)), correlation=corCompSymm(form = ~ 1 | Subject/late)')"},
+  {"fit_varident_value", 0, "SELECT * FROM lmm_fit('SELECT Reaction, Days, Days % 3 AS d3 FROM sleepstudy', "
+   "'Reaction ~ Days', NULL, 'weights=varIdent(value = c(\"2\" = 1.2, \"0\" = 0.9), form = ~ 1 | d3)')"},
   {"variogram_options", 1, "SELECT * FROM lmm_variogram('sl_st', 'form=~ Days, breaks=c(1, 2, 3), robust=TRUE')"},
   {"variogram_none", 1, "SELECT * FROM lmm_variogram('sl_st', 'collapse=none, resType=response')"},
   {"anova_terms_structure", 1, "SELECT * FROM lmm_anova('sl_ar', 'type=marginal')"},
