@@ -272,17 +272,21 @@ int lmm_design_dense_x(const lmm_design *d, lmm_stop *stop, double **X, lmm_erro
   return *X ? lmm_design_dense_x_into(d, stop, *X, err) : lmm_nomem(err);
 }
 
-int lmm_design_dense_x_into(const lmm_design *d, lmm_stop *stop, double *X, lmm_error *err) {
+int lmm_design_x_column(const lmm_design *d, int j, lmm_stop *stop, double *out) {
   size_t n = d->n;
   enum { ROWS = 1 << 20 };   /* column_rows takes an int count */
+  for (size_t r0 = 0; r0 < n; r0 += ROWS) {
+    if (lmm_stop_asked(stop)) return LMM_INTERRUPTED;
+    size_t m = n - r0 < ROWS ? n - r0 : ROWS;
+    if (d->white_x) memcpy(out + r0, d->white_x + (size_t)j * n + r0, sizeof *out * m);
+    else column_rows(d, &d->xspec[j], NULL, r0, (int)m, out + r0);
+  }
+  return LMM_OK;
+}
+
+int lmm_design_dense_x_into(const lmm_design *d, lmm_stop *stop, double *X, lmm_error *err) {
   for (int j = 0; j < d->p; j++)
-    for (size_t r0 = 0; r0 < n; r0 += ROWS) {
-      if (lmm_stop_asked(stop)) return lmm_fail(err, LMM_INTERRUPTED, "interrupted");
-      size_t m = n - r0 < ROWS ? n - r0 : ROWS;
-      double *out = X + (size_t)j * n + r0;
-      if (d->white_x) memcpy(out, d->white_x + (size_t)j * n + r0, sizeof *out * m);
-      else column_rows(d, &d->xspec[j], NULL, r0, (int)m, out);
-    }
+    if (lmm_design_x_column(d, j, stop, X + (size_t)j * d->n)) return lmm_fail(err, LMM_INTERRUPTED, "interrupted");
   return LMM_OK;
 }
 

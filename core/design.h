@@ -101,6 +101,9 @@ void lmm_design_z_rows(const lmm_design *d, int t, int a, const uint32_t *idx, s
 int lmm_design_dense_x(const lmm_design *d, lmm_stop *stop, double **X, lmm_error *err);
 /* The same into X, n x p, the caller's. */
 int lmm_design_dense_x_into(const lmm_design *d, lmm_stop *stop, double *X, lmm_error *err);
+/* Column j of X over every row into out (n), as lmm_design_dense_x makes it; LMM_INTERRUPTED when stop (may be
+ * NULL), asked between blocks of rows, says stop. */
+int lmm_design_x_column(const lmm_design *d, int j, lmm_stop *stop, double *out);
 /* Column j of X, and column a of term t's Z, for one row that is not the frame's (a new row of a
  * prediction): its variables' numbers x and level codes (-1 none), as row_eval.h gives them; scaled as the
  * accessors above. */

@@ -69,11 +69,8 @@ int lmm_nlme_strata(const lmm_design *d, int *stratum, double *base, int *nstrat
   *nstrata = Q;
   for (int k = 0; k <= Q; k++)
     base[k] = (k < Q ? gs[k].nlevels : (double)n) - (k ? gs[k - 1].nlevels : 0);
-  enum { ROWS = 1 << 20 };   /* lmm_design_spec_rows takes an int count */
   for (int j = 0; j < p; j++) {
-    for (size_t r0 = 0; r0 < n; r0 += ROWS)
-      if (d->white_x) memcpy(x + r0, d->white_x + (size_t)j * n + r0, sizeof *x * (n - r0 < ROWS ? n - r0 : ROWS));
-      else lmm_design_spec_rows(d, &d->xspec[j], r0, (int)(n - r0 < ROWS ? n - r0 : ROWS), x + r0);
+    lmm_design_x_column(d, j, NULL, x);   /* never stopped without a stop */
     int constant = 1;
     for (size_t r = 1; r < n && constant; r++) constant = x[r] == x[0];
     if (constant) { stratum[j] = -1; continue; }
