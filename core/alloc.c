@@ -38,8 +38,8 @@ static char *raw_of(void *p) { return (char *)p - ((size_t *)p)[-1]; }
 
 /* A block of some megabytes is offered huge pages: Linux, with transparent huge pages in Debian's default madvise
  * mode, backs a range with them only where asked, and a fault of a 4 KB page costs far more under some hypervisors
- * than the writing of it (this project's VMs: 64 MB written fresh in 295 ms, 16,389 faults; advised, 15 to 123 ms,
- * 554 faults).  The whole huge pages inside the block are advised; advice changes no content and may be refused. */
+ * than the writing of it (bench/RESULTS.md, 2026-12-02).  The whole huge pages inside the block are advised; advice
+ * changes no content and may be refused. */
 enum { HUGE_PAGE = 2 << 20 };
 static void advise_huge(char *raw, size_t n) {
 #ifdef MADV_HUGEPAGE

@@ -289,8 +289,7 @@ int lmm_fit_start(const lmm_system *s, double *theta) {
  * Beside a residual structure's parameters the moment start is no nearer
  * than a quarter of its scale: it was taken from the rows whitened at the
  * structure's start (nlme's: equal variances, no correlation), which can
- * be far from its optimum (the 100k panel's theta moved from 0.85 to 1.02,
- * some 20 of the steps above, in 45 evaluations of 67). */
+ * be far from its optimum: many of the steps above away. */
 enum { STRUCT_STEP_TENTHS = 3 };   /* a structure's parameter (unconstrained) moves by 0.3 at first */
 static void initial_steps(const lmm_theta_map *map, const lmm_fit *f, double *step) {
   for (int m = map->ncov; m < map->n; m++) step[m] = STRUCT_STEP_TENTHS / 10.0;
@@ -305,9 +304,9 @@ static void initial_steps(const lmm_theta_map *map, const lmm_fit *f, double *st
 }
 
 /* BOBYQA's stop: where a step changes the deviance by less than this, relative.  LOOSE leaves the last digits to
- * Newton steps (lmm_polish_to): at TIGHT BOBYQA spent 140 of its 157 evaluations on the last 1.4 of deviance in
- * issue 20's crossed slopes at 1M rows, where a rater slope variance near zero leaves a valley flat to fourth order
- * in that element of T, crawled along with a trust region shrunk to it. */
+ * Newton steps (lmm_polish_to): at TIGHT BOBYQA spent most of its evaluations on the last digits of the deviance
+ * where a variance near zero leaves a valley flat to fourth order in that element of T (issue 20's crossed slopes),
+ * crawled along with a trust region shrunk to it. */
 enum { LOOSE, TIGHT };
 static const double ftol_rel[] = {1e-10, 1e-13};
 

@@ -353,10 +353,10 @@ static int fit_jointly(eval_ctx *c, lmm_error *err) {
   int rc = joint_system(c, 1, &sys, err);
   /* restarted from where it stopped, while that gains (a structure's parameter near where its likelihood flattens,
      as corCompSymm's Rho at its bound, stops BOBYQA short), with a tenth of its first trust region (the whole
-     one walked the 100k panel's 28 evaluations away and back: 58 where a tenth takes 28, to the same optimum);
-     only the restarts are polished, the first run's polish being what the restart does again.  The first run
-     stops where BOBYQA's steps change the criterion by 1e-10 relative (fit.c's loose stop), so a restart that
-     gains less than ten times that found no stall: 1e-7 absolute of the 1M panel's 2e6 took a third run */
+     one walks away from the optimum it starts at and back); only the restarts are polished, the first run's
+     polish being what the restart does again.  The first run stops where BOBYQA's steps change the criterion by
+     1e-10 relative (fit.c's loose stop), so a restart that gains less than ten times that found no stall: an
+     absolute 1e-7 alone is rounding on a criterion of millions and took a third run */
   for (double best = HUGE_VAL; !rc;) {
     lmm_fit *next = NULL;
     lmm_fit_options o = {.reml = c->opt->reml, .stop = c->opt->stop, .start = joint ? joint->theta : NULL,
