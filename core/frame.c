@@ -261,10 +261,11 @@ static int set_level(level_table *t, int *code, size_t r, const char *text, size
   return LMM_OK;
 }
 
-static int grow(lmm_frame *fr, lmm_error *err) {
-  size_t cap = fr->cap ? fr->cap * 2 : 1024;
+/* Every column's storage to cap rows: 0, or LMM_NOMEM with the columns that moved holding their rows still. */
+static int grow_to(lmm_frame *fr, size_t cap) {
   const lmm_formula *f = fr->f;
-#define GROW(ptr) do { void *g_ = lmm_realloc((ptr), sizeof *(ptr) * cap); if (!g_) return lmm_nomem(err); (ptr) = g_; } while (0)
+#define GROW(ptr) do { void *g_ = lmm_realloc((ptr), lmm_size_mul(sizeof *(ptr), cap)); if (!g_) return LMM_NOMEM; \
+    (ptr) = g_; } while (0)
   GROW(fr->rowid);
   GROW(fr->row);
   GROW(fr->y);
@@ -276,6 +277,23 @@ static int grow(lmm_frame *fr, lmm_error *err) {
 #undef GROW
   fr->cap = cap;
   return LMM_OK;
+}
+
+/* Room for more rows: at first the rows the source expects (lmm_frame_expect_rows), each column in one piece
+ * that is never copied; else, or where that much memory is refused (the bound may be far above the rows),
+ * doubling. */
+static int grow(lmm_frame *fr, lmm_error *err) {
+  size_t expect = fr->expect;
+  fr->expect = 0;
+  if (!fr->cap && expect > 1024 && grow_to(fr, expect) == LMM_OK) return LMM_OK;
+  return grow_to(fr, fr->cap ? lmm_size_mul(fr->cap, 2) : 1024) ? lmm_nomem(err) : LMM_OK;
+}
+
+void lmm_frame_expect_rows(lmm_frame *fr, uint64_t bound) {
+  size_t row = 3 * sizeof(double) + (fr->f->offset ? sizeof(double) : 0);
+  for (int i = 0; i < fr->f->nvars; i++) row += sizeof(double) + sizeof(int);
+  size_t most = lmm_alloc_budget() / 8 / row;   /* what an overestimate may hold of the memory, untouched */
+  fr->expect = fr->cap || bound > most ? 0 : (size_t)bound;
 }
 
 /* The values a dropped row gives its basis variables (row_eval.h's dropped_has), kept for finish.  Room for

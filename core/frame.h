@@ -42,6 +42,7 @@ typedef struct lmm_frame_var {
 typedef struct lmm_frame {
   const lmm_formula *f;
   size_t n, cap;
+  size_t expect;      /* the rows the source expects at most (0: unknown), the first storage's size */
   size_t nread, ndropped;
   int has_rowid;      /* rowid holds real rowids (else 1-based row numbers) */
   int64_t *rowid;
@@ -53,6 +54,10 @@ typedef struct lmm_frame {
 } lmm_frame;
 
 int lmm_frame_new(const lmm_formula *f, int has_rowid, lmm_frame **out, lmm_error *err);
+/* The source has at most bound rows (an ordinary table's rowids span them): each column's storage is made that
+ * size at the first row instead of growing by copies.  A bound that would hold more than an eighth of the memory
+ * lmm may use is ignored, and one whose memory is refused falls back to growth.  Before the first row. */
+void lmm_frame_expect_rows(lmm_frame *fr, uint64_t bound);
 /* cols has formula->ncols values; rowid names the row in messages. */
 int lmm_frame_add_row(lmm_frame *fr, const lmm_value *cols, int64_t rowid, lmm_error *err);
 /* The same without allocating: a row that needs memory (a column's first

@@ -33,6 +33,8 @@ int lmm_model_begin(const char *formula, const char *random, const char *options
 
 void lmm_model_rows_have_rowid(lmm_model *m, int has_rowid) { m->frame->has_rowid = has_rowid; }
 
+void lmm_model_rows_bound(lmm_model *m, uint64_t bound) { lmm_frame_expect_rows(m->frame, bound); }
+
 void lmm_model_rows_untyped(lmm_model *m, int untyped) {
   lmm_row_eval_read_text(m->frame->ev, untyped, m->options.na, m->options.na_given);
 }

@@ -37,6 +37,8 @@ void lmm_model_rows_have_rowid(lmm_model *m, int has_rowid);
 /* The rows carry no types (no column the model reads is declared a number): their text is read as R's
  * read.csv reads a file (lmm_row_eval_read_text).  Before the first row. */
 void lmm_model_rows_untyped(lmm_model *m, int untyped);
+/* The rows to come are at most bound (lmm_frame_expect_rows).  Before the first row. */
+void lmm_model_rows_bound(lmm_model *m, uint64_t bound);
 /* Columns to read, in the order add_row expects them. */
 int lmm_model_ncols(const lmm_model *m);
 const char *lmm_model_col(const lmm_model *m, int i);

@@ -61,12 +61,12 @@ static char *read_ident(const char **s, int *nomem) {
  * [schema.]name with either part quoted.  A table found this way wins over
  * what the name looks like: a table may be called "values" or
  * "selections". */
-static int table_from(sqlite3 *db, const char *data, char **from, int *is_view, char **errmsg) {
+static int table_from(sqlite3 *db, const char *data, char **from, int *is_view, int *is_ordinary, char **errmsg) {
   *from = NULL;
-  *is_view = 0;
+  *is_view = *is_ordinary = 0;
   sqlite3_stmt *st = NULL;
   /* short, for a low SQLITE_LIMIT_SQL_LENGTH; the FROM text leaves an unqualified name for SQLite to resolve (temp first) */
-  int rc = lmm_sql_prepare(db, "SELECT type='view'FROM pragma_table_list(?2)WHERE ifnull(schema=?1 COLLATE NOCASE,1)", 0, &st, NULL);
+  int rc = lmm_sql_prepare(db, "SELECT type FROM pragma_table_list(?2)WHERE ifnull(schema=?1 COLLATE NOCASE,1)", 0, &st, NULL);
   char *schema = NULL, *name = NULL;
   int nomem = 0;
   for (int attempt = 0; attempt < 2 && rc == SQLITE_OK && !*from; attempt++) {
@@ -83,7 +83,9 @@ static int table_from(sqlite3 *db, const char *data, char **from, int *is_view, 
     sqlite3_bind_text(st, 1, schema, -1, SQLITE_STATIC);
     rc = sqlite3_bind_text(st, 2, attempt ? name : data, -1, SQLITE_STATIC);
     if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-      *is_view = sqlite3_column_int(st, 0);
+      const char *type = (const char *)sqlite3_column_text(st, 0);
+      *is_view = type && !strcmp(type, "view");
+      *is_ordinary = type && !strcmp(type, "table");
       *from = schema ? sqlite3_mprintf("\"%w\".\"%w\"", schema, name) : sqlite3_mprintf("\"%w\"", attempt ? name : data);
     }
     if (rc == SQLITE_ROW && !*from) nomem = 1;
@@ -102,8 +104,8 @@ static int table_from(sqlite3 *db, const char *data, char **from, int *is_view, 
 
 int lmm_source_is_query(sqlite3 *db, const char *data, int *is_query, char **errmsg) {
   char *from = NULL;
-  int is_view;
-  int rc = table_from(db, data, &from, &is_view, errmsg);
+  int is_view, is_ordinary;
+  int rc = table_from(db, data, &from, &is_view, &is_ordinary, errmsg);
   *is_query = rc == SQLITE_OK && !from && begins_query(data);
   sqlite3_free(from);
   return rc;
@@ -138,8 +140,8 @@ static int compiles(sqlite3 *db, const char *what, const char *from, int *rc) {
  * *errmsg set when there is none. */
 static int source_from(sqlite3 *db, const char *data, char **from, int *is_table, int *is_query, char **errmsg) {
   *from = NULL;
-  int is_view = 0;
-  int rc = table_from(db, data, from, &is_view, errmsg);
+  int is_view = 0, is_ordinary = 0;
+  int rc = table_from(db, data, from, &is_view, &is_ordinary, errmsg);
   if (rc != SQLITE_OK) return rc;
   *is_query = !*from && begins_query(data);
   if (*is_query) {
@@ -682,6 +684,30 @@ static int read_model_rows(void *arg, lmm_feed *feed) {
                          &mr->untyped, mr->errmsg);
 }
 
+/* How many rows an ordinary table with rowids has at most: the span of its rowids, each end found in its b-tree
+ * (SQLite's min/max optimization, a query per end), 0 for any other source, an empty table or a span that is
+ * no integer.  A hint: what fails here is left for the scan to say. */
+static uint64_t rows_bound(sqlite3 *db, const char *data) {
+  char *from = NULL, *rowid = NULL, *errmsg = NULL, *sql = NULL;
+  int is_view, is_ordinary;
+  uint64_t bound = 0;
+  sqlite3_stmt *st = NULL;
+  if (table_from(db, data, &from, &is_view, &is_ordinary, &errmsg) == SQLITE_OK && from && is_ordinary &&
+      find_rowid(db, from, 1, &rowid, &errmsg) == SQLITE_OK && rowid &&
+      (sql = sqlite3_mprintf("SELECT(SELECT max(%s)FROM %s)-(SELECT min(%s)FROM %s)", rowid, from, rowid, from)) &&
+      lmm_sql_prepare(db, sql, 0, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW &&
+      sqlite3_column_type(st, 0) == SQLITE_INTEGER) {
+    sqlite3_int64 span = sqlite3_column_int64(st, 0);
+    if (span >= 0 && span < INT64_MAX) bound = (uint64_t)span + 1;
+  }
+  sqlite3_finalize(st);
+  sqlite3_free(sql);
+  sqlite3_free(rowid);
+  sqlite3_free(from);
+  sqlite3_free(errmsg);
+  return bound;
+}
+
 /* The rows go to the frame through a feed: built on a second thread while
  * SQLite steps to the next rows (core/feed.h).  When both the reading and
  * the frame fail, the frame's refusal is of an earlier row, so it is the
@@ -692,6 +718,7 @@ int lmm_source_scan(sqlite3 *db, const char *data, lmm_model *m, uint64_t *finge
   if (!names) { *errmsg = sqlite3_mprintf("out of memory"); return SQLITE_NOMEM; }
   for (int i = 0; i < nc; i++) names[i] = lmm_model_col(m, i);
   model_rows mr = {db, data, m, names, fingerprint, errmsg, NULL, 0, 0};
+  lmm_model_rows_bound(m, rows_bound(db, data));
   lmm_error err = {0};
   int rc = SQLITE_OK;
   int frame_rc = lmm_model_read(m, read_model_rows, &mr, &rc, &err);

@@ -26,6 +26,7 @@ def run(t, db):
     integer_primary_key(t, db)
     not_integers(t, db)
     saved_fits_of_views(t, db)
+    rowid_spans(t, db)
     for v in VIEWS:
         db.execute("DROP VIEW " + v)
     for table in TABLES:
@@ -183,3 +184,29 @@ def saved_fits_of_views(t, db):
     t.ok(fp["rw_fp_t"] == fp["rw_fp_v"], "fingerprints of a table and its view: %r" % fp)
     rows = db.execute("SELECT source_rowid FROM lmm_augment('rw_fp_v')").fetchall()
     t.ok(len(rows) > 0 and all(r[0] is None for r in rows), "the saved fit of a view opens: %r" % rows[:2])
+
+
+def rowid_spans(t, db):
+    """The frame takes its storage at once for as many rows as an ordinary table's rowids span (one max and one
+    min): the same fit whatever the span, beyond memory (2^60 apart), past a 64-bit integer (from -2^63 to
+    2^63 - 1: the difference is no integer) or at the table's only row; and every rowid kept."""
+    want = fit(db, "rw", FORMULA)
+    n = db.execute("SELECT count(*) FROM rw").fetchone()[0]
+    spans = {"far": "rowid * 1152921504606846976 / 1024",
+             "overflow": "CASE WHEN rowid = (SELECT min(rowid) FROM rw) THEN -9223372036854775807 - 1 "
+                         "WHEN rowid = (SELECT max(rowid) FROM rw) THEN 9223372036854775807 ELSE rowid END",
+             "negative": "rowid - 1000000"}
+    for name, expr in spans.items():
+        db.execute("CREATE TABLE rw_span AS SELECT * FROM rw WHERE 0")
+        db.execute("INSERT INTO rw_span (rowid, Reaction, Days, Subject) SELECT %s, Reaction, Days, Subject FROM rw" % expr)
+        got = fit(db, "rw_span", FORMULA, None, "save=rw_span_fit")
+        t.ok(got == want, "rowids spanning %s: the same fit" % name)
+        ids = [r[0] for r in db.execute("SELECT source_rowid FROM lmm_augment('rw_span_fit')")]
+        real = [r[0] for r in db.execute("SELECT rowid FROM rw_span WHERE Reaction IS NOT NULL ORDER BY rowid")]
+        t.ok(sorted(ids) == real and len(real) < n, "rowids spanning %s: source_rowid is every rowid" % name)
+        db.execute("DELETE FROM lmm_models WHERE name = 'rw_span_fit'")
+        db.execute("DROP TABLE rw_span")
+    db.execute("CREATE TABLE rw_one AS SELECT 300.5 AS y")
+    t.error(db, "SELECT * FROM lmm_fit('rw_one', 'y ~ 1 + (1|y)')", (), ["grouping factor 'y' has only one level"], "a table of one row")
+    db.execute("DROP TABLE rw_one")
+    db.commit()

@@ -448,3 +448,52 @@ void test_frame_many_levels(void) {
   }
   lmm_model_free(m);
 }
+
+/* Rows added one by one into a model told at most `bound` rows come; the frame's capacity after them. */
+static size_t cap_after(const test_table *t, uint64_t bound, lmm_model **m) {
+  lmm_error err = {0};
+  *m = NULL;
+  CHECK_INT(lmm_model_begin("y ~ x + (1|g)", NULL, NULL, m, &err), LMM_OK);
+  if (!*m) return 0;
+  lmm_model_rows_bound(*m, bound);
+  int map[TABLE_MAX_COLS], nc = lmm_model_ncols(*m);
+  CHECK_INT(table_columns(*m, t, map, &err), LMM_OK);
+  lmm_value row[TABLE_MAX_COLS];
+  int refused = 0;
+  for (int r = 0; r < t->nrows; r++) {
+    table_row(t, map, nc, r, row);
+    refused += lmm_model_add_row(*m, row, r + 1, &err) != LMM_OK;
+  }
+  CHECK_INT(refused, 0);
+  return (*m)->frame->cap;
+}
+
+void test_frame_rows_bound(void) {
+  /* the storage is made once for the rows an ordinary table's rowids span: a bound above the rows (deleted
+   * rows) holds them without growing; one beyond what memory can hold is no guide (doubling from 1024); one
+   * below them (a source that counts otherwise) grows by doubling from it; every row kept either way */
+  enum { NROW = 5000 };
+  static const char *names[] = {"y", "x", "g"};
+  static lmm_value rows[3 * NROW];
+  for (int r = 0; r < NROW; r++) {
+    rows[3 * r] = NUM((r * 37) % 101);
+    rows[3 * r + 1] = NUM(r % 13);
+    rows[3 * r + 2] = NUM(r % 50);
+  }
+  test_table t = {3, names, NROW, rows, 0};
+  static const struct { uint64_t bound; size_t cap; } cases[] = {
+    {7000, 7000}, {NROW, NROW}, {UINT64_MAX, 8192}, {(uint64_t)1 << 62, 8192}, {0, 8192}, {3000, 6000},
+  };
+  for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+    lmm_model *m = NULL;
+    CHECK_INT((int)cap_after(&t, cases[c].bound, &m), (int)cases[c].cap);
+    if (m) {
+      CHECK_INT((int)m->frame->n, NROW);
+      int wrong = 0;
+      for (int r = 0; r < NROW; r++)
+        wrong += m->frame->y[r] != rows[3 * r].num || m->frame->vars[var_index(m->formula, "x")].x[r] != r % 13;
+      CHECK_INT(wrong, 0);
+    }
+    lmm_model_free(m);
+  }
+}

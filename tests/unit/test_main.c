@@ -82,6 +82,7 @@ int main(void) {
   RUN(test_frame_numeric_levels);
   RUN(test_frame_text_keys);
   RUN(test_frame_many_levels);
+  RUN(test_frame_rows_bound);
   RUN(test_frame_null_rows);
   RUN(test_frame_errors);
   /* test_numfmt.c */
