@@ -33,6 +33,8 @@ int lmm_model_begin(const char *formula, const char *random, const char *options
 
 void lmm_model_rows_have_rowid(lmm_model *m, int has_rowid) { m->frame->has_rowid = has_rowid; }
 
+void lmm_model_df_unread(lmm_model *m) { m->df_unread = 1; }
+
 void lmm_model_rows_bound(lmm_model *m, uint64_t bound) { lmm_frame_expect_rows(m->frame, bound); }
 
 void lmm_model_rows_untyped(lmm_model *m, int untyped) {
@@ -110,8 +112,8 @@ static int fit_model(lmm_model *m, const lmm_fit_options *opt, lmm_error *err) {
   /* a saved fit evaluated again has its df in its saved rows: no 2k^2 factorizations for Satterthwaite's, no
    * dense matrices for Kenward-Roger's */
   int method = lmm_df_method(m->design, m->style, m->options.df);
-  int df = opt->theta && (method == LMM_DF_SATTERTHWAITE || method == LMM_DF_KENWARD_ROGER) ? LMM_DF_NONE
-                                                                                            : m->options.df;
+  int df = (opt->theta && (method == LMM_DF_SATTERTHWAITE || method == LMM_DF_KENWARD_ROGER)) ||
+           (m->df_unread && method == LMM_DF_SATTERTHWAITE) ? LMM_DF_NONE : m->options.df;
   return lmm_tidy_rows(m->design, m->system, m->fit, m->style, df, opt->stop, m->result, &m->vcov_kr, err);
 }
 

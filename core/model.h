@@ -29,6 +29,7 @@ typedef struct lmm_model {
   lmm_ranef *ranef;       /* on demand: lmm_model_ranef */
   double *vcov_kr;        /* df=kenward-roger: the adjusted vcov (p x p), what lmm_model_vcov gives */
   lmm_structure *structure; /* weights= and correlation= (NULL: none); the system is of the whitened rows */
+  int df_unread;          /* no one reads the df or p-values (lmm_model_df_unread) */
 } lmm_model;
 
 int lmm_model_begin(const char *formula, const char *random, const char *options, lmm_model **out, lmm_error *err);
@@ -39,6 +40,10 @@ void lmm_model_rows_have_rowid(lmm_model *m, int has_rowid);
 void lmm_model_rows_untyped(lmm_model *m, int untyped);
 /* The rows to come are at most bound (lmm_frame_expect_rows).  Before the first row. */
 void lmm_model_rows_bound(lmm_model *m, uint64_t bound);
+/* No one will read the fit's df or p-values: Satterthwaite's, 2k^2 factorizations of the system, are not made
+ * (they change no estimate, standard error or statistic; Kenward-Roger's, which change the standard errors, are).
+ * Before lmm_model_fit; not for a fit to be saved, which keeps its df. */
+void lmm_model_df_unread(lmm_model *m);
 /* Columns to read, in the order add_row expects them. */
 int lmm_model_ncols(const lmm_model *m);
 const char *lmm_model_col(const lmm_model *m, int i);

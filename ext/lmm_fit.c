@@ -55,13 +55,16 @@ static int expand_dot(sqlite3 *db, const char *fn, const char *const args[NARGS]
 }
 
 /* Parse, read the data and fit: *out the fitted model, with the fingerprint
- * of the rows read when the fit is to be saved. */
-static int fit(sqlite3 *db, const char *fn, const char *const args[NARGS], lmm_model **out, uint64_t *fingerprint,
-               char **errmsg) {
+ * of the rows read when the fit is to be saved.  With df_unread (the
+ * statement reads neither df nor p_value) and nothing to save, the fit makes
+ * no df that take work of their own (lmm_model_df_unread). */
+static int fit(sqlite3 *db, const char *fn, const char *const args[NARGS], int df_unread, lmm_model **out,
+               uint64_t *fingerprint, char **errmsg) {
   lmm_error err = {0};
   if (lmm_model_begin(args[ARG_FORMULA], args[ARG_RANDOM], args[ARG_OPTIONS], out, &err))
     return lmm_sql_error(errmsg, fn, &err);
   lmm_model *m = *out;
+  if (df_unread && !m->options.save[0]) lmm_model_df_unread(m);
   int rc = lmm_source_scan(db, args[ARG_DATA], m, m->options.save[0] ? fingerprint : NULL, errmsg);
   if (rc != SQLITE_OK) {
     lmm_source_error_in(fn, errmsg);
@@ -117,7 +120,8 @@ int lmm_fit_rows(sqlite3 *db, const char *fn, const char *const call[4], lmm_row
   char *expanded = NULL;      /* the formula with its '.' spelled out: what is fitted, and saved */
   int rc = expand_dot(db, fn, args, &expanded, errmsg);
   if (expanded) args[ARG_FORMULA] = expanded;
-  if (rc == SQLITE_OK) rc = fit(db, fn, args, &m, &fingerprint, errmsg);
+  int df_unread = (rows->unread & LMM_FIT_DF_COLUMNS) == LMM_FIT_DF_COLUMNS;
+  if (rc == SQLITE_OK) rc = fit(db, fn, args, df_unread, &m, &fingerprint, errmsg);
   if (rc == SQLITE_OK && m->options.save[0]) rc = lmm_fit_save(db, fn, args, m, fingerprint, errmsg);
   if (rc == SQLITE_OK) lmm_fit_copy_rows(m->result, rows);
   lmm_model_free(m);
@@ -140,4 +144,5 @@ const lmm_tvf lmm_fit_tvf = {
   .fill = fit_fill,
   .text_args = (1 << NARGS) - 1,
   .cost = 1e6, .rows = 50,   /* a fit: dearer than reading saved rows */
+  .lazy = LMM_FIT_DF_COLUMNS,
 };

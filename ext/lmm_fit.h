@@ -4,6 +4,8 @@
 #include <stdint.h>
 #include "rows_vtab.h"
 extern const lmm_tvf lmm_fit_tvf;
+/* Its columns df and p_value (the 7th and 8th): Satterthwaite's df are made only where a statement reads one. */
+#define LMM_FIT_DF_COLUMNS (1u << 6 | 1u << 7)
 
 /* lmm_fit's rows for call = {data, formula, random, options} (random and options may be NULL), saved when the
  * options say save=NAME, with fn naming the function in messages (lmm_update refits through here). */

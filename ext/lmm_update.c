@@ -118,4 +118,5 @@ const lmm_tvf lmm_update_tvf = {
   .fill = update_fill,
   .text_args = (1 << NARGS) - 1,
   .cost = 1e6, .rows = 50,   /* a fit */
+  .lazy = LMM_FIT_DF_COLUMNS,   /* its columns are lmm_fit's */
 };

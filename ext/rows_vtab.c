@@ -11,7 +11,7 @@ SQLITE_EXTENSION_INIT3
 #include <stdlib.h>
 #include <string.h>
 
-enum { MAX_ARGS = 8, KEY_BIT = 1 << MAX_ARGS };
+enum { MAX_ARGS = 8, KEY_BIT = 1 << MAX_ARGS, UNREAD_SHIFT = MAX_ARGS + 1, MAX_LAZY_COLS = 16 };
 
 lmm_cell *lmm_rowset_add(lmm_rowset *rs) {
   if (rs->oom || rs->interrupted) return NULL;
@@ -175,6 +175,9 @@ static int tvf_best_index(sqlite3_vtab *v, sqlite3_index_info *info) {
       info->aConstraintUsage[pos[a]].omit = 1;
     }
   info->idxNum = mask;
+  /* the lazy columns the statement reads nowhere (colUsed: bit 63 stands for every column from 63 on) */
+  for (int col = 0; col < tvf->ncols && col < MAX_LAZY_COLS; col++)
+    if ((tvf->lazy >> col & 1) && !(info->colUsed >> (col < 63 ? col : 63) & 1)) info->idxNum |= 1 << (UNREAD_SHIFT + col);
   info->estimatedCost = tvf->cost ? tvf->cost : 1e5;
   info->estimatedRows = tvf->rows ? (sqlite3_int64)tvf->rows : 100;
   /* "source_rowid = x": a lookup in the kept rows, so that a join on it costs
@@ -321,6 +324,7 @@ static int tvf_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, 
   int same = c->filled;
   for (int a = 0; a < tvf->nargs && same; a++) same = lmm_value_same(args[a], c->args[a]);
   c->keyed = (idxNum & KEY_BIT) && argc > 0;
+  c->rows.unread = (unsigned)idxNum >> UNREAD_SHIFT & tvf->lazy;
   if (!same) {
     rowset_clear(&c->rows);
     forget_args(c);

@@ -23,6 +23,8 @@ typedef struct lmm_rowset {
   int oom;
   struct lmm_interrupt_probe *probe;   /* asked every 4,096 rows while a fill adds them (source.h) */
   int interrupted;
+  unsigned unread;        /* bit k: column k is one of the function's lazy columns and the statement reads it
+                             nowhere; the fill may leave it NULL and skip the work of it */
 } lmm_rowset;
 
 /* Append a row of NULLs and return its cells (NULL when out of memory, or when the host has interrupted the
@@ -50,6 +52,7 @@ typedef struct lmm_tvf {
   int keyed;              /* column 0 is an integer key (source_rowid): "= value" is looked up */
   unsigned text_args;     /* bit k: argument k must be text or NULL */
   double cost, rows;      /* xBestIndex's estimates for a call (0: 1e5 and 100) */
+  unsigned lazy;          /* bit k: column k costs work of its own, skipped where no one reads it (rows->unread) */
 } lmm_tvf;
 
 int lmm_register_tvf(sqlite3 *db, const lmm_tvf *tvf);

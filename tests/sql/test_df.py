@@ -94,3 +94,43 @@ def run(t, db):
         want = {"df_sat": lambda v: v is not None and abs(v - 17) < 0.01, "df_res": lambda v: v == 178,
                 "df_none": lambda v: v is None}[name]
         t.ok(all(want(v) for v in df), "%s: saved df %r" % (name, df))
+    unread(t, db)
+
+
+def unread(t, db):
+    """Satterthwaite's df (2k^2 factorizations) are made only where the statement reads df or p_value: a query of
+    the estimates alone gets the same estimates, standard errors and statistics, and any query that reads either
+    column -- in its result, in WHERE, in ORDER BY -- the same df and p-values as SELECT *; a fit saved, or
+    updated, keeps its df whatever its statement reads."""
+    cases = (("sleepstudy", "Reaction ~ Days + (Days|Subject)"), ("penicillin", "diameter ~ 1 + (1|plate) + (1|sample)"),
+             ("arabidopsis", "log(1 + total_fruits) ~ factor(nutrient) + amd + (1|popu) + (1|popu:gen)"))
+    for data, formula in cases:
+        whole = db.execute("SELECT effect, grp, term, estimate, std_error, statistic, df, p_value FROM lmm_fit(?, ?)",
+                           (data, formula)).fetchall()
+        fixed_df = [r[6] for r in whole if r[0] == "fixed"]
+        t.ok(fixed_df and all(v is not None for v in fixed_df), "%s: SELECT * has Satterthwaite's df %r" % (data, fixed_df))
+        est = db.execute("SELECT effect, grp, term, estimate, std_error, statistic FROM lmm_fit(?, ?)",
+                         (data, formula)).fetchall()
+        t.ok(est == [r[:6] for r in whole], "%s: the estimates read alone are SELECT *'s" % data)
+        df = db.execute("SELECT term, df FROM lmm_fit(?, ?)", (data, formula)).fetchall()
+        t.ok(df == [(r[2], r[6]) for r in whole], "%s: df read alone are SELECT *'s" % data)
+        p = db.execute("SELECT term, p_value FROM lmm_fit(?, ?)", (data, formula)).fetchall()
+        t.ok(p == [(r[2], r[7]) for r in whole], "%s: p-values read alone are SELECT *'s" % data)
+        where = db.execute("SELECT term, estimate FROM lmm_fit(?, ?) WHERE df > 0", (data, formula)).fetchall()
+        t.ok(where == [(r[2], r[3]) for r in whole if r[6] is not None and r[6] > 0],
+             "%s: df read in WHERE only: %r" % (data, where))
+        order = db.execute("SELECT term FROM lmm_fit(?, ?) WHERE effect = 'fixed' ORDER BY p_value, term",
+                           (data, formula)).fetchall()
+        t.ok(order == [(r[2],) for r in sorted((r for r in whole if r[0] == "fixed"), key=lambda r: (r[7], r[2]))],
+             "%s: p-values read in ORDER BY only" % data)
+    formula = "Reaction ~ Days + (Days|Subject)"
+    whole = db.execute("SELECT term, df, p_value FROM lmm_fit('sleepstudy', ?)", (formula,)).fetchall()
+    db.execute("SELECT term, estimate FROM lmm_fit('sleepstudy', ?, NULL, 'save=df_unread')", (formula,)).fetchall()
+    saved = db.execute("SELECT term, df, p_value FROM lmm_tidy('df_unread')").fetchall()
+    t.ok(saved == whole, "a fit saved by a statement that reads no df keeps them: %r" % saved[:2])
+    updated = db.execute("SELECT term, estimate FROM lmm_update('df_unread', '. ~ . - Days + Days')").fetchall()
+    again = db.execute("SELECT term, df FROM lmm_update('df_unread', '. ~ . - Days + Days')").fetchall()
+    t.ok([r[0] for r in updated] == [r[0] for r in whole] and again == [r[:2] for r in whole],
+         "lmm_update: estimates alone, and the df read: %r" % again[:2])
+    db.execute("DELETE FROM lmm_models WHERE name = 'df_unread'")
+    db.commit()
