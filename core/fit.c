@@ -111,7 +111,8 @@ static int stalls(objective_ctx *c, const double *theta, double dev) {
     memcpy(c->stall_x, theta, sizeof *theta * (size_t)c->fit->ntheta);
   }
   c->stall_best[k % ring] = c->stall_f;
-  return k >= 2 * W && !(c->stall_f < c->stall_best[(k - W) % ring] - STALL_TOL * (1 + fabs(c->stall_f)));
+  return k >= 2 * W && c->stall_f < DBL_MAX &&   /* a deviance evaluated, not only failures */
+         !(c->stall_f < c->stall_best[(k - W) % ring] - STALL_TOL * (1 + fabs(c->stall_f)));
 }
 
 static double nlopt_objective(unsigned nth, const double *theta, double *grad, void *data) {
