@@ -33,7 +33,7 @@ int lmm_model_begin(const char *formula, const char *random, const char *options
 
 void lmm_model_rows_have_rowid(lmm_model *m, int has_rowid) { m->frame->has_rowid = has_rowid; }
 
-void lmm_model_df_unread(lmm_model *m) { m->df_unread = 1; }
+void lmm_model_df_unread(lmm_model *m) { m->df_unread = !m->options.save[0]; }   /* a saved fit keeps its df */
 
 void lmm_model_rows_bound(lmm_model *m, uint64_t bound) { lmm_frame_expect_rows(m->frame, bound); }
 

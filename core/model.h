@@ -42,7 +42,7 @@ void lmm_model_rows_untyped(lmm_model *m, int untyped);
 void lmm_model_rows_bound(lmm_model *m, uint64_t bound);
 /* No one will read the fit's df or p-values: Satterthwaite's, 2k^2 factorizations of the system, are not made
  * (they change no estimate, standard error or statistic; Kenward-Roger's, which change the standard errors, are).
- * Before lmm_model_fit; not for a fit to be saved, which keeps its df. */
+ * Before lmm_model_fit; a fit to be saved (save=) makes them all the same, and keeps them. */
 void lmm_model_df_unread(lmm_model *m);
 /* Columns to read, in the order add_row expects them. */
 int lmm_model_ncols(const lmm_model *m);

@@ -56,15 +56,15 @@ static int expand_dot(sqlite3 *db, const char *fn, const char *const args[NARGS]
 
 /* Parse, read the data and fit: *out the fitted model, with the fingerprint
  * of the rows read when the fit is to be saved.  With df_unread (the
- * statement reads neither df nor p_value) and nothing to save, the fit makes
- * no df that take work of their own (lmm_model_df_unread). */
+ * statement reads neither df nor p_value) the fit makes no df that take work
+ * of their own, unless it is saved (lmm_model_df_unread). */
 static int fit(sqlite3 *db, const char *fn, const char *const args[NARGS], int df_unread, lmm_model **out,
                uint64_t *fingerprint, char **errmsg) {
   lmm_error err = {0};
   if (lmm_model_begin(args[ARG_FORMULA], args[ARG_RANDOM], args[ARG_OPTIONS], out, &err))
     return lmm_sql_error(errmsg, fn, &err);
   lmm_model *m = *out;
-  if (df_unread && !m->options.save[0]) lmm_model_df_unread(m);
+  if (df_unread) lmm_model_df_unread(m);
   int rc = lmm_source_scan(db, args[ARG_DATA], m, m->options.save[0] ? fingerprint : NULL, errmsg);
   if (rc != SQLITE_OK) {
     lmm_source_error_in(fn, errmsg);

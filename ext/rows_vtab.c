@@ -175,9 +175,9 @@ static int tvf_best_index(sqlite3_vtab *v, sqlite3_index_info *info) {
       info->aConstraintUsage[pos[a]].omit = 1;
     }
   info->idxNum = mask;
-  /* the lazy columns the statement reads nowhere (colUsed: bit 63 stands for every column from 63 on) */
+  /* the lazy columns (among the first MAX_LAZY_COLS, below colUsed's last bit) the statement reads nowhere */
   for (int col = 0; col < tvf->ncols && col < MAX_LAZY_COLS; col++)
-    if ((tvf->lazy >> col & 1) && !(info->colUsed >> (col < 63 ? col : 63) & 1)) info->idxNum |= 1 << (UNREAD_SHIFT + col);
+    if ((tvf->lazy >> col & 1) && !(info->colUsed >> col & 1)) info->idxNum |= 1 << (UNREAD_SHIFT + col);
   info->estimatedCost = tvf->cost ? tvf->cost : 1e5;
   info->estimatedRows = tvf->rows ? (sqlite3_int64)tvf->rows : 100;
   /* "source_rowid = x": a lookup in the kept rows, so that a join on it costs

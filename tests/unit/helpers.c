@@ -10,12 +10,16 @@ int load_model(const char *formula, const char *random, const char *options, con
   int rc = lmm_model_begin(formula, random, options, m, err);
   if (rc) return rc;
   lmm_model_rows_have_rowid(*m, !t->no_rowid);
-  int nc = lmm_model_ncols(*m), map[TABLE_MAX_COLS];
-  if ((rc = table_columns(*m, t, map, err))) return rc;
+  return add_rows(*m, t, err);
+}
+
+int add_rows(lmm_model *m, const test_table *t, lmm_error *err) {
+  int nc = lmm_model_ncols(m), map[TABLE_MAX_COLS], rc;
+  if ((rc = table_columns(m, t, map, err))) return rc;
   lmm_value row[TABLE_MAX_COLS];
   for (int r = 0; r < t->nrows; r++) {
     table_row(t, map, nc, r, row);
-    if ((rc = lmm_model_add_row(*m, row, r + 1, err))) return rc;
+    if ((rc = lmm_model_add_row(m, row, r + 1, err))) return rc;
   }
   return LMM_OK;
 }

@@ -46,6 +46,8 @@ void table_row(const test_table *t, const int *map, int nc, int r, lmm_value *ro
  * be freed) whenever lmm_model_begin succeeded. */
 int load_model(const char *formula, const char *random, const char *options, const test_table *t,
                lmm_model **m, lmm_error *err);
+/* Every row of t into m, begun and told what it needs before its first row. */
+int add_rows(lmm_model *m, const test_table *t, lmm_error *err);
 /* load_model, then lmm_frame_finish and lmm_design_new into m->design (no fit). */
 int load_design(const char *formula, const char *random, const test_table *t, lmm_model **m, lmm_error *err);
 /* load_model, then lmm_model_fit. */

@@ -456,15 +456,7 @@ static size_t cap_after(const test_table *t, uint64_t bound, lmm_model **m) {
   CHECK_INT(lmm_model_begin("y ~ x + (1|g)", NULL, NULL, m, &err), LMM_OK);
   if (!*m) return 0;
   lmm_model_rows_bound(*m, bound);
-  int map[TABLE_MAX_COLS], nc = lmm_model_ncols(*m);
-  CHECK_INT(table_columns(*m, t, map, &err), LMM_OK);
-  lmm_value row[TABLE_MAX_COLS];
-  int refused = 0;
-  for (int r = 0; r < t->nrows; r++) {
-    table_row(t, map, nc, r, row);
-    refused += lmm_model_add_row(*m, row, r + 1, &err) != LMM_OK;
-  }
-  CHECK_INT(refused, 0);
+  CHECK_INT(add_rows(*m, t, &err), LMM_OK);
   return (*m)->frame->cap;
 }
 
