@@ -20,45 +20,62 @@ void lmm_set_allocator(const lmm_allocator *a) {
 
 /* Every block is aligned for any object (long double included), as malloc's
  * are, whatever the host allocator gives (SQLite's gives 8 bytes): a header
- * of ALIGN bytes in front holds the distance back to the host's pointer. */
+ * of ALIGN bytes in front holds the block's size and the distance back to
+ * the host's pointer. */
 enum { ALIGN = _Alignof(max_align_t) };
+_Static_assert(ALIGN >= 2 * sizeof(size_t), "the header holds two sizes");
 
-/* How far past the host's pointer the block starts: room for the header, aligned. */
-static size_t offset_for(const char *raw) {
-  size_t off = ALIGN - (size_t)((uintptr_t)raw % ALIGN);
-  return off < sizeof(size_t) ? off + ALIGN : off;
+/* A block of a huge page or more starts on a huge page and is offered huge pages: Linux, with transparent huge
+ * pages in Debian's default madvise mode, backs a range with them only where asked, and only its whole, aligned
+ * huge pages, and a fault of a 4 KB page costs far more under some hypervisors than the writing of it
+ * (bench/RESULTS.md, 2026-12-02 and 2026-12-03).  So the block starts on a huge page and its last huge page,
+ * partly past its end, is the host's too: a column of a million doubles (8,000,000 bytes) is four huge pages
+ * where, unaligned and advised only inside, it took two and 900 faults of 4 KB.  That costs up to two huge pages
+ * of address space and one of memory a block.  Advice changes no content and may be refused. */
+enum { HUGE_PAGE = 2 << 20 };
+#ifdef MADV_HUGEPAGE
+static int huge_block(size_t n) {
+  return n >= (size_t)HUGE_PAGE && n <= (size_t)-1 - 2 * (size_t)HUGE_PAGE - 2 * ALIGN &&
+         (!current.max_block || n + 2 * (size_t)HUGE_PAGE + 2 * ALIGN <= current.max_block);
+}
+#else
+static int huge_block(size_t n) { (void)n; return 0; }
+#endif
+
+/* How far past the host's pointer a block of n bytes starts: room for the header, aligned (to a huge page for a
+ * huge block; the host was asked for two huge pages more, the start's and the end's). */
+static size_t offset_for(const char *raw, size_t n) {
+  size_t to = huge_block(n) ? (size_t)HUGE_PAGE : (size_t)ALIGN;
+  size_t off = to - (size_t)((uintptr_t)raw % to);
+  return off < (size_t)ALIGN ? off + to : off;
 }
 
-static void *with_header(char *raw, size_t off) {
+static size_t host_size(size_t n) { return n + 2 * ALIGN + (huge_block(n) ? 2 * (size_t)HUGE_PAGE : 0); }
+
+static void *with_header(char *raw, size_t off, size_t n) {
   ((size_t *)(raw + off))[-1] = off;
+  ((size_t *)(raw + off))[-2] = n;
   return raw + off;
 }
 
 static char *raw_of(void *p) { return (char *)p - ((size_t *)p)[-1]; }
 
-/* A block of some megabytes is offered huge pages: Linux, with transparent huge pages in Debian's default madvise
- * mode, backs a range with them only where asked, and a fault of a 4 KB page costs far more under some hypervisors
- * than the writing of it (bench/RESULTS.md, 2026-12-02).  The whole huge pages inside the block are advised; advice
- * changes no content and may be refused. */
-enum { HUGE_PAGE = 2 << 20 };
-static void advise_huge(char *raw, size_t n) {
+static void advise_huge(char *p, size_t n) {
 #ifdef MADV_HUGEPAGE
-  if (n < 2 * (size_t)HUGE_PAGE) return;
-  uintptr_t a = ((uintptr_t)raw + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
-  uintptr_t e = ((uintptr_t)raw + n) & ~(uintptr_t)(HUGE_PAGE - 1);
-  if (e > a) (void)madvise((void *)a, e - a, MADV_HUGEPAGE);
+  if (huge_block(n)) (void)madvise(p, (n + HUGE_PAGE - 1) & ~(size_t)(HUGE_PAGE - 1), MADV_HUGEPAGE);
 #else
-  (void)raw;
+  (void)p;
   (void)n;
 #endif
 }
 
 void *lmm_malloc(size_t n) {
   if (n > (size_t)-1 - 2 * ALIGN) return NULL;
-  char *raw = current.malloc_fn(n + 2 * ALIGN);
+  char *raw = current.malloc_fn(host_size(n));
   if (!raw) return NULL;
-  advise_huge(raw, n + 2 * ALIGN);
-  return with_header(raw, offset_for(raw));
+  char *p = with_header(raw, offset_for(raw, n), n);
+  advise_huge(p, n);
+  return p;
 }
 
 void *lmm_calloc(size_t count, size_t size) {
@@ -88,16 +105,24 @@ int lmm_nomem_or_stopped(const lmm_stop *stop, lmm_error *err) {
   return lmm_stop_seen(stop) ? lmm_fail(err, LMM_INTERRUPTED, "interrupted") : lmm_nomem(err);
 }
 
+/* A huge block, before or after, moves by hand: its start must stay on a huge page, which the host's realloc
+ * does not keep (mremap moves the pages, not their offset from the host's pointer). */
 void *lmm_realloc(void *p, size_t n) {
   if (!p) return lmm_malloc(n);
   if (n > (size_t)-1 - 2 * ALIGN) return NULL;
-  size_t off = ((size_t *)p)[-1];
-  char *raw = current.realloc_fn(raw_of(p), n + 2 * ALIGN);
+  size_t off = ((size_t *)p)[-1], had = ((size_t *)p)[-2];
+  if (huge_block(n) || huge_block(had)) {
+    char *q = lmm_malloc(n);
+    if (!q) return NULL;
+    memcpy(q, p, had < n ? had : n);
+    lmm_free(p);
+    return q;
+  }
+  char *raw = current.realloc_fn(raw_of(p), host_size(n));
   if (!raw) return NULL;
-  advise_huge(raw, n + 2 * ALIGN);
-  size_t now = offset_for(raw);
-  if (now != off) memmove(raw + now, raw + off, n);   /* the host moved it to another alignment */
-  return with_header(raw, now);
+  size_t now = offset_for(raw, n);
+  if (now != off) memmove(raw + now, raw + off, had < n ? had : n);   /* the host moved it to another alignment */
+  return with_header(raw, now, n);
 }
 
 void lmm_free(void *p) {

@@ -47,6 +47,43 @@ void test_alloc_host_limits(void) {
   CHECK(lmm_alloc_budget() > ((size_t)1 << 26) && lmm_alloc_budget() < SIZE_MAX);   /* the machine's memory */
 }
 
+/* A block of a huge page (2 MB) or more starts on one, and keeps its bytes through realloc across that size both
+ * ways and through a host that moves it; below, and where the host's largest block leaves no room for the
+ * alignment, a block is aligned as malloc's are.  (Whether Linux gives huge pages is its own affair: not tested.) */
+static size_t largest_asked;
+static void *recording_malloc(size_t n) {
+  if (n > largest_asked) largest_asked = n;
+  return malloc(n);
+}
+
+void test_alloc_huge_blocks(void) {
+  const size_t huge = (size_t)2 << 20;
+  unsigned char *p = lmm_malloc(100);
+  CHECK(p && (uintptr_t)p % _Alignof(max_align_t) == 0);
+  for (int i = 0; p && i < 100; i++) p[i] = (unsigned char)i;
+  p = lmm_realloc(p, 3 * huge + 5);   /* to a huge block: moved onto a huge page, its bytes kept */
+  CHECK(p && (uintptr_t)p % huge == 0);
+  int same = 1;
+  for (int i = 0; p && i < 100; i++) same &= p[i] == (unsigned char)i;
+  CHECK(same);
+  if (p) p[3 * huge + 4] = 7;   /* the last byte is the block's */
+  p = lmm_realloc(p, 5 * huge);
+  CHECK(p && (uintptr_t)p % huge == 0 && p[3 * huge + 4] == 7 && p[99] == 99);
+  p = lmm_realloc(p, 50);   /* back below: an ordinary block with the first 50 bytes */
+  CHECK(p && (uintptr_t)p % _Alignof(max_align_t) == 0 && p[49] == 49);
+  lmm_free(p);
+  double *z = lmm_calloc(huge / sizeof *z + 1, sizeof *z);
+  CHECK(z && (uintptr_t)z % huge == 0 && z[huge / sizeof *z] == 0);
+  lmm_free(z);
+  /* a host whose largest block is just the huge block itself: no room to align, an ordinary block */
+  largest_asked = 0;
+  lmm_set_allocator(&(lmm_allocator){recording_malloc, realloc, free, 5 * huge, NULL});
+  p = lmm_malloc(5 * huge - 64);
+  CHECK(p != NULL && largest_asked > 5 * huge - 64 && largest_asked <= 5 * huge);
+  lmm_free(p);
+  lmm_set_allocator(NULL);
+}
+
 void test_numfmt_sizes(void) {
   static const struct { size_t n; const char *s; } counts[] = {
     {0, "0"}, {999, "999"}, {1000, "1,000"}, {65537, "65,537"}, {1000000, "1,000,000"},

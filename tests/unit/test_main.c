@@ -96,6 +96,7 @@ int main(void) {
   /* test_budget.c */
   RUN(test_alloc_size_arithmetic);
   RUN(test_alloc_host_limits);
+  RUN(test_alloc_huge_blocks);
   RUN(test_numfmt_sizes);
   RUN(test_budget_fixed_effects);
   RUN(test_budget_random_effects);
