@@ -11,7 +11,7 @@
 -- levels 90, machines 54, machines_new 3, mathach 7185, nest3 72, nest3_new 5, oats 72, orange 35, orthodont 108,
 -- orthodont_chr 108, orthodont_new 4, ovary 308, oxboys 234, pastes 60, penicillin 144, pixel 102, pixel_new 6,
 -- pixel_new_lm 5, rail 18, robust 180, sleep_na 180, sleepstudy 180, sleepstudy_new 4, wafer 400, warpbreaks 54,
--- warpbreaks_new 3, wheat2 224.
+-- warpbreaks_new 3, wheat2 224, large_crossed 16000.
 
 DROP TABLE IF EXISTS "alfalfa";
 CREATE TABLE "alfalfa" ("Variety" TEXT, "Date" TEXT, "Block" TEXT, "Yield" REAL);
@@ -190,3 +190,8 @@ CREATE TABLE "warpbreaks_new" ("wool" TEXT, "tension" TEXT);
 DROP TABLE IF EXISTS "wheat2";
 CREATE TABLE "wheat2" ("Block" TEXT, "variety" TEXT, "yield" REAL, "latitude" REAL, "longitude" REAL);
 .import --csv --skip 1 tests/data/wheat2.csv wheat2
+
+-- large_crossed.csv (made up by tests/reference/make_large_crossed.R): 400 schools x 400 raters, 16,000 rows
+DROP TABLE IF EXISTS "large_crossed";
+CREATE TABLE "large_crossed" ("y" REAL, "x" REAL, "trt" TEXT, "school" TEXT, "rater" TEXT);
+.import --csv --skip 1 tests/data/large_crossed.csv large_crossed

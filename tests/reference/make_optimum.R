@@ -21,7 +21,10 @@ cases <- list(
   list(name = "sleepstudy_ml", data = "sleepstudy", formula = "Reaction ~ Days + (Days|Subject)", reml = FALSE),
   list(name = "penicillin_ml", data = "penicillin", formula = "diameter ~ 1 + (1|plate) + (1|sample)", reml = FALSE),
   list(name = "pastes_reml", data = "pastes", formula = "strength ~ 1 + (1|batch/cask)", reml = TRUE),
-  list(name = "machines_reml", data = "machines", formula = "score ~ Machine + (1|Worker) + (1|Worker:Machine)", reml = TRUE)
+  list(name = "machines_reml", data = "machines", formula = "score ~ Machine + (1|Worker) + (1|Worker:Machine)", reml = TRUE),
+  # every term with 400 levels or more: lmm takes Newton steps from its start, not BOBYQA (make_large_crossed.R)
+  list(name = "large_crossed_reml", data = "large_crossed", formula = "y ~ x + trt + (1 + x | school) + (1 | rater)",
+       reml = TRUE)
 )
 HSTEP <- as.numeric(Sys.getenv("HSTEP", "1e-3"))
 newton <- function(f, x) {
