@@ -10,8 +10,12 @@
  * the work of a large fit lies: one pass over the stored level pairs, no
  * row of the data.  The remaining terms (few levels, or crossed and so
  * dense) follow by blocks, dense work going to BLAS and LAPACK (later_terms).
+ * While the optimizer runs, the first term's updates of a dense tail may be
+ * kept by the first term's T and used again where an evaluation meets that T
+ * once more (lmm_system_factor_kept, at the end).
  */
 #include "factor.h"
+#include "alloc.h"
 #include "dense_chol.h"
 #include "lapack_steps.h"
 #include "parallel.h"
@@ -617,6 +621,7 @@ static int later_terms(lmm_system *s, lmm_stop *stop) {
 
 int lmm_system_factor(lmm_system *s, double *const *T, lmm_stop *stop) {
   int K = s->K;
+  s->first_kept = 0;
   for (int j = K ? 1 : 0; j <= K; j++)   /* without random effects (a gls's joint fit) the fixed part alone */
     for (int i = j; i <= K; i++)
       scale_block(lmm_sys_L(s, i, j), lmm_sys_A(s, i, j), i < K ? T[i] : NULL, j < K ? T[j] : NULL, i == j && j < K, i == j);
@@ -628,16 +633,185 @@ int lmm_system_factor(lmm_system *s, double *const *T, lmm_stop *stop) {
   return rc ? rc : later_terms(s, stop);
 }
 
+/* log diag(L) over one random-effects block of L, added to *ld one by one: the same sum, in the same order,
+ * whether the first term's comes from here or from its kept updates (a sum rounded otherwise moves BOBYQA's path
+ * on a nearly singular fit). */
+static void add_block_logdet(const lmm_block *L, double *ld) {
+  if (L->kind == BLK_DIAG) {
+    int q = L->rq;
+    for (int l = 0; l < L->nc; l++)
+      for (int a = 0; a < q; a++) *ld += log(L->v[(size_t)l * (size_t)(q * q) + (size_t)(a * q + a)]);
+  } else
+    for (int a = 0; a < L->rows; a++) *ld += log(L->v[(size_t)a * ((size_t)L->ld + 1)]);
+}
+
 double lmm_system_logdet_z(const lmm_system *s) {
   double ld = 0;
-  for (int k = 0; k < s->K; k++) {
-    const lmm_block *L = lmm_sys_L(s, k, k);
-    if (L->kind == BLK_DIAG) {
-      int q = L->rq;
-      for (int l = 0; l < L->nc; l++)
-        for (int a = 0; a < q; a++) ld += log(L->v[(size_t)l * (size_t)(q * q) + (size_t)(a * q + a)]);
-    } else
-      for (int a = 0; a < L->rows; a++) ld += log(L->v[(size_t)a * ((size_t)L->ld + 1)]);
-  }
+  for (int k = 0; k < s->K; k++)
+    if (k == 0 && s->first_kept) ld = s->first_logdet;
+    else add_block_logdet(lmm_sys_L(s, k, k), &ld);
   return 2 * ld;
+}
+
+/* ---- the first term's updates, kept by its T ------------------------------------- */
+
+/* An entry: the first term's T (q0 x q0), the dense tail after the first term's updates with the later terms' T
+ * left out (R: A's later blocks less sum_c (A_i0 M_c)(A_j0 M_c)'; its lower triangle, column after column), and
+ * the first term's sum of log diag(L). */
+typedef struct kept_entry {
+  double *T0, *R, logdet;
+  unsigned long used;   /* when last used (the least recently used is replaced) */
+  int full;
+} kept_entry;
+
+struct lmm_first_kept {
+  int n, q0;
+  size_t order;
+  unsigned long clock;
+  kept_entry *e;
+  double *store;        /* the entries' T0 and R, one allocation */
+  double **T;           /* the T the updates are made with: the first term's, then the identity */
+  double *ident;        /* each later term's identity, of its order */
+};
+
+/* Copies kept: enough for a 4-parameter Hessian's points (polish.c's differences: a point's first-term T is met
+ * again up to nine evaluations later) within a 64th of the memory. */
+enum { KEPT_MOST = 12, KEPT_LEAST = 2, KEPT_SHARE = 64 };
+
+lmm_first_kept *lmm_first_kept_new(const lmm_system *s) {
+  if (s->K < 2 || !s->tail || s->tail_from != 1 || s->refill) return NULL;
+  size_t order = (size_t)s->tail_order, q0 = (size_t)s->q[0], nident = 0;
+  size_t per = lmm_size_add(lmm_size_mul(order, order + 1) / 2, q0 * q0);
+  size_t room = lmm_alloc_budget() / KEPT_SHARE / sizeof(double), most = lmm_alloc_max_block() / sizeof(double);
+  if (most < room) room = most;
+  size_t n = room / per;
+  if (n > KEPT_MOST) n = KEPT_MOST;
+  if (n < KEPT_LEAST) return NULL;
+  for (int j = 1; j < s->K; j++) nident += (size_t)s->q[j] * (size_t)s->q[j];
+  lmm_first_kept *k = lmm_calloc(1, sizeof *k);
+  if (!k) return NULL;
+  k->n = (int)n;
+  k->q0 = (int)q0;
+  k->order = order;
+  k->e = lmm_calloc(n, sizeof *k->e);
+  k->store = lmm_malloc_array(lmm_size_mul(n, per), sizeof *k->store);
+  k->T = lmm_calloc((size_t)s->K, sizeof *k->T);
+  k->ident = lmm_calloc(nident, sizeof *k->ident);
+  if (!k->e || !k->store || !k->T || !k->ident) {
+    lmm_first_kept_free(k);
+    return NULL;
+  }
+  double *at = k->ident;
+  for (int j = 1; j < s->K; j++) {
+    int q = s->q[j];
+    for (int a = 0; a < q; a++) at[a + a * q] = 1;
+    k->T[j] = at;
+    at += (size_t)q * (size_t)q;
+  }
+  for (size_t i = 0; i < n; i++) {
+    k->e[i].T0 = k->store + i * per;
+    k->e[i].R = k->e[i].T0 + q0 * q0;
+  }
+  return k;
+}
+
+void lmm_first_kept_free(lmm_first_kept *k) {
+  if (!k) return;
+  lmm_free(k->e);
+  lmm_free(k->store);
+  lmm_free(k->T);
+  lmm_free(k->ident);
+  lmm_free(k);
+}
+
+/* The entry kept for the first term's T0, or NULL. */
+static kept_entry *kept_find(lmm_first_kept *k, const double *T0) {
+  size_t bytes = sizeof *T0 * (size_t)k->q0 * (size_t)k->q0;
+  for (int i = 0; i < k->n; i++)
+    if (k->e[i].full && !memcmp(k->e[i].T0, T0, bytes)) return &k->e[i];
+  return NULL;
+}
+
+/* The entry to keep new updates in: an empty one, else the least recently used. */
+static kept_entry *kept_slot(lmm_first_kept *k) {
+  kept_entry *best = &k->e[0];
+  for (int i = 0; i < k->n; i++) {
+    if (!k->e[i].full) return &k->e[i];
+    if (k->e[i].used < best->used) best = &k->e[i];
+  }
+  return best;
+}
+
+/* The tail's lower triangle into R (to 1) or from it (to 0), column after column. */
+static void copy_lower(lmm_system *s, double *R, int to) {
+  size_t m = (size_t)s->tail_order;
+  for (size_t c = 0; c < m; c++) {
+    double *col = s->tail + c + c * m;
+    if (to) memcpy(R, col, sizeof *R * (m - c));
+    else memcpy(col, R, sizeof *R * (m - c));
+    R += m - c;
+  }
+}
+
+/* The tail from the first term's updates made without the later terms' T: T_i' R T_j in each sub-block (rows of
+ * term i, columns of term j; the fixed part's T the identity), and the identity added on the random-effects
+ * diagonal.  The lower triangle only, which is all R holds; a scalar term's columns at once. */
+static void scale_tail(lmm_system *s, double *const *T) {
+  int K = s->K;
+  size_t m = (size_t)s->tail_order, c0 = 0;
+  for (int j = s->tail_from; j <= K; j++) {
+    int qj = s->q[j];
+    const double *Tj = j < K ? T[j] : NULL;
+    for (int b = 0; b < s->nl[j]; b++) {
+      double *col = s->tail + (c0 + (size_t)b * (size_t)qj) * m;
+      size_t r0 = c0;
+      for (int i = j; i <= K; i++) {
+        int qi = s->q[i];
+        const double *Ti = i < K ? T[i] : NULL;
+        int a0 = i == j ? b : 0;
+        if (qi == 1 && qj == 1) {   /* scalar rows of a scalar column: one factor */
+          double f = (Ti ? Ti[0] : 1) * (Tj ? Tj[0] : 1), *x = col + r0;
+          for (int a = a0; a < s->nl[i]; a++) x[a] *= f;
+          if (i == j && j < K) x[b] += 1;
+        } else
+          for (int a = a0; a < s->nl[i]; a++) {
+            double *S = col + r0 + (size_t)a * (size_t)qi;
+            if (i == j && a == b)   /* the diagonal sub-block: its upper triangle from its lower */
+              for (int c = 1; c < qj; c++)
+                for (int r = 0; r < c; r++) S[r + (size_t)c * m] = S[c + (size_t)r * m];
+            tBt(Ti, qi, S, (int)m, qj, Tj, S, (int)m);
+            if (i == j && a == b && j < K)
+              for (int d = 0; d < qi; d++) S[d + (size_t)d * m] += 1;
+          }
+        r0 += (size_t)qi * (size_t)s->nl[i];
+      }
+    }
+    c0 += (size_t)qj * (size_t)s->nl[j];
+  }
+}
+
+int lmm_system_factor_kept(lmm_system *s, double *const *T, lmm_first_kept *k, lmm_stop *stop) {
+  if (!k) return lmm_system_factor(s, T, stop);
+  int K = s->K;
+  s->first_kept = 1;   /* whatever follows, the first term's blocks are not the factor's at T */
+  kept_entry *e = kept_find(k, T[0]);
+  if (e) {
+    copy_lower(s, e->R, 0);
+  } else {
+    for (int j = 1; j <= K; j++)
+      for (int i = j; i <= K; i++) scale_block(lmm_sys_L(s, i, j), lmm_sys_A(s, i, j), NULL, NULL, 0, i == j);
+    k->T[0] = T[0];
+    int rc = first_term(s, k->T, stop);
+    if (rc) return rc;
+    e = kept_slot(k);
+    memcpy(e->T0, T[0], sizeof *e->T0 * (size_t)k->q0 * (size_t)k->q0);
+    copy_lower(s, e->R, 1);
+    e->logdet = 0;
+    add_block_logdet(lmm_sys_L(s, 0, 0), &e->logdet);
+    e->full = 1;
+  }
+  e->used = ++k->clock;
+  s->first_logdet = e->logdet;
+  scale_tail(s, T);
+  return later_terms(s, stop);
 }

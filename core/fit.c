@@ -33,6 +33,10 @@ typedef struct objective_ctx {
    * (a ring of the last window + 1), and the best point, which NLopt does not return on a forced stop. */
   int stall_window, stall_n, stalled;
   double stall_best[2 * (2 * LMM_POLISH_MAXN + 1)], stall_f, stall_x[LMM_POLISH_MAXN];
+  /* The first term's updates kept by its T while the optimizer runs (factor.h), or NULL: Newton's differences
+   * and BOBYQA's first points move one coordinate at a time and meet a first-term T again.  Its factors serve
+   * the deviance only, so the estimates factor again. */
+  lmm_first_kept *kept;
 } objective_ctx;
 
 /* What a stopped objective (c->stopped) stopped for: the structure's refill out of memory, a theta not finite,
@@ -76,18 +80,18 @@ static double deviance_at(objective_ctx *c, const double *theta) {
     c->filled = 1;
   }
   lmm_theta_to_T(map, theta, c->T);
-  rc = lmm_system_factor(s, c->T, c->opt->stop);
+  rc = lmm_system_factor_kept(s, c->T, c->kept, c->opt->stop);
   if (rc == LMM_INTERRUPTED) c->stopped = 1;
   if (rc) return DBL_MAX;
   return factored_deviance(s, c->fit->reml) + (s->refill && ns ? c->filled_logdet : 0);
 }
 
-/* The deviance at theta, the system left factored there. */
+/* The deviance at theta, the system left factored there (for the deviance alone while c->kept is set). */
 static double profiled_deviance(objective_ctx *c, const double *theta) {
   double dev = deviance_at(c, theta);
   memcpy(c->factored_at, theta, sizeof *theta * (size_t)c->fit->ntheta);
   c->factored_dev = dev;
-  c->factored = 1;
+  c->factored = !c->sys->first_kept;
   return dev;
 }
 
@@ -898,8 +902,13 @@ int lmm_fit_run(lmm_system *sys, const lmm_fit_options *opt, lmm_fit **out, lmm_
     }
     memcpy(f->theta, opt->theta, sizeof *f->theta * (size_t)nth);
     rescale_theta(sys->theta, f->theta, 0, err);
-  } else if (nth && (rc = optimize(&c, lower, err)))
-    goto done;
+  } else if (nth) {
+    c.kept = lmm_first_kept_new(sys);   /* NULL where it does not apply or the memory is short: the plain factor */
+    rc = optimize(&c, lower, err);
+    lmm_first_kept_free(c.kept);
+    c.kept = NULL;
+    if (rc) goto done;
+  }
   rc = estimates(&c, err);
   if (!rc) rc = rescale_theta(sys->theta, f->theta, 1, err);   /* the system keeps its factor at T~ */
   if (!rc) rc = to_data_units(&sys->units, f, err);

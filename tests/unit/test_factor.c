@@ -402,6 +402,74 @@ void test_factor_dense_tail(void) {
   }
 }
 
+/* ---- the first term's updates kept by its T (lmm_system_factor_kept) ------------ */
+
+/* The deviance's parts of a factor: log|L_Z|^2 and the fixed part's block (its lower triangle, F->rows square). */
+static void deviance_parts(const lmm_system *s, double *out, int *nout) {
+  const lmm_block *F = lmm_sys_L(s, s->K, s->K);
+  int k = 0;
+  out[k++] = lmm_system_logdet_z(s);
+  for (int j = 0; j < F->rows; j++)
+    for (int i = j; i < F->rows; i++) out[k++] = F->v[i + (size_t)j * (size_t)F->ld];
+  *nout = k;
+}
+
+/* Kept updates give the plain factor's deviance parts, to rounding, whether the first term's T is met for the
+ * first time, again (the later terms' T changed), after others, or after more others than there are copies; on
+ * crossed scalar terms (each pair of later terms scaled by its two T), on a later term with a slope (2 x 2
+ * sub-blocks, the diagonal ones symmetrized), and with the first term's pass on two parts.  A kept factor says
+ * so (first_kept), and a plain one after it does not. */
+void test_factor_kept_updates(void) {
+  static const struct { const char *formula; int K, parts, tailtab; } cases[] = {
+    {"y ~ x + (1 + x | g1) + (1 | g2)", 2, 1, 0},
+    {"y ~ x + (1 + x | g1) + (1 + x | g2)", 2, 2, 0},
+    {"y ~ x + (1 | a) + (1 | b) + (1 | c)", 3, 1, 1},
+  };
+  for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+    test_table t = cases[c].tailtab ? tail_table() : crossed_table();
+    lmm_model *m = NULL;
+    lmm_error err = {0};
+    lmm_system *s = NULL;
+    CHECK_INT(load_design(cases[c].formula, NULL, &t, &m, &err), LMM_OK);
+    if (m && m->design) CHECK_INT(lmm_system_new(m->design, NULL, &s, &err), LMM_OK);
+    if (!s || s->K != cases[c].K) { CHECK(0); lmm_system_free(s); lmm_model_free(m); continue; }
+    CHECK_INT(s->tail_from, 1);
+    CHECK_INT(lmm_system_set_parts(s, cases[c].parts), cases[c].parts);
+    lmm_first_kept *k = lmm_first_kept_new(s);
+    CHECK(k != NULL);
+    int q0 = s->q[0], worst_at = -1;
+    double worst = 0;
+    /* first-term T's 0..14 (more than the copies kept), each later T two ways; then the first again */
+    static const int order[] = {0, 0, 1, 1, 0, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 0, 14};
+    for (size_t r = 0; r < sizeof order / sizeof *order && k; r++) {
+      int a = order[r];
+      double t0[4] = {0.7 + 0.05 * a, q0 == 2 ? 0.1 * (a % 3) : 0, 0, 0.3 + 0.02 * a};
+      if (q0 == 1) t0[0] = 0.7 + 0.05 * a;
+      double later[3][4] = {{0.4 + 0.1 * (double)(r % 4), 0.2, 0, 0.5}, {1.1 - 0.1 * (double)(r % 3), 0, 0, 1}, {0.6, 0, 0, 1}};
+      if (s->q[1] == 2) later[0][1] = 0.15 * (double)(r % 2);
+      double *T[4] = {t0, later[0], later[1], later[2]};
+      double plain[16], kept[16];
+      int np = 0, nk = 0;
+      CHECK_INT(lmm_system_factor(s, T, NULL), LMM_OK);
+      CHECK(!s->first_kept);
+      deviance_parts(s, plain, &np);
+      CHECK_INT(lmm_system_factor_kept(s, T, k, NULL), LMM_OK);
+      CHECK(s->first_kept);
+      deviance_parts(s, kept, &nk);
+      CHECK_INT(nk, np);
+      for (int i = 0; i < np && i < nk; i++) {
+        double d = fabs(kept[i] - plain[i]) / fmax(1, fabs(plain[i]));
+        if (d > worst) { worst = d; worst_at = (int)r; }
+      }
+    }
+    if (worst > 1e-11) printf("  kept updates %s: off by %g at step %d\n", cases[c].formula, worst, worst_at);
+    CHECK(worst <= 1e-11);
+    lmm_first_kept_free(k);
+    lmm_system_free(s);
+    lmm_model_free(m);
+  }
+}
+
 enum { PAT_ROWS = 30000 };
 
 /* y, x and three groupings as whole numbers: g with 6,000 levels, h with

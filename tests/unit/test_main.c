@@ -134,6 +134,7 @@ int main(void) {
   RUN(test_factor_crossed_start);
   RUN(test_factor_slope_start);
   RUN(test_factor_dense_tail);
+  RUN(test_factor_kept_updates);
   RUN(test_blocks_pattern);
   /* test_feed.c */
   RUN(test_feed_same_frame);
