@@ -19,9 +19,10 @@ void lmm_set_allocator(const lmm_allocator *a) {
 }
 
 /* Every block is aligned for any object (long double included), as malloc's
- * are, whatever the host allocator gives (SQLite's gives 8 bytes): a header
- * of ALIGN bytes in front holds the block's size and the distance back to
- * the host's pointer. */
+ * are, whatever the host allocator gives (SQLite's gives 8 bytes): the two
+ * words just before it hold the block's size and the distance back to the
+ * host's pointer (ALIGN to 2 ALIGN - 1 bytes; for a huge block, below, up to
+ * a huge page more). */
 enum { ALIGN = _Alignof(max_align_t) };
 _Static_assert(ALIGN >= 2 * sizeof(size_t), "the header holds two sizes");
 
@@ -105,13 +106,15 @@ int lmm_nomem_or_stopped(const lmm_stop *stop, lmm_error *err) {
   return lmm_stop_seen(stop) ? lmm_fail(err, LMM_INTERRUPTED, "interrupted") : lmm_nomem(err);
 }
 
-/* A huge block, before or after, moves by hand: its start must stay on a huge page, which the host's realloc
- * does not keep (mremap moves the pages, not their offset from the host's pointer). */
+/* A block of a huge page or more, before or after, moves by hand: a huge block's start must stay on a huge page,
+ * which the host's realloc does not keep (mremap moves the pages, not their offset from the host's pointer); by
+ * its size, not by huge_block, so that a host's max_block changed since cannot send a huge block's offset to the
+ * host's realloc. */
 void *lmm_realloc(void *p, size_t n) {
   if (!p) return lmm_malloc(n);
   if (n > (size_t)-1 - 2 * ALIGN) return NULL;
   size_t off = ((size_t *)p)[-1], had = ((size_t *)p)[-2];
-  if (huge_block(n) || huge_block(had)) {
+  if (huge_block(n) || had >= (size_t)HUGE_PAGE) {
     char *q = lmm_malloc(n);
     if (!q) return NULL;
     memcpy(q, p, had < n ? had : n);

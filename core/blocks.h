@@ -94,9 +94,9 @@ typedef struct lmm_system {
    * LMM_INTERRUPTED end the fit.  NULL: A is the rows' and stays. */
   int (*refill)(void *ctx, struct lmm_system *s, const double *u, lmm_stop *stop, double *logdet);
   void *refill_ctx;
-  /* The last factor was made from the first term's kept updates (factor.h's lmm_system_factor_kept): L's later
-   * blocks are the factor at T, the first term's blocks are not, and first_logdet is the first term's sum of
-   * log diag(L) at T.  Only the deviance may be read from such a factor. */
+  /* The last factor was made by factor.h's lmm_system_factor_kept: L's later blocks are the factor at T, the
+   * first term's blocks L[i][0] are not (nor L[0][0] where a kept copy served), and first_logdet is the first
+   * term's sum of log diag(L) at T.  Only the deviance may be read from such a factor. */
   int first_kept;
   double first_logdet;
 } lmm_system;

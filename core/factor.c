@@ -675,31 +675,30 @@ struct lmm_first_kept {
 };
 
 /* Copies kept: enough for a 4-parameter Hessian's points (polish.c's differences: a point's first-term T is met
- * again up to nine evaluations later) within a 64th of the memory. */
+ * again up to nine evaluations later), within a 64th of the memory for each fit that runs; none where that is
+ * less than KEPT_LEAST. */
 enum { KEPT_MOST = 12, KEPT_LEAST = 2, KEPT_SHARE = 64 };
 
-lmm_first_kept *lmm_first_kept_new(const lmm_system *s) {
-  if (s->K < 2 || !s->tail || s->tail_from != 1 || s->refill) return NULL;
+int lmm_first_kept_new(const lmm_system *s, lmm_first_kept **out) {
+  *out = NULL;
+  if (s->K < 2 || !s->tail || s->tail_from != 1 || s->refill) return LMM_OK;
   size_t order = (size_t)s->tail_order, q0 = (size_t)s->q[0], nident = 0;
   size_t per = lmm_size_add(lmm_size_mul(order, order + 1) / 2, q0 * q0);
   size_t room = lmm_alloc_budget() / KEPT_SHARE / sizeof(double), most = lmm_alloc_max_block() / sizeof(double);
   if (most < room) room = most;
   size_t n = room / per;
   if (n > KEPT_MOST) n = KEPT_MOST;
-  if (n < KEPT_LEAST) return NULL;
+  if (n < KEPT_LEAST) n = 0;
   for (int j = 1; j < s->K; j++) nident += (size_t)s->q[j] * (size_t)s->q[j];
   lmm_first_kept *k = lmm_calloc(1, sizeof *k);
-  if (!k) return NULL;
-  k->n = (int)n;
+  if (!k) return LMM_NOMEM;
   k->q0 = (int)q0;
   k->order = order;
-  k->e = lmm_calloc(n, sizeof *k->e);
-  k->store = lmm_malloc_array(lmm_size_mul(n, per), sizeof *k->store);
   k->T = lmm_calloc((size_t)s->K, sizeof *k->T);
   k->ident = lmm_calloc(nident, sizeof *k->ident);
-  if (!k->e || !k->store || !k->T || !k->ident) {
+  if (!k->T || !k->ident) {
     lmm_first_kept_free(k);
-    return NULL;
+    return LMM_NOMEM;
   }
   double *at = k->ident;
   for (int j = 1; j < s->K; j++) {
@@ -708,11 +707,16 @@ lmm_first_kept *lmm_first_kept_new(const lmm_system *s) {
     k->T[j] = at;
     at += (size_t)q * (size_t)q;
   }
-  for (size_t i = 0; i < n; i++) {
-    k->e[i].T0 = k->store + i * per;
-    k->e[i].R = k->e[i].T0 + q0 * q0;
+  /* the copies only save time: where their memory is refused, none are kept */
+  if (n && (k->e = lmm_calloc(n, sizeof *k->e)) && (k->store = lmm_malloc_array(lmm_size_mul(n, per), sizeof *k->store))) {
+    k->n = (int)n;
+    for (size_t i = 0; i < n; i++) {
+      k->e[i].T0 = k->store + i * per;
+      k->e[i].R = k->e[i].T0 + q0 * q0;
+    }
   }
-  return k;
+  *out = k;
+  return LMM_OK;
 }
 
 void lmm_first_kept_free(lmm_first_kept *k) {
@@ -803,15 +807,21 @@ int lmm_system_factor_kept(lmm_system *s, double *const *T, lmm_first_kept *k, l
     k->T[0] = T[0];
     int rc = first_term(s, k->T, stop);
     if (rc) return rc;
-    e = kept_slot(k);
-    memcpy(e->T0, T[0], sizeof *e->T0 * (size_t)k->q0 * (size_t)k->q0);
-    copy_lower(s, e->R, 1);
-    e->logdet = 0;
-    add_block_logdet(lmm_sys_L(s, 0, 0), &e->logdet);
-    e->full = 1;
+    double logdet = 0;
+    add_block_logdet(lmm_sys_L(s, 0, 0), &logdet);
+    if (k->n) {
+      e = kept_slot(k);
+      memcpy(e->T0, T[0], sizeof *e->T0 * (size_t)k->q0 * (size_t)k->q0);
+      copy_lower(s, e->R, 1);
+      e->logdet = logdet;
+      e->full = 1;
+    }
+    s->first_logdet = logdet;
   }
-  e->used = ++k->clock;
-  s->first_logdet = e->logdet;
+  if (e) {
+    e->used = ++k->clock;
+    s->first_logdet = e->logdet;
+  }
   scale_tail(s, T);
   return later_terms(s, stop);
 }

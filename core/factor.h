@@ -15,10 +15,12 @@ int lmm_system_factor(lmm_system *s, double *const *T, lmm_stop *stop);
  * terms' T left out, depend on the first term's T alone, and they are most of an evaluation's work (the pass over
  * the level pairs); an optimizer that moves one coordinate at a time (Newton's differences, BOBYQA's first points)
  * meets the same first-term T again: a third of a 4-parameter Hessian's points, two thirds of a 6-parameter one's.
- * Kept only where every later term lies in the dense tail (crossed terms: the updates are one matrix), up to a
- * few copies of it within a share of the memory; NULL where it does not apply or the memory is not there. */
+ * Only where every later term lies in the dense tail (crossed terms: the updates are one matrix); *out NULL
+ * elsewhere.  The factor is then always made that way, rounding as it does, and up to a few copies are kept
+ * within a share of the memory (none where it is short: the same numbers, later), so that a fit's numbers do not
+ * depend on the host's memory.  LMM_NOMEM when the little it always needs is refused. */
 typedef struct lmm_first_kept lmm_first_kept;
-lmm_first_kept *lmm_first_kept_new(const lmm_system *s);
+int lmm_first_kept_new(const lmm_system *s, lmm_first_kept **out);
 void lmm_first_kept_free(lmm_first_kept *k);
 
 /* lmm_system_factor for the deviance alone (k NULL: lmm_system_factor itself): the later blocks, the

@@ -903,8 +903,7 @@ int lmm_fit_run(lmm_system *sys, const lmm_fit_options *opt, lmm_fit **out, lmm_
     memcpy(f->theta, opt->theta, sizeof *f->theta * (size_t)nth);
     rescale_theta(sys->theta, f->theta, 0, err);
   } else if (nth) {
-    c.kept = lmm_first_kept_new(sys);   /* NULL where it does not apply or the memory is short: the plain factor */
-    rc = optimize(&c, lower, err);
+    rc = lmm_first_kept_new(sys, &c.kept) ? lmm_nomem(err) : optimize(&c, lower, err);
     lmm_first_kept_free(c.kept);
     c.kept = NULL;
     if (rc) goto done;

@@ -75,13 +75,20 @@ def interrupted(t, db):
         start = time.time()
         whole = fit(db, "s16_panel", "y ~ x + grp", "1|subject", options)
         t.ok(len(whole) > 0, "the structured fit uninterrupted (%s)" % options)
-        timer = threading.Timer((time.time() - start) / 2, db.interrupt)
-        start = time.time()
+        fired = []
+
+        def interrupt():
+            fired.append(time.time())
+            db.interrupt()
+        timer = threading.Timer((time.time() - start) / 2, interrupt)
         timer.start()
         t.error(db, "SELECT * FROM lmm_fit('s16_panel', 'y ~ x + grp', '1|subject', ?)", (options,), ["interrupted"],
                 "a structured lme fit interrupted (%s)" % options)
+        stopped = time.time()
         timer.join()
-        t.ok(time.time() - start < 3, "the structured fit took %.1f s to stop" % (time.time() - start))
+        # from the interrupt, not from the statement's start: under the sanitizers half the fit is 3 s or more
+        t.ok(fired and stopped - fired[0] < 3, "the structured fit took %.1f s to stop after the interrupt"
+             % (stopped - fired[0] if fired else -1))
     db.execute("DROP TABLE s16_panel")
     t.ok(len(fit(db, *OVARY, "correlation=corAR1(form = ~ 1 | Mare)")) > 0, "a fit after the interrupts")
 

@@ -415,16 +415,20 @@ static void deviance_parts(const lmm_system *s, double *out, int *nout) {
 }
 
 /* Kept updates give the plain factor's deviance parts, to rounding, whether the first term's T is met for the
- * first time, again (the later terms' T changed), after others, or after more others than there are copies; on
- * crossed scalar terms (each pair of later terms scaled by its two T), on a later term with a slope (2 x 2
- * sub-blocks, the diagonal ones symmetrized), and with the first term's pass on two parts.  A kept factor says
- * so (first_kept), and a plain one after it does not. */
+ * first time, again (the later terms' T changed), after others, or after more others than there are copies, the
+ * kept factors made one after another as the optimizer makes them (the plain ones first, on their own); on crossed
+ * scalar terms (each pair of later terms scaled by its two T), on later terms with a slope (2 x 2 sub-blocks, the
+ * diagonal ones symmetrized, and 2 x 1 ones between terms), and with the first term's pass on two parts.  A kept
+ * factor says so (first_kept), and a plain one does not. */
+enum { KEPT_STEPS = 20 };
 void test_factor_kept_updates(void) {
   static const struct { const char *formula; int K, parts, tailtab; } cases[] = {
     {"y ~ x + (1 + x | g1) + (1 | g2)", 2, 1, 0},
     {"y ~ x + (1 + x | g1) + (1 + x | g2)", 2, 2, 0},
     {"y ~ x + (1 | a) + (1 | b) + (1 | c)", 3, 1, 1},
+    {"y ~ x + (1 | a) + (1 + x | b) + (1 | c)", 3, 2, 1},
   };
+  static const int order[KEPT_STEPS] = {0, 0, 1, 1, 0, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 0, 14};
   for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
     test_table t = cases[c].tailtab ? tail_table() : crossed_table();
     lmm_model *m = NULL;
@@ -435,31 +439,40 @@ void test_factor_kept_updates(void) {
     if (!s || s->K != cases[c].K) { CHECK(0); lmm_system_free(s); lmm_model_free(m); continue; }
     CHECK_INT(s->tail_from, 1);
     CHECK_INT(lmm_system_set_parts(s, cases[c].parts), cases[c].parts);
-    lmm_first_kept *k = lmm_first_kept_new(s);
+    lmm_first_kept *k = NULL;
+    CHECK_INT(lmm_first_kept_new(s, &k), LMM_OK);
     CHECK(k != NULL);
-    int q0 = s->q[0], worst_at = -1;
-    double worst = 0;
-    /* first-term T's 0..14 (more than the copies kept), each later T two ways; then the first again */
-    static const int order[] = {0, 0, 1, 1, 0, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 0, 14};
-    for (size_t r = 0; r < sizeof order / sizeof *order && k; r++) {
+    /* first-term T's 0..14 (more than the copies kept), the later T's changing with the step */
+    static double Tv[KEPT_STEPS][4][4];
+    double plain[KEPT_STEPS][16];
+    int np[KEPT_STEPS], q0 = s->q[0], worst_at = -1;
+    for (int r = 0; r < KEPT_STEPS; r++) {
       int a = order[r];
       double t0[4] = {0.7 + 0.05 * a, q0 == 2 ? 0.1 * (a % 3) : 0, 0, 0.3 + 0.02 * a};
-      if (q0 == 1) t0[0] = 0.7 + 0.05 * a;
-      double later[3][4] = {{0.4 + 0.1 * (double)(r % 4), 0.2, 0, 0.5}, {1.1 - 0.1 * (double)(r % 3), 0, 0, 1}, {0.6, 0, 0, 1}};
-      if (s->q[1] == 2) later[0][1] = 0.15 * (double)(r % 2);
-      double *T[4] = {t0, later[0], later[1], later[2]};
-      double plain[16], kept[16];
-      int np = 0, nk = 0;
+      memcpy(Tv[r][0], t0, sizeof t0);
+      for (int j = 1; j < s->K; j++) {
+        double tj[4] = {0.4 + 0.1 * (double)((r + j) % 4), s->q[j] == 2 ? 0.15 * (double)(r % 2) : 0, 0,
+                        1.1 - 0.1 * (double)(r % 3)};
+        if (s->q[j] == 1) tj[0] = 0.4 + 0.1 * (double)((r + j) % 4) + 0.2 * j;
+        memcpy(Tv[r][j], tj, sizeof tj);
+      }
+      double *T[4] = {Tv[r][0], Tv[r][1], Tv[r][2], Tv[r][3]};
       CHECK_INT(lmm_system_factor(s, T, NULL), LMM_OK);
       CHECK(!s->first_kept);
-      deviance_parts(s, plain, &np);
+      deviance_parts(s, plain[r], &np[r]);
+    }
+    double worst = 0;
+    for (int r = 0; r < KEPT_STEPS && k; r++) {
+      double *T[4] = {Tv[r][0], Tv[r][1], Tv[r][2], Tv[r][3]};
+      double kept[16];
+      int nk = 0;
       CHECK_INT(lmm_system_factor_kept(s, T, k, NULL), LMM_OK);
       CHECK(s->first_kept);
       deviance_parts(s, kept, &nk);
-      CHECK_INT(nk, np);
-      for (int i = 0; i < np && i < nk; i++) {
-        double d = fabs(kept[i] - plain[i]) / fmax(1, fabs(plain[i]));
-        if (d > worst) { worst = d; worst_at = (int)r; }
+      CHECK_INT(nk, np[r]);
+      for (int i = 0; i < np[r] && i < nk; i++) {
+        double d = fabs(kept[i] - plain[r][i]) / fmax(1, fabs(plain[r][i]));
+        if (d > worst) { worst = d; worst_at = r; }
       }
     }
     if (worst > 1e-11) printf("  kept updates %s: off by %g at step %d\n", cases[c].formula, worst, worst_at);
