@@ -619,12 +619,20 @@ static int later_terms(lmm_system *s, lmm_stop *stop) {
   return s->tail ? chol_dense(s->tail_order, s->tail, s->tail_order, stop) : LMM_OK;
 }
 
+/* L's blocks after the first term from A's: T_i' A_ij T_j and the identity on the random-effects diagonal; with
+ * T NULL, A_ij as they are (the kept updates' form: no T, no identity). */
+static void later_from_a(lmm_system *s, double *const *T) {
+  int K = s->K;
+  for (int j = K ? 1 : 0; j <= K; j++)   /* without random effects (a gls's joint fit) the fixed part alone */
+    for (int i = j; i <= K; i++)
+      scale_block(lmm_sys_L(s, i, j), lmm_sys_A(s, i, j), T && i < K ? T[i] : NULL, T && j < K ? T[j] : NULL,
+                  T && i == j && j < K, i == j);
+}
+
 int lmm_system_factor(lmm_system *s, double *const *T, lmm_stop *stop) {
   int K = s->K;
   s->first_kept = 0;
-  for (int j = K ? 1 : 0; j <= K; j++)   /* without random effects (a gls's joint fit) the fixed part alone */
-    for (int i = j; i <= K; i++)
-      scale_block(lmm_sys_L(s, i, j), lmm_sys_A(s, i, j), i < K ? T[i] : NULL, j < K ? T[j] : NULL, i == j && j < K, i == j);
+  later_from_a(s, T);
   if (K == 0) {   /* only the fixed part (a system from statistics, stats_fit.h): L's copy of it, then its factor */
     scale_block(lmm_sys_L(s, 0, 0), lmm_sys_A(s, 0, 0), NULL, NULL, 0, 1);
     return chol_block(lmm_sys_L(s, 0, 0), stop);
@@ -660,13 +668,11 @@ double lmm_system_logdet_z(const lmm_system *s) {
  * the first term's sum of log diag(L). */
 typedef struct kept_entry {
   double *T0, *R, logdet;
-  unsigned long used;   /* when last used (the least recently used is replaced) */
-  int full;
+  unsigned long used;   /* when last used (the least recently used is replaced); 0: empty */
 } kept_entry;
 
 struct lmm_first_kept {
   int n, q0;
-  size_t order;
   unsigned long clock;
   kept_entry *e;
   double *store;        /* the entries' T0 and R, one allocation */
@@ -693,7 +699,6 @@ int lmm_first_kept_new(const lmm_system *s, lmm_first_kept **out) {
   lmm_first_kept *k = lmm_calloc(1, sizeof *k);
   if (!k) return LMM_NOMEM;
   k->q0 = (int)q0;
-  k->order = order;
   k->T = lmm_calloc((size_t)s->K, sizeof *k->T);
   k->ident = lmm_calloc(nident, sizeof *k->ident);
   if (!k->T || !k->ident) {
@@ -732,7 +737,7 @@ void lmm_first_kept_free(lmm_first_kept *k) {
 static kept_entry *kept_find(lmm_first_kept *k, const double *T0) {
   size_t bytes = sizeof *T0 * (size_t)k->q0 * (size_t)k->q0;
   for (int i = 0; i < k->n; i++)
-    if (k->e[i].full && !memcmp(k->e[i].T0, T0, bytes)) return &k->e[i];
+    if (k->e[i].used && !memcmp(k->e[i].T0, T0, bytes)) return &k->e[i];
   return NULL;
 }
 
@@ -740,7 +745,7 @@ static kept_entry *kept_find(lmm_first_kept *k, const double *T0) {
 static kept_entry *kept_slot(lmm_first_kept *k) {
   kept_entry *best = &k->e[0];
   for (int i = 0; i < k->n; i++) {
-    if (!k->e[i].full) return &k->e[i];
+    if (!k->e[i].used) return &k->e[i];
     if (k->e[i].used < best->used) best = &k->e[i];
   }
   return best;
@@ -796,32 +801,26 @@ static void scale_tail(lmm_system *s, double *const *T) {
 
 int lmm_system_factor_kept(lmm_system *s, double *const *T, lmm_first_kept *k, lmm_stop *stop) {
   if (!k) return lmm_system_factor(s, T, stop);
-  int K = s->K;
   s->first_kept = 1;   /* whatever follows, the first term's blocks are not the factor's at T */
   kept_entry *e = kept_find(k, T[0]);
   if (e) {
     copy_lower(s, e->R, 0);
+    s->first_logdet = e->logdet;
   } else {
-    for (int j = 1; j <= K; j++)
-      for (int i = j; i <= K; i++) scale_block(lmm_sys_L(s, i, j), lmm_sys_A(s, i, j), NULL, NULL, 0, i == j);
+    later_from_a(s, NULL);
     k->T[0] = T[0];
     int rc = first_term(s, k->T, stop);
     if (rc) return rc;
-    double logdet = 0;
-    add_block_logdet(lmm_sys_L(s, 0, 0), &logdet);
+    s->first_logdet = 0;
+    add_block_logdet(lmm_sys_L(s, 0, 0), &s->first_logdet);
     if (k->n) {
       e = kept_slot(k);
       memcpy(e->T0, T[0], sizeof *e->T0 * (size_t)k->q0 * (size_t)k->q0);
       copy_lower(s, e->R, 1);
-      e->logdet = logdet;
-      e->full = 1;
+      e->logdet = s->first_logdet;
     }
-    s->first_logdet = logdet;
   }
-  if (e) {
-    e->used = ++k->clock;
-    s->first_logdet = e->logdet;
-  }
+  if (e) e->used = ++k->clock;
   scale_tail(s, T);
   return later_terms(s, stop);
 }

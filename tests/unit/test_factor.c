@@ -39,15 +39,26 @@ static test_table crossed_table(void) {
   return t;
 }
 
+/* The deviance's parts of a factor: log|L_Z|^2 and the fixed part's block (its lower triangle, F->rows square). */
+static void deviance_parts(const lmm_system *s, double *out, int *nout) {
+  const lmm_block *F = lmm_sys_L(s, s->K, s->K);
+  int k = 0;
+  out[k++] = lmm_system_logdet_z(s);
+  for (int j = 0; j < F->rows; j++)
+    for (int i = j; i < F->rows; i++) out[k++] = F->v[i + (size_t)j * (size_t)F->ld];
+  *nout = k;
+}
+
 /* The factor's log-determinant and the fixed part's block (p+1 = 3 square,
  * its lower triangle: the REML criterion's log|R_X| and pwrss) at T. */
 static void factor_at(lmm_system *s, double *const *T, double *logdet, double *fixed) {
+  double parts[16];
+  int n = 0;
   CHECK_INT(lmm_system_factor(s, T, NULL), LMM_OK);
-  *logdet = lmm_system_logdet_z(s);
-  const lmm_block *F = lmm_sys_L(s, s->K, s->K);
-  CHECK_INT(F->rows, 3);
-  for (int j = 0, k = 0; j < 3; j++)
-    for (int i = j; i < 3; i++) fixed[k++] = F->v[i + j * F->ld];
+  deviance_parts(s, parts, &n);
+  CHECK_INT(n, 7);   /* the log-determinant and 3 x 3's lower triangle */
+  *logdet = parts[0];
+  memcpy(fixed, parts + 1, sizeof *fixed * 6);
 }
 
 /* The factor of `formula` at T with its first term's pass on 1 to 4 parts: the same log-determinant and fixed
@@ -403,16 +414,6 @@ void test_factor_dense_tail(void) {
 }
 
 /* ---- the first term's updates kept by its T (lmm_system_factor_kept) ------------ */
-
-/* The deviance's parts of a factor: log|L_Z|^2 and the fixed part's block (its lower triangle, F->rows square). */
-static void deviance_parts(const lmm_system *s, double *out, int *nout) {
-  const lmm_block *F = lmm_sys_L(s, s->K, s->K);
-  int k = 0;
-  out[k++] = lmm_system_logdet_z(s);
-  for (int j = 0; j < F->rows; j++)
-    for (int i = j; i < F->rows; i++) out[k++] = F->v[i + (size_t)j * (size_t)F->ld];
-  *nout = k;
-}
 
 /* Kept updates give the plain factor's deviance parts, to rounding, whether the first term's T is met for the
  * first time, again (the later terms' T changed), after others, or after more others than there are copies, the
