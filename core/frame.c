@@ -3,6 +3,7 @@
 #include "alloc.h"
 #include "numfmt.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +39,16 @@ typedef struct slot {
  * only numbers below twice the levels (plus 2048), and grows by doubling,
  * so its size stays within 4 entries a level, the slots' 32 bytes a level
  * at most: memory stays with the levels. */
+/* The levels' texts are copied into chunks of TEXT_CHUNK bytes or more (the last one's `prev` the one before),
+ * not one allocation each, so that room for a batch's new levels is made before it (lmm_frame_reserve) and the
+ * feed's thread adds them without an allocator. */
+enum { TEXT_CHUNK = 1 << 16 };
+typedef struct text_chunk {
+  struct text_chunk *prev;
+  size_t used, cap;
+  char bytes[];
+} text_chunk;
+
 typedef struct level_table {
   level *lv;        /* in order of first appearance */
   int n, cap;
@@ -45,6 +56,7 @@ typedef struct level_table {
   size_t nslot;
   int *direct;
   size_t ndirect;
+  text_chunk *text;
 } level_table;
 
 static uint64_t hash_bytes(const char *s, size_t n) {
@@ -77,7 +89,10 @@ static uint64_t hash_short_text(const char *s, size_t n) {
 
 static void table_free(level_table *t) {
   if (!t) return;
-  for (int i = 0; i < t->n; i++) lmm_free(t->lv[i].text);
+  for (text_chunk *c = t->text, *prev; c; c = prev) {
+    prev = c->prev;
+    lmm_free(c);
+  }
   lmm_free(t->lv);
   lmm_free(t->slot);
   lmm_free(t->direct);
@@ -97,6 +112,20 @@ static int table_grow(level_table *t) {
   lmm_free(t->slot);
   t->slot = sl;
   t->nslot = ns;
+  return 0;
+}
+
+/* Whether n more bytes of text fit t's last chunk. */
+static int text_fits(const level_table *t, size_t n) { return t->text && t->text->cap - t->text->used >= n; }
+
+/* Room for n more bytes of text: a new chunk where the last has not that much; -1 out of memory. */
+static int text_room(level_table *t, size_t n) {
+  if (text_fits(t, n)) return 0;
+  size_t cap = n > TEXT_CHUNK ? n : TEXT_CHUNK;
+  text_chunk *c = lmm_malloc(lmm_size_add(sizeof *c, cap));
+  if (!c) return -1;
+  *c = (text_chunk){t->text, 0, cap};
+  t->text = c;
   return 0;
 }
 
@@ -148,7 +177,8 @@ static int table_intern(level_table *t, const char *text, size_t len, double num
     if (l->len == len && !memcmp(l->text, text, len)) return t->slot[k].idx - 1;
   }
   int full = (size_t)(t->n + 1) * 2 > t->nslot;
-  if (!may_alloc && (full || t->n == t->cap || text || direct_wants(t, num, t->n + 1))) return INTERN_NEEDS_MEMORY;
+  if (!may_alloc && (full || t->n == t->cap || (text ? !text_fits(t, len + 1) : direct_wants(t, num, t->n + 1))))
+    return INTERN_NEEDS_MEMORY;
   if (full) {   /* grown, the new level's slot is elsewhere */
     if (table_grow(t)) return INTERN_NOMEM;
     for (k = h & (t->nslot - 1); t->slot[k].idx; k = (k + 1) & (t->nslot - 1)) {}
@@ -161,7 +191,13 @@ static int table_intern(level_table *t, const char *text, size_t len, double num
     t->cap = cap;
   }
   level l = {NULL, len, num};
-  if (text && !(l.text = lmm_strndup(text, len))) return INTERN_NOMEM;
+  if (text) {
+    if (text_room(t, len + 1)) return INTERN_NOMEM;
+    l.text = t->text->bytes + t->text->used;
+    memcpy(l.text, text, len);
+    l.text[len] = 0;
+    t->text->used += len + 1;
+  }
   t->lv[t->n] = l;
   t->slot[k].hash = h;
   t->slot[k].kind = kind;
@@ -376,10 +412,61 @@ int lmm_frame_try_add_row(lmm_frame *fr, const lmm_value *cols, int64_t rowid, l
   return add_row(fr, cols, rowid, 0, err);
 }
 
-static int level_cmp(const void *a, const void *b) {
-  const level *x = *(level *const *)a, *y = *(level *const *)b;
+/* Room in one table for `more` new levels and `text` bytes of their text (where it holds text). */
+static int table_reserve(level_table *t, size_t more, size_t text) {
+  size_t n = (size_t)t->n;
+  while ((n + more + 1) * 2 > t->nslot)
+    if (table_grow(t)) return -1;
+  if ((size_t)t->cap < n + more) {
+    size_t cap = (size_t)t->cap * 2 > n + more ? (size_t)t->cap * 2 : n + more;
+    if (cap > INT_MAX) return -1;
+    level *g = lmm_realloc(t->lv, sizeof *g * cap);
+    if (!g) return -1;
+    t->lv = g;
+    t->cap = (int)cap;
+  }
+  return t->text && text_room(t, text) ? -1 : 0;
+}
+
+void lmm_frame_reserve(lmm_frame *fr, int rows, size_t text) {
+  lmm_error err = {0};
+  while (fr->cap && fr->n + (size_t)rows > fr->cap)
+    if (grow(fr, &err)) return;
+  for (int i = 0; i < fr->f->nvars; i++) {
+    level_table *t = fr->vars[i].table;
+    if (!t) continue;
+    size_t more = (size_t)rows < (size_t)t->n + 16 ? (size_t)rows : (size_t)t->n + 16;
+    if (table_reserve(t, more, lmm_size_add(text, more))) return;
+  }
+}
+
+static int level_cmp(const level *x, const level *y) {
   if (x->text && y->text) return lmm_label_cmp(x->text, x->len, y->text, y->len);
   return (x->num > y->num) - (x->num < y->num);
+}
+
+/* A level with a word that sorts as it does where the words differ: a text's first 8 bytes big-endian (zeros
+ * after its end), a number's bits turned so that their order is the numbers'.  Sorting these compares words
+ * in the array and reads a level (out of cache with many levels: 20,000 text ids) only where they tie. */
+typedef struct sort_key {
+  uint64_t key;
+  level *lv;
+} sort_key;
+
+static uint64_t level_key(const level *l) {
+  uint64_t k = 0;
+  if (l->text) {
+    for (size_t i = 0; i < 8; i++) k = k << 8 | (i < l->len ? (unsigned char)l->text[i] : 0);
+    return k;
+  }
+  memcpy(&k, &l->num, sizeof k);
+  return k >> 63 ? ~k : k | (uint64_t)1 << 63;
+}
+
+static int sort_key_cmp(const void *a, const void *b) {
+  const sort_key *x = a, *y = b;
+  if (x->key != y->key) return x->key < y->key ? -1 : 1;
+  return level_cmp(x->lv, y->lv);
 }
 
 /* Sort one variable's levels and recode its rows.  A column holding text is
@@ -410,15 +497,15 @@ static int settle_levels(lmm_frame *fr, lmm_frame_var *v, lmm_error *err) {
     lmm_free(as_text);
   }
   int n = t->n;
-  level **order = lmm_malloc(sizeof *order * (size_t)(n ? n : 1));
+  sort_key *order = lmm_malloc(sizeof *order * (size_t)(n ? n : 1));
   int *remap = lmm_malloc(sizeof *remap * (size_t)(n ? n : 1));
   v->levels = lmm_calloc((size_t)(n ? n : 1), sizeof *v->levels);
   v->level_len = lmm_malloc(sizeof *v->level_len * (size_t)(n ? n : 1));
   if (!order || !remap || !v->levels || !v->level_len) { lmm_free(order); lmm_free(remap); return lmm_nomem(err); }
   int m = 0;
   for (int i = 0; i < n; i++)
-    if (!v->has_text || t->lv[i].text) order[m++] = &t->lv[i];  /* stale numeric levels drop out */
-  qsort(order, (size_t)m, sizeof *order, level_cmp);
+    if (!v->has_text || t->lv[i].text) order[m++] = (sort_key){level_key(&t->lv[i]), &t->lv[i]};  /* stale numeric levels drop out */
+  qsort(order, (size_t)m, sizeof *order, sort_key_cmp);
   for (int i = 0; i < n; i++) remap[i] = -1;
   int rc = LMM_OK, nl = 0;
   /* R's factor() matches values to levels by their labels (15 significant
@@ -427,20 +514,21 @@ static int settle_levels(lmm_frame *fr, lmm_frame_var *v, lmm_error *err) {
    * by the same labels (lmm_row_eval_level). */
   for (int k = 0; k < m && !rc; k++) {
     char buf[32];
-    const char *text = order[k]->text;
-    size_t len = order[k]->len;
+    const level *l = order[k].lv;
+    const char *text = l->text;
+    size_t len = l->len;
     if (!text) {
-      lmm_format_number(order[k]->num, buf);
+      lmm_format_number(l->num, buf);
       text = buf;
       len = strlen(buf);
     }
     if (nl && !lmm_label_cmp(text, len, v->levels[nl - 1], (size_t)v->level_len[nl - 1])) {
-      remap[order[k] - t->lv] = nl - 1;
+      remap[l - t->lv] = nl - 1;
       continue;
     }
     if (!(v->levels[nl] = lmm_strndup(text, len))) { rc = lmm_nomem(err); break; }
     v->level_len[nl++] = (int)len;
-    remap[order[k] - t->lv] = nl - 1;
+    remap[l - t->lv] = nl - 1;
   }
   v->nlevels = nl;
   if (!rc)

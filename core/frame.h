@@ -67,6 +67,10 @@ int lmm_frame_add_row(lmm_frame *fr, const lmm_value *cols, int64_t rowid, lmm_e
  * be thread-safe (see feed.h). */
 enum { LMM_FRAME_NEEDS_MEMORY = 100 };
 int lmm_frame_try_add_row(lmm_frame *fr, const lmm_value *cols, int64_t rowid, lmm_error *err);
+/* Room made, where memory allows, for a batch of `rows` rows holding `text` bytes of text and the levels it may
+ * add (a table's room for new levels grows with the levels it has), so that lmm_frame_try_add_row seldom needs
+ * memory for them; a hint, whose failure only leaves that to lmm_frame_add_row. */
+void lmm_frame_reserve(lmm_frame *fr, int rows, size_t text);
 /* Sort levels and settle which plain columns are factors. */
 int lmm_frame_finish(lmm_frame *fr, lmm_error *err);
 void lmm_frame_free(lmm_frame *fr);

@@ -170,6 +170,10 @@ int lmm_text_number(const char *text, int len, double *x) {
   while (a < b && isspace((unsigned char)text[a])) a++;
   while (b > a && isspace((unsigned char)text[b - 1])) b--;
   if (a == b || b - a >= (int)sizeof buf) return 0;   /* no number is written in 64 characters or more */
+  /* strtod's numbers start, after a sign, with a digit, a point, inf or nan: a level like "s00012" is told
+   * here, once a value of every row, without strtod's setup (a comma: the decimal point of some locales) */
+  char c = text[a + (b - a > 1 && (text[a] == '+' || text[a] == '-'))];
+  if (!(isdigit((unsigned char)c) || c == '.' || c == ',' || c == 'i' || c == 'I' || c == 'n' || c == 'N')) return 0;
   memcpy(buf, text + a, (size_t)(b - a));
   buf[b - a] = 0;
   *x = strtod(buf, &end);

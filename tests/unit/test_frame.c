@@ -3,6 +3,7 @@
  * the column and the row. */
 #include "harness.h"
 #include <stdio.h>
+#include <stdlib.h>
 #include "helpers.h"
 
 static const lmm_frame_var *fvar(const lmm_model *m, const char *label) {
@@ -488,4 +489,62 @@ void test_frame_rows_bound(void) {
     }
     lmm_model_free(m);
   }
+}
+
+void test_frame_reserve(void) {
+  /* After lmm_frame_reserve, a batch's new text levels go in without memory (the feed's thread adds them):
+   * without it the first new level needs memory; a table of n levels has room for n + 16 more, so batches
+   * of that size never need memory while the table grows from 1 level to 5,000; a level longer than a chunk
+   * of the text store gets one of its own; every row keeps its level. */
+  enum { NID = 5000 };
+  static char ids[NID][12];
+  lmm_model *m = NULL;
+  lmm_error err = {0};
+  CHECK_INT(lmm_model_begin("y ~ 1 + (1|g)", NULL, NULL, &m, &err), LMM_OK);
+  if (!m) return;
+  int yc = strcmp(lmm_model_col(m, 0), "y") ? 1 : 0, bad = 0, refused = 0, batches = 0;
+  lmm_frame *fr = m->frame;
+  lmm_value row[2];
+  row[yc] = NUM(1);
+  for (int i = 0; i < NID; i++) snprintf(ids[i], sizeof ids[i], "id%06d", (i * 7919) % NID);
+  row[1 - yc] = TXTP(ids[0]);
+  CHECK_INT(lmm_frame_try_add_row(fr, row, 1, &err), LMM_FRAME_NEEDS_MEMORY);   /* no room made */
+  CHECK_INT(lmm_frame_add_row(fr, row, 1, &err), LMM_OK);
+  for (int r = 1; r < NID; batches++) {
+    int batch = (int)fr->n + 16;
+    lmm_frame_reserve(fr, batch, (size_t)batch * 9);
+    for (int k = r; k < r + batch && k < NID; k++) {
+      row[1 - yc] = TXTP(ids[k]);
+      int rc = lmm_frame_try_add_row(fr, row, k + 1, &err);
+      if (rc == LMM_FRAME_NEEDS_MEMORY) {
+        refused++;
+        rc = lmm_frame_add_row(fr, row, k + 1, &err);
+      }
+      bad += rc != LMM_OK;
+    }
+    r += batch;
+  }
+  CHECK_INT(bad, 0);
+  CHECK_INT(refused, 0);
+  CHECK(batches >= 8);
+  char *big = malloc(100001);
+  CHECK(big != NULL);
+  if (!big) { lmm_model_free(m); return; }
+  memset(big, 'z', 100000);
+  big[100000] = 0;
+  lmm_frame_reserve(fr, 1, 100000);
+  row[1 - yc] = TXTP(big);
+  CHECK_INT(lmm_frame_try_add_row(fr, row, NID + 1, &err), LMM_OK);
+  CHECK_INT(lmm_frame_finish(fr, &err), LMM_OK);
+  const lmm_frame_var *g = fvar(m, "g");
+  CHECK(g != NULL);
+  if (g) {
+    CHECK_INT(g->nlevels, NID + 1);
+    for (int k = 0; k < NID; k++) bad += strcmp(g->levels[g->code[k]], ids[k]) != 0;
+    CHECK_INT(bad, 0);
+    CHECK_INT(g->level_len[NID], 100000);
+    CHECK_INT(g->code[NID], NID);
+  }
+  free(big);
+  lmm_model_free(m);
 }

@@ -81,6 +81,7 @@ int main(void) {
   RUN(test_frame_text_levels);
   RUN(test_frame_numeric_levels);
   RUN(test_frame_text_keys);
+  RUN(test_frame_reserve);
   RUN(test_frame_many_levels);
   RUN(test_frame_rows_bound);
   RUN(test_frame_null_rows);
