@@ -1,7 +1,10 @@
 """The fit rows r2_marginal and r2_conditional (Nakagawa & Schielzeth's R², checked against R in
 test_reference through make_r2.R's cases) in saved models: a new saved model keeps them and lmm_tidy gives
 them back; a model saved before they existed (its rows without them) still loads, predicts and is opened
-on its data again, and lmm_tidy gives its rows as saved."""
+on its data again, and lmm_tidy gives its rows as saved.  On data large enough that the pass over the rows
+runs in parts (r2.c), both R²s equal the definition computed here from the fit's own estimates."""
+import math
+
 from harness import fit
 
 SLEEP = ("sleepstudy", "Reaction ~ Days + (Days|Subject)")
@@ -31,3 +34,28 @@ def run(t, db):
     aug = db.execute("SELECT count(*), total(resid) FROM lmm_augment('r2_old')").fetchone()
     t.ok(aug[0] == 180, "an old saved model is opened on its data again (lmm_augment): %r" % (aug,))
     db.execute("DELETE FROM lmm_models WHERE name IN ('r2_new', 'r2_old')")
+    large(t, db)
+
+
+def large(t, db):
+    """60,000 rows, random slopes: the R²s from lmm_fit's estimates, computed row by row in Python."""
+    db.execute("CREATE TEMP TABLE r2_large AS WITH RECURSIVE i(k) AS (SELECT 0 UNION ALL SELECT k + 1 FROM i "
+               "WHERE k < 59999) SELECT k % 300 AS g, ((k * 7919) % 1000) / 100.0 AS x, "
+               "2 + 0.5 * ((k * 7919) % 1000) / 100.0 + ((k % 300) * 37 % 11) / 5.0 "
+               "+ ((k % 300) * 13 % 7) / 20.0 * ((k * 7919) % 1000) / 100.0 + ((k * 104729) % 1000) / 500.0 AS y FROM i")
+    rows = fit(db, "r2_large", "y ~ x + (1 + x | g)")
+    est = {(r["effect"], r["term"]): r["estimate"] for r in rows}
+    b0, b1 = est[("fixed", "(Intercept)")], est[("fixed", "x")]
+    s0, s1, c = est[("ran_pars", "sd__(Intercept)")], est[("ran_pars", "sd__x")], est[("ran_pars", "cor__(Intercept).x")]
+    sigma = est[("ran_pars", "sd__Observation")]
+    xs = [r[0] for r in db.execute("SELECT x FROM r2_large")]
+    eta = [b0 + b1 * x for x in xs]
+    mean = math.fsum(eta) / len(eta)
+    vf = math.fsum((e - mean) ** 2 for e in eta) / (len(eta) - 1)
+    vr = math.fsum(s0 * s0 + 2 * c * s0 * s1 * x + s1 * s1 * x * x for x in xs) / len(xs)
+    total = vf + vr + sigma * sigma
+    want = {"r2_marginal": vf / total, "r2_conditional": (vf + vr) / total}
+    got = {k: est[("fit", k)] for k in R2}
+    t.ok(all(abs(got[k] - want[k]) <= 1e-12 * want[k] for k in R2) and 0.05 < want["r2_marginal"] < 0.95,
+         "R² of 60,000 rows, the pass in parts: %r, by definition %r" % (got, want))
+    db.execute("DROP TABLE r2_large")
