@@ -23,6 +23,9 @@ typedef struct lmm_error {
   char msg[512];
 } lmm_error;
 
+/* An error with nothing in it, as {0} makes one, without writing its 512 bytes: for a loop's every row. */
+#define LMM_NO_ERROR(e) ((e).code = 0, (e).msg[0] = 0)
+
 /* Record a formatted message; returns code so callers can `return lmm_fail(...)`. */
 int lmm_fail(lmm_error *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -164,7 +164,8 @@ static void agg_step(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
       return;
     }
   }
-  lmm_error err = {0};
+  lmm_error err;
+  LMM_NO_ERROR(err);
   if (lmm_model_add_row(s->model, s->vals, s->nrow, &err)) agg_fail_with(ctx, s, &err);
 }
 

@@ -383,7 +383,8 @@ static int scan_row(scan *sc, sqlite3_value *rowid, sqlite3_value *const *x) {
     int rc = read_value(sc, i, x[i], id, &sc->vals[i]);
     if (rc != SQLITE_OK) return rc;
   }
-  lmm_error err = {0};
+  lmm_error err;
+  LMM_NO_ERROR(err);
   if (!sc->each(sc->ctx, sc->vals, sc->row, sc->rowid ? &id : NULL, &err)) return SQLITE_OK;
   return lmm_sql_error(sc->errmsg, NULL, &err);
 }
