@@ -22,7 +22,7 @@
 #include <stdint.h>
 #include <string.h>
 
-enum { CHUNK = 256 };             /* rows of [X y] taken at a time */
+enum { CHUNK = 512 };             /* rows of [X y] taken at a time */
 enum { PARTS = 2 };               /* parts of a large pass */
 enum { PARALLEL_ROWS = 50000 };   /* below this a pass is one part */
 
