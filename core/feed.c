@@ -100,6 +100,7 @@ static int settle(lmm_feed *f) {
 static int hand_over(lmm_feed *f) {
   int rc = settle(f);
   if (rc) return rc;
+  /* here, where the thread holds nothing (settled), room for the batch, which the thread may not allocate */
   lmm_frame_reserve(f->fr, f->b[f->filling].nrows, f->b[f->filling].ntext);
   if (!f->started) f->started = pthread_create(&f->thread, NULL, consume, f) == 0 ? 1 : -1;
   f->b[f->filling].done = 0;

@@ -31,6 +31,17 @@ typedef struct slot {
   int kind;         /* KEY_* */
 } slot;
 
+/* The levels' texts are copied into chunks (the last one's `prev` the one before), not one allocation each, so
+ * that room for a batch's new levels is made before it (lmm_frame_reserve) and the feed's thread adds them
+ * without an allocator.  A new chunk is twice the last or more (from TEXT_CHUNK_FIRST), so the tails left
+ * unused in the chunks before it are less than it: memory stays within a few times the levels' texts. */
+enum { TEXT_CHUNK_FIRST = 1 << 10 };
+typedef struct text_chunk {
+  struct text_chunk *prev;
+  size_t used, cap;
+  char bytes[];
+} text_chunk;
+
 /* Whole numbers 0 <= v < ndirect (the ids most groupings hold) are found by
  * direct[v] = index + 1 before the slots are probed: the slots of many levels
  * are out of cache, and a probe at random there costs a miss per row, where
@@ -39,16 +50,6 @@ typedef struct slot {
  * only numbers below twice the levels (plus 2048), and grows by doubling,
  * so its size stays within 4 entries a level, the slots' 32 bytes a level
  * at most: memory stays with the levels. */
-/* The levels' texts are copied into chunks of TEXT_CHUNK bytes or more (the last one's `prev` the one before),
- * not one allocation each, so that room for a batch's new levels is made before it (lmm_frame_reserve) and the
- * feed's thread adds them without an allocator. */
-enum { TEXT_CHUNK = 1 << 16 };
-typedef struct text_chunk {
-  struct text_chunk *prev;
-  size_t used, cap;
-  char bytes[];
-} text_chunk;
-
 typedef struct level_table {
   level *lv;        /* in order of first appearance */
   int n, cap;
@@ -57,6 +58,7 @@ typedef struct level_table {
   int *direct;
   size_t ndirect;
   text_chunk *text;
+  size_t longest;   /* the longest level text so far */
 } level_table;
 
 static uint64_t hash_bytes(const char *s, size_t n) {
@@ -121,7 +123,8 @@ static int text_fits(const level_table *t, size_t n) { return t->text && t->text
 /* Room for n more bytes of text: a new chunk where the last has not that much; -1 out of memory. */
 static int text_room(level_table *t, size_t n) {
   if (text_fits(t, n)) return 0;
-  size_t cap = n > TEXT_CHUNK ? n : TEXT_CHUNK;
+  size_t cap = t->text ? lmm_size_mul(t->text->cap, 2) : TEXT_CHUNK_FIRST;
+  if (cap < n) cap = n;
   text_chunk *c = lmm_malloc(lmm_size_add(sizeof *c, cap));
   if (!c) return -1;
   *c = (text_chunk){t->text, 0, cap};
@@ -159,7 +162,7 @@ enum { INTERN_NOMEM = -1, INTERN_NEEDS_MEMORY = -2 };
 
 /* Index of a level, added on first sight; INTERN_NOMEM when out of memory,
  * and INTERN_NEEDS_MEMORY, changing nothing, when a new level would need
- * memory and may_alloc is 0 (the tables are full, or its text needs a copy). */
+ * memory and may_alloc is 0 (the tables are full, or its text does not fit the text store's room). */
 static int table_intern(level_table *t, const char *text, size_t len, double num, int may_alloc) {
   int *d = text ? NULL : direct_entry(t, num);
   if (d && *d) return *d - 1;
@@ -197,6 +200,7 @@ static int table_intern(level_table *t, const char *text, size_t len, double num
     memcpy(l.text, text, len);
     l.text[len] = 0;
     t->text->used += len + 1;
+    if (len > t->longest) t->longest = len;
   }
   t->lv[t->n] = l;
   t->slot[k].hash = h;
@@ -412,7 +416,8 @@ int lmm_frame_try_add_row(lmm_frame *fr, const lmm_value *cols, int64_t rowid, l
   return add_row(fr, cols, rowid, 0, err);
 }
 
-/* Room in one table for `more` new levels and `text` bytes of their text (where it holds text). */
+/* Room in one table for `more` new levels, and where it holds text, for theirs: `text` bytes at most (the
+ * batch's), and as many as `more` levels as long as its longest would take. */
 static int table_reserve(level_table *t, size_t more, size_t text) {
   size_t n = (size_t)t->n;
   while ((n + more + 1) * 2 > t->nslot)
@@ -420,12 +425,13 @@ static int table_reserve(level_table *t, size_t more, size_t text) {
   if ((size_t)t->cap < n + more) {
     size_t cap = (size_t)t->cap * 2 > n + more ? (size_t)t->cap * 2 : n + more;
     if (cap > INT_MAX) return -1;
-    level *g = lmm_realloc(t->lv, sizeof *g * cap);
+    level *g = lmm_realloc(t->lv, lmm_size_mul(sizeof *g, cap));
     if (!g) return -1;
     t->lv = g;
     t->cap = (int)cap;
   }
-  return t->text && text_room(t, text) ? -1 : 0;
+  size_t levels = lmm_size_mul(more, t->longest + 1);
+  return t->text && text_room(t, levels < text ? levels : text) ? -1 : 0;
 }
 
 void lmm_frame_reserve(lmm_frame *fr, int rows, size_t text) {
@@ -436,8 +442,19 @@ void lmm_frame_reserve(lmm_frame *fr, int rows, size_t text) {
     level_table *t = fr->vars[i].table;
     if (!t) continue;
     size_t more = (size_t)rows < (size_t)t->n + 16 ? (size_t)rows : (size_t)t->n + 16;
-    if (table_reserve(t, more, lmm_size_add(text, more))) return;
+    if (table_reserve(t, more, lmm_size_add(text, more))) return;   /* each level's text and its NUL */
   }
+}
+
+size_t lmm_frame_text_held(const lmm_frame *fr, int var, size_t *used) {
+  size_t held = 0;
+  *used = 0;
+  const level_table *t = fr->vars[var].table;
+  for (const text_chunk *c = t ? t->text : NULL; c; c = c->prev) {
+    held += c->cap;
+    *used += c->used;
+  }
+  return held;
 }
 
 static int level_cmp(const level *x, const level *y) {

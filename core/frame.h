@@ -61,8 +61,8 @@ void lmm_frame_expect_rows(lmm_frame *fr, uint64_t bound);
 /* cols has formula->ncols values; rowid names the row in messages. */
 int lmm_frame_add_row(lmm_frame *fr, const lmm_value *cols, int64_t rowid, lmm_error *err);
 /* The same without allocating: a row that needs memory (a column's first
- * or next storage, a level that does not fit the tables, a text level's
- * copy) returns LMM_FRAME_NEEDS_MEMORY and is to be added again by
+ * or next storage, a level that does not fit the tables or its text the
+ * room made for texts) returns LMM_FRAME_NEEDS_MEMORY and is to be added again by
  * lmm_frame_add_row; for a second thread beside an allocator that may not
  * be thread-safe (see feed.h). */
 enum { LMM_FRAME_NEEDS_MEMORY = 100 };
@@ -71,6 +71,8 @@ int lmm_frame_try_add_row(lmm_frame *fr, const lmm_value *cols, int64_t rowid, l
  * add (a table's room for new levels grows with the levels it has), so that lmm_frame_try_add_row seldom needs
  * memory for them; a hint, whose failure only leaves that to lmm_frame_add_row. */
 void lmm_frame_reserve(lmm_frame *fr, int rows, size_t text);
+/* Bytes the text store of variable var's levels holds, and in *used the bytes its texts take (with a NUL each). */
+size_t lmm_frame_text_held(const lmm_frame *fr, int var, size_t *used);
 /* Sort levels and settle which plain columns are factors. */
 int lmm_frame_finish(lmm_frame *fr, lmm_error *err);
 void lmm_frame_free(lmm_frame *fr);

@@ -31,7 +31,8 @@ enum { R2_PARTS = 2, R2_PARALLEL_ROWS = 50000 };
 typedef struct r2_part {
   size_t r0, r1;
   double *X, *Z, *eta;                 /* a chunk's X (R2_CHUNK x p), one term's Z (R2_CHUNK x q), X beta */
-  double shift;                        /* X beta at the part's first row: the moments are of X beta less it */
+  double *x0;                          /* X's part's first row: the moments are of (x - x0)' beta ... */
+  long double shift;                   /* ... and x0' beta is their shift */
   long double n, mean, m2, vr;
 } r2_part;
 
@@ -62,13 +63,18 @@ static int r2_rows(void *arg, int part) {
     if (part == 0 ? lmm_stop_asked(job->stop) : lmm_stop_seen(job->stop)) return LMM_INTERRUPTED;
     int m = pt->r1 - r0 < R2_CHUNK ? (int)(pt->r1 - r0) : R2_CHUNK;
     lmm_design_x_rows(d, NULL, r0, m, X, m);
+    /* about the part's first row, in X before beta: a large intercept beside a small spread leaves no
+     * rounding of its own in the products, and a constant X beta (an intercept alone) has no spread at all */
+    if (r0 == pt->r0) {
+      pt->shift = 0;
+      for (int j = 0; j < p; j++) {
+        pt->x0[j] = X[(size_t)j * m];
+        pt->shift += (long double)pt->x0[j] * job->b[j];
+      }
+    }
     for (int i = 0; i < m; i++) eta[i] = 0;
     for (int j = 0; j < p; j++)
-      for (int i = 0; i < m; i++) eta[i] += X[i + (size_t)j * m] * job->b[j];
-    /* about the part's first value, so that a constant X beta (an intercept alone) has no spread, not the
-     * rounding of its mean */
-    if (r0 == pt->r0) pt->shift = eta[0];
-    for (int i = 0; i < m; i++) eta[i] -= pt->shift;
+      for (int i = 0; i < m; i++) eta[i] += (X[i + (size_t)j * m] - pt->x0[j]) * job->b[j];
     double cm = 0, c2 = 0;
     for (int i = 0; i < m; i++) cm += eta[i];
     cm /= m;
@@ -109,7 +115,8 @@ int lmm_r2_nakagawa(const lmm_design *d, const lmm_fit *f, double sigma, lmm_sto
     pt->X = lmm_malloc_array(lmm_size_mul(R2_CHUNK, (size_t)(p ? p : 1)), sizeof *pt->X);
     pt->Z = lmm_malloc_array(lmm_size_mul(R2_CHUNK, (size_t)(qmax ? qmax : 1)), sizeof *pt->Z);
     pt->eta = lmm_malloc_array(R2_CHUNK, sizeof *pt->eta);
-    if (!pt->X || !pt->Z || !pt->eta) rc = LMM_NOMEM;
+    pt->x0 = lmm_malloc_array((size_t)(p ? p : 1), sizeof *pt->x0);
+    if (!pt->X || !pt->Z || !pt->eta || !pt->x0) rc = LMM_NOMEM;
   }
   if (rc) {
     rc = lmm_nomem(err);
@@ -135,6 +142,7 @@ done:
     lmm_free(job.part[k].X);
     lmm_free(job.part[k].Z);
     lmm_free(job.part[k].eta);
+    lmm_free(job.part[k].x0);
   }
   lmm_free(b);
   lmm_free(sd);

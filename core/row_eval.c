@@ -177,7 +177,7 @@ int lmm_text_number(const char *text, int len, double *x) {
   memcpy(buf, text + a, (size_t)(b - a));
   buf[b - a] = 0;
   *x = strtod(buf, &end);
-  return *end == 0;
+  return end == buf + (b - a);   /* the whole text: a NUL inside ends strtod's reading, not the text */
 }
 
 /* Whether text[0..len) is one of the '|'-separated texts of na. */

@@ -38,24 +38,30 @@ def run(t, db):
 
 
 def large(t, db):
-    """60,000 rows, random slopes: the R²s from lmm_fit's estimates, computed row by row in Python."""
+    """60,000 rows, random slopes, x's distribution unlike in the two halves the pass is cut into (r2.c): the
+    R²s from lmm_fit's estimates, computed row by row in Python; and the same with 1e7 added to y and its
+    spread times 1e-3, where X beta's mean is 1e9 times its spread (the fixed part's variance is b1² var(x),
+    computed so in Python: b0 + b1 x in double would keep no digit of it)."""
     db.execute("CREATE TEMP TABLE r2_large AS WITH RECURSIVE i(k) AS (SELECT 0 UNION ALL SELECT k + 1 FROM i "
-               "WHERE k < 59999) SELECT k % 300 AS g, ((k * 7919) % 1000) / 100.0 AS x, "
-               "2 + 0.5 * ((k * 7919) % 1000) / 100.0 + ((k % 300) * 37 % 11) / 5.0 "
-               "+ ((k % 300) * 13 % 7) / 20.0 * ((k * 7919) % 1000) / 100.0 + ((k * 104729) % 1000) / 500.0 AS y FROM i")
-    rows = fit(db, "r2_large", "y ~ x + (1 + x | g)")
-    est = {(r["effect"], r["term"]): r["estimate"] for r in rows}
-    b0, b1 = est[("fixed", "(Intercept)")], est[("fixed", "x")]
-    s0, s1, c = est[("ran_pars", "sd__(Intercept)")], est[("ran_pars", "sd__x")], est[("ran_pars", "cor__(Intercept).x")]
-    sigma = est[("ran_pars", "sd__Observation")]
+               "WHERE k < 59999), v AS (SELECT k, k % 300 AS g, ((k * 7919) % 1000) / 100.0 * (1 + k / 20000) AS x "
+               "FROM i) SELECT g, x, 2 + 0.5 * x + (g * 37 % 11) / 5.0 + (g * 13 % 7) / 20.0 * x "
+               "+ ((k * 104729) % 1000) / 500.0 AS y FROM v")
+    db.execute("CREATE TEMP VIEW r2_shifted AS SELECT g, x, 1e7 + 1e-3 * y AS y FROM r2_large")
     xs = [r[0] for r in db.execute("SELECT x FROM r2_large")]
-    eta = [b0 + b1 * x for x in xs]
-    mean = math.fsum(eta) / len(eta)
-    vf = math.fsum((e - mean) ** 2 for e in eta) / (len(eta) - 1)
-    vr = math.fsum(s0 * s0 + 2 * c * s0 * s1 * x + s1 * s1 * x * x for x in xs) / len(xs)
-    total = vf + vr + sigma * sigma
-    want = {"r2_marginal": vf / total, "r2_conditional": (vf + vr) / total}
-    got = {k: est[("fit", k)] for k in R2}
-    t.ok(all(abs(got[k] - want[k]) <= 1e-12 * want[k] for k in R2) and 0.05 < want["r2_marginal"] < 0.95,
-         "R² of 60,000 rows, the pass in parts: %r, by definition %r" % (got, want))
+    mx = math.fsum(xs) / len(xs)
+    var_x = math.fsum((x - mx) ** 2 for x in xs) / (len(xs) - 1)
+    # (shifted: its estimates themselves hold about 12 digits, y's 1e7 beside a spread of 1e-3)
+    for src, tol in (("r2_large", 1e-12), ("r2_shifted", 1e-11)):
+        est = {(r["effect"], r["term"]): r["estimate"] for r in fit(db, src, "y ~ x + (1 + x | g)")}
+        b1 = est[("fixed", "x")]
+        s0, s1, c = est[("ran_pars", "sd__(Intercept)")], est[("ran_pars", "sd__x")], est[("ran_pars", "cor__(Intercept).x")]
+        sigma = est[("ran_pars", "sd__Observation")]
+        vf = b1 * b1 * var_x
+        vr = math.fsum(s0 * s0 + 2 * c * s0 * s1 * x + s1 * s1 * x * x for x in xs) / len(xs)
+        total = vf + vr + sigma * sigma
+        want = {"r2_marginal": vf / total, "r2_conditional": (vf + vr) / total}
+        got = {k: est[("fit", k)] for k in R2}
+        t.ok(all(abs(got[k] - want[k]) <= tol * want[k] for k in R2) and 0.05 < want["r2_marginal"] < 0.95,
+             "R² of 60,000 rows (%s), the pass in parts: %r, by definition %r" % (src, got, want))
+    db.execute("DROP VIEW r2_shifted")
     db.execute("DROP TABLE r2_large")

@@ -494,8 +494,9 @@ void test_frame_rows_bound(void) {
 void test_frame_reserve(void) {
   /* After lmm_frame_reserve, a batch's new text levels go in without memory (the feed's thread adds them):
    * without it the first new level needs memory; a table of n levels has room for n + 16 more, so batches
-   * of that size never need memory while the table grows from 1 level to 5,000; a level longer than a chunk
-   * of the text store gets one of its own; every row keeps its level. */
+   * of that size never need memory while the table grows from 1 level to 5,000; many batches of known
+   * levels leave the text store near the size of its texts; a level longer than any before needs memory,
+   * and longer than a chunk of the store gets one of its own; every row keeps its level. */
   enum { NID = 5000 };
   static char ids[NID][12];
   lmm_model *m = NULL;
@@ -527,14 +528,28 @@ void test_frame_reserve(void) {
   CHECK_INT(bad, 0);
   CHECK_INT(refused, 0);
   CHECK(batches >= 8);
+  /* a thousand batches of 3,000 rows with few new levels each (ids in order): the store stays near its texts */
+  for (int b = 0; b < 1000; b++) {
+    lmm_frame_reserve(fr, 3000, 3000 * 9);
+    for (int k = 0; k < 3000; k++) {
+      row[1 - yc] = TXTP(ids[(b * 5 + k / 600) % NID]);
+      bad += lmm_frame_try_add_row(fr, row, (int64_t)fr->n + 1, &err) != LMM_OK;
+    }
+  }
+  CHECK_INT(bad, 0);
+  size_t used, held = lmm_frame_text_held(fr, var_index(m->formula, "g"), &used);
+  CHECK_INT((long)used, NID * 9L);
+  CHECK(held < 4 * used);
   char *big = malloc(100001);
   CHECK(big != NULL);
   if (!big) { lmm_model_free(m); return; }
   memset(big, 'z', 100000);
   big[100000] = 0;
-  lmm_frame_reserve(fr, 1, 100000);
+  lmm_frame_reserve(fr, 1, 100000);   /* room for a level as long as the longest so far, not for this one */
   row[1 - yc] = TXTP(big);
-  CHECK_INT(lmm_frame_try_add_row(fr, row, NID + 1, &err), LMM_OK);
+  CHECK_INT(lmm_frame_try_add_row(fr, row, (int64_t)fr->n + 1, &err), LMM_FRAME_NEEDS_MEMORY);
+  CHECK_INT(lmm_frame_add_row(fr, row, (int64_t)fr->n + 1, &err), LMM_OK);
+  size_t rows = fr->n;
   CHECK_INT(lmm_frame_finish(fr, &err), LMM_OK);
   const lmm_frame_var *g = fvar(m, "g");
   CHECK(g != NULL);
@@ -543,7 +558,7 @@ void test_frame_reserve(void) {
     for (int k = 0; k < NID; k++) bad += strcmp(g->levels[g->code[k]], ids[k]) != 0;
     CHECK_INT(bad, 0);
     CHECK_INT(g->level_len[NID], 100000);
-    CHECK_INT(g->code[NID], NID);
+    CHECK_INT(g->code[rows - 1], NID);
   }
   free(big);
   lmm_model_free(m);

@@ -76,6 +76,20 @@ void test_row_eval_text(void) {
   CHECK_INT(lmm_text_number("12abc", 2, &v), 1);   /* only len bytes are read */
   CHECK_INT(lmm_text_number("", 0, &v), 0);
   CHECK_INT(lmm_text_number("  ", 2, &v), 0);
+  /* a NUL inside is a character of the text: no number ends there (SQLite's text may hold one) */
+  CHECK_INT(lmm_text_number("3\0abc", 5, &v), 0);
+  CHECK_INT(lmm_text_number("\0abc", 4, &v), 0);
+  CHECK_INT(lmm_text_number("3\0", 2, &v), 0);
+  /* texts that no number starts: told before strtod, with strtod's answers kept for those it reads */
+  CHECK_INT(lmm_text_number("s00012", 6, &v), 0);
+  CHECK_INT(lmm_text_number("-x", 2, &v), 0);
+  CHECK_INT(lmm_text_number("+", 1, &v), 0);
+  CHECK_INT(lmm_text_number("-.5", 3, &v), 1);
+  CHECK_NEAR(v, -0.5, 0);
+  CHECK_INT(lmm_text_number("Inf", 3, &v), 1);
+  CHECK(isinf(v) && v > 0);
+  CHECK_INT(lmm_text_number(" -nan", 5, &v), 1);
+  CHECK(isnan(v));
   lmm_formula *f = parse_ok("y ~ x + g", NULL);
   lmm_row_eval *ev = NULL;
   lmm_error err = {0};
