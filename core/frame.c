@@ -151,7 +151,7 @@ static void direct_cover(level_table *t, double num) {
   if (!direct_wants(t, num, t->n)) return;
   size_t nd = t->ndirect ? t->ndirect : 1024;
   while ((double)nd <= num) nd *= 2;
-  int *g = lmm_realloc(t->direct, sizeof *g * nd);
+  int *g = lmm_realloc(t->direct, lmm_size_mul(sizeof *g, nd));
   if (!g) return;
   memset(g + t->ndirect, 0, sizeof *g * (nd - t->ndirect));
   t->direct = g;
@@ -187,8 +187,9 @@ static int table_intern(level_table *t, const char *text, size_t len, double num
     for (k = h & (t->nslot - 1); t->slot[k].idx; k = (k + 1) & (t->nslot - 1)) {}
   }
   if (t->n == t->cap) {
+    if (t->cap > INT_MAX / 2) return INTERN_NOMEM;   /* levels are counted in int */
     int cap = t->cap ? 2 * t->cap : 16;
-    level *g = lmm_realloc(t->lv, sizeof *g * (size_t)cap);
+    level *g = lmm_realloc(t->lv, lmm_size_mul(sizeof *g, (size_t)cap));
     if (!g) return INTERN_NOMEM;
     t->lv = g;
     t->cap = cap;
@@ -282,7 +283,7 @@ void lmm_frame_free(lmm_frame *fr) {
 static int start_column(lmm_frame *fr, size_t size, void **out, double fill, int may_alloc, lmm_error *err) {
   if (*out) return LMM_OK;
   if (!may_alloc) return LMM_FRAME_NEEDS_MEMORY;
-  if (!(*out = lmm_malloc(size * (fr->cap ? fr->cap : 1)))) return lmm_nomem(err);
+  if (!(*out = lmm_malloc_array(fr->cap ? fr->cap : 1, size))) return lmm_nomem(err);
   for (size_t r = 0; r < fr->n; r++) {
     if (size == sizeof(double)) ((double *)*out)[r] = fill;
     else ((int *)*out)[r] = (int)fill;
@@ -344,8 +345,8 @@ static int keep_dropped(lmm_frame *fr, int may_alloc, lmm_error *err) {
     lmm_frame_var *v = &fr->vars[__builtin_ctzll(t)];
     if (v->ndropped_x < v->cap_dropped_x) continue;
     if (!may_alloc) return LMM_FRAME_NEEDS_MEMORY;
-    size_t cap = v->cap_dropped_x ? 2 * v->cap_dropped_x : 64;
-    double *g = lmm_realloc(v->dropped_x, sizeof *g * cap);
+    size_t cap = v->cap_dropped_x ? lmm_size_mul(v->cap_dropped_x, 2) : 64;
+    double *g = lmm_realloc(v->dropped_x, lmm_size_mul(sizeof *g, cap));
     if (!g) return lmm_nomem(err);
     v->dropped_x = g;
     v->cap_dropped_x = cap;
