@@ -191,11 +191,6 @@ static void map_level(const lmm_system *s, const int *atoff, int *at, int c) {
   }
 }
 
-/* Whether to stop: part 0 asks, the others see its answer (stop.h). */
-static int part_stopped(acc_job *job, int part) {
-  return part == 0 ? lmm_stop_asked(job->stop) : lmm_stop_seen(job->stop);
-}
-
 /* The chunk's X (m x p) times Rinv = R^-1 (upper), in place.  A wide X goes
  * by column groups of a step each, from the last: group [c, c+w) is
  * X[:, c:c+w] Rinv[c:c+w, c:c+w] plus X[:, 0:c] Rinv[0:c, c:c+w], whose
@@ -209,7 +204,7 @@ static int times_rinv(acc_job *job, int part, int m, int p, double *B) {
   }
   if (w < 16) w = 16;
   for (int c = (p - 1) / w * w; c >= 0; c -= w) {
-    if (part_stopped(job, part)) return 1;
+    if (lmm_stop_part(job->stop, part)) return 1;
     int cw = p - c < w ? p - c : w;
     double *Bc = B + (size_t)c * CHUNK;
     cblas_dtrmm(CblasColMajor, CblasRight, CblasUpper, CblasNoTrans, CblasNonUnit, m, cw, 1.0, Rinv + c + (size_t)c * p, p, Bc,
@@ -229,7 +224,7 @@ static int add_crossprod(acc_job *job, int part, int m, int p1, const double *B,
   }
   if (w < 16) w = 16;
   for (int c = 0; c < p1; c += w) {
-    if (part_stopped(job, part)) return 1;
+    if (lmm_stop_part(job->stop, part)) return 1;
     int cw = p1 - c < w ? p1 - c : w;
     const double *Bc = B + (size_t)c * CHUNK;
     double *Cc = C + c + (size_t)c * p1;
@@ -254,7 +249,7 @@ static int accumulate_part(void *arg, int part) {
   const int *zoff = job->zoff;
   for (size_t r0 = pt->r0; r0 < pt->r1; r0 += CHUNK) {
     int m = pt->r1 - r0 < CHUNK ? (int)(pt->r1 - r0) : CHUNK;
-    if (part_stopped(job, part)) return LMM_INTERRUPTED;
+    if (lmm_stop_part(job->stop, part)) return LMM_INTERRUPTED;
     const uint32_t *idx = job->order ? job->order + r0 : NULL;
     xy_chunk(d, idx, r0, m, B);
     z_chunk(s, d, zoff, idx, job->start0, r0, m, pt->Zc, pt->Gc);

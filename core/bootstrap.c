@@ -166,7 +166,7 @@ static int run_part(void *arg, int part) {
   part_state *ps = &R->part[part];
   for (;;) {
     if (__atomic_load_n(&R->abort, __ATOMIC_RELAXED)) return LMM_OK;
-    if (part == 0 ? lmm_stop_asked(R->stop) : lmm_stop_seen(R->stop)) {
+    if (lmm_stop_part(R->stop, part)) {
       ps->err.code = LMM_INTERRUPTED;
       return LMM_INTERRUPTED;
     }

@@ -467,15 +467,12 @@ typedef struct first_term_job { lmm_system *s; double *const *T; lmm_stop *stop;
  * clock a few tens of nanoseconds. */
 enum { LEVELS_A_STEP = 64 };
 
-/* Whether to stop: part 0, on the caller's thread, asks; the others see its answer. */
-static int part_stopped(lmm_stop *stop, int part) { return part == 0 ? lmm_stop_asked(stop) : lmm_stop_seen(stop); }
-
 /* One part's share of the first term's levels (see lmm_system.split). */
 static int blocks_part(void *arg, int part) {
   first_term_job *job = arg;
   int rc = LMM_OK;
   for (int c = job->s->split[part], end = job->s->split[part + 1]; c < end && !rc; c += LEVELS_A_STEP)
-    rc = part_stopped(job->stop, part) ? LMM_INTERRUPTED
+    rc = lmm_stop_part(job->stop, part) ? LMM_INTERRUPTED
          : first_term_blocks(job->s, job->T, c, end - c < LEVELS_A_STEP ? end : c + LEVELS_A_STEP);
   return rc;
 }
@@ -485,7 +482,7 @@ static int updates_part(void *arg, int part) {
   first_term_job *job = arg;
   lmm_system *s = job->s;
   for (int c = 0; c < s->nl[0]; c++) {
-    if (c % LEVELS_A_STEP == 0 && part_stopped(job->stop, part)) return LMM_INTERRUPTED;
+    if (c % LEVELS_A_STEP == 0 && lmm_stop_part(job->stop, part)) return LMM_INTERRUPTED;
     first_term_updates(s, c, part);
   }
   return LMM_OK;

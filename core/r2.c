@@ -60,7 +60,7 @@ static int r2_rows(void *arg, int part) {
   int p = d->p;
   double *X = pt->X, *Z = pt->Z, *eta = pt->eta;
   for (size_t r0 = pt->r0; r0 < pt->r1; r0 += R2_CHUNK) {
-    if (part == 0 ? lmm_stop_asked(job->stop) : lmm_stop_seen(job->stop)) return LMM_INTERRUPTED;
+    if (lmm_stop_part(job->stop, part)) return LMM_INTERRUPTED;
     int m = pt->r1 - r0 < R2_CHUNK ? (int)(pt->r1 - r0) : R2_CHUNK;
     lmm_design_x_rows(d, NULL, r0, m, X, m);
     /* about the part's first row, in X before beta: a large intercept beside a small spread leaves no

@@ -33,4 +33,8 @@ static inline int lmm_stop_asked(lmm_stop *s) {
 /* On any thread: whether the starting thread has been told to stop. */
 static inline int lmm_stop_seen(const lmm_stop *s) { return s && __atomic_load_n(&s->stopped, __ATOMIC_RELAXED); }
 
+/* In part `part` of a parallel computation (parallel.h: part 0 runs on the starting thread): part 0 asks, the
+ * others see its answer. */
+static inline int lmm_stop_part(lmm_stop *s, int part) { return part == 0 ? lmm_stop_asked(s) : lmm_stop_seen(s); }
+
 #endif
