@@ -117,6 +117,20 @@ static int table_grow(level_table *t) {
   return 0;
 }
 
+/* Room in t's level array for `need` levels: twice what it had, or more; -1 out of memory or past what an int
+ * counts. */
+static int level_room(level_table *t, size_t need) {
+  if (need <= (size_t)t->cap) return 0;
+  size_t cap = t->cap ? 2 * (size_t)t->cap : 16;
+  if (cap < need) cap = need;
+  if (cap > INT_MAX) return -1;   /* levels are counted in int */
+  level *g = lmm_realloc(t->lv, lmm_size_mul(sizeof *g, cap));
+  if (!g) return -1;
+  t->lv = g;
+  t->cap = (int)cap;
+  return 0;
+}
+
 /* Whether n more bytes of text fit t's last chunk. */
 static int text_fits(const level_table *t, size_t n) { return t->text && t->text->cap - t->text->used >= n; }
 
@@ -186,14 +200,7 @@ static int table_intern(level_table *t, const char *text, size_t len, double num
     if (table_grow(t)) return INTERN_NOMEM;
     for (k = h & (t->nslot - 1); t->slot[k].idx; k = (k + 1) & (t->nslot - 1)) {}
   }
-  if (t->n == t->cap) {
-    if (t->cap > INT_MAX / 2) return INTERN_NOMEM;   /* levels are counted in int */
-    int cap = t->cap ? 2 * t->cap : 16;
-    level *g = lmm_realloc(t->lv, lmm_size_mul(sizeof *g, (size_t)cap));
-    if (!g) return INTERN_NOMEM;
-    t->lv = g;
-    t->cap = cap;
-  }
+  if (level_room(t, (size_t)t->n + 1)) return INTERN_NOMEM;
   level l = {NULL, len, num};
   if (text) {
     if (text_room(t, len + 1)) return INTERN_NOMEM;
@@ -423,14 +430,7 @@ static int table_reserve(level_table *t, size_t more, size_t text) {
   size_t n = (size_t)t->n;
   while ((n + more + 1) * 2 > t->nslot)
     if (table_grow(t)) return -1;
-  if ((size_t)t->cap < n + more) {
-    size_t cap = (size_t)t->cap * 2 > n + more ? (size_t)t->cap * 2 : n + more;
-    if (cap > INT_MAX) return -1;
-    level *g = lmm_realloc(t->lv, lmm_size_mul(sizeof *g, cap));
-    if (!g) return -1;
-    t->lv = g;
-    t->cap = (int)cap;
-  }
+  if (level_room(t, n + more)) return -1;
   size_t levels = lmm_size_mul(more, t->longest + 1);
   return t->text && text_room(t, levels < text ? levels : text) ? -1 : 0;
 }
