@@ -158,14 +158,19 @@ int lmm_store_save(sqlite3 *db, const char *name, const char *const call[4], con
     "RELEASE lmm_save",
     "ROLLBACK TO lmm_save",
   };
-  sqlite3_stmt *st[SAVE_NSTMT] = {0}, *insert = NULL;
+  sqlite3_stmt *st[SAVE_NSTMT] = {0}, *insert = NULL, *drop = NULL;
   int rc = SQLITE_OK, begun = 0;
   for (int i = 0; i < SAVE_NSTMT && rc == SQLITE_OK; i++) rc = lmm_sql_prepare(db, sql[i], 0, &st[i], NULL);
   if (rc == SQLITE_OK) begun = (rc = run(st[SAVE_BEGIN])) == SQLITE_OK;
   if (rc == SQLITE_OK) rc = run(st[SAVE_CREATE]);
+  /* the rows of that name go first: an lmm_models made elsewhere may have no key on name, where INSERT OR
+   * REPLACE would replace nothing and leave the old row to be read as this name */
+  if (rc == SQLITE_OK) rc = lmm_sql_prepare(db, "DELETE FROM lmm_models WHERE name = ?1", 0, &drop, NULL);
   if (rc == SQLITE_OK)
     rc = lmm_sql_prepare(db, "INSERT OR REPLACE INTO lmm_models VALUES(?1, ?2, ?3, ?4, ?5, ?6, "
                                 "strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), ?7)", 0, &insert, NULL);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_text(drop, 1, name, -1, SQLITE_STATIC);
+  if (rc == SQLITE_OK) rc = run(drop);
   /* a value over SQLITE_LIMIT_LENGTH is not bound: it must not be saved as NULL */
   if (rc == SQLITE_OK) rc = sqlite3_bind_text(insert, 1, name, -1, SQLITE_STATIC);
   for (int i = 0; i < 4 && rc == SQLITE_OK; i++) rc = sqlite3_bind_text(insert, 2 + i, call[i], -1, SQLITE_STATIC);
@@ -185,6 +190,7 @@ int lmm_store_save(sqlite3 *db, const char *name, const char *const call[4], con
     }
   }
   sqlite3_finalize(insert);
+  sqlite3_finalize(drop);
   for (int i = 0; i < SAVE_NSTMT; i++) sqlite3_finalize(st[i]);
   return rc;
 }
@@ -265,6 +271,21 @@ static int load_row(sqlite3 *db, const char *name, char *cols[ROW_NCOLS], char *
         *errmsg = sqlite3_mprintf("the saved model '%s' is damaged: its %s is NULL", name, row_col[i]);
         rc = SQLITE_ERROR;
       }
+    /* a table made elsewhere may have no key on name: two rows of one name are two models, neither of
+     * which is the one meant */
+    int next = rc == SQLITE_OK ? sqlite3_step(st) : SQLITE_DONE;
+    if (next == SQLITE_ROW) {
+      *errmsg = sqlite3_mprintf("lmm_models holds more than one row named '%s'; keep one (SELECT rowid, created FROM "
+                                "lmm_models WHERE name = '%q')", name, name);
+      rc = SQLITE_ERROR;
+    } else if (next != SQLITE_DONE) {
+      rc = next;
+      if (rc != SQLITE_NOMEM) {
+        char *why = lmm_sql_errmsg(db);
+        *errmsg = sqlite3_mprintf("cannot read lmm_models: %s", why ? why : "out of memory");
+        sqlite3_free(why);
+      }
+    }
   } else if (rc == SQLITE_DONE) {
     char *names = saved_names(db);
     *errmsg = sqlite3_mprintf("no saved model '%.*s' (saved: %s)", NAME_SHOWN, name, names ? names : "none");

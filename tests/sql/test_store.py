@@ -235,6 +235,16 @@ def hostile(t, db):
     db.commit()
     t.ok(snapshot(db) == before, "the database changed under hostile rows")
     t.ok(db.execute("SELECT count(*) FROM sleepstudy").fetchone()[0] == 180, "sleepstudy is whole")
+    # a table without a key on name: two rows of one name are refused, and a save replaces the rows of its name
+    damage(db, "good")
+    for reader in READERS + ("lmm_tidy('%s')", "lmm_update('%s')"):
+        t.error(db, "SELECT * FROM " + reader % "good", (), ["lmm_models holds more than one row named 'good'", "keep one"],
+                reader % "good" + " with two rows named good")
+    fit(db, "sleepstudy", "Reaction ~ 1 + (1|Subject)", None, "save=good")
+    t.ok(db.execute("SELECT count(*), min(formula) FROM lmm_models WHERE name = 'good'").fetchone() ==
+         (1, "Reaction ~ 1 + (1|Subject)"), "a save replaces both rows of its name")
+    t.ok([r[0] for r in db.execute("SELECT term FROM lmm_tidy('good') WHERE effect = 'fixed'")] == ["(Intercept)"],
+         "lmm_tidy reads the model saved last")
     # lmm_models without the expected columns
     db.execute("DROP TABLE lmm_models")
     db.execute("CREATE TABLE lmm_models(name, fit)")
