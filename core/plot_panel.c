@@ -40,24 +40,31 @@ double lmm_panel_px(const lmm_panel *p, double x) { return p->x + (x - p->ax.lo)
 /* categories run down from the top; numbers up from the bottom */
 double lmm_panel_py(const lmm_panel *p, double y) { return p->y + p->h - (y - p->ay.lo) / (p->ay.hi - p->ay.lo) * p->h; }
 
-/* The ticks' labels with the fewest decimals (up to 15) at which each reads back as its tick. */
-static int tick_decimals(const lmm_axis *a) {
+/* The ticks' labels with the fewest decimals (up to 15) at which each reads back as its tick: fixed
+ * ("%.*f") where that fits a label, else scientific ("%.*e", as R's format writes 1.6e+308 or 2e-308),
+ * returned as -1 - decimals. */
+static int reads_back(const lmm_axis *a, const char *fmt, int d) {
   double span = fabs(a->hi - a->lo);
-  for (int d = 0; d < 15; d++) {
-    int ok = 1;
-    for (int i = 0; i < a->nticks && ok; i++) {
-      char buf[64];
-      snprintf(buf, sizeof buf, "%.*f", d, a->at[i]);
-      double back = strtod(buf, NULL);
-      ok = fabs(back - a->at[i]) <= 1e-9 * span;
-    }
-    if (ok) return d;
+  for (int i = 0; i < a->nticks; i++) {
+    char buf[64];
+    int len = snprintf(buf, sizeof buf, fmt, d, a->at[i]);
+    if (len < 0 || (size_t)len >= sizeof buf || !(fabs(strtod(buf, NULL) - a->at[i]) <= 1e-9 * span)) return 0;
   }
-  return 15;
+  return 1;
+}
+
+static int tick_decimals(const lmm_axis *a) {
+  for (int d = 0; d < 15; d++)
+    if (reads_back(a, "%.*f", d)) return d;
+  if (reads_back(a, "%.*f", 15)) return 15;
+  for (int d = 0; d < 15; d++)
+    if (reads_back(a, "%.*e", d)) return -1 - d;
+  return -1 - 15;
 }
 
 static void tick_label(char *buf, size_t size, double v, int decimals) {
-  snprintf(buf, size, "%.*f", decimals, v);
+  if (decimals < 0) snprintf(buf, size, "%.*e", -1 - decimals, v);
+  else snprintf(buf, size, "%.*f", decimals, v);
   if (buf[0] == '-' && strtod(buf, NULL) == 0) memmove(buf, buf + 1, strlen(buf));
 }
 

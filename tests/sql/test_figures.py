@@ -134,6 +134,16 @@ def barplots(t, db):
         near_all(t, [x[2] for x in bars(p)], ref["counts"], p.yspan(), sql + " counts")
         ticks_are(t, p, "y", ref["yticks"], sql)
     t.ok(db.execute("SELECT lmm_barplot(reg) FROM arabidopsis WHERE 0").fetchone()[0] is None, "no rows: NULL")
+    # ticks too wide for fixed notation, or too fine for 15 decimals, are labelled as R's axis() labels them
+    # (2e+307, 1e-20): never cut to a label's first 63 digits or rounded to 0.000000000000000
+    for sql, want in [("SELECT lmm_barplot(x, c) FROM (SELECT 'a' AS x, 1e308 AS c UNION ALL SELECT 'b', 5e307)",
+                       [0, 2e307, 4e307, 6e307, 8e307, 1e308]),
+                      ("SELECT lmm_barplot(x, c) FROM (SELECT 'a' AS x, 5e-20 AS c UNION ALL SELECT 'b', 2e-20)",
+                       [0, 1e-20, 2e-20, 3e-20, 4e-20, 5e-20])]:
+        values, labels = panels(parse(t, db.execute(sql).fetchone()[0], sql))[0].ticks("y")
+        t.ok(len(values) == len(want) and all(abs(a - b) <= 1e-9 * b for a, b in zip(values, want)),
+             "%s: ticks %r, R %r" % (sql, values, want))
+        t.ok(all(abs(a - b) <= 1e-9 * abs(b) for a, b in zip(labels, values)), "%s: labels %r" % (sql, labels))
     t.ok(db.execute("SELECT lmm_histogram(total_fruits) FROM arabidopsis WHERE 0").fetchone()[0] is None, "no rows: NULL")
 
 
