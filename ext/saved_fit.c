@@ -260,6 +260,19 @@ static int check_rows(reader *r) {
   if (nfixed != f->p) return bad(r, "its rows have %d fixed effects but its fixed array names %d", nfixed, f->p);
   for (int j = 0; j < f->p; j++)
     if (f->vcov[j + (size_t)j * (size_t)f->p] < 0) return bad(r, "its vcov[%d][%d], a variance, is negative", j, j);
+  /* a covariance matrix is symmetric, each covariance within what its two variances allow (up to rounding;
+   * vcov[i][j] is f->vcov[i + j p]) */
+  for (int i = 0; i < f->p; i++)
+    for (int j = i + 1; j < f->p; j++) {
+      size_t p = (size_t)f->p;
+      double a = f->vcov[i + j * p], b = f->vcov[j + i * p], bound = sqrt(f->vcov[i + i * p] * f->vcov[j + j * p]);
+      if (isnan(a) || isnan(b) || isnan(bound)) continue;
+      if (fabs(a - b) > 1e-6 * bound)
+        return bad(r, "its vcov[%d][%d] is %.10g but its vcov[%d][%d] is %.10g: a covariance matrix is symmetric", i, j, a,
+                   j, i, b);
+      if (fabs(a) > bound * (1 + 1e-6))
+        return bad(r, "its vcov[%d][%d] is %.10g, more than its variances allow (at most %.10g)", i, j, a, bound);
+    }
   double sigma = lmm_saved_fit_stat(f, "sigma"), nobs = lmm_saved_fit_stat(f, "nobs");
   if (isnan(sigma)) return bad(r, "its rows give no sigma");
   if (!(sigma > 0)) return bad(r, "its sigma is %g, not positive", sigma);
