@@ -143,6 +143,31 @@ static int run(sqlite3_stmt *st) {
   return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
 }
 
+/* A trigger on lmm_models, in any schema (a temp trigger may watch a table of another), in *name as
+ * "schema.trigger": SQLITE_ERROR then, SQLITE_OK where there is none.  A save writes to lmm_models, and a
+ * trigger that a database from elsewhere brought would run its own statements with the user's save. */
+static int models_trigger(sqlite3 *db, char **name) {
+  *name = NULL;
+  sqlite3_stmt *schemas = NULL, *st = NULL;
+  int rc = lmm_sql_prepare(db, "SELECT name FROM pragma_database_list", 0, &schemas, NULL);
+  while (rc == SQLITE_OK && !*name && (rc = sqlite3_step(schemas)) == SQLITE_ROW) {
+    const char *schema = (const char *)sqlite3_column_text(schemas, 0);
+    char *sql = schema ? sqlite3_mprintf("SELECT name FROM \"%w\".sqlite_schema WHERE type = 'trigger' AND "
+                                         "tbl_name = 'lmm_models' COLLATE NOCASE", schema) : NULL;
+    rc = sql ? lmm_sql_prepare(db, sql, 0, &st, NULL) : SQLITE_NOMEM;
+    sqlite3_free(sql);
+    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+      *name = sqlite3_mprintf("%s.%s", schema, (const char *)sqlite3_column_text(st, 0));
+      rc = *name ? SQLITE_ERROR : SQLITE_NOMEM;
+    } else if (rc == SQLITE_DONE) rc = SQLITE_OK;
+    sqlite3_finalize(st);
+    st = NULL;
+  }
+  if (rc == SQLITE_DONE) rc = SQLITE_OK;
+  sqlite3_finalize(schemas);
+  return rc;
+}
+
 enum { SAVE_BEGIN, SAVE_CREATE, SAVE_RELEASE, SAVE_UNDO, SAVE_NSTMT };
 
 /* The save is one savepoint.  Every statement that ends it is prepared before
@@ -163,12 +188,25 @@ int lmm_store_save(sqlite3 *db, const char *name, const char *const call[4], con
   for (int i = 0; i < SAVE_NSTMT && rc == SQLITE_OK; i++) rc = lmm_sql_prepare(db, sql[i], 0, &st[i], NULL);
   if (rc == SQLITE_OK) begun = (rc = run(st[SAVE_BEGIN])) == SQLITE_OK;
   if (rc == SQLITE_OK) rc = run(st[SAVE_CREATE]);
-  /* the rows of that name go first: an lmm_models made elsewhere may have no key on name, where INSERT OR
-   * REPLACE would replace nothing and leave the old row to be read as this name */
+  char *trigger = NULL;
+  if (rc == SQLITE_OK && (rc = models_trigger(db, &trigger)) == SQLITE_ERROR) {
+    *errmsg = sqlite3_mprintf("cannot save the model '%s': lmm_models has the trigger %s, which would run with the save; "
+                              "lmm saves only into an lmm_models without triggers (DROP TRIGGER %s, or save in another "
+                              "database)", name, trigger, trigger);
+    sqlite3_free(trigger);
+    run(st[SAVE_UNDO]);
+    run(st[SAVE_RELEASE]);
+    for (int i = 0; i < SAVE_NSTMT; i++) sqlite3_finalize(st[i]);
+    return *errmsg ? SQLITE_ERROR : SQLITE_NOMEM;
+  }
+  /* the rows of that name go first: an lmm_models made elsewhere may have no key on name, where a REPLACE
+   * would replace nothing and leave the old row to be read as this name; and the columns are named, as such a
+   * table may hold them in another order.  A plain INSERT: a REPLACE would delete whatever rows another
+   * unique column of such a table matched. */
   if (rc == SQLITE_OK) rc = lmm_sql_prepare(db, "DELETE FROM lmm_models WHERE name = ?1", 0, &drop, NULL);
   if (rc == SQLITE_OK)
-    rc = lmm_sql_prepare(db, "INSERT OR REPLACE INTO lmm_models VALUES(?1, ?2, ?3, ?4, ?5, ?6, "
-                                "strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), ?7)", 0, &insert, NULL);
+    rc = lmm_sql_prepare(db, "INSERT INTO lmm_models(name, data, formula, random, options, fit, created, version) "
+                             "VALUES(?1, ?2, ?3, ?4, ?5, ?6, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), ?7)", 0, &insert, NULL);
   if (rc == SQLITE_OK) rc = sqlite3_bind_text(drop, 1, name, -1, SQLITE_STATIC);
   if (rc == SQLITE_OK) rc = run(drop);
   /* a value over SQLITE_LIMIT_LENGTH is not bound: it must not be saved as NULL */

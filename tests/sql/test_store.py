@@ -249,6 +249,36 @@ def hostile(t, db):
          (1, "Reaction ~ 1 + (1|Subject)"), "a save replaces both rows of its name")
     t.ok([r[0] for r in db.execute("SELECT term FROM lmm_tidy('good') WHERE effect = 'fixed'")] == ["(Intercept)"],
          "lmm_tidy reads the model saved last")
+    # a trigger on lmm_models, in its schema or in temp, would run with a save: the save is refused, nothing changes
+    for trigger, where in (("CREATE TRIGGER wipe AFTER INSERT ON lmm_models BEGIN DELETE FROM sleepstudy; END", "main.wipe"),
+                           ("CREATE TEMP TRIGGER wipe BEFORE DELETE ON main.lmm_models BEGIN DELETE FROM sleepstudy; END",
+                            "temp.wipe")):
+        db.execute(trigger)
+        db.commit()
+        before = snapshot(db)
+        for sql in ("SELECT * FROM lmm_fit('sleepstudy', 'Reaction ~ Days + (1|Subject)', NULL, 'save=good')",
+                    "SELECT * FROM lmm_update('good', 'Reaction ~ Days + (1|Subject)', NULL, 'save=other')"):
+            t.error(db, sql, (), ["cannot save the model", "lmm_models has the trigger " + where, "DROP TRIGGER " + where],
+                    "save with the trigger " + where)
+        t.ok(snapshot(db) == before and db.execute("SELECT count(*) FROM sleepstudy").fetchone()[0] == 180,
+             "a save refused for the trigger %s changed the database" % where)
+        db.execute("DROP TRIGGER " + where)
+    # its columns in another order, and another unique column: the save writes by name and replaces only its own
+    db.execute("ALTER TABLE lmm_models RENAME TO lmm_models_old")
+    db.execute("CREATE TABLE lmm_models(version, fit, created, options, random, formula, data UNIQUE, name)")
+    db.execute("INSERT INTO lmm_models(name, data, formula, random, options, fit, created, version) "
+               "SELECT 'keep', 'sleepstudy', formula, random, options, fit, created, version FROM lmm_models_old "
+               "WHERE name = 'good'")
+    db.execute("DROP TABLE lmm_models_old")
+    db.commit()
+    t.error(db, "SELECT * FROM lmm_fit('sleepstudy', 'Reaction ~ Days + (1|Subject)', NULL, 'save=good')", (),
+            ["cannot save the model 'good'", "UNIQUE constraint failed: lmm_models.data"], "a save meeting another unique column")
+    t.ok(db.execute("SELECT group_concat(name) FROM lmm_models").fetchone()[0] == "keep", "a save deleted another model")
+    db.execute("DELETE FROM lmm_models")
+    fit(db, "sleepstudy", "Reaction ~ Days + (1|Subject)", None, "save=good")
+    t.ok(db.execute("SELECT data, formula FROM lmm_models WHERE name = 'good'").fetchone() ==
+         ("sleepstudy", "Reaction ~ Days + (1|Subject)"), "a save into columns of another order")
+    t.ok(len(db.execute("SELECT * FROM lmm_ranef('good')").fetchall()) == 18, "the model saved into reordered columns reads")
     # lmm_models without the expected columns
     db.execute("DROP TABLE lmm_models")
     db.execute("CREATE TABLE lmm_models(name, fit)")
