@@ -6,6 +6,7 @@
 SQLITE_EXTENSION_INIT3
 
 #include <stdio.h>
+#include <math.h>
 #include <string.h>
 
 #include "../core/alloc.h"
@@ -172,6 +173,16 @@ static int read_center(sqlite3 *db, const char *prefix, const lmm_stats_layout *
       break;
     }
     double x = sqlite3_column_double(st, col);
+    /* the first pass's count is a whole number of rows, its means and magnitudes finite (SQL's avg of finite
+     * values is): anything else is no such pass, and would surface later as a message about something else */
+    const char *wrong = i == 0 && !(x >= 0 && x <= 9007199254740992.0 && x == floor(x)) ? "is no count of rows"
+                        : !isfinite(x) ? "is not finite" : i > m1 && x < 0 ? "is negative: it is a largest magnitude" : NULL;
+    if (wrong) {
+      char *what = sqlite3_mprintf("its column '%s' holds %.17g, which %s", name, x, wrong);
+      rc = fail(errmsg, table, what ? what : "a value is out of range");
+      sqlite3_free(what);
+      break;
+    }
     if (i == 0) *nall = x;
     else if (i <= m1) centers[i - 1] = x;
     else mx[v] = x;

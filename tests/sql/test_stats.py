@@ -174,6 +174,15 @@ def check_errors(t, db):
     t.error(db, fs, ("sse", FORMULA), ["sse_center", "no number in a column 'c_2'"], "a center missing")
     db.execute("UPDATE sse_center SET c_2 = 'abc'")
     t.error(db, fs, ("sse", FORMULA), ["sse_center", "no number in a column 'c_2'"], "a center of text")
+    # numbers no first pass gives: each named, rather than a message about something else later on
+    for column, value, fragment in (("n_all", "180.5", "holds 180.5, which is no count of rows"),
+                                    ("n_all", "-3", "holds -3, which is no count of rows"),
+                                    ("n_all", "1e300", "which is no count of rows"),
+                                    ("c_1", "1e999", "its column 'c_1' holds Inf, which is not finite"),
+                                    ("mx_y", "-2", "its column 'mx_y' holds -2, which is negative")):
+        stats_tables(db, "sse", "sleepstudy", FORMULA, None, None)
+        db.execute("UPDATE sse_center SET %s = %s" % (column, value))
+        t.error(db, fs, ("sse", FORMULA), ["sse_center", fragment], "%s = %s in the first pass" % (column, value))
     stats_tables(db, "sse", "sleepstudy", FORMULA, None, None)
     db.execute("UPDATE sse_groups SET s_1_2 = 'abc' WHERE rowid = 3")
     t.error(db, fs, ("sse", FORMULA), ["sse_groups", "a sum is not a number"], "a sum of text")
