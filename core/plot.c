@@ -59,6 +59,15 @@ int lmm_plot_histogram(const double *x, size_t n, const lmm_plot_options *o, cha
   double at[LMM_PRETTY_MAX], counts[LMM_PRETTY_MAX];
   int nb = lmm_hist_breaks(x, n, at, LMM_PRETTY_MAX);
   if (nb < 2 || nb > LMM_PRETTY_MAX) return lmm_fail(err, LMM_ERR, "the values' range gives no breaks");
+  /* breaks within a double's range, rising: a span past it (values near +-1.8e308) makes pretty()'s cells overflow */
+  int rising = isfinite(at[nb - 1] - at[0]);
+  for (int i = 0; i < nb && rising; i++) rising = isfinite(at[i]) && (i == 0 || at[i] > at[i - 1]);
+  if (!rising) {
+    double lo = x[0], hi = x[0];
+    for (size_t i = 1; i < n; i++) lo = fmin(lo, x[i]), hi = fmax(hi, x[i]);
+    return lmm_fail(err, LMM_ERR, "the values' range (%g to %g) is too wide for a histogram's breaks, which would pass "
+                    "the largest double; leave the extreme values out, or scale them", lo, hi);
+  }
   lmm_hist_counts(x, n, at, nb, counts);
   double cmax = 0;
   for (int i = 0; i + 1 < nb; i++) cmax = fmax(cmax, counts[i]);
@@ -75,7 +84,7 @@ int lmm_plot_histogram(const double *x, size_t n, const lmm_plot_options *o, cha
   for (int i = 0; i + 1 < nb; i++) lmm_panel_rect(&s, &p, at[i], 0, at[i + 1], counts[i], "bar");
   lmm_panel_end(&s);
   *svg = lmm_svg_end(&s, err);
-  return *svg ? LMM_OK : LMM_NOMEM;
+  return *svg ? LMM_OK : err->code;
 }
 
 int lmm_plot_barplot(const char *const *labels, const double *counts, int n, const lmm_plot_options *o, char **svg,
@@ -100,7 +109,7 @@ int lmm_plot_barplot(const char *const *labels, const double *counts, int n, con
   for (int k = 0; k < n; k++) lmm_panel_rect(&s, &p, k + 1 - 0.4, 0, k + 1 + 0.4, counts[k], "bar");
   lmm_panel_end(&s);
   *svg = lmm_svg_end(&s, err);
-  return *svg ? LMM_OK : LMM_NOMEM;
+  return *svg ? LMM_OK : err->code;
 }
 
 /* ---- residual kinds ------------------------------------------------------------------------------- */
@@ -261,7 +270,7 @@ int lmm_plot_residuals(const lmm_plot_rows *m, int nmodels, const lmm_plot_optio
     return rc;
   }
   *svg = lmm_svg_end(&s, err);
-  return *svg ? LMM_OK : LMM_NOMEM;
+  return *svg ? LMM_OK : err->code;
 }
 
 /* ---- dot charts: ranef, coef, ic ------------------------------------------------------------------ */
@@ -351,7 +360,7 @@ int lmm_plot_ranef_dots(const lmm_plot_ranef *r, const lmm_plot_options *o, char
   }
   lmm_free(ord), lmm_free(names), lmm_free(v);
   *svg = lmm_svg_end(&s, err);
-  return *svg ? rc : LMM_NOMEM;
+  return *svg ? rc : err->code;
 }
 
 static void legend(lmm_svg *s, const lmm_plot_options *o, const char *const *names, int n) {
@@ -427,7 +436,7 @@ int lmm_plot_coefs(const lmm_plot_coef *m, int nmodels, const lmm_plot_options *
   legend(&s, o, names, nmodels);
   lmm_free(terms), lmm_free(v), lmm_free(ser), lmm_free(names);
   *svg = lmm_svg_end(&s, err);
-  return *svg ? LMM_OK : LMM_NOMEM;
+  return *svg ? LMM_OK : err->code;
 }
 
 int lmm_plot_ic(const char *const *names, const double *ic, int nmodels, const lmm_plot_options *o, char **svg,
@@ -459,5 +468,5 @@ int lmm_plot_ic(const char *const *names, const double *ic, int nmodels, const l
   }
   lmm_free(cats), lmm_free(v);
   *svg = lmm_svg_end(&s, err);
-  return *svg ? LMM_OK : LMM_NOMEM;
+  return *svg ? LMM_OK : err->code;
 }

@@ -1,6 +1,7 @@
 /* plot_panel.c — the panel of plot_panel.h: ranges, ticks, labels, the map, and the marks. */
 #include "plot_panel.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,8 +114,27 @@ static void category_axis(lmm_svg *s, const lmm_panel *p, const char *const *nam
   lmm_svg_printf(s, "</g>\n");
 }
 
+/* Why an axis's range cannot be mapped onto the panel, or NULL: its ends and span must be finite (R stops on
+ * "infinite axis extents") and the span a normal number (ticks cannot be placed within a subnormal one). */
+static const char *undrawable(const lmm_axis *a, int x) {
+  double span = a->hi - a->lo;
+  if (!isfinite(a->lo) || !isfinite(a->hi) || !isfinite(span))
+    return x ? "the x axis's range is too wide to draw: its span, widened by 4% as R's is, is not a finite number "
+               "(give xlim= a narrower range, or leave the extreme values out)"
+             : "the y axis's range is too wide to draw: its span, widened by 4% as R's is, is not a finite number "
+               "(give ylim= a narrower range, or leave the extreme values out)";
+  if (!(span >= DBL_MIN))
+    return x ? "the x axis's range is too narrow to draw: its span is below the smallest normal double (give xlim= a "
+               "wider range, or scale the values)"
+             : "the y axis's range is too narrow to draw: its span is below the smallest normal double (give ylim= a "
+               "wider range, or scale the values)";
+  return NULL;
+}
+
 void lmm_panel_begin(lmm_svg *s, const lmm_panel *p, const char *title, const char *const *xnames,
                      const char *const *ynames) {
+  if (!s->refused) s->refused = undrawable(&p->ax, 1);
+  if (!s->refused && !ynames) s->refused = undrawable(&p->ay, 0);
   lmm_svg_printf(s, "<g class=\"panel\" data-xlim=\"%s %s\"", lmm_svg_value(p->ax.lo).s, lmm_svg_value(p->ax.hi).s);
   lmm_svg_printf(s, " data-ylim=\"%s %s\"", lmm_svg_value(p->ay.lo).s, lmm_svg_value(p->ay.hi).s);
   lmm_svg_printf(s, " data-box=\"%s %s %s %s\">\n", lmm_svg_num(p->x).s, lmm_svg_num(p->y).s, lmm_svg_num(p->w).s,

@@ -140,9 +140,10 @@ void lmm_svg_begin(lmm_svg *s, double width, double height, const char *title, c
 
 char *lmm_svg_end(lmm_svg *s, lmm_error *err) {
   append(s, "</svg>\n", 7);
-  if (s->nomem) {
+  if (s->nomem || s->refused) {
+    if (s->nomem) lmm_nomem(err);
+    else lmm_fail(err, LMM_ERR, "%s", s->refused);
     lmm_svg_free(s);
-    lmm_nomem(err);
     return NULL;
   }
   char *doc = s->buf;

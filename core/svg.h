@@ -20,6 +20,7 @@ typedef struct lmm_svg {
   char *buf;    /* owned; NUL-terminated */
   size_t len, cap;
   int nomem;
+  const char *refused;   /* why the figure cannot be drawn (static text), or NULL: lmm_svg_end fails with it */
 } lmm_svg;
 
 typedef struct lmm_svg_number { char s[32]; } lmm_svg_number;

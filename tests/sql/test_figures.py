@@ -315,6 +315,28 @@ def deterministic(t, db):
     t.ok(root.get("viewBox") == "0 0 800 300" and root.find(NS + "title").text == "a, b", "width, height, title")
 
 
+def undrawable(t, db):
+    """Ranges a double cannot map onto a panel: an error naming the axis, never a figure of marks at 0 (R stops on
+    "infinite axis extents")."""
+    for sql, fragments in [
+            ("SELECT lmm_plot('final', 'qq', 'xlim=-1e308:1e308')", ["x axis's range is too wide to draw", "xlim="]),
+            ("SELECT lmm_plot('final', 'qq', 'ylim=-1e308:1e308')", ["y axis's range is too wide to draw", "ylim="]),
+            ("SELECT lmm_histogram(x) FROM (SELECT 1e308 AS x UNION ALL SELECT -1e308)",
+             ["range (-1e+308 to 1e+308) is too wide for a histogram's breaks"]),
+            ("SELECT lmm_histogram(x) FROM (SELECT 8e307 AS x UNION ALL SELECT -8e307)",
+             ["range (-8e+307 to 8e+307) is too wide for a histogram's breaks"]),
+            ("SELECT lmm_histogram(x) FROM (SELECT 5e-324 AS x UNION ALL SELECT 0)", ["x axis's range is too narrow to draw"])]:
+        t.error(db, sql, (), fragments, sql)
+    # a saved fit whose standard error overflows the axis (a database from elsewhere)
+    db.execute("INSERT INTO lmm_models(name, data, formula, random, options, fit, created, version) SELECT 'wide', data, "
+               "formula, random, options, json_replace(fit, '$.rows[1][4]', 1e308), created, version FROM lmm_models "
+               "WHERE name = 'GLM2'")
+    t.error(db, "SELECT lmm_plot('wide', 'coef')", (), ["x axis's range is too wide to draw"], "coef of an SE of 1e308")
+    db.execute("DELETE FROM lmm_models WHERE name = 'wide'")
+    t.ok(db.execute("SELECT lmm_histogram(x) FROM (SELECT 1e308 AS x UNION ALL SELECT 0)").fetchone()[0].startswith("<svg"),
+         "a histogram up to 1e308 is drawn")
+
+
 def run(t, db):
     histograms(t, db)
     barplots(t, db)
@@ -325,4 +347,5 @@ def run(t, db):
     ranef(t, db)
     coef(t, db)
     ic(t, db)
+    undrawable(t, db)
     deterministic(t, db)
