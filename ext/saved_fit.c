@@ -81,13 +81,16 @@ static const char *const member_type[NMEMBERS] = {"text", "text", "integer", "te
                                                   "array"};
 enum { FIRST_OPTIONAL = M_STRUCTURE };   /* a fit without a residual structure has no structure member */
 
-/* The offset of the first \u0000 in the JSON text, or -1: SQLite's JSON
+/* The offset of the first escaped NUL in the JSON text, or -1: SQLite's JSON
  * functions return the text of a string only up to a NUL, so a name with
- * one would silently lose its end.  (Backslashes occur only in strings.) */
+ * one would silently lose its end.  \u0000, and JSON5's \x00 and \0, which
+ * SQLite reads from 3.42 on.  (Backslashes occur only in strings.) */
 static long nul_escape(const char *json) {
   for (const char *p = json; *p; p++)
     if (*p == '\\') {
-      if (p[1] == 'u' && !strncmp(p + 2, "0000", 4)) return (long)(p - json);
+      if ((p[1] == 'u' && !strncmp(p + 2, "0000", 4)) || ((p[1] == 'x' || p[1] == 'X') && !strncmp(p + 2, "00", 2)) ||
+          p[1] == '0')
+        return (long)(p - json);
       if (p[1]) p++;
     }
   return -1;
@@ -101,7 +104,7 @@ static int read_members(reader *r, const char *json, int len[NMEMBERS]) {
   /* json_type, not json_valid: json_valid says 0 when it runs out of memory */
   int rc = prepare(r, "SELECT json_type(?1)", json, NULL, &st);
   long nul = nul_escape(json);
-  if (rc == SQLITE_OK && nul >= 0) rc = bad(r, "its fit holds an escaped NUL character (\\u0000) at byte %ld", nul + 1);
+  if (rc == SQLITE_OK && nul >= 0) rc = bad(r, "its fit holds an escaped NUL character (\\u0000, \\x00 or \\0) at byte %ld", nul + 1);
   if (rc == SQLITE_OK) {
     rc = sqlite3_step(st);
     const char *t = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
@@ -498,7 +501,7 @@ int lmm_saved_snapshot_read(sqlite3 *db, const char *prefix, const char *json, l
                        "json_array_length(?1, '$.snapshot.vars'), json_type(?1, '$.snapshot.ranef'), "
                        "json_array_length(?1, '$.snapshot.ranef')", json, NULL, &st);
   long nul = nul_escape(json);
-  if (rc == SQLITE_OK && nul >= 0) rc = bad(&r, "its fit holds an escaped NUL character (\\u0000) at byte %ld", nul + 1);
+  if (rc == SQLITE_OK && nul >= 0) rc = bad(&r, "its fit holds an escaped NUL character (\\u0000, \\x00 or \\0) at byte %ld", nul + 1);
   if (rc == SQLITE_OK && (rc = sqlite3_step(st)) != SQLITE_ROW) rc = sql_failed(&r, rc);
   else if (rc == SQLITE_ROW) {
     const char *t = (const char *)sqlite3_column_text(st, 0);

@@ -153,7 +153,10 @@ FIT_DAMAGE = [
     ("rowshort", "json_remove(fit, '$.rows[0][7]')", ["its rows[0] has 7 elements, not 8"]),
     ("rowtype", "json_set(fit, '$.rows[2][0]', 'random')", ["its rows[2] has the effect 'random'"]),
     ("nulname", "json_set(fit, '$.fixed[0]', '(Inter' || char(0) || 'cept)')",
-     ["its fit holds an escaped NUL character (\\u0000) at byte"]),
+     ["its fit holds an escaped NUL character (\\u0000, \\x00 or \\0) at byte"]),
+    # JSON5's escapes, which SQLite reads from 3.42 on (here malformed JSON on an older SQLite: refused either way)
+    ("nulx00", "replace(fit, '(Intercept)', '(Inter\\x00cept)')", ["its fit holds an escaped NUL character", "at byte"]),
+    ("nul0", "replace(fit, '(Intercept)', '(Inter\\0cept)')", ["its fit holds an escaped NUL character", "at byte"]),
     ("nobsrows", "json_set(fit, '$.nobs', 179)", ["its rows count 180 observations but its nobs is 179"]),
     ("twotheta", "replace(fit, '\"theta\":', '\"theta\":[],\"theta\":')", ["its fit has two members 'theta'"]),
     ("array", "json_array(json(fit))", ["its fit is a JSON array, not an object"]),
