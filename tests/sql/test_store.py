@@ -267,12 +267,11 @@ def hostile(t, db):
              "a save refused for the trigger %s changed the database" % where)
         db.execute("DROP TRIGGER " + where)
     # its columns in another order, and another unique column: the save writes by name and replaces only its own
-    db.execute("ALTER TABLE lmm_models RENAME TO lmm_models_old")
+    good = db.execute("SELECT formula, random, options, fit, created, version FROM lmm_models WHERE name = 'good'").fetchone()
+    db.execute("DROP TABLE lmm_models")
     db.execute("CREATE TABLE lmm_models(version, fit, created, options, random, formula, data UNIQUE, name)")
     db.execute("INSERT INTO lmm_models(name, data, formula, random, options, fit, created, version) "
-               "SELECT 'keep', 'sleepstudy', formula, random, options, fit, created, version FROM lmm_models_old "
-               "WHERE name = 'good'")
-    db.execute("DROP TABLE lmm_models_old")
+               "VALUES('keep', 'sleepstudy', ?, ?, ?, ?, ?, ?)", good)
     db.commit()
     t.error(db, "SELECT * FROM lmm_fit('sleepstudy', 'Reaction ~ Days + (1|Subject)', NULL, 'save=good')", (),
             ["cannot save the model 'good'", "UNIQUE constraint failed: lmm_models.data"], "a save meeting another unique column")
