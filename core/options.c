@@ -64,6 +64,25 @@ int lmm_option_next(const char **p, lmm_option *opt, const char *example, lmm_er
   return LMM_OK;
 }
 
+/* Whether the text from s to e is one expression as far as its parentheses go: each ')' closes a '(' of its own
+ * and none is left open, quotes and back-quoted names read as the formula reads them (a text's backslash escapes
+ * a character, a name runs to the next back-quote), a quote left open counting as unpaired. offset=e is pasted
+ * into the formula as offset(e): a ')' of e's own would close offset() and make what follows terms of the
+ * formula (offset=x) + (1|g) adds a random effect), an open '(' would swallow what the formula puts after it. */
+static int parens_pair(const char *s, const char *e) {
+  int depth = 0;
+  for (const char *p = s; p < e; p++) {
+    if (*p == '\'' || *p == '"' || *p == '`') {
+      char q = *p;
+      for (p++; p < e && *p != q; p++)
+        if (*p == '\\' && q != '`' && p + 1 < e) p++;
+      if (p == e) return 0;
+    } else if (*p == '(' || *p == '[') depth++;
+    else if ((*p == ')' || *p == ']') && --depth < 0) return 0;
+  }
+  return depth == 0;
+}
+
 int lmm_options_parse(const char *text, lmm_options *o, lmm_error *err) {
   o->reml = 1;
   o->method_given = 0;
@@ -115,6 +134,9 @@ int lmm_options_parse(const char *text, lmm_options *o, lmm_error *err) {
       if (ve == vs || (size_t)(ve - vs) >= sizeof o->offset)
         return lmm_fail(err, LMM_ERR, "options: offset needs an expression of 1 to %d characters, as "
                         "offset=log(n)", (int)sizeof o->offset - 1);
+      if (!parens_pair(vs, ve))
+        return lmm_fail(err, LMM_ERR, "options: offset takes one expression whose parentheses pair up, as "
+                        "offset=log(n), not '%.*s'", (int)(ve - vs), vs);
       memcpy(o->offset, vs, (size_t)(ve - vs));
       o->offset[ve - vs] = 0;
     } else if (lmm_span_is(ks, kend, "df")) {
