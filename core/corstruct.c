@@ -207,8 +207,11 @@ static int bind_groups(lmm_corstruct *c, const lmm_design *d, const int *gcode, 
       rc = lmm_fail(err, LMM_ERR, "correlation: %s needs integer positions, and its covariate '%s' is %g at row %lld; "
                     "use corCAR1 for continuous times", cls, xname, pos, (long long)d->frame->row[row]);
     else if (c->kind == LMM_COR_SYMM && (pos < 1 || pos > LMM_COR_MAX_ORDER * 4))
-      rc = lmm_fail(err, LMM_ERR, "correlation: corSymm's positions must be 1 to %d, and '%s' is %g at row %lld",
-                    LMM_COR_MAX_ORDER * 4, xname, pos, (long long)d->frame->row[row]);
+      rc = xname ? lmm_fail(err, LMM_ERR, "correlation: corSymm's positions must be 1 to %d, and '%s' is %g at row %lld",
+                            LMM_COR_MAX_ORDER * 4, xname, pos, (long long)d->frame->row[row])
+                 : lmm_fail(err, LMM_ERR, "correlation: corSymm's positions must be 1 to %d; without a covariate "
+                            "(form = ~ 1 | g) they number each group's rows 1, 2, ..., and row %lld is the %gth of its "
+                            "group", LMM_COR_MAX_ORDER * 4, (long long)d->frame->row[row], pos);
     if (same && pos - c->pos[i - 1] != 1) gaps = 1;
     if (c->kind == LMM_COR_SYMM && pos > c->npos) c->npos = (int)pos;
   }

@@ -45,6 +45,11 @@ def errors(t, db):
          "correlation=corSymm(value = c(0.9, -0.9, 0.9, 0, 0, 0), form = ~ 1 | Subject)",
          ["correlation: corSymm's value= is not a correlation matrix", "Rho(1,2), Rho(1,3)"],
          "corSymm's value= not positive definite"),
+        # without a covariate the positions are the rows' order in their group: the message once named the
+        # covariate that is not there, printing a NULL pointer as '(null)'
+        ("sleepstudy", "Reaction ~ Days", None, "correlation=corSymm(form = ~ 1)",
+         ["correlation: corSymm's positions must be 1 to 64; without a covariate (form = ~ 1 | g) they number each "
+          "group's rows 1, 2, ..., and row 65 is the 65th of its group"], "corSymm over a group of more than 64 rows"),
         ("pixel", "pixel ~ day", None, "correlation=corAR1(form = ~ 1 | Dog/Side/day)",
          ["correlation: form '~ 1 | Dog/Side/day': a nested grouping takes two columns, outer/inner"],
          "a grouping nested three deep"),
