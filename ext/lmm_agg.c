@@ -24,6 +24,7 @@ typedef struct agg_state {
   lmm_value *vals;
   int64_t nrow;
   int failed;
+  char *arg[3];       /* the first row's formula, random and options (NULL for NULL): every row must give them */
 } agg_state;
 
 /* Report msg (sqlite3_mprintf'd, NULL when that ran out of memory) as the
@@ -85,6 +86,12 @@ static int agg_begin(sqlite3_context *ctx, agg_state *s, int argc, sqlite3_value
     agg_fail(ctx, s, sqlite3_mprintf("lmm_agg needs a formula: lmm_agg(formula, random, options, 'y', y, ...)"), nomem);
     return 1;
   }
+  const char *given[3] = {formula, random, options};
+  for (int a = 0; a < 3; a++)
+    if (given[a] && !(s->arg[a] = sqlite3_mprintf("%s", given[a]))) {
+      agg_fail(ctx, s, NULL, 1);
+      return 1;
+    }
   lmm_error err = {0};
   if (lmm_model_begin(formula, random, options, &s->model, &err)) {
     agg_fail_with(ctx, s, &err);
@@ -137,6 +144,21 @@ static void agg_step(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   if (s->failed || (!s->model && agg_begin(ctx, s, argc, argv))) return;
   int nc = lmm_model_ncols(s->model);
   s->nrow++;
+  /* the model was made from the group's first row: a formula, random part or options that changes later would
+   * be ignored without a word */
+  static const char *const names[3] = {"formula", "random", "options"};
+  for (int a = 0; a < 3 && s->nrow > 1; a++) {
+    const char *t = sqlite3_value_type(argv[a]) == SQLITE_NULL ? NULL : (const char *)sqlite3_value_text(argv[a]);
+    if (sqlite3_value_type(argv[a]) != SQLITE_NULL && !t) { agg_fail(ctx, s, NULL, 1); return; }
+    if ((t == NULL) != (s->arg[a] == NULL) || (t && strcmp(t, s->arg[a]))) {
+      agg_fail(ctx, s, sqlite3_mprintf("lmm_agg: in row %lld of the group, argument '%s' is %s%.60s%s where the first row's is "
+                                       "%s%.60s%s; a group is one model: give the same %s in every row",
+                                       (long long)s->nrow, names[a], t ? "'" : "", t ? t : "NULL", t ? "'" : "",
+                                       s->arg[a] ? "'" : "", s->arg[a] ? s->arg[a] : "NULL", s->arg[a] ? "'" : "",
+                                       names[a]), 0);
+      return;
+    }
+  }
   for (int i = 0; i < nc; i++) {
     sqlite3_value *v = argv[s->argpos[i]];
     /* the pairs were matched on the group's first row: a name that changes
@@ -193,6 +215,7 @@ done:
     lmm_model_free(s->model);
     sqlite3_free(s->argpos);
     sqlite3_free(s->vals);
+    for (int a = 0; a < 3; a++) sqlite3_free(s->arg[a]);
     s->model = NULL;
   }
 }

@@ -222,6 +222,20 @@ def run(t, db):
     t.error(db, "SELECT lmm_agg('Reaction ~ Days', NULL, NULL, 'Reaction', Reaction, "
             "CASE WHEN rowid = 5 THEN 'q' ELSE 'Days' END, Days) FROM sleepstudy", (),
             ["in row 5 of the group, argument 6 names 'q' where the first row named 'Days'"], "lmm_agg, a name that changes")
+    # the model is made from the group's first row: a formula, random part or options that changed later was
+    # ignored, and the group fitted the first row's model without a word
+    t.error(db, "SELECT lmm_agg(CASE WHEN rowid = 1 THEN 'Reaction ~ Days' ELSE 'Reaction ~ 1' END, NULL, NULL, "
+            "'Reaction', Reaction, 'Days', Days) FROM sleepstudy", (),
+            ["in row 2 of the group, argument 'formula' is 'Reaction ~ 1' where the first row's is 'Reaction ~ Days'",
+             "give the same formula in every row"], "lmm_agg, a formula that changes")
+    t.error(db, "SELECT lmm_agg('Reaction ~ Days', NULL, CASE WHEN rowid < 9 THEN NULL ELSE 'method=ML' END, "
+            "'Reaction', Reaction, 'Days', Days) FROM sleepstudy", (),
+            ["in row 9 of the group, argument 'options' is 'method=ML' where the first row's is NULL"],
+            "lmm_agg, options that change")
+    t.error(db, "SELECT lmm_agg('Reaction ~ Days', CASE WHEN rowid < 180 THEN '1|Subject' END, NULL, "
+            "'Reaction', Reaction, 'Days', Days, 'Subject', Subject) FROM sleepstudy", (),
+            ["in row 180 of the group, argument 'random' is NULL where the first row's is '1|Subject'"],
+            "lmm_agg, a random part that changes")
     t.error(db, "SELECT lmm_fit.term FROM lmm_fit('sleepstudy', 'Reaction ~ Days', NULL, 'method=ML, method=REML')", (),
             ["options: method is given twice; keep one"], "an option twice")
     t.ok(snapshot(db) == before, "the database changed under failing calls")
