@@ -491,7 +491,7 @@ static int sort_key_cmp(const void *a, const void *b) {
  * a factor of text: its numbers become text levels, through the numeric
  * levels they were given (factors and groupings) or through the values kept
  * (plain columns, coded -1). */
-static int settle_levels(lmm_frame *fr, lmm_frame_var *v, lmm_error *err) {
+static int settle_levels(lmm_frame *fr, lmm_frame_var *v, const char *name, const char *column, lmm_error *err) {
   level_table *t = v->table;
   int n0 = t->n;
   int *as_text = NULL;
@@ -541,6 +541,18 @@ static int settle_levels(lmm_frame *fr, lmm_frame_var *v, lmm_error *err) {
       len = strlen(buf);
     }
     if (nl && !lmm_label_cmp(text, len, v->levels[nl - 1], (size_t)v->level_len[nl - 1])) {
+      /* two whole numbers are ids, never the same id at 15 digits: 16-digit ids would be merged into fewer
+       * groups without a word (R's factor() of doubles merges them; RSQLite reads such ids as integer64) */
+      const level *p = order[k - 1].lv;
+      if (!p->text && p->num != l->num && p->num == floor(p->num) && l->num == floor(l->num)) {
+        char a[32], b[32];
+        snprintf(a, sizeof a, "%.17g", p->num);
+        snprintf(b, sizeof b, "%.17g", l->num);
+        rc = lmm_fail(err, LMM_ERR, "'%s' holds the distinct numbers %s and %s, which R's factor() labels alike "
+                      "(15 significant digits, '%s') and would make one level; make the column text "
+                      "(CAST(%s AS TEXT) in a query) to keep them apart", name, a, b, text, column ? column : "it");
+        break;
+      }
       remap[l - t->lv] = nl - 1;
       continue;
     }
@@ -666,7 +678,7 @@ int lmm_frame_finish(lmm_frame *fr, lmm_error *err) {
       continue;
     }
     if (v->is_factor || var->used_as_group) {
-      int rc = settle_levels(fr, v, err);
+      int rc = settle_levels(fr, v, var->label, var->ex->kind == EX_NAME ? fr->f->cols[var->ex->column] : NULL, err);
       if (!rc) rc = order_levels(fr, var, v, err);
       if (rc) return rc;
     }

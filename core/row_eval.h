@@ -84,6 +84,12 @@ void lmm_row_eval_free(lmm_row_eval *ev);
 void lmm_row_eval_read_text(lmm_row_eval *ev, int untyped, const char *na, int na_given);
 /* Whether text[0..len) reads as a number, into *x. */
 int lmm_text_number(const char *text, int len, double *x);
+/* Whether the integer i is a double exactly: every integer to 2^53 is, and beyond only some (2^53 + 1 is not,
+ * and would read as 2^53, one id as another's). */
+static inline int lmm_int_is_exact(int64_t i) {
+  double d = (double)i;
+  return d < 9223372036854775808.0 && (int64_t)d == i;
+}
 
 /* lmm_row_eval_run's answer for a row with a NULL in a column it holds: nothing evaluated but the variables of
  * dropped_vars whose own columns hold no NULL, each a finite number in x, bit i set in dropped_has: R evaluates

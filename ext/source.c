@@ -334,6 +334,13 @@ static int read_value(scan *sc, int i, sqlite3_value *x, int64_t id, lmm_value *
   if (t == SQLITE_INTEGER || t == SQLITE_FLOAT) {
     v->type = LMM_NUM;
     v->num = sqlite3_value_double(x);
+    if (t == SQLITE_INTEGER && !lmm_int_is_exact(sqlite3_value_int64(x))) {   /* 2^53 + 1 would read as 2^53 */
+      *sc->errmsg = sqlite3_mprintf("column '%s' holds the integer %lld at %s %lld, beyond 2^53, which a double cannot "
+                                    "hold exactly (it would read as %.17g); CAST(%s AS TEXT) for an id, or "
+                                    "CAST(%s AS REAL) for a number", sc->names[i], (long long)sqlite3_value_int64(x),
+                                    row_word(sc), (long long)id, v->num, sc->names[i], sc->names[i]);
+      return SQLITE_ERROR;
+    }
     if (fp) *fp = hash_value(*fp, LMM_NUM, &v->num, sizeof v->num);
   } else if (t == SQLITE_NULL) {
     v->type = LMM_NULL;

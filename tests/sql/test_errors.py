@@ -63,6 +63,20 @@ def run(t, db):
          "offset twice"),
         (("orthodont", "distance ~ Sex", None, "offset=age, offset=age"), ["options: offset is given twice"],
          "offset option twice"),
+        # integer ids: beyond 2^53 they once read as the nearest double (snowflake ids 256 apart made one group),
+        # and 16-digit ones print alike at R's 15 digits, so distinct ids made one level without a word
+        (("SELECT Reaction, Days, 9007199254740993 + CAST(Subject AS INTEGER) AS id FROM sleepstudy",
+          "Reaction ~ Days + (1|id)", None, None),
+         ["column 'id' holds the integer 9007199254741301 at row 1, beyond 2^53, which a double cannot hold exactly",
+          "CAST(id AS TEXT) for an id"], "an integer id beyond 2^53"),
+        (("SELECT Reaction, Days, 4000000000000000 + CAST(Subject AS INTEGER) % 3 AS id FROM sleepstudy",
+          "Reaction ~ Days + (1|id)", None, None),
+         ["'id' holds the distinct numbers 4000000000000000 and 4000000000000001, which R's factor() labels alike "
+          "(15 significant digits, '4e+15')", "CAST(id AS TEXT)"], "16-digit integer ids as a grouping"),
+        (("SELECT Reaction, Days, 4000000000000000 + CAST(Subject AS INTEGER) % 3 AS id FROM sleepstudy",
+          "Reaction ~ Days + factor(id)", None, None),
+         ["'factor(id)' holds the distinct numbers 4000000000000000 and 4000000000000001"],
+         "16-digit integer ids as a factor"),
         # offset=e is read as offset(e) in the formula: a ')' of e's own once closed it, and the options text
         # added a random term to an lm ("offset=age) + (1|Subject") or dropped the intercept
         (("orthodont", "distance ~ Sex", None, "offset=age) + (1|Subject"),
@@ -222,6 +236,13 @@ def run(t, db):
     t.error(db, "SELECT lmm_agg('Reaction ~ Days', NULL, NULL, 'Reaction', Reaction, "
             "CASE WHEN rowid = 5 THEN 'q' ELSE 'Days' END, Days) FROM sleepstudy", (),
             ["in row 5 of the group, argument 6 names 'q' where the first row named 'Days'"], "lmm_agg, a name that changes")
+    t.error(db, "SELECT lmm_agg('Reaction ~ Days', NULL, NULL, 'Reaction', Reaction, 'Days', Days + 9007199254740992) "
+            "FROM sleepstudy", (), ["column 'Days' holds the integer 9007199254740993 in row 2, beyond 2^53"],
+            "lmm_agg, an integer beyond 2^53")
+    ids = db.execute("SELECT estimate FROM lmm_fit('SELECT Reaction, Days, CAST(4000000000000000 + CAST(Subject AS "
+                     "INTEGER) % 3 AS TEXT) AS id FROM sleepstudy', 'Reaction ~ Days + (1|id)') WHERE term = 'ngroups'"
+                     ).fetchall()
+    t.ok(ids == [(3,)], "16-digit ids as text: 3 groups, got %r" % ids)
     # the model is made from the group's first row: a formula, random part or options that changed later was
     # ignored, and the group fitted the first row's model without a word
     t.error(db, "SELECT lmm_agg(CASE WHEN rowid = 1 THEN 'Reaction ~ Days' ELSE 'Reaction ~ 1' END, NULL, NULL, "
