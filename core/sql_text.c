@@ -33,8 +33,54 @@ void lmm_sql_quote(lmm_sql_buf *b, int dialect, const char *name) {
   lmm_sql_put(b, "%c", q);
 }
 
-/* The data's name, a table or db.table: each part quoted. */
+/* One name at p written quoted as SQLite reads it ("a""b", `a`, [a]) into *out, unquoted (lmm_free it); the text
+ * after it, or NULL when p holds no quoted name or its quote is not closed. */
+static const char *quoted_part(const char *p, char **out) {
+  char close = *p == '"' ? '"' : *p == '`' ? '`' : *p == '[' ? ']' : 0;
+  *out = NULL;
+  if (!close) return NULL;
+  size_t n = 0;
+  const char *q = p + 1;
+  for (; *q && !(*q == close && (close == ']' || q[1] != close)); q++, n++)
+    if (*q == close) q++;   /* a doubled quote stands for one */
+  if (*q != close || !(*out = lmm_malloc(n + 1))) return NULL;
+  n = 0;
+  for (q = p + 1; !(*q == close && (close == ']' || q[1] != close)); q++) {
+    if (*q == close) q++;
+    (*out)[n++] = *q;
+  }
+  (*out)[n] = 0;
+  return q + 1;
+}
+
+/* The data's name, a table or db.table: each part quoted.  A part already quoted as lmm_fit reads it
+ * ("main"."t", [main].t, "a.b".t) is unquoted first: quoted again whole it named no table. */
 void lmm_sql_quote_table(lmm_sql_buf *b, int dialect, const char *name) {
+  if (*name == '"' || *name == '`' || *name == '[' || strstr(name, ".\"") || strstr(name, ".`") || strstr(name, ".[")) {
+    char *first = NULL, *second = NULL;
+    const char *p = quoted_part(name, &first);
+    if (!p && !first && !strchr("\"`[", *name)) {   /* a bare first part: up to the dot */
+      const char *dot = strchr(name, '.');
+      if (dot && dot > name && (first = lmm_strndup(name, (size_t)(dot - name)))) p = dot;
+    }
+    if (p && *p == '.' && strchr("\"`[", p[1])) p = quoted_part(p + 1, &second);
+    else if (p && *p == '.' && p[1] && !strpbrk(p + 1, ".\"`[]")) {   /* a bare second part: the rest */
+      second = lmm_strndup(p + 1, strlen(p + 1));
+      p = second ? p + strlen(p) : NULL;
+    }
+    if (p && !*p && first) {
+      lmm_sql_quote(b, dialect, first);
+      if (second) {
+        lmm_sql_put(b, ".");
+        lmm_sql_quote(b, dialect, second);
+      }
+      lmm_free(first);
+      lmm_free(second);
+      return;
+    }
+    lmm_free(first);
+    lmm_free(second);
+  }
   const char *dot = strchr(name, '.');
   if (!dot || dot == name || !dot[1]) { lmm_sql_quote(b, dialect, name); return; }
   char *db = lmm_strndup(name, (size_t)(dot - name));

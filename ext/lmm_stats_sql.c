@@ -6,25 +6,24 @@ SQLITE_EXTENSION_INIT3
 
 #include "../core/model.h"
 #include "../core/stats.h"
+#include "source.h"
 #include "sql_error.h"
 
-typedef struct text_probe { sqlite3 *db; const char *data; } text_probe;
+typedef struct text_probe { sqlite3 *db; const char *from; } text_probe;
 
 /* Text in its first value, or, in a table without values (the declaration of a table elsewhere), declared
- * TEXT. */
+ * TEXT.  The table is the one lmm_fit would read (main.t, "t", a view): the whole argument quoted as one name
+ * found no table for main.t, and a TEXT column of codes entered the statistics as a number. */
 static int column_is_text(void *arg, const char *col) {
   text_probe *p = arg;
-  char *sql = sqlite3_mprintf("SELECT typeof(\"%w\") FROM \"%w\" WHERE \"%w\" IS NOT NULL LIMIT 1", col, p->data, col);
+  if (!p->from) return 0;   /* no table of that name here: a table elsewhere, undeclared */
+  char *sql = sqlite3_mprintf("SELECT typeof(\"%w\"), \"%w\" FROM %s WHERE \"%w\" IS NOT NULL LIMIT 1", col, col, p->from, col);
   sqlite3_stmt *st = NULL;
   int text = 0, rc = sql ? sqlite3_prepare_v2(p->db, sql, -1, &st, NULL) : SQLITE_NOMEM;
   if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) text = !sqlite3_stricmp((const char *)sqlite3_column_text(st, 0), "text");
   else if (rc == SQLITE_OK) {
-    sqlite3_finalize(st);
-    st = NULL;
-    sqlite3_free(sql);
-    sql = sqlite3_mprintf("SELECT type FROM pragma_table_info(%Q) WHERE name = %Q", p->data, col);
-    if (sql && sqlite3_prepare_v2(p->db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-      text = !sqlite3_stricmp((const char *)sqlite3_column_text(st, 0), "text");
+    const char *decl = sqlite3_column_decltype(st, 1);
+    text = decl && !sqlite3_stricmp(decl, "text");
   }
   sqlite3_finalize(st);
   sqlite3_free(sql);
@@ -60,10 +59,14 @@ static int stats_sql_fill(sqlite3 *db, sqlite3_value **argv, lmm_rowset *rows, c
                               dname);
     return SQLITE_ERROR;
   }
-  text_probe probe = {db, data};
+  char *from = NULL, *why = NULL;
+  if (lmm_source_from(db, data, &from, &why) == SQLITE_NOMEM) return SQLITE_NOMEM;
+  sqlite3_free(why);
+  text_probe probe = {db, from};
   lmm_model *m = NULL;
   lmm_stats_layout layout;
   int rc = lmm_stats_model("lmm_stats_sql", formula, random, options, column_is_text, &probe, &m, &layout, errmsg);
+  sqlite3_free(from);
   if (rc) return rc;
   char *names[LMM_STATS_MAX_QUERIES], *sqls[LMM_STATS_MAX_QUERIES];
   int n = 0;

@@ -204,6 +204,11 @@ static int source_from(sqlite3 *db, const char *data, char **from, int *is_table
   return SQLITE_OK;
 }
 
+int lmm_source_from(sqlite3 *db, const char *data, char **from, char **errmsg) {
+  int is_table, is_query;
+  return source_from(db, data, from, &is_table, &is_query, errmsg);
+}
+
 /* What the rows' rowids are read as, into *rowid (NULL: the source gives
  * none, and rows are known by their position).  A table's (a virtual
  * table's too) is the first of rowid, _rowid_ and oid that is not a column

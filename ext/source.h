@@ -47,6 +47,10 @@ void lmm_source_error_in(const char *fn, char **errmsg);
  * Returns an SQLite error code, with *errmsg, when it cannot tell. */
 int lmm_source_is_query(sqlite3 *db, const char *data, int *is_query, char **errmsg);
 
+/* The FROM text that reads `data` as lmm_fit reads it ("schema"."name" quoted, a query in parentheses) into *from
+ * (sqlite3_free it); an SQLite error code with *errmsg set when there is none. */
+int lmm_source_from(sqlite3 *db, const char *data, char **from, char **errmsg);
+
 /* What core asks all along a fit (the interrupted callback of
  * lmm_model_fit, core/stop.h): nonzero once sqlite3_interrupt() has been
  * called on db or the connection's progress handler has answered nonzero,

@@ -243,6 +243,27 @@ def check_dialects(t, db):
          and "0.0 AS" not in parts[0] + parts[1], "the parts of crossed groupings: %s" % g[:300])
     q = db.execute("SELECT sql FROM lmm_stats_sql('main.sleepstudy', ?, NULL, NULL, 'clickhouse')", (f,)).fetchall()
     t.ok(all("FROM `main`.`sleepstudy`" in s for (s,) in q), "db.table: each part quoted")
+    # which columns are text (factors) is asked of the table lmm_fit would read: main.t was once looked up as one
+    # name, found nothing, and a TEXT column entered the statistics as a number, a slope where lmm_fit has a factor
+    codes = "SELECT breaks, CAST(CASE tension WHEN 'L' THEN 1 WHEN 'M' THEN 2 ELSE 3 END AS TEXT) AS code FROM warpbreaks"
+    db.execute("CREATE TABLE ss_codes AS " + codes)
+    want = [(r["term"], r["estimate"]) for r in rows_of(db, "SELECT * FROM lmm_fit('ss_codes', 'breaks ~ code') "
+                                                              "WHERE effect = 'fixed'", ())]
+    t.ok([w[0] for w in want] == ["(Intercept)", "code2", "code3"], "codes as text: a factor, %r" % want)
+    for data in ("main.ss_codes", '"main"."ss_codes"', "[ss_codes]"):
+        stats_tables(db, "ssc", data, "breaks ~ code", None, None)
+        got = [(r["term"], r["estimate"]) for r in rows_of(db, "SELECT * FROM lmm_fit_stats('ssc', 'breaks ~ code') "
+                                                                 "WHERE effect = 'fixed'", ())]
+        t.ok([g[0] for g in got] == [w[0] for w in want] and all(abs(g[1] - w[1]) < 1e-9 for g, w in zip(got, want)),
+             "statistics of %s: %r, lmm_fit %r" % (data, got, want))
+    # a quoted name, as lmm_fit takes it, was quoted again whole: FROM """main"""."""ss_codes""" named no table
+    db.execute("SELECT * FROM lmm_fit('[main].\"ss_codes\"', 'breaks ~ code', NULL, 'save=ss_codes_fit')").fetchall()
+    (aug,) = db.execute("SELECT sql FROM lmm_augment_sql('ss_codes_fit')").fetchone()
+    t.ok('FROM "main"."ss_codes"' in aug and db.execute("SELECT count(*) FROM (%s)" % aug).fetchone()[0] == 54,
+         "lmm_augment_sql of [main].\"ss_codes\": %s" % aug[-120:])
+    db.execute("DELETE FROM lmm_models WHERE name = 'ss_codes_fit'")
+    for name in ("ssc_center", "ssc_groups", "ss_codes"):
+        db.execute('DROP TABLE "%s"' % name)
     for d, s in sql.items():   # Days^2 as a product, no integer division anywhere: every column cast
         t.ok("^" not in s and "pow" not in s, "%s: I(Days^2) as a product" % d)
     # the sqlite text runs here, and the fit from it is the local one
