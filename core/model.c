@@ -15,6 +15,12 @@ int lmm_model_begin(const char *formula, const char *random, const char *options
   lmm_model *m = lmm_calloc(1, sizeof *m);
   if (!m) return lmm_nomem(err);
   int rc = lmm_options_parse(options, &m->options, err);
+  /* offset=e is pasted into the formula as "+ offset(e)": the formula must be whole alone first, or its end
+   * could take the offset in (a formula ending in '-' would subtract it, one with a '(' open would close it) */
+  if (!rc && m->options.offset[0] && !(rc = lmm_formula_parse(formula, random, &m->formula, err))) {
+    lmm_formula_free(m->formula);
+    m->formula = NULL;
+  }
   char *with_offset = !rc && m->options.offset[0] ? lmm_mprintf("%s + offset(%s)", formula, m->options.offset) : NULL;
   if (!rc && m->options.offset[0] && !with_offset) rc = lmm_nomem(err);
   if (!rc) rc = lmm_formula_parse(with_offset ? with_offset : formula, random, &m->formula, err);

@@ -6,6 +6,7 @@
 SQLITE_EXTENSION_INIT3
 
 #include <ctype.h>
+#include <math.h>
 #include <string.h>
 #include <strings.h>
 
@@ -339,7 +340,8 @@ static int read_value(scan *sc, int i, sqlite3_value *x, int64_t id, lmm_value *
   if (t == SQLITE_INTEGER || t == SQLITE_FLOAT) {
     v->type = LMM_NUM;
     v->num = sqlite3_value_double(x);
-    if (t == SQLITE_INTEGER && !lmm_int_is_exact(sqlite3_value_int64(x))) {   /* 2^53 + 1 would read as 2^53 */
+    if (t == SQLITE_INTEGER && !(fabs(v->num) < 9007199254740992.0) && !lmm_int_is_exact(sqlite3_value_int64(x))) {
+      /* 2^53 + 1 would read as 2^53 (below 2^53 every integer is exact: one comparison a value) */
       *sc->errmsg = sqlite3_mprintf("column '%s' holds the integer %lld at %s %lld, beyond 2^53, which a double cannot "
                                     "hold exactly (it would read as %.17g); CAST(%s AS TEXT) for an id, or "
                                     "CAST(%s AS REAL) for a number", sc->names[i], (long long)sqlite3_value_int64(x),

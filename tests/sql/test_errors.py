@@ -90,6 +90,12 @@ def run(t, db):
          ["options: offset takes one expression whose parentheses pair up"], "offset option leaving a ( open"),
         (("orthodont", "distance ~ Sex", None, "offset=`age)`) + (1|Subject"),
          ["options: offset takes one expression whose parentheses pair up"], "offset option after a quoted name"),
+        # ... and the formula must be whole on its own: one ending in '-' subtracted the offset, silently
+        (("orthodont", "distance ~ Sex -", None, "offset=age"),
+         ["formula syntax error at character 17 (end of text)", "the text ends where a term was expected"],
+         "a formula ending in '-' with an offset"),
+        (("orthodont", "distance ~ Sex + (1|Subject", None, "offset=age"), ["formula syntax error", "expected ')'"],
+         "a formula with a ( open and an offset"),
         (("orthodont", "distance ~ Sex + (offset(age) | Subject)", None, None),
          ["offset() is a term of the fixed part's sum, not of an interaction or a random part"], "offset in a random part"),
         (("orthodont", "distance ~ Sex:offset(age)", None, None), ["offset() is a term of the fixed part's sum"],
