@@ -144,7 +144,7 @@ static int run(sqlite3_stmt *st) {
 }
 
 /* A trigger on lmm_models, in any schema (a temp trigger may watch a table of another), in *name as
- * "schema.trigger": SQLITE_ERROR then, SQLITE_OK where there is none.  A save writes to lmm_models, and a
+ * "schema.trigger", or NULL where there is none; an SQLite error code where the schemas could not be read.  A save writes to lmm_models, and a
  * trigger that a database from elsewhere brought would run its own statements with the user's save. */
 static int models_trigger(sqlite3 *db, char **name) {
   *name = NULL;
@@ -158,7 +158,7 @@ static int models_trigger(sqlite3 *db, char **name) {
     sqlite3_free(sql);
     if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
       *name = sqlite3_mprintf("%s.%s", schema, (const char *)sqlite3_column_text(st, 0));
-      rc = *name ? SQLITE_ERROR : SQLITE_NOMEM;
+      rc = *name ? SQLITE_OK : SQLITE_NOMEM;
     } else if (rc == SQLITE_DONE) rc = SQLITE_OK;
     sqlite3_finalize(st);
     st = NULL;
@@ -189,7 +189,8 @@ int lmm_store_save(sqlite3 *db, const char *name, const char *const call[4], con
   if (rc == SQLITE_OK) begun = (rc = run(st[SAVE_BEGIN])) == SQLITE_OK;
   if (rc == SQLITE_OK) rc = run(st[SAVE_CREATE]);
   char *trigger = NULL;
-  if (rc == SQLITE_OK && (rc = models_trigger(db, &trigger)) == SQLITE_ERROR) {
+  if (rc == SQLITE_OK) rc = models_trigger(db, &trigger);
+  if (trigger) {
     *errmsg = sqlite3_mprintf("cannot save the model '%s': lmm_models has the trigger %s, which would run with the save; "
                               "lmm saves only into an lmm_models without triggers (DROP TRIGGER %s, or save in another "
                               "database)", name, trigger, trigger);
