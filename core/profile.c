@@ -202,14 +202,19 @@ static void cor_sds(const lmm_design *d, int k, int *ia, int *ib) {
  * two sds at 0 in turn, where the correlation means nothing: a path of warm starts that keeps them up misses that
  * valley (Orthodont's (age|Subject): lme4's -1 for the lower bound, the profile flat from -0.89 down). */
 static double zeta_at(profiler *P, int kind, double value, double est, double *x) {
+  int nx = P->nv - (P->held < P->nv);
+  double x_in[nx > 0 ? nx : 1];
+  memcpy(x_in, x, (size_t)nx * sizeof *x);
   double dev = profile_at(P, value, x);
   if (P->failed) return NAN;
   if (kind == KIND_COR) {
-    int nx = P->nv - 1, idx[2];
+    int idx[2];
     double y[nx];
     cor_sds(P->d, P->held, &idx[0], &idx[1]);
     for (int e = 0; e < 2; e++) {
-      memcpy(y, x, sizeof y);
+      /* from the warm start with one sd at 0, not from where the first minimization went: that may be the other
+       * sd's valley at 0, from which the second start, both sds at 0, cannot climb out */
+      memcpy(y, x_in, sizeof y);
       y[idx[e]] = 0;
       double d2 = profile_at(P, value, y);
       if (P->failed) return NAN;

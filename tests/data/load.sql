@@ -11,7 +11,7 @@
 -- levels 90, machines 54, machines_new 3, mathach 7185, nest3 72, nest3_new 5, oats 72, orange 35, orthodont 108,
 -- orthodont_chr 108, orthodont_new 4, ovary 308, oxboys 234, pastes 60, penicillin 144, pixel 102, pixel_new 6,
 -- pixel_new_lm 5, rail 18, robust 180, sleep_na 180, sleepstudy 180, sleepstudy_new 4, wafer 400, warpbreaks 54,
--- warpbreaks_new 3, wheat2 224, large_crossed 16000.
+-- warpbreaks_new 3, wheat2 224, large_crossed 16000, profile_valley 120.
 
 DROP TABLE IF EXISTS "alfalfa";
 CREATE TABLE "alfalfa" ("Variety" TEXT, "Date" TEXT, "Block" TEXT, "Yield" REAL);
@@ -195,3 +195,9 @@ CREATE TABLE "wheat2" ("Block" TEXT, "variety" TEXT, "yield" REAL, "latitude" RE
 DROP TABLE IF EXISTS "large_crossed";
 CREATE TABLE "large_crossed" ("y" REAL, "x" REAL, "trt" TEXT, "school" TEXT, "rater" TEXT);
 .import --csv --skip 1 tests/data/large_crossed.csv large_crossed
+
+-- profile_valley.csv (made up by tests/reference/make_profile_valley.R): a profile whose correlation's path falls
+-- into an sd's valley at 0
+DROP TABLE IF EXISTS "profile_valley";
+CREATE TABLE "profile_valley" ("y" REAL, "x" REAL, "z" REAL, "g" TEXT);
+.import --csv --skip 1 tests/data/profile_valley.csv profile_valley

@@ -87,7 +87,7 @@ def run(t, db):
         with open(path) as f:
             ref = json.load(f)
         refs[ref["confint_case"]] = (ref, run_case(t, db, ref))
-    t.ok(len(refs) == 12, "%d confint reference cases, 12 expected" % len(refs))
+    t.ok(len(refs) == 13, "%d confint reference cases, 13 expected" % len(refs))
     # the default method: profile for lme4's formulas, intervals for nlme's calls and gls, wald for lm
     for case, method in (("confint_sleepstudy_profile", "profile"), ("confint_orthodont_lme", "intervals"),
                          ("confint_orthodont_gls", "intervals"), ("confint_orthodont_lm", "wald")):
