@@ -114,8 +114,10 @@ static lmm_expr *binop(parser *p, char op, int pos, lmm_expr *l, lmm_expr *r) {
   return seal(p, e);
 }
 
-static int is_name_start(int c) { return isalpha(c) || c == '.' || c == '_'; }
-static int is_name_char(int c) { return isalnum(c) || c == '.' || c == '_'; }
+/* R's names, letters taken as R takes them in a UTF-8 locale: a byte past ASCII is part of a letter (Dä, Größe,
+ * 年齢), never an operator, so it continues or starts a name as an ASCII letter does. */
+static int is_name_start(int c) { return isalpha(c) || c == '.' || c == '_' || c >= 0x80; }
+static int is_name_char(int c) { return isalnum(c) || c == '.' || c == '_' || c >= 0x80; }
 
 /* An argument: `name = value` (R's named argument; '==' is no name) or a value */
 static lmm_expr *parse_arg(parser *p) {

@@ -31,8 +31,8 @@ static int is_word(span x, const char *w) { return (size_t)(x.e - x.s) == strlen
 
 static int ident_len(const char *s, const char *e) {
   const char *p = s;
-  if (p < e && (isalpha((unsigned char)*p) || *p == '.'))
-    while (p < e && (isalnum((unsigned char)*p) || *p == '.' || *p == '_')) p++;
+  if (p < e && (isalpha((unsigned char)*p) || *p == '.' || (unsigned char)*p >= 0x80))   /* as expr.c's names */
+    while (p < e && (isalnum((unsigned char)*p) || *p == '.' || *p == '_' || (unsigned char)*p >= 0x80)) p++;
   return (int)(p - s);
 }
 

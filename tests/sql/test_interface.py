@@ -33,6 +33,20 @@ def run(t, db):
             ["does not compile"], "parenthesised query and another statement")
     db.execute("CREATE TEMP VIEW sleep_view AS SELECT Reaction, Days, Subject FROM sleepstudy")
     same(t, fit(db, "sleep_view", SLEEP), base, "view")
+    # names in any script, bare as R reads them in a UTF-8 locale (a byte past ASCII is part of a letter), in the
+    # formula and in a structure's form; the terms named as written
+    db.execute('CREATE TEMP VIEW schlaf AS SELECT Reaction AS "Reaktionszeit", Days AS "Tage_ä", Subject AS "Versuchs·person" '
+               'FROM sleepstudy')
+    uni = fit(db, "schlaf", "Reaktionszeit ~ Tage_ä + (Tage_ä | Versuchs·person)")
+    t.ok([r["term"] for r in uni if r["effect"] == "fixed"] == ["(Intercept)", "Tage_ä"] and
+         {r["grp"] for r in uni if r["effect"] == "ran_pars"} == {"Versuchs·person", "Residual"},
+         "non-ASCII names: terms %r" % [(r["grp"], r["term"]) for r in uni if r["effect"] != "fit"])
+    t.ok([r["estimate"] for r in uni if r["effect"] != "fit"] == [r["estimate"] for r in base if r["effect"] != "fit"],
+         "non-ASCII names: the same fit as sleepstudy's")
+    same(t, fit(db, "schlaf", "Reaktionszeit ~ `Tage_ä` + (`Tage_ä` | `Versuchs·person`)"), uni, "back-quoted non-ASCII names",
+         tol=0)
+    ar = fit(db, "schlaf", "Reaktionszeit ~ Tage_ä", "1 | Versuchs·person", "correlation=corAR1(form = ~ Tage_ä | Versuchs·person)")
+    t.ok(any(r["term"] == "corAR1__Phi" for r in ar), "a non-ASCII name in a structure's form")
     # rows reach lmm through lmm_source_row() inside SQLite's loop; a model with more columns than a function
     # may take (SQLITE_LIMIT_FUNCTION_ARG: here 4 < 3 columns + rowid + the scan) reads them one by one
     limit = db.getlimit(sqlite3.SQLITE_LIMIT_FUNCTION_ARG)
