@@ -230,6 +230,11 @@ static double from_u(int kind, double u) { return kind == KIND_SD ? exp(u) : kin
 
 /* The bound on side s (-1, +1) of the profile of P->held: where zeta = s z.  est is the ML estimate, x0 the
  * free parameters at the ML optimum, step0 the first step (on u). */
+/* The name of profile parameter h for messages (lmm_free it). */
+static char *held_name(const lmm_design *d, int nv, int h) {
+  return h < nv ? lmm_sdcor_name(d, h) : lmm_mprintf("the fixed effect '%s'", d->xnames[h - nv]);
+}
+
 static int find_bound(profiler *P, int kind, int s, double z, double est, const double *x0, double step0,
                       double *bound) {
   double boundary = kind == KIND_SD ? (s < 0 ? 0 : HUGE_VAL) : kind == KIND_COR ? s : s * HUGE_VAL;
@@ -262,7 +267,21 @@ static int find_bound(profiler *P, int kind, int s, double z, double est, const 
   int side = 0;
   for (int it = 0; it < 100; it++) {
     double v = xa + (target - za) * (xb - xa) / (zb - za);
-    if (!(fabs(xb - xa) > 1e-12 * (fabs(xa) + fabs(xb)) + 1e-300)) { *bound = v; return 0; }
+    if (!(fabs(xb - xa) > 1e-12 * (fabs(xa) + fabs(xb)) + 1e-300)) {
+      /* the bracket closed on a step of zeta across the target, not on a crossing: the other parameters'
+       * minimum moved to another optimum there, and the point is no bound.  An error, as no number here can
+       * be trusted. */
+      if (fabs(zb - za) > 1e-3) {
+        char *name = held_name(P->d, P->nv, P->held);
+        lmm_fail(P->err, LMM_NUMERIC, "profile: the profile of %s steps from zeta %.4g to %.4g at %.6g, across its bound: "
+                 "the fit of the other parameters finds two optima there; use method 'wald' or 'intervals'",
+                 name ? name : "a parameter", za, zb, v);
+        lmm_free(name);
+        return P->failed = LMM_NUMERIC;
+      }
+      *bound = v;
+      return 0;
+    }
     double zt = zeta_at(P, kind, v, est, x);
     if (P->failed) return P->failed;
     if (fabs(zt - target) < 1e-7) { *bound = v; return 0; }
@@ -280,10 +299,6 @@ static int find_bound(profiler *P, int kind, int s, double z, double est, const 
   return 0;
 }
 
-/* The name of profile parameter h for messages (lmm_free it). */
-static char *held_name(const lmm_design *d, int nv, int h) {
-  return h < nv ? lmm_sdcor_name(d, h) : lmm_mprintf("the fixed effect '%s'", d->xnames[h - nv]);
-}
 
 int lmm_confint_profile(lmm_model *m, double level, lmm_stop *stop, lmm_ci_rows *out, lmm_error *err) {
   const lmm_design *d = m->design;
