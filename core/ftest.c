@@ -712,10 +712,16 @@ static int contrast_row(lmm_model *m, const lmm_ftest_options *o, lmm_stop *stop
 static const char *const type_names[] = {"", "sequential", "marginal", "I", "II", "III", "contrast"};
 enum { CONTRAST_TYPE = 6 };
 
-int lmm_ftest_terms(lmm_model *m, const lmm_ftest_options *o, lmm_stop *stop, lmm_ftest_table **out,
+int lmm_ftest_terms(lmm_model *m, const lmm_ftest_options *given, lmm_stop *stop, lmm_ftest_table **out,
                     lmm_error *err) {
   *out = NULL;
-  int style = m->style, type = o->type, rc;
+  int style = m->style, type = given->type, rc;
+  /* without df=, a model fitted with df=kenward-roger is tested with Kenward-Roger's df, as its own rows are:
+   * Satterthwaite's (lmerTest's default) beside them would give the same term two p-values */
+  lmm_ftest_options own = *given;
+  if (style == LMM_STYLE_LME4 && own.df == LMM_FTEST_DF_DEFAULT && m->options.df == LMM_DF_KENWARD_ROGER)
+    own.df = LMM_FTEST_DF_KENWARD_ROGER;
+  const lmm_ftest_options *o = &own;
   if (m->structure && style == LMM_STYLE_LME4)
     return lmm_fail(err, LMM_ERR, "lmerTest's F tests take Satterthwaite's or Kenward-Roger's df, which do not account "
                     "for weights= or correlation= (lmerTest has no residual structures); fit the model in nlme's notation "

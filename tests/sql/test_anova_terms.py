@@ -69,6 +69,20 @@ def run(t, db):
         # the default is R's: sequential (nlme, lm), III (lmerTest)
         default = anova(db, name)
         t.ok(default == anova(db, name, "type=" + case["tables"][0]["type"]), name + ": default type")
+    # a model fitted with df=kenward-roger is tested with Kenward-Roger's df unless df= says otherwise, as its own
+    # rows are: Satterthwaite's beside them would give a term two p-values
+    kr_case = next(c for c in cases if any(tab.get("df") == "kenward-roger" for tab in c["tables"]))
+    kr_sql = dict(kr_case["sql"], options=", ".join(x for x in (kr_case["sql"].get("options"), "df=kenward-roger") if x))
+    save(db, "at_kr_fit", kr_sql)
+    name = "at_" + kr_case["case"]
+
+    def stats(rows):
+        return [(r["term"], r["den_df"], r["statistic"], r["p_value"]) for r in rows]
+    t.ok(stats(anova(db, "at_kr_fit")) == stats(anova(db, name, "df=kenward-roger")),
+         "a df=kenward-roger fit: lmm_anova's default df is Kenward-Roger's")
+    t.ok(stats(anova(db, "at_kr_fit", "df=satterthwaite")) == stats(anova(db, name)),
+         "a df=kenward-roger fit: df=satterthwaite still asks for Satterthwaite's")
+    t.ok(stats(anova(db, name, "df=kenward-roger")) != stats(anova(db, name)), "the two df differ on " + name)
     # lmerTest's spellings of a type are one type; nlme's type=1 is its sequential
     roman = anova(db, "at_sleepstudy", "type=II")
     t.ok(anova(db, "at_sleepstudy", "type=2") == roman and anova(db, "at_sleepstudy", " Type = ii ") == roman, "type=2 is II")
