@@ -90,6 +90,9 @@ def run(t, db):
          ["options: offset takes one expression whose parentheses pair up"], "offset option leaving a ( open"),
         (("orthodont", "distance ~ Sex", None, "offset=`age)`) + (1|Subject"),
          ["options: offset takes one expression whose parentheses pair up"], "offset option after a quoted name"),
+        # a saved name lmm_anova's and lmm_plot's lists of names could never reach
+        (("sleepstudy", "Reaction ~ Days", None, 'save="a,b"'), ["options: save takes a name without a comma, not 'a,b'"],
+         "a save name with a comma"),
         # ... and the formula must be whole on its own: one ending in '-' subtracted the offset, silently
         (("orthodont", "distance ~ Sex -", None, "offset=age"),
          ["formula syntax error at character 17 (end of text)", "the text ends where a term was expected"],

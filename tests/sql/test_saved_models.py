@@ -35,6 +35,18 @@ def run(t, db):
     interaction_damage(t, db)
     basis_damage(t, db)
     grown(t, db)
+    quoted_name(t, db)
+
+
+def quoted_name(t, db):
+    """save="m" and save='m' name the model m: the quotes are the option's, not the name's."""
+    for opt in ('save="sm_quoted"', "save='sm_quoted'"):
+        fit(db, "sleepstudy", "Reaction ~ Days + (1|Subject)", None, opt)
+        t.ok(db.execute("SELECT count(*) FROM lmm_models WHERE name = 'sm_quoted'").fetchone()[0] == 1 and
+             db.execute("SELECT count(*) FROM lmm_models WHERE name LIKE '%sm_quoted_'").fetchone()[0] == 0,
+             "%s saves the model sm_quoted" % opt)
+    t.ok(len(db.execute("SELECT * FROM lmm_anova('sm_quoted, sm_quoted')").fetchall()) == 2, "a quoted save in a list")
+    db.execute("DELETE FROM lmm_models WHERE name = 'sm_quoted'")
 
 
 def restored_is_fitted(t, db, name, data):
