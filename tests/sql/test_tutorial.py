@@ -40,6 +40,14 @@ def run(t, db):
             t.ok(False, "the tutorial stops at %r: %s" % (sql[:120], e))
             break
     db.commit()
+    data = next((rows for sql, rows in results.items() if "genotypes_in_two_populations" in sql), [])
+    t.ok(data == [{"plants": 625, "regions": 3, "populations": 9, "genotypes": 24, "genotypes_in_two_populations": 0,
+                   "populations_in_two_regions": 0, "missing": 0}], "the data's counts and nesting: %r" % data)
+    summ = next((rows for sql, rows in results.items() if "FROM lmm_tidy('lmm6.2') WHERE effect = 'fixed'" in sql), [])
+    t.ok(len(summ) == 6 and [r["term"] for r in summ if r["p_value"] > 0.05] == ["statusTransplant"],
+         "summary(lmm6.2): only statusTransplant not significant: %r" % summ)
+    cor = next((rows for sql, rows in results.items() if "cor_intercept_slope" in sql), [])
+    t.ok(cor == [{"genotypes": 24, "cor_intercept_slope": -1.0}], "the genotypes' BLUPs correlate at -1: %r" % cor)
     vi = next((rows for sql, rows in results.items() if "lmm_anova('GLM, GLM.varIdent')" in sql), [])
     t.ok(len(vi) == 2 and vi[1]["df"] == 9 and abs(vi[1]["L_ratio"] - 0.2564508) < 1e-3
          and abs(vi[1]["p_value"] - 0.8796551) < 1e-4,
