@@ -160,7 +160,10 @@ static double free_objective(unsigned nx, const double *x, double *grad, void *d
 /* The profile's deviance at value, from the free parameters x (updated to their optimum there). */
 static double profile_at(profiler *P, double value, double *x) {
   int nx = P->nv - (P->held < P->nv);
-  double lo[P->nv], hi[P->nv], st[P->nv], fmin = HUGE_VAL;
+  double fmin = HUGE_VAL;
+  /* on the heap: the parameters are as many as the model's variance parameters, and no stack is theirs to size */
+  double *lo = lmm_malloc_array((size_t)P->nv * 3 + 1, sizeof *lo), *hi = lo + P->nv, *st = hi + P->nv;
+  if (!lo) { P->failed = LMM_NOMEM; return HUGE_VAL; }
   for (int k = 0, i = 0; k < P->nv; k++) {
     if (k == P->held) continue;
     lo[i] = P->lower[k];
@@ -172,7 +175,7 @@ static double profile_at(profiler *P, double value, double *x) {
   }
   P->value = value;
   nlopt_opt o = P->opt = nlopt_create(NLOPT_LN_BOBYQA, (unsigned)nx);
-  if (!o) { P->failed = LMM_NOMEM; return HUGE_VAL; }
+  if (!o) { lmm_free(lo); P->failed = LMM_NOMEM; return HUGE_VAL; }
   nlopt_set_lower_bounds(o, lo);
   nlopt_set_upper_bounds(o, hi);
   nlopt_set_min_objective(o, free_objective, P);
@@ -182,6 +185,7 @@ static double profile_at(profiler *P, double value, double *x) {
   nlopt_set_initial_step(o, st);
   nlopt_result r = nlopt_optimize(o, x, &fmin);
   nlopt_destroy(o);
+  lmm_free(lo);
   P->opt = NULL;
   if (r < 0 && r != NLOPT_ROUNDOFF_LIMITED && r != NLOPT_FORCED_STOP && !P->failed) P->failed = LMM_NUMERIC;
   return fmin;
@@ -203,24 +207,25 @@ static void cor_sds(const lmm_design *d, int k, int *ia, int *ib) {
  * valley (Orthodont's (age|Subject): lme4's -1 for the lower bound, the profile flat from -0.89 down). */
 static double zeta_at(profiler *P, int kind, double value, double est, double *x) {
   int nx = P->nv - (P->held < P->nv);
-  double x_in[nx > 0 ? nx : 1];
-  memcpy(x_in, x, (size_t)nx * sizeof *x);
+  size_t bytes = sizeof *x * (size_t)(nx > 0 ? nx : 1);
+  double *x_in = kind == KIND_COR ? lmm_malloc_array(2 * (size_t)(nx > 0 ? nx : 1), sizeof *x) : NULL, *y = x_in + nx;
+  if (kind == KIND_COR && !x_in) { P->failed = LMM_NOMEM; return NAN; }
+  if (x_in) memcpy(x_in, x, bytes);
   double dev = profile_at(P, value, x);
-  if (P->failed) return NAN;
-  if (kind == KIND_COR) {
+  if (kind == KIND_COR && !P->failed) {
     int idx[2];
-    double y[nx];
     cor_sds(P->d, P->held, &idx[0], &idx[1]);
-    for (int e = 0; e < 2; e++) {
+    for (int e = 0; e < 2 && !P->failed; e++) {
       /* from the warm start with one sd at 0, not from where the first minimization went: that may be the other
        * sd's valley at 0, from which the second start, both sds at 0, cannot climb out */
-      memcpy(y, x_in, sizeof y);
+      memcpy(y, x_in, bytes);
       y[idx[e]] = 0;
       double d2 = profile_at(P, value, y);
-      if (P->failed) return NAN;
-      if (d2 < dev) { dev = d2; memcpy(x, y, sizeof y); }
+      if (!P->failed && d2 < dev) { dev = d2; memcpy(x, y, bytes); }
     }
   }
+  lmm_free(x_in);
+  if (P->failed) return NAN;
   double dd = dev - P->dev_min;
   return (value < est ? -1 : 1) * sqrt(dd > 0 ? dd : 0);
 }
@@ -235,14 +240,26 @@ static char *held_name(const lmm_design *d, int nv, int h) {
   return h < nv ? lmm_sdcor_name(d, h) : lmm_mprintf("the fixed effect '%s'", d->xnames[h - nv]);
 }
 
+static int bracket_and_solve(profiler *P, int kind, int k2, int nat, int s, double z, double est, double boundary,
+                             double *x, double step0, double *bound);
+
 static int find_bound(profiler *P, int kind, int s, double z, double est, const double *x0, double step0,
                       double *bound) {
   double boundary = kind == KIND_SD ? (s < 0 ? 0 : HUGE_VAL) : kind == KIND_COR ? s : s * HUGE_VAL;
   if (est == boundary) { *bound = est; return 0; }
   int nat = !isfinite(to_u(kind, est));   /* an estimate on the other boundary: search on the value itself */
   int k2 = nat ? KIND_BETA : kind;
-  double x[P->nv];
-  memcpy(x, x0, sizeof x);
+  double *x = lmm_malloc_array((size_t)P->nv + 1, sizeof *x);
+  if (!x) return P->failed = LMM_NOMEM;
+  memcpy(x, x0, sizeof *x * (size_t)P->nv);
+  int rc = bracket_and_solve(P, kind, k2, nat, s, z, est, boundary, x, step0, bound);
+  lmm_free(x);
+  return rc;
+}
+
+/* find_bound's search from the free parameters x (its copy, moved along with the held one). */
+static int bracket_and_solve(profiler *P, int kind, int k2, int nat, int s, double z, double est, double boundary,
+                             double *x, double step0, double *bound) {
   double u_prev = to_u(k2, est), z_prev = 0, u = u_prev + s * step0, target = s * z;
   double xa = est, za = 0, xb = NAN, zb = NAN;   /* the bracket: zeta short of the target at xa, past it at xb */
   for (int it = 0; it < 60 && isnan(xb); it++) {
