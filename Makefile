@@ -50,7 +50,7 @@ CONFIG = $(BUILD)/config.mk
 ifneq ($(filter-out deps clean uninstall,$(or $(MAKECMDGOALS),all)),)
 include $(CONFIG)
 endif
-LMM_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra $(PIC) $(DEP_CFLAGS)
+LMM_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror=vla $(PIC) $(DEP_CFLAGS)
 LMM_LIBS   = $(DEP_LIBS) $(LDLIBS) -lm -lpthread
 
 CORE_SRC = $(wildcard core/*.c)
