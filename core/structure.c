@@ -10,6 +10,7 @@
 #include "residuals.h"
 
 #include <float.h>
+#include <stdio.h>
 #include <math.h>
 #include <nlopt.h>
 #include <stdlib.h>
@@ -525,6 +526,22 @@ static void teardown(eval_ctx *c) {
   lmm_free(c->free_at);
 }
 
+/* BOBYQA's workspace grows as the square of its parameters (NLopt's is about 60 n^2 bytes, allocated and cleared
+ * before the first evaluation, where no interrupt is seen): the structure's free parameters, with theta where they
+ * are fitted together, are held to the random effects' own limit, LMM_MAX_THETA (some 260 MB, half a second).
+ * varIdent's strata were unbounded: 6,000 strata of 12,000 rows took 2 GB and 8 s past an interrupt. */
+static int check_parameter_count(const eval_ctx *c, lmm_error *err) {
+  size_t ntheta = 0;
+  if (fits_jointly(c))
+    for (int t = 0; t < c->d->nre; t++) ntheta += lmm_theta_term_count(c->d->re[t].q);
+  if ((size_t)c->nfree + ntheta <= LMM_MAX_THETA) return LMM_OK;
+  char beside[96] = "";
+  if (ntheta) snprintf(beside, sizeof beside, ", fitted with the random effects' %zu covariance parameters,", ntheta);
+  return lmm_fail(err, LMM_ERR, "weights= and correlation= have %d parameters to estimate%s more than the %d that can "
+                  "be estimated; use a grouping with fewer strata or positions, or hold some with fixed=",
+                  c->nfree, beside, LMM_MAX_THETA);
+}
+
 int lmm_structure_fit(lmm_structure *st, const lmm_design *d, int df_method, const lmm_fit_options *opt,
                       lmm_system **sys, lmm_fit **fit, lmm_error *err) {
   *sys = NULL;
@@ -539,6 +556,7 @@ int lmm_structure_fit(lmm_structure *st, const lmm_design *d, int df_method, con
     rc = lmm_fail(err, LMM_ERR, "it keeps %d parameters of its residual structure where its weights= and correlation= "
                   "have %d", st->u ? st->npar : 0, c.npar);
   if (!rc && opt->theta) memcpy(c.u, st->u, sizeof *c.u * (size_t)c.npar);
+  if (!rc && !opt->theta) rc = check_parameter_count(&c, err);
   int joint = !rc && !opt->theta && fits_jointly(&c);
   if (joint) rc = fit_jointly(&c, err);
   if (!rc && !joint && !isfinite(evaluate(&c, 1)) && !c.rc)
