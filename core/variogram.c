@@ -12,7 +12,7 @@
 #include <string.h>
 
 enum { NINT = 20 };                          /* nlme's nint: more distinct distances than this are binned */
-#define MAX_PAIRS 50000000.0                 /* 800 MB of pairs: a larger group wants a grouping of its own */
+#define MAX_PAIRS 50000000.0   /* 800 MB of pairs, and as much to sort them: a larger group wants a grouping of its own */
 
 /* [s, e) without the spaces around it */
 static void strip(const char **s, const char **e) {
@@ -151,9 +151,47 @@ static int read_form(const lmm_model *m, const lmm_variogram_options *o, form *f
 
 typedef struct pair { double dist, variog; } pair;
 
-static int pair_cmp(const void *a, const void *b) {
-  double x = ((const pair *)a)->dist, y = ((const pair *)b)->dist;
-  return x < y ? -1 : x > y;
+/* p[0..n-1] sorted by distance, stably (the order qsort's merge sort gave, equal distances in dist()'s order), in
+ * steps that look at stop: 50 million pairs took qsort 10 s where no interrupt was seen.  Runs of RUN pairs by
+ * insertion, then merges through a buffer of n pairs (as glibc's qsort took), a look at stop every STEP pairs. */
+enum { SORT_RUN = 32, SORT_STEP = 1 << 18 };
+static int sort_pairs(pair *p, size_t n, lmm_stop *stop, int *nomem) {
+  *nomem = 0;
+  for (size_t s = 0, since = 0; s < n; s += SORT_RUN) {
+    size_t e = s + SORT_RUN < n ? s + SORT_RUN : n;
+    for (size_t i = s + 1; i < e; i++) {
+      pair x = p[i];
+      size_t j = i;
+      for (; j > s && p[j - 1].dist > x.dist; j--) p[j] = p[j - 1];
+      p[j] = x;
+    }
+    if ((since += e - s) >= SORT_STEP) {
+      since = 0;
+      if (lmm_stop_asked(stop)) return LMM_INTERRUPTED;
+    }
+  }
+  if (n <= SORT_RUN) return LMM_OK;
+  pair *buf = lmm_malloc_array(n, sizeof *buf), *from = p, *to = buf;
+  if (!buf) { *nomem = 1; return LMM_NOMEM; }
+  size_t since = 0;
+  for (size_t w = SORT_RUN; w < n; w *= 2) {
+    for (size_t s = 0; s < n; s += 2 * w) {
+      size_t m = s + w < n ? s + w : n, e = s + 2 * w < n ? s + 2 * w : n, a = s, b = m, k = s;
+      while (a < m && b < e) to[k++] = from[b].dist < from[a].dist ? from[b++] : from[a++];
+      while (a < m) to[k++] = from[a++];
+      while (b < e) to[k++] = from[b++];
+      if ((since += e - s) >= SORT_STEP) {
+        since = 0;
+        if (lmm_stop_asked(stop)) { lmm_free(buf); return LMM_INTERRUPTED; }
+      }
+    }
+    pair *t = from;
+    from = to;
+    to = t;
+  }
+  if (from != p) memcpy(p, from, sizeof *p * n);
+  lmm_free(buf);
+  return LMM_OK;
 }
 
 /* R's quantile(x, p, type = 7) of sorted x[0..n-1]. */
@@ -179,7 +217,8 @@ static int double_cmp(const void *a, const void *b) {
 
 /* The rows from the pairs sorted by distance (nlme's collapse): with nint or more distinct distances (equal as R
  * prints them, to 15 digits) one row per distance, else one per bin of R's cut() at the breaks. */
-static int collapse(const pair *p, size_t n, const lmm_variogram_options *o, lmm_variogram *v, lmm_error *err) {
+static int collapse(const pair *p, size_t n, const lmm_variogram_options *o, lmm_stop *stop, lmm_variogram *v,
+                    lmm_error *err) {
   size_t distinct = 0;
   double second = p[0].dist;
   for (size_t k = 0; k < n; k++)
@@ -212,6 +251,10 @@ static int collapse(const pair *p, size_t n, const lmm_variogram_options *o, lmm
   if ((size_t)nint >= distinct) {
     char a[32], b[32];
     for (size_t k = 0, s = 0; k <= n; k++) {
+      if (k % SORT_STEP == SORT_STEP - 1 && lmm_stop_asked(stop)) {   /* 50 million of these took 10 s */
+        lmm_free(breaks);
+        return lmm_fail(err, LMM_INTERRUPTED, "interrupted");
+      }
       if (k < n) snprintf(b, sizeof b, "%.15g", p[k].dist);
       if (k > s && (k == n || strcmp(a, b))) { add_row(v, p + s, k - s, o->robust); s = k; }
       if (k < n) memcpy(a, b, sizeof a);
@@ -260,7 +303,8 @@ static int make_pairs(const lmm_model *m, const form *fm, const double *res, con
   size_t k = 0;
   for (int g = 0; g < ngroups; g++) {
     if (lmm_stop_asked(stop)) return LMM_INTERRUPTED;
-    for (size_t b = start[g]; b < start[g + 1]; b++)   /* dist()'s order: its lower triangle column by column */
+    for (size_t b = start[g]; b < start[g + 1]; b++) {   /* dist()'s order: its lower triangle column by column */
+      if (start[g + 1] - b > 256 && lmm_stop_asked(stop)) return LMM_INTERRUPTED;   /* a group of 10,000 rows */
       for (size_t a = b + 1; a < start[g + 1]; a++) {
         size_t i = rows[a], j = rows[b];
         double d2 = 0;
@@ -272,6 +316,7 @@ static int make_pairs(const lmm_model *m, const form *fm, const double *res, con
         if (o->has_max && d > o->max_dist) continue;
         p[k++] = (pair){d, e * e / 2};
       }
+    }
   }
   *np = k;
   return LMM_OK;
@@ -322,7 +367,11 @@ int lmm_model_variogram(lmm_model *m, const lmm_variogram_options *o, int (*inte
     rc = lmm_fail(err, LMM_ERR, "the variogram has no pairs of rows: every group has one row%s", o->has_max ? " or "
                   "maxDist= leaves none" : "");
   if (!rc) {
-    if (o->collapse != LMM_VG_NONE) qsort(p, np, sizeof *p, pair_cmp);
+    int nomem = 0;
+    if (o->collapse != LMM_VG_NONE && sort_pairs(p, np, &stop, &nomem))
+      rc = nomem ? lmm_nomem(err) : lmm_fail(err, LMM_INTERRUPTED, "interrupted");
+  }
+  if (!rc) {
     v->dist = lmm_malloc_array(np, sizeof *v->dist);
     v->variog = lmm_malloc_array(np, sizeof *v->variog);
     v->n_pairs = lmm_malloc_array(np, sizeof *v->n_pairs);
@@ -334,7 +383,7 @@ int lmm_model_variogram(lmm_model *m, const lmm_variogram_options *o, int (*inte
     v->n_pairs[k] = 1;
     v->n = np;
   }
-  if (!rc && o->collapse != LMM_VG_NONE) rc = collapse(p, np, o, v, err);
+  if (!rc && o->collapse != LMM_VG_NONE) rc = collapse(p, np, o, &stop, v, err);
   lmm_free(p);
   lmm_free(nested);
   lmm_free(start);
