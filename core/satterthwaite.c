@@ -255,6 +255,25 @@ static double combine_df(const double *nu, int q) {
   return 2 * E / (E - q);
 }
 
+int lmm_contrast_cov(int p, const double *V, const double *L, int q, double *W) {
+  double *T = lmm_malloc_array(lmm_size_mul((size_t)q, (size_t)(p ? p : 1)), sizeof *T);   /* L V, q x p */
+  if (!T) return LMM_NOMEM;
+  for (int j = 0; j < p; j++)
+    for (int a = 0; a < q; a++) {
+      double acc = 0;
+      for (int i = 0; i < p; i++) acc += L[a + (size_t)i * q] * V[i + (size_t)j * p];
+      T[a + (size_t)j * q] = acc;
+    }
+  for (int b = 0; b < q; b++)
+    for (int a = 0; a <= b; a++) {
+      double acc = 0;
+      for (int j = 0; j < p; j++) acc += T[a + (size_t)j * q] * L[b + (size_t)j * q];
+      W[a + (size_t)b * q] = W[b + (size_t)a * q] = acc;
+    }
+  lmm_free(T);
+  return LMM_OK;
+}
+
 int lmm_satterthwaite_ftest(lmm_satterthwaite *s, const double *beta, const double *L, int q, lmm_ftest *out,
                             lmm_error *err) {
   int p = s->p;
@@ -263,14 +282,10 @@ int lmm_satterthwaite_ftest(lmm_satterthwaite *s, const double *beta, const doub
                                sizeof *W);
   if (!W) return lmm_nomem(err);
   double *ev = W + (size_t)q * q, *l = ev + q, *nu = l + p, *t2 = nu + q;
-  /* W = L V L' */
-  for (int b = 0; b < q; b++)
-    for (int a = 0; a <= b; a++) {
-      double acc = 0;
-      for (int j = 0; j < p; j++)
-        for (int i = 0; i < p; i++) acc += L[a + (size_t)i * q] * s->V[i + (size_t)j * p] * L[b + (size_t)j * q];
-      W[a + (size_t)b * q] = W[b + (size_t)a * q] = acc;
-    }
+  if (lmm_contrast_cov(p, s->V, L, q, W)) {   /* W = L V L' */
+    lmm_free(W);
+    return lmm_nomem(err);
+  }
   if (q && LAPACKE_dsyev(LAPACK_COL_MAJOR, 'V', 'U', q, W, q, ev)) {
     lmm_free(W);
     return lmm_fail(err, LMM_NUMERIC, "the contrast's covariance has no eigen decomposition");

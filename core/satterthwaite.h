@@ -47,6 +47,8 @@ double lmm_satterthwaite_df(lmm_satterthwaite *s, const double *l);
  * on its Satterthwaite df nu_m, and the F's denominator df 2E / (E - ndf), E = sum nu_m / (nu_m - 2) (2
  * where some nu_m <= 2, their mean where all agree to 1e-8).  ndf 0 and NAN elsewhere when L V L' is 0. */
 typedef struct lmm_ftest { double F; int ndf; double ddf, p_value; } lmm_ftest;
+/* W = L V L' (q x q, column-major) of L (q x p) and V (p x p), in O(q p^2 + q^2 p); LMM_NOMEM or LMM_OK. */
+int lmm_contrast_cov(int p, const double *V, const double *L, int q, double *W);
 int lmm_satterthwaite_ftest(lmm_satterthwaite *s, const double *beta, const double *L, int q, lmm_ftest *out,
                             lmm_error *err);
 

@@ -421,6 +421,9 @@ def anova_terms_errors(t, db):
         (("ae_lmer", "L=0 1 0"), ["L= row 1 has 3 numbers and the model 2 coefficients ((Intercept), ...)"],
          "L of the wrong width"),
         (("ae_lmer", "L=0 1; 1 x"), ["L= row 2 holds 'x', not a number", "L=0 1 0; 0 0 1"], "L with a word"),
+        # 5,000 rows of "1 0" (25 KB) took 31 s and 200 MB in L V L' and its eigen decomposition
+        (("ae_lmer", "L=" + "; ".join(["1 0"] * 5000)),
+         ["L= has 5000 rows and the model 2 coefficients: at most one row per coefficient"], "L with more rows than p"),
         (("ae_lmer", "L=0 1, type=III"), ["L= tests one contrast, type= chooses the terms' tests"], "L and type"),
         (("ae_lmer", "L=0 1, L=1 0"), ["options: L is given twice"], "L twice"),
         (("ae_lme2", "L=0 1 1"), ["L= involves 'SexMale' (25 denominator df) and coefficients with 80",
