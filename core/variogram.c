@@ -152,7 +152,7 @@ static int read_form(const lmm_model *m, const lmm_variogram_options *o, form *f
 typedef struct pair { double dist, variog; } pair;
 
 /* p[0..n-1] sorted by distance, stably (the order qsort's merge sort gave, equal distances in dist()'s order), in
- * steps that look at stop: 50 million pairs took qsort 10 s where no interrupt was seen.  Runs of RUN pairs by
+ * steps that look at stop, which qsort cannot: up to 50 million pairs take seconds.  Runs of RUN pairs by
  * insertion, then merges through a buffer of n pairs (as glibc's qsort took), a look at stop every STEP pairs. */
 enum { SORT_RUN = 32, SORT_STEP = 1 << 18 };
 static int sort_pairs(pair *p, size_t n, lmm_stop *stop, int *nomem) {
@@ -251,7 +251,7 @@ static int collapse(const pair *p, size_t n, const lmm_variogram_options *o, lmm
   if ((size_t)nint >= distinct) {
     char a[32], b[32];
     for (size_t k = 0, s = 0; k <= n; k++) {
-      if (k % SORT_STEP == SORT_STEP - 1 && lmm_stop_asked(stop)) {   /* 50 million of these took 10 s */
+      if (k % SORT_STEP == SORT_STEP - 1 && lmm_stop_asked(stop)) {   /* a formatted number a pair */
         lmm_free(breaks);
         return lmm_fail(err, LMM_INTERRUPTED, "interrupted");
       }
