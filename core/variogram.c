@@ -13,6 +13,7 @@
 
 enum { NINT = 20 };                          /* nlme's nint: more distinct distances than this are binned */
 #define MAX_PAIRS 50000000.0   /* 800 MB of pairs, and as much to sort them: a larger group wants a grouping of its own */
+#define MAX_ROWS_NONE 5000000.0   /* collapse=none: every pair a row of lmm_variogram's result, which is held whole */
 
 /* [s, e) without the spaces around it */
 static void strip(const char **s, const char **e) {
@@ -366,6 +367,10 @@ int lmm_model_variogram(lmm_model *m, const lmm_variogram_options *o, int (*inte
   if (!rc && np == 0)
     rc = lmm_fail(err, LMM_ERR, "the variogram has no pairs of rows: every group has one row%s", o->has_max ? " or "
                   "maxDist= leaves none" : "");
+  if (!rc && o->collapse == LMM_VG_NONE && (double)np > MAX_ROWS_NONE)   /* each a row of the result, held whole */
+    rc = lmm_fail(err, LMM_ERR, "collapse=none gives a row for each of the %zu pairs of rows, more than %.0f; collapse "
+                  "them (the default, or collapse=fixed), or narrow them with maxDist= or a grouping (form=~ t | g)",
+                  np, MAX_ROWS_NONE);
   if (!rc) {
     int nomem = 0;
     if (o->collapse != LMM_VG_NONE && sort_pairs(p, np, &stop, &nomem))

@@ -136,6 +136,12 @@ def interrupted(t, db):
             (1173.0, 0.9978251253487187, 1600597), (1810.0, 1.0002492357662975, 1597290),
             (2735.0, 0.9993923082985906, 1599461)]
     t.ok(got == want, "variogram of 8M pairs in 5 bins: %r" % got)
+    # uncollapsed, every pair is a row of the result, held whole: 8M rows are refused, not a bare out-of-memory
+    t.error(db, "SELECT count(*) FROM lmm_variogram('vg_pairs', 'form=~ t, collapse=none')", (),
+            ["collapse=none gives a row for each of the 7998000 pairs of rows, more than 5000000", "maxDist="],
+            "collapse=none over 8M pairs")
+    t.ok(db.execute("SELECT count(*) FROM lmm_variogram('vg_pairs', 'form=~ t, collapse=none, maxDist=1')").fetchone()[0]
+         > 0, "collapse=none narrowed by maxDist=")
     db.execute("DELETE FROM lmm_models WHERE name = 'vg_pairs'")
 
 
