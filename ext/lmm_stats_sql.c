@@ -60,8 +60,9 @@ static int stats_sql_fill(sqlite3 *db, sqlite3_value **argv, lmm_rowset *rows, c
     return SQLITE_ERROR;
   }
   char *from = NULL, *why = NULL;
-  if (lmm_source_from(db, data, &from, &why) == SQLITE_NOMEM) return SQLITE_NOMEM;
-  sqlite3_free(why);
+  int found = lmm_source_from(db, data, &from, &why);
+  sqlite3_free(why);   /* a name not found here: a table elsewhere, read without types (column_is_text) */
+  if (found == SQLITE_NOMEM) { sqlite3_free(from); return SQLITE_NOMEM; }
   text_probe probe = {db, from};
   lmm_model *m = NULL;
   lmm_stats_layout layout;
