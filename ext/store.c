@@ -143,28 +143,26 @@ static int run(sqlite3_stmt *st) {
   return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
 }
 
-/* A trigger on lmm_models, in any schema (a temp trigger may watch a table of another), in *name as
- * "schema.trigger", or NULL where there is none; an SQLite error code where the schemas could not be read.  A save writes to lmm_models, and a
- * trigger that a database from elsewhere brought would run its own statements with the user's save. */
+/* A trigger on the lmm_models a save writes to, in *name as "schema"."trigger" (quoted, ready for DROP TRIGGER),
+ * or NULL where there is none; an SQLite error code where the schemas could not be read.  The save's INSERT finds
+ * temp.lmm_models where there is one, else main's (made just before): a trigger on it lives in its own schema or
+ * in temp (a temp trigger may watch main's table).  An attached database's triggers on its own lmm_models never
+ * run with the save.  A trigger that a database from elsewhere brought would run its own statements with the
+ * user's save. */
 static int models_trigger(sqlite3 *db, char **name) {
   *name = NULL;
-  sqlite3_stmt *schemas = NULL, *st = NULL;
-  int rc = lmm_sql_prepare(db, "SELECT name FROM pragma_database_list", 0, &schemas, NULL);
-  while (rc == SQLITE_OK && !*name && (rc = sqlite3_step(schemas)) == SQLITE_ROW) {
-    const char *schema = (const char *)sqlite3_column_text(schemas, 0);
-    char *sql = schema ? sqlite3_mprintf("SELECT name FROM \"%w\".sqlite_schema WHERE type = 'trigger' AND "
-                                         "tbl_name = 'lmm_models' COLLATE NOCASE", schema) : NULL;
-    rc = sql ? lmm_sql_prepare(db, sql, 0, &st, NULL) : SQLITE_NOMEM;
-    sqlite3_free(sql);
-    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-      *name = sqlite3_mprintf("%s.%s", schema, (const char *)sqlite3_column_text(st, 0));
-      rc = *name ? SQLITE_OK : SQLITE_NOMEM;
-    } else if (rc == SQLITE_DONE) rc = SQLITE_OK;
-    sqlite3_finalize(st);
-    st = NULL;
-  }
-  if (rc == SQLITE_DONE) rc = SQLITE_OK;
-  sqlite3_finalize(schemas);
+  sqlite3_stmt *st = NULL;
+  int rc = lmm_sql_prepare(db,
+      "SELECT 'temp', name FROM temp.sqlite_schema WHERE type = 'trigger' AND tbl_name = 'lmm_models' COLLATE NOCASE "
+      "UNION ALL SELECT 'main', name FROM main.sqlite_schema WHERE type = 'trigger' AND tbl_name = 'lmm_models' "
+      "COLLATE NOCASE AND NOT EXISTS (SELECT 1 FROM temp.sqlite_schema WHERE type = 'table' AND name = 'lmm_models' "
+      "COLLATE NOCASE) LIMIT 1", 0, &st, NULL);
+  if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    const char *schema = (const char *)sqlite3_column_text(st, 0), *trigger = (const char *)sqlite3_column_text(st, 1);
+    *name = schema && trigger ? sqlite3_mprintf("\"%w\".\"%w\"", schema, trigger) : NULL;
+    rc = *name ? SQLITE_OK : SQLITE_NOMEM;
+  } else if (rc == SQLITE_DONE) rc = SQLITE_OK;
+  sqlite3_finalize(st);
   return rc;
 }
 

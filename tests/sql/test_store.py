@@ -253,9 +253,10 @@ def hostile(t, db):
     t.ok([r[0] for r in db.execute("SELECT term FROM lmm_tidy('good') WHERE effect = 'fixed'")] == ["(Intercept)"],
          "lmm_tidy reads the model saved last")
     # a trigger on lmm_models, in its schema or in temp, would run with a save: the save is refused, nothing changes
-    for trigger, where in (("CREATE TRIGGER wipe AFTER INSERT ON lmm_models BEGIN DELETE FROM sleepstudy; END", "main.wipe"),
+    for trigger, where in (("CREATE TRIGGER wipe AFTER INSERT ON lmm_models BEGIN DELETE FROM sleepstudy; END",
+                            '"main"."wipe"'),
                            ("CREATE TEMP TRIGGER wipe BEFORE DELETE ON main.lmm_models BEGIN DELETE FROM sleepstudy; END",
-                            "temp.wipe")):
+                            '"temp"."wipe"')):
         db.execute(trigger)
         db.commit()
         before = snapshot(db)
@@ -266,6 +267,16 @@ def hostile(t, db):
         t.ok(snapshot(db) == before and db.execute("SELECT count(*) FROM sleepstudy").fetchone()[0] == 180,
              "a save refused for the trigger %s changed the database" % where)
         db.execute("DROP TRIGGER " + where)
+    # an attached database's trigger on its own lmm_models never runs with a save into main's: the save goes ahead
+    db.execute("ATTACH ':memory:' AS aux")
+    db.execute("CREATE TABLE aux.lmm_models(name TEXT PRIMARY KEY, data, formula, random, options, fit, created, version)")
+    db.execute("CREATE TABLE aux.saves(name)")
+    db.execute("CREATE TRIGGER aux.logged AFTER INSERT ON lmm_models BEGIN INSERT INTO saves VALUES(new.name); END")
+    fit(db, "sleepstudy", "Reaction ~ Days + (1|Subject)", None, "save=good")
+    t.ok(db.execute("SELECT count(*) FROM aux.saves").fetchone()[0] == 0 and
+         db.execute("SELECT count(*) FROM main.lmm_models WHERE name = 'good'").fetchone()[0] == 1,
+         "a trigger on an attached database's own lmm_models refused a save into main's")
+    db.execute("DETACH aux")
     # its columns in another order, and another unique column: the save writes by name and replaces only its own
     good = db.execute("SELECT formula, random, options, fit, created, version FROM lmm_models WHERE name = 'good'").fetchone()
     db.execute("DROP TABLE lmm_models")
