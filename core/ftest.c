@@ -595,11 +595,13 @@ done:
 static int parse_L(const lmm_design *d, const char *text, int len, double **L, int *q, lmm_error *err) {
   int p = d->p, rows = 1;
   for (int i = 0; i < len; i++) rows += text[i] == ';';
-  /* more rows than coefficients cannot be independent, and L V L' and its eigen decomposition grow as their square
-     and cube: 5,000 rows of "1 0" (25 KB) took 31 s and 200 MB where no interrupt was seen */
-  if (rows > (p ? p : 1))
-    return lmm_fail(err, LMM_ERR, "options: L= has %d rows and the model %d coefficient%s: at most one row per "
-                    "coefficient (more cannot be independent)", rows, p, p == 1 ? "" : "s");
+  /* rows past the coefficients are dependent, and lmerTest's contest takes them (the test is on L's rank): all the
+     pairwise differences of a factor's levels are such rows.  But L V L' and its eigen decomposition grow as their
+     square and cube: 5,000 rows of "1 0" (25 KB) took 31 s and 200 MB where no interrupt was seen */
+  enum { L_MAX_ROWS = 1024 };   /* its eigen decomposition in well under a second */
+  if (rows > p && rows > L_MAX_ROWS)
+    return lmm_fail(err, LMM_ERR, "options: L= has %d rows, more than the model's %d coefficient%s and more than %d: "
+                    "keep independent rows (at most one per coefficient)", rows, p, p == 1 ? "" : "s", L_MAX_ROWS);
   double *M = lmm_malloc_array(lmm_size_mul((size_t)rows, (size_t)(p ? p : 1)), sizeof *M);
   char *buf = lmm_malloc((size_t)len + 1);
   if (!M || !buf) { lmm_free(M); lmm_free(buf); return lmm_nomem(err); }

@@ -423,7 +423,8 @@ def anova_terms_errors(t, db):
         (("ae_lmer", "L=0 1; 1 x"), ["L= row 2 holds 'x', not a number", "L=0 1 0; 0 0 1"], "L with a word"),
         # 5,000 rows of "1 0" (25 KB) took 31 s and 200 MB in L V L' and its eigen decomposition
         (("ae_lmer", "L=" + "; ".join(["1 0"] * 5000)),
-         ["L= has 5000 rows and the model 2 coefficients: at most one row per coefficient"], "L with more rows than p"),
+         ["L= has 5000 rows, more than the model's 2 coefficients and more than 1024", "at most one per coefficient"],
+         "L with more rows than p"),
         (("ae_lmer", "L=0 1, type=III"), ["L= tests one contrast, type= chooses the terms' tests"], "L and type"),
         (("ae_lmer", "L=0 1, L=1 0"), ["options: L is given twice"], "L twice"),
         (("ae_lme2", "L=0 1 1"), ["L= involves 'SexMale' (25 denominator df) and coefficients with 80",
@@ -431,6 +432,11 @@ def anova_terms_errors(t, db):
         (("ae_lme, ae_lme", "L=0 1"), ["lmm_anova: L= is an option of the F tests of one model's terms"], "L for a comparison"),
     ]:
         t.error(db, q, params, fragments, what)
+    # dependent rows are no error: lmerTest's contest tests L's rank, as the independent rows alone do
+    one = "SELECT num_df, den_df, statistic, p_value FROM lmm_anova('ae_lmer', ?)"
+    three, alone = db.execute(one, ("L=0 1; 0 2; 0 -1",)).fetchone(), db.execute(one, ("L=0 1",)).fetchone()
+    t.ok(three[0] == alone[0] == 1 and all(abs(a - b) <= 1e-9 * abs(b) for a, b in zip(three[1:], alone[1:])),
+         "L with dependent rows beyond the coefficients is tested on its rank: %r, %r" % (three, alone))
     t.ok(snapshot(db) == before, "the database changed under failing lmm_anova calls")
     db.execute("DELETE FROM lmm_models WHERE name LIKE 'ae\\_%' ESCAPE '\\'")
     db.execute("DROP TABLE ae_rows")
