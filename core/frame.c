@@ -406,6 +406,11 @@ static int add_row(lmm_frame *fr, const lmm_value *cols, int64_t rowid, int may_
       v->x[r] = x;
     }
     if (keeps_codes(var)) {   /* a factor's or a grouping's number is a level */
+      if (var->ex->kind == EX_NAME && cols[ev->pos[var->ex->column]].inexact)
+        return lmm_fail(err, LMM_ERR, "'%s' holds an integer beyond 2^53 at %s %lld (read as %.17g), which a double "
+                        "cannot hold exactly: two ids could become one level; make the column text (CAST(%s AS TEXT) "
+                        "in a query) to keep them apart", var->label, fr->has_rowid ? "rowid" : "row",
+                        (long long)(fr->has_rowid ? rowid : (int64_t)fr->nread + 1), x, f->cols[var->ex->column]);
       if ((rc = start_column(fr, sizeof *v->code, (void **)&v->code, -1, may_alloc, err)) ||
           (rc = set_level(v->table, v->code, r, NULL, 0, x, may_alloc, err)))
         return rc;
@@ -550,7 +555,8 @@ static int settle_levels(lmm_frame *fr, lmm_frame_var *v, const char *name, cons
         snprintf(b, sizeof b, "%.17g", l->num);
         rc = lmm_fail(err, LMM_ERR, "'%s' holds the distinct numbers %s and %s, which R's factor() labels alike "
                       "(15 significant digits, '%s') and would make one level; make the column text "
-                      "(CAST(%s AS TEXT) in a query) to keep them apart", name, a, b, text, column ? column : "it");
+                      "(CAST(CAST(%s AS INTEGER) AS TEXT) in a query) to keep them apart", name, a, b, text,
+                      column ? column : "it");
         break;
       }
       remap[l - t->lv] = nl - 1;

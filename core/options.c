@@ -108,7 +108,7 @@ int lmm_options_parse(const char *text, lmm_options *o, lmm_error *err) {
       o->method_given = 1;
     } else if (lmm_span_is(ks, kend, "save")) {
       if (o->save[0]) return lmm_fail(err, LMM_ERR, "options: save is given twice; keep one");
-      if (ve - vs >= 2 && (*vs == '"' || *vs == '\'') && ve[-1] == *vs) vs++, ve--;   /* save="m1" names m1 */
+      if (ve - vs >= 2 && (*vs == '"' || *vs == '\'' || *vs == '`') && ve[-1] == *vs) vs++, ve--;   /* save="m1": m1 */
       if (memchr(vs, ',', (size_t)(ve - vs)))   /* reached only quoted: a bare comma ends the option */
         return lmm_fail(err, LMM_ERR, "options: save takes a name without a comma, not '%.*s': lmm_anova and lmm_plot "
                         "take lists of names separated by commas, which could never name it", (int)(ve - vs), vs);

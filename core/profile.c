@@ -208,7 +208,7 @@ static void cor_sds(const lmm_design *d, int k, int *ia, int *ib) {
 static double zeta_at(profiler *P, int kind, double value, double est, double *x) {
   int nx = P->nv - (P->held < P->nv);
   size_t bytes = sizeof *x * (size_t)(nx > 0 ? nx : 1);
-  double *x_in = kind == KIND_COR ? lmm_malloc_array(2 * (size_t)(nx > 0 ? nx : 1), sizeof *x) : NULL, *y = x_in + nx;
+  double *x_in = kind == KIND_COR ? lmm_malloc_array(2 * (size_t)(nx > 0 ? nx : 1), sizeof *x) : NULL, *y = x_in ? x_in + nx : NULL;
   if (kind == KIND_COR && !x_in) { P->failed = LMM_NOMEM; return NAN; }
   if (x_in) memcpy(x_in, x, bytes);
   double dev = profile_at(P, value, x);

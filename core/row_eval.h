@@ -35,6 +35,7 @@ typedef struct lmm_value {
   double num;
   const char *text;   /* not NUL-terminated: len bytes */
   int len;
+  int inexact;        /* LMM_NUM read from an integer a double cannot hold exactly (beyond 2^53): a number, no level */
 } lmm_value;
 
 typedef struct lmm_row_eval {

@@ -286,7 +286,7 @@ int lmm_model_fit_stats(lmm_model *m, const lmm_stats_layout *l, const lmm_stats
   if (!cols) return lmm_nomem(err);
   size_t ntotal = 0;
   for (size_t g = 0; g < r->ngroups && !rc; g++) {
-    for (int c = 0; c < f->ncols; c++) cols[c] = (lmm_value){LMM_NUM, 1.0, NULL, 0};
+    for (int c = 0; c < f->ncols; c++) cols[c] = (lmm_value){LMM_NUM, 1.0, NULL, 0, 0};
     for (int k = 0; k < nk; k++) cols[l->key_col[k]] = r->keys[g * (size_t)nk + (size_t)k];
     if (g == 0) memcpy(first, cols, sizeof *cols * (size_t)f->ncols);
     double n = r->sums[g * (size_t)lmm_stats_nsums(l)];

@@ -172,24 +172,20 @@ static void agg_step(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     }
     lmm_value *lv = &s->vals[i];
     switch (sqlite3_value_type(v)) {
-    case SQLITE_INTEGER:
-      if (!lmm_int_is_exact(sqlite3_value_int64(v))) {
-        agg_fail(ctx, s, sqlite3_mprintf("lmm_agg: column '%s' holds the integer %lld in row %lld, beyond 2^53, which a "
-                                         "double cannot hold exactly (it would read as %.17g); CAST(%s AS TEXT) for an "
-                                         "id, or CAST(%s AS REAL) for a number", lmm_model_col(s->model, i),
-                                         (long long)sqlite3_value_int64(v), (long long)s->nrow, sqlite3_value_double(v),
-                                         lmm_model_col(s->model, i), lmm_model_col(s->model, i)), 0);
-        return;
-      }
-      /* fall through */
-    case SQLITE_FLOAT: lv->type = LMM_NUM; lv->num = sqlite3_value_double(v); break;
+    case SQLITE_INTEGER:   /* beyond 2^53 a number, never a level (see lmm_value.inexact) */
+      lv->type = LMM_NUM;
+      lv->num = sqlite3_value_double(v);
+      lv->inexact = !lmm_int_is_exact(sqlite3_value_int64(v));
+      break;
+    case SQLITE_FLOAT: lv->type = LMM_NUM; lv->num = sqlite3_value_double(v); lv->inexact = 0; break;
     case SQLITE_TEXT:
       lv->type = LMM_TEXT;
+      lv->inexact = 0;
       lv->text = (const char *)sqlite3_value_text(v);
       lv->len = sqlite3_value_bytes(v);
       if (!lv->text) { agg_fail(ctx, s, NULL, 1); return; }
       break;
-    case SQLITE_NULL: lv->type = LMM_NULL; break;
+    case SQLITE_NULL: lv->type = LMM_NULL; lv->inexact = 0; break;
     default:
       agg_fail(ctx, s, sqlite3_mprintf("lmm_agg: column '%s' holds a BLOB in row %lld", lmm_model_col(s->model, i),
                                        (long long)s->nrow), 0);

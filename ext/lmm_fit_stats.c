@@ -100,8 +100,8 @@ static int read_stats(sqlite3 *db, const char *table, const lmm_stats_layout *l,
     for (int k = 0; k < nk; k++) {
       lmm_value *v = &r->keys[r->n * (size_t)nk + (size_t)k];
       int t = sqlite3_column_type(st, key[k]);
-      if (t == SQLITE_NULL) *v = (lmm_value){LMM_NULL, 0, NULL, 0};
-      else if (t == SQLITE_INTEGER || t == SQLITE_FLOAT) *v = (lmm_value){LMM_NUM, sqlite3_column_double(st, key[k]), NULL, 0};
+      if (t == SQLITE_NULL) *v = (lmm_value){LMM_NULL, 0, NULL, 0, 0};
+      else if (t == SQLITE_INTEGER || t == SQLITE_FLOAT) *v = (lmm_value){LMM_NUM, sqlite3_column_double(st, key[k]), NULL, 0, 0};
       else {
         int len = sqlite3_column_bytes(st, key[k]);
         char *s = sqlite3_malloc(len + 1);
@@ -109,7 +109,7 @@ static int read_stats(sqlite3 *db, const char *table, const lmm_stats_layout *l,
         memcpy(s, sqlite3_column_text(st, key[k]), (size_t)len);
         s[len] = 0;
         r->texts[r->ntexts++] = s;
-        *v = (lmm_value){LMM_TEXT, 0, s, len};
+        *v = (lmm_value){LMM_TEXT, 0, s, len, 0};
       }
     }
     if (rc == SQLITE_NOMEM) break;

@@ -61,8 +61,13 @@ static int stats_sql_fill(sqlite3 *db, sqlite3_value **argv, lmm_rowset *rows, c
   }
   char *from = NULL, *why = NULL;
   int found = lmm_source_from(db, data, &from, &why);
+  if (found != SQLITE_OK && found != SQLITE_ERROR) {   /* out of memory, interrupted, busy: not "a table elsewhere" */
+    sqlite3_free(from);
+    if (found != SQLITE_NOMEM) *errmsg = sqlite3_mprintf("lmm_stats_sql: %s", why ? why : sqlite3_errstr(found));
+    sqlite3_free(why);
+    return found;
+  }
   sqlite3_free(why);   /* a name not found here: a table elsewhere, read without types (column_is_text) */
-  if (found == SQLITE_NOMEM) { sqlite3_free(from); return SQLITE_NOMEM; }
   text_probe probe = {db, from};
   lmm_model *m = NULL;
   lmm_stats_layout layout;

@@ -268,7 +268,7 @@ static int check_rows(reader *r) {
   for (int i = 0; i < f->p; i++)
     for (int j = i + 1; j < f->p; j++) {
       size_t p = (size_t)f->p;
-      double a = f->vcov[i + j * p], b = f->vcov[j + i * p], bound = sqrt(f->vcov[i + i * p] * f->vcov[j + j * p]);
+      double a = f->vcov[i + j * p], b = f->vcov[j + i * p], bound = sqrt(f->vcov[i + i * p]) * sqrt(f->vcov[j + j * p]);
       if (isnan(a) || isnan(b) || isnan(bound)) continue;
       if (fabs(a - b) > 1e-6 * bound)
         return bad(r, "its vcov[%d][%d] is %.10g but its vcov[%d][%d] is %.10g: a covariance matrix is symmetric", i, j, a,

@@ -340,20 +340,17 @@ static int read_value(scan *sc, int i, sqlite3_value *x, int64_t id, lmm_value *
   if (t == SQLITE_INTEGER || t == SQLITE_FLOAT) {
     v->type = LMM_NUM;
     v->num = sqlite3_value_double(x);
-    if (t == SQLITE_INTEGER && !(fabs(v->num) < 9007199254740992.0) && !lmm_int_is_exact(sqlite3_value_int64(x))) {
-      /* 2^53 + 1 would read as 2^53 (below 2^53 every integer is exact: one comparison a value) */
-      *sc->errmsg = sqlite3_mprintf("column '%s' holds the integer %lld at %s %lld, beyond 2^53, which a double cannot "
-                                    "hold exactly (it would read as %.17g); CAST(%s AS TEXT) for an id, or "
-                                    "CAST(%s AS REAL) for a number", sc->names[i], (long long)sqlite3_value_int64(x),
-                                    row_word(sc), (long long)id, v->num, sc->names[i], sc->names[i]);
-      return SQLITE_ERROR;
-    }
+    /* 2^53 + 1 reads as 2^53: as a number that is a double's rounding, as a level one id taken for another (the
+     * frame refuses it there).  Below 2^53 every integer is exact: one comparison a value. */
+    v->inexact = t == SQLITE_INTEGER && !(fabs(v->num) < 9007199254740992.0) && !lmm_int_is_exact(sqlite3_value_int64(x));
     if (fp) *fp = hash_value(*fp, LMM_NUM, &v->num, sizeof v->num);
   } else if (t == SQLITE_NULL) {
     v->type = LMM_NULL;
+    v->inexact = 0;
     if (fp) *fp = hash_value(*fp, LMM_NULL, NULL, 0);
   } else if (t == SQLITE_TEXT) {
     v->type = LMM_TEXT;
+    v->inexact = 0;
     v->text = (const char *)sqlite3_value_text(x);
     v->len = sqlite3_value_bytes(x);
     if (!v->text) return SQLITE_NOMEM;   /* the text could not be made */

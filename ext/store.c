@@ -312,8 +312,8 @@ static int load_row(sqlite3 *db, const char *name, char *cols[ROW_NCOLS], char *
      * which is the one meant */
     int next = rc == SQLITE_OK ? sqlite3_step(st) : SQLITE_DONE;
     if (next == SQLITE_ROW) {
-      *errmsg = sqlite3_mprintf("lmm_models holds more than one row named '%s'; keep one (SELECT rowid, created FROM "
-                                "lmm_models WHERE name = '%q')", name, name);
+      *errmsg = sqlite3_mprintf("lmm_models holds more than one row named '%.*s'; keep one (SELECT rowid, created FROM "
+                                "lmm_models WHERE name = '%.*q')", NAME_SHOWN, name, NAME_SHOWN, name);
       rc = SQLITE_ERROR;
     } else if (next != SQLITE_DONE) {
       rc = next;

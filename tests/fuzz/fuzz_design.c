@@ -254,7 +254,7 @@ GENERATOR static void make_value(const design *d, int c, int r, lmm_value *v, ch
   const column *col = &d->col[c];
   uint64_t h = mix((uint64_t)r * 7919 + (uint64_t)c);
   double u = (double)(h >> 11) / 9007199254740992.0 * 2 - 1;   /* [-1, 1) */
-  *v = (lmm_value){LMM_NUM, 0, NULL, 0};
+  *v = (lmm_value){LMM_NUM, 0, NULL, 0, 0};
   *buf = NULL;
   if (col->role == NUMERIC && c > 0) {
     v->num = u * col->scale;
@@ -280,7 +280,7 @@ GENERATOR static void make_value(const design *d, int c, int r, lmm_value *v, ch
   *buf = malloc((size_t)n);
   if (!*buf) abort();
   memcpy(*buf, tmp, (size_t)n);
-  *v = (lmm_value){LMM_TEXT, 0, *buf, n};
+  *v = (lmm_value){LMM_TEXT, 0, *buf, n, 0};
 }
 
 GENERATOR static void make_row(rows *rs, int r) {

@@ -45,6 +45,7 @@ static void make_value(fuzz_stream *s, const colgen *g, int row, lmm_value *v, c
   v->text = NULL;
   v->len = 0;
   v->num = 0;
+  v->inexact = 0;
   if (g->nulls && b % 23 == 0) { v->type = LMM_NULL; return; }
   int style = g->style;
   if (style == 3) { style = b & 3; b = fuzz_byte(s); }

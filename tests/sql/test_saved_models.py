@@ -40,7 +40,7 @@ def run(t, db):
 
 def quoted_name(t, db):
     """save="m" and save='m' name the model m: the quotes are the option's, not the name's."""
-    for opt in ('save="sm_quoted"', "save='sm_quoted'"):
+    for opt in ('save="sm_quoted"', "save='sm_quoted'", "save=`sm_quoted`"):
         fit(db, "sleepstudy", "Reaction ~ Days + (1|Subject)", None, opt)
         t.ok(db.execute("SELECT count(*) FROM lmm_models WHERE name = 'sm_quoted'").fetchone()[0] == 1 and
              db.execute("SELECT count(*) FROM lmm_models WHERE name LIKE '%sm_quoted_'").fetchone()[0] == 0,

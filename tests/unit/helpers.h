@@ -11,10 +11,10 @@
 #include <string.h>
 #include "model.h"
 
-#define NUM(x) ((lmm_value){LMM_NUM, (double)(x), NULL, 0})
-#define TXT(s) ((lmm_value){LMM_TEXT, 0, "" s "", (int)sizeof("" s "") - 1})  /* a string literal */
-#define TXTP(p) ((lmm_value){LMM_TEXT, 0, (p), (int)strlen(p)})              /* any string */
-#define NUL ((lmm_value){LMM_NULL, 0, NULL, 0})
+#define NUM(x) ((lmm_value){LMM_NUM, (double)(x), NULL, 0, 0})
+#define TXT(s) ((lmm_value){LMM_TEXT, 0, "" s "", (int)sizeof("" s "") - 1, 0})  /* a string literal */
+#define TXTP(p) ((lmm_value){LMM_TEXT, 0, (p), (int)strlen(p), 0})              /* any string */
+#define NUL ((lmm_value){LMM_NULL, 0, NULL, 0, 0})
 
 /* Steps a fixed pseudo-random sequence (a 64-bit LCG) and returns its new
  * state: the tests' data made in place, the same on every machine. */

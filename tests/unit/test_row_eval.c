@@ -46,7 +46,7 @@ void test_row_eval_refusals(void) {
   err = (lmm_error){0};
   row[y] = NUM(1); row[x] = NUM(1); row[fc] = TXT("a");
   /* text inside arithmetic: the column, the row and the text, its NUL byte shown */
-  row[z] = (lmm_value){LMM_TEXT, 0, "t\0u", 3};
+  row[z] = (lmm_value){LMM_TEXT, 0, "t\0u", 3, 0};
   CHECK_INT(lmm_row_eval_run(ev, row, 12, 1, &err), LMM_ERR);
   CHECK_CONTAINS(err.msg, "column 'z' must be numeric in log(x + z), but rowid 12 holds the text 't\\0u'");
   /* a value that is not finite: the variable and the row */
@@ -131,8 +131,8 @@ void test_row_eval_levels(void) {
   lmm_row_eval *ev = NULL;
   if (f && !lmm_row_eval_new(f, 0, &ev, &err)) {
     struct { lmm_value v; int want; } cases[] = {
-      {NUM(0.1 + 0.2), 0}, {TXT("0.3"), 0}, {TXT("a"), 1}, {{LMM_TEXT, 0, "a\0x", 3}, 2},
-      {{LMM_TEXT, 0, "a\0", 2}, -1}, {TXT("b"), -1}, {NUM(0.31), -1},
+      {NUM(0.1 + 0.2), 0}, {TXT("0.3"), 0}, {TXT("a"), 1}, {{LMM_TEXT, 0, "a\0x", 3, 0}, 2},
+      {{LMM_TEXT, 0, "a\0", 2, 0}, -1}, {TXT("b"), -1}, {NUM(0.31), -1},
     };
     for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
       CHECK_INT(lmm_row_eval_run(ev, &cases[k].v, 1, 0, &err), LMM_OK);
