@@ -63,8 +63,8 @@ int lmm_plot_histogram(const double *x, size_t n, const lmm_plot_options *o, cha
   int rising = isfinite(at[nb - 1] - at[0]);
   for (int i = 0; i < nb && rising; i++) rising = isfinite(at[i]) && (i == 0 || at[i] > at[i - 1]);
   if (!rising) {
-    double lo = x[0], hi = x[0];
-    for (size_t i = 1; i < n; i++) lo = fmin(lo, x[i]), hi = fmax(hi, x[i]);
+    double lo = HUGE_VAL, hi = -HUGE_VAL;
+    range_of(x, n, &lo, &hi);
     return lmm_fail(err, LMM_ERR, "the values' range (%g to %g) is too wide for a histogram's breaks, which would pass "
                     "the largest double; leave the extreme values out, or scale them", lo, hi);
   }

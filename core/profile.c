@@ -233,8 +233,6 @@ static double zeta_at(profiler *P, int kind, double value, double est, double *x
 static double to_u(int kind, double x) { return kind == KIND_SD ? log(x) : kind == KIND_COR ? atanh(x) : x; }
 static double from_u(int kind, double u) { return kind == KIND_SD ? exp(u) : kind == KIND_COR ? tanh(u) : u; }
 
-/* The bound on side s (-1, +1) of the profile of P->held: where zeta = s z.  est is the ML estimate, x0 the
- * free parameters at the ML optimum, step0 the first step (on u). */
 /* The name of profile parameter h for messages (lmm_free it). */
 static char *held_name(const lmm_design *d, int nv, int h) {
   return h < nv ? lmm_sdcor_name(d, h) : lmm_mprintf("the fixed effect '%s'", d->xnames[h - nv]);
@@ -243,6 +241,8 @@ static char *held_name(const lmm_design *d, int nv, int h) {
 static int bracket_and_solve(profiler *P, int kind, int k2, int nat, int s, double z, double est, double boundary,
                              double *x, double step0, double *bound);
 
+/* The bound on side s (-1, +1) of the profile of P->held: where zeta = s z.  est is the ML estimate, x0 the
+ * free parameters at the ML optimum, step0 the first step (on u). */
 static int find_bound(profiler *P, int kind, int s, double z, double est, const double *x0, double step0,
                       double *bound) {
   double boundary = kind == KIND_SD ? (s < 0 ? 0 : HUGE_VAL) : kind == KIND_COR ? s : s * HUGE_VAL;
@@ -315,7 +315,6 @@ static int bracket_and_solve(profiler *P, int kind, int k2, int nat, int s, doub
   *bound = xa + (target - za) * (xb - xa) / (zb - za);
   return 0;
 }
-
 
 int lmm_confint_profile(lmm_model *m, double level, lmm_stop *stop, lmm_ci_rows *out, lmm_error *err) {
   const lmm_design *d = m->design;

@@ -186,17 +186,14 @@ int lmm_store_save(sqlite3 *db, const char *name, const char *const call[4], con
   for (int i = 0; i < SAVE_NSTMT && rc == SQLITE_OK; i++) rc = lmm_sql_prepare(db, sql[i], 0, &st[i], NULL);
   if (rc == SQLITE_OK) begun = (rc = run(st[SAVE_BEGIN])) == SQLITE_OK;
   if (rc == SQLITE_OK) rc = run(st[SAVE_CREATE]);
-  char *trigger = NULL;
+  char *trigger = NULL, *refusal = NULL;   /* refusal: why the save is not made, where SQLite has no error */
   if (rc == SQLITE_OK) rc = models_trigger(db, &trigger);
   if (trigger) {
-    *errmsg = sqlite3_mprintf("cannot save the model '%s': lmm_models has the trigger %s, which would run with the save; "
-                              "lmm saves only into an lmm_models without triggers (DROP TRIGGER %s, or save in another "
-                              "database)", name, trigger, trigger);
+    refusal = sqlite3_mprintf("lmm_models has the trigger %s, which would run with the save; lmm saves only into an "
+                              "lmm_models without triggers (DROP TRIGGER %s, or save in another database)", trigger,
+                              trigger);
     sqlite3_free(trigger);
-    run(st[SAVE_UNDO]);
-    run(st[SAVE_RELEASE]);
-    for (int i = 0; i < SAVE_NSTMT; i++) sqlite3_finalize(st[i]);
-    return *errmsg ? SQLITE_ERROR : SQLITE_NOMEM;
+    rc = refusal ? SQLITE_ERROR : SQLITE_NOMEM;
   }
   /* the rows of that name go first: an lmm_models made elsewhere may have no key on name, where a REPLACE
    * would replace nothing and leave the old row to be read as this name; and the columns are named, as such a
@@ -216,7 +213,7 @@ int lmm_store_save(sqlite3 *db, const char *name, const char *const call[4], con
   if (rc == SQLITE_OK) rc = run(insert);
   if (rc == SQLITE_OK) rc = run(st[SAVE_RELEASE]);   /* the commit, unless the caller's transaction is open */
   if (rc != SQLITE_OK) {
-    char *why = lmm_sql_errmsg(db);
+    char *why = refusal ? refusal : lmm_sql_errmsg(db);
     char *size = rc == SQLITE_TOOBIG ? sqlite3_mprintf(" (its fit is %lld bytes)", (long long)strlen(fit_json)) : NULL;
     *errmsg = sqlite3_mprintf("cannot save the model '%s'%s: %s", name, size ? size : "", why ? why : "out of memory");
     sqlite3_free(size);
