@@ -677,10 +677,20 @@ struct lmm_first_kept {
   double *ident;        /* each later term's identity, of its order */
 };
 
-/* Copies kept: enough for a 4-parameter Hessian's points (polish.c's differences: a point's first-term T is met
- * again up to nine evaluations later), within a 64th of the memory for each fit that runs; none where that is
- * less than KEPT_LEAST. */
+/* Copies kept: as many as one Newton step meets distinct first-term T (polish.c's differences, for the first
+ * term's n0 parameters: the step's center, each parameter moved either way, each pair moved together), up to
+ * KEPT_MOST, within a 64th of the memory for each fit that runs; none where that is less than KEPT_LEAST.  A copy
+ * more is written once and never met again, and its pages cost their first touch: 55 MB a copy for the
+ * MovieLens-shaped 3,706-item tail. */
 enum { KEPT_MOST = 12, KEPT_LEAST = 2, KEPT_SHARE = 64 };
+
+/* The first term's parameters: those of the θ map's term at fit position 0. */
+static size_t first_term_parameters(const lmm_system *s) {
+  const lmm_theta_map *m = s->theta;
+  for (int t = 0; t < m->nterm; t++)
+    if (m->pos[t] == 0) return (size_t)(m->off[t + 1] - m->off[t]);
+  return lmm_theta_term_count(s->q[0]);
+}
 
 int lmm_first_kept_new(const lmm_system *s, lmm_first_kept **out) {
   *out = NULL;
@@ -689,7 +699,8 @@ int lmm_first_kept_new(const lmm_system *s, lmm_first_kept **out) {
   size_t per = lmm_size_add(lmm_size_mul(order, order + 1) / 2, q0 * q0);
   size_t room = lmm_alloc_budget() / KEPT_SHARE / sizeof(double), most = lmm_alloc_max_block() / sizeof(double);
   if (most < room) room = most;
-  size_t n = room / per;
+  size_t n = room / per, n0 = first_term_parameters(s), met = 1 + 2 * n0 + n0 * (n0 - 1) / 2;
+  if (n > met) n = met;
   if (n > KEPT_MOST) n = KEPT_MOST;
   if (n < KEPT_LEAST) n = 0;
   for (int j = 1; j < s->K; j++) nident += (size_t)s->q[j] * (size_t)s->q[j];
