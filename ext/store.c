@@ -143,28 +143,44 @@ static int run(sqlite3_stmt *st) {
   return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
 }
 
-/* A trigger on the lmm_models a save writes to, in *name as "schema"."trigger" (quoted, ready for DROP TRIGGER),
- * or NULL where there is none; an SQLite error code where the schemas could not be read.  The save's INSERT finds
- * temp.lmm_models where there is one, else main's (made just before): a trigger on it lives in its own schema or
- * in temp (a temp trigger may watch main's table).  An attached database's triggers on its own lmm_models never
- * run with the save.  A trigger that a database from elsewhere brought would run its own statements with the
- * user's save. */
-static int models_trigger(sqlite3 *db, char **name) {
+/* The first row of sql, (schema, name, note), in *name as "schema"."name" and the note (quoted, ready for DROP
+ * TRIGGER), or NULL where it has none; an SQLite error code where the schemas could not be read. */
+static int first_object(sqlite3 *db, const char *sql, char **name) {
   *name = NULL;
   sqlite3_stmt *st = NULL;
-  int rc = lmm_sql_prepare(db,
-      "SELECT 'temp', name FROM temp.sqlite_schema WHERE type = 'trigger' AND tbl_name = 'lmm_models' COLLATE NOCASE "
-      "UNION ALL SELECT 'main', name FROM main.sqlite_schema WHERE type = 'trigger' AND tbl_name = 'lmm_models' "
-      "COLLATE NOCASE AND NOT EXISTS (SELECT 1 FROM temp.sqlite_schema WHERE type = 'table' AND name = 'lmm_models' "
-      "COLLATE NOCASE) LIMIT 1", 0, &st, NULL);
+  int rc = lmm_sql_prepare(db, sql, 0, &st, NULL);
   if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-    const char *schema = (const char *)sqlite3_column_text(st, 0), *trigger = (const char *)sqlite3_column_text(st, 1);
-    *name = schema && trigger ? sqlite3_mprintf("\"%w\".\"%w\"", schema, trigger) : NULL;
+    const char *schema = (const char *)sqlite3_column_text(st, 0), *object = (const char *)sqlite3_column_text(st, 1),
+               *note = (const char *)sqlite3_column_text(st, 2);
+    *name = schema && object && note ? sqlite3_mprintf("\"%w\".\"%w\"%s", schema, object, note) : NULL;
     rc = *name ? SQLITE_OK : SQLITE_NOMEM;
   } else if (rc == SQLITE_DONE) rc = SQLITE_OK;
   sqlite3_finalize(st);
   return rc;
 }
+
+/* A trigger on the lmm_models a save writes to.  The save's INSERT finds temp.lmm_models where there is one, else
+ * main's (made just before): a trigger on it lives in its own schema or in temp (a temp trigger may watch main's
+ * table).  An attached database's triggers on its own lmm_models never run with the save.  A trigger that a
+ * database from elsewhere brought would run its own statements with the user's save. */
+static const char MODELS_TRIGGER[] =
+    "SELECT 'temp', name, '' FROM temp.sqlite_schema WHERE type = 'trigger' AND tbl_name = 'lmm_models' COLLATE NOCASE "
+    "UNION ALL SELECT 'main', name, '' FROM main.sqlite_schema WHERE type = 'trigger' AND tbl_name = 'lmm_models' "
+    "COLLATE NOCASE AND NOT EXISTS (SELECT 1 FROM temp.sqlite_schema WHERE type = 'table' AND name = 'lmm_models' "
+    "COLLATE NOCASE) LIMIT 1";
+
+/* A table whose foreign key acts on the rows of that lmm_models (ON DELETE CASCADE, SET NULL or SET DEFAULT) while
+ * foreign keys are on; a foreign key refers to a table of its own schema.  A save replacing a model deletes its row
+ * first: such a key, which a database from elsewhere may declare on its data, would change that table's rows. */
+static const char MODELS_CASCADE[] =
+    "WITH t(temp) AS (SELECT EXISTS (SELECT 1 FROM temp.sqlite_schema WHERE type = 'table' AND name = 'lmm_models' "
+    "COLLATE NOCASE) WHERE (SELECT foreign_keys FROM pragma_foreign_keys)) "
+    "SELECT 'temp', m.name, ' (ON DELETE ' || k.on_delete || ')' FROM t, temp.sqlite_schema AS m, "
+    "pragma_foreign_key_list(m.name, 'temp') AS k WHERE t.temp AND m.type = 'table' AND k.\"table\" = 'lmm_models' "
+    "COLLATE NOCASE AND k.on_delete IN ('CASCADE', 'SET NULL', 'SET DEFAULT') "
+    "UNION ALL SELECT 'main', m.name, ' (ON DELETE ' || k.on_delete || ')' FROM t, main.sqlite_schema AS m, "
+    "pragma_foreign_key_list(m.name, 'main') AS k WHERE NOT t.temp AND m.type = 'table' AND k.\"table\" = 'lmm_models' "
+    "COLLATE NOCASE AND k.on_delete IN ('CASCADE', 'SET NULL', 'SET DEFAULT') LIMIT 1";
 
 enum { SAVE_BEGIN, SAVE_CREATE, SAVE_RELEASE, SAVE_UNDO, SAVE_NSTMT };
 
@@ -187,12 +203,21 @@ int lmm_store_save(sqlite3 *db, const char *name, const char *const call[4], con
   if (rc == SQLITE_OK) begun = (rc = run(st[SAVE_BEGIN])) == SQLITE_OK;
   if (rc == SQLITE_OK) rc = run(st[SAVE_CREATE]);
   char *trigger = NULL, *refusal = NULL;   /* refusal: why the save is not made, where SQLite has no error */
-  if (rc == SQLITE_OK) rc = models_trigger(db, &trigger);
+  if (rc == SQLITE_OK) rc = first_object(db, MODELS_TRIGGER, &trigger);
   if (trigger) {
     refusal = sqlite3_mprintf("lmm_models has the trigger %s, which would run with the save; lmm saves only into an "
                               "lmm_models without triggers (DROP TRIGGER %s, or save in another database)", trigger,
                               trigger);
     sqlite3_free(trigger);
+    rc = refusal ? SQLITE_ERROR : SQLITE_NOMEM;
+  }
+  char *child = NULL;
+  if (rc == SQLITE_OK) rc = first_object(db, MODELS_CASCADE, &child);
+  if (child) {
+    refusal = sqlite3_mprintf("the table %s has a foreign key on lmm_models that would change its rows with the save; "
+                              "lmm saves only where no foreign key acts on lmm_models (PRAGMA foreign_keys = OFF, or "
+                              "save in another database)", child);
+    sqlite3_free(child);
     rc = refusal ? SQLITE_ERROR : SQLITE_NOMEM;
   }
   /* the rows of that name go first: an lmm_models made elsewhere may have no key on name, where a REPLACE

@@ -267,6 +267,22 @@ def hostile(t, db):
         t.ok(snapshot(db) == before and db.execute("SELECT count(*) FROM sleepstudy").fetchone()[0] == 180,
              "a save refused for the trigger %s changed the database" % where)
         db.execute("DROP TRIGGER " + where)
+    # a foreign key on lmm_models that acts on delete (a save replacing a model deletes its row first) would change
+    # the table that declares it: with foreign keys on, the save is refused, naming it; off, no key acts and it saves
+    db.execute("CREATE TABLE victims(model TEXT REFERENCES lmm_models(name) ON DELETE CASCADE, v)")
+    db.execute("INSERT INTO victims VALUES ('good', 1), ('good', 2)")
+    db.commit()
+    db.execute("PRAGMA foreign_keys = ON")
+    before = snapshot(db)
+    t.error(db, "SELECT * FROM lmm_fit('sleepstudy', 'Reaction ~ Days + (1|Subject)', NULL, 'save=good')", (),
+            ["cannot save the model 'good'", 'the table "main"."victims" (ON DELETE CASCADE) has a foreign key on '
+             "lmm_models", "PRAGMA foreign_keys = OFF"], "save with a cascading foreign key")
+    t.ok(snapshot(db) == before and db.execute("SELECT count(*) FROM victims").fetchone()[0] == 2,
+         "a save refused for a cascading foreign key changed the database")
+    db.execute("PRAGMA foreign_keys = OFF")
+    fit(db, "sleepstudy", "Reaction ~ Days + (1|Subject)", None, "save=good")
+    t.ok(db.execute("SELECT count(*) FROM victims").fetchone()[0] == 2, "with foreign keys off a save changed victims")
+    db.execute("DROP TABLE victims")
     # an attached database's trigger on its own lmm_models never runs with a save into main's: the save goes ahead
     db.execute("ATTACH ':memory:' AS aux")
     db.execute("CREATE TABLE aux.lmm_models(name TEXT PRIMARY KEY, data, formula, random, options, fit, created, version)")
