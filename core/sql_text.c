@@ -26,10 +26,13 @@ void lmm_sql_put(lmm_sql_buf *b, const char *fmt, ...) {
   b->len += (size_t)n;
 }
 
+/* A name quoted: a doubled quote stands for one; ClickHouse also reads backslash escapes in a quoted name (as in its
+ * text literals), so there a backslash is doubled too, else a name ending in one would close no quote. */
 void lmm_sql_quote(lmm_sql_buf *b, int dialect, const char *name) {
   char q = dialect == LMM_SQL_CLICKHOUSE || dialect == LMM_SQL_SPARK ? '`' : '"';
+  int bs = dialect == LMM_SQL_CLICKHOUSE;
   lmm_sql_put(b, "%c", q);
-  for (const char *p = name; *p; p++) lmm_sql_put(b, *p == q ? "%c%c" : "%c", *p, *p);
+  for (const char *p = name; *p; p++) lmm_sql_put(b, *p == q || (bs && *p == '\\') ? "%c%c" : "%c", *p, *p);
   lmm_sql_put(b, "%c", q);
 }
 

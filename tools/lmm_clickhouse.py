@@ -90,7 +90,7 @@ def store(db, table, body):
     lines = body.decode("utf-8").split("\n")
     if lines and lines[-1] == "":
         lines.pop()
-    names, types = lines[0].split("\t"), [sqlite_type(t) for t in lines[1].split("\t")]
+    names, types = [unescape(n) for n in lines[0].split("\t")], [sqlite_type(t) for t in lines[1].split("\t")]
     db.execute('DROP TABLE IF EXISTS "%s"' % table.replace('"', '""'))
     db.execute('CREATE TABLE "%s" (%s)' % (table.replace('"', '""'), ", ".join(
         '"%s" %s' % (n.replace('"', '""'), t) for n, t in zip(names, types))))

@@ -241,6 +241,22 @@ def check_dialects(t, db):
          and parts[2].startswith("SELECT `a`, `b`, 2 AS part, count(*) AS n, sum(")
          and ", 0.0 AS s_0_2, 0.0 AS s_1_1, 0.0 AS s_1_2, 0.0 AS s_2_2 FROM" in parts[2]
          and "0.0 AS" not in parts[0] + parts[1], "the parts of crossed groupings: %s" % g[:300])
+    # ClickHouse reads backslash escapes in a quoted name as in its text: `y\` was an open quote there, and the text
+    # after it was read as SQL; a backslash is doubled in that dialect only (Spark's and the others' names have none)
+    db.execute('CREATE TABLE ss_bs AS SELECT Reaction AS "y\\", Days, Subject AS "S\\" FROM sleepstudy')
+    fb = r"`y\` ~ Days + (1 | `S\`)"
+    bs = {d: " ".join(s for (s,) in db.execute("SELECT sql FROM lmm_stats_sql('ss_bs', ?, NULL, NULL, ?)", (fb, d)))
+          for d in ("clickhouse", "spark", "postgresql")}
+    t.ok(r"toFloat64(`y\\`)" in bs["clickhouse"] and r"GROUP BY `S\\`" in bs["clickhouse"]
+         and r"`y\`" not in bs["clickhouse"].replace(r"`y\\`", ""), "clickhouse: a backslash doubled in a name")
+    t.ok(r"CAST(`y\` AS DOUBLE)" in bs["spark"] and r"GROUP BY `S\`" in bs["spark"], "spark: a backslash as it is")
+    t.ok(r'CAST("y\" AS DOUBLE PRECISION)' in bs["postgresql"] and r'GROUP BY "S\"' in bs["postgresql"],
+         "postgresql: a backslash as it is")
+    stats_tables(db, "ssb", "ss_bs", fb, None, None)
+    compare(t, rows_of(db, "SELECT * FROM lmm_fit('ss_bs', ?)", (fb,)), rows_of(db, "SELECT * FROM lmm_fit_stats('ssb', ?)",
+                                                                               (fb,)), "names with a backslash")
+    for name in ("ssb_center", "ssb_groups", "ss_bs"):
+        db.execute('DROP TABLE "%s"' % name)
     q = db.execute("SELECT sql FROM lmm_stats_sql('main.sleepstudy', ?, NULL, NULL, 'clickhouse')", (f,)).fetchall()
     t.ok(all("FROM `main`.`sleepstudy`" in s for (s,) in q), "db.table: each part quoted")
     # which columns are text (factors) is asked of the table lmm_fit would read: main.t was once looked up as one
