@@ -23,7 +23,7 @@ static void level_test(lmm_sql_buf *b, int dialect, const char *col, const char 
     lmm_sql_literal(b, dialect, label);
     return;
   }
-  lmm_sql_quote(b, dialect, col);
+  lmm_sql_key(b, dialect, col);
   lmm_sql_put(b, " = ");
   if (numeric_label(label)) lmm_sql_put(b, "%s", label);
   else lmm_sql_literal(b, dialect, label);

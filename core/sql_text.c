@@ -36,6 +36,11 @@ void lmm_sql_quote(lmm_sql_buf *b, int dialect, const char *name) {
   lmm_sql_put(b, "%c", q);
 }
 
+void lmm_sql_key(lmm_sql_buf *b, int dialect, const char *name) {
+  lmm_sql_quote(b, dialect, name);
+  if (dialect == LMM_SQL_SQLITE) lmm_sql_put(b, " COLLATE BINARY");
+}
+
 /* One name at p written quoted as SQLite reads it ("a""b", `a`, [a]) into *out, unquoted (lmm_free it); the text
  * after it, or NULL when p holds no quoted name or its quote is not closed. */
 static const char *quoted_part(const char *p, char **out) {
@@ -200,7 +205,7 @@ void lmm_sql_where(lmm_sql_buf *b, int dialect, const lmm_formula *f) {
     const lmm_var *var = &f->vars[v];
     if (var->kind != LMM_VAR_FACTOR || !var->coding.ngiven || var->ex->kind != EX_NAME) continue;
     lmm_sql_put(b, dialect == LMM_SQL_CLICKHOUSE ? " AND toString(" : " AND ");   /* ClickHouse compares no number to text */
-    lmm_sql_quote(b, dialect, f->cols[var->ex->column]);
+    lmm_sql_key(b, dialect, f->cols[var->ex->column]);
     lmm_sql_put(b, dialect == LMM_SQL_CLICKHOUSE ? ") IN (" : " IN (");
     for (int k = 0; k < var->coding.ngiven; k++) {
       if (k) lmm_sql_put(b, ", ");

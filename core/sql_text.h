@@ -14,6 +14,9 @@ void lmm_sql_put(lmm_sql_buf *b, const char *fmt, ...) __attribute__((format(pri
 /* An identifier; a table or db.table, each part quoted. */
 void lmm_sql_quote(lmm_sql_buf *b, int dialect, const char *name);
 void lmm_sql_quote_table(lmm_sql_buf *b, int dialect, const char *name);
+/* A column whose values are levels, quoted, to be grouped or compared as lmm tells levels apart (by their
+ * bytes): in SQLite with COLLATE BINARY, as a column declared COLLATE NOCASE would group 'a' with 'A'. */
+void lmm_sql_key(lmm_sql_buf *b, int dialect, const char *name);
 /* A text literal. */
 void lmm_sql_literal(lmm_sql_buf *b, int dialect, const char *s);
 /* A number as a double literal (always with a point or an exponent; a negative one with its sign, which

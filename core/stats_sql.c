@@ -192,7 +192,8 @@ static int part_sql(lmm_sql_buf *b, const lmm_stats_layout *l, int p, const char
   for (int k = 0; k < l->nkeys; k++) {
     int key = part_key(l, p, k);
     lmm_sql_put(b, key ? "" : "min(");
-    lmm_sql_quote(b, dialect, f->cols[l->key_col[k]]);
+    if (key) lmm_sql_quote(b, dialect, f->cols[l->key_col[k]]);
+    else lmm_sql_key(b, dialect, f->cols[l->key_col[k]]);
     if (key) lmm_sql_put(b, ", ");
     else lmm_sql_put(b, ") AS lmm_least_%d, ", k);
   }
@@ -224,7 +225,7 @@ static int part_sql(lmm_sql_buf *b, const lmm_stats_layout *l, int p, const char
   for (int k = 0; k < l->nkeys; k++) {
     if (!part_key(l, p, k)) continue;
     lmm_sql_put(b, grouped++ ? ", " : " GROUP BY ");
-    lmm_sql_quote(b, dialect, f->cols[l->key_col[k]]);
+    lmm_sql_key(b, dialect, f->cols[l->key_col[k]]);
   }
   if (least) lmm_sql_put(b, ") AS lmm_part");
   return LMM_OK;

@@ -19,6 +19,8 @@ SQLITE_EXTENSION_INIT3
 typedef struct stats_table {
   sqlite3_stmt *st;
   int ncol;
+  sqlite3 *db;
+  const char *name;
 } stats_table;
 
 static int column_index(sqlite3_stmt *st, const char *name) {
@@ -27,8 +29,20 @@ static int column_index(sqlite3_stmt *st, const char *name) {
   return -1;
 }
 
-/* A plain column is a factor where the statistics group by it. */
-static int is_key(void *arg, const char *col) { return column_index(((stats_table *)arg)->st, col) >= 0; }
+/* A plain column is a factor where the statistics group by it and its levels are text, as lmm_stats_sql decided
+ * from the data's values: a number that is both a grouping and a slope, y ~ h + (1 | h), is a key and a number. */
+static int is_key(void *arg, const char *col) {
+  stats_table *t = arg;
+  if (column_index(t->st, col) < 0) return 0;
+  char *sql = sqlite3_mprintf("SELECT typeof(\"%w\") FROM \"%w\" WHERE \"%w\" IS NOT NULL LIMIT 1", col, t->name, col);
+  sqlite3_stmt *st = NULL;
+  int text = 1;   /* where the values cannot be read, a key is a factor, and reading the table says why */
+  if (sql && sqlite3_prepare_v2(t->db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+    text = !sqlite3_stricmp((const char *)sqlite3_column_text(st, 0), "text");
+  sqlite3_finalize(st);
+  sqlite3_free(sql);
+  return text;
+}
 
 typedef struct read_state {
   size_t n, cap;
@@ -200,7 +214,7 @@ static int fit_stats_fill(sqlite3 *db, sqlite3_value **argv, lmm_rowset *rows, c
                          argv[3] ? (const char *)sqlite3_value_text(argv[3]) : NULL};
   char *table = sqlite3_mprintf("%s_groups", prefix);
   char *sql = table ? sqlite3_mprintf("SELECT * FROM \"%w\"", table) : NULL;
-  stats_table t = {NULL, 0};
+  stats_table t = {NULL, 0, db, table};
   if (!sql) { sqlite3_free(table); return SQLITE_NOMEM; }
   int rc = sqlite3_prepare_v2(db, sql, -1, &t.st, NULL);
   sqlite3_free(sql);

@@ -54,6 +54,7 @@ def run(t, db):
     for shape, case in SHAPES.items():
         t.ok(case in seen, "%s (%s) was not compared" % (shape, case))
     check_from_stats(t, db)
+    check_collation(t, db)
     check_dialects(t, db)
     check_errors(t, db)
     db.commit()
@@ -73,6 +74,26 @@ def check_from_stats(t, db):
         db.execute("DELETE FROM lmm_models WHERE name = ?", (m,))
     db.execute('DROP TABLE "aus_groups"')
     db.execute('DROP TABLE "aus_center"')
+
+
+def nocase_table(db):
+    """A table whose text column groups 'a' with 'A' by its declared collation, where lmm keeps them apart (as R)."""
+    db.execute("CREATE TABLE nocase(y REAL, g TEXT COLLATE NOCASE, x REAL)")
+    effect = {"a": 0.0, "A": 3.0, "b": 1.0, "B": -2.0, "c": 0.5}
+    db.executemany("INSERT INTO nocase VALUES (?, ?, ?)",
+                   [(effect[g] + 0.3 * x + ((7 * i) % 11 - 5) / 5.0, g, x)
+                    for i, (g, x) in enumerate((("aAbBc"[i % 5], (i * 37 % 101) / 101.0) for i in range(200)))])
+
+
+def check_collation(t, db):
+    """Levels that differ only in case, in a column declared COLLATE NOCASE: the sqlite text compared them by the
+    column's collation, and 'a' took the BLUP and coding of 'A'."""
+    nocase_table(db)
+    for f, what in (("y ~ x + (1 | g)", "a grouping"), ("y ~ x + g", "a factor")):
+        db.execute("SELECT * FROM lmm_fit('nocase', ?, NULL, 'save=aug_c')", (f,)).fetchall()
+        compare_rows(t, db, "aug_c", augment_sql(db, "aug_c"), "levels apart only by case, " + what)
+    db.execute("DELETE FROM lmm_models WHERE name = 'aug_c'")
+    db.execute("DROP TABLE nocase")
 
 
 def check_dialects(t, db):

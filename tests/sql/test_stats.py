@@ -257,6 +257,16 @@ def check_dialects(t, db):
                                                                                (fb,)), "names with a backslash")
     for name in ("ssb_center", "ssb_groups", "ss_bs"):
         db.execute('DROP TABLE "%s"' % name)
+    # a column declared COLLATE NOCASE grouped 'a' with 'A' in the sqlite text, where lmm_fit keeps them apart (as
+    # R): the fit from those statistics had 3 groups for 5, and no error said so
+    from test_augment_sql import nocase_table
+    nocase_table(db)
+    for fc in ("y ~ x + (1 | g)", "y ~ x + g", "y ~ x + (1 | g) + (1 | x)"):
+        stats_tables(db, "ssn", "nocase", fc, None, None)
+        compare(t, rows_of(db, "SELECT * FROM lmm_fit('nocase', ?)", (fc,)),
+                rows_of(db, "SELECT * FROM lmm_fit_stats('ssn', ?)", (fc,)), "levels apart only by case: " + fc)
+    for name in ("ssn_center", "ssn_groups", "nocase"):
+        db.execute('DROP TABLE "%s"' % name)
     q = db.execute("SELECT sql FROM lmm_stats_sql('main.sleepstudy', ?, NULL, NULL, 'clickhouse')", (f,)).fetchall()
     t.ok(all("FROM `main`.`sleepstudy`" in s for (s,) in q), "db.table: each part quoted")
     # which columns are text (factors) is asked of the table lmm_fit would read: main.t was once looked up as one
