@@ -112,7 +112,7 @@ static int is_factor_col(void *arg, const char *col) {
   return 0;
 }
 
-int lmm_augment_sql(const lmm_model *m, const char *data, int dialect, char **sql, lmm_error *err) {
+int lmm_augment_sql(const lmm_model *m, const char *data, const char *from, int dialect, char **sql, lmm_error *err) {
   *sql = NULL;
   const lmm_formula *f = m->formula;
   const lmm_design *d = m->design;
@@ -148,8 +148,8 @@ int lmm_augment_sql(const lmm_model *m, const char *data, int dialect, char **sq
       blup_sql(&b, dialect, m, t, a);
     }
   lmm_sql_put(&b, " AS fitted FROM ");
-  if (strpbrk(data, " \t\n(")) lmm_sql_put(&b, "(%s) AS lmm_data", data);   /* a query, as lmm_fit takes one */
-  else lmm_sql_quote_table(&b, dialect, data);
+  if (data) lmm_sql_quote_table(&b, dialect, data);
+  else lmm_sql_put(&b, "%s AS lmm_data", from);
   lmm_sql_where(&b, dialect, f);
   lmm_sql_put(&b, ") AS lmm_rows");
   if (b.oom) {

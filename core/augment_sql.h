@@ -17,9 +17,10 @@
 
 #include "model.h"
 
-/* The query for model m (its design, fit and random effects: a restored model will do) over the table data, in
- * dialect (LMM_SQL_*); *sql lmm_malloc'd.  Refuses what has no SQL form (an offset, a basis learned from the
- * data, a factor of an expression, a level holding a NUL byte). */
-int lmm_augment_sql(const lmm_model *m, const char *data, int dialect, char **sql, lmm_error *err);
+/* The query for model m (its design, fit and random effects: a restored model will do) over the table data
+ * (a name, quoted here), or with data NULL over from, a FROM text the caller has checked (a query in
+ * parentheses); in dialect (LMM_SQL_*); *sql lmm_malloc'd.  Refuses what has no SQL form (an offset, a basis
+ * learned from the data, a factor of an expression, a level holding a NUL byte). */
+int lmm_augment_sql(const lmm_model *m, const char *data, const char *from, int dialect, char **sql, lmm_error *err);
 
 #endif

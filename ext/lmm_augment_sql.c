@@ -46,10 +46,24 @@ static int augment_sql_fill(sqlite3 *db, sqlite3_value **argv, lmm_rowset *rows,
     rc = SQLITE_ERROR;
   }
   if (rc == SQLITE_OK && !data && (rc = lmm_store_call(db, name, call, errmsg)) == SQLITE_OK) data = call[0];
+  /* a query (lmm_fit's data may be one) is SQLite's: it is checked as lmm_fit checks it, one statement that only
+   * reads, and written in as that statement alone; never pasted as it is, for a saved model's data is whatever
+   * the database's maker wrote there */
+  int is_query = 0;
+  char *from = NULL;
+  if (rc == SQLITE_OK) rc = lmm_source_is_query(db, data, &is_query, errmsg);
+  if (rc == SQLITE_OK && is_query && dialect != LMM_SQL_SQLITE) {
+    *errmsg = sqlite3_mprintf("lmm_augment_sql: the data is an SQLite query (\"%.60s\"); for %s give the table where "
+                              "the rows live: lmm_augment_sql('%s', 'table', '%s')", data, dname, name, dname);
+    rc = SQLITE_ERROR;
+  }
+  if (rc == SQLITE_OK && is_query) rc = lmm_source_from(db, data, &from, errmsg);
   if (rc != SQLITE_OK) lmm_source_error_in("lmm_augment_sql", errmsg);
   lmm_error err = {0};
   char *sql = NULL;
-  if (rc == SQLITE_OK && lmm_augment_sql(m, data, dialect, &sql, &err)) rc = lmm_sql_error(errmsg, "lmm_augment_sql", &err);
+  if (rc == SQLITE_OK && lmm_augment_sql(m, is_query ? NULL : data, from, dialect, &sql, &err))
+    rc = lmm_sql_error(errmsg, "lmm_augment_sql", &err);
+  sqlite3_free(from);
   lmm_cell *c = rc == SQLITE_OK ? lmm_rowset_add(rows) : NULL;
   if (c) {
     lmm_cell_text(rows, &c[0], "augment");

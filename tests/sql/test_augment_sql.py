@@ -131,3 +131,27 @@ def check_errors(t, db):
     db.execute("DELETE FROM lmm_models WHERE name = 'aug_e'")
     db.execute('DROP TABLE "aue_groups"')
     db.execute('DROP TABLE "aue_center"')
+    # a saved model's data is the database maker's text: anything with a blank or a parenthesis was pasted in as a
+    # query, so a row of lmm_models wrote its own statements into every dialect's text
+    db.execute("SELECT * FROM lmm_fit('sleepstudy', ?, NULL, 'save=aug_e')", (f,)).fetchall()
+    db.execute("UPDATE lmm_models SET data = 'sleepstudy) AS lmm_data, (SELECT 1) AS z; DROP TABLE sleepstudy; "
+               "SELECT * FROM (sleepstudy' WHERE name = 'aug_e'")
+    for dialect in ("sqlite", "clickhouse", "postgresql"):
+        q = augment_sql(db, "aug_e", None, dialect)
+        quote = "`" if dialect == "clickhouse" else '"'
+        t.ok(" AS fitted FROM %ssleepstudy) AS lmm_data, (SELECT 1) AS z; DROP TABLE sleepstudy; SELECT * FROM "
+             "(sleepstudy%s WHERE " % (quote, quote) in q, "%s: the stored data was pasted in: %s" % (dialect, q[-160:]))
+    try:
+        db.executescript(augment_sql(db, "aug_e"))
+    except sqlite3.Error as e:
+        t.ok("no such table" in str(e), "the stored data as a table name: %s" % e)
+    t.ok(db.execute("SELECT count(*) FROM sleepstudy").fetchone()[0] == 180, "the stored data's statements ran")
+    # a query, lmm_fit's data, is checked as lmm_fit checks it and is SQLite's own: another engine needs the table
+    db.execute("SELECT * FROM lmm_fit('SELECT * FROM sleepstudy WHERE Days > 0', ?, NULL, 'save=aug_e')", (f,)).fetchall()
+    t.ok(compare_rows(t, db, "aug_e", augment_sql(db, "aug_e"), "a query's model") == 162, "a query's model: 162 rows")
+    t.error(db, "SELECT * FROM lmm_augment_sql('aug_e', NULL, 'duckdb')", (),
+            ["the data is an SQLite query", "give the table where the rows live"], "a query for another engine")
+    db.execute("UPDATE lmm_models SET data = 'SELECT * FROM sleepstudy; DELETE FROM sleepstudy' WHERE name = 'aug_e'")
+    t.error(db, "SELECT * FROM lmm_augment_sql('aug_e')", (), ["must be a single statement"], "two statements stored")
+    t.ok('FROM "my data"' in augment_sql(db, "aug_e", "my data", "postgresql"), "a table name with a blank, quoted")
+    db.execute("DELETE FROM lmm_models WHERE name = 'aug_e'")
