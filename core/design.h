@@ -52,6 +52,7 @@ typedef struct lmm_reterm {
 typedef struct lmm_design {
   const lmm_frame *frame;
   size_t n;
+  int from_sums;      /* the frame's rows are the statistics' groups (stats_fit.h), not the data's rows */
   int p;
   char **xnames;
   lmm_colspec *xspec; /* p */

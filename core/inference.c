@@ -278,10 +278,10 @@ int lmm_tidy_rows(const lmm_design *d, lmm_system *sys, const lmm_fit *f, int st
   /* lm's deviance() is the residual sum of squares; lmer's is -2 logLik */
   ADD("fit", NULL, f->reml ? "REMLcrit" : "deviance", style == LMM_STYLE_LM ? f->pwrss : f->objective, NAN, NAN, NAN, NAN);
   ADD("fit", NULL, "sigma", sigma, NAN, NAN, NAN, NAN);
-  if (style == LMM_STYLE_LM) ADD("fit", NULL, "r_squared", d->frame->n == d->n ? r_squared(d, f) : NAN, NAN, NAN, NAN, NAN);
+  if (style == LMM_STYLE_LM) ADD("fit", NULL, "r_squared", !d->from_sums ? r_squared(d, f) : NAN, NAN, NAN, NAN, NAN);
   if (d->nre) {
     double r2m = NAN, r2c = NAN;   /* a fit from statistics (stats_fit.h) has no rows to take the variances over */
-    int rc = d->frame->n == d->n ? lmm_r2_nakagawa(d, f, sigma, stop, &r2m, &r2c, err) : LMM_OK;
+    int rc = !d->from_sums ? lmm_r2_nakagawa(d, f, sigma, stop, &r2m, &r2c, err) : LMM_OK;
     if (rc) return rc;
     ADD("fit", NULL, "r2_marginal", r2m, NAN, NAN, NAN, NAN);
     ADD("fit", NULL, "r2_conditional", r2c, NAN, NAN, NAN, NAN);

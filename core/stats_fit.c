@@ -336,6 +336,7 @@ int lmm_model_fit_stats(lmm_model *m, const lmm_stats_layout *l, const lmm_stats
   lmm_blas_serial_begin();
   rc = lmm_system_new_from(d, stats_values, &job, &stop, &m->system, err);
   d->n = ntotal;   /* the rows the statistics sum, as the fit reports them (the frame keeps its groups) */
+  d->from_sums = 1;
   if (!rc) rc = lmm_fit_run(m->system, &opt, &m->fit, err);
   /* without random effects the local fit's standard errors are least squares' (ols.h: on n - p), whatever
    * the method; the fitter's are on the method's sigma */
