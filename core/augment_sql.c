@@ -117,7 +117,8 @@ int lmm_augment_sql(const lmm_model *m, const char *data, const char *from, int 
   const lmm_formula *f = m->formula;
   const lmm_design *d = m->design;
   lmm_stats_layout layout;   /* what the statistics cannot carry, the rows' SQL cannot compute either */
-  int rc = lmm_stats_layout_new(f, is_factor_col, (void *)m, &layout, err);
+  int rc = lmm_stats_names(f, 0, err);
+  if (!rc) rc = lmm_stats_layout_new(f, is_factor_col, (void *)m, &layout, err);
   if (!rc) rc = check_levels(m, err);
   if (!rc && d->nre && !m->ranef) rc = lmm_fail(err, LMM_ERR, "the model keeps no random effects");
   if (rc) return rc;

@@ -41,6 +41,10 @@ typedef struct lmm_stats_layout {
   uint64_t part_sums[LMM_STATS_MAX_PARTS][40];
 } lmm_stats_layout;
 
+/* LMM_ERR, naming it, where one of f's columns has a name the queries give a column of their own: with stats
+ * the statistics' (lmm_stats_sql's) as well as the augment query's. */
+int lmm_stats_names(const lmm_formula *f, int stats, lmm_error *err);
+
 /* The layout of a parsed formula.  is_text(arg, col) says whether a plain column holds text (a factor in
  * the model, as a local fit reads text); NULL: plain columns are numbers.  Refuses what the statistics cannot
  * carry: an offset, a basis learned from the data (poly, ns, bs, scale), a factor of an expression. */

@@ -9,6 +9,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 /* ---- the layout --------------------------------------------------------- */
 
@@ -85,6 +86,32 @@ static int add_parts(lmm_stats_layout *l, lmm_error *err) {
 many:
   return lmm_fail(err, LMM_ERR, "the model's groupings and their pairs make more than %d parts of statistics",
                   LMM_STATS_MAX_PARTS);
+}
+
+/* Whether name is one the queries give a column of their own (case aside, as SQLite reads names): a data column
+ * of that name would be read for the statistic, or the statistic for it (ClickHouse reads an alias anywhere).
+ * stats: the statistics' names too, else only the augment query's (fitted, resid, lmm_...). */
+static int reserved_name(const char *name, int stats) {
+  static const char *const names[] = {"fitted", "resid", "n", "part", "n_all", "mx_y"};
+  for (size_t i = 0; i < (stats ? 6 : 2); i++) if (!strcasecmp(name, names[i])) return 1;
+  if (!strncasecmp(name, "lmm_", 4)) return 1;
+  if (!stats) return 0;
+  int sum = (name[0] == 's' || name[0] == 'S') && name[1] == '_';
+  const char *p = sum || ((name[0] == 'c' || name[0] == 'C') && name[1] == '_') ? name + 2
+                  : !strncasecmp(name, "mx_", 3) ? name + 3 : NULL;
+  size_t d = p ? strspn(p, "0123456789") : 0;
+  if (!d) return 0;
+  if (!sum) return !p[d];   /* c_<i>, mx_<v> */
+  return p[d] == '_' && p[d + 1] && !p[d + 1 + strspn(p + d + 1, "0123456789")];   /* s_<i>_<j> */
+}
+
+int lmm_stats_names(const lmm_formula *f, int stats, lmm_error *err) {
+  for (int c = 0; c < f->ncols; c++)
+    if (reserved_name(f->cols[c], stats))
+      return lmm_fail(err, LMM_ERR, "the column '%s' has a name the queries give a column of their own (%s): rename "
+                      "it, in a view where the rows live", f->cols[c],
+                      stats ? "n, part, s_<i>_<j>, c_<i>, mx_<i>, n_all, mx_y, fitted, resid, lmm_..." : "fitted, resid, lmm_...");
+  return LMM_OK;
 }
 
 int lmm_stats_layout_new(const lmm_formula *f, int (*is_text)(void *arg, const char *col), void *arg,

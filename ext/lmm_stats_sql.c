@@ -38,6 +38,7 @@ int lmm_stats_model(const char *fn, const char *formula, const char *random, con
   if (!rc && (*m)->structure)
     rc = lmm_fail(&err, LMM_ERR, "weights= and correlation= need the rows at every evaluation of the fit, which the "
                   "statistics do not carry: fit such a model with lmm_fit on the rows");
+  if (!rc) rc = lmm_stats_names((*m)->formula, 1, &err);
   if (!rc) rc = lmm_stats_layout_new((*m)->formula, is_text, arg, layout, &err);
   if (rc) {
     lmm_model_free(*m);

@@ -218,6 +218,26 @@ def check_errors(t, db):
     t.error(db, st, ("Reaction ~ Days + (1 | Subject)", "offset=Days"), ["offset", "subtract it"], "an offset")
     t.error(db, "SELECT * FROM lmm_stats_sql('sleepstudy', ?, NULL, NULL, 'oracle')", (FORMULA,),
             ["dialect 'oracle'", "clickhouse"], "an unknown dialect")
+    # a column named as a statistic was read for it: a grouping named s_0_1 came back as the sum s_0_1 from the
+    # sqlite text's CREATE TABLE AS (intercept 18.38 for lmm_fit's 2.65, no error), and ClickHouse's aliases
+    # shadow such columns; the augment query's own names (fitted, resid, lmm_...) likewise
+    db.execute('CREATE TABLE ss_names AS SELECT Reaction AS y, Days AS n, Days AS x, Subject AS s_0_1, '
+               'Subject AS "S_0_2", Days AS fitted, Days AS c_1, Days AS s_1 FROM sleepstudy')
+    for fr, col in (("y ~ x + (1 | s_0_1)", "s_0_1"), ("y ~ x + (1 | S_0_2)", "S_0_2"), ("y ~ n", "n"),
+                    ("y ~ c_1", "c_1"), ("y ~ fitted", "fitted")):
+        t.error(db, "SELECT * FROM lmm_stats_sql('ss_names', ?)", (fr,),
+                ["lmm_stats_sql: the column '%s' has a name the queries give a column of their own" % col, "rename it"],
+                "a column named as a statistic: " + fr)
+    t.ok(len(db.execute("SELECT * FROM lmm_stats_sql('ss_names', 'y ~ s_1 + (1 | x)')").fetchall()) == 2,
+         "s_1 is no statistic's name")
+    db.execute("SELECT * FROM lmm_fit('ss_names', 'y ~ n + (1 | s_0_1)', NULL, 'save=ss_names_m')").fetchall()
+    t.ok(db.execute("SELECT count(*) FROM (%s)" % db.execute("SELECT sql FROM lmm_augment_sql('ss_names_m')")
+                    .fetchone()[0]).fetchone()[0] == 180, "lmm_augment_sql of a model of n and s_0_1")
+    db.execute("SELECT * FROM lmm_fit('ss_names', 'y ~ fitted + (1 | s_0_1)', NULL, 'save=ss_names_m')").fetchall()
+    t.error(db, "SELECT * FROM lmm_augment_sql('ss_names_m')", (),
+            ["the column 'fitted' has a name the queries give a column of their own (fitted, resid"], "augment: fitted")
+    db.execute("DELETE FROM lmm_models WHERE name = 'ss_names_m'")
+    db.execute("DROP TABLE ss_names")
 
 
 def check_dialects(t, db):
