@@ -184,11 +184,14 @@ int lmm_sql_expr(lmm_sql_buf *b, int dialect, const lmm_expr *e, const lmm_formu
   return LMM_OK;
 }
 
-/* A text literal: '' doubles a quote; ClickHouse and Spark read backslash escapes, so they double it too. */
+/* A text literal: '' doubles a quote; ClickHouse and Spark read backslash escapes, so they double a backslash too.
+ * Spark has no '' (it reads 'it''s' as 'it' 's', joined: its), so there a quote is \'. */
 void lmm_sql_literal(lmm_sql_buf *b, int dialect, const char *s) {
   int bs = dialect == LMM_SQL_CLICKHOUSE || dialect == LMM_SQL_SPARK;
   lmm_sql_put(b, "'");
-  for (const char *p = s; *p; p++) lmm_sql_put(b, *p == '\'' || (bs && *p == '\\') ? "%c%c" : "%c", *p, *p);
+  for (const char *p = s; *p; p++)
+    if (*p == '\'' && dialect == LMM_SQL_SPARK) lmm_sql_put(b, "\\'");
+    else lmm_sql_put(b, *p == '\'' || (bs && *p == '\\') ? "%c%c" : "%c", *p, *p);
   lmm_sql_put(b, "'");
 }
 

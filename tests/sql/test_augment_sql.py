@@ -55,6 +55,7 @@ def run(t, db):
         t.ok(case in seen, "%s (%s) was not compared" % (shape, case))
     check_from_stats(t, db)
     check_collation(t, db)
+    check_quote_levels(t, db)
     check_dialects(t, db)
     check_errors(t, db)
     db.commit()
@@ -94,6 +95,22 @@ def check_collation(t, db):
         compare_rows(t, db, "aug_c", augment_sql(db, "aug_c"), "levels apart only by case, " + what)
     db.execute("DELETE FROM lmm_models WHERE name = 'aug_c'")
     db.execute("DROP TABLE nocase")
+
+
+def check_quote_levels(t, db):
+    """A level with a quote: Spark reads no '' in a text literal ('it''s' is 'it' 's', joined: its), so there the
+    quote is written \\'; the others double it, and ClickHouse and Spark double a backslash."""
+    db.execute("CREATE TABLE quotes AS SELECT Reaction AS y, Days AS x, CASE WHEN Days < 3 THEN 'it''s' WHEN Days < 6 "
+               "THEN 'a\\b' ELSE 'c' END AS g FROM sleepstudy")
+    db.execute("SELECT * FROM lmm_fit('quotes', 'y ~ x + (1 | g)', NULL, 'save=aug_q')").fetchall()
+    text = {d: augment_sql(db, "aug_q", "quotes", d) for d in ("spark", "clickhouse", "postgresql", "sqlite")}
+    t.ok("'it\\'s'" in text["spark"] and "'it''s'" not in text["spark"] and "'a\\\\b'" in text["spark"],
+         "spark: a quote as \\', a backslash doubled: %s" % text["spark"][:200])
+    t.ok("'it''s'" in text["clickhouse"] and "'a\\\\b'" in text["clickhouse"], "clickhouse literals")
+    t.ok("'it''s'" in text["postgresql"] and "'a\\b'" in text["postgresql"], "postgresql literals")
+    compare_rows(t, db, "aug_q", text["sqlite"], "levels with a quote and a backslash")
+    db.execute("DELETE FROM lmm_models WHERE name = 'aug_q'")
+    db.execute("DROP TABLE quotes")
 
 
 def check_dialects(t, db):
