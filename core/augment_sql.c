@@ -4,32 +4,26 @@
 #include "sql_text.h"
 #include "stats.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* A label that SQL reads as the same number: digits, a point, an exponent. */
-static int numeric_label(const char *s) {
-  char *end;
-  strtod(s, &end);
-  return end != s && !*end && strspn(s, "0123456789.eE+-") == strlen(s);
-}
-
-/* col = level, in the dialect (see augment_sql.h). */
-static void level_test(lmm_sql_buf *b, int dialect, const char *col, const char *label) {
-  if (dialect == LMM_SQL_CLICKHOUSE) {
-    lmm_sql_put(b, "toString(");
-    lmm_sql_quote(b, dialect, col);
-    lmm_sql_put(b, ") = ");
-    lmm_sql_literal(b, dialect, label);
-    return;
-  }
-  lmm_sql_key(b, dialect, col);
-  lmm_sql_put(b, " = ");
-  if (numeric_label(label)) lmm_sql_put(b, "%s", label);
-  else lmm_sql_literal(b, dialect, label);
-}
-
 static const char *var_col(const lmm_model *m, int v) { return m->formula->cols[m->formula->vars[v].ex->column]; }
+
+/* What variable v's levels are (sql_text.h): a plain column's are text where the model took it for a factor. */
+static int levels_kind(const lmm_model *m, int v) {
+  if (m->formula->vars[v].kind != LMM_VAR_PLAIN) return LMM_LEVELS_EITHER;
+  return m->design->frame->vars[v].is_factor ? LMM_LEVELS_TEXT : LMM_LEVELS_NUMBER;
+}
+
+/* Whether every level of v is a whole number that a double holds exactly, compared exactly in ClickHouse. */
+static int whole_levels(const lmm_frame_var *fv) {
+  for (int l = 0; l < fv->nlevels; l++) {
+    double x;
+    if (!lmm_sql_number_label(fv->levels[l], &x) || x != floor(x) || fabs(x) > 9007199254740992.0) return 0;
+  }
+  return 1;
+}
 
 /* A model column (a colspec of design.h) as a product in SQL, in the data's units. */
 static int column_sql(lmm_sql_buf *b, int dialect, const lmm_model *m, const lmm_colspec *c, lmm_error *err) {
@@ -47,7 +41,7 @@ static int column_sql(lmm_sql_buf *b, int dialect, const lmm_model *m, const lmm
                                      : l == c->level[k];
         if (v == 0) continue;
         lmm_sql_put(b, " WHEN ");
-        level_test(b, dialect, var_col(m, k), fv->levels[l]);
+        lmm_sql_level(b, dialect, var_col(m, k), fv->levels[l], levels_kind(m, k));
         lmm_sql_put(b, " THEN ");
         lmm_sql_number(b, v);
       }
@@ -62,21 +56,39 @@ static void blup_sql(lmm_sql_buf *b, int dialect, const lmm_model *m, int t, int
   const lmm_design *d = m->design;
   const lmm_reterm *re = &d->re[t];
   const double *bv = m->ranef->term[t].b;
-  if (dialect == LMM_SQL_CLICKHOUSE && re->nvars == 1) {
-    const lmm_frame_var *fv = &d->frame->vars[re->vars[0]];
-    lmm_sql_put(b, "transform(toString(");
-    lmm_sql_quote(b, dialect, var_col(m, re->vars[0]));
+  const lmm_frame_var *fv = &d->frame->vars[re->vars[0]];
+  int kind = re->nvars == 1 ? levels_kind(m, re->vars[0]) : LMM_LEVELS_EITHER;
+  /* a hash lookup where ClickHouse can match exactly: text as text, whole numbers as integers (18.16's
+   * transform() of doubles finds the first key only), a row's value that is not whole matching none; a number
+   * that is not whole matches a label's range of doubles, which the CASE below tests */
+  if (dialect == LMM_SQL_CLICKHOUSE && (kind == LMM_LEVELS_TEXT || (kind == LMM_LEVELS_NUMBER && whole_levels(fv)))) {
+    const char *col = var_col(m, re->vars[0]);
+    if (kind == LMM_LEVELS_TEXT) {
+      lmm_sql_put(b, "transform(toString(");
+      lmm_sql_quote(b, dialect, col);
+    } else {
+      lmm_sql_put(b, "if(toFloat64(");
+      lmm_sql_quote(b, dialect, col);
+      lmm_sql_put(b, ") = floor(toFloat64(");
+      lmm_sql_quote(b, dialect, col);
+      lmm_sql_put(b, ")) AND abs(toFloat64(");
+      lmm_sql_quote(b, dialect, col);
+      lmm_sql_put(b, ")) <= 9007199254740992.0, transform(toInt64(toFloat64(");
+      lmm_sql_quote(b, dialect, col);
+      lmm_sql_put(b, ")");
+    }
     lmm_sql_put(b, "), [");
     for (int l = 0; l < re->nlevels; l++) {
       if (l) lmm_sql_put(b, ", ");
-      lmm_sql_literal(b, dialect, fv->levels[l]);
+      if (kind == LMM_LEVELS_TEXT) lmm_sql_literal(b, dialect, fv->levels[l]);
+      else lmm_sql_put(b, "%.0f", strtod(fv->levels[l], NULL));
     }
     lmm_sql_put(b, "], [");
     for (int l = 0; l < re->nlevels; l++) {
       if (l) lmm_sql_put(b, ", ");
       lmm_sql_number(b, bv[(size_t)l * (size_t)re->q + (size_t)a]);
     }
-    lmm_sql_put(b, "], 0.0)");
+    lmm_sql_put(b, kind == LMM_LEVELS_TEXT ? "], 0.0)" : "], 0.0), 0.0)");
     return;
   }
   lmm_sql_put(b, "(CASE");
@@ -86,7 +98,8 @@ static void blup_sql(lmm_sql_buf *b, int dialect, const lmm_model *m, int t, int
     lmm_sql_put(b, " WHEN ");
     for (int j = 0; j < re->nvars; j++) {
       if (j) lmm_sql_put(b, " AND ");
-      level_test(b, dialect, var_col(m, re->vars[j]), d->frame->vars[re->vars[j]].levels[codes[j]]);
+      lmm_sql_level(b, dialect, var_col(m, re->vars[j]), d->frame->vars[re->vars[j]].levels[codes[j]],
+                    levels_kind(m, re->vars[j]));
     }
     lmm_sql_put(b, " THEN ");
     lmm_sql_number(b, bv[(size_t)l * (size_t)re->q + (size_t)a]);

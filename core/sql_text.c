@@ -3,8 +3,10 @@
 #include "sql_text.h"
 #include "alloc.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 void lmm_sql_put(lmm_sql_buf *b, const char *fmt, ...) {
@@ -195,6 +197,76 @@ void lmm_sql_literal(lmm_sql_buf *b, int dialect, const char *s) {
   lmm_sql_put(b, "'");
 }
 
+int lmm_sql_number_label(const char *label, double *v) {
+  char *end;
+  *v = strtod(label, &end);
+  return end != label && !*end && strspn(label, "0123456789.eE+-") == strlen(label) && isfinite(*v);
+}
+
+/* The doubles that print as v's label at R's 15 significant digits: [lo, hi).  Below a power of ten the digits
+ * are a decade finer (99999.9999999999 is not 1e+05). */
+static void label_bounds(double v, double *lo, double *hi) {
+  char e[40];
+  snprintf(e, sizeof e, "%.14e", fabs(v));
+  int x = atoi(strchr(e, 'e') + 1);
+  double up = 0.5 * pow(10, x - 14), down = strncmp(e, "1.00000000000000e", 17) ? up : up / 10;
+  *lo = v > 0 ? v - down : v - up;
+  *hi = v > 0 ? v + up : v + down;
+}
+
+/* col as text, in the dialect. */
+static void text_of(lmm_sql_buf *b, int dialect, const char *col) {
+  static const char *const open[] = {"CAST(", "toString(", "CAST(", "CAST(", "CAST("};
+  static const char *const close[] = {" AS TEXT)", ")", " AS TEXT)", " AS VARCHAR)", " AS STRING)"};
+  lmm_sql_put(b, "%s", open[dialect]);
+  lmm_sql_quote(b, dialect, col);
+  lmm_sql_put(b, "%s", close[dialect]);
+}
+
+static void number_in(lmm_sql_buf *b, int dialect, const char *col, double v) {
+  double lo = 0, hi = 0;
+  if (v != 0) label_bounds(v, &lo, &hi);   /* 0 alone prints as 0 (and -0): the least subnormal is a level */
+  for (int side = 0; side < (v != 0 ? 2 : 1); side++) {
+    if (side) lmm_sql_put(b, " AND ");
+    if (dialect == LMM_SQL_SQLITE) lmm_sql_quote(b, dialect, col);
+    else {
+      cast_double(b, dialect);
+      lmm_sql_quote(b, dialect, col);
+      cast_end(b, dialect);
+    }
+    lmm_sql_put(b, v == 0 ? " = " : side ? " < " : " >= ");
+    lmm_sql_number(b, side ? hi : lo);
+  }
+}
+
+void lmm_sql_level(lmm_sql_buf *b, int dialect, const char *col, const char *label, int kind) {
+  double v;
+  int number = lmm_sql_number_label(label, &v);
+  lmm_sql_put(b, "(");
+  if (dialect == LMM_SQL_SQLITE) {   /* each value's own type: a column may hold both */
+    if (number) {
+      lmm_sql_put(b, "typeof(");
+      lmm_sql_quote(b, dialect, col);
+      lmm_sql_put(b, ") = 'text' AND ");
+    }
+    lmm_sql_key(b, dialect, col);
+    lmm_sql_put(b, " = ");
+    lmm_sql_literal(b, dialect, label);
+    if (number) {
+      lmm_sql_put(b, " OR typeof(");
+      lmm_sql_quote(b, dialect, col);
+      lmm_sql_put(b, ") IN ('integer', 'real') AND ");
+      number_in(b, dialect, col, v);
+    }
+  } else if (number && kind != LMM_LEVELS_TEXT) number_in(b, dialect, col, v);
+  else {
+    text_of(b, dialect, col);
+    lmm_sql_put(b, " = ");
+    lmm_sql_literal(b, dialect, label);
+  }
+  lmm_sql_put(b, ")");
+}
+
 /* The rows a local fit keeps: none of the columns read is NULL, and a factor given its levels
  * (factor(x, levels = ...)) has one of them (R's NA otherwise). */
 void lmm_sql_where(lmm_sql_buf *b, int dialect, const lmm_formula *f) {
@@ -207,12 +279,10 @@ void lmm_sql_where(lmm_sql_buf *b, int dialect, const lmm_formula *f) {
   for (int v = 0; v < f->nvars; v++) {
     const lmm_var *var = &f->vars[v];
     if (var->kind != LMM_VAR_FACTOR || !var->coding.ngiven || var->ex->kind != EX_NAME) continue;
-    lmm_sql_put(b, dialect == LMM_SQL_CLICKHOUSE ? " AND toString(" : " AND ");   /* ClickHouse compares no number to text */
-    lmm_sql_key(b, dialect, f->cols[var->ex->column]);
-    lmm_sql_put(b, dialect == LMM_SQL_CLICKHOUSE ? ") IN (" : " IN (");
+    lmm_sql_put(b, " AND (");
     for (int k = 0; k < var->coding.ngiven; k++) {
-      if (k) lmm_sql_put(b, ", ");
-      lmm_sql_literal(b, dialect, var->coding.given[k]);
+      if (k) lmm_sql_put(b, " OR ");
+      lmm_sql_level(b, dialect, f->cols[var->ex->column], var->coding.given[k], LMM_LEVELS_EITHER);
     }
     lmm_sql_put(b, ")");
   }

@@ -17,6 +17,16 @@ void lmm_sql_quote_table(lmm_sql_buf *b, int dialect, const char *name);
 /* A column whose values are levels, quoted, to be grouped or compared as lmm tells levels apart (by their
  * bytes): in SQLite with COLLATE BINARY, as a column declared COLLATE NOCASE would group 'a' with 'A'. */
 void lmm_sql_key(lmm_sql_buf *b, int dialect, const char *name);
+/* What a column's levels are, for lmm_sql_level: text (a plain column of text), numbers (a plain column of
+ * numbers: a grouping's ids), or either (factor(x): numbers where the label reads as one). */
+enum { LMM_LEVELS_TEXT, LMM_LEVELS_NUMBER, LMM_LEVELS_EITHER };
+/* Whether label reads as a number, as R prints one (its value in *v). */
+int lmm_sql_number_label(const char *label, double *v);
+/* A test that a row's value of col is the level label, as lmm matched values to levels: text by its bytes, a
+ * number where R's 15 significant digits print it as label (0.1 + 0.2 is the level 0.3, 100000 is 1e+05).
+ * SQLite asks each value's type; the other engines are told it (kind). */
+void lmm_sql_level(lmm_sql_buf *b, int dialect, const char *col, const char *label, int kind);
+
 /* A text literal. */
 void lmm_sql_literal(lmm_sql_buf *b, int dialect, const char *s);
 /* A number as a double literal (always with a point or an exponent; a negative one with its sign, which

@@ -56,6 +56,7 @@ def run(t, db):
     check_from_stats(t, db)
     check_collation(t, db)
     check_quote_levels(t, db)
+    check_number_levels(t, db)
     check_dialects(t, db)
     check_errors(t, db)
     db.commit()
@@ -113,12 +114,42 @@ def check_quote_levels(t, db):
     db.execute("DROP TABLE quotes")
 
 
+def check_number_levels(t, db):
+    """Levels matched to values as lmm_fit matched them (helper-47): text by its bytes, where '000' had been
+    compared as the number 0 and matched no row; numbers by R's 15 digits, where 0.1 + 0.2 (the level 0.3) had
+    matched nothing, and 100000 (the level 1e+05) nothing in ClickHouse, whose text for it is 100000."""
+    db.execute("CREATE TABLE numlev(y REAL, x REAL, t TEXT, u, v REAL)")
+    rows = []
+    for i in range(240):
+        k = i % 6
+        rows.append((k * 0.7 + (i * 37 % 23) / 23.0 + 0.2 * (i % 5), i % 5,
+                     ["000", "001", "002", "5", "6", "abc"][k],             # text that reads as numbers
+                     [1, "1.5", 2.5, "x", 100000, 3][k],                    # numbers and text in one column
+                     [0.1 + 0.2, 0.7, 100000.0, 2e5, 1e-05, 0.0][k]))       # numbers that print short
+    db.executemany("INSERT INTO numlev VALUES (?, ?, ?, ?, ?)", rows)
+    for f in ("y ~ x + (1 | t)", "y ~ x + (1 | u)", "y ~ x + (1 | v)", "y ~ x + factor(v)",
+              "y ~ x + factor(v, levels = c('0.3', '0.7', '1e+05', '2e+05', '1e-05'))", "y ~ x + (1 | t:u)"):
+        db.execute("SELECT * FROM lmm_fit('numlev', ?, NULL, 'save=aug_n')", (f,)).fetchall()
+        compare_rows(t, db, "aug_n", augment_sql(db, "aug_n"), "levels from numbers and text: " + f)
+    db.execute("SELECT * FROM lmm_fit('numlev', 'y ~ x + (1 | v)', NULL, 'save=aug_n')").fetchall()
+    ch = augment_sql(db, "aug_n", "numlev", "clickhouse")
+    # 0.3's range at 15 digits is 5e-16 either side; below 1e+05 the digits are a decade finer
+    t.ok("(toFloat64(`v`) >= 0.29999999999999949 AND toFloat64(`v`) < 0.30000000000000049)" in ch
+         and "(toFloat64(`v`) >= 99999.999999999956 AND toFloat64(`v`) < 100000.00000000049)" in ch
+         and "transform(" not in ch, "clickhouse: numbers that are not whole by their range: %s" % ch[:400])
+    db.execute("SELECT * FROM lmm_fit('numlev', 'y ~ x + (1 | x)', NULL, 'save=aug_n')").fetchall()
+    t.ok("transform(toInt64(toFloat64(`x`)), [0, 1, 2, 3, 4], [" in augment_sql(db, "aug_n", "numlev", "clickhouse"),
+         "clickhouse: whole numbers looked up as integers")
+    db.execute("DELETE FROM lmm_models WHERE name = 'aug_n'")
+    db.execute("DROP TABLE numlev")
+
+
 def check_dialects(t, db):
     """ClickHouse looks a one-column grouping's BLUPs up by transform() and compares levels as text."""
     db.execute("SELECT * FROM lmm_fit('Pastes', 'strength ~ 1 + (1 | batch/cask)', NULL, 'save=aug_d')").fetchall()
     ch = augment_sql(db, "aug_d", "db.pastes", "clickhouse")
     t.ok("transform(toString(`batch`), ['A', " in ch and "FROM `db`.`pastes`" in ch, "clickhouse: transform, quoting")
-    t.ok("WHEN toString(`cask`) = 'a' AND toString(`batch`) = 'A' THEN" in ch, "clickhouse: a nested level's test")
+    t.ok("WHEN (toString(`cask`) = 'a') AND (toString(`batch`) = 'A') THEN" in ch, "clickhouse: a nested level's test")
     pg = augment_sql(db, "aug_d", None, "postgresql")
     t.ok('CAST("strength" AS DOUBLE PRECISION) AS lmm_y' in pg and 'FROM "Pastes"' in pg, "postgresql text")
     db.execute("DELETE FROM lmm_models WHERE name = 'aug_d'")
