@@ -94,6 +94,11 @@ static lmm_expr *seal(parser *p, lmm_expr *e) {
   return NULL;
 }
 
+void lmm_expr_columns(const lmm_expr *e, int *used) {
+  if (e->kind == EX_NAME) used[e->column] = 1;
+  for (int i = 0; i < e->nargs; i++) lmm_expr_columns(e->args[i], used);
+}
+
 void lmm_expr_free(lmm_expr *e) {
   if (!e) return;
   for (int i = 0; i < e->nargs; i++) lmm_expr_free(e->args[i]);

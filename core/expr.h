@@ -49,6 +49,8 @@ typedef struct lmm_expr {
  * LMM_EXPR_MAX_NESTING levels: a text beyond them is refused with the limit in the message. */
 int lmm_expr_parse(const char *text, const char *what, lmm_expr **out, lmm_error *err);
 void lmm_expr_free(lmm_expr *e);
+/* used[c] = 1 for each column c that e reads (its EX_NAME nodes; the parser bounds the depth). */
+void lmm_expr_columns(const lmm_expr *e, int *used);
 
 /* R-style text of a tree ("log(1 + y)", "I(age^2)", "a/b"); NULL on no memory. */
 char *lmm_expr_deparse(const lmm_expr *e);

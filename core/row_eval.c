@@ -9,11 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void mark_columns(const lmm_expr *e, int *used) {
-  if (e->kind == EX_NAME) used[e->column] = 1;
-  for (int i = 0; i < e->nargs; i++) mark_columns(e->args[i], used);
-}
-
 /* The columns e reads, once each, into reads[*n..] (or only counted, reads NULL), *n advanced; seen[c] marks
  * those taken. */
 static void list_columns(const lmm_expr *e, int *reads, int *n, unsigned char *seen) {
@@ -68,10 +63,10 @@ static int row_eval_new(const lmm_formula *f, int with_response, lmm_term vars, 
   }
   /* every column a formula names is the response's or a variable's */
   int *used = ev->pos;
-  if (with_response) mark_columns(f->response, used);
-  if (f->offset) mark_columns(f->offset, used);   /* a prediction adds it too */
+  if (with_response) lmm_expr_columns(f->response, used);
+  if (f->offset) lmm_expr_columns(f->offset, used);   /* a prediction adds it too */
   for (int i = 0; i < f->nvars; i++)
-    if (vars >> i & 1) mark_columns(f->vars[i].ex, used);
+    if (vars >> i & 1) lmm_expr_columns(f->vars[i].ex, used);
   for (int c = 0; c < f->ncols; c++) {
     if (used[c]) { ev->col[ev->ncols] = c; used[c] = ev->ncols++; }
     else used[c] = -1;

@@ -139,6 +139,23 @@ int lmm_stats_layout_new(const lmm_formula *f, int (*is_text)(void *arg, const c
     if (factor && in_model >> v & 1) l->factor_vars |= (uint64_t)1 << v;
     else if (in_model >> v & 1) l->numeric_vars |= (uint64_t)1 << v;
   }
+  /* a column read as a number (the response, arithmetic, a slope) that holds text is an error to lmm_fit, where
+   * the engines' casts would read it as 0 or fail; a key is a level, text or not */
+  int *numeric = is_text ? lmm_calloc((size_t)(f->ncols ? f->ncols : 1), sizeof *numeric) : NULL;
+  if (is_text && !numeric) return lmm_nomem(err);
+  if (numeric) {
+    lmm_expr_columns(f->response, numeric);
+    for (int v = 0; v < f->nvars; v++)
+      if (l->numeric_vars >> v & 1) lmm_expr_columns(f->vars[v].ex, numeric);
+  }
+  for (int c = 0; c < f->ncols && numeric; c++)
+    if (numeric[c] && is_text(arg, f->cols[c])) {
+      lmm_free(numeric);
+      return lmm_fail(err, LMM_ERR, "the column '%s' is read as a number but holds text, which lmm_fit would refuse "
+                      "too: make it a number (a missing value is NULL), or a factor with factor(%s)", f->cols[c],
+                      f->cols[c]);
+    }
+  lmm_free(numeric);
   add_terms(l, &f->fixed);
   for (int b = 0; b < f->nbars; b++) add_terms(l, &f->bars[b].model);
   if (l->natoms + 2 > 40)

@@ -29,12 +29,13 @@ static int column_index(sqlite3_stmt *st, const char *name) {
   return -1;
 }
 
-/* A plain column is a factor where the statistics group by it and its levels are text, as lmm_stats_sql decided
- * from the data's values: a number that is both a grouping and a slope, y ~ h + (1 | h), is a key and a number. */
+/* A plain column is a factor where the statistics group by it and any of its levels is text, as lmm_stats_sql
+ * decided from the data's values: a number that is both a grouping and a slope, y ~ h + (1 | h), is a key and a number. */
 static int is_key(void *arg, const char *col) {
   stats_table *t = arg;
   if (column_index(t->st, col) < 0) return 0;
-  char *sql = sqlite3_mprintf("SELECT typeof(\"%w\") FROM \"%w\" WHERE \"%w\" IS NOT NULL LIMIT 1", col, t->name, col);
+  char *sql = sqlite3_mprintf("SELECT typeof(\"%w\") FROM \"%w\" WHERE \"%w\" IS NOT NULL ORDER BY typeof(\"%w\") = "
+                              "'text' DESC LIMIT 1", col, t->name, col, col);
   sqlite3_stmt *st = NULL;
   int text = 1;   /* where the values cannot be read, a key is a factor, and reading the table says why */
   if (sql && sqlite3_prepare_v2(t->db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)

@@ -11,13 +11,16 @@ SQLITE_EXTENSION_INIT3
 
 typedef struct text_probe { sqlite3 *db; const char *from; } text_probe;
 
-/* Text in its first value, or, in a table without values (the declaration of a table elsewhere), declared
- * TEXT.  The table is the one lmm_fit would read (main.t, "t", a view): the whole argument quoted as one name
- * found no table for main.t, and a TEXT column of codes entered the statistics as a number. */
+/* Text in any of its values, as lmm_fit makes a factor of a column that holds text anywhere, or, in a table
+ * without values (the declaration of a table elsewhere), declared TEXT.  The table is the one lmm_fit would read
+ * (main.t, "t", a view): the whole argument quoted as one name found no table for main.t, and a TEXT column of
+ * codes entered the statistics as a number.  Only the first value was asked once: a number column with one text
+ * value was a slope here and a factor to lmm_fit. */
 static int column_is_text(void *arg, const char *col) {
   text_probe *p = arg;
   if (!p->from) return 0;   /* no table of that name here: a table elsewhere, undeclared */
-  char *sql = sqlite3_mprintf("SELECT typeof(\"%w\"), \"%w\" FROM %s WHERE \"%w\" IS NOT NULL LIMIT 1", col, col, p->from, col);
+  char *sql = sqlite3_mprintf("SELECT typeof(\"%w\"), \"%w\" FROM %s WHERE \"%w\" IS NOT NULL "
+                              "ORDER BY typeof(\"%w\") = 'text' DESC LIMIT 1", col, col, p->from, col, col);
   sqlite3_stmt *st = NULL;
   int text = 0, rc = sql ? sqlite3_prepare_v2(p->db, sql, -1, &st, NULL) : SQLITE_NOMEM;
   if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) text = !sqlite3_stricmp((const char *)sqlite3_column_text(st, 0), "text");

@@ -291,6 +291,21 @@ def check_dialects(t, db):
                 rows_of(db, "SELECT * FROM lmm_fit_stats('ssn', ?)", (fc,)), "levels apart only by case: " + fc)
     for name in ("ssn_center", "ssn_groups", "nocase"):
         db.execute('DROP TABLE "%s"' % name)
+    # text in any value, not only the first, makes a column a factor, as lmm_fit reads it: a number column with
+    # one 'abc' was a slope here (CAST('abc' AS REAL) is 0) and a factor of 7 levels to lmm_fit; read as a number
+    # (the response, arithmetic) such a column is refused, as lmm_fit refuses it
+    db.execute("CREATE TABLE mixed(y, x, g TEXT)")
+    db.executemany("INSERT INTO mixed VALUES (?, ?, ?)", [(i * 1.3 % 7 + (i % 6) * 0.4, i % 6 if i != 17 else "abc",
+                                                           "g%d" % (i % 5)) for i in range(60)])
+    fm = "y ~ x + (1 | g)"
+    stats_tables(db, "ssm", "mixed", fm, None, None)
+    compare(t, rows_of(db, "SELECT * FROM lmm_fit('mixed', ?)", (fm,)), rows_of(db, "SELECT * FROM lmm_fit_stats('ssm', ?)",
+                                                                              (fm,)), "one text value among numbers")
+    for fm in ("x ~ y + (1 | g)", "y ~ log(x + 1) + (1 | g)"):
+        t.error(db, "SELECT * FROM lmm_stats_sql('mixed', ?)", (fm,),
+                ["lmm_stats_sql: the column 'x' is read as a number but holds text"], "text read as a number: " + fm)
+    for name in ("ssm_center", "ssm_groups", "mixed"):
+        db.execute('DROP TABLE "%s"' % name)
     q = db.execute("SELECT sql FROM lmm_stats_sql('main.sleepstudy', ?, NULL, NULL, 'clickhouse')", (f,)).fetchall()
     t.ok(all("FROM `main`.`sleepstudy`" in s for (s,) in q), "db.table: each part quoted")
     # which columns are text (factors) is asked of the table lmm_fit would read: main.t was once looked up as one
