@@ -51,7 +51,9 @@ static char *read_ident(const char **s, int *nomem) {
     while (is_ident_char(*p)) sqlite3_str_appendchar(out, 1, *p++);
     if (p == *s) { sqlite3_free(sqlite3_str_finish(out)); return NULL; }
   }
-  char *name = sqlite3_str_finish(out);
+  int failed = sqlite3_str_errcode(out) != SQLITE_OK;
+  char *name = sqlite3_str_finish(out);   /* NULL for "" as well: an empty quoted name is a name, found nowhere */
+  if (!name && !failed) name = sqlite3_mprintf("%s", "");
   if (!name) *nomem = 1;
   else *s = p;
   return name;

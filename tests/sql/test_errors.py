@@ -29,6 +29,9 @@ def run(t, db):
     before = snapshot(db)
     cases = [
         (("nosuch", "y ~ x", None, None), ["lmm_fit: no such table or view: 'nosuch'"], "unknown table"),
+        # an empty quoted name was 'out of memory' (SQLite's string builder gives NULL for "")
+        (('""', "y ~ x", None, None), ["lmm_fit: no such table or view: '\"\"'"], "an empty quoted name"),
+        (("main.[]", "y ~ x", None, None), ["lmm_fit: no such table or view: 'main.[]'"], "an empty bracketed name"),
         (("sleepstudy", "Reaction ~ Dayz", None, None), ["no column 'Dayz'", "sleepstudy", "Days"], "unknown column"),
         (("sleepstudy", "Reaction ~ Days +* Subject", None, None), ["syntax error", "character 18", "* Subject"], "syntax"),
         (("sleepstudy", "Reaction ~ (Days", None, None), ["expected ')'"], "unbalanced"),
