@@ -126,7 +126,11 @@ static const lmm_expr *arg_of(const lmm_expr *e, int k) {
 /* An arithmetic tree as a SQL expression of doubles: every column cast, so that no engine divides integers. */
 int lmm_sql_expr(lmm_sql_buf *b, int dialect, const lmm_expr *e, const lmm_formula *f, lmm_error *err) {
   switch (e->kind) {
-    case EX_NUM: case EX_CONST: lmm_sql_number(b, e->num); return LMM_OK;
+    case EX_NUM: case EX_CONST:
+      if (!isfinite(e->num))   /* printed as inf it would name a column */
+        return lmm_fail(err, LMM_ERR, "the number at character %d is beyond a double's range", e->pos + 1);
+      lmm_sql_number(b, e->num);
+      return LMM_OK;
     case EX_NAME:
       cast_double(b, dialect);
       lmm_sql_quote(b, dialect, f->cols[e->column]);

@@ -228,6 +228,10 @@ def check_errors(t, db):
         t.error(db, "SELECT * FROM lmm_stats_sql('ss_names', ?)", (fr,),
                 ["lmm_stats_sql: the column '%s' has a name the queries give a column of their own" % col, "rename it"],
                 "a column named as a statistic: " + fr)
+    # 1e999 was written inf, which names a column in SQLite and the others (here ss_names has one)
+    db.execute("ALTER TABLE ss_names ADD COLUMN inf REAL")
+    t.error(db, "SELECT * FROM lmm_stats_sql('ss_names', 'y ~ I(x * 1e999)')", (),
+            ["the number at character 11 is beyond a double's range"], "a number beyond a double's range")
     t.ok(len(db.execute("SELECT * FROM lmm_stats_sql('ss_names', 'y ~ s_1 + (1 | x)')").fetchall()) == 2,
          "s_1 is no statistic's name")
     db.execute("SELECT * FROM lmm_fit('ss_names', 'y ~ n + (1 | s_0_1)', NULL, 'save=ss_names_m')").fetchall()
