@@ -174,8 +174,8 @@ static const alloc_case cases[] = {
    "NULL, 'clickhouse')"},
   {"fit_stats", 1, "SELECT * FROM lmm_fit_stats('ss', 'Reaction ~ Days + (Days|Subject)', NULL, 'save=ss_m')"},
   {"fit_stats_lm", 1, "SELECT * FROM lmm_fit_stats('ss', 'Reaction ~ Days')"},
-  {"augment_sql", 1, "SELECT a.sql, b.sql FROM lmm_augment_sql('sl_half', NULL, 'clickhouse') AS a, "
-   "lmm_augment_sql('sl', 'sleepstudy') AS b"},
+  {"augment_sql", 1, "SELECT a.sql, b.sql FROM lmm_augment_sql('sl_half') AS a, "
+   "lmm_augment_sql('sl', 'sleepstudy', 'clickhouse') AS b"},
   {"histogram_barplot", 0, "SELECT lmm_histogram(Reaction, 'title=x'), lmm_barplot(Subject) FROM sleepstudy"},
 };
 
