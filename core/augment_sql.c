@@ -67,15 +67,14 @@ static void blup_sql(lmm_sql_buf *b, int dialect, const lmm_model *m, int t, int
       lmm_sql_put(b, "transform(toString(");
       lmm_sql_quote(b, dialect, col);
     } else {
-      lmm_sql_put(b, "if(toFloat64(");
-      lmm_sql_quote(b, dialect, col);
-      lmm_sql_put(b, ") = floor(toFloat64(");
-      lmm_sql_quote(b, dialect, col);
-      lmm_sql_put(b, ")) AND abs(toFloat64(");
-      lmm_sql_quote(b, dialect, col);
-      lmm_sql_put(b, ")) <= 9007199254740992.0, transform(toInt64(toFloat64(");
-      lmm_sql_quote(b, dialect, col);
-      lmm_sql_put(b, ")");
+      lmm_sql_put(b, "if(");
+      lmm_sql_double(b, dialect, col);
+      lmm_sql_put(b, " = floor(");
+      lmm_sql_double(b, dialect, col);
+      lmm_sql_put(b, ") AND abs(");
+      lmm_sql_double(b, dialect, col);
+      lmm_sql_put(b, ") <= 9007199254740992.0, transform(toInt64(");
+      lmm_sql_double(b, dialect, col);
     }
     lmm_sql_put(b, "), [");
     for (int l = 0; l < re->nlevels; l++) {

@@ -101,15 +101,11 @@ void lmm_sql_quote_table(lmm_sql_buf *b, int dialect, const char *name) {
   lmm_sql_quote(b, dialect, dot + 1);
 }
 
-static void cast_double(lmm_sql_buf *b, int dialect) { lmm_sql_put(b, dialect == LMM_SQL_CLICKHOUSE ? "toFloat64(" : "CAST("); }
-
-static void cast_end(lmm_sql_buf *b, int dialect) {
-  switch (dialect) {
-    case LMM_SQL_CLICKHOUSE: lmm_sql_put(b, ")"); break;
-    case LMM_SQL_SQLITE: lmm_sql_put(b, " AS REAL)"); break;
-    case LMM_SQL_POSTGRESQL: lmm_sql_put(b, " AS DOUBLE PRECISION)"); break;
-    default: lmm_sql_put(b, " AS DOUBLE)"); break;
-  }
+void lmm_sql_double(lmm_sql_buf *b, int dialect, const char *col) {
+  static const char *const close[] = {" AS REAL)", ")", " AS DOUBLE PRECISION)", " AS DOUBLE)", " AS DOUBLE)"};
+  lmm_sql_put(b, dialect == LMM_SQL_CLICKHOUSE ? "toFloat64(" : "CAST(");
+  lmm_sql_quote(b, dialect, col);
+  lmm_sql_put(b, "%s", close[dialect]);
 }
 
 void lmm_sql_number(lmm_sql_buf *b, double x) {
@@ -132,9 +128,7 @@ int lmm_sql_expr(lmm_sql_buf *b, int dialect, const lmm_expr *e, const lmm_formu
       lmm_sql_number(b, e->num);
       return LMM_OK;
     case EX_NAME:
-      cast_double(b, dialect);
-      lmm_sql_quote(b, dialect, f->cols[e->column]);
-      cast_end(b, dialect);
+      lmm_sql_double(b, dialect, f->cols[e->column]);
       return LMM_OK;
     case EX_NEG: lmm_sql_put(b, "(-"); break;
     case EX_POS: case EX_PAREN: lmm_sql_put(b, "("); break;
@@ -232,12 +226,8 @@ static void number_in(lmm_sql_buf *b, int dialect, const char *col, double v) {
   if (v != 0) label_bounds(v, &lo, &hi);   /* 0 alone prints as 0 (and -0): the least subnormal is a level */
   for (int side = 0; side < (v != 0 ? 2 : 1); side++) {
     if (side) lmm_sql_put(b, " AND ");
-    if (dialect == LMM_SQL_SQLITE) lmm_sql_quote(b, dialect, col);
-    else {
-      cast_double(b, dialect);
-      lmm_sql_quote(b, dialect, col);
-      cast_end(b, dialect);
-    }
+    if (dialect == LMM_SQL_SQLITE) lmm_sql_quote(b, dialect, col);   /* typeof() has said it is a number */
+    else lmm_sql_double(b, dialect, col);
     lmm_sql_put(b, v == 0 ? " = " : side ? " < " : " >= ");
     lmm_sql_number(b, side ? hi : lo);
   }

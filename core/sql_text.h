@@ -27,6 +27,8 @@ int lmm_sql_number_label(const char *label, double *v);
  * SQLite asks each value's type; the other engines are told it (kind). */
 void lmm_sql_level(lmm_sql_buf *b, int dialect, const char *col, const char *label, int kind);
 
+/* A column as a double (cast, so that no engine divides integers). */
+void lmm_sql_double(lmm_sql_buf *b, int dialect, const char *col);
 /* A text literal. */
 void lmm_sql_literal(lmm_sql_buf *b, int dialect, const char *s);
 /* A number as a double literal (always with a point or an exponent; a negative one with its sign, which
