@@ -125,10 +125,12 @@ int lmm_stats_layout_new(const lmm_formula *f, int (*is_text)(void *arg, const c
   for (int t = 0; t < f->fixed.nterms; t++) in_model |= f->fixed.terms[t];
   for (int b = 0; b < f->nbars; b++)
     for (int t = 0; t < f->bars[b].model.nterms; t++) in_model |= f->bars[b].model.terms[t];
+  uint64_t no_text = 0;   /* plain columns whose values were asked about and hold no text */
   for (int v = 0; v < f->nvars; v++) {
     const lmm_var *var = &f->vars[v];
-    int factor = var->kind == LMM_VAR_FACTOR ||
-                 (var->kind == LMM_VAR_PLAIN && var->ex->kind == EX_NAME && is_text && is_text(arg, var->ex->name));
+    int asked = var->kind == LMM_VAR_PLAIN && var->ex->kind == EX_NAME && is_text;
+    int factor = var->kind == LMM_VAR_FACTOR || (asked && is_text(arg, var->ex->name));
+    if (asked && !factor) no_text |= (uint64_t)1 << v;
     if (var->basis.kind)
       return lmm_fail(err, LMM_ERR, "'%s' learns its columns from the data, which the statistics do not carry; compute "
                       "it as a column of the data first", var->label);
@@ -147,6 +149,8 @@ int lmm_stats_layout_new(const lmm_formula *f, int (*is_text)(void *arg, const c
     lmm_expr_columns(f->response, numeric);
     for (int v = 0; v < f->nvars; v++)
       if (l->numeric_vars >> v & 1) lmm_expr_columns(f->vars[v].ex, numeric);
+    for (int v = 0; v < f->nvars; v++)   /* each asking reads the whole column: not twice */
+      if (no_text >> v & 1) numeric[f->vars[v].ex->column] = 0;
   }
   for (int c = 0; c < f->ncols && numeric; c++)
     if (numeric[c] && is_text(arg, f->cols[c])) {

@@ -34,15 +34,10 @@ static int column_index(sqlite3_stmt *st, const char *name) {
 static int is_key(void *arg, const char *col) {
   stats_table *t = arg;
   if (column_index(t->st, col) < 0) return 0;
-  char *sql = sqlite3_mprintf("SELECT typeof(\"%w\") FROM \"%w\" WHERE \"%w\" IS NOT NULL ORDER BY typeof(\"%w\") = "
-                              "'text' DESC LIMIT 1", col, t->name, col, col);
-  sqlite3_stmt *st = NULL;
-  int text = 1;   /* where the values cannot be read, a key is a factor, and reading the table says why */
-  if (sql && sqlite3_prepare_v2(t->db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-    text = !sqlite3_stricmp((const char *)sqlite3_column_text(st, 0), "text");
-  sqlite3_finalize(st);
-  sqlite3_free(sql);
-  return text;
+  char *from = sqlite3_mprintf("\"%w\"", t->name);
+  int declared, text = from ? lmm_source_any_text(t->db, from, col, &declared) : -1;
+  sqlite3_free(from);
+  return text != 0;   /* where the values cannot be read, a key is a factor, and reading the table says why */
 }
 
 typedef struct read_state {

@@ -19,18 +19,8 @@ typedef struct text_probe { sqlite3 *db; const char *from; } text_probe;
 static int column_is_text(void *arg, const char *col) {
   text_probe *p = arg;
   if (!p->from) return 0;   /* no table of that name here: a table elsewhere, undeclared */
-  char *sql = sqlite3_mprintf("SELECT typeof(\"%w\"), \"%w\" FROM %s WHERE \"%w\" IS NOT NULL "
-                              "ORDER BY typeof(\"%w\") = 'text' DESC LIMIT 1", col, col, p->from, col, col);
-  sqlite3_stmt *st = NULL;
-  int text = 0, rc = sql ? sqlite3_prepare_v2(p->db, sql, -1, &st, NULL) : SQLITE_NOMEM;
-  if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) text = !sqlite3_stricmp((const char *)sqlite3_column_text(st, 0), "text");
-  else if (rc == SQLITE_OK) {
-    const char *decl = sqlite3_column_decltype(st, 1);
-    text = decl && !sqlite3_stricmp(decl, "text");
-  }
-  sqlite3_finalize(st);
-  sqlite3_free(sql);
-  return text;
+  int declared, text = lmm_source_any_text(p->db, p->from, col, &declared);
+  return text >= 0 ? text : declared;
 }
 
 int lmm_stats_model(const char *fn, const char *formula, const char *random, const char *options,

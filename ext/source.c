@@ -207,6 +207,22 @@ static int source_from(sqlite3 *db, const char *data, char **from, int *is_table
   return SQLITE_OK;
 }
 
+int lmm_source_any_text(sqlite3 *db, const char *from, const char *col, int *declared_text) {
+  char *sql = sqlite3_mprintf("SELECT typeof(\"%w\"), \"%w\" FROM %s WHERE \"%w\" IS NOT NULL "
+                              "ORDER BY typeof(\"%w\") = 'text' DESC LIMIT 1", col, col, from, col, col);
+  sqlite3_stmt *st = NULL;
+  int text = -1, rc = sql ? sqlite3_prepare_v2(db, sql, -1, &st, NULL) : SQLITE_NOMEM;
+  *declared_text = 0;
+  if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) text = !sqlite3_stricmp((const char *)sqlite3_column_text(st, 0), "text");
+  else if (rc == SQLITE_OK) {
+    const char *decl = sqlite3_column_decltype(st, 1);
+    *declared_text = decl && !sqlite3_stricmp(decl, "text");
+  }
+  sqlite3_finalize(st);
+  sqlite3_free(sql);
+  return text;
+}
+
 int lmm_source_from(sqlite3 *db, const char *data, char **from, char **errmsg) {
   int is_table, is_query;
   return source_from(db, data, from, &is_table, &is_query, errmsg);

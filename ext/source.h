@@ -47,6 +47,11 @@ void lmm_source_error_in(const char *fn, char **errmsg);
  * Returns an SQLite error code, with *errmsg, when it cannot tell. */
 int lmm_source_is_query(sqlite3 *db, const char *data, int *is_query, char **errmsg);
 
+/* Whether column col of from (FROM text, quoted) holds text in any value, as lmm_fit makes a factor of a column
+ * that holds text anywhere: 1 or 0; -1 where it holds no value (a table declared here for one elsewhere) or
+ * cannot be read, with *declared_text whether it is declared TEXT. */
+int lmm_source_any_text(sqlite3 *db, const char *from, const char *col, int *declared_text);
+
 /* The FROM text that reads `data` as lmm_fit reads it ("schema"."name" quoted, a query in parentheses) into *from
  * (sqlite3_free it); an SQLite error code with *errmsg set when there is none. */
 int lmm_source_from(sqlite3 *db, const char *data, char **from, char **errmsg);
